@@ -1,0 +1,52 @@
+"""Formatting for people: money tables as the papers print them, narrative sentences."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+import pandas as pd
+from pandas.io.formats.style import Styler
+
+from .money import fmt_k, fmt_pct
+
+TOTAL_LABELS = ("Total", "Grand Total")
+
+
+def money_table(df: pd.DataFrame, *, money: Sequence[str] = (), pct: Sequence[str] = (),
+                labels: Mapping[str, str] | None = None, caption: str | None = None) -> Styler:
+    """A pandas Styler: £000 with brackets for negatives, %, bold Total row, no index.
+
+    ``labels`` renames columns for display only (the data keeps snake_case names).
+    """
+    shown = df.rename(columns=dict(labels or {}))
+    rename = dict(labels or {})
+    money_cols = [rename.get(c, c) for c in money if c in df.columns]
+    pct_cols = [rename.get(c, c) for c in pct if c in df.columns]
+    first = shown.columns[0]
+    styler = shown.style.hide(axis="index")
+    styler = styler.format(fmt_k, subset=money_cols, na_rep="–")
+    styler = styler.format(lambda v: fmt_pct(v), subset=pct_cols, na_rep="–")
+    styler = styler.format(lambda v: "" if v is None or (isinstance(v, float) and pd.isna(v)) else str(v),
+                           subset=[c for c in shown.columns if c not in money_cols + pct_cols])
+
+    def bold_total(row: pd.Series) -> list[str]:
+        is_total = str(row[first]) in TOTAL_LABELS or any(str(v) in TOTAL_LABELS for v in row.iloc[:3])
+        return ["font-weight: bold; border-top: 1.5px solid #333" if is_total else "" for _ in row]
+
+    styler = styler.apply(bold_total, axis=1)
+    styler = styler.set_properties(subset=money_cols + pct_cols, **{"text-align": "right"})
+    styler = styler.set_table_attributes('class="qipp-table"')
+    if caption:
+        styler = styler.set_caption(caption)
+    return styler
+
+
+def rag_cell_styles(styler: Styler, columns: Sequence[str], colours: Mapping[str, str]) -> Styler:
+    """Colour cells whose text is a RAG word (Green/Amber/Red/Blue/Grey)."""
+    present = [c for c in columns if c in styler.data.columns]
+
+    def paint(v: object) -> str:
+        colour = colours.get(str(v))
+        return f"background-color: {colour}; color: white; text-align: center" if colour else ""
+
+    return styler.map(paint, subset=present)

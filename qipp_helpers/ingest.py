@@ -1,0 +1,197 @@
+"""Ingest: read return files, validate them, reconcile totals, replace their slices in the store.
+
+All or nothing: if any file has a problem, every problem is reported together and nothing is
+written. ``data/raw`` is only ever read.
+"""
+
+from __future__ import annotations
+
+import getpass
+import hashlib
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pandas as pd
+
+from . import __version__
+from .errors import IngestError, Problem
+from .model import CCGS, GROUPS, MONEY_COLUMNS, WARNING_COLUMNS, check_fin_year, check_month
+from .money import fmt_k
+from .readers import REQUIRED, FileResult, SheetResult, iter_problems, read_returns_file
+from .reference import workstream_map
+from .schema import coerce_returns, validate_returns
+from .store import load_returns, replace_slices
+
+#: A printed total further than this (£000) from the computed sum is a reconciliation warning.
+TOLERANCE_K = 5.0
+
+
+@dataclass
+class IngestSummary:
+    """What an ingest stored."""
+
+    fin_year: str
+    month: int
+    rows: dict[str, int] = field(default_factory=dict)
+    warnings: list[dict] = field(default_factory=list)
+    files: list[dict] = field(default_factory=list)
+
+
+def _sha256(path: Path) -> str:
+    h = hashlib.sha256()
+    with path.open("rb") as fh:
+        for chunk in iter(lambda: fh.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def _warning(fin_year: str, month: int, org: str, file: str, sheet: str, column: str,
+             printed: float, computed: float, what: str) -> dict:
+    diff = printed - computed
+    return {
+        "fin_year": fin_year, "month": month, "org": org, "source_file": file, "sheet": sheet,
+        "column": REQUIRED[column], "printed": printed, "computed": computed, "difference": diff,
+        "message": f"{what} {REQUIRED[column]} is {fmt_k(printed)} but {{}} {fmt_k(computed)}: "
+                   f"a difference of {fmt_k(abs(diff))}",
+    }
+
+
+def total_warnings(sheet: SheetResult, *, file: str, fin_year: str, month: int) -> list[dict]:
+    """Compare a sheet's printed Grand Total with the sum of its rows, column by column."""
+    if sheet.printed_total is None:
+        return []
+    out = []
+    for col in MONEY_COLUMNS:
+        computed = float(sum(r[col] for r in sheet.records))
+        printed = sheet.printed_total[col]
+        if abs(printed - computed) > TOLERANCE_K:
+            w = _warning(fin_year, month, sheet.org, file, sheet.sheet, col, printed, computed,
+                         f"{sheet.org} dashboard Grand Total for")
+            w["message"] = w["message"].format("its scheme rows sum to") + " (rows missing from the return?)"
+            out.append(w)
+    return out
+
+
+def group_warnings(sheet: SheetResult, ccg_rows: pd.DataFrame, *, file: str, fin_year: str,
+                   month: int) -> list[dict]:
+    """Reconcile a combined (e.g. LLR) sheet against the sum of its CCGs' rows."""
+    members = GROUPS[sheet.org]
+    have = set(ccg_rows["org"]) if len(ccg_rows) else set()
+    lacking = [m for m in members if m not in have]
+    if lacking:
+        return [{
+            "fin_year": fin_year, "month": month, "org": sheet.org, "source_file": file,
+            "sheet": sheet.sheet, "column": "", "printed": float("nan"), "computed": float("nan"),
+            "difference": float("nan"),
+            "message": f"{sheet.org} dashboard not reconciled: no returns held for {', '.join(lacking)}",
+        }]
+    out = []
+    for col in MONEY_COLUMNS:
+        printed = (sheet.printed_total or {}).get(col, float(sum(r[col] for r in sheet.records)))
+        computed = float(ccg_rows[col].sum())
+        if abs(printed - computed) > TOLERANCE_K:
+            w = _warning(fin_year, month, sheet.org, file, sheet.sheet, col, printed, computed,
+                         f"{sheet.org} combined dashboard total for")
+            w["message"] = w["message"].format(f"{' + '.join(members)} sum to")
+            out.append(w)
+    return out
+
+
+def _assign_workstreams(records: list[dict], file: str) -> list[Problem]:
+    mapping = workstream_map()
+    problems = []
+    for r in records:
+        if r.get("workstream"):
+            continue
+        ws = mapping.get(r["scheme_no"])
+        if ws is None:
+            problems.append(Problem(file, f"scheme number {r['scheme_no']!r} has no workstream: add a "
+                                    "'Workstream' column or extend qipp_helpers/reference/workstream_map.csv",
+                                    r["source_sheet"], r["source_row"], REQUIRED["scheme_no"]))
+            r["workstream"] = ""
+        else:
+            r["workstream"] = ws
+    return problems
+
+
+def prepare(results: list[FileResult], fin_year: str, month: int, *,
+            provenance: str | None = None) -> tuple[pd.DataFrame, list[SheetResult], list[Problem]]:
+    """Turn read files into one validated tidy table of CCG rows (+ combined sheets, problems)."""
+    problems = iter_problems(results)
+    frames, combined = [], []
+    seen: dict[str, str] = {}
+    for res in results:
+        for sheet in res.sheets:
+            where = f"{res.path.name}:{sheet.sheet}"
+            if sheet.org in seen:
+                problems.append(Problem(res.path.name, f"organisation {sheet.org} is also in {seen[sheet.org]}; "
+                                        "give each organisation once per ingest", sheet.sheet))
+                continue
+            seen[sheet.org] = where
+            if sheet.org in GROUPS:
+                combined.append((res, sheet))
+                continue
+            problems.extend(_assign_workstreams(sheet.records, res.path.name))
+            prov = provenance or res.provenance.get(sheet.org) or f"return file: {res.path.name}"
+            df = pd.DataFrame(sheet.records)
+            if df.empty:
+                continue
+            df["fin_year"], df["month"] = fin_year, month
+            df["row"] = range(len(df))
+            df["provenance"], df["source_file"] = prov, res.path.name
+            frames.append(df)
+    tidy = coerce_returns(pd.concat(frames, ignore_index=True)) if frames else coerce_returns(pd.DataFrame())
+    if not problems:
+        problems.extend(validate_returns(tidy))
+    return tidy, combined, problems
+
+
+def ingest(paths: list[Path], fin_year: str, month: int, data_dir: Path | str, *,
+           org: str | None = None, provenance: str | None = None, user: str | None = None) -> IngestSummary:
+    """Read, validate and store return files for one month; raise IngestError if anything is wrong.
+
+    Each (fin_year, month, organisation) slice present in the files replaces the stored slice.
+    Combined sheets (LLR) are reconciled against their CCGs, never stored as rows.
+    """
+    try:
+        check_fin_year(fin_year)
+        check_month(month)
+    except ValueError as exc:
+        raise IngestError([Problem("(command line)", str(exc))]) from None
+    paths = [Path(p) for p in paths]
+    results = [read_returns_file(p, org=org) for p in paths]
+    tidy, combined, problems = prepare(results, fin_year, month, provenance=provenance)
+    if problems:
+        raise IngestError(problems)
+    if tidy.empty and not combined:
+        raise IngestError([Problem(", ".join(p.name for p in paths), "no scheme rows found")])
+
+    warnings: list[dict] = []
+    for res in results:
+        for sheet in res.sheets:
+            if sheet.org in CCGS:
+                warnings += total_warnings(sheet, file=res.path.name, fin_year=fin_year, month=month)
+    slices = {(fin_year, month, o) for o in tidy["org"].unique()}
+    if combined:
+        stored = load_returns(data_dir)
+        stored = stored[(stored["fin_year"] == fin_year) & (stored["month"] == month)
+                        & ~stored["org"].isin(tidy["org"].unique())]
+        ccg_rows = pd.concat([stored, tidy], ignore_index=True)
+        for res, sheet in combined:
+            warnings += group_warnings(sheet, ccg_rows, file=res.path.name, fin_year=fin_year, month=month)
+            warnings += total_warnings(sheet, file=res.path.name, fin_year=fin_year, month=month)
+            slices.add((fin_year, month, sheet.org))
+    warn_df = pd.DataFrame(warnings, columns=list(WARNING_COLUMNS))
+    files = [{"name": p.name, "sha256": _sha256(p), "bytes": p.stat().st_size} for p in paths]
+    entry = {
+        "time": datetime.now(UTC).isoformat(timespec="seconds"),
+        "user": user or getpass.getuser(),
+        "fin_year": fin_year, "month": month,
+        "orgs": sorted(s[2] for s in slices),
+        "rows": len(tidy), "warnings": len(warnings), "files": files,
+        "qipp_helpers": __version__,
+    }
+    replace_slices(data_dir, tidy, warn_df, slices, entry)
+    return IngestSummary(fin_year, month, rows=tidy.groupby("org").size().to_dict() if len(tidy) else {},
+                         warnings=warnings, files=files)

@@ -1,0 +1,66 @@
+"""Money in £000: parse the forms real exports contain, format as the papers print."""
+
+from __future__ import annotations
+
+import math
+import re
+
+_NUMBER = re.compile(r"^-?\d+(\.\d+)?$")
+_BLANKS = {"", "-", "–", "—", "nil"}
+
+
+def parse_money(value: object) -> float:
+    """Parse a money cell to a float in £000.
+
+    Accepts numbers, blank/``-`` (zero), ``(1,234)`` (negative), ``£1,234``, ``-£1,234``
+    and ``(£1,234)``. Raises ValueError with the offending text for anything else, so the
+    reader can name the cell.
+    """
+    if value is None:
+        return 0.0
+    if isinstance(value, bool):
+        raise ValueError(f"not a money value: {value!r}")
+    if isinstance(value, (int, float)):
+        if isinstance(value, float) and math.isnan(value):
+            return 0.0
+        if isinstance(value, float) and math.isinf(value):
+            raise ValueError(f"not a money value: {value!r}")
+        return float(value)
+    text = str(value).strip().replace("\u00a0", "")
+    if text.lower() in _BLANKS:
+        return 0.0
+    negative = False
+    if text.startswith("(") and text.endswith(")"):
+        negative, text = True, text[1:-1].strip()
+    if text.startswith("-"):
+        negative, text = not negative, text[1:].strip()
+    text = text.replace("£", "").replace(",", "").strip()
+    if text.lower().endswith("k"):
+        text = text[:-1]
+    if not _NUMBER.match(text):
+        raise ValueError(f"not a money value: {value!r}")
+    number = float(text)
+    return -number if negative else number
+
+
+def fmt_k(value: float | None, *, decimals: int = 0) -> str:
+    """Format £000 as the paper does: 1234 -> '1,234', -1234 -> '(1,234)', missing -> '–'."""
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return "–"
+    rounded = round(float(value), decimals)
+    if rounded == 0:
+        rounded = 0.0  # no "(0)" or "-0"
+    text = f"{abs(rounded):,.{decimals}f}"
+    return f"({text})" if rounded < 0 else text
+
+
+def fmt_m(value_k: float) -> str:
+    """£000 to the narrative's £m with three decimals, sign dropped: -18275 -> '£18.275m'."""
+    return f"£{abs(value_k) / 1000:,.3f}m"
+
+
+def fmt_pct(value: float | None, *, decimals: int = 1) -> str:
+    """0.0617 -> '6.2%'; missing -> '–'."""
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return "–"
+    return f"{value * 100:.{decimals}f}%"

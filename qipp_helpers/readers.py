@@ -1,0 +1,279 @@
+"""Readers: parse the PMO dashboard layout (Paper D Appendices 2-5) from .xlsx or .csv.
+
+One reader per input layout. A reader turns cells into tidy records and collects every
+problem it meets (file, sheet, row, column) instead of stopping at the first. It does not
+write anything and does not validate across files; see :mod:`qipp_helpers.ingest`.
+"""
+
+from __future__ import annotations
+
+import csv
+import re
+import zipfile
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from .errors import Problem
+from .model import CCGS, GROUPS, MONEY_COLUMNS, RAG_ALIASES, RAGS
+from .money import parse_money
+from .reference import normalise_scheme_no
+
+#: Header text as printed -> column. Matching ignores case, underlining and spacing.
+HEADERS: dict[str, str] = {
+    "scheme no. for llr summary report": "scheme_no",
+    "scheme no.": "scheme_no",
+    "scheme no": "scheme_no",
+    "scheme number": "scheme_no",
+    "scheme name": "scheme_name",
+    "milestones": "milestones",
+    "financial benefits": "financial_benefits",
+    "risk/issue": "risk_issue",
+    "overall pmo rag ratings": "rag",
+    "overall pmo rag rating": "rag",
+    "sum of plan ytd": "plan_ytd",
+    "plan ytd": "plan_ytd",
+    "sum of actuals ytd": "actual_ytd",
+    "actuals ytd": "actual_ytd",
+    "actual ytd": "actual_ytd",
+    "annual plan": "annual_plan",
+    "sum of revised fot": "fot",
+    "revised fot": "fot",
+    "sum of pmo assured value": "assured",
+    "pmo assured value": "assured",
+    "workstream": "workstream",
+}
+#: The printed header of each required column, for error messages.
+REQUIRED: dict[str, str] = {
+    "scheme_no": "Scheme no. for LLR Summary Report",
+    "scheme_name": "Scheme Name",
+    "milestones": "Milestones",
+    "financial_benefits": "Financial Benefits",
+    "risk_issue": "Risk/Issue",
+    "rag": "Overall PMO RAG ratings",
+    "plan_ytd": "Sum of Plan YTD",
+    "actual_ytd": "Sum of Actuals YTD",
+    "annual_plan": "Annual Plan",
+    "fot": "Sum of Revised FOT",
+    "assured": "Sum of PMO Assured Value",
+}
+HEADER_SEARCH_ROWS = 30
+TOTAL_LABELS = {"grand total", "total"}
+
+
+def _norm(cell: object) -> str:
+    text = re.sub(r"</?u>", "", "" if cell is None else str(cell))
+    text = re.sub(r"\s*/\s*", "/", text)
+    return re.sub(r"\s+", " ", text).strip().lower()
+
+
+def _text(cell: object) -> str:
+    if cell is None:
+        return ""
+    if isinstance(cell, float) and cell.is_integer():
+        cell = int(cell)
+    text = str(cell).strip()
+    return "" if text == "0" else text  # the paper prints 0 for "not applicable"
+
+
+@dataclass
+class SheetResult:
+    """What one sheet held: scheme records, its printed Grand Total row (if any), problems."""
+
+    org: str
+    sheet: str
+    records: list[dict] = field(default_factory=list)
+    printed_total: dict[str, float] | None = None
+    problems: list[Problem] = field(default_factory=list)
+
+
+@dataclass
+class FileResult:
+    """What one input file held."""
+
+    path: Path
+    sheets: list[SheetResult] = field(default_factory=list)
+    provenance: dict[str, str] = field(default_factory=dict)
+    problems: list[Problem] = field(default_factory=list)
+
+
+def _find_header(rows: Sequence[Sequence[object]]) -> tuple[int, dict[int, str]] | None:
+    for i, row in enumerate(rows[:HEADER_SEARCH_ROWS]):
+        names = [_norm(c) for c in row]
+        if "scheme name" in names and "annual plan" in names:
+            return i, {j: HEADERS[n] for j, n in enumerate(names) if n in HEADERS}
+    return None
+
+
+def parse_sheet(rows: Sequence[Sequence[object]], *, file: str, sheet: str, org: str) -> SheetResult:
+    """Parse one dashboard grid (rows of cell values, first row = spreadsheet row 1)."""
+    result = SheetResult(org=org, sheet=sheet)
+
+    def problem(message: str, row: int | None = None, column: str | None = None) -> None:
+        result.problems.append(Problem(file, message, sheet, row, column))
+
+    found = _find_header(rows)
+    if found is None:
+        problem(f"no header row found: looked for 'Scheme Name' and 'Annual Plan' in the first "
+                f"{HEADER_SEARCH_ROWS} rows")
+        return result
+    header_index, columns = found
+    missing = [REQUIRED[c] for c in REQUIRED if c not in columns.values()]
+    if missing:
+        problem("missing column" + ("s " if len(missing) > 1 else " ")
+                + ", ".join(repr(m) for m in missing), row=header_index + 1)
+        return result
+    seen: dict[str, int] = {}
+    for j, col in columns.items():
+        if col in seen:
+            problem(f"column {REQUIRED.get(col, col)!r} appears twice", row=header_index + 1)
+        seen[col] = j
+    printed = {c: REQUIRED.get(c, c) for c in seen}
+
+    current_scheme = ""
+    for i in range(header_index + 1, len(rows)):
+        raw = rows[i]
+        excel_row = i + 1
+        cells = {col: (raw[j] if j < len(raw) else None) for col, j in seen.items()}
+        values = [c for c in raw if c is not None and str(c).strip() != ""]
+        if not values:
+            continue
+        first = _norm(cells["scheme_no"])
+        if first in HEADERS or _norm(cells["scheme_name"]) == "scheme name":
+            continue  # header repeated at a page break
+        label = first or _norm(cells["scheme_name"])
+        if label in TOTAL_LABELS:
+            total: dict[str, float] = {}
+            for col in MONEY_COLUMNS:
+                try:
+                    total[col] = parse_money(cells[col])
+                except ValueError as exc:
+                    problem(f"Grand Total: {exc}", excel_row, printed[col])
+            result.printed_total = total
+            continue
+        has_money = any(cells[c] not in (None, "") for c in MONEY_COLUMNS)
+        if not _text(cells["scheme_name"]) and not has_money:
+            continue  # a title or note row above/between the blocks
+        scheme_no = normalise_scheme_no(cells["scheme_no"])
+        if scheme_no:
+            current_scheme = scheme_no
+        elif current_scheme:
+            scheme_no = current_scheme  # continuation row: belongs to the scheme above
+        else:
+            problem("scheme number is blank and there is no scheme above it to continue", excel_row,
+                    printed["scheme_no"])
+        name = _text(cells["scheme_name"])
+        if not name:
+            problem("scheme name is blank", excel_row, printed["scheme_name"])
+        rag_text = _text(cells["rag"])
+        rag = RAG_ALIASES.get(rag_text.lower(), rag_text.capitalize())
+        if rag not in RAGS:
+            problem(f"RAG rating {rag_text!r} is not one of {', '.join(RAGS)} "
+                    "(Blue = completed, Grey = closed)", excel_row, printed["rag"])
+        record = {
+            "org": org,
+            "scheme_no": scheme_no,
+            "scheme_name": name,
+            "milestones": _text(cells["milestones"]),
+            "financial_benefits": _text(cells["financial_benefits"]),
+            "risk_issue": _text(cells["risk_issue"]),
+            "rag": rag,
+            "source_sheet": sheet,
+            "source_row": excel_row,
+        }
+        if "workstream" in cells:
+            record["workstream"] = _text(cells["workstream"])
+        for col in MONEY_COLUMNS:
+            try:
+                record[col] = parse_money(cells[col])
+            except ValueError as exc:
+                problem(str(exc), excel_row, printed[col])
+                record[col] = float("nan")
+        result.records.append(record)
+    if not result.records and not result.problems:
+        problem("no scheme rows below the header")
+    return result
+
+
+def sheet_org(name: str) -> str | None:
+    """The organisation a sheet name denotes ('ELR', ' wl ' -> 'WL'), or None if unknown."""
+    code = name.strip().upper()
+    return code if code in CCGS or code in GROUPS else None
+
+
+def read_xlsx(path: Path) -> FileResult:
+    """Read every organisation sheet of a dashboard workbook, and its optional About sheet."""
+    from openpyxl import load_workbook
+
+    result = FileResult(path=path)
+    name = path.name
+    try:
+        wb = load_workbook(path, read_only=True, data_only=True)
+    except (zipfile.BadZipFile, KeyError, OSError, ValueError) as exc:
+        result.problems.append(Problem(name, f"not a readable .xlsx workbook ({type(exc).__name__}: {exc})"))
+        return result
+    try:
+        for ws in wb.worksheets:
+            rows = [tuple(r) for r in ws.iter_rows(values_only=True)]
+            if ws.title.strip().lower() == "about":
+                for r in rows[1:]:
+                    if r and r[0] and len(r) > 1 and r[1]:
+                        result.provenance[str(r[0]).strip().upper()] = str(r[1]).strip()
+                continue
+            org = sheet_org(ws.title)
+            if org is None:
+                if _find_header(rows) is not None:
+                    result.problems.append(Problem(
+                        name, f"sheet name is not a known organisation code "
+                        f"(expected {', '.join(CCGS + tuple(GROUPS))})", ws.title))
+                continue
+            result.sheets.append(parse_sheet(rows, file=name, sheet=ws.title, org=org))
+    finally:
+        wb.close()
+    if not result.sheets and not result.problems:
+        result.problems.append(Problem(name, "no organisation sheets (ELR, WL, LC or LLR) in this workbook"))
+    return result
+
+
+def read_csv(path: Path, org: str) -> FileResult:
+    """Read one organisation's dashboard exported as CSV (comma separated, UTF-8, BOM tolerated)."""
+    result = FileResult(path=path)
+    code = sheet_org(org or "")
+    if code is None:
+        result.problems.append(Problem(path.name, f"--org {org!r} is not a known organisation code "
+                                       f"(expected {', '.join(CCGS + tuple(GROUPS))})"))
+        return result
+    try:
+        with path.open(encoding="utf-8-sig", newline="") as fh:
+            rows = [tuple(r) for r in csv.reader(fh)]
+    except (UnicodeDecodeError, csv.Error) as exc:
+        result.problems.append(Problem(path.name, f"not a readable UTF-8 CSV file ({exc})"))
+        return result
+    result.sheets.append(parse_sheet(rows, file=path.name, sheet=code, org=code))
+    return result
+
+
+def read_returns_file(path: Path, *, org: str | None = None) -> FileResult:
+    """Dispatch on file type: .xlsx dashboard workbook, or .csv of one organisation (needs ``org``)."""
+    suffix = path.suffix.lower()
+    if not path.is_file():
+        return FileResult(path=path, problems=[Problem(path.name, "file not found")])
+    if suffix == ".xlsx":
+        return read_xlsx(path)
+    if suffix == ".csv":
+        if not org:
+            return FileResult(path=path, problems=[Problem(path.name, "a .csv holds one organisation: "
+                                                           "say which with --org")])
+        return read_csv(path, org)
+    return FileResult(path=path, problems=[Problem(
+        path.name, f"unsupported file type {suffix or '(none)'!r}: expected .xlsx or .csv")])
+
+
+def iter_problems(results: Iterable[FileResult]) -> list[Problem]:
+    """Every problem in a set of file results, file-level first."""
+    out: list[Problem] = []
+    for r in results:
+        out.extend(r.problems)
+        for s in r.sheets:
+            out.extend(s.problems)
+    return out

@@ -1,0 +1,27 @@
+"""Reference data shipped with the package (see README.md in this folder)."""
+
+from __future__ import annotations
+
+import csv
+import re
+from functools import cache
+from importlib import resources
+
+
+def normalise_scheme_no(value: object) -> str:
+    """'1.2 a' -> '1.2a', 'unidentified' -> 'UNIDENTIFIED', 4.1 (a number) -> '4.1'."""
+    if value is None:
+        return ""
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    text = re.sub(r"\s+", "", str(value)).strip()
+    if not text:
+        return ""
+    return text.upper() if text.isalpha() else text.lower()
+
+
+@cache
+def workstream_map() -> dict[str, str]:
+    """Scheme number -> workstream, derived from Paper D Tables 1 and 2 (see README.md)."""
+    with resources.files(__package__).joinpath("workstream_map.csv").open(encoding="utf-8") as fh:
+        return {normalise_scheme_no(r["scheme_no"]): r["workstream"] for r in csv.DictReader(fh)}

@@ -1,0 +1,110 @@
+"""The processed store: tidy parquet history in ``data/processed``, written atomically.
+
+Files: ``returns.parquet`` (every scheme row of every month held), ``reconciliation.parquet``
+(warnings kept with the data they describe) and ``ingest_log.jsonl`` (append-only record of
+every ingest). A lock file serialises writers; readers never see a half-written file because
+every write goes to a temporary file in the same folder and is renamed into place.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import json
+import os
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+
+import pandas as pd
+
+from .model import WARNING_COLUMNS
+from .schema import coerce_returns, empty_returns
+
+RETURNS_FILE = "returns.parquet"
+WARNINGS_FILE = "reconciliation.parquet"
+LOG_FILE = "ingest_log.jsonl"
+
+
+def processed_dir(data_dir: Path | str) -> Path:
+    """The processed store under a data folder."""
+    return Path(data_dir) / "processed"
+
+
+def _atomic_parquet(df: pd.DataFrame, path: Path) -> None:
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    os.close(fd)
+    try:
+        df.to_parquet(tmp, index=False)
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(tmp)
+        raise
+
+
+@contextlib.contextmanager
+def locked(data_dir: Path | str) -> Iterator[Path]:
+    """Hold the store's writer lock; yields the processed folder."""
+    folder = processed_dir(data_dir)
+    folder.mkdir(parents=True, exist_ok=True)
+    with open(folder / ".lock", "w") as fh:
+        fcntl.flock(fh, fcntl.LOCK_EX)
+        try:
+            yield folder
+        finally:
+            fcntl.flock(fh, fcntl.LOCK_UN)
+
+
+def load_returns(data_dir: Path | str) -> pd.DataFrame:
+    """Every stored scheme row (all years, months, CCGs); empty table if nothing is stored."""
+    path = processed_dir(data_dir) / RETURNS_FILE
+    if not path.exists():
+        return empty_returns()
+    return coerce_returns(pd.read_parquet(path))
+
+
+def empty_warnings() -> pd.DataFrame:
+    """An empty reconciliation-warnings table."""
+    df = pd.DataFrame({c: pd.Series(dtype="object") for c in WARNING_COLUMNS})
+    return df.astype({"month": "int64", "printed": float, "computed": float, "difference": float})
+
+
+def load_warnings(data_dir: Path | str) -> pd.DataFrame:
+    """Every stored reconciliation warning."""
+    path = processed_dir(data_dir) / WARNINGS_FILE
+    if not path.exists():
+        return empty_warnings()
+    return pd.read_parquet(path)
+
+
+def replace_slices(data_dir: Path | str, returns: pd.DataFrame, warnings: pd.DataFrame,
+                   slices: set[tuple[str, int, str]], log_entry: dict) -> None:
+    """Replace exactly the (fin_year, month, org) slices given, keep everything else, log it.
+
+    ``returns`` holds the new rows of CCG slices; ``warnings`` the new warnings of any slice
+    (an LLR slice carries warnings only). Both files are rewritten atomically under the lock.
+    """
+    with locked(data_dir) as folder:
+        def keep(df: pd.DataFrame) -> pd.Series:
+            key = list(zip(df["fin_year"], df["month"].astype(int), df["org"], strict=True))
+            return pd.Series([k not in slices for k in key], index=df.index, dtype=bool)
+
+        old = load_returns(data_dir)
+        merged = pd.concat([old[keep(old)], coerce_returns(returns)], ignore_index=True)
+        merged = merged.sort_values(["fin_year", "month", "org", "row"], kind="stable", ignore_index=True)
+        old_w = load_warnings(data_dir)
+        parts = [w for w in (old_w[keep(old_w)], warnings) if len(w)]
+        merged_w = pd.concat(parts, ignore_index=True) if parts else empty_warnings()
+        _atomic_parquet(merged, folder / RETURNS_FILE)
+        _atomic_parquet(merged_w.reindex(columns=list(WARNING_COLUMNS)), folder / WARNINGS_FILE)
+        with open(folder / LOG_FILE, "a", encoding="utf-8") as fh:
+            fh.write(json.dumps(log_entry, sort_keys=True) + "\n")
+
+
+def read_log(data_dir: Path | str) -> list[dict]:
+    """The ingest log, oldest first."""
+    path = processed_dir(data_dir) / LOG_FILE
+    if not path.exists():
+        return []
+    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
