@@ -6,6 +6,8 @@ because that is how people read a bar.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
@@ -102,10 +104,19 @@ def org_split(split: pd.DataFrame, *, title: str = "Plan vs FOT and assured valu
     return fig
 
 
-def fot_trend(history: pd.DataFrame, *, title: str = "Forecast out-turn and YTD delivery by month") -> Figure:
-    """Line chart of FOT, annual plan and YTD actuals (savings £000) over the months held."""
+def fot_trend(history: pd.DataFrame, *, synthetic_months: Sequence[int] = (),
+              title: str = "Forecast out-turn and YTD delivery by month") -> Figure:
+    """Line chart of FOT, annual plan and YTD actuals (savings £000) over the months held.
+
+    Months in ``synthetic_months`` are shaded and labelled so nobody mistakes them for returns.
+    """
     fig, ax = plt.subplots(figsize=(9, 3.4), dpi=110)
     labels = [f"M{m}" for m in history["month"]]
+    shaded = [i for i, m in enumerate(history["month"]) if m in set(synthetic_months)]
+    if shaded:
+        ax.axvspan(min(shaded) - 0.4, max(shaded) + 0.4, color="#E8EDEE", zorder=0)
+        ax.text((min(shaded) + max(shaded)) / 2, 0.02, "synthetic months (demonstration data)",
+                transform=ax.get_xaxis_transform(), ha="center", fontsize=8, color="#425563")
     ax.plot(labels, -history["annual_plan"], color=GREY, ls="--", label="Annual plan")
     ax.plot(labels, -history["fot"], color=NHS_BLUE, marker="o", label="Forecast out-turn")
     ax.plot(labels, -history["actual_ytd"], color=NHS_LIGHT, marker="s", label="Actual YTD")

@@ -63,4 +63,5 @@ def fmt_pct(value: float | None, *, decimals: int = 1) -> str:
     """0.0617 -> '6.2%'; missing -> '–'."""
     if value is None or (isinstance(value, float) and math.isnan(value)):
         return "–"
-    return f"{value * 100:.{decimals}f}%"
+    pct = round(value * 100, decimals)
+    return f"{pct + 0.0 if pct else 0.0:.{decimals}f}%"  # never "-0.0%"

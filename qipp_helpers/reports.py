@@ -31,10 +31,16 @@ class MonthlyPosition:
     warnings: pd.DataFrame
     provenance: list[str] = field(default_factory=list)
     previous_provenance: list[str] = field(default_factory=list)
+    history_provenance: dict[int, str] = field(default_factory=dict)
 
     @property
     def title(self) -> str:
         return f"QIPP Monthly Position — {self.org}"
+
+    @property
+    def synthetic_months(self) -> list[int]:
+        """Months of the history whose figures are synthetic (for shading charts)."""
+        return sorted(int(m) for m, p in self.history_provenance.items() if p.startswith("synthetic"))
 
     @property
     def period(self) -> str:
@@ -104,6 +110,7 @@ def monthly_position(returns: pd.DataFrame, warnings: pd.DataFrame, *, fin_year:
     prev = t.select(returns, pfy, pm, org)
     prev = prev if set(prev["org"]) == set(members(org)) else None
     keys = {org, *members(org)}
+    year = returns[(returns["fin_year"] == fin_year) & (returns["month"] <= month)]
     warn = warnings[(warnings["fin_year"] == fin_year) & (warnings["month"] == month) & warnings["org"].isin(keys)]
     return MonthlyPosition(
         fin_year=fin_year, month=month, org=org, rows=rows, previous=prev,
@@ -111,8 +118,9 @@ def monthly_position(returns: pd.DataFrame, warnings: pd.DataFrame, *, fin_year:
         ytd=t.ytd_by_workstream(rows), fot=t.fot_by_workstream(rows, prev), rag=t.fot_by_rag(rows),
         red=t.red_schemes(rows), schemes=t.schemes(rows, prev),
         split=t.org_split(returns, fin_year, month, org),
-        history=t.monthly_history(returns[returns["month"] <= month], fin_year, org),
+        history=t.monthly_history(year, fin_year, org),
         warnings=warn.reset_index(drop=True),
         provenance=sorted(set(rows["provenance"])),
         previous_provenance=sorted(set(prev["provenance"])) if prev is not None else [],
+        history_provenance=year[year["org"].isin(members(org))].groupby("month")["provenance"].first().to_dict(),
     )

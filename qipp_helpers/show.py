@@ -24,12 +24,27 @@ def _provenance_kind(values: list[str]) -> str:
 
 def banner_lines(r: MonthlyPosition) -> list[str]:
     """Lines for the top of every circulated page: organisation, period, provenance, generated time."""
+    data = f"Data: {_provenance_kind(r.provenance)}"
+    if r.previous_provenance:
+        data += f"; previous month {_provenance_kind(r.previous_provenance)}"
     return [
         f"{ORG_NAMES.get(r.org, r.org)} ({r.org})",
         r.period,
-        f"Data: {_provenance_kind(r.provenance)} (see section 6)",
+        data + " (see section 6)",
         f"Generated {datetime.now().strftime('%d %b %Y %H:%M')}",
     ]
+
+
+def reconciliation_note(r: MonthlyPosition) -> str:
+    """One sentence under the headline when the returns do not add up to their printed totals."""
+    if r.warnings.empty:
+        return ""
+    plan = r.warnings[r.warnings["column"] == "Annual Plan"]
+    worst = plan.loc[plan["difference"].abs().idxmax()] if len(plan) else r.warnings.iloc[0]
+    return (f"> **Note:** the returns received do not add up to their own printed totals "
+            f"({worst['sheet']} {worst['column']}: printed {fmt_k(worst['printed'])}, scheme rows "
+            f"{fmt_k(worst['computed'])}). Figures here are computed from the scheme rows received; "
+            f"see section 6 for every difference.")
 
 
 def title_block(r: MonthlyPosition) -> str:

@@ -11,13 +11,12 @@ from __future__ import annotations
 import contextlib
 import fcntl
 import json
-import os
-import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
 import pandas as pd
 
+from .atomic import atomic_path
 from .model import WARNING_COLUMNS
 from .schema import coerce_returns, empty_returns
 
@@ -32,15 +31,8 @@ def processed_dir(data_dir: Path | str) -> Path:
 
 
 def _atomic_parquet(df: pd.DataFrame, path: Path) -> None:
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    os.close(fd)
-    try:
+    with atomic_path(path) as tmp:
         df.to_parquet(tmp, index=False)
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(tmp)
-        raise
 
 
 @contextlib.contextmanager

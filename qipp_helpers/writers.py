@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import os
-import tempfile
 from collections.abc import Mapping
 from pathlib import Path
 
@@ -12,6 +10,7 @@ from openpyxl import Workbook
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 
+from .atomic import atomic_path
 from .readers import REQUIRED
 
 DASHBOARD_COLUMNS = list(REQUIRED)
@@ -19,16 +18,8 @@ _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
 def _atomic_save(wb: Workbook, path: Path) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    os.close(fd)
-    try:
+    with atomic_path(path) as tmp:
         wb.save(tmp)
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
 
 
 def write_dashboard(path: Path, sheets: Mapping[str, pd.DataFrame], *, about: Mapping[str, str],

@@ -1,0 +1,289 @@
+"""Turn an executed notebook into circulated, self-contained HTML and PDF.
+
+This module knows nothing about finance. It wraps papermill (execution),
+nbconvert (HTML via the ``qipp_report`` template) and WeasyPrint (PDF).
+Heavy dependencies are imported lazily so importing this module is cheap.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import re
+import warnings
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import nbformat
+
+from .atomic import atomic_path, atomic_write_bytes
+from .publish import MIME as PUBLISH_MIME
+
+__all__ = [
+    "REMOVE_CELL_TAGS",
+    "TEMPLATE_DIR",
+    "TEMPLATE_NAME",
+    "execute_notebook",
+    "html_to_pdf",
+    "notebook_to_html",
+    "render_report",
+]
+
+TEMPLATE_DIR = Path(__file__).resolve().parent / "templates"
+TEMPLATE_NAME = "qipp_report"
+
+#: Cells carrying any of these tags are dropped entirely from rendered output.
+#: ``papermill-error-cell-tag`` is papermill's "An Exception was encountered at
+#: In [n]" banner, whose anchor link points at a prompt we never render.
+REMOVE_CELL_TAGS = frozenset({"remove_cell", "parameters", "injected-parameters", "papermill-error-cell-tag"})
+
+_FORMATS = frozenset({"html", "pdf"})
+
+# <script src="http..."> or <link ... href="http..."> (also protocol-relative //).
+_EXTERNAL_RESOURCE_RE = re.compile(
+    r"<(?:script|link)\b[^>]*\b(?:src|href)\s*=\s*[\"']?\s*(?:https?:)?//",
+    re.IGNORECASE,
+)
+
+# A table cell that reads as a number: 1,234.5  -12  (1,234)  £3.2m  12%  1e-05
+_NUMERIC_CELL_RE = re.compile(
+    r"^\(?[-+\u2212]?[£$€]?\s?[-+\u2212]?\d[\d,]*(?:\.\d+)?(?:[eE][-+]?\d+)?\s?[%kKmMbB]?\)?$"
+)
+# Cells that say nothing about whether a column is numeric.
+_NEUTRAL_CELLS = frozenset({"", "-", "\u2013", "\u2014", "nan", "NaN", "<NA>", "NaT", "None", "n/a", "N/A"})
+
+
+def execute_notebook(
+    input_path: Path,
+    output_path: Path,
+    parameters: dict[str, Any],
+    *,
+    kernel_name: str = "python3",
+    cwd: Path | None = None,
+) -> None:
+    """Execute ``input_path`` with papermill, writing the result atomically to ``output_path``.
+
+    On ``PapermillExecutionError`` the partially executed notebook (with the
+    error output) is still moved to ``output_path`` before the error is re-raised.
+    """
+    import papermill
+    from papermill.exceptions import PapermillExecutionError
+
+    failure: PapermillExecutionError | None = None
+    with atomic_path(output_path) as tmp:
+        try:
+            papermill.execute_notebook(
+                str(input_path),
+                str(tmp),
+                parameters=dict(parameters),
+                kernel_name=kernel_name,
+                cwd=None if cwd is None else str(cwd),
+                progress_bar=False,
+                log_output=False,
+            )
+        except PapermillExecutionError as exc:
+            if not tmp.exists():
+                raise
+            failure = exc  # keep the failed notebook (with its error cell) at output_path
+    if failure is not None:
+        raise failure
+
+
+def _clean_notebook(nb: nbformat.NotebookNode) -> nbformat.NotebookNode:
+    """Drop tagged cells and every ``stderr`` stream output (in place)."""
+    kept = []
+    for cell in nb.cells:
+        tags = set(cell.get("metadata", {}).get("tags", []))
+        if tags & REMOVE_CELL_TAGS:
+            continue
+        if cell.cell_type == "code":
+            cell.outputs = [
+                out
+                for out in cell.get("outputs", [])
+                if not (out.get("output_type") == "stream" and out.get("name") == "stderr")
+                and PUBLISH_MIME not in out.get("data", {})
+            ]
+        kept.append(cell)
+    nb.cells = kept
+    return nb
+
+
+def _css_string(text: str) -> str:
+    """Escape ``text`` for use inside a double-quoted CSS string in a <style> block."""
+    out = []
+    for ch in text:
+        if ch in '"\\<>&' or not ch.isprintable():
+            out.append(f"\\{ord(ch):x} ")
+        else:
+            out.append(ch)
+    return "".join(out)
+
+
+def _span(cell: Any, attr: str) -> int:
+    try:
+        return max(1, int(cell.get(attr, 1)))
+    except (TypeError, ValueError):
+        return 1
+
+
+def _classify_table_columns(html: str) -> str:
+    """Tag table cells ``num``/``text`` per column so text columns stay left-aligned.
+
+    A column is ``num`` when every non-blank body ``td`` in it looks numeric,
+    otherwise ``text``. Tables that already use ``num``/``text`` classes, or that
+    nest tables, are left alone (the CSS fallback right-aligns non-first ``td``).
+    """
+    from bs4 import BeautifulSoup
+
+    soup = BeautifulSoup(html, "html.parser")
+    changed = False
+    for table in soup.find_all("table"):
+        if table.find("table") or table.find(class_=["num", "text"]):
+            continue
+        placed = []  # (cell, column, colspan)
+        carry: dict[int, int] = {}  # column -> rows still covered by a rowspan
+        for tr in table.find_all("tr"):
+            taken = {c for c, n in carry.items() if n > 0}
+            carry = {c: n - 1 for c, n in carry.items() if n > 1}
+            col = 0
+            for cell in tr.find_all(["td", "th"], recursive=False):
+                while col in taken:
+                    col += 1
+                colspan, rowspan = _span(cell, "colspan"), _span(cell, "rowspan")
+                placed.append((cell, col, colspan))
+                if rowspan > 1:
+                    carry.update({c: rowspan - 1 for c in range(col, col + colspan)})
+                col += colspan
+        td_cols: set[int] = set()
+        seen_num: set[int] = set()
+        seen_text: set[int] = set()
+        for cell, col, colspan in placed:
+            if cell.name != "td" or colspan != 1:
+                continue
+            td_cols.add(col)
+            text = cell.get_text(" ", strip=True)
+            if text not in _NEUTRAL_CELLS:
+                (seen_num if _NUMERIC_CELL_RE.match(text) else seen_text).add(col)
+        for cell, col, colspan in placed:
+            if colspan != 1 or col not in td_cols:
+                continue
+            if cell.name == "th" and cell.find_parent("thead") is None:
+                continue  # row labels / index: styled by the CSS
+            kind = "num" if col in seen_num and col not in seen_text else "text"
+            cell["class"] = [*cell.get("class", []), kind]
+            changed = True
+    return str(soup) if changed else html
+
+
+def notebook_to_html(
+    nb_path: Path,
+    *,
+    title: str,
+    header_lines: list[str] | None = None,
+) -> str:
+    """Render an executed notebook to a self-contained HTML string.
+
+    Inputs and prompts are hidden, cells tagged ``remove_cell`` / ``parameters`` /
+    ``injected-parameters`` are dropped, stderr streams are stripped, images are
+    embedded as base64, and no external scripts or stylesheets are referenced.
+    ``header_lines`` are shown as a small banner under the title.
+    """
+    from nbconvert import HTMLExporter
+
+    nb_path = Path(nb_path)
+    nb = _clean_notebook(nbformat.read(nb_path, as_version=4))
+
+    exporter = HTMLExporter(
+        template_name=TEMPLATE_NAME,
+        template_file="index.html.j2",
+        extra_template_basedirs=[str(TEMPLATE_DIR)],
+        exclude_input=True,
+        exclude_input_prompt=True,
+        exclude_output_prompt=True,
+        embed_images=True,
+    )
+    resources = {
+        "metadata": {"name": title, "path": str(nb_path.resolve().parent)},
+        "qipp": {
+            "title": title,
+            "css_title": _css_string(title),
+            "header_lines": [str(line) for line in header_lines or []],
+        },
+    }
+    html, _ = exporter.from_notebook_node(nb, resources=resources)
+    html = _classify_table_columns(html)
+
+    match = _EXTERNAL_RESOURCE_RE.search(html)
+    if match:
+        raise RuntimeError(f"Rendered HTML references an external script/stylesheet: {match.group(0)!r}")
+    return html
+
+
+@contextlib.contextmanager
+def _quiet_weasyprint() -> Iterator[None]:
+    """Temporarily raise WeasyPrint's (and fontTools') loggers to ERROR and mute its Python warnings."""
+    loggers = [logging.getLogger(name) for name in ("weasyprint", "fontTools")]
+    previous = [lg.level for lg in loggers]
+    for lg in loggers:
+        lg.setLevel(logging.ERROR)
+    try:
+        with warnings.catch_warnings():
+            # e.g. "HarfBuzz-Subset will be required by future versions of WeasyPrint"
+            warnings.filterwarnings("ignore", category=DeprecationWarning, module=r"weasyprint(\.|$)")
+            yield
+    finally:
+        for lg, level in zip(loggers, previous, strict=True):
+            lg.setLevel(level)
+
+
+def html_to_pdf(html: str, pdf_path: Path, *, base_url: Path | None = None) -> None:
+    """Render ``html`` to ``pdf_path`` with WeasyPrint (atomic write).
+
+    WeasyPrint warnings (unsupported CSS, font subsetting notes) are suppressed;
+    errors are still logged.
+    """
+    with _quiet_weasyprint():
+        import weasyprint  # inside: it warns at import time when HarfBuzz-Subset is missing
+
+        document = weasyprint.HTML(
+            string=html,
+            base_url=None if base_url is None else str(base_url),
+        )
+        pdf_bytes = document.write_pdf()
+    atomic_write_bytes(Path(pdf_path), pdf_bytes)
+
+
+def render_report(
+    executed_nb: Path,
+    out_dir: Path,
+    stem: str,
+    *,
+    formats: set[str],
+    title: str,
+    header_lines: list[str] | None = None,
+) -> dict[str, Path]:
+    """Write ``{stem}.html`` and/or ``{stem}.pdf`` into ``out_dir``; return ``{format: path}``.
+
+    The PDF is built from the same HTML that is written for the ``html`` format.
+    """
+    wanted = set(formats)
+    unknown = wanted - _FORMATS
+    if unknown or not wanted:
+        raise ValueError(f"formats must be a non-empty subset of {sorted(_FORMATS)}, got {sorted(wanted)}")
+
+    executed_nb = Path(executed_nb)
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    html = notebook_to_html(executed_nb, title=title, header_lines=header_lines)
+
+    written: dict[str, Path] = {}
+    if "html" in wanted:
+        html_path = out_dir / f"{stem}.html"
+        atomic_write_bytes(html_path, html.encode("utf-8"))
+        written["html"] = html_path
+    if "pdf" in wanted:
+        pdf_path = out_dir / f"{stem}.pdf"
+        html_to_pdf(html, pdf_path, base_url=executed_nb.resolve().parent)
+        written["pdf"] = pdf_path
+    return written

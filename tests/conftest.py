@@ -1,0 +1,36 @@
+"""Shared fixtures: a data folder holding the embedded demo data, ingested once per session."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from qipp_helpers.ingest import ingest
+from qipp_helpers.store import load_returns, load_warnings
+
+ROOT = Path(__file__).resolve().parents[1]
+RAW = ROOT / "data" / "raw"
+M6_WORKBOOK = RAW / "2019-20" / "M06" / "paper_d_m6_pmo_dashboards.xlsx"
+
+
+@pytest.fixture(scope="session")
+def demo_data_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A data folder with M1-M6 2019/20 ingested from data/raw through the real ingest."""
+    data = tmp_path_factory.mktemp("data")
+    shutil.copytree(RAW, data / "raw")
+    for month in range(1, 7):
+        files = sorted((data / "raw" / "2019-20" / f"M{month:02d}").glob("*.xlsx"))
+        ingest(files, "2019-20", month, data)
+    return data
+
+
+@pytest.fixture(scope="session")
+def returns(demo_data_dir: Path):
+    return load_returns(demo_data_dir)
+
+
+@pytest.fixture(scope="session")
+def warnings(demo_data_dir: Path):
+    return load_warnings(demo_data_dir)

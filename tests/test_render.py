@@ -1,0 +1,177 @@
+"""Tests for qipp_helpers.render: papermill execution, HTML and PDF output."""
+
+from __future__ import annotations
+
+import contextlib
+import re
+import zlib
+from pathlib import Path
+
+import nbformat
+import pytest
+from papermill.exceptions import PapermillExecutionError
+
+from qipp_helpers.render import (
+    _classify_table_columns,
+    execute_notebook,
+    notebook_to_html,
+    render_report,
+)
+
+EXTERNAL_RESOURCE = re.compile(r"<(?:script|link)\b[^>]*\b(?:src|href)\s*=\s*[\"']?\s*(?:https?:)?//", re.IGNORECASE)
+
+TABLE_CELL = """\
+import numpy as np
+import pandas as pd
+
+df = pd.DataFrame(
+    {
+        "Organisation": [f"Org {i}" for i in range(80)],
+        "Plan": np.arange(80) * 1234.5,
+        "Actual": np.arange(80) * 1111.1,
+    }
+)
+df.style.format(precision=2)
+"""
+
+PLOT_CELL = """\
+%matplotlib inline
+import matplotlib.pyplot as plt
+
+fig, ax = plt.subplots(figsize=(6, 2.5))
+ax.plot(range(10), [v * x for v in range(10)])
+plt.show()
+"""
+
+
+def _notebook(*cells: nbformat.NotebookNode) -> nbformat.NotebookNode:
+    nb = nbformat.v4.new_notebook()
+    nb.metadata["kernelspec"] = {
+        "name": "python3",
+        "display_name": "Python 3",
+        "language": "python",
+    }
+    nb.cells = list(cells)
+    return nb
+
+
+def _pdf_page_count(data: bytes) -> int:
+    try:
+        import pypdf
+    except ImportError:
+        pass
+    else:
+        import io
+
+        return len(pypdf.PdfReader(io.BytesIO(data)).pages)
+    # WeasyPrint puts page objects in compressed object streams: inflate them all.
+    chunks = [data]
+    for match in re.finditer(rb"stream\r?\n(.*?)endstream", data, re.DOTALL):
+        with contextlib.suppress(zlib.error):
+            chunks.append(zlib.decompressobj().decompress(match.group(1)))
+    return sum(len(re.findall(rb"/Type\s*/Page(?![A-Za-z])", chunk)) for chunk in chunks)
+
+
+@pytest.fixture(scope="module")
+def executed(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    work = tmp_path_factory.mktemp("render")
+    params = nbformat.v4.new_code_cell("x = 1")
+    params.metadata["tags"] = ["parameters"]
+    nb = _notebook(
+        params,
+        nbformat.v4.new_markdown_cell("## Summary\n\nNarrative text for the board."),
+        nbformat.v4.new_code_cell('print(f"x is {x}")'),
+        nbformat.v4.new_code_cell(TABLE_CELL),
+        nbformat.v4.new_code_cell(PLOT_CELL),
+        nbformat.v4.new_code_cell('import warnings; warnings.warn("leak")'),
+    )
+    source = work / "source.ipynb"
+    nbformat.write(nb, source)
+    out = work / "out" / "executed.ipynb"
+    execute_notebook(source, out, {"x": 2})
+    return out
+
+
+@pytest.fixture(scope="module")
+def rendered(executed: Path) -> dict[str, Path]:
+    return render_report(
+        executed,
+        executed.parent / "reports",
+        "report",
+        formats={"html", "pdf"},
+        title='QIPP "test" report',
+        header_lines=["NHS Example ICB", "Period: M06 2025/26", "Generated 2025-01-01 09:00"],
+    )
+
+
+def test_execute_injects_parameters(executed: Path) -> None:
+    nb = nbformat.read(executed, as_version=4)
+    injected = [c for c in nb.cells if "injected-parameters" in c.metadata.get("tags", [])]
+    assert len(injected) == 1
+    assert "x = 2" in injected[0].source
+    assert not list(executed.parent.glob(".*.tmp*")), "temporary file left behind"
+
+
+def test_html_is_clean_and_self_contained(rendered: dict[str, Path]) -> None:
+    html = rendered["html"].read_text(encoding="utf-8")
+    assert "x is 2" in html  # stdout kept, parameters applied
+    assert "Narrative text for the board." in html
+    assert "NHS Example ICB" in html and "Period: M06 2025/26" in html
+    assert "<thead>" in html
+    # No prompts, no source code, no warnings.
+    assert "In [" not in html and "In&nbsp;[" not in html and "Out[" not in html
+    assert "warnings.warn" not in html
+    assert "import pandas" not in html
+    assert "leak" not in html
+    assert "UserWarning" not in html
+    # Embedded image, nothing fetched from the network.
+    assert re.search(r"<img[^>]+src=\"data:image/png;base64,", html)
+    assert not EXTERNAL_RESOURCE.search(html)
+    assert "require.js" not in html and "MathJax" not in html
+
+
+def test_pdf_is_multi_page(rendered: dict[str, Path]) -> None:
+    pdf = rendered["pdf"]
+    assert set(rendered) == {"html", "pdf"}
+    data = pdf.read_bytes()
+    assert data.startswith(b"%PDF")
+    assert _pdf_page_count(data) > 1
+
+
+def test_failing_notebook_is_saved_and_raises(tmp_path: Path) -> None:
+    source = tmp_path / "fail.ipynb"
+    nbformat.write(_notebook(nbformat.v4.new_code_cell('raise ValueError("boom")')), source)
+    out = tmp_path / "out" / "fail_executed.ipynb"
+    with pytest.raises(PapermillExecutionError, match="boom"):
+        execute_notebook(source, out, {})
+    assert out.exists()
+    nb = nbformat.read(out, as_version=4)
+    errors = [o for c in nb.cells if c.cell_type == "code" for o in c.outputs if o.output_type == "error"]
+    assert errors and errors[0].ename == "ValueError" and errors[0].evalue == "boom"
+    assert [p.name for p in out.parent.iterdir()] == [out.name]
+    # A failed run can still be rendered; papermill's "In [n]" banner is dropped.
+    html = notebook_to_html(out, title="Failed run")
+    assert "boom" in html and "In [" not in html
+
+
+def test_render_report_rejects_unknown_format(executed: Path, tmp_path: Path) -> None:
+    with pytest.raises(ValueError, match="formats"):
+        render_report(executed, tmp_path, "x", formats={"docx"}, title="t")
+    with pytest.raises(ValueError, match="formats"):
+        render_report(executed, tmp_path, "x", formats=set(), title="t")
+
+
+def test_classify_table_columns() -> None:
+    html = (
+        "<table><thead><tr><th></th><th>Org</th><th>Plan</th></tr></thead><tbody>"
+        "<tr><th>0</th><td>Org A</td><td>(1,234.50)</td></tr>"
+        "<tr><th>1</th><td>Org B</td><td>NaN</td></tr>"
+        "<tr><th>2</th><td>Org C</td><td>£3.2m</td></tr>"
+        "</tbody></table>"
+    )
+    out = _classify_table_columns(html)
+    assert '<th class="text">Org</th>' in out and '<th class="num">Plan</th>' in out
+    assert out.count('<td class="text">') == 3 and out.count('<td class="num">') == 3
+    # Author-supplied classes win: table left untouched.
+    preset = html.replace("<td>Org A</td>", '<td class="text">Org A</td>')
+    assert _classify_table_columns(preset) == preset
