@@ -97,8 +97,8 @@ def test_reingest_replaces_exactly_that_slice_and_logs(tmp_path):
     other = messy_workbook(tmp_path / "elr7.xlsx")
     ingest([other], "2019-20", 7, data)
     before = load_returns(data)
-    ingest([messy_workbook(tmp_path / "elr7b.xlsx", rows=[row("1.1", "Same Day Emergency Care", "Red", 1, 2, 3, 4, 5)])],
-           "2019-20", 7, data)
+    one_row = [row("1.1", "Same Day Emergency Care", "Red", 1, 2, 3, 4, 5)]
+    ingest([messy_workbook(tmp_path / "elr7b.xlsx", rows=one_row)], "2019-20", 7, data)
     after = load_returns(data)
     m6 = before[before["month"] == 6]
     assert after[after["month"] == 6].equals(m6)  # M6 untouched
@@ -110,7 +110,8 @@ def test_reingest_replaces_exactly_that_slice_and_logs(tmp_path):
 
 BAD_CASES = {
     "text_in_money": (row("1.1", "SDEC", "Red", "abc", 0, 0, 0, 0), "row 4, column 'Sum of Plan YTD': not a money"),
-    "excel_error": (row("1.1", "SDEC", "Red", 0, "#REF!", 0, 0, 0), "column 'Sum of Actuals YTD': not a money value: '#REF!'"),
+    "excel_error": (row("1.1", "SDEC", "Red", 0, "#REF!", 0, 0, 0),
+                    "column 'Sum of Actuals YTD': not a money value: '#REF!'"),
     "bad_rag": (row("1.1", "SDEC", "Purple", 0, 0, 0, 0, 0), "column 'Overall PMO RAG ratings': RAG rating 'Purple'"),
     "unknown_scheme": (row("99.9", "Mystery", "Red", 0, 0, 0, 0, 0), "scheme number '99.9' has no workstream"),
     "blank_first_scheme_no": (row(None, "SDEC", "Red", 0, 0, 0, 0, 0), "scheme number is blank"),
