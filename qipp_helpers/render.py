@@ -81,6 +81,8 @@ def execute_notebook(
                 cwd=None if cwd is None else str(cwd),
                 progress_bar=False,
                 log_output=False,
+                # the kernel's own start/stop chatter (TCP notice, shutdown interrupt) is not ours to show
+                extra_arguments=["--IPKernelApp.log_level=CRITICAL"],
             )
         except PapermillExecutionError as exc:
             if not tmp.exists():
