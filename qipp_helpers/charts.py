@@ -130,3 +130,83 @@ def fot_trend(history: pd.DataFrame, *, synthetic_months: Sequence[int] = (),
     ax.spines[["top", "right"]].set_visible(False)
     fig.tight_layout()
     return fig
+
+
+def _wrap(label: str, width: int = 38) -> str:
+    import textwrap
+
+    lines = textwrap.wrap(str(label), width) or [""]
+    return "\n".join(lines[:2]) + ("…" if len(lines) > 2 else "")
+
+
+def waterfall(steps: pd.DataFrame, *, title: str, xlabel: str = "£000", zoom: bool = False,
+              up_colour: str = "#009639", down_colour: str = "#DA291C") -> Figure:
+    """Horizontal waterfall, read top to bottom: ``total`` rows are levels, ``step`` rows float
+    from the running level (right = up), each labelled with its size.
+
+    ``zoom`` starts the axis near the lowest level instead of zero, so steps of £0.1m stay
+    visible beside totals of £50m; the axis label then says it does not start at zero.
+    """
+    df = steps.reset_index(drop=True)
+    n = len(df)
+    fig, ax = plt.subplots(figsize=(12, min(6.4, max(3.0, 0.27 * n + 1.0))), dpi=110)
+    level = 0.0
+    starts, ends, colours = [], [], []
+    for r in df.itertuples(index=False):
+        if r.kind == "total":
+            starts.append(0.0)
+            colours.append(NHS_BLUE)
+            level = r.value
+        else:
+            starts.append(level)
+            colours.append(up_colour if r.value >= 0 else down_colour)
+            level += r.value
+        ends.append(level)
+    starts_a, ends_a = np.array(starts), np.array(ends)
+    floating = np.r_[ends_a, starts_a[df["kind"].to_numpy() == "step"]]
+    lo, hi = float(np.min(np.r_[floating, 0.0])), float(np.max(np.r_[floating, 0.0]))
+    if zoom and len(floating):
+        f_lo, f_hi = float(np.min(floating)), float(np.max(floating))
+        if f_lo > 0:  # all levels positive: start the axis just below the lowest
+            lo = f_lo - (f_hi - f_lo) * 0.15
+            starts_a = np.where(df["kind"].to_numpy() == "total", lo, starts_a)
+            xlabel += " (axis does not start at zero)"
+    y = np.arange(n)[::-1]
+    ax.barh(y, ends_a - starts_a, left=starts_a, color=colours, height=0.62)
+    span = (hi - lo) or 1.0
+    for yi, s0, e0, r in zip(y, starts_a, ends_a, df.itertuples(index=False), strict=True):
+        text = f"{r.value:,.0f}" if r.kind == "total" else f"{r.value:+,.0f}"
+        ax.text(max(s0, e0) + span * 0.008, yi, text, va="center", fontsize=8,
+                fontweight="bold" if r.kind == "total" else "normal")
+    for i in range(n - 1):  # connectors between consecutive bars
+        ax.plot([ends_a[i], ends_a[i]], [y[i] - 0.31, y[i + 1] + 0.31], color="#AEB7BD", lw=0.7)
+    ax.set_yticks(y, [_wrap(lab) for lab in df["label"]], fontsize=8)
+    for tick, r in zip(ax.get_yticklabels(), df.itertuples(index=False), strict=True):
+        if r.kind == "total":
+            tick.set_fontweight("bold")
+    ax.set_xlim(lo - (span * 0.04 if lo < 0 else 0), hi + span * 0.12)
+    if lo <= 0 <= hi:
+        ax.axvline(0, color="black", lw=0.8)
+    ax.xaxis.set_major_formatter(_K)
+    ax.set_xlabel(xlabel)
+    ax.set_title(title, loc="left", fontsize=11, fontweight="bold")
+    ax.spines[["top", "right"]].set_visible(False)
+    fig.tight_layout()
+    return fig
+
+
+def org_impact(split: pd.DataFrame, *, title: str = "Organisation impact of all items") -> Figure:
+    """Bars of each organisation's impact (surplus up, deficit down, £000), labelled."""
+    fig, ax = plt.subplots(figsize=(9, 3.4), dpi=110)
+    vals = split["value"].to_numpy()
+    bars = ax.bar(np.arange(len(split)), vals, color=[NHS_BLUE if v >= 0 else "#DA291C" for v in vals], width=0.6)
+    ax.bar_label(bars, labels=[f"({abs(v):,.0f})" if v < 0 else f"{v:,.0f}" for v in vals], fontsize=8, padding=2)
+    ax.set_xticks(np.arange(len(split)), [_wrap(s, 20) for s in split["step"]], fontsize=8)
+    ax.axhline(0, color="black", lw=0.8)
+    ax.yaxis.set_major_formatter(_K)
+    ax.set_ylabel("£000 (deficit negative)")
+    ax.set_title(title, loc="left", fontsize=11, fontweight="bold")
+    ax.spines[["top", "right"]].set_visible(False)
+    ax.margins(y=0.18)
+    fig.tight_layout()
+    return fig

@@ -10,13 +10,13 @@ from typing import Annotated
 
 import typer
 
+from .catalogue import NOTEBOOKS, default_orgs, missing_data
 from .errors import IngestError
 from .model import CCGS, GROUPS, check_fin_year, check_month
 
 app = typer.Typer(add_completion=False, no_args_is_help=True,
                   help="QIPP workbooks: validated QIPP returns in, QAG monthly pack out.")
 
-NOTEBOOKS = ("monthly_position",)
 DataDir = Annotated[Path, typer.Option("--data-dir", help="Data folder holding raw/ and processed/.")]
 FinYear = Annotated[str, typer.Option("--fin-year", help="Financial year, e.g. 2019-20.")]
 
@@ -27,6 +27,14 @@ def _fail(message: str, code: int = 1) -> None:
 
 
 def _print_summary(summary) -> None:
+    if hasattr(summary, "system"):
+        typer.echo(f"{summary.fin_year} M{summary.month}: stored the {summary.system} FRP as at {summary.as_at} "
+                   f"({summary.schemes} schemes)")
+        for c in summary.checks:
+            typer.secho(f"  printed figure does not add up [{c['source_file']}, {c['source_sheet']} row "
+                        f"{c['source_row']}]: {c['where']} {c['column']} printed {c['printed']:,.0f}, computed "
+                        f"{c['computed']:,.0f}", fg=typer.colors.YELLOW)
+        return
     rows = ", ".join(f"{o} {n} rows" for o, n in sorted(summary.rows.items())) or "no CCG rows"
     typer.echo(f"{summary.fin_year} M{summary.month}: stored {rows}")
     for w in summary.warnings:
@@ -36,7 +44,8 @@ def _print_summary(summary) -> None:
 
 @app.command()
 def ingest(
-    paths: Annotated[list[Path], typer.Argument(help="Dashboard workbooks (.xlsx) or one CSV with --org.")],
+    paths: Annotated[list[Path], typer.Argument(help="Dashboard workbooks (.xlsx), one CSV with --org, or an FRP "
+                                                "workbook (.xlsx with an 'FRP Schemes' sheet).")],
     fin_year: FinYear,
     month: Annotated[int, typer.Option("--month", help="Financial-year month 1-12 (M6 = September).")],
     data_dir: DataDir = Path("data"),
@@ -44,13 +53,14 @@ def ingest(
     provenance: Annotated[str | None, typer.Option(help="Provenance to record (default: from the file).")] = None,
 ) -> None:
     """Validate return files and store them; all or nothing, every problem reported at once."""
-    from .ingest import ingest as do_ingest
+    from .ingest import ingest_any
 
     try:
-        summary = do_ingest(paths, fin_year, month, data_dir, org=org, provenance=provenance)
+        summaries = ingest_any(paths, fin_year, month, data_dir, org=org, provenance=provenance)
     except IngestError as exc:
         _fail(str(exc))
-    _print_summary(summary)
+    for summary in summaries:
+        _print_summary(summary)
 
 
 @app.command("ingest-raw")
@@ -59,7 +69,7 @@ def ingest_raw(
     fin_year: Annotated[str | None, typer.Option("--fin-year", help="Only this financial year.")] = None,
 ) -> None:
     """Ingest every month under DATA_DIR/raw/<fin-year>/M<mm>/ (the embedded demo data)."""
-    from .ingest import ingest as do_ingest
+    from .ingest import ingest_any
 
     raw = data_dir / "raw"
     folders = sorted(p for p in raw.glob("*/M[0-9][0-9]")
@@ -71,15 +81,17 @@ def ingest_raw(
         if not files:
             continue
         try:
-            summary = do_ingest(files, folder.parent.name, int(folder.name[1:]), data_dir)
+            summaries = ingest_any(files, folder.parent.name, int(folder.name[1:]), data_dir)
         except (IngestError, ValueError) as exc:
             _fail(str(exc))
-        _print_summary(summary)
+        for summary in summaries:
+            _print_summary(summary)
 
 
-def _parse_orgs(values: list[str] | None) -> list[str]:
+def _parse_orgs(values: list[str] | None) -> list[str] | None:
+    """Organisation codes asked for, or None for 'all' (each notebook's own default set)."""
     if not values or any(v.lower() == "all" for v in values):
-        return list(CCGS) + list(GROUPS)
+        return None
     out = []
     for v in values:
         for code in re.split(r"[,\s]+", v.strip()):
@@ -94,7 +106,7 @@ def run(
     fin_year: FinYear,
     month: Annotated[int, typer.Option("--month", help="Financial-year month 1-12.")],
     org: Annotated[list[str] | None, typer.Option("--org", help="Organisation(s), repeatable, or 'all'.")] = None,
-    notebook: Annotated[str, typer.Option(help="Notebook name, or 'all'.")] = "all",
+    notebook: Annotated[str, typer.Option(help=f"Notebook name ({', '.join(NOTEBOOKS)}), or 'all'.")] = "all",
     formats: Annotated[str, typer.Option(help="Comma-separated: html,pdf,xlsx.")] = "html,pdf,xlsx",
     data_dir: DataDir = Path("data"),
     out: Annotated[Path, typer.Option("--out", help="Reports folder.")] = Path("reports"),
@@ -102,9 +114,8 @@ def run(
     jobs: Annotated[int | None, typer.Option("--jobs", help="Parallel workers (default: CPU count).")] = None,
 ) -> None:
     """Render reports for one month: reports/<fin-year>/M<mm>/<ORG>/<notebook>.{ipynb,html,pdf,xlsx}."""
-    from .model import members
     from .runner import FORMATS, Job, run_jobs
-    from .store import load_returns
+    from .store import load_frp, load_returns
 
     try:
         check_fin_year(fin_year)
@@ -119,15 +130,16 @@ def run(
     for name in names:
         if not (notebooks_dir / f"{name}.ipynb").exists():
             _fail(f"no notebook {notebooks_dir / (name + '.ipynb')}")
-    returns = load_returns(data_dir)
-    held = returns[(returns["fin_year"] == fin_year) & (returns["month"] == month)]
+    returns, frp_lines = load_returns(data_dir), load_frp(data_dir)["lines"]
+    asked = _parse_orgs(org)
     job_list, skipped = [], []
-    for code in _parse_orgs(org):
-        lacking = set(members(code)) - set(held["org"])
-        if lacking:
-            skipped.append(f"{code}: no {fin_year} M{month} returns for {', '.join(sorted(lacking))}")
-            continue
-        for name in names:
+    for name in names:
+        for code in asked or default_orgs(name):
+            reason = missing_data(name, returns=returns, frp_lines=frp_lines, fin_year=fin_year, month=month,
+                                  org=code)
+            if reason:
+                skipped.append(f"{code} {name}: {reason}")
+                continue
             job_list.append(Job(
                 notebook=(notebooks_dir / f"{name}.ipynb").resolve(),
                 parameters={"fin_year": fin_year, "month": month, "org": code,

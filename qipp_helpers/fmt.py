@@ -13,10 +13,12 @@ TOTAL_LABELS = ("Total", "Grand Total")
 
 
 def money_table(df: pd.DataFrame, *, money: Sequence[str] = (), pct: Sequence[str] = (),
-                labels: Mapping[str, str] | None = None, caption: str | None = None) -> Styler:
+                labels: Mapping[str, str] | None = None, caption: str | None = None,
+                headings: Sequence[int] = ()) -> Styler:
     """A pandas Styler: £000 with brackets for negatives, %, bold Total row, no index.
 
-    ``labels`` renames columns for display only (the data keeps snake_case names).
+    ``labels`` renames columns for display only (the data keeps snake_case names);
+    ``headings`` are row positions that are section headings ("Offset by:"): no figures, italic.
     """
     shown = df.rename(columns=dict(labels or {}))
     rename = dict(labels or {})
@@ -34,6 +36,11 @@ def money_table(df: pd.DataFrame, *, money: Sequence[str] = (), pct: Sequence[st
         return ["font-weight: bold; border-top: 1.5px solid #333" if is_total else "" for _ in row]
 
     styler = styler.apply(bold_total, axis=1)
+    if headings:
+        rows = [shown.index[i] for i in headings]
+        styler = styler.format(lambda v: "", subset=pd.IndexSlice[rows, money_cols + pct_cols])
+        styler = styler.set_properties(subset=pd.IndexSlice[rows, :], **{"font-style": "italic",
+                                                                          "font-weight": "bold"})
     styler = styler.set_properties(subset=money_cols + pct_cols, **{"text-align": "right"})
     styler = styler.set_table_attributes('class="qipp-table"')
     if caption:

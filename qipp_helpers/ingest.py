@@ -195,3 +195,89 @@ def ingest(paths: list[Path], fin_year: str, month: int, data_dir: Path | str, *
     replace_slices(data_dir, tidy, warn_df, slices, entry)
     return IngestSummary(fin_year, month, rows=tidy.groupby("org").size().to_dict() if len(tidy) else {},
                          warnings=warnings, files=files)
+
+
+@dataclass
+class FrpIngestSummary:
+    """What an FRP ingest stored."""
+
+    fin_year: str
+    month: int
+    system: str
+    as_at: str
+    schemes: int
+    checks: list[dict] = field(default_factory=list)
+    files: list[dict] = field(default_factory=list)
+
+
+def ingest_frp(path: Path, fin_year: str, month: int, data_dir: Path | str, *, system: str | None = None,
+               provenance: str | None = None, user: str | None = None) -> FrpIngestSummary:
+    """Read, validate and store one FRP workbook as the (fin_year, month, system) FRP slice.
+
+    Printed figures that do not add up are stored as checks with the data (and shown in the
+    report), not rejected: the paper that printed them is the record.
+    """
+    from .frp import checks as frp_checks
+    from .frp_reader import read_frp_xlsx
+    from .schema import (
+        FRP_LINE_COLUMNS,
+        FRP_LINES_SCHEMA,
+        FRP_POSITION_COLUMNS,
+        FRP_POSITION_SCHEMA,
+        coerce_table,
+        validate,
+    )
+    from .store import replace_frp
+
+    try:
+        check_fin_year(fin_year)
+        check_month(month)
+    except ValueError as exc:
+        raise IngestError([Problem("(command line)", str(exc))]) from None
+    path = Path(path)
+    res = read_frp_xlsx(path, system=system)
+    if res.problems:
+        raise IngestError(res.problems)
+    code = res.about["system"]
+    as_at = res.about.get("as at", "")
+    prov = provenance or res.about.get("provenance") or f"return file: {path.name}"
+    common = {"fin_year": fin_year, "month": month, "system": code, "as_at": as_at, "provenance": prov,
+              "source_file": path.name}
+    lines = coerce_table(pd.DataFrame([{**common, "row": i, **r} for i, r in enumerate(res.lines)]),
+                         FRP_LINE_COLUMNS)
+    position = coerce_table(pd.DataFrame([{**common, "row": i, **r} for i, r in enumerate(res.position)]),
+                            FRP_POSITION_COLUMNS)
+    problems = validate(lines, FRP_LINES_SCHEMA) + validate(position, FRP_POSITION_SCHEMA)
+    if problems:
+        raise IngestError(problems)
+    found = frp_checks(lines, position)
+    for c in ("fin_year", "month", "system", "source_file"):
+        found[c] = common[c]
+    files = [{"name": path.name, "sha256": _sha256(path), "bytes": path.stat().st_size}]
+    entry = {
+        "time": datetime.now(UTC).isoformat(timespec="seconds"), "user": user or getpass.getuser(),
+        "fin_year": fin_year, "month": month, "kind": "frp", "orgs": [code], "rows": len(lines),
+        "warnings": len(found), "files": files, "qipp_helpers": __version__,
+    }
+    replace_frp(data_dir, {"lines": lines, "position": position, "checks": found}, {(fin_year, month, code)}, entry)
+    return FrpIngestSummary(fin_year, month, code, as_at, int((lines["kind"] == "scheme").sum()),
+                            checks=found.to_dict("records"), files=files)
+
+
+def ingest_any(paths: list[Path], fin_year: str, month: int, data_dir: Path | str, *, org: str | None = None,
+               provenance: str | None = None) -> list[IngestSummary | FrpIngestSummary]:
+    """Route each file to its reader: FRP workbooks to :func:`ingest_frp`, the rest to :func:`ingest`.
+
+    The scheme returns are ingested together (all or nothing) before any FRP workbook.
+    """
+    from .frp_reader import is_frp_workbook
+
+    paths = [Path(p) for p in paths]
+    frp = [p for p in paths if is_frp_workbook(p)]
+    returns = [p for p in paths if p not in frp]
+    out: list[IngestSummary | FrpIngestSummary] = []
+    if returns:
+        out.append(ingest(returns, fin_year, month, data_dir, org=org, provenance=provenance))
+    for p in frp:
+        out.append(ingest_frp(p, fin_year, month, data_dir, system=org, provenance=provenance))
+    return out

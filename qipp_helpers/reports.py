@@ -6,6 +6,8 @@ from dataclasses import dataclass, field
 
 import pandas as pd
 
+from . import drivers as d
+from . import frp
 from . import tables as t
 from .model import ORG_NAMES, members, period_label
 from .money import fmt_m
@@ -96,9 +98,9 @@ def narrative(h: t.Headline, has_previous: bool) -> str:
     return text
 
 
-def monthly_position(returns: pd.DataFrame, warnings: pd.DataFrame, *, fin_year: str, month: int,
-                     org: str) -> MonthlyPosition:
-    """Compute the whole monthly position for ``org`` (a CCG, or LLR = ELR + WL + LC)."""
+def _rows_and_previous(returns: pd.DataFrame, *, fin_year: str, month: int,
+                       org: str) -> tuple[pd.DataFrame, pd.DataFrame | None]:
+    """This month's rows for ``org`` (every member must have returned) and last month's, if complete."""
     rows = t.select(returns, fin_year, month, org)
     if rows.empty:
         held = ", ".join(f"{fy} M{m}" for fy, m in t.available_periods(returns, org)) or "none"
@@ -108,10 +110,20 @@ def monthly_position(returns: pd.DataFrame, warnings: pd.DataFrame, *, fin_year:
         raise LookupError(f"{org} needs returns from {', '.join(sorted(missing))} for {fin_year} month {month}")
     pfy, pm = t.previous_period(fin_year, month)
     prev = t.select(returns, pfy, pm, org)
-    prev = prev if set(prev["org"]) == set(members(org)) else None
+    return rows, (prev if set(prev["org"]) == set(members(org)) else None)
+
+
+def _warnings_for(warnings: pd.DataFrame, *, fin_year: str, month: int, org: str) -> pd.DataFrame:
     keys = {org, *members(org)}
+    w = warnings[(warnings["fin_year"] == fin_year) & (warnings["month"] == month) & warnings["org"].isin(keys)]
+    return w.reset_index(drop=True)
+
+
+def monthly_position(returns: pd.DataFrame, warnings: pd.DataFrame, *, fin_year: str, month: int,
+                     org: str) -> MonthlyPosition:
+    """Compute the whole monthly position for ``org`` (a CCG, or LLR = ELR + WL + LC)."""
+    rows, prev = _rows_and_previous(returns, fin_year=fin_year, month=month, org=org)
     year = returns[(returns["fin_year"] == fin_year) & (returns["month"] <= month)]
-    warn = warnings[(warnings["fin_year"] == fin_year) & (warnings["month"] == month) & warnings["org"].isin(keys)]
     return MonthlyPosition(
         fin_year=fin_year, month=month, org=org, rows=rows, previous=prev,
         headline=t.headline(rows, prev, org=org, fin_year=fin_year, month=month),
@@ -119,8 +131,146 @@ def monthly_position(returns: pd.DataFrame, warnings: pd.DataFrame, *, fin_year:
         red=t.red_schemes(rows), schemes=t.schemes(rows, prev),
         split=t.org_split(returns, fin_year, month, org),
         history=t.monthly_history(year, fin_year, org),
-        warnings=warn.reset_index(drop=True),
+        warnings=_warnings_for(warnings, fin_year=fin_year, month=month, org=org),
         provenance=sorted(set(rows["provenance"])),
         previous_provenance=sorted(set(prev["provenance"])) if prev is not None else [],
         history_provenance=year[year["org"].isin(members(org))].groupby("month")["provenance"].first().to_dict(),
+    )
+
+
+@dataclass
+class UnderDelivery:
+    """Everything the under-delivery drivers notebook shows (Paper D Tables 3 and 4)."""
+
+    fin_year: str
+    month: int
+    org: str
+    threshold: float
+    movement_threshold: float
+    rows: pd.DataFrame
+    previous: pd.DataFrame | None
+    headline: t.Headline
+    drivers: pd.DataFrame
+    movement: pd.DataFrame
+    warnings: pd.DataFrame
+    provenance: list[str] = field(default_factory=list)
+    previous_provenance: list[str] = field(default_factory=list)
+
+    @property
+    def title(self) -> str:
+        return f"QIPP Under-delivery Drivers — {self.org}"
+
+    @property
+    def period(self) -> str:
+        return period_label(self.fin_year, self.month)
+
+    @property
+    def orgs(self) -> list[str]:
+        return d.shown_orgs(self.org)
+
+    def drivers_narrative(self) -> str:
+        return d.drivers_narrative(self.drivers, self.org)
+
+    def movement_narrative(self) -> str:
+        return d.movement_narrative(self.movement, self.org)
+
+    def drivers_waterfall(self) -> pd.DataFrame:
+        """Annual plan → drivers, offsets, Other → FOT (savings £000)."""
+        return d.waterfall_steps(self.drivers, self.org, self.headline.annual_plan, self.headline.fot)
+
+    def movement_waterfall(self) -> pd.DataFrame:
+        """Last month's FOT → each named movement and Other → this month's FOT (savings £000)."""
+        if self.movement.empty or self.previous is None:
+            return pd.DataFrame(columns=["label", "value", "kind"])
+        body = self.movement[self.movement["section"] != "total"]
+        steps = [{"label": "FOT last month", "value": -float(self.previous["fot"].sum()), "kind": "total"}]
+        steps += [{"label": r["item"], "value": -r[self.org], "kind": "step"} for _, r in body.iterrows()
+                  if abs(r[self.org]) >= 0.5]
+        steps.append({"label": "FOT this month", "value": -self.headline.fot, "kind": "total"})
+        return pd.DataFrame(steps)
+
+    def xlsx_tables(self) -> dict[str, pd.DataFrame]:
+        """Sheets ``drivers`` and ``fot_movement``: item, section, one column per organisation shown."""
+        cols = ["item", "section", *self.orgs]
+        return {"drivers": self.drivers[cols], "fot_movement": self.movement.reindex(columns=cols)}
+
+
+def under_delivery(returns: pd.DataFrame, warnings: pd.DataFrame, *, fin_year: str, month: int, org: str,
+                   threshold: float = d.DRIVER_THRESHOLD,
+                   movement_threshold: float = d.MOVEMENT_THRESHOLD) -> UnderDelivery:
+    """Compute the drivers of under-delivery and the FOT movement for ``org`` and month."""
+    rows, prev = _rows_and_previous(returns, fin_year=fin_year, month=month, org=org)
+    return UnderDelivery(
+        fin_year=fin_year, month=month, org=org, threshold=float(threshold),
+        movement_threshold=float(movement_threshold), rows=rows, previous=prev,
+        headline=t.headline(rows, prev, org=org, fin_year=fin_year, month=month),
+        drivers=d.drivers_table(rows, org, threshold),
+        movement=d.movement_table(rows, prev, org, movement_threshold),
+        warnings=_warnings_for(warnings, fin_year=fin_year, month=month, org=org),
+        provenance=sorted(set(rows["provenance"])),
+        previous_provenance=sorted(set(prev["provenance"])) if prev is not None else [],
+    )
+
+
+@dataclass
+class FrpBridge:
+    """Everything the FRP bridge notebook shows (Paper D Table 6, Paper E Appendix 1)."""
+
+    fin_year: str
+    month: int
+    org: str
+    as_at: str
+    lines: pd.DataFrame
+    position: pd.DataFrame
+    checks: pd.DataFrame
+    bridge: pd.DataFrame
+    schemes: pd.DataFrame
+    provenance: list[str] = field(default_factory=list)
+    previous_provenance: list[str] = field(default_factory=list)
+
+    @property
+    def title(self) -> str:
+        return f"System Financial Recovery Plan — {self.org}"
+
+    @property
+    def period(self) -> str:
+        return period_label(self.fin_year, self.month)
+
+    def narrative(self) -> str:
+        return frp.narrative(self.bridge)
+
+    def total(self, section: str) -> float:
+        return frp.bridge_total(self.bridge, section)
+
+    def waterfall(self) -> pd.DataFrame:
+        return frp.waterfall_steps(self.bridge)
+
+    def xlsx_tables(self) -> dict[str, pd.DataFrame]:
+        """Sheets ``bridge`` (step, section, value), ``schemes`` and ``printed_vs_computed``."""
+        return {"bridge": self.bridge[["step", "section", "value"]], "schemes": self.schemes,
+                "printed_vs_computed": self.checks[["where", "column", "printed", "computed", "difference",
+                                                    "source_sheet", "source_row"]]}
+
+
+def frp_slice(tables: dict[str, pd.DataFrame], *, fin_year: str, month: int, org: str) -> dict[str, pd.DataFrame]:
+    """The stored FRP tables of one system and month."""
+    return {k: v[(v["fin_year"] == fin_year) & (v["month"] == month) & (v["system"] == org)].reset_index(drop=True)
+            for k, v in tables.items()}
+
+
+def frp_bridge(tables: dict[str, pd.DataFrame], *, fin_year: str, month: int, org: str = "LLR") -> FrpBridge:
+    """Compute the FRP bridge for system ``org`` from the stored FRP tables (see :func:`store.load_frp`)."""
+    if org not in frp.SYSTEMS:
+        raise LookupError(f"the FRP is held for the system ({', '.join(frp.SYSTEMS)}), not for {org}")
+    part = frp_slice(tables, fin_year=fin_year, month=month, org=org)
+    if part["lines"].empty:
+        held = sorted({(fy, int(m)) for fy, m, s in zip(tables["lines"]["fin_year"], tables["lines"]["month"],
+                                                         tables["lines"]["system"], strict=True) if s == org})
+        raise LookupError(f"no FRP held for {org} in {fin_year} month {month} (held: "
+                          f"{', '.join(f'{fy} M{m}' for fy, m in held) or 'none'})")
+    lines, position = part["lines"], part["position"]
+    return FrpBridge(
+        fin_year=fin_year, month=month, org=org, as_at=str(lines["as_at"].iloc[0]), lines=lines,
+        position=position, checks=part["checks"], bridge=frp.bridge(lines, position),
+        schemes=frp.scheme_table(lines), provenance=sorted(set(lines["provenance"]) | set(position["provenance"])),
     )

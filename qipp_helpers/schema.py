@@ -6,6 +6,7 @@ import pandas as pd
 import pandera.pandas as pa
 
 from .errors import Problem
+from .frp import FRP_RAGS, PRINTED, SYSTEMS
 from .model import CCGS, MONEY_COLUMNS, RAGS, RETURN_COLUMNS, WORKSTREAMS
 
 _money = {
@@ -36,6 +37,7 @@ RETURNS_SCHEMA = pa.DataFrameSchema(
     strict=True,
     ordered=False,
     coerce=False,
+    name="returns table",
 )
 
 
@@ -60,8 +62,13 @@ def coerce_returns(df: pd.DataFrame) -> pd.DataFrame:
 
 def validate_returns(df: pd.DataFrame) -> list[Problem]:
     """Check a returns table against the schema; every failing cell becomes a located Problem."""
+    return validate(df, RETURNS_SCHEMA)
+
+
+def validate(df: pd.DataFrame, schema: pa.DataFrameSchema) -> list[Problem]:
+    """Check a table with source_file/sheet/row columns; every failing cell becomes a located Problem."""
     try:
-        RETURNS_SCHEMA.validate(df, lazy=True)
+        schema.validate(df, lazy=True)
     except pa.errors.SchemaErrors as exc:
         problems = []
         for _, case in exc.failure_cases.iterrows():
@@ -69,7 +76,7 @@ def validate_returns(df: pd.DataFrame) -> list[Problem]:
             col = case.get("column")
             where = df.loc[idx] if idx is not None and idx in df.index else None
             problems.append(Problem(
-                file=str(where["source_file"]) if where is not None else "(returns table)",
+                file=str(where["source_file"]) if where is not None else f"({schema.name or 'table'})",
                 sheet=str(where["source_sheet"]) if where is not None else None,
                 row=int(where["source_row"]) if where is not None else None,
                 column=None if col is None else str(col),
@@ -77,3 +84,57 @@ def validate_returns(df: pd.DataFrame) -> list[Problem]:
             ))
         return problems
     return []
+
+
+#: The stored FRP tables (see :mod:`qipp_helpers.frp_reader` for the workbook layout).
+FRP_KEY = ("fin_year", "month", "system")
+FRP_LINE_COLUMNS: tuple[str, ...] = (*FRP_KEY, "as_at", "row", "kind", "group", "scheme", "rag",
+                                     *PRINTED.values(), "provenance", "source_file", "source_sheet",
+                                     "source_row")
+FRP_POSITION_COLUMNS: tuple[str, ...] = (*FRP_KEY, "as_at", "row", "kind", "section", "item", "org", "value",
+                                         "provenance", "source_file", "source_sheet", "source_row")
+FRP_CHECK_COLUMNS: tuple[str, ...] = (*FRP_KEY, "where", "column", "printed", "computed", "difference",
+                                      "source_file", "source_sheet", "source_row")
+_FLOATS = {*PRINTED.values(), "value", "printed", "computed", "difference"}
+_INTS = {"month", "row", "source_row"}
+
+_key = {
+    "fin_year": pa.Column(str, pa.Check.str_matches(r"^\d{4}-\d{2}$")),
+    "month": pa.Column(int, pa.Check.in_range(1, 12)),
+    "system": pa.Column(str, pa.Check.isin(list(SYSTEMS))),
+    "as_at": pa.Column(str),
+    "row": pa.Column(int, pa.Check.ge(0)),
+    "provenance": pa.Column(str, pa.Check.str_length(min_value=1)),
+    "source_file": pa.Column(str),
+    "source_sheet": pa.Column(str),
+    "source_row": pa.Column(int),
+}
+_finite = pa.Check(lambda s: s.dropna().abs() < 1e9, error="money must be finite £000")
+FRP_LINES_SCHEMA = pa.DataFrameSchema(
+    {**_key,
+     "kind": pa.Column(str, pa.Check.isin(["scheme", "group_total", "grand_total"])),
+     "group": pa.Column(str), "scheme": pa.Column(str),
+     "rag": pa.Column(str, pa.Check.isin(list(FRP_RAGS))),
+     **{c: pa.Column(float, _finite, nullable=True) for c in PRINTED.values()}},
+    strict=True, ordered=False, coerce=False, name="FRP scheme table",
+)
+FRP_POSITION_SCHEMA = pa.DataFrameSchema(
+    {**_key,
+     "kind": pa.Column(str, pa.Check.isin(["line", "total"])),
+     "section": pa.Column(str), "item": pa.Column(str), "org": pa.Column(str),
+     "value": pa.Column(float, _finite)},
+    strict=True, ordered=False, coerce=False, name="FRP position",
+)
+
+
+def coerce_table(df: pd.DataFrame, columns: tuple[str, ...]) -> pd.DataFrame:
+    """Give an FRP table its stored column order and dtypes (str, int, float)."""
+    out = df.reindex(columns=list(columns)).copy()
+    for c in columns:
+        if c in _FLOATS:
+            out[c] = out[c].astype(float)
+        elif c in _INTS:
+            out[c] = out[c].fillna(0).astype("int64")
+        else:
+            out[c] = out[c].fillna("").astype(str)
+    return out

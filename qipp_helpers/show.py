@@ -1,20 +1,35 @@
-"""What the monthly position notebook displays: styled tables and markdown blocks.
+"""What the notebooks display: styled tables and markdown blocks.
 
-Every function takes a :class:`~qipp_helpers.reports.MonthlyPosition` and returns something
+Every function takes a report object from :mod:`qipp_helpers.reports` and returns something
 Jupyter renders (a pandas Styler or a markdown string), so the notebook only chooses.
 """
 
 from __future__ import annotations
 
+import html
 from datetime import datetime
 
 import pandas as pd
+from IPython.display import Markdown
 from pandas.io.formats.style import Styler
 
 from .fmt import money_table, rag_cell_styles
 from .model import ORG_NAMES, RAG_COLOURS
 from .money import fmt_k
-from .reports import MonthlyPosition
+from .reports import FrpBridge, MonthlyPosition, UnderDelivery
+
+Report = MonthlyPosition | UnderDelivery | FrpBridge
+
+
+def md_text(value: object) -> str:
+    """Text from an input, safe inside markdown tables: HTML escaped, pipes and newlines neutralised."""
+    text = html.escape(str(value), quote=False).replace("|", "&#124;")
+    return " ".join(text.split())
+
+
+def paragraph(text: str) -> str:
+    """A generated sentence made safe to show as markdown (names in it come from returns)."""
+    return md_text(text)
 
 
 def _provenance_kind(values: list[str]) -> str:
@@ -22,20 +37,20 @@ def _provenance_kind(values: list[str]) -> str:
     return " and ".join(kinds) if kinds else "none"
 
 
-def banner_lines(r: MonthlyPosition) -> list[str]:
+def banner_lines(r: Report, *, section: int = 6, name: str | None = None) -> list[str]:
     """Lines for the top of every circulated page: organisation, period, provenance, generated time."""
     data = f"Data: {_provenance_kind(r.provenance)}"
     if r.previous_provenance:
         data += f"; previous month {_provenance_kind(r.previous_provenance)}"
     return [
-        f"{ORG_NAMES.get(r.org, r.org)} ({r.org})",
+        f"{name or ORG_NAMES.get(r.org, r.org)} ({r.org})",
         r.period,
-        data + " (see section 6)",
+        data + f" (see section {section})",
         f"Generated {datetime.now().strftime('%d %b %Y %H:%M')}",
     ]
 
 
-def reconciliation_note(r: MonthlyPosition) -> str:
+def reconciliation_note(r: MonthlyPosition | UnderDelivery, *, section: int = 6) -> str:
     """One sentence under the headline when the returns do not add up to their printed totals."""
     if r.warnings.empty:
         return ""
@@ -44,7 +59,7 @@ def reconciliation_note(r: MonthlyPosition) -> str:
     return (f"> **Note:** the returns received do not add up to their own printed totals "
             f"({worst['sheet']} {worst['column']}: printed {fmt_k(worst['printed'])}, scheme rows "
             f"{fmt_k(worst['computed'])}). Figures here are computed from the scheme rows received; "
-            f"see section 6 for every difference.")
+            f"see section {section} for every difference.")
 
 
 def title_block(r: MonthlyPosition) -> str:
@@ -108,7 +123,7 @@ def red_table(r: MonthlyPosition) -> Styler:
                            RAG_COLOURS)
 
 
-def warnings_block(r: MonthlyPosition) -> str:
+def warnings_block(r: MonthlyPosition | UnderDelivery) -> str:
     """Reconciliation warnings as markdown; says so plainly when there are none."""
     if r.warnings.empty:
         return ("**Reconciliation:** every printed Grand Total in the returns agrees with the sum of its scheme "
@@ -118,21 +133,135 @@ def warnings_block(r: MonthlyPosition) -> str:
              "totals by these amounts.", "",
              "| Source | Sheet | Column | Printed | Computed | Difference |", "|---|---|---|---:|---:|---:|"]
     for w in r.warnings.itertuples(index=False):
-        lines.append(f"| {w.source_file} | {w.sheet} | {w.column} | {fmt_k(w.printed)} | {fmt_k(w.computed)} "
+        lines.append(f"| {md_text(w.source_file)} | {md_text(w.sheet)} | {md_text(w.column)} | {fmt_k(w.printed)} "
+                     f"| {fmt_k(w.computed)} "
                      f"| {fmt_k(w.difference)} |")
     return "\n".join(lines)
 
 
-def provenance_block(r: MonthlyPosition) -> str:
+def provenance_block(r: Report, *, monthly: bool = True) -> str:
     """Where this month's and last month's figures come from: published, synthetic or returns."""
     lines = ["**Provenance.** This month's figures:", ""]
-    lines += [f"- {p}" for p in r.provenance]
+    lines += [f"- {md_text(p)}" for p in r.provenance]
     if r.previous_provenance:
         lines += ["", "Last month's figures (used for the monthly movement):", ""]
-        lines += [f"- {p}" for p in r.previous_provenance]
-    else:
+        lines += [f"- {md_text(p)}" for p in r.previous_provenance]
+    elif monthly:
         lines += ["", "No previous month is held, so no monthly movement is shown."]
     if any(p.startswith("synthetic") for p in r.provenance + r.previous_provenance):
         lines += ["", "*Synthetic figures are generated by a seeded script for demonstration; they are not real "
                   "returns.*"]
+    return "\n".join(lines)
+
+
+# --- under-delivery drivers (Paper D Tables 3 and 4) -------------------------------------------
+
+def drivers_title_block(r: UnderDelivery) -> str:
+    """The drivers report's heading, as markdown."""
+    return (f"# QIPP Under-delivery Drivers: {ORG_NAMES.get(r.org, r.org)}\n\n"
+            f"**{r.period}** · why the forecast out-turn falls short of plan · £000 unless stated")
+
+
+def _sectioned(df: pd.DataFrame, orgs: list[str], first_label: str,
+               headings: dict[str, str]) -> tuple[pd.DataFrame, list[int]]:
+    """Rows of a threshold table with a heading row before each section named in ``headings``."""
+    out, marks, seen = [], [], set()
+    for _, row in df.iterrows():
+        sec = row["section"]
+        if sec in headings and sec not in seen:
+            seen.add(sec)
+            marks.append(len(out))
+            out.append({first_label: headings[sec], **{o: float("nan") for o in orgs}})
+        out.append({first_label: row["item"], **{o: row[o] for o in orgs}})
+    return pd.DataFrame(out, columns=[first_label, *orgs]), marks
+
+
+def drivers_table(r: UnderDelivery) -> Styler:
+    """Paper D Table 4: main drivers of under-delivery over the threshold, offsets, Other, Total."""
+    label = f"Main drivers of under delivery >£{r.threshold:,.0f}k:"
+    df, marks = _sectioned(r.drivers, r.orgs, label, {"offset": "Offset by:"})
+    return money_table(df, money=r.orgs, headings=marks,
+                       caption=f"Table 4: Breakdown of under delivery of QIPP, {r.period} (£000, positive = "
+                               "short of plan)")
+
+
+def movement_table(r: UnderDelivery) -> Styler | Markdown:
+    """Paper D Table 3: main FOT movements in month, favourable then adverse, Other, Total."""
+    if r.movement.empty:
+        return Markdown("*No previous month is held, so there is no movement in forecast out-turn to show.*")
+    df, marks = _sectioned(r.movement, r.orgs, "Main FOT movements in month:",
+                           {"favourable": "Favourable movements:", "adverse": "Adverse movements:"})
+    return money_table(df, money=r.orgs, headings=marks,
+                       caption=f"Table 3: Movement in forecast out-turn since last month, {r.period} (£000, "
+                               f"positive = adverse; named if over £{r.movement_threshold:,.0f}k)")
+
+
+# --- FRP bridge (Paper D Table 6, Paper E Appendix 1) -------------------------------------------
+
+SYSTEM_NAMES = {"LLR": "Leicester, Leicestershire & Rutland system"}
+
+
+def frp_banner_lines(r: FrpBridge) -> list[str]:
+    """Page banner for the FRP report: the system, not the CCG group, is the organisation."""
+    return banner_lines(r, section=5, name=SYSTEM_NAMES.get(r.org, r.org))
+
+
+def frp_title_block(r: FrpBridge) -> str:
+    """The FRP report's heading, as markdown."""
+    return (f"# System Financial Recovery Plan: {SYSTEM_NAMES.get(r.org, r.org)}\n\n"
+            f"**{r.period}** · FRP position as at {r.as_at} · £000 unless stated · deficit negative, "
+            "FRP savings positive")
+
+
+def bridge_table(r: FrpBridge) -> Styler:
+    """Paper D Table 6: position before FRP, FRP schemes by group, position after FRP, other items, impact."""
+    b = r.bridge[r.bridge["section"] != "organisation"]
+    df = pd.DataFrame({"step": b["step"], "value": b["value"]}).reset_index(drop=True)
+    totals = [i for i, k in enumerate(b["kind"]) if k == "total"]
+    styler = money_table(df, money=["value"], labels={"step": "Schemes by type", "value": "£000"},
+                         caption=f"Table 6: {r.org} Financial Recovery Plan as at {r.as_at} (£000)")
+    return styler.set_properties(subset=pd.IndexSlice[totals, :], **{"font-weight": "bold",
+                                                                      "border-top": "1px solid #333"})
+
+
+def org_impact_table(r: FrpBridge) -> Styler:
+    """The organisation impact of all items, split by organisation, with the total."""
+    split = r.bridge[r.bridge["section"] == "organisation"]
+    df = pd.DataFrame({"organisation": split["step"], "value": split["value"]})
+    df = pd.concat([df, pd.DataFrame([{"organisation": "Total", "value": split["value"].sum()}])],
+                   ignore_index=True)
+    return money_table(df, money=["value"], labels={"organisation": "Organisation", "value": "£000"},
+                       caption="Organisation impact of all items by organisation (£000, deficit negative)")
+
+
+def frp_scheme_table(r: FrpBridge) -> Styler:
+    """Paper E Appendix 1: submission vs revised forecast vs delivered, balance, movement, RAG."""
+    df = r.schemes.copy()
+    group_rows = [i for i, s in enumerate(df["scheme"]) if not s]
+    indent = "\u00a0" * 4  # non-breaking, so HTML keeps the indent of a scheme under its group
+    df["line"] = [g if not s else indent + s for g, s in zip(df["group"], df["scheme"], strict=True)]
+    df = df[["line", "submission", "revised", "movement", "delivered", "balance", "in_month_movement", "rag"]]
+    labels = {"line": "Schemes by type", "submission": "FRP submission (a)", "revised": "Revised forecast (b)",
+              "movement": "Forecast movement (c = b − a)", "delivered": "In-month delivery (d)",
+              "balance": "Forecast balance remaining (e = b − d)", "in_month_movement": "In-month movement (e − a)",
+              "rag": "RAG"}
+    money = ["submission", "revised", "movement", "delivered", "balance", "in_month_movement"]
+    styler = money_table(df, money=money, labels=labels,
+                         caption=f"FRP schemes as at {r.as_at} (£000, computed from a, b and d)")
+    styler = styler.set_properties(subset=pd.IndexSlice[group_rows, :], **{"font-weight": "bold"})
+    colours = {**RAG_COLOURS, "Orange": RAG_COLOURS["Amber"]}
+    return rag_cell_styles(styler, ["RAG"], colours)
+
+
+def frp_checks_block(r: FrpBridge) -> str:
+    """Every printed figure of the FRP workbook that its own figures do not reproduce."""
+    if r.checks.empty:
+        return ("**Printed figures checked:** every printed movement, balance, group total, Grand Total and "
+                "position subtotal agrees with the figures it is computed from.")
+    lines = [f"**Printed figures that do not add up ({len(r.checks)}).** The FRP workbook prints these values; "
+             "the figures they are defined from give different ones. The tables above show the computed values.",
+             "", "| Line | Column | Printed | Computed | Difference | Source row |", "|---|---|---:|---:|---:|---:|"]
+    for c in r.checks.itertuples(index=False):
+        lines.append(f"| {md_text(c.where)} | {md_text(c.column)} | {fmt_k(c.printed)} | {fmt_k(c.computed)} "
+                     f"| {fmt_k(c.difference)} | {md_text(c.source_sheet)} row {c.source_row} |")
     return "\n".join(lines)

@@ -18,11 +18,22 @@ import pandas as pd
 
 from .atomic import atomic_path
 from .model import WARNING_COLUMNS
-from .schema import coerce_returns, empty_returns
+from .schema import (
+    FRP_CHECK_COLUMNS,
+    FRP_KEY,
+    FRP_LINE_COLUMNS,
+    FRP_POSITION_COLUMNS,
+    coerce_returns,
+    coerce_table,
+    empty_returns,
+)
 
 RETURNS_FILE = "returns.parquet"
 WARNINGS_FILE = "reconciliation.parquet"
 LOG_FILE = "ingest_log.jsonl"
+FRP_FILES = {"lines": ("frp_lines.parquet", FRP_LINE_COLUMNS),
+             "position": ("frp_position.parquet", FRP_POSITION_COLUMNS),
+             "checks": ("frp_checks.parquet", FRP_CHECK_COLUMNS)}
 
 
 def processed_dir(data_dir: Path | str) -> Path:
@@ -90,6 +101,31 @@ def replace_slices(data_dir: Path | str, returns: pd.DataFrame, warnings: pd.Dat
         merged_w = pd.concat(parts, ignore_index=True) if parts else empty_warnings()
         _atomic_parquet(merged, folder / RETURNS_FILE)
         _atomic_parquet(merged_w.reindex(columns=list(WARNING_COLUMNS)), folder / WARNINGS_FILE)
+        with open(folder / LOG_FILE, "a", encoding="utf-8") as fh:
+            fh.write(json.dumps(log_entry, sort_keys=True) + "\n")
+
+
+def load_frp(data_dir: Path | str) -> dict[str, pd.DataFrame]:
+    """The stored FRP tables: ``lines`` (scheme table), ``position`` and ``checks`` (all periods)."""
+    out = {}
+    for key, (name, columns) in FRP_FILES.items():
+        path = processed_dir(data_dir) / name
+        out[key] = coerce_table(pd.read_parquet(path) if path.exists() else pd.DataFrame(), columns)
+    return out
+
+
+def replace_frp(data_dir: Path | str, tables: dict[str, pd.DataFrame], slices: set[tuple[str, int, str]],
+                log_entry: dict) -> None:
+    """Replace exactly the (fin_year, month, system) FRP slices given in all three FRP files, log it."""
+    with locked(data_dir) as folder:
+        old = load_frp(data_dir)
+        for key, (name, columns) in FRP_FILES.items():
+            df = old[key]
+            stale = pd.Series([k in slices for k in zip(*(df[c] for c in FRP_KEY), strict=True)],
+                              index=df.index, dtype=bool)
+            new = coerce_table(tables.get(key, pd.DataFrame()), columns)
+            merged = pd.concat([df[~stale], new], ignore_index=True) if len(new) else df[~stale]
+            _atomic_parquet(coerce_table(merged, columns), folder / name)
         with open(folder / LOG_FILE, "a", encoding="utf-8") as fh:
             fh.write(json.dumps(log_entry, sort_keys=True) + "\n")
 

@@ -7,12 +7,13 @@ from pathlib import Path
 
 import pytest
 
-from qipp_helpers.ingest import ingest
-from qipp_helpers.store import load_returns, load_warnings
+from qipp_helpers.ingest import ingest_any
+from qipp_helpers.store import load_frp, load_returns, load_warnings
 
 ROOT = Path(__file__).resolve().parents[1]
 RAW = ROOT / "data" / "raw"
 M6_WORKBOOK = RAW / "2019-20" / "M06" / "paper_d_m6_pmo_dashboards.xlsx"
+FRP_WORKBOOK = RAW / "2019-20" / "M06" / "paper_e_system_frp.xlsx"
 
 
 @pytest.fixture(scope="session")
@@ -22,7 +23,7 @@ def demo_data_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     shutil.copytree(RAW, data / "raw")
     for month in range(1, 7):
         files = sorted((data / "raw" / "2019-20" / f"M{month:02d}").glob("*.xlsx"))
-        ingest(files, "2019-20", month, data)
+        ingest_any(files, "2019-20", month, data)
     return data
 
 
@@ -34,3 +35,8 @@ def returns(demo_data_dir: Path):
 @pytest.fixture(scope="session")
 def warnings(demo_data_dir: Path):
     return load_warnings(demo_data_dir)
+
+
+@pytest.fixture(scope="session")
+def frp_tables(demo_data_dir: Path):
+    return load_frp(demo_data_dir)

@@ -224,3 +224,29 @@ TABLE3_MOVEMENT = {
     "Other": {"LLR": 79.0, "ELR": 67.0, "WL": 45.0, "LC": -32.0},
     "Total": {"LLR": 516.0, "ELR": 91.0, "WL": 356.0, "LC": 70.0},
 }
+
+# published: Paper D Table 4 "Breakdown of Under Delivery of QIPP" (M6, £000, + = short of plan),
+# rows in the paper's order: item -> (LLR, ELR, WL, LC). "Offset by:" rows are negative.
+TABLE4_DRIVERS = {
+    "Unidentified QIPP": (10989.0, 6166.0, 4823.0, 0.0),
+    "System Pathway Opportunities (Gastro & Cardio)": (1000.0, 333.0, 333.0, 333.0),
+    "Diagnostics": (877.0, 292.0, 292.0, 292.0),
+    "LPT - CHS Short Term Reduction": (807.0, 250.0, 261.0, 296.0),
+    "Falls": (691.0, 350.0, 342.0, 0.0),
+    "Community Services Redesign": (657.0, 202.0, 318.0, 137.0),
+    "High Cost Drugs": (585.0, 65.0, -118.0, 638.0),
+    "Children's Complex Care": (500.0, 167.0, 167.0, 167.0),
+    "End of Life": (495.0, 151.0, 174.0, 171.0),
+    "Same Day Emergency Care (SDEC)": (476.0, 235.0, -47.0, 288.0),
+    "LPT - MH Short Term Reduction": (459.0, 79.0, 130.0, 250.0),
+    "PCCC Budget Alignment QIPP": (416.0, 90.0, 326.0, 0.0),
+    "Audiology": (411.0, 140.0, 149.0, 122.0),
+    "Referral Support Services": (386.0, 202.0, 28.0, 156.0),
+    "MRET/OOA": (358.0, 108.0, 278.0, -27.0),
+    "Follow Up Outpatients": (343.0, 64.0, 161.0, 118.0),
+    "CHC": (-2000.0, -1091.0, -308.0, -600.0),
+    "S117 & AHP - 1819 FYE": (-336.0, 0.0, 0.0, -336.0),
+    "Other": (1161.0, 389.0, 499.0, 273.0),
+    "Total": (18275.0, 8191.0, 7806.0, 2277.0),
+}
+TABLE4_OFFSETS = ("CHC", "S117 & AHP - 1819 FYE")

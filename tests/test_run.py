@@ -22,14 +22,55 @@ def rendered(demo_data_dir, tmp_path_factory):
         "--data-dir", str(demo_data_dir), "--out", str(out), "--notebooks-dir", str(ROOT / "notebooks"),
         "--jobs", "2"])
     assert result.exit_code == 0, result.output
-    assert "2 rendered, 0 skipped, 0 failed" in result.output
+    assert "5 rendered, 1 skipped, 0 failed" in result.output
+    assert "skipped ELR frp_bridge: the FRP is held for the system (LLR), not for ELR" in result.output
     return out / "2019-20" / "M06"
 
 
 def test_outputs_exist(rendered):
-    for org in ("LLR", "ELR"):
+    for org, name in [("LLR", "monthly_position"), ("ELR", "monthly_position"), ("LLR", "under_delivery_drivers"),
+                      ("ELR", "under_delivery_drivers"), ("LLR", "frp_bridge")]:
         for ext in ("ipynb", "html", "pdf", "xlsx"):
-            assert (rendered / org / f"monthly_position.{ext}").stat().st_size > 1000, (org, ext)
+            assert (rendered / org / f"{name}.{ext}").stat().st_size > 1000, (org, name, ext)
+    assert not (rendered / "ELR" / "frp_bridge.ipynb").exists()
+
+
+def _text(path):
+    return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", path.read_text(encoding="utf-8")))
+
+
+def test_drivers_report_reads_like_table3_and_table4(rendered):
+    html = (rendered / "LLR" / "under_delivery_drivers.html").read_text(encoding="utf-8")
+    text = _text(rendered / "LLR" / "under_delivery_drivers.html")
+    for phrase in ("Main drivers of under delivery &gt;£300k:", "Offset by:", "Unidentified QIPP 10,989 6,166 4,823 0",
+                   "S117 &amp; AHP - 1819 FYE (336) 0 0 (336)", "Favourable movements:", "Adverse movements:",
+                   "Diagnostics 876 292 292 292", "Forecast under-delivery of £17.989m"):
+        assert phrase in text, phrase
+    assert html.count("data:image/png;base64") >= 2  # both waterfalls
+    for leak in ("Traceback", "Warning", "In [", "report = "):
+        assert leak not in text, leak
+    pdf = PdfReader(rendered / "LLR" / "under_delivery_drivers.pdf")
+    ptext = "\n".join(p.extract_text() for p in pdf.pages)
+    assert "Table 4" in ptext and "Table 3" in ptext and f"Page 1 of {len(pdf.pages)}" in ptext
+    wb = load_workbook(rendered / "LLR" / "under_delivery_drivers.xlsx", read_only=True)
+    rows = list(wb["drivers"].iter_rows(values_only=True))
+    assert list(rows[0]) == ["item", "section", "LLR", "ELR", "WL", "LC"] and rows[-1][0] == "Total"
+    assert list(wb["fot_movement"].iter_rows(values_only=True))[-1][2] == pytest.approx(517, abs=1)
+
+
+def test_frp_report_shows_the_bridge_and_the_printed_errors(rendered):
+    text = _text(rendered / "LLR" / "frp_bridge.html")
+    for phrase in ("Consistent position before FRP (33,881)", "FRP schemes 20,619",
+                   "Revised forecast position after FRP (13,262)", "Organisation impact of all items (11,173)",
+                   "Leicester City CCG 6,737", "Printed figures that do not add up (3)",
+                   "Grand Total Forecast Movement (12,776) (7,926) (4,850)"):
+        assert phrase in text, phrase
+    pdf = PdfReader(rendered / "LLR" / "frp_bridge.pdf")
+    assert "Table 6" in "\n".join(p.extract_text() for p in pdf.pages)
+    wb = load_workbook(rendered / "LLR" / "frp_bridge.xlsx", read_only=True)
+    bridge = {r[0]: r[2] for r in wb["bridge"].iter_rows(values_only=True)}
+    assert bridge["Revised forecast position after FRP"] == -13262
+    assert bridge["Organisation impact of all items"] == -11173
 
 
 def test_html_is_clean_and_self_contained(rendered):
@@ -83,4 +124,4 @@ def test_org_without_data_is_skipped_not_failed(demo_data_dir, tmp_path):
         "run", "--fin-year", "2019-20", "--month", "7", "--org", "ELR", "--data-dir", str(demo_data_dir),
         "--out", str(tmp_path), "--notebooks-dir", str(ROOT / "notebooks")])
     assert result.exit_code == 1
-    assert "skipped ELR: no 2019-20 M7 returns for ELR" in result.output
+    assert "skipped ELR monthly_position: no 2019-20 M7 returns for ELR" in result.output

@@ -25,3 +25,17 @@ def workstream_map() -> dict[str, str]:
     """Scheme number -> workstream, derived from Paper D Tables 1 and 2 (see README.md)."""
     with resources.files(__package__).joinpath("workstream_map.csv").open(encoding="utf-8") as fh:
         return {normalise_scheme_no(r["scheme_no"]): r["workstream"] for r in csv.DictReader(fh)}
+
+
+def scheme_group(scheme_no: str) -> str:
+    """The scheme group of a scheme number: its stretch suffix dropped ('3.2a' -> '3.2')."""
+    no = normalise_scheme_no(scheme_no)
+    return no if no.isalpha() else re.sub(r"[a-z]+$", "", no)
+
+
+@cache
+def scheme_group_labels() -> dict[str, tuple[str, str]]:
+    """Scheme group -> (Table 4 label, Table 3 label) as Paper D prints them (see README.md)."""
+    with resources.files(__package__).joinpath("scheme_groups.csv").open(encoding="utf-8") as fh:
+        return {normalise_scheme_no(r["group"]): (r["label"], r["movement_label"] or r["label"])
+                for r in csv.DictReader(fh)}

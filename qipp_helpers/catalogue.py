@@ -1,0 +1,40 @@
+"""The notebooks of the month-end pack, and what data each needs.
+
+The batch runner knows nothing about finance; the CLI asks this module which notebook ×
+organisation × month combinations can be rendered, and why the others are skipped.
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from .frp import SYSTEMS
+from .model import CCGS, GROUPS, members
+
+#: Notebook name -> what it shows. Order is the pack's order.
+NOTEBOOKS: dict[str, str] = {
+    "monthly_position": "QIPP monthly position (Paper D Tables 1, 2, 5, Appendix 1)",
+    "under_delivery_drivers": "Drivers of under-delivery and FOT movement (Paper D Tables 3, 4)",
+    "frp_bridge": "System financial recovery plan bridge (Paper D Table 6, Paper E)",
+}
+
+
+def default_orgs(notebook: str) -> list[str]:
+    """The organisations ``--org all`` means for a notebook: CCGs and LLR, or the FRP systems."""
+    if notebook == "frp_bridge":
+        return list(SYSTEMS)
+    return [*CCGS, *GROUPS]
+
+
+def missing_data(notebook: str, *, returns: pd.DataFrame, frp_lines: pd.DataFrame, fin_year: str, month: int,
+                 org: str) -> str | None:
+    """Why ``notebook`` cannot be rendered for ``org`` and month, or None if its data is held."""
+    if notebook == "frp_bridge":
+        if org not in SYSTEMS:
+            return f"the FRP is held for the system ({', '.join(SYSTEMS)}), not for {org}"
+        held = frp_lines[(frp_lines["fin_year"] == fin_year) & (frp_lines["month"] == month)
+                         & (frp_lines["system"] == org)]
+        return None if len(held) else f"no FRP held for {org} in {fin_year} M{month}"
+    held = set(returns.loc[(returns["fin_year"] == fin_year) & (returns["month"] == month), "org"])
+    lacking = sorted(set(members(org)) - held)
+    return f"no {fin_year} M{month} returns for {', '.join(lacking)}" if lacking else None

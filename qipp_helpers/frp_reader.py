@@ -1,0 +1,240 @@
+"""Reader for the system FRP workbook (Paper E Appendix 1 scheme table + Paper D Table 6 lines).
+
+Layout, as Paper E prints it:
+
+- sheet ``FRP Schemes``: a header row (``Scheme Group``, ``Scheme``, ``FRP Submission``,
+  ``Revised Forecast``, ``Forecast Movement``, ``In Month Delivery``, ``Forecast Balance
+  Remaining``, ``In Month Movement``, ``RAG Status``) below any title rows; a group line
+  (group named, scheme blank, the group's printed totals), its scheme lines (scheme named,
+  group blank or repeated), and a ``Grand Total`` line.
+- sheet ``FRP Position``: ``Section``, ``Item``, ``Organisation``, ``Value`` — the position
+  before FRP (net risk, contract triangulation), the other items not in the FRP, the
+  organisation impact by organisation, and the printed subtotal lines (section ``Total``).
+- optional sheet ``About``: ``System``, ``As at``, ``Provenance`` in two columns.
+
+Like the dashboard reader it collects every problem (file, sheet, row, column) and writes nothing.
+"""
+
+from __future__ import annotations
+
+import math
+import zipfile
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from .errors import Problem
+from .frp import BEFORE, FRP_RAGS, NOT_IN_FRP, ORG_IMPACT, PRINTED, SUBTOTALS, SYSTEMS
+from .money import parse_money
+from .readers import HEADER_SEARCH_ROWS, _norm, _text
+
+SCHEMES_SHEET, POSITION_SHEET = "frp schemes", "frp position"
+
+SCHEME_HEADERS = {
+    "scheme group": "group", "schemes by type": "group", "scheme": "scheme",
+    "frp submission": "submission", "revised forecast": "revised", "forecast movement": "movement",
+    "in month delivery": "delivered", "forecast balance remaining": "balance",
+    "in month movement": "in_month_movement", "rag status": "rag", "rag": "rag",
+}
+SCHEME_REQUIRED = {"group": "Scheme Group", "scheme": "Scheme", "submission": "FRP Submission",
+                   "revised": "Revised Forecast", "delivered": "In Month Delivery"}
+SCHEME_MONEY = ("submission", "revised", "movement", "delivered", "balance", "in_month_movement")
+POSITION_HEADERS = {"section": "section", "item": "item", "organisation": "org", "value": "value",
+                    "value £000": "value", "£000": "value"}
+POSITION_REQUIRED = {"section": "Section", "item": "Item", "value": "Value"}
+SECTIONS = {_norm(s): s for s in (BEFORE, NOT_IN_FRP, ORG_IMPACT)}
+
+
+@dataclass
+class FrpFileResult:
+    """What one FRP workbook held: scheme-table lines, position lines, metadata, problems."""
+
+    path: Path
+    lines: list[dict] = field(default_factory=list)
+    position: list[dict] = field(default_factory=list)
+    about: dict[str, str] = field(default_factory=dict)
+    problems: list[Problem] = field(default_factory=list)
+
+
+def is_frp_workbook(path: Path) -> bool:
+    """True if ``path`` is an .xlsx with an ``FRP Schemes`` sheet (so ingest routes it here)."""
+    if path.suffix.lower() != ".xlsx" or not path.is_file():
+        return False
+    from openpyxl import load_workbook
+
+    try:
+        wb = load_workbook(path, read_only=True)
+    except Exception:  # unreadable files are the dashboard reader's to report
+        return False
+    try:
+        return any(n.strip().lower() == SCHEMES_SHEET for n in wb.sheetnames)
+    finally:
+        wb.close()
+
+
+def _optional_money(value: object) -> float:
+    """A printed figure: blank means not printed (NaN), anything else must parse."""
+    if value is None or (isinstance(value, str) and not value.strip()):
+        return math.nan
+    return parse_money(value)
+
+
+def _header(rows: list[tuple], names: dict[str, str], must: tuple[str, ...]) -> tuple[int, dict[str, int]] | None:
+    for i, row in enumerate(rows[:HEADER_SEARCH_ROWS]):
+        cols: dict[str, int] = {}
+        for j, c in enumerate(row):
+            key = names.get(_norm(c))
+            if key and key not in cols:
+                cols[key] = j
+        if all(m in cols for m in must):
+            return i, cols
+    return None
+
+
+def parse_schemes(rows: list[tuple], *, file: str, sheet: str) -> tuple[list[dict], list[Problem]]:
+    """Parse the FRP scheme table into lines of kind scheme / group_total / grand_total."""
+    problems: list[Problem] = []
+    found = _header(rows, SCHEME_HEADERS, ("scheme", "revised"))
+    if found is None:
+        return [], [Problem(file, f"no header row found: looked for 'Scheme' and 'Revised Forecast' in the first "
+                            f"{HEADER_SEARCH_ROWS} rows", sheet)]
+    h, cols = found
+    missing = [label for key, label in SCHEME_REQUIRED.items() if key not in cols]
+    if missing:
+        return [], [Problem(file, "missing column" + ("s " if len(missing) > 1 else " ")
+                            + ", ".join(repr(m) for m in missing), sheet, h + 1)]
+    printed = {k: next(str(c).strip() for c in rows[h] if SCHEME_HEADERS.get(_norm(c)) == k) for k in cols}
+    lines: list[dict] = []
+    group = ""
+    for i in range(h + 1, len(rows)):
+        raw, excel_row = rows[i], i + 1
+
+        def cell(key: str, raw: tuple = raw) -> object:
+            j = cols.get(key)
+            return raw[j] if j is not None and j < len(raw) else None
+
+        g, s = _text(cell("group")), _text(cell("scheme"))
+        if _norm(g) in SCHEME_HEADERS or _norm(s) == "scheme":
+            continue  # repeated header
+        money: dict[str, float] = {}
+        for key in SCHEME_MONEY:
+            try:
+                money[PRINTED[key]] = _optional_money(cell(key))
+            except ValueError as exc:
+                problems.append(Problem(file, str(exc), sheet, excel_row, printed.get(key)))
+                money[PRINTED[key]] = math.nan
+        has_money = any(not math.isnan(v) and v != 0 for v in money.values())
+        rag_text = _text(cell("rag"))
+        rag = next((r for r in FRP_RAGS if r.lower() == rag_text.lower()), None)
+        if rag is None:
+            problems.append(Problem(file, f"RAG status {rag_text!r} is not one of Green, Amber, Orange, Red "
+                                    "or blank", sheet, excel_row, printed.get("rag", "RAG Status")))
+            rag = ""
+        label = _norm(g) or _norm(s)
+        if label in ("grand total", "total"):
+            kind, line_group, scheme = "grand_total", "", ""
+        elif g and not s:
+            group, kind, line_group, scheme = g, "group_total", g, ""
+        elif s:
+            if g:
+                group = g
+            if not group:
+                problems.append(Problem(file, "scheme line comes before any scheme group line", sheet, excel_row,
+                                        printed["group"]))
+            kind, line_group, scheme = "scheme", group, s
+        elif has_money:
+            problems.append(Problem(file, "figures on a line with no scheme group or scheme", sheet, excel_row,
+                                    printed["scheme"]))
+            continue
+        else:
+            continue  # spacer or note
+        lines.append({"kind": kind, "group": line_group, "scheme": scheme, "rag": rag, **money,
+                      "source_sheet": sheet, "source_row": excel_row})
+    if not any(r["kind"] == "scheme" for r in lines) and not problems:
+        problems.append(Problem(file, "no scheme lines below the header", sheet))
+    return lines, problems
+
+
+def parse_position(rows: list[tuple], *, file: str, sheet: str, system: str) -> tuple[list[dict], list[Problem]]:
+    """Parse the position lines (before FRP, not in FRP, organisation impact, printed subtotals)."""
+    problems: list[Problem] = []
+    found = _header(rows, POSITION_HEADERS, ("section", "item", "value"))
+    if found is None:
+        return [], [Problem(file, "no header row found: looked for 'Section', 'Item' and 'Value' in the first "
+                            f"{HEADER_SEARCH_ROWS} rows", sheet)]
+    h, cols = found
+    orgs = SYSTEMS.get(system, ())
+    out: list[dict] = []
+    for i in range(h + 1, len(rows)):
+        raw, excel_row = rows[i], i + 1
+        get = {k: (raw[j] if j < len(raw) else None) for k, j in cols.items()}
+        section_text, item = _text(get["section"]), _text(get["item"])
+        if not section_text and not item and get["value"] in (None, ""):
+            continue
+        try:
+            value = parse_money(get["value"])
+        except ValueError as exc:
+            problems.append(Problem(file, str(exc), sheet, excel_row, "Value"))
+            continue
+        org = _text(get.get("org")).upper()
+        if _norm(section_text) == "total":
+            key = SUBTOTALS.get(_norm(item))
+            if key is None:
+                problems.append(Problem(file, f"unknown subtotal {item!r}; expected one of "
+                                        + ", ".join(repr(k) for k in SUBTOTALS), sheet, excel_row, "Item"))
+                continue
+            out.append({"kind": "total", "section": key, "item": item, "org": "", "value": value,
+                        "source_sheet": sheet, "source_row": excel_row})
+            continue
+        section = SECTIONS.get(_norm(section_text))
+        if section is None:
+            problems.append(Problem(file, f"section {section_text!r} is not one of {BEFORE!r}, {NOT_IN_FRP!r}, "
+                                    f"{ORG_IMPACT!r} or 'Total'", sheet, excel_row, "Section"))
+            continue
+        if section == ORG_IMPACT and org not in orgs:
+            problems.append(Problem(file, f"organisation {org!r} is not one of {', '.join(orgs)} ({system})",
+                                    sheet, excel_row, "Organisation"))
+            continue
+        if not item:
+            problems.append(Problem(file, "item is blank", sheet, excel_row, "Item"))
+            continue
+        out.append({"kind": "line", "section": section, "item": item, "org": org if section == ORG_IMPACT else "",
+                    "value": value, "source_sheet": sheet, "source_row": excel_row})
+    return out, problems
+
+
+def read_frp_xlsx(path: Path, *, system: str | None = None) -> FrpFileResult:
+    """Read an FRP workbook: its scheme table, position lines and About sheet."""
+    from openpyxl import load_workbook
+
+    result = FrpFileResult(path=path)
+    name = path.name
+    try:
+        wb = load_workbook(path, read_only=True, data_only=True)
+    except (zipfile.BadZipFile, KeyError, OSError, ValueError) as exc:
+        result.problems.append(Problem(name, f"not a readable .xlsx workbook ({type(exc).__name__}: {exc})"))
+        return result
+    try:
+        sheets = {ws.title.strip().lower(): ws for ws in wb.worksheets}
+        if "about" in sheets:
+            for r in list(sheets["about"].iter_rows(values_only=True))[1:]:
+                if r and r[0] and len(r) > 1 and r[1] is not None:
+                    result.about[str(r[0]).strip().lower()] = str(r[1]).strip()
+        code = (system or result.about.get("system") or (next(iter(SYSTEMS)) if len(SYSTEMS) == 1 else "")).upper()
+        if code not in SYSTEMS:
+            result.problems.append(Problem(name, f"system {code!r} is not one of {', '.join(SYSTEMS)}", "About"))
+            return result
+        result.about["system"] = code
+        for key, parse in ((SCHEMES_SHEET, "schemes"), (POSITION_SHEET, "position")):
+            ws = sheets.get(key)
+            if ws is None:
+                result.problems.append(Problem(name, f"no sheet named {key.title().replace('Frp', 'FRP')!r}"))
+                continue
+            rows = [tuple(r) for r in ws.iter_rows(values_only=True)]
+            if parse == "schemes":
+                result.lines, probs = parse_schemes(rows, file=name, sheet=ws.title)
+            else:
+                result.position, probs = parse_position(rows, file=name, sheet=ws.title, system=code)
+            result.problems.extend(probs)
+    finally:
+        wb.close()
+    return result
