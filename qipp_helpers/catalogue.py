@@ -19,6 +19,20 @@ NOTEBOOKS: dict[str, str] = {
 }
 
 
+#: Code a worker's kernel runs once before its first report: the imports every notebook makes.
+WARM_UP = (
+    "import matplotlib\nimport matplotlib.pyplot\nimport pandas\nimport IPython.display\n"
+    "from qipp_helpers import charts, show, publish, reports, store\n"
+)
+
+
+def inputs_of(notebook: str) -> tuple[str, ...]:
+    """The processed files a notebook reads (so ``--changed-only`` knows what it depends on)."""
+    if notebook == "frp_bridge":
+        return ("frp_lines.parquet", "frp_position.parquet", "frp_checks.parquet")
+    return ("returns.parquet", "reconciliation.parquet")
+
+
 def default_orgs(notebook: str) -> list[str]:
     """The organisations ``--org all`` means for a notebook: CCGs and LLR, or the FRP systems."""
     if notebook == "frp_bridge":

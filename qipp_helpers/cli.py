@@ -10,9 +10,10 @@ from typing import Annotated
 
 import typer
 
-from .catalogue import NOTEBOOKS, default_orgs, missing_data
+from . import __version__
+from .catalogue import NOTEBOOKS
 from .errors import IngestError
-from .model import CCGS, GROUPS, check_fin_year, check_month
+from .model import CCGS, GROUPS, check_fin_year
 
 app = typer.Typer(add_completion=False, no_args_is_help=True,
                   help="QIPP workbooks: validated QIPP returns in, QAG monthly pack out.")
@@ -104,7 +105,7 @@ def _parse_orgs(values: list[str] | None) -> list[str] | None:
 @app.command()
 def run(
     fin_year: FinYear,
-    month: Annotated[int, typer.Option("--month", help="Financial-year month 1-12.")],
+    month: Annotated[str, typer.Option("--month", help="Month(s): 6, 1-6 or 4,6 (M1 = April).")],
     org: Annotated[list[str] | None, typer.Option("--org", help="Organisation(s), repeatable, or 'all'.")] = None,
     notebook: Annotated[str, typer.Option(help=f"Notebook name ({', '.join(NOTEBOOKS)}), or 'all'.")] = "all",
     formats: Annotated[str, typer.Option(help="Comma-separated: html,pdf,xlsx.")] = "html,pdf,xlsx",
@@ -112,54 +113,85 @@ def run(
     out: Annotated[Path, typer.Option("--out", help="Reports folder.")] = Path("reports"),
     notebooks_dir: Annotated[Path, typer.Option(help="Folder holding the notebooks.")] = Path("notebooks"),
     jobs: Annotated[int | None, typer.Option("--jobs", help="Parallel workers (default: CPU count).")] = None,
+    marking: Annotated[str, typer.Option(help="Protective marking for every page, e.g. OFFICIAL-SENSITIVE.")] = "",
+    changed_only: Annotated[bool, typer.Option("--changed-only", help="Re-render only reports whose inputs "
+                                               "(data, notebook, parameters, version) changed.")] = False,
+    executor: Annotated[str, typer.Option(help="local (process pool) or dask.")] = "local",
+    scheduler: Annotated[str | None, typer.Option(help="Dask scheduler address, tcp://HOST:PORT.")] = None,
 ) -> None:
-    """Render reports for one month: reports/<fin-year>/M<mm>/<ORG>/<notebook>.{ipynb,html,pdf,xlsx}."""
-    from .runner import FORMATS, Job, run_jobs
-    from .store import load_frp, load_returns
+    """Render the QAG pack: reports/<fin-year>/M<mm>/<ORG>/<notebook>.{ipynb,html,pdf,xlsx}, index.html, manifest."""
+    from . import pack
+    from .catalogue import WARM_UP
+    from .runner import EXECUTORS, FORMATS, run_jobs
+    from .store import load_frp, load_returns, load_warnings
 
     try:
         check_fin_year(fin_year)
-        check_month(month)
+        months = pack.parse_months(month)
     except ValueError as exc:
         _fail(str(exc))
     fmts = tuple(f.strip().lower() for f in formats.split(",") if f.strip())
     bad = [f for f in fmts if f not in FORMATS]
     if bad:
         _fail(f"unknown format(s) {', '.join(bad)}; choose from {', '.join(FORMATS)}")
+    if executor not in EXECUTORS:
+        _fail(f"unknown executor {executor!r}; choose from {', '.join(EXECUTORS)}")
     names = list(NOTEBOOKS) if notebook == "all" else [notebook]
-    for name in names:
-        if not (notebooks_dir / f"{name}.ipynb").exists():
-            _fail(f"no notebook {notebooks_dir / (name + '.ipynb')}")
-    returns, frp_lines = load_returns(data_dir), load_frp(data_dir)["lines"]
-    asked = _parse_orgs(org)
-    job_list, skipped = [], []
-    for name in names:
-        for code in asked or default_orgs(name):
-            reason = missing_data(name, returns=returns, frp_lines=frp_lines, fin_year=fin_year, month=month,
-                                  org=code)
-            if reason:
-                skipped.append(f"{code} {name}: {reason}")
-                continue
-            job_list.append(Job(
-                notebook=(notebooks_dir / f"{name}.ipynb").resolve(),
-                parameters={"fin_year": fin_year, "month": month, "org": code,
-                            "data_dir": str(data_dir.resolve())},
-                out_dir=out / fin_year / f"M{month:02d}" / code, stem=name, label=f"{code} {name}"))
-    for line in skipped:
-        typer.secho(f"skipped {line}", fg=typer.colors.YELLOW)
-    if not job_list:
-        _fail("nothing to render: ingest returns first (qipp ingest / make reports)")
+    paths = {name: notebooks_dir / f"{name}.ipynb" for name in names}
+    for path in paths.values():
+        if not path.exists():
+            _fail(f"no notebook {path}")
+    returns, frp_lines, warnings = load_returns(data_dir), load_frp(data_dir)["lines"], load_warnings(data_dir)
     start = time.perf_counter()
-    results = run_jobs(job_list, formats=fmts, workers=jobs, progress=sys.stderr.isatty())
+    with pack.month_locks(out, fin_year, months):
+        plan = pack.plan(fin_year=fin_year, months=months, orgs=_parse_orgs(org), notebooks=paths, data_dir=data_dir,
+                         out=out, returns=returns, frp_lines=frp_lines, marking=marking)
+        previous = {m: pack.previous_manifest(out, fin_year, m) for m in months} if changed_only else {}
+        todo, kept = [], {}
+        for i, rep in enumerate(plan.reports):
+            old = pack.unchanged(rep, previous.get(rep.month, {})) if changed_only else None
+            if old is not None:
+                kept[i] = old
+            else:
+                todo.append(i)
+        for s in plan.skipped:
+            typer.secho(f"skipped {s['org']} {s['notebook']} M{s['month']}: {s['reason']}", fg=typer.colors.YELLOW)
+        if not plan.reports:
+            _fail("nothing to render: ingest returns first (qipp ingest / make reports)")
+
+        def report_failure(r) -> None:
+            if r.status != "ok":
+                typer.secho(f"FAILED {r.job.label}: {r.error} (see {r.outputs.get('ipynb', 'no notebook written')})",
+                            fg=typer.colors.RED, err=True)
+
+        try:
+            results = run_jobs([plan.reports[i].job for i in todo], formats=fmts, workers=jobs,
+                               progress=sys.stderr.isatty(), warm_up=WARM_UP, marking=marking, executor=executor,
+                               scheduler=scheduler, on_result=report_failure)
+        except (RuntimeError, ValueError, OSError) as exc:
+            _fail(f"could not run the batch: {exc}")
+        by_index = dict(zip(todo, results, strict=True))
+        for m in months:
+            entries = [pack.entry(rep, by_index.get(i), kept.get(i)) for i, rep in enumerate(plan.reports)
+                       if rep.month == m]
+            folder = pack.month_dir(out, fin_year, m)
+            skipped_m = [s for s in plan.skipped if s["month"] == m]
+            w = warnings[(warnings["fin_year"] == fin_year) & (warnings["month"] == m)]
+            pack.write_manifest(folder, {
+                "fin_year": fin_year, "month": m, "started": pack.now(), "qipp_helpers": __version__,
+                "parameters": {"org": org or ["all"], "notebook": notebook, "formats": list(fmts), "marking": marking,
+                               "changed_only": changed_only, "executor": executor, "jobs": jobs},
+                "inputs": plan.hashes, "reports": entries, "skipped": skipped_m,
+            })
+            pack.write_index(folder, pack.render_index(fin_year=fin_year, month=m, entries=entries, skipped=skipped_m,
+                                                       heads=pack.headlines(returns, fin_year, m), warnings=w,
+                                                       marking=marking))
     for r in results:
-        if r.status != "ok":
-            typer.secho(f"FAILED {r.job.label}: {r.error} (see {r.outputs.get('ipynb', 'no notebook written')})",
-                        fg=typer.colors.RED, err=True)
-        else:
+        if r.status == "ok":
             typer.echo(f"rendered {r.job.label}: {', '.join(sorted(r.outputs))} in {r.job.out_dir} ({r.seconds:.1f}s)")
     failed = sum(r.status != "ok" for r in results)
-    typer.echo(f"{len(results) - failed} rendered, {len(skipped)} skipped, {failed} failed, "
-               f"wall time {time.perf_counter() - start:.1f}s")
+    typer.echo(f"{len(results) - failed} rendered, {len(kept)} unchanged, {len(plan.skipped)} skipped, {failed} failed,"
+               f" wall time {time.perf_counter() - start:.1f}s")
     if failed:
         raise typer.Exit(1)
 

@@ -11,7 +11,6 @@ import json
 from collections.abc import Mapping
 from pathlib import Path
 
-import nbformat
 import pandas as pd
 from IPython.display import display
 
@@ -30,6 +29,8 @@ def publish(tables: Mapping[str, pd.DataFrame], **meta: object) -> None:
 
 def published(executed_notebook: Path) -> tuple[dict[str, pd.DataFrame], dict]:
     """Read back what :func:`publish` emitted in an executed notebook (empty if nothing was)."""
+    import nbformat  # here, not at module level: notebooks import this module and nbformat is slow to import
+
     nb = nbformat.read(executed_notebook, as_version=4)
     tables: dict[str, pd.DataFrame] = {}
     meta: dict = {}

@@ -8,6 +8,7 @@ Heavy dependencies are imported lazily so importing this module is cheap.
 from __future__ import annotations
 
 import contextlib
+import functools
 import logging
 import re
 import warnings
@@ -61,14 +62,26 @@ def execute_notebook(
     *,
     kernel_name: str = "python3",
     cwd: Path | None = None,
+    warm: bool = False,
+    warm_up: str = "",
 ) -> None:
     """Execute ``input_path`` with papermill, writing the result atomically to ``output_path``.
 
+    ``warm`` runs it in this process's reusable kernel (:mod:`qipp_helpers.kernels`, first
+    warmed with ``warm_up`` code) instead of starting a kernel for this notebook alone.
     On ``PapermillExecutionError`` the partially executed notebook (with the
     error output) is still moved to ``output_path`` before the error is re-raised.
     """
     import papermill
     from papermill.exceptions import PapermillExecutionError
+
+    engine: dict[str, Any] = {}
+    if warm:
+        from .kernels import ENGINE
+
+        # the warm kernel changes its own directory; papermill must not chdir this (shared) process
+        engine = {"engine_name": ENGINE, "warm_up": warm_up, "kernel_cwd": str(cwd or Path.cwd())}
+        cwd = None
 
     failure: PapermillExecutionError | None = None
     with atomic_path(output_path) as tmp:
@@ -83,6 +96,7 @@ def execute_notebook(
                 log_output=False,
                 # the kernel's own start/stop chatter (TCP notice, shutdown interrupt) is not ours to show
                 extra_arguments=["--IPKernelApp.log_level=CRITICAL"],
+                **engine,
             )
         except PapermillExecutionError as exc:
             if not tmp.exists():
@@ -183,34 +197,30 @@ def notebook_to_html(
     *,
     title: str,
     header_lines: list[str] | None = None,
+    marking: str = "",
 ) -> str:
     """Render an executed notebook to a self-contained HTML string.
 
     Inputs and prompts are hidden, cells tagged ``remove_cell`` / ``parameters`` /
     ``injected-parameters`` are dropped, stderr streams are stripped, images are
     embedded as base64, and no external scripts or stylesheets are referenced.
-    ``header_lines`` are shown as a small banner under the title.
+    ``header_lines`` are shown as a small banner under the title and, in print, split across
+    the top of every page (first two left, the rest right); ``marking`` (e.g. OFFICIAL-SENSITIVE)
+    heads the document and the top and bottom of every page.
     """
-    from nbconvert import HTMLExporter
-
     nb_path = Path(nb_path)
     nb = _clean_notebook(nbformat.read(nb_path, as_version=4))
-
-    exporter = HTMLExporter(
-        template_name=TEMPLATE_NAME,
-        template_file="index.html.j2",
-        extra_template_basedirs=[str(TEMPLATE_DIR)],
-        exclude_input=True,
-        exclude_input_prompt=True,
-        exclude_output_prompt=True,
-        embed_images=True,
-    )
+    exporter = _exporter()
     resources = {
         "metadata": {"name": title, "path": str(nb_path.resolve().parent)},
         "qipp": {
             "title": title,
             "css_title": _css_string(title),
             "header_lines": [str(line) for line in header_lines or []],
+            "marking": marking,
+            "css_marking": _css_string(marking),
+            "css_top_left": _css_string(" · ".join(str(x) for x in (header_lines or [])[:2])),
+            "css_top_right": _css_string(" · ".join(str(x) for x in (header_lines or [])[2:])),
         },
     }
     html, _ = exporter.from_notebook_node(nb, resources=resources)
@@ -220,6 +230,22 @@ def notebook_to_html(
     if match:
         raise RuntimeError(f"Rendered HTML references an external script/stylesheet: {match.group(0)!r}")
     return html
+
+
+@functools.cache
+def _exporter() -> Any:
+    """One HTML exporter per process: building it (templates, Jinja environment) costs more than using it."""
+    from nbconvert import HTMLExporter
+
+    return HTMLExporter(
+        template_name=TEMPLATE_NAME,
+        template_file="index.html.j2",
+        extra_template_basedirs=[str(TEMPLATE_DIR)],
+        exclude_input=True,
+        exclude_input_prompt=True,
+        exclude_output_prompt=True,
+        embed_images=True,
+    )
 
 
 @contextlib.contextmanager
@@ -264,6 +290,7 @@ def render_report(
     formats: set[str],
     title: str,
     header_lines: list[str] | None = None,
+    marking: str = "",
 ) -> dict[str, Path]:
     """Write ``{stem}.html`` and/or ``{stem}.pdf`` into ``out_dir``; return ``{format: path}``.
 
@@ -277,7 +304,7 @@ def render_report(
     executed_nb = Path(executed_nb)
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
-    html = notebook_to_html(executed_nb, title=title, header_lines=header_lines)
+    html = notebook_to_html(executed_nb, title=title, header_lines=header_lines, marking=marking)
 
     written: dict[str, Path] = {}
     if "html" in wanted:

@@ -2,16 +2,19 @@
 
 It knows nothing about finance. A :class:`Job` names a notebook, its parameters and where
 its outputs go; :func:`run_jobs` executes jobs with papermill's Python API in a process
-pool, then writes HTML and PDF (via :mod:`render`) and an .xlsx of the tables the notebook
-published (via :mod:`publish`). A failing job leaves its executed .ipynb (with the error
-cell) and does not stop the others.
+pool (or on a Dask cluster), then writes HTML and PDF (via :mod:`render`) and an .xlsx of
+the tables the notebook published (via :mod:`publish`). A failing job leaves its executed
+.ipynb (with the error cell) and does not stop the others.
+
+Speed: each worker process keeps one warm kernel (:mod:`kernels`) and one HTML exporter, so
+kernel start-up and imports are paid once per worker, not once per report.
 """
 
 from __future__ import annotations
 
 import os
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -49,8 +52,31 @@ def _one_line(exc: BaseException) -> str:
     return f"{ename}: {str(evalue).strip().splitlines()[-1] if str(evalue).strip() else ''}"
 
 
-def run_job(job: Job, formats: tuple[str, ...] = FORMATS) -> JobResult:
-    """Execute one notebook and render its outputs; never raises for a notebook error."""
+EXECUTORS = ("local", "dask")
+_LOG_QUIET = ["--IPKernelApp.log_level=CRITICAL"]
+
+
+def warm_worker(warm_up: str = "") -> None:
+    """Start this process's kernel and load the renderers before the first job (pool initializer)."""
+    import logging
+
+    from .kernels import warm_kernel
+    from .render import _exporter, _quiet_weasyprint
+
+    logging.getLogger("traitlets").setLevel(logging.ERROR)
+    warm_kernel("python3", warm_up=warm_up, extra_arguments=_LOG_QUIET)
+    _exporter()
+    with _quiet_weasyprint():
+        import weasyprint  # noqa: F401  (its import costs ~1 s; pay it before the clock of the first report)
+
+
+def run_job(job: Job, formats: tuple[str, ...] = FORMATS, *, warm_up: str | None = None,
+            marking: str = "") -> JobResult:
+    """Execute one notebook and render its outputs; never raises for a notebook error.
+
+    ``warm_up`` (code, may be empty) runs the notebook in this process's reusable kernel;
+    None starts a kernel for this notebook alone. ``marking`` heads every rendered page.
+    """
     from .publish import published
     from .render import execute_notebook, render_report
     from .writers import write_tables_xlsx
@@ -60,7 +86,8 @@ def run_job(job: Job, formats: tuple[str, ...] = FORMATS) -> JobResult:
     executed = job.out_dir / f"{job.stem}.ipynb"
     outputs: dict[str, str] = {}
     try:
-        execute_notebook(job.notebook, executed, job.parameters, cwd=job.notebook.parent)
+        execute_notebook(job.notebook, executed, job.parameters, cwd=job.notebook.parent,
+                         warm=warm_up is not None, warm_up=warm_up or "")
         outputs["ipynb"] = str(executed)
         tables, meta = published(executed)
         if "xlsx" in formats and tables:
@@ -73,7 +100,7 @@ def run_job(job: Job, formats: tuple[str, ...] = FORMATS) -> JobResult:
         if wanted:
             written = render_report(executed, job.out_dir, job.stem, formats=wanted,
                                     title=str(meta.get("title", job.label)),
-                                    header_lines=[str(x) for x in meta.get("banner", [])])
+                                    header_lines=[str(x) for x in meta.get("banner", [])], marking=marking)
             outputs.update({k: str(v) for k, v in written.items()})
     except Exception as exc:  # one report's failure must not stop the batch
         if executed.exists():
@@ -88,23 +115,62 @@ def default_workers() -> int:
 
 
 def run_jobs(jobs: Iterable[Job], *, formats: tuple[str, ...] = FORMATS, workers: int | None = None,
-             progress: bool = True) -> list[JobResult]:
-    """Run jobs, ``workers`` at a time (1 = in this process), with a progress bar; results in job order."""
+             progress: bool = True, warm_up: str | None = "", marking: str = "", executor: str = "local",
+             scheduler: str | None = None, on_result: Callable[[JobResult], None] | None = None) -> list[JobResult]:
+    """Run jobs, results in job order, with a progress bar.
+
+    ``executor="local"``: ``workers`` processes (1 = in this process), each with a warm kernel.
+    ``executor="dask"``: submit the same :func:`run_job` calls to the Dask scheduler at
+    ``scheduler`` (``tcp://host:port``); outputs go to the paths in the jobs, so workers must
+    share the filesystem. ``warm_up=None`` starts a fresh kernel per report (the slow way).
+    ``on_result`` is called as each job finishes.
+    """
     jobs = list(jobs)
-    workers = min(workers or default_workers(), max(1, len(jobs)))
+    if executor not in EXECUTORS:
+        raise ValueError(f"executor must be one of {', '.join(EXECUTORS)}, got {executor!r}")
     bar = tqdm(total=len(jobs), desc="Rendering reports", unit="report", disable=not progress)
     results: dict[int, JobResult] = {}
+
+    def done(i: int, result: JobResult) -> None:
+        results[i] = result
+        bar.update()
+        if on_result is not None:
+            on_result(result)
+
     try:
-        if workers == 1:
-            for i, job in enumerate(jobs):
-                results[i] = run_job(job, formats)
-                bar.update()
+        if executor == "dask":
+            _run_dask(jobs, formats, warm_up, marking, scheduler, done)
         else:
-            with ProcessPoolExecutor(max_workers=workers) as pool:
-                futures = {pool.submit(run_job, job, formats): i for i, job in enumerate(jobs)}
-                for fut in as_completed(futures):
-                    results[futures[fut]] = fut.result()
-                    bar.update()
+            workers = min(workers or default_workers(), max(1, len(jobs)))
+            if workers == 1:
+                if warm_up is not None:
+                    warm_worker(warm_up)
+                for i, job in enumerate(jobs):
+                    done(i, run_job(job, formats, warm_up=warm_up, marking=marking))
+            else:
+                init = {"initializer": warm_worker, "initargs": (warm_up,)} if warm_up is not None else {}
+                with ProcessPoolExecutor(max_workers=workers, **init) as pool:
+                    futures = {pool.submit(run_job, job, formats, warm_up=warm_up, marking=marking): i
+                               for i, job in enumerate(jobs)}
+                    for fut in as_completed(futures):
+                        done(futures[fut], fut.result())
     finally:
         bar.close()
     return [results[i] for i in range(len(jobs))]
+
+
+def _run_dask(jobs: list[Job], formats: tuple[str, ...], warm_up: str | None, marking: str,
+              scheduler: str | None, done: Callable[[int, JobResult], None]) -> None:
+    try:
+        from distributed import Client
+        from distributed import as_completed as dask_completed
+    except ImportError as exc:  # optional extra
+        raise RuntimeError("the dask executor needs the optional extra: pip install 'qipp-workbooks[dask]'") from exc
+    if not scheduler:
+        raise ValueError("the dask executor needs --scheduler tcp://HOST:PORT")
+    with Client(scheduler) as client:
+        futures = [client.submit(run_job, job, formats, warm_up=warm_up, marking=marking, pure=False,
+                                 key=f"qipp-{i}-{job.stem}-{abs(hash(job.out_dir))}") for i, job in enumerate(jobs)]
+        index = {f.key: i for i, f in enumerate(futures)}
+        for fut in dask_completed(futures):
+            done(index[fut.key], fut.result())

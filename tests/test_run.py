@@ -20,10 +20,10 @@ def rendered(demo_data_dir, tmp_path_factory):
     result = CliRunner().invoke(app, [
         "run", "--fin-year", "2019-20", "--month", "6", "--org", "LLR", "--org", "ELR",
         "--data-dir", str(demo_data_dir), "--out", str(out), "--notebooks-dir", str(ROOT / "notebooks"),
-        "--jobs", "2"])
+        "--jobs", "2", "--marking", "OFFICIAL-SENSITIVE"])
     assert result.exit_code == 0, result.output
-    assert "5 rendered, 1 skipped, 0 failed" in result.output
-    assert "skipped ELR frp_bridge: the FRP is held for the system (LLR), not for ELR" in result.output
+    assert "5 rendered, 0 unchanged, 1 skipped, 0 failed" in result.output
+    assert "skipped ELR frp_bridge M6: the FRP is held for the system (LLR), not for ELR" in result.output
     return out / "2019-20" / "M06"
 
 
@@ -124,4 +124,34 @@ def test_org_without_data_is_skipped_not_failed(demo_data_dir, tmp_path):
         "run", "--fin-year", "2019-20", "--month", "7", "--org", "ELR", "--data-dir", str(demo_data_dir),
         "--out", str(tmp_path), "--notebooks-dir", str(ROOT / "notebooks")])
     assert result.exit_code == 1
-    assert "skipped ELR monthly_position: no 2019-20 M7 returns for ELR" in result.output
+    assert "skipped ELR monthly_position M7: no 2019-20 M7 returns for ELR" in result.output
+
+
+def test_index_and_manifest(rendered):
+    import json
+
+    manifest = json.loads((rendered / "manifest.json").read_text())
+    assert manifest["fin_year"] == "2019-20" and manifest["month"] == 6 and manifest["qipp_helpers"]
+    assert {(r["notebook"], r["org"], r["status"]) for r in manifest["reports"]} == {
+        ("monthly_position", "LLR", "ok"), ("monthly_position", "ELR", "ok"), ("under_delivery_drivers", "LLR", "ok"),
+        ("under_delivery_drivers", "ELR", "ok"), ("frp_bridge", "LLR", "ok")}
+    assert manifest["skipped"] == [{"notebook": "frp_bridge", "org": "ELR", "month": 6,
+                                    "reason": "the FRP is held for the system (LLR), not for ELR"}]
+    assert all(len(h) == 64 for h in manifest["inputs"].values()) and "processed/returns.parquet" in manifest["inputs"]
+    assert all(r["seconds"] > 0 and r["input_hash"] for r in manifest["reports"])
+    index = (rendered / "index.html").read_text()
+    text = re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", index))
+    assert "OFFICIAL-SENSITIVE" in text and "QIPP Assurance Group pack" in text
+    assert "LLR/monthly_position.pdf" in index and "LLR/frp_bridge.html" in index
+    assert "(65,302) (47,313) 17,989 (44,465) 517" in text  # LLR headline: plan, FOT, under delivery, assured
+    assert "Reconciliation warnings" in text and "(22,378)" in text
+    assert "the FRP is held for the system" in text
+    assert not re.search(r"""<(script|link)[^>]+(src|href)=["']?https?:""", index)
+
+
+def test_every_pdf_page_carries_org_period_provenance_and_marking(rendered):
+    pdf = PdfReader(rendered / "LLR" / "under_delivery_drivers.pdf")
+    for page in pdf.pages:
+        text = page.extract_text()
+        assert "OFFICIAL-SENSITIVE" in text and "Month 6 2019/20" in text and "Data: published" in text
+        assert "(LLR)" in text and "Generated" in text
