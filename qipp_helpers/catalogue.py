@@ -9,7 +9,7 @@ from __future__ import annotations
 import pandas as pd
 
 from .frp import SYSTEMS
-from .model import CCGS, GROUPS, members
+from .model import members, organisations
 
 #: Notebook name -> what it shows. Order is the pack's order.
 NOTEBOOKS: dict[str, str] = {
@@ -37,7 +37,7 @@ def default_orgs(notebook: str) -> list[str]:
     """The organisations ``--org all`` means for a notebook: CCGs and LLR, or the FRP systems."""
     if notebook == "frp_bridge":
         return list(SYSTEMS)
-    return [*CCGS, *GROUPS]
+    return list(organisations().codes)
 
 
 def missing_data(notebook: str, *, returns: pd.DataFrame, frp_lines: pd.DataFrame, fin_year: str, month: int,

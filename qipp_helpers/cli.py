@@ -13,7 +13,7 @@ import typer
 from . import __version__
 from .catalogue import NOTEBOOKS
 from .errors import IngestError
-from .model import CCGS, GROUPS, check_fin_year
+from .model import check_fin_year, organisations, use_organisations
 
 app = typer.Typer(add_completion=False, no_args_is_help=True,
                   help="QIPP workbooks: validated QIPP returns in, QAG monthly pack out.")
@@ -37,6 +37,8 @@ def _print_summary(summary) -> None:
                         f"{c['computed']:,.0f}", fg=typer.colors.YELLOW)
         return
     rows = ", ".join(f"{o} {n} rows" for o, n in sorted(summary.rows.items())) or "no CCG rows"
+    if len(summary.rows) > 6:
+        rows = f"{sum(summary.rows.values()):,} rows for {len(summary.rows)} organisations"
     typer.echo(f"{summary.fin_year} M{summary.month}: stored {rows}")
     for w in summary.warnings:
         typer.secho(f"  reconciliation warning [{w['org']}, {w['source_file']}]: {w['message']}",
@@ -78,15 +80,38 @@ def ingest_raw(
     if not folders:
         _fail(f"no month folders like {raw}/2019-20/M06/ found")
     for folder in folders:
-        files = sorted(p for p in folder.iterdir() if p.suffix.lower() == ".xlsx" and not p.name.startswith(("~", ".")))
+        files = sorted(p for p in folder.iterdir()
+                       if p.suffix.lower() in (".xlsx", ".csv") and not p.name.startswith(("~", ".")))
         if not files:
             continue
+        note = folder / "PROVENANCE.txt"  # a folder may say where all its files come from
+        provenance = note.read_text(encoding="utf-8").strip().splitlines()[0] if note.is_file() else None
         try:
-            summaries = ingest_any(files, folder.parent.name, int(folder.name[1:]), data_dir)
+            summaries = ingest_any(files, folder.parent.name, int(folder.name[1:]), data_dir, provenance=provenance)
         except (IngestError, ValueError) as exc:
             _fail(str(exc))
         for summary in summaries:
             _print_summary(summary)
+
+
+@app.command("demo-data")
+def demo_data(
+    data_dir: DataDir = Path("demo"),
+    orgs: Annotated[int, typer.Option(help="Number of synthetic organisations (S001...).")] = 4,
+    schemes: Annotated[int, typer.Option(help="Schemes per organisation.")] = 40,
+    months: Annotated[int, typer.Option(help="Months of returns, from M1.")] = 6,
+    fin_year: FinYear = "2019-20",
+    seed: Annotated[int, typer.Option(help="Random seed (same seed, same data).")] = 20191017,
+) -> None:
+    """Write a seeded synthetic dataset (organisations.csv + raw CSV returns) for scale tests; marked synthetic."""
+    from .demo import demo_data as make
+
+    try:
+        counts = make(data_dir, orgs=orgs, schemes=schemes, months=months, fin_year=fin_year, seed=seed)
+    except ValueError as exc:
+        _fail(str(exc))
+    typer.echo(f"wrote {counts['rows']:,} synthetic scheme-month rows for {orgs} organisations x {months} months "
+               f"into {data_dir}/raw (ingest with: qipp ingest-raw --data-dir {data_dir})")
 
 
 def _parse_orgs(values: list[str] | None) -> list[str] | None:
@@ -96,8 +121,8 @@ def _parse_orgs(values: list[str] | None) -> list[str] | None:
     out = []
     for v in values:
         for code in re.split(r"[,\s]+", v.strip()):
-            if code.upper() not in CCGS + tuple(GROUPS):
-                _fail(f"unknown organisation {code!r}; expected one of {', '.join(CCGS + tuple(GROUPS))} or all")
+            if code.upper() not in organisations().codes:
+                _fail(f"unknown organisation {code!r}; expected one of {', '.join(organisations().codes)} or all")
             out.append(code.upper())
     return out
 
@@ -107,7 +132,8 @@ def run(
     fin_year: FinYear,
     month: Annotated[str, typer.Option("--month", help="Month(s): 6, 1-6 or 4,6 (M1 = April).")],
     org: Annotated[list[str] | None, typer.Option("--org", help="Organisation(s), repeatable, or 'all'.")] = None,
-    notebook: Annotated[str, typer.Option(help=f"Notebook name ({', '.join(NOTEBOOKS)}), or 'all'.")] = "all",
+    notebook: Annotated[str, typer.Option(help=f"Notebook name(s), comma-separated ({', '.join(NOTEBOOKS)}), "
+                                               "or 'all'.")] = "all",
     formats: Annotated[str, typer.Option(help="Comma-separated: html,pdf,xlsx.")] = "html,pdf,xlsx",
     data_dir: DataDir = Path("data"),
     out: Annotated[Path, typer.Option("--out", help="Reports folder.")] = Path("reports"),
@@ -136,11 +162,12 @@ def run(
         _fail(f"unknown format(s) {', '.join(bad)}; choose from {', '.join(FORMATS)}")
     if executor not in EXECUTORS:
         _fail(f"unknown executor {executor!r}; choose from {', '.join(EXECUTORS)}")
-    names = list(NOTEBOOKS) if notebook == "all" else [notebook]
+    names = list(NOTEBOOKS) if notebook == "all" else [n.strip() for n in notebook.split(",") if n.strip()]
     paths = {name: notebooks_dir / f"{name}.ipynb" for name in names}
     for path in paths.values():
         if not path.exists():
             _fail(f"no notebook {path}")
+    use_organisations(data_dir)
     returns, frp_lines, warnings = load_returns(data_dir), load_frp(data_dir)["lines"], load_warnings(data_dir)
     start = time.perf_counter()
     with pack.month_locks(out, fin_year, months):

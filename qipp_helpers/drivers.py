@@ -14,7 +14,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from .model import GROUPS, members
+from .model import members, organisations
 from .money import fmt_m
 from .reference import scheme_group, scheme_group_labels
 
@@ -28,7 +28,8 @@ MOVEMENT_THRESHOLD = 100.0
 
 def shown_orgs(org: str) -> list[str]:
     """The value columns of a table for ``org``: LLR then its CCGs (as the paper), or the CCG alone."""
-    return [org, *GROUPS[org]] if org in GROUPS else [org]
+    groups = organisations().groups
+    return [org, *groups[org]] if org in groups else [org]
 
 
 def group_labels(rows: pd.DataFrame, *, movement: bool = False) -> dict[str, str]:
@@ -55,7 +56,7 @@ def by_group(rows: pd.DataFrame, value: str, org: str) -> pd.DataFrame:
     grid = (rows.assign(group=rows["scheme_no"].map(scheme_group))
             .pivot_table(index="group", columns="org", values=value, aggfunc="sum", fill_value=0.0))
     grid = grid.reindex(columns=list(members(org)), fill_value=0.0)
-    if org in GROUPS:
+    if org in organisations().groups:
         grid.insert(0, org, grid.sum(axis=1))
     return grid[cols].astype(float)
 

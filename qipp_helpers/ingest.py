@@ -16,7 +16,7 @@ import pandas as pd
 
 from . import __version__
 from .errors import IngestError, Problem
-from .model import CCGS, GROUPS, MONEY_COLUMNS, WARNING_COLUMNS, check_fin_year, check_month
+from .model import MONEY_COLUMNS, WARNING_COLUMNS, check_fin_year, check_month, organisations, use_organisations
 from .money import fmt_k
 from .readers import REQUIRED, FileResult, SheetResult, iter_problems, read_returns_file
 from .reference import workstream_map
@@ -76,7 +76,7 @@ def total_warnings(sheet: SheetResult, *, file: str, fin_year: str, month: int) 
 def group_warnings(sheet: SheetResult, ccg_rows: pd.DataFrame, *, file: str, fin_year: str,
                    month: int) -> list[dict]:
     """Reconcile a combined (e.g. LLR) sheet against the sum of its CCGs' rows."""
-    members = GROUPS[sheet.org]
+    members = organisations().groups[sheet.org]
     have = set(ccg_rows["org"]) if len(ccg_rows) else set()
     lacking = [m for m in members if m not in have]
     if lacking:
@@ -129,19 +129,15 @@ def prepare(results: list[FileResult], fin_year: str, month: int, *,
                                         "give each organisation once per ingest", sheet.sheet))
                 continue
             seen[sheet.org] = where
-            if sheet.org in GROUPS:
+            if sheet.org in organisations().groups:
                 combined.append((res, sheet))
                 continue
             problems.extend(_assign_workstreams(sheet.records, res.path.name))
             prov = provenance or res.provenance.get(sheet.org) or f"return file: {res.path.name}"
-            df = pd.DataFrame(sheet.records)
-            if df.empty:
-                continue
-            df["fin_year"], df["month"] = fin_year, month
-            df["row"] = range(len(df))
-            df["provenance"], df["source_file"] = prov, res.path.name
-            frames.append(df)
-    tidy = coerce_returns(pd.concat(frames, ignore_index=True)) if frames else coerce_returns(pd.DataFrame())
+            extra = {"fin_year": fin_year, "month": month, "provenance": prov, "source_file": res.path.name}
+            frames.extend({**r, **extra, "row": i} for i, r in enumerate(sheet.records))
+    # one DataFrame for every sheet's records: building one per sheet costs more than parsing them
+    tidy = coerce_returns(pd.DataFrame(frames)) if frames else coerce_returns(pd.DataFrame())
     if not problems:
         problems.extend(validate_returns(tidy))
     return tidy, combined, problems
@@ -157,6 +153,7 @@ def ingest(paths: list[Path], fin_year: str, month: int, data_dir: Path | str, *
     try:
         check_fin_year(fin_year)
         check_month(month)
+        use_organisations(data_dir)
     except ValueError as exc:
         raise IngestError([Problem("(command line)", str(exc))]) from None
     paths = [Path(p) for p in paths]
@@ -170,7 +167,7 @@ def ingest(paths: list[Path], fin_year: str, month: int, data_dir: Path | str, *
     warnings: list[dict] = []
     for res in results:
         for sheet in res.sheets:
-            if sheet.org in CCGS:
+            if sheet.org in organisations().ccgs:
                 warnings += total_warnings(sheet, file=res.path.name, fin_year=fin_year, month=month)
     slices = {(fin_year, month, o) for o in tidy["org"].unique()}
     if combined:

@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+import csv
+import os
 import re
+from dataclasses import dataclass
+from pathlib import Path
 
-#: CCGs whose returns are stored; groups are computed from them, never stored.
+#: The LLR organisations, used unless a data folder declares its own (see :func:`use_organisations`).
+#: CCGs' returns are stored; groups are computed from them, never stored.
 CCGS: tuple[str, ...] = ("ELR", "WL", "LC")
 GROUPS: dict[str, tuple[str, ...]] = {"LLR": CCGS}
 ORG_NAMES: dict[str, str] = {
@@ -94,10 +99,91 @@ def period_label(fin_year: str, month: int) -> str:
     return f"Month {month} {fin_year.replace('-', '/')} ({MONTH_NAMES[month - 1]} {calendar_year})"
 
 
+@dataclass(frozen=True)
+class Organisations:
+    """The organisations a deployment reports on: CCGs (stored) and groups (computed from CCGs)."""
+
+    ccgs: tuple[str, ...]
+    groups: dict[str, tuple[str, ...]]
+    names: dict[str, str]
+    source: str = "built-in LLR organisations"
+
+    @property
+    def codes(self) -> tuple[str, ...]:
+        return self.ccgs + tuple(self.groups)
+
+
+ORGANISATIONS_FILE = "organisations.csv"
+ORGANISATIONS_ENV = "QIPP_ORGANISATIONS"
+_CODE_RE = re.compile(r"^[A-Z][A-Z0-9_]{0,15}$")
+_DEFAULT = Organisations(CCGS, dict(GROUPS), dict(ORG_NAMES))
+_active: Organisations | None = None
+
+
+def read_organisations(path: Path | str) -> Organisations:
+    """Read ``organisations.csv`` (columns code, name, members): blank members = a CCG whose returns
+    are stored; members = a group computed from those CCGs (space separated). Raises ValueError."""
+    path = Path(path)
+    ccgs: list[str] = []
+    groups: dict[str, tuple[str, ...]] = {}
+    names: dict[str, str] = {}
+    with path.open(encoding="utf-8-sig", newline="") as fh:
+        for n, row in enumerate(csv.DictReader(fh), start=2):
+            code = (row.get("code") or "").strip().upper()
+            if not _CODE_RE.match(code):
+                raise ValueError(f"{path.name}, row {n}, column 'code': {code!r} is not an organisation code "
+                                 "(capital letters and digits, up to 16)")
+            names[code] = (row.get("name") or "").strip() or code
+            parts = tuple((row.get("members") or "").upper().split())
+            if parts:
+                groups[code] = parts
+            else:
+                ccgs.append(code)
+    for g, parts in groups.items():
+        unknown = [m for m in parts if m not in ccgs]
+        if unknown:
+            raise ValueError(f"{path.name}: group {g} lists {', '.join(unknown)}, which are not CCGs in the file")
+    if not ccgs:
+        raise ValueError(f"{path.name}: no organisations")
+    return Organisations(tuple(ccgs), groups, names, source=str(path))
+
+
+def organisations() -> Organisations:
+    """The organisations in use: set by :func:`use_organisations`, else ``$QIPP_ORGANISATIONS``, else LLR."""
+    global _active
+    if _active is None:
+        env = os.environ.get(ORGANISATIONS_ENV)
+        _active = read_organisations(env) if env else _DEFAULT
+    return _active
+
+
+def use_organisations(data_dir: Path | str | None) -> Organisations:
+    """Use the organisations a data folder declares in ``organisations.csv`` (LLR's if it has none).
+
+    The choice is exported in ``$QIPP_ORGANISATIONS`` so kernels and workers started from this
+    process agree; the registry travels with the data.
+    """
+    global _active
+    path = Path(data_dir) / ORGANISATIONS_FILE if data_dir is not None else None
+    if path is not None and path.is_file():
+        _active = read_organisations(path)
+        os.environ[ORGANISATIONS_ENV] = str(path.resolve())
+    else:
+        _active = _DEFAULT
+        os.environ.pop(ORGANISATIONS_ENV, None)
+    return _active
+
+
+def org_name(code: str) -> str:
+    """The organisation's name for headings ('ELR' -> 'East Leicestershire & Rutland CCG')."""
+    return organisations().names.get(code, code)
+
+
 def members(org: str) -> tuple[str, ...]:
     """The stored organisations that make up ``org`` (a CCG is itself; LLR is ELR + WL + LC)."""
-    if org in GROUPS:
-        return GROUPS[org]
-    if org in CCGS:
+    orgs = organisations()
+    if org in orgs.groups:
+        return orgs.groups[org]
+    if org in orgs.ccgs:
         return (org,)
-    raise ValueError(f"unknown organisation {org!r}; expected one of {', '.join(CCGS + tuple(GROUPS))}")
+    raise ValueError(f"unknown organisation {org!r}; expected one of {', '.join(orgs.codes)}")

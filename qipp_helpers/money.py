@@ -27,6 +27,8 @@ def parse_money(value: object) -> float:
             raise ValueError(f"not a money value: {value!r}")
         return float(value)
     text = str(value).strip().replace("\u00a0", "")
+    if _NUMBER.match(text):  # fast path: a plain number, as CSV exports write them
+        return float(text)
     if text.lower() in _BLANKS:
         return 0.0
     negative = False

@@ -25,7 +25,7 @@ from . import __version__
 from . import tables as t
 from .atomic import atomic_write_bytes
 from .catalogue import NOTEBOOKS, default_orgs, inputs_of, missing_data
-from .model import CCGS, GROUPS, ORG_NAMES, members, period_label
+from .model import members, org_name, organisations, period_label
 from .money import fmt_k
 from .runner import Job, JobResult
 from .store import processed_dir
@@ -184,7 +184,7 @@ def _e(value: object) -> str:
 def headlines(returns: pd.DataFrame, fin_year: str, month: int) -> list[dict]:
     """Headline figures for every organisation with complete returns for the month (£000)."""
     out = []
-    for org in [*CCGS, *GROUPS]:
+    for org in organisations().codes:
         rows = t.select(returns, fin_year, month, org)
         if set(rows["org"]) != set(members(org)):
             continue
@@ -214,7 +214,7 @@ def render_index(*, fin_year: str, month: int, entries: list[dict], skipped: lis
                      "<th>FOT movement in month</th><th>Data</th></tr>")
         for h in heads:
             move = "–" if h["movement"] is None else fmt_k(h["movement"])
-            parts.append(f"<tr><td>{_e(ORG_NAMES.get(h['org'], h['org']))}</td>"
+            parts.append(f"<tr><td>{_e(org_name(h['org']))}</td>"
                          + "".join(f"<td class='num'>{fmt_k(h[k])}</td>" for k in ("annual_plan", "fot",
                                                                                   "under_delivery", "assured"))
                          + f"<td class='num'>{move}</td><td>{_e(h['provenance'])}</td></tr>")

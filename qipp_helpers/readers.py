@@ -8,6 +8,7 @@ write anything and does not validate across files; see :mod:`qipp_helpers.ingest
 from __future__ import annotations
 
 import csv
+import functools
 import re
 import zipfile
 from collections.abc import Iterable, Sequence
@@ -15,7 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from .errors import Problem
-from .model import CCGS, GROUPS, MONEY_COLUMNS, RAG_ALIASES, RAGS
+from .model import MONEY_COLUMNS, RAG_ALIASES, RAGS, organisations
 from .money import parse_money
 from .reference import normalise_scheme_no
 
@@ -62,7 +63,15 @@ TOTAL_LABELS = {"grand total", "total"}
 
 
 def _norm(cell: object) -> str:
-    text = re.sub(r"</?u>", "", "" if cell is None else str(cell))
+    if isinstance(cell, str):
+        return _norm_text(cell)
+    return _norm_text("" if cell is None else str(cell))
+
+
+@functools.lru_cache(maxsize=65536)
+def _norm_text(text: str) -> str:
+    """Lower-case, tags and spacing removed; cached because headers and scheme numbers repeat."""
+    text = re.sub(r"</?u>", "", text)
     text = re.sub(r"\s*/\s*", "/", text)
     return re.sub(r"\s+", " ", text).strip().lower()
 
@@ -198,7 +207,7 @@ def parse_sheet(rows: Sequence[Sequence[object]], *, file: str, sheet: str, org:
 def sheet_org(name: str) -> str | None:
     """The organisation a sheet name denotes ('ELR', ' wl ' -> 'WL'), or None if unknown."""
     code = name.strip().upper()
-    return code if code in CCGS or code in GROUPS else None
+    return code if code in organisations().codes else None
 
 
 def read_xlsx(path: Path) -> FileResult:
@@ -225,7 +234,7 @@ def read_xlsx(path: Path) -> FileResult:
                 if _find_header(rows) is not None:
                     result.problems.append(Problem(
                         name, f"sheet name is not a known organisation code "
-                        f"(expected {', '.join(CCGS + tuple(GROUPS))})", ws.title))
+                        f"(expected {', '.join(organisations().codes)})", ws.title))
                 continue
             result.sheets.append(parse_sheet(rows, file=name, sheet=ws.title, org=org))
     finally:
@@ -241,7 +250,7 @@ def read_csv(path: Path, org: str) -> FileResult:
     code = sheet_org(org or "")
     if code is None:
         result.problems.append(Problem(path.name, f"--org {org!r} is not a known organisation code "
-                                       f"(expected {', '.join(CCGS + tuple(GROUPS))})"))
+                                       f"(expected {', '.join(organisations().codes)})"))
         return result
     try:
         with path.open(encoding="utf-8-sig", newline="") as fh:
@@ -261,6 +270,7 @@ def read_returns_file(path: Path, *, org: str | None = None) -> FileResult:
     if suffix == ".xlsx":
         return read_xlsx(path)
     if suffix == ".csv":
+        org = org or (path.stem.upper() if sheet_org(path.stem) else None)  # <ORG>.csv names its organisation
         if not org:
             return FileResult(path=path, problems=[Problem(path.name, "a .csv holds one organisation: "
                                                            "say which with --org")])

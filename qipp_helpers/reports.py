@@ -9,7 +9,7 @@ import pandas as pd
 from . import drivers as d
 from . import frp
 from . import tables as t
-from .model import ORG_NAMES, members, period_label
+from .model import members, org_name, period_label
 from .money import fmt_m
 
 
@@ -74,7 +74,7 @@ class MonthlyPosition:
 
 def narrative(h: t.Headline, has_previous: bool) -> str:
     """'ELR is forecasting an under delivery of ... of which ... unidentified. This has moved ...'"""
-    name = ORG_NAMES.get(h.org, h.org)
+    name = org_name(h.org)
     fy = h.fin_year.replace("-", "/")
     if h.under_delivery > 0:
         text = f"{name} is forecasting an under delivery of the QIPP plan for {fy} of {fmt_m(h.under_delivery)}"

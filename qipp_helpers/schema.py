@@ -7,7 +7,7 @@ import pandera.pandas as pa
 
 from .errors import Problem
 from .frp import FRP_RAGS, PRINTED, SYSTEMS
-from .model import CCGS, MONEY_COLUMNS, RAGS, RETURN_COLUMNS, WORKSTREAMS
+from .model import MONEY_COLUMNS, RAGS, RETURN_COLUMNS, WORKSTREAMS, organisations
 
 _money = {
     c: pa.Column(float, checks=pa.Check(lambda s: s.abs() < 1e9, error="money must be finite £000"),
@@ -19,7 +19,8 @@ RETURNS_SCHEMA = pa.DataFrameSchema(
     {
         "fin_year": pa.Column(str, pa.Check.str_matches(r"^\d{4}-\d{2}$")),
         "month": pa.Column(int, pa.Check.in_range(1, 12)),
-        "org": pa.Column(str, pa.Check.isin(CCGS)),
+        "org": pa.Column(str, pa.Check(lambda s: s.isin(organisations().ccgs), error="organisation must be a known "
+                                       "CCG (organisations.csv)")),
         "row": pa.Column(int, pa.Check.ge(0)),
         "scheme_no": pa.Column(str, pa.Check.str_length(min_value=1)),
         "scheme_name": pa.Column(str, pa.Check.str_length(min_value=1)),

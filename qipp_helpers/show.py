@@ -14,7 +14,7 @@ from IPython.display import Markdown
 from pandas.io.formats.style import Styler
 
 from .fmt import money_table, rag_cell_styles
-from .model import ORG_NAMES, RAG_COLOURS
+from .model import RAG_COLOURS, org_name
 from .money import fmt_k
 from .reports import FrpBridge, MonthlyPosition, UnderDelivery
 
@@ -43,7 +43,7 @@ def banner_lines(r: Report, *, section: int = 6, name: str | None = None) -> lis
     if r.previous_provenance:
         data += f"; previous month {_provenance_kind(r.previous_provenance)}"
     return [
-        f"{name or ORG_NAMES.get(r.org, r.org)} ({r.org})",
+        f"{name or org_name(r.org)} ({r.org})",
         r.period,
         data + f" (see section {section})",
         f"Generated {datetime.now().strftime('%d %b %Y %H:%M')}",
@@ -64,7 +64,7 @@ def reconciliation_note(r: MonthlyPosition | UnderDelivery, *, section: int = 6)
 
 def title_block(r: MonthlyPosition) -> str:
     """The report's heading, as markdown."""
-    return (f"# QIPP Monthly Position: {ORG_NAMES.get(r.org, r.org)}\n\n"
+    return (f"# QIPP Monthly Position: {org_name(r.org)}\n\n"
             f"**{r.period}** · PMO and Finance QIPP report · £000 unless stated")
 
 
@@ -158,7 +158,7 @@ def provenance_block(r: Report, *, monthly: bool = True) -> str:
 
 def drivers_title_block(r: UnderDelivery) -> str:
     """The drivers report's heading, as markdown."""
-    return (f"# QIPP Under-delivery Drivers: {ORG_NAMES.get(r.org, r.org)}\n\n"
+    return (f"# QIPP Under-delivery Drivers: {org_name(r.org)}\n\n"
             f"**{r.period}** · why the forecast out-turn falls short of plan · £000 unless stated")
 
 

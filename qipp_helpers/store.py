@@ -17,7 +17,7 @@ from pathlib import Path
 import pandas as pd
 
 from .atomic import atomic_path
-from .model import WARNING_COLUMNS
+from .model import WARNING_COLUMNS, use_organisations
 from .schema import (
     FRP_CHECK_COLUMNS,
     FRP_KEY,
@@ -60,7 +60,12 @@ def locked(data_dir: Path | str) -> Iterator[Path]:
 
 
 def load_returns(data_dir: Path | str) -> pd.DataFrame:
-    """Every stored scheme row (all years, months, CCGs); empty table if nothing is stored."""
+    """Every stored scheme row (all years, months, CCGs); empty table if nothing is stored.
+
+    Also makes the data folder's organisations (``organisations.csv``, else LLR's) the ones in
+    use, so a notebook that loads a folder's returns knows that folder's organisations.
+    """
+    use_organisations(data_dir)
     path = processed_dir(data_dir) / RETURNS_FILE
     if not path.exists():
         return empty_returns()
@@ -90,8 +95,11 @@ def replace_slices(data_dir: Path | str, returns: pd.DataFrame, warnings: pd.Dat
     """
     with locked(data_dir) as folder:
         def keep(df: pd.DataFrame) -> pd.Series:
-            key = list(zip(df["fin_year"], df["month"].astype(int), df["org"], strict=True))
-            return pd.Series([k not in slices for k in key], index=df.index, dtype=bool)
+            if df.empty or not slices:
+                return pd.Series(True, index=df.index, dtype=bool)
+            key = pd.MultiIndex.from_arrays([df["fin_year"].astype(str), df["month"].astype("int64"),
+                                             df["org"].astype(str)])
+            return pd.Series(~key.isin(list(slices)), index=df.index, dtype=bool)
 
         old = load_returns(data_dir)
         merged = pd.concat([old[keep(old)], coerce_returns(returns)], ignore_index=True)

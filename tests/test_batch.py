@@ -150,3 +150,41 @@ def test_dask_cluster_renders_what_the_local_pool_renders(demo_data_dir, tmp_pat
                    for ws in load_workbook(root / "2019-20" / "M06" / org / "under_delivery_drivers.xlsx")}
                   for root in (tmp_path / "local", tmp_path / "dask")]
         assert sheets[0]["drivers"] == sheets[1]["drivers"] and sheets[0]["fot_movement"] == sheets[1]["fot_movement"]
+
+
+def test_demo_data_declares_its_organisations_and_renders(tmp_path):
+    from qipp_helpers.model import use_organisations
+    from qipp_helpers.store import load_returns
+
+    data = tmp_path / "demo"
+    runner = CliRunner()
+    res = runner.invoke(app, ["demo-data", "--data-dir", str(data), "--orgs", "3", "--schemes", "12", "--months", "2"])
+    assert res.exit_code == 0 and "wrote 72 synthetic scheme-month rows" in res.output
+    try:
+        assert runner.invoke(app, ["ingest-raw", "--data-dir", str(data)]).exit_code == 0
+        returns = load_returns(data)
+        assert len(returns) == 72 and set(returns["org"]) == {"S001", "S002", "S003"}
+        assert set(returns["provenance"]) == {
+            "synthetic: qipp demo-data --orgs 3 --schemes 12 --months 2 --seed 20191017 (generated, not real returns)"}
+        res = runner.invoke(app, ["run", "--fin-year", "2019-20", "--month", "2", "--notebook", "monthly_position",
+                                  "--org", "S002", "--data-dir", str(data), "--out", str(tmp_path / "r"),
+                                  "--notebooks-dir", str(NB), "--formats", "html", "--jobs", "1"])
+        assert res.exit_code == 0, res.output
+        html = (tmp_path / "r" / "2019-20" / "M02" / "S002" / "monthly_position.html").read_text()
+        assert "Synthetic CCG 002" in html and "synthetic" in html
+    finally:
+        use_organisations(None)  # back to LLR for the other tests
+
+
+def test_unknown_organisation_in_a_declared_registry_is_rejected(tmp_path):
+    data = tmp_path / "d"
+    CliRunner().invoke(app, ["demo-data", "--data-dir", str(data), "--orgs", "2", "--schemes", "3", "--months", "1"])
+    (data / "raw" / "2019-20" / "M01" / "S002.csv").rename(data / "raw" / "2019-20" / "M01" / "ELR.csv")
+    try:
+        res = CliRunner().invoke(app, ["ingest-raw", "--data-dir", str(data)])
+        assert res.exit_code == 1
+        assert "ELR.csv: a .csv holds one organisation: say which with --org" in res.output
+    finally:
+        from qipp_helpers.model import use_organisations
+
+        use_organisations(None)

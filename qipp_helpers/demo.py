@@ -1,0 +1,74 @@
+"""Synthetic national-size demo data: many organisations, many schemes, many months.
+
+``qipp demo-data`` writes a data folder that the rest of the product reads like any other:
+``organisations.csv`` (the organisations, fictional codes S001...), and one dashboard CSV per
+organisation per month under ``raw/<fin-year>/M<mm>/<ORG>.csv``, each with its Grand Total row,
+plus ``PROVENANCE.txt`` so every stored row says it is synthetic. Seeded: the same arguments
+always give the same files. Used for scale benchmarks, never presented as real.
+"""
+
+from __future__ import annotations
+
+import csv
+from pathlib import Path
+
+import numpy as np
+
+from .atomic import atomic_path
+from .model import RAGS, WORKSTREAMS, check_fin_year
+
+HEADER = ["Scheme no. for LLR Summary Report", "Scheme Name", "Workstream", "Milestones", "Financial Benefits",
+          "Risk/Issue", "Overall PMO RAG ratings", "Sum of Plan YTD", "Sum of Actuals YTD", "Annual Plan",
+          "Sum of Revised FOT", "Sum of PMO Assured Value"]
+DESCRIPTORS = ("Milestones on track", "Mitigating actions have been implemented",
+               "Milestones have not been implemented")
+SEED = 20191017
+
+
+def _write_csv(path: Path, rows: list[list[object]]) -> None:
+    with atomic_path(path) as tmp, open(tmp, "w", newline="", encoding="utf-8") as fh:
+        csv.writer(fh).writerows(rows)
+
+
+def demo_data(data_dir: Path | str, *, orgs: int = 4, schemes: int = 40, months: int = 6,
+              fin_year: str = "2019-20", seed: int = SEED) -> dict[str, int]:
+    """Write ``orgs`` × ``schemes`` × ``months`` synthetic scheme rows into ``data_dir``; return counts."""
+    check_fin_year(fin_year)
+    if not (1 <= months <= 12 and orgs >= 1 and schemes >= 1):
+        raise ValueError("need orgs >= 1, schemes >= 1 and 1 <= months <= 12")
+    data_dir = Path(data_dir)
+    rng = np.random.default_rng(seed)
+    codes = [f"S{i:03d}" for i in range(1, orgs + 1)]
+    data_dir.mkdir(parents=True, exist_ok=True)
+    _write_csv(data_dir / "organisations.csv", [["code", "name", "members"],
+                                                *([c, f"Synthetic CCG {c[1:]}", ""] for c in codes)])
+    provenance = (f"synthetic: qipp demo-data --orgs {orgs} --schemes {schemes} --months {months} --seed {seed} "
+                  "(generated, not real returns)")
+    ws = list(WORKSTREAMS)
+    rows_written = 0
+    # per organisation: a fixed scheme list with annual plans; FOT drifts month to month
+    plans = {c: -np.round(rng.uniform(20, 1500, schemes)) for c in codes}
+    delivery = {c: rng.uniform(0.4, 1.1, schemes) for c in codes}
+    rag_p = np.array([0.45, 0.3, 0.15, 0.07, 0.03])
+    for m in range(1, months + 1):
+        folder = data_dir / "raw" / fin_year / f"M{m:02d}"
+        folder.mkdir(parents=True, exist_ok=True)
+        (folder / "PROVENANCE.txt").write_text(provenance + "\n", encoding="utf-8")
+        for c in codes:
+            delivery[c] = np.clip(delivery[c] + rng.normal(0, 0.03, schemes), 0.0, 1.3)
+            annual = plans[c]
+            plan_ytd = np.round(annual * m / 12)
+            fot = np.round(annual * delivery[c])
+            actual = np.round(fot * m / 12 * rng.uniform(0.8, 1.1, schemes))
+            assured = np.round(fot * rng.uniform(0.8, 1.0, schemes))
+            rags = rng.choice(len(RAGS), size=schemes, p=rag_p)
+            out: list[list[object]] = [[f"Synthetic demo dashboard {c} M{m} {fin_year} (not real)"], HEADER]
+            for i in range(schemes):
+                desc = DESCRIPTORS[min(int(rags[i]), 2)]
+                out.append([f"{i // 10 + 1}.{i % 10 + 1}", f"Synthetic scheme {i + 1:03d}", ws[i % len(ws)], desc,
+                            desc, desc, RAGS[rags[i]], plan_ytd[i], actual[i], annual[i], fot[i], assured[i]])
+            out.append(["Grand Total", "", "", "", "", "", "", plan_ytd.sum(), actual.sum(), annual.sum(), fot.sum(),
+                        assured.sum()])
+            _write_csv(folder / f"{c}.csv", out)
+            rows_written += schemes
+    return {"organisations": orgs, "months": months, "rows": rows_written}
