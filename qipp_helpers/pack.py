@@ -220,8 +220,13 @@ def render_index(*, fin_year: str, month: int, entries: list[dict], skipped: lis
                          + f"<td class='num'>{move}</td><td>{_e(h['provenance'])}</td></tr>")
         parts.append("</table>")
     parts.append("<h2>Reports</h2><table><tr><th>Organisation</th><th>Report</th><th>Status</th><th>Files</th></tr>")
-    for en in sorted(entries, key=lambda x: (list(NOTEBOOKS).index(x["notebook"]) if x["notebook"] in NOTEBOOKS
-                                             else 99, x["org"])):
+    codes = list(organisations().codes)
+
+    def order(x: dict) -> tuple:
+        return (list(NOTEBOOKS).index(x["notebook"]) if x["notebook"] in NOTEBOOKS else 99,
+                codes.index(x["org"]) if x["org"] in codes else 999, x["org"])
+
+    for en in sorted(entries, key=order):
         links = " · ".join(f"<a href='{_e(en['org'])}/{_e(Path(p).name)}'>{_e(fmt)}</a>"
                            for fmt, p in sorted(en.get("outputs", {}).items()) if fmt != "ipynb")
         status = _e(en["status"])

@@ -143,9 +143,9 @@ def parse_sheet(rows: Sequence[Sequence[object]], *, file: str, sheet: str, org:
     for i in range(header_index + 1, len(rows)):
         raw = rows[i]
         excel_row = i + 1
-        cells = {col: (raw[j] if j < len(raw) else None) for col, j in seen.items()}
-        values = [c for c in raw if c is not None and str(c).strip() != ""]
-        if not values:
+        width = len(raw)
+        cells = {col: (raw[j] if j < width else None) for col, j in seen.items()}
+        if all(c is None or (isinstance(c, str) and not c.strip()) for c in raw):
             continue
         first = _norm(cells["scheme_no"])
         if first in HEADERS or _norm(cells["scheme_name"]) == "scheme name":

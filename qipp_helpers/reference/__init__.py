@@ -14,7 +14,12 @@ def normalise_scheme_no(value: object) -> str:
         return ""
     if isinstance(value, float) and value.is_integer():
         value = int(value)
-    text = re.sub(r"\s+", "", str(value)).strip()
+    return _normalise_text(str(value))
+
+
+@cache
+def _normalise_text(value: str) -> str:
+    text = re.sub(r"\s+", "", value).strip()
     if not text:
         return ""
     return text.upper() if text.isalpha() else text.lower()
