@@ -13,8 +13,19 @@ from .model import members, org_name, period_label
 from .money import fmt_m
 
 
+class _Period:
+    """The period label every report shows ('Month 6 2019/20 (September 2019)')."""
+
+    fin_year: str
+    month: int
+
+    @property
+    def period(self) -> str:
+        return period_label(self.fin_year, self.month)
+
+
 @dataclass
-class MonthlyPosition:
+class MonthlyPosition(_Period):
     """Everything the monthly position notebook shows, computed once."""
 
     fin_year: str
@@ -44,9 +55,6 @@ class MonthlyPosition:
         """Months of the history whose figures are synthetic (for shading charts)."""
         return sorted(int(m) for m, p in self.history_provenance.items() if p.startswith("synthetic"))
 
-    @property
-    def period(self) -> str:
-        return period_label(self.fin_year, self.month)
 
     def narrative(self) -> str:
         """The executive summary paragraph, in the paper's words."""
@@ -139,7 +147,7 @@ def monthly_position(returns: pd.DataFrame, warnings: pd.DataFrame, *, fin_year:
 
 
 @dataclass
-class UnderDelivery:
+class UnderDelivery(_Period):
     """Everything the under-delivery drivers notebook shows (Paper D Tables 3 and 4)."""
 
     fin_year: str
@@ -160,9 +168,6 @@ class UnderDelivery:
     def title(self) -> str:
         return f"QIPP Under-delivery Drivers — {self.org}"
 
-    @property
-    def period(self) -> str:
-        return period_label(self.fin_year, self.month)
 
     @property
     def orgs(self) -> list[str]:
@@ -213,7 +218,7 @@ def under_delivery(returns: pd.DataFrame, warnings: pd.DataFrame, *, fin_year: s
 
 
 @dataclass
-class FrpBridge:
+class FrpBridge(_Period):
     """Everything the FRP bridge notebook shows (Paper D Table 6, Paper E Appendix 1)."""
 
     fin_year: str
@@ -232,9 +237,6 @@ class FrpBridge:
     def title(self) -> str:
         return f"System Financial Recovery Plan — {self.org}"
 
-    @property
-    def period(self) -> str:
-        return period_label(self.fin_year, self.month)
 
     def narrative(self) -> str:
         return frp.narrative(self.bridge)
