@@ -80,8 +80,8 @@ class VarianceExplorer:
         self.summary_html = w.HTML()
         self.table_html = w.HTML()
         self.history_html = w.HTML()
-        self.history_image = w.Image(format="png", layout=w.Layout(max_width="100%"))
-        self.trend_image = w.Image(format="png", layout=w.Layout(max_width="100%"))
+        self.history_image = w.Image(format="png", layout=w.Layout(max_width="100%", align_self="flex-start"))
+        self.trend_image = w.Image(format="png", layout=w.Layout(max_width="100%", align_self="flex-start"))
         self._sync_months(month)
 
         tabs = w.Tab(children=[
