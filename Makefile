@@ -8,6 +8,7 @@ FIN_YEAR ?= 2019-20
 MONTH    ?= 6
 ORG      ?= all
 JOBS     ?=
+LAB_ARGS ?=
 
 .PHONY: reports test lab lint strip clean system-deps synthetic
 
@@ -21,7 +22,7 @@ test: $(STAMP) system-deps  ## lint and run the test suite
 
 lab: $(STAMP)  ## open JupyterLab on the project's environment
 	$(BIN)/qipp ingest-raw --data-dir data
-	$(BIN)/jupyter lab notebooks/
+	$(BIN)/jupyter lab notebooks/ $(if $(filter 0,$(shell id -u)),--allow-root) $(LAB_ARGS)
 
 system-deps:
 	@scripts/ensure_system_deps.sh

@@ -6,7 +6,7 @@ because that is how people read a bar.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 import matplotlib.pyplot as plt
 import numpy as np
@@ -14,6 +14,7 @@ import pandas as pd
 from matplotlib.figure import Figure
 from matplotlib.ticker import FuncFormatter
 
+from . import spc
 from .model import RAG_COLOURS
 
 NHS_BLUE = "#005EB8"
@@ -208,5 +209,120 @@ def org_impact(split: pd.DataFrame, *, title: str = "Organisation impact of all 
     ax.set_title(title, loc="left", fontsize=11, fontweight="bold")
     ax.spines[["top", "right"]].set_visible(False)
     ax.margins(y=0.18)
+    fig.tight_layout()
+    return fig
+
+
+#: Making Data Count colours: special cause improving (blue), concerning (orange), common cause (grey).
+SPC_IMPROVEMENT = "#41B6E6"
+SPC_CONCERN = "#ED8B00"
+SPC_COMMON = "#A5ADB3"
+
+
+def _xmr_axes(ax: plt.Axes, chart: spc.XmR, title: str, synthetic_months: Sequence[int]) -> None:
+    """Draw one XmR chart (x = months) on ``ax``: line, mean, limits, special-cause points coloured."""
+    months = [int(m) for m in chart.values.index]
+    x = np.arange(len(months))
+    shaded = [i for i, m in enumerate(months) if m in set(synthetic_months)]
+    if shaded:
+        ax.axvspan(min(shaded) - 0.4, max(shaded) + 0.4, color="#E8EDEE", zorder=0)
+    v = chart.values.to_numpy()
+    ax.plot(x, v, color=GREY, lw=1.2, zorder=2)
+    if len(v) > 1:
+        ax.axhline(chart.mean, color="black", lw=0.9, zorder=1)
+        for limit in (chart.upper, chart.lower):
+            ax.axhline(limit, color=GREY, lw=0.9, ls="--", zorder=1)
+    special = chart.special_cause.to_numpy()
+    up = chart.side.to_numpy() > 0
+    colours = np.where(~special, SPC_COMMON, np.where(up, SPC_IMPROVEMENT, SPC_CONCERN))
+    ax.scatter(x, v, c=list(colours), s=22, zorder=3, edgecolors="white", linewidths=0.5)
+    ax.set_xticks(x, [f"M{m}" for m in months], fontsize=7)
+    ax.tick_params(axis="y", labelsize=7)
+    ax.yaxis.set_major_formatter(_K)
+    ax.set_title(title, loc="left", fontsize=8.5, fontweight="bold")
+    ax.spines[["top", "right"]].set_visible(False)
+    ax.margins(x=0.08, y=0.15)
+    spread = np.r_[v, chart.upper, chart.lower]
+    spread = spread[np.isfinite(spread)]
+    if len(v) and np.ptp(spread) < 1:
+        centre = round(float(np.mean(v)))  # a flat series: keep distinct tick labels
+        ax.set_ylim(centre - 1.5, centre + 1.5)
+        ax.set_yticks([centre - 1, centre, centre + 1])
+
+
+def xmr_chart(panels: Mapping[str, spc.XmR], *, title: str, synthetic_months: Sequence[int] = (),
+              ncols: int = 4, ylabel: str = "Savings, £000", panel_size: tuple[float, float] = (2.6, 1.9)) -> Figure:
+    """Small multiples of XmR charts, one panel per series (Making Data Count style).
+
+    Each panel: the monthly values, the mean (solid), process limits at mean ± 2.66 × mean moving
+    range (dashed), special-cause points blue (more saving) or orange (less); synthetic months shaded.
+    """
+    n = max(1, len(panels))
+    ncols = min(ncols, n)
+    nrows = -(-n // ncols)
+    fig, axes = plt.subplots(nrows, ncols, figsize=(panel_size[0] * ncols, panel_size[1] * nrows + 1.0), dpi=110,
+                             squeeze=False)
+    for ax, (name, chart) in zip(axes.flat, panels.items(), strict=False):
+        _xmr_axes(ax, chart, name, synthetic_months)
+    for ax in list(axes.flat)[len(panels):]:
+        ax.set_visible(False)
+    for ax in axes[:, 0]:
+        ax.set_ylabel(ylabel, fontsize=7)
+    handles = [
+        plt.Line2D([], [], color="black", lw=0.9, label="Mean"),
+        plt.Line2D([], [], color=GREY, lw=0.9, ls="--", label="Process limits (mean ± 2.66 × mean moving range)"),
+        plt.Line2D([], [], color=SPC_COMMON, marker="o", lw=0, label="Common cause"),
+        plt.Line2D([], [], color=SPC_IMPROVEMENT, marker="o", lw=0, label="Special cause: more saving"),
+        plt.Line2D([], [], color=SPC_CONCERN, marker="o", lw=0, label="Special cause: less saving"),
+    ]
+    if synthetic_months:
+        handles.append(plt.Rectangle((0, 0), 1, 1, color="#E8EDEE", label="Synthetic months (demonstration data)"))
+    height = panel_size[1] * nrows + 1.0
+    fig.suptitle(title, x=0.01, ha="left", fontsize=11, fontweight="bold")
+    fig.legend(handles=handles, loc="lower center", ncols=3, frameon=False, fontsize=7.5,
+               bbox_to_anchor=(0.5, 0.12 / height))
+    if any(c.provisional for c in panels.values()):
+        fig.text(0.01, 0.04 / height, f"Limits from fewer than {spc.MIN_POINTS} months are provisional.",
+                 fontsize=7, color="#425563", style="italic")
+    width = panel_size[0] * ncols
+    # fixed margins in inches (tight_layout on many panels is slow, and the explorer redraws often)
+    fig.subplots_adjust(left=0.75 / width, right=1 - 0.15 / width, bottom=1.0 / height, top=1 - 0.55 / height,
+                        wspace=0.35, hspace=0.55)
+    return fig
+
+
+def scheme_history(history: pd.DataFrame, *, title: str, synthetic_months: Sequence[int] = ()) -> Figure:
+    """One scheme by month: annual plan, plan YTD, actual YTD and FOT (savings £000).
+
+    FOT points take the scheme's RAG colour (the first, if its rows differ); RAG changes are labelled.
+    """
+    fig, ax = plt.subplots(figsize=(9, 3.4), dpi=110)
+    months = [int(m) for m in history["month"]]
+    x = np.arange(len(months))
+    shaded = [i for i, m in enumerate(months) if m in set(synthetic_months)]
+    if shaded:
+        ax.axvspan(min(shaded) - 0.4, max(shaded) + 0.4, color="#E8EDEE", zorder=0)
+        ax.text((min(shaded) + max(shaded)) / 2, 0.02, "synthetic months (demonstration data)",
+                transform=ax.get_xaxis_transform(), ha="center", fontsize=8, color="#425563")
+    ax.plot(x, -history["annual_plan"], color=GREY, ls=":", label="Annual plan")
+    ax.plot(x, -history["plan_ytd"], color=GREY, ls="--", marker=".", label="Plan YTD")
+    ax.plot(x, -history["actual_ytd"], color=NHS_LIGHT, marker="s", ms=4, label="Actual YTD")
+    ax.plot(x, -history["fot"], color=NHS_BLUE, lw=1.2, label="Forecast out-turn (point = RAG)")
+    rag_first = [str(r).split("/")[0] for r in history["rag"]]
+    ax.scatter(x, -history["fot"], c=[RAG_COLOURS.get(r, GREY) for r in rag_first], s=40, zorder=3,
+               edgecolors="black", linewidths=0.4)
+    for xi, fot, change in zip(x, -history["fot"], history["rag_change"], strict=True):
+        if change:
+            ax.annotate(f"RAG {change}", (xi, fot), textcoords="offset points", xytext=(0, 9), ha="center",
+                        fontsize=7.5, fontweight="bold", bbox={"boxstyle": "round,pad=0.2", "fc": "white",
+                                                                "ec": "none", "alpha": 0.85})
+    ax.set_xticks(x, [f"M{m}" for m in months])
+    ax.yaxis.set_major_formatter(_K)
+    ax.set_ylabel("Savings, £000")
+    ax.axhline(0, color="black", lw=0.6)
+    ax.set_title(title, loc="left", fontsize=11, fontweight="bold")
+    ax.legend(frameon=False, fontsize=8, loc="upper left", bbox_to_anchor=(1.0, 1.0))
+    ax.spines[["top", "right"]].set_visible(False)
+    ax.margins(y=0.2)
     fig.tight_layout()
     return fig

@@ -7,9 +7,9 @@ from dataclasses import dataclass, field
 import pandas as pd
 
 from . import drivers as d
-from . import frp
+from . import frp, spc
 from . import tables as t
-from .model import members, org_name, period_label
+from .model import WORKSTREAMS, members, org_name, period_label
 from .money import fmt_m
 
 
@@ -45,10 +45,15 @@ class MonthlyPosition(_Period):
     provenance: list[str] = field(default_factory=list)
     previous_provenance: list[str] = field(default_factory=list)
     history_provenance: dict[int, str] = field(default_factory=dict)
+    trends: pd.DataFrame = field(default_factory=pd.DataFrame)
 
     @property
     def title(self) -> str:
         return f"QIPP Monthly Position — {self.org}"
+
+    def trend_panels(self, measure: str = "fot") -> dict[str, spc.XmR]:
+        """XmR of each workstream's ``measure`` (``fot`` or ``delivered``) over the months held."""
+        return trend_panels(self.trends, measure)
 
     @property
     def synthetic_months(self) -> list[int]:
@@ -143,7 +148,17 @@ def monthly_position(returns: pd.DataFrame, warnings: pd.DataFrame, *, fin_year:
         provenance=sorted(set(rows["provenance"])),
         previous_provenance=sorted(set(prev["provenance"])) if prev is not None else [],
         history_provenance=year[year["org"].isin(members(org))].groupby("month")["provenance"].first().to_dict(),
+        trends=t.workstream_monthly(year, fin_year, org),
     )
+
+
+def trend_panels(trends: pd.DataFrame, measure: str = "fot",
+                 workstreams: tuple[str, ...] = WORKSTREAMS) -> dict[str, spc.XmR]:
+    """Workstream -> XmR of its monthly ``measure`` from :func:`tables.workstream_monthly`.
+
+    Computed on savings as charted (stored values negated, so up = more saving).
+    """
+    return {w: spc.xmr(-t.workstream_series(trends, measure, w)) for w in workstreams}
 
 
 @dataclass

@@ -221,3 +221,85 @@ def monthly_history(returns: pd.DataFrame, fin_year: str, org: str) -> pd.DataFr
     rows = rows[rows["month"].isin(complete)]
     cols = ["plan_ytd", "actual_ytd", "annual_plan", "fot", "assured"]
     return rows.groupby("month")[cols].sum().reset_index()
+
+
+def workstream_monthly(returns: pd.DataFrame, fin_year: str, org: str) -> pd.DataFrame:
+    """Each workstream's totals per month held for ``org`` in ``fin_year`` (complete months only).
+
+    Columns: month, workstream, plan_ytd, actual_ytd, delivered, annual_plan, fot, assured. Every
+    workstream appears every month (zeros where it has no schemes). ``delivered`` is the in-month
+    delivery: actual YTD less the previous month's (M1: actual YTD); NaN when that month is not held.
+    Summed over workstreams the money columns equal :func:`monthly_history`.
+    """
+    cols = ["plan_ytd", "actual_ytd", "annual_plan", "fot", "assured"]
+    rows = returns[(returns["fin_year"] == fin_year) & returns["org"].isin(members(org))]
+    months = [m for (fy, m) in available_periods(rows, org) if fy == fin_year]
+    rows = rows[rows["month"].isin(months)]
+    grid = pd.MultiIndex.from_product([months, list(WORKSTREAMS)], names=["month", "workstream"])
+    out = rows.groupby(["month", "workstream"])[cols].sum().reindex(grid, fill_value=0.0).reset_index()
+    out["month"] = out["month"].astype(int)
+    before = out.assign(month=out["month"] + 1).set_index(["month", "workstream"])["actual_ytd"]
+    prev = before.reindex(pd.MultiIndex.from_frame(out[["month", "workstream"]])).to_numpy()
+    prev = np.where(out["month"] == 1, 0.0, prev)
+    out.insert(4, "delivered", out["actual_ytd"] - prev)
+    return out
+
+
+def workstream_series(trends: pd.DataFrame, measure: str, workstream: str | None = None) -> pd.Series:
+    """One measure of :func:`workstream_monthly` by month, for one workstream or (None) all of them."""
+    df = trends if workstream is None else trends[trends["workstream"] == workstream]
+    return df.groupby("month")[measure].sum(min_count=1).rename(measure)
+
+
+def filter_schemes(table: pd.DataFrame, *, workstream: str | None = None, rag: str | None = None,
+                   min_variance: float = 0.0) -> pd.DataFrame:
+    """The :func:`schemes` table narrowed to a workstream, a RAG and ``|variance| >= min_variance``.
+
+    A scheme whose rows carry several RAGs (``Green/Amber``) matches each of them. Schemes are
+    ordered by variance, largest shortfall first; a new Total row closes the table.
+    """
+    body = table[table["scheme_name"] != TOTAL]
+    keep = body["variance"].abs() >= float(min_variance or 0.0)
+    if workstream:
+        keep &= body["workstream"] == workstream
+    if rag:
+        keep &= body["rag"].map(lambda r: rag in str(r).split("/"))
+    body = body[keep].sort_values("variance", ascending=False, kind="stable").reset_index(drop=True)
+    sums = ["plan_ytd", "actual_ytd", "annual_plan", "fot", "assured", "variance", "monthly_movement"]
+    return _with_total(body, "scheme_name", sums).fillna({"scheme_no": "", "workstream": "", "rag": "", "orgs": ""})
+
+
+def scheme_history(returns: pd.DataFrame, fin_year: str, org: str, scheme_no: str, scheme_name: str,
+                   upto: int | None = None) -> pd.DataFrame:
+    """One scheme's line of :func:`schemes` for each month held (to month ``upto``), with RAG changes.
+
+    Columns: month, rag, plan_ytd, actual_ytd, annual_plan, fot, assured, variance, rag_change
+    (``"Amber → Red"`` in the month the RAG changed, else empty). Months without the scheme are left out.
+    """
+    cols = ["month", "rag", "plan_ytd", "actual_ytd", "annual_plan", "fot", "assured", "variance"]
+    out = []
+    for fy, m in available_periods(returns, org):
+        if fy != fin_year or (upto is not None and m > upto):
+            continue
+        table = schemes(select(returns, fy, m, org))
+        hit = table[(table["scheme_no"] == scheme_no) & (table["scheme_name"] == scheme_name)]
+        if len(hit):
+            out.append({"month": m, **hit.iloc[0][cols[1:]].to_dict()})
+    df = pd.DataFrame(out, columns=cols)
+    before = df["rag"].shift()
+    changed = before.notna() & (df["rag"] != before)
+    df["rag_change"] = [f"{b} → {r}" if c else "" for b, r, c in zip(before, df["rag"], changed, strict=True)]
+    return df
+
+
+def workstream_variances(ytd: pd.DataFrame, fot: pd.DataFrame) -> pd.DataFrame:
+    """Tables 1 and 2 side by side, one line per workstream and Total.
+
+    Columns: workstream, plan_ytd, actual_ytd, ytd_variance (from :func:`ytd_by_workstream`), annual_plan,
+    fot, variance, monthly_movement (from :func:`fot_by_workstream`).
+    """
+    return pd.DataFrame({
+        "workstream": ytd["workstream"], "plan_ytd": ytd["plan"], "actual_ytd": ytd["deliveries"],
+        "ytd_variance": ytd["variance"], "annual_plan": fot["plan"].to_numpy(), "fot": fot["fot"].to_numpy(),
+        "variance": fot["variance"].to_numpy(), "monthly_movement": fot["monthly_movement"].to_numpy(),
+    })

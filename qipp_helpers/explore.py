@@ -1,0 +1,269 @@
+"""The variance explorer: ipywidgets over the monthly position report, for analysts in JupyterLab.
+
+Never part of the circulated pack (widgets render as nothing in HTML/PDF). Every figure comes
+from :func:`reports.monthly_position` and the pure functions of :mod:`tables` and :mod:`spc`, the
+same ones the pack uses, so the explorer never disagrees with it. Tables are ``HTML`` widgets and
+charts ``Image`` widgets (PNG), replaced in place when a control changes; no cell is re-run.
+
+Tests drive it as a person would: set a control's ``.value``, then read :attr:`VarianceExplorer.table`,
+``.summary``, ``.history`` and ``.trend`` (the chart data) back.
+"""
+
+from __future__ import annotations
+
+import html
+import io
+
+import ipywidgets as w
+import matplotlib.pyplot as plt
+import pandas as pd
+from matplotlib.figure import Figure
+
+from . import charts, spc
+from . import tables as t
+from .fmt import money_table, rag_cell_styles
+from .model import MONTH_NAMES, RAG_COLOURS, RAGS, WORKSTREAMS, organisations
+from .reports import MonthlyPosition, monthly_position, trend_panels
+from .store import empty_warnings
+
+ALL = "All"
+#: The trend measures: label -> column of :func:`tables.workstream_monthly`.
+MEASURES = {"Forecast out-turn": "fot", "In-month delivery": "delivered"}
+_WIDE = {"description_width": "initial"}
+
+
+def _png(fig: Figure) -> bytes:
+    """The figure as PNG bytes; the figure is closed so ``%matplotlib inline`` never shows it again."""
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", dpi=90)
+    plt.close(fig)
+    return buf.getvalue()
+
+
+def _note(text: str) -> str:
+    return f"<p style='margin:4px 0;color:#425563'><i>{html.escape(text)}</i></p>"
+
+
+class VarianceExplorer:
+    """Controls (year, month, organisation, workstream, RAG, minimum variance, scheme) and their views.
+
+    ``summary``: Tables 1 and 2 by workstream; ``table``: the schemes that pass the filters (with a
+    Total); ``history``: the chosen scheme month by month; ``trend``: panel title -> :class:`spc.XmR`
+    of the chart on the Trends tab. ``widget`` is what the notebook displays.
+    """
+
+    def __init__(self, returns: pd.DataFrame, warnings: pd.DataFrame | None = None, *, fin_year: str | None = None,
+                 month: int | None = None, org: str = "LLR") -> None:
+        self.returns = returns
+        self.warnings = warnings if warnings is not None else empty_warnings()
+        self.report: MonthlyPosition | None = None
+        self.summary = pd.DataFrame()
+        self.table = pd.DataFrame()
+        self.history = pd.DataFrame()
+        self.trend: dict[str, spc.XmR] = {}
+        self._syncing = False
+
+        years = sorted(returns["fin_year"].unique()) if len(returns) else []
+        start = fin_year if fin_year in years else (years[-1] if years else None)
+        self.fin_year = w.Dropdown(options=years, value=start, description="Financial year", style=_WIDE)
+        codes = [*organisations().groups, *organisations().ccgs]
+        self.org = w.Dropdown(options=codes, value=org if org in codes else codes[0], description="Organisation",
+                              style=_WIDE)
+        self.month = w.Dropdown(description="Month", style=_WIDE)
+        self.workstream = w.Dropdown(options=[ALL, *WORKSTREAMS], value=ALL, description="Workstream", style=_WIDE)
+        self.rag = w.Dropdown(options=[ALL, *RAGS], value=ALL, description="RAG", style=_WIDE)
+        self.min_variance = w.BoundedFloatText(value=0.0, min=0.0, max=1e7, step=50.0,
+                                               description="Min |variance| £000", style=_WIDE,
+                                               layout=w.Layout(width="220px"))
+        self.scheme = w.Dropdown(description="Scheme", style=_WIDE, layout=w.Layout(width="560px"))
+        self.measure = w.ToggleButtons(options=list(MEASURES), value="Forecast out-turn",
+                                       description="All workstreams:", style=_WIDE)
+        self.status = w.HTML()
+        self.summary_html = w.HTML()
+        self.table_html = w.HTML()
+        self.history_html = w.HTML()
+        self.history_image = w.Image(format="png", layout=w.Layout(max_width="100%", align_self="flex-start"))
+        self.trend_image = w.Image(format="png", layout=w.Layout(max_width="100%", align_self="flex-start"))
+        self._sync_months(month)
+
+        tabs = w.Tab(children=[
+            w.VBox([self.summary_html, self.table_html]),
+            w.VBox([self.scheme, self.history_image, self.history_html]),
+            w.VBox([self.measure, self.trend_image]),
+        ])
+        tabs.titles = ("Variances", "Scheme drill-down", "Trends (SPC)")
+        self.tabs = tabs
+        self.widget = w.VBox([
+            w.HBox([self.fin_year, self.month, self.org]),
+            w.HBox([self.workstream, self.rag, self.min_variance]),
+            self.status, tabs,
+        ])
+
+        self.fin_year.observe(self._on_period, "value")
+        self.org.observe(self._on_period, "value")
+        self.month.observe(self._on_month, "value")
+        for control in (self.workstream, self.rag, self.min_variance):
+            control.observe(self._on_filter, "value")
+        self.scheme.observe(self._on_scheme, "value")
+        self.measure.observe(lambda _: self._update_trend(), "value")
+        self.refresh()
+
+    def _repr_mimebundle_(self, **kwargs: object) -> dict | None:
+        return self.widget._repr_mimebundle_(**kwargs)
+
+    # --- control plumbing ------------------------------------------------------------------------
+
+    def _sync_months(self, wanted: int | None = None) -> None:
+        """Month options = months held for the year and organisation; keep the month if still held."""
+        held = [m for fy, m in t.available_periods(self.returns, self.org.value) if fy == self.fin_year.value]
+        keep = wanted if wanted in held else (self.month.value if self.month.value in held else None)
+        self._syncing = True
+        try:
+            self.month.options = [(f"M{m} ({MONTH_NAMES[m - 1][:3]})", m) for m in held]
+            self.month.value = keep if keep is not None else (held[-1] if held else None)
+        finally:
+            self._syncing = False
+
+    def _on_period(self, _: object) -> None:
+        if not self._syncing:
+            self._sync_months()
+            self.refresh()
+
+    def _on_month(self, _: object) -> None:
+        if not self._syncing:
+            self.refresh()
+
+    def _on_filter(self, change: dict) -> None:
+        if self._syncing:
+            return
+        self._update_table()
+        if change["owner"] is self.workstream:
+            self._update_trend()
+
+    def _on_scheme(self, _: object) -> None:
+        if not self._syncing:
+            self._update_history()
+
+    # --- views -----------------------------------------------------------------------------------
+
+    @property
+    def _workstream(self) -> str | None:
+        return None if self.workstream.value == ALL else self.workstream.value
+
+    def refresh(self) -> None:
+        """Recompute the report for the chosen year, month and organisation, then every view."""
+        self.report = None
+        if self.fin_year.value is None or self.month.value is None:
+            self.status.value = _note(f"No complete month of returns is held for {self.org.value} "
+                                      f"in {self.fin_year.value or 'any year'}: run `qipp ingest-raw` first.")
+        else:
+            try:
+                self.report = monthly_position(self.returns, self.warnings, fin_year=self.fin_year.value,
+                                               month=int(self.month.value), org=self.org.value)
+            except LookupError as exc:
+                self.status.value = _note(str(exc))
+        if self.report is not None:
+            r = self.report
+            text = f"<b>{html.escape(r.period)}</b> · {html.escape(r.narrative())}"
+            if r.synthetic_months:
+                text += _note("Months " + ", ".join(f"M{m}" for m in r.synthetic_months)
+                              + " are synthetic demonstration data (shaded in charts).")
+            self.status.value = text
+            self.summary = t.workstream_variances(r.ytd, r.fot)
+        else:
+            self.summary = pd.DataFrame()
+        self.summary_html.value = self._summary_html()
+        self._update_table()
+        self._update_trend()
+
+    def _summary_html(self) -> str:
+        if self.summary.empty:
+            return ""
+        labels = {"workstream": "Workstream", "plan_ytd": "YTD plan", "actual_ytd": "YTD actual",
+                  "ytd_variance": "YTD variance", "annual_plan": "Annual plan", "fot": "FOT",
+                  "variance": "Variance (FOT − plan)", "monthly_movement": "Movement since last month"}
+        money = [c for c in labels if c != "workstream"]
+        styler = money_table(self.summary, money=money, labels=labels,
+                             caption="By workstream: Tables 1 and 2 of the pack (£000; variance and movement: "
+                                     "+ = adverse)")
+        return styler.to_html()
+
+    def _update_table(self) -> None:
+        """The schemes that pass the workstream, RAG and minimum-variance filters; scheme options follow."""
+        if self.report is None:
+            self.table = pd.DataFrame()
+            self.table_html.value = ""
+        else:
+            self.table = t.filter_schemes(self.report.schemes, workstream=self._workstream,
+                                          rag=None if self.rag.value == ALL else self.rag.value,
+                                          min_variance=self.min_variance.value)
+            self.table_html.value = self._table_html()
+        self._sync_schemes()
+        self._update_history()
+
+    def _table_html(self) -> str:
+        body = self.table[self.table["scheme_name"] != t.TOTAL]
+        if body.empty:
+            return _note("No scheme passes these filters.")
+        cols = ["scheme_no", "scheme_name", "workstream", "rag", "plan_ytd", "actual_ytd", "annual_plan", "fot",
+                "variance", "monthly_movement"]
+        labels = {"scheme_no": "No.", "scheme_name": "Scheme", "workstream": "Workstream", "rag": "RAG",
+                  "plan_ytd": "YTD plan", "actual_ytd": "YTD actual", "annual_plan": "Annual plan", "fot": "FOT",
+                  "variance": "Variance (FOT − plan)", "monthly_movement": "Movement since last month"}
+        styler = money_table(self.table[cols], money=cols[4:], labels=labels,
+                             caption=f"Schemes: {len(body)} shown, largest shortfall first (£000; + = adverse)")
+        return rag_cell_styles(styler, ["RAG"], RAG_COLOURS).to_html()
+
+    def _sync_schemes(self) -> None:
+        body = self.table[self.table["scheme_name"] != t.TOTAL] if len(self.table) else self.table
+        options = [(f"{r.scheme_no} {r.scheme_name} ({r.workstream}, {r.rag})", (r.scheme_no, r.scheme_name))
+                   for r in body.itertuples(index=False)]
+        current = self.scheme.value
+        self._syncing = True
+        try:
+            self.scheme.options = options
+            values = [v for _, v in options]
+            self.scheme.value = current if current in values else (values[0] if values else None)
+        finally:
+            self._syncing = False
+
+    def _update_history(self) -> None:
+        """The chosen scheme month by month (plan YTD, actual YTD, FOT, RAG changes), table and chart."""
+        if self.report is None or self.scheme.value is None:
+            self.history = pd.DataFrame()
+            self.history_html.value = _note("Choose a scheme (the filters above decide which are listed).")
+            self.history_image.value = b""
+            return
+        r = self.report
+        no, name = self.scheme.value
+        self.history = t.scheme_history(self.returns, r.fin_year, r.org, no, name, upto=r.month)
+        labels = {"month": "Month", "rag": "RAG", "plan_ytd": "YTD plan", "actual_ytd": "YTD actual",
+                  "annual_plan": "Annual plan", "fot": "FOT", "assured": "Assured", "variance": "Variance",
+                  "rag_change": "RAG change"}
+        shown = self.history.assign(month=[f"M{m}" for m in self.history["month"]])
+        styler = money_table(shown, money=["plan_ytd", "actual_ytd", "annual_plan", "fot", "assured", "variance"],
+                             labels=labels, caption=f"{no} {name}: {r.org} by month (£000)")
+        self.history_html.value = rag_cell_styles(styler, ["RAG"], RAG_COLOURS).to_html()
+        self.history_image.value = _png(charts.scheme_history(self.history, title=f"{no} {name} ({r.org})",
+                                                              synthetic_months=r.synthetic_months))
+
+    def _update_trend(self) -> None:
+        """XmR charts: the chosen workstream's delivery and FOT, or every workstream's chosen measure."""
+        if self.report is None:
+            self.trend = {}
+            self.trend_image.value = b""
+            return
+        r = self.report
+        ws = self._workstream
+        if ws is None:
+            measure = MEASURES[self.measure.value]
+            self.trend = trend_panels(r.trends, measure)
+            title = f"{self.measure.value} by workstream, {r.org}: XmR charts (savings £000)"
+            ncols = 4
+        else:
+            self.trend = {label: spc.xmr(-t.workstream_series(r.trends, col, ws)) for label, col in MEASURES.items()}
+            title = f"{ws}, {r.org}: XmR charts (savings £000)"
+            ncols = 2
+        self.measure.disabled = ws is not None
+        self.trend_image.value = _png(charts.xmr_chart(self.trend, title=title, synthetic_months=r.synthetic_months,
+                                                       ncols=ncols, panel_size=(2.6, 1.9) if ncols == 4 else (5, 2.6)))

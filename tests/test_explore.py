@@ -1,0 +1,173 @@
+"""The variance explorer: its table functions agree with the pack, and its widgets drive them."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from qipp_helpers import charts, spc
+from qipp_helpers import tables as t
+from qipp_helpers.catalogue import NOTEBOOKS
+from qipp_helpers.explore import VarianceExplorer
+from qipp_helpers.model import WORKSTREAMS
+from qipp_helpers.reports import monthly_position
+
+FY = "2019-20"
+MONEY = ["plan_ytd", "actual_ytd", "annual_plan", "fot", "assured"]
+
+
+def _body(df: pd.DataFrame) -> pd.DataFrame:
+    return df[df["scheme_name"] != t.TOTAL]
+
+
+def _panel_values(panels: dict[str, spc.XmR]) -> dict[str, list[float]]:
+    return {k: v.values.tolist() for k, v in panels.items()}
+
+
+# --- pure table functions ------------------------------------------------------------------------
+
+def test_workstream_monthly_adds_up_to_the_pack_history(returns):
+    trends = t.workstream_monthly(returns, FY, "LLR")
+    assert len(trends) == 6 * len(WORKSTREAMS)
+    by_month = trends.groupby("month")[MONEY].sum().reset_index()
+    pd.testing.assert_frame_equal(by_month, t.monthly_history(returns, FY, "LLR"), check_dtype=False)
+    # in-month delivery: M1 is the YTD figure; the months add back up to the latest YTD
+    m1 = trends[trends["month"] == 1]
+    assert (m1["delivered"] == m1["actual_ytd"]).all()
+    summed = trends.groupby("workstream")["delivered"].sum()
+    m6 = trends[trends["month"] == 6].set_index("workstream")["actual_ytd"]
+    pd.testing.assert_series_equal(summed.sort_index(), m6.sort_index(), check_names=False)
+    gap = t.workstream_monthly(returns[returns["month"] != 3], FY, "LLR")
+    assert gap.loc[gap["month"] == 4, "delivered"].isna().all(), "no in-month figure across a missing month"
+
+
+def test_filter_schemes_agrees_with_table_2(returns):
+    rows, prev = t.select(returns, FY, 6, "LLR"), t.select(returns, FY, 5, "LLR")
+    table, fot = t.schemes(rows, prev), t.fot_by_workstream(rows, prev).set_index("workstream")
+    for ws in WORKSTREAMS:
+        got = t.filter_schemes(table, workstream=ws).iloc[-1]
+        assert got["scheme_name"] == t.TOTAL
+        assert got["variance"] == pytest.approx(fot.loc[ws, "variance"])
+        assert got["monthly_movement"] == pytest.approx(fot.loc[ws, "monthly_movement"])
+    red = _body(t.filter_schemes(table, rag="Red"))
+    assert len(red) and all("Red" in r.split("/") for r in red["rag"])
+    big = _body(t.filter_schemes(table, min_variance=450))
+    assert len(big) and (big["variance"].abs() >= 450).all()
+    assert big["variance"].is_monotonic_decreasing
+    none = t.filter_schemes(table, workstream="CHC", rag="Grey", min_variance=1e9)
+    assert len(none) == 1 and none.iloc[0]["scheme_name"] == t.TOTAL
+
+
+def test_scheme_history_shows_rag_changes(returns):
+    h = t.scheme_history(returns, FY, "ELR", "1.5", "Falls")
+    assert h["month"].tolist() == [1, 2, 3, 4, 5, 6]
+    assert h["rag_change"].tolist() == [""] * 5 + ["Amber → Red"]
+    m6 = t.schemes(t.select(returns, FY, 6, "ELR"))
+    m6 = m6[m6["scheme_no"] == "1.5"].iloc[0]
+    assert h.iloc[-1][["fot", "annual_plan", "variance"]].tolist() == m6[["fot", "annual_plan", "variance"]].tolist()
+    assert t.scheme_history(returns, FY, "ELR", "1.5", "Falls", upto=3)["month"].tolist() == [1, 2, 3]
+
+
+def test_monthly_position_trend_panels(returns, warnings):
+    r = monthly_position(returns, warnings, fin_year=FY, month=6, org="LLR")
+    panels = r.trend_panels("fot")
+    assert list(panels) == list(WORKSTREAMS)
+    total = sum(np.array(p.values.tolist()) for p in panels.values())
+    assert total.tolist() == (-r.history["fot"]).tolist(), "workstream trends add up to the pack's FOT trend"
+    fig = charts.xmr_chart(panels, title="t", synthetic_months=r.synthetic_months)
+    assert sum(ax.get_visible() for ax in fig.axes) == len(WORKSTREAMS)
+    fig2 = charts.scheme_history(t.scheme_history(returns, FY, "ELR", "1.5", "Falls"), title="Falls")
+    assert any("Amber → Red" in a.get_text() for a in fig2.axes[0].texts)
+
+
+def test_explorer_is_not_in_the_circulated_pack():
+    assert "explore_variances" not in NOTEBOOKS
+
+
+# --- the widgets ---------------------------------------------------------------------------------
+
+@pytest.fixture
+def explorer(returns, warnings):
+    return VarianceExplorer(returns, warnings, fin_year=FY, month=6, org="LLR")
+
+
+def test_explorer_starts_on_the_packs_figures(explorer, returns, warnings):
+    pack = monthly_position(returns, warnings, fin_year=FY, month=6, org="LLR")
+    assert (explorer.fin_year.value, explorer.month.value, explorer.org.value) == (FY, 6, "LLR")
+    assert [v for _, v in explorer.month.options] == [1, 2, 3, 4, 5, 6]
+    pd.testing.assert_frame_equal(explorer.summary, t.workstream_variances(pack.ytd, pack.fot))
+    pd.testing.assert_frame_equal(explorer.table, t.filter_schemes(pack.schemes))
+    assert explorer.table.iloc[-1]["fot"] == pytest.approx(pack.headline.fot)
+    assert _panel_values(explorer.trend) == _panel_values(pack.trend_panels("fot"))
+    assert bytes(explorer.trend_image.value).startswith(b"\x89PNG")
+    assert "Month 6 2019/20" in explorer.status.value and "synthetic" in explorer.status.value
+    assert "Total" in explorer.table_html.value
+    assert len(explorer.scheme.options) == len(_body(explorer.table))
+
+
+def test_workstream_rag_and_min_variance_filter_the_table_and_trend(explorer):
+    before_png = bytes(explorer.trend_image.value)
+    explorer.workstream.value = "Planned Care"
+    body = _body(explorer.table)
+    assert set(body["workstream"]) == {"Planned Care"}
+    ws_row = explorer.summary.set_index("workstream").loc["Planned Care"]
+    assert explorer.table.iloc[-1]["variance"] == pytest.approx(ws_row["variance"])
+    assert list(explorer.trend) == ["Forecast out-turn", "In-month delivery"]
+    expected = (-t.workstream_series(explorer.report.trends, "fot", "Planned Care")).tolist()
+    assert explorer.trend["Forecast out-turn"].values.tolist() == expected
+    assert bytes(explorer.trend_image.value) != before_png and explorer.measure.disabled
+    assert all("(Planned Care," in label for label, _ in explorer.scheme.options)
+
+    explorer.rag.value = "Red"
+    assert len(_body(explorer.table)) and all("Red" in r.split("/") for r in _body(explorer.table)["rag"])
+    explorer.min_variance.value = 450.0
+    body = _body(explorer.table)
+    assert len(body) and (body["variance"].abs() >= 450).all() and len(body) < 3
+    explorer.min_variance.value = 1e6
+    assert _body(explorer.table).empty and explorer.scheme.value is None
+    assert "No scheme passes" in explorer.table_html.value and explorer.history.empty
+
+    explorer.workstream.value = "All"
+    assert len(explorer.trend) == len(WORKSTREAMS) and not explorer.measure.disabled
+    explorer.measure.value = "In-month delivery"
+    assert _panel_values(explorer.trend) == _panel_values(explorer.report.trend_panels("delivered"))
+
+
+def test_scheme_drill_down(explorer):
+    explorer.org.value = "ELR"
+    explorer.workstream.value = "Integrated Teams"
+    schemes = [v for _, v in explorer.scheme.options]
+    assert ("1.5", "Falls") in schemes and explorer.scheme.value == schemes[0]
+    explorer.scheme.value = next(s for s in schemes if s != ("1.5", "Falls"))
+    before = bytes(explorer.history_image.value)
+    explorer.scheme.value = ("1.5", "Falls")
+    h = explorer.history
+    assert h["month"].tolist() == [1, 2, 3, 4, 5, 6] and h.iloc[-1]["rag_change"] == "Amber → Red"
+    assert bytes(explorer.history_image.value) != before and "Amber → Red" in explorer.history_html.value
+    explorer.month.value = 3  # the drill-down follows the month: history stops there
+    assert explorer.report.month == 3 and explorer.scheme.value == ("1.5", "Falls")
+    assert explorer.history["month"].tolist() == [1, 2, 3]
+
+
+def test_organisation_month_and_year_controls(returns, warnings):
+    older = returns[returns["month"].isin([5, 6])].assign(fin_year="2018-19", month=lambda d: d["month"] + 6)
+    e = VarianceExplorer(pd.concat([returns, older], ignore_index=True), warnings)
+    assert (e.fin_year.value, e.month.value) == (FY, 6), "starts on the latest period held"
+    llr_fot = e.table.iloc[-1]["fot"]
+    e.org.value = "WL"
+    assert e.report.org == "WL" and set(e.report.rows["org"]) == {"WL"}
+    assert e.table.iloc[-1]["fot"] != llr_fot
+    e.month.value = 1
+    assert e.report.month == 1 and e.report.previous is not None, "M1 moves against last year's M12"
+    e.fin_year.value = "2018-19"
+    assert [v for _, v in e.month.options] == [11, 12] and e.month.value == 12
+    assert e.report.fin_year == "2018-19" and next(iter(e.trend.values())).values.index.tolist() == [11, 12]
+    e.fin_year.value = FY
+    assert e.month.value == 6
+
+
+def test_explorer_without_data_says_so(returns):
+    e = VarianceExplorer(returns.iloc[0:0])
+    assert e.report is None and e.table.empty and "ingest" in e.status.value
+    assert e.widget is not None
