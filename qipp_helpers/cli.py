@@ -163,6 +163,10 @@ def run(
     if executor not in EXECUTORS:
         _fail(f"unknown executor {executor!r}; choose from {', '.join(EXECUTORS)}")
     names = list(NOTEBOOKS) if notebook == "all" else [n.strip() for n in notebook.split(",") if n.strip()]
+    unknown = [n for n in names if n not in NOTEBOOKS]
+    if unknown:
+        _fail(f"{', '.join(unknown)}: not a notebook of the pack (choose from {', '.join(NOTEBOOKS)}); "
+              "interactive notebooks such as explore_variances are opened in JupyterLab, not rendered")
     paths = {name: notebooks_dir / f"{name}.ipynb" for name in names}
     for path in paths.values():
         if not path.exists():
