@@ -1,0 +1,122 @@
+"""RightCare opportunity: the maths, Derbyshire's published Table 3 reproduced, coverage, ingest and data.
+
+The indicator data is synthetic, calibrated to Table 3; the tables it must reproduce and the plan
+it is set against are published (oracle: ``paper_derbyshire_published.py``).
+"""
+
+from __future__ import annotations
+
+import re
+
+import pandas as pd
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from qipp_helpers import rightcare as rc
+from qipp_helpers.reference import derbyshire_table3, derbyshire_table4
+
+from .conftest import ROOT
+from .paper_derbyshire_published import TABLE3, TABLE3_TOTAL, TABLE4, TABLE4_TOTAL
+
+SEED = ROOT.parent / "shared" / "seeds" / "002_f488bb41e71ea0f1.txt"
+COLS = ("elective", "non_elective", "prescribing", "total")
+
+
+# --- the maths ------------------------------------------------------------------------------------
+
+spend = st.floats(min_value=0, max_value=200_000, allow_nan=False, allow_infinity=False)
+population = st.floats(min_value=1, max_value=2_000_000, allow_nan=False)
+
+
+@settings(max_examples=300, deadline=None)
+@given(own=spend, peers=st.lists(spend, min_size=5, max_size=15), pop=population)
+def test_opportunity_properties_hold_for_any_peer_group(own, peers, pop):
+    opp = {m: rc.opportunity_k(own, rc.benchmark(peers, m), pop) for m in rc.BENCHMARKS}
+    against_best_peer = rc.opportunity_k(own, min(peers), pop)
+    tol = 1e-9 * max(1.0, against_best_peer)
+    assert all(v >= 0 for v in opp.values())  # never negative
+    assert opp["peer_mean"] <= opp["best5"] + tol  # the best-5 mean is never above the mean
+    for method, v in opp.items():  # every benchmark lies within the peers' range
+        assert v <= against_best_peer + tol, method
+        assert min(peers) <= rc.benchmark(peers, method) <= max(peers), method
+    if own <= min(peers):  # a CCG that is its peers' best has no opportunity, whatever the benchmark
+        assert all(v == 0 for v in opp.values())
+
+
+@settings(max_examples=100, deadline=None)
+@given(own=spend, peers=st.lists(spend, min_size=5, max_size=15), pop=population, k=st.floats(0.1, 10))
+def test_opportunity_scales_with_population(own, peers, pop, k):
+    b = rc.benchmark(peers)
+    assert rc.opportunity_k(own, b, pop * k) == pytest.approx(k * rc.opportunity_k(own, b, pop), rel=1e-9, abs=1e-9)
+
+
+def test_benchmarks_by_hand():
+    peers = [10, 20, 30, 40, 50, 60, 70, 80, 90, 100]
+    assert rc.benchmark(peers, "best5") == 30
+    assert rc.benchmark(peers, "best_quartile") == pytest.approx(32.5)  # Excel PERCENTILE.INC(…, 0.25)
+    assert rc.benchmark(peers, "peer_mean") == 55
+    # 1,000 weighted population spending £1,000 per 1,000 above the benchmark: £1,000 = £1k
+    assert rc.opportunity_k(1030, 30, 1_000_000) == pytest.approx(1000.0)
+    with pytest.raises(ValueError, match="at least 5 peers"):
+        rc.benchmark([1, 2, 3, 4])
+    with pytest.raises(ValueError, match="benchmark must be one of"):
+        rc.benchmark(peers, "best3")
+
+
+def test_best_quartile_is_not_ordered_against_the_other_benchmarks():
+    """The issue's ordering holds for peer mean vs best 5 only: the quartile can fall either side."""
+    clustered_low = [1, 1, 1, 1, 100, 100, 100, 100, 100, 100]  # best 5 mean 20.8, quartile 1
+    assert rc.benchmark(clustered_low, "best_quartile") < rc.benchmark(clustered_low, "best5")
+    one_outlier = [0, 10, 10, 10, 10, 10, 10, 10, 10, 10]  # best 5 mean 8, mean 9, quartile 10
+    assert rc.benchmark(one_outlier, "best_quartile") > rc.benchmark(one_outlier, "peer_mean")
+    assert rc.opportunity_k(12, rc.benchmark(one_outlier, "best_quartile"), 1e6) < rc.opportunity_k(
+        12, rc.benchmark(one_outlier, "peer_mean"), 1e6)
+
+
+def _tables(ccg_spend: dict[str, float], peers: dict[str, float]) -> tuple[pd.DataFrame, pd.DataFrame]:
+    rows = [{"ccg": c, "programme_area": "Cancer", "pod": "elective", "spend": v, "weighted_population": 100_000.0,
+             "data_year": "", "ccg_name": c} for c, v in {**ccg_spend, **peers}.items()]
+    peer_rows = [{"ccg": c, "rank": i + 1, "peer": p} for c in ccg_spend for i, p in enumerate(peers)]
+    return pd.DataFrame(rows), pd.DataFrame(peer_rows)
+
+
+def test_a_ccg_that_is_its_peers_best_has_none_and_a_group_is_the_sum():
+    ind, peers = _tables({"X": 9.0, "Y": 130.0}, {f"P{i}": 10.0 * i for i in range(1, 11)})
+    cells = rc.opportunity_cells(ind, peers, ["X", "Y"])
+    by = cells.set_index("ccg")["opportunity"]
+    assert by["X"] == 0  # spends less than every peer
+    assert by["Y"] == pytest.approx((130 - 30) * 100_000 / 1000 / 1000)  # best 5 = mean(10..50) = 30
+    table = rc.opportunity_table(cells).set_index("programme_area")
+    assert table.loc["Total", "total"] == pytest.approx(by.sum() / 1000)
+    with pytest.raises(LookupError, match="no RightCare peer group held for Z"):
+        rc.opportunity_cells(ind, peers, ["Z"])
+
+
+# --- published reference data ----------------------------------------------------------------------
+
+def test_reference_csvs_equal_the_oracle():
+    t3 = derbyshire_table3().set_index("programme_area")
+    for area, figures in TABLE3.items():
+        assert tuple(t3.loc[area, list(COLS)]) == figures
+    assert tuple(t3.loc["Total", list(COLS)]) == TABLE3_TOTAL
+    t4 = derbyshire_table4().set_index("programme")
+    for programme, (target, total) in TABLE4.items():
+        assert (t4.loc[programme, "target"], t4.loc[programme, "total"]) == (target, total)
+    assert (t4.loc["Total", "target"], t4.loc["Total", "total"]) == TABLE4_TOTAL
+
+
+@pytest.mark.skipif(not SEED.exists(), reason="source paper not present")
+def test_oracle_is_printed_in_the_paper():
+    text = SEED.read_text(encoding="utf-8").splitlines()
+    start = next(i for i, x in enumerate(text) if x.startswith("Programme Area\tElective"))
+    table3 = [re.sub(r"\s+", " ", x) for x in text[start:start + 14]]
+    for area, figures in [*TABLE3.items(), ("Total", TABLE3_TOTAL)]:
+        printed = " ".join(f"{v:.1f}" for v in figures)
+        assert any(x.startswith(area) and x.endswith(printed) for x in table3), area
+    start = next(i for i, x in enumerate(text) if x.startswith("Table 4 summarises"))
+    table4 = text[start:start + 25]
+    for programme, (target, total) in [*TABLE4.items(), ("Total", TABLE4_TOTAL)]:
+        line = next(x for x in table4 if x.split("\t")[0] == programme)
+        numbers = [float(v) for v in re.findall(r"\d+(?:\.\d+)?", line)]
+        assert (numbers[0], numbers[-1]) == (target, total), programme
