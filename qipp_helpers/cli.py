@@ -27,6 +27,11 @@ def _fail(message: str, code: int = 1) -> None:
 
 
 def _print_summary(summary) -> None:
+    if hasattr(summary, "data_year"):
+        typer.echo(f"{summary.fin_year}: stored RightCare {summary.data_year or ''} indicators for "
+                   f"{', '.join(summary.ccgs)} and {summary.peers} peers ({summary.rows} rows; "
+                   f"{summary.provenance.split(':', 1)[0]})")
+        return
     if hasattr(summary, "system"):
         typer.echo(f"{summary.fin_year} M{summary.month}: stored the {summary.system} FRP as at {summary.as_at} "
                    f"({summary.schemes} schemes)")
@@ -44,8 +49,9 @@ def _print_summary(summary) -> None:
 
 @app.command()
 def ingest(
-    paths: Annotated[list[Path], typer.Argument(help="Dashboard workbooks (.xlsx), one CSV with --org, or an FRP "
-                                                "workbook (.xlsx with an 'FRP Schemes' sheet).")],
+    paths: Annotated[list[Path], typer.Argument(help="Dashboard workbooks (.xlsx), one CSV with --org, an FRP "
+                                                "workbook (.xlsx with an 'FRP Schemes' sheet) or a RightCare "
+                                                "workbook (a 'RightCare Indicators' sheet; --month unused).")],
     fin_year: FinYear,
     month: Annotated[int, typer.Option("--month", help="Financial-year month 1-12 (M6 = September).")],
     data_dir: DataDir = Path("data"),
@@ -68,7 +74,7 @@ def ingest_raw(
     data_dir: DataDir = Path("data"),
     fin_year: Annotated[str | None, typer.Option("--fin-year", help="Only this financial year.")] = None,
 ) -> None:
-    """Ingest every month under DATA_DIR/raw/<fin-year>/M<mm>/ (the embedded demo data)."""
+    """Ingest every month under DATA_DIR/raw/<fin-year>/M<mm>/, then DATA_DIR/raw/<fin-year>/rightcare/."""
     from .ingest import ingest_any
 
     raw = data_dir / "raw"
@@ -86,6 +92,20 @@ def ingest_raw(
             _fail(str(exc))
         for summary in summaries:
             _print_summary(summary)
+    _ingest_rightcare_folders(raw, fin_year)
+
+
+def _ingest_rightcare_folders(raw: Path, fin_year: str | None) -> None:
+    """RightCare indicator workbooks are held per financial year, not per month: raw/<fin-year>/rightcare/."""
+    from .ingest import ingest_rightcare
+
+    for folder in sorted(p for p in raw.glob("*/rightcare") if p.is_dir() and fin_year in (None, p.parent.name)):
+        for path in sorted(p for p in folder.iterdir() if p.suffix.lower() == ".xlsx"
+                           and not p.name.startswith(("~", "."))):
+            try:
+                _print_summary(ingest_rightcare(path, folder.parent.name, raw.parent))
+            except (IngestError, ValueError) as exc:
+                _fail(str(exc))
 
 
 def _parse_orgs(values: list[str] | None) -> list[str] | None:

@@ -8,15 +8,22 @@ from __future__ import annotations
 
 import re
 
+import numpy as np
 import pandas as pd
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from qipp_helpers import rightcare as rc
+from qipp_helpers.errors import IngestError
+from qipp_helpers.ingest import RightCareIngestSummary, ingest_any, ingest_rightcare
 from qipp_helpers.reference import derbyshire_table3, derbyshire_table4
+from qipp_helpers.rightcare_reader import read_rightcare_xlsx
+from qipp_helpers.rightcare_synthetic import about, make_set
+from qipp_helpers.store import load_rightcare, processed_dir
+from qipp_helpers.writers import write_rightcare
 
-from .conftest import ROOT
+from .conftest import RIGHTCARE_DIR, ROOT
 from .paper_derbyshire_published import TABLE3, TABLE3_TOTAL, TABLE4, TABLE4_TOTAL
 
 SEED = ROOT.parent / "shared" / "seeds" / "002_f488bb41e71ea0f1.txt"
@@ -120,3 +127,83 @@ def test_oracle_is_printed_in_the_paper():
         line = next(x for x in table4 if x.split("\t")[0] == programme)
         numbers = [float(v) for v in re.findall(r"\d+(?:\.\d+)?", line)]
         assert (numbers[0], numbers[-1]) == (target, total), programme
+
+
+# --- the synthetic indicator data and its ingest ------------------------------------------------------
+
+@pytest.mark.parametrize("org", ["DDCCG", "LLR"])
+def test_committed_workbooks_equal_a_fresh_seeded_run(org):
+    indicators, peers = make_set(org)
+    res = read_rightcare_xlsx(RIGHTCARE_DIR / f"synthetic_rightcare_{org.lower()}.xlsx")
+    assert not res.problems
+    committed = pd.DataFrame(res.indicators)
+    assert committed["ccg"].tolist() == indicators["ccg"].tolist()
+    assert committed["spend"].tolist() == indicators["spend"].tolist()
+    assert committed["weighted_population"].tolist() == indicators["weighted_population"].tolist()
+    assert [(r["ccg"], r["rank"], r["peer"]) for r in res.peers] == list(peers.itertuples(index=False, name=None))
+    assert res.about["provenance"].startswith("synthetic:") and "SYNTHETIC" in res.about["warning"]
+    fictional = committed[~committed["ccg"].isin(rc.members(org))]
+    assert fictional["ccg_name"].str.endswith("(fictional)").all()
+
+
+def test_rightcare_workbooks_are_routed_and_stored(tmp_path):
+    files = sorted(RIGHTCARE_DIR.glob("*.xlsx"))
+    summaries = ingest_any(files, "2019-20", 6, tmp_path)
+    assert all(isinstance(s, RightCareIngestSummary) for s in summaries)
+    assert [s.ccgs for s in summaries] == [["ER", "HW", "ND", "SD"], ["ELR", "WL", "LC"]]
+    stored = load_rightcare(tmp_path)
+    before = {k: len(v) for k, v in stored.items()}
+    ingest_rightcare(files[0], "2019-20", tmp_path)  # re-ingest replaces its own slices only
+    again = load_rightcare(tmp_path)
+    assert {k: len(v) for k, v in again.items()} == before
+    assert set(again["peers"]["ccg"]) == {"ER", "HW", "ND", "SD", "ELR", "WL", "LC"}
+    assert (again["indicators"]["data_year"] == "2017/18").all()
+
+
+def _workbook(tmp_path, indicators: pd.DataFrame, peers: pd.DataFrame, name: str = "rc.xlsx"):
+    path = tmp_path / name
+    write_rightcare(path, indicators, peers, about=about("LLR"), title="test")
+    return path
+
+
+def test_bad_workbook_is_rejected_whole_with_every_problem_located(tmp_path):
+    indicators, peers = make_set("LLR")
+    indicators = indicators.copy()
+    indicators.loc[0, "programme_area"] = "Dermatology"
+    indicators.loc[1, "spend"] = -5.0
+    indicators = pd.concat([indicators, indicators.iloc[[2]]], ignore_index=True)  # duplicate row
+    peers = peers.copy()
+    peers.loc[0, "peer"] = peers.loc[0, "ccg"]  # its own peer
+    path = _workbook(tmp_path, indicators, peers)
+    with pytest.raises(IngestError) as exc:
+        ingest_any([path], "2019-20", 6, tmp_path / "data")
+    text = str(exc.value)
+    assert "programme area 'Dermatology' is not one of" in text and "row 3" in text
+    assert "ELR cannot be its own peer" in text and "'RightCare Peers'" in text
+    assert "is also on row" in text
+    assert not (processed_dir(tmp_path / "data") / "rightcare_indicators.parquet").exists()
+    fixed = make_set("LLR")[0].copy()
+    fixed.loc[1, "spend"] = -5.0
+    with pytest.raises(IngestError, match="greater_than_or_equal_to"):
+        ingest_rightcare(_workbook(tmp_path, fixed, make_set("LLR")[1], "neg.xlsx"), "2019-20", tmp_path / "data")
+
+
+def test_peers_must_have_figures_and_groups_need_five(tmp_path):
+    indicators, peers = make_set("LLR")
+    first_peer = peers.iloc[0]["peer"]
+    drop = (indicators["ccg"] == first_peer) & (indicators["programme_area"] == "Cancer")
+    short = peers[~((peers["ccg"] == "LC") & (peers["rank"] > 4))]
+    with pytest.raises(IngestError) as exc:
+        ingest_rightcare(_workbook(tmp_path, indicators[~drop], short), "2019-20", tmp_path / "data")
+    text = str(exc.value)
+    assert "LC has 4 peers; the best 5 needs at least 5" in text
+    with pytest.raises(IngestError) as exc:
+        ingest_rightcare(_workbook(tmp_path, indicators[~drop], peers, "b.xlsx"), "2019-20", tmp_path / "data")
+    assert f"peer {first_peer} of ELR has no indicator rows for Cancer elective" in str(exc.value)
+
+
+def test_synthetic_peers_spend_is_plausible():
+    indicators, _ = make_set("DDCCG")
+    ratio = indicators.groupby(["programme_area", "pod"])["spend"].agg(lambda s: s.max() / s.min())
+    assert (ratio < 4).all() and (indicators["spend"] > 0).all()
+    assert np.isclose(indicators.loc[indicators["ccg"] == "SD", "weighted_population"].mean(), 545_000, rtol=0.05)
