@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import pandas as pd
 
+from . import rightcare as rc
 from .frp import SYSTEMS
 from .model import CCGS, GROUPS, members
 
@@ -16,25 +17,40 @@ NOTEBOOKS: dict[str, str] = {
     "monthly_position": "QIPP monthly position (Paper D Tables 1, 2, 5, Appendix 1)",
     "under_delivery_drivers": "Drivers of under-delivery and FOT movement (Paper D Tables 3, 4)",
     "frp_bridge": "System financial recovery plan bridge (Paper D Table 6, Paper E)",
+    "rightcare_opportunity": "RightCare opportunity vs best-5 peers and QIPP plan coverage (Derbyshire Tables 3, 4)",
 }
+#: Every organisation some notebook can be rendered for (``qipp run --org``).
+KNOWN_ORGS: tuple[str, ...] = tuple(dict.fromkeys((*CCGS, *GROUPS, *SYSTEMS, *rc.ORGS)))
 
 
 def default_orgs(notebook: str) -> list[str]:
     """The organisations ``--org all`` means for a notebook: CCGs and LLR, or the FRP systems."""
     if notebook == "frp_bridge":
         return list(SYSTEMS)
+    if notebook == "rightcare_opportunity":
+        return list(rc.RC_GROUPS)
     return [*CCGS, *GROUPS]
 
 
 def missing_data(notebook: str, *, returns: pd.DataFrame, frp_lines: pd.DataFrame, fin_year: str, month: int,
-                 org: str) -> str | None:
-    """Why ``notebook`` cannot be rendered for ``org`` and month, or None if its data is held."""
+                 org: str, rightcare_peers: pd.DataFrame | None = None) -> str | None:
+    """Why ``notebook`` cannot be rendered for ``org`` and month, or None if its data is held.
+
+    ``rightcare_peers`` is the stored RightCare peers table (:func:`store.load_rightcare`).
+    """
+    if notebook == "rightcare_opportunity":
+        held = set() if rightcare_peers is None else set(
+            rightcare_peers.loc[rightcare_peers["fin_year"] == fin_year, "ccg"])
+        lacking = [c for c in rc.members(org) if c not in held]
+        return f"no {fin_year} RightCare indicators held for {', '.join(lacking)}" if lacking else None
     if notebook == "frp_bridge":
         if org not in SYSTEMS:
             return f"the FRP is held for the system ({', '.join(SYSTEMS)}), not for {org}"
         held = frp_lines[(frp_lines["fin_year"] == fin_year) & (frp_lines["month"] == month)
                          & (frp_lines["system"] == org)]
         return None if len(held) else f"no FRP held for {org} in {fin_year} M{month}"
+    if org not in (*CCGS, *GROUPS):
+        return f"no QIPP returns are held for {org} (a RightCare organisation)"
     held = set(returns.loc[(returns["fin_year"] == fin_year) & (returns["month"] == month), "org"])
     lacking = sorted(set(members(org)) - held)
     return f"no {fin_year} M{month} returns for {', '.join(lacking)}" if lacking else None

@@ -10,9 +10,9 @@ from typing import Annotated
 
 import typer
 
-from .catalogue import NOTEBOOKS, default_orgs, missing_data
+from .catalogue import KNOWN_ORGS, NOTEBOOKS, default_orgs, missing_data
 from .errors import IngestError
-from .model import CCGS, GROUPS, check_fin_year, check_month
+from .model import check_fin_year, check_month
 
 app = typer.Typer(add_completion=False, no_args_is_help=True,
                   help="QIPP workbooks: validated QIPP returns in, QAG monthly pack out.")
@@ -115,8 +115,8 @@ def _parse_orgs(values: list[str] | None) -> list[str] | None:
     out = []
     for v in values:
         for code in re.split(r"[,\s]+", v.strip()):
-            if code.upper() not in CCGS + tuple(GROUPS):
-                _fail(f"unknown organisation {code!r}; expected one of {', '.join(CCGS + tuple(GROUPS))} or all")
+            if code.upper() not in KNOWN_ORGS:
+                _fail(f"unknown organisation {code!r}; expected one of {', '.join(KNOWN_ORGS)} or all")
             out.append(code.upper())
     return out
 
@@ -135,7 +135,7 @@ def run(
 ) -> None:
     """Render reports for one month: reports/<fin-year>/M<mm>/<ORG>/<notebook>.{ipynb,html,pdf,xlsx}."""
     from .runner import FORMATS, Job, run_jobs
-    from .store import load_frp, load_returns
+    from .store import load_frp, load_returns, load_rightcare
 
     try:
         check_fin_year(fin_year)
@@ -151,12 +151,13 @@ def run(
         if not (notebooks_dir / f"{name}.ipynb").exists():
             _fail(f"no notebook {notebooks_dir / (name + '.ipynb')}")
     returns, frp_lines = load_returns(data_dir), load_frp(data_dir)["lines"]
+    rightcare_peers = load_rightcare(data_dir)["peers"]
     asked = _parse_orgs(org)
     job_list, skipped = [], []
     for name in names:
         for code in asked or default_orgs(name):
             reason = missing_data(name, returns=returns, frp_lines=frp_lines, fin_year=fin_year, month=month,
-                                  org=code)
+                                  org=code, rightcare_peers=rightcare_peers)
             if reason:
                 skipped.append(f"{code} {name}: {reason}")
                 continue

@@ -61,8 +61,12 @@ def safe_cell(value: object) -> object:
 
 
 def write_tables_xlsx(path: Path, tables: Mapping[str, pd.DataFrame], *,
-                      notes: Mapping[str, str] | None = None) -> None:
-    """One sheet per table, header bold, a final ``Total`` row bold; atomic. No finance inside."""
+                      notes: Mapping[str, str] | None = None, number_formats: Mapping[str, str] | None = None) -> None:
+    """One sheet per table, header bold, a final ``Total`` row bold; atomic. No finance inside.
+
+    Float columns show whole numbers unless ``number_formats`` gives their sheet another format
+    (e.g. one decimal for £m); ``pct*`` columns show percentages.
+    """
     wb = Workbook()
     wb.remove(wb.active)
     if notes:
@@ -88,7 +92,7 @@ def write_tables_xlsx(path: Path, tables: Mapping[str, pd.DataFrame], *,
             width = max([len(str(col))] + [len(str(v)) for v in df[col].head(200)]) + 2
             ws.column_dimensions[get_column_letter(j)].width = min(max(width, 10), 60)
             if pd.api.types.is_float_dtype(df[col]):
-                fmt = "0.0%" if col.startswith("pct") else '#,##0;(#,##0);"-"'
+                fmt = "0.0%" if col.startswith("pct") else (number_formats or {}).get(name, '#,##0;(#,##0);"-"')
                 for (cell,) in ws.iter_rows(min_row=2, min_col=j, max_col=j):
                     cell.number_format = fmt
         ws.freeze_panes = "B2"

@@ -15,9 +15,11 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from qipp_helpers import rightcare as rc
+from qipp_helpers.catalogue import default_orgs, missing_data
 from qipp_helpers.errors import IngestError
 from qipp_helpers.ingest import RightCareIngestSummary, ingest_any, ingest_rightcare
 from qipp_helpers.reference import derbyshire_table3, derbyshire_table4
+from qipp_helpers.reports import rightcare_opportunity
 from qipp_helpers.rightcare_reader import read_rightcare_xlsx
 from qipp_helpers.rightcare_synthetic import about, make_set
 from qipp_helpers.store import load_rightcare, processed_dir
@@ -98,6 +100,93 @@ def test_a_ccg_that_is_its_peers_best_has_none_and_a_group_is_the_sum():
     assert table.loc["Total", "total"] == pytest.approx(by.sum() / 1000)
     with pytest.raises(LookupError, match="no RightCare peer group held for Z"):
         rc.opportunity_cells(ind, peers, ["Z"])
+
+
+# --- Derbyshire: Table 3 reproduced from the stored (synthetic) indicators ---------------------------
+
+@pytest.fixture(scope="module")
+def ddccg(rightcare_tables, returns):
+    return rightcare_opportunity(rightcare_tables, returns, fin_year="2019-20", month=6, org="DDCCG")
+
+
+@pytest.mark.parametrize("area", list(TABLE3))
+def test_computed_derbyshire_opportunity_equals_table3(ddccg, area):
+    row = ddccg.table.set_index("programme_area").loc[area]
+    for col, printed in zip(COLS, TABLE3[area], strict=True):
+        assert row[col] == pytest.approx(printed, abs=0.05), (area, col)  # rounds to the printed £0.1m
+        assert round(row[col], 1) == printed, (area, col)
+
+
+def test_computed_derbyshire_totals_equal_table3(ddccg):
+    total = ddccg.table.set_index("programme_area").loc["Total"]
+    assert [round(total[c], 1) for c in COLS] == list(TABLE3_TOTAL)  # 17.5, 26.7, 3.5, 47.7
+    assert rc.compare_published(ddccg.table, derbyshire_table3())["max_difference"].max() < 0.01
+    assert "£47.7m" in ddccg.narrative() and "elective £17.5m" in ddccg.narrative()
+
+
+def test_derbyshire_is_four_ccgs_each_against_its_own_peers(ddccg, rightcare_tables, returns):
+    assert ddccg.ccgs == ("ER", "HW", "ND", "SD")
+    groups = rc.peer_groups(rightcare_tables["peers"])
+    assert all(len(groups[c]) == 10 for c in ddccg.ccgs)
+    assert len({tuple(sorted(groups[c])) for c in ddccg.ccgs}) == 4  # four different peer groups
+    parts = [rightcare_opportunity(rightcare_tables, returns, fin_year="2019-20", month=6, org=c).table
+             for c in ddccg.ccgs]
+    summed = sum(p.set_index("programme_area")[list(COLS)] for p in parts)
+    pd.testing.assert_frame_equal(summed, ddccg.table.set_index("programme_area")[list(COLS)], atol=1e-9)
+
+
+@pytest.mark.parametrize("org", ["DDCCG", "LLR"])
+def test_peer_mean_never_exceeds_best5_on_the_data(rightcare_tables, org):
+    cells = rc.opportunity_cells(rightcare_tables["indicators"], rightcare_tables["peers"], rc.members(org))
+    for method in rc.BENCHMARKS:
+        cells[method + "_opp"] = [rc.opportunity_k(s, b, w) for s, b, w in
+                                  zip(cells["spend"], cells[method], cells["weighted_population"], strict=True)]
+    assert (cells["peer_mean_opp"] <= cells["best5_opp"] + 1e-9).all()
+    assert (cells["opportunity"] >= 0).all()
+    best = cells[cells["spend"] <= cells["peer_min"]]
+    assert len(best) and (best[[m + "_opp" for m in rc.BENCHMARKS]] == 0).all().all()
+    totals = rc.benchmark_totals(rightcare_tables["indicators"], rightcare_tables["peers"], rc.members(org))
+    t = totals.set_index("benchmark")["total"]
+    assert t["peer_mean"] <= t["best5"]
+
+
+def test_derbyshire_coverage_sets_table4_against_the_opportunity(ddccg):
+    cov = ddccg.coverage.set_index("qipp_programme")
+    for programme, (_target, total) in TABLE4.items():
+        assert cov.loc[programme, "qipp_plan"] == total
+    assert cov.loc["Planned Care", "opportunity"] == pytest.approx(17.5, abs=0.01)
+    assert cov.loc["Planned Care", "pct_covered"] == pytest.approx(11.0 / 17.5, abs=0.001)
+    assert cov.loc["Urgent Care", "pct_covered"] == pytest.approx(5.5 / 26.7, abs=0.001)
+    total = ddccg.coverage.set_index("point_of_delivery").loc["Total"]
+    assert total["qipp_plan"] == pytest.approx(29.3) and total["opportunity"] == pytest.approx(47.7, abs=0.01)
+    assert "Table 4" in ddccg.coverage_source
+    assert "£29.3m" in ddccg.coverage_narrative() and "63%" in ddccg.coverage_narrative()
+
+
+def test_llr_coverage_comes_from_the_scheme_returns(rightcare_tables, returns):
+    report = rightcare_opportunity(rightcare_tables, returns, fin_year="2019-20", month=6, org="LLR")
+    cov = report.coverage.set_index("qipp_programme")
+    # Paper D M6 annual plans, ELR + WL + LC (savings negative in the returns, positive £m here)
+    assert cov.loc["Planned Care", "qipp_plan"] == pytest.approx((2632 + 2559 + 2738) / 1000)
+    assert cov.loc["Urgent Care", "qipp_plan"] == pytest.approx((827 + 970 + 1046) / 1000)
+    assert cov.loc["Medicines Management", "qipp_plan"] == pytest.approx((4956 + 4811 + 4811) / 1000)
+    assert report.published is None and report.coverage_provenance[0].startswith("published")
+    assert all(p.startswith("synthetic") for p in report.provenance)
+
+
+def test_a_single_derbyshire_ccg_has_no_plan_of_its_own(rightcare_tables, returns):
+    report = rightcare_opportunity(rightcare_tables, returns, fin_year="2019-20", month=6, org="SD")
+    assert report.coverage is None and "DDCCG" in report.coverage_narrative()
+    assert "coverage" not in report.xlsx_tables()
+
+
+def test_xlsx_tables(ddccg):
+    sheets = ddccg.xlsx_tables()
+    assert list(sheets)[:2] == ["opportunity", "coverage"]
+    opp = sheets["opportunity"]
+    assert list(opp.columns) == ["programme_area", "elective", "non_elective", "prescribing", "total"]
+    assert opp.iloc[-1]["programme_area"] == "Total" and round(opp.iloc[-1]["total"], 1) == 47.7
+    assert sheets["coverage"].iloc[-1]["point_of_delivery"] == "Total"
 
 
 # --- published reference data ----------------------------------------------------------------------
@@ -202,8 +291,30 @@ def test_peers_must_have_figures_and_groups_need_five(tmp_path):
     assert f"peer {first_peer} of ELR has no indicator rows for Cancer elective" in str(exc.value)
 
 
+def test_catalogue_renders_rightcare_for_ddccg_and_llr(rightcare_tables, returns, frp_tables):
+    assert default_orgs("rightcare_opportunity") == ["DDCCG", "LLR"]
+    args = {"returns": returns, "frp_lines": frp_tables["lines"], "fin_year": "2019-20", "month": 6}
+    for org in ("DDCCG", "LLR", "SD", "ELR"):
+        assert missing_data("rightcare_opportunity", org=org, rightcare_peers=rightcare_tables["peers"], **args) is None
+    assert missing_data("rightcare_opportunity", org="DDCCG", **args) == (
+        "no 2019-20 RightCare indicators held for ER, HW, ND, SD")
+    assert missing_data("monthly_position", org="DDCCG", **args) == (
+        "no QIPP returns are held for DDCCG (a RightCare organisation)")
+
+
 def test_synthetic_peers_spend_is_plausible():
     indicators, _ = make_set("DDCCG")
     ratio = indicators.groupby(["programme_area", "pod"])["spend"].agg(lambda s: s.max() / s.min())
     assert (ratio < 4).all() and (indicators["spend"] > 0).all()
     assert np.isclose(indicators.loc[indicators["ccg"] == "SD", "weighted_population"].mean(), 545_000, rtol=0.05)
+
+
+@pytest.mark.parametrize("method", list(rc.BENCHMARKS))
+def test_every_benchmark_can_be_reported(rightcare_tables, returns, method):
+    report = rightcare_opportunity(rightcare_tables, returns, fin_year="2019-20", month=6, org="DDCCG",
+                                   benchmark=method)
+    total = report.table.set_index("programme_area").loc["Total", "total"]
+    assert total == pytest.approx(report.by_benchmark.set_index("benchmark").loc[method, "total"])
+    assert report.coverage.iloc[-1]["opportunity"] == pytest.approx(total)
+    with pytest.raises(ValueError, match="benchmark must be one of"):
+        rightcare_opportunity(rightcare_tables, returns, fin_year="2019-20", month=6, org="DDCCG", benchmark="x")

@@ -22,14 +22,14 @@ def rendered(demo_data_dir, tmp_path_factory):
         "--data-dir", str(demo_data_dir), "--out", str(out), "--notebooks-dir", str(ROOT / "notebooks"),
         "--jobs", "2"])
     assert result.exit_code == 0, result.output
-    assert "5 rendered, 1 skipped, 0 failed" in result.output
+    assert "7 rendered, 1 skipped, 0 failed" in result.output  # incl. rightcare_opportunity for LLR and ELR
     assert "skipped ELR frp_bridge: the FRP is held for the system (LLR), not for ELR" in result.output
     return out / "2019-20" / "M06"
 
 
 def test_outputs_exist(rendered):
     for org, name in [("LLR", "monthly_position"), ("ELR", "monthly_position"), ("LLR", "under_delivery_drivers"),
-                      ("ELR", "under_delivery_drivers"), ("LLR", "frp_bridge")]:
+                      ("ELR", "under_delivery_drivers"), ("LLR", "frp_bridge"), ("LLR", "rightcare_opportunity")]:
         for ext in ("ipynb", "html", "pdf", "xlsx"):
             assert (rendered / org / f"{name}.{ext}").stat().st_size > 1000, (org, name, ext)
     assert not (rendered / "ELR" / "frp_bridge.ipynb").exists()
@@ -122,6 +122,7 @@ def test_xlsx_sheets_columns_and_totals(rendered):
 def test_org_without_data_is_skipped_not_failed(demo_data_dir, tmp_path):
     result = CliRunner().invoke(app, [
         "run", "--fin-year", "2019-20", "--month", "7", "--org", "ELR", "--data-dir", str(demo_data_dir),
-        "--out", str(tmp_path), "--notebooks-dir", str(ROOT / "notebooks")])
+        "--out", str(tmp_path), "--notebooks-dir", str(ROOT / "notebooks"),
+        "--notebook", "monthly_position"])  # RightCare data is held per year, so that notebook would render
     assert result.exit_code == 1
     assert "skipped ELR monthly_position: no 2019-20 M7 returns for ELR" in result.output
