@@ -326,3 +326,109 @@ def scheme_history(history: pd.DataFrame, *, title: str, synthetic_months: Seque
     ax.margins(y=0.2)
     fig.tight_layout()
     return fig
+
+
+# --- RightCare opportunity ------------------------------------------------------------------------
+
+POD_COLOURS = {"elective": NHS_BLUE, "non_elective": "#DA291C", "prescribing": "#009639"}
+POD_NAMES = {"elective": "Elective", "non_elective": "Non-elective", "prescribing": "Prescribing"}
+
+
+def opportunity_heatmap(table: pd.DataFrame, *, title: str) -> Figure:
+    """Seaborn heatmap of opportunity (£m) by programme area × point of delivery, every cell labelled."""
+    import seaborn as sns
+
+    body = _body(table, "programme_area").set_index("programme_area")[list(POD_NAMES)]
+    body = body.rename(columns=POD_NAMES)
+    fig, ax = plt.subplots(figsize=(7.2, 3.4), dpi=110)
+    sns.heatmap(body, annot=True, fmt=".1f", cmap="Blues", vmin=0, linewidths=0.6, linecolor="white",
+                cbar_kws={"label": "Opportunity, £m"}, annot_kws={"fontsize": 10}, ax=ax)
+    ax.set_xlabel("")
+    ax.set_ylabel("")
+    ax.tick_params(axis="x", labelsize=10, length=0)
+    ax.tick_params(axis="y", labelsize=10, length=0, rotation=0)
+    ax.xaxis.tick_top()
+    ax.set_title(title, loc="left", fontsize=11, fontweight="bold", pad=26)
+    fig.tight_layout()
+    return fig
+
+
+def opportunity_ranked(table: pd.DataFrame, *, title: str) -> Figure:
+    """Programme areas ranked by total opportunity (£m), bars stacked by point of delivery, totals labelled."""
+    body = _body(table, "programme_area").sort_values("total", kind="stable")
+    y = np.arange(len(body))
+    fig, ax = plt.subplots(figsize=(10, 4.2), dpi=110)
+    left = np.zeros(len(body))
+    for pod, label in POD_NAMES.items():
+        v = body[pod].to_numpy()
+        ax.barh(y, v, left=left, color=POD_COLOURS[pod], height=0.62, label=label)
+        left = left + v
+    span = max(float(left.max()), 0.1)
+    for yi, total in zip(y, left, strict=True):
+        ax.text(total + span * 0.01, yi, f"£{total:,.1f}m", va="center", fontsize=9)
+    ax.set_yticks(y, body["programme_area"], fontsize=9)
+    ax.set_xlim(0, span * 1.12)
+    ax.set_xlabel("Opportunity, £m")
+    ax.set_title(title, loc="left", fontsize=11, fontweight="bold")
+    ax.legend(loc="lower right", frameon=False, fontsize=9)
+    ax.spines[["top", "right"]].set_visible(False)
+    fig.tight_layout()
+    return fig
+
+
+def peer_positions(positions: pd.DataFrame, top: pd.DataFrame, *, labels: Sequence[str], title: str) -> Figure:
+    """Each largest opportunity on one row: peers' spend as dots (best 5 filled), the best-5 and peer
+    mean marked, the CCG's own spend as a red diamond; all as % of the peer mean so rows compare."""
+    n = len(top)
+    fig, ax = plt.subplots(figsize=(10, max(2.4, 0.55 * n + 1.3)), dpi=110)
+    y = np.arange(n)[::-1]
+    for yi, (i, r) in zip(y, top.reset_index(drop=True).iterrows(), strict=True):
+        cell = positions[positions["cell"] == i]
+        peers, own = cell[cell["who"] == "peer"], cell[cell["who"] == "own"].iloc[0]
+        mean = r["peer_mean"]
+        best = peers[peers["in_best5"]]
+        rest = peers[~peers["in_best5"]]
+        ax.scatter(rest["pct_of_peer_mean"] * 100, np.full(len(rest), yi), s=28, facecolors="white",
+                   edgecolors=GREY, zorder=3, label="Peer" if yi == y[0] else None)
+        ax.scatter(best["pct_of_peer_mean"] * 100, np.full(len(best), yi), s=28, color=NHS_LIGHT, zorder=3,
+                   label="Peer in the best 5" if yi == y[0] else None)
+        ax.plot([r["best5"] / mean * 100] * 2, [yi - 0.3, yi + 0.3], color=NHS_BLUE, lw=2,
+                label="Best-5 average" if yi == y[0] else None)
+        ax.scatter([own["pct_of_peer_mean"] * 100], [yi], marker="D", s=60, color="#DA291C", zorder=4,
+                   label="This CCG" if yi == y[0] else None)
+        ax.text(1.01, yi, f"£{r['opportunity'] / 1000:,.1f}m", transform=ax.get_yaxis_transform(), va="center",
+                fontsize=9, color="#DA291C")
+    ax.text(1.01, n - 0.45, "Opportunity", transform=ax.get_yaxis_transform(), fontsize=8, va="bottom")
+    ax.axvline(100, color="black", lw=0.8, ls="--")
+    ax.text(100, 1.0, " peer mean", transform=ax.get_xaxis_transform(), fontsize=8, va="bottom")
+    ax.set_yticks(y, list(labels), fontsize=9)
+    ax.set_ylim(-0.7, n - 0.3)
+    ax.set_xlabel("Spend per 1,000 weighted population, % of the peer mean")
+    ax.set_title(title, loc="left", fontsize=11, fontweight="bold", pad=16)
+    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.2 if n > 3 else -0.35), ncols=4, frameon=False, fontsize=8)
+    ax.spines[["top", "right"]].set_visible(False)
+    fig.tight_layout()
+    return fig
+
+
+def coverage_chart(coverage: pd.DataFrame, *, title: str) -> Figure:
+    """Per point of delivery: RightCare opportunity beside the matching QIPP programme's plan (£m), labelled."""
+    body = coverage[coverage["point_of_delivery"] != "Total"].iloc[::-1].reset_index(drop=True)
+    y = np.arange(len(body))
+    fig, ax = plt.subplots(figsize=(10, 3.6), dpi=110)
+    opp = ax.barh(y + 0.2, body["opportunity"], height=0.38, color=GREY, label="RightCare opportunity")
+    plan = ax.barh(y - 0.2, body["qipp_plan"], height=0.38, color=NHS_BLUE, label="QIPP plan (savings)")
+    ax.bar_label(opp, labels=[f"£{v:,.1f}m" for v in body["opportunity"]], fontsize=9, padding=3)
+    ax.bar_label(plan, labels=[f"£{v:,.1f}m" + (f" ({p:.0%})" if pd.notna(p) else "")
+                               for v, p in zip(body["qipp_plan"], body["pct_covered"], strict=True)],
+                 fontsize=9, padding=3)
+    ax.set_yticks(y, [f"{r.point_of_delivery}\nvs {r.qipp_programme}" for r in body.itertuples(index=False)],
+                  fontsize=9)
+    span = float(np.nanmax(np.r_[body["opportunity"], body["qipp_plan"], 0.1]))
+    ax.set_xlim(0, span * 1.25)
+    ax.set_xlabel("£m")
+    ax.set_title(title, loc="left", fontsize=11, fontweight="bold")
+    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.2), ncols=2, frameon=False, fontsize=9)
+    ax.spines[["top", "right"]].set_visible(False)
+    fig.tight_layout()
+    return fig

@@ -11,9 +11,9 @@ from typing import Annotated
 import typer
 
 from . import __version__
-from .catalogue import NOTEBOOKS
+from .catalogue import NOTEBOOKS, known_orgs
 from .errors import IngestError
-from .model import check_fin_year, organisations, use_organisations
+from .model import check_fin_year, use_organisations
 
 app = typer.Typer(add_completion=False, no_args_is_help=True,
                   help="QIPP workbooks: validated QIPP returns in, QAG monthly pack out.")
@@ -28,6 +28,11 @@ def _fail(message: str, code: int = 1) -> None:
 
 
 def _print_summary(summary) -> None:
+    if hasattr(summary, "data_year"):
+        typer.echo(f"{summary.fin_year}: stored RightCare {summary.data_year or ''} indicators for "
+                   f"{', '.join(summary.ccgs)} and {summary.peers} peers ({summary.rows} rows; "
+                   f"{summary.provenance.split(':', 1)[0]})")
+        return
     if hasattr(summary, "system"):
         typer.echo(f"{summary.fin_year} M{summary.month}: stored the {summary.system} FRP as at {summary.as_at} "
                    f"({summary.schemes} schemes)")
@@ -47,8 +52,9 @@ def _print_summary(summary) -> None:
 
 @app.command()
 def ingest(
-    paths: Annotated[list[Path], typer.Argument(help="Dashboard workbooks (.xlsx), one CSV with --org, or an FRP "
-                                                "workbook (.xlsx with an 'FRP Schemes' sheet).")],
+    paths: Annotated[list[Path], typer.Argument(help="Dashboard workbooks (.xlsx), one CSV with --org, an FRP "
+                                                "workbook (.xlsx with an 'FRP Schemes' sheet) or a RightCare "
+                                                "workbook (a 'RightCare Indicators' sheet; --month unused).")],
     fin_year: FinYear,
     month: Annotated[int, typer.Option("--month", help="Financial-year month 1-12 (M6 = September).")],
     data_dir: DataDir = Path("data"),
@@ -71,7 +77,7 @@ def ingest_raw(
     data_dir: DataDir = Path("data"),
     fin_year: Annotated[str | None, typer.Option("--fin-year", help="Only this financial year.")] = None,
 ) -> None:
-    """Ingest every month under DATA_DIR/raw/<fin-year>/M<mm>/ (the embedded demo data)."""
+    """Ingest every month under DATA_DIR/raw/<fin-year>/M<mm>/, then DATA_DIR/raw/<fin-year>/rightcare/."""
     from .ingest import ingest_any
 
     raw = data_dir / "raw"
@@ -92,6 +98,20 @@ def ingest_raw(
             _fail(str(exc))
         for summary in summaries:
             _print_summary(summary)
+    _ingest_rightcare_folders(raw, fin_year)
+
+
+def _ingest_rightcare_folders(raw: Path, fin_year: str | None) -> None:
+    """RightCare indicator workbooks are held per financial year, not per month: raw/<fin-year>/rightcare/."""
+    from .ingest import ingest_rightcare
+
+    for folder in sorted(p for p in raw.glob("*/rightcare") if p.is_dir() and fin_year in (None, p.parent.name)):
+        for path in sorted(p for p in folder.iterdir() if p.suffix.lower() == ".xlsx"
+                           and not p.name.startswith(("~", "."))):
+            try:
+                _print_summary(ingest_rightcare(path, folder.parent.name, raw.parent))
+            except (IngestError, ValueError) as exc:
+                _fail(str(exc))
 
 
 @app.command("demo-data")
@@ -121,8 +141,9 @@ def _parse_orgs(values: list[str] | None) -> list[str] | None:
     out = []
     for v in values:
         for code in re.split(r"[,\s]+", v.strip()):
-            if code.upper() not in organisations().codes:
-                _fail(f"unknown organisation {code!r}; expected one of {', '.join(organisations().codes)} or all")
+            known = known_orgs()
+            if code.upper() not in known:
+                _fail(f"unknown organisation {code!r}; expected one of {', '.join(known)} or all")
             out.append(code.upper())
     return out
 
@@ -149,7 +170,7 @@ def run(
     from . import pack
     from .catalogue import WARM_UP
     from .runner import EXECUTORS, FORMATS, run_jobs
-    from .store import load_frp, load_returns, load_warnings
+    from .store import load_frp, load_returns, load_rightcare, load_warnings
 
     try:
         check_fin_year(fin_year)
@@ -173,10 +194,12 @@ def run(
             _fail(f"no notebook {path}")
     use_organisations(data_dir)
     returns, frp_lines, warnings = load_returns(data_dir), load_frp(data_dir)["lines"], load_warnings(data_dir)
+    rightcare_peers = load_rightcare(data_dir)["peers"]
     start = time.perf_counter()
     with pack.month_locks(out, fin_year, months):
         plan = pack.plan(fin_year=fin_year, months=months, orgs=_parse_orgs(org), notebooks=paths, data_dir=data_dir,
-                         out=out, returns=returns, frp_lines=frp_lines, marking=marking)
+                         out=out, returns=returns, frp_lines=frp_lines, rightcare_peers=rightcare_peers,
+                         marking=marking)
         previous = {m: pack.previous_manifest(out, fin_year, m) for m in months} if changed_only else {}
         todo, kept = [], {}
         for i, rep in enumerate(plan.reports):

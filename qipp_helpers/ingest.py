@@ -261,20 +261,86 @@ def ingest_frp(path: Path, fin_year: str, month: int, data_dir: Path | str, *, s
                             checks=found.to_dict("records"), files=files)
 
 
-def ingest_any(paths: list[Path], fin_year: str, month: int, data_dir: Path | str, *, org: str | None = None,
-               provenance: str | None = None) -> list[IngestSummary | FrpIngestSummary]:
-    """Route each file to its reader: FRP workbooks to :func:`ingest_frp`, the rest to :func:`ingest`.
+@dataclass
+class RightCareIngestSummary:
+    """What a RightCare indicator ingest stored."""
 
-    The scheme returns are ingested together (all or nothing) before any FRP workbook.
+    fin_year: str
+    data_year: str
+    ccgs: list[str]
+    peers: int
+    rows: int
+    provenance: str
+    files: list[dict] = field(default_factory=list)
+
+
+def ingest_rightcare(path: Path, fin_year: str, data_dir: Path | str, *, provenance: str | None = None,
+                     user: str | None = None) -> RightCareIngestSummary:
+    """Read, validate and store one RightCare indicator workbook for ``fin_year`` (the plan year it serves).
+
+    Replaces the stored indicators of every CCG in the file and the peer groups of the CCGs it
+    gives peers for; all or nothing.
+    """
+    from .rightcare_reader import read_rightcare_xlsx
+    from .schema import (
+        RIGHTCARE_INDICATOR_COLUMNS,
+        RIGHTCARE_INDICATORS_SCHEMA,
+        RIGHTCARE_PEER_COLUMNS,
+        RIGHTCARE_PEERS_SCHEMA,
+        coerce_rightcare,
+        validate,
+    )
+    from .store import replace_rightcare
+
+    try:
+        check_fin_year(fin_year)
+    except ValueError as exc:
+        raise IngestError([Problem("(command line)", str(exc))]) from None
+    path = Path(path)
+    res = read_rightcare_xlsx(path)
+    if res.problems:
+        raise IngestError(res.problems)
+    prov = provenance or res.about.get("provenance") or f"return file: {path.name}"
+    common = {"fin_year": fin_year, "provenance": prov, "source_file": path.name}
+    data_year = res.about.get("data year", "")
+    indicators = coerce_rightcare(pd.DataFrame([{**common, "data_year": data_year, **r} for r in res.indicators]),
+                                  RIGHTCARE_INDICATOR_COLUMNS)
+    peers = coerce_rightcare(pd.DataFrame([{**common, **r} for r in res.peers]), RIGHTCARE_PEER_COLUMNS)
+    problems = validate(indicators, RIGHTCARE_INDICATORS_SCHEMA) + validate(peers, RIGHTCARE_PEERS_SCHEMA)
+    if problems:
+        raise IngestError(problems)
+    subjects = list(dict.fromkeys(peers["ccg"]))
+    slices = {"indicators": {(fin_year, c) for c in indicators["ccg"]}, "peers": {(fin_year, c) for c in subjects}}
+    files = [{"name": path.name, "sha256": _sha256(path), "bytes": path.stat().st_size}]
+    entry = {
+        "time": datetime.now(UTC).isoformat(timespec="seconds"), "user": user or getpass.getuser(),
+        "fin_year": fin_year, "kind": "rightcare", "orgs": subjects, "rows": len(indicators), "warnings": 0,
+        "files": files, "qipp_helpers": __version__,
+    }
+    replace_rightcare(data_dir, {"indicators": indicators, "peers": peers}, slices, entry)
+    return RightCareIngestSummary(fin_year, data_year, subjects, int(peers["peer"].nunique()), len(indicators), prov,
+                                  files=files)
+
+
+def ingest_any(paths: list[Path], fin_year: str, month: int, data_dir: Path | str, *, org: str | None = None,
+               provenance: str | None = None) -> list[IngestSummary | FrpIngestSummary | RightCareIngestSummary]:
+    """Route each file to its reader: FRP workbooks to :func:`ingest_frp`, RightCare indicator workbooks
+    to :func:`ingest_rightcare` (``month`` unused), the rest to :func:`ingest`.
+
+    The scheme returns are ingested together (all or nothing) before any FRP or RightCare workbook.
     """
     from .frp_reader import is_frp_workbook
+    from .rightcare_reader import is_rightcare_workbook
 
     paths = [Path(p) for p in paths]
     frp = [p for p in paths if is_frp_workbook(p)]
-    returns = [p for p in paths if p not in frp]
-    out: list[IngestSummary | FrpIngestSummary] = []
+    rightcare = [p for p in paths if p not in frp and is_rightcare_workbook(p)]
+    returns = [p for p in paths if p not in frp and p not in rightcare]
+    out: list[IngestSummary | FrpIngestSummary | RightCareIngestSummary] = []
     if returns:
         out.append(ingest(returns, fin_year, month, data_dir, org=org, provenance=provenance))
     for p in frp:
         out.append(ingest_frp(p, fin_year, month, data_dir, system=org, provenance=provenance))
+    for p in rightcare:
+        out.append(ingest_rightcare(p, fin_year, data_dir, provenance=provenance))
     return out

@@ -94,7 +94,8 @@ class Plan:
 
 
 def plan(*, fin_year: str, months: list[int], orgs: list[str] | None, notebooks: dict[str, Path],
-         data_dir: Path, out: Path, returns: pd.DataFrame, frp_lines: pd.DataFrame, marking: str = "") -> Plan:
+         data_dir: Path, out: Path, returns: pd.DataFrame, frp_lines: pd.DataFrame,
+         rightcare_peers: pd.DataFrame | None = None, marking: str = "") -> Plan:
     """Every notebook × organisation × month with its data, and a reason for each without."""
     hashes = input_hashes(data_dir, notebooks)
     p = Plan(fin_year=fin_year, months=months, hashes=hashes)
@@ -102,7 +103,7 @@ def plan(*, fin_year: str, months: list[int], orgs: list[str] | None, notebooks:
         for name, path in notebooks.items():
             for org in orgs or default_orgs(name):
                 reason = missing_data(name, returns=returns, frp_lines=frp_lines, fin_year=fin_year,
-                                      month=month, org=org)
+                                      month=month, org=org, rightcare_peers=rightcare_peers)
                 if reason:
                     p.skipped.append({"notebook": name, "org": org, "month": month, "reason": reason})
                     continue

@@ -94,7 +94,7 @@ def run_job(job: Job, formats: tuple[str, ...] = FORMATS, *, warm_up: str | None
             xlsx = job.out_dir / f"{job.stem}.xlsx"
             notes = {"report": str(meta.get("title", job.label)), "period": str(meta.get("period", ""))}
             notes.update({f"banner {i + 1}": str(line) for i, line in enumerate(meta.get("banner", []))})
-            write_tables_xlsx(xlsx, tables, notes=notes)
+            write_tables_xlsx(xlsx, tables, notes=notes, number_formats=meta.get("number_formats"))
             outputs["xlsx"] = str(xlsx)
         wanted = {f for f in formats if f in ("html", "pdf")}
         if wanted:

@@ -8,6 +8,7 @@ import pandera.pandas as pa
 from .errors import Problem
 from .frp import FRP_RAGS, PRINTED, SYSTEMS
 from .model import MONEY_COLUMNS, RAGS, RETURN_COLUMNS, WORKSTREAMS, organisations
+from .rightcare import PODS, PROGRAMME_AREAS
 
 _money = {
     c: pa.Column(float, checks=pa.Check(lambda s: s.abs() < 1e9, error="money must be finite £000"),
@@ -135,6 +136,55 @@ def coerce_table(df: pd.DataFrame, columns: tuple[str, ...]) -> pd.DataFrame:
         if c in _FLOATS:
             out[c] = out[c].astype(float)
         elif c in _INTS:
+            out[c] = out[c].fillna(0).astype("int64")
+        else:
+            out[c] = out[c].fillna("").astype(str)
+    return out
+
+
+#: The stored RightCare tables (see :mod:`qipp_helpers.rightcare_reader` for the workbook layout).
+#: ``spend`` is £ per 1,000 weighted population; a slice is (fin_year, ccg) in each table.
+RIGHTCARE_KEY = ("fin_year", "ccg")
+RIGHTCARE_INDICATOR_COLUMNS: tuple[str, ...] = (*RIGHTCARE_KEY, "data_year", "ccg_name", "programme_area", "pod",
+                                                "spend", "weighted_population", "provenance", "source_file",
+                                                "source_sheet", "source_row")
+RIGHTCARE_PEER_COLUMNS: tuple[str, ...] = (*RIGHTCARE_KEY, "rank", "peer", "provenance", "source_file",
+                                           "source_sheet", "source_row")
+_RC_FLOATS = {"spend", "weighted_population"}
+_RC_INTS = {"rank", "source_row"}
+_rc_common = {
+    "fin_year": pa.Column(str, pa.Check.str_matches(r"^\d{4}-\d{2}$")),
+    "ccg": pa.Column(str, pa.Check.str_length(min_value=1)),
+    "provenance": pa.Column(str, pa.Check.str_length(min_value=1)),
+    "source_file": pa.Column(str),
+    "source_sheet": pa.Column(str),
+    "source_row": pa.Column(int),
+}
+RIGHTCARE_INDICATORS_SCHEMA = pa.DataFrameSchema(
+    {**_rc_common,
+     "data_year": pa.Column(str),
+     "ccg_name": pa.Column(str),
+     "programme_area": pa.Column(str, pa.Check.isin(list(PROGRAMME_AREAS))),
+     "pod": pa.Column(str, pa.Check.isin(list(PODS))),
+     "spend": pa.Column(float, [pa.Check.ge(0), pa.Check.lt(1e7)], nullable=False),
+     "weighted_population": pa.Column(float, [pa.Check.gt(0), pa.Check.lt(1e8)], nullable=False)},
+    strict=True, ordered=False, coerce=False, name="RightCare indicators",
+)
+RIGHTCARE_PEERS_SCHEMA = pa.DataFrameSchema(
+    {**_rc_common,
+     "rank": pa.Column(int, pa.Check.ge(1)),
+     "peer": pa.Column(str, pa.Check.str_length(min_value=1))},
+    strict=True, ordered=False, coerce=False, name="RightCare peers",
+)
+
+
+def coerce_rightcare(df: pd.DataFrame, columns: tuple[str, ...]) -> pd.DataFrame:
+    """Give a RightCare table its stored column order and dtypes (str, int, float)."""
+    out = df.reindex(columns=list(columns)).copy()
+    for c in columns:
+        if c in _RC_FLOATS:
+            out[c] = out[c].astype(float)
+        elif c in _RC_INTS:
             out[c] = out[c].fillna(0).astype("int64")
         else:
             out[c] = out[c].fillna("").astype(str)

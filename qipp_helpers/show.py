@@ -13,12 +13,13 @@ import pandas as pd
 from IPython.display import Markdown
 from pandas.io.formats.style import Styler
 
+from . import rightcare as rc
 from .fmt import money_table, rag_cell_styles
 from .model import RAG_COLOURS, org_name
 from .money import fmt_k
-from .reports import FrpBridge, MonthlyPosition, UnderDelivery
+from .reports import FrpBridge, MonthlyPosition, RightCareOpportunity, UnderDelivery
 
-Report = MonthlyPosition | UnderDelivery | FrpBridge
+Report = MonthlyPosition | UnderDelivery | FrpBridge | RightCareOpportunity
 
 
 def md_text(value: object) -> str:
@@ -264,4 +265,163 @@ def frp_checks_block(r: FrpBridge) -> str:
     for c in r.checks.itertuples(index=False):
         lines.append(f"| {md_text(c.where)} | {md_text(c.column)} | {fmt_k(c.printed)} | {fmt_k(c.computed)} "
                      f"| {fmt_k(c.difference)} | {md_text(c.source_sheet)} row {c.source_row} |")
+    return "\n".join(lines)
+
+
+# --- RightCare opportunity (Derbyshire Tables 3 and 4) ----------------------------------------------
+
+_POD_COLUMNS = {"elective": "Elective", "non_elective": "Non-elective", "prescribing": "Prescribing",
+                "total": "Total"}
+
+
+def _money_m(df: pd.DataFrame, cols: list[str], labels: dict[str, str], caption: str,
+             pct: tuple[str, ...] = ()) -> Styler:
+    """A money table in £m to one decimal (Table 3's unit), brackets for negatives, bold Total row."""
+    styler = money_table(df, money=cols, pct=pct, labels=labels, caption=caption)
+    shown = [labels.get(c, c) for c in cols if c in df.columns]
+    return _unbroken(styler.format(lambda v: fmt_k(v, decimals=1), subset=shown))
+
+
+def _unbroken(styler: Styler) -> Styler:
+    """Keep a short table on one printed page (with its caption) rather than leave rows behind."""
+    return styler.set_table_styles([{"selector": "", "props": [("break-inside", "avoid"),
+                                                               ("page-break-inside", "avoid")]}], overwrite=False)
+
+
+def rightcare_banner_lines(r: RightCareOpportunity) -> list[str]:
+    """Page banner: organisation, pack period, what is synthetic and what is published, generated time."""
+    kinds = _provenance_kind(r.provenance)
+    plan = f"; QIPP plan {_provenance_kind(r.coverage_provenance)}" if r.coverage_provenance else ""
+    published = "; Table 3 published" if r.published is not None else ""
+    return [
+        f"{rc.ORG_SHORT.get(r.org, r.org)} ({r.org})",
+        f"RightCare {r.data_year} data · {r.period}",
+        f"Data: RightCare indicators {kinds}{published}{plan} (see section 7)",
+        f"Generated {datetime.now().strftime('%d %b %Y %H:%M')}",
+    ]
+
+
+def rightcare_title_block(r: RightCareOpportunity) -> str:
+    """The RightCare report's heading, as markdown."""
+    return (f"# RightCare Opportunity: {rc.ORG_SHORT.get(r.org, r.org)}\n\n"
+            f"**RightCare {r.data_year} data, QIPP plan {r.fin_year.replace('-', '/')}** · opportunity against "
+            f"{rc.BENCHMARKS[r.benchmark]} · £m unless stated")
+
+
+def rightcare_sources_note(r: RightCareOpportunity) -> str:
+    """A callout saying plainly which figures are published and which synthetic."""
+    parts = []
+    if any(p.startswith("synthetic") for p in r.provenance):
+        text = ("the RightCare indicator data behind every computed opportunity (each CCG's and its peers' spend per "
+                "1,000 weighted population) is **synthetic**, made by a seeded script; the peer CCGs are fictional")
+        if r.published is not None:
+            text += (". It was calibrated so that the opportunity computed for Derbyshire's four CCGs reproduces the "
+                     "**published** Table 3, which is shown beside it (section 3): the agreement shows the method "
+                     "works, not what real RightCare data says")
+        parts.append(text)
+    else:
+        parts.append(f"the RightCare indicator data is {_provenance_kind(r.provenance)}")
+    if r.coverage is not None:
+        parts.append(f"the QIPP plan set against the opportunity is {_provenance_kind(r.coverage_provenance)} "
+                     f"({md_text(r.coverage_source)})")
+    return "> **Published or synthetic?** In this report " + "; ".join(parts) + "."
+
+
+def rightcare_table(r: RightCareOpportunity) -> Styler:
+    """Table 3's layout, computed: opportunity by programme area × POD with totals (£m)."""
+    cols = list(_POD_COLUMNS)
+    return _money_m(r.table, cols, {"programme_area": "Programme area", **_POD_COLUMNS},
+                    f"Table 3 (computed): RightCare opportunity against {rc.BENCHMARK_SHORT[r.benchmark].lower()}, "
+                    f"by programme area, {r.data_year} data (£m)")
+
+
+def rightcare_by_ccg_table(r: RightCareOpportunity) -> Styler:
+    """Opportunity by CCG × POD, each CCG against its own peers, with the group total (£m)."""
+    df = r.by_ccg.assign(ccg=[rc.CCG_NAMES.get(c, c) for c in r.by_ccg["ccg"]])
+    return _money_m(df, list(_POD_COLUMNS), {"ccg": "CCG", **_POD_COLUMNS},
+                    "Opportunity by CCG, each against its own peer group (£m)")
+
+
+def rightcare_published_table(r: RightCareOpportunity) -> Styler | Markdown:
+    """Table 3 as published beside the computed one, with the largest difference on each row (£m)."""
+    if r.published is None:
+        return Markdown(f"*No RightCare opportunity is published for {md_text(r.org)} in the source papers; the "
+                        "figures above are computed from the indicator data only.*")
+    df = rc.compare_published(r.table, r.published)
+    labels = {"programme_area": "Programme area",
+              **{f"published_{c}": f"{v} (published)" for c, v in _POD_COLUMNS.items()},
+              **{f"computed_{c}": f"{v} (computed)" for c, v in _POD_COLUMNS.items()},
+              "max_difference": "Largest difference"}
+    money = [c for c in df.columns if c != "programme_area"]
+    df = df.assign(max_difference=df["max_difference"].round(2))
+    against = "" if r.benchmark == "best5" else (f", computed against the {rc.BENCHMARK_SHORT[r.benchmark].lower()}"
+                                                  ", so not comparable cell by cell")
+    styler = _money_m(df, money, labels, "Derbyshire Table 3 as published (2017/18 data, best 5 peers) beside the "
+                      f"opportunity computed here{against} (£m)")
+    return styler.format(lambda v: f"{v:,.2f}", subset=["Largest difference"])
+
+
+def rightcare_positions_table(r: RightCareOpportunity) -> Styler:
+    """The largest opportunities: the CCG's spend beside its peers' benchmarks (£ per 1,000) and the £m."""
+    df = rc.position_table(r.top).assign(ccg=lambda d: d["ccg"].map(lambda c: rc.CCG_NAMES.get(c, c)))
+    labels = {"ccg": "CCG", "programme_area": "Programme area", "pod": "Point of delivery",
+              "spend": "CCG spend", "best5": "Best-5 average", "best_quartile": "Best quartile",
+              "peer_mean": "Peer mean", "peer_min": "Lowest peer", "opportunity": "Opportunity £m"}
+    styler = money_table(df, money=["spend", "best5", "best_quartile", "peer_mean", "peer_min"], labels=labels,
+                         caption=f"The {len(df)} largest opportunities: spend per 1,000 weighted population (£) "
+                                 f"against the CCG's peers, and the opportunity against "
+                                 f"{rc.BENCHMARK_SHORT[r.benchmark].lower()} (£m)")
+    return _unbroken(styler.format(lambda v: fmt_k(v, decimals=1), subset=["Opportunity £m"]).set_properties(
+        subset=["Opportunity £m"], **{"text-align": "right"}))
+
+
+def rightcare_position_labels(r: RightCareOpportunity) -> list[str]:
+    """Chart row labels for the largest opportunities: 'Southern Derbyshire: Musculoskeletal elective'."""
+    def short(c: str) -> str:
+        return rc.CCG_NAMES.get(c, c).removeprefix("NHS ").removesuffix(" CCG")
+
+    return [f"{short(t.ccg)}: {t.programme_area} {rc.POD_LABELS[t.pod].lower()}" for t in r.top.itertuples()]
+
+
+def rightcare_coverage_table(r: RightCareOpportunity) -> Styler | Markdown:
+    """The QIPP plan of the matching programme beside each POD's opportunity (£m) and the share covered."""
+    if r.coverage is None:
+        return Markdown(f"*{md_text(r.coverage_note)}*")
+    labels = {"point_of_delivery": "Point of delivery", "qipp_programme": "QIPP programme",
+              "opportunity": "RightCare opportunity", "qipp_plan": "QIPP plan (savings)",
+              "plan_less_opportunity": "Plan less opportunity", "pct_covered": "Plan as % of opportunity"}
+    return _money_m(r.coverage, ["opportunity", "qipp_plan", "plan_less_opportunity"], labels,
+                    f"QIPP plan against RightCare opportunity (£m): {md_text(r.coverage_source)}",
+                    pct=("pct_covered",))
+
+
+def rightcare_benchmark_table(r: RightCareOpportunity) -> Styler:
+    """Total opportunity under each benchmark (£m): how much the choice of benchmark matters."""
+    df = r.by_benchmark.assign(benchmark=r.by_benchmark["benchmark"].map(rc.BENCHMARK_SHORT))
+    return _money_m(df, list(_POD_COLUMNS), {"benchmark": "Benchmark", **_POD_COLUMNS},
+                    "Total opportunity against each benchmark (£m)")
+
+
+def rightcare_peers_block(r: RightCareOpportunity) -> str:
+    """Each CCG's peer group, most similar first, as markdown."""
+    lines = ["**Peer groups** (most similar first):", ""]
+    for ccg, g in r.peers.groupby("ccg", sort=False):
+        lines.append(f"- {md_text(rc.CCG_NAMES.get(ccg, ccg))}: " + ", ".join(md_text(n) for n in g["peer_name"]))
+    return "\n".join(lines)
+
+
+def rightcare_provenance_block(r: RightCareOpportunity) -> str:
+    """Where every figure comes from: indicators, the published Table 3, the QIPP plan."""
+    lines = ["**Provenance.** RightCare indicator data (every computed opportunity):", ""]
+    lines += [f"- {md_text(p)}" for p in r.provenance]
+    if r.published is not None:
+        lines += ["", "Table 3 as published (section 3):", "",
+                  "- published: NHS Derby and Derbyshire CCG, 2019/20 QIPP Programme, Meeting in Common of the "
+                  "Governing Bodies 28 March 2019, Table 3 (Right Care opportunity, 2017/18 data, best 5 peers)"]
+    if r.coverage_provenance:
+        lines += ["", f"QIPP plan (section 5, {md_text(r.coverage_source)}):", ""]
+        lines += [f"- {md_text(p)}" for p in r.coverage_provenance]
+    if any(p.startswith("synthetic") for p in r.provenance):
+        lines += ["", "*Synthetic figures are generated by a seeded script for demonstration; they are not NHS "
+                  "RightCare data, and the peer CCGs named are fictional.*"]
     return "\n".join(lines)

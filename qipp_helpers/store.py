@@ -23,7 +23,11 @@ from .schema import (
     FRP_KEY,
     FRP_LINE_COLUMNS,
     FRP_POSITION_COLUMNS,
+    RIGHTCARE_INDICATOR_COLUMNS,
+    RIGHTCARE_KEY,
+    RIGHTCARE_PEER_COLUMNS,
     coerce_returns,
+    coerce_rightcare,
     coerce_table,
     empty_returns,
 )
@@ -144,3 +148,37 @@ def read_log(data_dir: Path | str) -> list[dict]:
     if not path.exists():
         return []
     return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+
+
+RIGHTCARE_FILES = {"indicators": ("rightcare_indicators.parquet", RIGHTCARE_INDICATOR_COLUMNS),
+                   "peers": ("rightcare_peers.parquet", RIGHTCARE_PEER_COLUMNS)}
+
+
+def load_rightcare(data_dir: Path | str) -> dict[str, pd.DataFrame]:
+    """The stored RightCare tables: ``indicators`` (spend per 1,000 by CCG) and ``peers`` (all years)."""
+    out = {}
+    for key, (name, columns) in RIGHTCARE_FILES.items():
+        path = processed_dir(data_dir) / name
+        out[key] = coerce_rightcare(pd.read_parquet(path) if path.exists() else pd.DataFrame(), columns)
+    return out
+
+
+def replace_rightcare(data_dir: Path | str, tables: dict[str, pd.DataFrame],
+                      slices: dict[str, set[tuple[str, str]]], log_entry: dict) -> None:
+    """Replace exactly the (fin_year, ccg) slices given for each RightCare table, keep the rest, log it.
+
+    ``slices`` is per table: a CCG that is only someone's peer in a file replaces its indicators,
+    never the peer group another file gave it.
+    """
+    with locked(data_dir) as folder:
+        old = load_rightcare(data_dir)
+        for key, (name, columns) in RIGHTCARE_FILES.items():
+            df = old[key]
+            wanted = slices.get(key, set())
+            stale = pd.Series([k in wanted for k in zip(*(df[c] for c in RIGHTCARE_KEY), strict=True)],
+                              index=df.index, dtype=bool)
+            new = coerce_rightcare(tables.get(key, pd.DataFrame()), columns)
+            merged = pd.concat([df[~stale], new], ignore_index=True) if len(new) else df[~stale]
+            _atomic_parquet(coerce_rightcare(merged, columns), folder / name)
+        with open(folder / LOG_FILE, "a", encoding="utf-8") as fh:
+            fh.write(json.dumps(log_entry, sort_keys=True) + "\n")

@@ -61,8 +61,12 @@ def safe_cell(value: object) -> object:
 
 
 def write_tables_xlsx(path: Path, tables: Mapping[str, pd.DataFrame], *,
-                      notes: Mapping[str, str] | None = None) -> None:
-    """One sheet per table, header bold, a final ``Total`` row bold; atomic. No finance inside."""
+                      notes: Mapping[str, str] | None = None, number_formats: Mapping[str, str] | None = None) -> None:
+    """One sheet per table, header bold, a final ``Total`` row bold; atomic. No finance inside.
+
+    Float columns show whole numbers unless ``number_formats`` gives their sheet another format
+    (e.g. one decimal for £m); ``pct*`` columns show percentages.
+    """
     wb = Workbook()
     wb.remove(wb.active)
     if notes:
@@ -88,8 +92,40 @@ def write_tables_xlsx(path: Path, tables: Mapping[str, pd.DataFrame], *,
             width = max([len(str(col))] + [len(str(v)) for v in df[col].head(200)]) + 2
             ws.column_dimensions[get_column_letter(j)].width = min(max(width, 10), 60)
             if pd.api.types.is_float_dtype(df[col]):
-                fmt = "0.0%" if col.startswith("pct") else '#,##0;(#,##0);"-"'
+                fmt = "0.0%" if col.startswith("pct") else (number_formats or {}).get(name, '#,##0;(#,##0);"-"')
                 for (cell,) in ws.iter_rows(min_row=2, min_col=j, max_col=j):
                     cell.number_format = fmt
         ws.freeze_panes = "B2"
+    _atomic_save(wb, path)
+
+
+RIGHTCARE_INDICATOR_HEADER = ["CCG code", "CCG name", "Programme area", "Point of delivery",
+                              "Spend per 1,000 weighted population (£)", "Weighted population"]
+
+
+def write_rightcare(path: Path, indicators: pd.DataFrame, peers: pd.DataFrame, *,
+                    about: list[tuple[str, str]], title: str) -> None:
+    """Write the RightCare indicator layout (see :mod:`qipp_helpers.rightcare_reader`): About,
+    ``RightCare Indicators`` (title row, header, one row per CCG × programme area × POD) and
+    ``RightCare Peers``. Indicator columns: ccg, ccg_name, programme_area, pod, spend, weighted_population."""
+    from .rightcare import POD_LABELS
+
+    wb = Workbook()
+    ws = wb.active
+    ws.title = "About"
+    ws.append(["Key", "Value"])
+    for row in about:
+        ws.append(list(row))
+    ws.column_dimensions["B"].width = 120
+    ws = wb.create_sheet("RightCare Indicators")
+    ws.append([title])
+    ws.append(RIGHTCARE_INDICATOR_HEADER)
+    for r in indicators.itertuples(index=False):
+        ws.append([r.ccg, r.ccg_name, r.programme_area, POD_LABELS[r.pod], r.spend, r.weighted_population])
+    ps = wb.create_sheet("RightCare Peers")
+    ps.append(["CCG code", "Peer rank", "Peer CCG code"])
+    for r in peers.itertuples(index=False):
+        ps.append([r.ccg, int(r.rank), r.peer])
+    for cell in (*wb["RightCare Indicators"][1], *wb["RightCare Indicators"][2], *ps[1]):
+        cell.font = Font(bold=True)
     _atomic_save(wb, path)

@@ -8,22 +8,24 @@ from pathlib import Path
 import pytest
 
 from qipp_helpers.ingest import ingest_any
-from qipp_helpers.store import load_frp, load_returns, load_warnings
+from qipp_helpers.store import load_frp, load_returns, load_rightcare, load_warnings
 
 ROOT = Path(__file__).resolve().parents[1]
 RAW = ROOT / "data" / "raw"
 M6_WORKBOOK = RAW / "2019-20" / "M06" / "paper_d_m6_pmo_dashboards.xlsx"
 FRP_WORKBOOK = RAW / "2019-20" / "M06" / "paper_e_system_frp.xlsx"
+RIGHTCARE_DIR = RAW / "2019-20" / "rightcare"
 
 
 @pytest.fixture(scope="session")
 def demo_data_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A data folder with M1-M6 2019/20 ingested from data/raw through the real ingest."""
+    """A data folder with M1-M6 2019/20 and the RightCare indicators ingested from data/raw through the real ingest."""
     data = tmp_path_factory.mktemp("data")
     shutil.copytree(RAW, data / "raw")
     for month in range(1, 7):
         files = sorted((data / "raw" / "2019-20" / f"M{month:02d}").glob("*.xlsx"))
         ingest_any(files, "2019-20", month, data)
+    ingest_any(sorted((data / "raw" / "2019-20" / "rightcare").glob("*.xlsx")), "2019-20", 6, data)
     return data
 
 
@@ -40,3 +42,8 @@ def warnings(demo_data_dir: Path):
 @pytest.fixture(scope="session")
 def frp_tables(demo_data_dir: Path):
     return load_frp(demo_data_dir)
+
+
+@pytest.fixture(scope="session")
+def rightcare_tables(demo_data_dir: Path):
+    return load_rightcare(demo_data_dir)

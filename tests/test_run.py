@@ -22,14 +22,14 @@ def rendered(demo_data_dir, tmp_path_factory):
         "--data-dir", str(demo_data_dir), "--out", str(out), "--notebooks-dir", str(ROOT / "notebooks"),
         "--jobs", "2", "--marking", "OFFICIAL-SENSITIVE"])
     assert result.exit_code == 0, result.output
-    assert "5 rendered, 0 unchanged, 1 skipped, 0 failed" in result.output
+    assert "7 rendered, 0 unchanged, 1 skipped, 0 failed" in result.output  # incl. rightcare for LLR and ELR
     assert "skipped ELR frp_bridge M6: the FRP is held for the system (LLR), not for ELR" in result.output
     return out / "2019-20" / "M06"
 
 
 def test_outputs_exist(rendered):
     for org, name in [("LLR", "monthly_position"), ("ELR", "monthly_position"), ("LLR", "under_delivery_drivers"),
-                      ("ELR", "under_delivery_drivers"), ("LLR", "frp_bridge")]:
+                      ("ELR", "under_delivery_drivers"), ("LLR", "frp_bridge"), ("LLR", "rightcare_opportunity")]:
         for ext in ("ipynb", "html", "pdf", "xlsx"):
             assert (rendered / org / f"{name}.{ext}").stat().st_size > 1000, (org, name, ext)
     assert not (rendered / "ELR" / "frp_bridge.ipynb").exists()
@@ -122,7 +122,8 @@ def test_xlsx_sheets_columns_and_totals(rendered):
 def test_org_without_data_is_skipped_not_failed(demo_data_dir, tmp_path):
     result = CliRunner().invoke(app, [
         "run", "--fin-year", "2019-20", "--month", "7", "--org", "ELR", "--data-dir", str(demo_data_dir),
-        "--out", str(tmp_path), "--notebooks-dir", str(ROOT / "notebooks")])
+        "--out", str(tmp_path), "--notebooks-dir", str(ROOT / "notebooks"),
+        "--notebook", "monthly_position"])  # RightCare data is held per year, so that notebook would render
     assert result.exit_code == 1
     assert "skipped ELR monthly_position M7: no 2019-20 M7 returns for ELR" in result.output
 
@@ -134,7 +135,8 @@ def test_index_and_manifest(rendered):
     assert manifest["fin_year"] == "2019-20" and manifest["month"] == 6 and manifest["qipp_helpers"]
     assert {(r["notebook"], r["org"], r["status"]) for r in manifest["reports"]} == {
         ("monthly_position", "LLR", "ok"), ("monthly_position", "ELR", "ok"), ("under_delivery_drivers", "LLR", "ok"),
-        ("under_delivery_drivers", "ELR", "ok"), ("frp_bridge", "LLR", "ok")}
+        ("under_delivery_drivers", "ELR", "ok"), ("frp_bridge", "LLR", "ok"), ("rightcare_opportunity", "LLR", "ok"),
+        ("rightcare_opportunity", "ELR", "ok")}
     assert manifest["skipped"] == [{"notebook": "frp_bridge", "org": "ELR", "month": 6,
                                     "reason": "the FRP is held for the system (LLR), not for ELR"}]
     assert all(len(h) == 64 for h in manifest["inputs"].values()) and "processed/returns.parquet" in manifest["inputs"]

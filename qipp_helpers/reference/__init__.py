@@ -7,6 +7,8 @@ import re
 from functools import cache
 from importlib import resources
 
+import pandas as pd
+
 
 def normalise_scheme_no(value: object) -> str:
     """'1.2 a' -> '1.2a', 'unidentified' -> 'UNIDENTIFIED', 4.1 (a number) -> '4.1'."""
@@ -44,3 +46,18 @@ def scheme_group_labels() -> dict[str, tuple[str, str]]:
     with resources.files(__package__).joinpath("scheme_groups.csv").open(encoding="utf-8") as fh:
         return {normalise_scheme_no(r["group"]): (r["label"], r["movement_label"] or r["label"])
                 for r in csv.DictReader(fh)}
+
+
+def _reference_frame(name: str) -> pd.DataFrame:
+    with resources.files(__package__).joinpath(name).open(encoding="utf-8") as fh:
+        return pd.read_csv(fh)
+
+
+def derbyshire_table3() -> pd.DataFrame:
+    """PUBLISHED Derbyshire Table 3: RightCare opportunity vs best 5 peers by programme area × POD, £m (README.md)."""
+    return _reference_frame("derbyshire_table3_rightcare.csv")
+
+
+def derbyshire_table4() -> pd.DataFrame:
+    """PUBLISHED Derbyshire Table 4: 2019/20 QIPP plan by commissioning programme, £m (README.md)."""
+    return _reference_frame("derbyshire_table4_plan.csv").fillna({"programme": ""})
