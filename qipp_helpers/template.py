@@ -45,7 +45,7 @@ from .errors import Problem
 from .guard import SheetFlags, safe_code, scan_xlsx
 from .model import RAGS, WORKSTREAMS, check_fin_year, org_name, organisations, period_label
 from .money import parse_money
-from .readers import FileResult, SheetResult, column_letter, flag_problems
+from .readers import column_letter, flag_problems
 from .reference import normalise_scheme_no, workstream_map
 
 TEMPLATE_VERSION = "1"
@@ -602,8 +602,3 @@ def merge_returns(results: list[TemplateResult], *, base_rows: dict[str, pd.Data
             out.records.append(row)
     return out
 
-
-def as_file_result(res: TemplateResult) -> FileResult:
-    """A template's problems in the dashboard reader's shape (so ingest reports them alike)."""
-    return FileResult(path=res.path, sheets=[SheetResult(org=res.meta.get("org", ""), sheet=RETURN_SHEET)],
-                      problems=res.problems)
