@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import getpass
 import re
 import sys
 import time
@@ -45,6 +46,14 @@ def _print_summary(summary) -> None:
     if len(summary.rows) > 6:
         rows = f"{sum(summary.rows.values()):,} rows for {len(summary.rows)} organisations"
     typer.echo(f"{summary.fin_year} M{summary.month}: stored {rows}")
+    labels = {"missing": "return missing against last month's schemes", "new": "scheme new this month",
+              "plan_changes": "annual plan changed", "replaced": "return replaced by a later file"}
+    for kind, label in labels.items():
+        lines = summary.notes.get(kind, [])
+        for line in lines[:20]:
+            typer.secho(f"  {label}: {line}", fg=typer.colors.YELLOW)
+        if len(lines) > 20:
+            typer.secho(f"  ... and {len(lines) - 20} more ({label}; all in the ingest log)", fg=typer.colors.YELLOW)
     for w in summary.warnings:
         typer.secho(f"  reconciliation warning [{w['org']}, {w['source_file']}]: {w['message']}",
                     fg=typer.colors.YELLOW)
@@ -60,12 +69,15 @@ def ingest(
     data_dir: DataDir = Path("data"),
     org: Annotated[str | None, typer.Option("--org", help="Organisation of a .csv file (ELR, WL, LC).")] = None,
     provenance: Annotated[str | None, typer.Option(help="Provenance to record (default: from the file).")] = None,
+    user: Annotated[str | None, typer.Option("--user", help="Who is ingesting, for the ingest log "
+                                             "(default: the OS user).")] = None,
 ) -> None:
-    """Validate return files and store them; all or nothing, every problem reported at once."""
+    """Validate return files (dashboards, returned templates, FRP) and store them; all or nothing."""
     from .ingest import ingest_any
 
     try:
-        summaries = ingest_any(paths, fin_year, month, data_dir, org=org, provenance=provenance)
+        summaries = ingest_any(paths, fin_year, month, data_dir, org=org, provenance=provenance,
+                               user=user or getpass.getuser())
     except IngestError as exc:
         _fail(str(exc))
     for summary in summaries:
@@ -132,6 +144,39 @@ def demo_data(
         _fail(str(exc))
     typer.echo(f"wrote {counts['rows']:,} synthetic scheme-month rows for {orgs} organisations x {months} months "
                f"into {data_dir}/raw (ingest with: qipp ingest-raw --data-dir {data_dir})")
+
+
+@app.command()
+def template(
+    fin_year: FinYear,
+    month: Annotated[int, typer.Option("--month", help="Month of the return, 1-12 (M7 = October).")],
+    org: Annotated[str, typer.Option("--org", help="The CCG making the return (ELR, WL, LC).")],
+    out: Annotated[Path | None, typer.Option("--out", help="File to write (default: "
+                                             "reports/<fin-year>/M<mm>/returns/<ORG>_return.xlsx).")] = None,
+    scheme: Annotated[list[str] | None, typer.Option("--scheme", help="Only these scheme numbers (one SRO's "
+                                                     "return); repeatable.")] = None,
+    data_dir: DataDir = Path("data"),
+    reports: Annotated[Path, typer.Option("--reports", help="Reports folder for the default --out.")] = Path("reports"),
+) -> None:
+    """Write an SRO return template (.xlsx) pre-filled from the latest month held."""
+    from .guard import inside, safe_code
+    from .pack import month_dir
+    from .store import load_returns
+    from .template import write_template
+
+    code = org.strip().upper()
+    if not safe_code(code):
+        _fail(f"organisation {org!r} is not a code (letters, digits, _ and -)")
+    try:
+        check_fin_year(fin_year)
+        use_organisations(data_dir)
+        path = out or inside(reports, month_dir(reports, fin_year, month) / "returns" / f"{code}_return.xlsx")
+        meta = write_template(load_returns(data_dir), fin_year=fin_year, month=month, org=code, path=path,
+                              schemes=scheme)
+    except ValueError as exc:
+        _fail(str(exc))
+    typer.echo(f"wrote {path}: {meta['rows']} scheme lines of {code} from {meta['base_fin_year']} "
+               f"M{meta['base_month']}, for {fin_year} M{month}")
 
 
 def _parse_orgs(values: list[str] | None) -> list[str] | None:

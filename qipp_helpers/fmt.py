@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 from collections.abc import Mapping, Sequence
 
 import pandas as pd
@@ -28,7 +29,7 @@ def money_table(df: pd.DataFrame, *, money: Sequence[str] = (), pct: Sequence[st
     styler = shown.style.hide(axis="index")
     styler = styler.format(fmt_k, subset=money_cols, na_rep="–")
     styler = styler.format(lambda v: fmt_pct(v), subset=pct_cols, na_rep="–")
-    styler = styler.format(lambda v: "" if v is None or (isinstance(v, float) and pd.isna(v)) else str(v),
+    styler = styler.format(lambda v: "" if v is None or (isinstance(v, float) and pd.isna(v)) else html.escape(str(v)),
                            subset=[c for c in shown.columns if c not in money_cols + pct_cols])
 
     def bold_total(row: pd.Series) -> list[str]:

@@ -36,6 +36,38 @@ class IngestSummary:
     rows: dict[str, int] = field(default_factory=dict)
     warnings: list[dict] = field(default_factory=list)
     files: list[dict] = field(default_factory=list)
+    notes: dict[str, list[str]] = field(default_factory=dict)  # missing / new / plan_changes / replaced
+
+
+#: Most lines of each kind of note kept in the ingest log entry.
+LOG_NOTES = 200
+
+
+def scheme_changes(tidy: pd.DataFrame, stored: pd.DataFrame, fin_year: str, month: int) -> dict[str, list[str]]:
+    """Against each organisation's latest month held before this one: schemes missing, new, plan changed."""
+    from .template import base_period
+
+    notes: dict[str, list[str]] = {"missing": [], "new": [], "plan_changes": []}
+    for org in sorted(tidy["org"].unique()) if len(tidy) else []:
+        base = base_period(stored, fin_year, month, org)
+        if base is None:
+            continue
+        prev = stored[(stored["fin_year"] == base[0]) & (stored["month"] == base[1]) & (stored["org"] == org)]
+        now = tidy[tidy["org"] == org]
+        plan_now = now.groupby("scheme_no")["annual_plan"].sum()
+        plan_prev = prev.groupby("scheme_no")["annual_plan"].sum()
+        names = {**dict(zip(prev["scheme_no"], prev["scheme_name"], strict=True)),
+                 **dict(zip(now["scheme_no"], now["scheme_name"], strict=True))}
+        label = f"M{base[1]}" if base[0] == fin_year else f"{base[0]} M{base[1]}"
+        for no in plan_prev.index.difference(plan_now.index):
+            notes["missing"].append(f"{org} {no} {names[no]}: in {label}, not in this return")
+        for no in plan_now.index.difference(plan_prev.index):
+            notes["new"].append(f"{org} {no} {names[no]}: new since {label} (annual plan {fmt_k(plan_now[no])})")
+        for no in plan_now.index.intersection(plan_prev.index):
+            if abs(plan_now[no] - plan_prev[no]) > 0.5:
+                notes["plan_changes"].append(f"{org} {no} {names[no]}: annual plan {fmt_k(plan_prev[no])} in {label}, "
+                                             f"now {fmt_k(plan_now[no])}")
+    return notes
 
 
 def _sha256(path: Path) -> str:
@@ -170,10 +202,11 @@ def ingest(paths: list[Path], fin_year: str, month: int, data_dir: Path | str, *
             if sheet.org in organisations().ccgs:
                 warnings += total_warnings(sheet, file=res.path.name, fin_year=fin_year, month=month)
     slices = {(fin_year, month, o) for o in tidy["org"].unique()}
+    held = load_returns(data_dir)
+    notes = scheme_changes(tidy, held, fin_year, month)
     if combined:
-        stored = load_returns(data_dir)
-        stored = stored[(stored["fin_year"] == fin_year) & (stored["month"] == month)
-                        & ~stored["org"].isin(tidy["org"].unique())]
+        stored = held[(held["fin_year"] == fin_year) & (held["month"] == month)
+                      & ~held["org"].isin(tidy["org"].unique())]
         ccg_rows = pd.concat([stored, tidy], ignore_index=True)
         for res, sheet in combined:
             warnings += group_warnings(sheet, ccg_rows, file=res.path.name, fin_year=fin_year, month=month)
@@ -187,11 +220,59 @@ def ingest(paths: list[Path], fin_year: str, month: int, data_dir: Path | str, *
         "fin_year": fin_year, "month": month,
         "orgs": sorted(s[2] for s in slices),
         "rows": len(tidy), "warnings": len(warnings), "files": files,
-        "qipp_helpers": __version__,
+        "qipp_helpers": __version__, **{k: v[:LOG_NOTES] for k, v in notes.items()},
     }
     replace_slices(data_dir, tidy, warn_df, slices, entry)
     return IngestSummary(fin_year, month, rows=tidy.groupby("org").size().to_dict() if len(tidy) else {},
-                         warnings=warnings, files=files)
+                         warnings=warnings, files=files, notes=notes)
+
+
+def ingest_templates(paths: list[Path], fin_year: str, month: int, data_dir: Path | str, *,
+                     user: str | None = None) -> IngestSummary:
+    """Read returned SRO templates, merge them into the month (rules: :mod:`qipp_helpers.template`), store.
+
+    All or nothing, like :func:`ingest`. Each organisation with a template gets its whole
+    (fin_year, month) slice replaced by the merged month: returned lines, new schemes, and the
+    base month's lines nobody returned, carried forward and reported as missing.
+    """
+    from .template import merge_returns, read_template, with_lines
+
+    try:
+        check_fin_year(fin_year)
+        check_month(month)
+        use_organisations(data_dir)
+    except ValueError as exc:
+        raise IngestError([Problem("(command line)", str(exc))]) from None
+    paths = [Path(p) for p in paths]
+    results = [read_template(p, fin_year=fin_year, month=month) for p in paths]
+    problems = [p for r in results for p in r.problems]
+    if problems:
+        raise IngestError(problems)
+    stored = load_returns(data_dir)
+    base_rows = {}
+    for r in results:
+        org, fy, m = r.meta["org"], str(r.meta["base_fin_year"]), int(r.meta["base_month"])
+        base_rows[org] = with_lines(stored[(stored["fin_year"] == fy) & (stored["month"] == m)
+                                           & (stored["org"] == org)])
+    merged = merge_returns(results, base_rows=base_rows)
+    if merged.problems:
+        raise IngestError(merged.problems)
+    tidy = coerce_returns(pd.DataFrame([{**rec, "fin_year": fin_year, "month": month} for rec in merged.records]))
+    problems = validate_returns(tidy)
+    if problems:
+        raise IngestError(problems)
+    slices = {(fin_year, month, o) for o in tidy["org"].unique()}
+    notes = {"missing": merged.missing, "new": merged.new, "plan_changes": merged.plan_changes,
+             "replaced": merged.replaced}
+    files = [{"name": p.name, "sha256": _sha256(p), "bytes": p.stat().st_size} for p in paths]
+    entry = {
+        "time": datetime.now(UTC).isoformat(timespec="seconds"), "user": user or getpass.getuser(),
+        "fin_year": fin_year, "month": month, "kind": "template", "orgs": sorted(s[2] for s in slices),
+        "rows": len(tidy), "warnings": 0, "files": files, "qipp_helpers": __version__,
+        **{k: v[:LOG_NOTES] for k, v in notes.items()}, "commentary": merged.commentary[:LOG_NOTES],
+    }
+    replace_slices(data_dir, tidy, pd.DataFrame(columns=list(WARNING_COLUMNS)), slices, entry)
+    return IngestSummary(fin_year, month, rows=tidy.groupby("org").size().to_dict(), files=files, notes=notes)
 
 
 @dataclass
@@ -323,24 +404,36 @@ def ingest_rightcare(path: Path, fin_year: str, data_dir: Path | str, *, provena
 
 
 def ingest_any(paths: list[Path], fin_year: str, month: int, data_dir: Path | str, *, org: str | None = None,
-               provenance: str | None = None) -> list[IngestSummary | FrpIngestSummary | RightCareIngestSummary]:
-    """Route each file to its reader: FRP workbooks to :func:`ingest_frp`, RightCare indicator workbooks
-    to :func:`ingest_rightcare` (``month`` unused), the rest to :func:`ingest`.
+               provenance: str | None = None, user: str | None = None
+               ) -> list[IngestSummary | FrpIngestSummary | RightCareIngestSummary]:
+    """Route each file to its reader: returned templates to :func:`ingest_templates`, FRP workbooks to
+    :func:`ingest_frp`, RightCare indicator workbooks to :func:`ingest_rightcare` (``month`` unused),
+    the rest (dashboard layout) to :func:`ingest`.
 
-    The scheme returns are ingested together (all or nothing) before any FRP or RightCare workbook.
+    Every file first passes :func:`qipp_helpers.guard.check_input_file` (size, zip bomb, corrupt zip,
+    encrypted, .xls, macros): if any fails, nothing is opened or written. Then templates, dashboards
+    (together, all or nothing), FRP and RightCare workbooks are ingested in that order.
     """
     from .frp_reader import is_frp_workbook
+    from .guard import check_input_file
     from .rightcare_reader import is_rightcare_workbook
+    from .template import is_template
 
     paths = [Path(p) for p in paths]
-    frp = [p for p in paths if is_frp_workbook(p)]
-    rightcare = [p for p in paths if p not in frp and is_rightcare_workbook(p)]
-    returns = [p for p in paths if p not in frp and p not in rightcare]
+    unsafe = [p for path in paths for p in check_input_file(path)]
+    if unsafe:
+        raise IngestError(unsafe)
+    templates = [p for p in paths if is_template(p)]
+    frp = [p for p in paths if p not in templates and is_frp_workbook(p)]
+    rightcare = [p for p in paths if p not in templates and p not in frp and is_rightcare_workbook(p)]
+    returns = [p for p in paths if p not in frp and p not in templates and p not in rightcare]
     out: list[IngestSummary | FrpIngestSummary | RightCareIngestSummary] = []
+    if templates:
+        out.append(ingest_templates(templates, fin_year, month, data_dir, user=user))
     if returns:
-        out.append(ingest(returns, fin_year, month, data_dir, org=org, provenance=provenance))
+        out.append(ingest(returns, fin_year, month, data_dir, org=org, provenance=provenance, user=user))
     for p in frp:
-        out.append(ingest_frp(p, fin_year, month, data_dir, system=org, provenance=provenance))
+        out.append(ingest_frp(p, fin_year, month, data_dir, system=org, provenance=provenance, user=user))
     for p in rightcare:
-        out.append(ingest_rightcare(p, fin_year, data_dir, provenance=provenance))
+        out.append(ingest_rightcare(p, fin_year, data_dir, provenance=provenance, user=user))
     return out

@@ -52,8 +52,21 @@ def parse_months(text: str) -> list[int]:
 
 
 def month_dir(out: Path, fin_year: str, month: int) -> Path:
-    """reports/<fin-year>/M<mm>."""
+    """reports/<fin-year>/M<mm>; ValueError if the financial year could name a path."""
+    if not re.fullmatch(r"\d{4}-\d{2}", fin_year) or not 1 <= int(month) <= 12:
+        raise ValueError(f"not a reporting period: {fin_year!r} M{month!r}")
     return Path(out) / fin_year / f"M{month:02d}"
+
+
+def org_dir(out: Path, fin_year: str, month: int, org: str) -> Path:
+    """reports/<fin-year>/M<mm>/<ORG>, checked to stay inside ``out`` (an org code never names a path)."""
+    from .guard import inside, safe_code
+
+    if not safe_code(org):
+        raise ValueError(f"organisation code {org!r} cannot name a folder")
+    path = month_dir(out, fin_year, month) / org
+    inside(out, path)
+    return path
 
 
 def _sha256(path: Path) -> str:
@@ -112,7 +125,7 @@ def plan(*, fin_year: str, months: list[int], orgs: list[str] | None, notebooks:
                                              if k == f"notebooks/{path.name}" or k.split("/")[-1] in inputs_of(name)},
                                   "parameters": {k: v for k, v in params.items() if k != "data_dir"},
                                   "version": __version__, "marking": marking}, sort_keys=True)
-                job = Job(notebook=path.resolve(), parameters=params, out_dir=month_dir(out, fin_year, month) / org,
+                job = Job(notebook=path.resolve(), parameters=params, out_dir=org_dir(out, fin_year, month, org),
                           stem=name, label=f"{org} {name} M{month}")
                 p.reports.append(PlannedReport(job, name, org, month, hashlib.sha256(key.encode()).hexdigest()))
     return p

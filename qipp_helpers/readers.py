@@ -11,11 +11,13 @@ import csv
 import functools
 import re
 import zipfile
+import zlib
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from .errors import Problem
+from .guard import SheetFlags, check_input_file, path_like, scan_xlsx
 from .model import MONEY_COLUMNS, RAG_ALIASES, RAGS, organisations
 from .money import parse_money
 from .reference import normalise_scheme_no
@@ -114,8 +116,47 @@ def _find_header(rows: Sequence[Sequence[object]]) -> tuple[int, dict[int, str]]
     return None
 
 
-def parse_sheet(rows: Sequence[Sequence[object]], *, file: str, sheet: str, org: str) -> SheetResult:
-    """Parse one dashboard grid (rows of cell values, first row = spreadsheet row 1)."""
+def column_letter(index: int) -> str:
+    """1 -> 'A', 28 -> 'AB'."""
+    out = ""
+    while index > 0:
+        index, rem = divmod(index - 1, 26)
+        out = chr(65 + rem) + out
+    return out
+
+
+def flag_problems(flags: SheetFlags | None, *, file: str, sheet: str, first_row: int,
+                  names: dict[int, str]) -> list[Problem]:
+    """Hidden rows, merged cells and unsaved formulas at or below ``first_row`` as located problems.
+
+    ``names`` maps a 1-based column to its printed header (else the column letter is used).
+    Hidden rows are errors, not warnings: a hidden row would otherwise be summed unseen.
+    """
+    if flags is None:
+        return []
+    out = []
+    hidden = sorted(r for r in flags.hidden_rows if r >= first_row)
+    if hidden:
+        out.append(Problem(file, f"hidden row{'s' if len(hidden) > 1 else ''} {', '.join(map(str, hidden))}: unhide "
+                           "(or delete) them so every figure counted can be seen", sheet, hidden[0]))
+    for ref, row, col in flags.merged:
+        if row >= first_row:
+            out.append(Problem(file, f"merged cells {ref}: unmerge them (a merged cell keeps its value in its first "
+                               "cell only)", sheet, row, names.get(col, column_letter(col))))
+    for row, col, formula in flags.no_cached_value:
+        if row >= first_row:
+            out.append(Problem(file, f"formula ={formula} has no saved value: open the file in Excel and save it, or "
+                               "paste values", sheet, row, names.get(col, column_letter(col))))
+    return out
+
+
+def parse_sheet(rows: Sequence[Sequence[object]], *, file: str, sheet: str, org: str,
+                flags: SheetFlags | None = None) -> SheetResult:
+    """Parse one dashboard grid (rows of cell values, first row = spreadsheet row 1).
+
+    ``flags`` (from :func:`qipp_helpers.guard.scan_xlsx`) adds hidden rows, merged cells and
+    formulas without a saved value below the title rows as problems.
+    """
     result = SheetResult(org=org, sheet=sheet)
 
     def problem(message: str, row: int | None = None, column: str | None = None) -> None:
@@ -138,8 +179,11 @@ def parse_sheet(rows: Sequence[Sequence[object]], *, file: str, sheet: str, org:
             problem(f"column {REQUIRED.get(col, col)!r} appears twice", row=header_index + 1)
         seen[col] = j
     printed = {c: REQUIRED.get(c, c) for c in seen}
+    result.problems.extend(flag_problems(flags, file=file, sheet=sheet, first_row=header_index + 1,
+                                         names={j + 1: printed[c] for c, j in seen.items()}))
 
     current_scheme = ""
+    first_seen: dict[str, int] = {}  # scheme number -> row it was first written on
     for i in range(header_index + 1, len(rows)):
         raw = rows[i]
         excel_row = i + 1
@@ -164,7 +208,11 @@ def parse_sheet(rows: Sequence[Sequence[object]], *, file: str, sheet: str, org:
         if not _text(cells["scheme_name"]) and not has_money:
             continue  # a title or note row above/between the blocks
         scheme_no = normalise_scheme_no(cells["scheme_no"])
+        if scheme_no and scheme_no != current_scheme and scheme_no in first_seen:
+            problem(f"duplicate scheme number {scheme_no!r}: already used on row {first_seen[scheme_no]} (a scheme's "
+                    "further rows follow it directly, number blank or repeated)", excel_row, printed["scheme_no"])
         if scheme_no:
+            first_seen.setdefault(scheme_no, excel_row)
             current_scheme = scheme_no
         elif current_scheme:
             scheme_no = current_scheme  # continuation row: belongs to the scheme above
@@ -217,12 +265,17 @@ def read_xlsx(path: Path) -> FileResult:
     result = FileResult(path=path)
     name = path.name
     try:
+        flags = scan_xlsx(path)
         wb = load_workbook(path, read_only=True, data_only=True)
-    except (zipfile.BadZipFile, KeyError, OSError, ValueError) as exc:
+    except (zipfile.BadZipFile, KeyError, OSError, ValueError, EOFError, zlib.error, SyntaxError) as exc:
         result.problems.append(Problem(name, f"not a readable .xlsx workbook ({type(exc).__name__}: {exc})"))
         return result
     try:
         for ws in wb.worksheets:
+            if path_like(ws.title):
+                result.problems.append(Problem(name, "sheet name looks like a path ('/', '\\' or '..'): refused; "
+                                               "name organisation sheets by their code (e.g. ELR)", ws.title))
+                continue
             rows = [tuple(r) for r in ws.iter_rows(values_only=True)]
             if ws.title.strip().lower() == "about":
                 for r in rows[1:]:
@@ -236,7 +289,7 @@ def read_xlsx(path: Path) -> FileResult:
                         name, f"sheet name is not a known organisation code "
                         f"(expected {', '.join(organisations().codes)})", ws.title))
                 continue
-            result.sheets.append(parse_sheet(rows, file=name, sheet=ws.title, org=org))
+            result.sheets.append(parse_sheet(rows, file=name, sheet=ws.title, org=org, flags=flags.get(ws.title)))
     finally:
         wb.close()
     if not result.sheets and not result.problems:
@@ -258,6 +311,12 @@ def read_csv(path: Path, org: str) -> FileResult:
     except (UnicodeDecodeError, csv.Error) as exc:
         result.problems.append(Problem(path.name, f"not a readable UTF-8 CSV file ({exc})"))
         return result
+    if _find_header(rows) is None:
+        for i, r in enumerate(rows[:HEADER_SEARCH_ROWS]):
+            if len(r) == 1 and ";" in r[0] and "scheme name" in _norm(r[0]):
+                result.problems.append(Problem(path.name, "semicolon-delimited CSV (a European-locale export): save "
+                                               "it as 'CSV UTF-8 (Comma delimited)'", code, i + 1))
+                return result
     result.sheets.append(parse_sheet(rows, file=path.name, sheet=code, org=code))
     return result
 
@@ -265,8 +324,9 @@ def read_csv(path: Path, org: str) -> FileResult:
 def read_returns_file(path: Path, *, org: str | None = None) -> FileResult:
     """Dispatch on file type: .xlsx dashboard workbook, or .csv of one organisation (needs ``org``)."""
     suffix = path.suffix.lower()
-    if not path.is_file():
-        return FileResult(path=path, problems=[Problem(path.name, "file not found")])
+    unsafe = check_input_file(path)
+    if unsafe:
+        return FileResult(path=path, problems=unsafe)
     if suffix == ".xlsx":
         return read_xlsx(path)
     if suffix == ".csv":

@@ -151,8 +151,8 @@ def test_every_problem_in_a_file_is_reported_together(tmp_path):
         ("missing_header", "missing column 'Sum of Revised FOT'"),
         ("no_header", "no header row found"),
         ("unknown_sheet", "sheet 'XYZ': sheet name is not a known organisation code"),
-        ("not_xlsx", "not a readable .xlsx workbook"),
-        ("xls", "unsupported file type '.xls'"),
+        ("not_xlsx", "corrupt or truncated .xlsx"),
+        ("xls", "Excel 97-2003 workbook (.xls) is not read"),
         ("csv_without_org", "say which with --org"),
     ],
 )

@@ -1,0 +1,204 @@
+"""Guards on what users feed the product: checked before any parser opens a file.
+
+Nothing a return contains may lose data or run code. Before a workbook reaches openpyxl this
+module refuses, with a message naming the file: empty files, files over a size limit, zip
+archives that would inflate past a limit or at a suspicious ratio (zip bombs), corrupt or
+truncated zips, OLE files (Excel 97-2003 ``.xls`` and password-protected workbooks, which
+Excel saves as encrypted OLE containers), and macro-enabled workbooks (``.xlsm``, or an
+``.xlsx`` carrying a VBA project): macros are never run, and such files are refused rather than
+read without them, so nobody mistakes a file we stripped for the one they sent.
+
+It also scans a workbook's sheet XML (streamed) for what ``data_only`` reading would hide:
+hidden rows, merged cells and formula cells with no saved value; the readers turn those into
+located problems. And it holds the name checks that keep inputs from naming paths.
+"""
+
+from __future__ import annotations
+
+import re
+import zipfile
+import zlib
+from dataclasses import dataclass, field
+from pathlib import Path, PurePosixPath
+
+from .errors import Problem
+
+try:  # defusedxml (installed with nbconvert/openpyxl) refuses entity expansion attacks
+    from defusedxml.ElementTree import iterparse  # type: ignore[import-untyped]
+except ImportError:  # pragma: no cover - the stdlib parser on Python 3.11+ limits expansion too
+    from xml.etree.ElementTree import iterparse
+
+#: A single return file larger than this is refused unopened (the M6 workbook of 198 rows is ~40 kB).
+MAX_FILE_BYTES = 20 * 1024 * 1024
+#: Total uncompressed size of an .xlsx's members above which it is refused as a zip bomb.
+MAX_UNCOMPRESSED_BYTES = 200 * 1024 * 1024
+#: Uncompressed/compressed size ratio above which an .xlsx (over 1 MB uncompressed) is refused.
+MAX_COMPRESSION_RATIO = 100
+#: Most members an .xlsx may hold.
+MAX_ZIP_MEMBERS = 2000
+OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
+_ENCRYPTED_MARKERS = ("EncryptionInfo".encode("utf-16-le"), "EncryptedPackage".encode("utf-16-le"))
+_MB = 1024 * 1024
+SAVE_AS = "open it in Excel and save it as an Excel Workbook (.xlsx)"
+
+#: An organisation code or sheet name that may become part of a path: no separators, no dots-only.
+_SAFE_CODE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9 _-]{0,30}$")
+
+
+def path_like(name: str) -> bool:
+    """True if a name from an input contains a path separator or a ``..`` component."""
+    return "/" in name or "\\" in name or ".." in name or "\x00" in name
+
+
+def safe_code(code: str) -> bool:
+    """True if ``code`` can safely name a file or folder (letters, digits, space, _ and -)."""
+    return bool(_SAFE_CODE.match(code or "")) and not path_like(code)
+
+
+def inside(base: Path | str, path: Path | str) -> Path:
+    """``path`` resolved, if it lies inside ``base``; else ValueError (no input may write elsewhere)."""
+    root, target = Path(base).resolve(), Path(path).resolve()
+    if target != root and not target.is_relative_to(root):
+        raise ValueError(f"refusing to write {target}: it is outside {root}")
+    return target
+
+
+def check_input_file(path: Path) -> list[Problem]:
+    """Problems that make ``path`` unsafe or impossible to open, found without parsing it."""
+    name = path.name
+    if not path.is_file():
+        return [Problem(name, "file not found")]
+    size = path.stat().st_size
+    if size == 0:
+        return [Problem(name, "empty file (0 bytes): nothing to read")]
+    if size > MAX_FILE_BYTES:
+        return [Problem(name, f"file is {size / _MB:.0f} MB, over the {MAX_FILE_BYTES // _MB} MB limit for a "
+                              "return (guard.MAX_FILE_BYTES); refused unopened")]
+    suffix = path.suffix.lower()
+    with path.open("rb") as fh:
+        head = fh.read(8)
+    if suffix == ".xls" or (suffix == ".xlsx" and head == OLE_MAGIC):
+        data = path.read_bytes()
+        if head == OLE_MAGIC and any(m in data for m in _ENCRYPTED_MARKERS):
+            return [Problem(name, "password-protected (encrypted) workbook: it cannot be read; remove the password "
+                                  "(File > Info > Protect Workbook) and save it again as .xlsx")]
+        return [Problem(name, f"Excel 97-2003 workbook (.xls) is not read: {SAVE_AS}")]
+    if suffix == ".xlsm":
+        return [Problem(name, "macro-enabled workbook (.xlsm) refused: macros are never run or read; "
+                              f"{SAVE_AS}")]
+    if suffix == ".csv":
+        if head.startswith((b"\xff\xfe", b"\xfe\xff")):
+            return [Problem(name, "UTF-16 text (Excel 'Unicode Text'), not a UTF-8 CSV: save it as "
+                                  "'CSV UTF-8 (Comma delimited)'")]
+        if head.startswith((b"PK", OLE_MAGIC)):
+            return [Problem(name, "a spreadsheet saved with a .csv name: give it its real extension (.xlsx)")]
+        return []
+    if suffix == ".xlsx":
+        return _check_zip(path, size)
+    return []
+
+
+def _check_zip(path: Path, size: int) -> list[Problem]:
+    name = path.name
+    try:
+        with zipfile.ZipFile(path) as zf:
+            infos = zf.infolist()
+            if len(infos) > MAX_ZIP_MEMBERS:
+                return [Problem(name, f"workbook archive holds {len(infos)} parts (limit {MAX_ZIP_MEMBERS}); refused")]
+            total = sum(i.file_size for i in infos)
+            if total > MAX_UNCOMPRESSED_BYTES:
+                return [Problem(name, f"zip bomb guard: the workbook would inflate to {total / _MB:,.0f} MB (limit "
+                                      f"{MAX_UNCOMPRESSED_BYTES // _MB} MB, guard.MAX_UNCOMPRESSED_BYTES); "
+                                      "refused unopened")]
+            ratio = total / max(sum(i.compress_size for i in infos), 1)
+            if total > _MB and ratio > MAX_COMPRESSION_RATIO:
+                return [Problem(name, f"zip bomb guard: compression ratio {ratio:,.0f}:1 (limit "
+                                      f"{MAX_COMPRESSION_RATIO}:1, guard.MAX_COMPRESSION_RATIO); refused unopened")]
+            if any(PurePosixPath(i.filename).name.lower() == "vbaproject.bin" for i in infos):
+                return [Problem(name, "workbook carries a VBA macro project (a renamed .xlsm?): refused, macros are "
+                                      f"never run or read; {SAVE_AS}")]
+            if "[Content_Types].xml" not in zf.namelist():
+                return [Problem(name, "not an Excel workbook: the zip has no [Content_Types].xml")]
+            bad = zf.testzip()
+            if bad is not None:
+                return [Problem(name, f"corrupt .xlsx: part {bad!r} fails its checksum")]
+    except (zipfile.BadZipFile, zlib.error, EOFError, OSError, ValueError, NotImplementedError) as exc:
+        return [Problem(name, f"corrupt or truncated .xlsx (the zip archive cannot be read: {exc}); "
+                              "save it again from Excel")]
+    return []
+
+
+@dataclass
+class SheetFlags:
+    """What a sheet's XML says that ``data_only`` values hide (rows 1-based, columns 1-based)."""
+
+    hidden_rows: set[int] = field(default_factory=set)
+    merged: list[tuple[str, int, int]] = field(default_factory=list)  # (range, first row, first column)
+    no_cached_value: list[tuple[int, int, str]] = field(default_factory=list)  # (row, column, formula)
+
+
+_REF = re.compile(r"^([A-Z]{1,3})(\d+)")
+
+
+def split_ref(ref: str) -> tuple[int, int]:
+    """'B12' -> (12, 2)."""
+    m = _REF.match(ref or "")
+    if not m:
+        return 0, 0
+    col = 0
+    for ch in m.group(1):
+        col = col * 26 + ord(ch) - 64
+    return int(m.group(2)), col
+
+
+def _local(tag: str) -> str:
+    return tag.rsplit("}", 1)[-1]
+
+
+def scan_xlsx(path: Path) -> dict[str, SheetFlags]:
+    """Sheet name -> hidden rows, merged ranges and formulas without a saved value (streamed XML)."""
+    out: dict[str, SheetFlags] = {}
+    with zipfile.ZipFile(path) as zf:
+        names = set(zf.namelist())
+        rels: dict[str, str] = {}
+        if "xl/_rels/workbook.xml.rels" in names:
+            with zf.open("xl/_rels/workbook.xml.rels") as fh:
+                for _, el in iterparse(fh):
+                    if _local(el.tag) == "Relationship":
+                        target = el.get("Target", "")
+                        target = target.lstrip("/") if target.startswith("/") else f"xl/{target}"
+                        rels[el.get("Id", "")] = target
+        sheets: list[tuple[str, str]] = []
+        with zf.open("xl/workbook.xml") as fh:
+            for _, el in iterparse(fh):
+                if _local(el.tag) == "sheet":
+                    rid = next((v for k, v in el.attrib.items() if _local(k) == "id"), "")
+                    sheets.append((el.get("name", ""), rels.get(rid, "")))
+        for title, part in sheets:
+            flags = out.setdefault(title, SheetFlags())
+            if part not in names:
+                continue
+            with zf.open(part) as fh:
+                for _, el in iterparse(fh):
+                    tag = _local(el.tag)
+                    if tag == "c":
+                        f = v = None
+                        for child in el:
+                            t = _local(child.tag)
+                            if t == "f":
+                                f = child
+                            elif t == "v":
+                                v = child
+                        if f is not None and (v is None or not (v.text or "").strip()):
+                            row, col = split_ref(el.get("r", ""))
+                            flags.no_cached_value.append((row, col, f.text or ""))
+                        el.clear()
+                    elif tag == "row":
+                        if el.get("hidden") in ("1", "true"):
+                            flags.hidden_rows.add(int(el.get("r", "0")))
+                        el.clear()
+                    elif tag == "mergeCell":
+                        ref = el.get("ref", "")
+                        row, col = split_ref(ref)
+                        flags.merged.append((ref, row, col))
+    return out

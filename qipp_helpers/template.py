@@ -1,0 +1,604 @@
+"""SRO return templates: write one pre-filled from the latest month held, read returned copies, merge.
+
+The template (``qipp template``) is an .xlsx with five sheets:
+
+- ``Instructions``: what to fill and how the PMO merges returns.
+- ``Return`` (protected, input cells unlocked): one row per scheme line of the base month (the
+  latest month held before the return's month), last month's actual YTD and revised FOT shown
+  read-only, the annual plan carried (locked), and cells to fill: Plan YTD (pre-filled with a
+  straight-line profile of the plan remaining), Actual YTD, Revised FOT, the three PMO descriptors
+  (drop-down lists), New Annual Plan + Plan change reason, Commentary; plus spare rows for
+  schemes new this month. Every input cell has data validation.
+- ``PMO`` (protected; PMO only): PMO assured value and Overall PMO RAG per row, pre-filled with
+  last month's.
+- ``Last month`` (hidden, protected): the base month's values, used to detect tampering and
+  silent plan changes.
+- ``qipp_template`` (very hidden): fin_year, month, org, base month, version.
+
+Merging rules (:func:`merge_returns`), per organisation, files in command-line order:
+
+1. A line (scheme no. + line no.) counts as returned in a file when its Actual YTD or Revised
+   FOT is filled; a returned line needs both. A later file returning the same line replaces the
+   earlier one (reported).
+2. Lines of the base month returned by no file are reported as missing and carried forward
+   with last month's figures, provenance ``carried forward from M<m>: no return received``.
+3. Spare rows with a scheme number are schemes new this month (reported); they need a name and
+   an annual plan.
+4. The annual plan is carried from the base month. A change must be explicit: ``New Annual
+   Plan`` with a ``Plan change reason`` (reported); an Annual Plan cell that differs from last
+   month's is an error naming the cell.
+5. The PMO sheet's assured value and overall RAG come from the last file whose PMO sheet
+   changed them from the pre-filled values; unchanged, last month's stand.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pandas as pd
+
+from .errors import Problem
+from .guard import SheetFlags, safe_code, scan_xlsx
+from .model import RAGS, WORKSTREAMS, check_fin_year, org_name, organisations, period_label
+from .money import parse_money
+from .readers import column_letter, flag_problems
+from .reference import normalise_scheme_no, workstream_map
+
+TEMPLATE_VERSION = "1"
+META_SHEET, RETURN_SHEET, PMO_SHEET, REF_SHEET, HELP_SHEET = (
+    "qipp_template", "Return", "PMO", "Last month", "Instructions")
+HEADER_ROW = 3
+SPARE_ROWS = 5
+#: The PMO descriptor wording of the dashboards (Paper D), offered as drop-down lists.
+MILESTONE_DESCRIPTORS = (
+    "On track to hit target / Meet key criteria",
+    "Off track to hit target / Meet key criteria but mitigating actions have been implemented",
+    "Off track to hit target / Meet key criteria, mitigating actions have not been implemented",
+)
+RISK_DESCRIPTORS = (
+    "Planned activity(ies) is (are) progressing according to plan",
+    "Planned activity(ies) is (are) at medium risk of not delivering on time but mitigation actions are in place",
+    "Planned activity(ies) is (are) at high risk of not delivering on time but no mitigation actions have been put "
+    "in place",
+)
+DESCRIPTORS = {"milestones": MILESTONE_DESCRIPTORS, "financial_benefits": MILESTONE_DESCRIPTORS,
+               "risk_issue": RISK_DESCRIPTORS}
+#: Return sheet columns: key -> printed header. Order is the sheet's.
+COLUMNS: dict[str, str] = {
+    "scheme_no": "Scheme no.", "line": "Line", "scheme_name": "Scheme name", "workstream": "Workstream",
+    "last_actual_ytd": "Last month Actual YTD", "last_fot": "Last month Revised FOT", "annual_plan": "Annual Plan",
+    "plan_ytd": "Plan YTD", "actual_ytd": "Actual YTD", "fot": "Revised FOT", "milestones": "Milestones",
+    "financial_benefits": "Financial Benefits", "risk_issue": "Risk/Issue", "new_annual_plan": "New Annual Plan",
+    "plan_change_reason": "Plan change reason", "commentary": "Commentary",
+}
+INPUTS = ("plan_ytd", "actual_ytd", "fot", "milestones", "financial_benefits", "risk_issue", "new_annual_plan",
+          "plan_change_reason", "commentary")
+SPARE_INPUTS = ("scheme_no", "scheme_name", "workstream", "annual_plan")
+PMO_COLUMNS = {"scheme_no": "Scheme no.", "line": "Line", "scheme_name": "Scheme name",
+               "assured": "PMO Assured Value", "rag": "Overall PMO RAG rating"}
+REF_COLUMNS = ("scheme_no", "line", "scheme_name", "workstream", "annual_plan", "plan_ytd", "actual_ytd", "fot",
+               "assured", "rag", "milestones", "financial_benefits", "risk_issue")
+MONEY_LIMIT = 1e7  # £000: a cell beyond ±£10bn is a typing error
+
+
+def _col(key: str) -> int:
+    return list(COLUMNS).index(key) + 1
+
+
+def base_period(returns: pd.DataFrame, fin_year: str, month: int, org: str) -> tuple[str, int] | None:
+    """The latest (fin_year, month) held for ``org`` before the return's period, or None."""
+    held = returns.loc[returns["org"] == org, ["fin_year", "month"]].drop_duplicates()
+    before = [(fy, int(m)) for fy, m in held.itertuples(index=False) if (fy, int(m)) < (fin_year, month)]
+    return max(before) if before else None
+
+
+def with_lines(rows: pd.DataFrame) -> pd.DataFrame:
+    """Rows of one organisation-month with ``line``: 1, 2, ... within each scheme number, in row order."""
+    rows = rows.sort_values("row", kind="stable").reset_index(drop=True)
+    return rows.assign(line=rows.groupby("scheme_no").cumcount() + 1)
+
+
+def _straight_line(plan: float, plan_ytd: float, base_month: int, month: int) -> float:
+    """Last month's plan YTD plus an even share of the plan remaining for each month since."""
+    if base_month >= 12:
+        return plan_ytd
+    return round(plan_ytd + (plan - plan_ytd) * (month - base_month) / (12 - base_month), 1)
+
+
+def write_template(returns: pd.DataFrame, *, fin_year: str, month: int, org: str, path: Path,
+                   schemes: Sequence[str] | None = None, pmo_password: str | None = None) -> dict:
+    """Write the return template for one CCG and month; returns its metadata. Raises ValueError."""
+    from openpyxl import Workbook
+    from openpyxl.styles import Alignment, Font, PatternFill, Protection
+    from openpyxl.worksheet.datavalidation import DataValidation
+
+    from .writers import _atomic_save as save
+    from .writers import safe_cell
+
+    check_fin_year(fin_year)
+    if not 1 <= month <= 12:
+        raise ValueError(f"month must be 1-12 (M1 = April), got {month}")
+    if org not in organisations().ccgs:
+        raise ValueError(f"returns are made by a CCG: {org!r} is not one of {', '.join(organisations().ccgs)}")
+    base = base_period(returns, fin_year, month, org)
+    if base is None:
+        raise ValueError(f"no month before {fin_year} M{month} is held for {org}: ingest one first")
+    rows = with_lines(returns[(returns["fin_year"] == base[0]) & (returns["month"] == base[1])
+                              & (returns["org"] == org)])
+    if schemes:
+        wanted = {normalise_scheme_no(s) for s in schemes}
+        unknown = sorted(wanted - set(rows["scheme_no"]))
+        if unknown:
+            raise ValueError(f"scheme(s) {', '.join(unknown)} not in {org}'s {base[0]} M{base[1]} return")
+        rows = rows[rows["scheme_no"].isin(wanted)].reset_index(drop=True)
+    base_month = base[1] if base[0] == fin_year else 0
+
+    grey = PatternFill("solid", fgColor="E8EDEE")
+    bold = Font(bold=True)
+    unlocked = Protection(locked=False)
+    wb = Workbook()
+    help_ws = wb.active
+    help_ws.title = HELP_SHEET
+    period = period_label(fin_year, month)
+    for line in (
+        f"QIPP scheme return: {org_name(org)} ({org}), {period}",
+        f"Pre-filled from the {base[0]} M{base[1]} returns held. £000, savings negative (e.g. -250 = £250k saving).",
+        "",
+        "1. On the Return sheet fill the white cells of your scheme(s): Plan YTD (pre-filled with a straight-line "
+        "profile; correct it), Actual YTD and Revised FOT (numbers only), the three descriptors from the lists, and "
+        "any commentary. Grey cells are last month's figures and cannot be edited.",
+        "2. The annual plan is carried from last month. To change it, enter the New Annual Plan and a Plan change "
+        "reason; do not overwrite the Annual Plan column.",
+        "3. A new scheme goes on a spare row at the bottom: scheme no., name, workstream, annual plan and figures.",
+        "4. Leave rows of other people's schemes blank: a blank row is not a return. Do not insert, delete, hide, "
+        "or merge rows, and type values (formulas are refused unless saved with their values).",
+        "5. The PMO sheet (assured value, overall RAG) is for the PMO only.",
+        "",
+        "The PMO merges returned copies with: qipp ingest <files> --fin-year "
+        f"{fin_year} --month {month}. Schemes nobody returned are carried forward and listed as missing.",
+    ):
+        help_ws.append([line])
+    help_ws["A1"].font = Font(bold=True, size=14)
+    help_ws.column_dimensions["A"].width = 140
+
+    ws = wb.create_sheet(RETURN_SHEET)
+    ws.append([f"QIPP return: {org} · {period} · £000, savings negative"])
+    ws.append(["Grey cells: last month / read only. White cells: this month's return."])
+    ws.append(list(COLUMNS.values()))
+    for cell in (*ws[1], *ws[HEADER_ROW]):
+        cell.font = bold
+    records = rows.to_dict("records")
+    for rec in records:
+        ws.append([
+            rec["scheme_no"], int(rec["line"]), safe_cell(rec["scheme_name"]), rec["workstream"],
+            rec["actual_ytd"], rec["fot"], rec["annual_plan"],
+            _straight_line(rec["annual_plan"], rec["plan_ytd"], base_month, month),
+            None, None, None, None, None, None, None, None,
+        ])
+    first = HEADER_ROW + 1
+    last_known = HEADER_ROW + len(records)
+    last = last_known + SPARE_ROWS
+    for r in range(last_known + 1, last + 1):
+        ws.cell(r, _col("line"), 1)
+    for r in range(first, last + 1):
+        spare = r > last_known
+        for key in COLUMNS:
+            cell = ws.cell(r, _col(key))
+            if key in INPUTS or (spare and key in SPARE_INPUTS):
+                cell.protection = unlocked
+            else:
+                cell.fill = grey
+    money = DataValidation(type="decimal", operator="between", formula1=str(-MONEY_LIMIT), formula2=str(MONEY_LIMIT),
+                           allow_blank=True, showErrorMessage=True, errorTitle="£000",
+                           error="Enter a number in £000 (savings negative), e.g. -250")
+    text = DataValidation(type="textLength", operator="lessThanOrEqual", formula1="2000", allow_blank=True,
+                          showErrorMessage=True, error="At most 2,000 characters")
+    ws_list = DataValidation(type="list", formula1=f"='{REF_SHEET}'!$P$2:$P${len(WORKSTREAMS) + 1}",
+                             allow_blank=True, showErrorMessage=True, error="Choose a workstream from the list")
+    for dv in (money, text, ws_list):
+        ws.add_data_validation(dv)
+    lists = {}
+    for key, values in DESCRIPTORS.items():
+        col = "N" if values is MILESTONE_DESCRIPTORS else "O"
+        lists[key] = DataValidation(type="list", formula1=f"='{REF_SHEET}'!${col}$2:${col}${len(values) + 1}",
+                                    allow_blank=True, showErrorMessage=True,
+                                    error="Choose the PMO descriptor from the list")
+        ws.add_data_validation(lists[key])
+    for key in ("plan_ytd", "actual_ytd", "fot", "new_annual_plan"):
+        money.add(f"{column_letter(_col(key))}{first}:{column_letter(_col(key))}{last}")
+    for key in ("plan_change_reason", "commentary"):
+        text.add(f"{column_letter(_col(key))}{first}:{column_letter(_col(key))}{last}")
+    for key, dv in lists.items():
+        dv.add(f"{column_letter(_col(key))}{first}:{column_letter(_col(key))}{last}")
+    if last > last_known:
+        for key in ("scheme_no", "scheme_name"):
+            text.add(f"{column_letter(_col(key))}{last_known + 1}:{column_letter(_col(key))}{last}")
+        money.add(f"{column_letter(_col('annual_plan'))}{last_known + 1}:{column_letter(_col('annual_plan'))}{last}")
+        ws_list.add(f"{column_letter(_col('workstream'))}{last_known + 1}:{column_letter(_col('workstream'))}{last}")
+    widths = {"scheme_name": 36, "milestones": 30, "financial_benefits": 30, "risk_issue": 30,
+              "plan_change_reason": 30, "commentary": 40}
+    for key, j in ((k, _col(k)) for k in COLUMNS):
+        ws.column_dimensions[column_letter(j)].width = widths.get(key, 13)
+        ws.cell(HEADER_ROW, j).alignment = Alignment(wrap_text=True)
+    ws.freeze_panes = ws.cell(first, _col("last_actual_ytd"))
+    ws.protection.sheet = True
+    ws.protection.formatRows = ws.protection.formatColumns = False  # widths may change; structure may not
+
+    pmo = wb.create_sheet(PMO_SHEET)
+    pmo.append([f"PMO only: assured value and overall RAG, {org} {period} (£000)"])
+    pmo.append(["Rows match the Return sheet row for row."])
+    pmo.append(list(PMO_COLUMNS.values()))
+    for cell in pmo[HEADER_ROW]:
+        cell.font = bold
+    for rec in records:
+        pmo.append([rec["scheme_no"], int(rec["line"]), safe_cell(rec["scheme_name"]), rec["assured"], rec["rag"]])
+    for r in range(last_known + 1, last + 1):
+        pmo.cell(r, 3, "(new scheme row: see Return sheet)")
+    rag_dv = DataValidation(type="list", formula1=f'"{",".join(RAGS)}"', allow_blank=True, showErrorMessage=True,
+                            error="Green, Amber, Red, Blue (completed) or Grey (closed)")
+    pmo_money = DataValidation(type="decimal", operator="between", formula1=str(-MONEY_LIMIT),
+                               formula2=str(MONEY_LIMIT), allow_blank=True, showErrorMessage=True)
+    pmo.add_data_validation(rag_dv)
+    pmo.add_data_validation(pmo_money)
+    rag_dv.add(f"E{first}:E{last}")
+    pmo_money.add(f"D{first}:D{last}")
+    for r in range(first, last + 1):
+        pmo.cell(r, 4).protection = unlocked
+        pmo.cell(r, 5).protection = unlocked
+    pmo.column_dimensions["C"].width = 36
+    pmo.protection.sheet = True
+    if pmo_password:
+        pmo.protection.password = pmo_password
+
+    ref = wb.create_sheet(REF_SHEET)
+    ref.append([*REF_COLUMNS, "", "milestone_descriptors", "risk_descriptors", "workstreams"])
+    for rec in records:
+        ref.append([rec[c] if c != "scheme_name" else safe_cell(rec[c]) for c in REF_COLUMNS])
+    for i, ws_name in enumerate(WORKSTREAMS, start=2):
+        ref.cell(i, 16, ws_name)
+    for i, value in enumerate(MILESTONE_DESCRIPTORS, start=2):
+        ref.cell(i, 14, value)
+    for i, value in enumerate(RISK_DESCRIPTORS, start=2):
+        ref.cell(i, 15, value)
+    ref.sheet_state = "hidden"
+    ref.protection.sheet = True
+
+    meta = {"template_version": TEMPLATE_VERSION, "fin_year": fin_year, "month": month, "org": org,
+            "base_fin_year": base[0], "base_month": base[1], "rows": len(records), "spare_rows": SPARE_ROWS,
+            "generated": datetime.now(UTC).isoformat(timespec="seconds")}
+    mws = wb.create_sheet(META_SHEET)
+    for key, value in meta.items():
+        mws.append([key, value])
+    mws.sheet_state = "veryHidden"
+    mws.protection.sheet = True
+    wb.active = 1
+    save(wb, Path(path))
+    return meta
+
+
+# --- reading a returned template ------------------------------------------------------------------
+
+
+def is_template(path: Path) -> bool:
+    """True if ``path`` is an .xlsx holding the template's metadata sheet (cheap: reads the sheet list)."""
+    import zipfile
+
+    if path.suffix.lower() != ".xlsx" or not path.is_file():
+        return False
+    try:
+        with zipfile.ZipFile(path) as zf, zf.open("xl/workbook.xml") as fh:
+            head = fh.read(1 << 20)
+    except (zipfile.BadZipFile, KeyError, OSError, EOFError, ValueError):
+        return False
+    return f'name="{META_SHEET}"'.encode() in head
+
+
+@dataclass
+class TemplateResult:
+    """What one returned template held: metadata, returned lines, PMO values, problems."""
+
+    path: Path
+    meta: dict = field(default_factory=dict)
+    lines: dict[tuple[str, int], dict] = field(default_factory=dict)  # returned lines only
+    pmo: dict[tuple[str, int], dict] = field(default_factory=dict)  # PMO values changed from the pre-filled
+    reference: dict[tuple[str, int], dict] = field(default_factory=dict)  # base month, per line
+    problems: list[Problem] = field(default_factory=list)
+
+
+def _blank(value: object) -> bool:
+    return value is None or (isinstance(value, str) and not value.strip())
+
+
+def _str(value: object) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    return str(value).strip()
+
+
+def read_template(path: Path, *, fin_year: str, month: int) -> TemplateResult:
+    """Read a returned template; every problem located (file, sheet, row, column)."""
+    import zipfile
+    import zlib
+
+    from openpyxl import load_workbook
+
+    res = TemplateResult(path=path)
+    name = path.name
+
+    def problem(message: str, sheet: str | None = None, row: int | None = None, column: str | None = None) -> None:
+        res.problems.append(Problem(name, message, sheet, row, column))
+
+    try:
+        flags = scan_xlsx(path)
+        wb = load_workbook(path, read_only=True, data_only=True)
+    except (zipfile.BadZipFile, KeyError, OSError, ValueError, EOFError, zlib.error, SyntaxError) as exc:
+        problem(f"not a readable .xlsx workbook ({type(exc).__name__}: {exc})")
+        return res
+    try:
+        sheets = {ws.title: [tuple(r) for r in ws.iter_rows(values_only=True)] for ws in wb.worksheets}
+    finally:
+        wb.close()
+    for sheet in (META_SHEET, RETURN_SHEET, PMO_SHEET, REF_SHEET):
+        if sheet not in sheets:
+            problem(f"template sheet {sheet!r} is missing: start again from a fresh `qipp template`")
+    if res.problems:
+        return res
+    meta = {_str(r[0]): r[1] for r in sheets[META_SHEET] if r and r[0] is not None and len(r) > 1}
+    res.meta = meta
+    if _str(meta.get("template_version")) != TEMPLATE_VERSION:
+        problem(f"template version {meta.get('template_version')!r} is not {TEMPLATE_VERSION!r}", META_SHEET)
+    org = _str(meta.get("org"))
+    if not safe_code(org) or org not in organisations().ccgs:
+        problem(f"template organisation {org!r} is not one of {', '.join(organisations().ccgs)}", META_SHEET)
+    t_year, t_month = _str(meta.get("fin_year")), meta.get("month")
+    if t_year != fin_year:
+        problem(f"template is for financial year {t_year!r}, not {fin_year}", META_SHEET)
+    if not isinstance(t_month, int) or not 1 <= t_month <= 12:
+        problem(f"template month {t_month!r} is not 1-12", META_SHEET)
+    elif t_month != month:
+        problem(f"template is for M{t_month}, not M{month}", META_SHEET)
+    if res.problems:
+        return res
+    res.meta["org"] = org
+
+    for r in sheets[REF_SHEET][1:]:
+        if r and not _blank(r[0]):
+            rec = dict(zip(REF_COLUMNS, r, strict=False))
+            rec["scheme_no"], rec["line"] = normalise_scheme_no(rec["scheme_no"]), int(rec["line"])
+            res.reference[(rec["scheme_no"], rec["line"])] = rec
+    ref_rows = list(res.reference.values())
+    _read_return(res, sheets[RETURN_SHEET], ref_rows, flags.get(RETURN_SHEET), problem)
+    _read_pmo(res, sheets[PMO_SHEET], ref_rows, flags.get(PMO_SHEET), problem)
+    return res
+
+
+def _money_cell(value: object, row: int, key: str, problem, *, sheet: str = RETURN_SHEET,
+                header: str | None = None) -> float | None:
+    if _blank(value):
+        return None
+    try:
+        number = parse_money(value)
+    except ValueError as exc:
+        problem(str(exc), sheet, row, header or COLUMNS[key])
+        return math.nan
+    if abs(number) >= MONEY_LIMIT:
+        problem(f"{number:,.0f} is beyond ±{MONEY_LIMIT:,.0f} £000", sheet, row, header or COLUMNS[key])
+    return number
+
+
+def _read_return(res: TemplateResult, rows: list[tuple], ref_rows: list[dict], flags: SheetFlags | None,
+                 problem) -> None:
+    if len(rows) < HEADER_ROW or [_str(c) for c in rows[HEADER_ROW - 1][:len(COLUMNS)]] != list(COLUMNS.values()):
+        got = [_str(c) for c in rows[HEADER_ROW - 1]] if len(rows) >= HEADER_ROW else []
+        for j, want in enumerate(COLUMNS.values()):
+            if j >= len(got) or got[j] != want:
+                problem(f"template header changed: expected {want!r}, found {got[j] if j < len(got) else ''!r} "
+                        "(do not insert, delete or rename columns)", RETURN_SHEET, HEADER_ROW, column_letter(j + 1))
+                return
+    res.problems.extend(flag_problems(flags, file=res.path.name, sheet=RETURN_SHEET, first_row=HEADER_ROW,
+                                      names={j: h for j, h in enumerate(COLUMNS.values(), start=1)}))
+    seen: dict[tuple[str, int], int] = {}
+    known = {(r["scheme_no"], r["line"]) for r in ref_rows}
+    spare_after = HEADER_ROW + len(ref_rows)
+    for i in range(HEADER_ROW, len(rows)):
+        excel_row = i + 1
+        cells = dict(zip(COLUMNS, rows[i] + (None,) * (len(COLUMNS) - len(rows[i])), strict=False))
+        spare = excel_row > spare_after
+        if spare and all(_blank(cells[k]) for k in (*SPARE_INPUTS, *INPUTS) if k != "plan_ytd"):
+            continue
+        scheme_no = normalise_scheme_no(cells["scheme_no"])
+        try:
+            line = int(cells["line"] or 1)
+        except (TypeError, ValueError):
+            problem(f"line {cells['line']!r} is not a number", RETURN_SHEET, excel_row, COLUMNS["line"])
+            continue
+        key = (scheme_no, line)
+        if not spare:
+            ref = ref_rows[i - HEADER_ROW]
+            if key != (ref["scheme_no"], ref["line"]):
+                problem(f"row holds scheme {scheme_no} line {line} but the template put {ref['scheme_no']} line "
+                        f"{ref['line']} here: rows were moved or edited", RETURN_SHEET, excel_row, COLUMNS["scheme_no"])
+                continue
+        elif not scheme_no:
+            problem("a new scheme row needs its scheme number", RETURN_SHEET, excel_row, COLUMNS["scheme_no"])
+            continue
+        elif key in known:
+            problem(f"new scheme row uses scheme {scheme_no} line {line}, already a row above", RETURN_SHEET,
+                    excel_row, COLUMNS["scheme_no"])
+            continue
+        if key in seen:
+            problem(f"duplicate scheme number {scheme_no} line {line}: already on row {seen[key]}", RETURN_SHEET,
+                    excel_row, COLUMNS["scheme_no"])
+            continue
+        seen[key] = excel_row
+        money = {k: _money_cell(cells[k], excel_row, k, problem)
+                 for k in ("annual_plan", "plan_ytd", "actual_ytd", "fot", "new_annual_plan")}
+        returned = money["actual_ytd"] is not None or money["fot"] is not None
+        if not returned and not spare:
+            if money["new_annual_plan"] is not None or any(not _blank(cells[k]) for k in DESCRIPTORS):
+                problem("a return needs Actual YTD and Revised FOT (row has other cells filled)", RETURN_SHEET,
+                        excel_row, COLUMNS["actual_ytd"])
+            continue
+        for k in ("actual_ytd", "fot", "plan_ytd"):
+            if money[k] is None:
+                problem(f"{COLUMNS[k]} is blank: a return needs it", RETURN_SHEET, excel_row, COLUMNS[k])
+        rec = {"scheme_no": scheme_no, "line": line, "source_row": excel_row, "new": spare}
+        for k in DESCRIPTORS:
+            text = _str(cells[k])
+            if text and text not in DESCRIPTORS[k]:
+                problem(f"{text[:60]!r} is not one of the PMO descriptors in the list", RETURN_SHEET, excel_row,
+                        COLUMNS[k])
+            rec[k] = text
+        rec["commentary"] = _str(cells["commentary"])
+        reason = _str(cells["plan_change_reason"])
+        if spare:
+            rec["scheme_name"] = _str(cells["scheme_name"])
+            if not rec["scheme_name"]:
+                problem("a new scheme needs its name", RETURN_SHEET, excel_row, COLUMNS["scheme_name"])
+            ws_name = _str(cells["workstream"]) or workstream_map().get(scheme_no, "")
+            if ws_name not in WORKSTREAMS:
+                problem(f"workstream {ws_name!r} is not one of the twelve workstreams", RETURN_SHEET, excel_row,
+                        COLUMNS["workstream"])
+            rec["workstream"] = ws_name
+            if money["annual_plan"] is None:
+                problem("a new scheme needs its annual plan", RETURN_SHEET, excel_row, COLUMNS["annual_plan"])
+            rec["annual_plan"] = money["annual_plan"] if money["new_annual_plan"] is None else money["new_annual_plan"]
+            rec["plan_change"] = None
+        else:
+            ref = ref_rows[i - HEADER_ROW]
+            rec["scheme_name"], rec["workstream"] = _str(ref["scheme_name"]), _str(ref["workstream"])
+            carried = float(ref["annual_plan"])
+            if money["annual_plan"] is None or abs(money["annual_plan"] - carried) > 1e-9:
+                problem(f"annual plan changed from {carried:,.0f} to {money['annual_plan']} without a plan change: "
+                        "restore it and put the new plan in 'New Annual Plan' with a reason", RETURN_SHEET,
+                        excel_row, COLUMNS["annual_plan"])
+            rec["annual_plan"], rec["plan_change"] = carried, None
+            if money["new_annual_plan"] is not None:
+                if not reason:
+                    problem("a New Annual Plan needs a Plan change reason", RETURN_SHEET, excel_row,
+                            COLUMNS["plan_change_reason"])
+                rec["plan_change"] = {"from": carried, "to": money["new_annual_plan"], "reason": reason}
+                rec["annual_plan"] = money["new_annual_plan"]
+        for k in ("plan_ytd", "actual_ytd", "fot"):
+            rec[k] = money[k] if money[k] is not None else math.nan
+        res.lines[key] = rec
+
+
+def _read_pmo(res: TemplateResult, rows: list[tuple], ref_rows: list[dict], flags: SheetFlags | None,
+              problem) -> None:
+    res.problems.extend(flag_problems(flags, file=res.path.name, sheet=PMO_SHEET, first_row=HEADER_ROW,
+                                      names={j: h for j, h in enumerate(PMO_COLUMNS.values(), start=1)}))
+    by_row = {rec["source_row"]: key for key, rec in res.lines.items()}
+    for i in range(HEADER_ROW, len(rows)):
+        excel_row = i + 1
+        r = rows[i] + (None,) * 5
+        known = i - HEADER_ROW < len(ref_rows)
+        key = (ref_rows[i - HEADER_ROW]["scheme_no"], ref_rows[i - HEADER_ROW]["line"]) if known else by_row.get(
+            excel_row)
+        if key is None:
+            continue
+        assured = _money_cell(r[3], excel_row, "assured", problem, sheet=PMO_SHEET, header=PMO_COLUMNS["assured"])
+        rag_text = _str(r[4])
+        rag = rag_text.capitalize()
+        if rag not in RAGS:
+            problem(f"Overall PMO RAG {rag_text!r} is not one of {', '.join(RAGS)}", PMO_SHEET, excel_row,
+                    PMO_COLUMNS["rag"])
+        if assured is None:
+            problem("PMO Assured Value is blank", PMO_SHEET, excel_row, PMO_COLUMNS["assured"])
+        ref = res.reference.get(key)
+        if ref is None or assured != float(ref["assured"]) or rag != _str(ref["rag"]):
+            res.pmo[key] = {"assured": assured if assured is not None else math.nan, "rag": rag, "file": res.path.name}
+
+
+# --- merging returns into the month ------------------------------------------------------------------
+
+
+@dataclass
+class Merged:
+    """The merged month of one or more organisations, and what the PMO must hear about."""
+
+    records: list[dict] = field(default_factory=list)
+    missing: list[str] = field(default_factory=list)
+    new: list[str] = field(default_factory=list)
+    plan_changes: list[str] = field(default_factory=list)
+    replaced: list[str] = field(default_factory=list)
+    commentary: list[dict] = field(default_factory=list)
+    problems: list[Problem] = field(default_factory=list)
+
+
+def merge_returns(results: list[TemplateResult], *, base_rows: dict[str, pd.DataFrame]) -> Merged:
+    """Merge returned templates per organisation (rules in the module docstring).
+
+    ``base_rows`` maps an organisation to its stored rows of the base month (with ``line``).
+    """
+    out = Merged()
+    by_org: dict[str, list[TemplateResult]] = {}
+    for res in results:
+        by_org.setdefault(res.meta["org"], []).append(res)
+    for org, files in by_org.items():
+        bases = {(r.meta["base_fin_year"], r.meta["base_month"]) for r in files}
+        if len(bases) > 1:
+            out.problems.append(Problem(files[-1].path.name, f"{org} templates were made from different months "
+                                        f"({', '.join(f'{y} M{m}' for y, m in sorted(bases))}): use one template"))
+            continue
+        base_fy, base_m = bases.pop()
+        base = base_rows.get(org)
+        if base is None or base.empty:
+            out.problems.append(Problem(files[-1].path.name, f"the {base_fy} M{base_m} returns of {org} that the "
+                                        "template was made from are no longer held"))
+            continue
+        chosen: dict[tuple[str, int], tuple[TemplateResult, dict]] = {}
+        pmo: dict[tuple[str, int], dict] = {}
+        for res in files:
+            for key, rec in res.lines.items():
+                if key in chosen:
+                    out.replaced.append(f"{org} {key[0]} line {key[1]}: {res.path.name} replaces "
+                                        f"{chosen[key][0].path.name}")
+                chosen[key] = (res, rec)
+            pmo.update(res.pmo)
+        base_keyed = {(r["scheme_no"], int(r["line"])): r for r in base.to_dict("records")}
+        order = [*base_keyed, *[k for k in chosen if k not in base_keyed]]
+        for n, key in enumerate(order):
+            old = base_keyed.get(key)
+            pm = pmo.get(key, {})
+            if key in chosen:
+                res, rec = chosen[key]
+                row = {"org": org, "scheme_no": key[0], "scheme_name": rec["scheme_name"],
+                       "workstream": rec["workstream"], **{k: rec[k] for k in DESCRIPTORS},
+                       "rag": pm.get("rag", old["rag"] if old else ""),
+                       "plan_ytd": rec["plan_ytd"], "actual_ytd": rec["actual_ytd"],
+                       "annual_plan": rec["annual_plan"], "fot": rec["fot"],
+                       "assured": pm.get("assured", old["assured"] if old else math.nan),
+                       "provenance": f"SRO return: {res.path.name}", "source_file": res.path.name,
+                       "source_sheet": RETURN_SHEET, "source_row": rec["source_row"], "row": n}
+                if old is None:
+                    out.new.append(f"{org} {key[0]} {rec['scheme_name']} (annual plan {rec['annual_plan']:,.0f}) "
+                                   f"[{res.path.name} row {rec['source_row']}]")
+                    if not pm:
+                        out.problems.append(Problem(res.path.name, "a new scheme needs the PMO's assured value and "
+                                                    "overall RAG", PMO_SHEET, rec["source_row"]))
+                if rec["plan_change"]:
+                    pc = rec["plan_change"]
+                    out.plan_changes.append(f"{org} {key[0]} line {key[1]}: annual plan {pc['from']:,.0f} -> "
+                                            f"{pc['to']:,.0f} ({pc['reason']}) [{res.path.name}]")
+                if rec["commentary"] or rec["plan_change"]:
+                    out.commentary.append({"org": org, "scheme_no": key[0], "line": key[1],
+                                           "commentary": rec["commentary"],
+                                           "plan_change_reason": (rec["plan_change"] or {}).get("reason", "")})
+            else:
+                row = {**{k: old[k] for k in ("scheme_no", "scheme_name", "workstream", "milestones",
+                                              "financial_benefits", "risk_issue", "rag", "plan_ytd", "actual_ytd",
+                                              "annual_plan", "fot", "assured", "source_file", "source_sheet",
+                                              "source_row")},
+                       "org": org, "rag": pm.get("rag", old["rag"]), "assured": pm.get("assured", old["assured"]),
+                       "provenance": f"carried forward from M{base_m}: no return received", "row": n}
+                out.missing.append(f"{org} {key[0]} line {key[1]} {old['scheme_name']}")
+            out.records.append(row)
+    return out
+
