@@ -7,6 +7,7 @@ permissions (0666 less the umask), not the 0600 of a temporary file.
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import os
 import uuid
 from collections.abc import Iterator
@@ -39,3 +40,12 @@ def atomic_write_bytes(path: Path | str, data: bytes) -> None:
         fh.write(data)
         fh.flush()
         os.fsync(fh.fileno())
+
+
+def sha256_file(path: Path | str) -> str:
+    """The file's sha256, read in chunks (for the ingest log and the run manifest)."""
+    h = hashlib.sha256()
+    with Path(path).open("rb") as fh:
+        for chunk in iter(lambda: fh.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()

@@ -25,7 +25,7 @@ from pathlib import Path
 from .errors import Problem
 from .frp import BEFORE, FRP_RAGS, NOT_IN_FRP, ORG_IMPACT, PRINTED, SUBTOTALS, SYSTEMS
 from .money import parse_money
-from .readers import HEADER_SEARCH_ROWS, _norm, _text
+from .readers import HEADER_SEARCH_ROWS, _norm, _text, workbook_has_sheet
 
 SCHEMES_SHEET, POSITION_SHEET = "frp schemes", "frp position"
 
@@ -57,18 +57,7 @@ class FrpFileResult:
 
 def is_frp_workbook(path: Path) -> bool:
     """True if ``path`` is an .xlsx with an ``FRP Schemes`` sheet (so ingest routes it here)."""
-    if path.suffix.lower() != ".xlsx" or not path.is_file():
-        return False
-    from openpyxl import load_workbook
-
-    try:
-        wb = load_workbook(path, read_only=True)
-    except Exception:  # unreadable files are the dashboard reader's to report
-        return False
-    try:
-        return any(n.strip().lower() == SCHEMES_SHEET for n in wb.sheetnames)
-    finally:
-        wb.close()
+    return workbook_has_sheet(path, SCHEMES_SHEET)
 
 
 def _optional_money(value: object) -> float:

@@ -7,7 +7,6 @@ written. ``data/raw`` is only ever read.
 from __future__ import annotations
 
 import getpass
-import hashlib
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -15,6 +14,7 @@ from pathlib import Path
 import pandas as pd
 
 from . import __version__
+from .atomic import sha256_file
 from .errors import IngestError, Problem
 from .model import MONEY_COLUMNS, WARNING_COLUMNS, check_fin_year, check_month, organisations, use_organisations
 from .money import fmt_k
@@ -70,14 +70,6 @@ def scheme_changes(tidy: pd.DataFrame, stored: pd.DataFrame, fin_year: str, mont
     return notes
 
 
-def _sha256(path: Path) -> str:
-    h = hashlib.sha256()
-    with path.open("rb") as fh:
-        for chunk in iter(lambda: fh.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
-
-
 def _warning(fin_year: str, month: int, org: str, file: str, sheet: str, column: str,
              printed: float, computed: float, what: str) -> dict:
     diff = printed - computed
@@ -87,6 +79,16 @@ def _warning(fin_year: str, month: int, org: str, file: str, sheet: str, column:
         "message": f"{what} {REQUIRED[column]} is {fmt_k(printed)} but {{}} {fmt_k(computed)}: "
                    f"a difference of {fmt_k(abs(diff))}",
     }
+
+
+def _check_command(fin_year: str, month: int, data_dir: Path | str) -> None:
+    """The command line's period and the data folder's organisations, or an IngestError."""
+    try:
+        check_fin_year(fin_year)
+        check_month(month)
+        use_organisations(data_dir)
+    except ValueError as exc:
+        raise IngestError([Problem("(command line)", str(exc))]) from None
 
 
 def total_warnings(sheet: SheetResult, *, file: str, fin_year: str, month: int) -> list[dict]:
@@ -182,12 +184,7 @@ def ingest(paths: list[Path], fin_year: str, month: int, data_dir: Path | str, *
     Each (fin_year, month, organisation) slice present in the files replaces the stored slice.
     Combined sheets (LLR) are reconciled against their CCGs, never stored as rows.
     """
-    try:
-        check_fin_year(fin_year)
-        check_month(month)
-        use_organisations(data_dir)
-    except ValueError as exc:
-        raise IngestError([Problem("(command line)", str(exc))]) from None
+    _check_command(fin_year, month, data_dir)
     paths = [Path(p) for p in paths]
     results = [read_returns_file(p, org=org) for p in paths]
     tidy, combined, problems = prepare(results, fin_year, month, provenance=provenance)
@@ -213,7 +210,7 @@ def ingest(paths: list[Path], fin_year: str, month: int, data_dir: Path | str, *
             warnings += total_warnings(sheet, file=res.path.name, fin_year=fin_year, month=month)
             slices.add((fin_year, month, sheet.org))
     warn_df = pd.DataFrame(warnings, columns=list(WARNING_COLUMNS))
-    files = [{"name": p.name, "sha256": _sha256(p), "bytes": p.stat().st_size} for p in paths]
+    files = [{"name": p.name, "sha256": sha256_file(p), "bytes": p.stat().st_size} for p in paths]
     entry = {
         "time": datetime.now(UTC).isoformat(timespec="seconds"),
         "user": user or getpass.getuser(),
@@ -237,12 +234,7 @@ def ingest_templates(paths: list[Path], fin_year: str, month: int, data_dir: Pat
     """
     from .template import merge_returns, read_template, with_lines
 
-    try:
-        check_fin_year(fin_year)
-        check_month(month)
-        use_organisations(data_dir)
-    except ValueError as exc:
-        raise IngestError([Problem("(command line)", str(exc))]) from None
+    _check_command(fin_year, month, data_dir)
     paths = [Path(p) for p in paths]
     results = [read_template(p, fin_year=fin_year, month=month) for p in paths]
     problems = [p for r in results for p in r.problems]
@@ -264,7 +256,7 @@ def ingest_templates(paths: list[Path], fin_year: str, month: int, data_dir: Pat
     slices = {(fin_year, month, o) for o in tidy["org"].unique()}
     notes = {"missing": merged.missing, "new": merged.new, "plan_changes": merged.plan_changes,
              "replaced": merged.replaced}
-    files = [{"name": p.name, "sha256": _sha256(p), "bytes": p.stat().st_size} for p in paths]
+    files = [{"name": p.name, "sha256": sha256_file(p), "bytes": p.stat().st_size} for p in paths]
     entry = {
         "time": datetime.now(UTC).isoformat(timespec="seconds"), "user": user or getpass.getuser(),
         "fin_year": fin_year, "month": month, "kind": "template", "orgs": sorted(s[2] for s in slices),
@@ -331,7 +323,7 @@ def ingest_frp(path: Path, fin_year: str, month: int, data_dir: Path | str, *, s
     found = frp_checks(lines, position)
     for c in ("fin_year", "month", "system", "source_file"):
         found[c] = common[c]
-    files = [{"name": path.name, "sha256": _sha256(path), "bytes": path.stat().st_size}]
+    files = [{"name": path.name, "sha256": sha256_file(path), "bytes": path.stat().st_size}]
     entry = {
         "time": datetime.now(UTC).isoformat(timespec="seconds"), "user": user or getpass.getuser(),
         "fin_year": fin_year, "month": month, "kind": "frp", "orgs": [code], "rows": len(lines),
@@ -392,7 +384,7 @@ def ingest_rightcare(path: Path, fin_year: str, data_dir: Path | str, *, provena
         raise IngestError(problems)
     subjects = list(dict.fromkeys(peers["ccg"]))
     slices = {"indicators": {(fin_year, c) for c in indicators["ccg"]}, "peers": {(fin_year, c) for c in subjects}}
-    files = [{"name": path.name, "sha256": _sha256(path), "bytes": path.stat().st_size}]
+    files = [{"name": path.name, "sha256": sha256_file(path), "bytes": path.stat().st_size}]
     entry = {
         "time": datetime.now(UTC).isoformat(timespec="seconds"), "user": user or getpass.getuser(),
         "fin_year": fin_year, "kind": "rightcare", "orgs": subjects, "rows": len(indicators), "warnings": 0,

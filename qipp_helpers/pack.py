@@ -23,7 +23,7 @@ import pandas as pd
 
 from . import __version__
 from . import tables as t
-from .atomic import atomic_write_bytes
+from .atomic import atomic_write_bytes, sha256_file
 from .catalogue import NOTEBOOKS, default_orgs, inputs_of, missing_data
 from .model import members, org_name, organisations, period_label
 from .money import fmt_k
@@ -69,18 +69,10 @@ def org_dir(out: Path, fin_year: str, month: int, org: str) -> Path:
     return path
 
 
-def _sha256(path: Path) -> str:
-    h = hashlib.sha256()
-    with path.open("rb") as fh:
-        for chunk in iter(lambda: fh.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
-
-
 def input_hashes(data_dir: Path, notebooks: dict[str, Path]) -> dict[str, str]:
     """sha256 of every processed data file and every notebook the pack uses."""
-    out = {f"processed/{p.name}": _sha256(p) for p in sorted(processed_dir(data_dir).glob("*.parquet"))}
-    out.update({f"notebooks/{p.name}": _sha256(p) for p in notebooks.values()})
+    out = {f"processed/{p.name}": sha256_file(p) for p in sorted(processed_dir(data_dir).glob("*.parquet"))}
+    out.update({f"notebooks/{p.name}": sha256_file(p) for p in notebooks.values()})
     return out
 
 

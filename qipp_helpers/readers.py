@@ -252,6 +252,22 @@ def parse_sheet(rows: Sequence[Sequence[object]], *, file: str, sheet: str, org:
     return result
 
 
+def workbook_has_sheet(path: Path, name: str) -> bool:
+    """True if ``path`` is a readable .xlsx with a sheet called ``name`` (any case): how ingest routes layouts."""
+    if path.suffix.lower() != ".xlsx" or not path.is_file():
+        return False
+    from openpyxl import load_workbook
+
+    try:
+        wb = load_workbook(path, read_only=True)
+    except Exception:  # unreadable files are the dashboard reader's to report, with the reason
+        return False
+    try:
+        return any(n.strip().lower() == name.lower() for n in wb.sheetnames)
+    finally:
+        wb.close()
+
+
 def sheet_org(name: str) -> str | None:
     """The organisation a sheet name denotes ('ELR', ' wl ' -> 'WL'), or None if unknown."""
     code = name.strip().upper()

@@ -23,7 +23,7 @@ from pathlib import Path
 
 from .errors import Problem
 from .money import parse_money
-from .readers import HEADER_SEARCH_ROWS, _norm, _text
+from .readers import HEADER_SEARCH_ROWS, _norm, _text, workbook_has_sheet
 from .rightcare import MIN_PEERS, POD_ALIASES, POD_LABELS, PODS, PROGRAMME_ALIASES, PROGRAMME_AREAS
 
 INDICATORS_SHEET, PEERS_SHEET = "rightcare indicators", "rightcare peers"
@@ -55,18 +55,7 @@ class RightCareFileResult:
 
 def is_rightcare_workbook(path: Path) -> bool:
     """True if ``path`` is an .xlsx with a ``RightCare Indicators`` sheet (so ingest routes it here)."""
-    if path.suffix.lower() != ".xlsx" or not path.is_file():
-        return False
-    from openpyxl import load_workbook
-
-    try:
-        wb = load_workbook(path, read_only=True)
-    except Exception:  # unreadable files are the dashboard reader's to report
-        return False
-    try:
-        return any(n.strip().lower() == INDICATORS_SHEET for n in wb.sheetnames)
-    finally:
-        wb.close()
+    return workbook_has_sheet(path, INDICATORS_SHEET)
 
 
 def _header(rows: list[tuple], names: dict[str, str], labels: dict[str, str], *, file: str,
