@@ -45,28 +45,35 @@ LOG_NOTES = 200
 
 def scheme_changes(tidy: pd.DataFrame, stored: pd.DataFrame, fin_year: str, month: int) -> dict[str, list[str]]:
     """Against each organisation's latest month held before this one: schemes missing, new, plan changed."""
-    from .template import base_period
-
     notes: dict[str, list[str]] = {"missing": [], "new": [], "plan_changes": []}
-    for org in sorted(tidy["org"].unique()) if len(tidy) else []:
-        base = base_period(stored, fin_year, month, org)
-        if base is None:
-            continue
-        prev = stored[(stored["fin_year"] == base[0]) & (stored["month"] == base[1]) & (stored["org"] == org)]
-        now = tidy[tidy["org"] == org]
-        plan_now = now.groupby("scheme_no")["annual_plan"].sum()
-        plan_prev = prev.groupby("scheme_no")["annual_plan"].sum()
-        names = {**dict(zip(prev["scheme_no"], prev["scheme_name"], strict=True)),
-                 **dict(zip(now["scheme_no"], now["scheme_name"], strict=True))}
-        label = f"M{base[1]}" if base[0] == fin_year else f"{base[0]} M{base[1]}"
-        for no in plan_prev.index.difference(plan_now.index):
-            notes["missing"].append(f"{org} {no} {names[no]}: in {label}, not in this return")
-        for no in plan_now.index.difference(plan_prev.index):
-            notes["new"].append(f"{org} {no} {names[no]}: new since {label} (annual plan {fmt_k(plan_now[no])})")
-        for no in plan_now.index.intersection(plan_prev.index):
-            if abs(plan_now[no] - plan_prev[no]) > 0.5:
-                notes["plan_changes"].append(f"{org} {no} {names[no]}: annual plan {fmt_k(plan_prev[no])} in {label}, "
-                                             f"now {fmt_k(plan_now[no])}")
+    if tidy.empty or stored.empty:
+        return notes
+    # one pass over the store for every organisation (per-organisation masks are slow at national scale)
+    mine = stored[stored["org"].isin(tidy["org"].unique())]
+    periods = mine[["org", "fin_year", "month"]].drop_duplicates()
+    earlier = (periods["fin_year"] < fin_year) | ((periods["fin_year"] == fin_year) & (periods["month"] < month))
+    periods = periods[earlier]
+    if periods.empty:
+        return notes
+    base = periods.sort_values(["fin_year", "month"]).groupby("org").tail(1)
+    labels = {r.org: (f"M{int(r.month)}" if r.fin_year == fin_year else f"{r.fin_year} M{int(r.month)}")
+              for r in base.itertuples(index=False)}
+    prev = mine.merge(base, on=["org", "fin_year", "month"])
+    now = tidy[tidy["org"].isin(list(labels))]
+    plan_now = now.groupby(["org", "scheme_no"])["annual_plan"].sum()
+    plan_prev = prev.groupby(["org", "scheme_no"])["annual_plan"].sum()
+    names = {**dict(zip(zip(prev["org"], prev["scheme_no"], strict=True), prev["scheme_name"], strict=True)),
+             **dict(zip(zip(now["org"], now["scheme_no"], strict=True), now["scheme_name"], strict=True))}
+    for org, no in sorted(plan_prev.index.difference(plan_now.index)):
+        notes["missing"].append(f"{org} {no} {names[org, no]}: in {labels[org]}, not in this return")
+    for org, no in sorted(plan_now.index.difference(plan_prev.index)):
+        notes["new"].append(f"{org} {no} {names[org, no]}: new since {labels[org]} "
+                            f"(annual plan {fmt_k(plan_now[org, no])})")
+    both = plan_now.index.intersection(plan_prev.index)
+    changed = both[((plan_now[both] - plan_prev[both]).abs() > 0.5).to_numpy()]
+    for org, no in sorted(changed):
+        notes["plan_changes"].append(f"{org} {no} {names[org, no]}: annual plan {fmt_k(plan_prev[org, no])} in "
+                                     f"{labels[org]}, now {fmt_k(plan_now[org, no])}")
     return notes
 
 

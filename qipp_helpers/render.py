@@ -96,6 +96,8 @@ def execute_notebook(
                 log_output=False,
                 # the kernel's own start/stop chatter (TCP notice, shutdown interrupt) is not ours to show
                 extra_arguments=["--IPKernelApp.log_level=CRITICAL"],
+                # write the executed notebook once at the end (and on error), not after every cell
+                request_save_on_cell_execute=False,
                 **engine,
             )
         except PapermillExecutionError as exc:
