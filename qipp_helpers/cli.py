@@ -115,11 +115,15 @@ def ingest_raw(
 
 def _ingest_rightcare_folders(raw: Path, fin_year: str | None) -> None:
     """RightCare indicator workbooks are held per financial year, not per month: raw/<fin-year>/rightcare/."""
+    from .guard import check_input_file
     from .ingest import ingest_rightcare
 
     for folder in sorted(p for p in raw.glob("*/rightcare") if p.is_dir() and fin_year in (None, p.parent.name)):
         for path in sorted(p for p in folder.iterdir() if p.suffix.lower() == ".xlsx"
                            and not p.name.startswith(("~", "."))):
+            unsafe = check_input_file(path)  # the same guard as every other input, before anything opens it
+            if unsafe:
+                _fail(str(IngestError(unsafe)))
             try:
                 _print_summary(ingest_rightcare(path, folder.parent.name, raw.parent))
             except (IngestError, ValueError) as exc:

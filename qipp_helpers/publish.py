@@ -21,6 +21,7 @@ def publish(tables: Mapping[str, pd.DataFrame], **meta: object) -> None:
     """Emit ``tables`` (sheet name -> DataFrame) and metadata (title, banner lines...) as one output."""
     payload = {
         "meta": meta,
+        "order": list(tables),  # notebooks are saved with sorted keys; keep the sheet order the notebook chose
         "tables": {name: json.loads(df.to_json(orient="split", index=False, double_precision=15))
                    for name, df in tables.items()},
     }
@@ -40,6 +41,8 @@ def published(executed_notebook: Path) -> tuple[dict[str, pd.DataFrame], dict]:
             if MIME in data:
                 payload = data[MIME]
                 meta.update(payload.get("meta", {}))
-                for name, split in payload.get("tables", {}).items():
-                    tables[name] = pd.DataFrame(split["data"], columns=split["columns"])
+                found = payload.get("tables", {})
+                for name in [*payload.get("order", []), *sorted(found)]:
+                    if name in found and name not in tables:
+                        tables[name] = pd.DataFrame(found[name]["data"], columns=found[name]["columns"])
     return tables, meta

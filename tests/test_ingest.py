@@ -211,3 +211,13 @@ def test_published_workbook_holds_all_198_rows_marked_published(tmp_path):
     assert sum(len(s.records) for s in res.sheets) == 198
     assert {s.org: len(s.records) for s in res.sheets} == {"LLR": 60, "ELR": 50, "WL": 44, "LC": 44}
     assert all(res.provenance[o].startswith("published: Paper D Appendix") for o in ("ELR", "WL", "LC", "LLR"))
+
+
+def test_ingest_raw_guards_rightcare_workbooks_too(tmp_path):
+    folder = tmp_path / "data" / "raw" / "2019-20" / "rightcare"
+    folder.mkdir(parents=True)
+    (folder / "indicators.xlsx").write_bytes(b"PK\x03\x04 not really a zip")
+    (folder.parent / "M06").mkdir()
+    res = CliRunner().invoke(app, ["ingest-raw", "--data-dir", str(tmp_path / "data")])
+    assert res.exit_code == 1 and "indicators.xlsx" in res.output
+    assert not (tmp_path / "data" / "processed" / "rightcare_indicators.parquet").exists()

@@ -157,3 +157,12 @@ def test_every_pdf_page_carries_org_period_provenance_and_marking(rendered):
         text = page.extract_text()
         assert "OFFICIAL-SENSITIVE" in text and "Month 6 2019/20" in text and "Data: published" in text
         assert "(LLR)" in text and "Generated" in text
+
+
+def test_xlsx_sheets_keep_the_order_the_notebook_published(rendered):
+    wb = load_workbook(rendered / "LLR" / "monthly_position.xlsx", read_only=True)
+    sheets = [s for s in wb.sheetnames if s in ("ytd_by_workstream", "fot_by_workstream", "fot_by_rag",
+                                                 "red_schemes", "schemes")]
+    assert sheets == ["ytd_by_workstream", "fot_by_workstream", "fot_by_rag", "red_schemes", "schemes"]
+    drivers = load_workbook(rendered / "LLR" / "under_delivery_drivers.xlsx", read_only=True).sheetnames
+    assert drivers.index("drivers") < drivers.index("fot_movement")
