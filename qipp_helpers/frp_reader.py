@@ -18,14 +18,13 @@ Like the dashboard reader it collects every problem (file, sheet, row, column) a
 from __future__ import annotations
 
 import math
-import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from .errors import Problem
 from .frp import BEFORE, FRP_RAGS, NOT_IN_FRP, ORG_IMPACT, PRINTED, SUBTOTALS, SYSTEMS
 from .money import parse_money
-from .readers import HEADER_SEARCH_ROWS, _norm, _text, workbook_has_sheet
+from .readers import HEADER_SEARCH_ROWS, _norm, _text, about_rows, open_workbook, workbook_has_sheet
 
 SCHEMES_SHEET, POSITION_SHEET = "frp schemes", "frp position"
 
@@ -193,21 +192,16 @@ def parse_position(rows: list[tuple], *, file: str, sheet: str, system: str) -> 
 
 def read_frp_xlsx(path: Path, *, system: str | None = None) -> FrpFileResult:
     """Read an FRP workbook: its scheme table, position lines and About sheet."""
-    from openpyxl import load_workbook
-
     result = FrpFileResult(path=path)
     name = path.name
-    try:
-        wb = load_workbook(path, read_only=True, data_only=True)
-    except (zipfile.BadZipFile, KeyError, OSError, ValueError) as exc:
-        result.problems.append(Problem(name, f"not a readable .xlsx workbook ({type(exc).__name__}: {exc})"))
+    wb, problem = open_workbook(path)
+    if problem:
+        result.problems.append(problem)
         return result
     try:
         sheets = {ws.title.strip().lower(): ws for ws in wb.worksheets}
         if "about" in sheets:
-            for r in list(sheets["about"].iter_rows(values_only=True))[1:]:
-                if r and r[0] and len(r) > 1 and r[1] is not None:
-                    result.about[str(r[0]).strip().lower()] = str(r[1]).strip()
+            result.about = {k.lower(): v for k, v in about_rows(sheets["about"].iter_rows(values_only=True)).items()}
         code = (system or result.about.get("system") or (next(iter(SYSTEMS)) if len(SYSTEMS) == 1 else "")).upper()
         if code not in SYSTEMS:
             result.problems.append(Problem(name, f"system {code!r} is not one of {', '.join(SYSTEMS)}", "About"))

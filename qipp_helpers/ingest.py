@@ -367,7 +367,7 @@ def ingest_rightcare(path: Path, fin_year: str, data_dir: Path | str, *, provena
         RIGHTCARE_INDICATORS_SCHEMA,
         RIGHTCARE_PEER_COLUMNS,
         RIGHTCARE_PEERS_SCHEMA,
-        coerce_rightcare,
+        coerce_table,
         validate,
     )
     from .store import replace_rightcare
@@ -383,9 +383,9 @@ def ingest_rightcare(path: Path, fin_year: str, data_dir: Path | str, *, provena
     prov = provenance or res.about.get("provenance") or f"return file: {path.name}"
     common = {"fin_year": fin_year, "provenance": prov, "source_file": path.name}
     data_year = res.about.get("data year", "")
-    indicators = coerce_rightcare(pd.DataFrame([{**common, "data_year": data_year, **r} for r in res.indicators]),
+    indicators = coerce_table(pd.DataFrame([{**common, "data_year": data_year, **r} for r in res.indicators]),
                                   RIGHTCARE_INDICATOR_COLUMNS)
-    peers = coerce_rightcare(pd.DataFrame([{**common, **r} for r in res.peers]), RIGHTCARE_PEER_COLUMNS)
+    peers = coerce_table(pd.DataFrame([{**common, **r} for r in res.peers]), RIGHTCARE_PEER_COLUMNS)
     problems = validate(indicators, RIGHTCARE_INDICATORS_SCHEMA) + validate(peers, RIGHTCARE_PEERS_SCHEMA)
     if problems:
         raise IngestError(problems)

@@ -15,6 +15,7 @@ import zlib
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from .errors import Problem
 from .guard import SheetFlags, check_input_file, path_like, scan_xlsx
@@ -274,17 +275,51 @@ def sheet_org(name: str) -> str | None:
     return code if code in organisations().codes else None
 
 
-def read_xlsx(path: Path) -> FileResult:
-    """Read every organisation sheet of a dashboard workbook, and its optional About sheet."""
+#: What opening a file that is not a sound workbook raises (corrupt zip, truncated member, bad XML...).
+UNREADABLE_XLSX = (zipfile.BadZipFile, KeyError, OSError, ValueError, EOFError, zlib.error, SyntaxError)
+
+
+def unreadable(path: Path, exc: BaseException) -> Problem:
+    """The one message for a file that cannot be opened as a workbook."""
+    return Problem(path.name, f"not a readable .xlsx workbook ({type(exc).__name__}: {exc})")
+
+
+def open_workbook(path: Path) -> tuple[Any, Problem | None]:
+    """Open an .xlsx read-only with cached values: (workbook, None), or (None, a Problem saying why not)."""
     from openpyxl import load_workbook
 
-    result = FileResult(path=path)
-    name = path.name
+    try:
+        return load_workbook(path, read_only=True, data_only=True), None
+    except UNREADABLE_XLSX as exc:
+        return None, unreadable(path, exc)
+
+
+def open_scanned(path: Path) -> tuple[dict, Any, Problem | None]:
+    """:func:`open_workbook` after :func:`guard.scan_xlsx`: (sheet flags, workbook, None) or ({}, None, Problem)."""
     try:
         flags = scan_xlsx(path)
-        wb = load_workbook(path, read_only=True, data_only=True)
-    except (zipfile.BadZipFile, KeyError, OSError, ValueError, EOFError, zlib.error, SyntaxError) as exc:
-        result.problems.append(Problem(name, f"not a readable .xlsx workbook ({type(exc).__name__}: {exc})"))
+    except UNREADABLE_XLSX as exc:
+        return {}, None, unreadable(path, exc)
+    wb, problem = open_workbook(path)
+    return (flags, wb, None) if problem is None else ({}, None, problem)
+
+
+def about_rows(rows: Iterable[Sequence[object]]) -> dict[str, str]:
+    """An About sheet's key -> value pairs (first row is its header; blank keys or values are skipped)."""
+    out: dict[str, str] = {}
+    for r in list(rows)[1:]:
+        if r and r[0] and len(r) > 1 and r[1] is not None and str(r[1]).strip():
+            out[str(r[0]).strip()] = str(r[1]).strip()
+    return out
+
+
+def read_xlsx(path: Path) -> FileResult:
+    """Read every organisation sheet of a dashboard workbook, and its optional About sheet."""
+    result = FileResult(path=path)
+    name = path.name
+    flags, wb, problem = open_scanned(path)
+    if problem:
+        result.problems.append(problem)
         return result
     try:
         for ws in wb.worksheets:
@@ -294,9 +329,7 @@ def read_xlsx(path: Path) -> FileResult:
                 continue
             rows = [tuple(r) for r in ws.iter_rows(values_only=True)]
             if ws.title.strip().lower() == "about":
-                for r in rows[1:]:
-                    if r and r[0] and len(r) > 1 and r[1]:
-                        result.provenance[str(r[0]).strip().upper()] = str(r[1]).strip()
+                result.provenance.update({k.upper(): v for k, v in about_rows(rows).items()})
                 continue
             org = sheet_org(ws.title)
             if org is None:

@@ -17,13 +17,12 @@ has. Like the other readers it collects every problem (file, sheet, row, column)
 from __future__ import annotations
 
 import math
-import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from .errors import Problem
 from .money import parse_money
-from .readers import HEADER_SEARCH_ROWS, _norm, _text, workbook_has_sheet
+from .readers import HEADER_SEARCH_ROWS, _norm, _text, about_rows, open_workbook, workbook_has_sheet
 from .rightcare import MIN_PEERS, POD_ALIASES, POD_LABELS, PODS, PROGRAMME_ALIASES, PROGRAMME_AREAS
 
 INDICATORS_SHEET, PEERS_SHEET = "rightcare indicators", "rightcare peers"
@@ -215,21 +214,16 @@ def cross_check(indicators: list[dict], peers: list[dict], *, file: str) -> list
 
 def read_rightcare_xlsx(path: Path) -> RightCareFileResult:
     """Read a RightCare indicator workbook: indicators, peer groups, About; every problem collected."""
-    from openpyxl import load_workbook
-
     result = RightCareFileResult(path=path)
     name = path.name
-    try:
-        wb = load_workbook(path, read_only=True, data_only=True)
-    except (zipfile.BadZipFile, KeyError, OSError, ValueError) as exc:
-        result.problems.append(Problem(name, f"not a readable .xlsx workbook ({type(exc).__name__}: {exc})"))
+    wb, problem = open_workbook(path)
+    if problem:
+        result.problems.append(problem)
         return result
     try:
         sheets = {ws.title.strip().lower(): ws for ws in wb.worksheets}
         if "about" in sheets:
-            for r in list(sheets["about"].iter_rows(values_only=True))[1:]:
-                if r and r[0] and len(r) > 1 and r[1] is not None:
-                    result.about[str(r[0]).strip().lower()] = str(r[1]).strip()
+            result.about = {k.lower(): v for k, v in about_rows(sheets["about"].iter_rows(values_only=True)).items()}
         for key in (INDICATORS_SHEET, PEERS_SHEET):
             ws = sheets.get(key)
             if ws is None:

@@ -97,8 +97,9 @@ FRP_POSITION_COLUMNS: tuple[str, ...] = (*FRP_KEY, "as_at", "row", "kind", "sect
                                          "provenance", "source_file", "source_sheet", "source_row")
 FRP_CHECK_COLUMNS: tuple[str, ...] = (*FRP_KEY, "where", "column", "printed", "computed", "difference",
                                       "source_file", "source_sheet", "source_row")
-_FLOATS = {*PRINTED.values(), "value", "printed", "computed", "difference"}
-_INTS = {"month", "row", "source_row"}
+#: Float and int columns of the FRP and RightCare tables (:func:`coerce_table`); every other column is text.
+_FLOATS = {*PRINTED.values(), "value", "printed", "computed", "difference", "spend", "weighted_population"}
+_INTS = {"month", "row", "source_row", "rank"}
 
 _key = {
     "fin_year": pa.Column(str, pa.Check.str_matches(r"^\d{4}-\d{2}$")),
@@ -130,7 +131,7 @@ FRP_POSITION_SCHEMA = pa.DataFrameSchema(
 
 
 def coerce_table(df: pd.DataFrame, columns: tuple[str, ...]) -> pd.DataFrame:
-    """Give an FRP table its stored column order and dtypes (str, int, float)."""
+    """Give an FRP or RightCare table its stored column order and dtypes (str, int, float)."""
     out = df.reindex(columns=list(columns)).copy()
     for c in columns:
         if c in _FLOATS:
@@ -150,8 +151,6 @@ RIGHTCARE_INDICATOR_COLUMNS: tuple[str, ...] = (*RIGHTCARE_KEY, "data_year", "cc
                                                 "source_sheet", "source_row")
 RIGHTCARE_PEER_COLUMNS: tuple[str, ...] = (*RIGHTCARE_KEY, "rank", "peer", "provenance", "source_file",
                                            "source_sheet", "source_row")
-_RC_FLOATS = {"spend", "weighted_population"}
-_RC_INTS = {"rank", "source_row"}
 _rc_common = {
     "fin_year": pa.Column(str, pa.Check.str_matches(r"^\d{4}-\d{2}$")),
     "ccg": pa.Column(str, pa.Check.str_length(min_value=1)),
@@ -178,14 +177,3 @@ RIGHTCARE_PEERS_SCHEMA = pa.DataFrameSchema(
 )
 
 
-def coerce_rightcare(df: pd.DataFrame, columns: tuple[str, ...]) -> pd.DataFrame:
-    """Give a RightCare table its stored column order and dtypes (str, int, float)."""
-    out = df.reindex(columns=list(columns)).copy()
-    for c in columns:
-        if c in _RC_FLOATS:
-            out[c] = out[c].astype(float)
-        elif c in _RC_INTS:
-            out[c] = out[c].fillna(0).astype("int64")
-        else:
-            out[c] = out[c].fillna("").astype(str)
-    return out

@@ -27,7 +27,6 @@ from .schema import (
     RIGHTCARE_KEY,
     RIGHTCARE_PEER_COLUMNS,
     coerce_returns,
-    coerce_rightcare,
     coerce_table,
     empty_returns,
 )
@@ -117,29 +116,41 @@ def replace_slices(data_dir: Path | str, returns: pd.DataFrame, warnings: pd.Dat
             fh.write(json.dumps(log_entry, sort_keys=True) + "\n")
 
 
-def load_frp(data_dir: Path | str) -> dict[str, pd.DataFrame]:
-    """The stored FRP tables: ``lines`` (scheme table), ``position`` and ``checks`` (all periods)."""
+def _load_tables(data_dir: Path | str, files: dict[str, tuple[str, tuple[str, ...]]]) -> dict[str, pd.DataFrame]:
+    """Each stored table of a family (name -> (file, columns)), empty with its columns if not stored yet."""
     out = {}
-    for key, (name, columns) in FRP_FILES.items():
+    for key, (name, columns) in files.items():
         path = processed_dir(data_dir) / name
         out[key] = coerce_table(pd.read_parquet(path) if path.exists() else pd.DataFrame(), columns)
     return out
 
 
-def replace_frp(data_dir: Path | str, tables: dict[str, pd.DataFrame], slices: set[tuple[str, int, str]],
-                log_entry: dict) -> None:
-    """Replace exactly the (fin_year, month, system) FRP slices given in all three FRP files, log it."""
+def _replace_tables(data_dir: Path | str, files: dict[str, tuple[str, tuple[str, ...]]], key_columns: tuple[str, ...],
+                    tables: dict[str, pd.DataFrame], slices: dict[str, set[tuple]], log_entry: dict) -> None:
+    """Replace exactly the given slices (values of ``key_columns``) of each table, keep the rest, log it."""
     with locked(data_dir) as folder:
-        old = load_frp(data_dir)
-        for key, (name, columns) in FRP_FILES.items():
+        old = _load_tables(data_dir, files)
+        for key, (name, columns) in files.items():
             df = old[key]
-            stale = pd.Series([k in slices for k in zip(*(df[c] for c in FRP_KEY), strict=True)],
+            wanted = slices.get(key, set())
+            stale = pd.Series([k in wanted for k in zip(*(df[c] for c in key_columns), strict=True)],
                               index=df.index, dtype=bool)
             new = coerce_table(tables.get(key, pd.DataFrame()), columns)
             merged = pd.concat([df[~stale], new], ignore_index=True) if len(new) else df[~stale]
             _atomic_parquet(coerce_table(merged, columns), folder / name)
         with open(folder / LOG_FILE, "a", encoding="utf-8") as fh:
             fh.write(json.dumps(log_entry, sort_keys=True) + "\n")
+
+
+def load_frp(data_dir: Path | str) -> dict[str, pd.DataFrame]:
+    """The stored FRP tables: ``lines`` (scheme table), ``position`` and ``checks`` (all periods)."""
+    return _load_tables(data_dir, FRP_FILES)
+
+
+def replace_frp(data_dir: Path | str, tables: dict[str, pd.DataFrame], slices: set[tuple[str, int, str]],
+                log_entry: dict) -> None:
+    """Replace exactly the (fin_year, month, system) FRP slices given in all three FRP files, log it."""
+    _replace_tables(data_dir, FRP_FILES, FRP_KEY, tables, dict.fromkeys(FRP_FILES, slices), log_entry)
 
 
 def read_log(data_dir: Path | str) -> list[dict]:
@@ -156,11 +167,7 @@ RIGHTCARE_FILES = {"indicators": ("rightcare_indicators.parquet", RIGHTCARE_INDI
 
 def load_rightcare(data_dir: Path | str) -> dict[str, pd.DataFrame]:
     """The stored RightCare tables: ``indicators`` (spend per 1,000 by CCG) and ``peers`` (all years)."""
-    out = {}
-    for key, (name, columns) in RIGHTCARE_FILES.items():
-        path = processed_dir(data_dir) / name
-        out[key] = coerce_rightcare(pd.read_parquet(path) if path.exists() else pd.DataFrame(), columns)
-    return out
+    return _load_tables(data_dir, RIGHTCARE_FILES)
 
 
 def replace_rightcare(data_dir: Path | str, tables: dict[str, pd.DataFrame],
@@ -170,15 +177,4 @@ def replace_rightcare(data_dir: Path | str, tables: dict[str, pd.DataFrame],
     ``slices`` is per table: a CCG that is only someone's peer in a file replaces its indicators,
     never the peer group another file gave it.
     """
-    with locked(data_dir) as folder:
-        old = load_rightcare(data_dir)
-        for key, (name, columns) in RIGHTCARE_FILES.items():
-            df = old[key]
-            wanted = slices.get(key, set())
-            stale = pd.Series([k in wanted for k in zip(*(df[c] for c in RIGHTCARE_KEY), strict=True)],
-                              index=df.index, dtype=bool)
-            new = coerce_rightcare(tables.get(key, pd.DataFrame()), columns)
-            merged = pd.concat([df[~stale], new], ignore_index=True) if len(new) else df[~stale]
-            _atomic_parquet(coerce_rightcare(merged, columns), folder / name)
-        with open(folder / LOG_FILE, "a", encoding="utf-8") as fh:
-            fh.write(json.dumps(log_entry, sort_keys=True) + "\n")
+    _replace_tables(data_dir, RIGHTCARE_FILES, RIGHTCARE_KEY, tables, slices, log_entry)

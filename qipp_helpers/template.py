@@ -42,10 +42,10 @@ from pathlib import Path
 import pandas as pd
 
 from .errors import Problem
-from .guard import SheetFlags, safe_code, scan_xlsx
+from .guard import SheetFlags, safe_code
 from .model import RAGS, WORKSTREAMS, check_fin_year, org_name, organisations, period_label
 from .money import parse_money
-from .readers import column_letter, flag_problems
+from .readers import column_letter, flag_problems, open_scanned
 from .reference import normalise_scheme_no, workstream_map
 
 TEMPLATE_VERSION = "1"
@@ -323,22 +323,15 @@ def _str(value: object) -> str:
 
 def read_template(path: Path, *, fin_year: str, month: int) -> TemplateResult:
     """Read a returned template; every problem located (file, sheet, row, column)."""
-    import zipfile
-    import zlib
-
-    from openpyxl import load_workbook
-
     res = TemplateResult(path=path)
     name = path.name
 
     def problem(message: str, sheet: str | None = None, row: int | None = None, column: str | None = None) -> None:
         res.problems.append(Problem(name, message, sheet, row, column))
 
-    try:
-        flags = scan_xlsx(path)
-        wb = load_workbook(path, read_only=True, data_only=True)
-    except (zipfile.BadZipFile, KeyError, OSError, ValueError, EOFError, zlib.error, SyntaxError) as exc:
-        problem(f"not a readable .xlsx workbook ({type(exc).__name__}: {exc})")
+    flags, wb, unopened = open_scanned(path)
+    if unopened:
+        res.problems.append(unopened)
         return res
     try:
         sheets = {ws.title: [tuple(r) for r in ws.iter_rows(values_only=True)] for ws in wb.worksheets}
