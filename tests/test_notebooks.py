@@ -22,3 +22,12 @@ def test_notebook_is_clean(path):
     assert "%matplotlib inline" in src
     assert "open(" not in src and "read_excel" not in src and "read_parquet" not in src, "notebooks never open files"
     assert "print(" not in src, "prints leak into circulated reports"
+
+
+def test_notebooks_are_as_nbstripout_leaves_them():
+    import subprocess
+    import sys
+
+    tool = Path(sys.executable).parent / "nbstripout"
+    result = subprocess.run([str(tool), "--verify", *map(str, NOTEBOOKS)], capture_output=True, text=True)
+    assert result.returncode == 0, f"run `make strip` before committing:\n{result.stdout}{result.stderr}"
