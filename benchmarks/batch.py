@@ -58,9 +58,9 @@ def qipp(data: Path, out: Path, jobs: int) -> float:
 
 def breakdown(data: Path, out: Path) -> None:
     """Time the parts of one report (LLR monthly position) in this process."""
-    from qipp_helpers.catalogue import WARM_UP
-    from qipp_helpers.render import execute_notebook, html_to_pdf, notebook_to_html
-    from qipp_helpers.runner import warm_worker
+    from qipp_helpers.pack.catalogue import WARM_UP
+    from qipp_helpers.pack.render import execute_notebook, html_to_pdf, notebook_to_html
+    from qipp_helpers.pack.runner import warm_worker
 
     nb = ROOT / "notebooks" / "monthly_position.ipynb"
     params = {"fin_year": "2019-20", "month": 6, "org": "LLR", "data_dir": str(data)}

@@ -20,8 +20,8 @@ BIN = Path(sys.executable).parent
 
 
 def main() -> None:
-    from qipp_helpers.demo import demo_data
-    from qipp_helpers.ingest import ingest_any
+    from qipp_helpers.ingest.pipeline import ingest_any
+    from qipp_helpers.synthetic.national import demo_data
 
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--jobs", type=int, default=os.cpu_count() or 1)

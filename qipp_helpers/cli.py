@@ -12,9 +12,9 @@ from typing import Annotated
 import typer
 
 from . import __version__
-from .catalogue import NOTEBOOKS, known_orgs
-from .errors import IngestError
-from .model import check_fin_year, use_organisations
+from .core.errors import IngestError
+from .core.orgs import check_fin_year, use_organisations
+from .pack.catalogue import NOTEBOOKS, known_orgs
 
 app = typer.Typer(add_completion=False, no_args_is_help=True,
                   help="QIPP workbooks: validated QIPP returns in, QAG monthly pack out.")
@@ -73,7 +73,7 @@ def ingest(
                                              "(default: the OS user).")] = None,
 ) -> None:
     """Validate return files (dashboards, returned templates, FRP) and store them; all or nothing."""
-    from .ingest import ingest_any
+    from .ingest.pipeline import ingest_any
 
     try:
         summaries = ingest_any(paths, fin_year, month, data_dir, org=org, provenance=provenance,
@@ -90,7 +90,7 @@ def ingest_raw(
     fin_year: Annotated[str | None, typer.Option("--fin-year", help="Only this financial year.")] = None,
 ) -> None:
     """Ingest every month under DATA_DIR/raw/<fin-year>/M<mm>/, then DATA_DIR/raw/<fin-year>/rightcare/."""
-    from .ingest import ingest_any
+    from .ingest.pipeline import ingest_any
 
     raw = data_dir / "raw"
     folders = sorted(p for p in raw.glob("*/M[0-9][0-9]")
@@ -115,8 +115,8 @@ def ingest_raw(
 
 def _ingest_rightcare_folders(raw: Path, fin_year: str | None) -> None:
     """RightCare indicator workbooks are held per financial year, not per month: raw/<fin-year>/rightcare/."""
-    from .guard import check_input_file
-    from .ingest import ingest_rightcare
+    from .ingest.guard import check_input_file
+    from .ingest.pipeline import ingest_rightcare
 
     for folder in sorted(p for p in raw.glob("*/rightcare") if p.is_dir() and fin_year in (None, p.parent.name)):
         for path in sorted(p for p in folder.iterdir() if p.suffix.lower() == ".xlsx"
@@ -140,7 +140,7 @@ def demo_data(
     seed: Annotated[int, typer.Option(help="Random seed (same seed, same data).")] = 20191017,
 ) -> None:
     """Write a seeded synthetic dataset (organisations.csv + raw CSV returns) for scale tests; marked synthetic."""
-    from .demo import demo_data as make
+    from .synthetic.national import demo_data as make
 
     try:
         counts = make(data_dir, orgs=orgs, schemes=schemes, months=months, fin_year=fin_year, seed=seed)
@@ -163,10 +163,10 @@ def template(
     reports: Annotated[Path, typer.Option("--reports", help="Reports folder for the default --out.")] = Path("reports"),
 ) -> None:
     """Write an SRO return template (.xlsx) pre-filled from the latest month held."""
-    from .guard import inside, safe_code
-    from .pack import month_dir
-    from .store import load_returns
-    from .template import write_template
+    from .ingest.guard import inside, safe_code
+    from .ingest.sro_return import write_template
+    from .pack.plan import month_dir
+    from .store.db import load_returns
 
     code = org.strip().upper()
     if not safe_code(code):
@@ -216,10 +216,10 @@ def run(
     scheduler: Annotated[str | None, typer.Option(help="Dask scheduler address, tcp://HOST:PORT.")] = None,
 ) -> None:
     """Render the QAG pack: reports/<fin-year>/M<mm>/<ORG>/<notebook>.{ipynb,html,pdf,xlsx}, index.html, manifest."""
-    from . import pack
-    from .catalogue import WARM_UP
-    from .runner import EXECUTORS, FORMATS, run_jobs
-    from .store import load_frp, load_returns, load_rightcare, load_warnings
+    from .pack import plan as pack
+    from .pack.catalogue import WARM_UP
+    from .pack.runner import EXECUTORS, FORMATS, run_jobs
+    from .store.db import load_frp, load_returns, load_rightcare, load_warnings
 
     try:
         check_fin_year(fin_year)

@@ -3,7 +3,7 @@
     python scripts/make_synthetic_months.py
 
 Reads data/raw/2019-20/M06/paper_d_m6_pmo_dashboards.xlsx (published), applies the seeded
-rule in qipp_helpers.synthetic and writes data/raw/2019-20/M0{1..5}/synthetic_m0N_pmo_dashboards.xlsx.
+rule in qipp_helpers.synthetic.months and writes data/raw/2019-20/M0{1..5}/synthetic_m0N_pmo_dashboards.xlsx.
 Deterministic: the same seed gives the same figures (tests/test_synthetic.py checks the committed
 workbooks against a fresh run).
 """
@@ -13,11 +13,11 @@ from __future__ import annotations
 import tempfile
 from pathlib import Path
 
-from qipp_helpers.ingest import ingest
-from qipp_helpers.model import CCGS
-from qipp_helpers.store import load_returns
-from qipp_helpers.synthetic import PROVENANCE, earlier_months
-from qipp_helpers.writers import write_dashboard
+from qipp_helpers.core.orgs import CCGS
+from qipp_helpers.ingest.pipeline import ingest
+from qipp_helpers.pack.xlsx import write_dashboard
+from qipp_helpers.store.db import load_returns
+from qipp_helpers.synthetic.months import PROVENANCE, earlier_months
 
 ROOT = Path(__file__).resolve().parents[1]
 RAW = ROOT / "data" / "raw" / "2019-20"

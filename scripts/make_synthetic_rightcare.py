@@ -2,7 +2,7 @@
 
     python scripts/make_synthetic_rightcare.py
 
-Applies the seeded rule in qipp_helpers.rightcare_synthetic and writes
+Applies the seeded rule in qipp_helpers.synthetic.rightcare and writes
 data/raw/2019-20/rightcare/synthetic_rightcare_{ddccg,llr}.xlsx. The Derbyshire set is calibrated so
 that the opportunity against the best 5 peers reproduces the PUBLISHED Table 3 of NHS Derby and
 Derbyshire CCG's 2019/20 QIPP Programme; the LLR set is not calibrated. Peer CCGs are fictional.
@@ -13,8 +13,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from qipp_helpers.rightcare_synthetic import about, make_set
-from qipp_helpers.writers import write_rightcare
+from qipp_helpers.pack.xlsx import write_rightcare
+from qipp_helpers.synthetic.rightcare import about, make_set
 
 ROOT = Path(__file__).resolve().parents[1]
 OUT = ROOT / "data" / "raw" / "2019-20" / "rightcare"

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from qipp_helpers.ingest import ingest_any
-from qipp_helpers.store import load_frp, load_returns, load_rightcare, load_warnings
+from qipp_helpers.ingest.pipeline import ingest_any
+from qipp_helpers.store.db import load_frp, load_returns, load_rightcare, load_warnings
 
 ROOT = Path(__file__).resolve().parents[1]
 RAW = ROOT / "data" / "raw"

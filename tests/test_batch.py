@@ -14,10 +14,10 @@ import pytest
 from openpyxl import load_workbook
 from typer.testing import CliRunner
 
-from qipp_helpers.catalogue import WARM_UP
 from qipp_helpers.cli import app
-from qipp_helpers.pack import parse_months
-from qipp_helpers.runner import Job, run_jobs
+from qipp_helpers.pack.catalogue import WARM_UP
+from qipp_helpers.pack.plan import parse_months
+from qipp_helpers.pack.runner import Job, run_jobs
 
 from .conftest import ROOT
 
@@ -153,8 +153,8 @@ def test_dask_cluster_renders_what_the_local_pool_renders(demo_data_dir, tmp_pat
 
 
 def test_demo_data_declares_its_organisations_and_renders(tmp_path):
-    from qipp_helpers.model import use_organisations
-    from qipp_helpers.store import load_returns
+    from qipp_helpers.core.orgs import use_organisations
+    from qipp_helpers.store.db import load_returns
 
     data = tmp_path / "demo"
     runner = CliRunner()
@@ -185,6 +185,6 @@ def test_unknown_organisation_in_a_declared_registry_is_rejected(tmp_path):
         assert res.exit_code == 1
         assert "ELR.csv: a .csv holds one organisation: say which with --org" in res.output
     finally:
-        from qipp_helpers.model import use_organisations
+        from qipp_helpers.core.orgs import use_organisations
 
         use_organisations(None)

@@ -11,10 +11,10 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from qipp_helpers import drivers as d
-from qipp_helpers import tables as t
-from qipp_helpers.model import members
-from qipp_helpers.reports import under_delivery
+from qipp_helpers.analysis import drivers as d
+from qipp_helpers.analysis import position as t
+from qipp_helpers.core.orgs import members
+from qipp_helpers.report.objects import under_delivery
 
 from .paper_d_published import TABLE3_MOVEMENT, TABLE4_DRIVERS, TABLE4_OFFSETS
 from .test_paper_d import GAP_TOL, TOL_ORG, gap

@@ -6,12 +6,13 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from qipp_helpers import charts, spc
-from qipp_helpers import tables as t
-from qipp_helpers.catalogue import NOTEBOOKS
-from qipp_helpers.explore import VarianceExplorer
-from qipp_helpers.model import WORKSTREAMS
-from qipp_helpers.reports import monthly_position
+from qipp_helpers.analysis import position as t
+from qipp_helpers.analysis import spc
+from qipp_helpers.core.orgs import WORKSTREAMS
+from qipp_helpers.pack.catalogue import NOTEBOOKS
+from qipp_helpers.report import charts
+from qipp_helpers.report.explore import VarianceExplorer
+from qipp_helpers.report.objects import monthly_position
 
 FY = "2019-20"
 MONEY = ["plan_ytd", "actual_ytd", "annual_plan", "fot", "assured"]

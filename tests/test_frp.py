@@ -13,12 +13,12 @@ import pytest
 from openpyxl import load_workbook
 from typer.testing import CliRunner
 
-from qipp_helpers import frp
+from qipp_helpers.analysis import frp
 from qipp_helpers.cli import app
-from qipp_helpers.errors import IngestError
-from qipp_helpers.ingest import ingest_frp
-from qipp_helpers.reports import frp_bridge
-from qipp_helpers.store import load_frp, processed_dir
+from qipp_helpers.core.errors import IngestError
+from qipp_helpers.ingest.pipeline import ingest_frp
+from qipp_helpers.report.objects import frp_bridge
+from qipp_helpers.store.db import load_frp, processed_dir
 
 from .conftest import FRP_WORKBOOK
 from .paper_e_published import (

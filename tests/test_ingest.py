@@ -10,10 +10,10 @@ from openpyxl import Workbook
 from typer.testing import CliRunner
 
 from qipp_helpers.cli import app
-from qipp_helpers.errors import IngestError
-from qipp_helpers.ingest import ingest
-from qipp_helpers.readers import REQUIRED
-from qipp_helpers.store import load_returns, load_warnings, read_log
+from qipp_helpers.core.errors import IngestError
+from qipp_helpers.ingest.dashboard import REQUIRED
+from qipp_helpers.ingest.pipeline import ingest
+from qipp_helpers.store.db import load_returns, load_warnings, read_log
 
 from .conftest import M6_WORKBOOK
 
@@ -205,7 +205,7 @@ def test_cli_exit_code_and_message(tmp_path):
 
 
 def test_published_workbook_holds_all_198_rows_marked_published(tmp_path):
-    from qipp_helpers.readers import read_xlsx
+    from qipp_helpers.ingest.dashboard import read_xlsx
 
     res = read_xlsx(M6_WORKBOOK)
     assert sum(len(s.records) for s in res.sheets) == 198

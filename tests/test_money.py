@@ -2,7 +2,7 @@ import math
 
 import pytest
 
-from qipp_helpers.money import fmt_k, fmt_m, fmt_pct, parse_money
+from qipp_helpers.core.money import fmt_k, fmt_m, fmt_pct, parse_money
 
 
 @pytest.mark.parametrize(

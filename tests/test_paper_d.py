@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import pytest
 
-from qipp_helpers import tables as t
-from qipp_helpers.synthetic import table3_movement
+from qipp_helpers.analysis import position as t
+from qipp_helpers.synthetic.months import table3_movement
 
 from .paper_d_published import (
     APPENDIX1_RED,

@@ -1,4 +1,4 @@
-"""Tests for qipp_helpers.render: papermill execution, HTML and PDF output."""
+"""Tests for qipp_helpers.pack.render: papermill execution, HTML and PDF output."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ import nbformat
 import pytest
 from papermill.exceptions import PapermillExecutionError
 
-from qipp_helpers.render import (
+from qipp_helpers.pack.render import (
     _classify_table_columns,
     execute_notebook,
     notebook_to_html,

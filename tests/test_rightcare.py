@@ -14,16 +14,16 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from qipp_helpers import rightcare as rc
-from qipp_helpers.catalogue import default_orgs, missing_data
-from qipp_helpers.errors import IngestError
-from qipp_helpers.ingest import RightCareIngestSummary, ingest_any, ingest_rightcare
+from qipp_helpers.analysis import rightcare as rc
+from qipp_helpers.core.errors import IngestError
+from qipp_helpers.ingest.pipeline import RightCareIngestSummary, ingest_any, ingest_rightcare
+from qipp_helpers.ingest.rightcare import read_rightcare_xlsx
+from qipp_helpers.pack.catalogue import default_orgs, missing_data
+from qipp_helpers.pack.xlsx import write_rightcare
 from qipp_helpers.reference import derbyshire_table3, derbyshire_table4
-from qipp_helpers.reports import rightcare_opportunity
-from qipp_helpers.rightcare_reader import read_rightcare_xlsx
-from qipp_helpers.rightcare_synthetic import about, make_set
-from qipp_helpers.store import load_rightcare, processed_dir
-from qipp_helpers.writers import write_rightcare
+from qipp_helpers.report.objects import rightcare_opportunity
+from qipp_helpers.store.db import load_rightcare, processed_dir
+from qipp_helpers.synthetic.rightcare import about, make_set
 
 from .conftest import RIGHTCARE_DIR, ROOT
 from .paper_derbyshire_published import TABLE3, TABLE3_TOTAL, TABLE4, TABLE4_TOTAL

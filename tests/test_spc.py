@@ -7,7 +7,7 @@ import math
 import pandas as pd
 import pytest
 
-from qipp_helpers import spc
+from qipp_helpers.analysis import spc
 
 
 def test_worked_example_outside_limit_and_long_run():

@@ -5,9 +5,9 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from qipp_helpers import tables as t
-from qipp_helpers.readers import read_xlsx
-from qipp_helpers.synthetic import earlier_months, table2_movement
+from qipp_helpers.analysis import position as t
+from qipp_helpers.ingest.dashboard import read_xlsx
+from qipp_helpers.synthetic.months import earlier_months, table2_movement
 
 from .conftest import RAW
 

@@ -15,9 +15,9 @@ from pathlib import Path
 
 from openpyxl import Workbook, load_workbook
 
-from qipp_helpers.readers import REQUIRED
-from qipp_helpers.store import load_returns
-from qipp_helpers.template import COLUMNS, MILESTONE_DESCRIPTORS, write_template
+from qipp_helpers.ingest.dashboard import REQUIRED
+from qipp_helpers.ingest.sro_return import COLUMNS, MILESTONE_DESCRIPTORS, write_template
+from qipp_helpers.store.db import load_returns
 
 SEED = 20191017
 HEADER = list(REQUIRED.values())

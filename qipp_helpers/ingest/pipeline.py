@@ -13,15 +13,15 @@ from pathlib import Path
 
 import pandas as pd
 
-from . import __version__
-from .atomic import sha256_file
-from .errors import IngestError, Problem
-from .model import MONEY_COLUMNS, WARNING_COLUMNS, check_fin_year, check_month, organisations, use_organisations
-from .money import fmt_k
-from .readers import REQUIRED, FileResult, SheetResult, iter_problems, read_returns_file
-from .reference import workstream_map
-from .schema import coerce_returns, validate_returns
-from .store import load_returns, replace_slices
+from .. import __version__
+from ..core.errors import IngestError, Problem
+from ..core.files import sha256_file
+from ..core.money import fmt_k
+from ..core.orgs import MONEY_COLUMNS, WARNING_COLUMNS, check_fin_year, check_month, organisations, use_organisations
+from ..reference import workstream_map
+from ..store.db import load_returns, replace_slices
+from ..store.schema import coerce_returns, validate_returns
+from .dashboard import REQUIRED, FileResult, SheetResult, iter_problems, read_returns_file
 
 #: A printed total further than this (£000) from the computed sum is a reconciliation warning.
 TOLERANCE_K = 5.0
@@ -233,13 +233,13 @@ def ingest(paths: list[Path], fin_year: str, month: int, data_dir: Path | str, *
 
 def ingest_templates(paths: list[Path], fin_year: str, month: int, data_dir: Path | str, *,
                      user: str | None = None) -> IngestSummary:
-    """Read returned SRO templates, merge them into the month (rules: :mod:`qipp_helpers.template`), store.
+    """Read returned SRO templates, merge them into the month (rules: :mod:`qipp_helpers.ingest.sro_return`), store.
 
     All or nothing, like :func:`ingest`. Each organisation with a template gets its whole
     (fin_year, month) slice replaced by the merged month: returned lines, new schemes, and the
     base month's lines nobody returned, carried forward and reported as missing.
     """
-    from .template import merge_returns, read_template, with_lines
+    from .sro_return import merge_returns, read_template, with_lines
 
     _check_command(fin_year, month, data_dir)
     paths = [Path(p) for p in paths]
@@ -294,9 +294,9 @@ def ingest_frp(path: Path, fin_year: str, month: int, data_dir: Path | str, *, s
     Printed figures that do not add up are stored as checks with the data (and shown in the
     report), not rejected: the paper that printed them is the record.
     """
-    from .frp import checks as frp_checks
-    from .frp_reader import read_frp_xlsx
-    from .schema import (
+    from ..analysis.frp import checks as frp_checks
+    from ..store.db import replace_frp
+    from ..store.schema import (
         FRP_LINE_COLUMNS,
         FRP_LINES_SCHEMA,
         FRP_POSITION_COLUMNS,
@@ -304,7 +304,7 @@ def ingest_frp(path: Path, fin_year: str, month: int, data_dir: Path | str, *, s
         coerce_table,
         validate,
     )
-    from .store import replace_frp
+    from .frp import read_frp_xlsx
 
     try:
         check_fin_year(fin_year)
@@ -361,8 +361,8 @@ def ingest_rightcare(path: Path, fin_year: str, data_dir: Path | str, *, provena
     Replaces the stored indicators of every CCG in the file and the peer groups of the CCGs it
     gives peers for; all or nothing.
     """
-    from .rightcare_reader import read_rightcare_xlsx
-    from .schema import (
+    from ..store.db import replace_rightcare
+    from ..store.schema import (
         RIGHTCARE_INDICATOR_COLUMNS,
         RIGHTCARE_INDICATORS_SCHEMA,
         RIGHTCARE_PEER_COLUMNS,
@@ -370,7 +370,7 @@ def ingest_rightcare(path: Path, fin_year: str, data_dir: Path | str, *, provena
         coerce_table,
         validate,
     )
-    from .store import replace_rightcare
+    from .rightcare import read_rightcare_xlsx
 
     try:
         check_fin_year(fin_year)
@@ -413,10 +413,10 @@ def ingest_any(paths: list[Path], fin_year: str, month: int, data_dir: Path | st
     encrypted, .xls, macros): if any fails, nothing is opened or written. Then templates, dashboards
     (together, all or nothing), FRP and RightCare workbooks are ingested in that order.
     """
-    from .frp_reader import is_frp_workbook
+    from .frp import is_frp_workbook
     from .guard import check_input_file
-    from .rightcare_reader import is_rightcare_workbook
-    from .template import is_template
+    from .rightcare import is_rightcare_workbook
+    from .sro_return import is_template
 
     paths = [Path(p) for p in paths]
     unsafe = [p for path in paths for p in check_input_file(path)]

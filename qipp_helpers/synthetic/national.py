@@ -14,8 +14,8 @@ from pathlib import Path
 
 import numpy as np
 
-from .atomic import atomic_path
-from .model import RAGS, WORKSTREAMS, check_fin_year
+from ..core.files import atomic_path
+from ..core.orgs import RAGS, WORKSTREAMS, check_fin_year
 
 HEADER = ["Scheme no. for LLR Summary Report", "Scheme Name", "Workstream", "Milestones", "Financial Benefits",
           "Risk/Issue", "Overall PMO RAG ratings", "Sum of Plan YTD", "Sum of Actuals YTD", "Annual Plan",

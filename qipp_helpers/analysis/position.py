@@ -1,7 +1,7 @@
 """The monthly position tables of Paper D, as pure functions of DataFrames.
 
 No files, no printing. Money stays in £000 with savings negative, exactly as the paper's
-tables; formatting is :mod:`qipp_helpers.fmt`'s job. Every table ends with a ``Total`` row.
+tables; formatting is :mod:`qipp_helpers.report.fmt`'s job. Every table ends with a ``Total`` row.
 """
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from .model import RAGS, WORKSTREAMS, members
+from ..core.orgs import RAGS, WORKSTREAMS, members
 
 TOTAL = "Total"
 

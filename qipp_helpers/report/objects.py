@@ -6,13 +6,13 @@ from dataclasses import dataclass, field
 
 import pandas as pd
 
-from . import drivers as d
-from . import frp, spc
-from . import rightcare as rc
-from . import tables as t
-from .model import CCGS, WORKSTREAMS, members, org_name, period_label
-from .money import fmt_m
-from .reference import derbyshire_table3, derbyshire_table4
+from ..analysis import drivers as d
+from ..analysis import frp, spc
+from ..analysis import position as t
+from ..analysis import rightcare as rc
+from ..core.money import fmt_m
+from ..core.orgs import CCGS, WORKSTREAMS, members, org_name, period_label
+from ..reference import derbyshire_table3, derbyshire_table4
 
 
 class _Period:

@@ -23,7 +23,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from .rightcare import CCG_NAMES, PODS, PROGRAMME_AREAS, RC_GROUPS, benchmark
+from ..analysis.rightcare import CCG_NAMES, PODS, PROGRAMME_AREAS, RC_GROUPS, benchmark
 
 SEED = 20190328
 DATA_YEAR = "2017/18"
@@ -59,7 +59,7 @@ PROVENANCE = {
 
 def published_table3() -> dict[tuple[str, str], float]:
     """Table 3 cells (programme area, POD) -> £000, from the published reference CSV."""
-    from .reference import derbyshire_table3
+    from ..reference import derbyshire_table3
 
     t = derbyshire_table3().set_index("programme_area")
     return {(a, p): float(t.loc[a, p]) * 1000.0 for a in PROGRAMME_AREAS for p in PODS}

@@ -21,14 +21,14 @@ from pathlib import Path
 
 import pandas as pd
 
-from . import __version__
-from . import tables as t
-from .atomic import atomic_write_bytes, sha256_file
+from .. import __version__
+from ..analysis import position as t
+from ..core.files import atomic_write_bytes, sha256_file
+from ..core.money import fmt_k
+from ..core.orgs import members, org_name, organisations, period_label
+from ..store.db import processed_dir
 from .catalogue import NOTEBOOKS, default_orgs, inputs_of, missing_data
-from .model import members, org_name, organisations, period_label
-from .money import fmt_k
 from .runner import Job, JobResult
-from .store import processed_dir
 
 MANIFEST, INDEX, LOCK = "manifest.json", "index.html", ".qipp-run.lock"
 
@@ -60,7 +60,7 @@ def month_dir(out: Path, fin_year: str, month: int) -> Path:
 
 def org_dir(out: Path, fin_year: str, month: int, org: str) -> Path:
     """reports/<fin-year>/M<mm>/<ORG>, checked to stay inside ``out`` (an org code never names a path)."""
-    from .guard import inside, safe_code
+    from ..ingest.guard import inside, safe_code
 
     if not safe_code(org):
         raise ValueError(f"organisation code {org!r} cannot name a folder")

@@ -41,12 +41,12 @@ from pathlib import Path
 
 import pandas as pd
 
-from .errors import Problem
+from ..core.errors import Problem
+from ..core.money import parse_money
+from ..core.orgs import RAGS, WORKSTREAMS, check_fin_year, org_name, organisations, period_label
+from ..reference import normalise_scheme_no, workstream_map
+from .dashboard import column_letter, flag_problems, open_scanned
 from .guard import SheetFlags, safe_code
-from .model import RAGS, WORKSTREAMS, check_fin_year, org_name, organisations, period_label
-from .money import parse_money
-from .readers import column_letter, flag_problems, open_scanned
-from .reference import normalise_scheme_no, workstream_map
 
 TEMPLATE_VERSION = "1"
 META_SHEET, RETURN_SHEET, PMO_SHEET, REF_SHEET, HELP_SHEET = (
@@ -116,8 +116,8 @@ def write_template(returns: pd.DataFrame, *, fin_year: str, month: int, org: str
     from openpyxl.styles import Alignment, Font, PatternFill, Protection
     from openpyxl.worksheet.datavalidation import DataValidation
 
-    from .writers import _atomic_save as save
-    from .writers import safe_cell
+    from ..pack.xlsx import _atomic_save as save
+    from ..pack.xlsx import safe_cell
 
     check_fin_year(fin_year)
     if not 1 <= month <= 12:

@@ -18,8 +18,8 @@ from typing import Any
 
 import nbformat
 
-from .atomic import atomic_path, atomic_write_bytes
-from .publish import MIME as PUBLISH_MIME
+from ..core.files import atomic_path, atomic_write_bytes
+from ..report.publish import MIME as PUBLISH_MIME
 
 __all__ = [
     "REMOVE_CELL_TAGS",
@@ -67,7 +67,7 @@ def execute_notebook(
 ) -> None:
     """Execute ``input_path`` with papermill, writing the result atomically to ``output_path``.
 
-    ``warm`` runs it in this process's reusable kernel (:mod:`qipp_helpers.kernels`, first
+    ``warm`` runs it in this process's reusable kernel (:mod:`qipp_helpers.pack.kernels`, first
     warmed with ``warm_up`` code) instead of starting a kernel for this notebook alone.
     On ``PapermillExecutionError`` the partially executed notebook (with the
     error output) is still moved to ``output_path`` before the error is re-raised.

@@ -77,9 +77,9 @@ def run_job(job: Job, formats: tuple[str, ...] = FORMATS, *, warm_up: str | None
     ``warm_up`` (code, may be empty) runs the notebook in this process's reusable kernel;
     None starts a kernel for this notebook alone. ``marking`` heads every rendered page.
     """
-    from .publish import published
+    from ..report.publish import published
     from .render import execute_notebook, render_report
-    from .writers import write_tables_xlsx
+    from .xlsx import write_tables_xlsx
 
     start = time.perf_counter()
     job.out_dir.mkdir(parents=True, exist_ok=True)

@@ -5,10 +5,10 @@ from __future__ import annotations
 import pandas as pd
 import pandera.pandas as pa
 
-from .errors import Problem
-from .frp import FRP_RAGS, PRINTED, SYSTEMS
-from .model import MONEY_COLUMNS, RAGS, RETURN_COLUMNS, WORKSTREAMS, organisations
-from .rightcare import PODS, PROGRAMME_AREAS
+from ..analysis.frp import FRP_RAGS, PRINTED, SYSTEMS
+from ..analysis.rightcare import PODS, PROGRAMME_AREAS
+from ..core.errors import Problem
+from ..core.orgs import MONEY_COLUMNS, RAGS, RETURN_COLUMNS, WORKSTREAMS, organisations
 
 _money = {
     c: pa.Column(float, checks=pa.Check(lambda s: s.abs() < 1e9, error="money must be finite £000"),
@@ -88,7 +88,7 @@ def validate(df: pd.DataFrame, schema: pa.DataFrameSchema) -> list[Problem]:
     return []
 
 
-#: The stored FRP tables (see :mod:`qipp_helpers.frp_reader` for the workbook layout).
+#: The stored FRP tables (see :mod:`qipp_helpers.ingest.frp` for the workbook layout).
 FRP_KEY = ("fin_year", "month", "system")
 FRP_LINE_COLUMNS: tuple[str, ...] = (*FRP_KEY, "as_at", "row", "kind", "group", "scheme", "rag",
                                      *PRINTED.values(), "provenance", "source_file", "source_sheet",
@@ -143,7 +143,7 @@ def coerce_table(df: pd.DataFrame, columns: tuple[str, ...]) -> pd.DataFrame:
     return out
 
 
-#: The stored RightCare tables (see :mod:`qipp_helpers.rightcare_reader` for the workbook layout).
+#: The stored RightCare tables (see :mod:`qipp_helpers.ingest.rightcare` for the workbook layout).
 #: ``spend`` is £ per 1,000 weighted population; a slice is (fin_year, ccg) in each table.
 RIGHTCARE_KEY = ("fin_year", "ccg")
 RIGHTCARE_INDICATOR_COLUMNS: tuple[str, ...] = (*RIGHTCARE_KEY, "data_year", "ccg_name", "programme_area", "pod",

@@ -21,7 +21,7 @@ import zlib
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
-from .errors import Problem
+from ..core.errors import Problem
 
 try:  # defusedxml (installed with nbconvert/openpyxl) refuses entity expansion attacks
     from defusedxml.ElementTree import iterparse  # type: ignore[import-untyped]

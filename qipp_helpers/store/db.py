@@ -16,8 +16,8 @@ from pathlib import Path
 
 import pandas as pd
 
-from .atomic import atomic_path
-from .model import WARNING_COLUMNS, use_organisations
+from ..core.files import atomic_path
+from ..core.orgs import WARNING_COLUMNS, use_organisations
 from .schema import (
     FRP_CHECK_COLUMNS,
     FRP_KEY,

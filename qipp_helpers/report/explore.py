@@ -19,12 +19,13 @@ import matplotlib.pyplot as plt
 import pandas as pd
 from matplotlib.figure import Figure
 
-from . import charts, spc
-from . import tables as t
+from ..analysis import position as t
+from ..analysis import spc
+from ..core.orgs import MONTH_NAMES, RAG_COLOURS, RAGS, WORKSTREAMS, organisations
+from ..store.db import empty_warnings
+from . import charts
 from .fmt import money_table, rag_cell_styles
-from .model import MONTH_NAMES, RAG_COLOURS, RAGS, WORKSTREAMS, organisations
-from .reports import MonthlyPosition, monthly_position, trend_panels
-from .store import empty_warnings
+from .objects import MonthlyPosition, monthly_position, trend_panels
 
 ALL = "All"
 #: The trend measures: label -> column of :func:`tables.workstream_monthly`.

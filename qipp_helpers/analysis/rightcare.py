@@ -1,6 +1,6 @@
 """NHS RightCare opportunity: what a CCG would save if it spent like the best of its peers.
 
-Pure functions of the stored RightCare tables (see :mod:`qipp_helpers.rightcare_reader` for the
+Pure functions of the stored RightCare tables (see :mod:`qipp_helpers.ingest.rightcare` for the
 workbook). RightCare compares each CCG's spend per 1,000 weighted population, by programme area
 and point of delivery (POD), with its 10 most similar CCGs. For one CCG, programme area and POD::
 
@@ -29,7 +29,7 @@ from collections.abc import Mapping, Sequence
 import numpy as np
 import pandas as pd
 
-from .model import GROUPS, ORG_NAMES
+from ..core.orgs import GROUPS, ORG_NAMES
 
 #: Table 3's nine programme areas, in the paper's order.
 PROGRAMME_AREAS: tuple[str, ...] = ("Cancer", "Circulation", "Endocrine", "Gastroenterology", "Genitourinary",

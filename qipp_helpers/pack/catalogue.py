@@ -8,9 +8,9 @@ from __future__ import annotations
 
 import pandas as pd
 
-from . import rightcare as rc
-from .frp import SYSTEMS
-from .model import members, organisations
+from ..analysis import rightcare as rc
+from ..analysis.frp import SYSTEMS
+from ..core.orgs import members, organisations
 
 #: Notebook name -> what it shows. Order is the pack's order.
 NOTEBOOKS: dict[str, str] = {
@@ -29,7 +29,7 @@ def known_orgs() -> tuple[str, ...]:
 #: Code a worker's kernel runs once before its first report: the imports every notebook makes.
 WARM_UP = (
     "import matplotlib\nimport matplotlib.pyplot\nimport pandas\nimport IPython.display\n"
-    "from qipp_helpers import charts, show, publish, reports, store\n"
+    "from qipp_helpers.report import charts, show, publish, objects\nfrom qipp_helpers import store\n"
     # charts lay themselves out (tight_layout / fixed margins): a second, 'tight' layout pass per PNG is
     # wasted work in a batch
     "get_ipython().run_line_magic('config', \"InlineBackend.print_figure_kwargs = {'bbox_inches': None}\")\n"

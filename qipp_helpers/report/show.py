@@ -1,6 +1,6 @@
 """What the notebooks display: styled tables and markdown blocks.
 
-Every function takes a report object from :mod:`qipp_helpers.reports` and returns something
+Every function takes a report object from :mod:`qipp_helpers.report.objects` and returns something
 Jupyter renders (a pandas Styler or a markdown string), so the notebook only chooses.
 """
 
@@ -13,11 +13,11 @@ import pandas as pd
 from IPython.display import Markdown
 from pandas.io.formats.style import Styler
 
-from . import rightcare as rc
+from ..analysis import rightcare as rc
+from ..core.money import fmt_k
+from ..core.orgs import RAG_COLOURS, org_name
 from .fmt import money_table, rag_cell_styles
-from .model import RAG_COLOURS, org_name
-from .money import fmt_k
-from .reports import FrpBridge, MonthlyPosition, RightCareOpportunity, UnderDelivery
+from .objects import FrpBridge, MonthlyPosition, RightCareOpportunity, UnderDelivery
 
 Report = MonthlyPosition | UnderDelivery | FrpBridge | RightCareOpportunity
 

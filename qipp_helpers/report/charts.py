@@ -14,8 +14,8 @@ import pandas as pd
 from matplotlib.figure import Figure
 from matplotlib.ticker import FuncFormatter
 
-from . import spc
-from .model import RAG_COLOURS
+from ..analysis import spc
+from ..core.orgs import RAG_COLOURS
 
 NHS_BLUE = "#005EB8"
 NHS_LIGHT = "#41B6E6"

@@ -2,7 +2,7 @@
 
 One reader per input layout. A reader turns cells into tidy records and collects every
 problem it meets (file, sheet, row, column) instead of stopping at the first. It does not
-write anything and does not validate across files; see :mod:`qipp_helpers.ingest`.
+write anything and does not validate across files; see :mod:`qipp_helpers.ingest.pipeline`.
 """
 
 from __future__ import annotations
@@ -17,11 +17,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .errors import Problem
+from ..core.errors import Problem
+from ..core.money import parse_money
+from ..core.orgs import MONEY_COLUMNS, RAG_ALIASES, RAGS, organisations
+from ..reference import normalise_scheme_no
 from .guard import SheetFlags, check_input_file, path_like, scan_xlsx
-from .model import MONEY_COLUMNS, RAG_ALIASES, RAGS, organisations
-from .money import parse_money
-from .reference import normalise_scheme_no
 
 #: Header text as printed -> column. Matching ignores case, underlining and spacing.
 HEADERS: dict[str, str] = {

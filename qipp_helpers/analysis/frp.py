@@ -16,7 +16,7 @@ import math
 
 import pandas as pd
 
-from .money import fmt_m
+from ..core.money import fmt_m
 
 #: Organisations of each system whose FRP we hold, with the names Paper D prints.
 SYSTEMS: dict[str, tuple[str, ...]] = {"LLR": ("UHL", "LPT", "LC", "ELR", "WL")}

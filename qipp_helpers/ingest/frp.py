@@ -21,10 +21,10 @@ import math
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .errors import Problem
-from .frp import BEFORE, FRP_RAGS, NOT_IN_FRP, ORG_IMPACT, PRINTED, SUBTOTALS, SYSTEMS
-from .money import parse_money
-from .readers import HEADER_SEARCH_ROWS, _norm, _text, about_rows, open_workbook, workbook_has_sheet
+from ..analysis.frp import BEFORE, FRP_RAGS, NOT_IN_FRP, ORG_IMPACT, PRINTED, SUBTOTALS, SYSTEMS
+from ..core.errors import Problem
+from ..core.money import parse_money
+from .dashboard import HEADER_SEARCH_ROWS, _norm, _text, about_rows, open_workbook, workbook_has_sheet
 
 SCHEMES_SHEET, POSITION_SHEET = "frp schemes", "frp position"
 

@@ -14,9 +14,9 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from .model import members, organisations
-from .money import fmt_m
-from .reference import scheme_group, scheme_group_labels
+from ..core.money import fmt_m
+from ..core.orgs import members, organisations
+from ..reference import scheme_group, scheme_group_labels
 
 TOTAL = "Total"
 OTHER = "Other"

@@ -8,7 +8,7 @@ from collections.abc import Mapping, Sequence
 import pandas as pd
 from pandas.io.formats.style import Styler
 
-from .money import fmt_k, fmt_pct
+from ..core.money import fmt_k, fmt_pct
 
 TOTAL_LABELS = ("Total", "Grand Total")
 

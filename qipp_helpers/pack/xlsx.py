@@ -10,8 +10,8 @@ from openpyxl import Workbook
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 
-from .atomic import atomic_path
-from .readers import REQUIRED
+from ..core.files import atomic_path
+from ..ingest.dashboard import REQUIRED
 
 DASHBOARD_COLUMNS = list(REQUIRED)
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
@@ -105,10 +105,10 @@ RIGHTCARE_INDICATOR_HEADER = ["CCG code", "CCG name", "Programme area", "Point o
 
 def write_rightcare(path: Path, indicators: pd.DataFrame, peers: pd.DataFrame, *,
                     about: list[tuple[str, str]], title: str) -> None:
-    """Write the RightCare indicator layout (see :mod:`qipp_helpers.rightcare_reader`): About,
+    """Write the RightCare indicator layout (see :mod:`qipp_helpers.ingest.rightcare`): About,
     ``RightCare Indicators`` (title row, header, one row per CCG × programme area × POD) and
     ``RightCare Peers``. Indicator columns: ccg, ccg_name, programme_area, pod, spend, weighted_population."""
-    from .rightcare import POD_LABELS
+    from ..analysis.rightcare import POD_LABELS
 
     wb = Workbook()
     ws = wb.active

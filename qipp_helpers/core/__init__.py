@@ -1,0 +1,1 @@
+"""Vocabulary every layer shares: organisations, periods, money, errors, safe files."""

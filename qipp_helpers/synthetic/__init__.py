@@ -1,0 +1,1 @@
+"""Seeded generators of demonstration and test data (never imported by the runtime)."""
