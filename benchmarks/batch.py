@@ -40,9 +40,29 @@ def naive(data: Path, out: Path) -> float:
         for name in NOTEBOOKS:
             for org in ORGS:
                 stem = out / f"{name}_{org}_M{month}"
-                run([str(BIN / "papermill"), str(ROOT / "notebooks" / f"{name}.ipynb"), f"{stem}.ipynb",
-                     "-p", "fin_year", "2019-20", "-p", "month", str(month), "-p", "org", org,
-                     "-p", "data_dir", str(data), "--cwd", str(ROOT / "notebooks"), "-k", "python3"])
+                run(
+                    [
+                        str(BIN / "papermill"),
+                        str(ROOT / "notebooks" / f"{name}.ipynb"),
+                        f"{stem}.ipynb",
+                        "-p",
+                        "fin_year",
+                        "2019-20",
+                        "-p",
+                        "month",
+                        str(month),
+                        "-p",
+                        "org",
+                        org,
+                        "-p",
+                        "data_dir",
+                        str(data),
+                        "--cwd",
+                        str(ROOT / "notebooks"),
+                        "-k",
+                        "python3",
+                    ]
+                )
                 run([str(BIN / "jupyter"), "nbconvert", "--to", "html", "--no-input", f"{stem}.ipynb"])
                 run([str(BIN / "weasyprint"), f"{stem}.html", f"{stem}.pdf"])
     return time.perf_counter() - start
@@ -50,9 +70,28 @@ def naive(data: Path, out: Path) -> float:
 
 def qipp(data: Path, out: Path, jobs: int) -> float:
     start = time.perf_counter()
-    run([str(BIN / "qipp"), "run", "--fin-year", "2019-20", "--month", "5-6", "--notebook", ",".join(NOTEBOOKS),
-         "--org", "all", "--data-dir", str(data), "--out", str(out), "--notebooks-dir", str(ROOT / "notebooks"),
-         "--jobs", str(jobs)])
+    run(
+        [
+            str(BIN / "qipp"),
+            "run",
+            "--fin-year",
+            "2019-20",
+            "--month",
+            "5-6",
+            "--notebook",
+            ",".join(NOTEBOOKS),
+            "--org",
+            "all",
+            "--data-dir",
+            str(data),
+            "--out",
+            str(out),
+            "--notebooks-dir",
+            str(ROOT / "notebooks"),
+            "--jobs",
+            str(jobs),
+        ]
+    )
     return time.perf_counter() - start
 
 
@@ -79,8 +118,10 @@ def breakdown(data: Path, out: Path) -> None:
     t = time.perf_counter()
     html_to_pdf(html, out / "warm.pdf")
     pdf = time.perf_counter() - t
-    print(f"one report (LLR monthly position): execute with a new kernel {cold:.2f}s; in a warm kernel {warm:.2f}s "
-          f"(worker warm-up, paid once per worker: {warm_up:.2f}s); HTML {to_html:.2f}s; PDF {pdf:.2f}s")
+    print(
+        f"one report (LLR monthly position): execute with a new kernel {cold:.2f}s; in a warm kernel {warm:.2f}s "
+        f"(worker warm-up, paid once per worker: {warm_up:.2f}s); HTML {to_html:.2f}s; PDF {pdf:.2f}s"
+    )
 
 
 def main() -> None:

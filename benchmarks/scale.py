@@ -34,25 +34,57 @@ def main() -> None:
         start = time.perf_counter()
         for m in range(1, 13):
             folder = data / "raw" / "2019-20" / f"M{m:02d}"
-            ingest_any(sorted(folder.glob("*.csv")), "2019-20", m, data,
-                       provenance=(folder / "PROVENANCE.txt").read_text().strip())
+            ingest_any(
+                sorted(folder.glob("*.csv")),
+                "2019-20",
+                m,
+                data,
+                provenance=(folder / "PROVENANCE.txt").read_text().strip(),
+            )
         took = time.perf_counter() - start
         verdict = "within" if took < 5 else "OVER"
-        print(f"ingest + validate + store: {counts['rows']:,} rows in {took:.2f}s "
-              f"({counts['rows'] / took:,.0f} rows/s; {verdict} the 5 s target)", flush=True)
+        print(
+            f"ingest + validate + store: {counts['rows']:,} rows in {took:.2f}s "
+            f"({counts['rows'] / took:,.0f} rows/s; {verdict} the 5 s target)",
+            flush=True,
+        )
         base = None
         for n in sizes:
             orgs = ",".join(f"S{i:03d}" for i in range(1, n + 1))
             t = time.perf_counter()
             out = Path(tmp) / f"r{n}"
-            subprocess.run([str(BIN / "qipp"), "run", "--fin-year", "2019-20", "--month", "12", "--notebook",
-                            "monthly_position", "--org", orgs, "--data-dir", str(data), "--out", str(out),
-                            "--notebooks-dir", str(ROOT / "notebooks"), "--jobs", str(args.jobs)],
-                           check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            subprocess.run(
+                [
+                    str(BIN / "qipp"),
+                    "run",
+                    "--fin-year",
+                    "2019-20",
+                    "--month",
+                    "12",
+                    "--notebook",
+                    "monthly_position",
+                    "--org",
+                    orgs,
+                    "--data-dir",
+                    str(data),
+                    "--out",
+                    str(out),
+                    "--notebooks-dir",
+                    str(ROOT / "notebooks"),
+                    "--jobs",
+                    str(args.jobs),
+                ],
+                check=True,
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
+            )
             per = (time.perf_counter() - t) / n
             base = base or per
-            print(f"{n:3d} organisations: {per * n:6.1f}s, {per:.2f}s per report (x{per / base:.2f} of the "
-                  f"{sizes[0]}-organisation cost per report)", flush=True)
+            print(
+                f"{n:3d} organisations: {per * n:6.1f}s, {per:.2f}s per report (x{per / base:.2f} of the "
+                f"{sizes[0]}-organisation cost per report)",
+                flush=True,
+            )
 
 
 if __name__ == "__main__":

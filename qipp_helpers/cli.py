@@ -16,8 +16,9 @@ from .core.errors import IngestError
 from .core.orgs import check_fin_year, use_organisations
 from .pack.catalogue import NOTEBOOKS, known_orgs
 
-app = typer.Typer(add_completion=False, no_args_is_help=True,
-                  help="QIPP workbooks: validated QIPP returns in, QAG monthly pack out.")
+app = typer.Typer(
+    add_completion=False, no_args_is_help=True, help="QIPP workbooks: validated QIPP returns in, QAG monthly pack out."
+)
 
 DataDir = Annotated[Path, typer.Option("--data-dir", help="Data folder holding raw/ and processed/.")]
 FinYear = Annotated[str, typer.Option("--fin-year", help="Financial year, e.g. 2019-20.")]
@@ -30,24 +31,35 @@ def _fail(message: str, code: int = 1) -> None:
 
 def _print_summary(summary) -> None:
     if hasattr(summary, "data_year"):
-        typer.echo(f"{summary.fin_year}: stored RightCare {summary.data_year or ''} indicators for "
-                   f"{', '.join(summary.ccgs)} and {summary.peers} peers ({summary.rows} rows; "
-                   f"{summary.provenance.split(':', 1)[0]})")
+        typer.echo(
+            f"{summary.fin_year}: stored RightCare {summary.data_year or ''} indicators for "
+            f"{', '.join(summary.ccgs)} and {summary.peers} peers ({summary.rows} rows; "
+            f"{summary.provenance.split(':', 1)[0]})"
+        )
         return
     if hasattr(summary, "system"):
-        typer.echo(f"{summary.fin_year} M{summary.month}: stored the {summary.system} FRP as at {summary.as_at} "
-                   f"({summary.schemes} schemes)")
+        typer.echo(
+            f"{summary.fin_year} M{summary.month}: stored the {summary.system} FRP as at {summary.as_at} "
+            f"({summary.schemes} schemes)"
+        )
         for c in summary.checks:
-            typer.secho(f"  printed figure does not add up [{c['source_file']}, {c['source_sheet']} row "
-                        f"{c['source_row']}]: {c['where']} {c['column']} printed {c['printed']:,.0f}, computed "
-                        f"{c['computed']:,.0f}", fg=typer.colors.YELLOW)
+            typer.secho(
+                f"  printed figure does not add up [{c['source_file']}, {c['source_sheet']} row "
+                f"{c['source_row']}]: {c['where']} {c['column']} printed {c['printed']:,.0f}, computed "
+                f"{c['computed']:,.0f}",
+                fg=typer.colors.YELLOW,
+            )
         return
     rows = ", ".join(f"{o} {n} rows" for o, n in sorted(summary.rows.items())) or "no CCG rows"
     if len(summary.rows) > 6:
         rows = f"{sum(summary.rows.values()):,} rows for {len(summary.rows)} organisations"
     typer.echo(f"{summary.fin_year} M{summary.month}: stored {rows}")
-    labels = {"missing": "return missing against last month's schemes", "new": "scheme new this month",
-              "plan_changes": "annual plan changed", "replaced": "return replaced by a later file"}
+    labels = {
+        "missing": "return missing against last month's schemes",
+        "new": "scheme new this month",
+        "plan_changes": "annual plan changed",
+        "replaced": "return replaced by a later file",
+    }
     for kind, label in labels.items():
         lines = summary.notes.get(kind, [])
         for line in lines[:20]:
@@ -55,29 +67,37 @@ def _print_summary(summary) -> None:
         if len(lines) > 20:
             typer.secho(f"  ... and {len(lines) - 20} more ({label}; all in the ingest log)", fg=typer.colors.YELLOW)
     for w in summary.warnings:
-        typer.secho(f"  reconciliation warning [{w['org']}, {w['source_file']}]: {w['message']}",
-                    fg=typer.colors.YELLOW)
+        typer.secho(
+            f"  reconciliation warning [{w['org']}, {w['source_file']}]: {w['message']}", fg=typer.colors.YELLOW
+        )
 
 
 @app.command()
 def ingest(
-    paths: Annotated[list[Path], typer.Argument(help="Dashboard workbooks (.xlsx), one CSV with --org, an FRP "
-                                                "workbook (.xlsx with an 'FRP Schemes' sheet) or a RightCare "
-                                                "workbook (a 'RightCare Indicators' sheet; --month unused).")],
+    paths: Annotated[
+        list[Path],
+        typer.Argument(
+            help="Dashboard workbooks (.xlsx), one CSV with --org, an FRP "
+            "workbook (.xlsx with an 'FRP Schemes' sheet) or a RightCare "
+            "workbook (a 'RightCare Indicators' sheet; --month unused)."
+        ),
+    ],
     fin_year: FinYear,
     month: Annotated[int, typer.Option("--month", help="Financial-year month 1-12 (M6 = September).")],
     data_dir: DataDir = Path("data"),
     org: Annotated[str | None, typer.Option("--org", help="Organisation of a .csv file (ELR, WL, LC).")] = None,
     provenance: Annotated[str | None, typer.Option(help="Provenance to record (default: from the file).")] = None,
-    user: Annotated[str | None, typer.Option("--user", help="Who is ingesting, for the ingest log "
-                                             "(default: the OS user).")] = None,
+    user: Annotated[
+        str | None, typer.Option("--user", help="Who is ingesting, for the ingest log (default: the OS user).")
+    ] = None,
 ) -> None:
     """Validate return files (dashboards, returned templates, FRP) and store them; all or nothing."""
     from .ingest.pipeline import ingest_any
 
     try:
-        summaries = ingest_any(paths, fin_year, month, data_dir, org=org, provenance=provenance,
-                               user=user or getpass.getuser())
+        summaries = ingest_any(
+            paths, fin_year, month, data_dir, org=org, provenance=provenance, user=user or getpass.getuser()
+        )
     except IngestError as exc:
         _fail(str(exc))
     for summary in summaries:
@@ -93,13 +113,15 @@ def ingest_raw(
     from .ingest.pipeline import ingest_any
 
     raw = data_dir / "raw"
-    folders = sorted(p for p in raw.glob("*/M[0-9][0-9]")
-                     if p.is_dir() and (fin_year is None or p.parent.name == fin_year))
+    folders = sorted(
+        p for p in raw.glob("*/M[0-9][0-9]") if p.is_dir() and (fin_year is None or p.parent.name == fin_year)
+    )
     if not folders:
         _fail(f"no month folders like {raw}/2019-20/M06/ found")
     for folder in folders:
-        files = sorted(p for p in folder.iterdir()
-                       if p.suffix.lower() in (".xlsx", ".csv") and not p.name.startswith(("~", ".")))
+        files = sorted(
+            p for p in folder.iterdir() if p.suffix.lower() in (".xlsx", ".csv") and not p.name.startswith(("~", "."))
+        )
         if not files:
             continue
         note = folder / "PROVENANCE.txt"  # a folder may say where all its files come from
@@ -119,8 +141,9 @@ def _ingest_rightcare_folders(raw: Path, fin_year: str | None) -> None:
     from .ingest.pipeline import ingest_rightcare
 
     for folder in sorted(p for p in raw.glob("*/rightcare") if p.is_dir() and fin_year in (None, p.parent.name)):
-        for path in sorted(p for p in folder.iterdir() if p.suffix.lower() == ".xlsx"
-                           and not p.name.startswith(("~", "."))):
+        for path in sorted(
+            p for p in folder.iterdir() if p.suffix.lower() == ".xlsx" and not p.name.startswith(("~", "."))
+        ):
             unsafe = check_input_file(path)  # the same guard as every other input, before anything opens it
             if unsafe:
                 _fail(str(IngestError(unsafe)))
@@ -146,8 +169,10 @@ def demo_data(
         counts = make(data_dir, orgs=orgs, schemes=schemes, months=months, fin_year=fin_year, seed=seed)
     except ValueError as exc:
         _fail(str(exc))
-    typer.echo(f"wrote {counts['rows']:,} synthetic scheme-month rows for {orgs} organisations x {months} months "
-               f"into {data_dir}/raw (ingest with: qipp ingest-raw --data-dir {data_dir})")
+    typer.echo(
+        f"wrote {counts['rows']:,} synthetic scheme-month rows for {orgs} organisations x {months} months "
+        f"into {data_dir}/raw (ingest with: qipp ingest-raw --data-dir {data_dir})"
+    )
 
 
 @app.command()
@@ -155,10 +180,13 @@ def template(
     fin_year: FinYear,
     month: Annotated[int, typer.Option("--month", help="Month of the return, 1-12 (M7 = October).")],
     org: Annotated[str, typer.Option("--org", help="The CCG making the return (ELR, WL, LC).")],
-    out: Annotated[Path | None, typer.Option("--out", help="File to write (default: "
-                                             "reports/<fin-year>/M<mm>/returns/<ORG>_return.xlsx).")] = None,
-    scheme: Annotated[list[str] | None, typer.Option("--scheme", help="Only these scheme numbers (one SRO's "
-                                                     "return); repeatable.")] = None,
+    out: Annotated[
+        Path | None,
+        typer.Option("--out", help="File to write (default: reports/<fin-year>/M<mm>/returns/<ORG>_return.xlsx)."),
+    ] = None,
+    scheme: Annotated[
+        list[str] | None, typer.Option("--scheme", help="Only these scheme numbers (one SRO's return); repeatable.")
+    ] = None,
     data_dir: DataDir = Path("data"),
     reports: Annotated[Path, typer.Option("--reports", help="Reports folder for the default --out.")] = Path("reports"),
 ) -> None:
@@ -175,12 +203,15 @@ def template(
         check_fin_year(fin_year)
         use_organisations(data_dir)
         path = out or inside(reports, month_dir(reports, fin_year, month) / "returns" / f"{code}_return.xlsx")
-        meta = write_template(load_returns(data_dir), fin_year=fin_year, month=month, org=code, path=path,
-                              schemes=scheme)
+        meta = write_template(
+            load_returns(data_dir), fin_year=fin_year, month=month, org=code, path=path, schemes=scheme
+        )
     except ValueError as exc:
         _fail(str(exc))
-    typer.echo(f"wrote {path}: {meta['rows']} scheme lines of {code} from {meta['base_fin_year']} "
-               f"M{meta['base_month']}, for {fin_year} M{month}")
+    typer.echo(
+        f"wrote {path}: {meta['rows']} scheme lines of {code} from {meta['base_fin_year']} "
+        f"M{meta['base_month']}, for {fin_year} M{month}"
+    )
 
 
 def _parse_orgs(values: list[str] | None) -> list[str] | None:
@@ -202,16 +233,21 @@ def run(
     fin_year: FinYear,
     month: Annotated[str, typer.Option("--month", help="Month(s): 6, 1-6 or 4,6 (M1 = April).")],
     org: Annotated[list[str] | None, typer.Option("--org", help="Organisation(s), repeatable, or 'all'.")] = None,
-    notebook: Annotated[str, typer.Option(help=f"Notebook name(s), comma-separated ({', '.join(NOTEBOOKS)}), "
-                                               "or 'all'.")] = "all",
+    notebook: Annotated[
+        str, typer.Option(help=f"Notebook name(s), comma-separated ({', '.join(NOTEBOOKS)}), or 'all'.")
+    ] = "all",
     formats: Annotated[str, typer.Option(help="Comma-separated: html,pdf,xlsx.")] = "html,pdf,xlsx",
     data_dir: DataDir = Path("data"),
     out: Annotated[Path, typer.Option("--out", help="Reports folder.")] = Path("reports"),
     notebooks_dir: Annotated[Path, typer.Option(help="Folder holding the notebooks.")] = Path("notebooks"),
     jobs: Annotated[int | None, typer.Option("--jobs", help="Parallel workers (default: CPU count).")] = None,
     marking: Annotated[str, typer.Option(help="Protective marking for every page, e.g. OFFICIAL-SENSITIVE.")] = "",
-    changed_only: Annotated[bool, typer.Option("--changed-only", help="Re-render only reports whose inputs "
-                                               "(data, notebook, parameters, version) changed.")] = False,
+    changed_only: Annotated[
+        bool,
+        typer.Option(
+            "--changed-only", help="Re-render only reports whose inputs (data, notebook, parameters, version) changed."
+        ),
+    ] = False,
     executor: Annotated[str, typer.Option(help="local (process pool) or dask.")] = "local",
     scheduler: Annotated[str | None, typer.Option(help="Dask scheduler address, tcp://HOST:PORT.")] = None,
 ) -> None:
@@ -235,8 +271,10 @@ def run(
     names = list(NOTEBOOKS) if notebook == "all" else [n.strip() for n in notebook.split(",") if n.strip()]
     unknown = [n for n in names if n not in NOTEBOOKS]
     if unknown:
-        _fail(f"{', '.join(unknown)}: not a notebook of the pack (choose from {', '.join(NOTEBOOKS)}); "
-              "interactive notebooks such as explore_variances are opened in JupyterLab, not rendered")
+        _fail(
+            f"{', '.join(unknown)}: not a notebook of the pack (choose from {', '.join(NOTEBOOKS)}); "
+            "interactive notebooks such as explore_variances are opened in JupyterLab, not rendered"
+        )
     paths = {name: notebooks_dir / f"{name}.ipynb" for name in names}
     for path in paths.values():
         if not path.exists():
@@ -246,9 +284,18 @@ def run(
     rightcare_peers = load_rightcare(data_dir)["peers"]
     start = time.perf_counter()
     with pack.month_locks(out, fin_year, months):
-        plan = pack.plan(fin_year=fin_year, months=months, orgs=_parse_orgs(org), notebooks=paths, data_dir=data_dir,
-                         out=out, returns=returns, frp_lines=frp_lines, rightcare_peers=rightcare_peers,
-                         marking=marking)
+        plan = pack.plan(
+            fin_year=fin_year,
+            months=months,
+            orgs=_parse_orgs(org),
+            notebooks=paths,
+            data_dir=data_dir,
+            out=out,
+            returns=returns,
+            frp_lines=frp_lines,
+            rightcare_peers=rightcare_peers,
+            marking=marking,
+        )
         previous = {m: pack.previous_manifest(out, fin_year, m) for m in months} if changed_only else {}
         todo, kept = [], {}
         for i, rep in enumerate(plan.reports):
@@ -264,37 +311,75 @@ def run(
 
         def report_failure(r) -> None:
             if r.status != "ok":
-                typer.secho(f"FAILED {r.job.label}: {r.error} (see {r.outputs.get('ipynb', 'no notebook written')})",
-                            fg=typer.colors.RED, err=True)
+                typer.secho(
+                    f"FAILED {r.job.label}: {r.error} (see {r.outputs.get('ipynb', 'no notebook written')})",
+                    fg=typer.colors.RED,
+                    err=True,
+                )
 
         try:
-            results = run_jobs([plan.reports[i].job for i in todo], formats=fmts, workers=jobs,
-                               progress=sys.stderr.isatty(), warm_up=WARM_UP, marking=marking, executor=executor,
-                               scheduler=scheduler, on_result=report_failure)
+            results = run_jobs(
+                [plan.reports[i].job for i in todo],
+                formats=fmts,
+                workers=jobs,
+                progress=sys.stderr.isatty(),
+                warm_up=WARM_UP,
+                marking=marking,
+                executor=executor,
+                scheduler=scheduler,
+                on_result=report_failure,
+            )
         except (RuntimeError, ValueError, OSError) as exc:
             _fail(f"could not run the batch: {exc}")
         by_index = dict(zip(todo, results, strict=True))
         for m in months:
-            entries = [pack.entry(rep, by_index.get(i), kept.get(i)) for i, rep in enumerate(plan.reports)
-                       if rep.month == m]
+            entries = [
+                pack.entry(rep, by_index.get(i), kept.get(i)) for i, rep in enumerate(plan.reports) if rep.month == m
+            ]
             folder = pack.month_dir(out, fin_year, m)
             skipped_m = [s for s in plan.skipped if s["month"] == m]
             w = warnings[(warnings["fin_year"] == fin_year) & (warnings["month"] == m)]
-            pack.write_manifest(folder, {
-                "fin_year": fin_year, "month": m, "started": pack.now(), "qipp_helpers": __version__,
-                "parameters": {"org": org or ["all"], "notebook": notebook, "formats": list(fmts), "marking": marking,
-                               "changed_only": changed_only, "executor": executor, "jobs": jobs},
-                "inputs": plan.hashes, "reports": entries, "skipped": skipped_m,
-            })
-            pack.write_index(folder, pack.render_index(fin_year=fin_year, month=m, entries=entries, skipped=skipped_m,
-                                                       heads=pack.headlines(returns, fin_year, m), warnings=w,
-                                                       marking=marking))
+            pack.write_manifest(
+                folder,
+                {
+                    "fin_year": fin_year,
+                    "month": m,
+                    "started": pack.now(),
+                    "qipp_helpers": __version__,
+                    "parameters": {
+                        "org": org or ["all"],
+                        "notebook": notebook,
+                        "formats": list(fmts),
+                        "marking": marking,
+                        "changed_only": changed_only,
+                        "executor": executor,
+                        "jobs": jobs,
+                    },
+                    "inputs": plan.hashes,
+                    "reports": entries,
+                    "skipped": skipped_m,
+                },
+            )
+            pack.write_index(
+                folder,
+                pack.render_index(
+                    fin_year=fin_year,
+                    month=m,
+                    entries=entries,
+                    skipped=skipped_m,
+                    heads=pack.headlines(returns, fin_year, m),
+                    warnings=w,
+                    marking=marking,
+                ),
+            )
     for r in results:
         if r.status == "ok":
             typer.echo(f"rendered {r.job.label}: {', '.join(sorted(r.outputs))} in {r.job.out_dir} ({r.seconds:.1f}s)")
     failed = sum(r.status != "ok" for r in results)
-    typer.echo(f"{len(results) - failed} rendered, {len(kept)} unchanged, {len(plan.skipped)} skipped, {failed} failed,"
-               f" wall time {time.perf_counter() - start:.1f}s")
+    typer.echo(
+        f"{len(results) - failed} rendered, {len(kept)} unchanged, {len(plan.skipped)} skipped, {failed} failed,"
+        f" wall time {time.perf_counter() - start:.1f}s"
+    )
     if failed:
         raise typer.Exit(1)
 

@@ -30,8 +30,9 @@ def main() -> None:
     for month, rows in earlier_months(m6).items():
         path = RAW / f"M{month:02d}" / f"synthetic_m{month:02d}_pmo_dashboards.xlsx"
         sheets = {org: rows[rows["org"] == org] for org in CCGS}
-        write_dashboard(path, sheets, about={org: PROVENANCE for org in CCGS},
-                        title=f"SYNTHETIC QIPP Dashboard M{month} 2019/20")
+        write_dashboard(
+            path, sheets, about={org: PROVENANCE for org in CCGS}, title=f"SYNTHETIC QIPP Dashboard M{month} 2019/20"
+        )
         print(f"wrote {path.relative_to(ROOT)} ({len(rows)} rows)")
 
 

@@ -24,8 +24,13 @@ def main() -> None:
     for org in ("DDCCG", "LLR"):
         indicators, peers = make_set(org)
         path = OUT / f"synthetic_rightcare_{org.lower()}.xlsx"
-        write_rightcare(path, indicators, peers, about=about(org),
-                        title=f"SYNTHETIC RightCare indicators ({org}): spend per 1,000 weighted population, 2017/18")
+        write_rightcare(
+            path,
+            indicators,
+            peers,
+            about=about(org),
+            title=f"SYNTHETIC RightCare indicators ({org}): spend per 1,000 weighted population, 2017/18",
+        )
         print(f"wrote {path.relative_to(ROOT)} ({len(indicators)} indicator rows, {len(peers)} peer rows)")
 
 

@@ -70,11 +70,21 @@ def write(sheets: dict[str, list[list]], out: Path) -> None:
     about.title = "About"
     about.append(["sheet", "provenance"])
     for org in ("LLR", "ELR", "WL", "LC"):
-        about.append([org, f"published: Paper D {APPENDIX[org]} ({org} QIPP dashboard, M6 2019/20), "
-                           "LLR CCGs Commissioning Collaborative Board 17 Oct 2019"])
+        about.append(
+            [
+                org,
+                f"published: Paper D {APPENDIX[org]} ({org} QIPP dashboard, M6 2019/20), "
+                "LLR CCGs Commissioning Collaborative Board 17 Oct 2019",
+            ]
+        )
     about.append([])
-    about.append(["note", "Transcribed by scripts/transcribe_paper_d.py from the published paper; "
-                          "figures as printed, £000, savings negative."])
+    about.append(
+        [
+            "note",
+            "Transcribed by scripts/transcribe_paper_d.py from the published paper; "
+            "figures as printed, £000, savings negative.",
+        ]
+    )
     for org in ("LLR", "ELR", "WL", "LC"):
         ws = wb.create_sheet(org)
         for row in sheets[org]:

@@ -32,12 +32,23 @@ ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_SEED = ROOT.parent / "shared" / "seeds" / "003_21db5d1601c7edad.txt"
 DEFAULT_OUT = ROOT / "data" / "raw" / "2019-20" / "M06" / "paper_e_system_frp.xlsx"
 
-HEADER = ["Scheme Group", "Scheme", "FRP Submission", "Revised Forecast", "Forecast Movement",
-          "In Month Delivery", "Forecast Balance Remaining", "In Month Movement", "RAG Status"]
+HEADER = [
+    "Scheme Group",
+    "Scheme",
+    "FRP Submission",
+    "Revised Forecast",
+    "Forecast Movement",
+    "In Month Delivery",
+    "Forecast Balance Remaining",
+    "In Month Movement",
+    "RAG Status",
+]
 N = None  # a blank cell as printed
 ACCOUNTING = "Review what accounting flexibilities there are and how these will be used"
-CONTRACT = ("Contract triangulation differences mainly result from differing QIPP (£2.9m) and contract "
-            "challenge (£2.5m) assumptions in Forecast Outturn - assume resolve with only 50% cost impact")
+CONTRACT = (
+    "Contract triangulation differences mainly result from differing QIPP (£2.9m) and contract "
+    "challenge (£2.5m) assumptions in Forecast Outturn - assume resolve with only 50% cost impact"
+)
 # (group, scheme, a, b, c, d, e, f, RAG): Paper E Appendix 1 scheme table; RAG from Paper D Table 6.
 SCHEMES: list[tuple] = [
     ("Budgetary Review", "", 12800, 11800, -3000, 1035, 10765, -2035, ""),
@@ -47,8 +58,17 @@ SCHEMES: list[tuple] = [
     ("", "Internal FRP", N, 2000, N, N, 2000, 2000, "Orange"),
     ("Cost Control", "", 1458, 1950, 492, 950, 1000, -458, ""),
     ("", "CHC Payments Uplift Efficiencies", 358, 358, 0, 358, 0, -358, ""),
-    ("", "Consider what tighter controls can be applied to out of county acute contracts",
-     500, 500, 0, N, 500, 0, "Green"),
+    (
+        "",
+        "Consider what tighter controls can be applied to out of county acute contracts",
+        500,
+        500,
+        0,
+        N,
+        500,
+        0,
+        "Green",
+    ),
     ("", "Ensure compliance to community equipment criteria", 100, 592, 492, 592, 0, -100, ""),
     ("", "Reduce Non-Clinical WTE Spend", 500, 500, 0, N, 500, 0, "Green"),
     ("Elective Care", "", 8400, 3668, -4732, 1228, 2440, -5960, ""),
@@ -67,8 +87,12 @@ POSITION: list[tuple] = [
     ("Position before FRP", "Contract Triangulation", "", -5700),
     ("Total", "Consistent Position Before FRP", "", -33881),
     ("Total", "Revised Forecast Position after FRP", "", -13262),
-    ("Other items not in FRP", "UHL Further Elective Cost reduction - impact on waiting list numbers, cancer "
-     "performance and 52 week breaches", "", 1959),
+    (
+        "Other items not in FRP",
+        "UHL Further Elective Cost reduction - impact on waiting list numbers, cancer performance and 52 week breaches",
+        "",
+        1959,
+    ),
     ("Other items not in FRP", "Community Hospitals", "", 130),
     ("Total", "Total Items not in FRP Forecast", "", 2089),
     ("Total", "Organisation Impact of All Items", "", -11173),
@@ -81,8 +105,11 @@ POSITION: list[tuple] = [
 ABOUT = [
     ("System", "LLR"),
     ("As at", "2019-10-04"),
-    ("Provenance", "published: Paper E Appendix 1 (System FRP Schemes, 4 Oct 2019) and Paper D Table 6 "
-                   "(LLR FRP as at October 2019), CCB 17 Oct 2019"),
+    (
+        "Provenance",
+        "published: Paper E Appendix 1 (System FRP Schemes, 4 Oct 2019) and Paper D Table 6 "
+        "(LLR FRP as at October 2019), CCB 17 Oct 2019",
+    ),
 ]
 
 
@@ -99,13 +126,13 @@ def verify(seed: Path) -> None:
     """Fail unless every transcribed figure is in the seed, on the line that names it."""
     lines = [_norm(x) for x in seed.read_text(encoding="utf-8").splitlines()]
     start = next(i for i, x in enumerate(lines) if x.startswith("System Financial Recovery Plan Schemes"))
-    table = lines[start:start + 60]
+    table = lines[start : start + 60]
     for group, scheme, *figures, _rag in SCHEMES:
         name = _norm(scheme or group)
         hits = [i for i, x in enumerate(table) if x.startswith(name[:60])]
         if not hits:
             raise SystemExit(f"not in Paper E's scheme table: {name!r}")
-        text = " ".join(table[hits[0]:hits[0] + 3])  # a wrapped name carries its figures on the next line
+        text = " ".join(table[hits[0] : hits[0] + 3])  # a wrapped name carries its figures on the next line
         pos = 0
         for v in figures:
             if v is None:
@@ -114,7 +141,7 @@ def verify(seed: Path) -> None:
             if not m:
                 raise SystemExit(f"{name!r}: printed figure {v} not found in order in {text!r}")
             pos += m.end()
-    t6 = lines[next(i for i, x in enumerate(lines) if x.startswith("Table 6: LLR Financial Recovery Plan")):]
+    t6 = lines[next(i for i, x in enumerate(lines) if x.startswith("Table 6: LLR Financial Recovery Plan")) :]
     t6 = t6[:60]
     for _g, scheme, *_f, rag in SCHEMES:
         if rag and not any(x.startswith(_norm(scheme)[:60]) and x.endswith(rag) for x in t6):
@@ -124,8 +151,7 @@ def verify(seed: Path) -> None:
             money = f"£{abs(value) / 1000:.3f}m"
             if not any(x.startswith(item) and money in x for x in t6):
                 raise SystemExit(f"organisation split {item} {value} not printed")
-        elif not any(x == _printed(value) or (x.startswith(_norm(item)[:40]) and _printed(value) in x)
-                     for x in t6):
+        elif not any(x == _printed(value) or (x.startswith(_norm(item)[:40]) and _printed(value) in x) for x in t6):
             raise SystemExit(f"Table 6 position line {item!r} {value} not printed")
 
 
@@ -137,8 +163,7 @@ def write(out: Path) -> None:
     for row in ABOUT:
         about.append(list(row))
     ws = wb.create_sheet("FRP Schemes")
-    ws.append(["System Financial Recovery Plan Schemes – 4 October 2019 (Paper E Appendix 1; RAG: Paper D "
-               "Table 6)"])
+    ws.append(["System Financial Recovery Plan Schemes – 4 October 2019 (Paper E Appendix 1; RAG: Paper D Table 6)"])
     ws.append([])
     ws.append(HEADER)
     for c in ws[3]:

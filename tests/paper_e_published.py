@@ -24,8 +24,14 @@ TABLE6_ORG_IMPACT = -11173.0
 ORG_SPLIT = {"UHL": -676.0, "LPT": -370.0, "LC": 6737.0, "ELR": -7242.0, "WL": -9622.0}
 
 # published: Paper E Appendix 1 scheme table, Grand Total line (a, b, c as printed, d, e, f).
-PAPER_E_GRAND_TOTAL = {"submission": 31758.0, "revised": 23832.0, "movement": -12776.0, "delivered": 3213.0,
-                       "balance": 20619.0, "in_month_movement": -11139.0}
+PAPER_E_GRAND_TOTAL = {
+    "submission": 31758.0,
+    "revised": 23832.0,
+    "movement": -12776.0,
+    "delivered": 3213.0,
+    "balance": 20619.0,
+    "in_month_movement": -11139.0,
+}
 # The three printed Forecast Movement figures that are not b - a (line: printed, arithmetic).
 PAPER_E_MOVEMENT_ERRORS = {
     "Budgetary Review": (-3000.0, -1000.0),

@@ -17,8 +17,11 @@ from .data.bad.corpus import CASES
 
 
 def digest(folder: Path) -> dict[str, str]:
-    return {str(p.relative_to(folder)): hashlib.sha256(p.read_bytes()).hexdigest()
-            for p in sorted(folder.rglob("*")) if p.is_file()}
+    return {
+        str(p.relative_to(folder)): hashlib.sha256(p.read_bytes()).hexdigest()
+        for p in sorted(folder.rglob("*"))
+        if p.is_file()
+    }
 
 
 @pytest.fixture(scope="module")
@@ -42,8 +45,20 @@ def test_bad_input(data, name):
     folder.mkdir(parents=True)
     files = case.make(folder, data)
     processed, raw = digest(data / "processed"), digest(data / "raw")
-    result = CliRunner().invoke(app, ["ingest", *map(str, files), "--fin-year", case.fin_year, "--month", case.month,
-                                      "--data-dir", str(data), *case.options])
+    result = CliRunner().invoke(
+        app,
+        [
+            "ingest",
+            *map(str, files),
+            "--fin-year",
+            case.fin_year,
+            "--month",
+            case.month,
+            "--data-dir",
+            str(data),
+            *case.options,
+        ],
+    )
     assert result.exit_code != 0, result.output
     assert result.exception is None or isinstance(result.exception, SystemExit), repr(result.exception)
     message = result.output

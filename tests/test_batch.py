@@ -48,11 +48,25 @@ def test_one_failing_report_leaves_fifteen_good_ones(demo_data_dir, tmp_path):
         for org in ("ELR", "WL", "LC", "LLR"):
             for name in ("monthly_position", "under_delivery_drivers"):
                 if len(jobs) < 15:
-                    jobs.append(Job(NB / f"{name}.ipynb", {"fin_year": "2019-20", "month": month, "org": org,
-                                                           "data_dir": data},
-                                    tmp_path / f"M{month}" / org, name, f"{org} {name} M{month}"))
-    jobs.insert(7, Job(_failing_notebook(tmp_path), {"fin_year": "2019-20", "month": 6, "org": "WL", "data_dir": data},
-                       tmp_path / "broken", "broken", "WL broken"))
+                    jobs.append(
+                        Job(
+                            NB / f"{name}.ipynb",
+                            {"fin_year": "2019-20", "month": month, "org": org, "data_dir": data},
+                            tmp_path / f"M{month}" / org,
+                            name,
+                            f"{org} {name} M{month}",
+                        )
+                    )
+    jobs.insert(
+        7,
+        Job(
+            _failing_notebook(tmp_path),
+            {"fin_year": "2019-20", "month": 6, "org": "WL", "data_dir": data},
+            tmp_path / "broken",
+            "broken",
+            "WL broken",
+        ),
+    )
     assert len(jobs) == 16
     results = run_jobs(jobs, formats=("html", "xlsx"), workers=2, progress=False, warm_up=WARM_UP)
     ok = [r for r in results if r.status == "ok"]
@@ -67,8 +81,10 @@ def test_one_failing_report_leaves_fifteen_good_ones(demo_data_dir, tmp_path):
 
 
 def _run(args, data, out):
-    return CliRunner().invoke(app, ["run", "--fin-year", "2019-20", "--data-dir", str(data), "--out", str(out),
-                                    "--notebooks-dir", str(NB), *args])
+    return CliRunner().invoke(
+        app,
+        ["run", "--fin-year", "2019-20", "--data-dir", str(data), "--out", str(out), "--notebooks-dir", str(NB), *args],
+    )
 
 
 def test_failed_report_is_in_the_manifest_and_the_exit_code(demo_data_dir, tmp_path):
@@ -78,9 +94,30 @@ def test_failed_report_is_in_the_manifest_and_the_exit_code(demo_data_dir, tmp_p
     nb = nbformat.read(NB / "monthly_position.ipynb", as_version=4)
     nb.cells.insert(2, nbformat.v4.new_code_cell('assert org != "LC", "LC broke"'))
     nbformat.write(nb, nbs / "monthly_position.ipynb")
-    res = CliRunner().invoke(app, ["run", "--fin-year", "2019-20", "--month", "6", "--data-dir", str(demo_data_dir),
-                                   "--out", str(tmp_path / "r"), "--notebooks-dir", str(nbs), "--notebook",
-                                   "monthly_position", "--org", "LC", "--org", "ELR", "--formats", "html"])
+    res = CliRunner().invoke(
+        app,
+        [
+            "run",
+            "--fin-year",
+            "2019-20",
+            "--month",
+            "6",
+            "--data-dir",
+            str(demo_data_dir),
+            "--out",
+            str(tmp_path / "r"),
+            "--notebooks-dir",
+            str(nbs),
+            "--notebook",
+            "monthly_position",
+            "--org",
+            "LC",
+            "--org",
+            "ELR",
+            "--formats",
+            "html",
+        ],
+    )
     assert res.exit_code == 1
     assert "FAILED LC monthly_position M6: AssertionError: LC broke" in res.output
     assert "1 rendered, 0 unchanged, 0 skipped, 1 failed" in res.output
@@ -96,14 +133,42 @@ def test_changed_only_rerenders_what_changed(demo_data_dir, tmp_path):
     args = ["--month", "6", "--org", "LLR", "--formats", "html", "--notebook", "all"]
     first = _run([*args], demo_data_dir, tmp_path / "r").output
     assert "4 rendered, 0 unchanged" in first
-    again = CliRunner().invoke(app, ["run", "--fin-year", "2019-20", "--data-dir", str(demo_data_dir), "--out",
-                                     str(tmp_path / "r"), "--notebooks-dir", str(NB), *args, "--changed-only"])
+    again = CliRunner().invoke(
+        app,
+        [
+            "run",
+            "--fin-year",
+            "2019-20",
+            "--data-dir",
+            str(demo_data_dir),
+            "--out",
+            str(tmp_path / "r"),
+            "--notebooks-dir",
+            str(NB),
+            *args,
+            "--changed-only",
+        ],
+    )
     assert "0 rendered, 4 unchanged" in again.output, again.output
     nb = nbformat.read(nbs / "frp_bridge.ipynb", as_version=4)
     nb.cells.append(nbformat.v4.new_markdown_cell("A note added this month."))
     nbformat.write(nb, nbs / "frp_bridge.ipynb")
-    third = CliRunner().invoke(app, ["run", "--fin-year", "2019-20", "--data-dir", str(demo_data_dir), "--out",
-                                     str(tmp_path / "r"), "--notebooks-dir", str(nbs), *args, "--changed-only"])
+    third = CliRunner().invoke(
+        app,
+        [
+            "run",
+            "--fin-year",
+            "2019-20",
+            "--data-dir",
+            str(demo_data_dir),
+            "--out",
+            str(tmp_path / "r"),
+            "--notebooks-dir",
+            str(nbs),
+            *args,
+            "--changed-only",
+        ],
+    )
     assert "1 rendered, 3 unchanged" in third.output, third.output
     assert "rendered LLR frp_bridge M6" in third.output
     manifest = json.loads((tmp_path / "r" / "2019-20" / "M06" / "manifest.json").read_text())
@@ -112,11 +177,32 @@ def test_changed_only_rerenders_what_changed(demo_data_dir, tmp_path):
 
 def test_two_concurrent_runs_of_the_same_month_do_not_corrupt_each_other(demo_data_dir, tmp_path):
     out = tmp_path / "r"
-    cmd = [sys.executable, "-m", "qipp_helpers.cli", "run", "--fin-year", "2019-20", "--month", "6", "--org", "LLR",
-           "--notebook", "frp_bridge", "--data-dir", str(demo_data_dir), "--out", str(out), "--notebooks-dir", str(NB),
-           "--jobs", "1"]
-    procs = [subprocess.Popen([*cmd, "--marking", m], stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-             for m in ("RUN-A", "RUN-B")]
+    cmd = [
+        sys.executable,
+        "-m",
+        "qipp_helpers.cli",
+        "run",
+        "--fin-year",
+        "2019-20",
+        "--month",
+        "6",
+        "--org",
+        "LLR",
+        "--notebook",
+        "frp_bridge",
+        "--data-dir",
+        str(demo_data_dir),
+        "--out",
+        str(out),
+        "--notebooks-dir",
+        str(NB),
+        "--jobs",
+        "1",
+    ]
+    procs = [
+        subprocess.Popen([*cmd, "--marking", m], stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+        for m in ("RUN-A", "RUN-B")
+    ]
     outputs = [p.communicate(timeout=300)[0] for p in procs]
     assert all(p.returncode == 0 for p in procs), outputs
     folder = out / "2019-20" / "M06"
@@ -130,13 +216,24 @@ def test_two_concurrent_runs_of_the_same_month_do_not_corrupt_each_other(demo_da
 
 def test_dask_cluster_renders_what_the_local_pool_renders(demo_data_dir, tmp_path):
     distributed = pytest.importorskip("distributed")
-    args = ["--month", "6", "--org", "LLR", "--org", "ELR", "--notebook", "under_delivery_drivers",
-            "--formats", "html,xlsx"]
+    args = [
+        "--month",
+        "6",
+        "--org",
+        "LLR",
+        "--org",
+        "ELR",
+        "--notebook",
+        "under_delivery_drivers",
+        "--formats",
+        "html,xlsx",
+    ]
     local = _run([*args, "--jobs", "2"], demo_data_dir, tmp_path / "local")
     assert local.exit_code == 0, local.output
     with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None) as cluster:
-        dask = _run([*args, "--executor", "dask", "--scheduler", cluster.scheduler_address], demo_data_dir,
-                    tmp_path / "dask")
+        dask = _run(
+            [*args, "--executor", "dask", "--scheduler", cluster.scheduler_address], demo_data_dir, tmp_path / "dask"
+        )
     assert dask.exit_code == 0, dask.output
     assert "2 rendered, 0 unchanged, 0 skipped, 0 failed" in dask.output
 
@@ -146,9 +243,13 @@ def test_dask_cluster_renders_what_the_local_pool_renders(demo_data_dir, tmp_pat
 
     assert summary(tmp_path / "local") == summary(tmp_path / "dask")
     for org in ("LLR", "ELR"):
-        sheets = [{ws.title: list(ws.iter_rows(values_only=True))
-                   for ws in load_workbook(root / "2019-20" / "M06" / org / "under_delivery_drivers.xlsx")}
-                  for root in (tmp_path / "local", tmp_path / "dask")]
+        sheets = [
+            {
+                ws.title: list(ws.iter_rows(values_only=True))
+                for ws in load_workbook(root / "2019-20" / "M06" / org / "under_delivery_drivers.xlsx")
+            }
+            for root in (tmp_path / "local", tmp_path / "dask")
+        ]
         assert sheets[0]["drivers"] == sheets[1]["drivers"] and sheets[0]["fot_movement"] == sheets[1]["fot_movement"]
 
 
@@ -165,10 +266,32 @@ def test_demo_data_declares_its_organisations_and_renders(tmp_path):
         returns = load_returns(data)
         assert len(returns) == 72 and set(returns["org"]) == {"S001", "S002", "S003"}
         assert set(returns["provenance"]) == {
-            "synthetic: qipp demo-data --orgs 3 --schemes 12 --months 2 --seed 20191017 (generated, not real returns)"}
-        res = runner.invoke(app, ["run", "--fin-year", "2019-20", "--month", "2", "--notebook", "monthly_position",
-                                  "--org", "S002", "--data-dir", str(data), "--out", str(tmp_path / "r"),
-                                  "--notebooks-dir", str(NB), "--formats", "html", "--jobs", "1"])
+            "synthetic: qipp demo-data --orgs 3 --schemes 12 --months 2 --seed 20191017 (generated, not real returns)"
+        }
+        res = runner.invoke(
+            app,
+            [
+                "run",
+                "--fin-year",
+                "2019-20",
+                "--month",
+                "2",
+                "--notebook",
+                "monthly_position",
+                "--org",
+                "S002",
+                "--data-dir",
+                str(data),
+                "--out",
+                str(tmp_path / "r"),
+                "--notebooks-dir",
+                str(NB),
+                "--formats",
+                "html",
+                "--jobs",
+                "1",
+            ],
+        )
         assert res.exit_code == 0, res.output
         html = (tmp_path / "r" / "2019-20" / "M02" / "S002" / "monthly_position.html").read_text()
         assert "Synthetic CCG 002" in html and "synthetic" in html

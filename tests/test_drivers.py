@@ -74,9 +74,10 @@ def test_single_ccg_chooses_on_its_own_values(returns):
     elr = d.drivers_table(t.select(returns, "2019-20", 6, "ELR"), "ELR")
     assert list(elr.columns) == ["item", "section", "group", "ELR"]
     named = elr[elr["section"].isin(["driver", "offset"])].set_index("item")["ELR"]
-    assert named.to_dict() == pytest.approx({"Unidentified QIPP": 6166, "Falls": 350,
-                                             "System Pathway Opportunities (Gastro & Cardio)": 334, "CHC": -1091},
-                                            abs=3)
+    assert named.to_dict() == pytest.approx(
+        {"Unidentified QIPP": 6166, "Falls": 350, "System Pathway Opportunities (Gastro & Cardio)": 334, "CHC": -1091},
+        abs=3,
+    )
     assert (named.abs() > 300).all()
 
 
@@ -109,10 +110,12 @@ def test_waterfall_runs_from_plan_to_fot(returns, warnings):
     steps = r.drivers_waterfall()
     assert steps.iloc[0]["label"] == "Annual plan" and steps.iloc[-1]["label"] == "Forecast out-turn"
     assert steps.iloc[0]["value"] + steps.loc[steps["kind"] == "step", "value"].sum() == pytest.approx(
-        steps.iloc[-1]["value"])
+        steps.iloc[-1]["value"]
+    )
     move = r.movement_waterfall()
     assert move.iloc[0]["value"] + move.loc[move["kind"] == "step", "value"].sum() == pytest.approx(
-        move.iloc[-1]["value"])
+        move.iloc[-1]["value"]
+    )
 
 
 def test_narratives_read_like_the_paper(returns, warnings):
@@ -133,7 +136,14 @@ def test_xlsx_sheets_have_the_papers_shape(returns, warnings):
 
 
 def test_unlisted_group_is_labelled_from_its_base_scheme():
-    rows = pd.DataFrame({"scheme_no": ["10.1", "10.1a"], "scheme_name": ["New Thing", "New Thing Stretch"],
-                         "org": ["ELR", "ELR"], "fot": [-50.0, 0.0], "annual_plan": [-500.0, -100.0]})
+    rows = pd.DataFrame(
+        {
+            "scheme_no": ["10.1", "10.1a"],
+            "scheme_name": ["New Thing", "New Thing Stretch"],
+            "org": ["ELR", "ELR"],
+            "fot": [-50.0, 0.0],
+            "annual_plan": [-500.0, -100.0],
+        }
+    )
     table = d.drivers_table(rows, "ELR")
     assert table.iloc[0]["item"] == "New Thing" and table.iloc[0]["ELR"] == pytest.approx(550)

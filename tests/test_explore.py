@@ -28,6 +28,7 @@ def _panel_values(panels: dict[str, spc.XmR]) -> dict[str, list[float]]:
 
 # --- pure table functions ------------------------------------------------------------------------
 
+
 def test_workstream_monthly_adds_up_to_the_pack_history(returns):
     trends = t.workstream_monthly(returns, FY, "LLR")
     assert len(trends) == 6 * len(WORKSTREAMS)
@@ -87,6 +88,7 @@ def test_explorer_is_not_in_the_circulated_pack():
 
 
 # --- the widgets ---------------------------------------------------------------------------------
+
 
 @pytest.fixture
 def explorer(returns, warnings):

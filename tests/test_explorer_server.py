@@ -49,9 +49,12 @@ class Server:
 
     def api(self, path: str, body: dict | None = None, method: str | None = None) -> dict:
         data = json.dumps(body).encode() if body is not None else None
-        req = urllib.request.Request(f"{self.http}{path}", data=data, method=method,
-                                     headers={"Authorization": f"token {self.token}",
-                                              "Content-Type": "application/json"})
+        req = urllib.request.Request(
+            f"{self.http}{path}",
+            data=data,
+            method=method,
+            headers={"Authorization": f"token {self.token}", "Content-Type": "application/json"},
+        )
         with urllib.request.urlopen(req, timeout=10) as resp:
             text = resp.read()
         return json.loads(text) if text else {}
@@ -64,14 +67,31 @@ def jupyter_server(tmp_path: Path) -> Iterator[tuple[Server, Path]]:
     root.mkdir()
     port, token = _free_port(), uuid.uuid4().hex
     # private Jupyter dirs: no user config or user kernelspec can stand in for the project's kernel
-    env = {**os.environ, "JUPYTER_CONFIG_DIR": str(tmp_path / "cfg"), "JUPYTER_DATA_DIR": str(tmp_path / "data"),
-           "JUPYTER_RUNTIME_DIR": str(tmp_path / "run")}
+    env = {
+        **os.environ,
+        "JUPYTER_CONFIG_DIR": str(tmp_path / "cfg"),
+        "JUPYTER_DATA_DIR": str(tmp_path / "data"),
+        "JUPYTER_RUNTIME_DIR": str(tmp_path / "run"),
+    }
     log = open(tmp_path / "server.log", "wb")  # noqa: SIM115 - closed below, after the process ends
     proc = subprocess.Popen(
-        [sys.executable, "-m", "jupyter_server", "--no-browser", "--ip=127.0.0.1", f"--port={port}",
-         "--ServerApp.port_retries=0", "--allow-root", "--ServerApp.terminals_enabled=False",
-         f"--IdentityProvider.token={token}", f"--ServerApp.root_dir={root}"],
-        stdout=log, stderr=subprocess.STDOUT, env=env)
+        [
+            sys.executable,
+            "-m",
+            "jupyter_server",
+            "--no-browser",
+            "--ip=127.0.0.1",
+            f"--port={port}",
+            "--ServerApp.port_retries=0",
+            "--allow-root",
+            "--ServerApp.terminals_enabled=False",
+            f"--IdentityProvider.token={token}",
+            f"--ServerApp.root_dir={root}",
+        ],
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        env=env,
+    )
     server = Server(port, token)
     try:
         deadline = time.monotonic() + 30
@@ -81,8 +101,9 @@ def jupyter_server(tmp_path: Path) -> Iterator[tuple[Server, Path]]:
                 break
             except (urllib.error.URLError, ConnectionError):
                 if proc.poll() is not None or time.monotonic() > deadline:
-                    raise RuntimeError("jupyter server did not start:\n"
-                                       + (tmp_path / "server.log").read_text(errors="replace")) from None
+                    raise RuntimeError(
+                        "jupyter server did not start:\n" + (tmp_path / "server.log").read_text(errors="replace")
+                    ) from None
                 time.sleep(0.2)
         yield server, root
     finally:
@@ -101,8 +122,8 @@ def _decode(raw: str | bytes) -> dict:
     if isinstance(raw, str):
         return json.loads(raw)
     count = struct.unpack("!I", raw[:4])[0]
-    offsets = [*struct.unpack(f"!{count}I", raw[4:4 + 4 * count]), len(raw)]
-    return json.loads(bytes(raw[offsets[0]:offsets[1]]))
+    offsets = [*struct.unpack(f"!{count}I", raw[4 : 4 + 4 * count]), len(raw)]
+    return json.loads(bytes(raw[offsets[0] : offsets[1]]))
 
 
 class Kernel:
@@ -115,10 +136,25 @@ class Kernel:
     async def request(self, msg_type: str, content: dict, *, reply: bool = True) -> tuple[dict | None, list[dict]]:
         """Send one shell message; return its shell reply and its iopub outputs once the kernel is idle."""
         msg_id = uuid.uuid4().hex
-        await self.conn.write_message(json.dumps({
-            "header": {"msg_id": msg_id, "msg_type": msg_type, "username": "test", "session": self.session,
-                       "date": "", "version": "5.3"},
-            "parent_header": {}, "metadata": {}, "content": content, "channel": "shell", "buffers": []}))
+        await self.conn.write_message(
+            json.dumps(
+                {
+                    "header": {
+                        "msg_id": msg_id,
+                        "msg_type": msg_type,
+                        "username": "test",
+                        "session": self.session,
+                        "date": "",
+                        "version": "5.3",
+                    },
+                    "parent_header": {},
+                    "metadata": {},
+                    "content": content,
+                    "channel": "shell",
+                    "buffers": [],
+                }
+            )
+        )
         shell_reply, outputs, idle = None, [], False
         while not idle or (reply and shell_reply is None):
             raw = await asyncio.wait_for(self.conn.read_message(), TIMEOUT)
@@ -138,24 +174,33 @@ class Kernel:
         return shell_reply, outputs
 
     async def execute(self, code: str) -> tuple[dict, list[dict]]:
-        shell_reply, outputs = await self.request("execute_request", {
-            "code": code, "silent": False, "store_history": True, "user_expressions": {}, "allow_stdin": False,
-            "stop_on_error": True})
+        shell_reply, outputs = await self.request(
+            "execute_request",
+            {
+                "code": code,
+                "silent": False,
+                "store_history": True,
+                "user_expressions": {},
+                "allow_stdin": False,
+                "stop_on_error": True,
+            },
+        )
         assert shell_reply is not None
         return shell_reply, outputs
 
 
 def _text(outputs: list[dict]) -> str:
-    return "".join(o["content"].get("data", {}).get("text/plain", "") + o["content"].get("text", "")
-                   for o in outputs)
+    return "".join(o["content"].get("data", {}).get("text/plain", "") + o["content"].get("text", "") for o in outputs)
 
 
 async def _run_notebook(server: Server, path: str, cells: list[str]) -> dict:
-    session = server.api("/api/sessions", {"path": path, "type": "notebook", "name": path,
-                                           "kernel": {"name": "python3"}})
+    session = server.api(
+        "/api/sessions", {"path": path, "type": "notebook", "name": path, "kernel": {"name": "python3"}}
+    )
     kernel_id = session["kernel"]["id"]
-    conn = await websocket_connect(HTTPRequest(f"{server.ws}/api/kernels/{kernel_id}/channels",
-                                               headers={"Authorization": f"token {server.token}"}))
+    conn = await websocket_connect(
+        HTTPRequest(f"{server.ws}/api/kernels/{kernel_id}/channels", headers={"Authorization": f"token {server.token}"})
+    )
     kernel = Kernel(conn)
     try:
         await kernel.request("kernel_info_request", {})
@@ -166,8 +211,11 @@ async def _run_notebook(server: Server, path: str, cells: list[str]) -> dict:
         _, model = await kernel.execute("explorer.workstream.model_id")
         model_id = _text(model).strip("'\"")
         # what the browser sends when someone picks the 9th workstream (Planned Care) in the dropdown
-        await kernel.request("comm_msg", {"comm_id": model_id, "data": {
-            "method": "update", "state": {"index": 9}, "buffer_paths": []}}, reply=False)
+        await kernel.request(
+            "comm_msg",
+            {"comm_id": model_id, "data": {"method": "update", "state": {"index": 9}, "buffer_paths": []}},
+            reply=False,
+        )
         _, after = await kernel.execute("sorted(set(explorer.table['workstream']) - {''}), explorer.workstream.value")
         return {"cells": results, "prefix": _text(prefix), "after": _text(after)}
     finally:
@@ -179,8 +227,10 @@ def test_explorer_notebook_runs_through_a_jupyter_server(jupyter_server, demo_da
     server, root = jupyter_server
     nb = nbformat.read(NOTEBOOK, as_version=4)
     at = next(i for i, c in enumerate(nb.cells) if "parameters" in c.metadata.get("tags", []))
-    nb.cells.insert(at + 1, nbformat.v4.new_code_cell(f"data_dir = {str(demo_data_dir)!r}",
-                                                      metadata={"tags": ["injected-parameters"]}))
+    nb.cells.insert(
+        at + 1,
+        nbformat.v4.new_code_cell(f"data_dir = {str(demo_data_dir)!r}", metadata={"tags": ["injected-parameters"]}),
+    )
     nbformat.write(nb, root / NOTEBOOK.name)
     cells = [c.source for c in nb.cells if c.cell_type == "code"]
 

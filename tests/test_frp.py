@@ -96,8 +96,14 @@ def test_waterfall_runs_from_zero_to_the_impact(report):
 
 def test_narrative_says_the_paper_figures(report):
     text = report.narrative()
-    for phrase in ("a deficit of £33.881m", "£20.619m", "a deficit of £13.262m", "a deficit of £11.173m",
-                   "Leicester City CCG £6.737m surplus", "West Leicestershire CCG (£9.622m)"):
+    for phrase in (
+        "a deficit of £33.881m",
+        "£20.619m",
+        "a deficit of £13.262m",
+        "a deficit of £11.173m",
+        "Leicester City CCG £6.737m surplus",
+        "West Leicestershire CCG (£9.622m)",
+    ):
         assert phrase in text, phrase
 
 
@@ -136,8 +142,15 @@ def test_bad_frp_input_names_every_cell_and_writes_nothing(tmp_path):
     data = tmp_path / "data"
     ingest_frp(FRP_WORKBOOK, "2019-20", 6, data)
     before = _snapshot(data)
-    bad = _broken_copy(tmp_path, [("FRP Schemes", "I5", "Purple"), ("FRP Schemes", "D6", "lots"),
-                                  ("FRP Position", "C10", "../UHL"), ("FRP Position", "A3", "Somewhere")])
+    bad = _broken_copy(
+        tmp_path,
+        [
+            ("FRP Schemes", "I5", "Purple"),
+            ("FRP Schemes", "D6", "lots"),
+            ("FRP Position", "C10", "../UHL"),
+            ("FRP Position", "A3", "Somewhere"),
+        ],
+    )
     with pytest.raises(IngestError) as err:
         ingest_frp(bad, "2019-20", 6, data)
     text = str(err.value)
@@ -171,8 +184,10 @@ def test_reingest_replaces_the_slice_and_keeps_other_months(tmp_path):
 
 
 def test_cli_ingest_recognises_the_frp_workbook(tmp_path):
-    res = CliRunner().invoke(app, ["ingest", str(FRP_WORKBOOK), "--fin-year", "2019-20", "--month", "6",
-                                   "--data-dir", str(tmp_path / "data")])
+    res = CliRunner().invoke(
+        app,
+        ["ingest", str(FRP_WORKBOOK), "--fin-year", "2019-20", "--month", "6", "--data-dir", str(tmp_path / "data")],
+    )
     assert res.exit_code == 0, res.output
     assert "stored the LLR FRP as at 2019-10-04 (13 schemes)" in res.output
     assert "Grand Total Forecast Movement printed -12,776, computed -7,926" in res.output
@@ -181,14 +196,38 @@ def test_cli_ingest_recognises_the_frp_workbook(tmp_path):
 def test_frp_checks_blank_printed_cells_are_not_differences():
     import pandas as pd
 
-    lines = pd.DataFrame([
-        {"kind": "group_total", "group": "G", "scheme": "", "rag": "", "printed_submission": 10.0,
-         "printed_revised": 12.0, "printed_delivered": float("nan"), "printed_movement": float("nan"),
-         "printed_balance": 12.0, "printed_in_month_movement": 2.0, "source_sheet": "S", "source_row": 2},
-        {"kind": "scheme", "group": "G", "scheme": "x", "rag": "Green", "printed_submission": 10.0,
-         "printed_revised": 12.0, "printed_delivered": float("nan"), "printed_movement": float("nan"),
-         "printed_balance": 12.0, "printed_in_month_movement": 3.0, "source_sheet": "S", "source_row": 3},
-    ])
+    lines = pd.DataFrame(
+        [
+            {
+                "kind": "group_total",
+                "group": "G",
+                "scheme": "",
+                "rag": "",
+                "printed_submission": 10.0,
+                "printed_revised": 12.0,
+                "printed_delivered": float("nan"),
+                "printed_movement": float("nan"),
+                "printed_balance": 12.0,
+                "printed_in_month_movement": 2.0,
+                "source_sheet": "S",
+                "source_row": 2,
+            },
+            {
+                "kind": "scheme",
+                "group": "G",
+                "scheme": "x",
+                "rag": "Green",
+                "printed_submission": 10.0,
+                "printed_revised": 12.0,
+                "printed_delivered": float("nan"),
+                "printed_movement": float("nan"),
+                "printed_balance": 12.0,
+                "printed_in_month_movement": 3.0,
+                "source_sheet": "S",
+                "source_row": 3,
+            },
+        ]
+    )
     position = pd.DataFrame(columns=["kind", "section", "item", "org", "value", "source_sheet", "source_row"])
     found = frp.checks(lines, position)
     assert list(found["where"]) == ["x"] and found.iloc[0]["printed"] == 3.0 and found.iloc[0]["computed"] == 2.0

@@ -18,8 +18,11 @@ from qipp_helpers.store.db import load_returns, load_warnings, read_log
 from .conftest import M6_WORKBOOK
 
 HEADER = list(REQUIRED.values())
-DESC = ("On track to hit target / Meet key criteria", "On track to hit target / Meet key criteria",
-        "Planned activity(ies) is (are) progressing according to plan")
+DESC = (
+    "On track to hit target / Meet key criteria",
+    "On track to hit target / Meet key criteria",
+    "Planned activity(ies) is (are) progressing according to plan",
+)
 
 
 def row(no, name, rag, *money):
@@ -50,8 +53,11 @@ def messy_workbook(path: Path, *, sheet="ELR", rows=None, total=None) -> Path:
 
 
 def tree_digest(folder: Path) -> dict[str, str]:
-    return {str(p.relative_to(folder)): hashlib.sha256(p.read_bytes()).hexdigest()
-            for p in sorted(folder.rglob("*")) if p.is_file()}
+    return {
+        str(p.relative_to(folder)): hashlib.sha256(p.read_bytes()).hexdigest()
+        for p in sorted(folder.rglob("*"))
+        if p.is_file()
+    }
 
 
 def test_messy_export_is_read(tmp_path):
@@ -80,9 +86,11 @@ def test_grand_total_mismatch_is_a_stored_warning(tmp_path):
 
 def test_csv_of_one_organisation(tmp_path):
     src = tmp_path / "wl.csv"
-    lines = [",".join(f'"{h}"' for h in HEADER),
-             '4.1,Continuing Healthcare,,,,Green,"(379)","(406)","(807)","(888)","(888)"',
-             ',Continuing Healthcare,,,,Green,"£-10","-","(20)","(20)",']
+    lines = [
+        ",".join(f'"{h}"' for h in HEADER),
+        '4.1,Continuing Healthcare,,,,Green,"(379)","(406)","(807)","(888)","(888)"',
+        ',Continuing Healthcare,,,,Green,"£-10","-","(20)","(20)",',
+    ]
     src.write_text("\ufeff" + "\n".join(lines) + "\n", encoding="utf-8")
     ingest([src], "2019-20", 6, tmp_path / "data", org="WL")
     df = load_returns(tmp_path / "data")
@@ -110,8 +118,10 @@ def test_reingest_replaces_exactly_that_slice_and_logs(tmp_path):
 
 BAD_CASES = {
     "text_in_money": (row("1.1", "SDEC", "Red", "abc", 0, 0, 0, 0), "row 4, column 'Sum of Plan YTD': not a money"),
-    "excel_error": (row("1.1", "SDEC", "Red", 0, "#REF!", 0, 0, 0),
-                    "column 'Sum of Actuals YTD': not a money value: '#REF!'"),
+    "excel_error": (
+        row("1.1", "SDEC", "Red", 0, "#REF!", 0, 0, 0),
+        "column 'Sum of Actuals YTD': not a money value: '#REF!'",
+    ),
     "bad_rag": (row("1.1", "SDEC", "Purple", 0, 0, 0, 0, 0), "column 'Overall PMO RAG ratings': RAG rating 'Purple'"),
     "unknown_scheme": (row("99.9", "Mystery", "Red", 0, 0, 0, 0, 0), "scheme number '99.9' has no workstream"),
     "blank_first_scheme_no": (row(None, "SDEC", "Red", 0, 0, 0, 0, 0), "scheme number is blank"),
@@ -135,10 +145,13 @@ def test_bad_cell_is_named_and_nothing_is_written(tmp_path, case):
 
 
 def test_every_problem_in_a_file_is_reported_together(tmp_path):
-    src = messy_workbook(tmp_path / "bad.xlsx", rows=[
-        row("1.1", "SDEC", "Purple", "x", 0, 0, 0, 0),
-        row("1.4", "IUC", "Red", 0, 0, "#DIV/0!", 0, 0),
-    ])
+    src = messy_workbook(
+        tmp_path / "bad.xlsx",
+        rows=[
+            row("1.1", "SDEC", "Purple", "x", 0, 0, 0, 0),
+            row("1.4", "IUC", "Red", 0, 0, "#DIV/0!", 0, 0),
+        ],
+    )
     with pytest.raises(IngestError) as err:
         ingest([src], "2019-20", 6, tmp_path / "data")
     assert len(err.value.problems) == 3
@@ -184,8 +197,9 @@ def test_file_level_problems(tmp_path, setup, expected):
     assert not (tmp_path / "data" / "processed" / "returns.parquet").exists()
 
 
-@pytest.mark.parametrize(("fin_year", "month", "expected"),
-                         [("2019-21", 6, "financial year"), ("2019-20", 13, "month must be 1-12")])
+@pytest.mark.parametrize(
+    ("fin_year", "month", "expected"), [("2019-21", 6, "financial year"), ("2019-20", 13, "month must be 1-12")]
+)
 def test_bad_period(tmp_path, fin_year, month, expected):
     with pytest.raises(IngestError, match=expected):
         ingest([M6_WORKBOOK], fin_year, month, tmp_path / "data")
@@ -193,12 +207,14 @@ def test_bad_period(tmp_path, fin_year, month, expected):
 
 def test_cli_exit_code_and_message(tmp_path):
     src = messy_workbook(tmp_path / "bad.xlsx", rows=[row("1.1", "SDEC", "Red", "oops", 0, 0, 0, 0)])
-    result = CliRunner().invoke(app, ["ingest", str(src), "--fin-year", "2019-20", "--month", "6",
-                                      "--data-dir", str(tmp_path / "data")])
+    result = CliRunner().invoke(
+        app, ["ingest", str(src), "--fin-year", "2019-20", "--month", "6", "--data-dir", str(tmp_path / "data")]
+    )
     assert result.exit_code == 1
     assert "bad.xlsx, sheet 'ELR', row 4, column 'Sum of Plan YTD'" in result.output
-    ok = CliRunner().invoke(app, ["ingest", str(M6_WORKBOOK), "--fin-year", "2019-20", "--month", "6",
-                                  "--data-dir", str(tmp_path / "data")])
+    ok = CliRunner().invoke(
+        app, ["ingest", str(M6_WORKBOOK), "--fin-year", "2019-20", "--month", "6", "--data-dir", str(tmp_path / "data")]
+    )
     assert ok.exit_code == 0, ok.output
     assert "stored ELR 50 rows, LC 44 rows, WL 44 rows" in ok.output
     assert "reconciliation warning [WL" in ok.output

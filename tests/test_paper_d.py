@@ -146,8 +146,13 @@ def test_appendix1_red_rated_schemes(returns):
 
 def test_dashboard_grand_totals(returns, warnings):
     cols = ["plan_ytd", "actual_ytd", "annual_plan", "fot", "assured"]
-    printed_names = ["Sum of Plan YTD", "Sum of Actuals YTD", "Annual Plan", "Sum of Revised FOT",
-                     "Sum of PMO Assured Value"]
+    printed_names = [
+        "Sum of Plan YTD",
+        "Sum of Actuals YTD",
+        "Annual Plan",
+        "Sum of Revised FOT",
+        "Sum of PMO Assured Value",
+    ]
     for org, printed in DASHBOARD_GRAND_TOTALS.items():
         rows = m6(returns, org)
         for col, name, value in zip(cols, printed_names, printed, strict=True):

@@ -39,8 +39,20 @@ def invoke(*args: str):
 
 def make_template(data: Path, out: Path, org: str, *extra: str, name: str = "") -> Path:
     path = out / f"{name or org}.xlsx"
-    result = invoke("template", "--fin-year", "2019-20", "--month", "7", "--org", org, "--data-dir", str(data),
-                    "--out", str(path), *extra)
+    result = invoke(
+        "template",
+        "--fin-year",
+        "2019-20",
+        "--month",
+        "7",
+        "--org",
+        org,
+        "--data-dir",
+        str(data),
+        "--out",
+        str(path),
+        *extra,
+    )
     assert result.exit_code == 0, result.output
     return path
 
@@ -52,32 +64,64 @@ def round_trip(demo_data_dir, tmp_path_factory):
     shutil.copytree(demo_data_dir / "processed", data / "processed")
     out = data.parent / "returns"
     out.mkdir()
-    elr = fill(make_template(data, out, "ELR"), fot_delta=2,
-               edit=lambda wb: (cell("Return", 4, "new_annual_plan", -700)(wb),
-                                cell("Return", 4, "plan_change_reason", "Contract variation signed")(wb),
-                                text_cell(wb, 5, "commentary", '=HYPERLINK("http://x","click")')))
+    elr = fill(
+        make_template(data, out, "ELR"),
+        fot_delta=2,
+        edit=lambda wb: (
+            cell("Return", 4, "new_annual_plan", -700)(wb),
+            cell("Return", 4, "plan_change_reason", "Contract variation signed")(wb),
+            text_cell(wb, 5, "commentary", '=HYPERLINK("http://x","click")'),
+        ),
+    )
     wl_a = fill(make_template(data, out, "WL", name="WL_sro_a"), fot_delta=2, only={"1.1", "1.2"})
     wl_b = fill(make_template(data, out, "WL", "--scheme", "1.1", name="WL_sro_b"), fot_delta=5)  # later wins
-    wl_rest = fill(make_template(data, out, "WL", name="WL_rest"), fot_delta=2, only=None,
-                   edit=lambda wb: [setattr(wb[RETURN_SHEET].cell(r, c), "value", None) for r in range(4, 50) for c in
-                                    (col["actual_ytd"], col["fot"], col["milestones"])
-                                    if str(wb[RETURN_SHEET].cell(r, 1).value) in {"1.1", "1.2", "4.1"}])
+    wl_rest = fill(
+        make_template(data, out, "WL", name="WL_rest"),
+        fot_delta=2,
+        only=None,
+        edit=lambda wb: [
+            setattr(wb[RETURN_SHEET].cell(r, c), "value", None)
+            for r in range(4, 50)
+            for c in (col["actual_ytd"], col["fot"], col["milestones"])
+            if str(wb[RETURN_SHEET].cell(r, 1).value) in {"1.1", "1.2", "4.1"}
+        ],
+    )
     lc = make_template(data, out, "LC")
 
     def new_scheme(wb):
         ws, pmo = wb[RETURN_SHEET], wb["PMO"]
         r = ws.max_row - SPARE_ROWS + 1
-        for key, value in {"scheme_no": "5.9", "scheme_name": "<b>Falls</b> prevention",
-                           "workstream": "Community Health",
-                           "annual_plan": -120, "plan_ytd": -10, "actual_ytd": -4, "fot": -90}.items():
+        for key, value in {
+            "scheme_no": "5.9",
+            "scheme_name": "<b>Falls</b> prevention",
+            "workstream": "Community Health",
+            "annual_plan": -120,
+            "plan_ytd": -10,
+            "actual_ytd": -4,
+            "fot": -90,
+        }.items():
             ws.cell(r, col[key], value)
         pmo.cell(r, 4, -60)
         pmo.cell(r, 5, "Red")
 
     fill(lc, fot_delta=2, edit=new_scheme)
     before = load_returns(data)
-    result = invoke("ingest", str(elr), str(wl_a), str(wl_rest), str(wl_b), str(lc), "--fin-year", "2019-20",
-                    "--month", "7", "--data-dir", str(data), "--user", "pmo.analyst")
+    result = invoke(
+        "ingest",
+        str(elr),
+        str(wl_a),
+        str(wl_rest),
+        str(wl_b),
+        str(lc),
+        "--fin-year",
+        "2019-20",
+        "--month",
+        "7",
+        "--data-dir",
+        str(data),
+        "--user",
+        "pmo.analyst",
+    )
     assert result.exit_code == 0, result.output
     return data, before, result.output
 
@@ -94,8 +138,17 @@ def test_template_is_protected_with_validation_and_hidden_reference(demo_data_di
     assert ws.cell(4, col["annual_plan"]).protection.locked is True
     assert ws.cell(4, col["last_fot"]).value is not None  # last month's figures shown
     ranges = {str(r) for dv in ws.data_validations.dataValidation for r in dv.sqref.ranges}
-    for key in ("plan_ytd", "actual_ytd", "fot", "milestones", "financial_benefits", "risk_issue", "new_annual_plan",
-                "plan_change_reason", "commentary"):
+    for key in (
+        "plan_ytd",
+        "actual_ytd",
+        "fot",
+        "milestones",
+        "financial_benefits",
+        "risk_issue",
+        "new_annual_plan",
+        "plan_change_reason",
+        "commentary",
+    ):
         letter = ws.cell(4, col[key]).column_letter
         assert any(r.startswith(f"{letter}4:") for r in ranges), key
     meta = {r[0]: r[1] for r in wb["qipp_template"].iter_rows(values_only=True)}
@@ -131,9 +184,27 @@ def test_round_trip_pack_shows_movement_against_m6(round_trip, tmp_path):
     n_wl_11 = int((wl["scheme_no"] == "1.1").sum())
     expected = 2 * (len(m6) - n_wl_41) + 3 * n_wl_11 - 90  # +2 per line, +5 for WL 1.1, new scheme FOT -90
     assert movement == pytest.approx(expected)
-    result = invoke("run", "--fin-year", "2019-20", "--month", "7", "--org", "LLR", "--notebook", "monthly_position",
-                    "--formats", "html", "--data-dir", str(data), "--out", str(tmp_path),
-                    "--notebooks-dir", str(ROOT / "notebooks"), "--jobs", "1")
+    result = invoke(
+        "run",
+        "--fin-year",
+        "2019-20",
+        "--month",
+        "7",
+        "--org",
+        "LLR",
+        "--notebook",
+        "monthly_position",
+        "--formats",
+        "html",
+        "--data-dir",
+        str(data),
+        "--out",
+        str(tmp_path),
+        "--notebooks-dir",
+        str(ROOT / "notebooks"),
+        "--jobs",
+        "1",
+    )
     assert result.exit_code == 0, result.output
     html = (tmp_path / "2019-20" / "M07" / "LLR" / "monthly_position.html").read_text(encoding="utf-8")
     text = re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", html))
@@ -144,8 +215,9 @@ def test_round_trip_pack_shows_movement_against_m6(round_trip, tmp_path):
 
 
 def test_template_needs_a_month_held(tmp_path):
-    result = invoke("template", "--fin-year", "2019-20", "--month", "7", "--org", "ELR",
-                    "--data-dir", str(tmp_path / "empty"))
+    result = invoke(
+        "template", "--fin-year", "2019-20", "--month", "7", "--org", "ELR", "--data-dir", str(tmp_path / "empty")
+    )
     assert result.exit_code == 1 and "no month before 2019-20 M7 is held for ELR" in result.output
     bad = invoke("template", "--fin-year", "2019-20", "--month", "7", "--org", "../ELR", "--data-dir", str(tmp_path))
     assert bad.exit_code == 1 and "is not a code" in bad.output
@@ -155,9 +227,27 @@ def test_two_ingests_at_once_lose_nothing(demo_data_dir, tmp_path):
     data = tmp_path / "data"
     shutil.copytree(demo_data_dir / "processed", data / "processed")
     files = [fill(make_template(data, tmp_path, org), fot_delta=1) for org in ("ELR", "WL")]
-    procs = [subprocess.Popen([sys.executable, "-m", "qipp_helpers.cli", "ingest", str(f), "--fin-year", "2019-20",
-                               "--month", "7", "--data-dir", str(data)], stdout=subprocess.PIPE,
-                              stderr=subprocess.STDOUT, text=True) for f in files]
+    procs = [
+        subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "qipp_helpers.cli",
+                "ingest",
+                str(f),
+                "--fin-year",
+                "2019-20",
+                "--month",
+                "7",
+                "--data-dir",
+                str(data),
+            ],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+        )
+        for f in files
+    ]
     outputs = [p.communicate(timeout=120)[0] for p in procs]
     assert all(p.returncode == 0 for p in procs), outputs
     m7 = load_returns(data).query("month == 7")
@@ -170,7 +260,7 @@ def test_two_ingests_at_once_lose_nothing(demo_data_dir, tmp_path):
 
 
 def test_safe_cell_neutralises_formulas_not_numbers():
-    for text in ("=1+2", "+44 116", "-2+3", "@SUM(A1)", "\t=1", "\r=1", "=HYPERLINK(\"http://x\")"):
+    for text in ("=1+2", "+44 116", "-2+3", "@SUM(A1)", "\t=1", "\r=1", '=HYPERLINK("http://x")'):
         assert safe_cell(text) == "'" + text
     assert safe_cell(-250.0) == -250.0 and safe_cell(-3) == -3 and safe_cell("SDEC") == "SDEC"
 

@@ -80,12 +80,23 @@ def test_best_quartile_is_not_ordered_against_the_other_benchmarks():
     one_outlier = [0, 10, 10, 10, 10, 10, 10, 10, 10, 10]  # best 5 mean 8, mean 9, quartile 10
     assert rc.benchmark(one_outlier, "best_quartile") > rc.benchmark(one_outlier, "peer_mean")
     assert rc.opportunity_k(12, rc.benchmark(one_outlier, "best_quartile"), 1e6) < rc.opportunity_k(
-        12, rc.benchmark(one_outlier, "peer_mean"), 1e6)
+        12, rc.benchmark(one_outlier, "peer_mean"), 1e6
+    )
 
 
 def _tables(ccg_spend: dict[str, float], peers: dict[str, float]) -> tuple[pd.DataFrame, pd.DataFrame]:
-    rows = [{"ccg": c, "programme_area": "Cancer", "pod": "elective", "spend": v, "weighted_population": 100_000.0,
-             "data_year": "", "ccg_name": c} for c, v in {**ccg_spend, **peers}.items()]
+    rows = [
+        {
+            "ccg": c,
+            "programme_area": "Cancer",
+            "pod": "elective",
+            "spend": v,
+            "weighted_population": 100_000.0,
+            "data_year": "",
+            "ccg_name": c,
+        }
+        for c, v in {**ccg_spend, **peers}.items()
+    ]
     peer_rows = [{"ccg": c, "rank": i + 1, "peer": p} for c in ccg_spend for i, p in enumerate(peers)]
     return pd.DataFrame(rows), pd.DataFrame(peer_rows)
 
@@ -103,6 +114,7 @@ def test_a_ccg_that_is_its_peers_best_has_none_and_a_group_is_the_sum():
 
 
 # --- Derbyshire: Table 3 reproduced from the stored (synthetic) indicators ---------------------------
+
 
 @pytest.fixture(scope="module")
 def ddccg(rightcare_tables, returns):
@@ -129,8 +141,9 @@ def test_derbyshire_is_four_ccgs_each_against_its_own_peers(ddccg, rightcare_tab
     groups = rc.peer_groups(rightcare_tables["peers"])
     assert all(len(groups[c]) == 10 for c in ddccg.ccgs)
     assert len({tuple(sorted(groups[c])) for c in ddccg.ccgs}) == 4  # four different peer groups
-    parts = [rightcare_opportunity(rightcare_tables, returns, fin_year="2019-20", month=6, org=c).table
-             for c in ddccg.ccgs]
+    parts = [
+        rightcare_opportunity(rightcare_tables, returns, fin_year="2019-20", month=6, org=c).table for c in ddccg.ccgs
+    ]
     summed = sum(p.set_index("programme_area")[list(COLS)] for p in parts)
     pd.testing.assert_frame_equal(summed, ddccg.table.set_index("programme_area")[list(COLS)], atol=1e-9)
 
@@ -139,8 +152,10 @@ def test_derbyshire_is_four_ccgs_each_against_its_own_peers(ddccg, rightcare_tab
 def test_peer_mean_never_exceeds_best5_on_the_data(rightcare_tables, org):
     cells = rc.opportunity_cells(rightcare_tables["indicators"], rightcare_tables["peers"], rc.members(org))
     for method in rc.BENCHMARKS:
-        cells[method + "_opp"] = [rc.opportunity_k(s, b, w) for s, b, w in
-                                  zip(cells["spend"], cells[method], cells["weighted_population"], strict=True)]
+        cells[method + "_opp"] = [
+            rc.opportunity_k(s, b, w)
+            for s, b, w in zip(cells["spend"], cells[method], cells["weighted_population"], strict=True)
+        ]
     assert (cells["peer_mean_opp"] <= cells["best5_opp"] + 1e-9).all()
     assert (cells["opportunity"] >= 0).all()
     best = cells[cells["spend"] <= cells["peer_min"]]
@@ -191,6 +206,7 @@ def test_xlsx_tables(ddccg):
 
 # --- published reference data ----------------------------------------------------------------------
 
+
 def test_reference_csvs_equal_the_oracle():
     t3 = derbyshire_table3().set_index("programme_area")
     for area, figures in TABLE3.items():
@@ -206,12 +222,12 @@ def test_reference_csvs_equal_the_oracle():
 def test_oracle_is_printed_in_the_paper():
     text = SEED.read_text(encoding="utf-8").splitlines()
     start = next(i for i, x in enumerate(text) if x.startswith("Programme Area\tElective"))
-    table3 = [re.sub(r"\s+", " ", x) for x in text[start:start + 14]]
+    table3 = [re.sub(r"\s+", " ", x) for x in text[start : start + 14]]
     for area, figures in [*TABLE3.items(), ("Total", TABLE3_TOTAL)]:
         printed = " ".join(f"{v:.1f}" for v in figures)
         assert any(x.startswith(area) and x.endswith(printed) for x in table3), area
     start = next(i for i, x in enumerate(text) if x.startswith("Table 4 summarises"))
-    table4 = text[start:start + 25]
+    table4 = text[start : start + 25]
     for programme, (target, total) in [*TABLE4.items(), ("Total", TABLE4_TOTAL)]:
         line = next(x for x in table4 if x.split("\t")[0] == programme)
         numbers = [float(v) for v in re.findall(r"\d+(?:\.\d+)?", line)]
@@ -219,6 +235,7 @@ def test_oracle_is_printed_in_the_paper():
 
 
 # --- the synthetic indicator data and its ingest ------------------------------------------------------
+
 
 @pytest.mark.parametrize("org", ["DDCCG", "LLR"])
 def test_committed_workbooks_equal_a_fresh_seeded_run(org):
@@ -297,9 +314,11 @@ def test_catalogue_renders_rightcare_for_ddccg_and_llr(rightcare_tables, returns
     for org in ("DDCCG", "LLR", "SD", "ELR"):
         assert missing_data("rightcare_opportunity", org=org, rightcare_peers=rightcare_tables["peers"], **args) is None
     assert missing_data("rightcare_opportunity", org="DDCCG", **args) == (
-        "no 2019-20 RightCare indicators held for ER, HW, ND, SD")
+        "no 2019-20 RightCare indicators held for ER, HW, ND, SD"
+    )
     assert missing_data("monthly_position", org="DDCCG", **args) == (
-        "no QIPP returns are held for DDCCG (a RightCare organisation)")
+        "no QIPP returns are held for DDCCG (a RightCare organisation)"
+    )
 
 
 def test_synthetic_peers_spend_is_plausible():
@@ -311,8 +330,9 @@ def test_synthetic_peers_spend_is_plausible():
 
 @pytest.mark.parametrize("method", list(rc.BENCHMARKS))
 def test_every_benchmark_can_be_reported(rightcare_tables, returns, method):
-    report = rightcare_opportunity(rightcare_tables, returns, fin_year="2019-20", month=6, org="DDCCG",
-                                   benchmark=method)
+    report = rightcare_opportunity(
+        rightcare_tables, returns, fin_year="2019-20", month=6, org="DDCCG", benchmark=method
+    )
     total = report.table.set_index("programme_area").loc["Total", "total"]
     assert total == pytest.approx(report.by_benchmark.set_index("benchmark").loc[method, "total"])
     assert report.coverage.iloc[-1]["opportunity"] == pytest.approx(total)

@@ -18,10 +18,28 @@ from .paper_derbyshire_published import TABLE3, TABLE3_TOTAL
 @pytest.fixture(scope="module")
 def rendered(demo_data_dir, tmp_path_factory):
     out = tmp_path_factory.mktemp("reports")
-    result = CliRunner().invoke(app, [
-        "run", "--fin-year", "2019-20", "--month", "6", "--org", "DDCCG", "--notebook", "rightcare_opportunity",
-        "--data-dir", str(demo_data_dir), "--out", str(out), "--notebooks-dir", str(ROOT / "notebooks"),
-        "--jobs", "1"])
+    result = CliRunner().invoke(
+        app,
+        [
+            "run",
+            "--fin-year",
+            "2019-20",
+            "--month",
+            "6",
+            "--org",
+            "DDCCG",
+            "--notebook",
+            "rightcare_opportunity",
+            "--data-dir",
+            str(demo_data_dir),
+            "--out",
+            str(out),
+            "--notebooks-dir",
+            str(ROOT / "notebooks"),
+            "--jobs",
+            "1",
+        ],
+    )
     assert result.exit_code == 0, result.output
     assert "1 rendered, 0 unchanged, 0 skipped, 0 failed" in result.output
     return out / "2019-20" / "M06" / "DDCCG"
@@ -34,11 +52,18 @@ def _text(path):
 def test_html_shows_table3_computed_and_published_and_says_what_is_synthetic(rendered):
     html = (rendered / "rightcare_opportunity.html").read_text(encoding="utf-8")
     text = _text(rendered / "rightcare_opportunity.html")
-    for phrase in ("Musculoskeletal 12.2 1.0 0.7 13.9", "Total 17.5 26.7 3.5 47.7",
-                   "Musculoskeletal 12.2 1.0 0.7 13.9 12.2 1.0 0.7 13.9 0.00",  # published beside computed
-                   "RightCare opportunity of £47.7m", "Planned Care 17.5 11.0 (6.5) 62.9%",
-                   "Published or synthetic?", "is synthetic", "reproduces the published Table 3",
-                   "Peer CCG A01 (fictional)", "Table 4"):
+    for phrase in (
+        "Musculoskeletal 12.2 1.0 0.7 13.9",
+        "Total 17.5 26.7 3.5 47.7",
+        "Musculoskeletal 12.2 1.0 0.7 13.9 12.2 1.0 0.7 13.9 0.00",  # published beside computed
+        "RightCare opportunity of £47.7m",
+        "Planned Care 17.5 11.0 (6.5) 62.9%",
+        "Published or synthetic?",
+        "is synthetic",
+        "reproduces the published Table 3",
+        "Peer CCG A01 (fictional)",
+        "Table 4",
+    ):
         assert phrase in text, phrase
     for area, (e, ne, p, total) in TABLE3.items():
         assert f"{area} {e:.1f} {ne:.1f} {p:.1f} {total:.1f}" in text, area
@@ -50,9 +75,15 @@ def test_html_shows_table3_computed_and_published_and_says_what_is_synthetic(ren
 def test_pdf_has_every_section(rendered):
     reader = PdfReader(rendered / "rightcare_opportunity.pdf")
     text = "\n".join(p.extract_text() for p in reader.pages)
-    for heading in ("1. Summary", "2. Opportunity by programme area", "3. Table 3 as published",
-                    "4. Where the CCG sits among its peers", "5. How much of the opportunity the QIPP plan covers",
-                    "6. How much the benchmark matters", "7. Data and provenance"):
+    for heading in (
+        "1. Summary",
+        "2. Opportunity by programme area",
+        "3. Table 3 as published",
+        "4. Where the CCG sits among its peers",
+        "5. How much of the opportunity the QIPP plan covers",
+        "6. How much the benchmark matters",
+        "7. Data and provenance",
+    ):
         assert heading in text, heading
     assert f"Page 1 of {len(reader.pages)}" in text and "Traceback" not in text
 
@@ -65,6 +96,12 @@ def test_xlsx_opportunity_and_coverage_sheets(rendered):
     by_area = {r[0]: [round(v, 1) for v in r[1:]] for r in rows[1:-1]}
     assert by_area == {a: list(v) for a, v in TABLE3.items()}
     cov = list(wb["coverage"].iter_rows(values_only=True))
-    assert list(cov[0]) == ["point_of_delivery", "qipp_programme", "opportunity", "qipp_plan",
-                            "plan_less_opportunity", "pct_covered"]
+    assert list(cov[0]) == [
+        "point_of_delivery",
+        "qipp_programme",
+        "opportunity",
+        "qipp_plan",
+        "plan_less_opportunity",
+        "pct_covered",
+    ]
     assert cov[-1][0] == "Total" and cov[-1][3] == pytest.approx(29.3)

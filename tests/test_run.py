@@ -17,10 +17,30 @@ from .conftest import ROOT
 @pytest.fixture(scope="module")
 def rendered(demo_data_dir, tmp_path_factory):
     out = tmp_path_factory.mktemp("reports")
-    result = CliRunner().invoke(app, [
-        "run", "--fin-year", "2019-20", "--month", "6", "--org", "LLR", "--org", "ELR",
-        "--data-dir", str(demo_data_dir), "--out", str(out), "--notebooks-dir", str(ROOT / "notebooks"),
-        "--jobs", "2", "--marking", "OFFICIAL-SENSITIVE"])
+    result = CliRunner().invoke(
+        app,
+        [
+            "run",
+            "--fin-year",
+            "2019-20",
+            "--month",
+            "6",
+            "--org",
+            "LLR",
+            "--org",
+            "ELR",
+            "--data-dir",
+            str(demo_data_dir),
+            "--out",
+            str(out),
+            "--notebooks-dir",
+            str(ROOT / "notebooks"),
+            "--jobs",
+            "2",
+            "--marking",
+            "OFFICIAL-SENSITIVE",
+        ],
+    )
     assert result.exit_code == 0, result.output
     assert "7 rendered, 0 unchanged, 1 skipped, 0 failed" in result.output  # incl. rightcare for LLR and ELR
     assert "skipped ELR frp_bridge M6: the FRP is held for the system (LLR), not for ELR" in result.output
@@ -28,8 +48,14 @@ def rendered(demo_data_dir, tmp_path_factory):
 
 
 def test_outputs_exist(rendered):
-    for org, name in [("LLR", "monthly_position"), ("ELR", "monthly_position"), ("LLR", "under_delivery_drivers"),
-                      ("ELR", "under_delivery_drivers"), ("LLR", "frp_bridge"), ("LLR", "rightcare_opportunity")]:
+    for org, name in [
+        ("LLR", "monthly_position"),
+        ("ELR", "monthly_position"),
+        ("LLR", "under_delivery_drivers"),
+        ("ELR", "under_delivery_drivers"),
+        ("LLR", "frp_bridge"),
+        ("LLR", "rightcare_opportunity"),
+    ]:
         for ext in ("ipynb", "html", "pdf", "xlsx"):
             assert (rendered / org / f"{name}.{ext}").stat().st_size > 1000, (org, name, ext)
     assert not (rendered / "ELR" / "frp_bridge.ipynb").exists()
@@ -42,9 +68,16 @@ def _text(path):
 def test_drivers_report_reads_like_table3_and_table4(rendered):
     html = (rendered / "LLR" / "under_delivery_drivers.html").read_text(encoding="utf-8")
     text = _text(rendered / "LLR" / "under_delivery_drivers.html")
-    for phrase in ("Main drivers of under delivery &gt;£300k:", "Offset by:", "Unidentified QIPP 10,989 6,166 4,823 0",
-                   "S117 &amp; AHP - 1819 FYE (336) 0 0 (336)", "Favourable movements:", "Adverse movements:",
-                   "Diagnostics 876 292 292 292", "Forecast under-delivery of £17.989m"):
+    for phrase in (
+        "Main drivers of under delivery &gt;£300k:",
+        "Offset by:",
+        "Unidentified QIPP 10,989 6,166 4,823 0",
+        "S117 &amp; AHP - 1819 FYE (336) 0 0 (336)",
+        "Favourable movements:",
+        "Adverse movements:",
+        "Diagnostics 876 292 292 292",
+        "Forecast under-delivery of £17.989m",
+    ):
         assert phrase in text, phrase
     assert html.count("data:image/png;base64") >= 2  # both waterfalls
     for leak in ("Traceback", "Warning", "In [", "report = "):
@@ -60,10 +93,15 @@ def test_drivers_report_reads_like_table3_and_table4(rendered):
 
 def test_frp_report_shows_the_bridge_and_the_printed_errors(rendered):
     text = _text(rendered / "LLR" / "frp_bridge.html")
-    for phrase in ("Consistent position before FRP (33,881)", "FRP schemes 20,619",
-                   "Revised forecast position after FRP (13,262)", "Organisation impact of all items (11,173)",
-                   "Leicester City CCG 6,737", "Printed figures that do not add up (3)",
-                   "Grand Total Forecast Movement (12,776) (7,926) (4,850)"):
+    for phrase in (
+        "Consistent position before FRP (33,881)",
+        "FRP schemes 20,619",
+        "Revised forecast position after FRP (13,262)",
+        "Organisation impact of all items (11,173)",
+        "Leicester City CCG 6,737",
+        "Printed figures that do not add up (3)",
+        "Grand Total Forecast Movement (12,776) (7,926) (4,850)",
+    ):
         assert phrase in text, phrase
     pdf = PdfReader(rendered / "LLR" / "frp_bridge.pdf")
     assert "Table 6" in "\n".join(p.extract_text() for p in pdf.pages)
@@ -120,10 +158,26 @@ def test_xlsx_sheets_columns_and_totals(rendered):
 
 
 def test_org_without_data_is_skipped_not_failed(demo_data_dir, tmp_path):
-    result = CliRunner().invoke(app, [
-        "run", "--fin-year", "2019-20", "--month", "7", "--org", "ELR", "--data-dir", str(demo_data_dir),
-        "--out", str(tmp_path), "--notebooks-dir", str(ROOT / "notebooks"),
-        "--notebook", "monthly_position"])  # RightCare data is held per year, so that notebook would render
+    result = CliRunner().invoke(
+        app,
+        [
+            "run",
+            "--fin-year",
+            "2019-20",
+            "--month",
+            "7",
+            "--org",
+            "ELR",
+            "--data-dir",
+            str(demo_data_dir),
+            "--out",
+            str(tmp_path),
+            "--notebooks-dir",
+            str(ROOT / "notebooks"),
+            "--notebook",
+            "monthly_position",
+        ],
+    )  # RightCare data is held per year, so that notebook would render
     assert result.exit_code == 1
     assert "skipped ELR monthly_position M7: no 2019-20 M7 returns for ELR" in result.output
 
@@ -134,11 +188,22 @@ def test_index_and_manifest(rendered):
     manifest = json.loads((rendered / "manifest.json").read_text())
     assert manifest["fin_year"] == "2019-20" and manifest["month"] == 6 and manifest["qipp_helpers"]
     assert {(r["notebook"], r["org"], r["status"]) for r in manifest["reports"]} == {
-        ("monthly_position", "LLR", "ok"), ("monthly_position", "ELR", "ok"), ("under_delivery_drivers", "LLR", "ok"),
-        ("under_delivery_drivers", "ELR", "ok"), ("frp_bridge", "LLR", "ok"), ("rightcare_opportunity", "LLR", "ok"),
-        ("rightcare_opportunity", "ELR", "ok")}
-    assert manifest["skipped"] == [{"notebook": "frp_bridge", "org": "ELR", "month": 6,
-                                    "reason": "the FRP is held for the system (LLR), not for ELR"}]
+        ("monthly_position", "LLR", "ok"),
+        ("monthly_position", "ELR", "ok"),
+        ("under_delivery_drivers", "LLR", "ok"),
+        ("under_delivery_drivers", "ELR", "ok"),
+        ("frp_bridge", "LLR", "ok"),
+        ("rightcare_opportunity", "LLR", "ok"),
+        ("rightcare_opportunity", "ELR", "ok"),
+    }
+    assert manifest["skipped"] == [
+        {
+            "notebook": "frp_bridge",
+            "org": "ELR",
+            "month": 6,
+            "reason": "the FRP is held for the system (LLR), not for ELR",
+        }
+    ]
     assert all(len(h) == 64 for h in manifest["inputs"].values()) and "processed/returns.parquet" in manifest["inputs"]
     assert all(r["seconds"] > 0 and r["input_hash"] for r in manifest["reports"])
     index = (rendered / "index.html").read_text()
@@ -161,8 +226,11 @@ def test_every_pdf_page_carries_org_period_provenance_and_marking(rendered):
 
 def test_xlsx_sheets_keep_the_order_the_notebook_published(rendered):
     wb = load_workbook(rendered / "LLR" / "monthly_position.xlsx", read_only=True)
-    sheets = [s for s in wb.sheetnames if s in ("ytd_by_workstream", "fot_by_workstream", "fot_by_rag",
-                                                 "red_schemes", "schemes")]
+    sheets = [
+        s
+        for s in wb.sheetnames
+        if s in ("ytd_by_workstream", "fot_by_workstream", "fot_by_rag", "red_schemes", "schemes")
+    ]
     assert sheets == ["ytd_by_workstream", "fot_by_workstream", "fot_by_rag", "red_schemes", "schemes"]
     drivers = load_workbook(rendered / "LLR" / "under_delivery_drivers.xlsx", read_only=True).sheetnames
     assert drivers.index("drivers") < drivers.index("fot_movement")

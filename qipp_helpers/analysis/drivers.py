@@ -53,16 +53,26 @@ def by_group(rows: pd.DataFrame, value: str, org: str) -> pd.DataFrame:
     cols = shown_orgs(org)
     if rows.empty:
         return pd.DataFrame(columns=cols, dtype=float)
-    grid = (rows.assign(group=rows["scheme_no"].map(scheme_group))
-            .pivot_table(index="group", columns="org", values=value, aggfunc="sum", fill_value=0.0))
+    grid = rows.assign(group=rows["scheme_no"].map(scheme_group)).pivot_table(
+        index="group", columns="org", values=value, aggfunc="sum", fill_value=0.0
+    )
     grid = grid.reindex(columns=list(members(org)), fill_value=0.0)
     if org in organisations().groups:
         grid.insert(0, org, grid.sum(axis=1))
     return grid[cols].astype(float)
 
 
-def _threshold_table(values: pd.DataFrame, labels: dict[str, str], *, key: str, threshold: float,
-                     first: str, second: str, positive_first: bool, total: pd.Series) -> pd.DataFrame:
+def _threshold_table(
+    values: pd.DataFrame,
+    labels: dict[str, str],
+    *,
+    key: str,
+    threshold: float,
+    first: str,
+    second: str,
+    positive_first: bool,
+    total: pd.Series,
+) -> pd.DataFrame:
     """Name groups past ``threshold`` on column ``key``, the rest as Other, then Total."""
     cols = list(values.columns)
     v = values[key]
@@ -75,11 +85,18 @@ def _threshold_table(values: pd.DataFrame, labels: dict[str, str], *, key: str, 
         part.insert(0, "item", [labels.get(g, g) for g in part["group"]])
         part.insert(1, "section", section)
         parts.append(part)
-    named = pd.concat(parts, ignore_index=True) if any(len(p) for p in parts) else pd.DataFrame(
-        columns=["item", "section", "group", *cols])
+    named = (
+        pd.concat(parts, ignore_index=True)
+        if any(len(p) for p in parts)
+        else pd.DataFrame(columns=["item", "section", "group", *cols])
+    )
     other = total - named[cols].sum() if len(named) else total.copy()
-    tail = pd.DataFrame([{"item": OTHER, "section": "other", "group": "", **other.to_dict()},
-                         {"item": TOTAL, "section": "total", "group": "", **total.to_dict()}])
+    tail = pd.DataFrame(
+        [
+            {"item": OTHER, "section": "other", "group": "", **other.to_dict()},
+            {"item": TOTAL, "section": "total", "group": "", **total.to_dict()},
+        ]
+    )
     out = pd.concat([named, tail], ignore_index=True) if len(named) else tail
     out[cols] = out[cols].astype(float)
     return out[["item", "section", "group", *cols]]
@@ -97,12 +114,21 @@ def drivers_table(rows: pd.DataFrame, org: str, threshold: float = DRIVER_THRESH
     plan = by_group(rows, "annual_plan", org)
     values = fot.sub(plan, fill_value=0.0)
     total = values.sum() if len(values) else pd.Series(0.0, index=shown_orgs(org))
-    return _threshold_table(values, group_labels(rows), key=org, threshold=threshold, first="driver",
-                            second="offset", positive_first=True, total=total)
+    return _threshold_table(
+        values,
+        group_labels(rows),
+        key=org,
+        threshold=threshold,
+        first="driver",
+        second="offset",
+        positive_first=True,
+        total=total,
+    )
 
 
-def movement_table(rows: pd.DataFrame, previous: pd.DataFrame | None, org: str,
-                   threshold: float = MOVEMENT_THRESHOLD) -> pd.DataFrame:
+def movement_table(
+    rows: pd.DataFrame, previous: pd.DataFrame | None, org: str, threshold: float = MOVEMENT_THRESHOLD
+) -> pd.DataFrame:
     """Paper D Table 3: FOT movement since last month by scheme group, favourable then adverse.
 
     Movement = this month's FOT − last month's (positive = adverse). Groups that moved by more
@@ -116,8 +142,16 @@ def movement_table(rows: pd.DataFrame, previous: pd.DataFrame | None, org: str,
     before = by_group(previous, "fot", org)
     values = now.sub(before, fill_value=0.0)
     labels = group_labels(pd.concat([rows, previous], ignore_index=True), movement=True)
-    return _threshold_table(values, labels, key=org, threshold=threshold, first="favourable",
-                            second="adverse", positive_first=False, total=values.sum())
+    return _threshold_table(
+        values,
+        labels,
+        key=org,
+        threshold=threshold,
+        first="favourable",
+        second="adverse",
+        positive_first=False,
+        total=values.sum(),
+    )
 
 
 def waterfall_steps(drivers: pd.DataFrame, org: str, annual_plan: float, fot: float) -> pd.DataFrame:
@@ -128,8 +162,7 @@ def waterfall_steps(drivers: pd.DataFrame, org: str, annual_plan: float, fot: fl
     """
     body = drivers[drivers["section"] != "total"]
     steps = [{"label": "Annual plan", "value": -annual_plan, "kind": "total"}]
-    steps += [{"label": r["item"], "value": -r[org], "kind": "step"} for _, r in body.iterrows()
-              if abs(r[org]) >= 0.5]
+    steps += [{"label": r["item"], "value": -r[org], "kind": "step"} for _, r in body.iterrows() if abs(r[org]) >= 0.5]
     steps.append({"label": "Forecast out-turn", "value": -fot, "kind": "total"})
     return pd.DataFrame(steps)
 

@@ -35,8 +35,11 @@ INPUTS = ("submission", "revised", "delivered")  # a, b, d
 DERIVED = ("movement", "balance", "in_month_movement")  # c = b - a, e = b - d, f = e - a
 PRINTED = {c: f"printed_{c}" for c in (*INPUTS, *DERIVED)}
 LABELS = {
-    "submission": "FRP Submission", "revised": "Revised Forecast", "movement": "Forecast Movement",
-    "delivered": "In Month Delivery", "balance": "Forecast Balance Remaining",
+    "submission": "FRP Submission",
+    "revised": "Revised Forecast",
+    "movement": "Forecast Movement",
+    "delivered": "In Month Delivery",
+    "balance": "Forecast Balance Remaining",
     "in_month_movement": "In Month Movement",
 }
 
@@ -92,11 +95,14 @@ def scheme_table(lines: pd.DataFrame) -> pd.DataFrame:
     out = []
     for g, block in s.groupby("group", sort=False):
         out.append({"group": g, "scheme": "", "rag": "", **_sum(block)})
-        out += [{"group": g, "scheme": r.scheme, "rag": r.rag, **{c: getattr(r, c) for c in (*INPUTS, *DERIVED)}}
-                for r in block.itertuples(index=False)]
+        out += [
+            {"group": g, "scheme": r.scheme, "rag": r.rag, **{c: getattr(r, c) for c in (*INPUTS, *DERIVED)}}
+            for r in block.itertuples(index=False)
+        ]
     out.append({"group": "Grand Total", "scheme": "", "rag": "", **_sum(s)})
-    return pd.DataFrame(out)[["group", "scheme", *INPUTS[:2], "movement", "delivered", "balance",
-                              "in_month_movement", "rag"]]
+    return pd.DataFrame(out)[
+        ["group", "scheme", *INPUTS[:2], "movement", "delivered", "balance", "in_month_movement", "rag"]
+    ]
 
 
 def position_lines(position: pd.DataFrame, section: str) -> pd.DataFrame:
@@ -146,10 +152,15 @@ def bridge_total(b: pd.DataFrame, section: str) -> float:
 
 def waterfall_steps(b: pd.DataFrame) -> pd.DataFrame:
     """The bridge as chart steps (label, value, kind) from zero to the organisation impact."""
-    keep = b[(b["section"] != "organisation") & ~((b["section"] == "frp") & (b["kind"] == "total"))
-             & ~((b["section"] == "not_in_frp") & (b["kind"] == "total"))]
-    steps = [{"label": r.step, "value": r.value, "kind": "total" if r.kind == "total" else "step"}
-             for r in keep.itertuples(index=False)]
+    keep = b[
+        (b["section"] != "organisation")
+        & ~((b["section"] == "frp") & (b["kind"] == "total"))
+        & ~((b["section"] == "not_in_frp") & (b["kind"] == "total"))
+    ]
+    steps = [
+        {"label": r.step, "value": r.value, "kind": "total" if r.kind == "total" else "step"}
+        for r in keep.itertuples(index=False)
+    ]
     return pd.DataFrame(steps)
 
 
@@ -165,9 +176,17 @@ def checks(lines: pd.DataFrame, position: pd.DataFrame) -> pd.DataFrame:
         if printed is None or (isinstance(printed, float) and math.isnan(printed)):
             return
         if abs(printed - computed) > TOLERANCE_K:
-            out.append({"where": where, "column": column, "printed": float(printed), "computed": float(computed),
-                        "difference": float(printed) - float(computed), "source_sheet": sheet,
-                        "source_row": int(row)})
+            out.append(
+                {
+                    "where": where,
+                    "column": column,
+                    "printed": float(printed),
+                    "computed": float(computed),
+                    "difference": float(printed) - float(computed),
+                    "source_sheet": sheet,
+                    "source_row": int(row),
+                }
+            )
 
     s = scheme_values(lines)
     for r in s.itertuples(index=False):
@@ -187,10 +206,17 @@ def checks(lines: pd.DataFrame, position: pd.DataFrame) -> pd.DataFrame:
     split = position_lines(position, ORG_IMPACT)
     if len(split):
         first = split.iloc[0]
-        check("Organisation split (sum of organisations)", "Value", float(split["value"].sum()),
-              computed["org_impact"], first["source_sheet"], first["source_row"])
-    return pd.DataFrame(out, columns=["where", "column", "printed", "computed", "difference", "source_sheet",
-                                      "source_row"])
+        check(
+            "Organisation split (sum of organisations)",
+            "Value",
+            float(split["value"].sum()),
+            computed["org_impact"],
+            first["source_sheet"],
+            first["source_row"],
+        )
+    return pd.DataFrame(
+        out, columns=["where", "column", "printed", "computed", "difference", "source_sheet", "source_row"]
+    )
 
 
 def narrative(b: pd.DataFrame) -> str:
@@ -202,14 +228,20 @@ def narrative(b: pd.DataFrame) -> str:
     def pos(v: float) -> str:
         return f"a deficit of {fmt_m(v)}" if v < 0 else f"a surplus of {fmt_m(v)}"
 
-    text = (f"The forecast position before FRP actions is {pos(before)}; adjusting this for {fmt_m(frp)} "
-            f"forecast delivery of FRP schemes leaves {pos(after)} against control totals.")
+    text = (
+        f"The forecast position before FRP actions is {pos(before)}; adjusting this for {fmt_m(frp)} "
+        f"forecast delivery of FRP schemes leaves {pos(after)} against control totals."
+    )
     if abs(other) >= 0.5:
-        text += (f" Items not yet in the FRP forecast ({fmt_m(other)}) bring the organisation impact of all "
-                 f"items to {pos(impact)}.")
+        text += (
+            f" Items not yet in the FRP forecast ({fmt_m(other)}) bring the organisation impact of all "
+            f"items to {pos(impact)}."
+        )
     split = b[b["section"] == "organisation"]
     if len(split):
-        parts = [f"{r.step} {'(' + fmt_m(r.value) + ')' if r.value < 0 else fmt_m(r.value) + ' surplus'}"
-                 for r in split.itertuples(index=False)]
+        parts = [
+            f"{r.step} {'(' + fmt_m(r.value) + ')' if r.value < 0 else fmt_m(r.value) + ' surplus'}"
+            for r in split.itertuples(index=False)
+        ]
         text += " By organisation: " + "; ".join(parts) + "."
     return text

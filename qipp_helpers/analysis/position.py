@@ -121,19 +121,35 @@ def red_schemes(rows: pd.DataFrame) -> pd.DataFrame:
     row closes the table (LLR M6: plan (16,762), FOT (1,974)).
     """
     red = rows[rows["rag"] == "Red"]
-    cols = ["scheme_no", "scheme_name", "workstream", "milestones", "financial_benefits", "risk_issue",
-            "rag", "annual_plan", "fot"]
+    cols = [
+        "scheme_no",
+        "scheme_name",
+        "workstream",
+        "milestones",
+        "financial_benefits",
+        "risk_issue",
+        "rag",
+        "annual_plan",
+        "fot",
+    ]
     if red.empty:
-        return _with_total(pd.DataFrame(columns=cols).astype({"annual_plan": float, "fot": float}),
-                           "scheme_name", ["annual_plan", "fot"])
-    agg = red.groupby(["scheme_no", "scheme_name"], sort=False).agg(
-        workstream=("workstream", "first"),
-        milestones=("milestones", "first"),
-        financial_benefits=("financial_benefits", "first"),
-        risk_issue=("risk_issue", "first"),
-        annual_plan=("annual_plan", "sum"),
-        fot=("fot", "sum"),
-    ).reset_index()
+        return _with_total(
+            pd.DataFrame(columns=cols).astype({"annual_plan": float, "fot": float}),
+            "scheme_name",
+            ["annual_plan", "fot"],
+        )
+    agg = (
+        red.groupby(["scheme_no", "scheme_name"], sort=False)
+        .agg(
+            workstream=("workstream", "first"),
+            milestones=("milestones", "first"),
+            financial_benefits=("financial_benefits", "first"),
+            risk_issue=("risk_issue", "first"),
+            annual_plan=("annual_plan", "sum"),
+            fot=("fot", "sum"),
+        )
+        .reset_index()
+    )
     for c in ("milestones", "financial_benefits", "risk_issue"):
         agg[c] = agg[c].map(descriptor_rag)
     agg["rag"] = "Red"
@@ -150,21 +166,28 @@ def schemes(rows: pd.DataFrame, previous: pd.DataFrame | None = None) -> pd.Data
     movement = FOT change since the previous month's returns.
     """
     keys = ["scheme_no", "scheme_name", "workstream"]
-    agg = rows.groupby(keys, sort=False).agg(
-        rag=("rag", lambda s: "/".join(dict.fromkeys(s))),
-        orgs=("org", lambda s: ", ".join(dict.fromkeys(s))),
-        plan_ytd=("plan_ytd", "sum"), actual_ytd=("actual_ytd", "sum"), annual_plan=("annual_plan", "sum"),
-        fot=("fot", "sum"), assured=("assured", "sum"),
-    ).reset_index()
+    agg = (
+        rows.groupby(keys, sort=False)
+        .agg(
+            rag=("rag", lambda s: "/".join(dict.fromkeys(s))),
+            orgs=("org", lambda s: ", ".join(dict.fromkeys(s))),
+            plan_ytd=("plan_ytd", "sum"),
+            actual_ytd=("actual_ytd", "sum"),
+            annual_plan=("annual_plan", "sum"),
+            fot=("fot", "sum"),
+            assured=("assured", "sum"),
+        )
+        .reset_index()
+    )
     agg["variance"] = agg["fot"] - agg["annual_plan"]
     if previous is not None and len(previous):
         prev = previous.groupby(keys)["fot"].sum()
         agg["monthly_movement"] = agg["fot"] - prev.reindex(pd.MultiIndex.from_frame(agg[keys])).fillna(0.0).to_numpy()
     else:
         agg["monthly_movement"] = np.nan
-    return _with_total(agg, "scheme_name", ["plan_ytd", "actual_ytd", "annual_plan", "fot", "assured",
-                                            "variance", "monthly_movement"]).fillna({"scheme_no": "", "workstream": "",
-                                                                                      "rag": "", "orgs": ""})
+    return _with_total(
+        agg, "scheme_name", ["plan_ytd", "actual_ytd", "annual_plan", "fot", "assured", "variance", "monthly_movement"]
+    ).fillna({"scheme_no": "", "workstream": "", "rag": "", "orgs": ""})
 
 
 @dataclass(frozen=True)
@@ -186,8 +209,7 @@ class Headline:
     red_fot: float
 
 
-def headline(rows: pd.DataFrame, previous: pd.DataFrame | None, *, org: str, fin_year: str,
-             month: int) -> Headline:
+def headline(rows: pd.DataFrame, previous: pd.DataFrame | None, *, org: str, fin_year: str, month: int) -> Headline:
     """Summary figures: plan, YTD, FOT, under-delivery (FOT - plan), unidentified, assured, movement."""
     red = rows[rows["rag"] == "Red"]
     unidentified = rows.loc[rows["workstream"] == "Unidentified", "annual_plan"].sum()
@@ -195,12 +217,19 @@ def headline(rows: pd.DataFrame, previous: pd.DataFrame | None, *, org: str, fin
     if previous is not None and len(previous):
         movement = float(rows["fot"].sum() - previous["fot"].sum())
     return Headline(
-        org=org, fin_year=fin_year, month=month,
-        annual_plan=float(rows["annual_plan"].sum()), plan_ytd=float(rows["plan_ytd"].sum()),
-        actual_ytd=float(rows["actual_ytd"].sum()), fot=float(rows["fot"].sum()),
+        org=org,
+        fin_year=fin_year,
+        month=month,
+        annual_plan=float(rows["annual_plan"].sum()),
+        plan_ytd=float(rows["plan_ytd"].sum()),
+        actual_ytd=float(rows["actual_ytd"].sum()),
+        fot=float(rows["fot"].sum()),
         under_delivery=float(rows["fot"].sum() - rows["annual_plan"].sum()),
-        unidentified=float(unidentified), assured=float(rows["assured"].sum()), movement=movement,
-        red_plan=float(red["annual_plan"].sum()), red_fot=float(red["fot"].sum()),
+        unidentified=float(unidentified),
+        assured=float(rows["assured"].sum()),
+        movement=movement,
+        red_plan=float(red["annual_plan"].sum()),
+        red_fot=float(red["fot"].sum()),
     )
 
 
@@ -251,8 +280,9 @@ def workstream_series(trends: pd.DataFrame, measure: str, workstream: str | None
     return df.groupby("month")[measure].sum(min_count=1).rename(measure)
 
 
-def filter_schemes(table: pd.DataFrame, *, workstream: str | None = None, rag: str | None = None,
-                   min_variance: float = 0.0) -> pd.DataFrame:
+def filter_schemes(
+    table: pd.DataFrame, *, workstream: str | None = None, rag: str | None = None, min_variance: float = 0.0
+) -> pd.DataFrame:
     """The :func:`schemes` table narrowed to a workstream, a RAG and ``|variance| >= min_variance``.
 
     A scheme whose rows carry several RAGs (``Green/Amber``) matches each of them. Schemes are
@@ -269,8 +299,9 @@ def filter_schemes(table: pd.DataFrame, *, workstream: str | None = None, rag: s
     return _with_total(body, "scheme_name", sums).fillna({"scheme_no": "", "workstream": "", "rag": "", "orgs": ""})
 
 
-def scheme_history(returns: pd.DataFrame, fin_year: str, org: str, scheme_no: str, scheme_name: str,
-                   upto: int | None = None) -> pd.DataFrame:
+def scheme_history(
+    returns: pd.DataFrame, fin_year: str, org: str, scheme_no: str, scheme_name: str, upto: int | None = None
+) -> pd.DataFrame:
     """One scheme's line of :func:`schemes` for each month held (to month ``upto``), with RAG changes.
 
     Columns: month, rag, plan_ytd, actual_ytd, annual_plan, fot, assured, variance, rag_change
@@ -298,8 +329,15 @@ def workstream_variances(ytd: pd.DataFrame, fot: pd.DataFrame) -> pd.DataFrame:
     Columns: workstream, plan_ytd, actual_ytd, ytd_variance (from :func:`ytd_by_workstream`), annual_plan,
     fot, variance, monthly_movement (from :func:`fot_by_workstream`).
     """
-    return pd.DataFrame({
-        "workstream": ytd["workstream"], "plan_ytd": ytd["plan"], "actual_ytd": ytd["deliveries"],
-        "ytd_variance": ytd["variance"], "annual_plan": fot["plan"].to_numpy(), "fot": fot["fot"].to_numpy(),
-        "variance": fot["variance"].to_numpy(), "monthly_movement": fot["monthly_movement"].to_numpy(),
-    })
+    return pd.DataFrame(
+        {
+            "workstream": ytd["workstream"],
+            "plan_ytd": ytd["plan"],
+            "actual_ytd": ytd["deliveries"],
+            "ytd_variance": ytd["variance"],
+            "annual_plan": fot["plan"].to_numpy(),
+            "fot": fot["fot"].to_numpy(),
+            "variance": fot["variance"].to_numpy(),
+            "monthly_movement": fot["monthly_movement"].to_numpy(),
+        }
+    )

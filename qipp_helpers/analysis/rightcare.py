@@ -32,25 +32,49 @@ import pandas as pd
 from ..core.orgs import GROUPS, ORG_NAMES
 
 #: Table 3's nine programme areas, in the paper's order.
-PROGRAMME_AREAS: tuple[str, ...] = ("Cancer", "Circulation", "Endocrine", "Gastroenterology", "Genitourinary",
-                                    "Musculoskeletal", "Neurology", "Respiratory", "Trauma")
+PROGRAMME_AREAS: tuple[str, ...] = (
+    "Cancer",
+    "Circulation",
+    "Endocrine",
+    "Gastroenterology",
+    "Genitourinary",
+    "Musculoskeletal",
+    "Neurology",
+    "Respiratory",
+    "Trauma",
+)
 #: Other spellings of a programme area (lower case) -> the name above.
 PROGRAMME_ALIASES: dict[str, str] = {
-    "musculoskeletal {msk}": "Musculoskeletal", "musculoskeletal (msk)": "Musculoskeletal",
-    "msk": "Musculoskeletal", "trauma and injuries": "Trauma", "trauma & injuries": "Trauma",
-    "circulation problems": "Circulation", "circulation problems (cvd)": "Circulation",
-    "endocrine, nutritional and metabolic problems": "Endocrine", "gastro-intestinal": "Gastroenterology",
-    "gastrointestinal": "Gastroenterology", "genito urinary": "Genitourinary", "genito-urinary": "Genitourinary",
-    "respiratory system": "Respiratory", "neurological": "Neurology",
+    "musculoskeletal {msk}": "Musculoskeletal",
+    "musculoskeletal (msk)": "Musculoskeletal",
+    "msk": "Musculoskeletal",
+    "trauma and injuries": "Trauma",
+    "trauma & injuries": "Trauma",
+    "circulation problems": "Circulation",
+    "circulation problems (cvd)": "Circulation",
+    "endocrine, nutritional and metabolic problems": "Endocrine",
+    "gastro-intestinal": "Gastroenterology",
+    "gastrointestinal": "Gastroenterology",
+    "genito urinary": "Genitourinary",
+    "genito-urinary": "Genitourinary",
+    "respiratory system": "Respiratory",
+    "neurological": "Neurology",
 }
 #: Points of delivery, in Table 3's column order.
 PODS: tuple[str, ...] = ("elective", "non_elective", "prescribing")
 POD_LABELS: dict[str, str] = {"elective": "Elective", "non_elective": "Non-elective", "prescribing": "Prescribing"}
 POD_ALIASES: dict[str, str] = {
-    "elective": "elective", "elective admissions": "elective", "el": "elective",
-    "non-elective": "non_elective", "non elective": "non_elective", "nonelective": "non_elective",
-    "non_elective": "non_elective", "nel": "non_elective", "non-elective admissions": "non_elective",
-    "prescribing": "prescribing", "primary care prescribing": "prescribing",
+    "elective": "elective",
+    "elective admissions": "elective",
+    "el": "elective",
+    "non-elective": "non_elective",
+    "non elective": "non_elective",
+    "nonelective": "non_elective",
+    "non_elective": "non_elective",
+    "nel": "non_elective",
+    "non-elective admissions": "non_elective",
+    "prescribing": "prescribing",
+    "primary care prescribing": "prescribing",
 }
 #: Benchmark -> how reports name it.
 BENCHMARKS: dict[str, str] = {
@@ -62,8 +86,11 @@ BENCHMARK_SHORT: dict[str, str] = {"best5": "Best 5 peers", "best_quartile": "Be
 MIN_PEERS = 5  # the best 5 needs five
 
 #: The QIPP programme whose plan is set against each point of delivery's opportunity.
-QIPP_PROGRAMMES: dict[str, str] = {"elective": "Planned Care", "non_elective": "Urgent Care",
-                                   "prescribing": "Medicines Management"}
+QIPP_PROGRAMMES: dict[str, str] = {
+    "elective": "Planned Care",
+    "non_elective": "Urgent Care",
+    "prescribing": "Medicines Management",
+}
 
 #: RightCare organisations. Kept here, not in :data:`model.CCGS`: no QIPP returns are held for Derbyshire.
 CCG_NAMES: dict[str, str] = {
@@ -119,8 +146,9 @@ def _spend(indicators: pd.DataFrame, value: str = "spend") -> pd.DataFrame:
     return indicators.pivot_table(index=["programme_area", "pod"], columns="ccg", values=value, aggfunc="first")
 
 
-def opportunity_cells(indicators: pd.DataFrame, peers: pd.DataFrame, ccgs: Sequence[str],
-                      method: str = "best5") -> pd.DataFrame:
+def opportunity_cells(
+    indicators: pd.DataFrame, peers: pd.DataFrame, ccgs: Sequence[str], method: str = "best5"
+) -> pd.DataFrame:
     """One row per CCG × programme area × POD: own spend, peer benchmarks, population, opportunity (£000).
 
     Columns: ccg, programme_area, pod, spend, benchmark, best5, best_quartile, peer_mean, peer_min,
@@ -142,12 +170,33 @@ def opportunity_cells(indicators: pd.DataFrame, peers: pd.DataFrame, ccgs: Seque
             peer_values = spend.loc[(area, pod), groups[ccg]].to_numpy(dtype=float)
             marks = {m: benchmark(peer_values, m) for m in BENCHMARKS}
             population = float(pop.loc[(area, pod), ccg])
-            rows.append({"ccg": ccg, "programme_area": area, "pod": pod, "spend": float(value),
-                         "benchmark": marks[method], **marks, "peer_min": float(peer_values.min()),
-                         "weighted_population": population,
-                         "opportunity": opportunity_k(float(value), marks[method], population)})
-    out = pd.DataFrame(rows, columns=["ccg", "programme_area", "pod", "spend", "benchmark", *BENCHMARKS, "peer_min",
-                                      "weighted_population", "opportunity"])
+            rows.append(
+                {
+                    "ccg": ccg,
+                    "programme_area": area,
+                    "pod": pod,
+                    "spend": float(value),
+                    "benchmark": marks[method],
+                    **marks,
+                    "peer_min": float(peer_values.min()),
+                    "weighted_population": population,
+                    "opportunity": opportunity_k(float(value), marks[method], population),
+                }
+            )
+    out = pd.DataFrame(
+        rows,
+        columns=[
+            "ccg",
+            "programme_area",
+            "pod",
+            "spend",
+            "benchmark",
+            *BENCHMARKS,
+            "peer_min",
+            "weighted_population",
+            "opportunity",
+        ],
+    )
     order = {a: i for i, a in enumerate(PROGRAMME_AREAS)}
     out["_a"], out["_p"] = out["programme_area"].map(order), out["pod"].map({p: i for i, p in enumerate(PODS)})
     out["_c"] = out["ccg"].map({c: i for i, c in enumerate(ccgs)})
@@ -179,8 +228,10 @@ def benchmark_totals(indicators: pd.DataFrame, peers: pd.DataFrame, ccgs: Sequen
     cells = opportunity_cells(indicators, peers, ccgs)
     rows = []
     for method in BENCHMARKS:
-        opp = [opportunity_k(s, b, w) for s, b, w in zip(cells["spend"], cells[method], cells["weighted_population"],
-                                                         strict=True)]
+        opp = [
+            opportunity_k(s, b, w)
+            for s, b, w in zip(cells["spend"], cells[method], cells["weighted_population"], strict=True)
+        ]
         by_pod = cells.assign(opportunity=opp).groupby("pod")["opportunity"].sum().reindex(list(PODS), fill_value=0)
         rows.append({"benchmark": method, **(by_pod / 1000.0).to_dict(), "total": float(sum(opp)) / 1000.0})
     return pd.DataFrame(rows, columns=["benchmark", *PODS, "total"])
@@ -206,17 +257,40 @@ def peer_positions(indicators: pd.DataFrame, peers: pd.DataFrame, top: pd.DataFr
         best = set(values.sort_values(kind="stable").index[:5])
         mean = float(values.mean())
         for peer, v in values.items():
-            rows.append({"cell": i, "ccg": r.ccg, "programme_area": r.programme_area, "pod": r.pod, "who": "peer",
-                         "name": peer, "spend": float(v), "in_best5": peer in best, "pct_of_peer_mean": v / mean})
-        rows.append({"cell": i, "ccg": r.ccg, "programme_area": r.programme_area, "pod": r.pod, "who": "own",
-                     "name": r.ccg, "spend": r.spend, "in_best5": False, "pct_of_peer_mean": r.spend / mean})
+            rows.append(
+                {
+                    "cell": i,
+                    "ccg": r.ccg,
+                    "programme_area": r.programme_area,
+                    "pod": r.pod,
+                    "who": "peer",
+                    "name": peer,
+                    "spend": float(v),
+                    "in_best5": peer in best,
+                    "pct_of_peer_mean": v / mean,
+                }
+            )
+        rows.append(
+            {
+                "cell": i,
+                "ccg": r.ccg,
+                "programme_area": r.programme_area,
+                "pod": r.pod,
+                "who": "own",
+                "name": r.ccg,
+                "spend": r.spend,
+                "in_best5": False,
+                "pct_of_peer_mean": r.spend / mean,
+            }
+        )
     return pd.DataFrame(rows)
 
 
 def position_table(top: pd.DataFrame) -> pd.DataFrame:
     """The largest opportunities with the CCG's spend beside the benchmarks (£ per 1,000) and the opportunity (£m)."""
-    out = top[["ccg", "programme_area", "pod", "spend", "best5", "best_quartile", "peer_mean", "peer_min",
-               "opportunity"]].copy()
+    out = top[
+        ["ccg", "programme_area", "pod", "spend", "best5", "best_quartile", "peer_mean", "peer_min", "opportunity"]
+    ].copy()
     out["pod"] = out["pod"].map(POD_LABELS)
     out["opportunity"] = out["opportunity"] / 1000.0
     return out
@@ -242,14 +316,26 @@ def coverage(table: pd.DataFrame, plan: Mapping[str, float]) -> pd.DataFrame:
     pct_covered (plan / opportunity; NaN where there is no opportunity).
     """
     total = table.set_index("programme_area").loc["Total"]
-    rows = [{"point_of_delivery": POD_LABELS[pod], "qipp_programme": QIPP_PROGRAMMES[pod],
-             "opportunity": float(total[pod]), "qipp_plan": float(plan[pod])} for pod in PODS]
-    rows.append({"point_of_delivery": "Total", "qipp_programme": "",
-                 "opportunity": sum(r["opportunity"] for r in rows), "qipp_plan": sum(r["qipp_plan"] for r in rows)})
+    rows = [
+        {
+            "point_of_delivery": POD_LABELS[pod],
+            "qipp_programme": QIPP_PROGRAMMES[pod],
+            "opportunity": float(total[pod]),
+            "qipp_plan": float(plan[pod]),
+        }
+        for pod in PODS
+    ]
+    rows.append(
+        {
+            "point_of_delivery": "Total",
+            "qipp_programme": "",
+            "opportunity": sum(r["opportunity"] for r in rows),
+            "qipp_plan": sum(r["qipp_plan"] for r in rows),
+        }
+    )
     out = pd.DataFrame(rows)
     out["plan_less_opportunity"] = out["qipp_plan"] - out["opportunity"]
-    out["pct_covered"] = [p / o if o > 0 else np.nan for p, o in zip(out["qipp_plan"], out["opportunity"],
-                                                                      strict=True)]
+    out["pct_covered"] = [p / o if o > 0 else np.nan for p, o in zip(out["qipp_plan"], out["opportunity"], strict=True)]
     return out
 
 
@@ -275,10 +361,12 @@ def narrative(table: pd.DataFrame, *, org: str, method: str, data_year: str) -> 
     body = t.drop(index="Total").sort_values("total", ascending=False, kind="stable")
     who = ORG_LABELS.get(org, org)
     many = len(members(org)) > 1
-    text = (f"Against {BENCHMARKS[method]}, {who} has a RightCare opportunity of {_m(total['total'])} "
-            f"({data_year} data{', each CCG against its own peer group' if many else ''}): elective "
-            f"{_m(total['elective'])}, non-elective {_m(total['non_elective'])} and prescribing "
-            f"{_m(total['prescribing'])}.")
+    text = (
+        f"Against {BENCHMARKS[method]}, {who} has a RightCare opportunity of {_m(total['total'])} "
+        f"({data_year} data{', each CCG against its own peer group' if many else ''}): elective "
+        f"{_m(total['elective'])}, non-elective {_m(total['non_elective'])} and prescribing "
+        f"{_m(total['prescribing'])}."
+    )
     top = body[body["total"] > 0.05].head(3)
     if len(top):
         parts = []
@@ -286,8 +374,10 @@ def narrative(table: pd.DataFrame, *, org: str, method: str, data_year: str) -> 
             pod = max(PODS, key=lambda p, r=r: r[p])
             parts.append(f"{area} ({_m(r['total'])}, of which {POD_LABELS[pod].lower()} {_m(r[pod])})")
         share = top["total"].sum() / total["total"] if total["total"] else 0.0
-        text += (f" The largest programme areas are {', '.join(parts[:-1]) + ' and ' if len(parts) > 1 else ''}"
-                 f"{parts[-1]}: {share:.0%} of the total.")
+        text += (
+            f" The largest programme areas are {', '.join(parts[:-1]) + ' and ' if len(parts) > 1 else ''}"
+            f"{parts[-1]}: {share:.0%} of the total."
+        )
     return text
 
 
@@ -298,13 +388,20 @@ def coverage_narrative(cov: pd.DataFrame, *, source: str) -> str:
     parts = []
     for r in body.itertuples(index=False):
         if r.opportunity <= 0.05:
-            parts.append(f"{r.qipp_programme} plans {_m(r.qipp_plan)} against no {r.point_of_delivery.lower()} "
-                         "opportunity")
+            parts.append(
+                f"{r.qipp_programme} plans {_m(r.qipp_plan)} against no {r.point_of_delivery.lower()} opportunity"
+            )
         elif r.qipp_plan >= r.opportunity:
-            parts.append(f"{r.qipp_programme} plans {_m(r.qipp_plan)}, {r.qipp_plan / r.opportunity:.1f} times the "
-                         f"{r.point_of_delivery.lower()} opportunity of {_m(r.opportunity)}")
+            parts.append(
+                f"{r.qipp_programme} plans {_m(r.qipp_plan)}, {r.qipp_plan / r.opportunity:.1f} times the "
+                f"{r.point_of_delivery.lower()} opportunity of {_m(r.opportunity)}"
+            )
         else:
-            parts.append(f"{r.qipp_programme} plans {_m(r.qipp_plan)}, {r.pct_covered:.0%} of the "
-                         f"{r.point_of_delivery.lower()} opportunity of {_m(r.opportunity)}")
-    return (f"The QIPP plan of the matching programmes ({source}) is {_m(total['qipp_plan'])} against an opportunity "
-            f"of {_m(total['opportunity'])}: " + "; ".join(parts) + ".")
+            parts.append(
+                f"{r.qipp_programme} plans {_m(r.qipp_plan)}, {r.pct_covered:.0%} of the "
+                f"{r.point_of_delivery.lower()} opportunity of {_m(r.opportunity)}"
+            )
+    return (
+        f"The QIPP plan of the matching programmes ({source}) is {_m(total['qipp_plan'])} against an opportunity "
+        f"of {_m(total['opportunity'])}: " + "; ".join(parts) + "."
+    )

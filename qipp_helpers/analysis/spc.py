@@ -96,11 +96,19 @@ class XmR:
 
     def frame(self) -> pd.DataFrame:
         """One row per point: value, moving_range, mean, upper, lower, outside, run, special_cause."""
-        return pd.DataFrame({
-            "value": self.values, "moving_range": self.moving_range, "mean": self.mean,
-            "upper": self.upper, "lower": self.lower, "outside": self.outside, "run": self.run,
-            "special_cause": self.special_cause,
-        }, index=self.values.index)
+        return pd.DataFrame(
+            {
+                "value": self.values,
+                "moving_range": self.moving_range,
+                "mean": self.mean,
+                "upper": self.upper,
+                "lower": self.lower,
+                "outside": self.outside,
+                "run": self.run,
+                "special_cause": self.special_cause,
+            },
+            index=self.values.index,
+        )
 
 
 def xmr(values: Sequence[float] | pd.Series, *, run_length: int = RUN_LENGTH) -> XmR:
@@ -115,5 +123,13 @@ def xmr(values: Sequence[float] | pd.Series, *, run_length: int = RUN_LENGTH) ->
     upper = mean + LIMIT_FACTOR * mean_mr
     lower = mean - LIMIT_FACTOR * mean_mr
     outside = ((s > upper) | (s < lower)) if len(s) > 1 else pd.Series(False, index=s.index)
-    return XmR(values=s, mean=mean, moving_range=mr, mean_moving_range=mean_mr, upper=upper, lower=lower,
-               outside=outside.astype(bool), run=run_flags(s, mean, run_length))
+    return XmR(
+        values=s,
+        mean=mean,
+        moving_range=mr,
+        mean_moving_range=mean_mr,
+        upper=upper,
+        lower=lower,
+        outside=outside.astype(bool),
+        run=run_flags(s, mean, run_length),
+    )

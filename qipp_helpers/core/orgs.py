@@ -69,12 +69,33 @@ RETURN_COLUMNS: tuple[str, ...] = (
 )
 
 WARNING_COLUMNS: tuple[str, ...] = (
-    "fin_year", "month", "org", "source_file", "sheet", "column", "printed", "computed", "difference", "message",
+    "fin_year",
+    "month",
+    "org",
+    "source_file",
+    "sheet",
+    "column",
+    "printed",
+    "computed",
+    "difference",
+    "message",
 )
 
 FIN_YEAR_RE = re.compile(r"^(\d{4})-(\d{2})$")
-MONTH_NAMES = ("April", "May", "June", "July", "August", "September",
-               "October", "November", "December", "January", "February", "March")
+MONTH_NAMES = (
+    "April",
+    "May",
+    "June",
+    "July",
+    "August",
+    "September",
+    "October",
+    "November",
+    "December",
+    "January",
+    "February",
+    "March",
+)
 
 
 def check_fin_year(fin_year: str) -> str:
@@ -131,8 +152,10 @@ def read_organisations(path: Path | str) -> Organisations:
         for n, row in enumerate(csv.DictReader(fh), start=2):
             code = (row.get("code") or "").strip().upper()
             if not _CODE_RE.match(code):
-                raise ValueError(f"{path.name}, row {n}, column 'code': {code!r} is not an organisation code "
-                                 "(capital letters and digits, up to 16)")
+                raise ValueError(
+                    f"{path.name}, row {n}, column 'code': {code!r} is not an organisation code "
+                    "(capital letters and digits, up to 16)"
+                )
             names[code] = (row.get("name") or "").strip() or code
             parts = tuple((row.get("members") or "").upper().split())
             if parts:

@@ -126,8 +126,9 @@ def column_letter(index: int) -> str:
     return out
 
 
-def flag_problems(flags: SheetFlags | None, *, file: str, sheet: str, first_row: int,
-                  names: dict[int, str]) -> list[Problem]:
+def flag_problems(
+    flags: SheetFlags | None, *, file: str, sheet: str, first_row: int, names: dict[int, str]
+) -> list[Problem]:
     """Hidden rows, merged cells and unsaved formulas at or below ``first_row`` as located problems.
 
     ``names`` maps a 1-based column to its printed header (else the column letter is used).
@@ -138,21 +139,43 @@ def flag_problems(flags: SheetFlags | None, *, file: str, sheet: str, first_row:
     out = []
     hidden = sorted(r for r in flags.hidden_rows if r >= first_row)
     if hidden:
-        out.append(Problem(file, f"hidden row{'s' if len(hidden) > 1 else ''} {', '.join(map(str, hidden))}: unhide "
-                           "(or delete) them so every figure counted can be seen", sheet, hidden[0]))
+        out.append(
+            Problem(
+                file,
+                f"hidden row{'s' if len(hidden) > 1 else ''} {', '.join(map(str, hidden))}: unhide "
+                "(or delete) them so every figure counted can be seen",
+                sheet,
+                hidden[0],
+            )
+        )
     for ref, row, col in flags.merged:
         if row >= first_row:
-            out.append(Problem(file, f"merged cells {ref}: unmerge them (a merged cell keeps its value in its first "
-                               "cell only)", sheet, row, names.get(col, column_letter(col))))
+            out.append(
+                Problem(
+                    file,
+                    f"merged cells {ref}: unmerge them (a merged cell keeps its value in its first cell only)",
+                    sheet,
+                    row,
+                    names.get(col, column_letter(col)),
+                )
+            )
     for row, col, formula in flags.no_cached_value:
         if row >= first_row:
-            out.append(Problem(file, f"formula ={formula} has no saved value: open the file in Excel and save it, or "
-                               "paste values", sheet, row, names.get(col, column_letter(col))))
+            out.append(
+                Problem(
+                    file,
+                    f"formula ={formula} has no saved value: open the file in Excel and save it, or paste values",
+                    sheet,
+                    row,
+                    names.get(col, column_letter(col)),
+                )
+            )
     return out
 
 
-def parse_sheet(rows: Sequence[Sequence[object]], *, file: str, sheet: str, org: str,
-                flags: SheetFlags | None = None) -> SheetResult:
+def parse_sheet(
+    rows: Sequence[Sequence[object]], *, file: str, sheet: str, org: str, flags: SheetFlags | None = None
+) -> SheetResult:
     """Parse one dashboard grid (rows of cell values, first row = spreadsheet row 1).
 
     ``flags`` (from :func:`qipp_helpers.guard.scan_xlsx`) adds hidden rows, merged cells and
@@ -165,14 +188,17 @@ def parse_sheet(rows: Sequence[Sequence[object]], *, file: str, sheet: str, org:
 
     found = _find_header(rows)
     if found is None:
-        problem(f"no header row found: looked for 'Scheme Name' and 'Annual Plan' in the first "
-                f"{HEADER_SEARCH_ROWS} rows")
+        problem(
+            f"no header row found: looked for 'Scheme Name' and 'Annual Plan' in the first {HEADER_SEARCH_ROWS} rows"
+        )
         return result
     header_index, columns = found
     missing = [REQUIRED[c] for c in REQUIRED if c not in columns.values()]
     if missing:
-        problem("missing column" + ("s " if len(missing) > 1 else " ")
-                + ", ".join(repr(m) for m in missing), row=header_index + 1)
+        problem(
+            "missing column" + ("s " if len(missing) > 1 else " ") + ", ".join(repr(m) for m in missing),
+            row=header_index + 1,
+        )
         return result
     seen: dict[str, int] = {}
     for j, col in columns.items():
@@ -180,8 +206,15 @@ def parse_sheet(rows: Sequence[Sequence[object]], *, file: str, sheet: str, org:
             problem(f"column {REQUIRED.get(col, col)!r} appears twice", row=header_index + 1)
         seen[col] = j
     printed = {c: REQUIRED.get(c, c) for c in seen}
-    result.problems.extend(flag_problems(flags, file=file, sheet=sheet, first_row=header_index + 1,
-                                         names={j + 1: printed[c] for c, j in seen.items()}))
+    result.problems.extend(
+        flag_problems(
+            flags,
+            file=file,
+            sheet=sheet,
+            first_row=header_index + 1,
+            names={j + 1: printed[c] for c, j in seen.items()},
+        )
+    )
 
     current_scheme = ""
     first_seen: dict[str, int] = {}  # scheme number -> row it was first written on
@@ -210,24 +243,32 @@ def parse_sheet(rows: Sequence[Sequence[object]], *, file: str, sheet: str, org:
             continue  # a title or note row above/between the blocks
         scheme_no = normalise_scheme_no(cells["scheme_no"])
         if scheme_no and scheme_no != current_scheme and scheme_no in first_seen:
-            problem(f"duplicate scheme number {scheme_no!r}: already used on row {first_seen[scheme_no]} (a scheme's "
-                    "further rows follow it directly, number blank or repeated)", excel_row, printed["scheme_no"])
+            problem(
+                f"duplicate scheme number {scheme_no!r}: already used on row {first_seen[scheme_no]} (a scheme's "
+                "further rows follow it directly, number blank or repeated)",
+                excel_row,
+                printed["scheme_no"],
+            )
         if scheme_no:
             first_seen.setdefault(scheme_no, excel_row)
             current_scheme = scheme_no
         elif current_scheme:
             scheme_no = current_scheme  # continuation row: belongs to the scheme above
         else:
-            problem("scheme number is blank and there is no scheme above it to continue", excel_row,
-                    printed["scheme_no"])
+            problem(
+                "scheme number is blank and there is no scheme above it to continue", excel_row, printed["scheme_no"]
+            )
         name = _text(cells["scheme_name"])
         if not name:
             problem("scheme name is blank", excel_row, printed["scheme_name"])
         rag_text = _text(cells["rag"])
         rag = RAG_ALIASES.get(rag_text.lower(), rag_text.capitalize())
         if rag not in RAGS:
-            problem(f"RAG rating {rag_text!r} is not one of {', '.join(RAGS)} "
-                    "(Blue = completed, Grey = closed)", excel_row, printed["rag"])
+            problem(
+                f"RAG rating {rag_text!r} is not one of {', '.join(RAGS)} (Blue = completed, Grey = closed)",
+                excel_row,
+                printed["rag"],
+            )
         record = {
             "org": org,
             "scheme_no": scheme_no,
@@ -324,8 +365,14 @@ def read_xlsx(path: Path) -> FileResult:
     try:
         for ws in wb.worksheets:
             if path_like(ws.title):
-                result.problems.append(Problem(name, "sheet name looks like a path ('/', '\\' or '..'): refused; "
-                                               "name organisation sheets by their code (e.g. ELR)", ws.title))
+                result.problems.append(
+                    Problem(
+                        name,
+                        "sheet name looks like a path ('/', '\\' or '..'): refused; "
+                        "name organisation sheets by their code (e.g. ELR)",
+                        ws.title,
+                    )
+                )
                 continue
             rows = [tuple(r) for r in ws.iter_rows(values_only=True)]
             if ws.title.strip().lower() == "about":
@@ -334,9 +381,14 @@ def read_xlsx(path: Path) -> FileResult:
             org = sheet_org(ws.title)
             if org is None:
                 if _find_header(rows) is not None:
-                    result.problems.append(Problem(
-                        name, f"sheet name is not a known organisation code "
-                        f"(expected {', '.join(organisations().codes)})", ws.title))
+                    result.problems.append(
+                        Problem(
+                            name,
+                            f"sheet name is not a known organisation code "
+                            f"(expected {', '.join(organisations().codes)})",
+                            ws.title,
+                        )
+                    )
                 continue
             result.sheets.append(parse_sheet(rows, file=name, sheet=ws.title, org=org, flags=flags.get(ws.title)))
     finally:
@@ -351,8 +403,12 @@ def read_csv(path: Path, org: str) -> FileResult:
     result = FileResult(path=path)
     code = sheet_org(org or "")
     if code is None:
-        result.problems.append(Problem(path.name, f"--org {org!r} is not a known organisation code "
-                                       f"(expected {', '.join(organisations().codes)})"))
+        result.problems.append(
+            Problem(
+                path.name,
+                f"--org {org!r} is not a known organisation code (expected {', '.join(organisations().codes)})",
+            )
+        )
         return result
     try:
         with path.open(encoding="utf-8-sig", newline="") as fh:
@@ -363,8 +419,14 @@ def read_csv(path: Path, org: str) -> FileResult:
     if _find_header(rows) is None:
         for i, r in enumerate(rows[:HEADER_SEARCH_ROWS]):
             if len(r) == 1 and ";" in r[0] and "scheme name" in _norm(r[0]):
-                result.problems.append(Problem(path.name, "semicolon-delimited CSV (a European-locale export): save "
-                                               "it as 'CSV UTF-8 (Comma delimited)'", code, i + 1))
+                result.problems.append(
+                    Problem(
+                        path.name,
+                        "semicolon-delimited CSV (a European-locale export): save it as 'CSV UTF-8 (Comma delimited)'",
+                        code,
+                        i + 1,
+                    )
+                )
                 return result
     result.sheets.append(parse_sheet(rows, file=path.name, sheet=code, org=code))
     return result
@@ -381,11 +443,14 @@ def read_returns_file(path: Path, *, org: str | None = None) -> FileResult:
     if suffix == ".csv":
         org = org or (path.stem.upper() if sheet_org(path.stem) else None)  # <ORG>.csv names its organisation
         if not org:
-            return FileResult(path=path, problems=[Problem(path.name, "a .csv holds one organisation: "
-                                                           "say which with --org")])
+            return FileResult(
+                path=path, problems=[Problem(path.name, "a .csv holds one organisation: say which with --org")]
+            )
         return read_csv(path, org)
-    return FileResult(path=path, problems=[Problem(
-        path.name, f"unsupported file type {suffix or '(none)'!r}: expected .xlsx or .csv")])
+    return FileResult(
+        path=path,
+        problems=[Problem(path.name, f"unsupported file type {suffix or '(none)'!r}: expected .xlsx or .csv")],
+    )
 
 
 def iter_problems(results: Iterable[FileResult]) -> list[Problem]:

@@ -29,16 +29,34 @@ from .dashboard import HEADER_SEARCH_ROWS, _norm, _text, about_rows, open_workbo
 SCHEMES_SHEET, POSITION_SHEET = "frp schemes", "frp position"
 
 SCHEME_HEADERS = {
-    "scheme group": "group", "schemes by type": "group", "scheme": "scheme",
-    "frp submission": "submission", "revised forecast": "revised", "forecast movement": "movement",
-    "in month delivery": "delivered", "forecast balance remaining": "balance",
-    "in month movement": "in_month_movement", "rag status": "rag", "rag": "rag",
+    "scheme group": "group",
+    "schemes by type": "group",
+    "scheme": "scheme",
+    "frp submission": "submission",
+    "revised forecast": "revised",
+    "forecast movement": "movement",
+    "in month delivery": "delivered",
+    "forecast balance remaining": "balance",
+    "in month movement": "in_month_movement",
+    "rag status": "rag",
+    "rag": "rag",
 }
-SCHEME_REQUIRED = {"group": "Scheme Group", "scheme": "Scheme", "submission": "FRP Submission",
-                   "revised": "Revised Forecast", "delivered": "In Month Delivery"}
+SCHEME_REQUIRED = {
+    "group": "Scheme Group",
+    "scheme": "Scheme",
+    "submission": "FRP Submission",
+    "revised": "Revised Forecast",
+    "delivered": "In Month Delivery",
+}
 SCHEME_MONEY = ("submission", "revised", "movement", "delivered", "balance", "in_month_movement")
-POSITION_HEADERS = {"section": "section", "item": "item", "organisation": "org", "value": "value",
-                    "value £000": "value", "£000": "value"}
+POSITION_HEADERS = {
+    "section": "section",
+    "item": "item",
+    "organisation": "org",
+    "value": "value",
+    "value £000": "value",
+    "£000": "value",
+}
 POSITION_REQUIRED = {"section": "Section", "item": "Item", "value": "Value"}
 SECTIONS = {_norm(s): s for s in (BEFORE, NOT_IN_FRP, ORG_IMPACT)}
 
@@ -83,13 +101,25 @@ def parse_schemes(rows: list[tuple], *, file: str, sheet: str) -> tuple[list[dic
     problems: list[Problem] = []
     found = _header(rows, SCHEME_HEADERS, ("scheme", "revised"))
     if found is None:
-        return [], [Problem(file, f"no header row found: looked for 'Scheme' and 'Revised Forecast' in the first "
-                            f"{HEADER_SEARCH_ROWS} rows", sheet)]
+        return [], [
+            Problem(
+                file,
+                f"no header row found: looked for 'Scheme' and 'Revised Forecast' in the first "
+                f"{HEADER_SEARCH_ROWS} rows",
+                sheet,
+            )
+        ]
     h, cols = found
     missing = [label for key, label in SCHEME_REQUIRED.items() if key not in cols]
     if missing:
-        return [], [Problem(file, "missing column" + ("s " if len(missing) > 1 else " ")
-                            + ", ".join(repr(m) for m in missing), sheet, h + 1)]
+        return [], [
+            Problem(
+                file,
+                "missing column" + ("s " if len(missing) > 1 else " ") + ", ".join(repr(m) for m in missing),
+                sheet,
+                h + 1,
+            )
+        ]
     printed = {k: next(str(c).strip() for c in rows[h] if SCHEME_HEADERS.get(_norm(c)) == k) for k in cols}
     lines: list[dict] = []
     group = ""
@@ -114,8 +144,15 @@ def parse_schemes(rows: list[tuple], *, file: str, sheet: str) -> tuple[list[dic
         rag_text = _text(cell("rag"))
         rag = next((r for r in FRP_RAGS if r.lower() == rag_text.lower()), None)
         if rag is None:
-            problems.append(Problem(file, f"RAG status {rag_text!r} is not one of Green, Amber, Orange, Red "
-                                    "or blank", sheet, excel_row, printed.get("rag", "RAG Status")))
+            problems.append(
+                Problem(
+                    file,
+                    f"RAG status {rag_text!r} is not one of Green, Amber, Orange, Red or blank",
+                    sheet,
+                    excel_row,
+                    printed.get("rag", "RAG Status"),
+                )
+            )
             rag = ""
         label = _norm(g) or _norm(s)
         if label in ("grand total", "total"):
@@ -126,17 +163,28 @@ def parse_schemes(rows: list[tuple], *, file: str, sheet: str) -> tuple[list[dic
             if g:
                 group = g
             if not group:
-                problems.append(Problem(file, "scheme line comes before any scheme group line", sheet, excel_row,
-                                        printed["group"]))
+                problems.append(
+                    Problem(file, "scheme line comes before any scheme group line", sheet, excel_row, printed["group"])
+                )
             kind, line_group, scheme = "scheme", group, s
         elif has_money:
-            problems.append(Problem(file, "figures on a line with no scheme group or scheme", sheet, excel_row,
-                                    printed["scheme"]))
+            problems.append(
+                Problem(file, "figures on a line with no scheme group or scheme", sheet, excel_row, printed["scheme"])
+            )
             continue
         else:
             continue  # spacer or note
-        lines.append({"kind": kind, "group": line_group, "scheme": scheme, "rag": rag, **money,
-                      "source_sheet": sheet, "source_row": excel_row})
+        lines.append(
+            {
+                "kind": kind,
+                "group": line_group,
+                "scheme": scheme,
+                "rag": rag,
+                **money,
+                "source_sheet": sheet,
+                "source_row": excel_row,
+            }
+        )
     if not any(r["kind"] == "scheme" for r in lines) and not problems:
         problems.append(Problem(file, "no scheme lines below the header", sheet))
     return lines, problems
@@ -147,8 +195,13 @@ def parse_position(rows: list[tuple], *, file: str, sheet: str, system: str) -> 
     problems: list[Problem] = []
     found = _header(rows, POSITION_HEADERS, ("section", "item", "value"))
     if found is None:
-        return [], [Problem(file, "no header row found: looked for 'Section', 'Item' and 'Value' in the first "
-                            f"{HEADER_SEARCH_ROWS} rows", sheet)]
+        return [], [
+            Problem(
+                file,
+                f"no header row found: looked for 'Section', 'Item' and 'Value' in the first {HEADER_SEARCH_ROWS} rows",
+                sheet,
+            )
+        ]
     h, cols = found
     orgs = SYSTEMS.get(system, ())
     out: list[dict] = []
@@ -167,26 +220,65 @@ def parse_position(rows: list[tuple], *, file: str, sheet: str, system: str) -> 
         if _norm(section_text) == "total":
             key = SUBTOTALS.get(_norm(item))
             if key is None:
-                problems.append(Problem(file, f"unknown subtotal {item!r}; expected one of "
-                                        + ", ".join(repr(k) for k in SUBTOTALS), sheet, excel_row, "Item"))
+                problems.append(
+                    Problem(
+                        file,
+                        f"unknown subtotal {item!r}; expected one of " + ", ".join(repr(k) for k in SUBTOTALS),
+                        sheet,
+                        excel_row,
+                        "Item",
+                    )
+                )
                 continue
-            out.append({"kind": "total", "section": key, "item": item, "org": "", "value": value,
-                        "source_sheet": sheet, "source_row": excel_row})
+            out.append(
+                {
+                    "kind": "total",
+                    "section": key,
+                    "item": item,
+                    "org": "",
+                    "value": value,
+                    "source_sheet": sheet,
+                    "source_row": excel_row,
+                }
+            )
             continue
         section = SECTIONS.get(_norm(section_text))
         if section is None:
-            problems.append(Problem(file, f"section {section_text!r} is not one of {BEFORE!r}, {NOT_IN_FRP!r}, "
-                                    f"{ORG_IMPACT!r} or 'Total'", sheet, excel_row, "Section"))
+            problems.append(
+                Problem(
+                    file,
+                    f"section {section_text!r} is not one of {BEFORE!r}, {NOT_IN_FRP!r}, {ORG_IMPACT!r} or 'Total'",
+                    sheet,
+                    excel_row,
+                    "Section",
+                )
+            )
             continue
         if section == ORG_IMPACT and org not in orgs:
-            problems.append(Problem(file, f"organisation {org!r} is not one of {', '.join(orgs)} ({system})",
-                                    sheet, excel_row, "Organisation"))
+            problems.append(
+                Problem(
+                    file,
+                    f"organisation {org!r} is not one of {', '.join(orgs)} ({system})",
+                    sheet,
+                    excel_row,
+                    "Organisation",
+                )
+            )
             continue
         if not item:
             problems.append(Problem(file, "item is blank", sheet, excel_row, "Item"))
             continue
-        out.append({"kind": "line", "section": section, "item": item, "org": org if section == ORG_IMPACT else "",
-                    "value": value, "source_sheet": sheet, "source_row": excel_row})
+        out.append(
+            {
+                "kind": "line",
+                "section": section,
+                "item": item,
+                "org": org if section == ORG_IMPACT else "",
+                "value": value,
+                "source_sheet": sheet,
+                "source_row": excel_row,
+            }
+        )
     return out, problems
 
 

@@ -72,24 +72,37 @@ def check_input_file(path: Path) -> list[Problem]:
     if size == 0:
         return [Problem(name, "empty file (0 bytes): nothing to read")]
     if size > MAX_FILE_BYTES:
-        return [Problem(name, f"file is {size / _MB:.0f} MB, over the {MAX_FILE_BYTES // _MB} MB limit for a "
-                              "return (guard.MAX_FILE_BYTES); refused unopened")]
+        return [
+            Problem(
+                name,
+                f"file is {size / _MB:.0f} MB, over the {MAX_FILE_BYTES // _MB} MB limit for a "
+                "return (guard.MAX_FILE_BYTES); refused unopened",
+            )
+        ]
     suffix = path.suffix.lower()
     with path.open("rb") as fh:
         head = fh.read(8)
     if suffix == ".xls" or (suffix == ".xlsx" and head == OLE_MAGIC):
         data = path.read_bytes()
         if head == OLE_MAGIC and any(m in data for m in _ENCRYPTED_MARKERS):
-            return [Problem(name, "password-protected (encrypted) workbook: it cannot be read; remove the password "
-                                  "(File > Info > Protect Workbook) and save it again as .xlsx")]
+            return [
+                Problem(
+                    name,
+                    "password-protected (encrypted) workbook: it cannot be read; remove the password "
+                    "(File > Info > Protect Workbook) and save it again as .xlsx",
+                )
+            ]
         return [Problem(name, f"Excel 97-2003 workbook (.xls) is not read: {SAVE_AS}")]
     if suffix == ".xlsm":
-        return [Problem(name, "macro-enabled workbook (.xlsm) refused: macros are never run or read; "
-                              f"{SAVE_AS}")]
+        return [Problem(name, f"macro-enabled workbook (.xlsm) refused: macros are never run or read; {SAVE_AS}")]
     if suffix == ".csv":
         if head.startswith((b"\xff\xfe", b"\xfe\xff")):
-            return [Problem(name, "UTF-16 text (Excel 'Unicode Text'), not a UTF-8 CSV: save it as "
-                                  "'CSV UTF-8 (Comma delimited)'")]
+            return [
+                Problem(
+                    name,
+                    "UTF-16 text (Excel 'Unicode Text'), not a UTF-8 CSV: save it as 'CSV UTF-8 (Comma delimited)'",
+                )
+            ]
         if head.startswith((b"PK", OLE_MAGIC)):
             return [Problem(name, "a spreadsheet saved with a .csv name: give it its real extension (.xlsx)")]
         return []
@@ -107,24 +120,42 @@ def _check_zip(path: Path, size: int) -> list[Problem]:
                 return [Problem(name, f"workbook archive holds {len(infos)} parts (limit {MAX_ZIP_MEMBERS}); refused")]
             total = sum(i.file_size for i in infos)
             if total > MAX_UNCOMPRESSED_BYTES:
-                return [Problem(name, f"zip bomb guard: the workbook would inflate to {total / _MB:,.0f} MB (limit "
-                                      f"{MAX_UNCOMPRESSED_BYTES // _MB} MB, guard.MAX_UNCOMPRESSED_BYTES); "
-                                      "refused unopened")]
+                return [
+                    Problem(
+                        name,
+                        f"zip bomb guard: the workbook would inflate to {total / _MB:,.0f} MB (limit "
+                        f"{MAX_UNCOMPRESSED_BYTES // _MB} MB, guard.MAX_UNCOMPRESSED_BYTES); "
+                        "refused unopened",
+                    )
+                ]
             ratio = total / max(sum(i.compress_size for i in infos), 1)
             if total > _MB and ratio > MAX_COMPRESSION_RATIO:
-                return [Problem(name, f"zip bomb guard: compression ratio {ratio:,.0f}:1 (limit "
-                                      f"{MAX_COMPRESSION_RATIO}:1, guard.MAX_COMPRESSION_RATIO); refused unopened")]
+                return [
+                    Problem(
+                        name,
+                        f"zip bomb guard: compression ratio {ratio:,.0f}:1 (limit "
+                        f"{MAX_COMPRESSION_RATIO}:1, guard.MAX_COMPRESSION_RATIO); refused unopened",
+                    )
+                ]
             if any(PurePosixPath(i.filename).name.lower() == "vbaproject.bin" for i in infos):
-                return [Problem(name, "workbook carries a VBA macro project (a renamed .xlsm?): refused, macros are "
-                                      f"never run or read; {SAVE_AS}")]
+                return [
+                    Problem(
+                        name,
+                        "workbook carries a VBA macro project (a renamed .xlsm?): refused, macros are "
+                        f"never run or read; {SAVE_AS}",
+                    )
+                ]
             if "[Content_Types].xml" not in zf.namelist():
                 return [Problem(name, "not an Excel workbook: the zip has no [Content_Types].xml")]
             bad = zf.testzip()
             if bad is not None:
                 return [Problem(name, f"corrupt .xlsx: part {bad!r} fails its checksum")]
     except (zipfile.BadZipFile, zlib.error, EOFError, OSError, ValueError, NotImplementedError) as exc:
-        return [Problem(name, f"corrupt or truncated .xlsx (the zip archive cannot be read: {exc}); "
-                              "save it again from Excel")]
+        return [
+            Problem(
+                name, f"corrupt or truncated .xlsx (the zip archive cannot be read: {exc}); save it again from Excel"
+            )
+        ]
     return []
 
 

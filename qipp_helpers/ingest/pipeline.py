@@ -56,35 +56,50 @@ def scheme_changes(tidy: pd.DataFrame, stored: pd.DataFrame, fin_year: str, mont
     if periods.empty:
         return notes
     base = periods.sort_values(["fin_year", "month"]).groupby("org").tail(1)
-    labels = {r.org: (f"M{int(r.month)}" if r.fin_year == fin_year else f"{r.fin_year} M{int(r.month)}")
-              for r in base.itertuples(index=False)}
+    labels = {
+        r.org: (f"M{int(r.month)}" if r.fin_year == fin_year else f"{r.fin_year} M{int(r.month)}")
+        for r in base.itertuples(index=False)
+    }
     prev = mine.merge(base, on=["org", "fin_year", "month"])
     now = tidy[tidy["org"].isin(list(labels))]
     plan_now = now.groupby(["org", "scheme_no"])["annual_plan"].sum()
     plan_prev = prev.groupby(["org", "scheme_no"])["annual_plan"].sum()
-    names = {**dict(zip(zip(prev["org"], prev["scheme_no"], strict=True), prev["scheme_name"], strict=True)),
-             **dict(zip(zip(now["org"], now["scheme_no"], strict=True), now["scheme_name"], strict=True))}
+    names = {
+        **dict(zip(zip(prev["org"], prev["scheme_no"], strict=True), prev["scheme_name"], strict=True)),
+        **dict(zip(zip(now["org"], now["scheme_no"], strict=True), now["scheme_name"], strict=True)),
+    }
     for org, no in sorted(plan_prev.index.difference(plan_now.index)):
         notes["missing"].append(f"{org} {no} {names[org, no]}: in {labels[org]}, not in this return")
     for org, no in sorted(plan_now.index.difference(plan_prev.index)):
-        notes["new"].append(f"{org} {no} {names[org, no]}: new since {labels[org]} "
-                            f"(annual plan {fmt_k(plan_now[org, no])})")
+        notes["new"].append(
+            f"{org} {no} {names[org, no]}: new since {labels[org]} (annual plan {fmt_k(plan_now[org, no])})"
+        )
     both = plan_now.index.intersection(plan_prev.index)
     changed = both[((plan_now[both] - plan_prev[both]).abs() > 0.5).to_numpy()]
     for org, no in sorted(changed):
-        notes["plan_changes"].append(f"{org} {no} {names[org, no]}: annual plan {fmt_k(plan_prev[org, no])} in "
-                                     f"{labels[org]}, now {fmt_k(plan_now[org, no])}")
+        notes["plan_changes"].append(
+            f"{org} {no} {names[org, no]}: annual plan {fmt_k(plan_prev[org, no])} in "
+            f"{labels[org]}, now {fmt_k(plan_now[org, no])}"
+        )
     return notes
 
 
-def _warning(fin_year: str, month: int, org: str, file: str, sheet: str, column: str,
-             printed: float, computed: float, what: str) -> dict:
+def _warning(
+    fin_year: str, month: int, org: str, file: str, sheet: str, column: str, printed: float, computed: float, what: str
+) -> dict:
     diff = printed - computed
     return {
-        "fin_year": fin_year, "month": month, "org": org, "source_file": file, "sheet": sheet,
-        "column": REQUIRED[column], "printed": printed, "computed": computed, "difference": diff,
+        "fin_year": fin_year,
+        "month": month,
+        "org": org,
+        "source_file": file,
+        "sheet": sheet,
+        "column": REQUIRED[column],
+        "printed": printed,
+        "computed": computed,
+        "difference": diff,
         "message": f"{what} {REQUIRED[column]} is {fmt_k(printed)} but {{}} {fmt_k(computed)}: "
-                   f"a difference of {fmt_k(abs(diff))}",
+        f"a difference of {fmt_k(abs(diff))}",
     }
 
 
@@ -107,33 +122,58 @@ def total_warnings(sheet: SheetResult, *, file: str, fin_year: str, month: int) 
         computed = float(sum(r[col] for r in sheet.records))
         printed = sheet.printed_total[col]
         if abs(printed - computed) > TOLERANCE_K:
-            w = _warning(fin_year, month, sheet.org, file, sheet.sheet, col, printed, computed,
-                         f"{sheet.org} dashboard Grand Total for")
+            w = _warning(
+                fin_year,
+                month,
+                sheet.org,
+                file,
+                sheet.sheet,
+                col,
+                printed,
+                computed,
+                f"{sheet.org} dashboard Grand Total for",
+            )
             w["message"] = w["message"].format("its scheme rows sum to") + " (rows missing from the return?)"
             out.append(w)
     return out
 
 
-def group_warnings(sheet: SheetResult, ccg_rows: pd.DataFrame, *, file: str, fin_year: str,
-                   month: int) -> list[dict]:
+def group_warnings(sheet: SheetResult, ccg_rows: pd.DataFrame, *, file: str, fin_year: str, month: int) -> list[dict]:
     """Reconcile a combined (e.g. LLR) sheet against the sum of its CCGs' rows."""
     members = organisations().groups[sheet.org]
     have = set(ccg_rows["org"]) if len(ccg_rows) else set()
     lacking = [m for m in members if m not in have]
     if lacking:
-        return [{
-            "fin_year": fin_year, "month": month, "org": sheet.org, "source_file": file,
-            "sheet": sheet.sheet, "column": "", "printed": float("nan"), "computed": float("nan"),
-            "difference": float("nan"),
-            "message": f"{sheet.org} dashboard not reconciled: no returns held for {', '.join(lacking)}",
-        }]
+        return [
+            {
+                "fin_year": fin_year,
+                "month": month,
+                "org": sheet.org,
+                "source_file": file,
+                "sheet": sheet.sheet,
+                "column": "",
+                "printed": float("nan"),
+                "computed": float("nan"),
+                "difference": float("nan"),
+                "message": f"{sheet.org} dashboard not reconciled: no returns held for {', '.join(lacking)}",
+            }
+        ]
     out = []
     for col in MONEY_COLUMNS:
         printed = (sheet.printed_total or {}).get(col, float(sum(r[col] for r in sheet.records)))
         computed = float(ccg_rows[col].sum())
         if abs(printed - computed) > TOLERANCE_K:
-            w = _warning(fin_year, month, sheet.org, file, sheet.sheet, col, printed, computed,
-                         f"{sheet.org} combined dashboard total for")
+            w = _warning(
+                fin_year,
+                month,
+                sheet.org,
+                file,
+                sheet.sheet,
+                col,
+                printed,
+                computed,
+                f"{sheet.org} combined dashboard total for",
+            )
             w["message"] = w["message"].format(f"{' + '.join(members)} sum to")
             out.append(w)
     return out
@@ -147,17 +187,25 @@ def _assign_workstreams(records: list[dict], file: str) -> list[Problem]:
             continue
         ws = mapping.get(r["scheme_no"])
         if ws is None:
-            problems.append(Problem(file, f"scheme number {r['scheme_no']!r} has no workstream: add a "
-                                    "'Workstream' column or extend qipp_helpers/reference/workstream_map.csv",
-                                    r["source_sheet"], r["source_row"], REQUIRED["scheme_no"]))
+            problems.append(
+                Problem(
+                    file,
+                    f"scheme number {r['scheme_no']!r} has no workstream: add a "
+                    "'Workstream' column or extend qipp_helpers/reference/workstream_map.csv",
+                    r["source_sheet"],
+                    r["source_row"],
+                    REQUIRED["scheme_no"],
+                )
+            )
             r["workstream"] = ""
         else:
             r["workstream"] = ws
     return problems
 
 
-def prepare(results: list[FileResult], fin_year: str, month: int, *,
-            provenance: str | None = None) -> tuple[pd.DataFrame, list[SheetResult], list[Problem]]:
+def prepare(
+    results: list[FileResult], fin_year: str, month: int, *, provenance: str | None = None
+) -> tuple[pd.DataFrame, list[SheetResult], list[Problem]]:
     """Turn read files into one validated tidy table of CCG rows (+ combined sheets, problems)."""
     problems = iter_problems(results)
     frames, combined = [], []
@@ -166,8 +214,14 @@ def prepare(results: list[FileResult], fin_year: str, month: int, *,
         for sheet in res.sheets:
             where = f"{res.path.name}:{sheet.sheet}"
             if sheet.org in seen:
-                problems.append(Problem(res.path.name, f"organisation {sheet.org} is also in {seen[sheet.org]}; "
-                                        "give each organisation once per ingest", sheet.sheet))
+                problems.append(
+                    Problem(
+                        res.path.name,
+                        f"organisation {sheet.org} is also in {seen[sheet.org]}; "
+                        "give each organisation once per ingest",
+                        sheet.sheet,
+                    )
+                )
                 continue
             seen[sheet.org] = where
             if sheet.org in organisations().groups:
@@ -184,8 +238,16 @@ def prepare(results: list[FileResult], fin_year: str, month: int, *,
     return tidy, combined, problems
 
 
-def ingest(paths: list[Path], fin_year: str, month: int, data_dir: Path | str, *,
-           org: str | None = None, provenance: str | None = None, user: str | None = None) -> IngestSummary:
+def ingest(
+    paths: list[Path],
+    fin_year: str,
+    month: int,
+    data_dir: Path | str,
+    *,
+    org: str | None = None,
+    provenance: str | None = None,
+    user: str | None = None,
+) -> IngestSummary:
     """Read, validate and store return files for one month; raise IngestError if anything is wrong.
 
     Each (fin_year, month, organisation) slice present in the files replaces the stored slice.
@@ -209,8 +271,9 @@ def ingest(paths: list[Path], fin_year: str, month: int, data_dir: Path | str, *
     held = load_returns(data_dir)
     notes = scheme_changes(tidy, held, fin_year, month)
     if combined:
-        stored = held[(held["fin_year"] == fin_year) & (held["month"] == month)
-                      & ~held["org"].isin(tidy["org"].unique())]
+        stored = held[
+            (held["fin_year"] == fin_year) & (held["month"] == month) & ~held["org"].isin(tidy["org"].unique())
+        ]
         ccg_rows = pd.concat([stored, tidy], ignore_index=True)
         for res, sheet in combined:
             warnings += group_warnings(sheet, ccg_rows, file=res.path.name, fin_year=fin_year, month=month)
@@ -221,18 +284,29 @@ def ingest(paths: list[Path], fin_year: str, month: int, data_dir: Path | str, *
     entry = {
         "time": datetime.now(UTC).isoformat(timespec="seconds"),
         "user": user or getpass.getuser(),
-        "fin_year": fin_year, "month": month,
+        "fin_year": fin_year,
+        "month": month,
         "orgs": sorted(s[2] for s in slices),
-        "rows": len(tidy), "warnings": len(warnings), "files": files,
-        "qipp_helpers": __version__, **{k: v[:LOG_NOTES] for k, v in notes.items()},
+        "rows": len(tidy),
+        "warnings": len(warnings),
+        "files": files,
+        "qipp_helpers": __version__,
+        **{k: v[:LOG_NOTES] for k, v in notes.items()},
     }
     replace_slices(data_dir, tidy, warn_df, slices, entry)
-    return IngestSummary(fin_year, month, rows=tidy.groupby("org").size().to_dict() if len(tidy) else {},
-                         warnings=warnings, files=files, notes=notes)
+    return IngestSummary(
+        fin_year,
+        month,
+        rows=tidy.groupby("org").size().to_dict() if len(tidy) else {},
+        warnings=warnings,
+        files=files,
+        notes=notes,
+    )
 
 
-def ingest_templates(paths: list[Path], fin_year: str, month: int, data_dir: Path | str, *,
-                     user: str | None = None) -> IngestSummary:
+def ingest_templates(
+    paths: list[Path], fin_year: str, month: int, data_dir: Path | str, *, user: str | None = None
+) -> IngestSummary:
     """Read returned SRO templates, merge them into the month (rules: :mod:`qipp_helpers.ingest.sro_return`), store.
 
     All or nothing, like :func:`ingest`. Each organisation with a template gets its whole
@@ -251,8 +325,9 @@ def ingest_templates(paths: list[Path], fin_year: str, month: int, data_dir: Pat
     base_rows = {}
     for r in results:
         org, fy, m = r.meta["org"], str(r.meta["base_fin_year"]), int(r.meta["base_month"])
-        base_rows[org] = with_lines(stored[(stored["fin_year"] == fy) & (stored["month"] == m)
-                                           & (stored["org"] == org)])
+        base_rows[org] = with_lines(
+            stored[(stored["fin_year"] == fy) & (stored["month"] == m) & (stored["org"] == org)]
+        )
     merged = merge_returns(results, base_rows=base_rows)
     if merged.problems:
         raise IngestError(merged.problems)
@@ -261,14 +336,26 @@ def ingest_templates(paths: list[Path], fin_year: str, month: int, data_dir: Pat
     if problems:
         raise IngestError(problems)
     slices = {(fin_year, month, o) for o in tidy["org"].unique()}
-    notes = {"missing": merged.missing, "new": merged.new, "plan_changes": merged.plan_changes,
-             "replaced": merged.replaced}
+    notes = {
+        "missing": merged.missing,
+        "new": merged.new,
+        "plan_changes": merged.plan_changes,
+        "replaced": merged.replaced,
+    }
     files = [{"name": p.name, "sha256": sha256_file(p), "bytes": p.stat().st_size} for p in paths]
     entry = {
-        "time": datetime.now(UTC).isoformat(timespec="seconds"), "user": user or getpass.getuser(),
-        "fin_year": fin_year, "month": month, "kind": "template", "orgs": sorted(s[2] for s in slices),
-        "rows": len(tidy), "warnings": 0, "files": files, "qipp_helpers": __version__,
-        **{k: v[:LOG_NOTES] for k, v in notes.items()}, "commentary": merged.commentary[:LOG_NOTES],
+        "time": datetime.now(UTC).isoformat(timespec="seconds"),
+        "user": user or getpass.getuser(),
+        "fin_year": fin_year,
+        "month": month,
+        "kind": "template",
+        "orgs": sorted(s[2] for s in slices),
+        "rows": len(tidy),
+        "warnings": 0,
+        "files": files,
+        "qipp_helpers": __version__,
+        **{k: v[:LOG_NOTES] for k, v in notes.items()},
+        "commentary": merged.commentary[:LOG_NOTES],
     }
     replace_slices(data_dir, tidy, pd.DataFrame(columns=list(WARNING_COLUMNS)), slices, entry)
     return IngestSummary(fin_year, month, rows=tidy.groupby("org").size().to_dict(), files=files, notes=notes)
@@ -287,8 +374,16 @@ class FrpIngestSummary:
     files: list[dict] = field(default_factory=list)
 
 
-def ingest_frp(path: Path, fin_year: str, month: int, data_dir: Path | str, *, system: str | None = None,
-               provenance: str | None = None, user: str | None = None) -> FrpIngestSummary:
+def ingest_frp(
+    path: Path,
+    fin_year: str,
+    month: int,
+    data_dir: Path | str,
+    *,
+    system: str | None = None,
+    provenance: str | None = None,
+    user: str | None = None,
+) -> FrpIngestSummary:
     """Read, validate and store one FRP workbook as the (fin_year, month, system) FRP slice.
 
     Printed figures that do not add up are stored as checks with the data (and shown in the
@@ -318,12 +413,18 @@ def ingest_frp(path: Path, fin_year: str, month: int, data_dir: Path | str, *, s
     code = res.about["system"]
     as_at = res.about.get("as at", "")
     prov = provenance or res.about.get("provenance") or f"return file: {path.name}"
-    common = {"fin_year": fin_year, "month": month, "system": code, "as_at": as_at, "provenance": prov,
-              "source_file": path.name}
-    lines = coerce_table(pd.DataFrame([{**common, "row": i, **r} for i, r in enumerate(res.lines)]),
-                         FRP_LINE_COLUMNS)
-    position = coerce_table(pd.DataFrame([{**common, "row": i, **r} for i, r in enumerate(res.position)]),
-                            FRP_POSITION_COLUMNS)
+    common = {
+        "fin_year": fin_year,
+        "month": month,
+        "system": code,
+        "as_at": as_at,
+        "provenance": prov,
+        "source_file": path.name,
+    }
+    lines = coerce_table(pd.DataFrame([{**common, "row": i, **r} for i, r in enumerate(res.lines)]), FRP_LINE_COLUMNS)
+    position = coerce_table(
+        pd.DataFrame([{**common, "row": i, **r} for i, r in enumerate(res.position)]), FRP_POSITION_COLUMNS
+    )
     problems = validate(lines, FRP_LINES_SCHEMA) + validate(position, FRP_POSITION_SCHEMA)
     if problems:
         raise IngestError(problems)
@@ -332,13 +433,27 @@ def ingest_frp(path: Path, fin_year: str, month: int, data_dir: Path | str, *, s
         found[c] = common[c]
     files = [{"name": path.name, "sha256": sha256_file(path), "bytes": path.stat().st_size}]
     entry = {
-        "time": datetime.now(UTC).isoformat(timespec="seconds"), "user": user or getpass.getuser(),
-        "fin_year": fin_year, "month": month, "kind": "frp", "orgs": [code], "rows": len(lines),
-        "warnings": len(found), "files": files, "qipp_helpers": __version__,
+        "time": datetime.now(UTC).isoformat(timespec="seconds"),
+        "user": user or getpass.getuser(),
+        "fin_year": fin_year,
+        "month": month,
+        "kind": "frp",
+        "orgs": [code],
+        "rows": len(lines),
+        "warnings": len(found),
+        "files": files,
+        "qipp_helpers": __version__,
     }
     replace_frp(data_dir, {"lines": lines, "position": position, "checks": found}, {(fin_year, month, code)}, entry)
-    return FrpIngestSummary(fin_year, month, code, as_at, int((lines["kind"] == "scheme").sum()),
-                            checks=found.to_dict("records"), files=files)
+    return FrpIngestSummary(
+        fin_year,
+        month,
+        code,
+        as_at,
+        int((lines["kind"] == "scheme").sum()),
+        checks=found.to_dict("records"),
+        files=files,
+    )
 
 
 @dataclass
@@ -354,8 +469,9 @@ class RightCareIngestSummary:
     files: list[dict] = field(default_factory=list)
 
 
-def ingest_rightcare(path: Path, fin_year: str, data_dir: Path | str, *, provenance: str | None = None,
-                     user: str | None = None) -> RightCareIngestSummary:
+def ingest_rightcare(
+    path: Path, fin_year: str, data_dir: Path | str, *, provenance: str | None = None, user: str | None = None
+) -> RightCareIngestSummary:
     """Read, validate and store one RightCare indicator workbook for ``fin_year`` (the plan year it serves).
 
     Replaces the stored indicators of every CCG in the file and the peer groups of the CCGs it
@@ -383,8 +499,9 @@ def ingest_rightcare(path: Path, fin_year: str, data_dir: Path | str, *, provena
     prov = provenance or res.about.get("provenance") or f"return file: {path.name}"
     common = {"fin_year": fin_year, "provenance": prov, "source_file": path.name}
     data_year = res.about.get("data year", "")
-    indicators = coerce_table(pd.DataFrame([{**common, "data_year": data_year, **r} for r in res.indicators]),
-                                  RIGHTCARE_INDICATOR_COLUMNS)
+    indicators = coerce_table(
+        pd.DataFrame([{**common, "data_year": data_year, **r} for r in res.indicators]), RIGHTCARE_INDICATOR_COLUMNS
+    )
     peers = coerce_table(pd.DataFrame([{**common, **r} for r in res.peers]), RIGHTCARE_PEER_COLUMNS)
     problems = validate(indicators, RIGHTCARE_INDICATORS_SCHEMA) + validate(peers, RIGHTCARE_PEERS_SCHEMA)
     if problems:
@@ -393,18 +510,32 @@ def ingest_rightcare(path: Path, fin_year: str, data_dir: Path | str, *, provena
     slices = {"indicators": {(fin_year, c) for c in indicators["ccg"]}, "peers": {(fin_year, c) for c in subjects}}
     files = [{"name": path.name, "sha256": sha256_file(path), "bytes": path.stat().st_size}]
     entry = {
-        "time": datetime.now(UTC).isoformat(timespec="seconds"), "user": user or getpass.getuser(),
-        "fin_year": fin_year, "kind": "rightcare", "orgs": subjects, "rows": len(indicators), "warnings": 0,
-        "files": files, "qipp_helpers": __version__,
+        "time": datetime.now(UTC).isoformat(timespec="seconds"),
+        "user": user or getpass.getuser(),
+        "fin_year": fin_year,
+        "kind": "rightcare",
+        "orgs": subjects,
+        "rows": len(indicators),
+        "warnings": 0,
+        "files": files,
+        "qipp_helpers": __version__,
     }
     replace_rightcare(data_dir, {"indicators": indicators, "peers": peers}, slices, entry)
-    return RightCareIngestSummary(fin_year, data_year, subjects, int(peers["peer"].nunique()), len(indicators), prov,
-                                  files=files)
+    return RightCareIngestSummary(
+        fin_year, data_year, subjects, int(peers["peer"].nunique()), len(indicators), prov, files=files
+    )
 
 
-def ingest_any(paths: list[Path], fin_year: str, month: int, data_dir: Path | str, *, org: str | None = None,
-               provenance: str | None = None, user: str | None = None
-               ) -> list[IngestSummary | FrpIngestSummary | RightCareIngestSummary]:
+def ingest_any(
+    paths: list[Path],
+    fin_year: str,
+    month: int,
+    data_dir: Path | str,
+    *,
+    org: str | None = None,
+    provenance: str | None = None,
+    user: str | None = None,
+) -> list[IngestSummary | FrpIngestSummary | RightCareIngestSummary]:
     """Route each file to its reader: returned templates to :func:`ingest_templates`, FRP workbooks to
     :func:`ingest_frp`, RightCare indicator workbooks to :func:`ingest_rightcare` (``month`` unused),
     the rest (dashboard layout) to :func:`ingest`.

@@ -27,16 +27,35 @@ from .dashboard import HEADER_SEARCH_ROWS, _norm, _text, about_rows, open_workbo
 
 INDICATORS_SHEET, PEERS_SHEET = "rightcare indicators", "rightcare peers"
 INDICATOR_HEADERS = {
-    "ccg code": "ccg", "ccg": "ccg", "ccg name": "ccg_name", "programme area": "programme_area",
-    "programme": "programme_area", "point of delivery": "pod", "pod": "pod",
-    "spend per 1,000 weighted population (£)": "spend", "spend per 1,000 weighted population": "spend",
-    "spend per 1000 weighted population": "spend", "spend per 1,000 (£)": "spend",
+    "ccg code": "ccg",
+    "ccg": "ccg",
+    "ccg name": "ccg_name",
+    "programme area": "programme_area",
+    "programme": "programme_area",
+    "point of delivery": "pod",
+    "pod": "pod",
+    "spend per 1,000 weighted population (£)": "spend",
+    "spend per 1,000 weighted population": "spend",
+    "spend per 1000 weighted population": "spend",
+    "spend per 1,000 (£)": "spend",
     "weighted population": "weighted_population",
 }
-INDICATOR_LABELS = {"ccg": "CCG code", "programme_area": "Programme area", "pod": "Point of delivery",
-                    "spend": "Spend per 1,000 weighted population (£)", "weighted_population": "Weighted population"}
-PEER_HEADERS = {"ccg code": "ccg", "ccg": "ccg", "peer rank": "rank", "rank": "rank", "peer ccg code": "peer",
-                "peer ccg": "peer", "peer": "peer"}
+INDICATOR_LABELS = {
+    "ccg": "CCG code",
+    "programme_area": "Programme area",
+    "pod": "Point of delivery",
+    "spend": "Spend per 1,000 weighted population (£)",
+    "weighted_population": "Weighted population",
+}
+PEER_HEADERS = {
+    "ccg code": "ccg",
+    "ccg": "ccg",
+    "peer rank": "rank",
+    "rank": "rank",
+    "peer ccg code": "peer",
+    "peer ccg": "peer",
+    "peer": "peer",
+}
 PEER_LABELS = {"ccg": "CCG code", "rank": "Peer rank", "peer": "Peer CCG code"}
 _AREAS = {a.lower(): a for a in PROGRAMME_AREAS} | PROGRAMME_ALIASES
 
@@ -57,8 +76,9 @@ def is_rightcare_workbook(path: Path) -> bool:
     return workbook_has_sheet(path, INDICATORS_SHEET)
 
 
-def _header(rows: list[tuple], names: dict[str, str], labels: dict[str, str], *, file: str,
-            sheet: str) -> tuple[int, dict[str, int]] | Problem:
+def _header(
+    rows: list[tuple], names: dict[str, str], labels: dict[str, str], *, file: str, sheet: str
+) -> tuple[int, dict[str, int]] | Problem:
     for i, row in enumerate(rows[:HEADER_SEARCH_ROWS]):
         cols: dict[str, int] = {}
         for j, c in enumerate(row):
@@ -68,11 +88,19 @@ def _header(rows: list[tuple], names: dict[str, str], labels: dict[str, str], *,
         if len(cols) >= 2:
             missing = [label for key, label in labels.items() if key not in cols]
             if missing:
-                return Problem(file, "missing column" + ("s " if len(missing) > 1 else " ")
-                               + ", ".join(repr(m) for m in missing), sheet, i + 1)
+                return Problem(
+                    file,
+                    "missing column" + ("s " if len(missing) > 1 else " ") + ", ".join(repr(m) for m in missing),
+                    sheet,
+                    i + 1,
+                )
             return i, cols
-    return Problem(file, f"no header row found: looked for {', '.join(repr(v) for v in labels.values())} in the "
-                   f"first {HEADER_SEARCH_ROWS} rows", sheet)
+    return Problem(
+        file,
+        f"no header row found: looked for {', '.join(repr(v) for v in labels.values())} in the "
+        f"first {HEADER_SEARCH_ROWS} rows",
+        sheet,
+    )
 
 
 def _number(value: object) -> float:
@@ -112,14 +140,27 @@ def parse_indicators(rows: list[tuple], *, file: str, sheet: str) -> tuple[list[
         area_text = _text(cell("programme_area"))
         area = _AREAS.get(area_text.lower())
         if area is None:
-            problems.append(Problem(file, f"programme area {area_text!r} is not one of {', '.join(PROGRAMME_AREAS)}",
-                                    sheet, excel_row, INDICATOR_LABELS["programme_area"]))
+            problems.append(
+                Problem(
+                    file,
+                    f"programme area {area_text!r} is not one of {', '.join(PROGRAMME_AREAS)}",
+                    sheet,
+                    excel_row,
+                    INDICATOR_LABELS["programme_area"],
+                )
+            )
         pod_text = _text(cell("pod"))
         pod = POD_ALIASES.get(pod_text.lower())
         if pod is None:
-            problems.append(Problem(file, f"point of delivery {pod_text!r} is not one of "
-                                    f"{', '.join(POD_LABELS[p] for p in PODS)}", sheet, excel_row,
-                                    INDICATOR_LABELS["pod"]))
+            problems.append(
+                Problem(
+                    file,
+                    f"point of delivery {pod_text!r} is not one of {', '.join(POD_LABELS[p] for p in PODS)}",
+                    sheet,
+                    excel_row,
+                    INDICATOR_LABELS["pod"],
+                )
+            )
         figures: dict[str, float] = {}
         for key in ("spend", "weighted_population"):
             try:
@@ -130,12 +171,28 @@ def parse_indicators(rows: list[tuple], *, file: str, sheet: str) -> tuple[list[
             continue
         key3 = (ccg, area, pod)
         if key3 in seen:
-            problems.append(Problem(file, f"{ccg} {area} {POD_LABELS[pod].lower()} is also on row {seen[key3]}",
-                                    sheet, excel_row, INDICATOR_LABELS["pod"]))
+            problems.append(
+                Problem(
+                    file,
+                    f"{ccg} {area} {POD_LABELS[pod].lower()} is also on row {seen[key3]}",
+                    sheet,
+                    excel_row,
+                    INDICATOR_LABELS["pod"],
+                )
+            )
             continue
         seen[key3] = excel_row
-        out.append({"ccg": ccg, "ccg_name": _text(cell("ccg_name")), "programme_area": area, "pod": pod,
-                    **figures, "source_sheet": sheet, "source_row": excel_row})
+        out.append(
+            {
+                "ccg": ccg,
+                "ccg_name": _text(cell("ccg_name")),
+                "programme_area": area,
+                "pod": pod,
+                **figures,
+                "source_sheet": sheet,
+                "source_row": excel_row,
+            }
+        )
     if not out and not problems:
         problems.append(Problem(file, "no indicator rows below the header", sheet))
     return out, problems
@@ -163,8 +220,15 @@ def parse_peers(rows: list[tuple], *, file: str, sheet: str) -> tuple[list[dict]
             problems.append(Problem(file, str(exc), sheet, excel_row, PEER_LABELS["rank"]))
             continue
         if not ccg or not peer:
-            problems.append(Problem(file, "CCG code and peer CCG code are both required", sheet, excel_row,
-                                    PEER_LABELS["peer" if ccg else "ccg"]))
+            problems.append(
+                Problem(
+                    file,
+                    "CCG code and peer CCG code are both required",
+                    sheet,
+                    excel_row,
+                    PEER_LABELS["peer" if ccg else "ccg"],
+                )
+            )
             continue
         if peer == ccg:
             problems.append(Problem(file, f"{ccg} cannot be its own peer", sheet, excel_row, PEER_LABELS["peer"]))
@@ -176,12 +240,26 @@ def parse_peers(rows: list[tuple], *, file: str, sheet: str) -> tuple[list[dict]
             first: dict[object, int] = {}
             for r in group:
                 if r[what] in first:
-                    problems.append(Problem(file, f"{ccg}'s peer {what} {r[what]} is also on row {first[r[what]]}",
-                                            sheet, r["source_row"], PEER_LABELS[what]))
+                    problems.append(
+                        Problem(
+                            file,
+                            f"{ccg}'s peer {what} {r[what]} is also on row {first[r[what]]}",
+                            sheet,
+                            r["source_row"],
+                            PEER_LABELS[what],
+                        )
+                    )
                 first.setdefault(r[what], r["source_row"])
         if len({r["peer"] for r in group}) < MIN_PEERS:
-            problems.append(Problem(file, f"{ccg} has {len(group)} peers; the best 5 needs at least {MIN_PEERS} "
-                                    "(RightCare uses 10)", sheet, group[0]["source_row"], PEER_LABELS["peer"]))
+            problems.append(
+                Problem(
+                    file,
+                    f"{ccg} has {len(group)} peers; the best 5 needs at least {MIN_PEERS} (RightCare uses 10)",
+                    sheet,
+                    group[0]["source_row"],
+                    PEER_LABELS["peer"],
+                )
+            )
     return out, problems
 
 
@@ -197,16 +275,31 @@ def cross_check(indicators: list[dict], peers: list[dict], *, file: str) -> list
         if own is None:
             if r["ccg"] not in reported:
                 reported.add(r["ccg"])
-                problems.append(Problem(file, f"{r['ccg']} has a peer group but no indicator rows", r["source_sheet"],
-                                        r["source_row"], PEER_LABELS["ccg"]))
+                problems.append(
+                    Problem(
+                        file,
+                        f"{r['ccg']} has a peer group but no indicator rows",
+                        r["source_sheet"],
+                        r["source_row"],
+                        PEER_LABELS["ccg"],
+                    )
+                )
             continue
-        lacking = sorted(own - cells.get(r["peer"], set()), key=lambda c: (PROGRAMME_AREAS.index(c[0]),
-                                                                           PODS.index(c[1])))
+        lacking = sorted(
+            own - cells.get(r["peer"], set()), key=lambda c: (PROGRAMME_AREAS.index(c[0]), PODS.index(c[1]))
+        )
         if lacking:
             shown = ", ".join(f"{a} {POD_LABELS[p].lower()}" for a, p in lacking[:4])
             more = f" and {len(lacking) - 4} more" if len(lacking) > 4 else ""
-            problems.append(Problem(file, f"peer {r['peer']} of {r['ccg']} has no indicator rows for {shown}{more}",
-                                    r["source_sheet"], r["source_row"], PEER_LABELS["peer"]))
+            problems.append(
+                Problem(
+                    file,
+                    f"peer {r['peer']} of {r['ccg']} has no indicator rows for {shown}{more}",
+                    r["source_sheet"],
+                    r["source_row"],
+                    PEER_LABELS["peer"],
+                )
+            )
     if not peers:
         problems.append(Problem(file, "no peer groups: the RightCare Peers sheet lists none"))
     return problems

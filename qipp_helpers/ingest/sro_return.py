@@ -50,7 +50,12 @@ from .guard import SheetFlags, safe_code
 
 TEMPLATE_VERSION = "1"
 META_SHEET, RETURN_SHEET, PMO_SHEET, REF_SHEET, HELP_SHEET = (
-    "qipp_template", "Return", "PMO", "Last month", "Instructions")
+    "qipp_template",
+    "Return",
+    "PMO",
+    "Last month",
+    "Instructions",
+)
 HEADER_ROW = 3
 SPARE_ROWS = 5
 #: The PMO descriptor wording of the dashboards (Paper D), offered as drop-down lists.
@@ -65,23 +70,64 @@ RISK_DESCRIPTORS = (
     "Planned activity(ies) is (are) at high risk of not delivering on time but no mitigation actions have been put "
     "in place",
 )
-DESCRIPTORS = {"milestones": MILESTONE_DESCRIPTORS, "financial_benefits": MILESTONE_DESCRIPTORS,
-               "risk_issue": RISK_DESCRIPTORS}
+DESCRIPTORS = {
+    "milestones": MILESTONE_DESCRIPTORS,
+    "financial_benefits": MILESTONE_DESCRIPTORS,
+    "risk_issue": RISK_DESCRIPTORS,
+}
 #: Return sheet columns: key -> printed header. Order is the sheet's.
 COLUMNS: dict[str, str] = {
-    "scheme_no": "Scheme no.", "line": "Line", "scheme_name": "Scheme name", "workstream": "Workstream",
-    "last_actual_ytd": "Last month Actual YTD", "last_fot": "Last month Revised FOT", "annual_plan": "Annual Plan",
-    "plan_ytd": "Plan YTD", "actual_ytd": "Actual YTD", "fot": "Revised FOT", "milestones": "Milestones",
-    "financial_benefits": "Financial Benefits", "risk_issue": "Risk/Issue", "new_annual_plan": "New Annual Plan",
-    "plan_change_reason": "Plan change reason", "commentary": "Commentary",
+    "scheme_no": "Scheme no.",
+    "line": "Line",
+    "scheme_name": "Scheme name",
+    "workstream": "Workstream",
+    "last_actual_ytd": "Last month Actual YTD",
+    "last_fot": "Last month Revised FOT",
+    "annual_plan": "Annual Plan",
+    "plan_ytd": "Plan YTD",
+    "actual_ytd": "Actual YTD",
+    "fot": "Revised FOT",
+    "milestones": "Milestones",
+    "financial_benefits": "Financial Benefits",
+    "risk_issue": "Risk/Issue",
+    "new_annual_plan": "New Annual Plan",
+    "plan_change_reason": "Plan change reason",
+    "commentary": "Commentary",
 }
-INPUTS = ("plan_ytd", "actual_ytd", "fot", "milestones", "financial_benefits", "risk_issue", "new_annual_plan",
-          "plan_change_reason", "commentary")
+INPUTS = (
+    "plan_ytd",
+    "actual_ytd",
+    "fot",
+    "milestones",
+    "financial_benefits",
+    "risk_issue",
+    "new_annual_plan",
+    "plan_change_reason",
+    "commentary",
+)
 SPARE_INPUTS = ("scheme_no", "scheme_name", "workstream", "annual_plan")
-PMO_COLUMNS = {"scheme_no": "Scheme no.", "line": "Line", "scheme_name": "Scheme name",
-               "assured": "PMO Assured Value", "rag": "Overall PMO RAG rating"}
-REF_COLUMNS = ("scheme_no", "line", "scheme_name", "workstream", "annual_plan", "plan_ytd", "actual_ytd", "fot",
-               "assured", "rag", "milestones", "financial_benefits", "risk_issue")
+PMO_COLUMNS = {
+    "scheme_no": "Scheme no.",
+    "line": "Line",
+    "scheme_name": "Scheme name",
+    "assured": "PMO Assured Value",
+    "rag": "Overall PMO RAG rating",
+}
+REF_COLUMNS = (
+    "scheme_no",
+    "line",
+    "scheme_name",
+    "workstream",
+    "annual_plan",
+    "plan_ytd",
+    "actual_ytd",
+    "fot",
+    "assured",
+    "rag",
+    "milestones",
+    "financial_benefits",
+    "risk_issue",
+)
 MONEY_LIMIT = 1e7  # £000: a cell beyond ±£10bn is a typing error
 
 
@@ -109,8 +155,16 @@ def _straight_line(plan: float, plan_ytd: float, base_month: int, month: int) ->
     return round(plan_ytd + (plan - plan_ytd) * (month - base_month) / (12 - base_month), 1)
 
 
-def write_template(returns: pd.DataFrame, *, fin_year: str, month: int, org: str, path: Path,
-                   schemes: Sequence[str] | None = None, pmo_password: str | None = None) -> dict:
+def write_template(
+    returns: pd.DataFrame,
+    *,
+    fin_year: str,
+    month: int,
+    org: str,
+    path: Path,
+    schemes: Sequence[str] | None = None,
+    pmo_password: str | None = None,
+) -> dict:
     """Write the return template for one CCG and month; returns its metadata. Raises ValueError."""
     from openpyxl import Workbook
     from openpyxl.styles import Alignment, Font, PatternFill, Protection
@@ -127,8 +181,9 @@ def write_template(returns: pd.DataFrame, *, fin_year: str, month: int, org: str
     base = base_period(returns, fin_year, month, org)
     if base is None:
         raise ValueError(f"no month before {fin_year} M{month} is held for {org}: ingest one first")
-    rows = with_lines(returns[(returns["fin_year"] == base[0]) & (returns["month"] == base[1])
-                              & (returns["org"] == org)])
+    rows = with_lines(
+        returns[(returns["fin_year"] == base[0]) & (returns["month"] == base[1]) & (returns["org"] == org)]
+    )
     if schemes:
         wanted = {normalise_scheme_no(s) for s in schemes}
         unknown = sorted(wanted - set(rows["scheme_no"]))
@@ -173,12 +228,26 @@ def write_template(returns: pd.DataFrame, *, fin_year: str, month: int, org: str
         cell.font = bold
     records = rows.to_dict("records")
     for rec in records:
-        ws.append([
-            rec["scheme_no"], int(rec["line"]), safe_cell(rec["scheme_name"]), rec["workstream"],
-            rec["actual_ytd"], rec["fot"], rec["annual_plan"],
-            _straight_line(rec["annual_plan"], rec["plan_ytd"], base_month, month),
-            None, None, None, None, None, None, None, None,
-        ])
+        ws.append(
+            [
+                rec["scheme_no"],
+                int(rec["line"]),
+                safe_cell(rec["scheme_name"]),
+                rec["workstream"],
+                rec["actual_ytd"],
+                rec["fot"],
+                rec["annual_plan"],
+                _straight_line(rec["annual_plan"], rec["plan_ytd"], base_month, month),
+                None,
+                None,
+                None,
+                None,
+                None,
+                None,
+                None,
+                None,
+            ]
+        )
     first = HEADER_ROW + 1
     last_known = HEADER_ROW + len(records)
     last = last_known + SPARE_ROWS
@@ -192,21 +261,43 @@ def write_template(returns: pd.DataFrame, *, fin_year: str, month: int, org: str
                 cell.protection = unlocked
             else:
                 cell.fill = grey
-    money = DataValidation(type="decimal", operator="between", formula1=str(-MONEY_LIMIT), formula2=str(MONEY_LIMIT),
-                           allow_blank=True, showErrorMessage=True, errorTitle="£000",
-                           error="Enter a number in £000 (savings negative), e.g. -250")
-    text = DataValidation(type="textLength", operator="lessThanOrEqual", formula1="2000", allow_blank=True,
-                          showErrorMessage=True, error="At most 2,000 characters")
-    ws_list = DataValidation(type="list", formula1=f"='{REF_SHEET}'!$P$2:$P${len(WORKSTREAMS) + 1}",
-                             allow_blank=True, showErrorMessage=True, error="Choose a workstream from the list")
+    money = DataValidation(
+        type="decimal",
+        operator="between",
+        formula1=str(-MONEY_LIMIT),
+        formula2=str(MONEY_LIMIT),
+        allow_blank=True,
+        showErrorMessage=True,
+        errorTitle="£000",
+        error="Enter a number in £000 (savings negative), e.g. -250",
+    )
+    text = DataValidation(
+        type="textLength",
+        operator="lessThanOrEqual",
+        formula1="2000",
+        allow_blank=True,
+        showErrorMessage=True,
+        error="At most 2,000 characters",
+    )
+    ws_list = DataValidation(
+        type="list",
+        formula1=f"='{REF_SHEET}'!$P$2:$P${len(WORKSTREAMS) + 1}",
+        allow_blank=True,
+        showErrorMessage=True,
+        error="Choose a workstream from the list",
+    )
     for dv in (money, text, ws_list):
         ws.add_data_validation(dv)
     lists = {}
     for key, values in DESCRIPTORS.items():
         col = "N" if values is MILESTONE_DESCRIPTORS else "O"
-        lists[key] = DataValidation(type="list", formula1=f"='{REF_SHEET}'!${col}$2:${col}${len(values) + 1}",
-                                    allow_blank=True, showErrorMessage=True,
-                                    error="Choose the PMO descriptor from the list")
+        lists[key] = DataValidation(
+            type="list",
+            formula1=f"='{REF_SHEET}'!${col}$2:${col}${len(values) + 1}",
+            allow_blank=True,
+            showErrorMessage=True,
+            error="Choose the PMO descriptor from the list",
+        )
         ws.add_data_validation(lists[key])
     for key in ("plan_ytd", "actual_ytd", "fot", "new_annual_plan"):
         money.add(f"{column_letter(_col(key))}{first}:{column_letter(_col(key))}{last}")
@@ -219,8 +310,14 @@ def write_template(returns: pd.DataFrame, *, fin_year: str, month: int, org: str
             text.add(f"{column_letter(_col(key))}{last_known + 1}:{column_letter(_col(key))}{last}")
         money.add(f"{column_letter(_col('annual_plan'))}{last_known + 1}:{column_letter(_col('annual_plan'))}{last}")
         ws_list.add(f"{column_letter(_col('workstream'))}{last_known + 1}:{column_letter(_col('workstream'))}{last}")
-    widths = {"scheme_name": 36, "milestones": 30, "financial_benefits": 30, "risk_issue": 30,
-              "plan_change_reason": 30, "commentary": 40}
+    widths = {
+        "scheme_name": 36,
+        "milestones": 30,
+        "financial_benefits": 30,
+        "risk_issue": 30,
+        "plan_change_reason": 30,
+        "commentary": 40,
+    }
     for key, j in ((k, _col(k)) for k in COLUMNS):
         ws.column_dimensions[column_letter(j)].width = widths.get(key, 13)
         ws.cell(HEADER_ROW, j).alignment = Alignment(wrap_text=True)
@@ -238,10 +335,21 @@ def write_template(returns: pd.DataFrame, *, fin_year: str, month: int, org: str
         pmo.append([rec["scheme_no"], int(rec["line"]), safe_cell(rec["scheme_name"]), rec["assured"], rec["rag"]])
     for r in range(last_known + 1, last + 1):
         pmo.cell(r, 3, "(new scheme row: see Return sheet)")
-    rag_dv = DataValidation(type="list", formula1=f'"{",".join(RAGS)}"', allow_blank=True, showErrorMessage=True,
-                            error="Green, Amber, Red, Blue (completed) or Grey (closed)")
-    pmo_money = DataValidation(type="decimal", operator="between", formula1=str(-MONEY_LIMIT),
-                               formula2=str(MONEY_LIMIT), allow_blank=True, showErrorMessage=True)
+    rag_dv = DataValidation(
+        type="list",
+        formula1=f'"{",".join(RAGS)}"',
+        allow_blank=True,
+        showErrorMessage=True,
+        error="Green, Amber, Red, Blue (completed) or Grey (closed)",
+    )
+    pmo_money = DataValidation(
+        type="decimal",
+        operator="between",
+        formula1=str(-MONEY_LIMIT),
+        formula2=str(MONEY_LIMIT),
+        allow_blank=True,
+        showErrorMessage=True,
+    )
     pmo.add_data_validation(rag_dv)
     pmo.add_data_validation(pmo_money)
     rag_dv.add(f"E{first}:E{last}")
@@ -267,9 +375,17 @@ def write_template(returns: pd.DataFrame, *, fin_year: str, month: int, org: str
     ref.sheet_state = "hidden"
     ref.protection.sheet = True
 
-    meta = {"template_version": TEMPLATE_VERSION, "fin_year": fin_year, "month": month, "org": org,
-            "base_fin_year": base[0], "base_month": base[1], "rows": len(records), "spare_rows": SPARE_ROWS,
-            "generated": datetime.now(UTC).isoformat(timespec="seconds")}
+    meta = {
+        "template_version": TEMPLATE_VERSION,
+        "fin_year": fin_year,
+        "month": month,
+        "org": org,
+        "base_fin_year": base[0],
+        "base_month": base[1],
+        "rows": len(records),
+        "spare_rows": SPARE_ROWS,
+        "generated": datetime.now(UTC).isoformat(timespec="seconds"),
+    }
     mws = wb.create_sheet(META_SHEET)
     for key, value in meta.items():
         mws.append([key, value])
@@ -371,8 +487,9 @@ def read_template(path: Path, *, fin_year: str, month: int) -> TemplateResult:
     return res
 
 
-def _money_cell(value: object, row: int, key: str, problem, *, sheet: str = RETURN_SHEET,
-                header: str | None = None) -> float | None:
+def _money_cell(
+    value: object, row: int, key: str, problem, *, sheet: str = RETURN_SHEET, header: str | None = None
+) -> float | None:
     if _blank(value):
         return None
     try:
@@ -385,17 +502,30 @@ def _money_cell(value: object, row: int, key: str, problem, *, sheet: str = RETU
     return number
 
 
-def _read_return(res: TemplateResult, rows: list[tuple], ref_rows: list[dict], flags: SheetFlags | None,
-                 problem) -> None:
-    if len(rows) < HEADER_ROW or [_str(c) for c in rows[HEADER_ROW - 1][:len(COLUMNS)]] != list(COLUMNS.values()):
+def _read_return(
+    res: TemplateResult, rows: list[tuple], ref_rows: list[dict], flags: SheetFlags | None, problem
+) -> None:
+    if len(rows) < HEADER_ROW or [_str(c) for c in rows[HEADER_ROW - 1][: len(COLUMNS)]] != list(COLUMNS.values()):
         got = [_str(c) for c in rows[HEADER_ROW - 1]] if len(rows) >= HEADER_ROW else []
         for j, want in enumerate(COLUMNS.values()):
             if j >= len(got) or got[j] != want:
-                problem(f"template header changed: expected {want!r}, found {got[j] if j < len(got) else ''!r} "
-                        "(do not insert, delete or rename columns)", RETURN_SHEET, HEADER_ROW, column_letter(j + 1))
+                problem(
+                    f"template header changed: expected {want!r}, found {got[j] if j < len(got) else ''!r} "
+                    "(do not insert, delete or rename columns)",
+                    RETURN_SHEET,
+                    HEADER_ROW,
+                    column_letter(j + 1),
+                )
                 return
-    res.problems.extend(flag_problems(flags, file=res.path.name, sheet=RETURN_SHEET, first_row=HEADER_ROW,
-                                      names={j: h for j, h in enumerate(COLUMNS.values(), start=1)}))
+    res.problems.extend(
+        flag_problems(
+            flags,
+            file=res.path.name,
+            sheet=RETURN_SHEET,
+            first_row=HEADER_ROW,
+            names={j: h for j, h in enumerate(COLUMNS.values(), start=1)},
+        )
+    )
     seen: dict[tuple[str, int], int] = {}
     known = {(r["scheme_no"], r["line"]) for r in ref_rows}
     spare_after = HEADER_ROW + len(ref_rows)
@@ -415,28 +545,47 @@ def _read_return(res: TemplateResult, rows: list[tuple], ref_rows: list[dict], f
         if not spare:
             ref = ref_rows[i - HEADER_ROW]
             if key != (ref["scheme_no"], ref["line"]):
-                problem(f"row holds scheme {scheme_no} line {line} but the template put {ref['scheme_no']} line "
-                        f"{ref['line']} here: rows were moved or edited", RETURN_SHEET, excel_row, COLUMNS["scheme_no"])
+                problem(
+                    f"row holds scheme {scheme_no} line {line} but the template put {ref['scheme_no']} line "
+                    f"{ref['line']} here: rows were moved or edited",
+                    RETURN_SHEET,
+                    excel_row,
+                    COLUMNS["scheme_no"],
+                )
                 continue
         elif not scheme_no:
             problem("a new scheme row needs its scheme number", RETURN_SHEET, excel_row, COLUMNS["scheme_no"])
             continue
         elif key in known:
-            problem(f"new scheme row uses scheme {scheme_no} line {line}, already a row above", RETURN_SHEET,
-                    excel_row, COLUMNS["scheme_no"])
+            problem(
+                f"new scheme row uses scheme {scheme_no} line {line}, already a row above",
+                RETURN_SHEET,
+                excel_row,
+                COLUMNS["scheme_no"],
+            )
             continue
         if key in seen:
-            problem(f"duplicate scheme number {scheme_no} line {line}: already on row {seen[key]}", RETURN_SHEET,
-                    excel_row, COLUMNS["scheme_no"])
+            problem(
+                f"duplicate scheme number {scheme_no} line {line}: already on row {seen[key]}",
+                RETURN_SHEET,
+                excel_row,
+                COLUMNS["scheme_no"],
+            )
             continue
         seen[key] = excel_row
-        money = {k: _money_cell(cells[k], excel_row, k, problem)
-                 for k in ("annual_plan", "plan_ytd", "actual_ytd", "fot", "new_annual_plan")}
+        money = {
+            k: _money_cell(cells[k], excel_row, k, problem)
+            for k in ("annual_plan", "plan_ytd", "actual_ytd", "fot", "new_annual_plan")
+        }
         returned = money["actual_ytd"] is not None or money["fot"] is not None
         if not returned and not spare:
             if money["new_annual_plan"] is not None or any(not _blank(cells[k]) for k in DESCRIPTORS):
-                problem("a return needs Actual YTD and Revised FOT (row has other cells filled)", RETURN_SHEET,
-                        excel_row, COLUMNS["actual_ytd"])
+                problem(
+                    "a return needs Actual YTD and Revised FOT (row has other cells filled)",
+                    RETURN_SHEET,
+                    excel_row,
+                    COLUMNS["actual_ytd"],
+                )
             continue
         for k in ("actual_ytd", "fot", "plan_ytd"):
             if money[k] is None:
@@ -445,8 +594,9 @@ def _read_return(res: TemplateResult, rows: list[tuple], ref_rows: list[dict], f
         for k in DESCRIPTORS:
             text = _str(cells[k])
             if text and text not in DESCRIPTORS[k]:
-                problem(f"{text[:60]!r} is not one of the PMO descriptors in the list", RETURN_SHEET, excel_row,
-                        COLUMNS[k])
+                problem(
+                    f"{text[:60]!r} is not one of the PMO descriptors in the list", RETURN_SHEET, excel_row, COLUMNS[k]
+                )
             rec[k] = text
         rec["commentary"] = _str(cells["commentary"])
         reason = _str(cells["plan_change_reason"])
@@ -456,8 +606,12 @@ def _read_return(res: TemplateResult, rows: list[tuple], ref_rows: list[dict], f
                 problem("a new scheme needs its name", RETURN_SHEET, excel_row, COLUMNS["scheme_name"])
             ws_name = _str(cells["workstream"]) or workstream_map().get(scheme_no, "")
             if ws_name not in WORKSTREAMS:
-                problem(f"workstream {ws_name!r} is not one of the twelve workstreams", RETURN_SHEET, excel_row,
-                        COLUMNS["workstream"])
+                problem(
+                    f"workstream {ws_name!r} is not one of the twelve workstreams",
+                    RETURN_SHEET,
+                    excel_row,
+                    COLUMNS["workstream"],
+                )
             rec["workstream"] = ws_name
             if money["annual_plan"] is None:
                 problem("a new scheme needs its annual plan", RETURN_SHEET, excel_row, COLUMNS["annual_plan"])
@@ -468,14 +622,22 @@ def _read_return(res: TemplateResult, rows: list[tuple], ref_rows: list[dict], f
             rec["scheme_name"], rec["workstream"] = _str(ref["scheme_name"]), _str(ref["workstream"])
             carried = float(ref["annual_plan"])
             if money["annual_plan"] is None or abs(money["annual_plan"] - carried) > 1e-9:
-                problem(f"annual plan changed from {carried:,.0f} to {money['annual_plan']} without a plan change: "
-                        "restore it and put the new plan in 'New Annual Plan' with a reason", RETURN_SHEET,
-                        excel_row, COLUMNS["annual_plan"])
+                problem(
+                    f"annual plan changed from {carried:,.0f} to {money['annual_plan']} without a plan change: "
+                    "restore it and put the new plan in 'New Annual Plan' with a reason",
+                    RETURN_SHEET,
+                    excel_row,
+                    COLUMNS["annual_plan"],
+                )
             rec["annual_plan"], rec["plan_change"] = carried, None
             if money["new_annual_plan"] is not None:
                 if not reason:
-                    problem("a New Annual Plan needs a Plan change reason", RETURN_SHEET, excel_row,
-                            COLUMNS["plan_change_reason"])
+                    problem(
+                        "a New Annual Plan needs a Plan change reason",
+                        RETURN_SHEET,
+                        excel_row,
+                        COLUMNS["plan_change_reason"],
+                    )
                 rec["plan_change"] = {"from": carried, "to": money["new_annual_plan"], "reason": reason}
                 rec["annual_plan"] = money["new_annual_plan"]
         for k in ("plan_ytd", "actual_ytd", "fot"):
@@ -483,25 +645,38 @@ def _read_return(res: TemplateResult, rows: list[tuple], ref_rows: list[dict], f
         res.lines[key] = rec
 
 
-def _read_pmo(res: TemplateResult, rows: list[tuple], ref_rows: list[dict], flags: SheetFlags | None,
-              problem) -> None:
-    res.problems.extend(flag_problems(flags, file=res.path.name, sheet=PMO_SHEET, first_row=HEADER_ROW,
-                                      names={j: h for j, h in enumerate(PMO_COLUMNS.values(), start=1)}))
+def _read_pmo(res: TemplateResult, rows: list[tuple], ref_rows: list[dict], flags: SheetFlags | None, problem) -> None:
+    res.problems.extend(
+        flag_problems(
+            flags,
+            file=res.path.name,
+            sheet=PMO_SHEET,
+            first_row=HEADER_ROW,
+            names={j: h for j, h in enumerate(PMO_COLUMNS.values(), start=1)},
+        )
+    )
     by_row = {rec["source_row"]: key for key, rec in res.lines.items()}
     for i in range(HEADER_ROW, len(rows)):
         excel_row = i + 1
         r = rows[i] + (None,) * 5
         known = i - HEADER_ROW < len(ref_rows)
-        key = (ref_rows[i - HEADER_ROW]["scheme_no"], ref_rows[i - HEADER_ROW]["line"]) if known else by_row.get(
-            excel_row)
+        key = (
+            (ref_rows[i - HEADER_ROW]["scheme_no"], ref_rows[i - HEADER_ROW]["line"])
+            if known
+            else by_row.get(excel_row)
+        )
         if key is None:
             continue
         assured = _money_cell(r[3], excel_row, "assured", problem, sheet=PMO_SHEET, header=PMO_COLUMNS["assured"])
         rag_text = _str(r[4])
         rag = rag_text.capitalize()
         if rag not in RAGS:
-            problem(f"Overall PMO RAG {rag_text!r} is not one of {', '.join(RAGS)}", PMO_SHEET, excel_row,
-                    PMO_COLUMNS["rag"])
+            problem(
+                f"Overall PMO RAG {rag_text!r} is not one of {', '.join(RAGS)}",
+                PMO_SHEET,
+                excel_row,
+                PMO_COLUMNS["rag"],
+            )
         if assured is None:
             problem("PMO Assured Value is blank", PMO_SHEET, excel_row, PMO_COLUMNS["assured"])
         ref = res.reference.get(key)
@@ -537,22 +712,32 @@ def merge_returns(results: list[TemplateResult], *, base_rows: dict[str, pd.Data
     for org, files in by_org.items():
         bases = {(r.meta["base_fin_year"], r.meta["base_month"]) for r in files}
         if len(bases) > 1:
-            out.problems.append(Problem(files[-1].path.name, f"{org} templates were made from different months "
-                                        f"({', '.join(f'{y} M{m}' for y, m in sorted(bases))}): use one template"))
+            out.problems.append(
+                Problem(
+                    files[-1].path.name,
+                    f"{org} templates were made from different months "
+                    f"({', '.join(f'{y} M{m}' for y, m in sorted(bases))}): use one template",
+                )
+            )
             continue
         base_fy, base_m = bases.pop()
         base = base_rows.get(org)
         if base is None or base.empty:
-            out.problems.append(Problem(files[-1].path.name, f"the {base_fy} M{base_m} returns of {org} that the "
-                                        "template was made from are no longer held"))
+            out.problems.append(
+                Problem(
+                    files[-1].path.name,
+                    f"the {base_fy} M{base_m} returns of {org} that the template was made from are no longer held",
+                )
+            )
             continue
         chosen: dict[tuple[str, int], tuple[TemplateResult, dict]] = {}
         pmo: dict[tuple[str, int], dict] = {}
         for res in files:
             for key, rec in res.lines.items():
                 if key in chosen:
-                    out.replaced.append(f"{org} {key[0]} line {key[1]}: {res.path.name} replaces "
-                                        f"{chosen[key][0].path.name}")
+                    out.replaced.append(
+                        f"{org} {key[0]} line {key[1]}: {res.path.name} replaces {chosen[key][0].path.name}"
+                    )
                 chosen[key] = (res, rec)
             pmo.update(res.pmo)
         base_keyed = {(r["scheme_no"], int(r["line"])): r for r in base.to_dict("records")}
@@ -562,36 +747,82 @@ def merge_returns(results: list[TemplateResult], *, base_rows: dict[str, pd.Data
             pm = pmo.get(key, {})
             if key in chosen:
                 res, rec = chosen[key]
-                row = {"org": org, "scheme_no": key[0], "scheme_name": rec["scheme_name"],
-                       "workstream": rec["workstream"], **{k: rec[k] for k in DESCRIPTORS},
-                       "rag": pm.get("rag", old["rag"] if old else ""),
-                       "plan_ytd": rec["plan_ytd"], "actual_ytd": rec["actual_ytd"],
-                       "annual_plan": rec["annual_plan"], "fot": rec["fot"],
-                       "assured": pm.get("assured", old["assured"] if old else math.nan),
-                       "provenance": f"SRO return: {res.path.name}", "source_file": res.path.name,
-                       "source_sheet": RETURN_SHEET, "source_row": rec["source_row"], "row": n}
+                row = {
+                    "org": org,
+                    "scheme_no": key[0],
+                    "scheme_name": rec["scheme_name"],
+                    "workstream": rec["workstream"],
+                    **{k: rec[k] for k in DESCRIPTORS},
+                    "rag": pm.get("rag", old["rag"] if old else ""),
+                    "plan_ytd": rec["plan_ytd"],
+                    "actual_ytd": rec["actual_ytd"],
+                    "annual_plan": rec["annual_plan"],
+                    "fot": rec["fot"],
+                    "assured": pm.get("assured", old["assured"] if old else math.nan),
+                    "provenance": f"SRO return: {res.path.name}",
+                    "source_file": res.path.name,
+                    "source_sheet": RETURN_SHEET,
+                    "source_row": rec["source_row"],
+                    "row": n,
+                }
                 if old is None:
-                    out.new.append(f"{org} {key[0]} {rec['scheme_name']} (annual plan {rec['annual_plan']:,.0f}) "
-                                   f"[{res.path.name} row {rec['source_row']}]")
+                    out.new.append(
+                        f"{org} {key[0]} {rec['scheme_name']} (annual plan {rec['annual_plan']:,.0f}) "
+                        f"[{res.path.name} row {rec['source_row']}]"
+                    )
                     if not pm:
-                        out.problems.append(Problem(res.path.name, "a new scheme needs the PMO's assured value and "
-                                                    "overall RAG", PMO_SHEET, rec["source_row"]))
+                        out.problems.append(
+                            Problem(
+                                res.path.name,
+                                "a new scheme needs the PMO's assured value and overall RAG",
+                                PMO_SHEET,
+                                rec["source_row"],
+                            )
+                        )
                 if rec["plan_change"]:
                     pc = rec["plan_change"]
-                    out.plan_changes.append(f"{org} {key[0]} line {key[1]}: annual plan {pc['from']:,.0f} -> "
-                                            f"{pc['to']:,.0f} ({pc['reason']}) [{res.path.name}]")
+                    out.plan_changes.append(
+                        f"{org} {key[0]} line {key[1]}: annual plan {pc['from']:,.0f} -> "
+                        f"{pc['to']:,.0f} ({pc['reason']}) [{res.path.name}]"
+                    )
                 if rec["commentary"] or rec["plan_change"]:
-                    out.commentary.append({"org": org, "scheme_no": key[0], "line": key[1],
-                                           "commentary": rec["commentary"],
-                                           "plan_change_reason": (rec["plan_change"] or {}).get("reason", "")})
+                    out.commentary.append(
+                        {
+                            "org": org,
+                            "scheme_no": key[0],
+                            "line": key[1],
+                            "commentary": rec["commentary"],
+                            "plan_change_reason": (rec["plan_change"] or {}).get("reason", ""),
+                        }
+                    )
             else:
-                row = {**{k: old[k] for k in ("scheme_no", "scheme_name", "workstream", "milestones",
-                                              "financial_benefits", "risk_issue", "rag", "plan_ytd", "actual_ytd",
-                                              "annual_plan", "fot", "assured", "source_file", "source_sheet",
-                                              "source_row")},
-                       "org": org, "rag": pm.get("rag", old["rag"]), "assured": pm.get("assured", old["assured"]),
-                       "provenance": f"carried forward from M{base_m}: no return received", "row": n}
+                row = {
+                    **{
+                        k: old[k]
+                        for k in (
+                            "scheme_no",
+                            "scheme_name",
+                            "workstream",
+                            "milestones",
+                            "financial_benefits",
+                            "risk_issue",
+                            "rag",
+                            "plan_ytd",
+                            "actual_ytd",
+                            "annual_plan",
+                            "fot",
+                            "assured",
+                            "source_file",
+                            "source_sheet",
+                            "source_row",
+                        )
+                    },
+                    "org": org,
+                    "rag": pm.get("rag", old["rag"]),
+                    "assured": pm.get("assured", old["assured"]),
+                    "provenance": f"carried forward from M{base_m}: no return received",
+                    "row": n,
+                }
                 out.missing.append(f"{org} {key[0]} line {key[1]} {old['scheme_name']}")
             out.records.append(row)
     return out
-

@@ -54,22 +54,34 @@ def default_orgs(notebook: str) -> list[str]:
     return list(organisations().codes)
 
 
-def missing_data(notebook: str, *, returns: pd.DataFrame, frp_lines: pd.DataFrame, fin_year: str, month: int,
-                 org: str, rightcare_peers: pd.DataFrame | None = None) -> str | None:
+def missing_data(
+    notebook: str,
+    *,
+    returns: pd.DataFrame,
+    frp_lines: pd.DataFrame,
+    fin_year: str,
+    month: int,
+    org: str,
+    rightcare_peers: pd.DataFrame | None = None,
+) -> str | None:
     """Why ``notebook`` cannot be rendered for ``org`` and month, or None if its data is held.
 
     ``rightcare_peers`` is the stored RightCare peers table (:func:`store.load_rightcare`).
     """
     if notebook == "rightcare_opportunity":
-        held = set() if rightcare_peers is None else set(
-            rightcare_peers.loc[rightcare_peers["fin_year"] == fin_year, "ccg"])
+        held = (
+            set()
+            if rightcare_peers is None
+            else set(rightcare_peers.loc[rightcare_peers["fin_year"] == fin_year, "ccg"])
+        )
         lacking = [c for c in rc.members(org) if c not in held]
         return f"no {fin_year} RightCare indicators held for {', '.join(lacking)}" if lacking else None
     if notebook == "frp_bridge":
         if org not in SYSTEMS:
             return f"the FRP is held for the system ({', '.join(SYSTEMS)}), not for {org}"
-        held = frp_lines[(frp_lines["fin_year"] == fin_year) & (frp_lines["month"] == month)
-                         & (frp_lines["system"] == org)]
+        held = frp_lines[
+            (frp_lines["fin_year"] == fin_year) & (frp_lines["month"] == month) & (frp_lines["system"] == org)
+        ]
         return None if len(held) else f"no FRP held for {org} in {fin_year} M{month}"
     if org not in organisations().codes:
         return f"no QIPP returns are held for {org} (a RightCare organisation)"

@@ -51,12 +51,14 @@ def _run(kc: Any, code: str, timeout: float = 120) -> None:
     """Run ``code`` in the kernel and raise if it errors (used for reset and warm-up only)."""
     reply = kc.execute_interactive(code, timeout=timeout, store_history=False, output_hook=lambda _msg: None)
     if reply["content"].get("status") != "ok":
-        raise RuntimeError(f"kernel set-up code failed: {reply['content'].get('ename')}: "
-                           f"{reply['content'].get('evalue')}")
+        raise RuntimeError(
+            f"kernel set-up code failed: {reply['content'].get('ename')}: {reply['content'].get('evalue')}"
+        )
 
 
-def warm_kernel(kernel_name: str = "python3", *, warm_up: str = "", extra_arguments: list[str] | None = None
-                ) -> tuple[Any, Any]:
+def warm_kernel(
+    kernel_name: str = "python3", *, warm_up: str = "", extra_arguments: list[str] | None = None
+) -> tuple[Any, Any]:
     """This process's kernel for ``kernel_name`` (started and warmed with ``warm_up`` code on first use)."""
     from jupyter_client.manager import KernelManager
 
@@ -82,9 +84,17 @@ class WarmKernelEngine(NBClientEngine):
     """papermill engine: execute in this process's warm kernel, after resetting its namespace."""
 
     @classmethod
-    def execute_managed_notebook(cls, nb_man: Any, kernel_name: str, log_output: bool = False,
-                                 stdout_file: Any = None, stderr_file: Any = None, start_timeout: int = 60,
-                                 execution_timeout: int | None = None, **kwargs: Any) -> Any:
+    def execute_managed_notebook(
+        cls,
+        nb_man: Any,
+        kernel_name: str,
+        log_output: bool = False,
+        stdout_file: Any = None,
+        stderr_file: Any = None,
+        start_timeout: int = 60,
+        execution_timeout: int | None = None,
+        **kwargs: Any,
+    ) -> Any:
         kwargs = remove_args(["input_path"], **kwargs)
         cwd = kwargs.pop("kernel_cwd", None) or os.getcwd()
         extra = kwargs.pop("extra_arguments", None)
@@ -92,9 +102,15 @@ class WarmKernelEngine(NBClientEngine):
         safe_kwargs = remove_args(["timeout", "startup_timeout"], **kwargs)
         km, kc = warm_kernel(kernel_name, warm_up=warm_up, extra_arguments=extra)
         _run(kc, _RESET.format(cwd=str(cwd)))
-        final = merge_kwargs(safe_kwargs, timeout=execution_timeout or kwargs.get("timeout"),
-                             startup_timeout=start_timeout, kernel_name=kernel_name, log_output=log_output,
-                             stdout_file=stdout_file, stderr_file=stderr_file)
+        final = merge_kwargs(
+            safe_kwargs,
+            timeout=execution_timeout or kwargs.get("timeout"),
+            startup_timeout=start_timeout,
+            kernel_name=kernel_name,
+            log_output=log_output,
+            stdout_file=stdout_file,
+            stderr_file=stderr_file,
+        )
         client = PapermillNotebookClient(nb_man, km=km, **final)
         client.kc = kc
         return client.execute(cleanup_kc=False)

@@ -98,27 +98,58 @@ class Plan:
     hashes: dict[str, str] = field(default_factory=dict)
 
 
-def plan(*, fin_year: str, months: list[int], orgs: list[str] | None, notebooks: dict[str, Path],
-         data_dir: Path, out: Path, returns: pd.DataFrame, frp_lines: pd.DataFrame,
-         rightcare_peers: pd.DataFrame | None = None, marking: str = "") -> Plan:
+def plan(
+    *,
+    fin_year: str,
+    months: list[int],
+    orgs: list[str] | None,
+    notebooks: dict[str, Path],
+    data_dir: Path,
+    out: Path,
+    returns: pd.DataFrame,
+    frp_lines: pd.DataFrame,
+    rightcare_peers: pd.DataFrame | None = None,
+    marking: str = "",
+) -> Plan:
     """Every notebook × organisation × month with its data, and a reason for each without."""
     hashes = input_hashes(data_dir, notebooks)
     p = Plan(fin_year=fin_year, months=months, hashes=hashes)
     for month in months:
         for name, path in notebooks.items():
             for org in orgs or default_orgs(name):
-                reason = missing_data(name, returns=returns, frp_lines=frp_lines, fin_year=fin_year,
-                                      month=month, org=org, rightcare_peers=rightcare_peers)
+                reason = missing_data(
+                    name,
+                    returns=returns,
+                    frp_lines=frp_lines,
+                    fin_year=fin_year,
+                    month=month,
+                    org=org,
+                    rightcare_peers=rightcare_peers,
+                )
                 if reason:
                     p.skipped.append({"notebook": name, "org": org, "month": month, "reason": reason})
                     continue
                 params = {"fin_year": fin_year, "month": month, "org": org, "data_dir": str(Path(data_dir).resolve())}
-                key = json.dumps({"inputs": {k: v for k, v in hashes.items()
-                                             if k == f"notebooks/{path.name}" or k.split("/")[-1] in inputs_of(name)},
-                                  "parameters": {k: v for k, v in params.items() if k != "data_dir"},
-                                  "version": __version__, "marking": marking}, sort_keys=True)
-                job = Job(notebook=path.resolve(), parameters=params, out_dir=org_dir(out, fin_year, month, org),
-                          stem=name, label=f"{org} {name} M{month}")
+                key = json.dumps(
+                    {
+                        "inputs": {
+                            k: v
+                            for k, v in hashes.items()
+                            if k == f"notebooks/{path.name}" or k.split("/")[-1] in inputs_of(name)
+                        },
+                        "parameters": {k: v for k, v in params.items() if k != "data_dir"},
+                        "version": __version__,
+                        "marking": marking,
+                    },
+                    sort_keys=True,
+                )
+                job = Job(
+                    notebook=path.resolve(),
+                    parameters=params,
+                    out_dir=org_dir(out, fin_year, month, org),
+                    stem=name,
+                    label=f"{org} {name} M{month}",
+                )
                 p.reports.append(PlannedReport(job, name, org, month, hashlib.sha256(key.encode()).hexdigest()))
     return p
 
@@ -160,9 +191,16 @@ def entry(report: PlannedReport, result: JobResult | None, previous: dict | None
     """A manifest line for one report."""
     if result is None:
         return {**(previous or {}), "status": "unchanged", "seconds": 0.0}
-    return {"notebook": report.notebook, "org": report.org, "status": result.status,
-            "seconds": round(result.seconds, 2), "outputs": result.outputs, "error": result.error,
-            "input_hash": report.input_hash, "parameters": {k: v for k, v in report.job.parameters.items()}}
+    return {
+        "notebook": report.notebook,
+        "org": report.org,
+        "status": result.status,
+        "seconds": round(result.seconds, 2),
+        "outputs": result.outputs,
+        "error": result.error,
+        "input_hash": report.input_hash,
+        "parameters": {k: v for k, v in report.job.parameters.items()},
+    }
 
 
 def write_manifest(folder: Path, manifest: dict) -> Path:
@@ -196,65 +234,108 @@ def headlines(returns: pd.DataFrame, fin_year: str, month: int) -> list[dict]:
             continue
         pfy, pm = t.previous_period(fin_year, month)
         prev = t.select(returns, pfy, pm, org)
-        h = t.headline(rows, prev if set(prev["org"]) == set(members(org)) else None, org=org, fin_year=fin_year,
-                       month=month)
-        out.append({"org": org, "annual_plan": h.annual_plan, "fot": h.fot, "under_delivery": h.under_delivery,
-                    "assured": h.assured, "movement": h.movement,
-                    "provenance": "; ".join(sorted({p.split(":", 1)[0] for p in rows["provenance"]}))})
+        h = t.headline(
+            rows, prev if set(prev["org"]) == set(members(org)) else None, org=org, fin_year=fin_year, month=month
+        )
+        out.append(
+            {
+                "org": org,
+                "annual_plan": h.annual_plan,
+                "fot": h.fot,
+                "under_delivery": h.under_delivery,
+                "assured": h.assured,
+                "movement": h.movement,
+                "provenance": "; ".join(sorted({p.split(":", 1)[0] for p in rows["provenance"]})),
+            }
+        )
     return out
 
 
-def render_index(*, fin_year: str, month: int, entries: list[dict], skipped: list[dict], heads: list[dict],
-                 warnings: pd.DataFrame, marking: str = "") -> str:
+def render_index(
+    *,
+    fin_year: str,
+    month: int,
+    entries: list[dict],
+    skipped: list[dict],
+    heads: list[dict],
+    warnings: pd.DataFrame,
+    marking: str = "",
+) -> str:
     """The pack's front page: a link to every report, headline figures, warnings, what was skipped."""
     generated = datetime.now().strftime("%d %b %Y %H:%M")
-    parts = ["<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'>",
-             f"<title>QAG pack {_e(period_label(fin_year, month))}</title><style>{_CSS}</style></head><body>"]
+    parts = [
+        "<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'>",
+        f"<title>QAG pack {_e(period_label(fin_year, month))}</title><style>{_CSS}</style></head><body>",
+    ]
     if marking:
         parts.append(f"<p class='marking'>{_e(marking)}</p>")
-    parts.append(f"<h1>QIPP Assurance Group pack</h1><p class='meta'>{_e(period_label(fin_year, month))} · "
-                 f"generated {_e(generated)} · £000, savings negative in brackets</p>")
+    parts.append(
+        f"<h1>QIPP Assurance Group pack</h1><p class='meta'>{_e(period_label(fin_year, month))} · "
+        f"generated {_e(generated)} · £000, savings negative in brackets</p>"
+    )
     if heads:
-        parts.append("<h2>Headline position</h2><table><tr><th>Organisation</th><th>Annual plan</th>"
-                     "<th>Forecast out-turn</th><th>Under delivery (FOT − plan)</th><th>PMO assured</th>"
-                     "<th>FOT movement in month</th><th>Data</th></tr>")
+        parts.append(
+            "<h2>Headline position</h2><table><tr><th>Organisation</th><th>Annual plan</th>"
+            "<th>Forecast out-turn</th><th>Under delivery (FOT − plan)</th><th>PMO assured</th>"
+            "<th>FOT movement in month</th><th>Data</th></tr>"
+        )
         for h in heads:
             move = "–" if h["movement"] is None else fmt_k(h["movement"])
-            parts.append(f"<tr><td>{_e(org_name(h['org']))}</td>"
-                         + "".join(f"<td class='num'>{fmt_k(h[k])}</td>" for k in ("annual_plan", "fot",
-                                                                                  "under_delivery", "assured"))
-                         + f"<td class='num'>{move}</td><td>{_e(h['provenance'])}</td></tr>")
+            parts.append(
+                f"<tr><td>{_e(org_name(h['org']))}</td>"
+                + "".join(
+                    f"<td class='num'>{fmt_k(h[k])}</td>" for k in ("annual_plan", "fot", "under_delivery", "assured")
+                )
+                + f"<td class='num'>{move}</td><td>{_e(h['provenance'])}</td></tr>"
+            )
         parts.append("</table>")
     parts.append("<h2>Reports</h2><table><tr><th>Organisation</th><th>Report</th><th>Status</th><th>Files</th></tr>")
     codes = list(organisations().codes)
 
     def order(x: dict) -> tuple:
-        return (list(NOTEBOOKS).index(x["notebook"]) if x["notebook"] in NOTEBOOKS else 99,
-                codes.index(x["org"]) if x["org"] in codes else 999, x["org"])
+        return (
+            list(NOTEBOOKS).index(x["notebook"]) if x["notebook"] in NOTEBOOKS else 99,
+            codes.index(x["org"]) if x["org"] in codes else 999,
+            x["org"],
+        )
 
     for en in sorted(entries, key=order):
-        links = " · ".join(f"<a href='{_e(en['org'])}/{_e(Path(p).name)}'>{_e(fmt)}</a>"
-                           for fmt, p in sorted(en.get("outputs", {}).items()) if fmt != "ipynb")
+        links = " · ".join(
+            f"<a href='{_e(en['org'])}/{_e(Path(p).name)}'>{_e(fmt)}</a>"
+            for fmt, p in sorted(en.get("outputs", {}).items())
+            if fmt != "ipynb"
+        )
         status = _e(en["status"])
         if en["status"] == "failed":
             status = f"<span class='failed'>failed: {_e(en.get('error'))}</span>"
-        parts.append(f"<tr><td>{_e(en['org'])}</td><td>{_e(NOTEBOOKS.get(en['notebook'], en['notebook']))}</td>"
-                     f"<td>{status}</td><td>{links}</td></tr>")
+        parts.append(
+            f"<tr><td>{_e(en['org'])}</td><td>{_e(NOTEBOOKS.get(en['notebook'], en['notebook']))}</td>"
+            f"<td>{status}</td><td>{links}</td></tr>"
+        )
     parts.append("</table>")
     if len(warnings):
-        parts.append("<h2>Reconciliation warnings</h2><p>Returns that do not add up to their own printed totals; "
-                     "the reports use the scheme rows received.</p><table><tr><th>Organisation</th><th>Source</th>"
-                     "<th>Column</th><th>Printed</th><th>Computed</th><th>Difference</th></tr>")
+        parts.append(
+            "<h2>Reconciliation warnings</h2><p>Returns that do not add up to their own printed totals; "
+            "the reports use the scheme rows received.</p><table><tr><th>Organisation</th><th>Source</th>"
+            "<th>Column</th><th>Printed</th><th>Computed</th><th>Difference</th></tr>"
+        )
         for w in warnings.itertuples(index=False):
-            parts.append(f"<tr class='warn'><td>{_e(w.org)}</td><td>{_e(w.source_file)} ({_e(w.sheet)})</td>"
-                         f"<td>{_e(w.column)}</td><td class='num'>{fmt_k(w.printed)}</td>"
-                         f"<td class='num'>{fmt_k(w.computed)}</td><td class='num'>{fmt_k(w.difference)}</td></tr>")
+            parts.append(
+                f"<tr class='warn'><td>{_e(w.org)}</td><td>{_e(w.source_file)} ({_e(w.sheet)})</td>"
+                f"<td>{_e(w.column)}</td><td class='num'>{fmt_k(w.printed)}</td>"
+                f"<td class='num'>{fmt_k(w.computed)}</td><td class='num'>{fmt_k(w.difference)}</td></tr>"
+            )
         parts.append("</table>")
     if skipped:
-        parts.append("<h2>Not rendered</h2><ul>" + "".join(
-            f"<li>{_e(s['org'])} {_e(s['notebook'])}: {_e(s['reason'])}</li>" for s in skipped) + "</ul>")
-    parts.append("<p class='meta'>Figures marked synthetic are generated demonstration data, not real returns; "
-                 "each report says where its figures come from.</p></body></html>")
+        parts.append(
+            "<h2>Not rendered</h2><ul>"
+            + "".join(f"<li>{_e(s['org'])} {_e(s['notebook'])}: {_e(s['reason'])}</li>" for s in skipped)
+            + "</ul>"
+        )
+    parts.append(
+        "<p class='meta'>Figures marked synthetic are generated demonstration data, not real returns; "
+        "each report says where its figures come from.</p></body></html>"
+    )
     return "\n".join(parts)
 
 

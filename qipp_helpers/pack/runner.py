@@ -70,8 +70,9 @@ def warm_worker(warm_up: str = "") -> None:
         import weasyprint  # noqa: F401  (its import costs ~1 s; pay it before the clock of the first report)
 
 
-def run_job(job: Job, formats: tuple[str, ...] = FORMATS, *, warm_up: str | None = None,
-            marking: str = "") -> JobResult:
+def run_job(
+    job: Job, formats: tuple[str, ...] = FORMATS, *, warm_up: str | None = None, marking: str = ""
+) -> JobResult:
     """Execute one notebook and render its outputs; never raises for a notebook error.
 
     ``warm_up`` (code, may be empty) runs the notebook in this process's reusable kernel;
@@ -86,8 +87,14 @@ def run_job(job: Job, formats: tuple[str, ...] = FORMATS, *, warm_up: str | None
     executed = job.out_dir / f"{job.stem}.ipynb"
     outputs: dict[str, str] = {}
     try:
-        execute_notebook(job.notebook, executed, job.parameters, cwd=job.notebook.parent,
-                         warm=warm_up is not None, warm_up=warm_up or "")
+        execute_notebook(
+            job.notebook,
+            executed,
+            job.parameters,
+            cwd=job.notebook.parent,
+            warm=warm_up is not None,
+            warm_up=warm_up or "",
+        )
         outputs["ipynb"] = str(executed)
         tables, meta = published(executed)
         if "xlsx" in formats and tables:
@@ -98,9 +105,15 @@ def run_job(job: Job, formats: tuple[str, ...] = FORMATS, *, warm_up: str | None
             outputs["xlsx"] = str(xlsx)
         wanted = {f for f in formats if f in ("html", "pdf")}
         if wanted:
-            written = render_report(executed, job.out_dir, job.stem, formats=wanted,
-                                    title=str(meta.get("title", job.label)),
-                                    header_lines=[str(x) for x in meta.get("banner", [])], marking=marking)
+            written = render_report(
+                executed,
+                job.out_dir,
+                job.stem,
+                formats=wanted,
+                title=str(meta.get("title", job.label)),
+                header_lines=[str(x) for x in meta.get("banner", [])],
+                marking=marking,
+            )
             outputs.update({k: str(v) for k, v in written.items()})
     except Exception as exc:  # one report's failure must not stop the batch
         if executed.exists():
@@ -114,9 +127,18 @@ def default_workers() -> int:
     return max(1, os.cpu_count() or 1)
 
 
-def run_jobs(jobs: Iterable[Job], *, formats: tuple[str, ...] = FORMATS, workers: int | None = None,
-             progress: bool = True, warm_up: str | None = "", marking: str = "", executor: str = "local",
-             scheduler: str | None = None, on_result: Callable[[JobResult], None] | None = None) -> list[JobResult]:
+def run_jobs(
+    jobs: Iterable[Job],
+    *,
+    formats: tuple[str, ...] = FORMATS,
+    workers: int | None = None,
+    progress: bool = True,
+    warm_up: str | None = "",
+    marking: str = "",
+    executor: str = "local",
+    scheduler: str | None = None,
+    on_result: Callable[[JobResult], None] | None = None,
+) -> list[JobResult]:
     """Run jobs, results in job order, with a progress bar.
 
     ``executor="local"``: ``workers`` processes (1 = in this process), each with a warm kernel.
@@ -150,8 +172,10 @@ def run_jobs(jobs: Iterable[Job], *, formats: tuple[str, ...] = FORMATS, workers
             else:
                 init = {"initializer": warm_worker, "initargs": (warm_up,)} if warm_up is not None else {}
                 with ProcessPoolExecutor(max_workers=workers, **init) as pool:
-                    futures = {pool.submit(run_job, job, formats, warm_up=warm_up, marking=marking): i
-                               for i, job in enumerate(jobs)}
+                    futures = {
+                        pool.submit(run_job, job, formats, warm_up=warm_up, marking=marking): i
+                        for i, job in enumerate(jobs)
+                    }
                     for fut in as_completed(futures):
                         done(futures[fut], fut.result())
     finally:
@@ -159,8 +183,14 @@ def run_jobs(jobs: Iterable[Job], *, formats: tuple[str, ...] = FORMATS, workers
     return [results[i] for i in range(len(jobs))]
 
 
-def _run_dask(jobs: list[Job], formats: tuple[str, ...], warm_up: str | None, marking: str,
-              scheduler: str | None, done: Callable[[int, JobResult], None]) -> None:
+def _run_dask(
+    jobs: list[Job],
+    formats: tuple[str, ...],
+    warm_up: str | None,
+    marking: str,
+    scheduler: str | None,
+    done: Callable[[int, JobResult], None],
+) -> None:
     try:
         from distributed import Client
         from distributed import as_completed as dask_completed
@@ -169,8 +199,18 @@ def _run_dask(jobs: list[Job], formats: tuple[str, ...], warm_up: str | None, ma
     if not scheduler:
         raise ValueError("the dask executor needs --scheduler tcp://HOST:PORT")
     with Client(scheduler) as client:
-        futures = [client.submit(run_job, job, formats, warm_up=warm_up, marking=marking, pure=False,
-                                 key=f"qipp-{i}-{job.stem}-{abs(hash(job.out_dir))}") for i, job in enumerate(jobs)]
+        futures = [
+            client.submit(
+                run_job,
+                job,
+                formats,
+                warm_up=warm_up,
+                marking=marking,
+                pure=False,
+                key=f"qipp-{i}-{job.stem}-{abs(hash(job.out_dir))}",
+            )
+            for i, job in enumerate(jobs)
+        ]
         index = {f.key: i for i, f in enumerate(futures)}
         for fut in dask_completed(futures):
             done(index[fut.key], fut.result())

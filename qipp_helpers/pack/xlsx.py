@@ -22,8 +22,9 @@ def _atomic_save(wb: Workbook, path: Path) -> None:
         wb.save(tmp)
 
 
-def write_dashboard(path: Path, sheets: Mapping[str, pd.DataFrame], *, about: Mapping[str, str],
-                    title: str = "QIPP Dashboard") -> None:
+def write_dashboard(
+    path: Path, sheets: Mapping[str, pd.DataFrame], *, about: Mapping[str, str], title: str = "QIPP Dashboard"
+) -> None:
     """Write scheme rows in the PMO dashboard layout: title row, printed headers, rows, Grand Total.
 
     ``sheets`` maps an organisation code to its rows (columns as in the returns table).
@@ -46,8 +47,7 @@ def write_dashboard(path: Path, sheets: Mapping[str, pd.DataFrame], *, about: Ma
                 out[0] = None  # continuation row, as the PMO export prints it
             previous = rec["scheme_no"]
             ws.append(out)
-        ws.append(["Grand Total", None, None, None, None, None,
-                   *[float(rows[c].sum()) for c in DASHBOARD_COLUMNS[6:]]])
+        ws.append(["Grand Total", None, None, None, None, None, *[float(rows[c].sum()) for c in DASHBOARD_COLUMNS[6:]]])
         for cell in (*ws[1], *ws[2], *ws[ws.max_row]):
             cell.font = Font(bold=True)
     _atomic_save(wb, path)
@@ -60,8 +60,13 @@ def safe_cell(value: object) -> object:
     return value
 
 
-def write_tables_xlsx(path: Path, tables: Mapping[str, pd.DataFrame], *,
-                      notes: Mapping[str, str] | None = None, number_formats: Mapping[str, str] | None = None) -> None:
+def write_tables_xlsx(
+    path: Path,
+    tables: Mapping[str, pd.DataFrame],
+    *,
+    notes: Mapping[str, str] | None = None,
+    number_formats: Mapping[str, str] | None = None,
+) -> None:
     """One sheet per table, header bold, a final ``Total`` row bold; atomic. No finance inside.
 
     Float columns show whole numbers unless ``number_formats`` gives their sheet another format
@@ -99,12 +104,19 @@ def write_tables_xlsx(path: Path, tables: Mapping[str, pd.DataFrame], *,
     _atomic_save(wb, path)
 
 
-RIGHTCARE_INDICATOR_HEADER = ["CCG code", "CCG name", "Programme area", "Point of delivery",
-                              "Spend per 1,000 weighted population (£)", "Weighted population"]
+RIGHTCARE_INDICATOR_HEADER = [
+    "CCG code",
+    "CCG name",
+    "Programme area",
+    "Point of delivery",
+    "Spend per 1,000 weighted population (£)",
+    "Weighted population",
+]
 
 
-def write_rightcare(path: Path, indicators: pd.DataFrame, peers: pd.DataFrame, *,
-                    about: list[tuple[str, str]], title: str) -> None:
+def write_rightcare(
+    path: Path, indicators: pd.DataFrame, peers: pd.DataFrame, *, about: list[tuple[str, str]], title: str
+) -> None:
     """Write the RightCare indicator layout (see :mod:`qipp_helpers.ingest.rightcare`): About,
     ``RightCare Indicators`` (title row, header, one row per CCG × programme area × POD) and
     ``RightCare Peers``. Indicator columns: ccg, ccg_name, programme_area, pod, spend, weighted_population."""

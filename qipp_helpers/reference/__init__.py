@@ -44,8 +44,9 @@ def scheme_group(scheme_no: str) -> str:
 def scheme_group_labels() -> dict[str, tuple[str, str]]:
     """Scheme group -> (Table 4 label, Table 3 label) as Paper D prints them (see README.md)."""
     with resources.files(__package__).joinpath("scheme_groups.csv").open(encoding="utf-8") as fh:
-        return {normalise_scheme_no(r["group"]): (r["label"], r["movement_label"] or r["label"])
-                for r in csv.DictReader(fh)}
+        return {
+            normalise_scheme_no(r["group"]): (r["label"], r["movement_label"] or r["label"]) for r in csv.DictReader(fh)
+        }
 
 
 def _reference_frame(name: str) -> pd.DataFrame:

@@ -39,8 +39,14 @@ def plan_vs_fot(fot_table: pd.DataFrame, *, title: str = "Annual plan vs forecas
     for yi, p, f in zip(y, plan, fot, strict=True):
         gap = p - f
         if abs(gap) >= 0.5:
-            ax.text(max(p, f) + span * 0.01, yi, f"{'short' if gap > 0 else 'over'} {abs(gap):,.0f}",
-                    va="center", fontsize=8, color="#DA291C" if gap > 0 else "#009639")
+            ax.text(
+                max(p, f) + span * 0.01,
+                yi,
+                f"{'short' if gap > 0 else 'over'} {abs(gap):,.0f}",
+                va="center",
+                fontsize=8,
+                color="#DA291C" if gap > 0 else "#009639",
+            )
     ax.set_yticks(y, df["workstream"])
     ax.xaxis.set_major_formatter(_K)
     ax.set_xlabel("Savings, £000")
@@ -60,8 +66,13 @@ def fot_by_rag(rag_table: pd.DataFrame, *, title: str = "Forecast out-turn by ov
     fig, ax = plt.subplots(figsize=(10, 5.2), dpi=110)
     pos = np.zeros(len(df))
     neg = np.zeros(len(df))
-    columns = [("green", "Green", "Green"), ("amber", "Amber", "Amber"), ("red", "Red", "Red"),
-               ("completed", "Blue", "Completed (Blue)"), ("closed", "Grey", "Closed (Grey)")]
+    columns = [
+        ("green", "Green", "Green"),
+        ("amber", "Amber", "Amber"),
+        ("red", "Red", "Red"),
+        ("completed", "Blue", "Completed (Blue)"),
+        ("closed", "Grey", "Closed (Grey)"),
+    ]
     for col, rag, label in columns:
         if col not in df:
             continue
@@ -87,10 +98,15 @@ def org_split(split: pd.DataFrame, *, title: str = "Plan vs FOT and assured valu
     df = split
     x = np.arange(len(df))
     fig, ax = plt.subplots(figsize=(9, 3.6), dpi=110)
-    for offset, (col, colour, label) in zip((-0.27, 0, 0.27), (("annual_plan", GREY, "Annual plan"),
-                                                              ("fot", NHS_BLUE, "Forecast out-turn"),
-                                                              ("assured", NHS_LIGHT, "PMO assured value")),
-                                            strict=True):
+    for offset, (col, colour, label) in zip(
+        (-0.27, 0, 0.27),
+        (
+            ("annual_plan", GREY, "Annual plan"),
+            ("fot", NHS_BLUE, "Forecast out-turn"),
+            ("assured", NHS_LIGHT, "PMO assured value"),
+        ),
+        strict=True,
+    ):
         vals = -df[col].to_numpy()
         bars = ax.bar(x + offset, vals, width=0.27, color=colour, label=label)
         ax.bar_label(bars, labels=[f"{v:,.0f}" for v in vals], fontsize=7, padding=2)
@@ -105,8 +121,12 @@ def org_split(split: pd.DataFrame, *, title: str = "Plan vs FOT and assured valu
     return fig
 
 
-def fot_trend(history: pd.DataFrame, *, synthetic_months: Sequence[int] = (),
-              title: str = "Forecast out-turn and YTD delivery by month") -> Figure:
+def fot_trend(
+    history: pd.DataFrame,
+    *,
+    synthetic_months: Sequence[int] = (),
+    title: str = "Forecast out-turn and YTD delivery by month",
+) -> Figure:
     """Line chart of FOT, annual plan and YTD actuals (savings £000) over the months held.
 
     Months in ``synthetic_months`` are shaded and labelled so nobody mistakes them for returns.
@@ -116,8 +136,15 @@ def fot_trend(history: pd.DataFrame, *, synthetic_months: Sequence[int] = (),
     shaded = [i for i, m in enumerate(history["month"]) if m in set(synthetic_months)]
     if shaded:
         ax.axvspan(min(shaded) - 0.4, max(shaded) + 0.4, color="#E8EDEE", zorder=0)
-        ax.text((min(shaded) + max(shaded)) / 2, 0.02, "synthetic months (demonstration data)",
-                transform=ax.get_xaxis_transform(), ha="center", fontsize=8, color="#425563")
+        ax.text(
+            (min(shaded) + max(shaded)) / 2,
+            0.02,
+            "synthetic months (demonstration data)",
+            transform=ax.get_xaxis_transform(),
+            ha="center",
+            fontsize=8,
+            color="#425563",
+        )
     ax.plot(labels, -history["annual_plan"], color=GREY, ls="--", label="Annual plan")
     ax.plot(labels, -history["fot"], color=NHS_BLUE, marker="o", label="Forecast out-turn")
     ax.plot(labels, -history["actual_ytd"], color=NHS_LIGHT, marker="s", label="Actual YTD")
@@ -140,8 +167,15 @@ def _wrap(label: str, width: int = 38) -> str:
     return "\n".join(lines[:2]) + ("…" if len(lines) > 2 else "")
 
 
-def waterfall(steps: pd.DataFrame, *, title: str, xlabel: str = "£000", zoom: bool = False,
-              up_colour: str = "#009639", down_colour: str = "#DA291C") -> Figure:
+def waterfall(
+    steps: pd.DataFrame,
+    *,
+    title: str,
+    xlabel: str = "£000",
+    zoom: bool = False,
+    up_colour: str = "#009639",
+    down_colour: str = "#DA291C",
+) -> Figure:
     """Horizontal waterfall, read top to bottom: ``total`` rows are levels, ``step`` rows float
     from the running level (right = up), each labelled with its size.
 
@@ -177,8 +211,14 @@ def waterfall(steps: pd.DataFrame, *, title: str, xlabel: str = "£000", zoom: b
     span = (hi - lo) or 1.0
     for yi, s0, e0, r in zip(y, starts_a, ends_a, df.itertuples(index=False), strict=True):
         text = f"{r.value:,.0f}" if r.kind == "total" else f"{r.value:+,.0f}"
-        ax.text(max(s0, e0) + span * 0.008, yi, text, va="center", fontsize=8,
-                fontweight="bold" if r.kind == "total" else "normal")
+        ax.text(
+            max(s0, e0) + span * 0.008,
+            yi,
+            text,
+            va="center",
+            fontsize=8,
+            fontweight="bold" if r.kind == "total" else "normal",
+        )
     for i in range(n - 1):  # connectors between consecutive bars
         ax.plot([ends_a[i], ends_a[i]], [y[i] - 0.31, y[i + 1] + 0.31], color="#AEB7BD", lw=0.7)
     ax.set_yticks(y, [_wrap(lab) for lab in df["label"]], fontsize=8)
@@ -250,8 +290,15 @@ def _xmr_axes(ax: plt.Axes, chart: spc.XmR, title: str, synthetic_months: Sequen
         ax.set_yticks([centre - 1, centre, centre + 1])
 
 
-def xmr_chart(panels: Mapping[str, spc.XmR], *, title: str, synthetic_months: Sequence[int] = (),
-              ncols: int = 4, ylabel: str = "Savings, £000", panel_size: tuple[float, float] = (2.6, 1.9)) -> Figure:
+def xmr_chart(
+    panels: Mapping[str, spc.XmR],
+    *,
+    title: str,
+    synthetic_months: Sequence[int] = (),
+    ncols: int = 4,
+    ylabel: str = "Savings, £000",
+    panel_size: tuple[float, float] = (2.6, 1.9),
+) -> Figure:
     """Small multiples of XmR charts, one panel per series (Making Data Count style).
 
     Each panel: the monthly values, the mean (solid), process limits at mean ± 2.66 × mean moving
@@ -260,11 +307,12 @@ def xmr_chart(panels: Mapping[str, spc.XmR], *, title: str, synthetic_months: Se
     n = max(1, len(panels))
     ncols = min(ncols, n)
     nrows = -(-n // ncols)
-    fig, axes = plt.subplots(nrows, ncols, figsize=(panel_size[0] * ncols, panel_size[1] * nrows + 1.0), dpi=110,
-                             squeeze=False)
+    fig, axes = plt.subplots(
+        nrows, ncols, figsize=(panel_size[0] * ncols, panel_size[1] * nrows + 1.0), dpi=110, squeeze=False
+    )
     for ax, (name, chart) in zip(axes.flat, panels.items(), strict=False):
         _xmr_axes(ax, chart, name, synthetic_months)
-    for ax in list(axes.flat)[len(panels):]:
+    for ax in list(axes.flat)[len(panels) :]:
         ax.set_visible(False)
     for ax in axes[:, 0]:
         ax.set_ylabel(ylabel, fontsize=7)
@@ -279,15 +327,23 @@ def xmr_chart(panels: Mapping[str, spc.XmR], *, title: str, synthetic_months: Se
         handles.append(plt.Rectangle((0, 0), 1, 1, color="#E8EDEE", label="Synthetic months (demonstration data)"))
     height = panel_size[1] * nrows + 1.0
     fig.suptitle(title, x=0.01, ha="left", fontsize=11, fontweight="bold")
-    fig.legend(handles=handles, loc="lower center", ncols=3, frameon=False, fontsize=7.5,
-               bbox_to_anchor=(0.5, 0.12 / height))
+    fig.legend(
+        handles=handles, loc="lower center", ncols=3, frameon=False, fontsize=7.5, bbox_to_anchor=(0.5, 0.12 / height)
+    )
     if any(c.provisional for c in panels.values()):
-        fig.text(0.01, 0.04 / height, f"Limits from fewer than {spc.MIN_POINTS} months are provisional.",
-                 fontsize=7, color="#425563", style="italic")
+        fig.text(
+            0.01,
+            0.04 / height,
+            f"Limits from fewer than {spc.MIN_POINTS} months are provisional.",
+            fontsize=7,
+            color="#425563",
+            style="italic",
+        )
     width = panel_size[0] * ncols
     # fixed margins in inches (tight_layout on many panels is slow, and the explorer redraws often)
-    fig.subplots_adjust(left=0.75 / width, right=1 - 0.15 / width, bottom=1.0 / height, top=1 - 0.55 / height,
-                        wspace=0.35, hspace=0.55)
+    fig.subplots_adjust(
+        left=0.75 / width, right=1 - 0.15 / width, bottom=1.0 / height, top=1 - 0.55 / height, wspace=0.35, hspace=0.55
+    )
     return fig
 
 
@@ -302,20 +358,41 @@ def scheme_history(history: pd.DataFrame, *, title: str, synthetic_months: Seque
     shaded = [i for i, m in enumerate(months) if m in set(synthetic_months)]
     if shaded:
         ax.axvspan(min(shaded) - 0.4, max(shaded) + 0.4, color="#E8EDEE", zorder=0)
-        ax.text((min(shaded) + max(shaded)) / 2, 0.02, "synthetic months (demonstration data)",
-                transform=ax.get_xaxis_transform(), ha="center", fontsize=8, color="#425563")
+        ax.text(
+            (min(shaded) + max(shaded)) / 2,
+            0.02,
+            "synthetic months (demonstration data)",
+            transform=ax.get_xaxis_transform(),
+            ha="center",
+            fontsize=8,
+            color="#425563",
+        )
     ax.plot(x, -history["annual_plan"], color=GREY, ls=":", label="Annual plan")
     ax.plot(x, -history["plan_ytd"], color=GREY, ls="--", marker=".", label="Plan YTD")
     ax.plot(x, -history["actual_ytd"], color=NHS_LIGHT, marker="s", ms=4, label="Actual YTD")
     ax.plot(x, -history["fot"], color=NHS_BLUE, lw=1.2, label="Forecast out-turn (point = RAG)")
     rag_first = [str(r).split("/")[0] for r in history["rag"]]
-    ax.scatter(x, -history["fot"], c=[RAG_COLOURS.get(r, GREY) for r in rag_first], s=40, zorder=3,
-               edgecolors="black", linewidths=0.4)
+    ax.scatter(
+        x,
+        -history["fot"],
+        c=[RAG_COLOURS.get(r, GREY) for r in rag_first],
+        s=40,
+        zorder=3,
+        edgecolors="black",
+        linewidths=0.4,
+    )
     for xi, fot, change in zip(x, -history["fot"], history["rag_change"], strict=True):
         if change:
-            ax.annotate(f"RAG {change}", (xi, fot), textcoords="offset points", xytext=(0, 9), ha="center",
-                        fontsize=7.5, fontweight="bold", bbox={"boxstyle": "round,pad=0.2", "fc": "white",
-                                                                "ec": "none", "alpha": 0.85})
+            ax.annotate(
+                f"RAG {change}",
+                (xi, fot),
+                textcoords="offset points",
+                xytext=(0, 9),
+                ha="center",
+                fontsize=7.5,
+                fontweight="bold",
+                bbox={"boxstyle": "round,pad=0.2", "fc": "white", "ec": "none", "alpha": 0.85},
+            )
     ax.set_xticks(x, [f"M{m}" for m in months])
     ax.yaxis.set_major_formatter(_K)
     ax.set_ylabel("Savings, £000")
@@ -341,8 +418,18 @@ def opportunity_heatmap(table: pd.DataFrame, *, title: str) -> Figure:
     body = _body(table, "programme_area").set_index("programme_area")[list(POD_NAMES)]
     body = body.rename(columns=POD_NAMES)
     fig, ax = plt.subplots(figsize=(7.2, 3.4), dpi=110)
-    sns.heatmap(body, annot=True, fmt=".1f", cmap="Blues", vmin=0, linewidths=0.6, linecolor="white",
-                cbar_kws={"label": "Opportunity, £m"}, annot_kws={"fontsize": 10}, ax=ax)
+    sns.heatmap(
+        body,
+        annot=True,
+        fmt=".1f",
+        cmap="Blues",
+        vmin=0,
+        linewidths=0.6,
+        linecolor="white",
+        cbar_kws={"label": "Opportunity, £m"},
+        annot_kws={"fontsize": 10},
+        ax=ax,
+    )
     ax.set_xlabel("")
     ax.set_ylabel("")
     ax.tick_params(axis="x", labelsize=10, length=0)
@@ -388,16 +475,48 @@ def peer_positions(positions: pd.DataFrame, top: pd.DataFrame, *, labels: Sequen
         mean = r["peer_mean"]
         best = peers[peers["in_best5"]]
         rest = peers[~peers["in_best5"]]
-        ax.scatter(rest["pct_of_peer_mean"] * 100, np.full(len(rest), yi), s=28, facecolors="white",
-                   edgecolors=GREY, zorder=3, label="Peer" if yi == y[0] else None)
-        ax.scatter(best["pct_of_peer_mean"] * 100, np.full(len(best), yi), s=28, color=NHS_LIGHT, zorder=3,
-                   label="Peer in the best 5" if yi == y[0] else None)
-        ax.plot([r["best5"] / mean * 100] * 2, [yi - 0.3, yi + 0.3], color=NHS_BLUE, lw=2,
-                label="Best-5 average" if yi == y[0] else None)
-        ax.scatter([own["pct_of_peer_mean"] * 100], [yi], marker="D", s=60, color="#DA291C", zorder=4,
-                   label="This CCG" if yi == y[0] else None)
-        ax.text(1.01, yi, f"£{r['opportunity'] / 1000:,.1f}m", transform=ax.get_yaxis_transform(), va="center",
-                fontsize=9, color="#DA291C")
+        ax.scatter(
+            rest["pct_of_peer_mean"] * 100,
+            np.full(len(rest), yi),
+            s=28,
+            facecolors="white",
+            edgecolors=GREY,
+            zorder=3,
+            label="Peer" if yi == y[0] else None,
+        )
+        ax.scatter(
+            best["pct_of_peer_mean"] * 100,
+            np.full(len(best), yi),
+            s=28,
+            color=NHS_LIGHT,
+            zorder=3,
+            label="Peer in the best 5" if yi == y[0] else None,
+        )
+        ax.plot(
+            [r["best5"] / mean * 100] * 2,
+            [yi - 0.3, yi + 0.3],
+            color=NHS_BLUE,
+            lw=2,
+            label="Best-5 average" if yi == y[0] else None,
+        )
+        ax.scatter(
+            [own["pct_of_peer_mean"] * 100],
+            [yi],
+            marker="D",
+            s=60,
+            color="#DA291C",
+            zorder=4,
+            label="This CCG" if yi == y[0] else None,
+        )
+        ax.text(
+            1.01,
+            yi,
+            f"£{r['opportunity'] / 1000:,.1f}m",
+            transform=ax.get_yaxis_transform(),
+            va="center",
+            fontsize=9,
+            color="#DA291C",
+        )
     ax.text(1.01, n - 0.45, "Opportunity", transform=ax.get_yaxis_transform(), fontsize=8, va="bottom")
     ax.axvline(100, color="black", lw=0.8, ls="--")
     ax.text(100, 1.0, " peer mean", transform=ax.get_xaxis_transform(), fontsize=8, va="bottom")
@@ -419,11 +538,18 @@ def coverage_chart(coverage: pd.DataFrame, *, title: str) -> Figure:
     opp = ax.barh(y + 0.2, body["opportunity"], height=0.38, color=GREY, label="RightCare opportunity")
     plan = ax.barh(y - 0.2, body["qipp_plan"], height=0.38, color=NHS_BLUE, label="QIPP plan (savings)")
     ax.bar_label(opp, labels=[f"£{v:,.1f}m" for v in body["opportunity"]], fontsize=9, padding=3)
-    ax.bar_label(plan, labels=[f"£{v:,.1f}m" + (f" ({p:.0%})" if pd.notna(p) else "")
-                               for v, p in zip(body["qipp_plan"], body["pct_covered"], strict=True)],
-                 fontsize=9, padding=3)
-    ax.set_yticks(y, [f"{r.point_of_delivery}\nvs {r.qipp_programme}" for r in body.itertuples(index=False)],
-                  fontsize=9)
+    ax.bar_label(
+        plan,
+        labels=[
+            f"£{v:,.1f}m" + (f" ({p:.0%})" if pd.notna(p) else "")
+            for v, p in zip(body["qipp_plan"], body["pct_covered"], strict=True)
+        ],
+        fontsize=9,
+        padding=3,
+    )
+    ax.set_yticks(
+        y, [f"{r.point_of_delivery}\nvs {r.qipp_programme}" for r in body.itertuples(index=False)], fontsize=9
+    )
     span = float(np.nanmax(np.r_[body["opportunity"], body["qipp_plan"], 0.1]))
     ax.set_xlim(0, span * 1.25)
     ax.set_xlabel("£m")

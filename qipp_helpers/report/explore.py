@@ -53,8 +53,15 @@ class VarianceExplorer:
     of the chart on the Trends tab. ``widget`` is what the notebook displays.
     """
 
-    def __init__(self, returns: pd.DataFrame, warnings: pd.DataFrame | None = None, *, fin_year: str | None = None,
-                 month: int | None = None, org: str = "LLR") -> None:
+    def __init__(
+        self,
+        returns: pd.DataFrame,
+        warnings: pd.DataFrame | None = None,
+        *,
+        fin_year: str | None = None,
+        month: int | None = None,
+        org: str = "LLR",
+    ) -> None:
         self.returns = returns
         self.warnings = warnings if warnings is not None else empty_warnings()
         self.report: MonthlyPosition | None = None
@@ -68,17 +75,25 @@ class VarianceExplorer:
         start = fin_year if fin_year in years else (years[-1] if years else None)
         self.fin_year = w.Dropdown(options=years, value=start, description="Financial year", style=_WIDE)
         codes = [*organisations().groups, *organisations().ccgs]
-        self.org = w.Dropdown(options=codes, value=org if org in codes else codes[0], description="Organisation",
-                              style=_WIDE)
+        self.org = w.Dropdown(
+            options=codes, value=org if org in codes else codes[0], description="Organisation", style=_WIDE
+        )
         self.month = w.Dropdown(description="Month", style=_WIDE)
         self.workstream = w.Dropdown(options=[ALL, *WORKSTREAMS], value=ALL, description="Workstream", style=_WIDE)
         self.rag = w.Dropdown(options=[ALL, *RAGS], value=ALL, description="RAG", style=_WIDE)
-        self.min_variance = w.BoundedFloatText(value=0.0, min=0.0, max=1e7, step=50.0,
-                                               description="Min |variance| £000", style=_WIDE,
-                                               layout=w.Layout(width="220px"))
+        self.min_variance = w.BoundedFloatText(
+            value=0.0,
+            min=0.0,
+            max=1e7,
+            step=50.0,
+            description="Min |variance| £000",
+            style=_WIDE,
+            layout=w.Layout(width="220px"),
+        )
         self.scheme = w.Dropdown(description="Scheme", style=_WIDE, layout=w.Layout(width="560px"))
-        self.measure = w.ToggleButtons(options=list(MEASURES), value="Forecast out-turn",
-                                       description="All workstreams:", style=_WIDE)
+        self.measure = w.ToggleButtons(
+            options=list(MEASURES), value="Forecast out-turn", description="All workstreams:", style=_WIDE
+        )
         self.status = w.HTML()
         self.summary_html = w.HTML()
         self.table_html = w.HTML()
@@ -87,18 +102,23 @@ class VarianceExplorer:
         self.trend_image = w.Image(format="png", layout=w.Layout(max_width="100%", align_self="flex-start"))
         self._sync_months(month)
 
-        tabs = w.Tab(children=[
-            w.VBox([self.summary_html, self.table_html]),
-            w.VBox([self.scheme, self.history_image, self.history_html]),
-            w.VBox([self.measure, self.trend_image]),
-        ])
+        tabs = w.Tab(
+            children=[
+                w.VBox([self.summary_html, self.table_html]),
+                w.VBox([self.scheme, self.history_image, self.history_html]),
+                w.VBox([self.measure, self.trend_image]),
+            ]
+        )
         tabs.titles = ("Variances", "Scheme drill-down", "Trends (SPC)")
         self.tabs = tabs
-        self.widget = w.VBox([
-            w.HBox([self.fin_year, self.month, self.org]),
-            w.HBox([self.workstream, self.rag, self.min_variance]),
-            self.status, tabs,
-        ])
+        self.widget = w.VBox(
+            [
+                w.HBox([self.fin_year, self.month, self.org]),
+                w.HBox([self.workstream, self.rag, self.min_variance]),
+                self.status,
+                tabs,
+            ]
+        )
 
         self.fin_year.observe(self._on_period, "value")
         self.org.observe(self._on_period, "value")
@@ -155,20 +175,30 @@ class VarianceExplorer:
         """Recompute the report for the chosen year, month and organisation, then every view."""
         self.report = None
         if self.fin_year.value is None or self.month.value is None:
-            self.status.value = _note(f"No complete month of returns is held for {self.org.value} "
-                                      f"in {self.fin_year.value or 'any year'}: run `qipp ingest-raw` first.")
+            self.status.value = _note(
+                f"No complete month of returns is held for {self.org.value} "
+                f"in {self.fin_year.value or 'any year'}: run `qipp ingest-raw` first."
+            )
         else:
             try:
-                self.report = monthly_position(self.returns, self.warnings, fin_year=self.fin_year.value,
-                                               month=int(self.month.value), org=self.org.value)
+                self.report = monthly_position(
+                    self.returns,
+                    self.warnings,
+                    fin_year=self.fin_year.value,
+                    month=int(self.month.value),
+                    org=self.org.value,
+                )
             except LookupError as exc:
                 self.status.value = _note(str(exc))
         if self.report is not None:
             r = self.report
             text = f"<b>{html.escape(r.period)}</b> · {html.escape(r.narrative())}"
             if r.synthetic_months:
-                text += _note("Months " + ", ".join(f"M{m}" for m in r.synthetic_months)
-                              + " are synthetic demonstration data (shaded in charts).")
+                text += _note(
+                    "Months "
+                    + ", ".join(f"M{m}" for m in r.synthetic_months)
+                    + " are synthetic demonstration data (shaded in charts)."
+                )
             self.status.value = text
             self.summary = t.workstream_variances(r.ytd, r.fot)
         else:
@@ -180,13 +210,23 @@ class VarianceExplorer:
     def _summary_html(self) -> str:
         if self.summary.empty:
             return ""
-        labels = {"workstream": "Workstream", "plan_ytd": "YTD plan", "actual_ytd": "YTD actual",
-                  "ytd_variance": "YTD variance", "annual_plan": "Annual plan", "fot": "FOT",
-                  "variance": "Variance (FOT − plan)", "monthly_movement": "Movement since last month"}
+        labels = {
+            "workstream": "Workstream",
+            "plan_ytd": "YTD plan",
+            "actual_ytd": "YTD actual",
+            "ytd_variance": "YTD variance",
+            "annual_plan": "Annual plan",
+            "fot": "FOT",
+            "variance": "Variance (FOT − plan)",
+            "monthly_movement": "Movement since last month",
+        }
         money = [c for c in labels if c != "workstream"]
-        styler = money_table(self.summary, money=money, labels=labels,
-                             caption="By workstream: Tables 1 and 2 of the pack (£000; variance and movement: "
-                                     "+ = adverse)")
+        styler = money_table(
+            self.summary,
+            money=money,
+            labels=labels,
+            caption="By workstream: Tables 1 and 2 of the pack (£000; variance and movement: + = adverse)",
+        )
         return styler.to_html()
 
     def _update_table(self) -> None:
@@ -195,9 +235,12 @@ class VarianceExplorer:
             self.table = pd.DataFrame()
             self.table_html.value = ""
         else:
-            self.table = t.filter_schemes(self.report.schemes, workstream=self._workstream,
-                                          rag=None if self.rag.value == ALL else self.rag.value,
-                                          min_variance=self.min_variance.value)
+            self.table = t.filter_schemes(
+                self.report.schemes,
+                workstream=self._workstream,
+                rag=None if self.rag.value == ALL else self.rag.value,
+                min_variance=self.min_variance.value,
+            )
             self.table_html.value = self._table_html()
         self._sync_schemes()
         self._update_history()
@@ -206,19 +249,44 @@ class VarianceExplorer:
         body = self.table[self.table["scheme_name"] != t.TOTAL]
         if body.empty:
             return _note("No scheme passes these filters.")
-        cols = ["scheme_no", "scheme_name", "workstream", "rag", "plan_ytd", "actual_ytd", "annual_plan", "fot",
-                "variance", "monthly_movement"]
-        labels = {"scheme_no": "No.", "scheme_name": "Scheme", "workstream": "Workstream", "rag": "RAG",
-                  "plan_ytd": "YTD plan", "actual_ytd": "YTD actual", "annual_plan": "Annual plan", "fot": "FOT",
-                  "variance": "Variance (FOT − plan)", "monthly_movement": "Movement since last month"}
-        styler = money_table(self.table[cols], money=cols[4:], labels=labels,
-                             caption=f"Schemes: {len(body)} shown, largest shortfall first (£000; + = adverse)")
+        cols = [
+            "scheme_no",
+            "scheme_name",
+            "workstream",
+            "rag",
+            "plan_ytd",
+            "actual_ytd",
+            "annual_plan",
+            "fot",
+            "variance",
+            "monthly_movement",
+        ]
+        labels = {
+            "scheme_no": "No.",
+            "scheme_name": "Scheme",
+            "workstream": "Workstream",
+            "rag": "RAG",
+            "plan_ytd": "YTD plan",
+            "actual_ytd": "YTD actual",
+            "annual_plan": "Annual plan",
+            "fot": "FOT",
+            "variance": "Variance (FOT − plan)",
+            "monthly_movement": "Movement since last month",
+        }
+        styler = money_table(
+            self.table[cols],
+            money=cols[4:],
+            labels=labels,
+            caption=f"Schemes: {len(body)} shown, largest shortfall first (£000; + = adverse)",
+        )
         return rag_cell_styles(styler, ["RAG"], RAG_COLOURS).to_html()
 
     def _sync_schemes(self) -> None:
         body = self.table[self.table["scheme_name"] != t.TOTAL] if len(self.table) else self.table
-        options = [(f"{r.scheme_no} {r.scheme_name} ({r.workstream}, {r.rag})", (r.scheme_no, r.scheme_name))
-                   for r in body.itertuples(index=False)]
+        options = [
+            (f"{r.scheme_no} {r.scheme_name} ({r.workstream}, {r.rag})", (r.scheme_no, r.scheme_name))
+            for r in body.itertuples(index=False)
+        ]
         current = self.scheme.value
         self._syncing = True
         try:
@@ -238,15 +306,28 @@ class VarianceExplorer:
         r = self.report
         no, name = self.scheme.value
         self.history = t.scheme_history(self.returns, r.fin_year, r.org, no, name, upto=r.month)
-        labels = {"month": "Month", "rag": "RAG", "plan_ytd": "YTD plan", "actual_ytd": "YTD actual",
-                  "annual_plan": "Annual plan", "fot": "FOT", "assured": "Assured", "variance": "Variance",
-                  "rag_change": "RAG change"}
+        labels = {
+            "month": "Month",
+            "rag": "RAG",
+            "plan_ytd": "YTD plan",
+            "actual_ytd": "YTD actual",
+            "annual_plan": "Annual plan",
+            "fot": "FOT",
+            "assured": "Assured",
+            "variance": "Variance",
+            "rag_change": "RAG change",
+        }
         shown = self.history.assign(month=[f"M{m}" for m in self.history["month"]])
-        styler = money_table(shown, money=["plan_ytd", "actual_ytd", "annual_plan", "fot", "assured", "variance"],
-                             labels=labels, caption=f"{no} {name}: {r.org} by month (£000)")
+        styler = money_table(
+            shown,
+            money=["plan_ytd", "actual_ytd", "annual_plan", "fot", "assured", "variance"],
+            labels=labels,
+            caption=f"{no} {name}: {r.org} by month (£000)",
+        )
         self.history_html.value = rag_cell_styles(styler, ["RAG"], RAG_COLOURS).to_html()
-        self.history_image.value = _png(charts.scheme_history(self.history, title=f"{no} {name} ({r.org})",
-                                                              synthetic_months=r.synthetic_months))
+        self.history_image.value = _png(
+            charts.scheme_history(self.history, title=f"{no} {name} ({r.org})", synthetic_months=r.synthetic_months)
+        )
 
     def _update_trend(self) -> None:
         """XmR charts: the chosen workstream's delivery and FOT, or every workstream's chosen measure."""
@@ -266,5 +347,12 @@ class VarianceExplorer:
             title = f"{ws}, {r.org}: XmR charts (savings £000)"
             ncols = 2
         self.measure.disabled = ws is not None
-        self.trend_image.value = _png(charts.xmr_chart(self.trend, title=title, synthetic_months=r.synthetic_months,
-                                                       ncols=ncols, panel_size=(2.6, 1.9) if ncols == 4 else (5, 2.6)))
+        self.trend_image.value = _png(
+            charts.xmr_chart(
+                self.trend,
+                title=title,
+                synthetic_months=r.synthetic_months,
+                ncols=ncols,
+                panel_size=(2.6, 1.9) if ncols == 4 else (5, 2.6),
+            )
+        )

@@ -13,9 +13,15 @@ from ..core.money import fmt_k, fmt_pct
 TOTAL_LABELS = ("Total", "Grand Total")
 
 
-def money_table(df: pd.DataFrame, *, money: Sequence[str] = (), pct: Sequence[str] = (),
-                labels: Mapping[str, str] | None = None, caption: str | None = None,
-                headings: Sequence[int] = ()) -> Styler:
+def money_table(
+    df: pd.DataFrame,
+    *,
+    money: Sequence[str] = (),
+    pct: Sequence[str] = (),
+    labels: Mapping[str, str] | None = None,
+    caption: str | None = None,
+    headings: Sequence[int] = (),
+) -> Styler:
     """A pandas Styler: £000 with brackets for negatives, %, bold Total row, no index.
 
     ``labels`` renames columns for display only (the data keeps snake_case names);
@@ -29,8 +35,10 @@ def money_table(df: pd.DataFrame, *, money: Sequence[str] = (), pct: Sequence[st
     styler = shown.style.hide(axis="index")
     styler = styler.format(fmt_k, subset=money_cols, na_rep="–")
     styler = styler.format(lambda v: fmt_pct(v), subset=pct_cols, na_rep="–")
-    styler = styler.format(lambda v: "" if v is None or (isinstance(v, float) and pd.isna(v)) else html.escape(str(v)),
-                           subset=[c for c in shown.columns if c not in money_cols + pct_cols])
+    styler = styler.format(
+        lambda v: "" if v is None or (isinstance(v, float) and pd.isna(v)) else html.escape(str(v)),
+        subset=[c for c in shown.columns if c not in money_cols + pct_cols],
+    )
 
     def bold_total(row: pd.Series) -> list[str]:
         is_total = str(row[first]) in TOTAL_LABELS or any(str(v) in TOTAL_LABELS for v in row.iloc[:3])
@@ -40,8 +48,7 @@ def money_table(df: pd.DataFrame, *, money: Sequence[str] = (), pct: Sequence[st
     if headings:
         rows = [shown.index[i] for i in headings]
         styler = styler.format(lambda v: "", subset=pd.IndexSlice[rows, money_cols + pct_cols])
-        styler = styler.set_properties(subset=pd.IndexSlice[rows, :], **{"font-style": "italic",
-                                                                          "font-weight": "bold"})
+        styler = styler.set_properties(subset=pd.IndexSlice[rows, :], **{"font-style": "italic", "font-weight": "bold"})
     styler = styler.set_properties(subset=money_cols + pct_cols, **{"text-align": "right"})
     styler = styler.set_table_attributes('class="qipp-table"')
     if caption:

@@ -62,20 +62,45 @@ class MonthlyPosition(_Period):
         """Months of the history whose figures are synthetic (for shading charts)."""
         return sorted(int(m) for m, p in self.history_provenance.items() if p.startswith("synthetic"))
 
-
     def narrative(self) -> str:
         """The executive summary paragraph, in the paper's words."""
         return narrative(self.headline, self.previous is not None)
 
     def xlsx_tables(self) -> dict[str, pd.DataFrame]:
         """The report's tables for the xlsx, snake_case columns, signs as in the paper."""
-        red = self.red[["scheme_no", "scheme_name", "workstream", "milestones", "financial_benefits",
-                        "risk_issue", "rag", "annual_plan", "fot"]]
-        cols = ["org", "scheme_no", "scheme_name", "workstream", "milestones", "financial_benefits",
-                "risk_issue", "rag", "plan_ytd", "actual_ytd", "annual_plan", "fot", "assured", "provenance"]
+        red = self.red[
+            [
+                "scheme_no",
+                "scheme_name",
+                "workstream",
+                "milestones",
+                "financial_benefits",
+                "risk_issue",
+                "rag",
+                "annual_plan",
+                "fot",
+            ]
+        ]
+        cols = [
+            "org",
+            "scheme_no",
+            "scheme_name",
+            "workstream",
+            "milestones",
+            "financial_benefits",
+            "risk_issue",
+            "rag",
+            "plan_ytd",
+            "actual_ytd",
+            "annual_plan",
+            "fot",
+            "assured",
+            "provenance",
+        ]
         detail = self.rows[cols].copy()
-        total = {c: "" for c in cols} | {c: detail[c].sum() for c in ("plan_ytd", "actual_ytd", "annual_plan",
-                                                                     "fot", "assured")}
+        total = {c: "" for c in cols} | {
+            c: detail[c].sum() for c in ("plan_ytd", "actual_ytd", "annual_plan", "fot", "assured")
+        }
         total["org"] = "Total"
         detail = pd.concat([detail, pd.DataFrame([total])], ignore_index=True)
         return {
@@ -104,17 +129,22 @@ def narrative(h: t.Headline, has_previous: bool) -> str:
         else:
             way = "adversely" if h.movement > 0 else "favourably"
             text += f" This has moved {way} by {fmt_m(h.movement)} from last month."
-    text += (f" SROs are forecasting QIPP delivery of {fmt_m(h.fot)} against a plan of {fmt_m(h.annual_plan)};"
-             f" year to date, {fmt_m(h.actual_ytd)} has been delivered against a plan of {fmt_m(h.plan_ytd)}."
-             f" The PMO assured value is {fmt_m(h.assured)}.")
+    text += (
+        f" SROs are forecasting QIPP delivery of {fmt_m(h.fot)} against a plan of {fmt_m(h.annual_plan)};"
+        f" year to date, {fmt_m(h.actual_ytd)} has been delivered against a plan of {fmt_m(h.plan_ytd)}."
+        f" The PMO assured value is {fmt_m(h.assured)}."
+    )
     if h.red_plan:
-        text += (f" Schemes the PMO rates Red carry {fmt_m(h.red_plan)} of plan and are forecast to"
-                 f" deliver {fmt_m(h.red_fot)}.")
+        text += (
+            f" Schemes the PMO rates Red carry {fmt_m(h.red_plan)} of plan and are forecast to"
+            f" deliver {fmt_m(h.red_fot)}."
+        )
     return text
 
 
-def _rows_and_previous(returns: pd.DataFrame, *, fin_year: str, month: int,
-                       org: str) -> tuple[pd.DataFrame, pd.DataFrame | None]:
+def _rows_and_previous(
+    returns: pd.DataFrame, *, fin_year: str, month: int, org: str
+) -> tuple[pd.DataFrame, pd.DataFrame | None]:
     """This month's rows for ``org`` (every member must have returned) and last month's, if complete."""
     rows = t.select(returns, fin_year, month, org)
     if rows.empty:
@@ -134,16 +164,24 @@ def _warnings_for(warnings: pd.DataFrame, *, fin_year: str, month: int, org: str
     return w.reset_index(drop=True)
 
 
-def monthly_position(returns: pd.DataFrame, warnings: pd.DataFrame, *, fin_year: str, month: int,
-                     org: str) -> MonthlyPosition:
+def monthly_position(
+    returns: pd.DataFrame, warnings: pd.DataFrame, *, fin_year: str, month: int, org: str
+) -> MonthlyPosition:
     """Compute the whole monthly position for ``org`` (a CCG, or LLR = ELR + WL + LC)."""
     rows, prev = _rows_and_previous(returns, fin_year=fin_year, month=month, org=org)
     year = returns[(returns["fin_year"] == fin_year) & (returns["month"] <= month)]
     return MonthlyPosition(
-        fin_year=fin_year, month=month, org=org, rows=rows, previous=prev,
+        fin_year=fin_year,
+        month=month,
+        org=org,
+        rows=rows,
+        previous=prev,
         headline=t.headline(rows, prev, org=org, fin_year=fin_year, month=month),
-        ytd=t.ytd_by_workstream(rows), fot=t.fot_by_workstream(rows, prev), rag=t.fot_by_rag(rows),
-        red=t.red_schemes(rows), schemes=t.schemes(rows, prev),
+        ytd=t.ytd_by_workstream(rows),
+        fot=t.fot_by_workstream(rows, prev),
+        rag=t.fot_by_rag(rows),
+        red=t.red_schemes(rows),
+        schemes=t.schemes(rows, prev),
         split=t.org_split(returns, fin_year, month, org),
         history=t.monthly_history(year, fin_year, org),
         warnings=_warnings_for(warnings, fin_year=fin_year, month=month, org=org),
@@ -154,8 +192,9 @@ def monthly_position(returns: pd.DataFrame, warnings: pd.DataFrame, *, fin_year:
     )
 
 
-def trend_panels(trends: pd.DataFrame, measure: str = "fot",
-                 workstreams: tuple[str, ...] = WORKSTREAMS) -> dict[str, spc.XmR]:
+def trend_panels(
+    trends: pd.DataFrame, measure: str = "fot", workstreams: tuple[str, ...] = WORKSTREAMS
+) -> dict[str, spc.XmR]:
     """Workstream -> XmR of its monthly ``measure`` from :func:`tables.workstream_monthly`.
 
     Computed on savings as charted (stored values negated, so up = more saving).
@@ -185,7 +224,6 @@ class UnderDelivery(_Period):
     def title(self) -> str:
         return f"QIPP Under-delivery Drivers — {self.org}"
 
-
     @property
     def orgs(self) -> list[str]:
         return d.shown_orgs(self.org)
@@ -206,8 +244,11 @@ class UnderDelivery(_Period):
             return pd.DataFrame(columns=["label", "value", "kind"])
         body = self.movement[self.movement["section"] != "total"]
         steps = [{"label": "FOT last month", "value": -float(self.previous["fot"].sum()), "kind": "total"}]
-        steps += [{"label": r["item"], "value": -r[self.org], "kind": "step"} for _, r in body.iterrows()
-                  if abs(r[self.org]) >= 0.5]
+        steps += [
+            {"label": r["item"], "value": -r[self.org], "kind": "step"}
+            for _, r in body.iterrows()
+            if abs(r[self.org]) >= 0.5
+        ]
         steps.append({"label": "FOT this month", "value": -self.headline.fot, "kind": "total"})
         return pd.DataFrame(steps)
 
@@ -217,14 +258,26 @@ class UnderDelivery(_Period):
         return {"drivers": self.drivers[cols], "fot_movement": self.movement.reindex(columns=cols)}
 
 
-def under_delivery(returns: pd.DataFrame, warnings: pd.DataFrame, *, fin_year: str, month: int, org: str,
-                   threshold: float = d.DRIVER_THRESHOLD,
-                   movement_threshold: float = d.MOVEMENT_THRESHOLD) -> UnderDelivery:
+def under_delivery(
+    returns: pd.DataFrame,
+    warnings: pd.DataFrame,
+    *,
+    fin_year: str,
+    month: int,
+    org: str,
+    threshold: float = d.DRIVER_THRESHOLD,
+    movement_threshold: float = d.MOVEMENT_THRESHOLD,
+) -> UnderDelivery:
     """Compute the drivers of under-delivery and the FOT movement for ``org`` and month."""
     rows, prev = _rows_and_previous(returns, fin_year=fin_year, month=month, org=org)
     return UnderDelivery(
-        fin_year=fin_year, month=month, org=org, threshold=float(threshold),
-        movement_threshold=float(movement_threshold), rows=rows, previous=prev,
+        fin_year=fin_year,
+        month=month,
+        org=org,
+        threshold=float(threshold),
+        movement_threshold=float(movement_threshold),
+        rows=rows,
+        previous=prev,
         headline=t.headline(rows, prev, org=org, fin_year=fin_year, month=month),
         drivers=d.drivers_table(rows, org, threshold),
         movement=d.movement_table(rows, prev, org, movement_threshold),
@@ -254,7 +307,6 @@ class FrpBridge(_Period):
     def title(self) -> str:
         return f"System Financial Recovery Plan — {self.org}"
 
-
     def narrative(self) -> str:
         return frp.narrative(self.bridge)
 
@@ -266,15 +318,21 @@ class FrpBridge(_Period):
 
     def xlsx_tables(self) -> dict[str, pd.DataFrame]:
         """Sheets ``bridge`` (step, section, value), ``schemes`` and ``printed_vs_computed``."""
-        return {"bridge": self.bridge[["step", "section", "value"]], "schemes": self.schemes,
-                "printed_vs_computed": self.checks[["where", "column", "printed", "computed", "difference",
-                                                    "source_sheet", "source_row"]]}
+        return {
+            "bridge": self.bridge[["step", "section", "value"]],
+            "schemes": self.schemes,
+            "printed_vs_computed": self.checks[
+                ["where", "column", "printed", "computed", "difference", "source_sheet", "source_row"]
+            ],
+        }
 
 
 def frp_slice(tables: dict[str, pd.DataFrame], *, fin_year: str, month: int, org: str) -> dict[str, pd.DataFrame]:
     """The stored FRP tables of one system and month."""
-    return {k: v[(v["fin_year"] == fin_year) & (v["month"] == month) & (v["system"] == org)].reset_index(drop=True)
-            for k, v in tables.items()}
+    return {
+        k: v[(v["fin_year"] == fin_year) & (v["month"] == month) & (v["system"] == org)].reset_index(drop=True)
+        for k, v in tables.items()
+    }
 
 
 def frp_bridge(tables: dict[str, pd.DataFrame], *, fin_year: str, month: int, org: str = "LLR") -> FrpBridge:
@@ -283,15 +341,31 @@ def frp_bridge(tables: dict[str, pd.DataFrame], *, fin_year: str, month: int, or
         raise LookupError(f"the FRP is held for the system ({', '.join(frp.SYSTEMS)}), not for {org}")
     part = frp_slice(tables, fin_year=fin_year, month=month, org=org)
     if part["lines"].empty:
-        held = sorted({(fy, int(m)) for fy, m, s in zip(tables["lines"]["fin_year"], tables["lines"]["month"],
-                                                         tables["lines"]["system"], strict=True) if s == org})
-        raise LookupError(f"no FRP held for {org} in {fin_year} month {month} (held: "
-                          f"{', '.join(f'{fy} M{m}' for fy, m in held) or 'none'})")
+        held = sorted(
+            {
+                (fy, int(m))
+                for fy, m, s in zip(
+                    tables["lines"]["fin_year"], tables["lines"]["month"], tables["lines"]["system"], strict=True
+                )
+                if s == org
+            }
+        )
+        raise LookupError(
+            f"no FRP held for {org} in {fin_year} month {month} (held: "
+            f"{', '.join(f'{fy} M{m}' for fy, m in held) or 'none'})"
+        )
     lines, position = part["lines"], part["position"]
     return FrpBridge(
-        fin_year=fin_year, month=month, org=org, as_at=str(lines["as_at"].iloc[0]), lines=lines,
-        position=position, checks=part["checks"], bridge=frp.bridge(lines, position),
-        schemes=frp.scheme_table(lines), provenance=sorted(set(lines["provenance"]) | set(position["provenance"])),
+        fin_year=fin_year,
+        month=month,
+        org=org,
+        as_at=str(lines["as_at"].iloc[0]),
+        lines=lines,
+        position=position,
+        checks=part["checks"],
+        bridge=frp.bridge(lines, position),
+        schemes=frp.scheme_table(lines),
+        provenance=sorted(set(lines["provenance"]) | set(position["provenance"])),
     )
 
 
@@ -352,19 +426,27 @@ class RightCareOpportunity:
             out["coverage"] = self.coverage.round(3)
         out["by_ccg"] = self.by_ccg.round(3)
         out["benchmarks"] = self.by_benchmark.round(3)
-        out["cells"] = self.cells.assign(opportunity=self.cells["opportunity"] / 1000.0).rename(
-            columns={"opportunity": "opportunity_m"}).round(3)
+        out["cells"] = (
+            self.cells.assign(opportunity=self.cells["opportunity"] / 1000.0)
+            .rename(columns={"opportunity": "opportunity_m"})
+            .round(3)
+        )
         if self.published is not None:
             out["published_vs_computed"] = rc.compare_published(self.table, self.published).round(3)
         return out
 
 
-def _coverage_plan(returns: pd.DataFrame, *, fin_year: str, month: int, org: str,
-                   ccgs: tuple[str, ...]) -> tuple[dict[str, float] | None, str, str, list[str]]:
+def _coverage_plan(
+    returns: pd.DataFrame, *, fin_year: str, month: int, org: str, ccgs: tuple[str, ...]
+) -> tuple[dict[str, float] | None, str, str, list[str]]:
     """The plan set against the opportunity: (POD -> £m, source, note if none, provenance)."""
     if org == "DDCCG":
-        return (rc.plan_from_table4(derbyshire_table4()), "Derbyshire 2019/20 QIPP plan, Table 4 TOTAL QIPP", "",
-                ["published: NHS Derby and Derbyshire CCG 2019/20 QIPP Programme (28 March 2019), Table 4"])
+        return (
+            rc.plan_from_table4(derbyshire_table4()),
+            "Derbyshire 2019/20 QIPP plan, Table 4 TOTAL QIPP",
+            "",
+            ["published: NHS Derby and Derbyshire CCG 2019/20 QIPP Programme (28 March 2019), Table 4"],
+        )
     if all(c in CCGS for c in ccgs):
         held = [m for fy, m in t.available_periods(returns, org) if fy == fin_year and m <= month]
         if held:
@@ -372,12 +454,27 @@ def _coverage_plan(returns: pd.DataFrame, *, fin_year: str, month: int, org: str
             source = f"{org} scheme returns, annual plan at M{max(held)} {fin_year.replace('-', '/')}"
             return rc.plan_from_returns(rows, ccgs), source, "", sorted(set(rows["provenance"]))
         return None, "", f"No {fin_year} scheme returns up to M{month} are held for {org}: no QIPP plan to show.", []
-    return None, "", (f"No QIPP plan is held for {org} on its own: Derbyshire's Table 4 is the plan of NHS Derby and "
-                      "Derbyshire CCG as a whole, so coverage is shown for DDCCG."), []
+    return (
+        None,
+        "",
+        (
+            f"No QIPP plan is held for {org} on its own: Derbyshire's Table 4 is the plan of NHS Derby and "
+            "Derbyshire CCG as a whole, so coverage is shown for DDCCG."
+        ),
+        [],
+    )
 
 
-def rightcare_opportunity(tables: dict[str, pd.DataFrame], returns: pd.DataFrame, *, fin_year: str, month: int,
-                          org: str, benchmark: str = "best5", top_n: int = 6) -> RightCareOpportunity:
+def rightcare_opportunity(
+    tables: dict[str, pd.DataFrame],
+    returns: pd.DataFrame,
+    *,
+    fin_year: str,
+    month: int,
+    org: str,
+    benchmark: str = "best5",
+    top_n: int = 6,
+) -> RightCareOpportunity:
     """Compute the RightCare opportunity of ``org`` (a CCG, DDCCG or LLR) and the QIPP plan's coverage of it.
 
     ``tables`` are the stored RightCare tables (:func:`store.load_rightcare`); ``returns`` the scheme
@@ -391,8 +488,9 @@ def rightcare_opportunity(tables: dict[str, pd.DataFrame], returns: pd.DataFrame
     lacking = [c for c in ccgs if c not in set(peers["ccg"])]
     if lacking:
         held = sorted(set(tables["peers"]["ccg"]))
-        raise LookupError(f"no RightCare peer group held for {', '.join(lacking)} in {fin_year} (held: "
-                          f"{', '.join(held) or 'none'})")
+        raise LookupError(
+            f"no RightCare peer group held for {', '.join(lacking)} in {fin_year} (held: {', '.join(held) or 'none'})"
+        )
     cells = rc.opportunity_cells(ind, peers, ccgs, benchmark)
     top = rc.largest(cells, top_n)
     plan, source, note, plan_prov = _coverage_plan(returns, fin_year=fin_year, month=month, org=org, ccgs=ccgs)
@@ -401,12 +499,23 @@ def rightcare_opportunity(tables: dict[str, pd.DataFrame], returns: pd.DataFrame
     names = dict(zip(ind["ccg"], ind["ccg_name"], strict=True))
     peer_rows = peers[peers["ccg"].isin(ccgs)].sort_values(["ccg", "rank"])
     return RightCareOpportunity(
-        fin_year=fin_year, month=month, org=org, benchmark=benchmark, ccgs=ccgs,
+        fin_year=fin_year,
+        month=month,
+        org=org,
+        benchmark=benchmark,
+        ccgs=ccgs,
         data_year=", ".join(sorted(set(ind.loc[ind["ccg"].isin(ccgs), "data_year"]) - {""})) or "unstated",
-        cells=cells, table=table, by_ccg=rc.by_ccg_table(cells), by_benchmark=rc.benchmark_totals(ind, peers, ccgs),
-        top=top, positions=rc.peer_positions(ind, peers, top),
+        cells=cells,
+        table=table,
+        by_ccg=rc.by_ccg_table(cells),
+        by_benchmark=rc.benchmark_totals(ind, peers, ccgs),
+        top=top,
+        positions=rc.peer_positions(ind, peers, top),
         peers=peer_rows.assign(peer_name=peer_rows["peer"].map(names))[["ccg", "rank", "peer", "peer_name"]],
-        coverage=None if plan is None else rc.coverage(table, plan), coverage_source=source, coverage_note=note,
+        coverage=None if plan is None else rc.coverage(table, plan),
+        coverage_source=source,
+        coverage_note=note,
         published=derbyshire_table3() if org == "DDCCG" else None,
-        provenance=sorted(set(used["provenance"])), coverage_provenance=plan_prov,
+        provenance=sorted(set(used["provenance"])),
+        coverage_provenance=plan_prov,
     )

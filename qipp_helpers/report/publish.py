@@ -22,8 +22,10 @@ def publish(tables: Mapping[str, pd.DataFrame], **meta: object) -> None:
     payload = {
         "meta": meta,
         "order": list(tables),  # notebooks are saved with sorted keys; keep the sheet order the notebook chose
-        "tables": {name: json.loads(df.to_json(orient="split", index=False, double_precision=15))
-                   for name, df in tables.items()},
+        "tables": {
+            name: json.loads(df.to_json(orient="split", index=False, double_precision=15))
+            for name, df in tables.items()
+        },
     }
     display({MIME: payload}, raw=True)
 

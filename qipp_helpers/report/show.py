@@ -57,86 +57,137 @@ def reconciliation_note(r: MonthlyPosition | UnderDelivery, *, section: int = 6)
         return ""
     plan = r.warnings[r.warnings["column"] == "Annual Plan"]
     worst = plan.loc[plan["difference"].abs().idxmax()] if len(plan) else r.warnings.iloc[0]
-    return (f"> **Note:** the returns received do not add up to their own printed totals "
-            f"({worst['sheet']} {worst['column']}: printed {fmt_k(worst['printed'])}, scheme rows "
-            f"{fmt_k(worst['computed'])}). Figures here are computed from the scheme rows received; "
-            f"see section {section} for every difference.")
+    return (
+        f"> **Note:** the returns received do not add up to their own printed totals "
+        f"({worst['sheet']} {worst['column']}: printed {fmt_k(worst['printed'])}, scheme rows "
+        f"{fmt_k(worst['computed'])}). Figures here are computed from the scheme rows received; "
+        f"see section {section} for every difference."
+    )
 
 
 def title_block(r: MonthlyPosition) -> str:
     """The report's heading, as markdown."""
-    return (f"# QIPP Monthly Position: {org_name(r.org)}\n\n"
-            f"**{r.period}** · PMO and Finance QIPP report · £000 unless stated")
+    return (
+        f"# QIPP Monthly Position: {org_name(r.org)}\n\n"
+        f"**{r.period}** · PMO and Finance QIPP report · £000 unless stated"
+    )
 
 
 def headline_table(r: MonthlyPosition) -> Styler:
     """Key figures: annual plan, YTD plan and delivery, FOT, under-delivery, assured value, movement."""
     h = r.headline
-    df = pd.DataFrame([
-        ("Annual QIPP plan", h.annual_plan),
-        ("Year to date plan", h.plan_ytd),
-        ("Year to date delivered", h.actual_ytd),
-        ("SRO forecast out-turn (FOT)", h.fot),
-        ("Forecast under delivery (FOT − plan)", h.under_delivery),
-        ("  of which unidentified QIPP", -h.unidentified),
-        ("PMO assured value", h.assured),
-        ("FOT movement since last month (+ = adverse)", h.movement if h.movement is not None else float("nan")),
-    ], columns=["measure", "value"])
+    df = pd.DataFrame(
+        [
+            ("Annual QIPP plan", h.annual_plan),
+            ("Year to date plan", h.plan_ytd),
+            ("Year to date delivered", h.actual_ytd),
+            ("SRO forecast out-turn (FOT)", h.fot),
+            ("Forecast under delivery (FOT − plan)", h.under_delivery),
+            ("  of which unidentified QIPP", -h.unidentified),
+            ("PMO assured value", h.assured),
+            ("FOT movement since last month (+ = adverse)", h.movement if h.movement is not None else float("nan")),
+        ],
+        columns=["measure", "value"],
+    )
     return money_table(df, money=["value"], labels={"measure": "Headline", "value": "£000"})
 
 
 def table1(r: MonthlyPosition) -> Styler:
     """Paper D Table 1: YTD delivery by workstream."""
-    return money_table(r.ytd, money=["plan", "deliveries", "variance"], pct=["pct_of_target_achieved"],
-                       labels={"workstream": "Workstream", "plan": "Plan", "deliveries": "Deliveries",
-                               "variance": "Variance", "pct_of_target_achieved": "% of target achieved"},
-                       caption=f"Table 1: {r.period} year to date delivery (£000)")
+    return money_table(
+        r.ytd,
+        money=["plan", "deliveries", "variance"],
+        pct=["pct_of_target_achieved"],
+        labels={
+            "workstream": "Workstream",
+            "plan": "Plan",
+            "deliveries": "Deliveries",
+            "variance": "Variance",
+            "pct_of_target_achieved": "% of target achieved",
+        },
+        caption=f"Table 1: {r.period} year to date delivery (£000)",
+    )
 
 
 def table2(r: MonthlyPosition) -> Styler:
     """Paper D Table 2: FOT by workstream with monthly movement."""
-    return money_table(r.fot, money=["plan", "fot", "variance", "monthly_movement"],
-                       labels={"workstream": "Workstream", "plan": "Plan", "fot": "Forecast out-turn",
-                               "variance": "Variance", "monthly_movement": "Monthly movement"},
-                       caption=f"Table 2: {r.period} forecast out-turn (£000)")
+    return money_table(
+        r.fot,
+        money=["plan", "fot", "variance", "monthly_movement"],
+        labels={
+            "workstream": "Workstream",
+            "plan": "Plan",
+            "fot": "Forecast out-turn",
+            "variance": "Variance",
+            "monthly_movement": "Monthly movement",
+        },
+        caption=f"Table 2: {r.period} forecast out-turn (£000)",
+    )
 
 
 def table5(r: MonthlyPosition) -> Styler:
     """Paper D Table 5: FOT by overall PMO RAG with assured value."""
     money = [c for c in r.rag.columns if c != "programme_area"]
-    labels = {"programme_area": "Programme area", "green": "Green", "amber": "Amber", "red": "Red",
-              "completed": "(Completed)", "closed": "(Closed)", "total": "Grand total",
-              "assured": "Confidence / assured"}
-    return money_table(r.rag, money=money, labels=labels,
-                       caption="Table 5: Forecast out-turn by overall PMO RAG rating and assured value (£000)")
+    labels = {
+        "programme_area": "Programme area",
+        "green": "Green",
+        "amber": "Amber",
+        "red": "Red",
+        "completed": "(Completed)",
+        "closed": "(Closed)",
+        "total": "Grand total",
+        "assured": "Confidence / assured",
+    }
+    return money_table(
+        r.rag,
+        money=money,
+        labels=labels,
+        caption="Table 5: Forecast out-turn by overall PMO RAG rating and assured value (£000)",
+    )
 
 
 def red_table(r: MonthlyPosition) -> Styler:
     """Paper D Appendix 1: red-rated schemes."""
-    df = r.red[["scheme_no", "scheme_name", "milestones", "financial_benefits", "risk_issue", "rag",
-                "annual_plan", "fot"]]
-    labels = {"scheme_no": "No.", "scheme_name": "Scheme name", "milestones": "Milestones",
-              "financial_benefits": "Financial benefits", "risk_issue": "Risk/issue", "rag": "Overall PMO RAG",
-              "annual_plan": "Annual plan", "fot": "Revised FOT"}
-    styler = money_table(df, money=["annual_plan", "fot"], labels=labels,
-                         caption="Appendix 1: PMO red-rated schemes (£000)")
-    return rag_cell_styles(styler, ["Milestones", "Financial benefits", "Risk/issue", "Overall PMO RAG"],
-                           RAG_COLOURS)
+    df = r.red[
+        ["scheme_no", "scheme_name", "milestones", "financial_benefits", "risk_issue", "rag", "annual_plan", "fot"]
+    ]
+    labels = {
+        "scheme_no": "No.",
+        "scheme_name": "Scheme name",
+        "milestones": "Milestones",
+        "financial_benefits": "Financial benefits",
+        "risk_issue": "Risk/issue",
+        "rag": "Overall PMO RAG",
+        "annual_plan": "Annual plan",
+        "fot": "Revised FOT",
+    }
+    styler = money_table(
+        df, money=["annual_plan", "fot"], labels=labels, caption="Appendix 1: PMO red-rated schemes (£000)"
+    )
+    return rag_cell_styles(styler, ["Milestones", "Financial benefits", "Risk/issue", "Overall PMO RAG"], RAG_COLOURS)
 
 
 def warnings_block(r: MonthlyPosition | UnderDelivery) -> str:
     """Reconciliation warnings as markdown; says so plainly when there are none."""
     if r.warnings.empty:
-        return ("**Reconciliation:** every printed Grand Total in the returns agrees with the sum of its scheme "
-                "rows to within £5k.")
-    lines = ["**Reconciliation warnings.** The returns below do not add up to their own printed totals; "
-             "the tables above are computed from the scheme rows received, so they differ from the printed "
-             "totals by these amounts.", "",
-             "| Source | Sheet | Column | Printed | Computed | Difference |", "|---|---|---|---:|---:|---:|"]
+        return (
+            "**Reconciliation:** every printed Grand Total in the returns agrees with the sum of its scheme "
+            "rows to within £5k."
+        )
+    lines = [
+        "**Reconciliation warnings.** The returns below do not add up to their own printed totals; "
+        "the tables above are computed from the scheme rows received, so they differ from the printed "
+        "totals by these amounts.",
+        "",
+        "| Source | Sheet | Column | Printed | Computed | Difference |",
+        "|---|---|---|---:|---:|---:|",
+    ]
     for w in r.warnings.itertuples(index=False):
-        lines.append(f"| {md_text(w.source_file)} | {md_text(w.sheet)} | {md_text(w.column)} | {fmt_k(w.printed)} "
-                     f"| {fmt_k(w.computed)} "
-                     f"| {fmt_k(w.difference)} |")
+        lines.append(
+            f"| {md_text(w.source_file)} | {md_text(w.sheet)} | {md_text(w.column)} | {fmt_k(w.printed)} "
+            f"| {fmt_k(w.computed)} "
+            f"| {fmt_k(w.difference)} |"
+        )
     return "\n".join(lines)
 
 
@@ -150,21 +201,27 @@ def provenance_block(r: Report, *, monthly: bool = True) -> str:
     elif monthly:
         lines += ["", "No previous month is held, so no monthly movement is shown."]
     if any(p.startswith("synthetic") for p in r.provenance + r.previous_provenance):
-        lines += ["", "*Synthetic figures are generated by a seeded script for demonstration; they are not real "
-                  "returns.*"]
+        lines += [
+            "",
+            "*Synthetic figures are generated by a seeded script for demonstration; they are not real returns.*",
+        ]
     return "\n".join(lines)
 
 
 # --- under-delivery drivers (Paper D Tables 3 and 4) -------------------------------------------
 
+
 def drivers_title_block(r: UnderDelivery) -> str:
     """The drivers report's heading, as markdown."""
-    return (f"# QIPP Under-delivery Drivers: {org_name(r.org)}\n\n"
-            f"**{r.period}** · why the forecast out-turn falls short of plan · £000 unless stated")
+    return (
+        f"# QIPP Under-delivery Drivers: {org_name(r.org)}\n\n"
+        f"**{r.period}** · why the forecast out-turn falls short of plan · £000 unless stated"
+    )
 
 
-def _sectioned(df: pd.DataFrame, orgs: list[str], first_label: str,
-               headings: dict[str, str]) -> tuple[pd.DataFrame, list[int]]:
+def _sectioned(
+    df: pd.DataFrame, orgs: list[str], first_label: str, headings: dict[str, str]
+) -> tuple[pd.DataFrame, list[int]]:
     """Rows of a threshold table with a heading row before each section named in ``headings``."""
     out, marks, seen = [], [], set()
     for _, row in df.iterrows():
@@ -181,20 +238,31 @@ def drivers_table(r: UnderDelivery) -> Styler:
     """Paper D Table 4: main drivers of under-delivery over the threshold, offsets, Other, Total."""
     label = f"Main drivers of under delivery >£{r.threshold:,.0f}k:"
     df, marks = _sectioned(r.drivers, r.orgs, label, {"offset": "Offset by:"})
-    return money_table(df, money=r.orgs, headings=marks,
-                       caption=f"Table 4: Breakdown of under delivery of QIPP, {r.period} (£000, positive = "
-                               "short of plan)")
+    return money_table(
+        df,
+        money=r.orgs,
+        headings=marks,
+        caption=f"Table 4: Breakdown of under delivery of QIPP, {r.period} (£000, positive = short of plan)",
+    )
 
 
 def movement_table(r: UnderDelivery) -> Styler | Markdown:
     """Paper D Table 3: main FOT movements in month, favourable then adverse, Other, Total."""
     if r.movement.empty:
         return Markdown("*No previous month is held, so there is no movement in forecast out-turn to show.*")
-    df, marks = _sectioned(r.movement, r.orgs, "Main FOT movements in month:",
-                           {"favourable": "Favourable movements:", "adverse": "Adverse movements:"})
-    return money_table(df, money=r.orgs, headings=marks,
-                       caption=f"Table 3: Movement in forecast out-turn since last month, {r.period} (£000, "
-                               f"positive = adverse; named if over £{r.movement_threshold:,.0f}k)")
+    df, marks = _sectioned(
+        r.movement,
+        r.orgs,
+        "Main FOT movements in month:",
+        {"favourable": "Favourable movements:", "adverse": "Adverse movements:"},
+    )
+    return money_table(
+        df,
+        money=r.orgs,
+        headings=marks,
+        caption=f"Table 3: Movement in forecast out-turn since last month, {r.period} (£000, "
+        f"positive = adverse; named if over £{r.movement_threshold:,.0f}k)",
+    )
 
 
 # --- FRP bridge (Paper D Table 6, Paper E Appendix 1) -------------------------------------------
@@ -209,9 +277,11 @@ def frp_banner_lines(r: FrpBridge) -> list[str]:
 
 def frp_title_block(r: FrpBridge) -> str:
     """The FRP report's heading, as markdown."""
-    return (f"# System Financial Recovery Plan: {SYSTEM_NAMES.get(r.org, r.org)}\n\n"
-            f"**{r.period}** · FRP position as at {r.as_at} · £000 unless stated · deficit negative, "
-            "FRP savings positive")
+    return (
+        f"# System Financial Recovery Plan: {SYSTEM_NAMES.get(r.org, r.org)}\n\n"
+        f"**{r.period}** · FRP position as at {r.as_at} · £000 unless stated · deficit negative, "
+        "FRP savings positive"
+    )
 
 
 def bridge_table(r: FrpBridge) -> Styler:
@@ -219,20 +289,28 @@ def bridge_table(r: FrpBridge) -> Styler:
     b = r.bridge[r.bridge["section"] != "organisation"]
     df = pd.DataFrame({"step": b["step"], "value": b["value"]}).reset_index(drop=True)
     totals = [i for i, k in enumerate(b["kind"]) if k == "total"]
-    styler = money_table(df, money=["value"], labels={"step": "Schemes by type", "value": "£000"},
-                         caption=f"Table 6: {r.org} Financial Recovery Plan as at {r.as_at} (£000)")
-    return styler.set_properties(subset=pd.IndexSlice[totals, :], **{"font-weight": "bold",
-                                                                      "border-top": "1px solid #333"})
+    styler = money_table(
+        df,
+        money=["value"],
+        labels={"step": "Schemes by type", "value": "£000"},
+        caption=f"Table 6: {r.org} Financial Recovery Plan as at {r.as_at} (£000)",
+    )
+    return styler.set_properties(
+        subset=pd.IndexSlice[totals, :], **{"font-weight": "bold", "border-top": "1px solid #333"}
+    )
 
 
 def org_impact_table(r: FrpBridge) -> Styler:
     """The organisation impact of all items, split by organisation, with the total."""
     split = r.bridge[r.bridge["section"] == "organisation"]
     df = pd.DataFrame({"organisation": split["step"], "value": split["value"]})
-    df = pd.concat([df, pd.DataFrame([{"organisation": "Total", "value": split["value"].sum()}])],
-                   ignore_index=True)
-    return money_table(df, money=["value"], labels={"organisation": "Organisation", "value": "£000"},
-                       caption="Organisation impact of all items by organisation (£000, deficit negative)")
+    df = pd.concat([df, pd.DataFrame([{"organisation": "Total", "value": split["value"].sum()}])], ignore_index=True)
+    return money_table(
+        df,
+        money=["value"],
+        labels={"organisation": "Organisation", "value": "£000"},
+        caption="Organisation impact of all items by organisation (£000, deficit negative)",
+    )
 
 
 def frp_scheme_table(r: FrpBridge) -> Styler:
@@ -242,13 +320,20 @@ def frp_scheme_table(r: FrpBridge) -> Styler:
     indent = "\u00a0" * 4  # non-breaking, so HTML keeps the indent of a scheme under its group
     df["line"] = [g if not s else indent + s for g, s in zip(df["group"], df["scheme"], strict=True)]
     df = df[["line", "submission", "revised", "movement", "delivered", "balance", "in_month_movement", "rag"]]
-    labels = {"line": "Schemes by type", "submission": "FRP submission (a)", "revised": "Revised forecast (b)",
-              "movement": "Forecast movement (c = b − a)", "delivered": "In-month delivery (d)",
-              "balance": "Forecast balance remaining (e = b − d)", "in_month_movement": "In-month movement (e − a)",
-              "rag": "RAG"}
+    labels = {
+        "line": "Schemes by type",
+        "submission": "FRP submission (a)",
+        "revised": "Revised forecast (b)",
+        "movement": "Forecast movement (c = b − a)",
+        "delivered": "In-month delivery (d)",
+        "balance": "Forecast balance remaining (e = b − d)",
+        "in_month_movement": "In-month movement (e − a)",
+        "rag": "RAG",
+    }
     money = ["submission", "revised", "movement", "delivered", "balance", "in_month_movement"]
-    styler = money_table(df, money=money, labels=labels,
-                         caption=f"FRP schemes as at {r.as_at} (£000, computed from a, b and d)")
+    styler = money_table(
+        df, money=money, labels=labels, caption=f"FRP schemes as at {r.as_at} (£000, computed from a, b and d)"
+    )
     styler = styler.set_properties(subset=pd.IndexSlice[group_rows, :], **{"font-weight": "bold"})
     colours = {**RAG_COLOURS, "Orange": RAG_COLOURS["Amber"]}
     return rag_cell_styles(styler, ["RAG"], colours)
@@ -257,25 +342,33 @@ def frp_scheme_table(r: FrpBridge) -> Styler:
 def frp_checks_block(r: FrpBridge) -> str:
     """Every printed figure of the FRP workbook that its own figures do not reproduce."""
     if r.checks.empty:
-        return ("**Printed figures checked:** every printed movement, balance, group total, Grand Total and "
-                "position subtotal agrees with the figures it is computed from.")
-    lines = [f"**Printed figures that do not add up ({len(r.checks)}).** The FRP workbook prints these values; "
-             "the figures they are defined from give different ones. The tables above show the computed values.",
-             "", "| Line | Column | Printed | Computed | Difference | Source row |", "|---|---|---:|---:|---:|---:|"]
+        return (
+            "**Printed figures checked:** every printed movement, balance, group total, Grand Total and "
+            "position subtotal agrees with the figures it is computed from."
+        )
+    lines = [
+        f"**Printed figures that do not add up ({len(r.checks)}).** The FRP workbook prints these values; "
+        "the figures they are defined from give different ones. The tables above show the computed values.",
+        "",
+        "| Line | Column | Printed | Computed | Difference | Source row |",
+        "|---|---|---:|---:|---:|---:|",
+    ]
     for c in r.checks.itertuples(index=False):
-        lines.append(f"| {md_text(c.where)} | {md_text(c.column)} | {fmt_k(c.printed)} | {fmt_k(c.computed)} "
-                     f"| {fmt_k(c.difference)} | {md_text(c.source_sheet)} row {c.source_row} |")
+        lines.append(
+            f"| {md_text(c.where)} | {md_text(c.column)} | {fmt_k(c.printed)} | {fmt_k(c.computed)} "
+            f"| {fmt_k(c.difference)} | {md_text(c.source_sheet)} row {c.source_row} |"
+        )
     return "\n".join(lines)
 
 
 # --- RightCare opportunity (Derbyshire Tables 3 and 4) ----------------------------------------------
 
-_POD_COLUMNS = {"elective": "Elective", "non_elective": "Non-elective", "prescribing": "Prescribing",
-                "total": "Total"}
+_POD_COLUMNS = {"elective": "Elective", "non_elective": "Non-elective", "prescribing": "Prescribing", "total": "Total"}
 
 
-def _money_m(df: pd.DataFrame, cols: list[str], labels: dict[str, str], caption: str,
-             pct: tuple[str, ...] = ()) -> Styler:
+def _money_m(
+    df: pd.DataFrame, cols: list[str], labels: dict[str, str], caption: str, pct: tuple[str, ...] = ()
+) -> Styler:
     """A money table in £m to one decimal (Table 3's unit), brackets for negatives, bold Total row."""
     styler = money_table(df, money=cols, pct=pct, labels=labels, caption=caption)
     shown = [labels.get(c, c) for c in cols if c in df.columns]
@@ -284,8 +377,9 @@ def _money_m(df: pd.DataFrame, cols: list[str], labels: dict[str, str], caption:
 
 def _unbroken(styler: Styler) -> Styler:
     """Keep a short table on one printed page (with its caption) rather than leave rows behind."""
-    return styler.set_table_styles([{"selector": "", "props": [("break-inside", "avoid"),
-                                                               ("page-break-inside", "avoid")]}], overwrite=False)
+    return styler.set_table_styles(
+        [{"selector": "", "props": [("break-inside", "avoid"), ("page-break-inside", "avoid")]}], overwrite=False
+    )
 
 
 def rightcare_banner_lines(r: RightCareOpportunity) -> list[str]:
@@ -303,80 +397,124 @@ def rightcare_banner_lines(r: RightCareOpportunity) -> list[str]:
 
 def rightcare_title_block(r: RightCareOpportunity) -> str:
     """The RightCare report's heading, as markdown."""
-    return (f"# RightCare Opportunity: {rc.ORG_SHORT.get(r.org, r.org)}\n\n"
-            f"**RightCare {r.data_year} data, QIPP plan {r.fin_year.replace('-', '/')}** · opportunity against "
-            f"{rc.BENCHMARKS[r.benchmark]} · £m unless stated")
+    return (
+        f"# RightCare Opportunity: {rc.ORG_SHORT.get(r.org, r.org)}\n\n"
+        f"**RightCare {r.data_year} data, QIPP plan {r.fin_year.replace('-', '/')}** · opportunity against "
+        f"{rc.BENCHMARKS[r.benchmark]} · £m unless stated"
+    )
 
 
 def rightcare_sources_note(r: RightCareOpportunity) -> str:
     """A callout saying plainly which figures are published and which synthetic."""
     parts = []
     if any(p.startswith("synthetic") for p in r.provenance):
-        text = ("the RightCare indicator data behind every computed opportunity (each CCG's and its peers' spend per "
-                "1,000 weighted population) is **synthetic**, made by a seeded script; the peer CCGs are fictional")
+        text = (
+            "the RightCare indicator data behind every computed opportunity (each CCG's and its peers' spend per "
+            "1,000 weighted population) is **synthetic**, made by a seeded script; the peer CCGs are fictional"
+        )
         if r.published is not None:
-            text += (". It was calibrated so that the opportunity computed for Derbyshire's four CCGs reproduces the "
-                     "**published** Table 3, which is shown beside it (section 3): the agreement shows the method "
-                     "works, not what real RightCare data says")
+            text += (
+                ". It was calibrated so that the opportunity computed for Derbyshire's four CCGs reproduces the "
+                "**published** Table 3, which is shown beside it (section 3): the agreement shows the method "
+                "works, not what real RightCare data says"
+            )
         parts.append(text)
     else:
         parts.append(f"the RightCare indicator data is {_provenance_kind(r.provenance)}")
     if r.coverage is not None:
-        parts.append(f"the QIPP plan set against the opportunity is {_provenance_kind(r.coverage_provenance)} "
-                     f"({md_text(r.coverage_source)})")
+        parts.append(
+            f"the QIPP plan set against the opportunity is {_provenance_kind(r.coverage_provenance)} "
+            f"({md_text(r.coverage_source)})"
+        )
     return "> **Published or synthetic?** In this report " + "; ".join(parts) + "."
 
 
 def rightcare_table(r: RightCareOpportunity) -> Styler:
     """Table 3's layout, computed: opportunity by programme area × POD with totals (£m)."""
     cols = list(_POD_COLUMNS)
-    return _money_m(r.table, cols, {"programme_area": "Programme area", **_POD_COLUMNS},
-                    f"Table 3 (computed): RightCare opportunity against {rc.BENCHMARK_SHORT[r.benchmark].lower()}, "
-                    f"by programme area, {r.data_year} data (£m)")
+    return _money_m(
+        r.table,
+        cols,
+        {"programme_area": "Programme area", **_POD_COLUMNS},
+        f"Table 3 (computed): RightCare opportunity against {rc.BENCHMARK_SHORT[r.benchmark].lower()}, "
+        f"by programme area, {r.data_year} data (£m)",
+    )
 
 
 def rightcare_by_ccg_table(r: RightCareOpportunity) -> Styler:
     """Opportunity by CCG × POD, each CCG against its own peers, with the group total (£m)."""
     df = r.by_ccg.assign(ccg=[rc.CCG_NAMES.get(c, c) for c in r.by_ccg["ccg"]])
-    return _money_m(df, list(_POD_COLUMNS), {"ccg": "CCG", **_POD_COLUMNS},
-                    "Opportunity by CCG, each against its own peer group (£m)")
+    return _money_m(
+        df,
+        list(_POD_COLUMNS),
+        {"ccg": "CCG", **_POD_COLUMNS},
+        "Opportunity by CCG, each against its own peer group (£m)",
+    )
 
 
 def rightcare_published_table(r: RightCareOpportunity) -> Styler | Markdown:
     """Table 3 as published beside the computed one, with the largest difference on each row (£m)."""
     if r.published is None:
-        return Markdown(f"*No RightCare opportunity is published for {md_text(r.org)} in the source papers; the "
-                        "figures above are computed from the indicator data only.*")
+        return Markdown(
+            f"*No RightCare opportunity is published for {md_text(r.org)} in the source papers; the "
+            "figures above are computed from the indicator data only.*"
+        )
     df = rc.compare_published(r.table, r.published)
-    labels = {"programme_area": "Programme area",
-              **{f"published_{c}": f"{v} (published)" for c, v in _POD_COLUMNS.items()},
-              **{f"computed_{c}": f"{v} (computed)" for c, v in _POD_COLUMNS.items()},
-              "max_difference": "Largest difference"}
+    labels = {
+        "programme_area": "Programme area",
+        **{f"published_{c}": f"{v} (published)" for c, v in _POD_COLUMNS.items()},
+        **{f"computed_{c}": f"{v} (computed)" for c, v in _POD_COLUMNS.items()},
+        "max_difference": "Largest difference",
+    }
     money = [c for c in df.columns if c != "programme_area"]
     df = df.assign(max_difference=df["max_difference"].round(2))
-    against = "" if r.benchmark == "best5" else (f", computed against the {rc.BENCHMARK_SHORT[r.benchmark].lower()}"
-                                                  ", so not comparable cell by cell")
-    styler = _money_m(df, money, labels, "Derbyshire Table 3 as published (2017/18 data, best 5 peers) beside the "
-                      f"opportunity computed here{against} (£m)")
+    against = (
+        ""
+        if r.benchmark == "best5"
+        else (f", computed against the {rc.BENCHMARK_SHORT[r.benchmark].lower()}, so not comparable cell by cell")
+    )
+    styler = _money_m(
+        df,
+        money,
+        labels,
+        "Derbyshire Table 3 as published (2017/18 data, best 5 peers) beside the "
+        f"opportunity computed here{against} (£m)",
+    )
     return styler.format(lambda v: f"{v:,.2f}", subset=["Largest difference"])
 
 
 def rightcare_positions_table(r: RightCareOpportunity) -> Styler:
     """The largest opportunities: the CCG's spend beside its peers' benchmarks (£ per 1,000) and the £m."""
     df = rc.position_table(r.top).assign(ccg=lambda d: d["ccg"].map(lambda c: rc.CCG_NAMES.get(c, c)))
-    labels = {"ccg": "CCG", "programme_area": "Programme area", "pod": "Point of delivery",
-              "spend": "CCG spend", "best5": "Best-5 average", "best_quartile": "Best quartile",
-              "peer_mean": "Peer mean", "peer_min": "Lowest peer", "opportunity": "Opportunity £m"}
-    styler = money_table(df, money=["spend", "best5", "best_quartile", "peer_mean", "peer_min"], labels=labels,
-                         caption=f"The {len(df)} largest opportunities: spend per 1,000 weighted population (£) "
-                                 f"against the CCG's peers, and the opportunity against "
-                                 f"{rc.BENCHMARK_SHORT[r.benchmark].lower()} (£m)")
-    return _unbroken(styler.format(lambda v: fmt_k(v, decimals=1), subset=["Opportunity £m"]).set_properties(
-        subset=["Opportunity £m"], **{"text-align": "right"}))
+    labels = {
+        "ccg": "CCG",
+        "programme_area": "Programme area",
+        "pod": "Point of delivery",
+        "spend": "CCG spend",
+        "best5": "Best-5 average",
+        "best_quartile": "Best quartile",
+        "peer_mean": "Peer mean",
+        "peer_min": "Lowest peer",
+        "opportunity": "Opportunity £m",
+    }
+    styler = money_table(
+        df,
+        money=["spend", "best5", "best_quartile", "peer_mean", "peer_min"],
+        labels=labels,
+        caption=f"The {len(df)} largest opportunities: spend per 1,000 weighted population (£) "
+        f"against the CCG's peers, and the opportunity against "
+        f"{rc.BENCHMARK_SHORT[r.benchmark].lower()} (£m)",
+    )
+    return _unbroken(
+        styler.format(lambda v: fmt_k(v, decimals=1), subset=["Opportunity £m"]).set_properties(
+            subset=["Opportunity £m"], **{"text-align": "right"}
+        )
+    )
 
 
 def rightcare_position_labels(r: RightCareOpportunity) -> list[str]:
     """Chart row labels for the largest opportunities: 'Southern Derbyshire: Musculoskeletal elective'."""
+
     def short(c: str) -> str:
         return rc.CCG_NAMES.get(c, c).removeprefix("NHS ").removesuffix(" CCG")
 
@@ -387,19 +525,32 @@ def rightcare_coverage_table(r: RightCareOpportunity) -> Styler | Markdown:
     """The QIPP plan of the matching programme beside each POD's opportunity (£m) and the share covered."""
     if r.coverage is None:
         return Markdown(f"*{md_text(r.coverage_note)}*")
-    labels = {"point_of_delivery": "Point of delivery", "qipp_programme": "QIPP programme",
-              "opportunity": "RightCare opportunity", "qipp_plan": "QIPP plan (savings)",
-              "plan_less_opportunity": "Plan less opportunity", "pct_covered": "Plan as % of opportunity"}
-    return _money_m(r.coverage, ["opportunity", "qipp_plan", "plan_less_opportunity"], labels,
-                    f"QIPP plan against RightCare opportunity (£m): {md_text(r.coverage_source)}",
-                    pct=("pct_covered",))
+    labels = {
+        "point_of_delivery": "Point of delivery",
+        "qipp_programme": "QIPP programme",
+        "opportunity": "RightCare opportunity",
+        "qipp_plan": "QIPP plan (savings)",
+        "plan_less_opportunity": "Plan less opportunity",
+        "pct_covered": "Plan as % of opportunity",
+    }
+    return _money_m(
+        r.coverage,
+        ["opportunity", "qipp_plan", "plan_less_opportunity"],
+        labels,
+        f"QIPP plan against RightCare opportunity (£m): {md_text(r.coverage_source)}",
+        pct=("pct_covered",),
+    )
 
 
 def rightcare_benchmark_table(r: RightCareOpportunity) -> Styler:
     """Total opportunity under each benchmark (£m): how much the choice of benchmark matters."""
     df = r.by_benchmark.assign(benchmark=r.by_benchmark["benchmark"].map(rc.BENCHMARK_SHORT))
-    return _money_m(df, list(_POD_COLUMNS), {"benchmark": "Benchmark", **_POD_COLUMNS},
-                    "Total opportunity against each benchmark (£m)")
+    return _money_m(
+        df,
+        list(_POD_COLUMNS),
+        {"benchmark": "Benchmark", **_POD_COLUMNS},
+        "Total opportunity against each benchmark (£m)",
+    )
 
 
 def rightcare_peers_block(r: RightCareOpportunity) -> str:
@@ -415,13 +566,20 @@ def rightcare_provenance_block(r: RightCareOpportunity) -> str:
     lines = ["**Provenance.** RightCare indicator data (every computed opportunity):", ""]
     lines += [f"- {md_text(p)}" for p in r.provenance]
     if r.published is not None:
-        lines += ["", "Table 3 as published (section 3):", "",
-                  "- published: NHS Derby and Derbyshire CCG, 2019/20 QIPP Programme, Meeting in Common of the "
-                  "Governing Bodies 28 March 2019, Table 3 (Right Care opportunity, 2017/18 data, best 5 peers)"]
+        lines += [
+            "",
+            "Table 3 as published (section 3):",
+            "",
+            "- published: NHS Derby and Derbyshire CCG, 2019/20 QIPP Programme, Meeting in Common of the "
+            "Governing Bodies 28 March 2019, Table 3 (Right Care opportunity, 2017/18 data, best 5 peers)",
+        ]
     if r.coverage_provenance:
         lines += ["", f"QIPP plan (section 5, {md_text(r.coverage_source)}):", ""]
         lines += [f"- {md_text(p)}" for p in r.coverage_provenance]
     if any(p.startswith("synthetic") for p in r.provenance):
-        lines += ["", "*Synthetic figures are generated by a seeded script for demonstration; they are not NHS "
-                  "RightCare data, and the peer CCGs named are fictional.*"]
+        lines += [
+            "",
+            "*Synthetic figures are generated by a seeded script for demonstration; they are not NHS "
+            "RightCare data, and the peer CCGs named are fictional.*",
+        ]
     return "\n".join(lines)

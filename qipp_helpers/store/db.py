@@ -34,9 +34,11 @@ from .schema import (
 RETURNS_FILE = "returns.parquet"
 WARNINGS_FILE = "reconciliation.parquet"
 LOG_FILE = "ingest_log.jsonl"
-FRP_FILES = {"lines": ("frp_lines.parquet", FRP_LINE_COLUMNS),
-             "position": ("frp_position.parquet", FRP_POSITION_COLUMNS),
-             "checks": ("frp_checks.parquet", FRP_CHECK_COLUMNS)}
+FRP_FILES = {
+    "lines": ("frp_lines.parquet", FRP_LINE_COLUMNS),
+    "position": ("frp_position.parquet", FRP_POSITION_COLUMNS),
+    "checks": ("frp_checks.parquet", FRP_CHECK_COLUMNS),
+}
 
 
 def processed_dir(data_dir: Path | str) -> Path:
@@ -89,19 +91,26 @@ def load_warnings(data_dir: Path | str) -> pd.DataFrame:
     return pd.read_parquet(path)
 
 
-def replace_slices(data_dir: Path | str, returns: pd.DataFrame, warnings: pd.DataFrame,
-                   slices: set[tuple[str, int, str]], log_entry: dict) -> None:
+def replace_slices(
+    data_dir: Path | str,
+    returns: pd.DataFrame,
+    warnings: pd.DataFrame,
+    slices: set[tuple[str, int, str]],
+    log_entry: dict,
+) -> None:
     """Replace exactly the (fin_year, month, org) slices given, keep everything else, log it.
 
     ``returns`` holds the new rows of CCG slices; ``warnings`` the new warnings of any slice
     (an LLR slice carries warnings only). Both files are rewritten atomically under the lock.
     """
     with locked(data_dir) as folder:
+
         def keep(df: pd.DataFrame) -> pd.Series:
             if df.empty or not slices:
                 return pd.Series(True, index=df.index, dtype=bool)
-            key = pd.MultiIndex.from_arrays([df["fin_year"].astype(str), df["month"].astype("int64"),
-                                             df["org"].astype(str)])
+            key = pd.MultiIndex.from_arrays(
+                [df["fin_year"].astype(str), df["month"].astype("int64"), df["org"].astype(str)]
+            )
             return pd.Series(~key.isin(list(slices)), index=df.index, dtype=bool)
 
         old = load_returns(data_dir)
@@ -125,16 +134,23 @@ def _load_tables(data_dir: Path | str, files: dict[str, tuple[str, tuple[str, ..
     return out
 
 
-def _replace_tables(data_dir: Path | str, files: dict[str, tuple[str, tuple[str, ...]]], key_columns: tuple[str, ...],
-                    tables: dict[str, pd.DataFrame], slices: dict[str, set[tuple]], log_entry: dict) -> None:
+def _replace_tables(
+    data_dir: Path | str,
+    files: dict[str, tuple[str, tuple[str, ...]]],
+    key_columns: tuple[str, ...],
+    tables: dict[str, pd.DataFrame],
+    slices: dict[str, set[tuple]],
+    log_entry: dict,
+) -> None:
     """Replace exactly the given slices (values of ``key_columns``) of each table, keep the rest, log it."""
     with locked(data_dir) as folder:
         old = _load_tables(data_dir, files)
         for key, (name, columns) in files.items():
             df = old[key]
             wanted = slices.get(key, set())
-            stale = pd.Series([k in wanted for k in zip(*(df[c] for c in key_columns), strict=True)],
-                              index=df.index, dtype=bool)
+            stale = pd.Series(
+                [k in wanted for k in zip(*(df[c] for c in key_columns), strict=True)], index=df.index, dtype=bool
+            )
             new = coerce_table(tables.get(key, pd.DataFrame()), columns)
             merged = pd.concat([df[~stale], new], ignore_index=True) if len(new) else df[~stale]
             _atomic_parquet(coerce_table(merged, columns), folder / name)
@@ -147,8 +163,9 @@ def load_frp(data_dir: Path | str) -> dict[str, pd.DataFrame]:
     return _load_tables(data_dir, FRP_FILES)
 
 
-def replace_frp(data_dir: Path | str, tables: dict[str, pd.DataFrame], slices: set[tuple[str, int, str]],
-                log_entry: dict) -> None:
+def replace_frp(
+    data_dir: Path | str, tables: dict[str, pd.DataFrame], slices: set[tuple[str, int, str]], log_entry: dict
+) -> None:
     """Replace exactly the (fin_year, month, system) FRP slices given in all three FRP files, log it."""
     _replace_tables(data_dir, FRP_FILES, FRP_KEY, tables, dict.fromkeys(FRP_FILES, slices), log_entry)
 
@@ -161,8 +178,10 @@ def read_log(data_dir: Path | str) -> list[dict]:
     return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
 
 
-RIGHTCARE_FILES = {"indicators": ("rightcare_indicators.parquet", RIGHTCARE_INDICATOR_COLUMNS),
-                   "peers": ("rightcare_peers.parquet", RIGHTCARE_PEER_COLUMNS)}
+RIGHTCARE_FILES = {
+    "indicators": ("rightcare_indicators.parquet", RIGHTCARE_INDICATOR_COLUMNS),
+    "peers": ("rightcare_peers.parquet", RIGHTCARE_PEER_COLUMNS),
+}
 
 
 def load_rightcare(data_dir: Path | str) -> dict[str, pd.DataFrame]:
@@ -170,8 +189,9 @@ def load_rightcare(data_dir: Path | str) -> dict[str, pd.DataFrame]:
     return _load_tables(data_dir, RIGHTCARE_FILES)
 
 
-def replace_rightcare(data_dir: Path | str, tables: dict[str, pd.DataFrame],
-                      slices: dict[str, set[tuple[str, str]]], log_entry: dict) -> None:
+def replace_rightcare(
+    data_dir: Path | str, tables: dict[str, pd.DataFrame], slices: dict[str, set[tuple[str, str]]], log_entry: dict
+) -> None:
     """Replace exactly the (fin_year, ccg) slices given for each RightCare table, keep the rest, log it.
 
     ``slices`` is per table: a CCG that is only someone's peer in a file replaces its indicators,

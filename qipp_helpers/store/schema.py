@@ -11,8 +11,7 @@ from ..core.errors import Problem
 from ..core.orgs import MONEY_COLUMNS, RAGS, RETURN_COLUMNS, WORKSTREAMS, organisations
 
 _money = {
-    c: pa.Column(float, checks=pa.Check(lambda s: s.abs() < 1e9, error="money must be finite £000"),
-                 nullable=False)
+    c: pa.Column(float, checks=pa.Check(lambda s: s.abs() < 1e9, error="money must be finite £000"), nullable=False)
     for c in MONEY_COLUMNS
 }
 
@@ -20,8 +19,12 @@ RETURNS_SCHEMA = pa.DataFrameSchema(
     {
         "fin_year": pa.Column(str, pa.Check.str_matches(r"^\d{4}-\d{2}$")),
         "month": pa.Column(int, pa.Check.in_range(1, 12)),
-        "org": pa.Column(str, pa.Check(lambda s: s.isin(organisations().ccgs), error="organisation must be a known "
-                                       "CCG (organisations.csv)")),
+        "org": pa.Column(
+            str,
+            pa.Check(
+                lambda s: s.isin(organisations().ccgs), error="organisation must be a known CCG (organisations.csv)"
+            ),
+        ),
         "row": pa.Column(int, pa.Check.ge(0)),
         "scheme_no": pa.Column(str, pa.Check.str_length(min_value=1)),
         "scheme_name": pa.Column(str, pa.Check.str_length(min_value=1)),
@@ -77,26 +80,60 @@ def validate(df: pd.DataFrame, schema: pa.DataFrameSchema) -> list[Problem]:
             idx = case.get("index")
             col = case.get("column")
             where = df.loc[idx] if idx is not None and idx in df.index else None
-            problems.append(Problem(
-                file=str(where["source_file"]) if where is not None else f"({schema.name or 'table'})",
-                sheet=str(where["source_sheet"]) if where is not None else None,
-                row=int(where["source_row"]) if where is not None else None,
-                column=None if col is None else str(col),
-                message=f"{case.get('check')}: value {case.get('failure_case')!r}",
-            ))
+            problems.append(
+                Problem(
+                    file=str(where["source_file"]) if where is not None else f"({schema.name or 'table'})",
+                    sheet=str(where["source_sheet"]) if where is not None else None,
+                    row=int(where["source_row"]) if where is not None else None,
+                    column=None if col is None else str(col),
+                    message=f"{case.get('check')}: value {case.get('failure_case')!r}",
+                )
+            )
         return problems
     return []
 
 
 #: The stored FRP tables (see :mod:`qipp_helpers.ingest.frp` for the workbook layout).
 FRP_KEY = ("fin_year", "month", "system")
-FRP_LINE_COLUMNS: tuple[str, ...] = (*FRP_KEY, "as_at", "row", "kind", "group", "scheme", "rag",
-                                     *PRINTED.values(), "provenance", "source_file", "source_sheet",
-                                     "source_row")
-FRP_POSITION_COLUMNS: tuple[str, ...] = (*FRP_KEY, "as_at", "row", "kind", "section", "item", "org", "value",
-                                         "provenance", "source_file", "source_sheet", "source_row")
-FRP_CHECK_COLUMNS: tuple[str, ...] = (*FRP_KEY, "where", "column", "printed", "computed", "difference",
-                                      "source_file", "source_sheet", "source_row")
+FRP_LINE_COLUMNS: tuple[str, ...] = (
+    *FRP_KEY,
+    "as_at",
+    "row",
+    "kind",
+    "group",
+    "scheme",
+    "rag",
+    *PRINTED.values(),
+    "provenance",
+    "source_file",
+    "source_sheet",
+    "source_row",
+)
+FRP_POSITION_COLUMNS: tuple[str, ...] = (
+    *FRP_KEY,
+    "as_at",
+    "row",
+    "kind",
+    "section",
+    "item",
+    "org",
+    "value",
+    "provenance",
+    "source_file",
+    "source_sheet",
+    "source_row",
+)
+FRP_CHECK_COLUMNS: tuple[str, ...] = (
+    *FRP_KEY,
+    "where",
+    "column",
+    "printed",
+    "computed",
+    "difference",
+    "source_file",
+    "source_sheet",
+    "source_row",
+)
 #: Float and int columns of the FRP and RightCare tables (:func:`coerce_table`); every other column is text.
 _FLOATS = {*PRINTED.values(), "value", "printed", "computed", "difference", "spend", "weighted_population"}
 _INTS = {"month", "row", "source_row", "rank"}
@@ -114,19 +151,32 @@ _key = {
 }
 _finite = pa.Check(lambda s: s.dropna().abs() < 1e9, error="money must be finite £000")
 FRP_LINES_SCHEMA = pa.DataFrameSchema(
-    {**_key,
-     "kind": pa.Column(str, pa.Check.isin(["scheme", "group_total", "grand_total"])),
-     "group": pa.Column(str), "scheme": pa.Column(str),
-     "rag": pa.Column(str, pa.Check.isin(list(FRP_RAGS))),
-     **{c: pa.Column(float, _finite, nullable=True) for c in PRINTED.values()}},
-    strict=True, ordered=False, coerce=False, name="FRP scheme table",
+    {
+        **_key,
+        "kind": pa.Column(str, pa.Check.isin(["scheme", "group_total", "grand_total"])),
+        "group": pa.Column(str),
+        "scheme": pa.Column(str),
+        "rag": pa.Column(str, pa.Check.isin(list(FRP_RAGS))),
+        **{c: pa.Column(float, _finite, nullable=True) for c in PRINTED.values()},
+    },
+    strict=True,
+    ordered=False,
+    coerce=False,
+    name="FRP scheme table",
 )
 FRP_POSITION_SCHEMA = pa.DataFrameSchema(
-    {**_key,
-     "kind": pa.Column(str, pa.Check.isin(["line", "total"])),
-     "section": pa.Column(str), "item": pa.Column(str), "org": pa.Column(str),
-     "value": pa.Column(float, _finite)},
-    strict=True, ordered=False, coerce=False, name="FRP position",
+    {
+        **_key,
+        "kind": pa.Column(str, pa.Check.isin(["line", "total"])),
+        "section": pa.Column(str),
+        "item": pa.Column(str),
+        "org": pa.Column(str),
+        "value": pa.Column(float, _finite),
+    },
+    strict=True,
+    ordered=False,
+    coerce=False,
+    name="FRP position",
 )
 
 
@@ -146,11 +196,28 @@ def coerce_table(df: pd.DataFrame, columns: tuple[str, ...]) -> pd.DataFrame:
 #: The stored RightCare tables (see :mod:`qipp_helpers.ingest.rightcare` for the workbook layout).
 #: ``spend`` is £ per 1,000 weighted population; a slice is (fin_year, ccg) in each table.
 RIGHTCARE_KEY = ("fin_year", "ccg")
-RIGHTCARE_INDICATOR_COLUMNS: tuple[str, ...] = (*RIGHTCARE_KEY, "data_year", "ccg_name", "programme_area", "pod",
-                                                "spend", "weighted_population", "provenance", "source_file",
-                                                "source_sheet", "source_row")
-RIGHTCARE_PEER_COLUMNS: tuple[str, ...] = (*RIGHTCARE_KEY, "rank", "peer", "provenance", "source_file",
-                                           "source_sheet", "source_row")
+RIGHTCARE_INDICATOR_COLUMNS: tuple[str, ...] = (
+    *RIGHTCARE_KEY,
+    "data_year",
+    "ccg_name",
+    "programme_area",
+    "pod",
+    "spend",
+    "weighted_population",
+    "provenance",
+    "source_file",
+    "source_sheet",
+    "source_row",
+)
+RIGHTCARE_PEER_COLUMNS: tuple[str, ...] = (
+    *RIGHTCARE_KEY,
+    "rank",
+    "peer",
+    "provenance",
+    "source_file",
+    "source_sheet",
+    "source_row",
+)
 _rc_common = {
     "fin_year": pa.Column(str, pa.Check.str_matches(r"^\d{4}-\d{2}$")),
     "ccg": pa.Column(str, pa.Check.str_length(min_value=1)),
@@ -160,20 +227,24 @@ _rc_common = {
     "source_row": pa.Column(int),
 }
 RIGHTCARE_INDICATORS_SCHEMA = pa.DataFrameSchema(
-    {**_rc_common,
-     "data_year": pa.Column(str),
-     "ccg_name": pa.Column(str),
-     "programme_area": pa.Column(str, pa.Check.isin(list(PROGRAMME_AREAS))),
-     "pod": pa.Column(str, pa.Check.isin(list(PODS))),
-     "spend": pa.Column(float, [pa.Check.ge(0), pa.Check.lt(1e7)], nullable=False),
-     "weighted_population": pa.Column(float, [pa.Check.gt(0), pa.Check.lt(1e8)], nullable=False)},
-    strict=True, ordered=False, coerce=False, name="RightCare indicators",
+    {
+        **_rc_common,
+        "data_year": pa.Column(str),
+        "ccg_name": pa.Column(str),
+        "programme_area": pa.Column(str, pa.Check.isin(list(PROGRAMME_AREAS))),
+        "pod": pa.Column(str, pa.Check.isin(list(PODS))),
+        "spend": pa.Column(float, [pa.Check.ge(0), pa.Check.lt(1e7)], nullable=False),
+        "weighted_population": pa.Column(float, [pa.Check.gt(0), pa.Check.lt(1e8)], nullable=False),
+    },
+    strict=True,
+    ordered=False,
+    coerce=False,
+    name="RightCare indicators",
 )
 RIGHTCARE_PEERS_SCHEMA = pa.DataFrameSchema(
-    {**_rc_common,
-     "rank": pa.Column(int, pa.Check.ge(1)),
-     "peer": pa.Column(str, pa.Check.str_length(min_value=1))},
-    strict=True, ordered=False, coerce=False, name="RightCare peers",
+    {**_rc_common, "rank": pa.Column(int, pa.Check.ge(1)), "peer": pa.Column(str, pa.Check.str_length(min_value=1))},
+    strict=True,
+    ordered=False,
+    coerce=False,
+    name="RightCare peers",
 )
-
-

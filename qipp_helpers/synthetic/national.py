@@ -17,11 +17,25 @@ import numpy as np
 from ..core.files import atomic_path
 from ..core.orgs import RAGS, WORKSTREAMS, check_fin_year
 
-HEADER = ["Scheme no. for LLR Summary Report", "Scheme Name", "Workstream", "Milestones", "Financial Benefits",
-          "Risk/Issue", "Overall PMO RAG ratings", "Sum of Plan YTD", "Sum of Actuals YTD", "Annual Plan",
-          "Sum of Revised FOT", "Sum of PMO Assured Value"]
-DESCRIPTORS = ("Milestones on track", "Mitigating actions have been implemented",
-               "Milestones have not been implemented")
+HEADER = [
+    "Scheme no. for LLR Summary Report",
+    "Scheme Name",
+    "Workstream",
+    "Milestones",
+    "Financial Benefits",
+    "Risk/Issue",
+    "Overall PMO RAG ratings",
+    "Sum of Plan YTD",
+    "Sum of Actuals YTD",
+    "Annual Plan",
+    "Sum of Revised FOT",
+    "Sum of PMO Assured Value",
+]
+DESCRIPTORS = (
+    "Milestones on track",
+    "Mitigating actions have been implemented",
+    "Milestones have not been implemented",
+)
 SEED = 20191017
 
 
@@ -30,8 +44,15 @@ def _write_csv(path: Path, rows: list[list[object]]) -> None:
         csv.writer(fh).writerows(rows)
 
 
-def demo_data(data_dir: Path | str, *, orgs: int = 4, schemes: int = 40, months: int = 6,
-              fin_year: str = "2019-20", seed: int = SEED) -> dict[str, int]:
+def demo_data(
+    data_dir: Path | str,
+    *,
+    orgs: int = 4,
+    schemes: int = 40,
+    months: int = 6,
+    fin_year: str = "2019-20",
+    seed: int = SEED,
+) -> dict[str, int]:
     """Write ``orgs`` × ``schemes`` × ``months`` synthetic scheme rows into ``data_dir``; return counts."""
     check_fin_year(fin_year)
     if not (1 <= months <= 12 and orgs >= 1 and schemes >= 1):
@@ -40,10 +61,14 @@ def demo_data(data_dir: Path | str, *, orgs: int = 4, schemes: int = 40, months:
     rng = np.random.default_rng(seed)
     codes = [f"S{i:03d}" for i in range(1, orgs + 1)]
     data_dir.mkdir(parents=True, exist_ok=True)
-    _write_csv(data_dir / "organisations.csv", [["code", "name", "members"],
-                                                *([c, f"Synthetic CCG {c[1:]}", ""] for c in codes)])
-    provenance = (f"synthetic: qipp demo-data --orgs {orgs} --schemes {schemes} --months {months} --seed {seed} "
-                  "(generated, not real returns)")
+    _write_csv(
+        data_dir / "organisations.csv",
+        [["code", "name", "members"], *([c, f"Synthetic CCG {c[1:]}", ""] for c in codes)],
+    )
+    provenance = (
+        f"synthetic: qipp demo-data --orgs {orgs} --schemes {schemes} --months {months} --seed {seed} "
+        "(generated, not real returns)"
+    )
     ws = list(WORKSTREAMS)
     rows_written = 0
     # per organisation: a fixed scheme list with annual plans; FOT drifts month to month
@@ -65,10 +90,38 @@ def demo_data(data_dir: Path | str, *, orgs: int = 4, schemes: int = 40, months:
             out: list[list[object]] = [[f"Synthetic demo dashboard {c} M{m} {fin_year} (not real)"], HEADER]
             for i in range(schemes):
                 desc = DESCRIPTORS[min(int(rags[i]), 2)]
-                out.append([f"{i // 10 + 1}.{i % 10 + 1}", f"Synthetic scheme {i + 1:03d}", ws[i % len(ws)], desc,
-                            desc, desc, RAGS[rags[i]], plan_ytd[i], actual[i], annual[i], fot[i], assured[i]])
-            out.append(["Grand Total", "", "", "", "", "", "", plan_ytd.sum(), actual.sum(), annual.sum(), fot.sum(),
-                        assured.sum()])
+                out.append(
+                    [
+                        f"{i // 10 + 1}.{i % 10 + 1}",
+                        f"Synthetic scheme {i + 1:03d}",
+                        ws[i % len(ws)],
+                        desc,
+                        desc,
+                        desc,
+                        RAGS[rags[i]],
+                        plan_ytd[i],
+                        actual[i],
+                        annual[i],
+                        fot[i],
+                        assured[i],
+                    ]
+                )
+            out.append(
+                [
+                    "Grand Total",
+                    "",
+                    "",
+                    "",
+                    "",
+                    "",
+                    "",
+                    plan_ytd.sum(),
+                    actual.sum(),
+                    annual.sum(),
+                    fot.sum(),
+                    assured.sum(),
+                ]
+            )
             _write_csv(folder / f"{c}.csv", out)
             rows_written += schemes
     return {"organisations": orgs, "months": months, "rows": rows_written}

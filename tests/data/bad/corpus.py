@@ -21,16 +21,21 @@ from qipp_helpers.store.db import load_returns
 
 SEED = 20191017
 HEADER = list(REQUIRED.values())
-DESC = ("On track to hit target / Meet key criteria", "On track to hit target / Meet key criteria",
-        "Planned activity(ies) is (are) progressing according to plan")
+DESC = (
+    "On track to hit target / Meet key criteria",
+    "On track to hit target / Meet key criteria",
+    "Planned activity(ies) is (are) progressing according to plan",
+)
 
 
 def row(no, name, rag, *money):
     return [no, name, *DESC, rag, *money]
 
 
-GOOD_ROWS = [row("1.1", "Same Day Emergency Care", "Red", -198, 3, -593, -357, -174),
-             row("1.2", "Community Services Redesign", "Green", -31, 0, -61, 140, 0)]
+GOOD_ROWS = [
+    row("1.1", "Same Day Emergency Care", "Red", -198, 3, -593, -357, -174),
+    row("1.2", "Community Services Redesign", "Green", -31, 0, -61, 140, 0),
+]
 
 
 def dashboard(path: Path, rows=None, *, sheet="ELR", title_rows=1, edit: Callable | None = None) -> Path:
@@ -61,12 +66,20 @@ def xlsx_bytes(**kw) -> bytes:
     return buf.getvalue()
 
 
-def add_member(path: Path, base: bytes, name: str, data: bytes | None = None, *, size: int = 0,
-               compress: int = zipfile.ZIP_DEFLATED) -> Path:
+def add_member(
+    path: Path,
+    base: bytes,
+    name: str,
+    data: bytes | None = None,
+    *,
+    size: int = 0,
+    compress: int = zipfile.ZIP_DEFLATED,
+) -> Path:
     """``base`` xlsx plus one member: ``data``, or ``size`` zero bytes written in 1 MB chunks."""
     path.write_bytes(base)
-    with zipfile.ZipFile(path, "a", compression=compress, compresslevel=1 if compress == zipfile.ZIP_DEFLATED
-                         else None) as zf:
+    with zipfile.ZipFile(
+        path, "a", compression=compress, compresslevel=1 if compress == zipfile.ZIP_DEFLATED else None
+    ) as zf:
         if data is not None:
             zf.writestr(name, data)
         else:
@@ -97,8 +110,9 @@ def put(path: Path, data: bytes) -> Path:
 
 
 def csv_file(path: Path, lines: list[str], *, encoding="utf-8", bom="") -> Path:
-    path.write_bytes(bom.encode(encoding) + "\n".join(lines).encode(encoding) + b"\n") if encoding != "utf-16" else \
-        path.write_bytes("\n".join(lines).encode("utf-16"))
+    path.write_bytes(
+        bom.encode(encoding) + "\n".join(lines).encode(encoding) + b"\n"
+    ) if encoding != "utf-16" else path.write_bytes("\n".join(lines).encode("utf-16"))
     return path
 
 
@@ -116,8 +130,14 @@ def template(folder: Path, data: Path, *, org="ELR", month=7, edit: Callable | N
     return path
 
 
-def fill(path: Path, *, fot_delta: float = 1.0, actual_delta: float = -10.0, only: set[str] | None = None,
-         edit: Callable | None = None) -> Path:
+def fill(
+    path: Path,
+    *,
+    fot_delta: float = 1.0,
+    actual_delta: float = -10.0,
+    only: set[str] | None = None,
+    edit: Callable | None = None,
+) -> Path:
     """Fill a template as an SRO would: every line (or only scheme numbers in ``only``)."""
     wb = load_workbook(path)
     ws = wb["Return"]
@@ -139,6 +159,7 @@ def cell(sheet: str, r: int, key: str, value) -> Callable:
     def edit(wb):
         col = list(COLUMNS).index(key) + 1 if sheet == "Return" else {"assured": 4, "rag": 5}[key]
         wb[sheet].cell(r, col, value)
+
     return edit
 
 
@@ -148,6 +169,7 @@ def meta(key: str, value) -> Callable:
         for r in range(1, ws.max_row + 1):
             if ws.cell(r, 1).value == key:
                 ws.cell(r, 2, value)
+
     return edit
 
 
@@ -187,8 +209,8 @@ def _corrupt(folder: Path) -> Path:
 def _encrypted(folder: Path) -> Path:
     # An encrypted .xlsx is an OLE compound file holding EncryptionInfo + EncryptedPackage streams.
     body = bytearray(random.Random(SEED).randbytes(4096))
-    body[512:512 + 28] = "EncryptionInfo".encode("utf-16-le")
-    body[640:640 + 32] = "EncryptedPackage".encode("utf-16-le")
+    body[512 : 512 + 28] = "EncryptionInfo".encode("utf-16-le")
+    body[640 : 640 + 32] = "EncryptedPackage".encode("utf-16-le")
     (folder / "locked.xlsx").write_bytes(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + bytes(body))
     return folder / "locked.xlsx"
 
@@ -203,133 +225,257 @@ def _hide(ws):
 
 CASES: dict[str, Case] = {
     # headers
-    "missing_header": Case(_one(lambda f: dashboard(f / "in.xlsx", edit=lambda ws: ws.delete_cols(10))),
-                           "missing column 'Sum of Revised FOT'", ("in.xlsx", "sheet 'ELR'", "row 2")),
-    "wrong_header": Case(_one(lambda f: dashboard(f / "in.xlsx", edit=lambda ws: ws.cell(2, 9, "Annual Budget"))),
-                         "no header row found", ("in.xlsx", "sheet 'ELR'")),
-    "header_in_wrong_row": Case(_one(lambda f: dashboard(f / "in.xlsx", title_rows=34)),
-                                "looked for 'Scheme Name' and 'Annual Plan' in the first 30 rows", ("sheet 'ELR'",)),
-    "duplicate_column": Case(_one(lambda f: dashboard(f / "in.xlsx", edit=lambda ws: ws.cell(2, 12, "Annual Plan"))),
-                             "column 'Annual Plan' appears twice", ("sheet 'ELR'", "row 2")),
+    "missing_header": Case(
+        _one(lambda f: dashboard(f / "in.xlsx", edit=lambda ws: ws.delete_cols(10))),
+        "missing column 'Sum of Revised FOT'",
+        ("in.xlsx", "sheet 'ELR'", "row 2"),
+    ),
+    "wrong_header": Case(
+        _one(lambda f: dashboard(f / "in.xlsx", edit=lambda ws: ws.cell(2, 9, "Annual Budget"))),
+        "no header row found",
+        ("in.xlsx", "sheet 'ELR'"),
+    ),
+    "header_in_wrong_row": Case(
+        _one(lambda f: dashboard(f / "in.xlsx", title_rows=34)),
+        "looked for 'Scheme Name' and 'Annual Plan' in the first 30 rows",
+        ("sheet 'ELR'",),
+    ),
+    "duplicate_column": Case(
+        _one(lambda f: dashboard(f / "in.xlsx", edit=lambda ws: ws.cell(2, 12, "Annual Plan"))),
+        "column 'Annual Plan' appears twice",
+        ("sheet 'ELR'", "row 2"),
+    ),
     # cells
-    "text_in_money": Case(_one(lambda f: dashboard(f / "in.xlsx", [row("1.1", "SDEC", "Red", "ten", 0, 0, 0, 0)])),
-                          "not a money value: 'ten'", ("sheet 'ELR'", "row 3", "column 'Sum of Plan YTD'")),
-    "ref_error": Case(_one(lambda f: dashboard(f / "in.xlsx", [row("1.1", "SDEC", "Red", 0, "#REF!", 0, 0, 0)])),
-                      "not a money value: '#REF!'", ("sheet 'ELR'", "row 3", "column 'Sum of Actuals YTD'")),
-    "div0_error": Case(_one(lambda f: dashboard(f / "in.xlsx", [row("1.1", "SDEC", "Red", 0, 0, "#DIV/0!", 0, 0)])),
-                       "not a money value: '#DIV/0!'", ("sheet 'ELR'", "row 3", "column 'Annual Plan'")),
-    "infinite_money": Case(_one(lambda f: dashboard(f / "in.xlsx", [row("1.1", "SDEC", "Red", 0, 0, 0, "1e400", 0)])),
-                           "not a money value", ("row 3", "column 'Sum of Revised FOT'")),
-    "merged_cells": Case(_one(lambda f: dashboard(f / "in.xlsx", edit=lambda ws: ws.merge_cells("H3:I3"))),
-                         "merged cells H3:I3", ("sheet 'ELR'", "row 3", "column 'Sum of Actuals YTD'")),
-    "hidden_rows": Case(_one(lambda f: dashboard(f / "in.xlsx", edit=_hide)), "hidden row 3",
-                        ("sheet 'ELR'", "row 3")),
+    "text_in_money": Case(
+        _one(lambda f: dashboard(f / "in.xlsx", [row("1.1", "SDEC", "Red", "ten", 0, 0, 0, 0)])),
+        "not a money value: 'ten'",
+        ("sheet 'ELR'", "row 3", "column 'Sum of Plan YTD'"),
+    ),
+    "ref_error": Case(
+        _one(lambda f: dashboard(f / "in.xlsx", [row("1.1", "SDEC", "Red", 0, "#REF!", 0, 0, 0)])),
+        "not a money value: '#REF!'",
+        ("sheet 'ELR'", "row 3", "column 'Sum of Actuals YTD'"),
+    ),
+    "div0_error": Case(
+        _one(lambda f: dashboard(f / "in.xlsx", [row("1.1", "SDEC", "Red", 0, 0, "#DIV/0!", 0, 0)])),
+        "not a money value: '#DIV/0!'",
+        ("sheet 'ELR'", "row 3", "column 'Annual Plan'"),
+    ),
+    "infinite_money": Case(
+        _one(lambda f: dashboard(f / "in.xlsx", [row("1.1", "SDEC", "Red", 0, 0, 0, "1e400", 0)])),
+        "not a money value",
+        ("row 3", "column 'Sum of Revised FOT'"),
+    ),
+    "merged_cells": Case(
+        _one(lambda f: dashboard(f / "in.xlsx", edit=lambda ws: ws.merge_cells("H3:I3"))),
+        "merged cells H3:I3",
+        ("sheet 'ELR'", "row 3", "column 'Sum of Actuals YTD'"),
+    ),
+    "hidden_rows": Case(_one(lambda f: dashboard(f / "in.xlsx", edit=_hide)), "hidden row 3", ("sheet 'ELR'", "row 3")),
     "formula_without_cached_value": Case(
         _one(lambda f: dashboard(f / "in.xlsx", edit=lambda ws: ws.cell(3, 10, "=SUM(H3:I3)"))),
-        "formula =SUM(H3:I3) has no saved value", ("sheet 'ELR'", "row 3", "column 'Sum of Revised FOT'")),
-    "dde_formula": Case(_one(lambda f: dashboard(f / "in.xlsx", edit=lambda ws: ws.cell(3, 2, "=cmd|' /C calc'!A0"))),
-                        "has no saved value", ("row 3", "column 'Scheme Name'")),
+        "formula =SUM(H3:I3) has no saved value",
+        ("sheet 'ELR'", "row 3", "column 'Sum of Revised FOT'"),
+    ),
+    "dde_formula": Case(
+        _one(lambda f: dashboard(f / "in.xlsx", edit=lambda ws: ws.cell(3, 2, "=cmd|' /C calc'!A0"))),
+        "has no saved value",
+        ("row 3", "column 'Scheme Name'"),
+    ),
     "duplicate_scheme_numbers": Case(
         _one(lambda f: dashboard(f / "in.xlsx", [*GOOD_ROWS, row("1.1", "SDEC again", "Red", 0, 0, -5, -5, 0)])),
-        "duplicate scheme number '1.1': already used on row 3", ("sheet 'ELR'", "row 5", "column 'Scheme no.")),
-    "bad_rag": Case(_one(lambda f: dashboard(f / "in.xlsx", [row("1.1", "SDEC", "Purple", 0, 0, 0, 0, 0)])),
-                    "RAG rating 'Purple'", ("row 3", "column 'Overall PMO RAG ratings'")),
-    "blank_scheme_name": Case(_one(lambda f: dashboard(f / "in.xlsx", [row("1.1", None, "Red", 1, 0, 0, 0, 0)])),
-                              "scheme name is blank", ("row 3", "column 'Scheme Name'")),
-    "blank_first_scheme_no": Case(_one(lambda f: dashboard(f / "in.xlsx", [row(None, "SDEC", "Red", 0, 0, 0, 0, 0)])),
-                                  "scheme number is blank", ("row 3",)),
-    "unknown_scheme_number": Case(_one(lambda f: dashboard(f / "in.xlsx", [row("99.9", "X", "Red", 0, 0, 0, 0, 0)])),
-                                  "scheme number '99.9' has no workstream", ("row 3",)),
-    "no_scheme_rows": Case(_one(lambda f: dashboard(f / "in.xlsx", [])), "no scheme rows below the header",
-                           ("sheet 'ELR'",)),
+        "duplicate scheme number '1.1': already used on row 3",
+        ("sheet 'ELR'", "row 5", "column 'Scheme no."),
+    ),
+    "bad_rag": Case(
+        _one(lambda f: dashboard(f / "in.xlsx", [row("1.1", "SDEC", "Purple", 0, 0, 0, 0, 0)])),
+        "RAG rating 'Purple'",
+        ("row 3", "column 'Overall PMO RAG ratings'"),
+    ),
+    "blank_scheme_name": Case(
+        _one(lambda f: dashboard(f / "in.xlsx", [row("1.1", None, "Red", 1, 0, 0, 0, 0)])),
+        "scheme name is blank",
+        ("row 3", "column 'Scheme Name'"),
+    ),
+    "blank_first_scheme_no": Case(
+        _one(lambda f: dashboard(f / "in.xlsx", [row(None, "SDEC", "Red", 0, 0, 0, 0, 0)])),
+        "scheme number is blank",
+        ("row 3",),
+    ),
+    "unknown_scheme_number": Case(
+        _one(lambda f: dashboard(f / "in.xlsx", [row("99.9", "X", "Red", 0, 0, 0, 0, 0)])),
+        "scheme number '99.9' has no workstream",
+        ("row 3",),
+    ),
+    "no_scheme_rows": Case(
+        _one(lambda f: dashboard(f / "in.xlsx", [])), "no scheme rows below the header", ("sheet 'ELR'",)
+    ),
     "several_errors_together": Case(
-        _one(lambda f: dashboard(f / "in.xlsx", [row("1.1", "SDEC", "Purple", "x", 0, 0, 0, 0),
-                                                 row("1.2", "CSR", "Red", 0, 0, "#DIV/0!", 0, 0)])),
-        "3 problems in input", ("row 3", "row 4")),
+        _one(
+            lambda f: dashboard(
+                f / "in.xlsx",
+                [row("1.1", "SDEC", "Purple", "x", 0, 0, 0, 0), row("1.2", "CSR", "Red", 0, 0, "#DIV/0!", 0, 0)],
+            )
+        ),
+        "3 problems in input",
+        ("row 3", "row 4"),
+    ),
     # organisations and periods
-    "unknown_organisation_sheet": Case(_one(lambda f: dashboard(f / "in.xlsx", sheet="XYZ")),
-                                       "sheet name is not a known organisation code", ("sheet 'XYZ'",)),
-    "unknown_organisation_csv": Case(_one(lambda f: csv_file(f / "in.csv", [CSV_HEADER])),
-                                     "--org 'NHS' is not a known organisation code", ("in.csv",), ("--org", "NHS")),
-    "org_code_path_traversal": Case(_one(lambda f: csv_file(f / "in.csv", [CSV_HEADER])),
-                                    "--org '../ELR' is not a known organisation code", ("in.csv",),
-                                    ("--org", "../ELR")),
-    "sheet_name_dotdot": Case(_one(lambda f: rename_sheet(dashboard(f / "in.xlsx"), "ELR", "../ELR")),
-                              "sheet name looks like a path", ("sheet '../ELR'",)),
-    "sheet_name_slash": Case(_one(lambda f: rename_sheet(dashboard(f / "in.xlsx"), "ELR", "ELR/WL")),
-                             "sheet name looks like a path", ("sheet 'ELR/WL'",)),
+    "unknown_organisation_sheet": Case(
+        _one(lambda f: dashboard(f / "in.xlsx", sheet="XYZ")),
+        "sheet name is not a known organisation code",
+        ("sheet 'XYZ'",),
+    ),
+    "unknown_organisation_csv": Case(
+        _one(lambda f: csv_file(f / "in.csv", [CSV_HEADER])),
+        "--org 'NHS' is not a known organisation code",
+        ("in.csv",),
+        ("--org", "NHS"),
+    ),
+    "org_code_path_traversal": Case(
+        _one(lambda f: csv_file(f / "in.csv", [CSV_HEADER])),
+        "--org '../ELR' is not a known organisation code",
+        ("in.csv",),
+        ("--org", "../ELR"),
+    ),
+    "sheet_name_dotdot": Case(
+        _one(lambda f: rename_sheet(dashboard(f / "in.xlsx"), "ELR", "../ELR")),
+        "sheet name looks like a path",
+        ("sheet '../ELR'",),
+    ),
+    "sheet_name_slash": Case(
+        _one(lambda f: rename_sheet(dashboard(f / "in.xlsx"), "ELR", "ELR/WL")),
+        "sheet name looks like a path",
+        ("sheet 'ELR/WL'",),
+    ),
     "same_organisation_twice": Case(_two_files_same_org, "organisation ELR is also in a.xlsx:ELR", ("b.xlsx",)),
     "month_13": Case(_one(lambda f: dashboard(f / "in.xlsx")), "month must be 1-12", ("(command line)",), month="13"),
     "month_0": Case(_one(lambda f: dashboard(f / "in.xlsx")), "month must be 1-12", ("(command line)",), month="0"),
-    "wrong_financial_year": Case(_one(lambda f: dashboard(f / "in.xlsx")), "financial year must look like 2019-20",
-                                 ("(command line)",), fin_year="2019-21"),
+    "wrong_financial_year": Case(
+        _one(lambda f: dashboard(f / "in.xlsx")),
+        "financial year must look like 2019-20",
+        ("(command line)",),
+        fin_year="2019-21",
+    ),
     # file types and encodings
-    "empty_xlsx": Case(_one(lambda f: put(f / "empty.xlsx", b"")), "empty file (0 bytes)",
-                       ("empty.xlsx",)),
-    "empty_csv": Case(_one(lambda f: put(f / "ELR.csv", b"")), "empty file (0 bytes)",
-                      ("ELR.csv",)),
+    "empty_xlsx": Case(_one(lambda f: put(f / "empty.xlsx", b"")), "empty file (0 bytes)", ("empty.xlsx",)),
+    "empty_csv": Case(_one(lambda f: put(f / "ELR.csv", b"")), "empty file (0 bytes)", ("ELR.csv",)),
     "csv_utf8_bom_text_in_money": Case(
-        _one(lambda f: csv_file(f / "ELR.csv", [CSV_HEADER, '1.1,SDEC,,,,Red,oops,0,0,0,0'], bom="\ufeff")),
-        "not a money value: 'oops'", ("ELR.csv", "sheet 'ELR'", "row 2", "column 'Sum of Plan YTD'")),
-    "csv_utf16_bom": Case(_one(lambda f: csv_file(f / "ELR.csv", [CSV_HEADER], encoding="utf-16")),
-                          "UTF-16 text", ("ELR.csv",)),
+        _one(lambda f: csv_file(f / "ELR.csv", [CSV_HEADER, "1.1,SDEC,,,,Red,oops,0,0,0,0"], bom="\ufeff")),
+        "not a money value: 'oops'",
+        ("ELR.csv", "sheet 'ELR'", "row 2", "column 'Sum of Plan YTD'"),
+    ),
+    "csv_utf16_bom": Case(
+        _one(lambda f: csv_file(f / "ELR.csv", [CSV_HEADER], encoding="utf-16")), "UTF-16 text", ("ELR.csv",)
+    ),
     "csv_semicolon_delimiter": Case(
         _one(lambda f: csv_file(f / "ELR.csv", [";".join(HEADER), "1.1;SDEC;;;;Red;0;0;0;0;0"])),
-        "semicolon-delimited CSV", ("ELR.csv", "sheet 'ELR'", "row 1")),
-    "csv_not_utf8": Case(_one(lambda f: csv_file(f / "ELR.csv", [CSV_HEADER, '1.1,SDEC £,,,,Red,0,0,0,0,0'],
-                                                 encoding="latin-1")), "not a readable UTF-8 CSV", ("ELR.csv",)),
-    "csv_that_is_a_workbook": Case(_one(lambda f: put(f / "ELR.csv", xlsx_bytes())),
-                                   "a spreadsheet saved with a .csv name", ("ELR.csv",)),
-    "xls": Case(_one(lambda f: put(f / "old.xls", b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + bytes(2048))),
-                "Excel 97-2003 workbook (.xls) is not read", ("old.xls",)),
-    "xls_renamed_xlsx": Case(_one(lambda f: put(f / "old.xlsx", b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
-                                                                          + bytes(2048))),
-                             "Excel 97-2003 workbook (.xls) is not read", ("old.xlsx",)),
+        "semicolon-delimited CSV",
+        ("ELR.csv", "sheet 'ELR'", "row 1"),
+    ),
+    "csv_not_utf8": Case(
+        _one(lambda f: csv_file(f / "ELR.csv", [CSV_HEADER, "1.1,SDEC £,,,,Red,0,0,0,0,0"], encoding="latin-1")),
+        "not a readable UTF-8 CSV",
+        ("ELR.csv",),
+    ),
+    "csv_that_is_a_workbook": Case(
+        _one(lambda f: put(f / "ELR.csv", xlsx_bytes())), "a spreadsheet saved with a .csv name", ("ELR.csv",)
+    ),
+    "xls": Case(
+        _one(lambda f: put(f / "old.xls", b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + bytes(2048))),
+        "Excel 97-2003 workbook (.xls) is not read",
+        ("old.xls",),
+    ),
+    "xls_renamed_xlsx": Case(
+        _one(lambda f: put(f / "old.xlsx", b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + bytes(2048))),
+        "Excel 97-2003 workbook (.xls) is not read",
+        ("old.xlsx",),
+    ),
     "password_protected": Case(_one(_encrypted), "password-protected (encrypted) workbook", ("locked.xlsx",)),
-    "xlsm_with_macro": Case(_one(lambda f: add_member(f / "macro.xlsm", xlsx_bytes(), "xl/vbaProject.bin",
-                                                      b"\xd0\xcf\x11\xe0 Sub AutoOpen() Shell \"calc\"")),
-                            "macro-enabled workbook (.xlsm) refused", ("macro.xlsm",)),
-    "macro_renamed_xlsx": Case(_one(lambda f: add_member(f / "macro.xlsx", xlsx_bytes(), "xl/vbaProject.bin",
-                                                         b"\xd0\xcf\x11\xe0 Sub AutoOpen()")),
-                               "carries a VBA macro project", ("macro.xlsx",)),
-    "truncated_zip": Case(_one(lambda f: put(f / "cut.xlsx", xlsx_bytes()[:3000])),
-                          "corrupt or truncated .xlsx", ("cut.xlsx",)),
+    "xlsm_with_macro": Case(
+        _one(
+            lambda f: add_member(
+                f / "macro.xlsm", xlsx_bytes(), "xl/vbaProject.bin", b'\xd0\xcf\x11\xe0 Sub AutoOpen() Shell "calc"'
+            )
+        ),
+        "macro-enabled workbook (.xlsm) refused",
+        ("macro.xlsm",),
+    ),
+    "macro_renamed_xlsx": Case(
+        _one(
+            lambda f: add_member(
+                f / "macro.xlsx", xlsx_bytes(), "xl/vbaProject.bin", b"\xd0\xcf\x11\xe0 Sub AutoOpen()"
+            )
+        ),
+        "carries a VBA macro project",
+        ("macro.xlsx",),
+    ),
+    "truncated_zip": Case(
+        _one(lambda f: put(f / "cut.xlsx", xlsx_bytes()[:3000])), "corrupt or truncated .xlsx", ("cut.xlsx",)
+    ),
     "corrupt_zip": Case(_one(_corrupt), "corrupt", ("corrupt.xlsx",)),
-    "zip_bomb_ratio": Case(_one(lambda f: add_member(f / "bomb.xlsx", xlsx_bytes(), "xl/media/zeros.bin",
-                                                     size=20 << 20)), "zip bomb guard: compression ratio",
-                           ("bomb.xlsx",)),
-    "zip_bomb_size": Case(_one(lambda f: add_member(f / "bomb.xlsx", xlsx_bytes(), "xl/media/zeros.bin",
-                                                    size=210 << 20)), "zip bomb guard: the workbook would inflate",
-                          ("bomb.xlsx",)),
+    "zip_bomb_ratio": Case(
+        _one(lambda f: add_member(f / "bomb.xlsx", xlsx_bytes(), "xl/media/zeros.bin", size=20 << 20)),
+        "zip bomb guard: compression ratio",
+        ("bomb.xlsx",),
+    ),
+    "zip_bomb_size": Case(
+        _one(lambda f: add_member(f / "bomb.xlsx", xlsx_bytes(), "xl/media/zeros.bin", size=210 << 20)),
+        "zip bomb guard: the workbook would inflate",
+        ("bomb.xlsx",),
+    ),
     "sheet_50mb": Case(_one(_big), "over the 20 MB limit", ("big.xlsx",)),
-    "not_a_spreadsheet": Case(_one(lambda f: put(f / "notes.txt", b"hello")),
-                              "unsupported file type '.txt'", ("notes.txt",)),
+    "not_a_spreadsheet": Case(
+        _one(lambda f: put(f / "notes.txt", b"hello")), "unsupported file type '.txt'", ("notes.txt",)
+    ),
     "file_not_found": Case(lambda f, d: [f / "missing.xlsx"], "file not found", ("missing.xlsx",)),
     # returned templates
-    "template_wrong_financial_year": Case(lambda f, d: [template(f, d, edit=meta("fin_year", "2018-19"))],
-                                          "template is for financial year '2018-19', not 2019-20",
-                                          ("ELR_return.xlsx", "sheet 'qipp_template'")),
-    "template_wrong_month": Case(lambda f, d: [template(f, d)], "template is for M7, not M8",
-                                 ("sheet 'qipp_template'",), month="8"),
-    "template_month_13": Case(lambda f, d: [template(f, d, edit=meta("month", 13))], "template month 13 is not 1-12",
-                              ("sheet 'qipp_template'",)),
-    "template_org_traversal": Case(lambda f, d: [template(f, d, edit=meta("org", "../ELR"))],
-                                   "template organisation '../ELR'", ("sheet 'qipp_template'",)),
+    "template_wrong_financial_year": Case(
+        lambda f, d: [template(f, d, edit=meta("fin_year", "2018-19"))],
+        "template is for financial year '2018-19', not 2019-20",
+        ("ELR_return.xlsx", "sheet 'qipp_template'"),
+    ),
+    "template_wrong_month": Case(
+        lambda f, d: [template(f, d)], "template is for M7, not M8", ("sheet 'qipp_template'",), month="8"
+    ),
+    "template_month_13": Case(
+        lambda f, d: [template(f, d, edit=meta("month", 13))],
+        "template month 13 is not 1-12",
+        ("sheet 'qipp_template'",),
+    ),
+    "template_org_traversal": Case(
+        lambda f, d: [template(f, d, edit=meta("org", "../ELR"))],
+        "template organisation '../ELR'",
+        ("sheet 'qipp_template'",),
+    ),
     "template_descriptor_outside_list": Case(
         lambda f, d: [template(f, d, edit=cell("Return", 5, "risk_issue", "Fine, honestly"))],
-        "'Fine, honestly' is not one of the PMO descriptors", ("sheet 'Return'", "row 5", "column 'Risk/Issue'")),
-    "template_rag_outside_list": Case(lambda f, d: [template(f, d, edit=cell("PMO", 6, "rag", "Purple"))],
-                                      "Overall PMO RAG 'Purple'", ("sheet 'PMO'", "row 6",
-                                                                   "column 'Overall PMO RAG rating'")),
-    "template_silent_plan_change": Case(lambda f, d: [template(f, d, edit=cell("Return", 4, "annual_plan", -999))],
-                                        "without a plan change: restore it",
-                                        ("sheet 'Return'", "row 4", "column 'Annual Plan'")),
+        "'Fine, honestly' is not one of the PMO descriptors",
+        ("sheet 'Return'", "row 5", "column 'Risk/Issue'"),
+    ),
+    "template_rag_outside_list": Case(
+        lambda f, d: [template(f, d, edit=cell("PMO", 6, "rag", "Purple"))],
+        "Overall PMO RAG 'Purple'",
+        ("sheet 'PMO'", "row 6", "column 'Overall PMO RAG rating'"),
+    ),
+    "template_silent_plan_change": Case(
+        lambda f, d: [template(f, d, edit=cell("Return", 4, "annual_plan", -999))],
+        "without a plan change: restore it",
+        ("sheet 'Return'", "row 4", "column 'Annual Plan'"),
+    ),
     "template_plan_change_without_reason": Case(
         lambda f, d: [template(f, d, edit=cell("Return", 4, "new_annual_plan", -700))],
-        "a New Annual Plan needs a Plan change reason", ("row 4", "column 'Plan change reason'")),
-    "template_text_in_money": Case(lambda f, d: [template(f, d, edit=cell("Return", 7, "fot", "about 40"))],
-                                   "not a money value: 'about 40'", ("sheet 'Return'", "row 7",
-                                                                     "column 'Revised FOT'")),
-    "template_header_changed": Case(lambda f, d: [template(f, d, edit=cell("Return", 3, "commentary", "Notes"))],
-                                    "template header changed: expected 'Commentary'", ("sheet 'Return'", "row 3")),
+        "a New Annual Plan needs a Plan change reason",
+        ("row 4", "column 'Plan change reason'"),
+    ),
+    "template_text_in_money": Case(
+        lambda f, d: [template(f, d, edit=cell("Return", 7, "fot", "about 40"))],
+        "not a money value: 'about 40'",
+        ("sheet 'Return'", "row 7", "column 'Revised FOT'"),
+    ),
+    "template_header_changed": Case(
+        lambda f, d: [template(f, d, edit=cell("Return", 3, "commentary", "Notes"))],
+        "template header changed: expected 'Commentary'",
+        ("sheet 'Return'", "row 3"),
+    ),
 }
