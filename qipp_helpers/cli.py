@@ -13,7 +13,8 @@ import typer
 
 from . import __version__
 from .core.errors import IngestError
-from .core.orgs import check_fin_year, use_organisations
+from .core.orgs import use_organisations
+from .core.periods import check_fin_year
 from .pack.catalogue import NOTEBOOKS, known_orgs
 
 app = typer.Typer(
@@ -191,7 +192,7 @@ def template(
     reports: Annotated[Path, typer.Option("--reports", help="Reports folder for the default --out.")] = Path("reports"),
 ) -> None:
     """Write an SRO return template (.xlsx) pre-filled from the latest month held."""
-    from .ingest.guard import inside, safe_code
+    from .core.files import inside, safe_code
     from .ingest.sro_return import write_template
     from .pack.plan import month_dir
     from .store.db import load_returns

@@ -13,11 +13,10 @@ from __future__ import annotations
 import tempfile
 from pathlib import Path
 
-from qipp_helpers.core.orgs import CCGS
 from qipp_helpers.ingest.pipeline import ingest
-from qipp_helpers.pack.xlsx import write_dashboard
 from qipp_helpers.store.db import load_returns
-from qipp_helpers.synthetic.months import PROVENANCE, earlier_months
+from qipp_helpers.synthetic.months import CCGS, PROVENANCE, earlier_months
+from qipp_helpers.synthetic.workbooks import write_dashboard
 
 ROOT = Path(__file__).resolve().parents[1]
 RAW = ROOT / "data" / "raw" / "2019-20"

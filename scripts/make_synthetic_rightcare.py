@@ -13,8 +13,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from qipp_helpers.pack.xlsx import write_rightcare
 from qipp_helpers.synthetic.rightcare import about, make_set
+from qipp_helpers.synthetic.workbooks import write_rightcare
 
 ROOT = Path(__file__).resolve().parents[1]
 OUT = ROOT / "data" / "raw" / "2019-20" / "rightcare"

@@ -15,8 +15,8 @@ from openpyxl import load_workbook
 from typer.testing import CliRunner
 
 from qipp_helpers.cli import app
+from qipp_helpers.core.periods import parse_months
 from qipp_helpers.pack.catalogue import WARM_UP
-from qipp_helpers.pack.plan import parse_months
 from qipp_helpers.pack.runner import Job, run_jobs
 
 from .conftest import ROOT

@@ -14,6 +14,7 @@ import pytest
 from qipp_helpers.analysis import drivers as d
 from qipp_helpers.analysis import position as t
 from qipp_helpers.core.orgs import members
+from qipp_helpers.report import narrative
 from qipp_helpers.report.objects import under_delivery
 
 from .paper_d_published import TABLE3_MOVEMENT, TABLE4_DRIVERS, TABLE4_OFFSETS
@@ -102,7 +103,7 @@ def test_movement_without_previous_month_is_empty_and_said(returns):
     rows = t.select(returns, "2019-20", 6, "ELR")
     table = d.movement_table(rows, None, "ELR")
     assert table.empty
-    assert "No previous month" in d.movement_narrative(table, "ELR")
+    assert "No previous month" in narrative.movement(table, "ELR")
 
 
 def test_waterfall_runs_from_plan_to_fot(returns, warnings):

@@ -8,7 +8,7 @@ import pytest
 
 from qipp_helpers.analysis import position as t
 from qipp_helpers.analysis import spc
-from qipp_helpers.core.orgs import WORKSTREAMS
+from qipp_helpers.core.vocab import WORKSTREAMS
 from qipp_helpers.pack.catalogue import NOTEBOOKS
 from qipp_helpers.report import charts
 from qipp_helpers.report.explore import VarianceExplorer

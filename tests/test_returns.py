@@ -14,11 +14,11 @@ from openpyxl import load_workbook
 from typer.testing import CliRunner
 
 from qipp_helpers.cli import app
+from qipp_helpers.core.files import inside, safe_code
 from qipp_helpers.core.money import fmt_k
-from qipp_helpers.ingest.guard import inside, safe_code
+from qipp_helpers.core.text import safe_cell
 from qipp_helpers.ingest.sro_return import COLUMNS, RETURN_SHEET, SPARE_ROWS
 from qipp_helpers.pack.plan import org_dir
-from qipp_helpers.pack.xlsx import safe_cell
 from qipp_helpers.store.db import load_returns, read_log
 
 from .conftest import ROOT

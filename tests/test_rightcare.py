@@ -16,14 +16,15 @@ from hypothesis import strategies as st
 
 from qipp_helpers.analysis import rightcare as rc
 from qipp_helpers.core.errors import IngestError
+from qipp_helpers.core.orgs import organisations
 from qipp_helpers.ingest.pipeline import RightCareIngestSummary, ingest_any, ingest_rightcare
 from qipp_helpers.ingest.rightcare import read_rightcare_xlsx
 from qipp_helpers.pack.catalogue import default_orgs, missing_data
-from qipp_helpers.pack.xlsx import write_rightcare
 from qipp_helpers.reference import derbyshire_table3, derbyshire_table4
 from qipp_helpers.report.objects import rightcare_opportunity
 from qipp_helpers.store.db import load_rightcare, processed_dir
 from qipp_helpers.synthetic.rightcare import about, make_set
+from qipp_helpers.synthetic.workbooks import write_rightcare
 
 from .conftest import RIGHTCARE_DIR, ROOT
 from .paper_derbyshire_published import TABLE3, TABLE3_TOTAL, TABLE4, TABLE4_TOTAL
@@ -150,7 +151,9 @@ def test_derbyshire_is_four_ccgs_each_against_its_own_peers(ddccg, rightcare_tab
 
 @pytest.mark.parametrize("org", ["DDCCG", "LLR"])
 def test_peer_mean_never_exceeds_best5_on_the_data(rightcare_tables, org):
-    cells = rc.opportunity_cells(rightcare_tables["indicators"], rightcare_tables["peers"], rc.members(org))
+    cells = rc.opportunity_cells(
+        rightcare_tables["indicators"], rightcare_tables["peers"], organisations().rightcare_members(org)
+    )
     for method in rc.BENCHMARKS:
         cells[method + "_opp"] = [
             rc.opportunity_k(s, b, w)
@@ -160,7 +163,9 @@ def test_peer_mean_never_exceeds_best5_on_the_data(rightcare_tables, org):
     assert (cells["opportunity"] >= 0).all()
     best = cells[cells["spend"] <= cells["peer_min"]]
     assert len(best) and (best[[m + "_opp" for m in rc.BENCHMARKS]] == 0).all().all()
-    totals = rc.benchmark_totals(rightcare_tables["indicators"], rightcare_tables["peers"], rc.members(org))
+    totals = rc.benchmark_totals(
+        rightcare_tables["indicators"], rightcare_tables["peers"], organisations().rightcare_members(org)
+    )
     t = totals.set_index("benchmark")["total"]
     assert t["peer_mean"] <= t["best5"]
 
@@ -248,7 +253,7 @@ def test_committed_workbooks_equal_a_fresh_seeded_run(org):
     assert committed["weighted_population"].tolist() == indicators["weighted_population"].tolist()
     assert [(r["ccg"], r["rank"], r["peer"]) for r in res.peers] == list(peers.itertuples(index=False, name=None))
     assert res.about["provenance"].startswith("synthetic:") and "SYNTHETIC" in res.about["warning"]
-    fictional = committed[~committed["ccg"].isin(rc.members(org))]
+    fictional = committed[~committed["ccg"].isin(organisations().rightcare_members(org))]
     assert fictional["ccg_name"].str.endswith("(fictional)").all()
 
 

@@ -11,10 +11,8 @@ FOT movement = this month's FOT − last month's, so positive is adverse.
 
 from __future__ import annotations
 
-import numpy as np
 import pandas as pd
 
-from ..core.money import fmt_m
 from ..core.orgs import members, organisations
 from ..reference import scheme_group, scheme_group_labels
 
@@ -165,57 +163,3 @@ def waterfall_steps(drivers: pd.DataFrame, org: str, annual_plan: float, fot: fl
     steps += [{"label": r["item"], "value": -r[org], "kind": "step"} for _, r in body.iterrows() if abs(r[org]) >= 0.5]
     steps.append({"label": "Forecast out-turn", "value": -fot, "kind": "total"})
     return pd.DataFrame(steps)
-
-
-def _list(items: list[tuple[str, float]]) -> str:
-    parts = [f"{name} ({fmt_m(abs(v))})" for name, v in items]
-    return parts[0] if len(parts) == 1 else ", ".join(parts[:-1]) + " and " + parts[-1]
-
-
-def drivers_narrative(drivers: pd.DataFrame, org: str, *, top: int = 3) -> str:
-    """'Forecast under-delivery of £18.3m is driven mainly by …, partly offset by …'."""
-    total = float(drivers.loc[drivers["section"] == "total", org].iloc[0])
-    named = drivers[drivers["section"] == "driver"]
-    offsets = drivers[drivers["section"] == "offset"]
-    if abs(total) < 0.5 and named.empty:
-        return "The forecast out-turn matches the annual plan: there is no under-delivery to explain."
-    if total < 0:
-        text = f"The forecast out-turn exceeds the annual plan by {fmt_m(abs(total))}"
-    else:
-        text = f"Forecast under-delivery of {fmt_m(total)}"
-    if len(named):
-        lead = list(zip(named["item"], named[org], strict=True))[:top]
-        share = sum(v for _, v in lead) / total if total > 0 else np.nan
-        text += f" is driven mainly by {_list(lead)}"
-        if total > 0 and np.isfinite(share):
-            text += f", together {share:.0%} of it"
-    else:
-        text += " has no single scheme group short of plan by more than the threshold"
-    if len(offsets):
-        offset_list = _list(list(zip(offsets["item"], offsets[org], strict=True)))
-        text += f"; it is partly offset by over-delivery on {offset_list}"
-    return text + "."
-
-
-def movement_narrative(movement: pd.DataFrame, org: str, *, top: int = 3) -> str:
-    """'The forecast out-turn has moved adversely by £0.5m since last month: …'."""
-    if movement.empty:
-        return "No previous month is held, so the movement in forecast out-turn cannot be shown."
-    total = float(movement.loc[movement["section"] == "total", org].iloc[0])
-    if abs(total) < 0.5:
-        text = "The forecast out-turn is unchanged in total since last month"
-    else:
-        way = "adversely" if total > 0 else "favourably"
-        text = f"The forecast out-turn has moved {way} by {fmt_m(abs(total))} since last month"
-    adverse = movement[movement["section"] == "adverse"].sort_values(org, ascending=False)
-    favourable = movement[movement["section"] == "favourable"].sort_values(org)
-    adv = _list(list(zip(adverse["item"], adverse[org], strict=True))[:top]) if len(adverse) else ""
-    fav = _list(list(zip(favourable["item"], favourable[org], strict=True))[:top]) if len(favourable) else ""
-    lead, lag = (("adverse", adv), ("favourable", fav)) if total >= 0 else (("favourable", fav), ("adverse", adv))
-    if lead[1]:
-        text += f": {lead[0]} movements on {lead[1]}"
-        if lag[1]:
-            text += f", partly offset by {lag[0]} movements on {lag[1]}"
-    elif lag[1]:
-        text += f": {lag[0]} movements on {lag[1]}"
-    return text + "."

@@ -16,48 +16,18 @@ import math
 
 import pandas as pd
 
-from ..core.money import fmt_m
+from ..core.orgs import org_name, organisations
+from ..core.vocab import (
+    BEFORE,
+    FRP_DERIVED,
+    FRP_INPUTS,
+    FRP_LABELS,
+    FRP_PRINTED,
+    FRP_SUBTOTAL_LABELS,
+    NOT_IN_FRP,
+    ORG_IMPACT,
+)
 
-#: Organisations of each system whose FRP we hold, with the names Paper D prints.
-SYSTEMS: dict[str, tuple[str, ...]] = {"LLR": ("UHL", "LPT", "LC", "ELR", "WL")}
-SYSTEM_ORG_NAMES: dict[str, str] = {
-    "UHL": "University Hospitals of Leicester",
-    "LPT": "Leicestershire Partnership Trust",
-    "LC": "Leicester City CCG",
-    "ELR": "East Leicestershire & Rutland CCG",
-    "WL": "West Leicestershire CCG",
-}
-#: FRP RAG values as printed (Table 6 says Orange where the QIPP dashboards say Amber).
-FRP_RAGS: tuple[str, ...] = ("Green", "Amber", "Orange", "Red", "")
-
-#: Scheme-table columns: input figures and the printed, derived ones (letters as Paper E).
-INPUTS = ("submission", "revised", "delivered")  # a, b, d
-DERIVED = ("movement", "balance", "in_month_movement")  # c = b - a, e = b - d, f = e - a
-PRINTED = {c: f"printed_{c}" for c in (*INPUTS, *DERIVED)}
-LABELS = {
-    "submission": "FRP Submission",
-    "revised": "Revised Forecast",
-    "movement": "Forecast Movement",
-    "delivered": "In Month Delivery",
-    "balance": "Forecast Balance Remaining",
-    "in_month_movement": "In Month Movement",
-}
-
-#: Position sections and the printed subtotal lines of Table 6.
-BEFORE, NOT_IN_FRP, ORG_IMPACT = "Position before FRP", "Other items not in FRP", "Organisation impact"
-SUBTOTALS = {
-    "consistent position before frp": "before_frp",
-    "revised forecast position after frp": "after_frp",
-    "total items not in frp forecast": "not_in_frp",
-    "organisation impact of all items": "org_impact",
-}
-SUBTOTAL_LABELS = {
-    "before_frp": "Consistent position before FRP",
-    "frp": "FRP schemes",
-    "after_frp": "Revised forecast position after FRP",
-    "not_in_frp": "Total items not in FRP forecast",
-    "org_impact": "Organisation impact of all items",
-}
 TOLERANCE_K = 0.5  # the workbook prints whole £000
 
 
@@ -68,8 +38,8 @@ def _z(v: float) -> float:
 def scheme_values(lines: pd.DataFrame) -> pd.DataFrame:
     """Scheme lines with c, e, f computed from a, b, d (blank = 0), in workbook order."""
     s = lines[lines["kind"] == "scheme"].copy()
-    for c in INPUTS:
-        s[c] = s[PRINTED[c]].fillna(0.0)
+    for c in FRP_INPUTS:
+        s[c] = s[FRP_PRINTED[c]].fillna(0.0)
     s["movement"] = s["revised"] - s["submission"]
     s["balance"] = s["revised"] - s["delivered"]
     s["in_month_movement"] = s["balance"] - s["submission"]
@@ -77,7 +47,7 @@ def scheme_values(lines: pd.DataFrame) -> pd.DataFrame:
 
 
 def _sum(df: pd.DataFrame) -> dict[str, float]:
-    return {c: float(df[c].sum()) for c in (*INPUTS, *DERIVED)}
+    return {c: float(df[c].sum()) for c in (*FRP_INPUTS, *FRP_DERIVED)}
 
 
 def group_table(lines: pd.DataFrame) -> pd.DataFrame:
@@ -96,12 +66,12 @@ def scheme_table(lines: pd.DataFrame) -> pd.DataFrame:
     for g, block in s.groupby("group", sort=False):
         out.append({"group": g, "scheme": "", "rag": "", **_sum(block)})
         out += [
-            {"group": g, "scheme": r.scheme, "rag": r.rag, **{c: getattr(r, c) for c in (*INPUTS, *DERIVED)}}
+            {"group": g, "scheme": r.scheme, "rag": r.rag, **{c: getattr(r, c) for c in (*FRP_INPUTS, *FRP_DERIVED)}}
             for r in block.itertuples(index=False)
         ]
     out.append({"group": "Grand Total", "scheme": "", "rag": "", **_sum(s)})
     return pd.DataFrame(out)[
-        ["group", "scheme", *INPUTS[:2], "movement", "delivered", "balance", "in_month_movement", "rag"]
+        ["group", "scheme", *FRP_INPUTS[:2], "movement", "delivered", "balance", "in_month_movement", "rag"]
     ]
 
 
@@ -127,21 +97,22 @@ def bridge(lines: pd.DataFrame, position: pd.DataFrame) -> pd.DataFrame:
     for r in before.itertuples(index=False):
         add(r.item, "before_frp", "line", r.value)
     consistent = float(before["value"].sum())
-    add(SUBTOTAL_LABELS["before_frp"], "before_frp", "total", consistent)
+    add(FRP_SUBTOTAL_LABELS["before_frp"], "before_frp", "total", consistent)
     body = groups[groups["group"] != "Grand Total"]
     for r in body.itertuples(index=False):
         add(r.group, "frp", "line", r.balance)
     frp_total = float(body["balance"].sum())
-    add(SUBTOTAL_LABELS["frp"], "frp", "total", frp_total)
+    add(FRP_SUBTOTAL_LABELS["frp"], "frp", "total", frp_total)
     after = consistent + frp_total
-    add(SUBTOTAL_LABELS["after_frp"], "after_frp", "total", after)
+    add(FRP_SUBTOTAL_LABELS["after_frp"], "after_frp", "total", after)
     other = position_lines(position, NOT_IN_FRP)
     for r in other.itertuples(index=False):
         add(r.item, "not_in_frp", "line", r.value)
-    add(SUBTOTAL_LABELS["not_in_frp"], "not_in_frp", "total", float(other["value"].sum()))
-    add(SUBTOTAL_LABELS["org_impact"], "org_impact", "total", after + float(other["value"].sum()))
+    add(FRP_SUBTOTAL_LABELS["not_in_frp"], "not_in_frp", "total", float(other["value"].sum()))
+    add(FRP_SUBTOTAL_LABELS["org_impact"], "org_impact", "total", after + float(other["value"].sum()))
     for r in position_lines(position, ORG_IMPACT).itertuples(index=False):
-        add(SYSTEM_ORG_NAMES.get(r.org, r.item or r.org), "organisation", "line", r.value, r.org)
+        name = org_name(r.org) if r.org in organisations().orgs else (r.item or r.org)
+        add(name, "organisation", "line", r.value, r.org)
     return pd.DataFrame(rows)
 
 
@@ -190,15 +161,15 @@ def checks(lines: pd.DataFrame, position: pd.DataFrame) -> pd.DataFrame:
 
     s = scheme_values(lines)
     for r in s.itertuples(index=False):
-        for c in DERIVED:
-            check(r.scheme, LABELS[c], getattr(r, PRINTED[c]), getattr(r, c), r.source_sheet, r.source_row)
+        for c in FRP_DERIVED:
+            check(r.scheme, FRP_LABELS[c], getattr(r, FRP_PRINTED[c]), getattr(r, c), r.source_sheet, r.source_row)
     totals = lines[lines["kind"] != "scheme"]
     for r in totals.itertuples(index=False):
         block = s if r.kind == "grand_total" else s[s["group"] == r.group]
         sums = _sum(block)
         name = "Grand Total" if r.kind == "grand_total" else r.group
-        for c in (*INPUTS, *DERIVED):
-            check(name, LABELS[c], getattr(r, PRINTED[c]), sums[c], r.source_sheet, r.source_row)
+        for c in (*FRP_INPUTS, *FRP_DERIVED):
+            check(name, FRP_LABELS[c], getattr(r, FRP_PRINTED[c]), sums[c], r.source_sheet, r.source_row)
     b = bridge(lines, position)
     computed = {k: bridge_total(b, k) for k in ("before_frp", "after_frp", "not_in_frp", "org_impact")}
     for r in position[position["kind"] == "total"].itertuples(index=False):
@@ -217,31 +188,3 @@ def checks(lines: pd.DataFrame, position: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(
         out, columns=["where", "column", "printed", "computed", "difference", "source_sheet", "source_row"]
     )
-
-
-def narrative(b: pd.DataFrame) -> str:
-    """One paragraph in the paper's words: before FRP, FRP delivery, after FRP, impact by organisation."""
-    before, frp = bridge_total(b, "before_frp"), bridge_total(b, "frp")
-    after, impact = bridge_total(b, "after_frp"), bridge_total(b, "org_impact")
-    other = bridge_total(b, "not_in_frp")
-
-    def pos(v: float) -> str:
-        return f"a deficit of {fmt_m(v)}" if v < 0 else f"a surplus of {fmt_m(v)}"
-
-    text = (
-        f"The forecast position before FRP actions is {pos(before)}; adjusting this for {fmt_m(frp)} "
-        f"forecast delivery of FRP schemes leaves {pos(after)} against control totals."
-    )
-    if abs(other) >= 0.5:
-        text += (
-            f" Items not yet in the FRP forecast ({fmt_m(other)}) bring the organisation impact of all "
-            f"items to {pos(impact)}."
-        )
-    split = b[b["section"] == "organisation"]
-    if len(split):
-        parts = [
-            f"{r.step} {'(' + fmt_m(r.value) + ')' if r.value < 0 else fmt_m(r.value) + ' surplus'}"
-            for r in split.itertuples(index=False)
-        ]
-        text += " By organisation: " + "; ".join(parts) + "."
-    return text

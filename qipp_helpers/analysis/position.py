@@ -11,7 +11,8 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from ..core.orgs import RAGS, WORKSTREAMS, members
+from ..core.orgs import members
+from ..core.vocab import RAGS, WORKSTREAMS
 
 TOTAL = "Total"
 

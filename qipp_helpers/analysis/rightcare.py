@@ -29,53 +29,8 @@ from collections.abc import Mapping, Sequence
 import numpy as np
 import pandas as pd
 
-from ..core.orgs import GROUPS, ORG_NAMES
+from ..core.vocab import MIN_PEERS, POD_LABELS, PODS, PROGRAMME_AREAS
 
-#: Table 3's nine programme areas, in the paper's order.
-PROGRAMME_AREAS: tuple[str, ...] = (
-    "Cancer",
-    "Circulation",
-    "Endocrine",
-    "Gastroenterology",
-    "Genitourinary",
-    "Musculoskeletal",
-    "Neurology",
-    "Respiratory",
-    "Trauma",
-)
-#: Other spellings of a programme area (lower case) -> the name above.
-PROGRAMME_ALIASES: dict[str, str] = {
-    "musculoskeletal {msk}": "Musculoskeletal",
-    "musculoskeletal (msk)": "Musculoskeletal",
-    "msk": "Musculoskeletal",
-    "trauma and injuries": "Trauma",
-    "trauma & injuries": "Trauma",
-    "circulation problems": "Circulation",
-    "circulation problems (cvd)": "Circulation",
-    "endocrine, nutritional and metabolic problems": "Endocrine",
-    "gastro-intestinal": "Gastroenterology",
-    "gastrointestinal": "Gastroenterology",
-    "genito urinary": "Genitourinary",
-    "genito-urinary": "Genitourinary",
-    "respiratory system": "Respiratory",
-    "neurological": "Neurology",
-}
-#: Points of delivery, in Table 3's column order.
-PODS: tuple[str, ...] = ("elective", "non_elective", "prescribing")
-POD_LABELS: dict[str, str] = {"elective": "Elective", "non_elective": "Non-elective", "prescribing": "Prescribing"}
-POD_ALIASES: dict[str, str] = {
-    "elective": "elective",
-    "elective admissions": "elective",
-    "el": "elective",
-    "non-elective": "non_elective",
-    "non elective": "non_elective",
-    "nonelective": "non_elective",
-    "non_elective": "non_elective",
-    "nel": "non_elective",
-    "non-elective admissions": "non_elective",
-    "prescribing": "prescribing",
-    "primary care prescribing": "prescribing",
-}
 #: Benchmark -> how reports name it.
 BENCHMARKS: dict[str, str] = {
     "best5": "the average of the best 5 of its peers",
@@ -83,7 +38,6 @@ BENCHMARKS: dict[str, str] = {
     "peer_mean": "the average of its peers",
 }
 BENCHMARK_SHORT: dict[str, str] = {"best5": "Best 5 peers", "best_quartile": "Best quartile", "peer_mean": "Peer mean"}
-MIN_PEERS = 5  # the best 5 needs five
 
 #: The QIPP programme whose plan is set against each point of delivery's opportunity.
 QIPP_PROGRAMMES: dict[str, str] = {
@@ -91,28 +45,6 @@ QIPP_PROGRAMMES: dict[str, str] = {
     "non_elective": "Urgent Care",
     "prescribing": "Medicines Management",
 }
-
-#: RightCare organisations. Kept here, not in :data:`model.CCGS`: no QIPP returns are held for Derbyshire.
-CCG_NAMES: dict[str, str] = {
-    "ER": "NHS Erewash CCG",
-    "HW": "NHS Hardwick CCG",
-    "ND": "NHS North Derbyshire CCG",
-    "SD": "NHS Southern Derbyshire CCG",
-    **{c: ORG_NAMES[c] for c in GROUPS["LLR"]},
-}
-RC_GROUPS: dict[str, tuple[str, ...]] = {"DDCCG": ("ER", "HW", "ND", "SD"), "LLR": GROUPS["LLR"]}
-ORG_LABELS: dict[str, str] = {
-    **CCG_NAMES,
-    "DDCCG": "NHS Derby and Derbyshire CCG (Erewash, Hardwick, North Derbyshire and Southern Derbyshire CCGs)",
-    "LLR": ORG_NAMES["LLR"],
-}
-ORG_SHORT: dict[str, str] = {**CCG_NAMES, "DDCCG": "NHS Derby and Derbyshire CCG", "LLR": ORG_NAMES["LLR"]}
-ORGS: tuple[str, ...] = (*CCG_NAMES, *RC_GROUPS)
-
-
-def members(org: str) -> tuple[str, ...]:
-    """The CCGs whose opportunities make up ``org`` (a group's members, or the CCG itself)."""
-    return RC_GROUPS.get(org, (org,))
 
 
 def benchmark(peer_spend: Sequence[float] | np.ndarray, method: str = "best5") -> float:
@@ -348,60 +280,3 @@ def compare_published(computed: pd.DataFrame, published: pd.DataFrame) -> pd.Dat
     out = pd.concat([pub.add_prefix("published_"), com.add_prefix("computed_")], axis=1)
     out["max_difference"] = (com - pub).abs().max(axis=1)
     return out.rename_axis("programme_area").reset_index()
-
-
-def _m(value_m: float) -> str:
-    return f"£{value_m:,.1f}m"
-
-
-def narrative(table: pd.DataFrame, *, org: str, method: str, data_year: str) -> str:
-    """The opportunity in the paper's words: total by POD, then the largest programme areas."""
-    t = table.set_index("programme_area")
-    total = t.loc["Total"]
-    body = t.drop(index="Total").sort_values("total", ascending=False, kind="stable")
-    who = ORG_LABELS.get(org, org)
-    many = len(members(org)) > 1
-    text = (
-        f"Against {BENCHMARKS[method]}, {who} has a RightCare opportunity of {_m(total['total'])} "
-        f"({data_year} data{', each CCG against its own peer group' if many else ''}): elective "
-        f"{_m(total['elective'])}, non-elective {_m(total['non_elective'])} and prescribing "
-        f"{_m(total['prescribing'])}."
-    )
-    top = body[body["total"] > 0.05].head(3)
-    if len(top):
-        parts = []
-        for area, r in top.iterrows():
-            pod = max(PODS, key=lambda p, r=r: r[p])
-            parts.append(f"{area} ({_m(r['total'])}, of which {POD_LABELS[pod].lower()} {_m(r[pod])})")
-        share = top["total"].sum() / total["total"] if total["total"] else 0.0
-        text += (
-            f" The largest programme areas are {', '.join(parts[:-1]) + ' and ' if len(parts) > 1 else ''}"
-            f"{parts[-1]}: {share:.0%} of the total."
-        )
-    return text
-
-
-def coverage_narrative(cov: pd.DataFrame, *, source: str) -> str:
-    """How much of each POD's opportunity the matching QIPP programme's plan covers."""
-    body = cov[cov["point_of_delivery"] != "Total"]
-    total = cov[cov["point_of_delivery"] == "Total"].iloc[0]
-    parts = []
-    for r in body.itertuples(index=False):
-        if r.opportunity <= 0.05:
-            parts.append(
-                f"{r.qipp_programme} plans {_m(r.qipp_plan)} against no {r.point_of_delivery.lower()} opportunity"
-            )
-        elif r.qipp_plan >= r.opportunity:
-            parts.append(
-                f"{r.qipp_programme} plans {_m(r.qipp_plan)}, {r.qipp_plan / r.opportunity:.1f} times the "
-                f"{r.point_of_delivery.lower()} opportunity of {_m(r.opportunity)}"
-            )
-        else:
-            parts.append(
-                f"{r.qipp_programme} plans {_m(r.qipp_plan)}, {r.pct_covered:.0%} of the "
-                f"{r.point_of_delivery.lower()} opportunity of {_m(r.opportunity)}"
-            )
-    return (
-        f"The QIPP plan of the matching programmes ({source}) is {_m(total['qipp_plan'])} against an opportunity "
-        f"of {_m(total['opportunity'])}: " + "; ".join(parts) + "."
-    )

@@ -1,4 +1,9 @@
-"""Errors that name where bad input is: file, sheet, row, column."""
+"""One exception hierarchy, with the fields the command line needs to say what went wrong in one line.
+
+``QippError`` is the root; the CLI maps each kind to an exit code in one place
+(:func:`qipp_helpers.cli.main`). Input errors carry every :class:`Problem` found, each located
+by file, sheet, row and column.
+"""
 
 from __future__ import annotations
 
@@ -26,11 +31,41 @@ class Problem:
         return f"{', '.join(where)}: {self.message}"
 
 
-class IngestError(ValueError):
-    """Raised when input cannot be ingested; carries every problem found, not just the first."""
+class QippError(Exception):
+    """Anything the product refuses or cannot do, said in words a user can act on."""
+
+    exit_code = 1
+
+
+class UsageError(QippError, ValueError):
+    """A command-line value that cannot be used (a period, an organisation, a format...)."""
+
+    exit_code = 2
+
+
+class InputError(QippError, ValueError):
+    """Input files that cannot be ingested; carries every problem found, not just the first."""
 
     def __init__(self, problems: list[Problem]):
         self.problems = list(problems)
         lines = [str(p) for p in self.problems]
         head = f"{len(lines)} problem{'s' if len(lines) != 1 else ''} in input; nothing was written"
         super().__init__(head + ":\n  " + "\n  ".join(lines))
+
+
+#: The name ingest has always raised; the same class.
+IngestError = InputError
+
+
+class MissingDataError(QippError, LookupError):
+    """The data a report needs is not held (no returns for an organisation and month...)."""
+
+
+class StoreError(QippError, OSError):
+    """The processed store cannot be read or written (read-only, disk full, a planted symlink...)."""
+
+
+class RenderError(QippError, RuntimeError):
+    """Reports could not be rendered (a notebook failed, the batch could not start...)."""
+
+    exit_code = 1

@@ -1,4 +1,4 @@
-"""Atomic file writes: write beside the target, then rename into place.
+"""Safe files: atomic writes (write beside the target, then rename into place), hashes, safe names.
 
 A reader (or a crash) never sees a half-written file, and the finished file gets ordinary
 permissions (0666 less the umask), not the 0600 of a temporary file.
@@ -9,9 +9,11 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import os
+import re
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 
 def _umask() -> int:
@@ -42,6 +44,12 @@ def atomic_write_bytes(path: Path | str, data: bytes) -> None:
         os.fsync(fh.fileno())
 
 
+def atomic_save(document: Any, path: Path | str) -> None:
+    """Save a document that has ``.save(path)`` (an openpyxl Workbook, say) atomically to ``path``."""
+    with atomic_path(path) as tmp:
+        document.save(tmp)
+
+
 def sha256_file(path: Path | str) -> str:
     """The file's sha256, read in chunks (for the ingest log and the run manifest)."""
     h = hashlib.sha256()
@@ -49,3 +57,25 @@ def sha256_file(path: Path | str) -> str:
         for chunk in iter(lambda: fh.read(1 << 20), b""):
             h.update(chunk)
     return h.hexdigest()
+
+
+#: An organisation code or sheet name that may become part of a path: no separators, no dots-only.
+_SAFE_CODE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9 _-]{0,30}$")
+
+
+def path_like(name: str) -> bool:
+    """True if a name from an input contains a path separator or a ``..`` component."""
+    return "/" in name or "\\" in name or ".." in name or "\x00" in name
+
+
+def safe_code(code: str) -> bool:
+    """True if ``code`` can safely name a file or folder (letters, digits, space, _ and -)."""
+    return bool(_SAFE_CODE.match(code or "")) and not path_like(code)
+
+
+def inside(base: Path | str, path: Path | str) -> Path:
+    """``path`` resolved, if it lies inside ``base``; else ValueError (no input may write elsewhere)."""
+    root, target = Path(base).resolve(), Path(path).resolve()
+    if target != root and not target.is_relative_to(root):
+        raise ValueError(f"refusing to write {target}: it is outside {root}")
+    return target

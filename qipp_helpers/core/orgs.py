@@ -1,212 +1,236 @@
-"""Vocabulary of the data model: organisations, workstreams, RAG ratings, periods, columns."""
+"""The organisations a deployment reports on: ONE registry for QIPP returns, FRP systems and RightCare.
+
+The built-in registry (``reference/organisations.csv``) holds the LLR CCGs and system and the
+Derbyshire CCGs of the RightCare worked example. A data folder may declare its own in
+``organisations.csv`` (columns ``code, name, members`` and optionally ``frp_members, roles, note``);
+the registry then travels with the data. Roles: ``qipp`` (QIPP returns: a CCG's are stored, a
+group's are computed from its members), ``frp`` (a system whose financial recovery plan is held;
+``frp_members`` are its organisations), ``rightcare`` (RightCare indicators are held; a group is
+its members), ``provider`` (named in FRP figures only).
+"""
 
 from __future__ import annotations
 
 import csv
-import os
 import re
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
+from importlib import resources
 from pathlib import Path
 
-#: The LLR organisations, used unless a data folder declares its own (see :func:`use_organisations`).
-#: CCGs' returns are stored; groups are computed from them, never stored.
-CCGS: tuple[str, ...] = ("ELR", "WL", "LC")
-GROUPS: dict[str, tuple[str, ...]] = {"LLR": CCGS}
-ORG_NAMES: dict[str, str] = {
-    "ELR": "East Leicestershire & Rutland CCG",
-    "WL": "West Leicestershire CCG",
-    "LC": "Leicester City CCG",
-    "LLR": "Leicester, Leicestershire & Rutland (ELR + WL + LC)",
-}
-
-#: The twelve workstreams of Paper D Tables 1 and 2, in the paper's order.
-WORKSTREAMS: tuple[str, ...] = (
-    "CHC",
-    "Children's",
-    "Community Health",
-    "Contracting",
-    "Corporate",
-    "Integrated Teams",
-    "Medicines Management",
-    "Mental Health",
-    "Planned Care",
-    "Primary Care",
-    "Unidentified",
-    "Urgent Care",
-)
-
-#: Overall PMO RAG values. Blue = completed, Grey = closed.
-RAGS: tuple[str, ...] = ("Green", "Amber", "Red", "Blue", "Grey")
-RAG_ALIASES: dict[str, str] = {"completed": "Blue", "closed": "Grey"}
-RAG_COLOURS: dict[str, str] = {
-    "Green": "#009639",
-    "Amber": "#FFB81C",
-    "Red": "#DA291C",
-    "Blue": "#005EB8",
-    "Grey": "#768692",
-}
-
-MONEY_COLUMNS: tuple[str, ...] = ("plan_ytd", "actual_ytd", "annual_plan", "fot", "assured")
-
-#: Columns of the tidy scheme-returns table, in storage order.
-RETURN_COLUMNS: tuple[str, ...] = (
-    "fin_year",
-    "month",
-    "org",
-    "row",
-    "scheme_no",
-    "scheme_name",
-    "workstream",
-    "milestones",
-    "financial_benefits",
-    "risk_issue",
-    "rag",
-    *MONEY_COLUMNS,
-    "provenance",
-    "source_file",
-    "source_sheet",
-    "source_row",
-)
-
-WARNING_COLUMNS: tuple[str, ...] = (
-    "fin_year",
-    "month",
-    "org",
-    "source_file",
-    "sheet",
-    "column",
-    "printed",
-    "computed",
-    "difference",
-    "message",
-)
-
-FIN_YEAR_RE = re.compile(r"^(\d{4})-(\d{2})$")
-MONTH_NAMES = (
-    "April",
-    "May",
-    "June",
-    "July",
-    "August",
-    "September",
-    "October",
-    "November",
-    "December",
-    "January",
-    "February",
-    "March",
-)
-
-
-def check_fin_year(fin_year: str) -> str:
-    """Return ``fin_year`` if it looks like ``2019-20`` (consecutive years), else raise ValueError."""
-    m = FIN_YEAR_RE.match(fin_year or "")
-    if not m or (int(m.group(1)) + 1) % 100 != int(m.group(2)):
-        raise ValueError(f"financial year must look like 2019-20, got {fin_year!r}")
-    return fin_year
-
-
-def check_month(month: int) -> int:
-    """Return ``month`` if it is a financial-year month 1-12 (M1 = April), else raise ValueError."""
-    if not isinstance(month, int) or not 1 <= month <= 12:
-        raise ValueError(f"month must be 1-12 (M1 = April, M6 = September), got {month!r}")
-    return month
-
-
-def period_label(fin_year: str, month: int) -> str:
-    """'2019-20', 6 -> 'Month 6 2019/20 (September 2019)'."""
-    start = int(fin_year[:4])
-    calendar_year = start if month <= 9 else start + 1
-    return f"Month {month} {fin_year.replace('-', '/')} ({MONTH_NAMES[month - 1]} {calendar_year})"
+ORGANISATIONS_FILE = "organisations.csv"
+ROLES = ("qipp", "frp", "rightcare", "provider")
+_CODE_RE = re.compile(r"^[A-Z][A-Z0-9_]{0,15}$")
 
 
 @dataclass(frozen=True)
-class Organisations:
-    """The organisations a deployment reports on: CCGs (stored) and groups (computed from CCGs)."""
+class Organisation:
+    """One organisation: code, name, members (a group's) and what is held for it."""
 
-    ccgs: tuple[str, ...]
-    groups: dict[str, tuple[str, ...]]
-    names: dict[str, str]
-    source: str = "built-in LLR organisations"
+    code: str
+    name: str
+    members: tuple[str, ...] = ()
+    frp_members: tuple[str, ...] = ()
+    roles: frozenset[str] = frozenset({"qipp"})
+    note: str = ""
+
+
+@dataclass(frozen=True)
+class Registry:
+    """Every organisation known to a deployment, by code, in the file's order."""
+
+    orgs: dict[str, Organisation]
+    source: str = "built-in LLR and Derbyshire organisations"
+
+    def _role(self, role: str) -> tuple[str, ...]:
+        return tuple(c for c, o in self.orgs.items() if role in o.roles)
+
+    # --- QIPP returns -------------------------------------------------------------------------
+    @property
+    def ccgs(self) -> tuple[str, ...]:
+        """Organisations whose QIPP returns are stored (no members)."""
+        return tuple(c for c in self._role("qipp") if not self.orgs[c].members)
+
+    @property
+    def groups(self) -> dict[str, tuple[str, ...]]:
+        """QIPP groups (e.g. LLR) and the CCGs they are computed from."""
+        return {c: self.orgs[c].members for c in self._role("qipp") if self.orgs[c].members}
 
     @property
     def codes(self) -> tuple[str, ...]:
+        """Every organisation a QIPP report can be made for: CCGs, then groups."""
         return self.ccgs + tuple(self.groups)
 
+    def members(self, org: str) -> tuple[str, ...]:
+        """The stored organisations that make up ``org`` (a CCG is itself; LLR is ELR + WL + LC)."""
+        if org in self.groups:
+            return self.groups[org]
+        if org in self.ccgs:
+            return (org,)
+        raise ValueError(f"unknown organisation {org!r}; expected one of {', '.join(self.codes)}")
 
-ORGANISATIONS_FILE = "organisations.csv"
-ORGANISATIONS_ENV = "QIPP_ORGANISATIONS"
-_CODE_RE = re.compile(r"^[A-Z][A-Z0-9_]{0,15}$")
-_DEFAULT = Organisations(CCGS, dict(GROUPS), dict(ORG_NAMES))
-_active: Organisations | None = None
+    # --- FRP systems and RightCare -----------------------------------------------------------
+    @property
+    def systems(self) -> dict[str, tuple[str, ...]]:
+        """FRP systems and the organisations their recovery plan covers."""
+        return {c: self.orgs[c].frp_members for c in self._role("frp")}
+
+    @property
+    def rightcare(self) -> tuple[str, ...]:
+        """Organisations a RightCare report can be made for: CCGs, then groups."""
+        codes = self._role("rightcare")
+        return tuple(c for c in codes if not self.orgs[c].members) + tuple(c for c in codes if self.orgs[c].members)
+
+    @property
+    def rightcare_groups(self) -> dict[str, tuple[str, ...]]:
+        """RightCare groups (a CCG merger or a system) and their member CCGs."""
+        return {c: self.orgs[c].members for c in self._role("rightcare") if self.orgs[c].members}
+
+    def rightcare_members(self, org: str) -> tuple[str, ...]:
+        """The CCGs whose RightCare opportunities make up ``org`` (a group's members, or the CCG itself)."""
+        o = self.orgs.get(org)
+        return o.members if o is not None and o.members else (org,)
+
+    # --- names ---------------------------------------------------------------------------------
+    @property
+    def names(self) -> dict[str, str]:
+        return {c: o.name for c, o in self.orgs.items()}
+
+    def name(self, code: str) -> str:
+        """The organisation's name for headings ('ELR' -> 'East Leicestershire & Rutland CCG')."""
+        o = self.orgs.get(code)
+        return o.name if o is not None else code
+
+    def label(self, code: str) -> str:
+        """The name, followed by its members' names for a group that is not a QIPP group (DDCCG)."""
+        o = self.orgs.get(code)
+        if o is None:
+            return code
+        if o.members and "qipp" not in o.roles:
+            parts = [self.name(m).removeprefix("NHS ").removesuffix(" CCG") for m in o.members]
+            return f"{o.name} ({', '.join(parts[:-1])} and {parts[-1]} CCGs)" if len(parts) > 1 else o.name
+        return o.name
+
+    def note(self, code: str) -> str:
+        o = self.orgs.get(code)
+        return o.note if o is not None else ""
+
+    @property
+    def all_codes(self) -> tuple[str, ...]:
+        """Every code some report can be made for (QIPP, FRP systems, RightCare)."""
+        return tuple(dict.fromkeys((*self.codes, *self.systems, *self.rightcare)))
 
 
-def read_organisations(path: Path | str) -> Organisations:
-    """Read ``organisations.csv`` (columns code, name, members): blank members = a CCG whose returns
-    are stored; members = a group computed from those CCGs (space separated). Raises ValueError."""
-    path = Path(path)
-    ccgs: list[str] = []
-    groups: dict[str, tuple[str, ...]] = {}
-    names: dict[str, str] = {}
-    with path.open(encoding="utf-8-sig", newline="") as fh:
-        for n, row in enumerate(csv.DictReader(fh), start=2):
-            code = (row.get("code") or "").strip().upper()
-            if not _CODE_RE.match(code):
-                raise ValueError(
-                    f"{path.name}, row {n}, column 'code': {code!r} is not an organisation code "
-                    "(capital letters and digits, up to 16)"
-                )
-            names[code] = (row.get("name") or "").strip() or code
-            parts = tuple((row.get("members") or "").upper().split())
-            if parts:
-                groups[code] = parts
-            else:
-                ccgs.append(code)
-    for g, parts in groups.items():
-        unknown = [m for m in parts if m not in ccgs]
+def _split(text: str | None) -> tuple[str, ...]:
+    return tuple((text or "").upper().split())
+
+
+def parse_organisations(rows: Iterable[dict[str, str]], *, source: str) -> Registry:
+    """Build a registry from ``organisations.csv`` rows; ValueError naming the file, row and column."""
+    name = Path(source).name
+    orgs: dict[str, Organisation] = {}
+    for n, row in enumerate(rows, start=2):
+        code = (row.get("code") or "").strip().upper()
+        if not _CODE_RE.match(code):
+            raise ValueError(
+                f"{name}, row {n}, column 'code': {code!r} is not an organisation code "
+                "(capital letters and digits, up to 16)"
+            )
+        if code in orgs:
+            raise ValueError(f"{name}, row {n}, column 'code': {code} is listed twice")
+        roles = frozenset((row.get("roles") or "qipp").lower().split())
+        unknown = sorted(roles - set(ROLES))
         if unknown:
-            raise ValueError(f"{path.name}: group {g} lists {', '.join(unknown)}, which are not CCGs in the file")
-    if not ccgs:
-        raise ValueError(f"{path.name}: no organisations")
-    return Organisations(tuple(ccgs), groups, names, source=str(path))
+            raise ValueError(f"{name}, row {n}, column 'roles': {', '.join(unknown)} (expected {', '.join(ROLES)})")
+        orgs[code] = Organisation(
+            code=code,
+            name=(row.get("name") or "").strip() or code,
+            members=_split(row.get("members")),
+            frp_members=_split(row.get("frp_members")),
+            roles=roles,
+            note=(row.get("note") or "").strip(),
+        )
+    for o in orgs.values():
+        unknown = [m for m in (*o.members, *o.frp_members) if m not in orgs]
+        if unknown:
+            raise ValueError(f"{name}: {o.code} lists {', '.join(unknown)}, which are not in the file")
+        if "qipp" in o.roles:
+            not_ccgs = [m for m in o.members if orgs[m].members or "qipp" not in orgs[m].roles]
+            if not_ccgs:
+                raise ValueError(f"{name}: group {o.code} lists {', '.join(not_ccgs)}, which are not CCGs in the file")
+    reg = Registry(orgs, source=source)
+    if not reg.ccgs and not reg.rightcare:
+        raise ValueError(f"{name}: no organisations")
+    return reg
 
 
-def organisations() -> Organisations:
-    """The organisations in use: set by :func:`use_organisations`, else ``$QIPP_ORGANISATIONS``, else LLR."""
-    global _active
-    if _active is None:
-        env = os.environ.get(ORGANISATIONS_ENV)
-        _active = read_organisations(env) if env else _DEFAULT
-    return _active
+def read_organisations(path: Path | str) -> Registry:
+    """Read a data folder's ``organisations.csv``. Raises ValueError naming the row and column."""
+    path = Path(path)
+    try:
+        with path.open(encoding="utf-8-sig", newline="") as fh:
+            return parse_organisations(list(csv.DictReader(fh)), source=str(path))
+    except UnicodeDecodeError as exc:
+        raise ValueError(f"{path.name}: not UTF-8 text ({exc.reason})") from None
 
 
-def use_organisations(data_dir: Path | str | None) -> Organisations:
-    """Use the organisations a data folder declares in ``organisations.csv`` (LLR's if it has none).
+def builtin() -> Registry:
+    """The registry shipped with the package (LLR CCGs and system, Derbyshire's RightCare CCGs)."""
+    with resources.files("qipp_helpers.reference").joinpath(ORGANISATIONS_FILE).open(encoding="utf-8") as fh:
+        return parse_organisations(list(csv.DictReader(fh)), source="built-in LLR and Derbyshire organisations")
 
-    The choice is exported in ``$QIPP_ORGANISATIONS`` so kernels and workers started from this
-    process agree; the registry travels with the data.
-    """
-    global _active
+
+_BUILTIN: Registry | None = None
+_active: Registry | None = None
+
+
+def registry_for(data_dir: Path | str | None) -> Registry:
+    """The registry a data folder declares in ``organisations.csv``, else the built-in one."""
+    global _BUILTIN
     path = Path(data_dir) / ORGANISATIONS_FILE if data_dir is not None else None
     if path is not None and path.is_file():
-        _active = read_organisations(path)
-        os.environ[ORGANISATIONS_ENV] = str(path.resolve())
-    else:
-        _active = _DEFAULT
-        os.environ.pop(ORGANISATIONS_ENV, None)
+        return read_organisations(path)
+    if _BUILTIN is None:
+        _BUILTIN = builtin()
+    return _BUILTIN
+
+
+def organisations() -> Registry:
+    """The registry in use (set by :func:`use_organisations`; the built-in one until then)."""
+    global _active
+    if _active is None:
+        _active = registry_for(None)
     return _active
+
+
+def use_organisations(data_dir: Path | str | None) -> Registry:
+    """Use the organisations a data folder declares (the built-in ones if it declares none).
+
+    Called by every store read, so a kernel or worker that reads a folder's data knows that
+    folder's organisations; nothing is written to the environment.
+    """
+    global _active
+    _active = registry_for(data_dir)
+    return _active
+
+
+@contextmanager
+def using_organisations(data_dir: Path | str | None) -> Iterator[Registry]:
+    """Use a data folder's organisations inside a ``with`` block, then restore the previous ones."""
+    global _active
+    before = _active
+    try:
+        yield use_organisations(data_dir)
+    finally:
+        _active = before
 
 
 def org_name(code: str) -> str:
     """The organisation's name for headings ('ELR' -> 'East Leicestershire & Rutland CCG')."""
-    return organisations().names.get(code, code)
+    return organisations().name(code)
 
 
 def members(org: str) -> tuple[str, ...]:
     """The stored organisations that make up ``org`` (a CCG is itself; LLR is ELR + WL + LC)."""
-    orgs = organisations()
-    if org in orgs.groups:
-        return orgs.groups[org]
-    if org in orgs.ccgs:
-        return (org,)
-    raise ValueError(f"unknown organisation {org!r}; expected one of {', '.join(orgs.codes)}")
+    return organisations().members(org)

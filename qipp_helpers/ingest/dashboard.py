@@ -18,10 +18,12 @@ from pathlib import Path
 from typing import Any
 
 from ..core.errors import Problem
+from ..core.files import path_like
 from ..core.money import parse_money
-from ..core.orgs import MONEY_COLUMNS, RAG_ALIASES, RAGS, organisations
+from ..core.orgs import organisations
+from ..core.vocab import MONEY_COLUMNS, RAG_ALIASES, RAGS
 from ..reference import normalise_scheme_no
-from .guard import SheetFlags, check_input_file, path_like, scan_xlsx
+from .guard import SheetFlags, check_input_file, scan_xlsx
 
 #: Header text as printed -> column. Matching ignores case, underlining and spacing.
 HEADERS: dict[str, str] = {

@@ -21,9 +21,10 @@ import math
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ..analysis.frp import BEFORE, FRP_RAGS, NOT_IN_FRP, ORG_IMPACT, PRINTED, SUBTOTALS, SYSTEMS
 from ..core.errors import Problem
 from ..core.money import parse_money
+from ..core.orgs import organisations
+from ..core.vocab import BEFORE, FRP_PRINTED, FRP_RAGS, FRP_SUBTOTALS, NOT_IN_FRP, ORG_IMPACT
 from .dashboard import HEADER_SEARCH_ROWS, _norm, _text, about_rows, open_workbook, workbook_has_sheet
 
 SCHEMES_SHEET, POSITION_SHEET = "frp schemes", "frp position"
@@ -136,10 +137,10 @@ def parse_schemes(rows: list[tuple], *, file: str, sheet: str) -> tuple[list[dic
         money: dict[str, float] = {}
         for key in SCHEME_MONEY:
             try:
-                money[PRINTED[key]] = _optional_money(cell(key))
+                money[FRP_PRINTED[key]] = _optional_money(cell(key))
             except ValueError as exc:
                 problems.append(Problem(file, str(exc), sheet, excel_row, printed.get(key)))
-                money[PRINTED[key]] = math.nan
+                money[FRP_PRINTED[key]] = math.nan
         has_money = any(not math.isnan(v) and v != 0 for v in money.values())
         rag_text = _text(cell("rag"))
         rag = next((r for r in FRP_RAGS if r.lower() == rag_text.lower()), None)
@@ -203,7 +204,7 @@ def parse_position(rows: list[tuple], *, file: str, sheet: str, system: str) -> 
             )
         ]
     h, cols = found
-    orgs = SYSTEMS.get(system, ())
+    orgs = organisations().systems.get(system, ())
     out: list[dict] = []
     for i in range(h + 1, len(rows)):
         raw, excel_row = rows[i], i + 1
@@ -218,12 +219,12 @@ def parse_position(rows: list[tuple], *, file: str, sheet: str, system: str) -> 
             continue
         org = _text(get.get("org")).upper()
         if _norm(section_text) == "total":
-            key = SUBTOTALS.get(_norm(item))
+            key = FRP_SUBTOTALS.get(_norm(item))
             if key is None:
                 problems.append(
                     Problem(
                         file,
-                        f"unknown subtotal {item!r}; expected one of " + ", ".join(repr(k) for k in SUBTOTALS),
+                        f"unknown subtotal {item!r}; expected one of " + ", ".join(repr(k) for k in FRP_SUBTOTALS),
                         sheet,
                         excel_row,
                         "Item",
@@ -294,9 +295,10 @@ def read_frp_xlsx(path: Path, *, system: str | None = None) -> FrpFileResult:
         sheets = {ws.title.strip().lower(): ws for ws in wb.worksheets}
         if "about" in sheets:
             result.about = {k.lower(): v for k, v in about_rows(sheets["about"].iter_rows(values_only=True)).items()}
-        code = (system or result.about.get("system") or (next(iter(SYSTEMS)) if len(SYSTEMS) == 1 else "")).upper()
-        if code not in SYSTEMS:
-            result.problems.append(Problem(name, f"system {code!r} is not one of {', '.join(SYSTEMS)}", "About"))
+        systems = organisations().systems
+        code = (system or result.about.get("system") or (next(iter(systems)) if len(systems) == 1 else "")).upper()
+        if code not in systems:
+            result.problems.append(Problem(name, f"system {code!r} is not one of {', '.join(systems)}", "About"))
             return result
         result.about["system"] = code
         for key, parse in ((SCHEMES_SHEET, "schemes"), (POSITION_SHEET, "position")):

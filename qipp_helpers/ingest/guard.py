@@ -41,27 +41,6 @@ _ENCRYPTED_MARKERS = ("EncryptionInfo".encode("utf-16-le"), "EncryptedPackage".e
 _MB = 1024 * 1024
 SAVE_AS = "open it in Excel and save it as an Excel Workbook (.xlsx)"
 
-#: An organisation code or sheet name that may become part of a path: no separators, no dots-only.
-_SAFE_CODE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9 _-]{0,30}$")
-
-
-def path_like(name: str) -> bool:
-    """True if a name from an input contains a path separator or a ``..`` component."""
-    return "/" in name or "\\" in name or ".." in name or "\x00" in name
-
-
-def safe_code(code: str) -> bool:
-    """True if ``code`` can safely name a file or folder (letters, digits, space, _ and -)."""
-    return bool(_SAFE_CODE.match(code or "")) and not path_like(code)
-
-
-def inside(base: Path | str, path: Path | str) -> Path:
-    """``path`` resolved, if it lies inside ``base``; else ValueError (no input may write elsewhere)."""
-    root, target = Path(base).resolve(), Path(path).resolve()
-    if target != root and not target.is_relative_to(root):
-        raise ValueError(f"refusing to write {target}: it is outside {root}")
-    return target
-
 
 def check_input_file(path: Path) -> list[Problem]:
     """Problems that make ``path`` unsafe or impossible to open, found without parsing it."""

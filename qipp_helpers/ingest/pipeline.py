@@ -17,10 +17,12 @@ from .. import __version__
 from ..core.errors import IngestError, Problem
 from ..core.files import sha256_file
 from ..core.money import fmt_k
-from ..core.orgs import MONEY_COLUMNS, WARNING_COLUMNS, check_fin_year, check_month, organisations, use_organisations
+from ..core.orgs import organisations, use_organisations
+from ..core.periods import check_fin_year, check_month
+from ..core.vocab import MONEY_COLUMNS
 from ..reference import workstream_map
 from ..store.db import load_returns, replace_slices
-from ..store.schema import coerce_returns, validate_returns
+from ..store.schema import WARNING_COLUMNS, coerce_returns, validate_returns
 from .dashboard import REQUIRED, FileResult, SheetResult, iter_problems, read_returns_file
 
 #: A printed total further than this (£000) from the computed sum is a reconciliation warning.

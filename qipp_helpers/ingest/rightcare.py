@@ -20,9 +20,9 @@ import math
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ..analysis.rightcare import MIN_PEERS, POD_ALIASES, POD_LABELS, PODS, PROGRAMME_ALIASES, PROGRAMME_AREAS
 from ..core.errors import Problem
 from ..core.money import parse_money
+from ..core.vocab import MIN_PEERS, POD_ALIASES, POD_LABELS, PODS, PROGRAMME_ALIASES, PROGRAMME_AREAS
 from .dashboard import HEADER_SEARCH_ROWS, _norm, _text, about_rows, open_workbook, workbook_has_sheet
 
 INDICATORS_SHEET, PEERS_SHEET = "rightcare indicators", "rightcare peers"

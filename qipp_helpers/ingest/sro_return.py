@@ -42,11 +42,14 @@ from pathlib import Path
 import pandas as pd
 
 from ..core.errors import Problem
+from ..core.files import safe_code
 from ..core.money import parse_money
-from ..core.orgs import RAGS, WORKSTREAMS, check_fin_year, org_name, organisations, period_label
+from ..core.orgs import org_name, organisations
+from ..core.periods import check_fin_year, period_label
+from ..core.vocab import RAGS, WORKSTREAMS
 from ..reference import normalise_scheme_no, workstream_map
 from .dashboard import column_letter, flag_problems, open_scanned
-from .guard import SheetFlags, safe_code
+from .guard import SheetFlags
 
 TEMPLATE_VERSION = "1"
 META_SHEET, RETURN_SHEET, PMO_SHEET, REF_SHEET, HELP_SHEET = (
@@ -170,8 +173,8 @@ def write_template(
     from openpyxl.styles import Alignment, Font, PatternFill, Protection
     from openpyxl.worksheet.datavalidation import DataValidation
 
-    from ..pack.xlsx import _atomic_save as save
-    from ..pack.xlsx import safe_cell
+    from ..core.files import atomic_save as save
+    from ..core.text import safe_cell
 
     check_fin_year(fin_year)
     if not 1 <= month <= 12:

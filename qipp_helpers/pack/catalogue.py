@@ -8,8 +8,6 @@ from __future__ import annotations
 
 import pandas as pd
 
-from ..analysis import rightcare as rc
-from ..analysis.frp import SYSTEMS
 from ..core.orgs import members, organisations
 
 #: Notebook name -> what it shows. Order is the pack's order.
@@ -23,7 +21,7 @@ NOTEBOOKS: dict[str, str] = {
 
 def known_orgs() -> tuple[str, ...]:
     """Every organisation some notebook can be rendered for (``qipp run --org``)."""
-    return tuple(dict.fromkeys((*organisations().codes, *SYSTEMS, *rc.ORGS)))
+    return organisations().all_codes
 
 
 #: Code a worker's kernel runs once before its first report: the imports every notebook makes.
@@ -48,9 +46,9 @@ def inputs_of(notebook: str) -> tuple[str, ...]:
 def default_orgs(notebook: str) -> list[str]:
     """The organisations ``--org all`` means for a notebook: CCGs and LLR, or the FRP systems."""
     if notebook == "frp_bridge":
-        return list(SYSTEMS)
+        return list(organisations().systems)
     if notebook == "rightcare_opportunity":
-        return list(rc.RC_GROUPS)
+        return list(organisations().rightcare_groups)
     return list(organisations().codes)
 
 
@@ -74,11 +72,11 @@ def missing_data(
             if rightcare_peers is None
             else set(rightcare_peers.loc[rightcare_peers["fin_year"] == fin_year, "ccg"])
         )
-        lacking = [c for c in rc.members(org) if c not in held]
+        lacking = [c for c in organisations().rightcare_members(org) if c not in held]
         return f"no {fin_year} RightCare indicators held for {', '.join(lacking)}" if lacking else None
     if notebook == "frp_bridge":
-        if org not in SYSTEMS:
-            return f"the FRP is held for the system ({', '.join(SYSTEMS)}), not for {org}"
+        if org not in organisations().systems:
+            return f"the FRP is held for the system ({', '.join(organisations().systems)}), not for {org}"
         held = frp_lines[
             (frp_lines["fin_year"] == fin_year) & (frp_lines["month"] == month) & (frp_lines["system"] == org)
         ]

@@ -25,7 +25,8 @@ from .. import __version__
 from ..analysis import position as t
 from ..core.files import atomic_write_bytes, sha256_file
 from ..core.money import fmt_k
-from ..core.orgs import members, org_name, organisations, period_label
+from ..core.orgs import members, org_name, organisations
+from ..core.periods import period_label, previous_period
 from ..store.db import processed_dir
 from .catalogue import NOTEBOOKS, default_orgs, inputs_of, missing_data
 from .runner import Job, JobResult
@@ -60,7 +61,7 @@ def month_dir(out: Path, fin_year: str, month: int) -> Path:
 
 def org_dir(out: Path, fin_year: str, month: int, org: str) -> Path:
     """reports/<fin-year>/M<mm>/<ORG>, checked to stay inside ``out`` (an org code never names a path)."""
-    from ..ingest.guard import inside, safe_code
+    from ..core.files import inside, safe_code
 
     if not safe_code(org):
         raise ValueError(f"organisation code {org!r} cannot name a folder")
@@ -232,7 +233,7 @@ def headlines(returns: pd.DataFrame, fin_year: str, month: int) -> list[dict]:
         rows = t.select(returns, fin_year, month, org)
         if set(rows["org"]) != set(members(org)):
             continue
-        pfy, pm = t.previous_period(fin_year, month)
+        pfy, pm = previous_period(fin_year, month)
         prev = t.select(returns, pfy, pm, org)
         h = t.headline(
             rows, prev if set(prev["org"]) == set(members(org)) else None, org=org, fin_year=fin_year, month=month

@@ -15,7 +15,7 @@ from matplotlib.figure import Figure
 from matplotlib.ticker import FuncFormatter
 
 from ..analysis import spc
-from ..core.orgs import RAG_COLOURS
+from .style import RAG_COLOURS
 
 NHS_BLUE = "#005EB8"
 NHS_LIGHT = "#41B6E6"

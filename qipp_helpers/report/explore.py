@@ -21,11 +21,14 @@ from matplotlib.figure import Figure
 
 from ..analysis import position as t
 from ..analysis import spc
-from ..core.orgs import MONTH_NAMES, RAG_COLOURS, RAGS, WORKSTREAMS, organisations
+from ..core.orgs import organisations
+from ..core.periods import MONTH_NAMES
+from ..core.vocab import RAGS, WORKSTREAMS
 from ..store.db import empty_warnings
 from . import charts
 from .fmt import money_table, rag_cell_styles
 from .objects import MonthlyPosition, monthly_position, trend_panels
+from .style import RAG_COLOURS
 
 ALL = "All"
 #: The trend measures: label -> column of :func:`tables.workstream_monthly`.

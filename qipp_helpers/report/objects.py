@@ -10,9 +10,11 @@ from ..analysis import drivers as d
 from ..analysis import frp, spc
 from ..analysis import position as t
 from ..analysis import rightcare as rc
-from ..core.money import fmt_m
-from ..core.orgs import CCGS, WORKSTREAMS, members, org_name, period_label
+from ..core.orgs import members, organisations
+from ..core.periods import period_label, previous_period
+from ..core.vocab import WORKSTREAMS
 from ..reference import derbyshire_table3, derbyshire_table4
+from . import narrative as sentences
 
 
 class _Period:
@@ -64,7 +66,7 @@ class MonthlyPosition(_Period):
 
     def narrative(self) -> str:
         """The executive summary paragraph, in the paper's words."""
-        return narrative(self.headline, self.previous is not None)
+        return sentences.monthly(self.headline, self.previous is not None)
 
     def xlsx_tables(self) -> dict[str, pd.DataFrame]:
         """The report's tables for the xlsx, snake_case columns, signs as in the paper."""
@@ -112,36 +114,6 @@ class MonthlyPosition(_Period):
         }
 
 
-def narrative(h: t.Headline, has_previous: bool) -> str:
-    """'ELR is forecasting an under delivery of ... of which ... unidentified. This has moved ...'"""
-    name = org_name(h.org)
-    fy = h.fin_year.replace("-", "/")
-    if h.under_delivery > 0:
-        text = f"{name} is forecasting an under delivery of the QIPP plan for {fy} of {fmt_m(h.under_delivery)}"
-    else:
-        text = f"{name} is forecasting an over delivery of the QIPP plan for {fy} of {fmt_m(h.under_delivery)}"
-    if h.unidentified:
-        text += f", of which {fmt_m(h.unidentified)} is attributed to unidentified QIPP"
-    text += "."
-    if has_previous and h.movement is not None:
-        if abs(h.movement) < 0.5:
-            text += " This is unchanged from last month."
-        else:
-            way = "adversely" if h.movement > 0 else "favourably"
-            text += f" This has moved {way} by {fmt_m(h.movement)} from last month."
-    text += (
-        f" SROs are forecasting QIPP delivery of {fmt_m(h.fot)} against a plan of {fmt_m(h.annual_plan)};"
-        f" year to date, {fmt_m(h.actual_ytd)} has been delivered against a plan of {fmt_m(h.plan_ytd)}."
-        f" The PMO assured value is {fmt_m(h.assured)}."
-    )
-    if h.red_plan:
-        text += (
-            f" Schemes the PMO rates Red carry {fmt_m(h.red_plan)} of plan and are forecast to"
-            f" deliver {fmt_m(h.red_fot)}."
-        )
-    return text
-
-
 def _rows_and_previous(
     returns: pd.DataFrame, *, fin_year: str, month: int, org: str
 ) -> tuple[pd.DataFrame, pd.DataFrame | None]:
@@ -153,7 +125,7 @@ def _rows_and_previous(
     missing = set(members(org)) - set(rows["org"])
     if missing:
         raise LookupError(f"{org} needs returns from {', '.join(sorted(missing))} for {fin_year} month {month}")
-    pfy, pm = t.previous_period(fin_year, month)
+    pfy, pm = previous_period(fin_year, month)
     prev = t.select(returns, pfy, pm, org)
     return rows, (prev if set(prev["org"]) == set(members(org)) else None)
 
@@ -229,10 +201,10 @@ class UnderDelivery(_Period):
         return d.shown_orgs(self.org)
 
     def drivers_narrative(self) -> str:
-        return d.drivers_narrative(self.drivers, self.org)
+        return sentences.drivers(self.drivers, self.org)
 
     def movement_narrative(self) -> str:
-        return d.movement_narrative(self.movement, self.org)
+        return sentences.movement(self.movement, self.org)
 
     def drivers_waterfall(self) -> pd.DataFrame:
         """Annual plan → drivers, offsets, Other → FOT (savings £000)."""
@@ -308,7 +280,7 @@ class FrpBridge(_Period):
         return f"System Financial Recovery Plan — {self.org}"
 
     def narrative(self) -> str:
-        return frp.narrative(self.bridge)
+        return sentences.frp_bridge(self.bridge)
 
     def total(self, section: str) -> float:
         return frp.bridge_total(self.bridge, section)
@@ -337,8 +309,9 @@ def frp_slice(tables: dict[str, pd.DataFrame], *, fin_year: str, month: int, org
 
 def frp_bridge(tables: dict[str, pd.DataFrame], *, fin_year: str, month: int, org: str = "LLR") -> FrpBridge:
     """Compute the FRP bridge for system ``org`` from the stored FRP tables (see :func:`store.load_frp`)."""
-    if org not in frp.SYSTEMS:
-        raise LookupError(f"the FRP is held for the system ({', '.join(frp.SYSTEMS)}), not for {org}")
+    systems = organisations().systems
+    if org not in systems:
+        raise LookupError(f"the FRP is held for the system ({', '.join(systems)}), not for {org}")
     part = frp_slice(tables, fin_year=fin_year, month=month, org=org)
     if part["lines"].empty:
         held = sorted(
@@ -404,15 +377,15 @@ class RightCareOpportunity:
 
     @property
     def name(self) -> str:
-        return rc.ORG_LABELS.get(self.org, self.org)
+        return organisations().label(self.org)
 
     def narrative(self) -> str:
-        return rc.narrative(self.table, org=self.org, method=self.benchmark, data_year=self.data_year)
+        return sentences.rightcare(self.table, org=self.org, method=self.benchmark, data_year=self.data_year)
 
     def coverage_narrative(self) -> str:
         if self.coverage is None:
             return self.coverage_note
-        return rc.coverage_narrative(self.coverage, source=self.coverage_source)
+        return sentences.rightcare_coverage(self.coverage, source=self.coverage_source)
 
     @property
     def xlsx_formats(self) -> dict[str, str]:
@@ -447,7 +420,7 @@ def _coverage_plan(
             "",
             ["published: NHS Derby and Derbyshire CCG 2019/20 QIPP Programme (28 March 2019), Table 4"],
         )
-    if all(c in CCGS for c in ccgs):
+    if all(c in organisations().ccgs for c in ccgs):
         held = [m for fy, m in t.available_periods(returns, org) if fy == fin_year and m <= month]
         if held:
             rows = t.select(returns, fin_year, max(held), org)
@@ -482,7 +455,7 @@ def rightcare_opportunity(
     """
     if benchmark not in rc.BENCHMARKS:
         raise ValueError(f"benchmark must be one of {', '.join(rc.BENCHMARKS)}, got {benchmark!r}")
-    ccgs = rc.members(org)
+    ccgs = organisations().rightcare_members(org)
     ind = tables["indicators"][tables["indicators"]["fin_year"] == fin_year]
     peers = tables["peers"][tables["peers"]["fin_year"] == fin_year]
     lacking = [c for c in ccgs if c not in set(peers["ccg"])]

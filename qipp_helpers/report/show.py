@@ -15,9 +15,11 @@ from pandas.io.formats.style import Styler
 
 from ..analysis import rightcare as rc
 from ..core.money import fmt_k
-from ..core.orgs import RAG_COLOURS, org_name
+from ..core.orgs import org_name
+from ..core.vocab import POD_LABELS
 from .fmt import money_table, rag_cell_styles
 from .objects import FrpBridge, MonthlyPosition, RightCareOpportunity, UnderDelivery
+from .style import RAG_COLOURS
 
 Report = MonthlyPosition | UnderDelivery | FrpBridge | RightCareOpportunity
 
@@ -388,7 +390,7 @@ def rightcare_banner_lines(r: RightCareOpportunity) -> list[str]:
     plan = f"; QIPP plan {_provenance_kind(r.coverage_provenance)}" if r.coverage_provenance else ""
     published = "; Table 3 published" if r.published is not None else ""
     return [
-        f"{rc.ORG_SHORT.get(r.org, r.org)} ({r.org})",
+        f"{org_name(r.org)} ({r.org})",
         f"RightCare {r.data_year} data · {r.period}",
         f"Data: RightCare indicators {kinds}{published}{plan} (see section 7)",
         f"Generated {datetime.now().strftime('%d %b %Y %H:%M')}",
@@ -398,7 +400,7 @@ def rightcare_banner_lines(r: RightCareOpportunity) -> list[str]:
 def rightcare_title_block(r: RightCareOpportunity) -> str:
     """The RightCare report's heading, as markdown."""
     return (
-        f"# RightCare Opportunity: {rc.ORG_SHORT.get(r.org, r.org)}\n\n"
+        f"# RightCare Opportunity: {org_name(r.org)}\n\n"
         f"**RightCare {r.data_year} data, QIPP plan {r.fin_year.replace('-', '/')}** · opportunity against "
         f"{rc.BENCHMARKS[r.benchmark]} · £m unless stated"
     )
@@ -443,7 +445,7 @@ def rightcare_table(r: RightCareOpportunity) -> Styler:
 
 def rightcare_by_ccg_table(r: RightCareOpportunity) -> Styler:
     """Opportunity by CCG × POD, each CCG against its own peers, with the group total (£m)."""
-    df = r.by_ccg.assign(ccg=[rc.CCG_NAMES.get(c, c) for c in r.by_ccg["ccg"]])
+    df = r.by_ccg.assign(ccg=[org_name(c) for c in r.by_ccg["ccg"]])
     return _money_m(
         df,
         list(_POD_COLUMNS),
@@ -485,7 +487,7 @@ def rightcare_published_table(r: RightCareOpportunity) -> Styler | Markdown:
 
 def rightcare_positions_table(r: RightCareOpportunity) -> Styler:
     """The largest opportunities: the CCG's spend beside its peers' benchmarks (£ per 1,000) and the £m."""
-    df = rc.position_table(r.top).assign(ccg=lambda d: d["ccg"].map(lambda c: rc.CCG_NAMES.get(c, c)))
+    df = rc.position_table(r.top).assign(ccg=lambda d: d["ccg"].map(lambda c: org_name(c)))
     labels = {
         "ccg": "CCG",
         "programme_area": "Programme area",
@@ -516,9 +518,9 @@ def rightcare_position_labels(r: RightCareOpportunity) -> list[str]:
     """Chart row labels for the largest opportunities: 'Southern Derbyshire: Musculoskeletal elective'."""
 
     def short(c: str) -> str:
-        return rc.CCG_NAMES.get(c, c).removeprefix("NHS ").removesuffix(" CCG")
+        return org_name(c).removeprefix("NHS ").removesuffix(" CCG")
 
-    return [f"{short(t.ccg)}: {t.programme_area} {rc.POD_LABELS[t.pod].lower()}" for t in r.top.itertuples()]
+    return [f"{short(t.ccg)}: {t.programme_area} {POD_LABELS[t.pod].lower()}" for t in r.top.itertuples()]
 
 
 def rightcare_coverage_table(r: RightCareOpportunity) -> Styler | Markdown:
@@ -557,7 +559,7 @@ def rightcare_peers_block(r: RightCareOpportunity) -> str:
     """Each CCG's peer group, most similar first, as markdown."""
     lines = ["**Peer groups** (most similar first):", ""]
     for ccg, g in r.peers.groupby("ccg", sort=False):
-        lines.append(f"- {md_text(rc.CCG_NAMES.get(ccg, ccg))}: " + ", ".join(md_text(n) for n in g["peer_name"]))
+        lines.append(f"- {md_text(org_name(ccg))}: " + ", ".join(md_text(n) for n in g["peer_name"]))
     return "\n".join(lines)
 
 

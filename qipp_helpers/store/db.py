@@ -17,7 +17,7 @@ from pathlib import Path
 import pandas as pd
 
 from ..core.files import atomic_path
-from ..core.orgs import WARNING_COLUMNS, use_organisations
+from ..core.orgs import use_organisations
 from .schema import (
     FRP_CHECK_COLUMNS,
     FRP_KEY,
@@ -26,6 +26,7 @@ from .schema import (
     RIGHTCARE_INDICATOR_COLUMNS,
     RIGHTCARE_KEY,
     RIGHTCARE_PEER_COLUMNS,
+    WARNING_COLUMNS,
     coerce_returns,
     coerce_table,
     empty_returns,

@@ -5,10 +5,44 @@ from __future__ import annotations
 import pandas as pd
 import pandera.pandas as pa
 
-from ..analysis.frp import FRP_RAGS, PRINTED, SYSTEMS
-from ..analysis.rightcare import PODS, PROGRAMME_AREAS
 from ..core.errors import Problem
-from ..core.orgs import MONEY_COLUMNS, RAGS, RETURN_COLUMNS, WORKSTREAMS, organisations
+from ..core.orgs import organisations
+from ..core.vocab import FRP_PRINTED, FRP_RAGS, MONEY_COLUMNS, PODS, PROGRAMME_AREAS, RAGS, WORKSTREAMS
+
+#: Columns of the tidy scheme-returns table, in storage order.
+RETURN_COLUMNS: tuple[str, ...] = (
+    "fin_year",
+    "month",
+    "org",
+    "row",
+    "scheme_no",
+    "scheme_name",
+    "workstream",
+    "milestones",
+    "financial_benefits",
+    "risk_issue",
+    "rag",
+    *MONEY_COLUMNS,
+    "provenance",
+    "source_file",
+    "source_sheet",
+    "source_row",
+)
+
+#: Columns of the reconciliation-warnings table (a return that does not add up to its printed total).
+WARNING_COLUMNS: tuple[str, ...] = (
+    "fin_year",
+    "month",
+    "org",
+    "source_file",
+    "sheet",
+    "column",
+    "printed",
+    "computed",
+    "difference",
+    "message",
+)
+
 
 _money = {
     c: pa.Column(float, checks=pa.Check(lambda s: s.abs() < 1e9, error="money must be finite £000"), nullable=False)
@@ -103,7 +137,7 @@ FRP_LINE_COLUMNS: tuple[str, ...] = (
     "group",
     "scheme",
     "rag",
-    *PRINTED.values(),
+    *FRP_PRINTED.values(),
     "provenance",
     "source_file",
     "source_sheet",
@@ -135,13 +169,18 @@ FRP_CHECK_COLUMNS: tuple[str, ...] = (
     "source_row",
 )
 #: Float and int columns of the FRP and RightCare tables (:func:`coerce_table`); every other column is text.
-_FLOATS = {*PRINTED.values(), "value", "printed", "computed", "difference", "spend", "weighted_population"}
+_FLOATS = {*FRP_PRINTED.values(), "value", "printed", "computed", "difference", "spend", "weighted_population"}
 _INTS = {"month", "row", "source_row", "rank"}
 
 _key = {
     "fin_year": pa.Column(str, pa.Check.str_matches(r"^\d{4}-\d{2}$")),
     "month": pa.Column(int, pa.Check.in_range(1, 12)),
-    "system": pa.Column(str, pa.Check.isin(list(SYSTEMS))),
+    "system": pa.Column(
+        str,
+        pa.Check(
+            lambda s: s.isin(list(organisations().systems)), error="system must be an FRP system (organisations.csv)"
+        ),
+    ),
     "as_at": pa.Column(str),
     "row": pa.Column(int, pa.Check.ge(0)),
     "provenance": pa.Column(str, pa.Check.str_length(min_value=1)),
@@ -157,7 +196,7 @@ FRP_LINES_SCHEMA = pa.DataFrameSchema(
         "group": pa.Column(str),
         "scheme": pa.Column(str),
         "rag": pa.Column(str, pa.Check.isin(list(FRP_RAGS))),
-        **{c: pa.Column(float, _finite, nullable=True) for c in PRINTED.values()},
+        **{c: pa.Column(float, _finite, nullable=True) for c in FRP_PRINTED.values()},
     },
     strict=True,
     ordered=False,

@@ -19,7 +19,10 @@ from importlib import resources
 import numpy as np
 import pandas as pd
 
-from ..core.orgs import CCGS
+from ..core.orgs import builtin
+
+#: The LLR CCGs whose published M6 rows the synthetic months are made from.
+CCGS = builtin().ccgs
 
 SEED = 20191017
 PROVENANCE = (

@@ -15,7 +15,8 @@ from pathlib import Path
 import numpy as np
 
 from ..core.files import atomic_path
-from ..core.orgs import RAGS, WORKSTREAMS, check_fin_year
+from ..core.periods import check_fin_year
+from ..core.vocab import RAGS, WORKSTREAMS
 
 HEADER = [
     "Scheme no. for LLR Summary Report",

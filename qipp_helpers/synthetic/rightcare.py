@@ -23,7 +23,9 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from ..analysis.rightcare import CCG_NAMES, PODS, PROGRAMME_AREAS, RC_GROUPS, benchmark
+from ..analysis.rightcare import benchmark
+from ..core.orgs import builtin
+from ..core.vocab import PODS, PROGRAMME_AREAS
 
 SEED = 20190328
 DATA_YEAR = "2017/18"
@@ -105,7 +107,7 @@ def make_set(org: str) -> tuple[pd.DataFrame, pd.DataFrame]:
     rng = np.random.default_rng(spec["seed"])
     peer_rows, _ = _peers(rng, spec["letter"], spec["pool"])
     codes = sorted(set(peer_rows["ccg"]))
-    ccgs = RC_GROUPS[org]
+    ccgs = builtin().rightcare_members(org)
     groups = {c: [codes[i] for i in sorted(rng.choice(len(codes), size=10, replace=False))] for c in ccgs}
     peer_table = pd.DataFrame(
         [{"ccg": c, "rank": k + 1, "peer": p} for c in ccgs for k, p in enumerate(rng.permutation(groups[c]))]
@@ -137,7 +139,7 @@ def make_set(org: str) -> tuple[pd.DataFrame, pd.DataFrame]:
         [
             {
                 "ccg": c,
-                "ccg_name": CCG_NAMES[c],
+                "ccg_name": builtin().name(c),
                 "programme_area": a,
                 "pod": p,
                 "spend": own[(c, a, p)],

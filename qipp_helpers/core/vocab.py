@@ -1,0 +1,115 @@
+"""The project's vocabulary: workstreams, RAG ratings, money columns, FRP and RightCare terms.
+
+Every layer names things with these words; readers map the spellings they meet onto them.
+"""
+
+from __future__ import annotations
+
+# --- QIPP returns (Paper D) ---------------------------------------------------------------------
+
+#: The twelve workstreams of Paper D Tables 1 and 2, in the paper's order.
+WORKSTREAMS: tuple[str, ...] = (
+    "CHC",
+    "Children's",
+    "Community Health",
+    "Contracting",
+    "Corporate",
+    "Integrated Teams",
+    "Medicines Management",
+    "Mental Health",
+    "Planned Care",
+    "Primary Care",
+    "Unidentified",
+    "Urgent Care",
+)
+
+#: Overall PMO RAG values. Blue = completed, Grey = closed.
+RAGS: tuple[str, ...] = ("Green", "Amber", "Red", "Blue", "Grey")
+RAG_ALIASES: dict[str, str] = {"completed": "Blue", "closed": "Grey"}
+
+#: The money columns of a scheme return, £000 (savings negative).
+MONEY_COLUMNS: tuple[str, ...] = ("plan_ytd", "actual_ytd", "annual_plan", "fot", "assured")
+
+# --- the system financial recovery plan (Paper E) -------------------------------------------------
+
+#: FRP RAG values as printed (Table 6 says Orange where the QIPP dashboards say Amber).
+FRP_RAGS: tuple[str, ...] = ("Green", "Amber", "Orange", "Red", "")
+
+#: Scheme-table columns: input figures and the printed, derived ones (letters as Paper E).
+FRP_INPUTS = ("submission", "revised", "delivered")  # a, b, d
+FRP_DERIVED = ("movement", "balance", "in_month_movement")  # c = b - a, e = b - d, f = e - a
+FRP_PRINTED = {c: f"printed_{c}" for c in (*FRP_INPUTS, *FRP_DERIVED)}
+FRP_LABELS = {
+    "submission": "FRP Submission",
+    "revised": "Revised Forecast",
+    "movement": "Forecast Movement",
+    "delivered": "In Month Delivery",
+    "balance": "Forecast Balance Remaining",
+    "in_month_movement": "In Month Movement",
+}
+
+#: Position sections and the printed subtotal lines of Table 6.
+BEFORE, NOT_IN_FRP, ORG_IMPACT = "Position before FRP", "Other items not in FRP", "Organisation impact"
+FRP_SUBTOTALS = {
+    "consistent position before frp": "before_frp",
+    "revised forecast position after frp": "after_frp",
+    "total items not in frp forecast": "not_in_frp",
+    "organisation impact of all items": "org_impact",
+}
+FRP_SUBTOTAL_LABELS = {
+    "before_frp": "Consistent position before FRP",
+    "frp": "FRP schemes",
+    "after_frp": "Revised forecast position after FRP",
+    "not_in_frp": "Total items not in FRP forecast",
+    "org_impact": "Organisation impact of all items",
+}
+
+# --- NHS RightCare ----------------------------------------------------------------------------------
+
+#: Table 3's nine programme areas, in the paper's order.
+PROGRAMME_AREAS: tuple[str, ...] = (
+    "Cancer",
+    "Circulation",
+    "Endocrine",
+    "Gastroenterology",
+    "Genitourinary",
+    "Musculoskeletal",
+    "Neurology",
+    "Respiratory",
+    "Trauma",
+)
+#: Other spellings of a programme area (lower case) -> the name above.
+PROGRAMME_ALIASES: dict[str, str] = {
+    "musculoskeletal {msk}": "Musculoskeletal",
+    "musculoskeletal (msk)": "Musculoskeletal",
+    "msk": "Musculoskeletal",
+    "trauma and injuries": "Trauma",
+    "trauma & injuries": "Trauma",
+    "circulation problems": "Circulation",
+    "circulation problems (cvd)": "Circulation",
+    "endocrine, nutritional and metabolic problems": "Endocrine",
+    "gastro-intestinal": "Gastroenterology",
+    "gastrointestinal": "Gastroenterology",
+    "genito urinary": "Genitourinary",
+    "genito-urinary": "Genitourinary",
+    "respiratory system": "Respiratory",
+    "neurological": "Neurology",
+}
+#: Points of delivery, in Table 3's column order.
+PODS: tuple[str, ...] = ("elective", "non_elective", "prescribing")
+POD_LABELS: dict[str, str] = {"elective": "Elective", "non_elective": "Non-elective", "prescribing": "Prescribing"}
+POD_ALIASES: dict[str, str] = {
+    "elective": "elective",
+    "elective admissions": "elective",
+    "el": "elective",
+    "non-elective": "non_elective",
+    "non elective": "non_elective",
+    "nonelective": "non_elective",
+    "non_elective": "non_elective",
+    "nel": "non_elective",
+    "non-elective admissions": "non_elective",
+    "prescribing": "prescribing",
+    "primary care prescribing": "prescribing",
+}
+#: The best 5 benchmark needs five peers.
+MIN_PEERS = 5
