@@ -20,7 +20,7 @@ BIN = Path(sys.executable).parent
 
 
 def main() -> None:
-    from qipp_helpers.ingest.pipeline import ingest_any
+    from qipp_helpers.ingest.layouts import ingest_files
     from qipp_helpers.synthetic.national import demo_data
 
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -34,7 +34,7 @@ def main() -> None:
         start = time.perf_counter()
         for m in range(1, 13):
             folder = data / "raw" / "2019-20" / f"M{m:02d}"
-            ingest_any(
+            ingest_files(
                 sorted(folder.glob("*.csv")),
                 "2019-20",
                 m,

@@ -93,10 +93,10 @@ def ingest(
     ] = None,
 ) -> None:
     """Validate return files (dashboards, returned templates, FRP) and store them; all or nothing."""
-    from .ingest.pipeline import ingest_any
+    from .ingest.layouts import ingest_files
 
     try:
-        summaries = ingest_any(
+        summaries = ingest_files(
             paths, fin_year, month, data_dir, org=org, provenance=provenance, user=user or getpass.getuser()
         )
     except IngestError as exc:
@@ -111,7 +111,7 @@ def ingest_raw(
     fin_year: Annotated[str | None, typer.Option("--fin-year", help="Only this financial year.")] = None,
 ) -> None:
     """Ingest every month under DATA_DIR/raw/<fin-year>/M<mm>/, then DATA_DIR/raw/<fin-year>/rightcare/."""
-    from .ingest.pipeline import ingest_any
+    from .ingest.layouts import ingest_files
 
     raw = data_dir / "raw"
     folders = sorted(
@@ -128,7 +128,7 @@ def ingest_raw(
         note = folder / "PROVENANCE.txt"  # a folder may say where all its files come from
         provenance = note.read_text(encoding="utf-8").strip().splitlines()[0] if note.is_file() else None
         try:
-            summaries = ingest_any(files, folder.parent.name, int(folder.name[1:]), data_dir, provenance=provenance)
+            summaries = ingest_files(files, folder.parent.name, int(folder.name[1:]), data_dir, provenance=provenance)
         except (IngestError, ValueError) as exc:
             _fail(str(exc))
         for summary in summaries:

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from qipp_helpers.ingest.pipeline import ingest_any
+from qipp_helpers.ingest.layouts import ingest_files
 from qipp_helpers.store.db import load_frp, load_returns, load_rightcare, load_warnings
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -24,8 +24,8 @@ def demo_data_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     shutil.copytree(RAW, data / "raw")
     for month in range(1, 7):
         files = sorted((data / "raw" / "2019-20" / f"M{month:02d}").glob("*.xlsx"))
-        ingest_any(files, "2019-20", month, data)
-    ingest_any(sorted((data / "raw" / "2019-20" / "rightcare").glob("*.xlsx")), "2019-20", 6, data)
+        ingest_files(files, "2019-20", month, data)
+    ingest_files(sorted((data / "raw" / "2019-20" / "rightcare").glob("*.xlsx")), "2019-20", 6, data)
     return data
 
 

@@ -17,7 +17,8 @@ from hypothesis import strategies as st
 from qipp_helpers.analysis import rightcare as rc
 from qipp_helpers.core.errors import IngestError
 from qipp_helpers.core.orgs import organisations
-from qipp_helpers.ingest.pipeline import RightCareIngestSummary, ingest_any, ingest_rightcare
+from qipp_helpers.ingest.layouts import ingest_files
+from qipp_helpers.ingest.pipeline import RightCareIngestSummary, ingest_rightcare
 from qipp_helpers.ingest.rightcare import read_rightcare_xlsx
 from qipp_helpers.pack.catalogue import default_orgs, missing_data
 from qipp_helpers.reference import derbyshire_table3, derbyshire_table4
@@ -259,7 +260,7 @@ def test_committed_workbooks_equal_a_fresh_seeded_run(org):
 
 def test_rightcare_workbooks_are_routed_and_stored(tmp_path):
     files = sorted(RIGHTCARE_DIR.glob("*.xlsx"))
-    summaries = ingest_any(files, "2019-20", 6, tmp_path)
+    summaries = ingest_files(files, "2019-20", 6, tmp_path)
     assert all(isinstance(s, RightCareIngestSummary) for s in summaries)
     assert [s.ccgs for s in summaries] == [["ER", "HW", "ND", "SD"], ["ELR", "WL", "LC"]]
     stored = load_rightcare(tmp_path)
@@ -287,7 +288,7 @@ def test_bad_workbook_is_rejected_whole_with_every_problem_located(tmp_path):
     peers.loc[0, "peer"] = peers.loc[0, "ccg"]  # its own peer
     path = _workbook(tmp_path, indicators, peers)
     with pytest.raises(IngestError) as exc:
-        ingest_any([path], "2019-20", 6, tmp_path / "data")
+        ingest_files([path], "2019-20", 6, tmp_path / "data")
     text = str(exc.value)
     assert "programme area 'Dermatology' is not one of" in text and "row 3" in text
     assert "ELR cannot be its own peer" in text and "'RightCare Peers'" in text

@@ -1,4 +1,4 @@
-"""Readers: parse the PMO dashboard layout (Paper D Appendices 2-5) from .xlsx or .csv.
+"""Reader of the PMO dashboard layout (Paper D Appendices 2-5) from .xlsx or .csv.
 
 One reader per input layout. A reader turns cells into tidy records and collects every
 problem it meets (file, sheet, row, column) instead of stopping at the first. It does not
@@ -8,14 +8,9 @@ write anything and does not validate across files; see :mod:`qipp_helpers.ingest
 from __future__ import annotations
 
 import csv
-import functools
-import re
-import zipfile
-import zlib
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 from ..core.errors import Problem
 from ..core.files import path_like
@@ -23,7 +18,17 @@ from ..core.money import parse_money
 from ..core.orgs import organisations
 from ..core.vocab import MONEY_COLUMNS, RAG_ALIASES, RAGS
 from ..reference import normalise_scheme_no
-from .guard import SheetFlags, check_input_file, scan_xlsx
+from .excel import (
+    HEADER_SEARCH_ROWS,
+    Header,
+    about_rows,
+    cell_text,
+    find_header,
+    flag_problems,
+    norm,
+    open_scanned,
+)
+from .guard import SheetFlags, check_input_file
 
 #: Header text as printed -> column. Matching ignores case, underlining and spacing.
 HEADERS: dict[str, str] = {
@@ -63,31 +68,9 @@ REQUIRED: dict[str, str] = {
     "fot": "Sum of Revised FOT",
     "assured": "Sum of PMO Assured Value",
 }
-HEADER_SEARCH_ROWS = 30
+#: The labels a "no header row found" message names.
+ANCHORS = ("Scheme Name", "Annual Plan")
 TOTAL_LABELS = {"grand total", "total"}
-
-
-def _norm(cell: object) -> str:
-    if isinstance(cell, str):
-        return _norm_text(cell)
-    return _norm_text("" if cell is None else str(cell))
-
-
-@functools.lru_cache(maxsize=65536)
-def _norm_text(text: str) -> str:
-    """Lower-case, tags and spacing removed; cached because headers and scheme numbers repeat."""
-    text = re.sub(r"</?u>", "", text)
-    text = re.sub(r"\s*/\s*", "/", text)
-    return re.sub(r"\s+", " ", text).strip().lower()
-
-
-def _text(cell: object) -> str:
-    if cell is None:
-        return ""
-    if isinstance(cell, float) and cell.is_integer():
-        cell = int(cell)
-    text = str(cell).strip()
-    return "" if text == "0" else text  # the paper prints 0 for "not applicable"
 
 
 @dataclass
@@ -111,70 +94,6 @@ class FileResult:
     problems: list[Problem] = field(default_factory=list)
 
 
-def _find_header(rows: Sequence[Sequence[object]]) -> tuple[int, dict[int, str]] | None:
-    for i, row in enumerate(rows[:HEADER_SEARCH_ROWS]):
-        names = [_norm(c) for c in row]
-        if "scheme name" in names and "annual plan" in names:
-            return i, {j: HEADERS[n] for j, n in enumerate(names) if n in HEADERS}
-    return None
-
-
-def column_letter(index: int) -> str:
-    """1 -> 'A', 28 -> 'AB'."""
-    out = ""
-    while index > 0:
-        index, rem = divmod(index - 1, 26)
-        out = chr(65 + rem) + out
-    return out
-
-
-def flag_problems(
-    flags: SheetFlags | None, *, file: str, sheet: str, first_row: int, names: dict[int, str]
-) -> list[Problem]:
-    """Hidden rows, merged cells and unsaved formulas at or below ``first_row`` as located problems.
-
-    ``names`` maps a 1-based column to its printed header (else the column letter is used).
-    Hidden rows are errors, not warnings: a hidden row would otherwise be summed unseen.
-    """
-    if flags is None:
-        return []
-    out = []
-    hidden = sorted(r for r in flags.hidden_rows if r >= first_row)
-    if hidden:
-        out.append(
-            Problem(
-                file,
-                f"hidden row{'s' if len(hidden) > 1 else ''} {', '.join(map(str, hidden))}: unhide "
-                "(or delete) them so every figure counted can be seen",
-                sheet,
-                hidden[0],
-            )
-        )
-    for ref, row, col in flags.merged:
-        if row >= first_row:
-            out.append(
-                Problem(
-                    file,
-                    f"merged cells {ref}: unmerge them (a merged cell keeps its value in its first cell only)",
-                    sheet,
-                    row,
-                    names.get(col, column_letter(col)),
-                )
-            )
-    for row, col, formula in flags.no_cached_value:
-        if row >= first_row:
-            out.append(
-                Problem(
-                    file,
-                    f"formula ={formula} has no saved value: open the file in Excel and save it, or paste values",
-                    sheet,
-                    row,
-                    names.get(col, column_letter(col)),
-                )
-            )
-    return out
-
-
 def parse_sheet(
     rows: Sequence[Sequence[object]], *, file: str, sheet: str, org: str, flags: SheetFlags | None = None
 ) -> SheetResult:
@@ -188,25 +107,13 @@ def parse_sheet(
     def problem(message: str, row: int | None = None, column: str | None = None) -> None:
         result.problems.append(Problem(file, message, sheet, row, column))
 
-    found = _find_header(rows)
-    if found is None:
-        problem(
-            f"no header row found: looked for 'Scheme Name' and 'Annual Plan' in the first {HEADER_SEARCH_ROWS} rows"
-        )
+    header = find_header(rows, HEADERS, REQUIRED, file=file, sheet=sheet, anchors=ANCHORS)
+    if isinstance(header, Problem):
+        result.problems.append(header)
         return result
-    header_index, columns = found
-    missing = [REQUIRED[c] for c in REQUIRED if c not in columns.values()]
-    if missing:
-        problem(
-            "missing column" + ("s " if len(missing) > 1 else " ") + ", ".join(repr(m) for m in missing),
-            row=header_index + 1,
-        )
-        return result
-    seen: dict[str, int] = {}
-    for j, col in columns.items():
-        if col in seen:
-            problem(f"column {REQUIRED.get(col, col)!r} appears twice", row=header_index + 1)
-        seen[col] = j
+    header_index, seen = header.row, header.columns
+    for col in dict.fromkeys(header.repeated):
+        problem(f"column {REQUIRED.get(col, col)!r} appears twice", row=header_index + 1)
     printed = {c: REQUIRED.get(c, c) for c in seen}
     result.problems.extend(
         flag_problems(
@@ -227,10 +134,10 @@ def parse_sheet(
         cells = {col: (raw[j] if j < width else None) for col, j in seen.items()}
         if all(c is None or (isinstance(c, str) and not c.strip()) for c in raw):
             continue
-        first = _norm(cells["scheme_no"])
-        if first in HEADERS or _norm(cells["scheme_name"]) == "scheme name":
+        first = norm(cells["scheme_no"])
+        if first in HEADERS or norm(cells["scheme_name"]) == "scheme name":
             continue  # header repeated at a page break
-        label = first or _norm(cells["scheme_name"])
+        label = first or norm(cells["scheme_name"])
         if label in TOTAL_LABELS:
             total: dict[str, float] = {}
             for col in MONEY_COLUMNS:
@@ -241,7 +148,7 @@ def parse_sheet(
             result.printed_total = total
             continue
         has_money = any(cells[c] not in (None, "") for c in MONEY_COLUMNS)
-        if not _text(cells["scheme_name"]) and not has_money:
+        if not cell_text(cells["scheme_name"]) and not has_money:
             continue  # a title or note row above/between the blocks
         scheme_no = normalise_scheme_no(cells["scheme_no"])
         if scheme_no and scheme_no != current_scheme and scheme_no in first_seen:
@@ -260,10 +167,10 @@ def parse_sheet(
             problem(
                 "scheme number is blank and there is no scheme above it to continue", excel_row, printed["scheme_no"]
             )
-        name = _text(cells["scheme_name"])
+        name = cell_text(cells["scheme_name"])
         if not name:
             problem("scheme name is blank", excel_row, printed["scheme_name"])
-        rag_text = _text(cells["rag"])
+        rag_text = cell_text(cells["rag"])
         rag = RAG_ALIASES.get(rag_text.lower(), rag_text.capitalize())
         if rag not in RAGS:
             problem(
@@ -275,15 +182,15 @@ def parse_sheet(
             "org": org,
             "scheme_no": scheme_no,
             "scheme_name": name,
-            "milestones": _text(cells["milestones"]),
-            "financial_benefits": _text(cells["financial_benefits"]),
-            "risk_issue": _text(cells["risk_issue"]),
+            "milestones": cell_text(cells["milestones"]),
+            "financial_benefits": cell_text(cells["financial_benefits"]),
+            "risk_issue": cell_text(cells["risk_issue"]),
             "rag": rag,
             "source_sheet": sheet,
             "source_row": excel_row,
         }
         if "workstream" in cells:
-            record["workstream"] = _text(cells["workstream"])
+            record["workstream"] = cell_text(cells["workstream"])
         for col in MONEY_COLUMNS:
             try:
                 record[col] = parse_money(cells[col])
@@ -296,64 +203,10 @@ def parse_sheet(
     return result
 
 
-def workbook_has_sheet(path: Path, name: str) -> bool:
-    """True if ``path`` is a readable .xlsx with a sheet called ``name`` (any case): how ingest routes layouts."""
-    if path.suffix.lower() != ".xlsx" or not path.is_file():
-        return False
-    from openpyxl import load_workbook
-
-    try:
-        wb = load_workbook(path, read_only=True)
-    except Exception:  # unreadable files are the dashboard reader's to report, with the reason
-        return False
-    try:
-        return any(n.strip().lower() == name.lower() for n in wb.sheetnames)
-    finally:
-        wb.close()
-
-
 def sheet_org(name: str) -> str | None:
     """The organisation a sheet name denotes ('ELR', ' wl ' -> 'WL'), or None if unknown."""
     code = name.strip().upper()
     return code if code in organisations().codes else None
-
-
-#: What opening a file that is not a sound workbook raises (corrupt zip, truncated member, bad XML...).
-UNREADABLE_XLSX = (zipfile.BadZipFile, KeyError, OSError, ValueError, EOFError, zlib.error, SyntaxError)
-
-
-def unreadable(path: Path, exc: BaseException) -> Problem:
-    """The one message for a file that cannot be opened as a workbook."""
-    return Problem(path.name, f"not a readable .xlsx workbook ({type(exc).__name__}: {exc})")
-
-
-def open_workbook(path: Path) -> tuple[Any, Problem | None]:
-    """Open an .xlsx read-only with cached values: (workbook, None), or (None, a Problem saying why not)."""
-    from openpyxl import load_workbook
-
-    try:
-        return load_workbook(path, read_only=True, data_only=True), None
-    except UNREADABLE_XLSX as exc:
-        return None, unreadable(path, exc)
-
-
-def open_scanned(path: Path) -> tuple[dict, Any, Problem | None]:
-    """:func:`open_workbook` after :func:`guard.scan_xlsx`: (sheet flags, workbook, None) or ({}, None, Problem)."""
-    try:
-        flags = scan_xlsx(path)
-    except UNREADABLE_XLSX as exc:
-        return {}, None, unreadable(path, exc)
-    wb, problem = open_workbook(path)
-    return (flags, wb, None) if problem is None else ({}, None, problem)
-
-
-def about_rows(rows: Iterable[Sequence[object]]) -> dict[str, str]:
-    """An About sheet's key -> value pairs (first row is its header; blank keys or values are skipped)."""
-    out: dict[str, str] = {}
-    for r in list(rows)[1:]:
-        if r and r[0] and len(r) > 1 and r[1] is not None and str(r[1]).strip():
-            out[str(r[0]).strip()] = str(r[1]).strip()
-    return out
 
 
 def read_xlsx(path: Path) -> FileResult:
@@ -382,7 +235,7 @@ def read_xlsx(path: Path) -> FileResult:
                 continue
             org = sheet_org(ws.title)
             if org is None:
-                if _find_header(rows) is not None:
+                if isinstance(find_header(rows, HEADERS, REQUIRED, file=name, sheet=ws.title), Header):
                     result.problems.append(
                         Problem(
                             name,
@@ -418,9 +271,9 @@ def read_csv(path: Path, org: str) -> FileResult:
     except (UnicodeDecodeError, csv.Error) as exc:
         result.problems.append(Problem(path.name, f"not a readable UTF-8 CSV file ({exc})"))
         return result
-    if _find_header(rows) is None:
+    if not isinstance(find_header(rows, HEADERS, REQUIRED, file=path.name, sheet=code), Header):
         for i, r in enumerate(rows[:HEADER_SEARCH_ROWS]):
-            if len(r) == 1 and ";" in r[0] and "scheme name" in _norm(r[0]):
+            if len(r) == 1 and ";" in r[0] and "scheme name" in norm(r[0]):
                 result.problems.append(
                     Problem(
                         path.name,

@@ -25,7 +25,7 @@ from ..core.errors import Problem
 from ..core.money import parse_money
 from ..core.orgs import organisations
 from ..core.vocab import BEFORE, FRP_PRINTED, FRP_RAGS, FRP_SUBTOTALS, NOT_IN_FRP, ORG_IMPACT
-from .dashboard import HEADER_SEARCH_ROWS, _norm, _text, about_rows, open_workbook, workbook_has_sheet
+from .excel import about_rows, cell_text, find_header, norm, open_workbook
 
 SCHEMES_SHEET, POSITION_SHEET = "frp schemes", "frp position"
 
@@ -59,7 +59,7 @@ POSITION_HEADERS = {
     "£000": "value",
 }
 POSITION_REQUIRED = {"section": "Section", "item": "Item", "value": "Value"}
-SECTIONS = {_norm(s): s for s in (BEFORE, NOT_IN_FRP, ORG_IMPACT)}
+SECTIONS = {norm(s): s for s in (BEFORE, NOT_IN_FRP, ORG_IMPACT)}
 
 
 @dataclass
@@ -73,11 +73,6 @@ class FrpFileResult:
     problems: list[Problem] = field(default_factory=list)
 
 
-def is_frp_workbook(path: Path) -> bool:
-    """True if ``path`` is an .xlsx with an ``FRP Schemes`` sheet (so ingest routes it here)."""
-    return workbook_has_sheet(path, SCHEMES_SHEET)
-
-
 def _optional_money(value: object) -> float:
     """A printed figure: blank means not printed (NaN), anything else must parse."""
     if value is None or (isinstance(value, str) and not value.strip()):
@@ -85,43 +80,15 @@ def _optional_money(value: object) -> float:
     return parse_money(value)
 
 
-def _header(rows: list[tuple], names: dict[str, str], must: tuple[str, ...]) -> tuple[int, dict[str, int]] | None:
-    for i, row in enumerate(rows[:HEADER_SEARCH_ROWS]):
-        cols: dict[str, int] = {}
-        for j, c in enumerate(row):
-            key = names.get(_norm(c))
-            if key and key not in cols:
-                cols[key] = j
-        if all(m in cols for m in must):
-            return i, cols
-    return None
-
-
 def parse_schemes(rows: list[tuple], *, file: str, sheet: str) -> tuple[list[dict], list[Problem]]:
     """Parse the FRP scheme table into lines of kind scheme / group_total / grand_total."""
     problems: list[Problem] = []
-    found = _header(rows, SCHEME_HEADERS, ("scheme", "revised"))
-    if found is None:
-        return [], [
-            Problem(
-                file,
-                f"no header row found: looked for 'Scheme' and 'Revised Forecast' in the first "
-                f"{HEADER_SEARCH_ROWS} rows",
-                sheet,
-            )
-        ]
-    h, cols = found
-    missing = [label for key, label in SCHEME_REQUIRED.items() if key not in cols]
-    if missing:
-        return [], [
-            Problem(
-                file,
-                "missing column" + ("s " if len(missing) > 1 else " ") + ", ".join(repr(m) for m in missing),
-                sheet,
-                h + 1,
-            )
-        ]
-    printed = {k: next(str(c).strip() for c in rows[h] if SCHEME_HEADERS.get(_norm(c)) == k) for k in cols}
+    header = find_header(
+        rows, SCHEME_HEADERS, SCHEME_REQUIRED, file=file, sheet=sheet, anchors=("Scheme", "Revised Forecast")
+    )
+    if isinstance(header, Problem):
+        return [], [header]
+    h, cols, printed = header.row, header.columns, header.printed
     lines: list[dict] = []
     group = ""
     for i in range(h + 1, len(rows)):
@@ -131,8 +98,8 @@ def parse_schemes(rows: list[tuple], *, file: str, sheet: str) -> tuple[list[dic
             j = cols.get(key)
             return raw[j] if j is not None and j < len(raw) else None
 
-        g, s = _text(cell("group")), _text(cell("scheme"))
-        if _norm(g) in SCHEME_HEADERS or _norm(s) == "scheme":
+        g, s = cell_text(cell("group")), cell_text(cell("scheme"))
+        if norm(g) in SCHEME_HEADERS or norm(s) == "scheme":
             continue  # repeated header
         money: dict[str, float] = {}
         for key in SCHEME_MONEY:
@@ -142,7 +109,7 @@ def parse_schemes(rows: list[tuple], *, file: str, sheet: str) -> tuple[list[dic
                 problems.append(Problem(file, str(exc), sheet, excel_row, printed.get(key)))
                 money[FRP_PRINTED[key]] = math.nan
         has_money = any(not math.isnan(v) and v != 0 for v in money.values())
-        rag_text = _text(cell("rag"))
+        rag_text = cell_text(cell("rag"))
         rag = next((r for r in FRP_RAGS if r.lower() == rag_text.lower()), None)
         if rag is None:
             problems.append(
@@ -155,7 +122,7 @@ def parse_schemes(rows: list[tuple], *, file: str, sheet: str) -> tuple[list[dic
                 )
             )
             rag = ""
-        label = _norm(g) or _norm(s)
+        label = norm(g) or norm(s)
         if label in ("grand total", "total"):
             kind, line_group, scheme = "grand_total", "", ""
         elif g and not s:
@@ -194,22 +161,16 @@ def parse_schemes(rows: list[tuple], *, file: str, sheet: str) -> tuple[list[dic
 def parse_position(rows: list[tuple], *, file: str, sheet: str, system: str) -> tuple[list[dict], list[Problem]]:
     """Parse the position lines (before FRP, not in FRP, organisation impact, printed subtotals)."""
     problems: list[Problem] = []
-    found = _header(rows, POSITION_HEADERS, ("section", "item", "value"))
-    if found is None:
-        return [], [
-            Problem(
-                file,
-                f"no header row found: looked for 'Section', 'Item' and 'Value' in the first {HEADER_SEARCH_ROWS} rows",
-                sheet,
-            )
-        ]
-    h, cols = found
+    header = find_header(rows, POSITION_HEADERS, POSITION_REQUIRED, file=file, sheet=sheet)
+    if isinstance(header, Problem):
+        return [], [header]
+    h, cols = header.row, header.columns
     orgs = organisations().systems.get(system, ())
     out: list[dict] = []
     for i in range(h + 1, len(rows)):
         raw, excel_row = rows[i], i + 1
         get = {k: (raw[j] if j < len(raw) else None) for k, j in cols.items()}
-        section_text, item = _text(get["section"]), _text(get["item"])
+        section_text, item = cell_text(get["section"]), cell_text(get["item"])
         if not section_text and not item and get["value"] in (None, ""):
             continue
         try:
@@ -217,9 +178,9 @@ def parse_position(rows: list[tuple], *, file: str, sheet: str, system: str) -> 
         except ValueError as exc:
             problems.append(Problem(file, str(exc), sheet, excel_row, "Value"))
             continue
-        org = _text(get.get("org")).upper()
-        if _norm(section_text) == "total":
-            key = FRP_SUBTOTALS.get(_norm(item))
+        org = cell_text(get.get("org")).upper()
+        if norm(section_text) == "total":
+            key = FRP_SUBTOTALS.get(norm(item))
             if key is None:
                 problems.append(
                     Problem(
@@ -243,7 +204,7 @@ def parse_position(rows: list[tuple], *, file: str, sheet: str, system: str) -> 
                 }
             )
             continue
-        section = SECTIONS.get(_norm(section_text))
+        section = SECTIONS.get(norm(section_text))
         if section is None:
             problems.append(
                 Problem(

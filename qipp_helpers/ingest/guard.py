@@ -142,6 +142,7 @@ def _check_zip(path: Path, size: int) -> list[Problem]:
 class SheetFlags:
     """What a sheet's XML says that ``data_only`` values hide (rows 1-based, columns 1-based)."""
 
+    state: str = "visible"  # visible, hidden or veryHidden
     hidden_rows: set[int] = field(default_factory=set)
     merged: list[tuple[str, int, int]] = field(default_factory=list)  # (range, first row, first column)
     no_cached_value: list[tuple[int, int, str]] = field(default_factory=list)  # (row, column, formula)
@@ -165,27 +166,42 @@ def _local(tag: str) -> str:
     return tag.rsplit("}", 1)[-1]
 
 
+def workbook_sheets(path: Path) -> list[tuple[str, str, str]]:
+    """(sheet name, state, zip part) of every sheet, in workbook order; state is visible, hidden or veryHidden.
+
+    Reads only ``xl/workbook.xml`` and its relationships: cheap enough to route a file by its sheets.
+    """
+    with zipfile.ZipFile(path) as zf:
+        return _sheets(zf)
+
+
+def _sheets(zf: zipfile.ZipFile) -> list[tuple[str, str, str]]:
+    names = set(zf.namelist())
+    rels: dict[str, str] = {}
+    if "xl/_rels/workbook.xml.rels" in names:
+        with zf.open("xl/_rels/workbook.xml.rels") as fh:
+            for _, el in iterparse(fh):
+                if _local(el.tag) == "Relationship":
+                    target = el.get("Target", "")
+                    target = target.lstrip("/") if target.startswith("/") else f"xl/{target}"
+                    rels[el.get("Id", "")] = target
+    sheets: list[tuple[str, str, str]] = []
+    with zf.open("xl/workbook.xml") as fh:
+        for _, el in iterparse(fh):
+            if _local(el.tag) == "sheet":
+                rid = next((v for k, v in el.attrib.items() if _local(k) == "id"), "")
+                sheets.append((el.get("name", ""), el.get("state", "visible") or "visible", rels.get(rid, "")))
+    return sheets
+
+
 def scan_xlsx(path: Path) -> dict[str, SheetFlags]:
-    """Sheet name -> hidden rows, merged ranges and formulas without a saved value (streamed XML)."""
+    """Sheet name -> visibility, hidden rows, merged ranges and formulas without a saved value (streamed XML)."""
     out: dict[str, SheetFlags] = {}
     with zipfile.ZipFile(path) as zf:
         names = set(zf.namelist())
-        rels: dict[str, str] = {}
-        if "xl/_rels/workbook.xml.rels" in names:
-            with zf.open("xl/_rels/workbook.xml.rels") as fh:
-                for _, el in iterparse(fh):
-                    if _local(el.tag) == "Relationship":
-                        target = el.get("Target", "")
-                        target = target.lstrip("/") if target.startswith("/") else f"xl/{target}"
-                        rels[el.get("Id", "")] = target
-        sheets: list[tuple[str, str]] = []
-        with zf.open("xl/workbook.xml") as fh:
-            for _, el in iterparse(fh):
-                if _local(el.tag) == "sheet":
-                    rid = next((v for k, v in el.attrib.items() if _local(k) == "id"), "")
-                    sheets.append((el.get("name", ""), rels.get(rid, "")))
-        for title, part in sheets:
-            flags = out.setdefault(title, SheetFlags())
+        sheets = _sheets(zf)
+        for title, state, part in sheets:
+            flags = out.setdefault(title, SheetFlags(state=state))
             if part not in names:
                 continue
             with zf.open(part) as fh:

@@ -23,7 +23,7 @@ from pathlib import Path
 from ..core.errors import Problem
 from ..core.money import parse_money
 from ..core.vocab import MIN_PEERS, POD_ALIASES, POD_LABELS, PODS, PROGRAMME_ALIASES, PROGRAMME_AREAS
-from .dashboard import HEADER_SEARCH_ROWS, _norm, _text, about_rows, open_workbook, workbook_has_sheet
+from .excel import about_rows, cell_text, find_header, norm, open_workbook
 
 INDICATORS_SHEET, PEERS_SHEET = "rightcare indicators", "rightcare peers"
 INDICATOR_HEADERS = {
@@ -71,38 +71,6 @@ class RightCareFileResult:
     problems: list[Problem] = field(default_factory=list)
 
 
-def is_rightcare_workbook(path: Path) -> bool:
-    """True if ``path`` is an .xlsx with a ``RightCare Indicators`` sheet (so ingest routes it here)."""
-    return workbook_has_sheet(path, INDICATORS_SHEET)
-
-
-def _header(
-    rows: list[tuple], names: dict[str, str], labels: dict[str, str], *, file: str, sheet: str
-) -> tuple[int, dict[str, int]] | Problem:
-    for i, row in enumerate(rows[:HEADER_SEARCH_ROWS]):
-        cols: dict[str, int] = {}
-        for j, c in enumerate(row):
-            key = names.get(_norm(c))
-            if key and key not in cols:
-                cols[key] = j
-        if len(cols) >= 2:
-            missing = [label for key, label in labels.items() if key not in cols]
-            if missing:
-                return Problem(
-                    file,
-                    "missing column" + ("s " if len(missing) > 1 else " ") + ", ".join(repr(m) for m in missing),
-                    sheet,
-                    i + 1,
-                )
-            return i, cols
-    return Problem(
-        file,
-        f"no header row found: looked for {', '.join(repr(v) for v in labels.values())} in the "
-        f"first {HEADER_SEARCH_ROWS} rows",
-        sheet,
-    )
-
-
 def _number(value: object) -> float:
     """A figure that must be printed: blank is a problem, text like '£12,345' is fine."""
     if value is None or (isinstance(value, str) and not value.strip()):
@@ -115,10 +83,10 @@ def _number(value: object) -> float:
 
 def parse_indicators(rows: list[tuple], *, file: str, sheet: str) -> tuple[list[dict], list[Problem]]:
     """Parse the indicator rows; unknown programme areas or PODs, bad figures and duplicates are problems."""
-    found = _header(rows, INDICATOR_HEADERS, INDICATOR_LABELS, file=file, sheet=sheet)
-    if isinstance(found, Problem):
-        return [], [found]
-    h, cols = found
+    header = find_header(rows, INDICATOR_HEADERS, INDICATOR_LABELS, file=file, sheet=sheet)
+    if isinstance(header, Problem):
+        return [], [header]
+    h, cols = header.row, header.columns
     problems: list[Problem] = []
     out: list[dict] = []
     seen: dict[tuple[str, str, str], int] = {}
@@ -129,15 +97,15 @@ def parse_indicators(rows: list[tuple], *, file: str, sheet: str) -> tuple[list[
             j = cols.get(key)
             return raw[j] if j is not None and j < len(raw) else None
 
-        ccg = _text(cell("ccg")).upper()
-        if not any(_text(v) for v in raw):
+        ccg = cell_text(cell("ccg")).upper()
+        if not any(cell_text(v) for v in raw):
             continue
-        if _norm(cell("ccg")) == "ccg code":
+        if norm(cell("ccg")) == "ccg code":
             continue  # repeated header
         bad = len(problems)
         if not ccg:
             problems.append(Problem(file, "CCG code is blank", sheet, excel_row, INDICATOR_LABELS["ccg"]))
-        area_text = _text(cell("programme_area"))
+        area_text = cell_text(cell("programme_area"))
         area = _AREAS.get(area_text.lower())
         if area is None:
             problems.append(
@@ -149,7 +117,7 @@ def parse_indicators(rows: list[tuple], *, file: str, sheet: str) -> tuple[list[
                     INDICATOR_LABELS["programme_area"],
                 )
             )
-        pod_text = _text(cell("pod"))
+        pod_text = cell_text(cell("pod"))
         pod = POD_ALIASES.get(pod_text.lower())
         if pod is None:
             problems.append(
@@ -185,7 +153,7 @@ def parse_indicators(rows: list[tuple], *, file: str, sheet: str) -> tuple[list[
         out.append(
             {
                 "ccg": ccg,
-                "ccg_name": _text(cell("ccg_name")),
+                "ccg_name": cell_text(cell("ccg_name")),
                 "programme_area": area,
                 "pod": pod,
                 **figures,
@@ -200,18 +168,18 @@ def parse_indicators(rows: list[tuple], *, file: str, sheet: str) -> tuple[list[
 
 def parse_peers(rows: list[tuple], *, file: str, sheet: str) -> tuple[list[dict], list[Problem]]:
     """Parse the peer groups: rank and peer per CCG; self-peers, repeats and short groups are problems."""
-    found = _header(rows, PEER_HEADERS, PEER_LABELS, file=file, sheet=sheet)
-    if isinstance(found, Problem):
-        return [], [found]
-    h, cols = found
+    header = find_header(rows, PEER_HEADERS, PEER_LABELS, file=file, sheet=sheet)
+    if isinstance(header, Problem):
+        return [], [header]
+    h, cols = header.row, header.columns
     problems: list[Problem] = []
     out: list[dict] = []
     for i in range(h + 1, len(rows)):
         raw, excel_row = rows[i], i + 1
         get = {k: (raw[j] if j < len(raw) else None) for k, j in cols.items()}
-        if not any(_text(v) for v in raw) or _norm(get["ccg"]) == "ccg code":
+        if not any(cell_text(v) for v in raw) or norm(get["ccg"]) == "ccg code":
             continue
-        ccg, peer = _text(get["ccg"]).upper(), _text(get["peer"]).upper()
+        ccg, peer = cell_text(get["ccg"]).upper(), cell_text(get["peer"]).upper()
         try:
             rank = _number(get["rank"])
             if rank != int(rank) or rank < 1:

@@ -48,7 +48,7 @@ from ..core.orgs import org_name, organisations
 from ..core.periods import check_fin_year, period_label
 from ..core.vocab import RAGS, WORKSTREAMS
 from ..reference import normalise_scheme_no, workstream_map
-from .dashboard import column_letter, flag_problems, open_scanned
+from .excel import column_letter, flag_problems, open_scanned
 from .guard import SheetFlags
 
 TEMPLATE_VERSION = "1"
@@ -400,20 +400,6 @@ def write_template(
 
 
 # --- reading a returned template ------------------------------------------------------------------
-
-
-def is_template(path: Path) -> bool:
-    """True if ``path`` is an .xlsx holding the template's metadata sheet (cheap: reads the sheet list)."""
-    import zipfile
-
-    if path.suffix.lower() != ".xlsx" or not path.is_file():
-        return False
-    try:
-        with zipfile.ZipFile(path) as zf, zf.open("xl/workbook.xml") as fh:
-            head = fh.read(1 << 20)
-    except (zipfile.BadZipFile, KeyError, OSError, EOFError, ValueError):
-        return False
-    return f'name="{META_SHEET}"'.encode() in head
 
 
 @dataclass

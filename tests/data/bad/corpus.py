@@ -232,8 +232,8 @@ CASES: dict[str, Case] = {
     ),
     "wrong_header": Case(
         _one(lambda f: dashboard(f / "in.xlsx", edit=lambda ws: ws.cell(2, 9, "Annual Budget"))),
-        "no header row found",
-        ("in.xlsx", "sheet 'ELR'"),
+        "missing column 'Annual Plan'",
+        ("in.xlsx", "sheet 'ELR'", "row 2"),
     ),
     "header_in_wrong_row": Case(
         _one(lambda f: dashboard(f / "in.xlsx", title_rows=34)),

@@ -1,0 +1,236 @@
+"""What every workbook reader shares: opening a workbook once, reading cells as text, finding the header row.
+
+A reader (one per input layout) turns a grid of cell values into records; this module gives it
+the grid and the header, and turns what the guard found (hidden rows, merged cells, formulas with
+no saved value) into located problems.
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+import zipfile
+import zlib
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from ..core.errors import Problem
+from .guard import SheetFlags, scan_xlsx
+
+#: Rows searched for a header (title and note rows may sit above it).
+HEADER_SEARCH_ROWS = 30
+
+#: What opening a file that is not a sound workbook raises (corrupt zip, truncated member, bad XML...).
+UNREADABLE_XLSX = (zipfile.BadZipFile, KeyError, OSError, ValueError, EOFError, zlib.error, SyntaxError)
+
+
+def norm(cell: object) -> str:
+    """A cell as comparable text: lower case, underline tags and spacing removed ('Risk / Issue' -> 'risk/issue')."""
+    if isinstance(cell, str):
+        return _norm_text(cell)
+    return _norm_text("" if cell is None else str(cell))
+
+
+@functools.lru_cache(maxsize=65536)
+def _norm_text(text: str) -> str:
+    """Cached because headers and scheme numbers repeat on every row."""
+    text = re.sub(r"</?u>", "", text)
+    text = re.sub(r"\s*/\s*", "/", text)
+    return re.sub(r"\s+", " ", text).strip().lower()
+
+
+def cell_text(cell: object) -> str:
+    """A cell as text to store: stripped; whole floats without '.0'; a lone 0 is blank (the paper prints 0
+    for 'not applicable')."""
+    if cell is None:
+        return ""
+    if isinstance(cell, float) and cell.is_integer():
+        cell = int(cell)
+    text = str(cell).strip()
+    return "" if text == "0" else text
+
+
+def column_letter(index: int) -> str:
+    """1 -> 'A', 28 -> 'AB'."""
+    out = ""
+    while index > 0:
+        index, rem = divmod(index - 1, 26)
+        out = chr(65 + rem) + out
+    return out
+
+
+def _quoted(labels: Sequence[str]) -> str:
+    q = [repr(x) for x in labels]
+    return q[0] if len(q) == 1 else ", ".join(q[:-1]) + " and " + q[-1]
+
+
+@dataclass
+class Header:
+    """The header row of a table: its 0-based index, where each known column is, and how it was printed."""
+
+    row: int
+    columns: dict[str, int]
+    printed: dict[str, str]
+    repeated: list[str] = field(default_factory=list)
+
+
+def find_header(
+    rows: Sequence[Sequence[object]],
+    names: Mapping[str, str],
+    required: Mapping[str, str],
+    *,
+    file: str,
+    sheet: str | None,
+    anchors: Sequence[str] | None = None,
+) -> Header | Problem:
+    """The header row among the first :data:`HEADER_SEARCH_ROWS` rows, or a located problem.
+
+    ``names`` maps header text as :func:`norm` gives it to a column key; ``required`` maps each key
+    that must be present to its printed label. The header is the row naming the most required
+    columns (at least two); if it lacks some, the problem names that row and every column missing,
+    so a renamed column reads as 'missing column', not as 'no header row'. ``anchors`` are the labels
+    a 'no header row found' message names (default: every required label).
+    """
+    best: tuple[int, dict[str, int], list[str], int] | None = None
+    need = min(2, len(required))
+    for i, row in enumerate(rows[:HEADER_SEARCH_ROWS]):
+        cols: dict[str, int] = {}
+        repeated: list[str] = []
+        for j, c in enumerate(row):
+            key = names.get(norm(c))
+            if key is None:
+                continue
+            if key in cols:
+                repeated.append(key)
+            else:
+                cols[key] = j
+        hits = sum(k in cols for k in required)
+        if hits >= need and (best is None or hits > best[3]):
+            best = (i, cols, repeated, hits)
+            if hits == len(required):
+                break
+    if best is None:
+        looked = list(anchors) if anchors else list(required.values())
+        return Problem(
+            file, f"no header row found: looked for {_quoted(looked)} in the first {HEADER_SEARCH_ROWS} rows", sheet
+        )
+    i, cols, repeated, _ = best
+    missing = [label for key, label in required.items() if key not in cols]
+    if missing:
+        plural = "s " if len(missing) > 1 else " "
+        return Problem(file, "missing column" + plural + ", ".join(repr(m) for m in missing), sheet, i + 1)
+    printed = {k: str(rows[i][j]).strip() for k, j in cols.items()}
+    return Header(i, cols, printed, repeated)
+
+
+def flag_problems(
+    flags: SheetFlags | None, *, file: str, sheet: str, first_row: int, names: dict[int, str]
+) -> list[Problem]:
+    """Hidden rows, merged cells and unsaved formulas at or below ``first_row`` as located problems.
+
+    ``names`` maps a 1-based column to its printed header (else the column letter is used).
+    Hidden rows are errors, not warnings: a hidden row would otherwise be summed unseen.
+    """
+    if flags is None:
+        return []
+    out = []
+    hidden = sorted(r for r in flags.hidden_rows if r >= first_row)
+    if hidden:
+        out.append(
+            Problem(
+                file,
+                f"hidden row{'s' if len(hidden) > 1 else ''} {', '.join(map(str, hidden))}: unhide "
+                "(or delete) them so every figure counted can be seen",
+                sheet,
+                hidden[0],
+            )
+        )
+    for ref, row, col in flags.merged:
+        if row >= first_row:
+            out.append(
+                Problem(
+                    file,
+                    f"merged cells {ref}: unmerge them (a merged cell keeps its value in its first cell only)",
+                    sheet,
+                    row,
+                    names.get(col, column_letter(col)),
+                )
+            )
+    for row, col, formula in flags.no_cached_value:
+        if row >= first_row:
+            out.append(
+                Problem(
+                    file,
+                    f"formula ={formula} has no saved value: open the file in Excel and save it, or paste values",
+                    sheet,
+                    row,
+                    names.get(col, column_letter(col)),
+                )
+            )
+    return out
+
+
+def unreadable(path: Path, exc: BaseException) -> Problem:
+    """The one message for a file that cannot be opened as a workbook."""
+    return Problem(path.name, f"not a readable .xlsx workbook ({type(exc).__name__}: {exc})")
+
+
+def open_workbook(path: Path) -> tuple[Any, Problem | None]:
+    """Open an .xlsx read-only with cached values: (workbook, None), or (None, a Problem saying why not)."""
+    from openpyxl import load_workbook
+
+    try:
+        return load_workbook(path, read_only=True, data_only=True), None
+    except UNREADABLE_XLSX as exc:
+        return None, unreadable(path, exc)
+
+
+def open_scanned(path: Path) -> tuple[dict, Any, Problem | None]:
+    """:func:`open_workbook` after :func:`guard.scan_xlsx`: (sheet flags, workbook, None) or ({}, None, Problem)."""
+    try:
+        flags = scan_xlsx(path)
+    except UNREADABLE_XLSX as exc:
+        return {}, None, unreadable(path, exc)
+    wb, problem = open_workbook(path)
+    return (flags, wb, None) if problem is None else ({}, None, problem)
+
+
+def about_rows(rows: Iterable[Sequence[object]]) -> dict[str, str]:
+    """An About sheet's key -> value pairs (first row is its header; blank keys or values are skipped)."""
+    out: dict[str, str] = {}
+    for r in list(rows)[1:]:
+        if r and r[0] and len(r) > 1 and r[1] is not None and str(r[1]).strip():
+            out[str(r[0]).strip()] = str(r[1]).strip()
+    return out
+
+
+@dataclass(frozen=True)
+class WorkbookInfo:
+    """What routing needs to know of an input file, read once and cheaply: its type and its sheets."""
+
+    path: Path
+    suffix: str
+    sheets: dict[str, str] = field(default_factory=dict)  # sheet name -> state: visible, hidden, veryHidden
+
+    def has_sheet(self, name: str) -> bool:
+        """True if a sheet is called ``name`` (any case, surrounding spaces ignored)."""
+        return any(s.strip().lower() == name.lower() for s in self.sheets)
+
+
+def workbook_info(path: Path) -> WorkbookInfo:
+    """The file's suffix and, for an .xlsx, its sheets and their visibility (from ``xl/workbook.xml`` only).
+
+    A file that cannot be read this way gets no sheets: the reader chosen for it says why.
+    """
+    suffix = path.suffix.lower()
+    if suffix != ".xlsx":
+        return WorkbookInfo(path, suffix)
+    from .guard import workbook_sheets
+
+    try:
+        sheets = {name: state for name, state, _ in workbook_sheets(path)}
+    except UNREADABLE_XLSX:
+        sheets = {}
+    return WorkbookInfo(path, suffix, sheets)
