@@ -8,7 +8,7 @@ write anything and does not validate across files; see :mod:`qipp_helpers.ingest
 from __future__ import annotations
 
 import csv
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -139,13 +139,7 @@ def parse_sheet(
             continue  # header repeated at a page break
         label = first or norm(cells["scheme_name"])
         if label in TOTAL_LABELS:
-            total: dict[str, float] = {}
-            for col in MONEY_COLUMNS:
-                try:
-                    total[col] = parse_money(cells[col])
-                except ValueError as exc:
-                    problem(f"Grand Total: {exc}", excel_row, printed[col])
-            result.printed_total = total
+            result.printed_total = _money(cells, excel_row, printed, problem, what="Grand Total: ")
             continue
         has_money = any(cells[c] not in (None, "") for c in MONEY_COLUMNS)
         if not cell_text(cells["scheme_name"]) and not has_money:
@@ -167,40 +161,67 @@ def parse_sheet(
             problem(
                 "scheme number is blank and there is no scheme above it to continue", excel_row, printed["scheme_no"]
             )
-        name = cell_text(cells["scheme_name"])
-        if not name:
-            problem("scheme name is blank", excel_row, printed["scheme_name"])
-        rag_text = cell_text(cells["rag"])
-        rag = RAG_ALIASES.get(rag_text.lower(), rag_text.capitalize())
-        if rag not in RAGS:
-            problem(
-                f"RAG rating {rag_text!r} is not one of {', '.join(RAGS)} (Blue = completed, Grey = closed)",
-                excel_row,
-                printed["rag"],
+        result.records.append(
+            _record(
+                cells, org=org, sheet=sheet, scheme_no=scheme_no, excel_row=excel_row, printed=printed, problem=problem
             )
-        record = {
-            "org": org,
-            "scheme_no": scheme_no,
-            "scheme_name": name,
-            "milestones": cell_text(cells["milestones"]),
-            "financial_benefits": cell_text(cells["financial_benefits"]),
-            "risk_issue": cell_text(cells["risk_issue"]),
-            "rag": rag,
-            "source_sheet": sheet,
-            "source_row": excel_row,
-        }
-        if "workstream" in cells:
-            record["workstream"] = cell_text(cells["workstream"])
-        for col in MONEY_COLUMNS:
-            try:
-                record[col] = parse_money(cells[col])
-            except ValueError as exc:
-                problem(str(exc), excel_row, printed[col])
-                record[col] = float("nan")
-        result.records.append(record)
+        )
     if not result.records and not result.problems:
         problem("no scheme rows below the header")
     return result
+
+
+def _money(
+    cells: dict, excel_row: int, printed: dict[str, str], problem: Callable[..., None], *, what: str = ""
+) -> dict[str, float]:
+    """The money cells of a row in £000; an unreadable cell is a problem naming it (and NaN)."""
+    out: dict[str, float] = {}
+    for col in MONEY_COLUMNS:
+        try:
+            out[col] = parse_money(cells[col])
+        except ValueError as exc:
+            problem(f"{what}{exc}", excel_row, printed[col])
+            out[col] = float("nan")
+    return out
+
+
+def _record(
+    cells: dict,
+    *,
+    org: str,
+    sheet: str,
+    scheme_no: str,
+    excel_row: int,
+    printed: dict[str, str],
+    problem: Callable[..., None],
+) -> dict:
+    """One scheme row as a record; a blank name or an unknown RAG is a problem naming the cell."""
+    name = cell_text(cells["scheme_name"])
+    if not name:
+        problem("scheme name is blank", excel_row, printed["scheme_name"])
+    rag_text = cell_text(cells["rag"])
+    rag = RAG_ALIASES.get(rag_text.lower(), rag_text.capitalize())
+    if rag not in RAGS:
+        problem(
+            f"RAG rating {rag_text!r} is not one of {', '.join(RAGS)} (Blue = completed, Grey = closed)",
+            excel_row,
+            printed["rag"],
+        )
+    record = {
+        "org": org,
+        "scheme_no": scheme_no,
+        "scheme_name": name,
+        "milestones": cell_text(cells["milestones"]),
+        "financial_benefits": cell_text(cells["financial_benefits"]),
+        "risk_issue": cell_text(cells["risk_issue"]),
+        "rag": rag,
+        "source_sheet": sheet,
+        "source_row": excel_row,
+    }
+    if "workstream" in cells:
+        record["workstream"] = cell_text(cells["workstream"])
+    record.update(_money(cells, excel_row, printed, problem))
+    return record
 
 
 def sheet_org(name: str) -> str | None:
