@@ -1,33 +1,88 @@
-"""The ``qipp`` command: ingest returns, render the month-end pack."""
+"""The ``qipp`` command: ingest returns, write SRO templates, render the month-end pack.
+
+Errors are mapped to one-line messages and exit codes in one place (:class:`_Commands`); a
+traceback is shown only with ``qipp --debug``.
+"""
 
 from __future__ import annotations
 
 import getpass
 import re
 import sys
-import time
+import traceback
 from pathlib import Path
 from typing import Annotated
 
+import click
 import typer
+from typer.core import TyperGroup
 
 from . import __version__
-from .core.errors import IngestError
-from .core.orgs import use_organisations
-from .core.periods import check_fin_year
-from .pack.catalogue import NOTEBOOKS, known_orgs
+from .core.errors import InputError, Problem, QippError, UsageError
+from .core.periods import check_fin_year, parse_months
+from .pack.catalogue import NOTEBOOKS, known_orgs, parse_param
+
+
+class _Commands(TyperGroup):
+    """Every command's errors become one line on stderr and an exit code; tracebacks only with --debug."""
+
+    def invoke(self, ctx: click.Context) -> object:
+        try:
+            return super().invoke(ctx)
+        except (typer.Exit, typer.Abort, click.exceptions.Exit, click.exceptions.Abort, click.ClickException):
+            raise
+        except Exception as exc:  # the one place errors meet the user
+            if (ctx.obj or {}).get("debug"):
+                traceback.print_exc()
+            message, code = _message(exc)
+            typer.secho(message, fg=typer.colors.RED, err=True)
+            raise typer.Exit(code) from None
+
+
+def _message(exc: BaseException) -> tuple[str, int]:
+    """The line a user sees for an error, and the exit code."""
+    if isinstance(exc, QippError):
+        return str(exc), exc.exit_code
+    if isinstance(exc, (ValueError, LookupError)):
+        return str(exc), 1
+    if isinstance(exc, OSError):
+        where = f" {exc.filename}" if getattr(exc, "filename", None) else ""
+        return f"could not use{where}: {exc.strerror or exc}", 1
+    return (
+        f"internal error: {type(exc).__name__}: {exc} (run again with qipp --debug ... for the traceback, "
+        "and report it)",
+        70,
+    )
+
 
 app = typer.Typer(
-    add_completion=False, no_args_is_help=True, help="QIPP workbooks: validated QIPP returns in, QAG monthly pack out."
+    cls=_Commands,
+    add_completion=False,
+    no_args_is_help=True,
+    rich_markup_mode=None,
+    help="QIPP workbooks: validated QIPP returns in, QAG monthly pack out.",
 )
 
 DataDir = Annotated[Path, typer.Option("--data-dir", help="Data folder holding raw/ and processed/.")]
 FinYear = Annotated[str, typer.Option("--fin-year", help="Financial year, e.g. 2019-20.")]
 
 
-def _fail(message: str, code: int = 1) -> None:
-    typer.secho(message, fg=typer.colors.RED, err=True)
-    raise typer.Exit(code)
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"qipp-workbooks {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _main(
+    ctx: typer.Context,
+    version: Annotated[
+        bool, typer.Option("--version", callback=_version, is_eager=True, help="Show the version and exit.")
+    ] = False,
+    debug: Annotated[bool, typer.Option("--debug", help="Show the full traceback of an error.")] = False,
+) -> None:
+    """QIPP workbooks: validated QIPP returns in, QAG monthly pack out."""
+    ctx.obj = {"debug": debug}
 
 
 def _print_summary(summary) -> None:
@@ -73,36 +128,81 @@ def _print_summary(summary) -> None:
         )
 
 
+def _command_line(check, value):
+    """A command-line value checked; a bad one is an input problem located at '(command line)'."""
+    try:
+        return check(value)
+    except ValueError as exc:
+        raise InputError([Problem("(command line)", str(exc))]) from None
+
+
+def _month(month: int | None, paths: list[Path]) -> int:
+    """--month, required unless every file is a RightCare workbook (those serve a financial year)."""
+    if month is not None:
+        return month
+    from .ingest.layouts import recognise
+
+    if paths and all(recognise(p).name == "rightcare" for p in paths):
+        return 1  # unused by RightCare workbooks
+    raise UsageError("--month is required (1-12, M1 = April): returns, templates and FRPs are for one month")
+
+
 @app.command()
 def ingest(
     paths: Annotated[
         list[Path],
         typer.Argument(
-            help="Dashboard workbooks (.xlsx), one CSV with --org, an FRP "
-            "workbook (.xlsx with an 'FRP Schemes' sheet) or a RightCare "
-            "workbook (a 'RightCare Indicators' sheet; --month unused)."
+            help="Dashboard workbooks (.xlsx), one organisation's .csv (with --org, or named <ORG>.csv), returned "
+            "SRO templates, an FRP workbook (an 'FRP Schemes' sheet) or a RightCare workbook (a 'RightCare "
+            "Indicators' sheet).",
+            show_default=False,
         ),
     ],
     fin_year: FinYear,
-    month: Annotated[int, typer.Option("--month", help="Financial-year month 1-12 (M6 = September).")],
+    month: Annotated[
+        int | None, typer.Option("--month", help="Financial-year month 1-12 (M6 = September); not for RightCare.")
+    ] = None,
     data_dir: DataDir = Path("data"),
-    org: Annotated[str | None, typer.Option("--org", help="Organisation of a .csv file (ELR, WL, LC).")] = None,
+    org: Annotated[str | None, typer.Option("--org", help="The CCG of a .csv file (e.g. ELR).")] = None,
     provenance: Annotated[str | None, typer.Option(help="Provenance to record (default: from the file).")] = None,
     user: Annotated[
         str | None, typer.Option("--user", help="Who is ingesting, for the ingest log (default: the OS user).")
     ] = None,
 ) -> None:
-    """Validate return files (dashboards, returned templates, FRP) and store them; all or nothing."""
+    """Validate return files and store them as one new version of the store: all or nothing.
+
+    \b
+    Example:
+      qipp ingest data/raw/2019-20/M06/paper_d_m6_pmo_dashboards.xlsx --fin-year 2019-20 --month 6
+    """
     from .ingest.layouts import ingest_files
 
-    try:
-        summaries = ingest_files(
-            paths, fin_year, month, data_dir, org=org, provenance=provenance, user=user or getpass.getuser()
-        )
-    except IngestError as exc:
-        _fail(str(exc))
+    fin_year = _command_line(check_fin_year, fin_year)
+    summaries = ingest_files(
+        paths,
+        fin_year,
+        _month(month, paths),
+        data_dir,
+        org=org,
+        provenance=provenance,
+        user=user or getpass.getuser(),
+    )
     for summary in summaries:
         _print_summary(summary)
+
+
+def _provenance_note(folder: Path) -> str | None:
+    """The first line of a month folder's PROVENANCE.txt (where all its files come from), if it has one."""
+    note = folder / "PROVENANCE.txt"
+    if not note.is_file():
+        return None
+    try:
+        lines = note.read_text(encoding="utf-8").strip().splitlines()
+    except UnicodeDecodeError:
+        raise UsageError(f"{note}: not UTF-8 text; save it as UTF-8") from None
+    if not lines or not lines[0].strip():
+        raise UsageError(f"{note}: empty; write where the folder's files come from on its first line, or delete it")
+    return lines[0].strip()
 
 
 @app.command("ingest-raw")
@@ -110,48 +210,35 @@ def ingest_raw(
     data_dir: DataDir = Path("data"),
     fin_year: Annotated[str | None, typer.Option("--fin-year", help="Only this financial year.")] = None,
 ) -> None:
-    """Ingest every month under DATA_DIR/raw/<fin-year>/M<mm>/, then DATA_DIR/raw/<fin-year>/rightcare/."""
+    """Ingest every month under DATA_DIR/raw/<fin-year>/M<mm>/, then DATA_DIR/raw/<fin-year>/rightcare/.
+
+    \b
+    Example:
+      qipp ingest-raw --data-dir data
+    """
     from .ingest.layouts import ingest_files
 
+    if fin_year is not None:
+        fin_year = check_fin_year(fin_year)
     raw = data_dir / "raw"
+    if not raw.is_dir():
+        raise UsageError(f"no folder {raw}: --data-dir names the folder that holds raw/ (e.g. data)")
     folders = sorted(
         p for p in raw.glob("*/M[0-9][0-9]") if p.is_dir() and (fin_year is None or p.parent.name == fin_year)
     )
-    if not folders:
-        _fail(f"no month folders like {raw}/2019-20/M06/ found")
-    for folder in folders:
+    rightcare = sorted(p for p in raw.glob("*/rightcare") if p.is_dir() and fin_year in (None, p.parent.name))
+    if not folders and not rightcare:
+        raise UsageError(f"no month folders like {raw}/2019-20/M06/ found")
+    for folder in [*folders, *rightcare]:
         files = sorted(
             p for p in folder.iterdir() if p.suffix.lower() in (".xlsx", ".csv") and not p.name.startswith(("~", "."))
         )
         if not files:
             continue
-        note = folder / "PROVENANCE.txt"  # a folder may say where all its files come from
-        provenance = note.read_text(encoding="utf-8").strip().splitlines()[0] if note.is_file() else None
-        try:
-            summaries = ingest_files(files, folder.parent.name, int(folder.name[1:]), data_dir, provenance=provenance)
-        except (IngestError, ValueError) as exc:
-            _fail(str(exc))
-        for summary in summaries:
+        year = check_fin_year(folder.parent.name)
+        month = int(folder.name[1:]) if folder.name != "rightcare" else 1
+        for summary in ingest_files(files, year, month, data_dir, provenance=_provenance_note(folder)):
             _print_summary(summary)
-    _ingest_rightcare_folders(raw, fin_year)
-
-
-def _ingest_rightcare_folders(raw: Path, fin_year: str | None) -> None:
-    """RightCare indicator workbooks are held per financial year, not per month: raw/<fin-year>/rightcare/."""
-    from .ingest.guard import check_input_file
-    from .ingest.pipeline import ingest_rightcare
-
-    for folder in sorted(p for p in raw.glob("*/rightcare") if p.is_dir() and fin_year in (None, p.parent.name)):
-        for path in sorted(
-            p for p in folder.iterdir() if p.suffix.lower() == ".xlsx" and not p.name.startswith(("~", "."))
-        ):
-            unsafe = check_input_file(path)  # the same guard as every other input, before anything opens it
-            if unsafe:
-                _fail(str(IngestError(unsafe)))
-            try:
-                _print_summary(ingest_rightcare(path, folder.parent.name, raw.parent))
-            except (IngestError, ValueError) as exc:
-                _fail(str(exc))
 
 
 @app.command("demo-data")
@@ -163,13 +250,15 @@ def demo_data(
     fin_year: FinYear = "2019-20",
     seed: Annotated[int, typer.Option(help="Random seed (same seed, same data).")] = 20191017,
 ) -> None:
-    """Write a seeded synthetic dataset (organisations.csv + raw CSV returns) for scale tests; marked synthetic."""
+    """Write a seeded synthetic dataset (organisations.csv + raw CSV returns) for scale tests; marked synthetic.
+
+    \b
+    Example:
+      qipp demo-data --data-dir demo --orgs 16 --schemes 130 --months 12
+    """
     from .synthetic.national import demo_data as make
 
-    try:
-        counts = make(data_dir, orgs=orgs, schemes=schemes, months=months, fin_year=fin_year, seed=seed)
-    except ValueError as exc:
-        _fail(str(exc))
+    counts = make(data_dir, orgs=orgs, schemes=schemes, months=months, fin_year=check_fin_year(fin_year), seed=seed)
     typer.echo(
         f"wrote {counts['rows']:,} synthetic scheme-month rows for {orgs} organisations x {months} months "
         f"into {data_dir}/raw (ingest with: qipp ingest-raw --data-dir {data_dir})"
@@ -183,32 +272,38 @@ def template(
     org: Annotated[str, typer.Option("--org", help="The CCG making the return (ELR, WL, LC).")],
     out: Annotated[
         Path | None,
-        typer.Option("--out", help="File to write (default: reports/<fin-year>/M<mm>/returns/<ORG>_return.xlsx)."),
+        typer.Option(
+            "--out",
+            help="File to write (default: reports/<fin-year>/M<mm>/returns/<ORG>_return.xlsx).",
+            show_default=False,
+        ),
     ] = None,
     scheme: Annotated[
-        list[str] | None, typer.Option("--scheme", help="Only these scheme numbers (one SRO's return); repeatable.")
+        list[str] | None,
+        typer.Option("--scheme", help="Only these scheme numbers (one SRO's return); repeatable.", show_default=False),
     ] = None,
     data_dir: DataDir = Path("data"),
     reports: Annotated[Path, typer.Option("--reports", help="Reports folder for the default --out.")] = Path("reports"),
 ) -> None:
-    """Write an SRO return template (.xlsx) pre-filled from the latest month held."""
+    """Write an SRO return template (.xlsx) pre-filled from the latest month held.
+
+    \b
+    Example:
+      qipp template --fin-year 2019-20 --month 7 --org ELR
+    """
     from .core.files import inside, safe_code
+    from .core.orgs import use_organisations
     from .ingest.sro_return import write_template
     from .pack.plan import month_dir
-    from .store.db import load_returns
+    from .store import load_returns
 
     code = org.strip().upper()
     if not safe_code(code):
-        _fail(f"organisation {org!r} is not a code (letters, digits, _ and -)")
-    try:
-        check_fin_year(fin_year)
-        use_organisations(data_dir)
-        path = out or inside(reports, month_dir(reports, fin_year, month) / "returns" / f"{code}_return.xlsx")
-        meta = write_template(
-            load_returns(data_dir), fin_year=fin_year, month=month, org=code, path=path, schemes=scheme
-        )
-    except ValueError as exc:
-        _fail(str(exc))
+        raise UsageError(f"organisation {org!r} is not a code (letters, digits, _ and -)")
+    fin_year = check_fin_year(fin_year)
+    use_organisations(data_dir)
+    path = out or inside(reports, month_dir(reports, fin_year, month) / "returns" / f"{code}_return.xlsx")
+    meta = write_template(load_returns(data_dir), fin_year=fin_year, month=month, org=code, path=path, schemes=scheme)
     typer.echo(
         f"wrote {path}: {meta['rows']} scheme lines of {code} from {meta['base_fin_year']} "
         f"M{meta['base_month']}, for {fin_year} M{month}"
@@ -217,15 +312,16 @@ def template(
 
 def _parse_orgs(values: list[str] | None) -> list[str] | None:
     """Organisation codes asked for, or None for 'all' (each notebook's own default set)."""
-    if not values or any(v.lower() == "all" for v in values):
+    if not values or any(v.strip().lower() == "all" for v in values):
         return None
+    known = known_orgs()
     out = []
     for v in values:
         for code in re.split(r"[,\s]+", v.strip()):
-            known = known_orgs()
-            if code.upper() not in known:
-                _fail(f"unknown organisation {code!r}; expected one of {', '.join(known)} or all")
-            out.append(code.upper())
+            if code and code.upper() not in known:
+                raise UsageError(f"unknown organisation {code!r}; expected one of {', '.join(known)} or all")
+            if code:
+                out.append(code.upper())
     return out
 
 
@@ -233,7 +329,10 @@ def _parse_orgs(values: list[str] | None) -> list[str] | None:
 def run(
     fin_year: FinYear,
     month: Annotated[str, typer.Option("--month", help="Month(s): 6, 1-6 or 4,6 (M1 = April).")],
-    org: Annotated[list[str] | None, typer.Option("--org", help="Organisation(s), repeatable, or 'all'.")] = None,
+    org: Annotated[
+        list[str] | None,
+        typer.Option("--org", help="Organisation(s), repeatable or comma-separated, or 'all'.", show_default=False),
+    ] = None,
     notebook: Annotated[
         str, typer.Option(help=f"Notebook name(s), comma-separated ({', '.join(NOTEBOOKS)}), or 'all'.")
     ] = "all",
@@ -241,8 +340,18 @@ def run(
     data_dir: DataDir = Path("data"),
     out: Annotated[Path, typer.Option("--out", help="Reports folder.")] = Path("reports"),
     notebooks_dir: Annotated[Path, typer.Option(help="Folder holding the notebooks.")] = Path("notebooks"),
-    jobs: Annotated[int | None, typer.Option("--jobs", help="Parallel workers (default: CPU count).")] = None,
+    jobs: Annotated[
+        int | None, typer.Option("--jobs", help="Parallel workers (default: CPU count).", show_default=False)
+    ] = None,
     marking: Annotated[str, typer.Option(help="Protective marking for every page, e.g. OFFICIAL-SENSITIVE.")] = "",
+    param: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--param",
+            help="NAME=VALUE for every notebook that declares NAME, e.g. threshold=500; repeatable.",
+            show_default=False,
+        ),
+    ] = None,
     changed_only: Annotated[
         bool,
         typer.Option(
@@ -250,140 +359,64 @@ def run(
         ),
     ] = False,
     executor: Annotated[str, typer.Option(help="local (process pool) or dask.")] = "local",
-    scheduler: Annotated[str | None, typer.Option(help="Dask scheduler address, tcp://HOST:PORT.")] = None,
+    scheduler: Annotated[
+        str | None, typer.Option(help="Dask scheduler address, tcp://HOST:PORT.", show_default=False)
+    ] = None,
 ) -> None:
-    """Render the QAG pack: reports/<fin-year>/M<mm>/<ORG>/<notebook>.{ipynb,html,pdf,xlsx}, index.html, manifest."""
-    from .pack import plan as pack
-    from .pack.catalogue import WARM_UP
-    from .pack.runner import EXECUTORS, FORMATS, run_jobs
-    from .store.db import load_frp, load_returns, load_rightcare, load_warnings
+    """Render the QAG pack: reports/<fin-year>/M<mm>/<ORG>/<notebook>.{html,pdf,xlsx}, index.html, manifest.json.
 
-    try:
-        check_fin_year(fin_year)
-        months = pack.parse_months(month)
-    except ValueError as exc:
-        _fail(str(exc))
-    fmts = tuple(f.strip().lower() for f in formats.split(",") if f.strip())
-    bad = [f for f in fmts if f not in FORMATS]
-    if bad:
-        _fail(f"unknown format(s) {', '.join(bad)}; choose from {', '.join(FORMATS)}")
-    if executor not in EXECUTORS:
-        _fail(f"unknown executor {executor!r}; choose from {', '.join(EXECUTORS)}")
-    names = list(NOTEBOOKS) if notebook == "all" else [n.strip() for n in notebook.split(",") if n.strip()]
-    unknown = [n for n in names if n not in NOTEBOOKS]
-    if unknown:
-        _fail(
-            f"{', '.join(unknown)}: not a notebook of the pack (choose from {', '.join(NOTEBOOKS)}); "
-            "interactive notebooks such as explore_variances are opened in JupyterLab, not rendered"
-        )
-    paths = {name: notebooks_dir / f"{name}.ipynb" for name in names}
-    for path in paths.values():
-        if not path.exists():
-            _fail(f"no notebook {path}")
-    use_organisations(data_dir)
-    returns, frp_lines, warnings = load_returns(data_dir), load_frp(data_dir)["lines"], load_warnings(data_dir)
-    rightcare_peers = load_rightcare(data_dir)["peers"]
-    start = time.perf_counter()
-    with pack.month_locks(out, fin_year, months):
-        plan = pack.plan(
-            fin_year=fin_year,
-            months=months,
-            orgs=_parse_orgs(org),
-            notebooks=paths,
-            data_dir=data_dir,
-            out=out,
-            returns=returns,
-            frp_lines=frp_lines,
-            rightcare_peers=rightcare_peers,
-            marking=marking,
-        )
-        previous = {m: pack.previous_manifest(out, fin_year, m) for m in months} if changed_only else {}
-        todo, kept = [], {}
-        for i, rep in enumerate(plan.reports):
-            old = pack.unchanged(rep, previous.get(rep.month, {})) if changed_only else None
-            if old is not None:
-                kept[i] = old
-            else:
-                todo.append(i)
-        for s in plan.skipped:
-            typer.secho(f"skipped {s['org']} {s['notebook']} M{s['month']}: {s['reason']}", fg=typer.colors.YELLOW)
-        if not plan.reports:
-            _fail("nothing to render: ingest returns first (qipp ingest / make reports)")
+    \b
+    Example:
+      qipp run --fin-year 2019-20 --month 6
+      qipp run --fin-year 2019-20 --month 6 --org LLR --notebook under_delivery_drivers --param threshold=500
+    """
+    from .pack.batch import RunOptions, run_pack
 
-        def report_failure(r) -> None:
-            if r.status != "ok":
-                typer.secho(
-                    f"FAILED {r.job.label}: {r.error} (see {r.outputs.get('ipynb', 'no notebook written')})",
-                    fg=typer.colors.RED,
-                    err=True,
-                )
+    names = list(NOTEBOOKS) if notebook.strip() == "all" else [n.strip() for n in notebook.split(",") if n.strip()]
+    opts = RunOptions(
+        fin_year=check_fin_year(fin_year),
+        months=parse_months(month),
+        orgs=_parse_orgs(org),
+        notebooks=names,
+        formats=tuple(f.strip().lower() for f in formats.split(",") if f.strip()),
+        data_dir=data_dir,
+        out=out,
+        notebooks_dir=notebooks_dir,
+        jobs=jobs,
+        marking=marking,
+        changed_only=changed_only,
+        executor=executor,
+        scheduler=scheduler,
+        params=dict(parse_param(p) for p in param or []),
+    )
 
-        try:
-            results = run_jobs(
-                [plan.reports[i].job for i in todo],
-                formats=fmts,
-                workers=jobs,
-                progress=sys.stderr.isatty(),
-                warm_up=WARM_UP,
-                marking=marking,
-                executor=executor,
-                scheduler=scheduler,
-                on_result=report_failure,
+    def skipped(s: dict) -> None:
+        typer.secho(f"skipped {s['org']} {s['notebook']} M{s['month']}: {s['reason']}", fg=typer.colors.YELLOW)
+
+    def finished(r) -> None:
+        if r.status != "ok":
+            typer.secho(
+                f"FAILED {r.job.label}: {r.error} (see {r.outputs.get('ipynb', 'no notebook written')})",
+                fg=typer.colors.RED,
+                err=True,
             )
-        except (RuntimeError, ValueError, OSError) as exc:
-            _fail(f"could not run the batch: {exc}")
-        by_index = dict(zip(todo, results, strict=True))
-        for m in months:
-            entries = [
-                pack.entry(rep, by_index.get(i), kept.get(i)) for i, rep in enumerate(plan.reports) if rep.month == m
-            ]
-            folder = pack.month_dir(out, fin_year, m)
-            skipped_m = [s for s in plan.skipped if s["month"] == m]
-            w = warnings[(warnings["fin_year"] == fin_year) & (warnings["month"] == m)]
-            pack.write_manifest(
-                folder,
-                {
-                    "fin_year": fin_year,
-                    "month": m,
-                    "started": pack.now(),
-                    "qipp_helpers": __version__,
-                    "parameters": {
-                        "org": org or ["all"],
-                        "notebook": notebook,
-                        "formats": list(fmts),
-                        "marking": marking,
-                        "changed_only": changed_only,
-                        "executor": executor,
-                        "jobs": jobs,
-                    },
-                    "inputs": plan.hashes,
-                    "reports": entries,
-                    "skipped": skipped_m,
-                },
-            )
-            pack.write_index(
-                folder,
-                pack.render_index(
-                    fin_year=fin_year,
-                    month=m,
-                    entries=entries,
-                    skipped=skipped_m,
-                    heads=pack.headlines(returns, fin_year, m),
-                    warnings=w,
-                    marking=marking,
-                ),
-            )
-    for r in results:
+
+    outcome = run_pack(opts, progress=sys.stderr.isatty(), on_skip=skipped, on_result=finished)
+    for r in outcome.results:
         if r.status == "ok":
             typer.echo(f"rendered {r.job.label}: {', '.join(sorted(r.outputs))} in {r.job.out_dir} ({r.seconds:.1f}s)")
-    failed = sum(r.status != "ok" for r in results)
     typer.echo(
-        f"{len(results) - failed} rendered, {len(kept)} unchanged, {len(plan.skipped)} skipped, {failed} failed,"
-        f" wall time {time.perf_counter() - start:.1f}s"
+        f"{len(outcome.results) - outcome.failed} rendered, {outcome.kept} unchanged, {len(outcome.skipped)} skipped, "
+        f"{outcome.failed} failed, wall time {outcome.seconds:.1f}s"
     )
-    if failed:
+    if outcome.failed:
         raise typer.Exit(1)
 
 
-if __name__ == "__main__":
+def main() -> None:
+    """Entry point of the ``qipp`` command."""
     app()
+
+
+if __name__ == "__main__":
+    main()

@@ -20,7 +20,7 @@ from qipp_helpers.core.orgs import organisations
 from qipp_helpers.ingest.layouts import ingest_files
 from qipp_helpers.ingest.pipeline import RightCareIngestSummary, ingest_rightcare
 from qipp_helpers.ingest.rightcare import read_rightcare_xlsx
-from qipp_helpers.pack.catalogue import default_orgs, missing_data
+from qipp_helpers.pack.catalogue import Held, default_orgs, missing_data
 from qipp_helpers.reference import derbyshire_table3, derbyshire_table4
 from qipp_helpers.report.objects import rightcare_opportunity
 from qipp_helpers.store.db import load_rightcare, processed_dir
@@ -316,14 +316,16 @@ def test_peers_must_have_figures_and_groups_need_five(tmp_path):
 
 def test_catalogue_renders_rightcare_for_ddccg_and_llr(rightcare_tables, returns, frp_tables):
     assert default_orgs("rightcare_opportunity") == ["DDCCG", "LLR"]
-    args = {"returns": returns, "frp_lines": frp_tables["lines"], "fin_year": "2019-20", "month": 6}
+    held = Held(returns=returns, frp=frp_tables["lines"], rightcare=rightcare_tables["peers"])
+    nothing = Held(returns=returns, frp=frp_tables["lines"], rightcare=rightcare_tables["peers"].iloc[:0])
+    args = {"fin_year": "2019-20", "month": 6}
     for org in ("DDCCG", "LLR", "SD", "ELR"):
-        assert missing_data("rightcare_opportunity", org=org, rightcare_peers=rightcare_tables["peers"], **args) is None
-    assert missing_data("rightcare_opportunity", org="DDCCG", **args) == (
+        assert missing_data("rightcare_opportunity", held, org=org, **args) is None
+    assert missing_data("rightcare_opportunity", nothing, org="DDCCG", **args) == (
         "no 2019-20 RightCare indicators held for ER, HW, ND, SD"
     )
-    assert missing_data("monthly_position", org="DDCCG", **args) == (
-        "no QIPP returns are held for DDCCG (a RightCare organisation)"
+    assert missing_data("monthly_position", held, org="DDCCG", **args) == (
+        "no QIPP returns are held for DDCCG (it is a RightCare or FRP organisation)"
     )
 
 

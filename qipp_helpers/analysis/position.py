@@ -31,6 +31,21 @@ def select(returns: pd.DataFrame, fin_year: str, month: int, org: str) -> pd.Dat
     return returns.loc[mask].reset_index(drop=True)
 
 
+def missing_members(returns: pd.DataFrame, fin_year: str, month: int, org: str) -> list[str]:
+    """The members of ``org`` with no returns held for the month ([] = the month is complete for ``org``).
+
+    The one test of completeness: a group's figures are shown only when every member has returned.
+    """
+    held = set(returns.loc[(returns["fin_year"] == fin_year) & (returns["month"] == month), "org"])
+    return [m for m in members(org) if m not in held]
+
+
+def complete_rows(returns: pd.DataFrame, fin_year: str, month: int, org: str) -> pd.DataFrame | None:
+    """The month's rows of ``org`` if every member returned, else None."""
+    rows = select(returns, fin_year, month, org)
+    return rows if set(rows["org"]) == set(members(org)) else None
+
+
 def available_periods(returns: pd.DataFrame, org: str) -> list[tuple[str, int]]:
     """(fin_year, month) pairs for which every member of ``org`` has returns, in order."""
     need = set(members(org))

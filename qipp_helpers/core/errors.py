@@ -1,7 +1,8 @@
 """One exception hierarchy, with the fields the command line needs to say what went wrong in one line.
 
-``QippError`` is the root; the CLI maps each kind to an exit code in one place
-(:func:`qipp_helpers.cli.main`). Input errors carry every :class:`Problem` found, each located
+``QippError`` is the root; the CLI maps each kind to a one-line message and an exit code in one
+place (``qipp_helpers.cli._Commands``): 1 for what was refused or failed, 3 when the store cannot be
+written, 70 for an internal error. Input errors carry every :class:`Problem` found, each located
 by file, sheet, row and column.
 """
 
@@ -40,8 +41,6 @@ class QippError(Exception):
 class UsageError(QippError, ValueError):
     """A command-line value that cannot be used (a period, an organisation, a format...)."""
 
-    exit_code = 2
-
 
 class InputError(QippError, ValueError):
     """Input files that cannot be ingested; carries every problem found, not just the first."""
@@ -64,8 +63,8 @@ class MissingDataError(QippError, LookupError):
 class StoreError(QippError, OSError):
     """The processed store cannot be read or written (read-only, disk full, a planted symlink...)."""
 
+    exit_code = 3
+
 
 class RenderError(QippError, RuntimeError):
     """Reports could not be rendered (a notebook failed, the batch could not start...)."""
-
-    exit_code = 1

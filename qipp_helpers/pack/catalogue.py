@@ -1,27 +1,131 @@
-"""The notebooks of the month-end pack, and what data each needs.
+"""The notebooks of the month-end pack: one entry each, with its parameters, data needs and organisations.
 
-The batch runner knows nothing about finance; the CLI asks this module which notebook ×
-organisation × month combinations can be rendered, and why the others are skipped.
+A notebook is a function with a signature: its ``parameters`` cell declares typed, commented
+parameters, read with :func:`papermill.inspect_notebook`; :func:`check_parameters` checks a run's
+parameters against them before anything executes. Adding a notebook to the pack = the notebook
+and one :class:`Entry` here.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+
 import pandas as pd
 
-from ..core.orgs import members, organisations
+from ..analysis.position import missing_members
+from ..core.errors import UsageError
+from ..core.orgs import Registry, organisations
 
-#: Notebook name -> what it shows. Order is the pack's order.
-NOTEBOOKS: dict[str, str] = {
-    "monthly_position": "QIPP monthly position (Paper D Tables 1, 2, 5, Appendix 1)",
-    "under_delivery_drivers": "Drivers of under-delivery and FOT movement (Paper D Tables 3, 4)",
-    "frp_bridge": "System financial recovery plan bridge (Paper D Table 6, Paper E)",
-    "rightcare_opportunity": "RightCare opportunity vs best-5 peers and QIPP plan coverage (Derbyshire Tables 3, 4)",
+
+@dataclass(frozen=True)
+class Held:
+    """What the store holds, as far as deciding which reports can be rendered needs to know."""
+
+    returns: pd.DataFrame  # fin_year, month, org (one row per org-month is enough)
+    frp: pd.DataFrame  # fin_year, month, system
+    rightcare: pd.DataFrame  # fin_year, ccg
+
+
+def _qipp_missing(held: Held, fin_year: str, month: int, org: str) -> str | None:
+    if org not in organisations().codes:
+        return f"no QIPP returns are held for {org} (it is a RightCare or FRP organisation)"
+    lacking = missing_members(held.returns, fin_year, month, org)
+    return f"no {fin_year} M{month} returns for {', '.join(lacking)}" if lacking else None
+
+
+def _frp_missing(held: Held, fin_year: str, month: int, org: str) -> str | None:
+    systems = organisations().systems
+    if org not in systems:
+        return f"the FRP is held for the system ({', '.join(systems)}), not for {org}"
+    f = held.frp
+    if not ((f["fin_year"] == fin_year) & (f["month"] == month) & (f["system"] == org)).any():
+        return f"no FRP held for {org} in {fin_year} M{month}"
+    return None
+
+
+def _rightcare_missing(held: Held, fin_year: str, month: int, org: str) -> str | None:
+    if org not in organisations().rightcare:
+        return f"no RightCare indicators are held for {org}"
+    have = set(held.rightcare.loc[held.rightcare["fin_year"] == fin_year, "ccg"])
+    lacking = [c for c in organisations().rightcare_members(org) if c not in have]
+    return f"no {fin_year} RightCare indicators held for {', '.join(lacking)}" if lacking else None
+
+
+@dataclass(frozen=True)
+class Entry:
+    """One notebook of the pack."""
+
+    name: str
+    title: str  # how a reader names it: "Monthly position"
+    source: str  # the paper tables it reproduces
+    reads: tuple[str, ...]  # store tables it reads (for --changed-only)
+    orgs: Callable[[Registry], list[str]]  # the organisations ``--org all`` means
+    missing: Callable[[Held, str, int, str], str | None]  # why it cannot be rendered, or None
+
+    def why_not(self, held: Held, fin_year: str, month: int, org: str) -> str | None:
+        return self.missing(held, fin_year, month, org)
+
+
+#: The pack, in reading order.
+CATALOGUE: dict[str, Entry] = {
+    e.name: e
+    for e in (
+        Entry(
+            "monthly_position",
+            "Monthly position",
+            "Paper D Tables 1, 2 and 5, Appendix 1",
+            ("returns", "reconciliation"),
+            lambda r: list(r.codes),
+            _qipp_missing,
+        ),
+        Entry(
+            "under_delivery_drivers",
+            "Drivers of under-delivery and forecast movement",
+            "Paper D Tables 3 and 4",
+            ("returns", "reconciliation"),
+            lambda r: list(r.codes),
+            _qipp_missing,
+        ),
+        Entry(
+            "frp_bridge",
+            "System financial recovery plan",
+            "Paper D Table 6, Paper E Appendix 1",
+            ("frp_lines", "frp_position", "frp_checks"),
+            lambda r: list(r.systems),
+            _frp_missing,
+        ),
+        Entry(
+            "rightcare_opportunity",
+            "RightCare opportunity and QIPP plan coverage",
+            "Derbyshire Tables 3 and 4",
+            ("rightcare_indicators", "rightcare_peers", "returns"),
+            lambda r: list(r.rightcare_groups),
+            _rightcare_missing,
+        ),
+    )
 }
+#: Notebook name -> what it shows (kept for the command line's help).
+NOTEBOOKS: dict[str, str] = {n: f"{e.title} ({e.source})" for n, e in CATALOGUE.items()}
+#: Parameters every pack notebook must declare; the batch sets them.
+STANDARD_PARAMETERS = ("fin_year", "month", "org", "data_dir")
 
 
 def known_orgs() -> tuple[str, ...]:
     """Every organisation some notebook can be rendered for (``qipp run --org``)."""
     return organisations().all_codes
+
+
+def default_orgs(notebook: str) -> list[str]:
+    """The organisations ``--org all`` means for a notebook."""
+    return CATALOGUE[notebook].orgs(organisations())
+
+
+def missing_data(notebook: str, held: Held, *, fin_year: str, month: int, org: str) -> str | None:
+    """Why ``notebook`` cannot be rendered for ``org`` and month, or None if its data is held."""
+    return CATALOGUE[notebook].why_not(held, fin_year, month, org)
 
 
 #: Code a worker's kernel runs once before its first report: the imports every notebook makes.
@@ -33,56 +137,73 @@ WARM_UP = (
     "get_ipython().run_line_magic('config', \"InlineBackend.print_figure_kwargs = {'bbox_inches': None}\")\n"
 )
 
+# --- a notebook's signature ------------------------------------------------------------------------
 
-def inputs_of(notebook: str) -> tuple[str, ...]:
-    """The processed files a notebook reads (so ``--changed-only`` knows what it depends on)."""
-    if notebook == "frp_bridge":
-        return ("frp_lines.parquet", "frp_position.parquet", "frp_checks.parquet")
-    if notebook == "rightcare_opportunity":
-        return ("rightcare_indicators.parquet", "rightcare_peers.parquet", "returns.parquet")
-    return ("returns.parquet", "reconciliation.parquet")
+_TYPES: dict[str, Callable[[str], object]] = {"int": int, "float": float, "str": str}
 
 
-def default_orgs(notebook: str) -> list[str]:
-    """The organisations ``--org all`` means for a notebook: CCGs and LLR, or the FRP systems."""
-    if notebook == "frp_bridge":
-        return list(organisations().systems)
-    if notebook == "rightcare_opportunity":
-        return list(organisations().rightcare_groups)
-    return list(organisations().codes)
+def _bool(text: str) -> bool:
+    t = text.strip().lower()
+    if t in ("true", "yes", "1"):
+        return True
+    if t in ("false", "no", "0"):
+        return False
+    raise ValueError(f"{text!r} is not true or false")
 
 
-def missing_data(
-    notebook: str,
-    *,
-    returns: pd.DataFrame,
-    frp_lines: pd.DataFrame,
-    fin_year: str,
-    month: int,
-    org: str,
-    rightcare_peers: pd.DataFrame | None = None,
-) -> str | None:
-    """Why ``notebook`` cannot be rendered for ``org`` and month, or None if its data is held.
+_TYPES["bool"] = _bool
 
-    ``rightcare_peers`` is the stored RightCare peers table (:func:`store.load_rightcare`).
+
+@cache
+def _signature(path: str, mtime_ns: int) -> dict[str, dict]:
+    import papermill
+
+    return dict(papermill.inspect_notebook(path))
+
+
+def signature(notebook: Path) -> dict[str, dict]:
+    """The parameters a notebook declares: name -> {inferred_type_name, default, help} (papermill's reading)."""
+    p = Path(notebook)
+    return _signature(str(p.resolve()), p.stat().st_mtime_ns)
+
+
+def parse_param(text: str) -> tuple[str, str]:
+    """'threshold=500' -> ('threshold', '500'); UsageError if it is not NAME=VALUE."""
+    name, sep, value = text.partition("=")
+    name = name.strip()
+    if not sep or not name.isidentifier():
+        raise UsageError(f"--param {text!r}: expected NAME=VALUE, e.g. --param threshold=500")
+    return name, value.strip()
+
+
+def check_parameters(notebook: Path, given: Mapping[str, object]) -> dict[str, object]:
+    """``given`` checked against the notebook's declared parameters and converted to their declared types.
+
+    Raises UsageError naming the notebook and the parameter when a parameter is not declared or a value
+    cannot be read as the declared type. Text values (from ``--param``) are converted; others pass as given.
     """
-    if notebook == "rightcare_opportunity":
-        held = (
-            set()
-            if rightcare_peers is None
-            else set(rightcare_peers.loc[rightcare_peers["fin_year"] == fin_year, "ccg"])
-        )
-        lacking = [c for c in organisations().rightcare_members(org) if c not in held]
-        return f"no {fin_year} RightCare indicators held for {', '.join(lacking)}" if lacking else None
-    if notebook == "frp_bridge":
-        if org not in organisations().systems:
-            return f"the FRP is held for the system ({', '.join(organisations().systems)}), not for {org}"
-        held = frp_lines[
-            (frp_lines["fin_year"] == fin_year) & (frp_lines["month"] == month) & (frp_lines["system"] == org)
-        ]
-        return None if len(held) else f"no FRP held for {org} in {fin_year} M{month}"
-    if org not in organisations().codes:
-        return f"no QIPP returns are held for {org} (a RightCare organisation)"
-    held = set(returns.loc[(returns["fin_year"] == fin_year) & (returns["month"] == month), "org"])
-    lacking = sorted(set(members(org)) - held)
-    return f"no {fin_year} M{month} returns for {', '.join(lacking)}" if lacking else None
+    sig = signature(notebook)
+    name = Path(notebook).stem
+    out: dict[str, object] = {}
+    for key, value in given.items():
+        if key not in sig:
+            raise UsageError(f"notebook {name} has no parameter {key!r} (its parameters: {', '.join(sig) or 'none'})")
+        kind = sig[key].get("inferred_type_name", "None")
+        convert = _TYPES.get(kind.removesuffix(" | None").removeprefix("Optional[").rstrip("]"))
+        if isinstance(value, str) and convert is not None and convert is not str:
+            try:
+                value = convert(value)
+            except ValueError:
+                raise UsageError(
+                    f"notebook {name}, parameter {key!r}: {value!r} is not a {kind} (default {sig[key].get('default')})"
+                ) from None
+        out[key] = value
+    return out
+
+
+def check_notebook(notebook: Path) -> None:
+    """UsageError unless the notebook declares the parameters the batch sets."""
+    sig = signature(notebook)
+    lacking = [p for p in STANDARD_PARAMETERS if p not in sig]
+    if lacking:
+        raise UsageError(f"notebook {Path(notebook).stem} does not declare {', '.join(lacking)} in its parameters cell")

@@ -122,12 +122,10 @@ def _rows_and_previous(
     if rows.empty:
         held = ", ".join(f"{fy} M{m}" for fy, m in t.available_periods(returns, org)) or "none"
         raise LookupError(f"no returns held for {org} in {fin_year} month {month} (held: {held})")
-    missing = set(members(org)) - set(rows["org"])
+    missing = t.missing_members(returns, fin_year, month, org)
     if missing:
-        raise LookupError(f"{org} needs returns from {', '.join(sorted(missing))} for {fin_year} month {month}")
-    pfy, pm = previous_period(fin_year, month)
-    prev = t.select(returns, pfy, pm, org)
-    return rows, (prev if set(prev["org"]) == set(members(org)) else None)
+        raise LookupError(f"{org} needs returns from {', '.join(missing)} for {fin_year} month {month}")
+    return rows, t.complete_rows(returns, *previous_period(fin_year, month), org)
 
 
 def _warnings_for(warnings: pd.DataFrame, *, fin_year: str, month: int, org: str) -> pd.DataFrame:
@@ -492,3 +490,26 @@ def rightcare_opportunity(
         provenance=sorted(set(used["provenance"])),
         coverage_provenance=plan_prov,
     )
+
+
+def headlines(returns: pd.DataFrame, fin_year: str, month: int) -> list[dict]:
+    """Headline figures for every organisation with complete returns for the month (£000)."""
+    out = []
+    for org in organisations().codes:
+        rows = t.complete_rows(returns, fin_year, month, org)
+        if rows is None:
+            continue
+        prev = t.complete_rows(returns, *previous_period(fin_year, month), org)
+        h = t.headline(rows, prev, org=org, fin_year=fin_year, month=month)
+        out.append(
+            {
+                "org": org,
+                "annual_plan": h.annual_plan,
+                "fot": h.fot,
+                "under_delivery": h.under_delivery,
+                "assured": h.assured,
+                "movement": h.movement,
+                "provenance": "; ".join(sorted({p.split(":", 1)[0] for p in rows["provenance"]})),
+            }
+        )
+    return out

@@ -1,0 +1,185 @@
+"""A month-end run, start to finish: plan the reports, render them, write each month's manifest and front page.
+
+The command line parses options into :class:`RunOptions` and prints what :func:`run_pack` reports
+through its callbacks; nothing here prints.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from .. import __version__
+from ..core.errors import RenderError, UsageError
+from ..core.orgs import use_organisations
+from ..report.objects import headlines
+from ..store import db
+from . import index
+from . import plan as planning
+from .catalogue import CATALOGUE, WARM_UP, Held
+from .runner import EXECUTORS, FORMATS, JobResult, run_jobs
+
+
+@dataclass(frozen=True)
+class RunOptions:
+    """What to render: period, organisations (None = each notebook's own), notebooks, formats, where, how."""
+
+    fin_year: str
+    months: list[int]
+    orgs: list[str] | None = None
+    notebooks: list[str] = field(default_factory=lambda: list(CATALOGUE))
+    formats: tuple[str, ...] = FORMATS
+    data_dir: Path = Path("data")
+    out: Path = Path("reports")
+    notebooks_dir: Path = Path("notebooks")
+    jobs: int | None = None
+    marking: str = ""
+    changed_only: bool = False
+    executor: str = "local"
+    scheduler: str | None = None
+    params: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass
+class RunOutcome:
+    """What a run did."""
+
+    results: list[JobResult]
+    kept: int
+    skipped: list[dict]
+    seconds: float
+
+    @property
+    def failed(self) -> int:
+        return sum(r.status != "ok" for r in self.results)
+
+
+def check_options(opts: RunOptions) -> dict[str, Path]:
+    """The notebook paths of a run, after checking formats, executor and notebook names (UsageError)."""
+    bad = [f for f in opts.formats if f not in FORMATS]
+    if bad or not opts.formats:
+        raise UsageError(f"unknown format(s) {', '.join(bad) or '(none given)'}; choose from {', '.join(FORMATS)}")
+    if opts.executor not in EXECUTORS:
+        raise UsageError(f"unknown executor {opts.executor!r}; choose from {', '.join(EXECUTORS)}")
+    unknown = [n for n in opts.notebooks if n not in CATALOGUE]
+    if unknown or not opts.notebooks:
+        raise UsageError(
+            f"{', '.join(unknown) or '(none given)'}: not a notebook of the pack (choose from "
+            f"{', '.join(CATALOGUE)}); interactive notebooks such as explore_variances are opened in JupyterLab, "
+            "not rendered"
+        )
+    paths = {name: Path(opts.notebooks_dir) / f"{name}.ipynb" for name in opts.notebooks}
+    for path in paths.values():
+        if not path.is_file():
+            raise UsageError(f"no notebook {path} (give the folder holding the notebooks with --notebooks-dir)")
+    return paths
+
+
+def held(data_dir: Path) -> Held:
+    """What the store holds, for deciding which reports can be rendered."""
+    returns = db.load_returns(data_dir)
+    return Held(
+        returns=returns[["fin_year", "month", "org"]].drop_duplicates(),
+        frp=db.load_frp(data_dir)["lines"][["fin_year", "month", "system"]].drop_duplicates(),
+        rightcare=db.load_rightcare(data_dir)["peers"][["fin_year", "ccg"]].drop_duplicates(),
+    )
+
+
+def run_pack(
+    opts: RunOptions,
+    *,
+    progress: bool = False,
+    on_skip: Callable[[dict], None] | None = None,
+    on_result: Callable[[JobResult], None] | None = None,
+) -> RunOutcome:
+    """Render the reports of ``opts`` and write each month's ``manifest.json`` and ``index.html``."""
+    paths = check_options(opts)
+    use_organisations(opts.data_dir)
+    returns, warnings = db.load_returns(opts.data_dir), db.load_warnings(opts.data_dir)
+    start = time.perf_counter()
+    with planning.month_locks(opts.out, opts.fin_year, opts.months):
+        plan = planning.plan(
+            fin_year=opts.fin_year,
+            months=opts.months,
+            orgs=opts.orgs,
+            notebooks=paths,
+            data_dir=opts.data_dir,
+            out=opts.out,
+            held=held(opts.data_dir),
+            extra=opts.params,
+            marking=opts.marking,
+        )
+        previous = {m: planning.previous_manifest(opts.out, opts.fin_year, m) for m in opts.months}
+        todo, kept = [], {}
+        for i, rep in enumerate(plan.reports):
+            old = planning.unchanged(rep, previous.get(rep.month, {})) if opts.changed_only else None
+            if old is not None:
+                kept[i] = old
+            else:
+                todo.append(i)
+        for s in plan.skipped:
+            if on_skip is not None:
+                on_skip(s)
+        if not plan.reports:
+            raise RenderError("nothing to render: ingest returns first (qipp ingest / make reports)")
+        try:
+            results = run_jobs(
+                [plan.reports[i].job for i in todo],
+                formats=opts.formats,
+                workers=opts.jobs,
+                progress=progress,
+                warm_up=WARM_UP,
+                marking=opts.marking,
+                executor=opts.executor,
+                scheduler=opts.scheduler,
+                on_result=on_result,
+            )
+        except (RuntimeError, ValueError, OSError) as exc:
+            raise RenderError(f"could not run the batch: {exc}") from exc
+        by_index = dict(zip(todo, results, strict=True))
+        for m in opts.months:
+            entries = [
+                planning.entry(rep, by_index.get(i), kept.get(i))
+                for i, rep in enumerate(plan.reports)
+                if rep.month == m
+            ]
+            folder = planning.month_dir(opts.out, opts.fin_year, m)
+            skipped_m = [s for s in plan.skipped if s["month"] == m]
+            w = warnings[(warnings["fin_year"] == opts.fin_year) & (warnings["month"] == m)]
+            planning.write_manifest(
+                folder,
+                {
+                    "fin_year": opts.fin_year,
+                    "month": m,
+                    "started": planning.now(),
+                    "qipp_helpers": __version__,
+                    "parameters": {
+                        "org": opts.orgs or ["all"],
+                        "notebook": ",".join(opts.notebooks),
+                        "formats": list(opts.formats),
+                        "marking": opts.marking,
+                        "changed_only": opts.changed_only,
+                        "executor": opts.executor,
+                        "jobs": opts.jobs,
+                        "params": opts.params,
+                    },
+                    "inputs": plan.hashes,
+                    "reports": entries,
+                    "skipped": skipped_m,
+                },
+            )
+            index.write_index(
+                folder,
+                index.render_index(
+                    fin_year=opts.fin_year,
+                    month=m,
+                    entries=entries,
+                    skipped=skipped_m,
+                    heads=headlines(returns, opts.fin_year, m),
+                    warnings=w,
+                    marking=opts.marking,
+                ),
+            )
+    return RunOutcome(results, len(kept), plan.skipped, time.perf_counter() - start)

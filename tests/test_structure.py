@@ -1,0 +1,183 @@
+"""The registry, the vocabulary, input-layout routing, notebook signatures and the command line's errors."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from qipp_helpers.cli import app
+from qipp_helpers.core.errors import UsageError
+from qipp_helpers.core.orgs import builtin, organisations, read_organisations, using_organisations
+from qipp_helpers.core.periods import check_fin_year, parse_months
+from qipp_helpers.ingest.layouts import recognise
+from qipp_helpers.pack.catalogue import CATALOGUE, STANDARD_PARAMETERS, check_parameters, signature
+
+from .conftest import FRP_WORKBOOK, M6_WORKBOOK, RIGHTCARE_DIR
+
+ROOT = Path(__file__).resolve().parents[1]
+NOTEBOOKS = ROOT / "notebooks"
+
+
+def test_one_registry_answers_for_qipp_frp_and_rightcare():
+    reg = builtin()
+    assert reg.ccgs == ("ELR", "WL", "LC") and reg.groups == {"LLR": ("ELR", "WL", "LC")}
+    assert reg.systems == {"LLR": ("UHL", "LPT", "LC", "ELR", "WL")}
+    assert reg.rightcare_groups == {"DDCCG": ("ER", "HW", "ND", "SD"), "LLR": ("ELR", "WL", "LC")}
+    assert reg.rightcare_members("SD") == ("SD",)
+    assert reg.label("DDCCG") == (
+        "NHS Derby and Derbyshire CCG (Erewash, Hardwick, North Derbyshire and Southern Derbyshire CCGs)"
+    )
+    assert reg.name("UHL") == "University Hospitals of Leicester"
+    assert reg.all_codes[:4] == ("ELR", "WL", "LC", "LLR") and "DDCCG" in reg.all_codes
+
+
+def test_a_data_folder_declares_its_own_organisations_without_touching_the_environment(tmp_path, monkeypatch):
+    (tmp_path / "organisations.csv").write_text("code,name,members\nA1,Alpha,\nB2,Beta,\nG,Both,A1 B2\n")
+    before = dict(__import__("os").environ)
+    with using_organisations(tmp_path) as reg:
+        assert organisations() is reg and reg.codes == ("A1", "B2", "G") and reg.members("G") == ("A1", "B2")
+    assert organisations().ccgs == ("ELR", "WL", "LC")
+    assert dict(__import__("os").environ) == before
+
+
+def test_a_bad_organisations_file_names_the_row_and_column(tmp_path):
+    path = tmp_path / "organisations.csv"
+    path.write_text("code,name,members\nA1,Alpha,\nbad code,Beta,\n")
+    with pytest.raises(ValueError, match=r"organisations.csv, row 3, column 'code'"):
+        read_organisations(path)
+    path.write_text("code,name,members\nA1,Alpha,\nG,Group,A1 ZZ\n")
+    with pytest.raises(ValueError, match="G lists ZZ, which are not in the file"):
+        read_organisations(path)
+
+
+@pytest.mark.parametrize("text", ["2019-20", " 2019-20\n"])
+def test_financial_years_are_ascii_after_stripping(text):
+    assert check_fin_year(text) == "2019-20"
+
+
+@pytest.mark.parametrize("text", ["２０１９-２０", "٢٠١٩-٢٠", "2019-21", "2019/20", ""])
+def test_other_years_are_refused(text):
+    with pytest.raises(ValueError, match="financial year must look like 2019-20"):
+        check_fin_year(text)
+
+
+def test_months():
+    assert parse_months("1-3,6") == [1, 2, 3, 6]
+    with pytest.raises(ValueError):
+        parse_months("٦")
+
+
+def test_each_input_layout_is_recognised_from_its_sheets(tmp_path):
+    assert recognise(M6_WORKBOOK).name == "dashboard"
+    assert recognise(FRP_WORKBOOK).name == "frp"
+    assert recognise(next(RIGHTCARE_DIR.glob("*.xlsx"))).name == "rightcare"
+    csv = tmp_path / "ELR.csv"
+    csv.write_text("x\n")
+    assert recognise(csv).name == "dashboard"
+
+
+@pytest.mark.parametrize("name", list(CATALOGUE))
+def test_every_pack_notebook_declares_typed_standard_parameters(name):
+    sig = signature(NOTEBOOKS / f"{name}.ipynb")
+    assert set(STANDARD_PARAMETERS) <= set(sig)
+    assert sig["month"]["inferred_type_name"] == "int" and sig["fin_year"]["inferred_type_name"] == "str"
+    assert all(p["help"] for p in sig.values()), "every parameter carries a comment"
+
+
+def test_parameters_are_checked_against_the_notebook_and_converted():
+    nb = NOTEBOOKS / "under_delivery_drivers.ipynb"
+    assert check_parameters(nb, {"threshold": "500", "month": 6}) == {"threshold": 500.0, "month": 6}
+    with pytest.raises(UsageError, match=r"notebook under_delivery_drivers, parameter 'threshold': 'lots'"):
+        check_parameters(nb, {"threshold": "lots"})
+    with pytest.raises(UsageError, match=r"notebook monthly_position has no parameter 'threshold'"):
+        check_parameters(NOTEBOOKS / "monthly_position.ipynb", {"threshold": "500"})
+
+
+def test_version_and_one_line_errors(tmp_path):
+    runner = CliRunner()
+    result = runner.invoke(app, ["--version"])
+    assert result.exit_code == 0 and result.output.startswith("qipp-workbooks ")
+    a_file = tmp_path / "not_a_folder"
+    a_file.write_text("x")
+    result = runner.invoke(app, ["ingest-raw", "--data-dir", str(a_file)])
+    assert result.exit_code == 1 and "Traceback" not in result.output
+    assert result.output.count("\n") == 1 and "--data-dir names the folder" in result.output
+    result = runner.invoke(
+        app, ["run", "--fin-year", "2019-20", "--month", "6", "--formats", ",", "--data-dir", str(tmp_path)]
+    )
+    assert result.exit_code == 1 and "unknown format" in result.output and result.output.count("\n") == 1
+    result = runner.invoke(
+        app,
+        ["run", "--fin-year", "2019-20", "--month", "6", "--param", "nonsense", "--data-dir", str(tmp_path)],
+    )
+    assert result.exit_code == 1 and "expected NAME=VALUE" in result.output
+
+
+def test_a_parameter_no_notebook_declares_is_refused_before_anything_runs(demo_data_dir, tmp_path):
+    result = CliRunner().invoke(
+        app,
+        [
+            "run",
+            "--fin-year",
+            "2019-20",
+            "--month",
+            "6",
+            "--notebook",
+            "monthly_position",
+            "--param",
+            "threshold=5",
+            "--data-dir",
+            str(demo_data_dir),
+            "--out",
+            str(tmp_path / "out"),
+            "--notebooks-dir",
+            str(NOTEBOOKS),
+        ],
+    )
+    assert result.exit_code == 1 and "--param threshold: no notebook of this run declares it" in result.output
+    assert not list((tmp_path / "out").rglob("*.html"))
+
+
+def test_debug_shows_the_traceback(tmp_path):
+    a_file = tmp_path / "f"
+    a_file.write_text("x")
+    result = CliRunner().invoke(app, ["--debug", "ingest-raw", "--data-dir", str(a_file)])
+    assert result.exit_code == 1 and "Traceback" in result.output
+
+
+def test_param_reaches_the_notebook(demo_data_dir, tmp_path):
+    out = tmp_path / "out"
+    result = CliRunner().invoke(
+        app,
+        [
+            "run",
+            "--fin-year",
+            "2019-20",
+            "--month",
+            "6",
+            "--org",
+            "ELR",
+            "--notebook",
+            "under_delivery_drivers",
+            "--formats",
+            "xlsx",
+            "--param",
+            "threshold=5000",
+            "--jobs",
+            "1",
+            "--data-dir",
+            str(demo_data_dir),
+            "--out",
+            str(out),
+            "--notebooks-dir",
+            str(NOTEBOOKS),
+        ],
+    )
+    assert result.exit_code == 0, result.output
+    import pandas as pd
+
+    drivers = pd.read_excel(out / "2019-20" / "M06" / "ELR" / "under_delivery_drivers.xlsx", sheet_name="drivers")
+    named = drivers.loc[drivers["section"] == "driver", "item"].tolist()
+    assert named == ["Unidentified QIPP"]  # 6,166 is the only ELR driver above £5,000k
