@@ -12,7 +12,9 @@ from pathlib import Path
 import pytest
 import weasyprint
 from pypdf import PdfReader
+from typer.testing import CliRunner
 
+from qipp_helpers.cli import app
 from qipp_helpers.pack import checks
 from qipp_helpers.pack.checks import (
     MARGINS_MM,
@@ -22,6 +24,8 @@ from qipp_helpers.pack.checks import (
     read_layout,
 )
 from qipp_helpers.pack.render import TEMPLATE_DIR
+
+from .conftest import ROOT
 
 CSS = (TEMPLATE_DIR / "qipp_report" / "static" / "report.css").read_text(encoding="utf-8")
 NO_BROWSER = browser_unavailable_reason()
@@ -208,3 +212,71 @@ def test_entry_point_prints_problems_and_exits_non_zero(tmp_path, capsys):
     (tmp_path / "foot.pdf").unlink()
     assert checks.main([str(tmp_path)]) == 0
     assert checks.main([str(tmp_path / "missing")]) == 2
+
+
+# --- the demo pack ----------------------------------------------------------------------------------
+
+#: Problems the demo pack has today (issue 12), to be fixed in the layouts; remove an entry once its
+#: report passes. Not strict: a fixed report may pass before its entry is removed.
+PAGINATION_BASELINE = {
+    "ELR/monthly_position.pdf": "red-rated schemes: heading and one row at the foot of page 8",
+    "LC/monthly_position.pdf": "red-rated schemes: heading and one row at the foot of page 8",
+    "WL/monthly_position.pdf": "red-rated schemes: heading and one row at the foot of page 8",
+    "LLR/monthly_position.pdf": "red-rated schemes: heading and one row at the foot of page 8",
+    "LLR/frp_bridge.pdf": "Table 6 leaves two rows on page 2",
+    "LLR/under_delivery_drivers.pdf": "section 3 heading stranded at the foot of page 3",
+    # only when the stray IPython line "History logging moved to new session" heads page 1 (not every run)
+    "WL/under_delivery_drivers.pdf": "Table 4 leaves two rows on page 2",
+}
+ACCESSIBILITY_BASELINE = {
+    "LLR/frp_bridge.html": "white text on amber and green RAG cells (contrast 1.7 and 3.9)",
+}
+DEMO_PDFS = [
+    f"{org}/{nb}.pdf" for org in ("ELR", "WL", "LC", "LLR") for nb in ("monthly_position", "under_delivery_drivers")
+] + ["LLR/frp_bridge.pdf", "LLR/rightcare_opportunity.pdf", "DDCCG/rightcare_opportunity.pdf"]
+DEMO_HTML = [p.removesuffix(".pdf") + ".html" for p in DEMO_PDFS] + ["index.html"]
+
+
+def _baseline(names: list[str], known: dict[str, str]) -> list:
+    return [pytest.param(n, marks=pytest.mark.xfail(reason=known[n], strict=False)) if n in known else n for n in names]
+
+
+@pytest.fixture(scope="module")
+def demo_pack(demo_data_dir, tmp_path_factory) -> Path:
+    """The default demo pack (`make reports`: every organisation, 2019-20 M6) rendered from the demo data."""
+    out = tmp_path_factory.mktemp("pack")
+    args = ["run", "--fin-year", "2019-20", "--month", "6", "--org", "all", "--data-dir", str(demo_data_dir)]
+    args += ["--out", str(out), "--notebooks-dir", str(ROOT / "notebooks"), "--jobs", "2"]
+    result = CliRunner().invoke(app, args)
+    assert result.exit_code == 0, result.output
+    return out / "2019-20" / "M06"
+
+
+def test_demo_pack_is_read_by_the_pagination_check(demo_pack):
+    """Guard against a vacuous pass: every report's headings and tables are recognised."""
+    assert sorted(str(p.relative_to(demo_pack)) for p in demo_pack.rglob("*.pdf")) == sorted(DEMO_PDFS)
+    for name in DEMO_PDFS:
+        pages = read_layout(demo_pack / name)
+        headings = [h.text for p in pages for h in p.headings]
+        assert headings[0].startswith(("QIPP", "System Financial Recovery Plan", "RightCare")), name
+        assert any(re.match(r"1\. ", h) for h in headings), name
+        assert sum(len(p.tables) for p in pages) >= 2, name
+
+
+@pytest.mark.parametrize("name", _baseline(DEMO_PDFS, PAGINATION_BASELINE))
+def test_demo_pack_pagination(demo_pack, name):
+    assert [str(p) for p in check_pdf(demo_pack / name)] == []
+
+
+@pytest.fixture(scope="module")
+def browser():
+    if NO_BROWSER:
+        pytest.skip(f"accessibility check cannot run: {NO_BROWSER}")
+    with checks.chromium() as b:
+        yield b
+
+
+@needs_browser
+@pytest.mark.parametrize("name", _baseline(DEMO_HTML, ACCESSIBILITY_BASELINE))
+def test_demo_pack_accessibility(demo_pack, browser, name):
+    assert [str(v) for v in check_html_accessibility(demo_pack / name, browser=browser)] == []
