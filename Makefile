@@ -10,7 +10,7 @@ ORG      ?= all
 JOBS     ?=
 LAB_ARGS ?=
 
-.PHONY: reports test lab lint strip clean system-deps browser synthetic
+.PHONY: reports test lab lint strip clean system-deps browser synthetic checks
 
 reports: $(STAMP) system-deps  ## ingest the embedded demo data and render the M6 pack into reports/
 	$(BIN)/qipp ingest-raw --data-dir data
@@ -29,6 +29,9 @@ system-deps:
 
 browser:  ## Chromium for the accessibility check (its tests are skipped without it)
 	@scripts/ensure_browser.sh || echo "(continuing: the browser tests will be skipped)"
+
+checks: $(STAMP) browser  ## pagination and accessibility checks over the rendered month
+	$(BIN)/python -m qipp_helpers.pack.checks reports/$(FIN_YEAR)/M$(shell printf %02d $(MONTH))
 
 $(STAMP): requirements.txt pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
