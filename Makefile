@@ -10,13 +10,13 @@ ORG      ?= all
 JOBS     ?=
 LAB_ARGS ?=
 
-.PHONY: reports test lab lint strip clean system-deps synthetic
+.PHONY: reports test lab lint strip clean system-deps browser synthetic checks
 
 reports: $(STAMP) system-deps  ## ingest the embedded demo data and render the M6 pack into reports/
 	$(BIN)/qipp ingest-raw --data-dir data
 	$(BIN)/qipp run --fin-year $(FIN_YEAR) --month $(MONTH) --org $(ORG) --data-dir data --out reports $(if $(JOBS),--jobs $(JOBS))
 
-test: $(STAMP) system-deps  ## lint and run the test suite
+test: $(STAMP) system-deps browser  ## lint and run the test suite
 	$(BIN)/ruff check .
 	$(BIN)/python -m pytest -q
 
@@ -26,6 +26,12 @@ lab: $(STAMP)  ## open JupyterLab on the project's environment
 
 system-deps:
 	@scripts/ensure_system_deps.sh
+
+browser:  ## Chromium for the accessibility check (its tests are skipped without it)
+	@scripts/ensure_browser.sh || echo "(continuing: the browser tests will be skipped)"
+
+checks: $(STAMP) browser  ## pagination and accessibility checks over the rendered month
+	$(BIN)/python -m qipp_helpers.pack.checks reports/$(FIN_YEAR)/M$(shell printf %02d $(MONTH))
 
 $(STAMP): requirements.txt pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
