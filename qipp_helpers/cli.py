@@ -390,24 +390,37 @@ def run(
         params=dict(parse_param(p) for p in param or []),
     )
 
-    def skipped(s: dict) -> None:
-        typer.secho(f"skipped {s['org']} {s['notebook']} M{s['month']}: {s['reason']}", fg=typer.colors.YELLOW)
+    tty = sys.stderr.isatty()
+
+    def say(line: str, *, colour: str | None = None, err: bool = False) -> None:
+        if tty:  # above the progress bar, not through it
+            from tqdm.auto import tqdm
+
+            tqdm.write(typer.style(line, fg=colour) if colour else line, file=sys.stderr if err else sys.stdout)
+        else:
+            typer.secho(line, fg=colour, err=err)
+
+    def started(workers: int) -> None:
+        who = f"{workers} worker{'s' if workers != 1 else ''}" if workers else "the Dask workers"
+        typer.echo(f"starting {who}: each opens a Jupyter kernel and imports the report code first (~15 s)", err=True)
 
     def finished(r) -> None:
-        if r.status != "ok":
-            typer.secho(
+        if r.status == "ok":
+            say(f"rendered {r.job.label}: {', '.join(sorted(r.outputs))} in {r.job.out_dir} ({r.seconds:.1f}s)")
+        else:
+            say(
                 f"FAILED {r.job.label}: {r.error} (see {r.outputs.get('ipynb', 'no notebook written')})",
-                fg=typer.colors.RED,
+                colour=typer.colors.RED,
                 err=True,
             )
 
-    outcome = run_pack(opts, progress=sys.stderr.isatty(), on_skip=skipped, on_result=finished)
-    for r in outcome.results:
-        if r.status == "ok":
-            typer.echo(f"rendered {r.job.label}: {', '.join(sorted(r.outputs))} in {r.job.out_dir} ({r.seconds:.1f}s)")
+    def skipped(s: dict) -> None:
+        typer.secho(f"skipped {s['notebook']} M{s['month']} for {s['org']}: {s['reason']}", fg=typer.colors.YELLOW)
+
+    outcome = run_pack(opts, progress=tty, on_skip=skipped, on_result=finished, on_start=started)
     typer.echo(
-        f"{len(outcome.results) - outcome.failed} rendered, {outcome.kept} unchanged, {len(outcome.skipped)} skipped, "
-        f"{outcome.failed} failed, wall time {outcome.seconds:.1f}s"
+        f"{len(outcome.results) - outcome.failed} rendered, {outcome.kept} unchanged, {outcome.skipped_reports} "
+        f"skipped, {outcome.failed} failed, wall time {outcome.seconds:.1f}s"
     )
     if outcome.failed:
         raise typer.Exit(1)

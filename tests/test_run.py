@@ -43,7 +43,10 @@ def rendered(demo_data_dir, tmp_path_factory):
     )
     assert result.exit_code == 0, result.output
     assert "7 rendered, 0 unchanged, 1 skipped, 0 failed" in result.output  # incl. rightcare for LLR and ELR
-    assert "skipped ELR frp_bridge M6: the FRP is held for the system (LLR), not for ELR" in result.output
+    assert (
+        "skipped frp_bridge M6 for ELR: the FRP is held for the system (LLR), not for a single organisation"
+        in result.output
+    )
     return out / "2019-20" / "M06"
 
 
@@ -179,7 +182,7 @@ def test_org_without_data_is_skipped_not_failed(demo_data_dir, tmp_path):
         ],
     )  # RightCare data is held per year, so that notebook would render
     assert result.exit_code == 1
-    assert "skipped ELR monthly_position M7: no 2019-20 M7 returns for ELR" in result.output
+    assert "skipped monthly_position M7 for ELR: no 2019-20 M7 returns for ELR" in result.output
 
 
 def test_index_and_manifest(rendered):
@@ -201,7 +204,7 @@ def test_index_and_manifest(rendered):
             "notebook": "frp_bridge",
             "org": "ELR",
             "month": 6,
-            "reason": "the FRP is held for the system (LLR), not for ELR",
+            "reason": "the FRP is held for the system (LLR), not for a single organisation",
         }
     ]
     assert all(len(h) == 64 for h in manifest["inputs"].values()) and "processed/returns.parquet" in manifest["inputs"]

@@ -181,3 +181,32 @@ def test_param_reaches_the_notebook(demo_data_dir, tmp_path):
     drivers = pd.read_excel(out / "2019-20" / "M06" / "ELR" / "under_delivery_drivers.xlsx", sheet_name="drivers")
     named = drivers.loc[drivers["section"] == "driver", "item"].tolist()
     assert named == ["Unidentified QIPP"]  # 6,166 is the only ELR driver above £5,000k
+
+
+def test_org_all_reports_what_each_notebook_leaves_out_as_naming_the_org_would(demo_data_dir, tmp_path):
+    from qipp_helpers.pack.batch import held
+    from qipp_helpers.pack.plan import grouped_skips, plan
+
+    notebooks = {n: NOTEBOOKS / f"{n}.ipynb" for n in CATALOGUE}
+    common = dict(
+        fin_year="2019-20",
+        months=[6],
+        notebooks=notebooks,
+        data_dir=demo_data_dir,
+        out=tmp_path,
+        held=held(demo_data_dir),
+    )
+    every = plan(orgs=None, **common)
+    named = plan(orgs=["ELR"], **common)
+    frp_all = [s for s in every.skipped if s["notebook"] == "frp_bridge" and s["org"] == "ELR"]
+    frp_named = [s for s in named.skipped if s["notebook"] == "frp_bridge"]
+    assert frp_all == frp_named  # the same line, whichever form of --org
+    assert {(r.notebook, r.org) for r in every.reports} >= {("rightcare_opportunity", "DDCCG"), ("frp_bridge", "LLR")}
+    assert ("rightcare_opportunity", "ELR") in {(r.notebook, r.org) for r in named.reports}
+    lines = {(g["notebook"], g["reason"]): g["org"] for g in grouped_skips(every.skipped)}
+    assert lines[("frp_bridge", "the FRP is held for the system (LLR), not for a single organisation")] == (
+        "ELR, WL, LC, DDCCG"
+    )
+    assert lines[
+        ("rightcare_opportunity", "not in the default pack: LLR's report shows it (render it alone with --org)")
+    ] == ("ELR, WL, LC")

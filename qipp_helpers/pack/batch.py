@@ -52,6 +52,10 @@ class RunOutcome:
     seconds: float
 
     @property
+    def skipped_reports(self) -> int:
+        return len(self.skipped)
+
+    @property
     def failed(self) -> int:
         return sum(r.status != "ok" for r in self.results)
 
@@ -93,6 +97,7 @@ def run_pack(
     progress: bool = False,
     on_skip: Callable[[dict], None] | None = None,
     on_result: Callable[[JobResult], None] | None = None,
+    on_start: Callable[[int], None] | None = None,
 ) -> RunOutcome:
     """Render the reports of ``opts`` and write each month's ``manifest.json`` and ``index.html``."""
     paths = check_options(opts)
@@ -119,7 +124,7 @@ def run_pack(
                 kept[i] = old
             else:
                 todo.append(i)
-        for s in plan.skipped:
+        for s in planning.grouped_skips(plan.skipped):
             if on_skip is not None:
                 on_skip(s)
         if not plan.reports:
@@ -135,6 +140,7 @@ def run_pack(
                 executor=opts.executor,
                 scheduler=opts.scheduler,
                 on_result=on_result,
+                on_start=on_start,
             )
         except (RuntimeError, ValueError, OSError) as exc:
             raise RenderError(f"could not run the batch: {exc}") from exc

@@ -31,7 +31,7 @@ class Held:
 
 def _qipp_missing(held: Held, fin_year: str, month: int, org: str) -> str | None:
     if org not in organisations().codes:
-        return f"no QIPP returns are held for {org} (it is a RightCare or FRP organisation)"
+        return "no QIPP returns are held for it (a RightCare or FRP organisation)"
     lacking = missing_members(held.returns, fin_year, month, org)
     return f"no {fin_year} M{month} returns for {', '.join(lacking)}" if lacking else None
 
@@ -39,7 +39,7 @@ def _qipp_missing(held: Held, fin_year: str, month: int, org: str) -> str | None
 def _frp_missing(held: Held, fin_year: str, month: int, org: str) -> str | None:
     systems = organisations().systems
     if org not in systems:
-        return f"the FRP is held for the system ({', '.join(systems)}), not for {org}"
+        return f"the FRP is held for the system ({', '.join(systems)}), not for a single organisation"
     f = held.frp
     if not ((f["fin_year"] == fin_year) & (f["month"] == month) & (f["system"] == org)).any():
         return f"no FRP held for {org} in {fin_year} M{month}"
@@ -48,7 +48,7 @@ def _frp_missing(held: Held, fin_year: str, month: int, org: str) -> str | None:
 
 def _rightcare_missing(held: Held, fin_year: str, month: int, org: str) -> str | None:
     if org not in organisations().rightcare:
-        return f"no RightCare indicators are held for {org}"
+        return "no RightCare indicators are held for it"
     have = set(held.rightcare.loc[held.rightcare["fin_year"] == fin_year, "ccg"])
     lacking = [c for c in organisations().rightcare_members(org) if c not in have]
     return f"no {fin_year} RightCare indicators held for {', '.join(lacking)}" if lacking else None
@@ -121,6 +121,15 @@ def known_orgs() -> tuple[str, ...]:
 def default_orgs(notebook: str) -> list[str]:
     """The organisations ``--org all`` means for a notebook."""
     return CATALOGUE[notebook].orgs(organisations())
+
+
+def not_in_default(notebook: str, org: str) -> str:
+    """Why ``--org all`` leaves out an organisation a notebook could be rendered for."""
+    if notebook == "rightcare_opportunity" and org in organisations().ccgs:
+        groups = [g for g, m in organisations().rightcare_groups.items() if org in m]
+        where = f"{' and '.join(groups)}'s report shows it" if groups else "it is not part of the default pack"
+        return f"not in the default pack: {where} (render it alone with --org)"
+    return "not in the default pack (render it with --org)"
 
 
 def missing_data(notebook: str, held: Held, *, fin_year: str, month: int, org: str) -> str | None:

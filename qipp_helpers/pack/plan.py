@@ -22,7 +22,7 @@ from ..core.errors import UsageError
 from ..core.files import atomic_write_bytes, sha256_file
 from ..core.periods import check_fin_year, check_month
 from ..store.db import processed_dir
-from .catalogue import CATALOGUE, Held, check_notebook, check_parameters, default_orgs, signature
+from .catalogue import CATALOGUE, Held, check_notebook, check_parameters, default_orgs, not_in_default, signature
 from .runner import Job, JobResult
 
 MANIFEST, INDEX, LOCK = "manifest.json", "index.html", ".qipp-run.lock"
@@ -104,11 +104,17 @@ def plan(
         )
     hashes = input_hashes(data_dir, notebooks)
     p = Plan(fin_year=fin_year, months=months, hashes=hashes)
+    # --org all: every organisation some notebook of the run is made for, so what a notebook leaves out is
+    # reported the same way as when the organisation is named
+    considered = orgs or list(dict.fromkeys(o for name in notebooks for o in default_orgs(name)))
     for month in months:
         for name, path in notebooks.items():
             entry_ = CATALOGUE[name]
-            for org in orgs or default_orgs(name):
+            defaults = default_orgs(name)
+            for org in considered:
                 reason = entry_.why_not(held, fin_year, month, org)
+                if reason is None and orgs is None and org not in defaults:
+                    reason = not_in_default(name, org)
                 if reason:
                     p.skipped.append({"notebook": name, "org": org, "month": month, "reason": reason})
                     continue
@@ -146,6 +152,14 @@ def plan(
                 )
                 p.reports.append(PlannedReport(job, name, org, month, hashlib.sha256(key.encode()).hexdigest()))
     return p
+
+
+def grouped_skips(skipped: list[dict]) -> list[dict]:
+    """Skipped reports grouped by notebook, month and reason: one line names every organisation it applies to."""
+    groups: dict[tuple, list[str]] = {}
+    for s in skipped:
+        groups.setdefault((s["notebook"], s["month"], s["reason"]), []).append(s["org"])
+    return [{"notebook": n, "month": m, "reason": r, "org": ", ".join(orgs)} for (n, m, r), orgs in groups.items()]
 
 
 def previous_manifest(out: Path, fin_year: str, month: int) -> dict:

@@ -138,6 +138,7 @@ def run_jobs(
     executor: str = "local",
     scheduler: str | None = None,
     on_result: Callable[[JobResult], None] | None = None,
+    on_start: Callable[[int], None] | None = None,
 ) -> list[JobResult]:
     """Run jobs, results in job order, with a progress bar.
 
@@ -145,11 +146,15 @@ def run_jobs(
     ``executor="dask"``: submit the same :func:`run_job` calls to the Dask scheduler at
     ``scheduler`` (``tcp://host:port``); outputs go to the paths in the jobs, so workers must
     share the filesystem. ``warm_up=None`` starts a fresh kernel per report (the slow way).
+    ``on_start`` is called with the number of local workers (0 for Dask) before any starts;
     ``on_result`` is called as each job finishes.
     """
     jobs = list(jobs)
     if executor not in EXECUTORS:
         raise ValueError(f"executor must be one of {', '.join(EXECUTORS)}, got {executor!r}")
+    n_workers = 0 if executor == "dask" else min(workers or default_workers(), max(1, len(jobs)))
+    if on_start is not None and jobs:
+        on_start(n_workers)
     bar = tqdm(total=len(jobs), desc="Rendering reports", unit="report", disable=not progress)
     results: dict[int, JobResult] = {}
 
@@ -163,7 +168,7 @@ def run_jobs(
         if executor == "dask":
             _run_dask(jobs, formats, warm_up, marking, scheduler, done)
         else:
-            workers = min(workers or default_workers(), max(1, len(jobs)))
+            workers = n_workers
             if workers == 1:
                 if warm_up is not None:
                     warm_worker(warm_up)
