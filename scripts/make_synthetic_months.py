@@ -4,7 +4,7 @@
 
 Reads data/raw/2019-20/M06/paper_d_m6_pmo_dashboards.xlsx (published), applies the seeded
 rule in qipp_helpers.synthetic.months and writes data/raw/2019-20/M0{1..5}/synthetic_m0N_pmo_dashboards.xlsx.
-Deterministic: the same seed gives the same figures (tests/test_synthetic.py checks the committed
+Deterministic: the same seed gives the same figures (tests/unit/test_synthetic.py checks the committed
 workbooks against a fresh run).
 """
 

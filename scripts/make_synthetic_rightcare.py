@@ -6,7 +6,7 @@ Applies the seeded rule in qipp_helpers.synthetic.rightcare and writes
 data/raw/2019-20/rightcare/synthetic_rightcare_{ddccg,llr}.xlsx. The Derbyshire set is calibrated so
 that the opportunity against the best 5 peers reproduces the PUBLISHED Table 3 of NHS Derby and
 Derbyshire CCG's 2019/20 QIPP Programme; the LLR set is not calibrated. Peer CCGs are fictional.
-Deterministic: tests/test_rightcare.py checks the committed workbooks against a fresh run.
+Deterministic: tests/unit/test_rightcare.py checks the committed workbooks against a fresh run.
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Shared fixtures: a data folder holding the embedded demo data, ingested once per session."""
+"""Shared fixtures for unit/, backtests/ and e2e/: the embedded demo data, ingested once per session."""
 
 from __future__ import annotations
 

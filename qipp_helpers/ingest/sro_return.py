@@ -158,6 +158,23 @@ def _straight_line(plan: float, plan_ytd: float, base_month: int, month: int) ->
     return round(plan_ytd + (plan - plan_ytd) * (month - base_month) / (12 - base_month), 1)
 
 
+@dataclass(frozen=True)
+class _Rows:
+    """Where a template's rows are: the base month's lines, then the spare rows for new schemes."""
+
+    first: int  # the first line's row, under the header
+    last_known: int  # the last line of the base month
+    last: int  # the last spare row
+
+    @classmethod
+    def for_lines(cls, n: int) -> _Rows:
+        return cls(HEADER_ROW + 1, HEADER_ROW + n, HEADER_ROW + n + SPARE_ROWS)
+
+    @property
+    def has_spare(self) -> bool:
+        return self.last > self.last_known
+
+
 def write_template(
     returns: pd.DataFrame,
     *,
@@ -168,14 +185,48 @@ def write_template(
     schemes: Sequence[str] | None = None,
     pmo_password: str | None = None,
 ) -> dict:
-    """Write the return template for one CCG and month; returns its metadata. Raises ValueError."""
+    """Write the return template for one CCG and month; returns its metadata. Raises ValueError.
+
+    Steps: the base month's lines (:func:`_template_lines`), then one sheet each: Instructions,
+    Return, PMO, Last month and the metadata; the workbook is saved atomically.
+    """
     from openpyxl import Workbook
-    from openpyxl.styles import Alignment, Font, PatternFill, Protection
-    from openpyxl.worksheet.datavalidation import DataValidation
 
     from ..core.files import atomic_save as save
-    from ..core.text import safe_cell
 
+    base, lines = _template_lines(returns, fin_year=fin_year, month=month, org=org, schemes=schemes)
+    base_month = base[1] if base[0] == fin_year else 0
+    period = period_label(fin_year, month)
+    records = lines.to_dict("records")
+    rows = _Rows.for_lines(len(records))
+    wb = Workbook()
+    _write_instructions(wb.active, fin_year=fin_year, month=month, org=org, base=base, period=period)
+    _write_return_sheet(
+        wb.create_sheet(RETURN_SHEET), records, rows, org=org, period=period, base_month=base_month, month=month
+    )
+    _write_pmo_sheet(wb.create_sheet(PMO_SHEET), records, rows, org=org, period=period, pmo_password=pmo_password)
+    _write_reference_sheet(wb.create_sheet(REF_SHEET), records)
+    meta = {
+        "template_version": TEMPLATE_VERSION,
+        "fin_year": fin_year,
+        "month": month,
+        "org": org,
+        "base_fin_year": base[0],
+        "base_month": base[1],
+        "rows": len(records),
+        "spare_rows": SPARE_ROWS,
+        "generated": datetime.now(UTC).isoformat(timespec="seconds"),
+    }
+    _write_meta_sheet(wb.create_sheet(META_SHEET), meta)
+    wb.active = 1
+    save(wb, Path(path))
+    return meta
+
+
+def _template_lines(
+    returns: pd.DataFrame, *, fin_year: str, month: int, org: str, schemes: Sequence[str] | None
+) -> tuple[tuple[str, int], pd.DataFrame]:
+    """The base period and its lines (with ``line``) for ``org``, narrowed to ``schemes``. Raises ValueError."""
     check_fin_year(fin_year)
     if not 1 <= month <= 12:
         raise ValueError(f"month must be 1-12 (M1 = April), got {month}")
@@ -193,15 +244,14 @@ def write_template(
         if unknown:
             raise ValueError(f"scheme(s) {', '.join(unknown)} not in {org}'s {base[0]} M{base[1]} return")
         rows = rows[rows["scheme_no"].isin(wanted)].reset_index(drop=True)
-    base_month = base[1] if base[0] == fin_year else 0
+    return base, rows
 
-    grey = PatternFill("solid", fgColor="E8EDEE")
-    bold = Font(bold=True)
-    unlocked = Protection(locked=False)
-    wb = Workbook()
-    help_ws = wb.active
-    help_ws.title = HELP_SHEET
-    period = period_label(fin_year, month)
+
+def _write_instructions(ws, *, fin_year: str, month: int, org: str, base: tuple[str, int], period: str) -> None:
+    """The Instructions sheet: what to fill, what not to touch, and how the PMO merges returns."""
+    from openpyxl.styles import Font
+
+    ws.title = HELP_SHEET
     for line in (
         f"QIPP scheme return: {org_name(org)} ({org}), {period}",
         f"Pre-filled from the {base[0]} M{base[1]} returns held. £000, savings negative (e.g. -250 = £250k saving).",
@@ -219,51 +269,54 @@ def write_template(
         "The PMO merges returned copies with: qipp ingest <files> --fin-year "
         f"{fin_year} --month {month}. Schemes nobody returned are carried forward and listed as missing.",
     ):
-        help_ws.append([line])
-    help_ws["A1"].font = Font(bold=True, size=14)
-    help_ws.column_dimensions["A"].width = 140
+        ws.append([line])
+    ws["A1"].font = Font(bold=True, size=14)
+    ws.column_dimensions["A"].width = 140
 
-    ws = wb.create_sheet(RETURN_SHEET)
+
+def _write_return_sheet(
+    ws, records: list[dict], rows: _Rows, *, org: str, period: str, base_month: int, month: int
+) -> None:
+    """The Return sheet: one row per line, spare rows, input cells unlocked and validated, sheet protected."""
+    _write_return_rows(ws, records, rows, org=org, period=period, base_month=base_month, month=month)
+    _validate_return_inputs(ws, rows)
+    _format_return_sheet(ws, rows)
+
+
+def _write_return_rows(
+    ws, records: list[dict], rows: _Rows, *, org: str, period: str, base_month: int, month: int
+) -> None:
+    """Title, header and one row per line (last month's figures, plan YTD pre-filled); inputs unlocked, rest grey."""
+    from openpyxl.styles import Font, PatternFill, Protection
+
+    from ..core.text import safe_cell
+
     ws.append([f"QIPP return: {org} · {period} · £000, savings negative"])
     ws.append(["Grey cells: last month / read only. White cells: this month's return."])
     ws.append(list(COLUMNS.values()))
     for cell in (*ws[1], *ws[HEADER_ROW]):
-        cell.font = bold
-    records = rows.to_dict("records")
+        cell.font = Font(bold=True)
     for rec in records:
-        ws.append(
-            [
-                rec["scheme_no"],
-                int(rec["line"]),
-                safe_cell(rec["scheme_name"]),
-                rec["workstream"],
-                rec["actual_ytd"],
-                rec["fot"],
-                rec["annual_plan"],
-                _straight_line(rec["annual_plan"], rec["plan_ytd"], base_month, month),
-                None,
-                None,
-                None,
-                None,
-                None,
-                None,
-                None,
-                None,
-            ]
-        )
-    first = HEADER_ROW + 1
-    last_known = HEADER_ROW + len(records)
-    last = last_known + SPARE_ROWS
-    for r in range(last_known + 1, last + 1):
+        plan_ytd = _straight_line(rec["annual_plan"], rec["plan_ytd"], base_month, month)
+        shown = [rec["scheme_no"], int(rec["line"]), safe_cell(rec["scheme_name"]), rec["workstream"]]
+        ws.append([*shown, rec["actual_ytd"], rec["fot"], rec["annual_plan"], plan_ytd, *[None] * 8])
+    for r in range(rows.last_known + 1, rows.last + 1):
         ws.cell(r, _col("line"), 1)
-    for r in range(first, last + 1):
-        spare = r > last_known
+    grey, unlocked = PatternFill("solid", fgColor="E8EDEE"), Protection(locked=False)
+    for r in range(rows.first, rows.last + 1):
+        spare = r > rows.last_known
         for key in COLUMNS:
             cell = ws.cell(r, _col(key))
             if key in INPUTS or (spare and key in SPARE_INPUTS):
                 cell.protection = unlocked
             else:
                 cell.fill = grey
+
+
+def _validate_return_inputs(ws, rows: _Rows) -> None:
+    """Data validation on every input cell: money in range, text length, workstream and descriptor lists."""
+    from openpyxl.worksheet.datavalidation import DataValidation
+
     money = DataValidation(
         type="decimal",
         operator="between",
@@ -302,17 +355,27 @@ def write_template(
             error="Choose the PMO descriptor from the list",
         )
         ws.add_data_validation(lists[key])
+
+    def cells(key: str, first: int) -> str:
+        return f"{column_letter(_col(key))}{first}:{column_letter(_col(key))}{rows.last}"
+
     for key in ("plan_ytd", "actual_ytd", "fot", "new_annual_plan"):
-        money.add(f"{column_letter(_col(key))}{first}:{column_letter(_col(key))}{last}")
+        money.add(cells(key, rows.first))
     for key in ("plan_change_reason", "commentary"):
-        text.add(f"{column_letter(_col(key))}{first}:{column_letter(_col(key))}{last}")
+        text.add(cells(key, rows.first))
     for key, dv in lists.items():
-        dv.add(f"{column_letter(_col(key))}{first}:{column_letter(_col(key))}{last}")
-    if last > last_known:
+        dv.add(cells(key, rows.first))
+    if rows.has_spare:
         for key in ("scheme_no", "scheme_name"):
-            text.add(f"{column_letter(_col(key))}{last_known + 1}:{column_letter(_col(key))}{last}")
-        money.add(f"{column_letter(_col('annual_plan'))}{last_known + 1}:{column_letter(_col('annual_plan'))}{last}")
-        ws_list.add(f"{column_letter(_col('workstream'))}{last_known + 1}:{column_letter(_col('workstream'))}{last}")
+            text.add(cells(key, rows.last_known + 1))
+        money.add(cells("annual_plan", rows.last_known + 1))
+        ws_list.add(cells("workstream", rows.last_known + 1))
+
+
+def _format_return_sheet(ws, rows: _Rows) -> None:
+    """Column widths, wrapped header, frozen panes; the sheet protected (widths may change, structure may not)."""
+    from openpyxl.styles import Alignment
+
     widths = {
         "scheme_name": 36,
         "milestones": 30,
@@ -324,20 +387,27 @@ def write_template(
     for key, j in ((k, _col(k)) for k in COLUMNS):
         ws.column_dimensions[column_letter(j)].width = widths.get(key, 13)
         ws.cell(HEADER_ROW, j).alignment = Alignment(wrap_text=True)
-    ws.freeze_panes = ws.cell(first, _col("last_actual_ytd"))
+    ws.freeze_panes = ws.cell(rows.first, _col("last_actual_ytd"))
     ws.protection.sheet = True
     ws.protection.formatRows = ws.protection.formatColumns = False  # widths may change; structure may not
 
-    pmo = wb.create_sheet(PMO_SHEET)
-    pmo.append([f"PMO only: assured value and overall RAG, {org} {period} (£000)"])
-    pmo.append(["Rows match the Return sheet row for row."])
-    pmo.append(list(PMO_COLUMNS.values()))
-    for cell in pmo[HEADER_ROW]:
-        cell.font = bold
+
+def _write_pmo_sheet(ws, records: list[dict], rows: _Rows, *, org: str, period: str, pmo_password: str | None) -> None:
+    """The PMO sheet: assured value and overall RAG per row (last month's), validated; protected for the PMO."""
+    from openpyxl.styles import Font, Protection
+    from openpyxl.worksheet.datavalidation import DataValidation
+
+    from ..core.text import safe_cell
+
+    ws.append([f"PMO only: assured value and overall RAG, {org} {period} (£000)"])
+    ws.append(["Rows match the Return sheet row for row."])
+    ws.append(list(PMO_COLUMNS.values()))
+    for cell in ws[HEADER_ROW]:
+        cell.font = Font(bold=True)
     for rec in records:
-        pmo.append([rec["scheme_no"], int(rec["line"]), safe_cell(rec["scheme_name"]), rec["assured"], rec["rag"]])
-    for r in range(last_known + 1, last + 1):
-        pmo.cell(r, 3, "(new scheme row: see Return sheet)")
+        ws.append([rec["scheme_no"], int(rec["line"]), safe_cell(rec["scheme_name"]), rec["assured"], rec["rag"]])
+    for r in range(rows.last_known + 1, rows.last + 1):
+        ws.cell(r, 3, "(new scheme row: see Return sheet)")
     rag_dv = DataValidation(
         type="list",
         formula1=f'"{",".join(RAGS)}"',
@@ -345,7 +415,7 @@ def write_template(
         showErrorMessage=True,
         error="Green, Amber, Red, Blue (completed) or Grey (closed)",
     )
-    pmo_money = DataValidation(
+    money_dv = DataValidation(
         type="decimal",
         operator="between",
         formula1=str(-MONEY_LIMIT),
@@ -353,50 +423,43 @@ def write_template(
         allow_blank=True,
         showErrorMessage=True,
     )
-    pmo.add_data_validation(rag_dv)
-    pmo.add_data_validation(pmo_money)
-    rag_dv.add(f"E{first}:E{last}")
-    pmo_money.add(f"D{first}:D{last}")
-    for r in range(first, last + 1):
-        pmo.cell(r, 4).protection = unlocked
-        pmo.cell(r, 5).protection = unlocked
-    pmo.column_dimensions["C"].width = 36
-    pmo.protection.sheet = True
+    ws.add_data_validation(rag_dv)
+    ws.add_data_validation(money_dv)
+    rag_dv.add(f"E{rows.first}:E{rows.last}")
+    money_dv.add(f"D{rows.first}:D{rows.last}")
+    unlocked = Protection(locked=False)
+    for r in range(rows.first, rows.last + 1):
+        ws.cell(r, 4).protection = unlocked
+        ws.cell(r, 5).protection = unlocked
+    ws.column_dimensions["C"].width = 36
+    ws.protection.sheet = True
     if pmo_password:
-        pmo.protection.password = pmo_password
+        ws.protection.password = pmo_password
 
-    ref = wb.create_sheet(REF_SHEET)
-    ref.append([*REF_COLUMNS, "", "milestone_descriptors", "risk_descriptors", "workstreams"])
+
+def _write_reference_sheet(ws, records: list[dict]) -> None:
+    """The hidden Last month sheet: the base month's values per line, and the lists the validations offer."""
+    from ..core.text import safe_cell
+
+    ws.append([*REF_COLUMNS, "", "milestone_descriptors", "risk_descriptors", "workstreams"])
     for rec in records:
-        ref.append([rec[c] if c != "scheme_name" else safe_cell(rec[c]) for c in REF_COLUMNS])
+        ws.append([rec[c] if c != "scheme_name" else safe_cell(rec[c]) for c in REF_COLUMNS])
     for i, ws_name in enumerate(WORKSTREAMS, start=2):
-        ref.cell(i, 16, ws_name)
+        ws.cell(i, 16, ws_name)
     for i, value in enumerate(MILESTONE_DESCRIPTORS, start=2):
-        ref.cell(i, 14, value)
+        ws.cell(i, 14, value)
     for i, value in enumerate(RISK_DESCRIPTORS, start=2):
-        ref.cell(i, 15, value)
-    ref.sheet_state = "hidden"
-    ref.protection.sheet = True
+        ws.cell(i, 15, value)
+    ws.sheet_state = "hidden"
+    ws.protection.sheet = True
 
-    meta = {
-        "template_version": TEMPLATE_VERSION,
-        "fin_year": fin_year,
-        "month": month,
-        "org": org,
-        "base_fin_year": base[0],
-        "base_month": base[1],
-        "rows": len(records),
-        "spare_rows": SPARE_ROWS,
-        "generated": datetime.now(UTC).isoformat(timespec="seconds"),
-    }
-    mws = wb.create_sheet(META_SHEET)
+
+def _write_meta_sheet(ws, meta: dict) -> None:
+    """The very hidden metadata sheet that marks the workbook as a template and says its period."""
     for key, value in meta.items():
-        mws.append([key, value])
-    mws.sheet_state = "veryHidden"
-    mws.protection.sheet = True
-    wb.active = 1
-    save(wb, Path(path))
-    return meta
+        ws.append([key, value])
+    ws.sheet_state = "veryHidden"
+    ws.protection.sheet = True
 
 
 # --- reading a returned template ------------------------------------------------------------------
@@ -494,18 +557,13 @@ def _money_cell(
 def _read_return(
     res: TemplateResult, rows: list[tuple], ref_rows: list[dict], flags: SheetFlags | None, problem
 ) -> None:
-    if len(rows) < HEADER_ROW or [_str(c) for c in rows[HEADER_ROW - 1][: len(COLUMNS)]] != list(COLUMNS.values()):
-        got = [_str(c) for c in rows[HEADER_ROW - 1]] if len(rows) >= HEADER_ROW else []
-        for j, want in enumerate(COLUMNS.values()):
-            if j >= len(got) or got[j] != want:
-                problem(
-                    f"template header changed: expected {want!r}, found {got[j] if j < len(got) else ''!r} "
-                    "(do not insert, delete or rename columns)",
-                    RETURN_SHEET,
-                    HEADER_ROW,
-                    column_letter(j + 1),
-                )
-                return
+    """Read the Return sheet into ``res.lines``: one record per returned line, every problem located.
+
+    Steps per row: skip a blank spare row; identify the line (:func:`_line_key`); read its money;
+    skip a template row nobody returned (:func:`_unreturned`); build the record (:func:`_returned_line`).
+    """
+    if not _return_header_ok(rows, problem):
+        return
     res.problems.extend(
         flag_problems(
             flags,
@@ -524,114 +582,167 @@ def _read_return(
         spare = excel_row > spare_after
         if spare and all(_blank(cells[k]) for k in (*SPARE_INPUTS, *INPUTS) if k != "plan_ytd"):
             continue
-        scheme_no = normalise_scheme_no(cells["scheme_no"])
-        try:
-            line = int(cells["line"] or 1)
-        except (TypeError, ValueError):
-            problem(f"line {cells['line']!r} is not a number", RETURN_SHEET, excel_row, COLUMNS["line"])
-            continue
-        key = (scheme_no, line)
-        if not spare:
-            ref = ref_rows[i - HEADER_ROW]
-            if key != (ref["scheme_no"], ref["line"]):
-                problem(
-                    f"row holds scheme {scheme_no} line {line} but the template put {ref['scheme_no']} line "
-                    f"{ref['line']} here: rows were moved or edited",
-                    RETURN_SHEET,
-                    excel_row,
-                    COLUMNS["scheme_no"],
-                )
-                continue
-        elif not scheme_no:
-            problem("a new scheme row needs its scheme number", RETURN_SHEET, excel_row, COLUMNS["scheme_no"])
-            continue
-        elif key in known:
-            problem(
-                f"new scheme row uses scheme {scheme_no} line {line}, already a row above",
-                RETURN_SHEET,
-                excel_row,
-                COLUMNS["scheme_no"],
-            )
-            continue
-        if key in seen:
-            problem(
-                f"duplicate scheme number {scheme_no} line {line}: already on row {seen[key]}",
-                RETURN_SHEET,
-                excel_row,
-                COLUMNS["scheme_no"],
-            )
+        ref = None if spare else ref_rows[i - HEADER_ROW]
+        key = _line_key(cells, excel_row, ref, known, seen, problem)
+        if key is None:
             continue
         seen[key] = excel_row
         money = {
             k: _money_cell(cells[k], excel_row, k, problem)
             for k in ("annual_plan", "plan_ytd", "actual_ytd", "fot", "new_annual_plan")
         }
-        returned = money["actual_ytd"] is not None or money["fot"] is not None
-        if not returned and not spare:
-            if money["new_annual_plan"] is not None or any(not _blank(cells[k]) for k in DESCRIPTORS):
-                problem(
-                    "a return needs Actual YTD and Revised FOT (row has other cells filled)",
-                    RETURN_SHEET,
-                    excel_row,
-                    COLUMNS["actual_ytd"],
-                )
+        if not spare and _unreturned(cells, money, excel_row, problem):
             continue
-        for k in ("actual_ytd", "fot", "plan_ytd"):
-            if money[k] is None:
-                problem(f"{COLUMNS[k]} is blank: a return needs it", RETURN_SHEET, excel_row, COLUMNS[k])
-        rec = {"scheme_no": scheme_no, "line": line, "source_row": excel_row, "new": spare}
-        for k in DESCRIPTORS:
-            text = _str(cells[k])
-            if text and text not in DESCRIPTORS[k]:
-                problem(
-                    f"{text[:60]!r} is not one of the PMO descriptors in the list", RETURN_SHEET, excel_row, COLUMNS[k]
-                )
-            rec[k] = text
-        rec["commentary"] = _str(cells["commentary"])
+        res.lines[key] = _returned_line(key, cells, money, excel_row, ref, problem)
+
+
+def _return_header_ok(rows: list[tuple], problem) -> bool:
+    """True if the Return sheet's header row is the template's; else the first changed column is reported."""
+    if len(rows) >= HEADER_ROW and [_str(c) for c in rows[HEADER_ROW - 1][: len(COLUMNS)]] == list(COLUMNS.values()):
+        return True
+    got = [_str(c) for c in rows[HEADER_ROW - 1]] if len(rows) >= HEADER_ROW else []
+    for j, want in enumerate(COLUMNS.values()):
+        if j >= len(got) or got[j] != want:
+            problem(
+                f"template header changed: expected {want!r}, found {got[j] if j < len(got) else ''!r} "
+                "(do not insert, delete or rename columns)",
+                RETURN_SHEET,
+                HEADER_ROW,
+                column_letter(j + 1),
+            )
+            return False
+    return True
+
+
+def _line_key(cells: dict, excel_row: int, ref: dict | None, known: set, seen: dict, problem) -> tuple[str, int] | None:
+    """The row's (scheme no., line), or None when it cannot be taken: a moved template row (``ref`` is
+    what the template put there), a spare row without a scheme number or reusing a line, a duplicate."""
+    scheme_no = normalise_scheme_no(cells["scheme_no"])
+    try:
+        line = int(cells["line"] or 1)
+    except (TypeError, ValueError):
+        problem(f"line {cells['line']!r} is not a number", RETURN_SHEET, excel_row, COLUMNS["line"])
+        return None
+    key = (scheme_no, line)
+    if ref is not None:
+        if key != (ref["scheme_no"], ref["line"]):
+            problem(
+                f"row holds scheme {scheme_no} line {line} but the template put {ref['scheme_no']} line "
+                f"{ref['line']} here: rows were moved or edited",
+                RETURN_SHEET,
+                excel_row,
+                COLUMNS["scheme_no"],
+            )
+            return None
+    elif not scheme_no:
+        problem("a new scheme row needs its scheme number", RETURN_SHEET, excel_row, COLUMNS["scheme_no"])
+        return None
+    elif key in known:
+        problem(
+            f"new scheme row uses scheme {scheme_no} line {line}, already a row above",
+            RETURN_SHEET,
+            excel_row,
+            COLUMNS["scheme_no"],
+        )
+        return None
+    if key in seen:
+        problem(
+            f"duplicate scheme number {scheme_no} line {line}: already on row {seen[key]}",
+            RETURN_SHEET,
+            excel_row,
+            COLUMNS["scheme_no"],
+        )
+        return None
+    return key
+
+
+def _unreturned(cells: dict, money: dict, excel_row: int, problem) -> bool:
+    """True if a template row has neither Actual YTD nor Revised FOT (not returned); a problem if other
+    cells of it were filled."""
+    if money["actual_ytd"] is not None or money["fot"] is not None:
+        return False
+    if money["new_annual_plan"] is not None or any(not _blank(cells[k]) for k in DESCRIPTORS):
+        problem(
+            "a return needs Actual YTD and Revised FOT (row has other cells filled)",
+            RETURN_SHEET,
+            excel_row,
+            COLUMNS["actual_ytd"],
+        )
+    return True
+
+
+def _returned_line(key: tuple[str, int], cells: dict, money: dict, excel_row: int, ref: dict | None, problem) -> dict:
+    """The record of one returned line: figures, descriptors, commentary, and its name, workstream and plan
+    (a new scheme's from the row, :func:`_new_scheme`; a template line's carried, :func:`_carried_plan`)."""
+    scheme_no, line = key
+    for k in ("actual_ytd", "fot", "plan_ytd"):
+        if money[k] is None:
+            problem(f"{COLUMNS[k]} is blank: a return needs it", RETURN_SHEET, excel_row, COLUMNS[k])
+    rec = {"scheme_no": scheme_no, "line": line, "source_row": excel_row, "new": ref is None}
+    for k in DESCRIPTORS:
+        text = _str(cells[k])
+        if text and text not in DESCRIPTORS[k]:
+            problem(f"{text[:60]!r} is not one of the PMO descriptors in the list", RETURN_SHEET, excel_row, COLUMNS[k])
+        rec[k] = text
+    rec["commentary"] = _str(cells["commentary"])
+    if ref is None:
+        rec.update(_new_scheme(scheme_no, cells, money, excel_row, problem))
+    else:
+        rec.update(_carried_plan(ref, cells, money, excel_row, problem))
+    for k in ("plan_ytd", "actual_ytd", "fot"):
+        rec[k] = money[k] if money[k] is not None else math.nan
+    return rec
+
+
+def _new_scheme(scheme_no: str, cells: dict, money: dict, excel_row: int, problem) -> dict:
+    """Name, workstream and annual plan of a scheme new this month (a spare row): all three are needed."""
+    name = _str(cells["scheme_name"])
+    if not name:
+        problem("a new scheme needs its name", RETURN_SHEET, excel_row, COLUMNS["scheme_name"])
+    ws_name = _str(cells["workstream"]) or workstream_map().get(scheme_no, "")
+    if ws_name not in WORKSTREAMS:
+        problem(
+            f"workstream {ws_name!r} is not one of the twelve workstreams",
+            RETURN_SHEET,
+            excel_row,
+            COLUMNS["workstream"],
+        )
+    if money["annual_plan"] is None:
+        problem("a new scheme needs its annual plan", RETURN_SHEET, excel_row, COLUMNS["annual_plan"])
+    plan = money["annual_plan"] if money["new_annual_plan"] is None else money["new_annual_plan"]
+    return {"scheme_name": name, "workstream": ws_name, "annual_plan": plan, "plan_change": None}
+
+
+def _carried_plan(ref: dict, cells: dict, money: dict, excel_row: int, problem) -> dict:
+    """Name, workstream and annual plan of a template line: carried from the base month, unless a New
+    Annual Plan with a reason changes the plan; an edited Annual Plan cell is a problem."""
+    carried = float(ref["annual_plan"])
+    if money["annual_plan"] is None or abs(money["annual_plan"] - carried) > 1e-9:
+        problem(
+            f"annual plan changed from {carried:,.0f} to {money['annual_plan']} without a plan change: "
+            "restore it and put the new plan in 'New Annual Plan' with a reason",
+            RETURN_SHEET,
+            excel_row,
+            COLUMNS["annual_plan"],
+        )
+    fields = {
+        "scheme_name": _str(ref["scheme_name"]),
+        "workstream": _str(ref["workstream"]),
+        "annual_plan": carried,
+        "plan_change": None,
+    }
+    if money["new_annual_plan"] is not None:
         reason = _str(cells["plan_change_reason"])
-        if spare:
-            rec["scheme_name"] = _str(cells["scheme_name"])
-            if not rec["scheme_name"]:
-                problem("a new scheme needs its name", RETURN_SHEET, excel_row, COLUMNS["scheme_name"])
-            ws_name = _str(cells["workstream"]) or workstream_map().get(scheme_no, "")
-            if ws_name not in WORKSTREAMS:
-                problem(
-                    f"workstream {ws_name!r} is not one of the twelve workstreams",
-                    RETURN_SHEET,
-                    excel_row,
-                    COLUMNS["workstream"],
-                )
-            rec["workstream"] = ws_name
-            if money["annual_plan"] is None:
-                problem("a new scheme needs its annual plan", RETURN_SHEET, excel_row, COLUMNS["annual_plan"])
-            rec["annual_plan"] = money["annual_plan"] if money["new_annual_plan"] is None else money["new_annual_plan"]
-            rec["plan_change"] = None
-        else:
-            ref = ref_rows[i - HEADER_ROW]
-            rec["scheme_name"], rec["workstream"] = _str(ref["scheme_name"]), _str(ref["workstream"])
-            carried = float(ref["annual_plan"])
-            if money["annual_plan"] is None or abs(money["annual_plan"] - carried) > 1e-9:
-                problem(
-                    f"annual plan changed from {carried:,.0f} to {money['annual_plan']} without a plan change: "
-                    "restore it and put the new plan in 'New Annual Plan' with a reason",
-                    RETURN_SHEET,
-                    excel_row,
-                    COLUMNS["annual_plan"],
-                )
-            rec["annual_plan"], rec["plan_change"] = carried, None
-            if money["new_annual_plan"] is not None:
-                if not reason:
-                    problem(
-                        "a New Annual Plan needs a Plan change reason",
-                        RETURN_SHEET,
-                        excel_row,
-                        COLUMNS["plan_change_reason"],
-                    )
-                rec["plan_change"] = {"from": carried, "to": money["new_annual_plan"], "reason": reason}
-                rec["annual_plan"] = money["new_annual_plan"]
-        for k in ("plan_ytd", "actual_ytd", "fot"):
-            rec[k] = money[k] if money[k] is not None else math.nan
-        res.lines[key] = rec
+        if not reason:
+            problem(
+                "a New Annual Plan needs a Plan change reason",
+                RETURN_SHEET,
+                excel_row,
+                COLUMNS["plan_change_reason"],
+            )
+        fields["plan_change"] = {"from": carried, "to": money["new_annual_plan"], "reason": reason}
+        fields["annual_plan"] = money["new_annual_plan"]
+    return fields
 
 
 def _read_pmo(res: TemplateResult, rows: list[tuple], ref_rows: list[dict], flags: SheetFlags | None, problem) -> None:

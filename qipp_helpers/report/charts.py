@@ -411,30 +411,37 @@ POD_COLOURS = {"elective": NHS_BLUE, "non_elective": "#DA291C", "prescribing": "
 POD_NAMES = {"elective": "Elective", "non_elective": "Non-elective", "prescribing": "Prescribing"}
 
 
-def opportunity_heatmap(table: pd.DataFrame, *, title: str) -> Figure:
-    """Seaborn heatmap of opportunity (£m) by programme area × point of delivery, every cell labelled."""
-    import seaborn as sns
+def _relative_luminance(rgba: tuple[float, ...]) -> float:
+    """WCAG relative luminance of a colour: picks dark or white text for a filled cell."""
+    rgb = np.asarray(rgba[:3], dtype=float)
+    rgb = np.where(rgb <= 0.03928, rgb / 12.92, ((rgb + 0.055) / 1.055) ** 2.4)
+    return float(rgb @ np.array([0.2126, 0.7152, 0.0722]))
 
+
+def opportunity_heatmap(table: pd.DataFrame, *, title: str) -> Figure:
+    """Heatmap of opportunity (£m) by programme area × point of delivery, every cell labelled.
+
+    Programme areas run down in the table's order, points of delivery across the top; a white
+    grid separates the cells and each is labelled in dark or white text, whichever reads on it.
+    """
     body = _body(table, "programme_area").set_index("programme_area")[list(POD_NAMES)]
-    body = body.rename(columns=POD_NAMES)
+    values = body.to_numpy(dtype=float)
+    rows, cols = values.shape
     fig, ax = plt.subplots(figsize=(7.2, 3.4), dpi=110)
-    sns.heatmap(
-        body,
-        annot=True,
-        fmt=".1f",
-        cmap="Blues",
-        vmin=0,
-        linewidths=0.6,
-        linecolor="white",
-        cbar_kws={"label": "Opportunity, £m"},
-        annot_kws={"fontsize": 10},
-        ax=ax,
-    )
-    ax.set_xlabel("")
-    ax.set_ylabel("")
-    ax.tick_params(axis="x", labelsize=10, length=0)
-    ax.tick_params(axis="y", labelsize=10, length=0, rotation=0)
+    top = float(np.nanmax(values)) if values.size else 0.0
+    mesh = ax.pcolormesh(values, cmap="Blues", vmin=0, vmax=max(top, 0.1), edgecolors="white", linewidth=0.6)
+    for (r, c), v in np.ndenumerate(values):
+        ink = "#262626" if _relative_luminance(mesh.cmap(mesh.norm(v))) > 0.408 else "white"
+        ax.text(c + 0.5, r + 0.5, f"{v:.1f}", ha="center", va="center", fontsize=10, color=ink)
+    ax.set_xlim(0, cols)
+    ax.set_ylim(rows, 0)  # first programme area at the top, as the table reads
+    ax.set_xticks(np.arange(cols) + 0.5, list(POD_NAMES.values()))
+    ax.set_yticks(np.arange(rows) + 0.5, body.index.tolist(), parse_math=False)  # names are data: plain text
     ax.xaxis.tick_top()
+    ax.tick_params(axis="both", labelsize=10, length=0)
+    ax.spines[:].set_visible(False)
+    bar = fig.colorbar(mesh, ax=ax, label="Opportunity, £m")
+    bar.outline.set_visible(False)
     ax.set_title(title, loc="left", fontsize=11, fontweight="bold", pad=26)
     fig.tight_layout()
     return fig

@@ -48,6 +48,94 @@ def _note(text: str) -> str:
     return f"<p style='margin:4px 0;color:#425563'><i>{html.escape(text)}</i></p>"
 
 
+#: Column labels of the three tables: by workstream, schemes, one scheme by month.
+SUMMARY_LABELS = {
+    "workstream": "Workstream",
+    "plan_ytd": "YTD plan",
+    "actual_ytd": "YTD actual",
+    "ytd_variance": "YTD variance",
+    "annual_plan": "Annual plan",
+    "fot": "FOT",
+    "variance": "Variance (FOT − plan)",
+    "monthly_movement": "Movement since last month",
+}
+SCHEME_LABELS = {
+    "scheme_no": "No.",
+    "scheme_name": "Scheme",
+    "workstream": "Workstream",
+    "rag": "RAG",
+    "plan_ytd": "YTD plan",
+    "actual_ytd": "YTD actual",
+    "annual_plan": "Annual plan",
+    "fot": "FOT",
+    "variance": "Variance (FOT − plan)",
+    "monthly_movement": "Movement since last month",
+}
+HISTORY_LABELS = {
+    "month": "Month",
+    "rag": "RAG",
+    "plan_ytd": "YTD plan",
+    "actual_ytd": "YTD actual",
+    "annual_plan": "Annual plan",
+    "fot": "FOT",
+    "assured": "Assured",
+    "variance": "Variance",
+    "rag_change": "RAG change",
+}
+
+
+def _summary_html(summary: pd.DataFrame) -> str:
+    """Tables 1 and 2 by workstream, as HTML ("" when there is no report)."""
+    if summary.empty:
+        return ""
+    styler = money_table(
+        summary,
+        money=[c for c in SUMMARY_LABELS if c != "workstream"],
+        labels=SUMMARY_LABELS,
+        caption="By workstream: Tables 1 and 2 of the pack (£000; variance and movement: + = adverse)",
+    )
+    return styler.to_html()
+
+
+def _schemes_html(table: pd.DataFrame) -> str:
+    """The filtered schemes with their Total, RAG cells coloured; a note when no scheme passes."""
+    body = table[table["scheme_name"] != t.TOTAL]
+    if body.empty:
+        return _note("No scheme passes these filters.")
+    cols = list(SCHEME_LABELS)
+    styler = money_table(
+        table[cols],
+        money=cols[4:],
+        labels=SCHEME_LABELS,
+        caption=f"Schemes: {len(body)} shown, largest shortfall first (£000; + = adverse)",
+    )
+    return rag_cell_styles(styler, ["RAG"], RAG_COLOURS).to_html()
+
+
+def _history_html(history: pd.DataFrame, *, caption: str) -> str:
+    """One scheme month by month (M1, M2, ...), RAG cells coloured."""
+    shown = history.assign(month=[f"M{m}" for m in history["month"]])
+    styler = money_table(
+        shown,
+        money=["plan_ytd", "actual_ytd", "annual_plan", "fot", "assured", "variance"],
+        labels=HISTORY_LABELS,
+        caption=caption,
+    )
+    return rag_cell_styles(styler, ["RAG"], RAG_COLOURS).to_html()
+
+
+def _status_html(report: MonthlyPosition) -> str:
+    """The period and headline sentence, and which months are synthetic."""
+    text = f"<b>{html.escape(report.period)}</b> · {html.escape(report.narrative())}"
+    if report.synthetic_months:
+        text += _note(
+            "Months "
+            + ", ".join(f"M{m}" for m in report.synthetic_months)
+            + " are synthetic demonstration data (shaded in charts)."
+        )
+    return text
+
+
 class VarianceExplorer:
     """Controls (year, month, organisation, workstream, RAG, minimum variance, scheme) and their views.
 
@@ -73,8 +161,22 @@ class VarianceExplorer:
         self.history = pd.DataFrame()
         self.trend: dict[str, spc.XmR] = {}
         self._syncing = False
+        self._make_period_controls(fin_year, org)
+        self._make_filter_controls()
+        self._make_views()
+        self._sync_months(month)
+        self.widget = self._layout()
+        self._observe_controls()
+        self.refresh()
 
-        years = sorted(returns["fin_year"].unique()) if len(returns) else []
+    def _repr_mimebundle_(self, **kwargs: object) -> dict | None:
+        return self.widget._repr_mimebundle_(**kwargs)
+
+    # --- building the widget ---------------------------------------------------------------------
+
+    def _make_period_controls(self, fin_year: str | None, org: str) -> None:
+        """Financial year (the latest held unless asked), organisation, month (filled by :meth:`_sync_months`)."""
+        years = sorted(self.returns["fin_year"].unique()) if len(self.returns) else []
         start = fin_year if fin_year in years else (years[-1] if years else None)
         self.fin_year = w.Dropdown(options=years, value=start, description="Financial year", style=_WIDE)
         codes = [*organisations().groups, *organisations().ccgs]
@@ -82,6 +184,9 @@ class VarianceExplorer:
             options=codes, value=org if org in codes else codes[0], description="Organisation", style=_WIDE
         )
         self.month = w.Dropdown(description="Month", style=_WIDE)
+
+    def _make_filter_controls(self) -> None:
+        """Workstream, RAG and minimum |variance| filters; the scheme to drill into; the trend measure."""
         self.workstream = w.Dropdown(options=[ALL, *WORKSTREAMS], value=ALL, description="Workstream", style=_WIDE)
         self.rag = w.Dropdown(options=[ALL, *RAGS], value=ALL, description="RAG", style=_WIDE)
         self.min_variance = w.BoundedFloatText(
@@ -97,32 +202,37 @@ class VarianceExplorer:
         self.measure = w.ToggleButtons(
             options=list(MEASURES), value="Forecast out-turn", description="All workstreams:", style=_WIDE
         )
+
+    def _make_views(self) -> None:
+        """The status line, the three tables (HTML) and the two charts (PNG images)."""
         self.status = w.HTML()
         self.summary_html = w.HTML()
         self.table_html = w.HTML()
         self.history_html = w.HTML()
         self.history_image = w.Image(format="png", layout=w.Layout(max_width="100%", align_self="flex-start"))
         self.trend_image = w.Image(format="png", layout=w.Layout(max_width="100%", align_self="flex-start"))
-        self._sync_months(month)
 
-        tabs = w.Tab(
+    def _layout(self) -> w.VBox:
+        """Controls above, the status line, then three tabs: variances, scheme drill-down, trends."""
+        self.tabs = w.Tab(
             children=[
                 w.VBox([self.summary_html, self.table_html]),
                 w.VBox([self.scheme, self.history_image, self.history_html]),
                 w.VBox([self.measure, self.trend_image]),
             ]
         )
-        tabs.titles = ("Variances", "Scheme drill-down", "Trends (SPC)")
-        self.tabs = tabs
-        self.widget = w.VBox(
+        self.tabs.titles = ("Variances", "Scheme drill-down", "Trends (SPC)")
+        return w.VBox(
             [
                 w.HBox([self.fin_year, self.month, self.org]),
                 w.HBox([self.workstream, self.rag, self.min_variance]),
                 self.status,
-                tabs,
+                self.tabs,
             ]
         )
 
+    def _observe_controls(self) -> None:
+        """Each control redraws only the views that depend on it."""
         self.fin_year.observe(self._on_period, "value")
         self.org.observe(self._on_period, "value")
         self.month.observe(self._on_month, "value")
@@ -130,10 +240,6 @@ class VarianceExplorer:
             control.observe(self._on_filter, "value")
         self.scheme.observe(self._on_scheme, "value")
         self.measure.observe(lambda _: self._update_trend(), "value")
-        self.refresh()
-
-    def _repr_mimebundle_(self, **kwargs: object) -> dict | None:
-        return self.widget._repr_mimebundle_(**kwargs)
 
     # --- control plumbing ------------------------------------------------------------------------
 
@@ -176,61 +282,35 @@ class VarianceExplorer:
 
     def refresh(self) -> None:
         """Recompute the report for the chosen year, month and organisation, then every view."""
-        self.report = None
+        self.report = self._load_report()
+        if self.report is not None:
+            self.status.value = _status_html(self.report)
+            self.summary = t.workstream_variances(self.report.ytd, self.report.fot)
+        else:
+            self.summary = pd.DataFrame()
+        self.summary_html.value = _summary_html(self.summary)
+        self._update_table()
+        self._update_trend()
+
+    def _load_report(self) -> MonthlyPosition | None:
+        """The monthly position of the chosen period, or None with the reason on the status line."""
         if self.fin_year.value is None or self.month.value is None:
             self.status.value = _note(
                 f"No complete month of returns is held for {self.org.value} "
                 f"in {self.fin_year.value or 'any year'}: run `qipp ingest-raw` first."
             )
-        else:
-            try:
-                self.report = monthly_position(
-                    self.returns,
-                    self.warnings,
-                    fin_year=self.fin_year.value,
-                    month=int(self.month.value),
-                    org=self.org.value,
-                )
-            except LookupError as exc:
-                self.status.value = _note(str(exc))
-        if self.report is not None:
-            r = self.report
-            text = f"<b>{html.escape(r.period)}</b> · {html.escape(r.narrative())}"
-            if r.synthetic_months:
-                text += _note(
-                    "Months "
-                    + ", ".join(f"M{m}" for m in r.synthetic_months)
-                    + " are synthetic demonstration data (shaded in charts)."
-                )
-            self.status.value = text
-            self.summary = t.workstream_variances(r.ytd, r.fot)
-        else:
-            self.summary = pd.DataFrame()
-        self.summary_html.value = self._summary_html()
-        self._update_table()
-        self._update_trend()
-
-    def _summary_html(self) -> str:
-        if self.summary.empty:
-            return ""
-        labels = {
-            "workstream": "Workstream",
-            "plan_ytd": "YTD plan",
-            "actual_ytd": "YTD actual",
-            "ytd_variance": "YTD variance",
-            "annual_plan": "Annual plan",
-            "fot": "FOT",
-            "variance": "Variance (FOT − plan)",
-            "monthly_movement": "Movement since last month",
-        }
-        money = [c for c in labels if c != "workstream"]
-        styler = money_table(
-            self.summary,
-            money=money,
-            labels=labels,
-            caption="By workstream: Tables 1 and 2 of the pack (£000; variance and movement: + = adverse)",
-        )
-        return styler.to_html()
+            return None
+        try:
+            return monthly_position(
+                self.returns,
+                self.warnings,
+                fin_year=self.fin_year.value,
+                month=int(self.month.value),
+                org=self.org.value,
+            )
+        except LookupError as exc:
+            self.status.value = _note(str(exc))
+            return None
 
     def _update_table(self) -> None:
         """The schemes that pass the workstream, RAG and minimum-variance filters; scheme options follow."""
@@ -244,45 +324,9 @@ class VarianceExplorer:
                 rag=None if self.rag.value == ALL else self.rag.value,
                 min_variance=self.min_variance.value,
             )
-            self.table_html.value = self._table_html()
+            self.table_html.value = _schemes_html(self.table)
         self._sync_schemes()
         self._update_history()
-
-    def _table_html(self) -> str:
-        body = self.table[self.table["scheme_name"] != t.TOTAL]
-        if body.empty:
-            return _note("No scheme passes these filters.")
-        cols = [
-            "scheme_no",
-            "scheme_name",
-            "workstream",
-            "rag",
-            "plan_ytd",
-            "actual_ytd",
-            "annual_plan",
-            "fot",
-            "variance",
-            "monthly_movement",
-        ]
-        labels = {
-            "scheme_no": "No.",
-            "scheme_name": "Scheme",
-            "workstream": "Workstream",
-            "rag": "RAG",
-            "plan_ytd": "YTD plan",
-            "actual_ytd": "YTD actual",
-            "annual_plan": "Annual plan",
-            "fot": "FOT",
-            "variance": "Variance (FOT − plan)",
-            "monthly_movement": "Movement since last month",
-        }
-        styler = money_table(
-            self.table[cols],
-            money=cols[4:],
-            labels=labels,
-            caption=f"Schemes: {len(body)} shown, largest shortfall first (£000; + = adverse)",
-        )
-        return rag_cell_styles(styler, ["RAG"], RAG_COLOURS).to_html()
 
     def _sync_schemes(self) -> None:
         body = self.table[self.table["scheme_name"] != t.TOTAL] if len(self.table) else self.table
@@ -309,25 +353,7 @@ class VarianceExplorer:
         r = self.report
         no, name = self.scheme.value
         self.history = t.scheme_history(self.returns, r.fin_year, r.org, no, name, upto=r.month)
-        labels = {
-            "month": "Month",
-            "rag": "RAG",
-            "plan_ytd": "YTD plan",
-            "actual_ytd": "YTD actual",
-            "annual_plan": "Annual plan",
-            "fot": "FOT",
-            "assured": "Assured",
-            "variance": "Variance",
-            "rag_change": "RAG change",
-        }
-        shown = self.history.assign(month=[f"M{m}" for m in self.history["month"]])
-        styler = money_table(
-            shown,
-            money=["plan_ytd", "actual_ytd", "annual_plan", "fot", "assured", "variance"],
-            labels=labels,
-            caption=f"{no} {name}: {r.org} by month (£000)",
-        )
-        self.history_html.value = rag_cell_styles(styler, ["RAG"], RAG_COLOURS).to_html()
+        self.history_html.value = _history_html(self.history, caption=f"{no} {name}: {r.org} by month (£000)")
         self.history_image.value = _png(
             charts.scheme_history(self.history, title=f"{no} {name} ({r.org})", synthetic_months=r.synthetic_months)
         )

@@ -1,5 +1,6 @@
 """The month-end batch: failures are isolated, runs never interleave, unchanged reports are kept,
-and a Dask cluster renders exactly what the local pool renders."""
+and a Dask cluster renders exactly what the local pool renders.
+"""
 
 from __future__ import annotations
 
@@ -15,22 +16,12 @@ from openpyxl import load_workbook
 from typer.testing import CliRunner
 
 from qipp_helpers.cli import app
-from qipp_helpers.core.periods import parse_months
 from qipp_helpers.pack.catalogue import WARM_UP
 from qipp_helpers.pack.runner import Job, run_jobs
 
-from .conftest import ROOT
+from ..conftest import ROOT
 
 NB = ROOT / "notebooks"
-
-
-def test_parse_months():
-    assert parse_months("6") == [6]
-    assert parse_months("1-6") == [1, 2, 3, 4, 5, 6]
-    assert parse_months("4,6 2") == [2, 4, 6]
-    for bad in ("0", "13", "6-1", "June", ""):
-        with pytest.raises(ValueError):
-            parse_months(bad)
 
 
 def _failing_notebook(folder: Path) -> Path:

@@ -11,7 +11,7 @@ from typer.testing import CliRunner
 
 from qipp_helpers.cli import app
 
-from .conftest import ROOT
+from ..conftest import ROOT
 
 
 @pytest.fixture(scope="module")

@@ -12,8 +12,8 @@ from typer.testing import CliRunner
 from qipp_helpers.cli import app
 from qipp_helpers.ingest.pipeline import ingest
 
-from .conftest import M6_WORKBOOK
-from .data.bad.corpus import CASES
+from ..conftest import M6_WORKBOOK
+from ..data.bad.corpus import CASES
 
 
 def digest(folder: Path) -> dict[str, str]:

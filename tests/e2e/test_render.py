@@ -12,7 +12,6 @@ import pytest
 from papermill.exceptions import PapermillExecutionError
 
 from qipp_helpers.pack.render import (
-    _classify_table_columns,
     execute_notebook,
     notebook_to_html,
     render_report,
@@ -159,19 +158,3 @@ def test_render_report_rejects_unknown_format(executed: Path, tmp_path: Path) ->
         render_report(executed, tmp_path, "x", formats={"docx"}, title="t")
     with pytest.raises(ValueError, match="formats"):
         render_report(executed, tmp_path, "x", formats=set(), title="t")
-
-
-def test_classify_table_columns() -> None:
-    html = (
-        "<table><thead><tr><th></th><th>Org</th><th>Plan</th></tr></thead><tbody>"
-        "<tr><th>0</th><td>Org A</td><td>(1,234.50)</td></tr>"
-        "<tr><th>1</th><td>Org B</td><td>NaN</td></tr>"
-        "<tr><th>2</th><td>Org C</td><td>£3.2m</td></tr>"
-        "</tbody></table>"
-    )
-    out = _classify_table_columns(html)
-    assert '<th class="text">Org</th>' in out and '<th class="num">Plan</th>' in out
-    assert out.count('<td class="text">') == 3 and out.count('<td class="num">') == 3
-    # Author-supplied classes win: table left untouched.
-    preset = html.replace("<td>Org A</td>", '<td class="text">Org A</td>')
-    assert _classify_table_columns(preset) == preset

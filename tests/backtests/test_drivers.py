@@ -8,16 +8,13 @@ cells of WL and LLR differ by exactly what the stored reconciliation warnings sa
 
 from __future__ import annotations
 
-import pandas as pd
 import pytest
 
 from qipp_helpers.analysis import drivers as d
 from qipp_helpers.analysis import position as t
-from qipp_helpers.core.orgs import members
-from qipp_helpers.report import narrative
 from qipp_helpers.report.objects import under_delivery
 
-from .paper_d_published import TABLE3_MOVEMENT, TABLE4_DRIVERS, TABLE4_OFFSETS
+from ..oracle.paper_d_published import TABLE3_MOVEMENT, TABLE4_DRIVERS, TABLE4_OFFSETS
 from .test_paper_d import GAP_TOL, TOL_ORG, gap
 
 ORGS = ("LLR", "ELR", "WL", "LC")
@@ -58,19 +55,6 @@ def test_table4_sections_and_threshold(llr_drivers):
     assert groups["High Cost Drugs"] == "3.2" and groups["System Pathway Opportunities (Gastro & Cardio)"] == "2.8"
 
 
-@pytest.mark.parametrize("org", ["ELR", "WL", "LC", "LLR"])
-def test_drivers_add_up_to_fot_minus_plan(returns, org):
-    rows = t.select(returns, "2019-20", 6, org)
-    table = d.drivers_table(rows, org)
-    body = table[table["section"] != "total"]
-    total = table.loc[table["section"] == "total"].iloc[0]
-    for col in d.shown_orgs(org):
-        mine = rows[rows["org"].isin(members(col))]
-        expected = mine["fot"].sum() - mine["annual_plan"].sum()
-        assert body[col].sum() == pytest.approx(total[col])
-        assert total[col] == pytest.approx(expected)
-
-
 def test_single_ccg_chooses_on_its_own_values(returns):
     elr = d.drivers_table(t.select(returns, "2019-20", 6, "ELR"), "ELR")
     assert list(elr.columns) == ["item", "section", "group", "ELR"]
@@ -80,12 +64,6 @@ def test_single_ccg_chooses_on_its_own_values(returns):
         abs=3,
     )
     assert (named.abs() > 300).all()
-
-
-def test_threshold_zero_names_every_group_and_other_is_empty(returns):
-    rows = t.select(returns, "2019-20", 6, "LC")
-    table = d.drivers_table(rows, "LC", threshold=0)
-    assert table.loc[table["item"] == "Other", "LC"].iloc[0] == pytest.approx(0)
 
 
 def test_table3_movement_every_row(returns):
@@ -99,26 +77,6 @@ def test_table3_movement_every_row(returns):
     assert got.loc["Total", "LLR"] == pytest.approx(now["fot"].sum() - prev["fot"].sum())
 
 
-def test_movement_without_previous_month_is_empty_and_said(returns):
-    rows = t.select(returns, "2019-20", 6, "ELR")
-    table = d.movement_table(rows, None, "ELR")
-    assert table.empty
-    assert "No previous month" in narrative.movement(table, "ELR")
-
-
-def test_waterfall_runs_from_plan_to_fot(returns, warnings):
-    r = under_delivery(returns, warnings, fin_year="2019-20", month=6, org="LLR")
-    steps = r.drivers_waterfall()
-    assert steps.iloc[0]["label"] == "Annual plan" and steps.iloc[-1]["label"] == "Forecast out-turn"
-    assert steps.iloc[0]["value"] + steps.loc[steps["kind"] == "step", "value"].sum() == pytest.approx(
-        steps.iloc[-1]["value"]
-    )
-    move = r.movement_waterfall()
-    assert move.iloc[0]["value"] + move.loc[move["kind"] == "step", "value"].sum() == pytest.approx(
-        move.iloc[-1]["value"]
-    )
-
-
 def test_narratives_read_like_the_paper(returns, warnings):
     r = under_delivery(returns, warnings, fin_year="2019-20", month=6, org="LLR")
     text = r.drivers_narrative()
@@ -127,24 +85,3 @@ def test_narratives_read_like_the_paper(returns, warnings):
     move = r.movement_narrative()
     assert move.startswith("The forecast out-turn has moved adversely by £0.517m since last month")
     assert "Diagnostics (£0.876m)" in move and "favourable movements on Continuing Healthcare" in move
-
-
-def test_xlsx_sheets_have_the_papers_shape(returns, warnings):
-    sheets = under_delivery(returns, warnings, fin_year="2019-20", month=6, org="LLR").xlsx_tables()
-    for name in ("drivers", "fot_movement"):
-        assert list(sheets[name].columns) == ["item", "section", "LLR", "ELR", "WL", "LC"]
-        assert sheets[name].iloc[-1]["item"] == "Total"
-
-
-def test_unlisted_group_is_labelled_from_its_base_scheme():
-    rows = pd.DataFrame(
-        {
-            "scheme_no": ["10.1", "10.1a"],
-            "scheme_name": ["New Thing", "New Thing Stretch"],
-            "org": ["ELR", "ELR"],
-            "fot": [-50.0, 0.0],
-            "annual_plan": [-500.0, -100.0],
-        }
-    )
-    table = d.drivers_table(rows, "ELR")
-    assert table.iloc[0]["item"] == "New Thing" and table.iloc[0]["ELR"] == pytest.approx(550)

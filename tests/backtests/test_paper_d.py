@@ -13,7 +13,7 @@ import pytest
 from qipp_helpers.analysis import position as t
 from qipp_helpers.synthetic.months import table3_movement
 
-from .paper_d_published import (
+from ..oracle.paper_d_published import (
     APPENDIX1_RED,
     DASHBOARD_GRAND_TOTALS,
     TABLE1_YTD,

@@ -7,15 +7,13 @@ from pathlib import Path
 
 import pytest
 from openpyxl import Workbook
-from typer.testing import CliRunner
 
-from qipp_helpers.cli import app
 from qipp_helpers.core.errors import IngestError
 from qipp_helpers.ingest.dashboard import REQUIRED
 from qipp_helpers.ingest.pipeline import ingest
 from qipp_helpers.store.db import load_returns, load_warnings, read_log
 
-from .conftest import M6_WORKBOOK
+from ..conftest import M6_WORKBOOK
 
 HEADER = list(REQUIRED.values())
 DESC = (
@@ -205,21 +203,6 @@ def test_bad_period(tmp_path, fin_year, month, expected):
         ingest([M6_WORKBOOK], fin_year, month, tmp_path / "data")
 
 
-def test_cli_exit_code_and_message(tmp_path):
-    src = messy_workbook(tmp_path / "bad.xlsx", rows=[row("1.1", "SDEC", "Red", "oops", 0, 0, 0, 0)])
-    result = CliRunner().invoke(
-        app, ["ingest", str(src), "--fin-year", "2019-20", "--month", "6", "--data-dir", str(tmp_path / "data")]
-    )
-    assert result.exit_code == 1
-    assert "bad.xlsx, sheet 'ELR', row 4, column 'Sum of Plan YTD'" in result.output
-    ok = CliRunner().invoke(
-        app, ["ingest", str(M6_WORKBOOK), "--fin-year", "2019-20", "--month", "6", "--data-dir", str(tmp_path / "data")]
-    )
-    assert ok.exit_code == 0, ok.output
-    assert "stored ELR 50 rows, LC 44 rows, WL 44 rows" in ok.output
-    assert "reconciliation warning [WL" in ok.output
-
-
 def test_published_workbook_holds_all_198_rows_marked_published(tmp_path):
     from qipp_helpers.ingest.dashboard import read_xlsx
 
@@ -227,13 +210,3 @@ def test_published_workbook_holds_all_198_rows_marked_published(tmp_path):
     assert sum(len(s.records) for s in res.sheets) == 198
     assert {s.org: len(s.records) for s in res.sheets} == {"LLR": 60, "ELR": 50, "WL": 44, "LC": 44}
     assert all(res.provenance[o].startswith("published: Paper D Appendix") for o in ("ELR", "WL", "LC", "LLR"))
-
-
-def test_ingest_raw_guards_rightcare_workbooks_too(tmp_path):
-    folder = tmp_path / "data" / "raw" / "2019-20" / "rightcare"
-    folder.mkdir(parents=True)
-    (folder / "indicators.xlsx").write_bytes(b"PK\x03\x04 not really a zip")
-    (folder.parent / "M06").mkdir()
-    res = CliRunner().invoke(app, ["ingest-raw", "--data-dir", str(tmp_path / "data")])
-    assert res.exit_code == 1 and "indicators.xlsx" in res.output
-    assert not (tmp_path / "data" / "processed" / "rightcare_indicators.parquet").exists()

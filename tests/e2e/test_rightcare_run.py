@@ -11,8 +11,8 @@ from typer.testing import CliRunner
 
 from qipp_helpers.cli import app
 
-from .conftest import ROOT
-from .paper_derbyshire_published import TABLE3, TABLE3_TOTAL
+from ..conftest import ROOT
+from ..oracle.paper_derbyshire_published import TABLE3, TABLE3_TOTAL
 
 
 @pytest.fixture(scope="module")

@@ -28,7 +28,7 @@ import pytest
 from tornado.httpclient import HTTPRequest
 from tornado.websocket import WebSocketClientConnection, websocket_connect
 
-NOTEBOOK = Path(__file__).resolve().parents[1] / "notebooks" / "explore_variances.ipynb"
+NOTEBOOK = Path(__file__).resolve().parents[2] / "notebooks" / "explore_variances.ipynb"
 WIDGET_MIME = "application/vnd.jupyter.widget-view+json"
 TIMEOUT = 60.0
 

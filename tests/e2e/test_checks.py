@@ -25,7 +25,7 @@ from qipp_helpers.pack.checks import (
 )
 from qipp_helpers.pack.render import TEMPLATE_DIR
 
-from .conftest import ROOT
+from ..conftest import ROOT
 
 CSS = (TEMPLATE_DIR / "qipp_report" / "static" / "report.css").read_text(encoding="utf-8")
 NO_BROWSER = browser_unavailable_reason()

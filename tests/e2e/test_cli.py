@@ -1,0 +1,100 @@
+"""The command line: --version, one-line errors, --debug, --param checked and passed to the notebook."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from typer.testing import CliRunner
+
+from qipp_helpers.cli import app
+
+ROOT = Path(__file__).resolve().parents[2]
+NOTEBOOKS = ROOT / "notebooks"
+
+
+def test_version_and_one_line_errors(tmp_path):
+    runner = CliRunner()
+    result = runner.invoke(app, ["--version"])
+    assert result.exit_code == 0 and result.output.startswith("qipp-workbooks ")
+    a_file = tmp_path / "not_a_folder"
+    a_file.write_text("x")
+    result = runner.invoke(app, ["ingest-raw", "--data-dir", str(a_file)])
+    assert result.exit_code == 1 and "Traceback" not in result.output
+    assert result.output.count("\n") == 1 and "--data-dir names the folder" in result.output
+    result = runner.invoke(
+        app, ["run", "--fin-year", "2019-20", "--month", "6", "--formats", ",", "--data-dir", str(tmp_path)]
+    )
+    assert result.exit_code == 1 and "unknown format" in result.output and result.output.count("\n") == 1
+    result = runner.invoke(
+        app,
+        ["run", "--fin-year", "2019-20", "--month", "6", "--param", "nonsense", "--data-dir", str(tmp_path)],
+    )
+    assert result.exit_code == 1 and "expected NAME=VALUE" in result.output
+
+
+def test_a_parameter_no_notebook_declares_is_refused_before_anything_runs(demo_data_dir, tmp_path):
+    result = CliRunner().invoke(
+        app,
+        [
+            "run",
+            "--fin-year",
+            "2019-20",
+            "--month",
+            "6",
+            "--notebook",
+            "monthly_position",
+            "--param",
+            "threshold=5",
+            "--data-dir",
+            str(demo_data_dir),
+            "--out",
+            str(tmp_path / "out"),
+            "--notebooks-dir",
+            str(NOTEBOOKS),
+        ],
+    )
+    assert result.exit_code == 1 and "--param threshold: no notebook of this run declares it" in result.output
+    assert not list((tmp_path / "out").rglob("*.html"))
+
+
+def test_debug_shows_the_traceback(tmp_path):
+    a_file = tmp_path / "f"
+    a_file.write_text("x")
+    result = CliRunner().invoke(app, ["--debug", "ingest-raw", "--data-dir", str(a_file)])
+    assert result.exit_code == 1 and "Traceback" in result.output
+
+
+def test_param_reaches_the_notebook(demo_data_dir, tmp_path):
+    out = tmp_path / "out"
+    result = CliRunner().invoke(
+        app,
+        [
+            "run",
+            "--fin-year",
+            "2019-20",
+            "--month",
+            "6",
+            "--org",
+            "ELR",
+            "--notebook",
+            "under_delivery_drivers",
+            "--formats",
+            "xlsx",
+            "--param",
+            "threshold=5000",
+            "--jobs",
+            "1",
+            "--data-dir",
+            str(demo_data_dir),
+            "--out",
+            str(out),
+            "--notebooks-dir",
+            str(NOTEBOOKS),
+        ],
+    )
+    assert result.exit_code == 0, result.output
+    import pandas as pd
+
+    drivers = pd.read_excel(out / "2019-20" / "M06" / "ELR" / "under_delivery_drivers.xlsx", sheet_name="drivers")
+    named = drivers.loc[drivers["section"] == "driver", "item"].tolist()
+    assert named == ["Unidentified QIPP"]  # 6,166 is the only ELR driver above £5,000k
