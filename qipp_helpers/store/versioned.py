@@ -263,6 +263,15 @@ class Version:
 _PROCESS_LOCK = threading.RLock()  # DuckDB refuses two differently configured opens in one process
 
 
+def _new_process_lock() -> None:
+    """A forked child (a Dask or multiprocessing worker) starts with its own, free lock."""
+    global _PROCESS_LOCK
+    _PROCESS_LOCK = threading.RLock()
+
+
+os.register_at_fork(after_in_child=_new_process_lock)
+
+
 def _q(name: str) -> str:
     return '"' + name + '"'
 
@@ -356,7 +365,8 @@ class Store:
         """Refuse a store folder or file that is a symbolic link (one line), before anything is created."""
         if self.data_dir.exists() and not self.data_dir.is_dir():
             raise StoreError(f"{self.data_dir} is not a folder")
-        candidates = [self.folder, self.path, Path(f"{self.path}.wal"), self.folder / LEGACY_LOCK]
+        candidates = [self.folder, self.path, Path(f"{self.path}.wal"), Path(f"{self.path}.tmp")]
+        candidates.append(self.folder / LEGACY_LOCK)
         candidates += [self.folder / s.file for s in TABLES.values()] + [self.folder / LEGACY_LOG]
         for p in candidates:
             if p.is_symlink():
@@ -384,6 +394,7 @@ class Store:
             except OSError as exc:
                 raise _translate(exc, what, self.folder) from None
             self._refuse_links()  # nothing swapped a link in while the folder was made
+            self._create_if_missing(what)
         deadline = time.monotonic() + self.wait
         told = False
         with _PROCESS_LOCK:
@@ -407,7 +418,43 @@ class Store:
             try:
                 yield con
             finally:
-                con.close()
+                # closing checkpoints the write-ahead log into the file; if that fails (disk full) the
+                # committed log stays and is replayed by the next open, so there is nothing to report
+                with contextlib.suppress(duckdb.Error):
+                    con.close()
+
+    def _create_if_missing(self, what: str) -> None:
+        """Make the file whole beside its place, then link it in: a kill never leaves a half-made store."""
+        if self.path.exists():
+            return
+        tmp = self.folder / f".{STORE_FILE}.{uuid.uuid4().hex}.tmp"
+        try:
+            with _PROCESS_LOCK:
+                con = duckdb.connect(str(tmp))
+                try:
+                    con.execute("BEGIN TRANSACTION")
+                    self._ensure_schema(con)
+                    con.execute("COMMIT")
+                finally:
+                    con.close()
+            fault("store.create")
+            try:
+                os.link(tmp, self.path)  # never replaces a store another process made meanwhile
+            except FileExistsError:
+                pass
+            except FileNotFoundError:  # that process, holding the store, cleared our temporary file
+                if not self.path.exists():
+                    raise
+            dir_fd = os.open(self.folder, os.O_RDONLY | os.O_DIRECTORY)
+            try:
+                os.fsync(dir_fd)
+            finally:
+                os.close(dir_fd)
+        except (duckdb.Error, OSError) as exc:
+            raise _translate(exc, what, self.folder) from None
+        finally:
+            tmp.unlink(missing_ok=True)
+            Path(f"{tmp}.wal").unlink(missing_ok=True)
 
     @contextlib.contextmanager
     def _legacy_lock(self) -> Iterator[None]:
@@ -580,7 +627,8 @@ class Store:
     ) -> TableChange:
         """Retire the current rows of ``slices`` and of the slices of ``rows``; add ``rows``."""
         hist = _q(f"{spec.name}_history")
-        keys = set(slices) | {_key_tuple(spec, k) for k in zip(*(rows[c] for c in spec.key), strict=True)}
+        given = rows[list(spec.key)].drop_duplicates()
+        keys = set(slices) | {_key_tuple(spec, k) for k in given.itertuples(index=False, name=None)}
         removed = 0
         if keys:
             dtypes = {"BIGINT": "int64", "DOUBLE": "float64", "BOOLEAN": "bool"}
