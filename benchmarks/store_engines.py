@@ -330,12 +330,32 @@ def run_engine(name: str, folder: Path, base: pd.DataFrame, year: pd.DataFrame, 
     return res
 
 
+def run_store(folder: Path, base: pd.DataFrame, year: pd.DataFrame, slice_rows: pd.DataFrame) -> dict:
+    """The same steps through the chosen engine's real API (qipp_helpers.store.versioned)."""
+    from qipp_helpers.store.versioned import Change, Store
+
+    store = Store(folder / "data")
+    res: dict[str, object] = {"engine": "Store (duckdb)"}
+    res["commit_1m_s"], _ = timed(lambda: store.commit([Change("returns", base)], {"user": "bench"}))
+    res["commit_100k_s"], _ = timed(lambda: store.commit([Change("returns", year)], {"user": "bench"}))
+    res["replace_slice_s"], _ = timed(lambda: store.commit([Change("returns", slice_rows)], {"user": "bench"}))
+    res["read_current_s"], _ = timed(lambda: store.load("returns"))
+    fy = base["fin_year"].iat[0]
+    res["read_month_s"], _ = timed(lambda: store.load("returns", where={"fin_year": fy, "month": 6}))
+    res["read_as_of_s"], old = timed(lambda: store.load("returns", as_of=1))
+    res["as_of_equals_v1"] = bool(old.equals(base.sort_values(["fin_year", "month", "org", "row"], ignore_index=True)))
+    res["export_s"], _ = timed(lambda: store.export_parquet(folder / "export"))
+    res["file_mb"] = store.path.stat().st_size / 1e6
+    return res
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--years", type=int, default=10)
     ap.add_argument("--systems", type=int, default=42)
     ap.add_argument("--schemes", type=int, default=200)
     ap.add_argument("--engines", default="duckdb,sqlite-wal")
+    ap.add_argument("--no-store", action="store_true", help="skip timing the store's own API")
     args = ap.parse_args()
     years = fin_years(2019, args.years + 1)
     t = time.perf_counter()
@@ -351,6 +371,11 @@ def main() -> None:
             folder.mkdir()
             results.append(run_engine(name, folder, base, year, slice_rows))
             print(f"{name}: done", flush=True)
+        if not args.no_store:
+            folder = Path(tmp) / "store"
+            folder.mkdir()
+            store = run_store(folder, base, year, slice_rows)
+            print(f"{store['engine']}: done", flush=True)
     rows = [
         (f"commit {len(base):,} rows (one transaction)", "commit_1m_s"),
         (f"commit {len(year):,}-row ingest", "commit_100k_s"),
@@ -384,6 +409,12 @@ def main() -> None:
     print(f"{'':{width}}  " + "  ".join(f"{r['engine']:>12}" for r in results))
     for label, key in rows:
         print(f"{label:{width}}  " + "  ".join(f"{cell(r, key):>12}" for r in results))
+    if not args.no_store:
+        print()
+        print(f"through the store's API ({store['engine']}):")
+        for label, key in [*rows[:6], (f"export one version to parquet ({len(base) + len(year):,} rows)", "export_s")]:
+            print(f"  {label:{width}}  {store[key]:>10.3f} s")
+        print(f"  {'file size (MB)':{width}}  {store['file_mb']:>10.2f}")
     for r in results:
         if r["reader_error_example"]:
             print(f"{r['engine']} reader error: {r['reader_error_example']}")
@@ -396,7 +427,8 @@ def main() -> None:
         meta["duckdb"] = duckdb.__version__
     except ImportError:
         pass
-    print("RESULT " + json.dumps({"meta": meta, "engines": results}, default=str))
+    out = {"meta": meta, "engines": results, "store": None if args.no_store else store}
+    print("RESULT " + json.dumps(out, default=str))
 
 
 if __name__ == "__main__":
