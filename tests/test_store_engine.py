@@ -34,6 +34,7 @@ from qipp_helpers.store.versioned import (
     Change,
     Store,
     StoreBusy,
+    StoreConflict,
     StoreCorrupt,
     StoreError,
     StoreReadOnly,
@@ -219,6 +220,16 @@ def test_every_commit_is_a_version_readable_as_of_number_and_time(seeded: Store,
     got = seeded.load("returns", as_of=1, where={"org": "ELR", "month": [5, 6]})
     want = r[(r["org"] == "ELR") & r["month"].isin([5, 6])].reset_index(drop=True)
     pd.testing.assert_frame_equal(got, want)
+
+
+def test_commit_based_on_an_older_version_is_refused(seeded: Store, demo: dict[str, pd.DataFrame]):
+    seeded.commit([Change("returns", None, {("2019-20", 6, "ELR")})], {"user": "first"}, based_on=1)
+    with pytest.raises(StoreConflict, match="moved on to version 2 while this change was prepared from version 1"):
+        seeded.commit([Change("returns", None, {("2019-20", 6, "WL")})], {"user": "second"}, based_on=1)
+    assert seeded.current_version() == 2
+    r = demo["returns"]
+    assert len(seeded.load("returns")) == len(r) - ((r["month"] == 6) & (r["org"] == "ELR")).sum()
+    assert seeded.commit([Change("returns", None, {("2019-20", 6, "WL")})], {}, based_on=2).number == 3
 
 
 def test_empty_store_reads_empty_tables_without_creating_anything(tmp_path: Path):

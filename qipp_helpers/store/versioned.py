@@ -104,6 +104,10 @@ class StoreCorrupt(StoreError):
     """The store file is not a readable DuckDB database."""
 
 
+class StoreConflict(StoreError):
+    """Another commit came in after the version a change was prepared from (``based_on``)."""
+
+
 class UnknownVersion(StoreError):
     """No such version, or a version whose tables were not kept (recorded before migration)."""
 
@@ -378,17 +382,17 @@ class Store:
         names = [s.legacy_file for s in TABLES.values() if s.legacy_file] + [LEGACY_LOG]
         return [self.folder / n for n in names if (self.folder / n).is_file()]
 
-    def _check_writable(self) -> None:
+    def _check_writable(self, what: str) -> None:
         for p in (self.folder, self.path):
             if p.exists() and not os.access(p, os.W_OK):
-                raise StoreReadOnly(f"{p} is read-only: cannot write the store; nothing was changed")
+                raise StoreReadOnly(f"{what}: {p} is read-only; nothing was changed")
 
     @contextlib.contextmanager
     def _connect(self, *, write: bool, what: str) -> Iterator[duckdb.DuckDBPyConnection]:
         """Open the file for one read or one commit, waiting while another process has it."""
         self._refuse_links()
         if write:
-            self._check_writable()
+            self._check_writable(what)
             try:
                 self.folder.mkdir(parents=True, exist_ok=True)
             except OSError as exc:
@@ -681,11 +685,15 @@ class Store:
             ],
         )
 
-    def commit(self, changes: Iterable[Change], log_entry: Mapping[str, Any]) -> Version:
+    def commit(
+        self, changes: Iterable[Change], log_entry: Mapping[str, Any], *, based_on: int | None = None
+    ) -> Version:
         """Apply every change and record ``log_entry`` as the next version, in one transaction.
 
         ``log_entry`` is the ingest's record (``user``, ``kind``, ``files`` [{name, sha256, bytes}],
         anything else JSON can hold); it is kept whole and shown by :meth:`versions`.
+        ``based_on``: the version the changes were computed from (e.g. the history an ingest
+        compared against); if another commit came in since, :class:`StoreConflict` and no change.
         """
         prepared: list[tuple[TableSpec, pd.DataFrame, set[tuple]]] = []
         seen = set()
@@ -723,6 +731,11 @@ class Store:
                 self._ensure_schema(con)
                 last = _first(con, "SELECT version, digest FROM versions ORDER BY version DESC LIMIT 1")
                 number, digest = (int(last[0]) + 1, last[1]) if last else (1, "")
+                if based_on is not None and based_on != number - 1:
+                    raise StoreConflict(
+                        f"the store moved on to version {number - 1} while this change was prepared from version "
+                        f"{based_on}; nothing was changed: run it again"
+                    )
                 done: dict[str, TableChange] = {}
                 for spec, rows, slices in prepared:
                     done[spec.name] = self._replace(con, spec, rows, slices, number)
@@ -741,6 +754,8 @@ class Store:
                 fault("store.before_commit")
                 con.execute("COMMIT")
             except StoreError:
+                with contextlib.suppress(duckdb.Error):
+                    con.execute("ROLLBACK")
                 raise
             except (duckdb.Error, OSError, UnicodeError) as exc:
                 with contextlib.suppress(duckdb.Error):
