@@ -22,6 +22,7 @@ import uuid
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
+import duckdb
 import numpy as np
 import pandas as pd
 import pytest
@@ -355,6 +356,22 @@ def test_killed_import_is_finished_by_the_next_open(tmp_path: Path, demo_data_di
     assert not (data / "processed" / "returns.parquet").exists()
 
 
+def test_unreadable_old_file_is_one_clear_error_and_nothing_imported(tmp_path: Path, demo_data_dir: Path, demo):
+    data = tmp_path / "data"
+    shutil.copytree(demo_data_dir / "processed", data / "processed")
+    frp = data / "processed" / "frp_lines.parquet"
+    good = frp.read_bytes()
+    frp.write_bytes(good[: len(good) // 2])  # cut short, as by a full disk under the old store
+    with pytest.raises(StoreError, match=r"frp_lines.parquet cannot be read \(.*\); nothing was imported$"):
+        open_store(data)
+    con = duckdb.connect(str(data / "processed" / STORE_FILE), read_only=True)
+    assert con.execute("SELECT count(*) FROM versions").fetchall() == [(0,)]
+    con.close()
+    assert (data / "processed" / "returns.parquet").is_file()
+    frp.write_bytes(good)
+    assert_tables(open_store(data), demo)
+
+
 def test_import_refuses_old_files_beside_a_versioned_store(seeded: Store, demo_data_dir: Path):
     shutil.copy(demo_data_dir / "processed" / "returns.parquet", seeded.folder / "returns.parquet")
     with pytest.raises(StoreError, match="holds both a versioned store and old parquet store files"):
@@ -564,6 +581,7 @@ def test_read_only_store_gives_one_clear_error(tmp_path: Path, demo):
 
 FILL = """
 import resource, signal, sys
+import duckdb
 import numpy as np
 import pandas as pd
 from qipp_helpers.store.versioned import Change, Store, StoreFull

@@ -526,7 +526,7 @@ class Store:
                 self._migrate(con)
             except StoreError:
                 raise
-            except (duckdb.Error, OSError) as exc:
+            except (duckdb.Error, OSError, ValueError, TypeError, pa.ArrowException) as exc:
                 with contextlib.suppress(duckdb.Error):
                     con.execute("ROLLBACK")
                 raise _translate(exc, "importing the parquet store", self.path) from None
@@ -579,7 +579,14 @@ class Store:
             if path is None or not path.is_file():
                 continue
             files.append(FileRecord(path.name, sha256_file(path), path.stat().st_size))
-            rows = spec.coerce(pd.read_parquet(path))
+            try:
+                rows = spec.coerce(pd.read_parquet(path))
+            except (OSError, ValueError, TypeError, pa.ArrowException) as exc:
+                msg = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+                raise StoreError(
+                    f"importing the parquet store: {path} cannot be read ({msg}); nothing was imported"
+                ) from None
+
             changes[spec.name] = self._replace(con, spec, rows, set(), number)
             digest = hashlib.sha256((digest + spec.name + _frame_digest(rows)).encode()).hexdigest()
         if log.is_file():
