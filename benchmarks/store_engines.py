@@ -412,9 +412,11 @@ def main() -> None:
     if not args.no_store:
         print()
         print(f"through the store's API ({store['engine']}):")
-        for label, key in [*rows[:6], (f"export one version to parquet ({len(base) + len(year):,} rows)", "export_s")]:
-            print(f"  {label:{width}}  {store[key]:>10.3f} s")
-        print(f"  {'file size (MB)':{width}}  {store['file_mb']:>10.2f}")
+        lines = [*rows[:6], (f"export a version to parquet ({len(base) + len(year):,} rows)", "export_s")]
+        wide = max(len(label) for label, _ in lines)
+        for label, key in lines:
+            print(f"  {label:{wide}}  {store[key]:>10.3f} s")
+        print(f"  {'file size (MB)':{wide}}  {store['file_mb']:>10.2f}")
     for r in results:
         if r["reader_error_example"]:
             print(f"{r['engine']} reader error: {r['reader_error_example']}")
