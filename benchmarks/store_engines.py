@@ -34,8 +34,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from qipp_helpers.core.orgs import MONEY_COLUMNS, RAGS, RETURN_COLUMNS, WORKSTREAMS
-from qipp_helpers.store.schema import coerce_returns
+from qipp_helpers.core.vocab import MONEY_COLUMNS, RAGS, WORKSTREAMS
+from qipp_helpers.store.schema import RETURN_COLUMNS, coerce_returns
 
 SEED = 20191017
 INTS = ("month", "row", "source_row")

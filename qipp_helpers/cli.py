@@ -86,6 +86,9 @@ def _main(
 
 
 def _print_summary(summary) -> None:
+    if getattr(summary, "version", 0):
+        typer.echo(f"store version {summary.version}:", nl=False)
+        typer.echo(" ", nl=False)
     if hasattr(summary, "data_year"):
         typer.echo(
             f"{summary.fin_year}: stored RightCare {summary.data_year or ''} indicators for "
@@ -358,6 +361,15 @@ def run(
             "--changed-only", help="Re-render only reports whose inputs (data, notebook, parameters, version) changed."
         ),
     ] = False,
+    as_of: Annotated[
+        str | None,
+        typer.Option(
+            "--as-of",
+            help="Render from this store version (a number from `qipp history`) or date (2019-10-04): the pack "
+            "exactly as it was then. Default: the latest version.",
+            show_default=False,
+        ),
+    ] = None,
     executor: Annotated[str, typer.Option(help="local (process pool) or dask.")] = "local",
     scheduler: Annotated[
         str | None, typer.Option(help="Dask scheduler address, tcp://HOST:PORT.", show_default=False)
@@ -388,6 +400,7 @@ def run(
         executor=executor,
         scheduler=scheduler,
         params=dict(parse_param(p) for p in param or []),
+        as_of=as_of,
     )
 
     tty = sys.stderr.isatty()
@@ -417,13 +430,49 @@ def run(
     def skipped(s: dict) -> None:
         typer.secho(f"skipped {s['notebook']} M{s['month']} for {s['org']}: {s['reason']}", fg=typer.colors.YELLOW)
 
-    outcome = run_pack(opts, progress=tty, on_skip=skipped, on_result=finished, on_start=started)
+    outcome = run_pack(opts, progress=tty, on_skip=skipped, on_result=finished, on_start=started, on_wait=_waiting)
     typer.echo(
-        f"{len(outcome.results) - outcome.failed} rendered, {outcome.kept} unchanged, {outcome.skipped_reports} "
+        f"store version {outcome.version}: {len(outcome.results) - outcome.failed} rendered, {outcome.kept} "
+        f"unchanged, {outcome.skipped_reports} "
         f"skipped, {outcome.failed} failed, wall time {outcome.seconds:.1f}s"
     )
     if outcome.failed:
         raise typer.Exit(1)
+
+
+def _waiting(message: str) -> None:
+    typer.secho(message, fg=typer.colors.YELLOW, err=True)
+
+
+@app.command()
+def history(
+    data_dir: DataDir = Path("data"),
+    last: Annotated[int, typer.Option("--last", help="Show only the last N versions (0: all).")] = 0,
+) -> None:
+    """List the versions of the processed store: number, when, who, files (sha256), rows, what changed.
+
+    \b
+    Example:
+      qipp history --data-dir data --last 5
+      qipp run --fin-year 2019-20 --month 6 --as-of 7     # the pack exactly as rendered from version 7
+    """
+    from .store import db
+
+    versions = db.store(data_dir, on_wait=_waiting).versions()
+    if not versions:
+        typer.echo(f"no versions: nothing has been ingested into {db.processed_dir(data_dir)} yet")
+        return
+    for v in versions[-last:] if last else versions:
+        period = v.entry.get("fin_year", "")
+        if v.entry.get("month") and v.entry.get("kind") != "rightcare":
+            period += f" M{v.entry['month']}"
+        typer.echo(f"version {v.number}  {v.time:%Y-%m-%d %H:%M:%S}  {v.user}  {v.kind}  {period}".rstrip())
+        for f in v.files:
+            typer.echo(f"    file {f.name}  sha256 {f.sha256[:16]}…  {f.bytes:,} bytes")
+        rows = ", ".join(f"{t} {n:,}" for t, n in v.rows.items() if n)
+        typer.echo(f"    changed: {v.summary()}")
+        if rows:
+            typer.echo(f"    rows held: {rows}")
 
 
 def main() -> None:

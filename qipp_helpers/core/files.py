@@ -79,3 +79,46 @@ def inside(base: Path | str, path: Path | str) -> Path:
     if target != root and not target.is_relative_to(root):
         raise ValueError(f"refusing to write {target}: it is outside {root}")
     return target
+
+
+def refuse_links(base: Path | str, path: Path | str) -> Path:
+    """``path``, after checking that no folder or file from ``base`` down to it is a symbolic link.
+
+    A planted link could otherwise send a write, a lock or a log outside ``base``. ValueError names
+    the link. (``base`` itself may be a link: the user chose it.)
+    """
+    root, target = Path(base), Path(path)
+    rel = target.relative_to(root) if target.is_relative_to(root) else None
+    if rel is None:
+        raise ValueError(f"refusing to write {target}: it is outside {root}")
+    current = root
+    for part in rel.parts:
+        current = current / part
+        if current.is_symlink():
+            raise ValueError(
+                f"refusing to use {current}: it is a symbolic link (a planted link could send writes "
+                "elsewhere); remove it"
+            )
+    return target
+
+
+def make_dirs(base: Path | str, path: Path | str) -> Path:
+    """Create ``path`` and its parents below ``base``, refusing symbolic links on the way (see :func:`refuse_links`)."""
+    target = refuse_links(base, path)
+    target.mkdir(parents=True, exist_ok=True)
+    return refuse_links(base, target)
+
+
+def open_nofollow(path: Path | str, mode: str = "a") -> Any:
+    """Open a lock or log file for writing without following a symbolic link at ``path`` (O_NOFOLLOW).
+
+    ValueError if ``path`` is a link; the file is created if missing (0666 less the umask).
+    """
+    flags = os.O_WRONLY | os.O_CREAT | os.O_NOFOLLOW | (os.O_APPEND if mode == "a" else 0)
+    try:
+        fd = os.open(path, flags, 0o666)
+    except OSError as exc:
+        if exc.errno == 40 or Path(path).is_symlink():  # ELOOP
+            raise ValueError(f"refusing to open {path}: it is a symbolic link; remove it") from None
+        raise
+    return os.fdopen(fd, mode)

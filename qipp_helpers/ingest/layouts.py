@@ -10,8 +10,11 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
-from ..core.errors import IngestError
+import pandas as pd
+
+from ..core.errors import IngestError, Problem
 from . import pipeline
 from .excel import WorkbookInfo, workbook_info
 from .frp import SCHEMES_SHEET
@@ -20,43 +23,42 @@ from .rightcare import INDICATORS_SHEET
 from .sro_return import META_SHEET
 
 Summary = pipeline.IngestSummary | pipeline.FrpIngestSummary | pipeline.RightCareIngestSummary
+Prepare = Callable[..., list[pipeline.Prepared]]
 
 
 @dataclass(frozen=True)
 class Layout:
-    """One input layout: its name, what it is, how to recognise it, and how its files are ingested."""
+    """One input layout: its name, what it is, how to recognise it, and how its files become changes."""
 
     name: str
     description: str
     recognise: Callable[[WorkbookInfo], bool]
-    ingest: Callable[..., list[Summary]]
+    prepare: Prepare  # (paths, fin_year, month, held returns, org=, provenance=) -> [Prepared]
 
 
-def _templates(paths: list[Path], fin_year: str, month: int, data_dir: Path | str, **kw: object) -> list[Summary]:
-    return [pipeline.ingest_templates(paths, fin_year, month, data_dir, user=kw.get("user"))]
+def _templates(
+    paths: list[Path], fin_year: str, month: int, held: pd.DataFrame, **_: object
+) -> list[pipeline.Prepared]:
+    return [pipeline.prepare_templates(paths, fin_year, month, held)]
 
 
-def _dashboards(paths: list[Path], fin_year: str, month: int, data_dir: Path | str, **kw: object) -> list[Summary]:
-    return [pipeline.ingest(paths, fin_year, month, data_dir, **kw)]
-
-
-def _frp(paths: list[Path], fin_year: str, month: int, data_dir: Path | str, **kw: object) -> list[Summary]:
+def _dashboards(paths: list[Path], fin_year: str, month: int, held: pd.DataFrame, **kw: Any) -> list[pipeline.Prepared]:
     return [
-        pipeline.ingest_frp(
-            p, fin_year, month, data_dir, system=kw.get("org"), provenance=kw.get("provenance"), user=kw.get("user")
-        )
-        for p in paths
+        pipeline.prepare_dashboards(paths, fin_year, month, held, org=kw.get("org"), provenance=kw.get("provenance"))
     ]
 
 
-def _rightcare(paths: list[Path], fin_year: str, month: int, data_dir: Path | str, **kw: object) -> list[Summary]:
+def _frp(paths: list[Path], fin_year: str, month: int, held: pd.DataFrame, **kw: Any) -> list[pipeline.Prepared]:
     return [
-        pipeline.ingest_rightcare(p, fin_year, data_dir, provenance=kw.get("provenance"), user=kw.get("user"))
-        for p in paths
+        pipeline.prepare_frp(p, fin_year, month, system=kw.get("org"), provenance=kw.get("provenance")) for p in paths
     ]
 
 
-#: Recognised in this order (the dashboard layout takes whatever no other layout claims); ingested in this order.
+def _rightcare(paths: list[Path], fin_year: str, month: int, held: pd.DataFrame, **kw: Any) -> list[pipeline.Prepared]:
+    return [pipeline.prepare_rightcare(p, fin_year, provenance=kw.get("provenance")) for p in paths]
+
+
+#: Recognised in this order (the dashboard layout takes whatever no other layout claims); prepared in this order.
 LAYOUTS: tuple[Layout, ...] = (
     Layout(
         "sro_return", "SRO return template written by `qipp template`", lambda i: META_SHEET in i.sheets, _templates
@@ -71,6 +73,7 @@ LAYOUTS: tuple[Layout, ...] = (
     ),
 )
 _ORDER = ("sro_return", "dashboard", "frp", "rightcare")
+_BY_NAME = {layout.name: layout for layout in LAYOUTS}
 
 
 def recognise(path: Path) -> Layout:
@@ -88,13 +91,15 @@ def ingest_files(
     org: str | None = None,
     provenance: str | None = None,
     user: str | None = None,
+    only: str | None = None,
 ) -> list[Summary]:
-    """Guard every file, recognise its layout, and ingest each layout's files (templates, dashboards, FRP,
-    RightCare, in that order).
+    """Guard every file, recognise its layout, prepare each layout's files and commit them all as ONE version.
 
     Every file first passes :func:`.guard.check_input_file` (size, zip bomb, corrupt zip, encrypted,
-    .xls, macros): if any fails, nothing is opened or written. ``month`` is unused by RightCare
-    workbooks (they serve a financial year).
+    .xls, macros): if any fails, nothing is opened or written. Every problem of every file is
+    reported together and nothing is written; otherwise templates, dashboards, FRP and RightCare
+    workbooks are committed in one transaction. ``month`` is unused by RightCare workbooks (they
+    serve a financial year). ``only`` restricts the files to one layout (an error for any other).
     """
     paths = [Path(p) for p in paths]
     unsafe = [p for path in paths for p in check_input_file(path)]
@@ -102,12 +107,25 @@ def ingest_files(
         raise IngestError(unsafe)
     groups: dict[str, list[Path]] = {}
     for p in paths:
-        groups.setdefault(recognise(p).name, []).append(p)
-    by_name = {layout.name: layout for layout in LAYOUTS}
-    out: list[Summary] = []
-    for name in _ORDER:
-        if name in groups:
-            out += by_name[name].ingest(
-                groups[name], fin_year, month, data_dir, org=org, provenance=provenance, user=user
-            )
-    return out
+        layout = recognise(p)
+        if only is not None and layout.name != only:
+            raise IngestError([Problem(p.name, f"is a {layout.description}, not a {_BY_NAME[only].description}")])
+        groups.setdefault(layout.name, []).append(p)
+
+    def prepare(held: pd.DataFrame) -> list[pipeline.Prepared]:
+        parts: list[pipeline.Prepared] = []
+        problems: list[Problem] = []
+        for name in _ORDER:
+            if name in groups:
+                try:
+                    parts += _BY_NAME[name].prepare(groups[name], fin_year, month, held, org=org, provenance=provenance)
+                except IngestError as exc:
+                    problems += exc.problems
+        if problems:
+            raise IngestError(problems)
+        return parts
+
+    parts, version = pipeline.prepare_and_commit(prepare, data_dir, user=user)
+    for part in parts:
+        part.summary.version = version.number
+    return [part.summary for part in parts]

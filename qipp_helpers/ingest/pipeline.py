@@ -1,12 +1,17 @@
-"""Ingest: read return files, validate them, reconcile totals, replace their slices in the store.
+"""Ingest: turn read files into validated changes to the store, then commit them as ONE version.
 
-All or nothing: if any file has a problem, every problem is reported together and nothing is
-written. ``data/raw`` is only ever read.
+Each input layout has a ``prepare_*`` function: it reads its files (through the layout's reader),
+validates and reconciles them against the version of the store it was given, and returns a
+:class:`Prepared` (the changes to the stored tables, a log entry, a summary) or raises
+:class:`~qipp_helpers.core.errors.InputError` with every problem found. :func:`commit_parts`
+commits any number of them in one transaction: all or nothing, one version. ``data/raw`` is
+only ever read.
 """
 
 from __future__ import annotations
 
 import getpass
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -21,8 +26,9 @@ from ..core.orgs import organisations, use_organisations
 from ..core.periods import check_fin_year, check_month
 from ..core.vocab import MONEY_COLUMNS
 from ..reference import workstream_map
-from ..store.db import load_returns, replace_slices
+from ..store import db
 from ..store.schema import WARNING_COLUMNS, coerce_returns, validate_returns
+from ..store.versioned import Change, StoreConflict, Version
 from .dashboard import REQUIRED, FileResult, SheetResult, iter_problems, read_returns_file
 
 #: A printed total further than this (£000) from the computed sum is a reconciliation warning.
@@ -39,6 +45,7 @@ class IngestSummary:
     warnings: list[dict] = field(default_factory=list)
     files: list[dict] = field(default_factory=list)
     notes: dict[str, list[str]] = field(default_factory=dict)  # missing / new / plan_changes / replaced
+    version: int = 0  # the store version the ingest committed
 
 
 #: Most lines of each kind of note kept in the ingest log entry.
@@ -103,16 +110,6 @@ def _warning(
         "message": f"{what} {REQUIRED[column]} is {fmt_k(printed)} but {{}} {fmt_k(computed)}: "
         f"a difference of {fmt_k(abs(diff))}",
     }
-
-
-def _check_command(fin_year: str, month: int, data_dir: Path | str) -> None:
-    """The command line's period and the data folder's organisations, or an IngestError."""
-    try:
-        check_fin_year(fin_year)
-        check_month(month)
-        use_organisations(data_dir)
-    except ValueError as exc:
-        raise IngestError([Problem("(command line)", str(exc))]) from None
 
 
 def total_warnings(sheet: SheetResult, *, file: str, fin_year: str, month: int) -> list[dict]:
@@ -205,7 +202,7 @@ def _assign_workstreams(records: list[dict], file: str) -> list[Problem]:
     return problems
 
 
-def prepare(
+def tidy_returns(
     results: list[FileResult], fin_year: str, month: int, *, provenance: str | None = None
 ) -> tuple[pd.DataFrame, list[SheetResult], list[Problem]]:
     """Turn read files into one validated tidy table of CCG rows (+ combined sheets, problems)."""
@@ -240,37 +237,86 @@ def prepare(
     return tidy, combined, problems
 
 
-def ingest(
+@dataclass
+class FrpIngestSummary:
+    """What an FRP ingest stored."""
+
+    fin_year: str
+    month: int
+    system: str
+    as_at: str
+    schemes: int
+    checks: list[dict] = field(default_factory=list)
+    files: list[dict] = field(default_factory=list)
+    version: int = 0
+
+
+@dataclass
+class RightCareIngestSummary:
+    """What a RightCare indicator ingest stored."""
+
+    fin_year: str
+    data_year: str
+    ccgs: list[str]
+    peers: int
+    rows: int
+    provenance: str
+    files: list[dict] = field(default_factory=list)
+    version: int = 0
+
+
+@dataclass
+class Prepared:
+    """One layout's part of an ingest: the changes to commit, its log entry and what to tell the user."""
+
+    changes: list[Change]
+    entry: dict
+    summary: IngestSummary | FrpIngestSummary | RightCareIngestSummary
+    files: list[dict] = field(default_factory=list)
+
+
+def file_records(paths: list[Path]) -> list[dict]:
+    """Name, sha256 and size of each input file, for the version's log entry."""
+    return [{"name": p.name, "sha256": sha256_file(p), "bytes": p.stat().st_size} for p in paths]
+
+
+def _command_line(fin_year: str, month: int | None = None) -> None:
+    try:
+        check_fin_year(fin_year)
+        if month is not None:
+            check_month(month)
+    except ValueError as exc:
+        raise IngestError([Problem("(command line)", str(exc))]) from None
+
+
+def prepare_dashboards(
     paths: list[Path],
     fin_year: str,
     month: int,
-    data_dir: Path | str,
+    held: pd.DataFrame,
     *,
     org: str | None = None,
     provenance: str | None = None,
-    user: str | None = None,
-) -> IngestSummary:
-    """Read, validate and store return files for one month; raise IngestError if anything is wrong.
+) -> Prepared:
+    """Dashboard workbooks or CSVs for one month, against ``held`` (the stored returns of the version).
 
     Each (fin_year, month, organisation) slice present in the files replaces the stored slice.
     Combined sheets (LLR) are reconciled against their CCGs, never stored as rows.
     """
-    _check_command(fin_year, month, data_dir)
+    _command_line(fin_year, month)
     paths = [Path(p) for p in paths]
     results = [read_returns_file(p, org=org) for p in paths]
-    tidy, combined, problems = prepare(results, fin_year, month, provenance=provenance)
+    tidy, combined, problems = tidy_returns(results, fin_year, month, provenance=provenance)
     if problems:
         raise IngestError(problems)
     if tidy.empty and not combined:
         raise IngestError([Problem(", ".join(p.name for p in paths), "no scheme rows found")])
-
     warnings: list[dict] = []
     for res in results:
         for sheet in res.sheets:
             if sheet.org in organisations().ccgs:
                 warnings += total_warnings(sheet, file=res.path.name, fin_year=fin_year, month=month)
     slices = {(fin_year, month, o) for o in tidy["org"].unique()}
-    held = load_returns(data_dir)
     notes = scheme_changes(tidy, held, fin_year, month)
     if combined:
         stored = held[
@@ -282,21 +328,17 @@ def ingest(
             warnings += total_warnings(sheet, file=res.path.name, fin_year=fin_year, month=month)
             slices.add((fin_year, month, sheet.org))
     warn_df = pd.DataFrame(warnings, columns=list(WARNING_COLUMNS))
-    files = [{"name": p.name, "sha256": sha256_file(p), "bytes": p.stat().st_size} for p in paths]
+    files = file_records(paths)
     entry = {
-        "time": datetime.now(UTC).isoformat(timespec="seconds"),
-        "user": user or getpass.getuser(),
+        "kind": "dashboard",
         "fin_year": fin_year,
         "month": month,
         "orgs": sorted(s[2] for s in slices),
         "rows": len(tidy),
         "warnings": len(warnings),
-        "files": files,
-        "qipp_helpers": __version__,
         **{k: v[:LOG_NOTES] for k, v in notes.items()},
     }
-    replace_slices(data_dir, tidy, warn_df, slices, entry)
-    return IngestSummary(
+    summary = IngestSummary(
         fin_year,
         month,
         rows=tidy.groupby("org").size().to_dict() if len(tidy) else {},
@@ -304,32 +346,29 @@ def ingest(
         files=files,
         notes=notes,
     )
+    changes = [Change("returns", tidy, slices), Change("warnings", warn_df, slices)]
+    return Prepared(changes, entry, summary, files)
 
 
-def ingest_templates(
-    paths: list[Path], fin_year: str, month: int, data_dir: Path | str, *, user: str | None = None
-) -> IngestSummary:
-    """Read returned SRO templates, merge them into the month (rules: :mod:`qipp_helpers.ingest.sro_return`), store.
+def prepare_templates(paths: list[Path], fin_year: str, month: int, held: pd.DataFrame) -> Prepared:
+    """Returned SRO templates merged into the month (rules: :mod:`qipp_helpers.ingest.sro_return`).
 
-    All or nothing, like :func:`ingest`. Each organisation with a template gets its whole
-    (fin_year, month) slice replaced by the merged month: returned lines, new schemes, and the
-    base month's lines nobody returned, carried forward and reported as missing.
+    Each organisation with a template gets its whole (fin_year, month) slice replaced by the merged
+    month: returned lines, new schemes, and the base month's lines nobody returned, carried forward
+    and reported as missing.
     """
     from .sro_return import merge_returns, read_template, with_lines
 
-    _check_command(fin_year, month, data_dir)
+    _command_line(fin_year, month)
     paths = [Path(p) for p in paths]
     results = [read_template(p, fin_year=fin_year, month=month) for p in paths]
     problems = [p for r in results for p in r.problems]
     if problems:
         raise IngestError(problems)
-    stored = load_returns(data_dir)
     base_rows = {}
     for r in results:
         org, fy, m = r.meta["org"], str(r.meta["base_fin_year"]), int(r.meta["base_month"])
-        base_rows[org] = with_lines(
-            stored[(stored["fin_year"] == fy) & (stored["month"] == m) & (stored["org"] == org)]
-        )
+        base_rows[org] = with_lines(held[(held["fin_year"] == fy) & (held["month"] == m) & (held["org"] == org)])
     merged = merge_returns(results, base_rows=base_rows)
     if merged.problems:
         raise IngestError(merged.problems)
@@ -344,55 +383,31 @@ def ingest_templates(
         "plan_changes": merged.plan_changes,
         "replaced": merged.replaced,
     }
-    files = [{"name": p.name, "sha256": sha256_file(p), "bytes": p.stat().st_size} for p in paths]
+    files = file_records(paths)
     entry = {
-        "time": datetime.now(UTC).isoformat(timespec="seconds"),
-        "user": user or getpass.getuser(),
+        "kind": "template",
         "fin_year": fin_year,
         "month": month,
-        "kind": "template",
         "orgs": sorted(s[2] for s in slices),
         "rows": len(tidy),
         "warnings": 0,
-        "files": files,
-        "qipp_helpers": __version__,
         **{k: v[:LOG_NOTES] for k, v in notes.items()},
         "commentary": merged.commentary[:LOG_NOTES],
     }
-    replace_slices(data_dir, tidy, pd.DataFrame(columns=list(WARNING_COLUMNS)), slices, entry)
-    return IngestSummary(fin_year, month, rows=tidy.groupby("org").size().to_dict(), files=files, notes=notes)
+    summary = IngestSummary(fin_year, month, rows=tidy.groupby("org").size().to_dict(), files=files, notes=notes)
+    changes = [Change("returns", tidy, slices), Change("warnings", pd.DataFrame(columns=list(WARNING_COLUMNS)), slices)]
+    return Prepared(changes, entry, summary, files)
 
 
-@dataclass
-class FrpIngestSummary:
-    """What an FRP ingest stored."""
-
-    fin_year: str
-    month: int
-    system: str
-    as_at: str
-    schemes: int
-    checks: list[dict] = field(default_factory=list)
-    files: list[dict] = field(default_factory=list)
-
-
-def ingest_frp(
-    path: Path,
-    fin_year: str,
-    month: int,
-    data_dir: Path | str,
-    *,
-    system: str | None = None,
-    provenance: str | None = None,
-    user: str | None = None,
-) -> FrpIngestSummary:
-    """Read, validate and store one FRP workbook as the (fin_year, month, system) FRP slice.
+def prepare_frp(
+    path: Path, fin_year: str, month: int, *, system: str | None = None, provenance: str | None = None
+) -> Prepared:
+    """One FRP workbook as the (fin_year, month, system) FRP slice.
 
     Printed figures that do not add up are stored as checks with the data (and shown in the
     report), not rejected: the paper that printed them is the record.
     """
     from ..analysis.frp import checks as frp_checks
-    from ..store.db import replace_frp
     from ..store.schema import (
         FRP_LINE_COLUMNS,
         FRP_LINES_SCHEMA,
@@ -403,11 +418,7 @@ def ingest_frp(
     )
     from .frp import read_frp_xlsx
 
-    try:
-        check_fin_year(fin_year)
-        check_month(month)
-    except ValueError as exc:
-        raise IngestError([Problem("(command line)", str(exc))]) from None
+    _command_line(fin_year, month)
     path = Path(path)
     res = read_frp_xlsx(path, system=system)
     if res.problems:
@@ -433,21 +444,16 @@ def ingest_frp(
     found = frp_checks(lines, position)
     for c in ("fin_year", "month", "system", "source_file"):
         found[c] = common[c]
-    files = [{"name": path.name, "sha256": sha256_file(path), "bytes": path.stat().st_size}]
+    files = file_records([path])
     entry = {
-        "time": datetime.now(UTC).isoformat(timespec="seconds"),
-        "user": user or getpass.getuser(),
+        "kind": "frp",
         "fin_year": fin_year,
         "month": month,
-        "kind": "frp",
         "orgs": [code],
         "rows": len(lines),
         "warnings": len(found),
-        "files": files,
-        "qipp_helpers": __version__,
     }
-    replace_frp(data_dir, {"lines": lines, "position": position, "checks": found}, {(fin_year, month, code)}, entry)
-    return FrpIngestSummary(
+    summary = FrpIngestSummary(
         fin_year,
         month,
         code,
@@ -456,30 +462,17 @@ def ingest_frp(
         checks=found.to_dict("records"),
         files=files,
     )
+    key = {(fin_year, month, code)}
+    changes = [Change("frp_lines", lines, key), Change("frp_position", position, key), Change("frp_checks", found, key)]
+    return Prepared(changes, entry, summary, files)
 
 
-@dataclass
-class RightCareIngestSummary:
-    """What a RightCare indicator ingest stored."""
-
-    fin_year: str
-    data_year: str
-    ccgs: list[str]
-    peers: int
-    rows: int
-    provenance: str
-    files: list[dict] = field(default_factory=list)
-
-
-def ingest_rightcare(
-    path: Path, fin_year: str, data_dir: Path | str, *, provenance: str | None = None, user: str | None = None
-) -> RightCareIngestSummary:
-    """Read, validate and store one RightCare indicator workbook for ``fin_year`` (the plan year it serves).
+def prepare_rightcare(path: Path, fin_year: str, *, provenance: str | None = None) -> Prepared:
+    """One RightCare indicator workbook for ``fin_year`` (the plan year it serves).
 
     Replaces the stored indicators of every CCG in the file and the peer groups of the CCGs it
-    gives peers for; all or nothing.
+    gives peers for.
     """
-    from ..store.db import replace_rightcare
     from ..store.schema import (
         RIGHTCARE_INDICATOR_COLUMNS,
         RIGHTCARE_INDICATORS_SCHEMA,
@@ -490,10 +483,7 @@ def ingest_rightcare(
     )
     from .rightcare import read_rightcare_xlsx
 
-    try:
-        check_fin_year(fin_year)
-    except ValueError as exc:
-        raise IngestError([Problem("(command line)", str(exc))]) from None
+    _command_line(fin_year)
     path = Path(path)
     res = read_rightcare_xlsx(path)
     if res.problems:
@@ -509,20 +499,142 @@ def ingest_rightcare(
     if problems:
         raise IngestError(problems)
     subjects = list(dict.fromkeys(peers["ccg"]))
-    slices = {"indicators": {(fin_year, c) for c in indicators["ccg"]}, "peers": {(fin_year, c) for c in subjects}}
-    files = [{"name": path.name, "sha256": sha256_file(path), "bytes": path.stat().st_size}]
-    entry = {
-        "time": datetime.now(UTC).isoformat(timespec="seconds"),
-        "user": user or getpass.getuser(),
-        "fin_year": fin_year,
-        "kind": "rightcare",
-        "orgs": subjects,
-        "rows": len(indicators),
-        "warnings": 0,
-        "files": files,
-        "qipp_helpers": __version__,
-    }
-    replace_rightcare(data_dir, {"indicators": indicators, "peers": peers}, slices, entry)
-    return RightCareIngestSummary(
+    files = file_records([path])
+    entry = {"kind": "rightcare", "fin_year": fin_year, "orgs": subjects, "rows": len(indicators), "warnings": 0}
+    summary = RightCareIngestSummary(
         fin_year, data_year, subjects, int(peers["peer"].nunique()), len(indicators), prov, files=files
     )
+    changes = [
+        Change("rightcare_indicators", indicators, {(fin_year, c) for c in indicators["ccg"]}),
+        Change("rightcare_peers", peers, {(fin_year, c) for c in subjects}),
+    ]
+    return Prepared(changes, entry, summary, files)
+
+
+def _merged(parts: list[Prepared]) -> list[Change]:
+    """One Change per table: the parts' rows together; a slice claimed by two parts is an input problem."""
+    by_table: dict[str, list[Change]] = {}
+    for part in parts:
+        for ch in part.changes:
+            by_table.setdefault(ch.table, []).append(ch)
+    out = []
+    for table, chs in by_table.items():
+        if len(chs) == 1:
+            out.append(chs[0])
+            continue
+        seen: dict[tuple, int] = {}
+        for i, ch in enumerate(chs):
+            own = set(ch.slices)
+            if len(ch.rows):
+                spec_key = [c for c in ("fin_year", "month", "org", "system", "ccg") if c in ch.rows.columns]
+                own |= set(map(tuple, ch.rows[spec_key].drop_duplicates().itertuples(index=False, name=None)))
+            for s in own:
+                if s in seen and seen[s] != i:
+                    raise IngestError(
+                        [
+                            Problem(
+                                "(these files)",
+                                f"{' '.join(map(str, s))} is given twice (e.g. by a "
+                                "returned template and by a dashboard): give it once per ingest",
+                            )
+                        ]
+                    )
+                seen[s] = i
+        rows = [ch.rows for ch in chs if len(ch.rows)]
+        out.append(
+            Change(
+                table, pd.concat(rows, ignore_index=True) if rows else chs[0].rows, [s for ch in chs for s in ch.slices]
+            )
+        )
+    return out
+
+
+def commit_parts(
+    parts: list[Prepared], data_dir: Path | str, *, user: str | None = None, based_on: int | None = None
+) -> Version:
+    """Commit every part as ONE version: all their changes and one log entry, in one transaction."""
+    entry: dict = {
+        "time": datetime.now(UTC).isoformat(timespec="seconds"),
+        "user": user or getpass.getuser(),
+        "files": [f for p in parts for f in p.files],
+        "qipp_helpers": __version__,
+    }
+    if len(parts) == 1:
+        entry.update(parts[0].entry)
+    else:
+        entry.update(
+            {
+                "kind": "+".join(p.entry["kind"] for p in parts),
+                "parts": [p.entry for p in parts],
+                "rows": sum(p.entry.get("rows", 0) for p in parts),
+                "warnings": sum(p.entry.get("warnings", 0) for p in parts),
+            }
+        )
+    return db.commit(data_dir, _merged(parts), entry, based_on=based_on)
+
+
+#: Times an ingest is prepared again when another ingest committed first.
+RETRIES = 3
+
+
+def prepare_and_commit(
+    prepare: Callable[[pd.DataFrame], list[Prepared]], data_dir: Path | str, *, user: str | None = None
+) -> tuple[list[Prepared], Version]:
+    """Prepare against the current version, commit based on it; if another ingest committed meanwhile, again.
+
+    ``prepare`` is given the stored returns of the version it is prepared from.
+    """
+    use_organisations(data_dir)
+    for attempt in range(RETRIES):
+        live = db.store(data_dir)
+        version = live.current_version()
+        parts = prepare(live.load("returns", as_of=version) if version else db.load_returns(data_dir))
+        try:
+            return parts, commit_parts(parts, data_dir, user=user, based_on=version)
+        except StoreConflict:
+            if attempt == RETRIES - 1:
+                raise
+    raise AssertionError("unreachable")
+
+
+def ingest(
+    paths: list[Path],
+    fin_year: str,
+    month: int,
+    data_dir: Path | str,
+    *,
+    org: str | None = None,
+    provenance: str | None = None,
+    user: str | None = None,
+) -> IngestSummary:
+    """Read, validate and store dashboard files for one month as one version; IngestError if anything is wrong."""
+    from .layouts import ingest_files
+
+    return ingest_files(paths, fin_year, month, data_dir, org=org, provenance=provenance, user=user, only="dashboard")[
+        0
+    ]
+
+
+def ingest_frp(
+    path: Path,
+    fin_year: str,
+    month: int,
+    data_dir: Path | str,
+    *,
+    system: str | None = None,
+    provenance: str | None = None,
+    user: str | None = None,
+) -> FrpIngestSummary:
+    """Read, validate and store one FRP workbook as one version."""
+    from .layouts import ingest_files
+
+    return ingest_files([path], fin_year, month, data_dir, org=system, provenance=provenance, user=user, only="frp")[0]
+
+
+def ingest_rightcare(
+    path: Path, fin_year: str, data_dir: Path | str, *, provenance: str | None = None, user: str | None = None
+) -> RightCareIngestSummary:
+    """Read, validate and store one RightCare indicator workbook for ``fin_year`` as one version."""
+    from .layouts import ingest_files
+
+    return ingest_files([path], fin_year, 1, data_dir, provenance=provenance, user=user, only="rightcare")[0]

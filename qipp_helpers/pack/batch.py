@@ -40,6 +40,7 @@ class RunOptions:
     executor: str = "local"
     scheduler: str | None = None
     params: dict[str, str] = field(default_factory=dict)
+    as_of: str | None = None  # a store version number or a date: re-render the pack as it was
 
 
 @dataclass
@@ -50,6 +51,7 @@ class RunOutcome:
     kept: int
     skipped: list[dict]
     seconds: float
+    version: int = 0
 
     @property
     def skipped_reports(self) -> int:
@@ -82,13 +84,33 @@ def check_options(opts: RunOptions) -> dict[str, Path]:
 
 
 def held(data_dir: Path) -> Held:
-    """What the store holds, for deciding which reports can be rendered."""
+    """What the store (or a snapshot of it) holds, for deciding which reports can be rendered."""
     returns = db.load_returns(data_dir)
     return Held(
         returns=returns[["fin_year", "month", "org"]].drop_duplicates(),
         frp=db.load_frp(data_dir)["lines"][["fin_year", "month", "system"]].drop_duplicates(),
         rightcare=db.load_rightcare(data_dir)["peers"][["fin_year", "ccg"]].drop_duplicates(),
     )
+
+
+def _merge_entries(previous: list[dict], current: list[dict]) -> list[dict]:
+    """The month's reports after a run: this run's entries, and the earlier ones it did not touch."""
+    mine = {(e["notebook"], e["org"]) for e in current}
+    return [e for e in previous if (e.get("notebook"), e.get("org")) not in mine] + current
+
+
+def _remove_stale(entry: dict, previous: dict | None, formats: tuple[str, ...]) -> list[str]:
+    """Remove the outputs of a re-rendered report in formats this run did not render: never left looking current."""
+    if previous is None or entry.get("status") != "ok":
+        return []
+    removed = []
+    for fmt, path in (previous.get("outputs") or {}).items():
+        if fmt not in formats and fmt != "ipynb" and fmt not in entry.get("outputs", {}):
+            p = Path(path)
+            if p.is_file() and not p.is_symlink():
+                p.unlink()
+                removed.append(str(p))
+    return removed
 
 
 def run_pack(
@@ -98,11 +120,24 @@ def run_pack(
     on_skip: Callable[[dict], None] | None = None,
     on_result: Callable[[JobResult], None] | None = None,
     on_start: Callable[[int], None] | None = None,
+    on_wait: Callable[[str], None] | None = None,
 ) -> RunOutcome:
-    """Render the reports of ``opts`` and write each month's ``manifest.json`` and ``index.html``."""
+    """Render the reports of ``opts`` from ONE version of the store and update each month's manifest and front page.
+
+    The version (the latest, or ``opts.as_of``) is exported once as a snapshot that every notebook
+    reads, so an ingest committing during the run changes nothing the run reads; the manifest records
+    it. A run for some organisations or notebooks updates their entries and keeps the others'.
+    """
     paths = check_options(opts)
     use_organisations(opts.data_dir)
-    returns, warnings = db.load_returns(opts.data_dir), db.load_warnings(opts.data_dir)
+    snap, version = db.snapshot(opts.data_dir, opts.as_of, on_wait=on_wait)
+    returns, warnings = db.load_returns(snap), db.load_warnings(snap)
+    store_info = {
+        "version": version.number if version else 0,
+        "digest": version.digest if version else "",
+        "committed": version.time.isoformat(timespec="seconds") if version else None,
+        "as_of": opts.as_of,
+    }
     start = time.perf_counter()
     with planning.month_locks(opts.out, opts.fin_year, opts.months):
         plan = planning.plan(
@@ -110,13 +145,16 @@ def run_pack(
             months=opts.months,
             orgs=opts.orgs,
             notebooks=paths,
-            data_dir=opts.data_dir,
+            data_dir=snap,
             out=opts.out,
-            held=held(opts.data_dir),
+            held=held(snap),
             extra=opts.params,
             marking=opts.marking,
         )
         previous = {m: planning.previous_manifest(opts.out, opts.fin_year, m) for m in opts.months}
+        old_entries = {
+            (m, e.get("notebook"), e.get("org")): e for m, man in previous.items() for e in man.get("reports", [])
+        }
         todo, kept = [], {}
         for i, rep in enumerate(plan.reports):
             old = planning.unchanged(rep, previous.get(rep.month, {})) if opts.changed_only else None
@@ -146,34 +184,56 @@ def run_pack(
             raise RenderError(f"could not run the batch: {exc}") from exc
         by_index = dict(zip(todo, results, strict=True))
         for m in opts.months:
-            entries = [
-                planning.entry(rep, by_index.get(i), kept.get(i))
-                for i, rep in enumerate(plan.reports)
-                if rep.month == m
-            ]
+            current = []
+            for i, rep in enumerate(plan.reports):
+                if rep.month != m:
+                    continue
+                e = planning.entry(rep, by_index.get(i), kept.get(i))
+                if i in by_index:
+                    e["store_version"] = store_info["version"]
+                    stale = _remove_stale(e, old_entries.get((m, rep.notebook, rep.org)), opts.formats)
+                    if stale:
+                        e["removed_stale"] = stale
+                current.append(e)
+            entries = _merge_entries(previous[m].get("reports", []), current)
             folder = planning.month_dir(opts.out, opts.fin_year, m)
-            skipped_m = [s for s in plan.skipped if s["month"] == m]
+            ran = {(s["notebook"], s["org"]) for s in plan.skipped if s["month"] == m} | {
+                (e["notebook"], e["org"]) for e in current
+            }
+            skipped_m = [s for s in previous[m].get("skipped", []) if (s.get("notebook"), s.get("org")) not in ran]
+            skipped_m += [s for s in plan.skipped if s["month"] == m]
+            skipped_m = [
+                s for s in skipped_m if (s["notebook"], s["org"]) not in {(e["notebook"], e["org"]) for e in entries}
+            ]
             w = warnings[(warnings["fin_year"] == opts.fin_year) & (warnings["month"] == m)]
+            run_record = {
+                "started": planning.now(),
+                "parameters": {
+                    "org": opts.orgs or ["all"],
+                    "notebook": ",".join(opts.notebooks),
+                    "formats": list(opts.formats),
+                    "marking": opts.marking,
+                    "changed_only": opts.changed_only,
+                    "executor": opts.executor,
+                    "jobs": opts.jobs,
+                    "params": opts.params,
+                },
+                "store": store_info,
+                "reports": [f"{e['org']} {e['notebook']}" for e in current],
+            }
             planning.write_manifest(
                 folder,
                 {
                     "fin_year": opts.fin_year,
                     "month": m,
-                    "started": planning.now(),
+                    "started": run_record["started"],
                     "qipp_helpers": __version__,
-                    "parameters": {
-                        "org": opts.orgs or ["all"],
-                        "notebook": ",".join(opts.notebooks),
-                        "formats": list(opts.formats),
-                        "marking": opts.marking,
-                        "changed_only": opts.changed_only,
-                        "executor": opts.executor,
-                        "jobs": opts.jobs,
-                        "params": opts.params,
-                    },
+                    "parameters": run_record["parameters"],
+                    "store": store_info,
                     "inputs": plan.hashes,
                     "reports": entries,
                     "skipped": skipped_m,
+                    "runs": [*previous[m].get("runs", []), run_record][-20:],
                 },
             )
             index.write_index(
@@ -188,4 +248,4 @@ def run_pack(
                     marking=opts.marking,
                 ),
             )
-    return RunOutcome(results, len(kept), plan.skipped, time.perf_counter() - start)
+    return RunOutcome(results, len(kept), plan.skipped, time.perf_counter() - start, store_info["version"])

@@ -19,9 +19,9 @@ from pathlib import Path
 
 from .. import __version__
 from ..core.errors import UsageError
-from ..core.files import atomic_write_bytes, sha256_file
+from ..core.files import atomic_write_bytes, make_dirs, open_nofollow, refuse_links, sha256_file
 from ..core.periods import check_fin_year, check_month
-from ..store.db import processed_dir
+from ..store.db import is_snapshot, snapshot_hashes
 from .catalogue import CATALOGUE, Held, check_notebook, check_parameters, default_orgs, not_in_default, signature
 from .runner import Job, JobResult
 
@@ -34,19 +34,19 @@ def month_dir(out: Path, fin_year: str, month: int) -> Path:
 
 
 def org_dir(out: Path, fin_year: str, month: int, org: str) -> Path:
-    """reports/<fin-year>/M<mm>/<ORG>, checked to stay inside ``out`` (an org code never names a path)."""
+    """reports/<fin-year>/M<mm>/<ORG>, checked to stay inside ``out`` with no symbolic link on the way."""
     from ..core.files import inside, safe_code
 
     if not safe_code(org):
         raise ValueError(f"organisation code {org!r} cannot name a folder")
     path = month_dir(out, fin_year, month) / org
     inside(out, path)
-    return path
+    return refuse_links(out, path)
 
 
 def input_hashes(data_dir: Path, notebooks: dict[str, Path]) -> dict[str, str]:
-    """sha256 of every processed data file and every notebook the pack uses."""
-    out = {f"processed/{p.name}": sha256_file(p) for p in sorted(processed_dir(data_dir).glob("*.parquet"))}
+    """sha256 of every table of the snapshot the run reads and of every notebook the pack uses."""
+    out = snapshot_hashes(data_dir) if is_snapshot(data_dir) else {}
     out.update({f"notebooks/{p.name}": sha256_file(p) for p in notebooks.values()})
     return out
 
@@ -187,9 +187,8 @@ def month_locks(out: Path, fin_year: str, months: list[int]) -> Iterator[None]:
     """Hold the run lock of every month (in order, so two runs cannot deadlock)."""
     with contextlib.ExitStack() as stack:
         for month in sorted(months):
-            folder = month_dir(out, fin_year, month)
-            folder.mkdir(parents=True, exist_ok=True)
-            fh = stack.enter_context(open(folder / LOCK, "w"))
+            folder = make_dirs(out, month_dir(out, fin_year, month))
+            fh = stack.enter_context(open_nofollow(folder / LOCK, "w"))
             fcntl.flock(fh, fcntl.LOCK_EX)
             stack.callback(fcntl.flock, fh, fcntl.LOCK_UN)
         yield

@@ -1,45 +1,32 @@
-"""The processed store: tidy parquet history in ``data/processed``, written atomically.
+"""Reading and writing the processed store.
 
-Files: ``returns.parquet`` (every scheme row of every month held), ``reconciliation.parquet``
-(warnings kept with the data they describe) and ``ingest_log.jsonl`` (append-only record of
-every ingest). A lock file serialises writers; readers never see a half-written file because
-every write goes to a temporary file in the same folder and is renamed into place.
+The live store is one DuckDB file, ``<data_dir>/processed/store.duckdb`` (:mod:`.versioned`):
+every ingest commits one numbered version, all or nothing. A run reads ONE version: it exports
+it once as parquet to a snapshot folder (:func:`snapshot`), and its notebooks read that folder
+as their ``data_dir``, so an ingest committing meanwhile changes nothing a report reads. The
+``load_*`` functions read either kind of folder, the live store (optionally ``as_of`` a version)
+or a snapshot.
 """
 
 from __future__ import annotations
 
-import contextlib
-import fcntl
 import json
-from collections.abc import Iterator
+import shutil
+from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 
-from ..core.files import atomic_path
-from ..core.orgs import use_organisations
-from .schema import (
-    FRP_CHECK_COLUMNS,
-    FRP_KEY,
-    FRP_LINE_COLUMNS,
-    FRP_POSITION_COLUMNS,
-    RIGHTCARE_INDICATOR_COLUMNS,
-    RIGHTCARE_KEY,
-    RIGHTCARE_PEER_COLUMNS,
-    WARNING_COLUMNS,
-    coerce_returns,
-    coerce_table,
-    empty_returns,
-)
+from ..core.orgs import ORGANISATIONS_FILE, use_organisations
+from .versioned import LEGACY_LOG, STORE_FILE, TABLES, Change, Store, StoreError, Version, open_store
 
-RETURNS_FILE = "returns.parquet"
-WARNINGS_FILE = "reconciliation.parquet"
-LOG_FILE = "ingest_log.jsonl"
-FRP_FILES = {
-    "lines": ("frp_lines.parquet", FRP_LINE_COLUMNS),
-    "position": ("frp_position.parquet", FRP_POSITION_COLUMNS),
-    "checks": ("frp_checks.parquet", FRP_CHECK_COLUMNS),
-}
+SNAPSHOTS = "snapshots"
+SNAPSHOT_MARK = "version.json"
+#: Snapshots kept besides the one just made (older ones are removed).
+KEEP_SNAPSHOTS = 4
+
+AsOf = int | None
 
 
 def processed_dir(data_dir: Path | str) -> Path:
@@ -47,155 +34,137 @@ def processed_dir(data_dir: Path | str) -> Path:
     return Path(data_dir) / "processed"
 
 
-def _atomic_parquet(df: pd.DataFrame, path: Path) -> None:
-    with atomic_path(path) as tmp:
-        df.to_parquet(tmp, index=False)
-
-
-@contextlib.contextmanager
-def locked(data_dir: Path | str) -> Iterator[Path]:
-    """Hold the store's writer lock; yields the processed folder."""
+def is_snapshot(data_dir: Path | str) -> bool:
+    """True if ``data_dir`` is a snapshot of one version (parquet), not a live store."""
     folder = processed_dir(data_dir)
-    folder.mkdir(parents=True, exist_ok=True)
-    with open(folder / ".lock", "w") as fh:
-        fcntl.flock(fh, fcntl.LOCK_EX)
-        try:
-            yield folder
-        finally:
-            fcntl.flock(fh, fcntl.LOCK_UN)
+    return (folder / SNAPSHOT_MARK).is_file() and not (folder / STORE_FILE).exists()
 
 
-def load_returns(data_dir: Path | str) -> pd.DataFrame:
-    """Every stored scheme row (all years, months, CCGs); empty table if nothing is stored.
+def store(data_dir: Path | str, *, on_wait: Callable[[str], None] | None = None) -> Store:
+    """The live store of a data folder (an old parquet store there is imported on first use)."""
+    return open_store(data_dir, on_wait=on_wait)
 
-    Also makes the data folder's organisations (``organisations.csv``, else LLR's) the ones in
-    use, so a notebook that loads a folder's returns knows that folder's organisations.
+
+def _table(data_dir: Path | str, name: str, as_of: AsOf = None) -> pd.DataFrame:
+    spec = TABLES[name]
+    if is_snapshot(data_dir):
+        if as_of is not None:
+            raise StoreError(f"{data_dir} is a snapshot of one version; as_of does not apply")
+        path = processed_dir(data_dir) / spec.file
+        return spec.coerce(pd.read_parquet(path)) if path.is_file() else spec.empty()
+    return Store(data_dir).load(name, as_of=as_of)
+
+
+def load_returns(data_dir: Path | str, as_of: AsOf = None) -> pd.DataFrame:
+    """Every stored scheme row (all years, months, CCGs) of the version; empty table if nothing is stored.
+
+    Also makes the data folder's organisations (``organisations.csv``, else the built-in ones) the
+    ones in use, so a notebook that loads a folder's returns knows that folder's organisations.
     """
     use_organisations(data_dir)
-    path = processed_dir(data_dir) / RETURNS_FILE
-    if not path.exists():
-        return empty_returns()
-    return coerce_returns(pd.read_parquet(path))
+    return _table(data_dir, "returns", as_of)
 
 
-def empty_warnings() -> pd.DataFrame:
-    """An empty reconciliation-warnings table."""
-    df = pd.DataFrame({c: pd.Series(dtype="object") for c in WARNING_COLUMNS})
-    return df.astype({"month": "int64", "printed": float, "computed": float, "difference": float})
+def load_warnings(data_dir: Path | str, as_of: AsOf = None) -> pd.DataFrame:
+    """Every stored reconciliation warning (a return that does not add up to its own printed total)."""
+    return _table(data_dir, "warnings", as_of)
 
 
-def load_warnings(data_dir: Path | str) -> pd.DataFrame:
-    """Every stored reconciliation warning."""
-    path = processed_dir(data_dir) / WARNINGS_FILE
-    if not path.exists():
-        return empty_warnings()
-    return pd.read_parquet(path)
-
-
-def replace_slices(
-    data_dir: Path | str,
-    returns: pd.DataFrame,
-    warnings: pd.DataFrame,
-    slices: set[tuple[str, int, str]],
-    log_entry: dict,
-) -> None:
-    """Replace exactly the (fin_year, month, org) slices given, keep everything else, log it.
-
-    ``returns`` holds the new rows of CCG slices; ``warnings`` the new warnings of any slice
-    (an LLR slice carries warnings only). Both files are rewritten atomically under the lock.
-    """
-    with locked(data_dir) as folder:
-
-        def keep(df: pd.DataFrame) -> pd.Series:
-            if df.empty or not slices:
-                return pd.Series(True, index=df.index, dtype=bool)
-            key = pd.MultiIndex.from_arrays(
-                [df["fin_year"].astype(str), df["month"].astype("int64"), df["org"].astype(str)]
-            )
-            return pd.Series(~key.isin(list(slices)), index=df.index, dtype=bool)
-
-        old = load_returns(data_dir)
-        merged = pd.concat([old[keep(old)], coerce_returns(returns)], ignore_index=True)
-        merged = merged.sort_values(["fin_year", "month", "org", "row"], kind="stable", ignore_index=True)
-        old_w = load_warnings(data_dir)
-        parts = [w for w in (old_w[keep(old_w)], warnings) if len(w)]
-        merged_w = pd.concat(parts, ignore_index=True) if parts else empty_warnings()
-        _atomic_parquet(merged, folder / RETURNS_FILE)
-        _atomic_parquet(merged_w.reindex(columns=list(WARNING_COLUMNS)), folder / WARNINGS_FILE)
-        with open(folder / LOG_FILE, "a", encoding="utf-8") as fh:
-            fh.write(json.dumps(log_entry, sort_keys=True) + "\n")
-
-
-def _load_tables(data_dir: Path | str, files: dict[str, tuple[str, tuple[str, ...]]]) -> dict[str, pd.DataFrame]:
-    """Each stored table of a family (name -> (file, columns)), empty with its columns if not stored yet."""
-    out = {}
-    for key, (name, columns) in files.items():
-        path = processed_dir(data_dir) / name
-        out[key] = coerce_table(pd.read_parquet(path) if path.exists() else pd.DataFrame(), columns)
-    return out
-
-
-def _replace_tables(
-    data_dir: Path | str,
-    files: dict[str, tuple[str, tuple[str, ...]]],
-    key_columns: tuple[str, ...],
-    tables: dict[str, pd.DataFrame],
-    slices: dict[str, set[tuple]],
-    log_entry: dict,
-) -> None:
-    """Replace exactly the given slices (values of ``key_columns``) of each table, keep the rest, log it."""
-    with locked(data_dir) as folder:
-        old = _load_tables(data_dir, files)
-        for key, (name, columns) in files.items():
-            df = old[key]
-            wanted = slices.get(key, set())
-            stale = pd.Series(
-                [k in wanted for k in zip(*(df[c] for c in key_columns), strict=True)], index=df.index, dtype=bool
-            )
-            new = coerce_table(tables.get(key, pd.DataFrame()), columns)
-            merged = pd.concat([df[~stale], new], ignore_index=True) if len(new) else df[~stale]
-            _atomic_parquet(coerce_table(merged, columns), folder / name)
-        with open(folder / LOG_FILE, "a", encoding="utf-8") as fh:
-            fh.write(json.dumps(log_entry, sort_keys=True) + "\n")
-
-
-def load_frp(data_dir: Path | str) -> dict[str, pd.DataFrame]:
+def load_frp(data_dir: Path | str, as_of: AsOf = None) -> dict[str, pd.DataFrame]:
     """The stored FRP tables: ``lines`` (scheme table), ``position`` and ``checks`` (all periods)."""
-    return _load_tables(data_dir, FRP_FILES)
+    use_organisations(data_dir)
+    return {k: _table(data_dir, f"frp_{k}", as_of) for k in ("lines", "position", "checks")}
 
 
-def replace_frp(
-    data_dir: Path | str, tables: dict[str, pd.DataFrame], slices: set[tuple[str, int, str]], log_entry: dict
-) -> None:
-    """Replace exactly the (fin_year, month, system) FRP slices given in all three FRP files, log it."""
-    _replace_tables(data_dir, FRP_FILES, FRP_KEY, tables, dict.fromkeys(FRP_FILES, slices), log_entry)
+def load_rightcare(data_dir: Path | str, as_of: AsOf = None) -> dict[str, pd.DataFrame]:
+    """The stored RightCare tables: ``indicators`` (spend per 1,000 by CCG) and ``peers`` (all years)."""
+    use_organisations(data_dir)
+    return {k: _table(data_dir, f"rightcare_{k}", as_of) for k in ("indicators", "peers")}
 
 
 def read_log(data_dir: Path | str) -> list[dict]:
-    """The ingest log, oldest first."""
-    path = processed_dir(data_dir) / LOG_FILE
-    if not path.exists():
-        return []
-    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+    """The ingest log (one entry per version), oldest first."""
+    if is_snapshot(data_dir):
+        path = processed_dir(data_dir) / LEGACY_LOG
+        lines = path.read_text(encoding="utf-8").splitlines() if path.is_file() else []
+        return [json.loads(line) for line in lines if line.strip()]
+    return Store(data_dir).log()
 
 
-RIGHTCARE_FILES = {
-    "indicators": ("rightcare_indicators.parquet", RIGHTCARE_INDICATOR_COLUMNS),
-    "peers": ("rightcare_peers.parquet", RIGHTCARE_PEER_COLUMNS),
-}
+def commit(
+    data_dir: Path | str, changes: Iterable[Change], log_entry: Mapping[str, Any], *, based_on: int | None = None
+) -> Version:
+    """Commit ``changes`` and ``log_entry`` as the next version of the data folder's store (one transaction)."""
+    return store(data_dir).commit(changes, log_entry, based_on=based_on)
 
 
-def load_rightcare(data_dir: Path | str) -> dict[str, pd.DataFrame]:
-    """The stored RightCare tables: ``indicators`` (spend per 1,000 by CCG) and ``peers`` (all years)."""
-    return _load_tables(data_dir, RIGHTCARE_FILES)
+def versions(data_dir: Path | str) -> list[Version]:
+    """Every version of the store, oldest first."""
+    return store(data_dir).versions()
 
 
-def replace_rightcare(
-    data_dir: Path | str, tables: dict[str, pd.DataFrame], slices: dict[str, set[tuple[str, str]]], log_entry: dict
-) -> None:
-    """Replace exactly the (fin_year, ccg) slices given for each RightCare table, keep the rest, log it.
+def snapshot(
+    data_dir: Path | str, as_of: int | str | None = None, *, on_wait: Callable[[str], None] | None = None
+) -> tuple[Path, Version | None]:
+    """A folder holding exactly one version (the latest, or ``as_of``) as parquet, to hand to notebooks.
 
-    ``slices`` is per table: a CCG that is only someone's peer in a file replaces its indicators,
-    never the peer group another file gave it.
+    ``<data_dir>/processed/snapshots/v<N>/`` with ``processed/`` and the folder's ``organisations.csv``;
+    a version never changes, so an existing complete snapshot is reused. ``as_of`` is a version
+    number or a date/time (ISO text). Returns (snapshot data folder, version; None for an empty store).
     """
-    _replace_tables(data_dir, RIGHTCARE_FILES, RIGHTCARE_KEY, tables, slices, log_entry)
+    live = store(data_dir, on_wait=on_wait)
+    when: Any = as_of
+    if isinstance(as_of, str):
+        when = _as_of(as_of)
+    version = live.version(when)
+    number = version.number if version else 0
+    root = processed_dir(data_dir) / SNAPSHOTS
+    target = root / f"v{number:06d}"
+    if not (target / "processed" / SNAPSHOT_MARK).is_file():
+        if target.exists():
+            shutil.rmtree(target)  # an incomplete one left by a killed run
+        build = root / f".v{number:06d}.building"
+        if build.exists():
+            shutil.rmtree(build)
+        build.mkdir(parents=True)
+        orgs = Path(data_dir) / ORGANISATIONS_FILE
+        if orgs.is_file():
+            shutil.copyfile(orgs, build / ORGANISATIONS_FILE)
+        live.export_parquet(build / "processed", as_of=number)
+        build.rename(target)
+    _prune(root, keep=target)
+    return target, version
+
+
+def _as_of(text: str) -> int | Any:
+    """'12' -> version 12; '2019-10-04' or an ISO date-time -> that moment."""
+    from datetime import date, datetime
+
+    t = text.strip()
+    if t.isdigit():
+        return int(t)
+    try:
+        return datetime.fromisoformat(t) if "T" in t or ":" in t else date.fromisoformat(t)
+    except ValueError:
+        raise StoreError(
+            f"--as-of {text!r}: give a version number (qipp history lists them) or a date such as 2019-10-04"
+        ) from None
+
+
+def _prune(root: Path, *, keep: Path) -> None:
+    """Remove all but the newest snapshots (and the one in use)."""
+    snaps = sorted(p for p in root.glob("v[0-9]*") if p.is_dir() and not p.is_symlink())
+    for old in snaps[:-KEEP_SNAPSHOTS]:
+        if old != keep:
+            shutil.rmtree(old, ignore_errors=True)
+
+
+def snapshot_hashes(snapshot_dir: Path | str) -> dict[str, str]:
+    """sha256 of each table file of a snapshot (from its version.json), for ``--changed-only``."""
+    about = json.loads((processed_dir(snapshot_dir) / SNAPSHOT_MARK).read_text(encoding="utf-8"))
+    return {f"processed/{name}": digest for name, digest in about.get("files", {}).items()}
+
+
+def empty_warnings() -> pd.DataFrame:
+    """An empty reconciliation-warnings table with the stored columns."""
+    return TABLES["warnings"].empty()

@@ -52,17 +52,19 @@ import duckdb
 import pandas as pd
 import pyarrow as pa
 
+from ..core.errors import StoreError as QippStoreError
 from ..core.faults import fault
 from ..core.files import atomic_path, sha256_file
-from ..core.orgs import RETURN_COLUMNS, WARNING_COLUMNS
 from .schema import (
     FRP_CHECK_COLUMNS,
     FRP_KEY,
     FRP_LINE_COLUMNS,
     FRP_POSITION_COLUMNS,
+    RETURN_COLUMNS,
     RIGHTCARE_INDICATOR_COLUMNS,
     RIGHTCARE_KEY,
     RIGHTCARE_PEER_COLUMNS,
+    WARNING_COLUMNS,
     coerce_returns,
     coerce_table,
 )
@@ -84,7 +86,7 @@ _SYSTEM = ("_seq", "_v_from", "_v_to")
 # --------------------------------------------------------------------------------------- errors
 
 
-class StoreError(RuntimeError):
+class StoreError(QippStoreError):
     """The store could not do what was asked; the message is one line and the store is unchanged."""
 
 

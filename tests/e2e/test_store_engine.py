@@ -28,7 +28,6 @@ import pandas as pd
 import pytest
 
 from qipp_helpers.core import faults
-from qipp_helpers.store import db
 from qipp_helpers.store.versioned import (
     STORE_FILE,
     TABLES,
@@ -45,17 +44,19 @@ from qipp_helpers.store.versioned import (
     register_table,
 )
 
-ROOT = Path(__file__).resolve().parents[1]
+from .. import legacy_store
+
+ROOT = Path(__file__).resolve().parents[2]
 FAULT_POINTS = ["store.begin", "store.after_retire", "store.after_rows", "store.before_commit"]
 
 
 def legacy_tables(data_dir: Path) -> dict[str, pd.DataFrame]:
     """Every table as today's parquet readers return it, by versioned-store table name."""
     return {
-        "returns": db.load_returns(data_dir),
-        "warnings": db.load_warnings(data_dir),
-        **{f"frp_{k}": v for k, v in db.load_frp(data_dir).items()},
-        **{f"rightcare_{k}": v for k, v in db.load_rightcare(data_dir).items()},
+        "returns": legacy_store.load_returns(data_dir),
+        "warnings": legacy_store.load_warnings(data_dir),
+        **{f"frp_{k}": v for k, v in legacy_store.load_frp(data_dir).items()},
+        **{f"rightcare_{k}": v for k, v in legacy_store.load_rightcare(data_dir).items()},
     }
 
 
@@ -65,8 +66,31 @@ def assert_tables(store: Store, expected: dict[str, pd.DataFrame], as_of=None) -
 
 
 @pytest.fixture(scope="module")
-def demo(demo_data_dir: Path) -> dict[str, pd.DataFrame]:
-    return legacy_tables(demo_data_dir)
+def legacy_demo_dir(demo_data_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The demo data as the OLD parquet store held it (written with the old writer), to migrate and compare."""
+    from qipp_helpers.store import db
+
+    folder = tmp_path_factory.mktemp("legacy")
+    returns, warnings = db.load_returns(demo_data_dir), db.load_warnings(demo_data_dir)
+    keys = {tuple(k) for k in returns[["fin_year", "month", "org"]].drop_duplicates().itertuples(index=False)}
+    keys |= {tuple(k) for k in warnings[["fin_year", "month", "org"]].drop_duplicates().itertuples(index=False)}
+    legacy_store.replace_slices(folder, returns, warnings, keys, {"kind": "returns", "user": "seed"})
+    frp = db.load_frp(demo_data_dir)
+    frp_keys = {
+        tuple(k) for k in frp["lines"][["fin_year", "month", "system"]].drop_duplicates().itertuples(index=False)
+    }
+    legacy_store.replace_frp(folder, frp, frp_keys, {"kind": "frp", "user": "seed"})
+    rc = db.load_rightcare(demo_data_dir)
+    rc_keys = {
+        k: {tuple(x) for x in v[["fin_year", "ccg"]].drop_duplicates().itertuples(index=False)} for k, v in rc.items()
+    }
+    legacy_store.replace_rightcare(folder, rc, rc_keys, {"kind": "rightcare", "user": "seed"})
+    return folder
+
+
+@pytest.fixture(scope="module")
+def demo(legacy_demo_dir: Path) -> dict[str, pd.DataFrame]:
+    return legacy_tables(legacy_demo_dir)
 
 
 @pytest.fixture
@@ -144,38 +168,38 @@ def test_awkward_values_round_trip(tmp_path: Path, demo: dict[str, pd.DataFrame]
 
 
 def test_slice_replacement_matches_the_parquet_store(tmp_path: Path, demo: dict[str, pd.DataFrame]):
-    """The same replacements through db.replace_* and Store.commit give identical tables (rows, order)."""
+    """The same replacements through legacy_store.replace_* and Store.commit give identical tables (rows, order)."""
     old_dir, store = tmp_path / "old", Store(tmp_path / "new")
     r, w = demo["returns"], demo["warnings"]
     m5 = r[r["month"] == 5]
     slices5 = {("2019-20", 5, o) for o in m5["org"].unique()}
-    db.replace_slices(old_dir, m5, w.iloc[:0], slices5, {"n": 1})
+    legacy_store.replace_slices(old_dir, m5, w.iloc[:0], slices5, {"n": 1})
     store.commit([Change("returns", m5, slices5), Change("warnings", w.iloc[:0], slices5)], {"n": 1})
     m6 = r[r["month"] == 6]
     slices6 = {("2019-20", 6, o) for o in [*m6["org"].unique(), "LLR"]}
-    db.replace_slices(old_dir, m6, w, slices6, {"n": 2})
+    legacy_store.replace_slices(old_dir, m6, w, slices6, {"n": 2})
     store.commit([Change("returns", m6, slices6), Change("warnings", w, slices6)], {"n": 2})
     # WL M5 again with one scheme fewer and a changed FOT; ELR M6 emptied
     wl5 = m5[m5["org"] == "WL"].iloc[1:].assign(fot=lambda d: d["fot"] - 7)
     both = {("2019-20", 5, "WL"), ("2019-20", 6, "ELR")}
-    db.replace_slices(old_dir, wl5, w.iloc[:0], both, {"n": 3})
+    legacy_store.replace_slices(old_dir, wl5, w.iloc[:0], both, {"n": 3})
     store.commit([Change("returns", wl5, both), Change("warnings", None, both)], {"n": 3})
     frp = {k.removeprefix("frp_"): v for k, v in demo.items() if k.startswith("frp_")}
     key = {("2019-20", 6, "LLR")}
-    db.replace_frp(old_dir, frp, key, {"n": 4})
+    legacy_store.replace_frp(old_dir, frp, key, {"n": 4})
     store.commit([Change(f"frp_{k}", v, key) for k, v in frp.items()], {"n": 4})
     half = {k: v.iloc[: len(v) // 2] for k, v in frp.items()}
-    db.replace_frp(old_dir, half, key, {"n": 5})
+    legacy_store.replace_frp(old_dir, half, key, {"n": 5})
     store.commit([Change(f"frp_{k}", v, key) for k, v in half.items()], {"n": 5})
     rc = {k.removeprefix("rightcare_"): v for k, v in demo.items() if k.startswith("rightcare_")}
     rc_slices = {k: {("2019-20", c) for c in v["ccg"]} for k, v in rc.items()}
-    db.replace_rightcare(old_dir, rc, rc_slices, {"n": 6})
+    legacy_store.replace_rightcare(old_dir, rc, rc_slices, {"n": 6})
     store.commit([Change(f"rightcare_{k}", v, rc_slices[k]) for k, v in rc.items()], {"n": 6})
     peers = rc["peers"][rc["peers"]["ccg"] == "ELR"].iloc[:3]
-    db.replace_rightcare(old_dir, {"peers": peers}, {"peers": {("2019-20", "ELR")}}, {"n": 7})
+    legacy_store.replace_rightcare(old_dir, {"peers": peers}, {"peers": {("2019-20", "ELR")}}, {"n": 7})
     store.commit([Change("rightcare_peers", peers, {("2019-20", "ELR")})], {"n": 7})
     assert_tables(store, legacy_tables(old_dir))
-    assert store.log() == db.read_log(old_dir)
+    assert store.log() == legacy_store.read_log(old_dir)
     assert [v.number for v in store.versions()] == list(range(1, 8))
 
 
@@ -239,7 +263,7 @@ def test_empty_store_reads_empty_tables_without_creating_anything(tmp_path: Path
     assert store.version() is None
     df = store.load("returns")
     assert df.empty and list(df.columns) == list(TABLES["returns"].columns)
-    pd.testing.assert_frame_equal(df, db.load_returns(tmp_path / "nothing"))
+    pd.testing.assert_frame_equal(df, legacy_store.load_returns(tmp_path / "nothing"))
     assert not (tmp_path / "data").exists()
 
 
@@ -303,12 +327,12 @@ def test_new_tables_and_columns_are_registered_not_coded(seeded: Store):
 # --------------------------------------------------------------------------------- migration
 
 
-def test_first_open_imports_the_parquet_store(tmp_path: Path, demo_data_dir: Path, demo: dict[str, pd.DataFrame]):
+def test_first_open_imports_the_parquet_store(tmp_path: Path, legacy_demo_dir: Path, demo: dict[str, pd.DataFrame]):
     data = tmp_path / "data"
-    shutil.copytree(demo_data_dir / "processed", data / "processed")
+    shutil.copytree(legacy_demo_dir / "processed", data / "processed")
     stale = data / "processed" / f".returns.{uuid.uuid4().hex}.tmp.parquet"
     stale.write_bytes(b"half-written")
-    log = db.read_log(data)
+    log = legacy_store.read_log(data)
     store = open_store(data)
     assert_tables(store, demo)
     history = store.versions()
@@ -327,12 +351,12 @@ def test_first_open_imports_the_parquet_store(tmp_path: Path, demo_data_dir: Pat
     # a second open imports nothing again; the old readers now see an empty folder, the export is theirs
     assert open_store(data).current_version() == mig.number
     store.export_parquet(tmp_path / "export" / "processed")
-    pd.testing.assert_frame_equal(db.load_returns(tmp_path / "export"), demo["returns"])
+    pd.testing.assert_frame_equal(legacy_store.load_returns(tmp_path / "export"), demo["returns"])
 
 
-def test_import_keeps_unreadable_log_lines(tmp_path: Path, demo_data_dir: Path, demo: dict[str, pd.DataFrame]):
+def test_import_keeps_unreadable_log_lines(tmp_path: Path, legacy_demo_dir: Path, demo: dict[str, pd.DataFrame]):
     data = tmp_path / "data"
-    shutil.copytree(demo_data_dir / "processed", data / "processed")
+    shutil.copytree(legacy_demo_dir / "processed", data / "processed")
     with open(data / "processed" / "ingest_log.jsonl", "a", encoding="utf-8") as fh:
         fh.write('{"time": "2019-10-17T10:00:00+00:00", "user": "cut off mid-wr')
     store = open_store(data)
@@ -342,9 +366,9 @@ def test_import_keeps_unreadable_log_lines(tmp_path: Path, demo_data_dir: Path, 
 
 
 @pytest.mark.parametrize("point", ["store.migrate.before_commit", "store.migrate.after_commit"])
-def test_killed_import_is_finished_by_the_next_open(tmp_path: Path, demo_data_dir: Path, demo, point: str):
+def test_killed_import_is_finished_by_the_next_open(tmp_path: Path, legacy_demo_dir: Path, demo, point: str):
     data = tmp_path / "data"
-    shutil.copytree(demo_data_dir / "processed", data / "processed")
+    shutil.copytree(legacy_demo_dir / "processed", data / "processed")
     res = run_py(
         f"from qipp_helpers.store.versioned import open_store; open_store({str(data)!r})", {"QIPP_FAULT": point}
     )
@@ -352,13 +376,13 @@ def test_killed_import_is_finished_by_the_next_open(tmp_path: Path, demo_data_di
     assert (data / "processed" / "returns.parquet").is_file()  # nothing moved before the commit was done
     store = open_store(data)
     assert_tables(store, demo)
-    assert store.current_version() == len(db.read_log(demo_data_dir)) + 1  # imported once
+    assert store.current_version() == len(legacy_store.read_log(legacy_demo_dir)) + 1  # imported once
     assert not (data / "processed" / "returns.parquet").exists()
 
 
-def test_unreadable_old_file_is_one_clear_error_and_nothing_imported(tmp_path: Path, demo_data_dir: Path, demo):
+def test_unreadable_old_file_is_one_clear_error_and_nothing_imported(tmp_path: Path, legacy_demo_dir: Path, demo):
     data = tmp_path / "data"
-    shutil.copytree(demo_data_dir / "processed", data / "processed")
+    shutil.copytree(legacy_demo_dir / "processed", data / "processed")
     frp = data / "processed" / "frp_lines.parquet"
     good = frp.read_bytes()
     frp.write_bytes(good[: len(good) // 2])  # cut short, as by a full disk under the old store
@@ -372,8 +396,8 @@ def test_unreadable_old_file_is_one_clear_error_and_nothing_imported(tmp_path: P
     assert_tables(open_store(data), demo)
 
 
-def test_import_refuses_old_files_beside_a_versioned_store(seeded: Store, demo_data_dir: Path):
-    shutil.copy(demo_data_dir / "processed" / "returns.parquet", seeded.folder / "returns.parquet")
+def test_import_refuses_old_files_beside_a_versioned_store(seeded: Store, legacy_demo_dir: Path):
+    shutil.copy(legacy_demo_dir / "processed" / "returns.parquet", seeded.folder / "returns.parquet")
     with pytest.raises(StoreError, match="holds both a versioned store and old parquet store files"):
         seeded.load("returns")
 
@@ -712,7 +736,7 @@ def test_export_of_one_version_is_what_old_readers_read(seeded: Store, demo, tmp
     assert legacy_tables(out.parent).keys() == demo.keys()
     for name, df in legacy_tables(out.parent).items():
         pd.testing.assert_frame_equal(df, demo[name], obj=name)
-    assert db.read_log(out.parent) == [{"kind": "test", "user": "seed"}]
+    assert legacy_store.read_log(out.parent) == [{"kind": "test", "user": "seed"}]
     seeded.export_parquet(out)  # an existing export folder: files replaced, now version 2
     assert json.loads((out / "version.json").read_text())["version"] == 2
-    assert len(db.load_returns(out.parent)) == len(seeded.load("returns"))
+    assert len(legacy_store.load_returns(out.parent)) == len(seeded.load("returns"))
