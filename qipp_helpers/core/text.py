@@ -7,8 +7,6 @@ mathtext. These helpers make a piece of input text safe for each destination.
 
 from __future__ import annotations
 
-import html
-
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r", "|", "%")
 
 
@@ -22,20 +20,47 @@ def safe_cell(value: object) -> object:
     return value
 
 
+def restore_cell(value: str) -> str:
+    """The text :func:`safe_cell` neutralised, as it was (for reading back a workbook the product wrote)."""
+    if value.startswith("'") and value[1:].startswith(_FORMULA_START):
+        return value[1:]
+    return value
+
+
+def neutralise(workbook: object) -> object:
+    """Every text cell of every sheet (hidden ones too) of an openpyxl workbook passed through :func:`safe_cell`.
+
+    Run just before saving a workbook the product writes, so no text from a return becomes a formula.
+    """
+    for ws in workbook.worksheets:  # type: ignore[attr-defined]
+        for row in ws.iter_rows():
+            for cell in row:
+                if isinstance(cell.value, str) and cell.data_type != "f":
+                    cell.value = safe_cell(cell.value)
+                elif cell.data_type == "f":  # openpyxl reads any '=...' string as a formula: make it text
+                    cell.value = safe_cell(cell.value)
+                    cell.data_type = "s"
+    return workbook
+
+
 def plain_html(value: object) -> str:
     """Input text as HTML text: escaped, and with nothing a Markdown renderer would read as markup.
 
-    Besides ``<>&"'``, the characters Markdown and autolinkers act on (``[ ] ( ) * _ ` | $ \\ # ~``
+    Besides ``<>&"'``, the characters Markdown and autolinkers act on (``[ ] ( ) * _ ` | $ \\ # ~ !``
     and ``:`` of ``javascript:`` / ``https:``) are written as character references, so the text
     survives any later Markdown pass as the same plain text; newlines fold to spaces.
     """
-    text = html.escape(str(value), quote=True)
-    for ch, ref in _MARKDOWN_REFS.items():
-        text = text.replace(ch, ref)
+    text = "".join(_REFS.get(ch, ch) for ch in str(value))
+    text = text.replace("www.", "www&#46;")  # nor a bare web address an autolinker would link
     return " ".join(text.split())
 
 
-_MARKDOWN_REFS = {
+_REFS = {
+    "&": "&amp;",
+    "<": "&lt;",
+    ">": "&gt;",
+    '"': "&quot;",
+    "'": "&#39;",
     "\\": "&#92;",
     "[": "&#91;",
     "]": "&#93;",

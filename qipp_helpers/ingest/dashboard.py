@@ -92,6 +92,7 @@ class FileResult:
     sheets: list[SheetResult] = field(default_factory=list)
     provenance: dict[str, str] = field(default_factory=dict)
     problems: list[Problem] = field(default_factory=list)
+    left_out: list[str] = field(default_factory=list)  # organisation sheets not read (--org named another)
 
 
 def parse_sheet(
@@ -230,8 +231,20 @@ def sheet_org(name: str) -> str | None:
     return code if code in organisations().codes else None
 
 
-def read_xlsx(path: Path) -> FileResult:
-    """Read every organisation sheet of a dashboard workbook, and its optional About sheet."""
+def hidden_sheet(file: str, sheet: str, flags: SheetFlags | None) -> Problem | None:
+    """A problem if a sheet that would be read is hidden: everything ingested must be visible to its sender."""
+    if flags is None or flags.state == "visible":
+        return None
+    return Problem(
+        file,
+        f"the sheet is {'very ' if flags.state == 'veryHidden' else ''}hidden: unhide it (or delete it) "
+        "so every figure ingested can be seen",
+        sheet,
+    )
+
+
+def read_xlsx(path: Path, *, only: str | None = None) -> FileResult:
+    """Read every organisation sheet of a dashboard workbook (or only organisation ``only``'s), and its About sheet."""
     result = FileResult(path=path)
     name = path.name
     flags, wb, problem = open_scanned(path)
@@ -250,11 +263,20 @@ def read_xlsx(path: Path) -> FileResult:
                     )
                 )
                 continue
+            org = sheet_org(ws.title)
+            is_about = ws.title.strip().lower() == "about"
+            if only is not None and org is not None and org != only:
+                result.left_out.append(ws.title)
+                continue
+            if is_about or org is not None:
+                hidden = hidden_sheet(name, ws.title, flags.get(ws.title))
+                if hidden is not None:
+                    result.problems.append(hidden)
+                    continue
             rows = [tuple(r) for r in ws.iter_rows(values_only=True)]
-            if ws.title.strip().lower() == "about":
+            if is_about:
                 result.provenance.update({k.upper(): v for k, v in about_rows(rows).items()})
                 continue
-            org = sheet_org(ws.title)
             if org is None:
                 if isinstance(find_header(rows, HEADERS, REQUIRED, file=name, sheet=ws.title), Header):
                     result.problems.append(
@@ -270,7 +292,8 @@ def read_xlsx(path: Path) -> FileResult:
     finally:
         wb.close()
     if not result.sheets and not result.problems:
-        result.problems.append(Problem(name, "no organisation sheets (ELR, WL, LC or LLR) in this workbook"))
+        wanted = f"{only}" if only else ", ".join(organisations().codes)
+        result.problems.append(Problem(name, f"no organisation sheets ({wanted}) in this workbook"))
     return result
 
 
@@ -309,20 +332,44 @@ def read_csv(path: Path, org: str) -> FileResult:
 
 
 def read_returns_file(path: Path, *, org: str | None = None) -> FileResult:
-    """Dispatch on file type: .xlsx dashboard workbook, or .csv of one organisation (needs ``org``)."""
+    """Dispatch on file type: .xlsx dashboard workbook (``org``: read only that organisation's sheet), or .csv of
+    one organisation (``org``, or a file named <ORG>.csv)."""
     suffix = path.suffix.lower()
     unsafe = check_input_file(path)
     if unsafe:
         return FileResult(path=path, problems=unsafe)
+    code = (org or "").strip().upper() or None
+    if code is not None and code not in organisations().codes:
+        return FileResult(
+            path=path,
+            problems=[
+                Problem(
+                    path.name,
+                    f"--org {org!r} is not a known organisation code (expected {', '.join(organisations().codes)})",
+                )
+            ],
+        )
+    if code is not None and code in organisations().groups:
+        members_ = " + ".join(organisations().groups[code])
+        return FileResult(
+            path=path,
+            problems=[
+                Problem(
+                    path.name,
+                    f"--org {code} is a group ({members_}), computed from its members' returns: a return is made "
+                    f"by one CCG, so give --org {organisations().groups[code][0]} (or another member)",
+                )
+            ],
+        )
     if suffix == ".xlsx":
-        return read_xlsx(path)
+        return read_xlsx(path, only=code)
     if suffix == ".csv":
-        org = org or (path.stem.upper() if sheet_org(path.stem) else None)  # <ORG>.csv names its organisation
-        if not org:
+        code = code or (path.stem.upper() if sheet_org(path.stem) else None)  # <ORG>.csv names its organisation
+        if not code:
             return FileResult(
                 path=path, problems=[Problem(path.name, "a .csv holds one organisation: say which with --org")]
             )
-        return read_csv(path, org)
+        return read_csv(path, code)
     return FileResult(
         path=path,
         problems=[Problem(path.name, f"unsupported file type {suffix or '(none)'!r}: expected .xlsx or .csv")],

@@ -16,6 +16,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import pandas as pd
+
 from ..core.errors import Problem
 from .guard import SheetFlags, scan_xlsx
 
@@ -234,3 +236,87 @@ def workbook_info(path: Path) -> WorkbookInfo:
     except UNREADABLE_XLSX:
         sheets = {}
     return WorkbookInfo(path, suffix, sheets)
+
+
+#: Characters no return has a reason to contain: control characters (but tab and line breaks) and the
+#: Unicode direction overrides that make text display differently from what it is.
+_BAD_CHARS = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
+#: Longest text a field may hold (characters); longer is refused, never cut.
+TEXT_LIMITS: dict[str, int] = {
+    "scheme_no": 40,
+    "scheme_name": 300,
+    "workstream": 80,
+    "milestones": 1000,
+    "financial_benefits": 1000,
+    "risk_issue": 1000,
+    "rag": 40,
+    "provenance": 1000,
+    "commentary": 4000,
+}
+
+
+def text_problems(
+    df: pd.DataFrame, labels: Mapping[str, str], *, limits: Mapping[str, int] = TEXT_LIMITS, most: int = 50
+) -> list[Problem]:
+    """Located problems for text cells holding control characters or longer than their limit.
+
+    ``df`` carries ``source_file``, ``source_sheet`` and ``source_row``; ``labels`` maps a column to its
+    printed header. Vectorised: a 100,000-row return is checked in milliseconds.
+    """
+    out: list[Problem] = []
+    for col, label in labels.items():
+        if col not in df.columns or df.empty:
+            continue
+        text = df[col].astype(str)
+        bad = text.str.contains(_BAD_CHARS, regex=True)
+        for i in df.index[bad][:most]:
+            ch = _BAD_CHARS.search(text[i]).group(0)  # type: ignore[union-attr]
+            out.append(
+                Problem(
+                    str(df.at[i, "source_file"]),
+                    f"contains the control character U+{ord(ch):04X}: "
+                    "remove it (retype the text, or paste it as plain text)",
+                    str(df.at[i, "source_sheet"]),
+                    int(df.at[i, "source_row"]),
+                    label,
+                )
+            )
+        limit = limits.get(col)
+        if limit:
+            long = text.str.len() > limit
+            for i in df.index[long][:most]:
+                out.append(
+                    Problem(
+                        str(df.at[i, "source_file"]),
+                        f"is {len(text[i]):,} characters long; the limit is "
+                        f"{limit:,}: shorten it (nothing is cut without a word)",
+                        str(df.at[i, "source_sheet"]),
+                        int(df.at[i, "source_row"]),
+                        label,
+                    )
+                )
+    return out
+
+
+def sheet_problems(file: str, flags: Mapping[str, SheetFlags], wanted: Sequence[str]) -> list[Problem]:
+    """Hidden sheets, hidden rows, merged cells and formulas with no saved value in the sheets a reader reads.
+
+    ``wanted`` are the sheet names read (any case). Used by readers whose sheets have no title rows to skip.
+    """
+    out: list[Problem] = []
+    names = {w.lower() for w in wanted}
+    for title, f in flags.items():
+        if title.strip().lower() not in names:
+            continue
+        if f.state != "visible":
+            out.append(
+                Problem(
+                    file,
+                    f"the sheet is {'very ' if f.state == 'veryHidden' else ''}hidden: unhide it "
+                    "(or delete it) so every figure ingested can be seen",
+                    title,
+                )
+            )
+            continue
+        out.extend(flag_problems(f, file=file, sheet=title, first_row=1, names={}))
+    return out

@@ -25,7 +25,7 @@ from ..core.errors import Problem
 from ..core.money import parse_money
 from ..core.orgs import organisations
 from ..core.vocab import BEFORE, FRP_PRINTED, FRP_RAGS, FRP_SUBTOTALS, NOT_IN_FRP, ORG_IMPACT
-from .excel import about_rows, cell_text, find_header, norm, open_workbook
+from .excel import about_rows, cell_text, find_header, norm, open_scanned, sheet_problems
 
 SCHEMES_SHEET, POSITION_SHEET = "frp schemes", "frp position"
 
@@ -248,12 +248,13 @@ def read_frp_xlsx(path: Path, *, system: str | None = None) -> FrpFileResult:
     """Read an FRP workbook: its scheme table, position lines and About sheet."""
     result = FrpFileResult(path=path)
     name = path.name
-    wb, problem = open_workbook(path)
+    flags, wb, problem = open_scanned(path)
     if problem:
         result.problems.append(problem)
         return result
     try:
         sheets = {ws.title.strip().lower(): ws for ws in wb.worksheets}
+        result.problems.extend(sheet_problems(name, flags, ("about", SCHEMES_SHEET, POSITION_SHEET)))
         if "about" in sheets:
             result.about = {k.lower(): v for k, v in about_rows(sheets["about"].iter_rows(values_only=True)).items()}
         systems = organisations().systems

@@ -30,6 +30,7 @@ from ..store import db
 from ..store.schema import WARNING_COLUMNS, coerce_returns, validate_returns
 from ..store.versioned import Change, StoreConflict, Version
 from .dashboard import REQUIRED, FileResult, SheetResult, iter_problems, read_returns_file
+from .excel import text_problems
 
 #: A printed total further than this (£000) from the computed sum is a reconciliation warning.
 TOLERANCE_K = 5.0
@@ -232,9 +233,35 @@ def tidy_returns(
             frames.extend({**r, **extra, "row": i} for i, r in enumerate(sheet.records))
     # one DataFrame for every sheet's records: building one per sheet costs more than parsing them
     tidy = coerce_returns(pd.DataFrame(frames)) if frames else coerce_returns(pd.DataFrame())
+    problems.extend(text_problems(tidy, {c: REQUIRED.get(c, c.replace("_", " ").capitalize()) for c in TEXT_COLUMNS}))
+    problems.extend(too_many_schemes(tidy))
     if not problems:
         problems.extend(validate_returns(tidy))
     return tidy, combined, problems
+
+
+#: The text columns of a return checked for control characters and length.
+TEXT_COLUMNS = ("scheme_no", "scheme_name", "workstream", "milestones", "financial_benefits", "risk_issue")
+#: Most scheme lines one organisation's return may hold in a month: beyond this a report would not be readable
+#: (and a 50,000-line return takes minutes and gigabytes to render), so it is refused at ingest.
+MAX_LINES_PER_ORG = 2000
+
+
+def too_many_schemes(tidy: pd.DataFrame) -> list[Problem]:
+    """A problem for each organisation whose return has more scheme lines than :data:`MAX_LINES_PER_ORG`."""
+    out = []
+    for (org, file, sheet), n in tidy.groupby(["org", "source_file", "source_sheet"]).size().items():
+        if n > MAX_LINES_PER_ORG:
+            out.append(
+                Problem(
+                    str(file),
+                    f"{org} has {n:,} scheme lines; a month's return is limited to "
+                    f"{MAX_LINES_PER_ORG:,} lines per organisation (split it by programme, or ask the PMO "
+                    "to raise MAX_LINES_PER_ORG)",
+                    str(sheet),
+                )
+            )
+    return out
 
 
 @dataclass
@@ -373,7 +400,8 @@ def prepare_templates(paths: list[Path], fin_year: str, month: int, held: pd.Dat
     if merged.problems:
         raise IngestError(merged.problems)
     tidy = coerce_returns(pd.DataFrame([{**rec, "fin_year": fin_year, "month": month} for rec in merged.records]))
-    problems = validate_returns(tidy)
+    problems = text_problems(tidy, {c: c.replace("_", " ").capitalize() for c in TEXT_COLUMNS}) + too_many_schemes(tidy)
+    problems = problems or validate_returns(tidy)
     if problems:
         raise IngestError(problems)
     slices = {(fin_year, month, o) for o in tidy["org"].unique()}

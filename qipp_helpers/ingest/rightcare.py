@@ -23,7 +23,7 @@ from pathlib import Path
 from ..core.errors import Problem
 from ..core.money import parse_money
 from ..core.vocab import MIN_PEERS, POD_ALIASES, POD_LABELS, PODS, PROGRAMME_ALIASES, PROGRAMME_AREAS
-from .excel import about_rows, cell_text, find_header, norm, open_workbook
+from .excel import about_rows, cell_text, find_header, norm, open_scanned, sheet_problems
 
 INDICATORS_SHEET, PEERS_SHEET = "rightcare indicators", "rightcare peers"
 INDICATOR_HEADERS = {
@@ -277,12 +277,13 @@ def read_rightcare_xlsx(path: Path) -> RightCareFileResult:
     """Read a RightCare indicator workbook: indicators, peer groups, About; every problem collected."""
     result = RightCareFileResult(path=path)
     name = path.name
-    wb, problem = open_workbook(path)
+    flags, wb, problem = open_scanned(path)
     if problem:
         result.problems.append(problem)
         return result
     try:
         sheets = {ws.title.strip().lower(): ws for ws in wb.worksheets}
+        result.problems.extend(sheet_problems(name, flags, ("about", INDICATORS_SHEET, PEERS_SHEET)))
         if "about" in sheets:
             result.about = {k.lower(): v for k, v in about_rows(sheets["about"].iter_rows(values_only=True)).items()}
         for key in (INDICATORS_SHEET, PEERS_SHEET):

@@ -46,6 +46,7 @@ from ..core.files import safe_code
 from ..core.money import parse_money
 from ..core.orgs import org_name, organisations
 from ..core.periods import check_fin_year, period_label
+from ..core.text import neutralise, restore_cell
 from ..core.vocab import RAGS, WORKSTREAMS
 from ..reference import normalise_scheme_no, workstream_map
 from .excel import column_letter, flag_problems, open_scanned
@@ -219,6 +220,7 @@ def write_template(
     }
     _write_meta_sheet(wb.create_sheet(META_SHEET), meta)
     wb.active = 1
+    neutralise(wb)
     save(wb, Path(path))
     return meta
 
@@ -486,7 +488,7 @@ def _str(value: object) -> str:
         return ""
     if isinstance(value, float) and value.is_integer():
         value = int(value)
-    return str(value).strip()
+    return restore_cell(str(value)).strip()
 
 
 def read_template(path: Path, *, fin_year: str, month: int) -> TemplateResult:

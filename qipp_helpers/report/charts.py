@@ -17,6 +17,9 @@ from matplotlib.ticker import FuncFormatter
 from ..analysis import spc
 from .style import RAG_COLOURS
 
+# Text on a chart comes from returns: a "$" is a dollar sign, never the start of mathtext.
+plt.rcParams["text.parse_math"] = False
+
 NHS_BLUE = "#005EB8"
 NHS_LIGHT = "#41B6E6"
 GREY = "#768692"

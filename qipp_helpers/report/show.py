@@ -6,7 +6,6 @@ Jupyter renders (a pandas Styler or a markdown string), so the notebook only cho
 
 from __future__ import annotations
 
-import html
 from datetime import datetime
 
 import pandas as pd
@@ -16,6 +15,7 @@ from pandas.io.formats.style import Styler
 from ..analysis import rightcare as rc
 from ..core.money import fmt_k
 from ..core.orgs import org_name
+from ..core.text import plain_html
 from ..core.vocab import POD_LABELS
 from .fmt import money_table, rag_cell_styles
 from .objects import FrpBridge, MonthlyPosition, RightCareOpportunity, UnderDelivery
@@ -25,9 +25,9 @@ Report = MonthlyPosition | UnderDelivery | FrpBridge | RightCareOpportunity
 
 
 def md_text(value: object) -> str:
-    """Text from an input, safe inside markdown tables: HTML escaped, pipes and newlines neutralised."""
-    text = html.escape(str(value), quote=False).replace("|", "&#124;")
-    return " ".join(text.split())
+    """Text from an input, inert inside markdown (tables too): HTML escaped, and no Markdown, link or maths
+    syntax left to act on (see :func:`qipp_helpers.core.text.plain_html`)."""
+    return plain_html(value)
 
 
 def paragraph(text: str) -> str:
