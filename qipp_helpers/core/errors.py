@@ -45,10 +45,16 @@ class UsageError(QippError, ValueError):
 class InputError(QippError, ValueError):
     """Input files that cannot be ingested; carries every problem found, not just the first."""
 
+    #: Problems listed in the message; the rest are counted (all are kept in ``problems``).
+    SHOWN = 40
+
     def __init__(self, problems: list[Problem]):
         self.problems = list(problems)
-        lines = [str(p) for p in self.problems]
-        head = f"{len(lines)} problem{'s' if len(lines) != 1 else ''} in input; nothing was written"
+        lines = [str(p) for p in self.problems[: self.SHOWN]]
+        if len(self.problems) > self.SHOWN:
+            lines.append(f"... and {len(self.problems) - self.SHOWN:,} more problems")
+        n = len(self.problems)
+        head = f"{n:,} problem{'s' if n != 1 else ''} in input; nothing was written"
         super().__init__(head + ":\n  " + "\n  ".join(lines))
 
 

@@ -36,6 +36,19 @@ def atomic_path(path: Path | str) -> Iterator[Path]:
         tmp.unlink(missing_ok=True)
 
 
+def remove_stale_temps(folder: Path | str) -> list[Path]:
+    """Remove temporary files :func:`atomic_path` left in ``folder`` (and below) when a process was killed mid-write.
+
+    Call only while holding the lock that serialises writers to ``folder``.
+    """
+    removed = []
+    for p in Path(folder).rglob(".*.tmp*"):
+        if p.is_file() and not p.is_symlink() and re.fullmatch(r"\..+\.[0-9a-f]{32}\.tmp.*", p.name):
+            p.unlink(missing_ok=True)
+            removed.append(p)
+    return removed
+
+
 def atomic_write_bytes(path: Path | str, data: bytes) -> None:
     """Write ``data`` to ``path`` atomically (fsynced before the rename)."""
     with atomic_path(path) as tmp, open(tmp, "xb") as fh:

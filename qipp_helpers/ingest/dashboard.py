@@ -11,6 +11,7 @@ import csv
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from ..core.errors import Problem
 from ..core.files import path_like
@@ -243,6 +244,23 @@ def hidden_sheet(file: str, sheet: str, flags: SheetFlags | None) -> Problem | N
     )
 
 
+#: Rows a dashboard sheet may have (a month's return is limited to 2,000 lines per organisation, plus titles,
+#: repeated headers and notes); a larger sheet is refused before it is read.
+MAX_SHEET_ROWS = 3000
+
+
+def _too_many_rows(file: str, ws: Any) -> Problem | None:
+    rows = ws.max_row or 0
+    if rows > MAX_SHEET_ROWS:
+        return Problem(
+            file,
+            f"the sheet has {rows:,} rows; a return is limited to 2,000 scheme lines per organisation "
+            "(split it by programme, or ask the PMO)",
+            ws.title,
+        )
+    return None
+
+
 def read_xlsx(path: Path, *, only: str | None = None) -> FileResult:
     """Read every organisation sheet of a dashboard workbook (or only organisation ``only``'s), and its About sheet."""
     result = FileResult(path=path)
@@ -273,6 +291,10 @@ def read_xlsx(path: Path, *, only: str | None = None) -> FileResult:
                 if hidden is not None:
                     result.problems.append(hidden)
                     continue
+            too_big = _too_many_rows(name, ws)
+            if too_big is not None:
+                result.problems.append(too_big)
+                continue
             rows = [tuple(r) for r in ws.iter_rows(values_only=True)]
             if is_about:
                 result.provenance.update({k.upper(): v for k, v in about_rows(rows).items()})

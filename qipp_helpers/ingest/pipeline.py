@@ -20,6 +20,7 @@ import pandas as pd
 
 from .. import __version__
 from ..core.errors import IngestError, Problem
+from ..core.faults import fault
 from ..core.files import sha256_file
 from ..core.money import fmt_k
 from ..core.orgs import organisations, use_organisations
@@ -617,6 +618,7 @@ def prepare_and_commit(
         live = db.store(data_dir)
         version = live.current_version()
         parts = prepare(live.load("returns", as_of=version) if version else db.load_returns(data_dir))
+        fault("ingest.prepared")
         try:
             return parts, commit_parts(parts, data_dir, user=user, based_on=version)
         except StoreConflict:

@@ -13,6 +13,7 @@ from pathlib import Path
 
 from .. import __version__
 from ..core.errors import RenderError, UsageError
+from ..core.faults import fault
 from ..core.orgs import use_organisations
 from ..report.objects import headlines
 from ..store import db
@@ -139,6 +140,7 @@ def run_pack(
         "as_of": opts.as_of,
     }
     start = time.perf_counter()
+    fault("run.snapshot_taken")
     with planning.month_locks(opts.out, opts.fin_year, opts.months):
         plan = planning.plan(
             fin_year=opts.fin_year,
@@ -183,6 +185,7 @@ def run_pack(
         except (RuntimeError, ValueError, OSError) as exc:
             raise RenderError(f"could not run the batch: {exc}") from exc
         by_index = dict(zip(todo, results, strict=True))
+        fault("run.rendered")
         for m in opts.months:
             current = []
             for i, rep in enumerate(plan.reports):
@@ -236,6 +239,7 @@ def run_pack(
                     "runs": [*previous[m].get("runs", []), run_record][-20:],
                 },
             )
+            fault("run.manifest_written")
             index.write_index(
                 folder,
                 index.render_index(

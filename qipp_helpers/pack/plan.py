@@ -19,7 +19,7 @@ from pathlib import Path
 
 from .. import __version__
 from ..core.errors import UsageError
-from ..core.files import atomic_write_bytes, make_dirs, open_nofollow, refuse_links, sha256_file
+from ..core.files import atomic_write_bytes, make_dirs, open_nofollow, refuse_links, remove_stale_temps, sha256_file
 from ..core.periods import check_fin_year, check_month
 from ..store.db import is_snapshot, snapshot_hashes
 from .catalogue import CATALOGUE, Held, check_notebook, check_parameters, default_orgs, not_in_default, signature
@@ -191,6 +191,7 @@ def month_locks(out: Path, fin_year: str, months: list[int]) -> Iterator[None]:
             fh = stack.enter_context(open_nofollow(folder / LOCK, "w"))
             fcntl.flock(fh, fcntl.LOCK_EX)
             stack.callback(fcntl.flock, fh, fcntl.LOCK_UN)
+            remove_stale_temps(folder)  # left by a run killed mid-write; nobody else writes here now
         yield
 
 
