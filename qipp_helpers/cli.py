@@ -118,6 +118,7 @@ def _print_summary(summary) -> None:
         "new": "scheme new this month",
         "plan_changes": "annual plan changed",
         "replaced": "return replaced by a later file",
+        "left_out": "sheets not ingested",
     }
     for kind, label in labels.items():
         lines = summary.notes.get(kind, [])

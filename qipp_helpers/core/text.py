@@ -43,6 +43,21 @@ def neutralise(workbook: object) -> object:
     return workbook
 
 
+def keep_text(workbook: object) -> object:
+    """Every cell openpyxl would write as a formula written as quote-prefixed text instead, its text unchanged.
+
+    This is how Excel itself stores a typed ``'=text``; the seeded generators use it to write inputs as a user's
+    Excel would.
+    """
+    for ws in workbook.worksheets:  # type: ignore[attr-defined]
+        for row in ws.iter_rows():
+            for cell in row:
+                if cell.data_type == "f":
+                    cell.data_type = "s"
+                    cell.quotePrefix = True
+    return workbook
+
+
 def plain_html(value: object) -> str:
     """Input text as HTML text: escaped, and with nothing a Markdown renderer would read as markup.
 

@@ -346,6 +346,9 @@ def prepare_dashboards(
                 warnings += total_warnings(sheet, file=res.path.name, fin_year=fin_year, month=month)
     slices = {(fin_year, month, o) for o in tidy["org"].unique()}
     notes = scheme_changes(tidy, held, fin_year, month)
+    left_out = [f"{res.path.name}: {', '.join(res.left_out)}" for res in results if res.left_out]
+    if left_out:
+        notes["left_out"] = [f"{line} (only --org {org.upper() if org else ''} was ingested)" for line in left_out]
     if combined:
         stored = held[
             (held["fin_year"] == fin_year) & (held["month"] == month) & ~held["org"].isin(tidy["org"].unique())

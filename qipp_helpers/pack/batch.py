@@ -77,6 +77,9 @@ def check_options(opts: RunOptions) -> dict[str, Path]:
             f"{', '.join(CATALOGUE)}); interactive notebooks such as explore_variances are opened in JupyterLab, "
             "not rendered"
         )
+    for option, folder in (("--out", opts.out), ("--data-dir", opts.data_dir), ("--notebooks-dir", opts.notebooks_dir)):
+        if Path(folder).exists() and not Path(folder).is_dir():
+            raise UsageError(f"{option} {folder} is a file: give a folder")
     paths = {name: Path(opts.notebooks_dir) / f"{name}.ipynb" for name in opts.notebooks}
     for path in paths.values():
         if not path.is_file():

@@ -39,9 +39,9 @@ def org_dir(out: Path, fin_year: str, month: int, org: str) -> Path:
 
     if not safe_code(org):
         raise ValueError(f"organisation code {org!r} cannot name a folder")
-    path = month_dir(out, fin_year, month) / org
+    path = refuse_links(out, month_dir(out, fin_year, month) / org)
     inside(out, path)
-    return refuse_links(out, path)
+    return path
 
 
 def input_hashes(data_dir: Path, notebooks: dict[str, Path]) -> dict[str, str]:

@@ -13,6 +13,7 @@ from openpyxl import Workbook
 from openpyxl.styles import Font
 
 from ..core.files import atomic_save
+from ..core.text import keep_text
 from ..core.vocab import POD_LABELS
 from ..ingest.dashboard import REQUIRED
 
@@ -47,7 +48,7 @@ def write_dashboard(
         ws.append(["Grand Total", None, None, None, None, None, *[float(rows[c].sum()) for c in DASHBOARD_COLUMNS[6:]]])
         for cell in (*ws[1], *ws[2], *ws[ws.max_row]):
             cell.font = Font(bold=True)
-    atomic_save(wb, path)
+    atomic_save(keep_text(wb), path)
 
 
 RIGHTCARE_INDICATOR_HEADER = [
@@ -84,4 +85,4 @@ def write_rightcare(
         ps.append([r.ccg, int(r.rank), r.peer])
     for cell in (*wb["RightCare Indicators"][1], *wb["RightCare Indicators"][2], *ps[1]):
         cell.font = Font(bold=True)
-    atomic_save(wb, path)
+    atomic_save(keep_text(wb), path)

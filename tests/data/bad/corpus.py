@@ -219,6 +219,11 @@ def _two_files_same_org(folder: Path, data: Path) -> list[Path]:
     return [dashboard(folder / "a.xlsx"), dashboard(folder / "b.xlsx")]
 
 
+def _hide_sheet(ws):
+    ws.parent.create_sheet("Notes").append(["a visible sheet"])
+    ws.sheet_state = "hidden"
+
+
 def _hide(ws):
     ws.row_dimensions[3].hidden = True
 
@@ -477,5 +482,59 @@ CASES: dict[str, Case] = {
         lambda f, d: [template(f, d, edit=cell("Return", 3, "commentary", "Notes"))],
         "template header changed: expected 'Commentary'",
         ("sheet 'Return'", "row 3"),
+    ),
+    # hostile content (issue 15): text is inert and bounded, nothing hidden, nothing too big to render
+    "control_character_in_name": Case(
+        _one(lambda f: csv_file(f / "ELR.csv", [CSV_HEADER, "1.1,SDEC\x07,,,,Red,0,0,0,0,0"])),
+        "contains the control character U+0007",
+        ("ELR.csv", "sheet 'ELR'", "row 2", "column 'Scheme Name'"),
+    ),
+    "direction_override_in_descriptor": Case(
+        _one(
+            lambda f: dashboard(
+                f / "in.xlsx",
+                [row("1.1", "SDEC", "Red", 0, 0, 0, 0, 0)],
+                edit=lambda ws: ws.cell(3, 3, "On track \u202e kcart fo ffO"),
+            )
+        ),
+        "contains the control character U+202E",
+        ("in.xlsx", "sheet 'ELR'", "row 3", "column 'Milestones'"),
+    ),
+    "name_100k_characters": Case(
+        _one(lambda f: csv_file(f / "ELR.csv", [CSV_HEADER, "1.1," + "S" * 100_000 + ",,,,Red,0,0,0,0,0"])),
+        "is 100,000 characters long; the limit is 300",
+        ("ELR.csv", "sheet 'ELR'", "row 2", "column 'Scheme Name'"),
+    ),
+    "hidden_sheet": Case(
+        _one(lambda f: dashboard(f / "in.xlsx", edit=_hide_sheet)),
+        "the sheet is hidden: unhide it",
+        ("in.xlsx", "sheet 'ELR'"),
+    ),
+    "too_many_rows": Case(
+        _one(
+            lambda f: dashboard(
+                f / "in.xlsx", [row(f"{i // 10}.{i % 10}", f"S{i}", "Red", 0, 0, 0, 0, 0) for i in range(3500)]
+            )
+        ),
+        "the sheet has 3,502 rows; a return is limited to 2,000 scheme lines",
+        ("in.xlsx", "sheet 'ELR'"),
+    ),
+    "csv_for_a_group": Case(
+        _one(lambda f: csv_file(f / "in.csv", [CSV_HEADER])),
+        "--org LLR is a group (ELR + WL + LC)",
+        ("in.csv",),
+        options=("--org", "LLR"),
+    ),
+    "fullwidth_financial_year": Case(
+        _one(lambda f: dashboard(f / "in.xlsx")),
+        "financial year must look like 2019-20",
+        ("(command line)",),
+        fin_year="２０１９-２０",
+    ),
+    "org_sheet_not_in_workbook": Case(
+        _one(lambda f: dashboard(f / "in.xlsx")),
+        "no organisation sheets (WL) in this workbook",
+        ("in.xlsx",),
+        options=("--org", "WL"),
     ),
 }
