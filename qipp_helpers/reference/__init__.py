@@ -96,3 +96,25 @@ def paper_d_executive_summary() -> pd.DataFrame:
 def paper_d_risk_ratings() -> pd.DataFrame:
     """PUBLISHED Paper D "PMO Risk RAG Rating" per programme area (README.md)."""
     return _reference_strings("paper_d_risk_ratings.csv")
+
+
+def programme_area_map() -> pd.DataFrame:
+    """Scheme (and, where a CCG's line differs, organisation) -> Paper D programme area, with share and basis.
+
+    Derived by ``scripts/derive_programme_areas.py``: from the paper, by workstream rule, or fitted
+    to the published area totals (``basis``; README.md). ``org`` "" = every organisation.
+    """
+    df = _reference_strings("programme_area_map.csv")
+    df["scheme_no"] = df["scheme_no"].map(normalise_scheme_no)
+    return df.astype({"share": float})
+
+
+def planning_stage_map() -> pd.DataFrame:
+    """Scheme (and organisation where it differs) -> planning stage (pipeline / design / developed), share, basis.
+
+    Derived by ``scripts/derive_programme_areas.py`` (README.md): rules, the paper's narrative, or
+    fitted to the published stage split of each programme area.
+    """
+    df = _reference_strings("planning_stage_map.csv")
+    df["scheme_no"] = df["scheme_no"].map(normalise_scheme_no)
+    return df.astype({"share": float})
