@@ -441,6 +441,10 @@ def main(argv: list[str]) -> None:
     all_rows = m6_rows()
     rows = all_rows[all_rows["scheme_no"] != ""]  # the lines a map can name
     if "--check" not in argv:
+        try:
+            import scipy.optimize  # noqa: F401
+        except ImportError:
+            raise SystemExit("the fit needs scipy (pip install scipy); --check recomputes without it") from None
         pub = targets(all_rows)
         ln = lines(rows)
         units = schemes(ln)
