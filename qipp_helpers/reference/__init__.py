@@ -62,3 +62,59 @@ def derbyshire_table3() -> pd.DataFrame:
 def derbyshire_table4() -> pd.DataFrame:
     """PUBLISHED Derbyshire Table 4: 2019/20 QIPP plan by commissioning programme, £m (README.md)."""
     return _reference_frame("derbyshire_table4_plan.csv").fillna({"programme": ""})
+
+
+def _reference_strings(name: str) -> pd.DataFrame:
+    """A reference CSV read with every column as text (scheme numbers like 2.10 stay as printed)."""
+    with resources.files(__package__).joinpath(name).open(encoding="utf-8") as fh:
+        return pd.read_csv(fh, dtype=str, keep_default_na=False)
+
+
+def paper_d_commentary() -> pd.DataFrame:
+    """PUBLISHED Paper D M6 narrative under Tables 3 and 4 and the QAG items (section 2.1), verbatim (README.md).
+
+    One row per item and scheme group: an item the paper prints about several groups (the
+    "Falls/Diagnostics/CSR/HCD/End of Life/" line) appears once for each, with the same text and
+    ``order``. ``kind`` is movement | driver | qag; ``text`` is inert plain text.
+    """
+    df = _reference_strings("paper_d_commentary.csv")
+    df["scheme_group"] = df["scheme_group"].str.split()
+    df = df.explode("scheme_group", ignore_index=True)
+    df["scheme_group"] = df["scheme_group"].map(normalise_scheme_no)
+    return df.astype({"month": int, "order": int})
+
+
+def paper_d_executive_summary() -> pd.DataFrame:
+    """PUBLISHED Paper D executive summary by programme area, as printed (£000 savings positive, whole %; README.md)."""
+    df = _reference_strings("paper_d_executive_summary.csv")
+    for col in df.columns:
+        if col not in ("programme_area", "provenance"):
+            df[col] = pd.to_numeric(df[col].replace("", None), errors="raise").astype(float)
+    return df
+
+
+def paper_d_risk_ratings() -> pd.DataFrame:
+    """PUBLISHED Paper D "PMO Risk RAG Rating" per programme area (README.md)."""
+    return _reference_strings("paper_d_risk_ratings.csv")
+
+
+def programme_area_map() -> pd.DataFrame:
+    """Scheme (and, where a CCG's line differs, organisation) -> Paper D programme area, with share and basis.
+
+    Derived by ``scripts/derive_programme_areas.py``: from the paper, by workstream rule, or fitted
+    to the published area totals (``basis``; README.md). ``org`` "" = every organisation.
+    """
+    df = _reference_strings("programme_area_map.csv")
+    df["scheme_no"] = df["scheme_no"].map(normalise_scheme_no)
+    return df.astype({"share": float})
+
+
+def planning_stage_map() -> pd.DataFrame:
+    """Scheme (and organisation where it differs) -> planning stage (pipeline / design / developed), share, basis.
+
+    Derived by ``scripts/derive_programme_areas.py`` (README.md): rules, the paper's narrative, or
+    fitted to the published stage split of each programme area.
+    """
+    df = _reference_strings("planning_stage_map.csv")
+    df["scheme_no"] = df["scheme_no"].map(normalise_scheme_no)
+    return df.astype({"share": float})

@@ -1,0 +1,227 @@
+"""Paper D's executive summary: the QIPP programme by programme area and planning stage, as pure functions.
+
+Each scheme row is given a programme area (Acute Services, Community Health services, ...) and
+a planning stage (pipeline / design / developed) from two maps keyed by scheme number and,
+where a CCG's line differs, organisation (the stage map also by programme area, where a
+scheme's plan in one area is at another stage than in the next). A map row may carry a
+``share`` below 1 when a scheme's line is split between areas or stages; the shares of one line
+add up to 1. Rows the maps do not name fall back to a rule: the area of their workstream, and
+for the stage, unidentified QIPP = pipeline, completed (Blue) = developed, anything else
+``unstaged`` (shown, never guessed). Lines with no scheme (rounding and unallocated
+adjustments) take their area's stage split pro rata, so the stages still add up to the area's
+target. Money stays in £000 with savings negative, as every other table; the paper prints this
+one with savings positive.
+"""
+
+from __future__ import annotations
+
+import itertools
+
+import numpy as np
+import pandas as pd
+
+from ..reference import normalise_scheme_no
+
+TOTAL = "Total"
+UNMAPPED = "Not mapped"
+UNSTAGED = "unstaged"
+
+#: Paper D's programme areas, in the order of its executive summary.
+AREAS: tuple[str, ...] = (
+    "Acute Services",
+    "Community Health services",
+    "Continuing Care services",
+    "Mental Health Services",
+    "Prescribing",
+    "Primary Care",
+    "Running costs",
+    "Unidentified",
+)
+STAGES: tuple[str, ...] = ("pipeline", "design", "developed")
+
+#: The programme area a workstream's schemes fall in unless the map says otherwise (the rule the map starts from).
+WORKSTREAM_AREAS: dict[str, str] = {
+    "CHC": "Continuing Care services",
+    "Children's": "Community Health services",
+    "Community Health": "Community Health services",
+    "Contracting": "Acute Services",
+    "Corporate": "Running costs",
+    "Integrated Teams": "Acute Services",
+    "Medicines Management": "Prescribing",
+    "Mental Health": "Mental Health Services",
+    "Planned Care": "Acute Services",
+    "Primary Care": "Primary Care",
+    "Unidentified": "Unidentified",
+    "Urgent Care": "Acute Services",
+}
+
+COLUMNS: tuple[str, ...] = (
+    "programme_area",
+    "qipp_target",
+    "pipeline",
+    "design",
+    "developed",
+    UNSTAGED,
+    "pct_developed",
+    "ytd_plan",
+    "ytd_achieved",
+    "pct_ytd_achieved",
+    "fot",
+    "pct_target_achieved",
+    "risk_rating",
+)
+
+
+def _table(table: pd.DataFrame | None, column: str) -> pd.DataFrame:
+    cols = ["scheme_no", "org", "programme_area", column, "share"]
+    if table is None or table.empty:
+        return pd.DataFrame(columns=cols)
+    t = table.copy()
+    t["scheme_no"] = t["scheme_no"].map(normalise_scheme_no)
+    for c in ("org", "programme_area"):
+        t[c] = t[c].fillna("").astype(str) if c in t else ""
+    t["share"] = pd.to_numeric(t["share"], errors="coerce").fillna(1.0) if "share" in t else 1.0
+    return t[cols]
+
+
+def _assign(keys: pd.DataFrame, table: pd.DataFrame, column: str, by: list[str]) -> pd.DataFrame:
+    """(_part, value, share) for every key the map names, the most specific entry winning.
+
+    ``by`` are the optional key columns besides scheme_no (org, and for stages programme_area): an
+    entry naming more of them beats one that leaves them blank (blank = any).
+    """
+    found, left = [], keys
+    levels = [[c for c, on in zip(by, mask, strict=True) if on] for mask in _masks(len(by))]
+    for named in levels:
+        blank = [c for c in by if c not in named]
+        rows = table
+        for c in named:
+            rows = rows[rows[c] != ""]
+        for c in blank:
+            rows = rows[rows[c] == ""]
+        hit = left.merge(rows[["scheme_no", *named, column, "share"]], on=["scheme_no", *named])
+        found.append(hit[["_part", column, "share"]])
+        left = left[~left["_part"].isin(hit["_part"])]
+    return pd.concat(found, ignore_index=True)
+
+
+def _masks(n: int) -> list[tuple[bool, ...]]:
+    """Every on/off combination of n key columns, most columns named first."""
+    return sorted(itertools.product((True, False), repeat=n), key=lambda m: -sum(m))
+
+
+def programme_lines(rows: pd.DataFrame, area_map: pd.DataFrame, stage_map: pd.DataFrame) -> pd.DataFrame:
+    """Each scheme row split into its (programme area, planning stage) parts, money scaled by the shares.
+
+    Columns: the rows' own columns, programme_area, stage, share (area share x stage share), and
+    the money columns multiplied by ``share``. Summed over a row's parts the money is the row's.
+    A stage map entry may name a programme area: it then applies to the scheme's plan in that area.
+    """
+    r = rows.reset_index(drop=True).copy()
+    r["_row"] = np.arange(len(r))
+    r["scheme_no"] = r["scheme_no"].map(normalise_scheme_no)
+    keys = r[["_row", "org", "scheme_no"]].rename(columns={"_row": "_part"})
+    areas = _assign(keys, _area_table(area_map), "programme_area", ["org"]).rename(columns={"_part": "_row"})
+    missing = r[~r["_row"].isin(areas["_row"])]
+    fallback = pd.DataFrame(
+        {
+            "_row": missing["_row"],
+            "programme_area": missing["workstream"].map(WORKSTREAM_AREAS).fillna(UNMAPPED),
+            "share": 1.0,
+        }
+    )
+    areas = pd.concat([areas, fallback], ignore_index=True).rename(columns={"share": "share_area"})
+    areas["_part"] = np.arange(len(areas))
+    keys = areas.merge(r[["_row", "org", "scheme_no", "rag"]], on="_row")
+    schemeless = keys["scheme_no"] == ""
+    stages = _assign(keys[~schemeless], _table(stage_map, "stage"), "stage", ["org", "programme_area"])
+    missing = keys[~schemeless & ~keys["_part"].isin(stages["_part"])]
+    rule = np.where(
+        missing["scheme_no"] == "UNIDENTIFIED", "pipeline", np.where(missing["rag"] == "Blue", "developed", UNSTAGED)
+    )
+    stages = pd.concat(
+        [stages, pd.DataFrame({"_part": missing["_part"], "stage": rule, "share": 1.0})], ignore_index=True
+    )
+    stages = pd.concat([stages, _pro_rata(keys[schemeless], areas, stages, r)], ignore_index=True)
+    parts = areas.merge(stages, on="_part")
+    parts["share"] = parts["share_area"] * parts["share"]
+    out = r.merge(parts[["_row", "programme_area", "stage", "share"]], on="_row")
+    for col in ("annual_plan", "plan_ytd", "actual_ytd", "fot", "assured"):
+        if col in out:
+            out[col] = out[col] * out["share"]
+    return out.drop(columns="_row")
+
+
+def _pro_rata(keys: pd.DataFrame, areas: pd.DataFrame, stages: pd.DataFrame, rows: pd.DataFrame) -> pd.DataFrame:
+    """Stages for lines with no scheme (rounding, unallocated adjustments): their area's split, pro rata."""
+    if keys.empty:
+        return pd.DataFrame(columns=["_part", "stage", "share"])
+    plan = areas.merge(stages, on="_part").merge(rows[["_row", "annual_plan"]], on="_row")
+    plan["amount"] = plan["annual_plan"] * plan["share_area"] * plan["share"]
+    split = plan.groupby(["programme_area", "stage"])["amount"].sum()
+    out = []
+    for part, area in zip(keys["_part"], keys["programme_area"], strict=True):
+        mine = split[area] if area in split.index.get_level_values(0) else pd.Series(dtype=float)
+        total = mine.sum()
+        if not len(mine) or total == 0:
+            out.append({"_part": part, "stage": UNSTAGED, "share": 1.0})
+            continue
+        out += [{"_part": part, "stage": st, "share": v / total} for st, v in mine.items() if v != 0]
+    return pd.DataFrame(out, columns=["_part", "stage", "share"])
+
+
+def _area_table(area_map: pd.DataFrame | None) -> pd.DataFrame:
+    cols = ["scheme_no", "org", "programme_area", "share"]
+    if area_map is None or area_map.empty:
+        return pd.DataFrame(columns=cols)
+    t = area_map.copy()
+    t["scheme_no"] = t["scheme_no"].map(normalise_scheme_no)
+    t["org"] = t["org"].fillna("").astype(str) if "org" in t else ""
+    t["share"] = pd.to_numeric(t["share"], errors="coerce").fillna(1.0) if "share" in t else 1.0
+    return t[cols]
+
+
+def _ratio(num: pd.Series, den: pd.Series) -> pd.Series:
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return pd.Series(np.where(den != 0, num / den.where(den != 0, 1.0), np.nan), index=num.index)
+
+
+def executive_summary(
+    rows: pd.DataFrame,
+    area_map: pd.DataFrame,
+    stage_map: pd.DataFrame,
+    risk_ratings: pd.DataFrame | None = None,
+) -> pd.DataFrame:
+    """Paper D's executive summary: by programme area, QIPP target (annual plan), its planning stage
+    split, % developed, YTD plan and achieved, % achieved, FOT and % of target, and the PMO risk rating.
+
+    ``rows``: one month's scheme rows (with adjustments applied, if any). ``area_map`` and
+    ``stage_map``: scheme_no, org ("" = every organisation), programme_area / stage, share.
+    ``risk_ratings``: programme_area, risk_rating (passed through; Paper D's list). Rows are the
+    paper's areas in its order, then ``Not mapped`` if any row has no area, then ``Total``. The
+    ``unstaged`` column holds plan the stage map does not cover (0 when it covers everything).
+    """
+    lines = programme_lines(rows, area_map, stage_map)
+    by_area = lines.groupby("programme_area")
+    target = by_area["annual_plan"].sum()
+    stage = lines.pivot_table(
+        index="programme_area", columns="stage", values="annual_plan", aggfunc="sum", fill_value=0.0
+    )
+    order = [*AREAS, *([UNMAPPED] if UNMAPPED in target.index else [])]
+    out = pd.DataFrame({"programme_area": order})
+    out["qipp_target"] = target.reindex(order, fill_value=0.0).to_numpy()
+    for s in (*STAGES, UNSTAGED):
+        out[s] = stage[s].reindex(order, fill_value=0.0).to_numpy() if s in stage else 0.0
+    out["ytd_plan"] = by_area["plan_ytd"].sum().reindex(order, fill_value=0.0).to_numpy()
+    out["ytd_achieved"] = by_area["actual_ytd"].sum().reindex(order, fill_value=0.0).to_numpy()
+    out["fot"] = by_area["fot"].sum().reindex(order, fill_value=0.0).to_numpy()
+    total = {"programme_area": TOTAL, **{c: out[c].sum() for c in out.columns if c != "programme_area"}}
+    out = pd.concat([out, pd.DataFrame([total])], ignore_index=True)
+    out["pct_developed"] = _ratio(out["developed"], out["qipp_target"])
+    out["pct_ytd_achieved"] = _ratio(out["ytd_achieved"], out["ytd_plan"])
+    out["pct_target_achieved"] = _ratio(out["fot"], out["qipp_target"])
+    risk = {}
+    if risk_ratings is not None and len(risk_ratings):
+        risk = dict(zip(risk_ratings["programme_area"], risk_ratings["risk_rating"], strict=True))
+    out["risk_rating"] = [risk.get(a, "") for a in out["programme_area"]]
+    return out[list(COLUMNS)]
