@@ -31,6 +31,8 @@ class _Commands(TyperGroup):
             return super().invoke(ctx)
         except (typer.Exit, typer.Abort, click.exceptions.Exit, click.exceptions.Abort, click.ClickException):
             raise
+        except BrokenPipeError:  # output piped into head, say: nothing to tell anyone
+            raise typer.Exit(0) from None
         except Exception as exc:  # the one place errors meet the user
             if (ctx.obj or {}).get("debug"):
                 traceback.print_exc()
@@ -89,6 +91,12 @@ def _print_summary(summary) -> None:
     if getattr(summary, "version", 0):
         typer.echo(f"store version {summary.version}:", nl=False)
         typer.echo(" ", nl=False)
+    if hasattr(summary, "items"):
+        typer.echo(
+            f"{summary.fin_year} M{summary.month}: stored {summary.items} comments for {', '.join(summary.orgs)} "
+            f"({summary.provenance})"
+        )
+        return
     if hasattr(summary, "data_year"):
         typer.echo(
             f"{summary.fin_year}: stored RightCare {summary.data_year or ''} indicators for "
@@ -439,6 +447,81 @@ def run(
     )
     if outcome.failed:
         raise typer.Exit(1)
+
+
+@app.command()
+def adjust(
+    fin_year: FinYear,
+    month: Annotated[int, typer.Option("--month", help="Financial-year month 1-12.")],
+    org: Annotated[str | None, typer.Option("--org", help="The CCG whose return is adjusted.")] = None,
+    reason: Annotated[
+        str | None, typer.Option("--reason", help="Why: shown beside the adjusted figures.", show_default=False)
+    ] = None,
+    scheme: Annotated[str, typer.Option("--scheme", help="Scheme number it belongs to (blank: unallocated).")] = "",
+    scheme_name: Annotated[str, typer.Option("--scheme-name", help="Scheme name, if not in the return.")] = "",
+    amount: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--amount",
+            help="MEASURE=£000, e.g. annual_plan=-664 fot=-374 (repeatable); measures: "
+            "plan_ytd, actual_ytd, annual_plan, fot, assured.",
+            show_default=False,
+        ),
+    ] = None,
+    data_dir: DataDir = Path("data"),
+    user: Annotated[str | None, typer.Option("--user", help="Who is entering it (default: the OS user).")] = None,
+) -> None:
+    """List the adjustments held for a month, or add a PMO adjustment (with --org, --amount and --reason).
+
+    Adjustments reconcile a return that falls short of its printed control totals; the returns are
+    never edited. Derived ones come from the dashboards at ingest; a PMO adds one by hand here.
+
+    \b
+    Example:
+      qipp adjust --fin-year 2019-20 --month 6
+      qipp adjust --fin-year 2019-20 --month 6 --org WL --scheme 4.1 --amount annual_plan=-664 --amount fot=-374 \\
+          --reason "CHC line missing from the WL return; LLR dashboard 4.1"
+    """
+    from .analysis.adjustments import manual_adjustment
+    from .core.money import fmt_k
+    from .ingest.pipeline import add_manual_adjustment
+    from .store import db
+
+    fin_year = check_fin_year(fin_year)
+    if amount or reason or org:
+        if not (amount and reason and org):
+            raise UsageError("to add an adjustment give --org, at least one --amount MEASURE=£000 and a --reason")
+        amounts = {}
+        for a in amount:
+            key, value = parse_param(a)
+            try:
+                amounts[key] = float(value)
+            except ValueError:
+                raise UsageError(f"--amount {a!r}: the amount must be a number of £000") from None
+        record = manual_adjustment(
+            fin_year=fin_year,
+            month=month,
+            org=org.strip().upper(),
+            amounts=amounts,
+            reason=reason,
+            entered_by=user or getpass.getuser(),
+            scheme_no=scheme,
+            scheme_name=scheme_name,
+        )
+        version = add_manual_adjustment(data_dir, record, user=user or getpass.getuser())
+        typer.echo(f"store version {version.number}: adjustment {record.iloc[0]['adjustment_id']} recorded")
+        return
+    adj = db.load_adjustments(data_dir)
+    adj = adj[(adj["fin_year"] == fin_year) & (adj["month"] == month)]
+    if adj.empty:
+        typer.echo(f"no adjustments held for {fin_year} M{month}")
+        return
+    for _ident, recs in adj.groupby("adjustment_id", sort=False):
+        first = recs.iloc[0]
+        amounts = ", ".join(f"{m} {fmt_k(v)}" for m, v in zip(recs["measure"], recs["amount"], strict=True))
+        scheme_txt = f"{first['scheme_no']} {first['scheme_name']}".strip() or "unallocated"
+        typer.echo(f"{first['org']} {scheme_txt} [{first['basis']}]: {amounts}")
+        typer.echo(f"    {first['evidence']}")
 
 
 def _waiting(message: str) -> None:

@@ -14,8 +14,8 @@ import tempfile
 from pathlib import Path
 
 from qipp_helpers.ingest.pipeline import ingest
-from qipp_helpers.store.db import load_returns
-from qipp_helpers.synthetic.months import CCGS, PROVENANCE, earlier_months
+from qipp_helpers.store.db import load_adjustments, load_returns
+from qipp_helpers.synthetic.months import CCGS, PROVENANCE, complete_m6, earlier_months
 from qipp_helpers.synthetic.workbooks import write_dashboard
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -25,7 +25,9 @@ RAW = ROOT / "data" / "raw" / "2019-20"
 def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         ingest([RAW / "M06" / "paper_d_m6_pmo_dashboards.xlsx"], "2019-20", 6, tmp)
-        m6 = load_returns(tmp)
+        # the published M6 rows plus the rows the LLR dashboard shows a CCG's return lacks (WL 4.1 CHC), so the
+        # earlier months are complete like the paper's totals; rounding adjustments are not rows of any return
+        m6 = complete_m6(load_returns(tmp), load_adjustments(tmp))
     for month, rows in earlier_months(m6).items():
         path = RAW / f"M{month:02d}" / f"synthetic_m{month:02d}_pmo_dashboards.xlsx"
         sheets = {org: rows[rows["org"] == org] for org in CCGS}

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from qipp_helpers.ingest.layouts import ingest_files
-from qipp_helpers.store.db import load_frp, load_returns, load_rightcare, load_warnings
+from qipp_helpers.store.db import load_adjustments, load_frp, load_returns, load_rightcare, load_warnings
 
 ROOT = Path(__file__).resolve().parents[1]
 RAW = ROOT / "data" / "raw"
@@ -32,6 +32,11 @@ def demo_data_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.fixture(scope="session")
 def returns(demo_data_dir: Path):
     return load_returns(demo_data_dir)
+
+
+@pytest.fixture(scope="session")
+def adjustments(demo_data_dir: Path):
+    return load_adjustments(demo_data_dir)
 
 
 @pytest.fixture(scope="session")

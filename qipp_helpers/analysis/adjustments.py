@@ -40,7 +40,7 @@ import pandas as pd
 
 from ..core.money import fmt_k
 from ..core.orgs import organisations
-from ..core.vocab import MONEY_COLUMNS
+from ..core.vocab import ADJUSTMENT_COLUMNS, MONEY_COLUMNS
 from ..reference import normalise_scheme_no, workstream_map
 
 DERIVED = "derived from combined dashboard"
@@ -49,34 +49,6 @@ ROUNDING = "rounding to printed total"
 MANUAL = "PMO manual"
 BASES: tuple[str, ...] = (DERIVED, UNALLOCATED, ROUNDING, MANUAL)
 
-#: One adjustment record per (adjustment, measure). ``adjustment_id`` ties the measures of one line.
-ADJUSTMENT_COLUMNS: tuple[str, ...] = (
-    "adjustment_id",
-    "fin_year",
-    "month",
-    "org",
-    "measure",
-    "amount",
-    "scheme_no",
-    "scheme_name",
-    "workstream",
-    "rag",
-    "basis",
-    "evidence",
-    "combined_org",
-    "combined_value",
-    "members_value",
-    "members",
-    "control_printed",
-    "control_computed",
-    "provenance",
-    "source_file",
-    "source_sheet",
-    "source_row",
-    "entered_by",
-    "entered_at",
-    "carried_from",
-)
 _FLOATS = ("amount", "combined_value", "members_value", "control_printed", "control_computed")
 _INTS = ("month", "source_row")
 

@@ -30,6 +30,37 @@ RAG_ALIASES: dict[str, str] = {"completed": "Blue", "closed": "Grey"}
 #: The money columns of a scheme return, £000 (savings negative).
 MONEY_COLUMNS: tuple[str, ...] = ("plan_ytd", "actual_ytd", "annual_plan", "fot", "assured")
 
+# --- control totals: adjustments to returns that fall short of their printed totals -------------------
+
+#: One adjustment record per (adjustment, measure). ``adjustment_id`` ties the measures of one line.
+ADJUSTMENT_COLUMNS: tuple[str, ...] = (
+    "adjustment_id",
+    "fin_year",
+    "month",
+    "org",
+    "measure",
+    "amount",
+    "scheme_no",
+    "scheme_name",
+    "workstream",
+    "rag",
+    "basis",
+    "evidence",
+    "combined_org",
+    "combined_value",
+    "members_value",
+    "members",
+    "control_printed",
+    "control_computed",
+    "provenance",
+    "source_file",
+    "source_sheet",
+    "source_row",
+    "entered_by",
+    "entered_at",
+    "carried_from",
+)
+
 # --- the system financial recovery plan (Paper E) -------------------------------------------------
 
 #: FRP RAG values as printed (Table 6 says Orange where the QIPP dashboards say Amber).

@@ -82,6 +82,7 @@ class SheetResult:
     sheet: str
     records: list[dict] = field(default_factory=list)
     printed_total: dict[str, float] | None = None
+    printed_total_row: int = 0
     problems: list[Problem] = field(default_factory=list)
 
 
@@ -142,6 +143,7 @@ def parse_sheet(
         label = first or norm(cells["scheme_name"])
         if label in TOTAL_LABELS:
             result.printed_total = _money(cells, excel_row, printed, problem, what="Grand Total: ")
+            result.printed_total_row = excel_row
             continue
         has_money = any(cells[c] not in (None, "") for c in MONEY_COLUMNS)
         if not cell_text(cells["scheme_name"]) and not has_money:

@@ -215,6 +215,7 @@ class WorkbookInfo:
     path: Path
     suffix: str
     sheets: dict[str, str] = field(default_factory=dict)  # sheet name -> state: visible, hidden, veryHidden
+    first_line: str = ""  # a .csv's first line (its header, for routing)
 
     def has_sheet(self, name: str) -> bool:
         """True if a sheet is called ``name`` (any case, surrounding spaces ignored)."""
@@ -227,6 +228,13 @@ def workbook_info(path: Path) -> WorkbookInfo:
     A file that cannot be read this way gets no sheets: the reader chosen for it says why.
     """
     suffix = path.suffix.lower()
+    if suffix == ".csv":
+        try:
+            with path.open("rb") as fh:
+                head = fh.read(4096).decode("utf-8-sig", errors="replace")
+        except OSError:
+            head = ""
+        return WorkbookInfo(path, suffix, first_line=head.splitlines()[0] if head else "")
     if suffix != ".xlsx":
         return WorkbookInfo(path, suffix)
     from .guard import workbook_sheets

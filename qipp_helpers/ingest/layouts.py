@@ -12,18 +12,24 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import pandas as pd
-
 from ..core.errors import IngestError, Problem
 from . import pipeline
+from .commentary import SHEET as COMMENTARY_SHEET
+from .commentary import is_commentary_header
 from .excel import WorkbookInfo, workbook_info
 from .frp import SCHEMES_SHEET
 from .guard import check_input_file
 from .rightcare import INDICATORS_SHEET
 from .sro_return import META_SHEET
 
-Summary = pipeline.IngestSummary | pipeline.FrpIngestSummary | pipeline.RightCareIngestSummary
-Prepare = Callable[..., list[pipeline.Prepared]]
+Summary = (
+    pipeline.IngestSummary
+    | pipeline.FrpIngestSummary
+    | pipeline.RightCareIngestSummary
+    | pipeline.CommentaryIngestSummary
+)
+Prepared = pipeline.Prepared
+Prepare = Callable[..., list[Prepared]]
 
 
 @dataclass(frozen=True)
@@ -33,29 +39,35 @@ class Layout:
     name: str
     description: str
     recognise: Callable[[WorkbookInfo], bool]
-    prepare: Prepare  # (paths, fin_year, month, held returns, org=, provenance=) -> [Prepared]
+    prepare: Prepare  # (paths, fin_year, month, stored, org=, provenance=) -> [Prepared]
 
 
-def _templates(
-    paths: list[Path], fin_year: str, month: int, held: pd.DataFrame, **_: object
-) -> list[pipeline.Prepared]:
-    return [pipeline.prepare_templates(paths, fin_year, month, held)]
+def _templates(paths: list[Path], fin_year: str, month: int, stored: pipeline.Stored, **_: object) -> list[Prepared]:
+    return [pipeline.prepare_templates(paths, fin_year, month, stored)]
 
 
-def _dashboards(paths: list[Path], fin_year: str, month: int, held: pd.DataFrame, **kw: Any) -> list[pipeline.Prepared]:
+def _dashboards(paths: list[Path], fin_year: str, month: int, stored: pipeline.Stored, **kw: Any) -> list[Prepared]:
     return [
-        pipeline.prepare_dashboards(paths, fin_year, month, held, org=kw.get("org"), provenance=kw.get("provenance"))
+        pipeline.prepare_dashboards(paths, fin_year, month, stored, org=kw.get("org"), provenance=kw.get("provenance"))
     ]
 
 
-def _frp(paths: list[Path], fin_year: str, month: int, held: pd.DataFrame, **kw: Any) -> list[pipeline.Prepared]:
+def _frp(paths: list[Path], fin_year: str, month: int, stored: pipeline.Stored, **kw: Any) -> list[Prepared]:
     return [
         pipeline.prepare_frp(p, fin_year, month, system=kw.get("org"), provenance=kw.get("provenance")) for p in paths
     ]
 
 
-def _rightcare(paths: list[Path], fin_year: str, month: int, held: pd.DataFrame, **kw: Any) -> list[pipeline.Prepared]:
+def _rightcare(paths: list[Path], fin_year: str, month: int, stored: pipeline.Stored, **kw: Any) -> list[Prepared]:
     return [pipeline.prepare_rightcare(p, fin_year, provenance=kw.get("provenance")) for p in paths]
+
+
+def _commentary(paths: list[Path], fin_year: str, month: int, stored: pipeline.Stored, **kw: Any) -> list[Prepared]:
+    return [pipeline.prepare_commentary(p, fin_year, month, provenance=kw.get("provenance")) for p in paths]
+
+
+def _is_commentary(info: WorkbookInfo) -> bool:
+    return info.has_sheet(COMMENTARY_SHEET) or (info.suffix == ".csv" and is_commentary_header(info.first_line))
 
 
 #: Recognised in this order (the dashboard layout takes whatever no other layout claims); prepared in this order.
@@ -65,6 +77,7 @@ LAYOUTS: tuple[Layout, ...] = (
     ),
     Layout("frp", "system financial recovery plan (Paper E layout)", lambda i: i.has_sheet(SCHEMES_SHEET), _frp),
     Layout("rightcare", "RightCare indicator workbook", lambda i: i.has_sheet(INDICATORS_SHEET), _rightcare),
+    Layout("commentary", "PMO commentary (a Commentary sheet or column)", _is_commentary, _commentary),
     Layout(
         "dashboard",
         "PMO dashboard (Paper D Appendices 2-5), .xlsx or one organisation's .csv",
@@ -72,7 +85,7 @@ LAYOUTS: tuple[Layout, ...] = (
         _dashboards,
     ),
 )
-_ORDER = ("sro_return", "dashboard", "frp", "rightcare")
+_ORDER = ("sro_return", "dashboard", "frp", "rightcare", "commentary")
 _BY_NAME = {layout.name: layout for layout in LAYOUTS}
 
 
@@ -112,13 +125,15 @@ def ingest_files(
             raise IngestError([Problem(p.name, f"is a {layout.description}, not a {_BY_NAME[only].description}")])
         groups.setdefault(layout.name, []).append(p)
 
-    def prepare(held: pd.DataFrame) -> list[pipeline.Prepared]:
-        parts: list[pipeline.Prepared] = []
+    def prepare(stored: pipeline.Stored) -> list[Prepared]:
+        parts: list[Prepared] = []
         problems: list[Problem] = []
         for name in _ORDER:
             if name in groups:
                 try:
-                    parts += _BY_NAME[name].prepare(groups[name], fin_year, month, held, org=org, provenance=provenance)
+                    parts += _BY_NAME[name].prepare(
+                        groups[name], fin_year, month, stored, org=org, provenance=provenance
+                    )
                 except IngestError as exc:
                     problems += exc.problems
         if problems:

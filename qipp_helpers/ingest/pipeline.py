@@ -28,7 +28,15 @@ from ..core.periods import check_fin_year, check_month
 from ..core.vocab import MONEY_COLUMNS
 from ..reference import workstream_map
 from ..store import db
-from ..store.schema import WARNING_COLUMNS, coerce_returns, validate_returns
+from ..store.schema import (
+    COMBINED_COLUMNS,
+    COMMENTARY_COLUMNS,
+    PRINTED_TOTAL_COLUMNS,
+    WARNING_COLUMNS,
+    coerce_returns,
+    coerce_table,
+    validate_returns,
+)
 from ..store.versioned import Change, StoreConflict, Version
 from .dashboard import REQUIRED, FileResult, SheetResult, iter_problems, read_returns_file
 from .excel import text_problems
@@ -293,6 +301,70 @@ class RightCareIngestSummary:
     version: int = 0
 
 
+class Stored:
+    """The store as of the version an ingest is prepared from: tables read on first use, then kept."""
+
+    def __init__(self, data_dir: Path | str, version: int | None):
+        self.data_dir, self.version = data_dir, version
+        self._tables: dict[str, pd.DataFrame] = {}
+
+    def table(self, name: str) -> pd.DataFrame:
+        if name not in self._tables:
+            self._tables[name] = (
+                db.store(self.data_dir).load(name, as_of=self.version)
+                if self.version
+                else (db.store(self.data_dir).load(name))
+            )
+        return self._tables[name]
+
+    @property
+    def returns(self) -> pd.DataFrame:
+        return self.table("returns")
+
+    def month(self, name: str, fin_year: str, month: int) -> pd.DataFrame:
+        t = self.table(name)
+        return t[(t["fin_year"] == fin_year) & (t["month"] == month)]
+
+
+def month_adjustments(
+    stored: Stored,
+    fin_year: str,
+    month: int,
+    tidy: pd.DataFrame,
+    *,
+    printed: pd.DataFrame | None = None,
+    combined: pd.DataFrame | None = None,
+) -> tuple[list[Change], int]:
+    """The month's controls and adjustments after this ingest replaces the slices of ``tidy``'s organisations.
+
+    Returns the changes (printed totals and combined rows given by this ingest, the month's adjustments
+    derived again from all the month's rows and controls, the PMO's manual ones kept) and the number of
+    derived adjustment lines.
+    """
+    from ..analysis.adjustments import MANUAL, derive_adjustments
+
+    replaced = set(tidy["org"]) if len(tidy) else set()
+    held = stored.month("returns", fin_year, month)
+    rows = pd.concat([held[~held["org"].isin(replaced)], tidy], ignore_index=True)
+    old_printed = stored.month("printed_totals", fin_year, month)
+    new_printed = printed if printed is not None else old_printed.iloc[:0]
+    all_printed = pd.concat([old_printed[~old_printed["org"].isin(replaced)], new_printed], ignore_index=True)
+    given = combined is not None and len(combined)
+    all_combined = combined if given else stored.month("combined_rows", fin_year, month)
+    derived = derive_adjustments(rows, all_printed, all_combined)
+    stored_adj = stored.month("adjustments", fin_year, month)
+    manual = stored_adj[stored_adj["basis"] == MANUAL]
+    adjustments = pd.concat([derived, manual], ignore_index=True) if len(manual) else derived
+    month_orgs = set(rows["org"]) | set(stored_adj["org"])
+    changes = [
+        Change("printed_totals", new_printed, {(fin_year, month, o) for o in replaced}),
+        Change("adjustments", adjustments, {(fin_year, month, o) for o in month_orgs}),
+    ]
+    if given:
+        changes.append(Change("combined_rows", combined, {(fin_year, month, o) for o in set(combined["org"])}))
+    return changes, len(derived["adjustment_id"].unique()) if len(derived) else 0
+
+
 @dataclass
 class Prepared:
     """One layout's part of an ingest: the changes to commit, its log entry and what to tell the user."""
@@ -321,12 +393,12 @@ def prepare_dashboards(
     paths: list[Path],
     fin_year: str,
     month: int,
-    held: pd.DataFrame,
+    stored: Stored,
     *,
     org: str | None = None,
     provenance: str | None = None,
 ) -> Prepared:
-    """Dashboard workbooks or CSVs for one month, against ``held`` (the stored returns of the version).
+    """Dashboard workbooks or CSVs for one month, against the version of the store ``stored`` reads.
 
     Each (fin_year, month, organisation) slice present in the files replaces the stored slice.
     Combined sheets (LLR) are reconciled against their CCGs, never stored as rows.
@@ -345,23 +417,29 @@ def prepare_dashboards(
             if sheet.org in organisations().ccgs:
                 warnings += total_warnings(sheet, file=res.path.name, fin_year=fin_year, month=month)
     slices = {(fin_year, month, o) for o in tidy["org"].unique()}
+    held = stored.returns
     notes = scheme_changes(tidy, held, fin_year, month)
     left_out = [f"{res.path.name}: {', '.join(res.left_out)}" for res in results if res.left_out]
     if left_out:
         notes["left_out"] = [f"{line} (only --org {org.upper() if org else ''} was ingested)" for line in left_out]
     if combined:
-        stored = held[
+        others = held[
             (held["fin_year"] == fin_year) & (held["month"] == month) & ~held["org"].isin(tidy["org"].unique())
         ]
-        ccg_rows = pd.concat([stored, tidy], ignore_index=True)
+        ccg_rows = pd.concat([others, tidy], ignore_index=True)
         for res, sheet in combined:
             warnings += group_warnings(sheet, ccg_rows, file=res.path.name, fin_year=fin_year, month=month)
             warnings += total_warnings(sheet, file=res.path.name, fin_year=fin_year, month=month)
             slices.add((fin_year, month, sheet.org))
     warn_df = pd.DataFrame(warnings, columns=list(WARNING_COLUMNS))
+    printed, combined_rows = _controls(results, fin_year, month, provenance)
+    control_changes, n_adjustments = month_adjustments(
+        stored, fin_year, month, tidy, printed=printed, combined=combined_rows
+    )
     files = file_records(paths)
     entry = {
         "kind": "dashboard",
+        "adjustments": n_adjustments,
         "fin_year": fin_year,
         "month": month,
         "orgs": sorted(s[2] for s in slices),
@@ -377,11 +455,35 @@ def prepare_dashboards(
         files=files,
         notes=notes,
     )
-    changes = [Change("returns", tidy, slices), Change("warnings", warn_df, slices)]
+    changes = [Change("returns", tidy, slices), Change("warnings", warn_df, slices), *control_changes]
     return Prepared(changes, entry, summary, files)
 
 
-def prepare_templates(paths: list[Path], fin_year: str, month: int, held: pd.DataFrame) -> Prepared:
+def _controls(
+    results: list[FileResult], fin_year: str, month: int, provenance: str | None
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The printed Grand Totals of the CCG sheets and the rows of combined sheets, as the store holds them."""
+    printed, combined = [], []
+    for res in results:
+        for sheet in res.sheets:
+            if sheet.org in organisations().groups:
+                prov = provenance or res.provenance.get(sheet.org) or f"return file: {res.path.name}"
+                combined += [
+                    {**r, "fin_year": fin_year, "month": month, "provenance": prov, "source_file": res.path.name}
+                    for r in sheet.records
+                ]
+            elif sheet.printed_total is not None:
+                printed.append({
+                    "fin_year": fin_year, "month": month, "org": sheet.org, **sheet.printed_total,
+                    "source_file": res.path.name, "source_sheet": sheet.sheet, "source_row": sheet.printed_total_row,
+                })  # fmt: skip
+    return (
+        coerce_table(pd.DataFrame(printed), PRINTED_TOTAL_COLUMNS),
+        coerce_table(pd.DataFrame(combined), COMBINED_COLUMNS),
+    )
+
+
+def prepare_templates(paths: list[Path], fin_year: str, month: int, stored: Stored) -> Prepared:
     """Returned SRO templates merged into the month (rules: :mod:`qipp_helpers.ingest.sro_return`).
 
     Each organisation with a template gets its whole (fin_year, month) slice replaced by the merged
@@ -396,6 +498,7 @@ def prepare_templates(paths: list[Path], fin_year: str, month: int, held: pd.Dat
     problems = [p for r in results for p in r.problems]
     if problems:
         raise IngestError(problems)
+    held = stored.returns
     base_rows = {}
     for r in results:
         org, fy, m = r.meta["org"], str(r.meta["base_fin_year"]), int(r.meta["base_month"])
@@ -427,7 +530,14 @@ def prepare_templates(paths: list[Path], fin_year: str, month: int, held: pd.Dat
         "commentary": merged.commentary[:LOG_NOTES],
     }
     summary = IngestSummary(fin_year, month, rows=tidy.groupby("org").size().to_dict(), files=files, notes=notes)
-    changes = [Change("returns", tidy, slices), Change("warnings", pd.DataFrame(columns=list(WARNING_COLUMNS)), slices)]
+    control_changes, _ = month_adjustments(stored, fin_year, month, tidy)
+    comments = _template_commentary(merged.commentary, fin_year, month)
+    changes = [
+        Change("returns", tidy, slices),
+        Change("warnings", pd.DataFrame(columns=list(WARNING_COLUMNS)), slices),
+        *control_changes,
+        Change("commentary", comments, slices),
+    ]
     return Prepared(changes, entry, summary, files)
 
 
@@ -610,17 +720,17 @@ RETRIES = 3
 
 
 def prepare_and_commit(
-    prepare: Callable[[pd.DataFrame], list[Prepared]], data_dir: Path | str, *, user: str | None = None
+    prepare: Callable[[Stored], list[Prepared]], data_dir: Path | str, *, user: str | None = None
 ) -> tuple[list[Prepared], Version]:
     """Prepare against the current version, commit based on it; if another ingest committed meanwhile, again.
 
-    ``prepare`` is given the stored returns of the version it is prepared from.
+    ``prepare`` is given the store as of the version it is prepared from (:class:`Stored`).
     """
     use_organisations(data_dir)
     for attempt in range(RETRIES):
         live = db.store(data_dir)
         version = live.current_version()
-        parts = prepare(live.load("returns", as_of=version) if version else db.load_returns(data_dir))
+        parts = prepare(Stored(data_dir, version))
         fault("ingest.prepared")
         try:
             return parts, commit_parts(parts, data_dir, user=user, based_on=version)
@@ -671,3 +781,117 @@ def ingest_rightcare(
     from .layouts import ingest_files
 
     return ingest_files([path], fin_year, 1, data_dir, provenance=provenance, user=user, only="rightcare")[0]
+
+
+def _template_commentary(items: list[dict], fin_year: str, month: int) -> pd.DataFrame:
+    """SRO commentary from returned templates, one row per returned line that has some."""
+    rows = [
+        {
+            "fin_year": fin_year,
+            "month": month,
+            "org": c.get("org", ""),
+            "scheme_no": c.get("scheme_no", ""),
+            "kind": "sro",
+            "section": "SRO return",
+            "order": i,
+            "label": c.get("scheme_name") or c.get("scheme_no", ""),
+            "text": c.get("commentary", "") or c.get("plan_change_reason", ""),
+            "provenance": f"SRO return: {c.get('file', '')}".strip(),
+            "source_file": c.get("file", ""),
+            "source_sheet": c.get("sheet", "Return"),
+            "source_row": int(c.get("row", 0) or 0),
+        }
+        for i, c in enumerate(items, start=1)
+        if c.get("commentary") or c.get("plan_change_reason")
+    ]
+    return coerce_table(pd.DataFrame(rows), COMMENTARY_COLUMNS)
+
+
+def prepare_commentary(path: Path, fin_year: str, month: int, *, provenance: str | None = None) -> Prepared:
+    """A PMO commentary file for one month: replaces the commentary of each organisation it names, that month."""
+    from .commentary import read_commentary
+
+    _command_line(fin_year, month)
+    path = Path(path)
+    res = read_commentary(path)
+    if res.problems:
+        raise IngestError(res.problems)
+    if not res.records:
+        raise IngestError([Problem(path.name, "no commentary rows found")])
+    prov = provenance or res.about.get("provenance") or f"commentary file: {path.name}"
+    table = coerce_table(
+        pd.DataFrame(
+            [
+                {**r, "fin_year": fin_year, "month": month, "provenance": prov, "source_file": path.name}
+                for r in res.records
+            ]
+        ),
+        COMMENTARY_COLUMNS,
+    )
+    problems = text_problems(
+        table,
+        {"text": "Commentary", "label": "Label", "section": "Section"},
+        limits={"text": 4000, "label": 300, "section": 300},
+    )
+    if problems:
+        raise IngestError(problems)
+    orgs = sorted(set(table["org"]))
+    files = file_records([path])
+    entry = {
+        "kind": "commentary",
+        "fin_year": fin_year,
+        "month": month,
+        "orgs": orgs,
+        "rows": len(table),
+        "warnings": 0,
+    }
+    summary = CommentaryIngestSummary(fin_year, month, orgs, len(table), prov.split(":", 1)[0], files=files)
+    return Prepared([Change("commentary", table, {(fin_year, month, o) for o in orgs})], entry, summary, files)
+
+
+@dataclass
+class CommentaryIngestSummary:
+    """What a commentary ingest stored."""
+
+    fin_year: str
+    month: int
+    orgs: list[str]
+    items: int
+    provenance: str
+    files: list[dict] = field(default_factory=list)
+    version: int = 0
+
+
+def add_manual_adjustment(data_dir: Path | str, record: pd.DataFrame, *, user: str | None = None) -> Version:
+    """Commit a PMO's hand-made adjustment (see :func:`qipp_helpers.analysis.adjustments.manual_adjustment`) as a
+    new version: the organisation-month's other adjustments are kept."""
+    first = record.iloc[0]
+    fin_year, month, org = str(first["fin_year"]), int(first["month"]), str(first["org"])
+    _command_line(fin_year, month)
+    if org not in organisations().ccgs:
+        raise IngestError(
+            [
+                Problem(
+                    "(command line)",
+                    f"--org {org}: adjustments are made to a CCG's return ({', '.join(organisations().ccgs)})",
+                )
+            ]
+        )
+
+    def prepare(stored: Stored) -> list[Prepared]:
+        held = stored.month("adjustments", fin_year, month)
+        held = held[held["org"] == org]
+        table = pd.concat([held, record], ignore_index=True)
+        entry = {
+            "kind": "adjustment",
+            "fin_year": fin_year,
+            "month": month,
+            "orgs": [org],
+            "rows": len(record),
+            "warnings": 0,
+            "reason": str(first["evidence"]),
+        }
+        return [Prepared([Change("adjustments", table, {(fin_year, month, org)})], entry, None, [])]  # type: ignore[arg-type]
+
+    _, version = prepare_and_commit(prepare, data_dir, user=user)
+    return version

@@ -895,6 +895,10 @@ def merge_returns(results: list[TemplateResult], *, base_rows: dict[str, pd.Data
                             "line": key[1],
                             "commentary": rec["commentary"],
                             "plan_change_reason": (rec["plan_change"] or {}).get("reason", ""),
+                            "scheme_name": rec.get("scheme_name", ""),
+                            "file": res.path.name,
+                            "sheet": RETURN_SHEET,
+                            "row": rec["source_row"],
                         }
                     )
             else:

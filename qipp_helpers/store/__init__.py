@@ -7,6 +7,9 @@ Notebooks and the pack read it through these names; only ingest writes it.
 from .db import (
     commit,
     is_snapshot,
+    load_adjustments,
+    load_commentary,
+    load_controls,
     load_frp,
     load_returns,
     load_rightcare,
@@ -20,6 +23,9 @@ from .db import (
 __all__ = [
     "commit",
     "is_snapshot",
+    "load_adjustments",
+    "load_commentary",
+    "load_controls",
     "load_frp",
     "load_returns",
     "load_rightcare",

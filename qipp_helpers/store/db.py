@@ -82,6 +82,21 @@ def load_rightcare(data_dir: Path | str, as_of: AsOf = None) -> dict[str, pd.Dat
     return {k: _table(data_dir, f"rightcare_{k}", as_of) for k in ("indicators", "peers")}
 
 
+def load_adjustments(data_dir: Path | str, as_of: AsOf = None) -> pd.DataFrame:
+    """Every adjustment to returns that fall short of their printed control totals (derived, or by the PMO)."""
+    return _table(data_dir, "adjustments", as_of)
+
+
+def load_commentary(data_dir: Path | str, as_of: AsOf = None) -> pd.DataFrame:
+    """Commentary per organisation, month and scheme (group): SRO returns, PMO commentary sheets, papers."""
+    return _table(data_dir, "commentary", as_of)
+
+
+def load_controls(data_dir: Path | str, as_of: AsOf = None) -> dict[str, pd.DataFrame]:
+    """The controls held: ``combined_rows`` (combined dashboards as received) and ``printed_totals``."""
+    return {k: _table(data_dir, k, as_of) for k in ("combined_rows", "printed_totals")}
+
+
 def read_log(data_dir: Path | str) -> list[dict]:
     """The ingest log (one entry per version), oldest first."""
     if is_snapshot(data_dir):

@@ -7,7 +7,15 @@ import pandera.pandas as pa
 
 from ..core.errors import Problem
 from ..core.orgs import organisations
-from ..core.vocab import FRP_PRINTED, FRP_RAGS, MONEY_COLUMNS, PODS, PROGRAMME_AREAS, RAGS, WORKSTREAMS
+from ..core.vocab import (
+    FRP_PRINTED,
+    FRP_RAGS,
+    MONEY_COLUMNS,
+    PODS,
+    PROGRAMME_AREAS,
+    RAGS,
+    WORKSTREAMS,
+)
 
 #: Columns of the tidy scheme-returns table, in storage order.
 RETURN_COLUMNS: tuple[str, ...] = (
@@ -23,6 +31,51 @@ RETURN_COLUMNS: tuple[str, ...] = (
     "risk_issue",
     "rag",
     *MONEY_COLUMNS,
+    "provenance",
+    "source_file",
+    "source_sheet",
+    "source_row",
+)
+
+#: A combined (e.g. LLR) dashboard sheet's rows as received: not returns (the CCGs' are), but the control
+#: that locates a CCG's missing rows (see :mod:`qipp_helpers.analysis.adjustments`).
+COMBINED_COLUMNS: tuple[str, ...] = (
+    "fin_year",
+    "month",
+    "org",
+    "scheme_no",
+    "scheme_name",
+    "milestones",
+    "financial_benefits",
+    "risk_issue",
+    "rag",
+    *MONEY_COLUMNS,
+    "provenance",
+    "source_file",
+    "source_sheet",
+    "source_row",
+)
+#: Each CCG sheet's printed Grand Total row: the control its scheme rows must add up to.
+PRINTED_TOTAL_COLUMNS: tuple[str, ...] = (
+    "fin_year",
+    "month",
+    "org",
+    *MONEY_COLUMNS,
+    "source_file",
+    "source_sheet",
+    "source_row",
+)
+#: Commentary per organisation, month and scheme (group): from SRO returns, a PMO commentary sheet, or a paper.
+COMMENTARY_COLUMNS: tuple[str, ...] = (
+    "fin_year",
+    "month",
+    "org",
+    "scheme_no",
+    "kind",
+    "section",
+    "order",
+    "label",
+    "text",
     "provenance",
     "source_file",
     "source_sheet",
@@ -169,8 +222,22 @@ FRP_CHECK_COLUMNS: tuple[str, ...] = (
     "source_row",
 )
 #: Float and int columns of the FRP and RightCare tables (:func:`coerce_table`); every other column is text.
-_FLOATS = {*FRP_PRINTED.values(), "value", "printed", "computed", "difference", "spend", "weighted_population"}
-_INTS = {"month", "row", "source_row", "rank"}
+_FLOATS = {
+    *FRP_PRINTED.values(),
+    *MONEY_COLUMNS,
+    "value",
+    "printed",
+    "computed",
+    "difference",
+    "spend",
+    "weighted_population",
+    "amount",
+    "combined_value",
+    "members_value",
+    "control_printed",
+    "control_computed",
+}
+_INTS = {"month", "row", "source_row", "rank", "order"}
 
 _key = {
     "fin_year": pa.Column(str, pa.Check.str_matches(r"^\d{4}-\d{2}$")),

@@ -55,11 +55,15 @@ import pyarrow as pa
 from ..core.errors import StoreError as QippStoreError
 from ..core.faults import fault
 from ..core.files import atomic_path, sha256_file
+from ..core.vocab import ADJUSTMENT_COLUMNS
 from .schema import (
+    COMBINED_COLUMNS,
+    COMMENTARY_COLUMNS,
     FRP_CHECK_COLUMNS,
     FRP_KEY,
     FRP_LINE_COLUMNS,
     FRP_POSITION_COLUMNS,
+    PRINTED_TOTAL_COLUMNS,
     RETURN_COLUMNS,
     RIGHTCARE_INDICATOR_COLUMNS,
     RIGHTCARE_KEY,
@@ -200,6 +204,14 @@ for _name, _cols in (("indicators", RIGHTCARE_INDICATOR_COLUMNS), ("peers", RIGH
         TableSpec(f"rightcare_{_name}", _cols, RIGHTCARE_KEY, _coerce_with(_cols),
                   legacy_file=f"rightcare_{_name}.parquet")
     )  # fmt: skip
+#: Tables of the control totals and commentary (no parquet file in the old store: they are new).
+for _name, _cols, _order in (
+    ("combined_rows", COMBINED_COLUMNS, ("fin_year", "month", "org", "source_row")),
+    ("printed_totals", PRINTED_TOTAL_COLUMNS, ("fin_year", "month", "org")),
+    ("adjustments", ADJUSTMENT_COLUMNS, ("fin_year", "month", "org", "adjustment_id", "measure")),
+    ("commentary", COMMENTARY_COLUMNS, ("fin_year", "month", "org", "order")),
+):
+    register_table(TableSpec(_name, _cols, ("fin_year", "month", "org"), _coerce_with(_cols), _order))
 
 
 # ------------------------------------------------------------------------------ value objects

@@ -31,10 +31,10 @@ WL_CHC = {"plan_ytd": -323.0, "actual_ytd": -184.0, "annual_plan": -664.0, "fot"
 
 
 def adjusted_rows(returns: pd.DataFrame, workbook: Path) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Stored M5 + M6 rows with the M6 adjustments (and, for movement, the located ones carried to M5)."""
+    """Stored M5 + M6 rows with the M6 adjustments (the synthetic M5 is generated complete, WL CHC row included)."""
     combined, printed = dashboard_frames(workbook, FY, 6)
     adj = a.derive_adjustments(returns, printed, combined)
-    rows = a.apply_adjustments(returns, pd.concat([adj, a.carry_adjustments(adj, FY, 5)], ignore_index=True))
+    rows = a.apply_adjustments(returns, adj)
     return rows, adj
 
 
