@@ -1,23 +1,34 @@
 # Two commands for a fresh machine (Debian, Python 3.11): `make reports` and `make test`; `make help` lists all.
-# Each creates/updates the local virtualenv (.venv) only when requirements change: the runtime packages
+# Each creates/updates the project's Python environment only when requirements change: the runtime packages
 # (requirements.txt) for reports and lab, plus the pinned test and dev tools (requirements-dev.txt) for
-# test, test-fast, lint and strip.
+# test, test-fast, lint and strip. The environment is the local virtualenv .venv, or the active conda
+# environment when there is one (CONDA_PREFIX), or any folder given as VENV=...
 PYTHON ?= python3
-VENV   := .venv
+ifneq ($(strip $(CONDA_PREFIX)),)
+VENV ?= $(CONDA_PREFIX)
+else
+VENV ?= .venv
+endif
 BIN    := $(VENV)/bin
-STAMP  := $(VENV)/.installed
-DEV_STAMP := $(VENV)/.installed-dev
+STAMP  := $(VENV)/.qipp-installed
+DEV_STAMP := $(VENV)/.qipp-installed-dev
+# setuptools prints advice about editable installs on every install; nothing in it concerns a user
+PIP    := PYTHONWARNINGS=ignore $(BIN)/python -m pip
 FIN_YEAR ?= 2019-20
 MONTH    ?= 6
 ORG      ?= all
 JOBS     ?=
 LAB_ARGS ?=
 
-.PHONY: help reports test test-fast lint lab strip clean system-deps browser synthetic checks
+.PHONY: help reports test test-fast lint lab strip clean system-deps browser synthetic checks git-filter
 
-reports: $(STAMP) system-deps  ## ingest the embedded demo data and render the M6 pack into reports/
+help:  ## list the targets
+	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  make %-12s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
+
+reports: $(STAMP) system-deps  ## ingest the embedded demo data and render the M6 pack into reports/2019-20/M06/
 	$(BIN)/qipp ingest-raw --data-dir data
 	$(BIN)/qipp run --fin-year $(FIN_YEAR) --month $(MONTH) --org $(ORG) --data-dir data --out reports $(if $(JOBS),--jobs $(JOBS))
+	@echo "The pack: reports/$(FIN_YEAR)/M$(shell printf %02d $(MONTH))/index.html (start there) and its QIPP_pack_*.pdf"
 
 test: lint system-deps browser  ## lint, then every test: unit, back-tests against the papers, end-to-end
 	$(BIN)/python -m pytest -q
@@ -25,19 +36,16 @@ test: lint system-deps browser  ## lint, then every test: unit, back-tests again
 test-fast: $(DEV_STAMP)  ## unit tests and back-tests only (no kernels, CLI or rendering): under a minute
 	$(BIN)/python -m pytest -q tests/unit tests/backtests
 
-lint: $(DEV_STAMP)  ## ruff check, ruff format --check, and notebooks stripped of outputs (nbstripout --verify)
+lint: $(DEV_STAMP)  ## ruff check, ruff format --check, and notebooks committed without outputs
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
-	$(BIN)/nbstripout --verify notebooks/*.ipynb
+	$(BIN)/python -m pytest -q tests/e2e/test_notebooks.py
 
-lab: $(STAMP)  ## open JupyterLab on the project's environment
+lab: $(STAMP) git-filter  ## open JupyterLab at the project folder on the variance explorer
 	$(BIN)/qipp ingest-raw --data-dir data
-	$(BIN)/jupyter lab notebooks/ $(if $(filter 0,$(shell id -u)),--allow-root) $(LAB_ARGS)
+	$(BIN)/jupyter lab --ServerApp.root_dir=. notebooks/explore_variances.ipynb $(if $(filter 0,$(shell id -u)),--allow-root) $(LAB_ARGS)
 
-help:  ## list the targets
-	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  make %-12s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
-
-system-deps:  ## check (as root: install) the system libraries WeasyPrint needs for PDF
+system-deps:  ## check (as root: install) what the project needs from the system: python3-venv, PDF libraries
 	@scripts/ensure_system_deps.sh
 
 browser:  ## Chromium for the accessibility check (its tests are skipped without it)
@@ -46,21 +54,26 @@ browser:  ## Chromium for the accessibility check (its tests are skipped without
 checks: $(DEV_STAMP) browser  ## pagination and accessibility checks over the rendered month
 	$(BIN)/python -m qipp_helpers.pack.checks reports/$(FIN_YEAR)/M$(shell printf %02d $(MONTH))
 
+git-filter: $(DEV_STAMP)  ## strip notebook outputs on commit (nbstripout git filter), so saving never breaks a test
+	@if git rev-parse --git-dir >/dev/null 2>&1; then $(BIN)/nbstripout --install --attributes .git/info/attributes; fi
+
 $(STAMP): requirements.txt pyproject.toml
+	@scripts/ensure_system_deps.sh --python-only
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install -q --upgrade pip
-	$(BIN)/python -m pip install -q -r requirements.txt -e .
+	$(PIP) install -q --upgrade pip
+	$(PIP) install -q -r requirements.txt -e .
 	@touch $(STAMP)
 
 $(DEV_STAMP): $(STAMP) requirements-dev.txt
-	$(BIN)/python -m pip install -q -r requirements-dev.txt
+	$(PIP) install -q -r requirements-dev.txt
 	@touch $(DEV_STAMP)
 
 synthetic: $(STAMP)  ## regenerate the synthetic M1-M5 demo workbooks (deterministic)
 	$(BIN)/python scripts/make_synthetic_months.py
 
-strip: $(DEV_STAMP)  ## strip notebook outputs before committing
+strip: $(DEV_STAMP)  ## strip notebook outputs (before committing, if the git filter is not installed)
 	$(BIN)/nbstripout notebooks/*.ipynb
 
 clean:  ## remove the rendered pack and the processed store (data/raw is never touched)
-	rm -rf reports/2* data/processed/*.parquet data/processed/*.jsonl data/processed/.lock
+	rm -rf reports/2* data/processed/store.duckdb* data/processed/snapshots data/processed/pre-versioned \
+		data/processed/*.parquet data/processed/*.jsonl data/processed/.lock

@@ -1,3 +1,3 @@
 """qipp-workbooks helpers: load and validate QIPP returns, compute the QAG tables, draw, format."""
 
-__version__ = "0.1.0"
+__version__ = "0.2.0"

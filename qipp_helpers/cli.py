@@ -351,7 +351,13 @@ def run(
     formats: Annotated[str, typer.Option(help="Comma-separated: html,pdf,xlsx.")] = "html,pdf,xlsx",
     data_dir: DataDir = Path("data"),
     out: Annotated[Path, typer.Option("--out", help="Reports folder.")] = Path("reports"),
-    notebooks_dir: Annotated[Path, typer.Option(help="Folder holding the notebooks.")] = Path("notebooks"),
+    notebooks_dir: Annotated[
+        Path | None,
+        typer.Option(
+            help="Folder holding the notebooks (default: ./notebooks in a checkout, else the installed copy).",
+            show_default=False,
+        ),
+    ] = None,
     jobs: Annotated[
         int | None, typer.Option("--jobs", help="Parallel workers (default: CPU count).", show_default=False)
     ] = None,

@@ -19,7 +19,7 @@ from ..report.objects import headlines
 from ..store import db
 from . import index
 from . import plan as planning
-from .catalogue import CATALOGUE, WARM_UP, Held
+from .catalogue import CATALOGUE, WARM_UP, Held, notebooks_dir
 from .runner import EXECUTORS, FORMATS, JobResult, run_jobs
 
 
@@ -34,7 +34,7 @@ class RunOptions:
     formats: tuple[str, ...] = FORMATS
     data_dir: Path = Path("data")
     out: Path = Path("reports")
-    notebooks_dir: Path = Path("notebooks")
+    notebooks_dir: Path | None = None  # None: ./notebooks in a checkout, else the installed copy
     jobs: int | None = None
     marking: str = ""
     changed_only: bool = False
@@ -77,10 +77,11 @@ def check_options(opts: RunOptions) -> dict[str, Path]:
             f"{', '.join(CATALOGUE)}); interactive notebooks such as explore_variances are opened in JupyterLab, "
             "not rendered"
         )
-    for option, folder in (("--out", opts.out), ("--data-dir", opts.data_dir), ("--notebooks-dir", opts.notebooks_dir)):
+    nb_dir = notebooks_dir(opts.notebooks_dir)
+    for option, folder in (("--out", opts.out), ("--data-dir", opts.data_dir), ("--notebooks-dir", nb_dir)):
         if Path(folder).exists() and not Path(folder).is_dir():
             raise UsageError(f"{option} {folder} is a file: give a folder")
-    paths = {name: Path(opts.notebooks_dir) / f"{name}.ipynb" for name in opts.notebooks}
+    paths = {name: nb_dir / f"{name}.ipynb" for name in opts.notebooks}
     for path in paths.values():
         if not path.is_file():
             raise UsageError(f"no notebook {path} (give the folder holding the notebooks with --notebooks-dir)")

@@ -113,6 +113,18 @@ NOTEBOOKS: dict[str, str] = {n: f"{e.title} ({e.source})" for n, e in CATALOGUE.
 STANDARD_PARAMETERS = ("fin_year", "month", "org", "data_dir")
 
 
+def notebooks_dir(given: Path | None = None) -> Path:
+    """Where the pack's notebooks are: ``given``, else ./notebooks when it holds them (a checkout), else the copy
+    installed with the package (``pip install qipp-workbooks``)."""
+    if given is not None:
+        return Path(given)
+    package = Path(__file__).resolve().parents[1]  # qipp_helpers/
+    for where in (Path("notebooks"), package / "notebooks", package.parent / "notebooks"):
+        if all((where / f"{name}.ipynb").is_file() for name in CATALOGUE):
+            return where
+    raise UsageError("the pack's notebooks were not found: give the folder holding them with --notebooks-dir")
+
+
 def known_orgs() -> tuple[str, ...]:
     """Every organisation some notebook can be rendered for (``qipp run --org``)."""
     return organisations().all_codes
