@@ -127,13 +127,26 @@ def _history_html(history: pd.DataFrame, *, caption: str) -> str:
 def _status_html(report: MonthlyPosition) -> str:
     """The period and headline sentence, and which months are synthetic."""
     text = f"<b>{html.escape(report.period)}</b> · {html.escape(report.narrative())}"
-    if report.synthetic_months:
+    months = report.synthetic_months
+    if months:
         text += _note(
-            "Months "
-            + ", ".join(f"M{m}" for m in report.synthetic_months)
-            + " are synthetic demonstration data (shaded in charts)."
+            f"{_month_list(months)} {'is' if len(months) == 1 else 'are'} synthetic demonstration data, "
+            "not real returns: drawn hollow and grey in the charts, never used for limits or signals."
         )
     return text
+
+
+def _month_list(months: list[int]) -> str:
+    """[6] -> 'Month M6'; [1, 2, 3, 5] -> 'Months M1–M3 and M5'."""
+    runs: list[list[int]] = []
+    for m in sorted(months):
+        if runs and m == runs[-1][-1] + 1:
+            runs[-1].append(m)
+        else:
+            runs.append([m])
+    parts = [f"M{r[0]}" if len(r) == 1 else f"M{r[0]}–M{r[-1]}" for r in runs]
+    text = parts[0] if len(parts) == 1 else ", ".join(parts[:-1]) + " and " + parts[-1]
+    return ("Month " if len(months) == 1 else "Months ") + text
 
 
 class VarianceExplorer:
@@ -375,7 +388,8 @@ class VarianceExplorer:
             self.trend = {label: spc.xmr(-t.workstream_series(r.trends, col, ws)) for label, col in MEASURES.items()}
             title = f"{ws}, {r.org}: XmR charts (savings £000)"
             ncols = 2
-        self.measure.disabled = ws is not None
+        # the measure toggle applies to the all-workstreams view only: hidden while one workstream is shown
+        self.measure.layout.display = "none" if ws is not None else ""
         self.trend_image.value = _png(
             charts.xmr_chart(
                 self.trend,

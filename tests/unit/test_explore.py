@@ -119,7 +119,7 @@ def test_workstream_rag_and_min_variance_filter_the_table_and_trend(explorer):
     assert list(explorer.trend) == ["Forecast out-turn", "In-month delivery"]
     expected = (-t.workstream_series(explorer.report.trends, "fot", "Planned Care")).tolist()
     assert explorer.trend["Forecast out-turn"].values.tolist() == expected
-    assert bytes(explorer.trend_image.value) != before_png and explorer.measure.disabled
+    assert bytes(explorer.trend_image.value) != before_png and explorer.measure.layout.display == "none"
     assert all("(Planned Care," in label for label, _ in explorer.scheme.options)
 
     explorer.rag.value = "Red"
@@ -132,7 +132,7 @@ def test_workstream_rag_and_min_variance_filter_the_table_and_trend(explorer):
     assert "No scheme passes" in explorer.table_html.value and explorer.history.empty
 
     explorer.workstream.value = "All"
-    assert len(explorer.trend) == len(WORKSTREAMS) and not explorer.measure.disabled
+    assert len(explorer.trend) == len(WORKSTREAMS) and explorer.measure.layout.display != "none"
     explorer.measure.value = "In-month delivery"
     assert _panel_values(explorer.trend) == _panel_values(explorer.report.trend_panels("delivered"))
 
@@ -174,3 +174,11 @@ def test_explorer_without_data_says_so(returns):
     e = VarianceExplorer(returns.iloc[0:0])
     assert e.report is None and e.table.empty and "ingest" in e.status.value
     assert e.widget is not None
+
+
+def test_synthetic_months_are_named_in_good_english():
+    from qipp_helpers.report.explore import _month_list
+
+    assert _month_list([1]) == "Month M1"
+    assert _month_list([1, 2, 3, 4, 5]) == "Months M1–M5"
+    assert _month_list([1, 2, 4]) == "Months M1–M2 and M4"
