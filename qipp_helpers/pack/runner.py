@@ -78,7 +78,7 @@ def run_job(
     ``warm_up`` (code, may be empty) runs the notebook in this process's reusable kernel;
     None starts a kernel for this notebook alone. ``marking`` heads every rendered page.
     """
-    from ..report.publish import published
+    from ..report.publish import published_book
     from .render import execute_notebook, render_report
     from .xlsx import write_tables_xlsx
 
@@ -96,12 +96,18 @@ def run_job(
             warm_up=warm_up or "",
         )
         outputs["ipynb"] = str(executed)
-        tables, meta = published(executed)
-        if "xlsx" in formats and tables:
+        book, meta = published_book(executed)
+        if "xlsx" in formats and book.tables:
             xlsx = job.out_dir / f"{job.stem}.xlsx"
-            notes = {"report": str(meta.get("title", job.label)), "period": str(meta.get("period", ""))}
-            notes.update({f"banner {i + 1}": str(line) for i, line in enumerate(meta.get("banner", []))})
-            write_tables_xlsx(xlsx, tables, notes=notes, number_formats=meta.get("number_formats"))
+            title = str(meta.get("title", job.label))
+            write_tables_xlsx(
+                xlsx,
+                book.tables,
+                notes=[*run_notes(job, title, str(meta.get("period", "")), marking), *book.notes],
+                headline=book.headline,
+                title=title,
+                marking=marking,
+            )
             outputs["xlsx"] = str(xlsx)
         wanted = {f for f in formats if f in ("html", "pdf")}
         if wanted:
@@ -120,6 +126,35 @@ def run_job(
             outputs["ipynb"] = str(executed)
         return JobResult(job, "failed", time.perf_counter() - start, outputs, _one_line(exc))
     return JobResult(job, "ok", time.perf_counter() - start, outputs)
+
+
+def run_notes(job: Job, title: str, period: str, marking: str) -> list[tuple[str, str]]:
+    """The workbook's first notes: report, period, protective marking, the store version read, when made."""
+    import json
+    from datetime import datetime
+
+    from ..store.db import SNAPSHOT_MARK, processed_dir
+
+    data = "not recorded (the report did not read a store snapshot)"
+    mark = processed_dir(str(job.parameters.get("data_dir", ""))) / SNAPSHOT_MARK
+    if job.parameters.get("data_dir") and mark.is_file():
+        try:
+            about = json.loads(mark.read_text(encoding="utf-8"))
+            data = f"store version {about.get('version', '?')}"
+            if about.get("time"):
+                when = str(about["time"])
+                data += f", committed {when[:19].replace('T', ' ')}{' UTC' if when.endswith(('+00:00', 'Z')) else ''}"
+            if about.get("digest"):
+                data += f" (digest {str(about['digest'])[:12]})"
+        except (OSError, ValueError):
+            pass
+    return [
+        ("Report", title),
+        ("Period", period),
+        ("Protective marking", marking or "none given"),
+        ("Data version", data),
+        ("Generated", datetime.now().strftime("%d %b %Y %H:%M")),
+    ]
 
 
 def default_workers() -> int:

@@ -15,6 +15,8 @@ from ..core.periods import period_label, previous_period
 from ..core.vocab import WORKSTREAMS
 from ..reference import derbyshire_table3, derbyshire_table4
 from . import narrative as sentences
+from . import workbook
+from .publish import Book
 
 
 class _Period:
@@ -68,50 +70,9 @@ class MonthlyPosition(_Period):
         """The executive summary paragraph, in the paper's words."""
         return sentences.monthly(self.headline, self.previous is not None)
 
-    def xlsx_tables(self) -> dict[str, pd.DataFrame]:
-        """The report's tables for the xlsx, snake_case columns, signs as in the paper."""
-        red = self.red[
-            [
-                "scheme_no",
-                "scheme_name",
-                "workstream",
-                "milestones",
-                "financial_benefits",
-                "risk_issue",
-                "rag",
-                "annual_plan",
-                "fot",
-            ]
-        ]
-        cols = [
-            "org",
-            "scheme_no",
-            "scheme_name",
-            "workstream",
-            "milestones",
-            "financial_benefits",
-            "risk_issue",
-            "rag",
-            "plan_ytd",
-            "actual_ytd",
-            "annual_plan",
-            "fot",
-            "assured",
-            "provenance",
-        ]
-        detail = self.rows[cols].copy()
-        total = {c: "" for c in cols} | {
-            c: detail[c].sum() for c in ("plan_ytd", "actual_ytd", "annual_plan", "fot", "assured")
-        }
-        total["org"] = "Total"
-        detail = pd.concat([detail, pd.DataFrame([total])], ignore_index=True)
-        return {
-            "ytd_by_workstream": self.ytd,
-            "fot_by_workstream": self.fot,
-            "fot_by_rag": self.rag,
-            "red_schemes": red,
-            "schemes": detail,
-        }
+    def xlsx_tables(self) -> Book:
+        """The workbook's tables (Tables 1, 2, 5, Appendix 1, every scheme line), headline and notes."""
+        return workbook.monthly_position(self)
 
 
 def _rows_and_previous(
@@ -222,10 +183,9 @@ class UnderDelivery(_Period):
         steps.append({"label": "FOT this month", "value": -self.headline.fot, "kind": "total"})
         return pd.DataFrame(steps)
 
-    def xlsx_tables(self) -> dict[str, pd.DataFrame]:
-        """Sheets ``drivers`` and ``fot_movement``: item, section, one column per organisation shown."""
-        cols = ["item", "section", *self.orgs]
-        return {"drivers": self.drivers[cols], "fot_movement": self.movement.reindex(columns=cols)}
+    def xlsx_tables(self) -> Book:
+        """Sheets ``drivers`` and ``fot_movement`` (scheme group, section, one column per organisation shown)."""
+        return workbook.under_delivery(self)
 
 
 def under_delivery(
@@ -286,15 +246,9 @@ class FrpBridge(_Period):
     def waterfall(self) -> pd.DataFrame:
         return frp.waterfall_steps(self.bridge)
 
-    def xlsx_tables(self) -> dict[str, pd.DataFrame]:
-        """Sheets ``bridge`` (step, section, value), ``schemes`` and ``printed_vs_computed``."""
-        return {
-            "bridge": self.bridge[["step", "section", "value"]],
-            "schemes": self.schemes,
-            "printed_vs_computed": self.checks[
-                ["where", "column", "printed", "computed", "difference", "source_sheet", "source_row"]
-            ],
-        }
+    def xlsx_tables(self) -> Book:
+        """Sheets ``bridge`` (lines, then Table 6's subtotals), ``organisation_impact``, ``schemes``, checks."""
+        return workbook.frp_bridge(self)
 
 
 def frp_slice(tables: dict[str, pd.DataFrame], *, fin_year: str, month: int, org: str) -> dict[str, pd.DataFrame]:
@@ -387,24 +341,12 @@ class RightCareOpportunity:
 
     @property
     def xlsx_formats(self) -> dict[str, str]:
-        """Every sheet is in £m (spend in £ per 1,000): one decimal, as Table 3 prints."""
-        return {name: '#,##0.0;(#,##0.0);"-"' for name in self.xlsx_tables()}
+        """Legacy: the £m number format per sheet, for readers of payloads without column kinds."""
+        return {name: "#,##0.0;(#,##0.0);0.0" for name in self.xlsx_tables()}
 
-    def xlsx_tables(self) -> dict[str, pd.DataFrame]:
-        """Sheets ``opportunity`` (Table 3 layout, £m, Total row) and ``coverage``, then the detail."""
-        out = {"opportunity": self.table.round(3)}
-        if self.coverage is not None:
-            out["coverage"] = self.coverage.round(3)
-        out["by_ccg"] = self.by_ccg.round(3)
-        out["benchmarks"] = self.by_benchmark.round(3)
-        out["cells"] = (
-            self.cells.assign(opportunity=self.cells["opportunity"] / 1000.0)
-            .rename(columns={"opportunity": "opportunity_m"})
-            .round(3)
-        )
-        if self.published is not None:
-            out["published_vs_computed"] = rc.compare_published(self.table, self.published).round(3)
-        return out
+    def xlsx_tables(self) -> Book:
+        """Sheets ``opportunity`` (Table 3 layout, £m), ``coverage``, ``by_ccg``, ``benchmarks``, ``cells``..."""
+        return workbook.rightcare_opportunity(self)
 
 
 def _coverage_plan(

@@ -99,8 +99,20 @@ def test_narrative_says_the_paper_figures(report):
 
 def test_xlsx_sheets(report):
     sheets = report.xlsx_tables()
-    bridge = sheets["bridge"].set_index("step")
-    assert list(sheets["bridge"].columns) == ["step", "section", "value"]
+    assert list(sheets) == ["bridge", "organisation_impact", "schemes", "printed_vs_computed"]
+    table = sheets["bridge"]
+    assert [c.header for c in table.columns] == ["Step", "Section", "Revised forecast"]
+    assert len(table.data) == 9  # lines only: Table 6's subtotals are total rows under them
+    bridge = table.frame.set_index("step")
+    assert bridge.loc["Consistent position before FRP", "value"] == -33881
+    assert bridge.loc["FRP schemes", "value"] == 20619
     assert bridge.loc["Revised forecast position after FRP", "value"] == -13262
     assert bridge.loc["Organisation impact of all items", "value"] == -11173
-    assert sheets["schemes"].iloc[-1]["group"] == "Grand Total"
+    assert table.totals[-1].rows is None  # the impact adds up every line
+    orgs = sheets["organisation_impact"].frame
+    assert orgs.iloc[-1]["organisation"] == "Total" and orgs.iloc[-1]["value"] == -11173
+    schemes = sheets["schemes"]
+    assert schemes.frame.iloc[-1]["group"] == "Grand Total"
+    assert set(schemes.data["scheme"]) - {""} == set(schemes.data["scheme"])  # scheme lines only; groups are totals
+    grand = schemes.frame.iloc[-1]
+    assert grand["revised"] - grand["submission"] == pytest.approx(-7926)  # c = b - a, not the printed -12,776

@@ -82,9 +82,16 @@ def test_xlsx_tables(ddccg):
     sheets = ddccg.xlsx_tables()
     assert list(sheets)[:2] == ["opportunity", "coverage"]
     opp = sheets["opportunity"]
-    assert list(opp.columns) == ["programme_area", "elective", "non_elective", "prescribing", "total"]
-    assert opp.iloc[-1]["programme_area"] == "Total" and round(opp.iloc[-1]["total"], 1) == 47.7
-    assert sheets["coverage"].iloc[-1]["point_of_delivery"] == "Total"
+    assert [c.header for c in opp.columns] == ["Programme area", "Elective", "Non-elective", "Prescribing", "Total"]
+    assert [c.kind for c in opp.columns[1:]] == ["gbpm"] * 4  # £m as Table 3 prints, not rounded in the cells
+    frame = opp.frame
+    assert list(frame.columns) == ["programme_area", "elective", "non_elective", "prescribing", "total"]
+    assert frame.iloc[-1]["programme_area"] == "Total" and round(frame.iloc[-1]["total"], 1) == 47.7
+    assert len(opp.data) == len(TABLE3) and opp.totals[0].rows is None
+    assert sheets["coverage"].frame.iloc[-1]["point_of_delivery"] == "Total"
+    published = sheets["published_vs_computed"]
+    assert {c.header: c.total_rule for c in published.columns}["Total (published)"] == "value"  # as printed
+    assert published.frame.iloc[-1]["published_total"] == TABLE3_TOTAL[-1]
 
 
 def test_reference_csvs_equal_the_oracle():

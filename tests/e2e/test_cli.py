@@ -96,5 +96,5 @@ def test_param_reaches_the_notebook(demo_data_dir, tmp_path):
     import pandas as pd
 
     drivers = pd.read_excel(out / "2019-20" / "M06" / "ELR" / "under_delivery_drivers.xlsx", sheet_name="drivers")
-    named = drivers.loc[drivers["section"] == "driver", "item"].tolist()
+    named = drivers.loc[drivers["Section"] == "Driver", "Scheme group"].tolist()
     assert named == ["Unidentified QIPP"]  # 6,166 is the only ELR driver above £5,000k

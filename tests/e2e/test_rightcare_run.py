@@ -13,6 +13,7 @@ from qipp_helpers.cli import app
 
 from ..conftest import ROOT
 from ..oracle.paper_derbyshire_published import TABLE3, TABLE3_TOTAL
+from ..workbook_checks import check_workbook
 
 
 @pytest.fixture(scope="module")
@@ -89,19 +90,40 @@ def test_pdf_has_every_section(rendered):
 
 
 def test_xlsx_opportunity_and_coverage_sheets(rendered):
-    wb = load_workbook(rendered / "rightcare_opportunity.xlsx", read_only=True)
+    path = rendered / "rightcare_opportunity.xlsx"
+    # rates (£ per 1,000), published figures kept as printed and a row's largest difference do not add up
+    not_added = ("(£)", "(published)", "Largest difference")
+    frames = check_workbook(path, unsummed=lambda sheet, header: header.endswith(not_added))
+    wb = load_workbook(path, data_only=True)
+    assert wb.sheetnames == [
+        "notes",
+        "headline",
+        "opportunity",
+        "coverage",
+        "by_ccg",
+        "benchmarks",
+        "cells",
+        "published_vs_computed",
+    ]
     rows = list(wb["opportunity"].iter_rows(values_only=True))
-    assert list(rows[0]) == ["programme_area", "elective", "non_elective", "prescribing", "total"]
+    assert list(rows[0]) == ["Programme area", "Elective", "Non-elective", "Prescribing", "Total"]
     assert rows[-1][0] == "Total" and [round(v, 1) for v in rows[-1][1:]] == list(TABLE3_TOTAL)
-    by_area = {r[0]: [round(v, 1) for v in r[1:]] for r in rows[1:-1]}
+    by_area = {r[0]: [round(v, 1) for v in r[1:]] for r in rows[1:-2]}
     assert by_area == {a: list(v) for a, v in TABLE3.items()}
+    assert any(round(v, 3) != v for r in rows[1:-2] for v in r[1:])  # full precision, shown to one decimal
+    assert wb["opportunity"]["B2"].number_format == "#,##0.0_);(#,##0.0);0.0_)"
     cov = list(wb["coverage"].iter_rows(values_only=True))
     assert list(cov[0]) == [
-        "point_of_delivery",
-        "qipp_programme",
-        "opportunity",
-        "qipp_plan",
-        "plan_less_opportunity",
-        "pct_covered",
+        "Point of delivery",
+        "QIPP programme",
+        "RightCare opportunity",
+        "QIPP plan (savings)",
+        "Plan less opportunity",
+        "Plan as % of opportunity",
     ]
     assert cov[-1][0] == "Total" and cov[-1][3] == pytest.approx(29.3)
+    assert wb["coverage"]["F2"].number_format == "0.0%"
+    published = frames["published_vs_computed"]
+    assert published["Total (published)"].iloc[-1] == 47.7 and "Largest difference" in published.columns
+    head = frames["headline"].set_index("Measure")
+    assert round(head.loc["Total opportunity against best 5 peers", "Value"], 1) == 47.7

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 
+import pandas as pd
 import pytest
 from openpyxl import load_workbook
 from pypdf import PdfReader
@@ -12,6 +13,7 @@ from typer.testing import CliRunner
 from qipp_helpers.cli import app
 
 from ..conftest import ROOT
+from ..workbook_checks import check_workbook
 
 
 @pytest.fixture(scope="module")
@@ -88,9 +90,10 @@ def test_drivers_report_reads_like_table3_and_table4(rendered):
     pdf = PdfReader(rendered / "LLR" / "under_delivery_drivers.pdf")
     ptext = "\n".join(p.extract_text() for p in pdf.pages)
     assert "Table 4" in ptext and "Table 3" in ptext and f"Page 1 of {len(pdf.pages)}" in ptext
-    wb = load_workbook(rendered / "LLR" / "under_delivery_drivers.xlsx", read_only=True)
+    wb = load_workbook(rendered / "LLR" / "under_delivery_drivers.xlsx", data_only=True)
     rows = list(wb["drivers"].iter_rows(values_only=True))
-    assert list(rows[0]) == ["item", "section", "LLR", "ELR", "WL", "LC"] and rows[-1][0] == "Total"
+    assert list(rows[0]) == ["Scheme group", "Section", "LLR", "ELR", "WL", "LC"] and rows[-1][0] == "Total"
+    assert rows[-1][2] == pytest.approx(17989) and rows[-2] == (None,) * 6  # Table 4 total, under a blank row
     assert list(wb["fot_movement"].iter_rows(values_only=True))[-1][2] == pytest.approx(517, abs=1)
 
 
@@ -108,10 +111,11 @@ def test_frp_report_shows_the_bridge_and_the_printed_errors(rendered):
         assert phrase in text, phrase
     pdf = PdfReader(rendered / "LLR" / "frp_bridge.pdf")
     assert "Table 6" in "\n".join(p.extract_text() for p in pdf.pages)
-    wb = load_workbook(rendered / "LLR" / "frp_bridge.xlsx", read_only=True)
+    wb = load_workbook(rendered / "LLR" / "frp_bridge.xlsx", data_only=True)
     bridge = {r[0]: r[2] for r in wb["bridge"].iter_rows(values_only=True)}
     assert bridge["Revised forecast position after FRP"] == -13262
     assert bridge["Organisation impact of all items"] == -11173
+    assert list(wb["organisation_impact"].iter_rows(values_only=True))[-1] == ("Total", -11173)
 
 
 def test_html_is_clean_and_self_contained(rendered):
@@ -141,11 +145,19 @@ def test_pdf_is_a4_landscape_with_every_section(rendered):
 
 
 def test_xlsx_sheets_columns_and_totals(rendered):
-    wb = load_workbook(rendered / "LLR" / "monthly_position.xlsx", read_only=True)
+    wb = load_workbook(rendered / "LLR" / "monthly_position.xlsx", data_only=True)
     expected = {
-        "ytd_by_workstream": ["workstream", "plan", "deliveries", "variance", "pct_of_target_achieved"],
-        "fot_by_workstream": ["workstream", "plan", "fot", "variance", "monthly_movement"],
-        "fot_by_rag": ["programme_area", "green", "amber", "red", "completed", "total", "assured"],
+        "ytd_by_workstream": ["Workstream", "Plan", "Deliveries", "Variance", "% of target achieved"],
+        "fot_by_workstream": ["Workstream", "Plan", "Forecast out-turn", "Variance", "Monthly movement"],
+        "fot_by_rag": [
+            "Programme area",
+            "Green",
+            "Amber",
+            "Red",
+            "(Completed)",
+            "Grand total",
+            "PMO assured value",
+        ],
         "red_schemes": None,
         "schemes": None,
     }
@@ -154,10 +166,38 @@ def test_xlsx_sheets_columns_and_totals(rendered):
         if columns:
             assert list(rows[0]) == columns, sheet
         assert "Total" in rows[-1][:2], sheet
+        assert all(v is None for v in rows[-2]), sheet  # a blank row keeps the total out of the data
     fot = {r[0]: r for r in wb["fot_by_workstream"].iter_rows(values_only=True)}
     assert fot["Total"][1] == pytest.approx(-65302)  # signs as in the paper: savings negative
     assert fot["Total"][4] == pytest.approx(517)
     assert fot["Unidentified"][1] == pytest.approx(-10989)
+    ytd = {r[0]: r for r in wb["ytd_by_workstream"].iter_rows(values_only=True)}
+    assert ytd["Total"][4] == pytest.approx(22761 / 65302)  # % of target achieved: of the annual plan
+    schemes = wb["schemes"]
+    assert schemes.auto_filter.ref == f"A1:N{schemes.max_row - 2}" and schemes.freeze_panes == "D2"
+    assert schemes.max_row - 3 > 100  # every scheme line of LLR, filterable
+
+
+def test_every_workbook_is_usable_by_an_analyst(rendered):
+    """Every report's xlsx: pandas and openpyxl read it, human headers, money columns add up to live SUM totals."""
+    books = sorted(rendered.rglob("*.xlsx"))
+    assert len(books) == 7
+    for path in books:
+        frames = check_workbook(path, unsummed=lambda sheet, header: header.endswith("(£)"))
+        notes = dict(zip(frames["notes"]["Note"], frames["notes"]["Detail"], strict=False))
+        assert notes["Protective marking"] == "OFFICIAL-SENSITIVE", path
+        assert notes["Period"] == "Month 6 2019/20 (September 2019)", path
+        assert re.fullmatch(r"store version \d+, committed .+", notes["Data version"]), path
+        assert "Units and signs" in notes and "Provenance" in notes, path
+        assert "banner" not in " ".join(frames["notes"]["Note"]) and "see section" not in str(notes), path
+    notes = check_workbook(rendered / "LLR" / "monthly_position.xlsx")["notes"]
+    warned = notes.loc[notes["Note"] == "Reconciliation warning", "Detail"].tolist()
+    assert any("WL dashboard Grand Total for Annual Plan is (22,378)" in w for w in warned)
+    head = pd.read_excel(rendered / "LLR" / "monthly_position.xlsx", sheet_name="headline").set_index("Measure")
+    assert head.loc["SRO forecast out-turn (FOT)", "Value"] == pytest.approx(-47313)
+    assert head.loc["Forecast under-delivery (FOT − plan; positive = short of plan)", "Value"] == pytest.approx(17989)
+    frp = pd.read_excel(rendered / "LLR" / "frp_bridge.xlsx", sheet_name="notes")
+    assert "a deficit is negative and FRP savings are positive" in " ".join(frp["Detail"])
 
 
 def test_org_without_data_is_skipped_not_failed(demo_data_dir, tmp_path):
@@ -229,11 +269,14 @@ def test_every_pdf_page_carries_org_period_provenance_and_marking(rendered):
 
 def test_xlsx_sheets_keep_the_order_the_notebook_published(rendered):
     wb = load_workbook(rendered / "LLR" / "monthly_position.xlsx", read_only=True)
-    sheets = [
-        s
-        for s in wb.sheetnames
-        if s in ("ytd_by_workstream", "fot_by_workstream", "fot_by_rag", "red_schemes", "schemes")
+    assert wb.sheetnames == [
+        "notes",
+        "headline",
+        "ytd_by_workstream",
+        "fot_by_workstream",
+        "fot_by_rag",
+        "red_schemes",
+        "schemes",
     ]
-    assert sheets == ["ytd_by_workstream", "fot_by_workstream", "fot_by_rag", "red_schemes", "schemes"]
     drivers = load_workbook(rendered / "LLR" / "under_delivery_drivers.xlsx", read_only=True).sheetnames
-    assert drivers.index("drivers") < drivers.index("fot_movement")
+    assert drivers == ["notes", "headline", "drivers", "fot_movement"]

@@ -57,8 +57,10 @@ def test_waterfall_runs_from_plan_to_fot(returns, warnings):
 def test_xlsx_sheets_have_the_papers_shape(returns, warnings):
     sheets = under_delivery(returns, warnings, fin_year="2019-20", month=6, org="LLR").xlsx_tables()
     for name in ("drivers", "fot_movement"):
-        assert list(sheets[name].columns) == ["item", "section", "LLR", "ELR", "WL", "LC"]
-        assert sheets[name].iloc[-1]["item"] == "Total"
+        assert [c.header for c in sheets[name].columns] == ["Scheme group", "Section", "LLR", "ELR", "WL", "LC"]
+        assert list(sheets[name].frame.columns) == ["item", "section", "LLR", "ELR", "WL", "LC"]
+        assert sheets[name].frame.iloc[-1]["item"] == "Total" and "Total" not in set(sheets[name].data["item"])
+        assert set(sheets[name].data["section"]) <= {"Driver", "Offset", "Favourable", "Adverse", "Other"}
 
 
 def test_unlisted_group_is_labelled_from_its_base_scheme():
