@@ -34,7 +34,7 @@ _CSS = """
 @page {
   size: A4 landscape; margin: 14mm 12mm 14mm 12mm;
   @bottom-left { content: "%(footer)s"; font: 7.5pt "DejaVu Sans", sans-serif; color: #425563;
-                 vertical-align: top; padding-top: 3mm; }
+                 vertical-align: top; padding-top: 3mm; line-height: 1.4; }
   %(marking)s
 }
 @page :first { @bottom-left { content: none; } }
@@ -97,10 +97,9 @@ dl.glossary dd { margin: 0 0 2mm 0; break-inside: avoid; }
 _STAMP_CSS = """
 @page { size: A4 landscape; margin: 14mm 12mm 14mm 12mm;
   @bottom-right { content: "Pack page " counter(page) " of " counter(pages); font: bold 7.5pt "DejaVu Sans", sans-serif;
-                  color: #005eb8; vertical-align: top; padding-top: 3mm; } }
+                  color: #005eb8; vertical-align: top; padding-top: 3mm; line-height: 1.4; } }
 @page report { @bottom-right { padding-right: 32mm; } }
 @page :first { @bottom-right { content: none; } }
-html { line-height: 1.4; }
 div { break-after: page; height: 1mm; }
 div.report { page: report; }
 """
@@ -148,7 +147,7 @@ def _page(front: FrontPage, body: str, title: str) -> str:
     marking = ""
     if front.marking:
         m = _css_string(front.marking)
-        style = 'font: bold 8pt "DejaVu Sans", sans-serif; color: #d5281b;'
+        style = 'font: bold 8pt "DejaVu Sans", sans-serif; color: #d5281b; line-height: 1.4;'
         marking = (
             f'@top-center {{ content: "{m}"; {style} vertical-align: bottom; padding-bottom: 2mm; }} '
             f'@bottom-center {{ content: "{m}"; {style} vertical-align: top; padding-top: 3mm; }}'
