@@ -362,6 +362,12 @@ def run(
         int | None, typer.Option("--jobs", help="Parallel workers (default: CPU count).", show_default=False)
     ] = None,
     marking: Annotated[str, typer.Option(help="Protective marking for every page, e.g. OFFICIAL-SENSITIVE.")] = "",
+    meeting_date: Annotated[
+        str, typer.Option(help="Date of the meeting the pack goes to, e.g. 2019-10-17 (on its cover).")
+    ] = "",
+    data_cutoff: Annotated[
+        str, typer.Option(help="Data cut-off date, e.g. 2019-10-04 (default: the store version read).")
+    ] = "",
     param: Annotated[
         list[str] | None,
         typer.Option(
@@ -392,12 +398,16 @@ def run(
 ) -> None:
     """Render the QAG pack: reports/<fin-year>/M<mm>/<ORG>/<notebook>.{html,pdf,xlsx}, index.html, manifest.json.
 
+    The month folder also gets the whole pack as one PDF, QIPP_pack_<fin-year>_M<mm>.pdf: cover, summary,
+    contents, every report in reading order, glossary and data-quality notes.
+
     \b
     Example:
-      qipp run --fin-year 2019-20 --month 6
+      qipp run --fin-year 2019-20 --month 6 --meeting-date 2019-10-17 --marking OFFICIAL-SENSITIVE
       qipp run --fin-year 2019-20 --month 6 --org LLR --notebook under_delivery_drivers --param threshold=500
     """
     from .pack.batch import RunOptions, run_pack
+    from .pack.front import check_date
 
     names = list(NOTEBOOKS) if notebook.strip() == "all" else [n.strip() for n in notebook.split(",") if n.strip()]
     opts = RunOptions(
@@ -416,6 +426,8 @@ def run(
         scheduler=scheduler,
         params=dict(parse_param(p) for p in param or []),
         as_of=as_of,
+        meeting_date=check_date(meeting_date, "--meeting-date"),
+        data_cutoff=check_date(data_cutoff, "--data-cutoff"),
     )
 
     tty = sys.stderr.isatty()
@@ -451,6 +463,8 @@ def run(
         f"unchanged, {outcome.skipped_reports} "
         f"skipped, {outcome.failed} failed, wall time {outcome.seconds:.1f}s"
     )
+    for pack in outcome.packs:
+        typer.echo(f"the pack: {pack} (front page: {pack.parent / 'index.html'})")
     if outcome.failed:
         raise typer.Exit(1)
 

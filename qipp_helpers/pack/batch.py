@@ -15,9 +15,8 @@ from .. import __version__
 from ..core.errors import RenderError, UsageError
 from ..core.faults import fault
 from ..core.orgs import use_organisations
-from ..report.objects import headlines
 from ..store import db
-from . import index
+from . import document
 from . import plan as planning
 from .catalogue import CATALOGUE, WARM_UP, Held, notebooks_dir
 from .runner import EXECUTORS, FORMATS, JobResult, run_jobs
@@ -42,6 +41,8 @@ class RunOptions:
     scheduler: str | None = None
     params: dict[str, str] = field(default_factory=dict)
     as_of: str | None = None  # a store version number or a date: re-render the pack as it was
+    meeting_date: str = ""  # ISO date of the meeting the pack goes to (cover and front page)
+    data_cutoff: str = ""  # ISO date after which returns are not included (cover and front page)
 
 
 @dataclass
@@ -53,6 +54,7 @@ class RunOutcome:
     skipped: list[dict]
     seconds: float
     version: int = 0
+    packs: list[Path] = field(default_factory=list)  # each month's pack PDF written
 
     @property
     def skipped_reports(self) -> int:
@@ -136,7 +138,6 @@ def run_pack(
     paths = check_options(opts)
     use_organisations(opts.data_dir)
     snap, version = db.snapshot(opts.data_dir, opts.as_of, on_wait=on_wait)
-    returns, warnings = db.load_returns(snap), db.load_warnings(snap)
     store_info = {
         "version": version.number if version else 0,
         "digest": version.digest if version else "",
@@ -144,7 +145,7 @@ def run_pack(
         "as_of": opts.as_of,
     }
     start = time.perf_counter()
-    fault("run.snapshot_taken")
+    packs: list[Path] = []
     with planning.month_locks(opts.out, opts.fin_year, opts.months):
         plan = planning.plan(
             fin_year=opts.fin_year,
@@ -212,7 +213,6 @@ def run_pack(
             skipped_m = [
                 s for s in skipped_m if (s["notebook"], s["org"]) not in {(e["notebook"], e["org"]) for e in entries}
             ]
-            w = warnings[(warnings["fin_year"] == opts.fin_year) & (warnings["month"] == m)]
             run_record = {
                 "started": planning.now(),
                 "parameters": {
@@ -228,32 +228,28 @@ def run_pack(
                 "store": store_info,
                 "reports": [f"{e['org']} {e['notebook']}" for e in current],
             }
-            planning.write_manifest(
-                folder,
-                {
-                    "fin_year": opts.fin_year,
-                    "month": m,
-                    "started": run_record["started"],
-                    "qipp_helpers": __version__,
-                    "parameters": run_record["parameters"],
-                    "store": store_info,
-                    "inputs": plan.hashes,
-                    "reports": entries,
-                    "skipped": skipped_m,
-                    "runs": [*previous[m].get("runs", []), run_record][-20:],
-                },
-            )
+            manifest = {
+                "fin_year": opts.fin_year,
+                "month": m,
+                "started": run_record["started"],
+                "qipp_helpers": __version__,
+                "parameters": run_record["parameters"],
+                "store": store_info,
+                "inputs": plan.hashes,
+                "reports": entries,
+                "skipped": skipped_m,
+                "runs": [*previous[m].get("runs", []), run_record][-20:],
+            }
+            planning.write_manifest(folder, manifest)
             fault("run.manifest_written")
-            index.write_index(
+            pack = document.publish_month(
                 folder,
-                index.render_index(
-                    fin_year=opts.fin_year,
-                    month=m,
-                    entries=entries,
-                    skipped=skipped_m,
-                    heads=headlines(returns, opts.fin_year, m),
-                    warnings=w,
-                    marking=opts.marking,
-                ),
+                manifest,
+                previous=previous[m],
+                data_dir=snap,
+                marking=opts.marking,
+                meeting_date=opts.meeting_date,
+                data_cutoff=opts.data_cutoff,
             )
-    return RunOutcome(results, len(kept), plan.skipped, time.perf_counter() - start, store_info["version"])
+            packs += [folder / pack["file"]] if pack.get("file") else []
+    return RunOutcome(results, len(kept), plan.skipped, time.perf_counter() - start, store_info["version"], packs)

@@ -184,3 +184,223 @@ def rightcare_coverage(cov: pd.DataFrame, *, source: str) -> str:
         f"The QIPP plan of the matching programmes ({source}) is {_m(total['qipp_plan'])} against an opportunity "
         f"of {_m(total['opportunity'])}: " + "; ".join(parts) + "."
     )
+
+
+# --- the pack's front matter: summary, asks, data-quality notes, glossary -----------------------------
+
+
+def _delivery(v: float) -> str:
+    return f"an {'under' if v > 0 else 'over'} delivery of {fmt_m(v)}"
+
+
+def _names(items: list[str]) -> str:
+    return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " and " + items[-1]
+
+
+def by_organisation(heads: list[Headline]) -> str:
+    """'Leicester City CCG is reporting an under delivery against plan of £2.280m, … ELR and WL have unidentified …'."""
+    if not heads:
+        return ""
+    first, rest = heads[0], heads[1:]
+    text = f"{org_name(first.org)} is reporting {_delivery(first.under_delivery)} against plan"
+    if rest:
+        text += ", " + _names([f"{org_name(h.org)} {_delivery(h.under_delivery)}" for h in rest])
+    text += "."
+    unidentified = [h for h in heads if abs(h.unidentified) >= 0.5]
+    if unidentified:
+        who = _names([org_name(h.org) for h in unidentified])
+        amounts = _names([fmt_m(h.unidentified) for h in unidentified])
+        if len(unidentified) == 1:
+            text += f" {who} has unidentified QIPP amounting to {amounts}."
+        else:
+            text += f" {who} have unidentified QIPP amounting to {amounts} respectively."
+    return text
+
+
+def movement_basis(month: int, previous_month: int, current: str, previous: str) -> str:
+    """Which data the FOT movement in month compares, when either month is not published ('' when both are)."""
+    kind_now, kind_before = current.split(":", 1)[0], previous.split(":", 1)[0]
+    if kind_now == kind_before == "published":
+        return ""
+    return (
+        f"The movement compares {kind_now} M{month} returns with {kind_before} M{previous_month} returns "
+        "(see the data-quality notes)."
+    )
+
+
+def frp_headline(b: pd.DataFrame, system: str) -> str:
+    """'The system financial recovery plan (LLR) forecasts a deficit of £33.881m before FRP actions; …'."""
+    before, frp = bridge_total(b, "before_frp"), bridge_total(b, "frp")
+    after = bridge_total(b, "after_frp")
+
+    def pos(v: float) -> str:
+        return f"a deficit of {fmt_m(v)}" if v < 0 else f"a surplus of {fmt_m(v)}"
+
+    return (
+        f"The {system} system financial recovery plan (FRP) forecasts {pos(before)} before FRP actions; "
+        f"FRP schemes are forecast to deliver {fmt_m(frp)}, leaving {pos(after)} against control totals."
+    )
+
+
+def asks(
+    h: Headline, *, has_previous: bool, warned: list[str], frp_after: float | None, previous_kind: str = "published"
+) -> list[tuple[str, str]]:
+    """What the committee is asked to do, in Paper D's words: (VERB, what) pairs; the first is Paper D's own.
+
+    ``previous_kind`` is the kind of last month's data (published or synthetic): a movement computed from
+    synthetic figures says so.
+    """
+    out = [("NOTE and DISCUSS", "the content of this report")]
+    text = f"the forecast under delivery of {fmt_m(h.under_delivery)} against the plan of {fmt_m(h.annual_plan)}"
+    if h.under_delivery <= 0:
+        text = f"the forecast over delivery of {fmt_m(h.under_delivery)} against the plan of {fmt_m(h.annual_plan)}"
+    if h.unidentified:
+        text += f", of which {fmt_m(h.unidentified)} is unidentified QIPP"
+    if has_previous and h.movement is not None and abs(h.movement) >= 0.5:
+        text += f", and its {'adverse' if h.movement > 0 else 'favourable'} movement of {fmt_m(h.movement)} in month"
+        if previous_kind != "published":
+            text += f" (computed against {previous_kind} figures for last month)"
+    out.append(("NOTE", text))
+    gap = h.assured - h.fot  # savings are negative: a positive gap = the PMO assures less than the SROs forecast
+    if gap > 0.5:
+        out.append(("NOTE", f"that the PMO assures {fmt_m(h.assured)}, {fmt_m(gap)} less than the SROs forecast"))
+    if h.red_plan:
+        out.append(
+            (
+                "DISCUSS",
+                f"the Red-rated schemes, which carry {fmt_m(h.red_plan)} of plan and are forecast to deliver "
+                f"{fmt_m(h.red_fot)}",
+            )
+        )
+    if frp_after is not None:
+        gap_text = f"a deficit of {fmt_m(frp_after)}" if frp_after < 0 else f"a surplus of {fmt_m(frp_after)}"
+        out.append(("DISCUSS", f"the financial recovery plan, which still leaves {gap_text} against control totals"))
+    if warned:
+        out.append(
+            (
+                "NOTE",
+                f"that the returns of {_names(warned)} do not add up to their own printed totals "
+                "(see the data-quality notes)",
+            )
+        )
+    return out
+
+
+def reconciliation_note(count: int, orgs: list[str]) -> str:
+    """Why a committee member should care about a return whose totals do not add up."""
+    return (
+        f"{count} printed total{'s' if count != 1 else ''} in the returns of {_names(orgs)} "
+        f"{'do' if count != 1 else 'does'} not match the scheme rows received. The reports use the scheme rows, "
+        "so their totals can differ from the totals printed on the returns; the difference usually means rows are "
+        "missing from a return. For a CCG the computed figure is the sum of its scheme rows; for a group, the sum "
+        "of its CCGs."
+    )
+
+
+def frp_checks_note(system: str, count: int) -> str:
+    return (
+        f"The {system} FRP scheme table prints {count} figure{'s' if count != 1 else ''} that "
+        f"{'do' if count != 1 else 'does'} not follow from its own columns. The FRP report computes each figure "
+        "from its inputs and lists the printed one beside it."
+    )
+
+
+def _months(months: list[int]) -> str:
+    """[1, 2, 3, 5] -> 'M1–M3 and M5'."""
+    runs: list[list[int]] = []
+    for m in sorted(months):
+        if runs and m == runs[-1][-1] + 1:
+            runs[-1].append(m)
+        else:
+            runs.append([m])
+    return _names([f"M{r[0]}" if len(r) == 1 else f"M{r[0]}–M{r[-1]}" for r in runs])
+
+
+def returns_provenance(by_month: dict[int, list[str]], fin_year: str, month: int) -> list[str]:
+    """Which months of scheme returns are published and which synthetic, and where synthetic ones show."""
+    out = []
+    for kind in ("published", "synthetic"):
+        months = sorted(m for m, provs in by_month.items() if any(p.startswith(kind) for p in provs))
+        if not months:
+            continue
+        details = sorted({p.split(":", 1)[1].strip() for m in months for p in by_month[m] if p.startswith(kind)})
+        fy = fin_year.replace("-", "/")
+        text = f"Scheme returns for {_months(months)} {fy} are {kind}: " + "; ".join(details) + "."
+        if kind == "synthetic":
+            uses = ["the monthly trend charts"]
+            if month - 1 in months:
+                uses.append(f"every FOT movement in month (M{month} compared with M{month - 1})")
+            text += f" They are demonstration data, not real returns, and appear in {_names(uses)}."
+        out.append(text)
+    return out
+
+
+def rightcare_provenance(groups: list[tuple[list[str], int, str, str]]) -> list[str]:
+    """(CCGs, peers, data year, provenance) -> one sentence each; synthetic indicators make the reports illustrative."""
+    out = []
+    for ccgs, peers, year, prov in groups:
+        kind, _, detail = prov.partition(":")
+        text = f"RightCare indicators ({year}) for {_names(ccgs)} and {peers} peer CCGs are {kind}: {detail.strip()}."
+        if kind == "synthetic":
+            text += (
+                " The RightCare reports built on them are illustrative: they show the method, not real opportunities."
+            )
+        out.append(text)
+    return out
+
+
+def organisation_note(code: str) -> str:
+    """What an organisation is, for a reader who does not know the code: its registry note or its group."""
+    reg = organisations()
+    note = reg.note(code)
+    if note:
+        return note if note.endswith(".") else note + "."
+    for group, ccgs in (*reg.groups.items(), *reg.rightcare_groups.items()):
+        if code in ccgs:
+            return f"One of the {len(ccgs)} CCGs that make up {group}."
+    return ""
+
+
+#: Terms a committee member meets in the pack, in plain words (organisation codes are added from the registry).
+GLOSSARY: dict[str, str] = {
+    "£000, £m": "Money is in thousands of pounds (£000) in tables and in millions (£m) in sentences.",
+    "(1,234)": "Brackets mark a negative figure. In QIPP tables savings are negative, as in the papers: "
+    "(1,234) is a saving of £1,234,000. In the FRP report brackets mean a deficit, as Paper E prints.",
+    "Annual plan": "The saving a scheme, workstream or organisation is planned to deliver in the financial year.",
+    "CCG": "Clinical commissioning group: the NHS body that plans and buys care for its area.",
+    "Control total": "The financial target (surplus or deficit) agreed for each organisation for the year.",
+    "FOT": "Forecast out-turn: the saving the senior responsible officer forecasts a scheme will deliver by the "
+    "end of the financial year.",
+    "FOT movement": "The change in forecast out-turn since last month; adverse means less saving is forecast.",
+    "FRP": "Financial recovery plan: the system's plan of further actions to meet its control totals.",
+    "Financial year": "April to March; M1 is April, M6 is September, M12 is March.",
+    "PMO": "Programme management office: the team that reviews scheme returns and rates their risk.",
+    "PMO assured value": "The part of the SROs' forecast that the PMO is confident will be delivered.",
+    "Published": "Figures transcribed from a published board paper; each report names its source table.",
+    "QAG": "QIPP Assurance Group: the group that receives this pack each month.",
+    "QIPP": "Quality, Innovation, Productivity and Prevention: the NHS programme of savings schemes.",
+    "RAG": "Red, Amber, Green: the PMO's rating of a scheme's delivery risk (Red = highest). Blue means "
+    "completed, Grey closed.",
+    "RightCare": "NHS RightCare benchmarks a CCG's spend against similar CCGs (its peers); the opportunity is the "
+    "spend above a chosen benchmark, such as the average of the best 5 peers.",
+    "SRO": "Senior responsible officer: the manager accountable for a scheme, who submits its monthly return.",
+    "Synthetic": "Demonstration figures generated by a seeded script in this project, not real returns; every "
+    "page that uses them says so.",
+    "Under delivery": "Forecast out-turn minus annual plan: the part of the plan that is not forecast to be saved.",
+    "Unidentified QIPP": "Savings in the plan that no scheme has yet been found to deliver.",
+    "Workstream": "A programme area grouping schemes, such as Planned Care or Medicines Management.",
+    "YTD": "Year to date: from April to the end of the reporting month.",
+}
+
+
+def glossary(codes: list[str]) -> list[tuple[str, str]]:
+    """The pack's glossary: its terms and every organisation code it uses (with a group's members), A to Z."""
+    reg = organisations()
+    seen: dict[str, str] = {}
+    for code in codes:
+        for c in (code, *reg.orgs[code].members, *reg.orgs[code].frp_members) if code in reg.orgs else (code,):
+            if c not in seen:
+                note = organisation_note(c)
+                seen[c] = reg.name(c) + (f". {note}" if note and not note.startswith("One of") else "")
+    terms = {**GLOSSARY, **seen}
+    return sorted(terms.items(), key=lambda kv: kv[0].lstrip("£(").lower())

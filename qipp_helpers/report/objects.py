@@ -451,7 +451,210 @@ def headlines(returns: pd.DataFrame, fin_year: str, month: int) -> list[dict]:
                 "under_delivery": h.under_delivery,
                 "assured": h.assured,
                 "movement": h.movement,
-                "provenance": "; ".join(sorted({p.split(":", 1)[0] for p in rows["provenance"]})),
+                "provenance": _kinds(rows),
+                "previous_provenance": _kinds(prev) if prev is not None else "",
             }
         )
     return out
+
+
+def _kinds(rows: pd.DataFrame) -> str:
+    """'published', 'synthetic' or 'published; synthetic': the kinds of data behind some rows."""
+    return "; ".join(sorted({p.split(":", 1)[0] for p in rows["provenance"]}))
+
+
+# --- the pack's front matter --------------------------------------------------------------------------
+
+
+@dataclass
+class PackSummary(_Period):
+    """The pack's one-page summary for the chair: figures and sentences (the pack only lays them out)."""
+
+    fin_year: str
+    month: int
+    lead: str  # the organisation the summary leads with: the system when its CCGs are all held
+    position: list[str]  # paragraphs in Paper D's words
+    headlines: list[dict]  # per organisation, £000, as :func:`headlines`, plus ``name`` and ``basis``
+    moved: list[str]  # what moved in month and what drives the gap
+    asks: list[tuple[str, str]]  # (VERB, what): "The QIPP Assurance Group is asked to: NOTE ..."
+    body: str = "QIPP Assurance Group"
+
+    @property
+    def asked(self) -> str:
+        return f"The {self.body} is asked to:"
+
+
+def _basis(h: dict, month: int) -> str:
+    """'M6 published; movement: M5 synthetic': which data each figure of a headline row rests on."""
+    prev_m = previous_period(h.get("fin_year", "2000-01"), month)[1]
+    text = f"M{month} {h['provenance']}"
+    if h.get("previous_provenance") and h["previous_provenance"] != h["provenance"]:
+        text += f"; movement: M{prev_m} {h['previous_provenance']}"
+    return text
+
+
+def pack_summary(
+    returns: pd.DataFrame,
+    warnings: pd.DataFrame,
+    *,
+    fin_year: str,
+    month: int,
+    frp_tables: dict[str, pd.DataFrame] | None = None,
+    body: str = "QIPP Assurance Group",
+) -> PackSummary | None:
+    """What the pack's summary page says, from the returns (and FRP) of the month; None if no returns are held."""
+    heads = headlines(returns, fin_year, month)
+    if not heads:
+        return None
+    reg = organisations()
+    held = [h["org"] for h in heads]
+    lead = next((g for g in reg.groups if g in held), held[0])
+    rows, prev = _rows_and_previous(returns, fin_year=fin_year, month=month, org=lead)
+    lead_h = t.headline(rows, prev, org=lead, fin_year=fin_year, month=month)
+    position = [sentences.monthly(lead_h, prev is not None)]
+    others = [o for o in held if o != lead and (lead not in reg.groups or o in reg.groups[lead])]
+    if others:
+        position.append(
+            sentences.by_organisation(
+                [
+                    t.headline(r, p, org=o, fin_year=fin_year, month=month)
+                    for o in others
+                    for r, p in [_rows_and_previous(returns, fin_year=fin_year, month=month, org=o)]
+                ]
+            )
+        )
+    frp_after = None
+    if frp_tables is not None and lead in reg.systems:
+        try:
+            bridge = frp_bridge(frp_tables, fin_year=fin_year, month=month, org=lead)
+        except LookupError:
+            pass
+        else:
+            position.append(sentences.frp_headline(bridge.bridge, lead))
+            frp_after = bridge.total("after_frp")
+    moved = []
+    if prev is not None:
+        text = sentences.movement(d.movement_table(rows, prev, lead, d.MOVEMENT_THRESHOLD), lead)
+        prev_m = previous_period(fin_year, month)[1]
+        basis = sentences.movement_basis(month, prev_m, rows["provenance"].iloc[0], prev["provenance"].iloc[0])
+        moved.append(f"{text} {basis}".strip())
+    moved.append(sentences.drivers(d.drivers_table(rows, lead, d.DRIVER_THRESHOLD), lead))
+    w = warnings[(warnings["fin_year"] == fin_year) & (warnings["month"] == month)]
+    warned = [reg.name(o) for o in dict.fromkeys(w["org"]) if o in reg.ccgs] or [
+        reg.name(o) for o in dict.fromkeys(w["org"])
+    ]
+    for h in heads:
+        h["name"] = reg.name(h["org"])
+        h["basis"] = _basis({**h, "fin_year": fin_year}, month)
+    return PackSummary(
+        fin_year=fin_year,
+        month=month,
+        lead=lead,
+        position=position,
+        headlines=heads,
+        moved=moved,
+        asks=sentences.asks(
+            lead_h,
+            has_previous=prev is not None,
+            warned=warned,
+            frp_after=frp_after,
+            previous_kind=_kinds(prev) if prev is not None else "published",
+        ),
+        body=body,
+    )
+
+
+@dataclass
+class DataNote:
+    """One data-quality note: a heading, paragraphs in plain words and, optionally, a table of display text."""
+
+    title: str
+    paragraphs: list[str]
+    table: pd.DataFrame | None = None
+
+
+def _fmt_table(df: pd.DataFrame, money: list[str]) -> pd.DataFrame:
+    from ..core.money import fmt_k
+
+    return df.assign(**{c: df[c].map(fmt_k) for c in money})
+
+
+def data_notes(
+    returns: pd.DataFrame,
+    warnings: pd.DataFrame,
+    *,
+    fin_year: str,
+    month: int,
+    frp_tables: dict[str, pd.DataFrame] | None = None,
+    rightcare_tables: dict[str, pd.DataFrame] | None = None,
+) -> list[DataNote]:
+    """The pack's data-quality notes: returns that do not add up, FRP figures that do not follow, what is synthetic."""
+    reg = organisations()
+    notes = []
+    w = warnings[(warnings["fin_year"] == fin_year) & (warnings["month"] == month)]
+    if len(w):
+        table = pd.DataFrame(
+            {
+                "Organisation": w["org"].map(reg.name),
+                "Figure": w["column"].str.removeprefix("Sum of "),
+                "Printed total": w["printed"],
+                "Computed from the rows": w["computed"],
+                "Difference (printed − computed)": w["difference"],
+            }
+        )
+        money = ["Printed total", "Computed from the rows", "Difference (printed − computed)"]
+        notes.append(
+            DataNote(
+                "Returns that do not add up to their own totals",
+                [
+                    sentences.reconciliation_note(len(w), [reg.name(o) for o in dict.fromkeys(w["org"])]),
+                    "£000; savings negative in brackets.",
+                ],
+                _fmt_table(table, money),
+            )
+        )
+    if frp_tables is not None:
+        c = frp_tables["checks"]
+        c = c[(c["fin_year"] == fin_year) & (c["month"] == month)]
+        for system, part in c.groupby("system", sort=False):
+            table = pd.DataFrame(
+                {
+                    "Line": part["where"],
+                    "Column": part["column"],
+                    "Printed": part["printed"],
+                    "Computed": part["computed"],
+                    "Difference (printed − computed)": part["difference"],
+                }
+            )
+            notes.append(
+                DataNote(
+                    f"FRP figures that do not follow from their columns ({system})",
+                    [sentences.frp_checks_note(str(system), len(part)), "£000; brackets mean a deficit, as Paper E."],
+                    _fmt_table(table, ["Printed", "Computed", "Difference (printed − computed)"]),
+                )
+            )
+    where = []
+    year = returns[(returns["fin_year"] == fin_year) & (returns["month"] <= month)]
+    by_month = {int(m): sorted(set(g)) for m, g in year.groupby("month")["provenance"]}
+    where += sentences.returns_provenance(by_month, fin_year, month)
+    if frp_tables is not None:
+        lines = frp_tables["lines"]
+        lines = lines[(lines["fin_year"] == fin_year) & (lines["month"] == month)]
+        for prov in sorted(set(lines["provenance"])):
+            kind, _, detail = prov.partition(":")
+            where.append(f"The FRP figures for M{month} are {kind}: {detail.strip()}.")
+    if rightcare_tables is not None:
+        ind = rightcare_tables["indicators"]
+        ind = ind[ind["fin_year"] == fin_year]
+        subjects = set(rightcare_tables["peers"].loc[rightcare_tables["peers"]["fin_year"] == fin_year, "ccg"])
+        groups = []
+        for prov, part in ind.groupby("provenance", sort=True):
+            ccgs = [c for c in dict.fromkeys(part["ccg"]) if c in subjects]
+            peers = len(set(part["ccg"]) - subjects)
+            years = ", ".join(sorted(set(part["data_year"]) - {""})) or "year unstated"
+            if ccgs:
+                groups.append((ccgs, peers, years, str(prov)))
+        where += sentences.rightcare_provenance(groups)
+    if where:
+        notes.append(DataNote("Where the figures come from: published and synthetic data", where))
+    return notes

@@ -1,0 +1,396 @@
+"""The pack's front matter: what the cover, summary, contents, notes and glossary say, and their HTML.
+
+One :class:`FrontPage` feeds both the pack PDF (:mod:`.document`) and ``index.html`` (:mod:`.index`), so
+the two say the same thing. Its figures and sentences come from the report layer (``pack_summary``,
+``data_notes``, ``glossary``); the reports and their order from the month's manifest. Every text is
+escaped: names from returns stay plain text.
+"""
+
+from __future__ import annotations
+
+import getpass
+import html
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from pathlib import Path
+
+import pandas as pd
+
+from .. import __version__
+from ..core.errors import UsageError
+from ..core.money import fmt_k
+from ..core.orgs import organisations
+from ..core.periods import period_label
+from ..report.narrative import glossary, organisation_note
+from ..report.objects import DataNote, PackSummary
+from .catalogue import CATALOGUE
+
+#: The pack PDF's name in the month folder.
+PACK_PDF = "QIPP_pack_{fin_year}_M{month:02d}.pdf"
+TITLE = "QIPP Assurance Group pack"
+
+
+def pack_name(fin_year: str, month: int) -> str:
+    """'QIPP_pack_2019-20_M06.pdf'."""
+    return PACK_PDF.format(fin_year=fin_year, month=month)
+
+
+def check_date(text: str | None, option: str) -> str:
+    """``text`` as an ISO date (2019-10-17), or '' if not given; UsageError naming the option otherwise."""
+    if not text or not text.strip():
+        return ""
+    try:
+        return date.fromisoformat(text.strip()).isoformat()
+    except ValueError:
+        raise UsageError(f"{option} {text!r}: expected a date such as 2019-10-17") from None
+
+
+def long_date(iso: str) -> str:
+    """'2019-10-17' -> '17 October 2019'; '' stays ''."""
+    if not iso:
+        return ""
+    d = date.fromisoformat(iso[:10])
+    return f"{d.day} {d:%B %Y}"
+
+
+@dataclass(frozen=True)
+class PackReport:
+    """One report of the month as a reader names it, with its files and where its data comes from."""
+
+    notebook: str
+    org: str
+    status: str  # ok, unchanged or failed
+    files: dict[str, Path]  # format -> existing file in the month folder
+    data: str = ""  # the report's own banner line on its data ("Data: published; previous month synthetic ...")
+    store_version: int | None = None
+    seconds: float = 0.0
+    error: str | None = None
+    pages: int = 0  # pages of its PDF (0 when it has none)
+
+    @property
+    def report(self) -> str:
+        entry = CATALOGUE.get(self.notebook)
+        return entry.title if entry else self.notebook
+
+    @property
+    def org_name(self) -> str:
+        return organisations().name(self.org)
+
+    @property
+    def title(self) -> str:
+        """'Monthly position — East Leicestershire & Rutland CCG'."""
+        return f"{self.report} — {self.org_name}"
+
+    @property
+    def synthetic(self) -> bool:
+        """True when the report says some of its figures are synthetic (demonstration data)."""
+        return "synthetic" in self.data.lower()
+
+    @property
+    def illustrative(self) -> bool:
+        """True when the report's main data is synthetic (its data line says so first): it shows a method."""
+        return "synthetic" in self.data_words.split(";")[0].lower()
+
+    @property
+    def flag(self) -> str:
+        """'Illustrative', 'Some figures synthetic' or ''."""
+        return "Illustrative" if self.illustrative else "Some figures synthetic" if self.synthetic else ""
+
+    @property
+    def data_words(self) -> str:
+        """The report's data line without its label and section pointer: 'published; previous month synthetic'."""
+        text = self.data.removeprefix("Data:").strip()
+        return text.split(" (see section")[0].strip()
+
+    @property
+    def pdf(self) -> Path | None:
+        return self.files.get("pdf")
+
+    @property
+    def ok(self) -> bool:
+        return self.status in ("ok", "unchanged")
+
+
+def _org_rank(code: str) -> tuple[int, int]:
+    """Reading order of organisations: the QIPP groups (the system), their CCGs, then any others (worked examples)."""
+    reg = organisations()
+    codes = list(reg.orgs)
+    pos = codes.index(code) if code in codes else len(codes)
+    if code in reg.groups:
+        return (0, pos)
+    if code in reg.ccgs:
+        return (1, pos)
+    return (2, pos)
+
+
+def reading_order(reports: list[PackReport]) -> list[PackReport]:
+    """Reports by organisation (the system first, then its CCGs, then others), each in the catalogue's order."""
+    names = list(CATALOGUE)
+
+    def key(r: PackReport) -> tuple:
+        return (*_org_rank(r.org), r.org, names.index(r.notebook) if r.notebook in names else len(names))
+
+    return sorted(reports, key=key)
+
+
+def _data_line(entry: dict, folder: Path) -> str:
+    """The 'Data: ...' line a report published in its banner (read back from its executed notebook)."""
+    from ..report.publish import published
+
+    nb = _existing(folder, entry, "ipynb")
+    if nb is None:
+        return ""
+    try:
+        _, meta = published(nb)
+    except (OSError, ValueError):
+        return ""
+    return next((str(x) for x in meta.get("banner", []) if str(x).startswith("Data:")), "")
+
+
+def _existing(folder: Path, entry: dict, fmt: str) -> Path | None:
+    """The report's file of format ``fmt`` in the month folder, if it exists and is not a link."""
+    out = (entry.get("outputs") or {}).get(fmt)
+    if not out or not entry.get("org"):
+        return None
+    path = Path(folder) / str(entry["org"]) / Path(out).name
+    return path if path.is_file() and not path.is_symlink() and not path.parent.is_symlink() else None
+
+
+def collect_reports(folder: Path, entries: list[dict]) -> list[PackReport]:
+    """The month's reports from its (merged) manifest entries, in reading order, with the files that exist."""
+    from pypdf import PdfReader
+
+    out = []
+    for e in entries:
+        files = {f: p for f in ("pdf", "html", "xlsx") if (p := _existing(folder, e, f)) is not None}
+        pages = 0
+        if "pdf" in files and e.get("status") in ("ok", "unchanged"):
+            try:
+                pages = len(PdfReader(files["pdf"]).pages)
+            except Exception:  # an unreadable PDF is left out of the pack, not fatal to the run
+                files.pop("pdf")
+        out.append(
+            PackReport(
+                notebook=str(e.get("notebook")),
+                org=str(e.get("org")),
+                status=str(e.get("status")),
+                files=files,
+                data=_data_line(e, folder) if e.get("status") in ("ok", "unchanged") else "",
+                store_version=e.get("store_version"),
+                seconds=float(e.get("seconds") or 0.0),
+                error=e.get("error"),
+                pages=pages,
+            )
+        )
+    return reading_order(out)
+
+
+@dataclass
+class FrontPage:
+    """Everything the pack's front matter says: the same for the PDF and index.html."""
+
+    fin_year: str
+    month: int
+    reports: list[PackReport]
+    summary: PackSummary | None
+    notes: list[DataNote]
+    marking: str = ""
+    meeting_date: str = ""  # ISO date or ''
+    data_cutoff: str = ""  # ISO date or ''
+    store: dict = field(default_factory=dict)  # the version this run read: number, committed, digest
+    skipped: list[dict] = field(default_factory=list)
+    runs: list[dict] = field(default_factory=list)
+    warnings: list[dict] = field(default_factory=list)  # reconciliation warnings as the ingest recorded them
+    built: str = field(default_factory=lambda: datetime.now().strftime("%d %b %Y %H:%M"))
+    built_by: str = field(default_factory=lambda: _user())
+    version: str = __version__
+
+    @property
+    def period(self) -> str:
+        return period_label(self.fin_year, self.month)
+
+    @property
+    def pack_file(self) -> str:
+        return pack_name(self.fin_year, self.month)
+
+    @property
+    def in_pack(self) -> list[PackReport]:
+        """The reports the pack PDF holds: those rendered without error whose PDF exists, in reading order."""
+        return [r for r in self.reports if r.ok and r.pdf is not None]
+
+    @property
+    def orgs(self) -> list[str]:
+        return list(dict.fromkeys(r.org for r in self.reports))
+
+    @property
+    def versions(self) -> dict[int, list[PackReport]]:
+        """Store version -> the reports rendered from it (reports without a recorded version are left out)."""
+        out: dict[int, list[PackReport]] = {}
+        for r in self.reports:
+            if r.ok and r.store_version is not None:
+                out.setdefault(int(r.store_version), []).append(r)
+        return dict(sorted(out.items()))
+
+    def versions_note(self) -> str:
+        """Why the reader should know the reports come from different versions of the data ('' when one)."""
+        v = self.versions
+        if len(v) < 2:
+            return ""
+        parts = [f"version {n}: {', '.join(r.title for r in rs)}" for n, rs in v.items()]
+        now = self.store.get("version")
+        return (
+            "These reports were rendered from different versions of the data store, so figures may differ between "
+            f"them ({'; '.join(parts)}). The summary figures come from version {now}. Render the whole month "
+            "again to bring them together."
+        )
+
+    def cutoff_words(self) -> str:
+        """'4 October 2019' or, when no cut-off was given, the store version the run read and when it was committed."""
+        if self.data_cutoff:
+            return long_date(self.data_cutoff)
+        n, when = self.store.get("version"), self.store.get("committed")
+        if n is None:
+            return "not given"
+        return f"data as held in store version {n}" + (f", committed {long_date(when)}" if when else "")
+
+    def glossary(self) -> list[tuple[str, str]]:
+        return glossary([o for o in self.orgs if o in organisations().orgs])
+
+    def organisations(self) -> list[tuple[str, str, str]]:
+        """(code, name, what it is) for every organisation with a report this month, in reading order."""
+        reg = organisations()
+        return [(c, reg.name(c), organisation_note(c)) for c in self.orgs]
+
+    def synthetic_words(self) -> str:
+        """How many reports rest on synthetic data, in words ('' when none)."""
+        shown = [r for r in self.reports if r.ok]
+        ill = [r for r in shown if r.illustrative]
+        part = [r for r in shown if r.synthetic and not r.illustrative]
+        out = []
+        if ill:
+            out.append(
+                f"{len(ill)} of the {len(shown)} reports {'are' if len(ill) != 1 else 'is'} illustrative: "
+                "built on synthetic (demonstration) data to show a method, not real figures."
+            )
+        if part:
+            who = (
+                ("other report includes" if ill else "report includes")
+                if len(part) == 1
+                else ("others include" if ill else "reports include")
+            )
+            out.append(
+                f"{len(part)} {who} some synthetic figures beside published ones; each report says which of its "
+                "figures are synthetic."
+            )
+        return " ".join(out)
+
+
+def _user() -> str:
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):
+        return "unknown"
+
+
+# --- HTML fragments shared by the pack PDF and index.html ----------------------------------------------
+
+
+def e(value: object) -> str:
+    """Escape text for HTML (text from returns stays plain text)."""
+    return html.escape(str(value))
+
+
+def headline_table(summary: PackSummary) -> str:
+    """Headline per organisation (£000), with the data each row rests on."""
+    rows = []
+    for h in summary.headlines:
+        move = "–" if h["movement"] is None else fmt_k(h["movement"])
+        rows.append(
+            f"<tr><th scope='row'>{e(h['name'])}</th>"
+            + "".join(
+                f"<td class='num'>{fmt_k(h[k])}</td>" for k in ("annual_plan", "fot", "under_delivery", "assured")
+            )
+            + f"<td class='num'>{move}</td><td>{e(h['basis'])}</td></tr>"
+        )
+    return (
+        "<table class='headline'><caption>Headline position by organisation, "
+        f"{e(summary.period)}: £000, savings negative in brackets</caption>"
+        "<thead><tr><th scope='col'>Organisation</th><th scope='col' class='num'>Annual plan</th>"
+        "<th scope='col' class='num'>Forecast out-turn</th><th scope='col' class='num'>Under delivery (FOT − plan)</th>"
+        "<th scope='col' class='num'>PMO assured</th><th scope='col' class='num'>FOT movement in month</th>"
+        "<th scope='col'>Figures rest on</th></tr></thead><tbody>" + "".join(rows) + "</tbody></table>"
+    )
+
+
+def summary_html(summary: PackSummary, *, level: int = 2) -> str:
+    """The summary: position in Paper D's words, the headline table, what moved, what the group is asked to do."""
+    h, hh = f"h{level}", f"h{level + 1}"
+    parts = [f"<{h} id='summary'>Summary</{h}><div class='position'>"]
+    parts += [f"<p>{e(p)}</p>" for p in summary.position]
+    parts.append("</div>")
+    parts.append(headline_table(summary))
+    if any("synthetic" in x["basis"] for x in summary.headlines):
+        parts.append(
+            "<p class='note'>Where the last column says synthetic, that figure rests on demonstration data, not real "
+            "returns: see the data-quality notes.</p>"
+        )
+    parts.append(f"<div class='below'><div><{hh}>What moved</{hh}>")
+    parts += [f"<p>{e(p)}</p>" for p in summary.moved]
+    parts.append(f"</div><div><{hh}>Recommendations</{hh}><p>{e(summary.asked)}</p><ul class='asks'>")
+    parts += [f"<li><strong>{e(verb)}</strong> {e(what)}</li>" for verb, what in summary.asks]
+    parts.append("</ul></div></div>")
+    return "\n".join(parts)
+
+
+def table_html(df: pd.DataFrame, *, caption: str = "") -> str:
+    """A table of display text; columns whose every cell is a figure are right-aligned."""
+    num = {c for c in df.columns if df[c].astype(str).str.fullmatch(r"\(?[\d,.]+\)?|–").all()}
+
+    def cls(c: object) -> str:
+        return " class='num'" if c in num else ""
+
+    head = "".join(f"<th scope='col'{cls(c)}>{e(c)}</th>" for c in df.columns)
+    body = "".join(
+        "<tr>" + "".join(f"<td{cls(c)}>{e(v)}</td>" for c, v in zip(df.columns, row, strict=True)) + "</tr>"
+        for row in df.itertuples(index=False)
+    )
+    cap = f"<caption>{e(caption)}</caption>" if caption else ""
+    return f"<table>{cap}<thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
+
+
+def notes_html(front: FrontPage, *, level: int = 2) -> str:
+    """The data-quality notes: returns that do not add up, synthetic data, reports missing or from other versions."""
+    h, hh = f"h{level}", f"h{level + 1}"
+    parts = [f"<{h} id='notes'>Data-quality notes</{h}>"]
+    pack_notes = []
+    if front.versions_note():
+        pack_notes.append(front.versions_note())
+    failed = [r for r in front.reports if not r.ok]
+    if failed:
+        pack_notes.append(
+            "Not in this pack because they could not be produced: "
+            + "; ".join(f"{r.title} ({r.error or 'failed'})" for r in failed)
+            + "."
+        )
+    no_pdf = [r for r in front.reports if r.ok and r.pdf is None]
+    if no_pdf:
+        pack_notes.append(
+            "Not in the pack PDF because no PDF of them was rendered: " + "; ".join(r.title for r in no_pdf) + "."
+        )
+    if pack_notes:
+        parts.append(f"<{hh}>About this pack</{hh}>" + "".join(f"<p>{e(p)}</p>" for p in pack_notes))
+    for note in front.notes:
+        parts.append(f"<{hh}>{e(note.title)}</{hh}>")
+        parts += [f"<p>{e(p)}</p>" for p in note.paragraphs]
+        if note.table is not None:
+            parts.append(table_html(note.table))
+    if len(parts) == 1:
+        parts.append("<p>No data-quality problems were recorded for this month.</p>")
+    return "\n".join(parts)
+
+
+def glossary_html(front: FrontPage, *, level: int = 2) -> str:
+    """The glossary as a definition list."""
+    h = f"h{level}"
+    items = "".join(f"<dt>{e(term)}</dt><dd>{e(text)}</dd>" for term, text in front.glossary())
+    return f"<{h} id='glossary'>Glossary</{h}><dl class='glossary'>{items}</dl>"
