@@ -145,6 +145,7 @@ def run_pack(
         "as_of": opts.as_of,
     }
     start = time.perf_counter()
+    fault("run.snapshot_taken")
     packs: list[Path] = []
     with planning.month_locks(opts.out, opts.fin_year, opts.months):
         plan = planning.plan(
