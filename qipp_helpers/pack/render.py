@@ -41,6 +41,21 @@ REMOVE_CELL_TAGS = frozenset({"remove_cell", "parameters", "injected-parameters"
 
 _FORMATS = frozenset({"html", "pdf"})
 
+#: The language of every circulated report (``<html lang>``, and so the tagged PDF's language).
+LANGUAGE = "en-GB"
+#: WeasyPrint's PDF variant: PDF/UA-1 tags the structure (headings, tables, figures with their
+#: alternative text) for assistive technology, as the accessibility regulations expect of published papers.
+PDF_VARIANT = "pdf/ua-1"
+#: Arguments for every kernel that runs a circulated notebook: quiet, and no IPython history database.
+#: Kernels in parallel share one history database and, when two collide, IPython prints
+#: "ERROR! Session/line number was not unique in database" into whichever cell is running.
+KERNEL_ARGUMENTS = ("--IPKernelApp.log_level=CRITICAL", "--HistoryManager.enabled=False")
+
+# A line of stdout that is log or kernel chatter, not something a notebook meant to show.
+_LOG_LINE_RE = re.compile(
+    r"^\s*(?:(?:ERROR|WARNING|CRITICAL|INFO|DEBUG)[!:]|\[[A-Z]\s|Traceback \(most recent call last\))"
+)
+
 # <script src="http..."> or <link ... href="http..."> (also protocol-relative //).
 _EXTERNAL_RESOURCE_RE = re.compile(
     r"<(?:script|link)\b[^>]*\b(?:src|href)\s*=\s*[\"']?\s*(?:https?:)?//",
@@ -94,8 +109,8 @@ def execute_notebook(
                 cwd=None if cwd is None else str(cwd),
                 progress_bar=False,
                 log_output=False,
-                # the kernel's own start/stop chatter (TCP notice, shutdown interrupt) is not ours to show
-                extra_arguments=["--IPKernelApp.log_level=CRITICAL"],
+                # no kernel chatter (TCP notice, shutdown interrupt) and no shared history database
+                extra_arguments=list(KERNEL_ARGUMENTS),
                 # write the executed notebook once at the end (and on error), not after every cell
                 request_save_on_cell_execute=False,
                 **engine,
@@ -108,20 +123,42 @@ def execute_notebook(
         raise failure
 
 
+def _without_log_lines(out: Any) -> Any | None:
+    """``out`` (stdout) without its log-shaped lines (``ERROR! ...``, ``WARNING: ...``); None if nothing is left."""
+    text = out.get("text", "")
+    if isinstance(text, list):
+        text = "".join(text)
+    kept = "".join(line for line in str(text).splitlines(keepends=True) if not _LOG_LINE_RE.match(line))
+    if not kept.strip():
+        return None
+    out["text"] = kept
+    return out
+
+
 def _clean_notebook(nb: nbformat.NotebookNode) -> nbformat.NotebookNode:
-    """Drop tagged cells and every ``stderr`` stream output (in place)."""
+    """Drop tagged cells, every ``stderr`` stream output and log-shaped stdout lines (in place).
+
+    Nothing a kernel logs may reach a circulated report: stderr is dropped whole, and stdout keeps only
+    what a cell printed on purpose (a line that reads as a log record is removed).
+    """
     kept = []
     for cell in nb.cells:
         tags = set(cell.get("metadata", {}).get("tags", []))
         if tags & REMOVE_CELL_TAGS:
             continue
         if cell.cell_type == "code":
-            cell.outputs = [
-                out
-                for out in cell.get("outputs", [])
-                if not (out.get("output_type") == "stream" and out.get("name") == "stderr")
-                and PUBLISH_MIME not in out.get("data", {})
-            ]
+            outputs = []
+            for out in cell.get("outputs", []):
+                if PUBLISH_MIME in out.get("data", {}):
+                    continue
+                if out.get("output_type") == "stream":
+                    if out.get("name") != "stdout":
+                        continue
+                    out = _without_log_lines(out)
+                    if out is None:
+                        continue
+                outputs.append(out)
+            cell.outputs = outputs
         kept.append(cell)
     nb.cells = kept
     return nb
@@ -223,6 +260,7 @@ def notebook_to_html(
             "css_marking": _css_string(marking),
             "css_top_left": _css_string(" · ".join(str(x) for x in (header_lines or [])[:2])),
             "css_top_right": _css_string(" · ".join(str(x) for x in (header_lines or [])[2:])),
+            "lang": LANGUAGE,
         },
     }
     html, _ = exporter.from_notebook_node(nb, resources=resources)
@@ -267,9 +305,10 @@ def _quiet_weasyprint() -> Iterator[None]:
             lg.setLevel(level)
 
 
-def html_to_pdf(html: str, pdf_path: Path, *, base_url: Path | None = None) -> None:
-    """Render ``html`` to ``pdf_path`` with WeasyPrint (atomic write).
+def html_to_pdf(html: str, pdf_path: Path, *, base_url: Path | None = None, variant: str | None = PDF_VARIANT) -> None:
+    """Render ``html`` to ``pdf_path`` with WeasyPrint (atomic write), tagged as PDF/UA-1 by default.
 
+    The document title (``<title>``) and language (``<html lang>``) go into the PDF's metadata.
     WeasyPrint warnings (unsupported CSS, font subsetting notes) are suppressed;
     errors are still logged.
     """
@@ -280,7 +319,7 @@ def html_to_pdf(html: str, pdf_path: Path, *, base_url: Path | None = None) -> N
             string=html,
             base_url=None if base_url is None else str(base_url),
         )
-        pdf_bytes = document.write_pdf()
+        pdf_bytes = document.write_pdf(pdf_variant=variant) if variant else document.write_pdf()
     atomic_write_bytes(Path(pdf_path), pdf_bytes)
 
 
