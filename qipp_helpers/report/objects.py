@@ -436,12 +436,24 @@ class RightCareOpportunity:
     def name(self) -> str:
         return organisations().label(self.org)
 
+    @property
+    def illustrative(self) -> bool:
+        """True when every figure of the opportunity is synthetic (no real indicators, no published Table 3):
+        the report then says so on every page and states no figure of it as a finding."""
+        return (
+            bool(self.provenance) and all(p.startswith("synthetic") for p in self.provenance) and self.published is None
+        )
+
     def narrative(self) -> str:
+        if self.illustrative:
+            return sentences.rightcare_illustrative(org=self.org, method=self.benchmark, data_year=self.data_year)
         return sentences.rightcare(self.table, org=self.org, method=self.benchmark, data_year=self.data_year)
 
     def coverage_narrative(self) -> str:
         if self.coverage is None:
             return self.coverage_note
+        if self.illustrative:
+            return sentences.rightcare_coverage_illustrative(self.coverage, source=self.coverage_source)
         return sentences.rightcare_coverage(self.coverage, source=self.coverage_source)
 
     @property

@@ -387,15 +387,25 @@ def _unbroken(styler: Styler) -> Styler:
     )
 
 
+#: Heads every page of a report whose figures are all synthetic (the running header and the banner).
+ILLUSTRATIVE = "Illustrative, synthetic data"
+
+
 def rightcare_banner_lines(r: RightCareOpportunity) -> list[str]:
-    """Page banner: organisation, pack period, what is synthetic and what is published, generated time."""
+    """Page banner: organisation, pack period, what is synthetic and what is published, generated time.
+
+    A report whose RightCare figures are all synthetic says so in the running header of every page.
+    """
     kinds = _provenance_kind(r.provenance)
     plan = f"; QIPP plan {_provenance_kind(r.coverage_provenance)}" if r.coverage_provenance else ""
     published = "; Table 3 published" if r.published is not None else ""
+    data = f"Data: RightCare indicators {kinds}{published}{plan} (see section 7)"
+    if r.illustrative:
+        data = f"{ILLUSTRATIVE.upper()}: not NHS RightCare figures{plan} (see section 7)"
     return [
         f"{org_name(r.org)} ({r.org})",
         f"RightCare {r.data_year} data · {r.period}",
-        f"Data: RightCare indicators {kinds}{published}{plan} (see section 7)",
+        data,
         f"Generated {datetime.now().strftime('%d %b %Y %H:%M')}",
     ]
 
