@@ -231,6 +231,78 @@ def _classify_table_columns(html: str) -> str:
     return str(soup) if changed else html
 
 
+#: A table never leaves fewer than this many body rows on either side of a page break.
+KEEP_ROWS = 3
+_HEADINGS = ("h1", "h2", "h3", "h4")
+_FORMULA_RE = re.compile(r"\([^()]{1,28}\)")
+
+
+def _cell_kind(cell: Any) -> str:
+    """What a rendered cell shows, for keeping blocks together: heading, text, table, figure or empty."""
+    if "jp-MarkdownCell" in cell.get("class", []):
+        return "heading" if cell.find(_HEADINGS) else "text"
+    if cell.find("img"):
+        return "figure"
+    if cell.find("table"):
+        return "table"
+    return "text" if cell.get_text(strip=True) else "empty"
+
+
+def _add_class(tag: Any, name: str) -> None:
+    tag["class"] = [*tag.get("class", []), name]
+
+
+def _paginate(soup: Any) -> None:
+    """Mark the HTML so that print breaks pages as a person would (classes styled in report.css).
+
+    - a heading or introductory text keeps with the block that follows it (``qipp-keep-next``),
+      and a chart (or a section's last table) with the explanation right after it (text followed by another
+      chart introduces that one);
+    - a table of fewer than ``2 × KEEP_ROWS`` body rows is never broken (``qipp-unbroken``); a
+      longer one keeps its first and last ``KEEP_ROWS`` rows together (``qipp-keep-next`` on the first
+      rows, ``qipp-keep-prev`` on the last), so a break leaves at least ``KEEP_ROWS`` rows each side;
+    - a short parenthesised formula in a column header ("(c = b − a)") is never split across lines.
+    """
+    main = soup.find("main")
+    cells = [c for c in (main.find_all("div", class_="jp-Cell", recursive=False) if main else [])]
+    shown = [(c, _cell_kind(c)) for c in cells]
+    shown = [(c, k) for c, k in shown if k != "empty"]
+    kinds = [k for _, k in shown] + ["end"]
+    for i, (cell, kind) in enumerate(shown):
+        after, then = kinds[i + 1], kinds[i + 2] if i + 2 < len(kinds) else "end"
+        introduces = kind in ("heading", "text") and after not in ("heading", "end")
+        # text after a chart explains it (unless a chart follows: then it introduces that one); text closing a
+        # section after a table explains the table
+        explained = after == "text" and (
+            (kind == "figure" and then != "figure") or (kind == "table" and then in ("heading", "end"))
+        )
+        if introduces or explained:
+            _add_class(cell, "qipp-keep-next")
+    for table in soup.find_all("table"):
+        rows = [
+            tr for tr in table.find_all("tr") if tr.find_parent("thead") is None and tr.find_parent("table") is table
+        ]
+        for th in table.select("thead th"):
+            for text in th.find_all(string=_FORMULA_RE):
+                text.replace_with(_FORMULA_RE.sub(lambda m: m.group(0).replace(" ", "\u00a0"), str(text)))
+        if len(rows) < 2 * KEEP_ROWS:
+            _add_class(table, "qipp-unbroken")
+            continue
+        for tr in rows[: KEEP_ROWS - 1]:
+            _add_class(tr, "qipp-keep-next")
+        for tr in rows[-(KEEP_ROWS - 1) :]:
+            _add_class(tr, "qipp-keep-prev")
+
+
+def _postprocess(html: str) -> str:
+    """Table columns classed as text or numbers (:func:`_classify_table_columns`), then pagination marks."""
+    from bs4 import BeautifulSoup
+
+    soup = BeautifulSoup(_classify_table_columns(html), "html.parser")
+    _paginate(soup)
+    return str(soup)
+
+
 def notebook_to_html(
     nb_path: Path,
     *,
@@ -243,9 +315,10 @@ def notebook_to_html(
     Inputs and prompts are hidden, cells tagged ``remove_cell`` / ``parameters`` /
     ``injected-parameters`` are dropped, stderr streams are stripped, images are
     embedded as base64, and no external scripts or stylesheets are referenced.
-    ``header_lines`` are shown as a small banner under the title and, in print, split across
-    the top of every page (first two left, the rest right); ``marking`` (e.g. OFFICIAL-SENSITIVE)
-    heads the document and the top and bottom of every page.
+    ``header_lines`` are shown as a small banner under the title and, in print, repeated on every
+    page: the first two top left, the third top right, any more after the title at the foot (so the
+    running header fits on one line); ``marking`` (e.g. OFFICIAL-SENSITIVE) heads the document and
+    the top and bottom of every page. Tables and blocks are marked for pagination (:func:`_paginate`).
     """
     nb_path = Path(nb_path)
     nb = _clean_notebook(nbformat.read(nb_path, as_version=4))
@@ -259,12 +332,13 @@ def notebook_to_html(
             "marking": marking,
             "css_marking": _css_string(marking),
             "css_top_left": _css_string(" · ".join(str(x) for x in (header_lines or [])[:2])),
-            "css_top_right": _css_string(" · ".join(str(x) for x in (header_lines or [])[2:])),
+            "css_top_right": _css_string(" · ".join(str(x) for x in (header_lines or [])[2:3])),
+            "css_bottom_left": _css_string(" · ".join([title, *(str(x) for x in (header_lines or [])[3:])])),
             "lang": LANGUAGE,
         },
     }
     html, _ = exporter.from_notebook_node(nb, resources=resources)
-    html = _classify_table_columns(html)
+    html = _postprocess(html)
 
     match = _EXTERNAL_RESOURCE_RE.search(html)
     if match:

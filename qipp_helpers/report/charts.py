@@ -76,11 +76,26 @@ def _figure(figsize: tuple[float, float], **kwargs: Any) -> tuple[Chart, Any]:
     return fig, ax
 
 
-def _finish(fig: Chart, *, key: str, alt: str, layout: bool = True) -> Chart:
-    """Print ``key`` under the chart (one or more lines), attach ``alt``, lay out the rest above the key."""
+def _finish(fig: Chart, *, key: str, alt: str, layout: bool = True, legend: Any = None) -> Chart:
+    """Print ``key`` under the chart (one or more lines), attach ``alt``, lay out the rest above the key.
+
+    ``legend`` (an axes whose handles to show, or a list of handles) is drawn in one row between the
+    chart and the key, where it can cover nothing.
+    """
     lines = [ln for ln in key.split("\n") if ln]
     height = fig.get_figheight()
     band = (0.05 + 0.155 * len(lines)) / height
+    if legend is not None:
+        handles = legend.get_legend_handles_labels()[0] if hasattr(legend, "get_legend_handles_labels") else legend
+        fig.legend(
+            handles=handles,
+            loc="lower center",
+            bbox_to_anchor=(0.5, band),
+            ncols=len(handles),
+            frameon=False,
+            fontsize=8,
+        )
+        band += 0.3 / height
     for i, line in enumerate(lines):
         fig.text(
             0.008,
@@ -141,21 +156,20 @@ def plan_vs_fot(
     s = signs("savings")
     df = _body(fot_table, "workstream").iloc[::-1].reset_index(drop=True)
     y = np.arange(len(df))
-    fig, ax = _figure((10, 0.3 * len(df) + 1.4))
+    fig, ax = _figure((10, 0.18 * len(df) + 1.1))
     plan, fot = s.plot(df["plan"]), s.plot(df["fot"])
-    ax.barh(y + 0.2, plan, height=0.4, color=SERIES["plan"], edgecolor=INK, linewidth=0.8, label="Annual plan")
-    ax.barh(y - 0.2, fot, height=0.4, color=SERIES["fot"], label="Forecast out-turn")
+    ax.barh(y + 0.21, plan, height=0.42, color=SERIES["plan"], edgecolor=INK, linewidth=0.7, label="Annual plan")
+    ax.barh(y - 0.21, fot, height=0.42, color=SERIES["fot"], label="Forecast out-turn")
     span = max(float(np.max(np.abs(np.r_[plan, fot, 1.0]))), 1.0)
     for yi, p, f, v in zip(y, plan, fot, df["variance"], strict=True):
         if abs(v) >= 0.5:
-            ax.text(max(p, f, 0) + span * 0.01, yi, f"variance {fmt_k(v)}", va="center", fontsize=8, color=TEXT)
-    ax.set_yticks(y, df["workstream"], fontsize=9)
+            ax.text(max(p, f, 0) + span * 0.01, yi, f"variance {fmt_k(v)}", va="center", fontsize=7.5, color=TEXT)
+    ax.set_yticks(y, df["workstream"], fontsize=8.5)
     ax.xaxis.set_major_formatter(_K)
-    ax.set_xlabel(s.axis)
+    ax.set_xlabel(s.axis, fontsize=8.5)
     ax.set_xlim(min(0, float(np.min(np.r_[plan, fot])) * 1.1), span * 1.22)
     ax.axvline(0, color="black", lw=0.8)
     _style_axes(ax, title)
-    ax.legend(loc="lower right", frameon=False, fontsize=8)
     short = df[df["variance"] >= 0.5].sort_values("variance", ascending=False)
     over = df[df["variance"] <= -0.5].sort_values("variance")
     total = fot_table[fot_table["workstream"] == "Total"]
@@ -170,7 +184,7 @@ def plan_vs_fot(
     if len(over):
         alt += f" Most ahead of plan: {over['workstream'].iloc[0]} {fmt_k(over['variance'].iloc[0])}."
     key = s.key + " Labels: Table 2's variance (positive = short of plan; brackets = more than planned)."
-    return _finish(fig, key=key, alt=alt)
+    return _finish(fig, key=key, alt=alt, legend=ax)
 
 
 RAG_SERIES = (
@@ -193,7 +207,7 @@ def fot_by_rag(
     s = signs("savings")
     df = _body(rag_table, "programme_area").iloc[::-1].reset_index(drop=True)
     y = np.arange(len(df))
-    fig, ax = _figure((10, 0.3 * len(df) + 1.6))
+    fig, ax = _figure((10, 0.16 * len(df) + 1.35))
     pos = np.zeros(len(df))
     neg = np.zeros(len(df))
     shown = []
@@ -202,29 +216,28 @@ def fot_by_rag(
             continue
         v = s.plot(df[col])
         left = np.where(v >= 0, pos, neg)
-        ax.barh(y, v, left=left, color=RAG_COLOURS[rag], label=label, height=0.6)
+        ax.barh(y, v, left=left, color=RAG_COLOURS[rag], label=label, height=0.68)
         pos = pos + np.where(v >= 0, v, 0)
         neg = neg + np.where(v < 0, v, 0)
         shown.append((label, float(v.sum())))
     assured = s.plot(df["assured"])
     ax.scatter(assured, y, marker="D", color="black", s=22, zorder=3, label="PMO assured value")
-    ax.set_yticks(y, df["programme_area"], fontsize=9)
+    ax.set_yticks(y, df["programme_area"], fontsize=8.5)
     ax.xaxis.set_major_formatter(_K)
-    ax.set_xlabel(s.axis)
+    ax.set_xlabel(s.axis, fontsize=8.5)
     lo = min(0.0, float(np.min(np.r_[neg, assured])))
     hi = max(1.0, float(np.max(np.r_[pos, assured])))
     pad = (hi - lo) * 0.04
     ax.set_xlim(lo - (pad if lo < 0 else 0), hi + pad)  # the assured marker never sits on the edge
     ax.axvline(0, color="black", lw=0.8)
     _style_axes(ax, title)
-    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.14), ncols=6, frameon=False, fontsize=8)
     parts = ", ".join(f"{label} {v:,.0f}" for label, v in shown if abs(v) >= 0.5)
     alt = (
         f"Stacked bar chart: forecast out-turn by overall PMO RAG rating and programme area{_about(context)} "
         f"(savings, £000, shown positive). Totals: {parts}; PMO assured value {float(assured.sum()):,.0f}, "
         "marked by a diamond on each bar."
     )
-    return _finish(fig, key=s.key + " Diamond: PMO assured value.", alt=alt)
+    return _finish(fig, key=s.key + " Diamond: PMO assured value.", alt=alt, legend=ax)
 
 
 @_chart
@@ -238,7 +251,7 @@ def org_split(
     s = signs("savings")
     df = split.reset_index(drop=True)
     x = np.arange(len(df))
-    fig, ax = _figure((10, 2.9))
+    fig, ax = _figure((10, 2.5))
     series = (
         ("annual_plan", "Annual plan", {"color": SERIES["plan"], "edgecolor": INK, "linewidth": 0.8}),
         ("fot", "Forecast out-turn", {"color": SERIES["fot"]}),
@@ -347,7 +360,7 @@ def fot_trend(
 
     fot, ytd = s.plot(history["fot"]), s.plot(history["actual_ytd"])
     fot_real, ytd_real, plan_real = real_of("fot"), real_of("actual_ytd"), real_of("annual_plan")
-    fig, ax = _figure((10, 3.3))
+    fig, ax = _figure((10, 2.35))
     plan_at = int(np.flatnonzero(plan_real)[-1]) if plan_real.any() else len(months) - 1
     plan = float(s.plot(history["annual_plan"])[plan_at])
     # the plan line stops short of its label, so nothing is struck through
@@ -414,7 +427,7 @@ def waterfall(
     xlabel = xlabel or s.axis
     df = steps.reset_index(drop=True)
     n = len(df)
-    fig, ax = _figure((10, min(5.8, max(2.6, 0.22 * n + 1.3))))
+    fig, ax = _figure((10, min(5.4, max(2.4, 0.165 * n + 1.1))))
     level = 0.0
     starts, ends, colours = [], [], []
     for r in df.itertuples(index=False):
@@ -466,18 +479,11 @@ def waterfall(
     ax.set_xlabel(xlabel, fontsize=8.5)
     _style_axes(ax, title)
     up, down = ("More saving", "Less saving") if s.negate else ("Improves the position", "Worsens the position")
-    ax.legend(
-        handles=[
-            Patch(facecolor=SERIES["total"], label="Level"),
-            Patch(facecolor=SERIES["up"], edgecolor=INK, linewidth=0.4, label=up),
-            Patch(facecolor=SERIES["down"], edgecolor=INK, linewidth=0.4, label=down),
-        ],
-        loc="upper right",
-        bbox_to_anchor=(1.0, -0.5 / max(fig.get_figheight() - 1.2, 1.0)),  # under the axis label
-        ncols=3,
-        frameon=False,
-        fontsize=8,
-    )
+    handles = [
+        Patch(facecolor=SERIES["total"], label="Level"),
+        Patch(facecolor=SERIES["up"], edgecolor=INK, linewidth=0.4, label=up),
+        Patch(facecolor=SERIES["down"], edgecolor=INK, linewidth=0.4, label=down),
+    ]
     totals = [(r.label, lab) for r, lab in zip(df.itertuples(index=False), labels, strict=True) if r.kind == "total"]
     moves = sorted(
         [
@@ -492,7 +498,7 @@ def waterfall(
         alt += f" From {totals[0][0]} {totals[0][1]} to {totals[-1][0]} {totals[-1][1]}."
     if moves:
         alt += " Largest steps: " + "; ".join(f"{m[0]} {m[1]}" for m in moves[:4]) + "."
-    return _finish(fig, key=" ".join(k for k in (s.key, s.step_key) if k), alt=alt)
+    return _finish(fig, key=" ".join(k for k in (s.key, s.step_key) if k), alt=alt, legend=handles)
 
 
 @_chart
@@ -581,7 +587,7 @@ def _xmr_axes(ax: Any, tr: spc.Trend, title: str, months: list[int]) -> None:
     ax.set_xticks(range(len(months)), [f"M{m}" for m in months], fontsize=7)
     ax.tick_params(axis="y", labelsize=7)
     ax.yaxis.set_major_formatter(_K)
-    ax.set_title(title, loc="left", fontsize=8.5, fontweight="bold", color=TEXT)
+    ax.set_title(title, loc="left", fontsize=7.5 if len(title) > 16 else 8.5, fontweight="bold", color=TEXT)
     ax.spines[["top", "right"]].set_visible(False)
     ax.margins(x=0.08, y=0.15)
     every = tr.values.to_numpy()
@@ -599,9 +605,9 @@ def xmr_chart(
     *,
     title: str,
     synthetic_months: Sequence[int] = (),
-    ncols: int = 4,
+    ncols: int = 6,
     ylabel: str = "Savings, £000",
-    panel_size: tuple[float, float] = (2.5, 1.55),
+    panel_size: tuple[float, float] = (1.67, 1.0),
     context: str = "",
     notes: Sequence[str] = (),
 ) -> Figure:
@@ -621,10 +627,10 @@ def xmr_chart(
     real = sorted({int(m) for tr in trends.values() for m in tr.real.index})
     fake = sorted({int(m) for tr in trends.values() for m in tr.synthetic.index})
     ruled = any(tr.ruled for tr in trends.values())
-    head = 0.85 if not ruled else 0.55
+    head = 0.74 if not ruled else 0.55
     legend_h = 0.35
-    key_lines = 1 + len(notes) + (1 if fake else 0)
-    foot = legend_h + 0.05 + 0.155 * key_lines + 0.25
+    key_lines = 1 + len(notes) + (1 if ruled and any(tr.provisional for tr in trends.values()) else 0)
+    foot = legend_h + 0.05 + 0.155 * key_lines + 0.22
     height = panel_size[1] * nrows + head + foot
     width = panel_size[0] * ncols
     fig, axes = plt.subplots(nrows, ncols, figsize=(width, height), dpi=DPI, squeeze=False, FigureClass=Chart)
@@ -681,12 +687,10 @@ def xmr_chart(
         bbox_to_anchor=(0.0, (0.05 + 0.155 * key_lines + 0.05) / height),
     )
     extra = []
-    if fake:
-        extra.append(f"Synthetic months ({_months(fake)}) are set aside: mean, limits and rules use real months only.")
     if ruled and any(tr.provisional for tr in trends.values()):
         extra.append(f"Limits from fewer than {spc.MIN_POINTS} months are provisional.")
     fig.subplots_adjust(
-        left=0.75 / width, right=1 - 0.15 / width, bottom=foot / height, top=1 - head / height, wspace=0.35, hspace=0.6
+        left=0.75 / width, right=1 - 0.15 / width, bottom=foot / height, top=1 - head / height, wspace=0.45, hspace=0.6
     )
     signals = [
         f"{name} {'more' if side > 0 else 'less'} saving at M{m}"
@@ -916,9 +920,6 @@ def peer_positions(
     ax.set_ylim(-0.7, n - 0.3)
     ax.set_xlabel("Spend per 1,000 weighted population, % of the peer mean", fontsize=8.5)
     ax.set_title(title, loc="left", fontsize=11, fontweight="bold", pad=16, color=TEXT)
-    ax.legend(
-        loc="upper center", bbox_to_anchor=(0.5, -0.1 - 0.3 / fig.get_figheight()), ncols=4, frameon=False, fontsize=8
-    )
     ax.spines[["top", "right"]].set_visible(False)
     alt = (
         f"Dot chart: {title}{_about(context)}; each row one of the {n} largest opportunities, spend as % of "
@@ -930,7 +931,7 @@ def peer_positions(
         + "."
     )
     key = "Spend as % of the peer mean (100 = the peer mean); opportunity in £m, shown positive."
-    return _finish(fig, key=key, alt=alt)
+    return _finish(fig, key=key, alt=alt, legend=ax)
 
 
 @_chart
