@@ -20,6 +20,7 @@ from typing import Any, ParamSpec
 import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
+from matplotlib.colors import LinearSegmentedColormap
 from matplotlib.figure import Figure
 from matplotlib.patches import Patch
 from matplotlib.ticker import FuncFormatter
@@ -797,7 +798,8 @@ def opportunity_heatmap(table: pd.DataFrame, *, title: str, context: str = "") -
     rows, cols = values.shape
     fig, ax = _figure((7.6, 0.27 * rows + 1.5))
     top = float(np.nanmax(values)) if values.size else 0.0
-    mesh = ax.pcolormesh(values, cmap=HEATMAP, vmin=0, vmax=max(top, 0.1), edgecolors="white", linewidth=0.6)
+    cmap = LinearSegmentedColormap.from_list("qipp_heatmap", list(HEATMAP))
+    mesh = ax.pcolormesh(values, cmap=cmap, vmin=0, vmax=max(top, 0.1), edgecolors="white", linewidth=0.6)
     for (r, c), v in np.ndenumerate(values):
         ink = text_on(_hex(mesh.cmap(mesh.norm(v))))
         ax.text(c + 0.5, r + 0.5, f"{v:.1f}", ha="center", va="center", fontsize=9, color=ink)

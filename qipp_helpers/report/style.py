@@ -59,8 +59,8 @@ SERIES = {
 POD_COLOURS = {"elective": CATEGORY["purple"], "non_elective": CATEGORY["sand"], "prescribing": CATEGORY["lilac"]}
 #: A synthetic (demonstration) point: hollow, grey edge; never a signal colour.
 SYNTHETIC_EDGE = "#6F7B85"
-#: Sequential colour map for heatmaps (no RAG hue).
-HEATMAP = "Purples"
+#: Sequential colours for heatmaps, white to purple through lilac (every shade between stays far from RAG).
+HEATMAP = ("#FFFFFF", CATEGORY["lilac"], CATEGORY["purple"])
 
 
 def rag_colour(value: object) -> str | None:
