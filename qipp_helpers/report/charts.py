@@ -370,18 +370,6 @@ def fot_trend(
     ax.text(x[-1] + 0.38, plan, f"plan {plan:,.0f}", va="center", ha="left", fontsize=7.5, color=TEXT)
     _series_points(ax, x, fot, fot_real, colour=PURPLE, marker="o", label="Forecast out-turn")
     _series_points(ax, x, ytd, ytd_real, colour=SAND, marker="s", label="Actual YTD", edge=INK, line=INK)
-    for xi, v in zip(x[fot_real], fot[fot_real], strict=True):
-        below = plan - v < 0.08 * top  # close under the plan line: label under the point, off the line
-        ax.annotate(
-            f"{v:,.0f}",
-            (xi, v),
-            textcoords="offset points",
-            xytext=(0, -11 if below else 6),
-            ha="center",
-            va="top" if below else "bottom",
-            fontsize=7.5,
-            color=TEXT,
-        )
     fake = sorted({months[i] for i in range(len(months)) if not (fot_real[i] and ytd_real[i])})
     _synthetic_label(ax, [float(months.index(m)) for m in fake], fake)
     ax.set_xticks(x, [f"M{m}" for m in months])
@@ -391,6 +379,22 @@ def fot_trend(
     ax.set_ylim(0, top * 1.3)  # room above the plan line for the synthetic bracket
     _style_axes(ax, title)
     ax.legend(frameon=False, fontsize=8, loc="upper left", bbox_to_anchor=(1.0, 1.0))
+    # each value label goes above its point, or below where the plan line would strike it through
+    fig.tight_layout(rect=(0, (0.1 + 0.155 * (1 + len(notes))) / fig.get_figheight(), 1, 1))
+    per_point = top * 1.3 / (ax.get_window_extent().height * 72 / fig.dpi)  # data units per typographic point
+    for xi, v in zip(x[fot_real], fot[fot_real], strict=True):
+        above = (v + 3 * per_point, v + 17 * per_point)  # 6pt offset, 7.5pt text, a little air
+        below = plan > v and above[0] <= plan <= above[1]
+        ax.annotate(
+            f"{v:,.0f}",
+            (xi, v),
+            textcoords="offset points",
+            xytext=(0, -7 if below else 6),
+            ha="center",
+            va="top" if below else "bottom",
+            fontsize=7.5,
+            color=TEXT,
+        )
     fot_txt = ", ".join(f"M{months[i]} {fot[i]:,.0f}" for i in np.flatnonzero(fot_real))
     ytd_txt = ", ".join(f"M{months[i]} {ytd[i]:,.0f}" for i in np.flatnonzero(ytd_real))
     alt = (

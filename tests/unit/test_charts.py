@@ -8,6 +8,7 @@ import matplotlib
 matplotlib.use("Agg")
 
 import matplotlib.colors as mcolors
+import matplotlib.pyplot as plt
 import numpy as np
 import pytest
 from matplotlib.collections import PathCollection, QuadMesh
@@ -32,6 +33,12 @@ from qipp_helpers.report.style import (
 FY = "2019-20"
 #: Far enough from every RAG colour that nobody reads it as a rating (CIE76; 2.3 is just noticeable).
 MIN_DISTANCE = 25.0
+
+
+@pytest.fixture(autouse=True)
+def _close_figures():
+    yield
+    plt.close("all")
 
 
 @pytest.fixture(scope="module")
@@ -233,3 +240,32 @@ def test_ipython_display_carries_the_alt_text(non_rag):
     data, meta = shell.display_formatter.format(non_rag["plan_vs_fot"])
     assert data["image/png"][:4] == b"\x89PNG"
     assert meta["image/png"]["alt"].startswith("Bar chart: annual plan and forecast out-turn by workstream")
+
+
+# --- nothing clipped or struck through ----------------------------------------------------------------
+
+
+@pytest.mark.parametrize("org", ["ELR", "WL", "LC", "LLR"])
+def test_trend_labels_are_not_struck_through_by_the_plan_line(returns, warnings, org):
+    r = monthly_position(returns, warnings, fin_year=FY, month=6, org=org)
+    fig = charts.fot_trend(r.history, real=r.real_months, notes=r.history_notes)
+    fig.canvas.draw()
+    ax = fig.axes[0]
+    plan = next(c for c in ax.collections if c.get_linestyle()[0][1] is not None)  # the dashed plan line
+    y = ax.transData.transform((0, plan.get_segments()[0][0][1]))[1]
+    values = [t for t in ax.texts if t.get_text()[:1].isdigit()]
+    assert len(values) == 2
+    for t in values:
+        box = t.get_window_extent()
+        assert not (box.y0 - 1 <= y <= box.y1 + 1), f"{org}: {t.get_text()} struck through by the plan line"
+
+
+@pytest.mark.parametrize("org", ["ELR", "WL", "LC", "LLR"])
+def test_assured_markers_are_inside_the_axes(returns, warnings, org):
+    fig = charts.fot_by_rag(monthly_position(returns, warnings, fin_year=FY, month=6, org=org).rag)
+    ax = fig.axes[0]
+    lo, hi = ax.get_xlim()
+    (markers,) = [c for c in ax.collections if isinstance(c, PathCollection)]
+    xs = markers.get_offsets()[:, 0]
+    margin = (hi - lo) * 0.01
+    assert (xs >= lo + margin).all() and (xs <= hi - margin).all()
