@@ -432,7 +432,9 @@ def waterfall(
     xlabel = xlabel or s.axis
     df = steps.reset_index(drop=True)
     n = len(df)
-    fig, ax = _figure((10, min(5.4, max(2.4, 0.165 * n + 1.1))))
+    wrapped = [_wrap(lab, 56) for lab in df["label"]]
+    rows = np.array([2.1 if "\n" in w else 1.0 for w in wrapped])  # a two-line label needs a taller row
+    fig, ax = _figure((10, min(5.4, max(2.4, 0.165 * rows.sum() + 1.1))))
     level = 0.0
     starts, ends, colours = [], [], []
     for r in df.itertuples(index=False):
@@ -455,7 +457,7 @@ def waterfall(
             lo = f_lo - (f_hi - f_lo) * 0.15
             starts_a = np.where(kinds == "total", lo, starts_a)
             xlabel += " (axis does not start at zero)"
-    y = np.arange(n)[::-1]
+    y = rows.sum() - (np.cumsum(rows) - rows / 2) - 0.5  # top to bottom, each row centred in its own height
     ax.barh(y, ends_a - starts_a, left=starts_a, color=colours, height=0.62, edgecolor=INK, linewidth=0.4)
     span = (hi - lo) or 1.0
     labels = []
@@ -473,7 +475,7 @@ def waterfall(
         )
     for i in range(n - 1):  # connectors between consecutive bars
         ax.plot([ends_a[i], ends_a[i]], [y[i] - 0.31, y[i + 1] + 0.31], color=RULE, lw=0.7)
-    ax.set_yticks(y, [_wrap(lab, 52) for lab in df["label"]], fontsize=8)
+    ax.set_yticks(y, wrapped, fontsize=8)
     for tick, r in zip(ax.get_yticklabels(), df.itertuples(index=False), strict=True):
         if r.kind == "total":
             tick.set_fontweight("bold")
