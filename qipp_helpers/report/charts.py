@@ -252,7 +252,7 @@ def org_split(
     s = signs("savings")
     df = split.reset_index(drop=True)
     x = np.arange(len(df))
-    fig, ax = _figure((10, 2.5))
+    fig, ax = _figure((10, 2.5 if len(df) > 1 else 2.05))  # one organisation: three bars need less height
     series = (
         ("annual_plan", "Annual plan", {"color": SERIES["plan"], "edgecolor": INK, "linewidth": 0.8}),
         ("fot", "Forecast out-turn", {"color": SERIES["fot"]}),
