@@ -17,6 +17,10 @@ A point shows *special-cause* variation when either Making Data Count rule flags
 Not implemented: the trend rule (7 points rising or falling), the 2-of-3 near-the-limit rule,
 screening of large moving ranges and rebasing. With fewer than 15 points the limits are
 provisional: charts should say so.
+
+Only real points count. :func:`trend` sets synthetic (demonstration) points aside before anything
+is computed: they never enter the mean, the limits or the rules, and with fewer than
+:data:`MIN_RULE_POINTS` real points there are no limits and no signals at all.
 """
 
 from __future__ import annotations
@@ -33,6 +37,8 @@ LIMIT_FACTOR = 2.66
 RUN_LENGTH = 7
 #: Fewer points than this give provisional limits (Making Data Count asks for 15 to 20).
 MIN_POINTS = 15
+#: Fewer real points than this: no limits, no special-cause rules (a run alone needs 7 points).
+MIN_RULE_POINTS = RUN_LENGTH
 
 
 def moving_ranges(values: Sequence[float] | pd.Series) -> pd.Series:
@@ -133,3 +139,51 @@ def xmr(values: Sequence[float] | pd.Series, *, run_length: int = RUN_LENGTH) ->
         outside=outside.astype(bool),
         run=run_flags(s, mean, run_length),
     )
+
+
+@dataclass(frozen=True)
+class Trend:
+    """A series for an XmR chart split by where its points come from.
+
+    ``chart`` is the XmR of the real points only (published or returned); ``synthetic`` holds the
+    synthetic points, to be drawn as such, never computed from. ``ruled`` says whether there are
+    enough real points (:data:`MIN_RULE_POINTS`) for limits and special-cause rules at all.
+    """
+
+    chart: XmR
+    synthetic: pd.Series
+
+    @property
+    def real(self) -> pd.Series:
+        """The real points."""
+        return self.chart.values
+
+    @property
+    def values(self) -> pd.Series:
+        """Every point, real and synthetic, in index order (for display)."""
+        return pd.concat([self.chart.values, self.synthetic]).sort_index()
+
+    @property
+    def ruled(self) -> bool:
+        """True when the real points are enough for limits and the rules."""
+        return len(self.chart.values) >= MIN_RULE_POINTS
+
+    @property
+    def signals(self) -> pd.Series:
+        """Special-cause flags of the real points; all False when the points are too few for the rules."""
+        return self.chart.special_cause & self.ruled
+
+    @property
+    def provisional(self) -> bool:
+        """Limits drawn from fewer than :data:`MIN_POINTS` real points."""
+        return self.ruled and self.chart.provisional
+
+
+def trend(values: Sequence[float] | pd.Series, *, synthetic: Sequence[object] = ()) -> Trend:
+    """The XmR chart of the points of ``values`` whose index label is not in ``synthetic``.
+
+    Synthetic points are kept apart in :attr:`Trend.synthetic`; missing values are dropped first.
+    """
+    s = pd.Series(values, dtype=float).dropna()
+    fake = s.index.isin(list(synthetic))
+    return Trend(chart=xmr(s[~fake]), synthetic=s[fake])

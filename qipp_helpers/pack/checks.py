@@ -10,7 +10,9 @@ text but no geometry of lines and fills) and fails on
   foot of a page with less than 15% of a page of its section when the section goes on overleaf;
 - ``table-fragment``: a table broken across pages leaving fewer than 3 body rows on one side of the
   break (repeated header rows are not body rows);
-- ``outside-page``: characters outside the page box, which a viewer or printer cuts off.
+- ``outside-page``: characters outside the page box, which a viewer or printer cuts off;
+- ``page-half-empty``: a page less than half full although the chart that opens the next page (with
+  the text right under it) would have fitted in the space left.
 
 Charts are images: labels clipped or struck through inside a chart are pixels, not text, and no
 text check sees them.
@@ -65,7 +67,9 @@ RULES = {
     "heading-at-foot": "heading at the foot of a page",
     "table-fragment": f"table broken leaving fewer than {MIN_ROWS} body rows on one side",
     "outside-page": "text outside the page box",
+    "page-half-empty": "page left more than half empty although the next block would fit",
 }
+GAP_PT = 4 * 72 / 25.4  # the space a block needs above it (a paragraph or cell margin), about 4 mm
 
 _PT_PER_MM = 72 / 25.4
 
@@ -136,7 +140,9 @@ class PageLayout:
     headings: list[Heading] = field(default_factory=list)
     tables: list[TableFragment] = field(default_factory=list)
     blocks: list[tuple[float, float]] = field(default_factory=list)  # (top, bottom) of text lines and images
+    images: list[tuple[float, float]] = field(default_factory=list)  # (top, bottom) of images
     outside: list[str] = field(default_factory=list)  # text of characters outside the page box
+    area: tuple[float, float] = (0.0, 0.0)  # (top, bottom) of the content area inside the margins
 
     @property
     def content_top(self) -> float | None:
@@ -393,6 +399,8 @@ def read_layout(path: Path | str, *, margins_mm: Sequence[float] = MARGINS_MM) -
                 if im["bottom"] > area_top and im["top"] < area_bottom
             ]
             layout.blocks = sorted([(ln.top, ln.bottom) for ln in lines] + images)
+            layout.images = sorted(images)
+            layout.area = (area_top + 1, area_bottom - 1)
             rules = _rules(page, area_top, area_bottom)
             layout.tables = _table_fragments(page, lines, rules, [h.top for h in layout.headings])
             layouts.append(layout)
@@ -455,6 +463,36 @@ def _table_problems(file: Path, pages: list[PageLayout], min_rows: int) -> Itera
                 )
 
 
+def _half_empty_problems(file: Path, pages: list[PageLayout]) -> Iterator[PageProblem]:
+    """A page under half full whose next page opens with a chart that, with the text right under it, fits."""
+    for page, nxt in itertools.pairwise(pages):
+        if page.content_bottom is None or not nxt.images or nxt.content_top is None:
+            continue
+        top, bottom = page.area
+        if (page.content_bottom - top) >= 0.5 * (bottom - top):
+            continue
+        first = nxt.images[0]
+        if abs(first[0] - nxt.content_top) > 1.5:
+            continue  # the next page opens with text (a heading, an introduction): not this rule's business
+        end = first[1]
+        for t, b in nxt.blocks:  # the explanation right under the chart travels with it
+            if t >= end - 0.5 and t - end <= 12:
+                end = max(end, b)
+            elif t > end:
+                break
+        needed = end - first[0] + GAP_PT
+        free = bottom - page.content_bottom
+        if needed <= free:
+            yield PageProblem(
+                file,
+                page.number,
+                "page-half-empty",
+                "",
+                f"page {(page.content_bottom - top) / (bottom - top):.0%} full; the chart opening page "
+                f"{nxt.number} needs {needed / _PT_PER_MM:.0f} mm and {free / _PT_PER_MM:.0f} mm are left",
+            )
+
+
 def check_pdf(
     path: Path | str,
     *,
@@ -467,6 +505,7 @@ def check_pdf(
     pages = read_layout(file, margins_mm=margins_mm)
     problems = list(_heading_problems(file, pages, foot))
     problems += _table_problems(file, pages, min_rows)
+    problems += _half_empty_problems(file, pages)
     for page in pages:
         problems += [
             PageProblem(file, page.number, "outside-page", text, "text outside the page box (cut off)")

@@ -5,7 +5,9 @@ report, more than executing the notebook itself. In a batch, each worker process
 one kernel, warms it (imports), and reuses it for every notebook it runs: before each
 notebook the user namespace is reset (``%reset -f``), figures are closed and the working
 directory is set, so a notebook sees a fresh namespace as it would in its own kernel. A
-kernel that died is replaced. Nothing here knows about finance.
+kernel that died is replaced. Kernels run without IPython's history database
+(:data:`render.KERNEL_ARGUMENTS`): parallel kernels sharing it print collision errors into
+reports. Nothing here knows about finance.
 
 Use it through papermill: ``papermill.execute_notebook(..., engine_name=ENGINE)``.
 """
@@ -69,8 +71,11 @@ def warm_kernel(
             return km, kc
         kc.stop_channels()
         del _kernels[key]
+    from .render import KERNEL_ARGUMENTS
+
     km = KernelManager(kernel_name=kernel_name)
-    km.start_kernel(extra_arguments=list(extra_arguments or []))
+    extra = [*KERNEL_ARGUMENTS, *(a for a in extra_arguments or [] if a not in KERNEL_ARGUMENTS)]
+    km.start_kernel(extra_arguments=extra)
     kc = km.client()
     kc.start_channels()
     kc.wait_for_ready(timeout=60)

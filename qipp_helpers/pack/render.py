@@ -41,6 +41,21 @@ REMOVE_CELL_TAGS = frozenset({"remove_cell", "parameters", "injected-parameters"
 
 _FORMATS = frozenset({"html", "pdf"})
 
+#: The language of every circulated report (``<html lang>``, and so the tagged PDF's language).
+LANGUAGE = "en-GB"
+#: WeasyPrint's PDF variant: PDF/UA-1 tags the structure (headings, tables, figures with their
+#: alternative text) for assistive technology, as the accessibility regulations expect of published papers.
+PDF_VARIANT = "pdf/ua-1"
+#: Arguments for every kernel that runs a circulated notebook: quiet, and no IPython history database.
+#: Kernels in parallel share one history database and, when two collide, IPython prints
+#: "ERROR! Session/line number was not unique in database" into whichever cell is running.
+KERNEL_ARGUMENTS = ("--IPKernelApp.log_level=CRITICAL", "--HistoryManager.enabled=False")
+
+# A line of stdout that is log or kernel chatter, not something a notebook meant to show.
+_LOG_LINE_RE = re.compile(
+    r"^\s*(?:(?:ERROR|WARNING|CRITICAL|INFO|DEBUG)[!:]|\[[A-Z]\s|Traceback \(most recent call last\))"
+)
+
 # <script src="http..."> or <link ... href="http..."> (also protocol-relative //).
 _EXTERNAL_RESOURCE_RE = re.compile(
     r"<(?:script|link)\b[^>]*\b(?:src|href)\s*=\s*[\"']?\s*(?:https?:)?//",
@@ -94,8 +109,8 @@ def execute_notebook(
                 cwd=None if cwd is None else str(cwd),
                 progress_bar=False,
                 log_output=False,
-                # the kernel's own start/stop chatter (TCP notice, shutdown interrupt) is not ours to show
-                extra_arguments=["--IPKernelApp.log_level=CRITICAL"],
+                # no kernel chatter (TCP notice, shutdown interrupt) and no shared history database
+                extra_arguments=list(KERNEL_ARGUMENTS),
                 # write the executed notebook once at the end (and on error), not after every cell
                 request_save_on_cell_execute=False,
                 **engine,
@@ -108,20 +123,42 @@ def execute_notebook(
         raise failure
 
 
+def _without_log_lines(out: Any) -> Any | None:
+    """``out`` (stdout) without its log-shaped lines (``ERROR! ...``, ``WARNING: ...``); None if nothing is left."""
+    text = out.get("text", "")
+    if isinstance(text, list):
+        text = "".join(text)
+    kept = "".join(line for line in str(text).splitlines(keepends=True) if not _LOG_LINE_RE.match(line))
+    if not kept.strip():
+        return None
+    out["text"] = kept
+    return out
+
+
 def _clean_notebook(nb: nbformat.NotebookNode) -> nbformat.NotebookNode:
-    """Drop tagged cells and every ``stderr`` stream output (in place)."""
+    """Drop tagged cells, every ``stderr`` stream output and log-shaped stdout lines (in place).
+
+    Nothing a kernel logs may reach a circulated report: stderr is dropped whole, and stdout keeps only
+    what a cell printed on purpose (a line that reads as a log record is removed).
+    """
     kept = []
     for cell in nb.cells:
         tags = set(cell.get("metadata", {}).get("tags", []))
         if tags & REMOVE_CELL_TAGS:
             continue
         if cell.cell_type == "code":
-            cell.outputs = [
-                out
-                for out in cell.get("outputs", [])
-                if not (out.get("output_type") == "stream" and out.get("name") == "stderr")
-                and PUBLISH_MIME not in out.get("data", {})
-            ]
+            outputs = []
+            for out in cell.get("outputs", []):
+                if PUBLISH_MIME in out.get("data", {}):
+                    continue
+                if out.get("output_type") == "stream":
+                    if out.get("name") != "stdout":
+                        continue
+                    out = _without_log_lines(out)
+                    if out is None:
+                        continue
+                outputs.append(out)
+            cell.outputs = outputs
         kept.append(cell)
     nb.cells = kept
     return nb
@@ -194,6 +231,78 @@ def _classify_table_columns(html: str) -> str:
     return str(soup) if changed else html
 
 
+#: A table never leaves fewer than this many body rows on either side of a page break.
+KEEP_ROWS = 3
+_HEADINGS = ("h1", "h2", "h3", "h4")
+_FORMULA_RE = re.compile(r"\([^()]{1,28}\)")
+
+
+def _cell_kind(cell: Any) -> str:
+    """What a rendered cell shows, for keeping blocks together: heading, text, table, figure or empty."""
+    if "jp-MarkdownCell" in cell.get("class", []):
+        return "heading" if cell.find(_HEADINGS) else "text"
+    if cell.find("img"):
+        return "figure"
+    if cell.find("table"):
+        return "table"
+    return "text" if cell.get_text(strip=True) else "empty"
+
+
+def _add_class(tag: Any, name: str) -> None:
+    tag["class"] = [*tag.get("class", []), name]
+
+
+def _paginate(soup: Any) -> None:
+    """Mark the HTML so that print breaks pages as a person would (classes styled in report.css).
+
+    - a heading or introductory text keeps with the block that follows it (``qipp-keep-next``),
+      and a chart (or a section's last table) with the explanation right after it (text followed by another
+      chart introduces that one);
+    - a table of fewer than ``2 × KEEP_ROWS`` body rows is never broken (``qipp-unbroken``); a
+      longer one keeps its first and last ``KEEP_ROWS`` rows together (``qipp-keep-next`` on the first
+      rows, ``qipp-keep-prev`` on the last), so a break leaves at least ``KEEP_ROWS`` rows each side;
+    - a short parenthesised formula in a column header ("(c = b − a)") is never split across lines.
+    """
+    main = soup.find("main")
+    cells = [c for c in (main.find_all("div", class_="jp-Cell", recursive=False) if main else [])]
+    shown = [(c, _cell_kind(c)) for c in cells]
+    shown = [(c, k) for c, k in shown if k != "empty"]
+    kinds = [k for _, k in shown] + ["end"]
+    for i, (cell, kind) in enumerate(shown):
+        after, then = kinds[i + 1], kinds[i + 2] if i + 2 < len(kinds) else "end"
+        introduces = kind in ("heading", "text") and after not in ("heading", "end")
+        # text after a chart explains it (unless a chart follows: then it introduces that one); text closing a
+        # section after a table explains the table
+        explained = after == "text" and (
+            (kind == "figure" and then != "figure") or (kind == "table" and then in ("heading", "end"))
+        )
+        if introduces or explained:
+            _add_class(cell, "qipp-keep-next")
+    for table in soup.find_all("table"):
+        rows = [
+            tr for tr in table.find_all("tr") if tr.find_parent("thead") is None and tr.find_parent("table") is table
+        ]
+        for th in table.select("thead th"):
+            for text in th.find_all(string=_FORMULA_RE):
+                text.replace_with(_FORMULA_RE.sub(lambda m: m.group(0).replace(" ", "\u00a0"), str(text)))
+        if len(rows) < 2 * KEEP_ROWS:
+            _add_class(table, "qipp-unbroken")
+            continue
+        for tr in rows[: KEEP_ROWS - 1]:
+            _add_class(tr, "qipp-keep-next")
+        for tr in rows[-(KEEP_ROWS - 1) :]:
+            _add_class(tr, "qipp-keep-prev")
+
+
+def _postprocess(html: str) -> str:
+    """Table columns classed as text or numbers (:func:`_classify_table_columns`), then pagination marks."""
+    from bs4 import BeautifulSoup
+
+    soup = BeautifulSoup(_classify_table_columns(html), "html.parser")
+    _paginate(soup)
+    return str(soup)
+
+
 def notebook_to_html(
     nb_path: Path,
     *,
@@ -206,9 +315,10 @@ def notebook_to_html(
     Inputs and prompts are hidden, cells tagged ``remove_cell`` / ``parameters`` /
     ``injected-parameters`` are dropped, stderr streams are stripped, images are
     embedded as base64, and no external scripts or stylesheets are referenced.
-    ``header_lines`` are shown as a small banner under the title and, in print, split across
-    the top of every page (first two left, the rest right); ``marking`` (e.g. OFFICIAL-SENSITIVE)
-    heads the document and the top and bottom of every page.
+    ``header_lines`` are shown as a small banner under the title and, in print, repeated on every
+    page: the first two top left, the third top right, any more after the title at the foot (so the
+    running header fits on one line); ``marking`` (e.g. OFFICIAL-SENSITIVE) heads the document and
+    the top and bottom of every page. Tables and blocks are marked for pagination (:func:`_paginate`).
     """
     nb_path = Path(nb_path)
     nb = _clean_notebook(nbformat.read(nb_path, as_version=4))
@@ -222,11 +332,13 @@ def notebook_to_html(
             "marking": marking,
             "css_marking": _css_string(marking),
             "css_top_left": _css_string(" · ".join(str(x) for x in (header_lines or [])[:2])),
-            "css_top_right": _css_string(" · ".join(str(x) for x in (header_lines or [])[2:])),
+            "css_top_right": _css_string(" · ".join(str(x) for x in (header_lines or [])[2:3])),
+            "css_bottom_left": _css_string(" · ".join([title, *(str(x) for x in (header_lines or [])[3:])])),
+            "lang": LANGUAGE,
         },
     }
     html, _ = exporter.from_notebook_node(nb, resources=resources)
-    html = _classify_table_columns(html)
+    html = _postprocess(html)
 
     match = _EXTERNAL_RESOURCE_RE.search(html)
     if match:
@@ -267,9 +379,10 @@ def _quiet_weasyprint() -> Iterator[None]:
             lg.setLevel(level)
 
 
-def html_to_pdf(html: str, pdf_path: Path, *, base_url: Path | None = None) -> None:
-    """Render ``html`` to ``pdf_path`` with WeasyPrint (atomic write).
+def html_to_pdf(html: str, pdf_path: Path, *, base_url: Path | None = None, variant: str | None = PDF_VARIANT) -> None:
+    """Render ``html`` to ``pdf_path`` with WeasyPrint (atomic write), tagged as PDF/UA-1 by default.
 
+    The document title (``<title>``) and language (``<html lang>``) go into the PDF's metadata.
     WeasyPrint warnings (unsupported CSS, font subsetting notes) are suppressed;
     errors are still logged.
     """
@@ -280,7 +393,7 @@ def html_to_pdf(html: str, pdf_path: Path, *, base_url: Path | None = None) -> N
             string=html,
             base_url=None if base_url is None else str(base_url),
         )
-        pdf_bytes = document.write_pdf()
+        pdf_bytes = document.write_pdf(pdf_variant=variant) if variant else document.write_pdf()
     atomic_write_bytes(Path(pdf_path), pdf_bytes)
 
 

@@ -54,6 +54,18 @@ def _reference_frame(name: str) -> pd.DataFrame:
         return pd.read_csv(fh)
 
 
+#: The period whose monthly movement Paper D Table 2 prints (paper_d_table2_movement.csv).
+PAPER_D_PERIOD = ("2019-20", 6)
+
+
+def paper_d_table2_movement() -> pd.DataFrame:
+    """PUBLISHED Paper D Table 2 monthly movement (M5 to M6 2019/20), workstream rows × CCG columns, £000.
+
+    Positive = adverse. With the published M6 forecast it gives M5's forecast by workstream.
+    """
+    return _reference_frame("paper_d_table2_movement.csv").set_index("workstream").astype(float)
+
+
 def derbyshire_table3() -> pd.DataFrame:
     """PUBLISHED Derbyshire Table 3: RightCare opportunity vs best 5 peers by programme area × POD, £m (README.md)."""
     return _reference_frame("derbyshire_table3_rightcare.csv")

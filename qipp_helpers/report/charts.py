@@ -1,230 +1,484 @@
-"""Charts for the monthly pack. Each function takes a table from :mod:`tables`, returns a Figure.
+"""Charts for the monthly pack. Each function takes a table from the report objects, returns a Figure.
 
-Savings are stored negative; charts plot their size (savings £000, positive to the right)
-because that is how people read a bar.
+Every chart follows one sign convention (:func:`style.signs`): savings are stored negative and
+drawn as positive magnitudes on an axis that says so; a label that stands for a table figure
+prints it as the table does. Each chart prints a one-line key under itself saying so, uses RAG
+colours only for RAG ratings (:mod:`style`), and carries alternative text built from the data it
+draws (:attr:`Chart.alt`), which the notebook's display hands to the HTML and PDF as the image's
+description. Names in charts come from returns: they are drawn as plain text, never mathtext.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+import functools
+import io
+import struct
+import textwrap
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any, ParamSpec
 
 import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
+from matplotlib.colors import LinearSegmentedColormap
 from matplotlib.figure import Figure
+from matplotlib.patches import Patch
 from matplotlib.ticker import FuncFormatter
 
 from ..analysis import spc
-from .style import RAG_COLOURS
+from ..core.money import fmt_k
+from .style import (
+    CATEGORY,
+    HEATMAP,
+    POD_COLOURS,
+    RAG_COLOURS,
+    SERIES,
+    SYNTHETIC_EDGE,
+    TEXT,
+    TEXT_MUTED,
+    rag_colour,
+    signs,
+    text_on,
+)
 
 # Text on a chart comes from returns: a "$" is a dollar sign, never the start of mathtext.
 plt.rcParams["text.parse_math"] = False
 
-NHS_BLUE = "#005EB8"
-NHS_LIGHT = "#41B6E6"
-GREY = "#768692"
+INK = CATEGORY["ink"]
+PURPLE = CATEGORY["purple"]
+LILAC = CATEGORY["lilac"]
+SAND = CATEGORY["sand"]
+RULE = "#AEB7BD"  # connectors and light rules (lines, never text)
+DPI = 110  # on screen (Jupyter) and while laying out
+PNG_DPI = 150  # the image embedded in HTML and PDF; displayed at the figure's size in inches
+KEY_SIZE = 7.5
 _K = FuncFormatter(lambda x, _: f"{x:,.0f}")
+
+P = ParamSpec("P")
+
+
+class Chart(Figure):
+    """A Figure that carries its alternative text (``alt``) and one-line key (``key``)."""
+
+    alt: str = ""
+    key: str = ""
+
+
+def _chart(fn: Callable[P, Figure]) -> Callable[P, Figure]:
+    """Build the chart with mathtext off: labels come from returns and must stay plain text."""
+
+    @functools.wraps(fn)
+    def wrapper(*args: P.args, **kwargs: P.kwargs) -> Figure:
+        with plt.rc_context({"text.parse_math": False}):
+            return fn(*args, **kwargs)
+
+    return wrapper
+
+
+def _figure(figsize: tuple[float, float], **kwargs: Any) -> tuple[Chart, Any]:
+    fig, ax = plt.subplots(figsize=figsize, dpi=DPI, FigureClass=Chart, **kwargs)
+    return fig, ax
+
+
+def _finish(fig: Chart, *, key: str, alt: str, layout: bool = True, legend: Any = None) -> Chart:
+    """Print ``key`` under the chart (one or more lines), attach ``alt``, lay out the rest above the key.
+
+    ``legend`` (an axes whose handles to show, or a list of handles) is drawn in one row between the
+    chart and the key, where it can cover nothing.
+    """
+    lines = [ln for ln in key.split("\n") if ln]
+    height = fig.get_figheight()
+    band = (0.05 + 0.155 * len(lines)) / height
+    if legend is not None:
+        handles = legend.get_legend_handles_labels()[0] if hasattr(legend, "get_legend_handles_labels") else legend
+        fig.legend(
+            handles=handles,
+            loc="lower center",
+            bbox_to_anchor=(0.5, band),
+            ncols=len(handles),
+            frameon=False,
+            fontsize=8,
+        )
+        band += 0.3 / height
+    for i, line in enumerate(lines):
+        fig.text(
+            0.008,
+            (0.04 + 0.155 * (len(lines) - 1 - i)) / height,
+            line,
+            fontsize=KEY_SIZE,
+            color=TEXT_MUTED,
+            ha="left",
+            va="bottom",
+        )
+    if layout:
+        fig.tight_layout(rect=(0, band, 1, 1))
+    fig.key = "\n".join(lines)
+    fig.alt = " ".join(alt.split())
+    return fig
+
+
+def _about(context: str) -> str:
+    return f", {context}" if context else ""
 
 
 def _body(df: pd.DataFrame, label: str) -> pd.DataFrame:
     return df[df[label] != "Total"].reset_index(drop=True)
 
 
-def plan_vs_fot(fot_table: pd.DataFrame, *, title: str = "Annual plan vs forecast out-turn by workstream") -> Figure:
-    """Grouped horizontal bars: annual plan and FOT (savings £000) per workstream, gap labelled."""
-    df = _body(fot_table, "workstream").iloc[::-1]
-    y = np.arange(len(df))
-    fig, ax = plt.subplots(figsize=(10, 5.2), dpi=110)
-    plan, fot = -df["plan"].to_numpy(), -df["fot"].to_numpy()
-    ax.barh(y + 0.2, plan, height=0.4, color=GREY, label="Annual plan")
-    ax.barh(y - 0.2, fot, height=0.4, color=NHS_BLUE, label="Forecast out-turn")
-    span = max(np.max(np.abs(np.r_[plan, fot, 1.0])), 1.0)
-    for yi, p, f in zip(y, plan, fot, strict=True):
-        gap = p - f
-        if abs(gap) >= 0.5:
-            ax.text(
-                max(p, f) + span * 0.01,
-                yi,
-                f"{'short' if gap > 0 else 'over'} {abs(gap):,.0f}",
-                va="center",
-                fontsize=8,
-                color="#DA291C" if gap > 0 else "#009639",
-            )
-    ax.set_yticks(y, df["workstream"])
-    ax.xaxis.set_major_formatter(_K)
-    ax.set_xlabel("Savings, £000")
-    ax.set_xlim(min(0, np.min(np.r_[plan, fot]) * 1.1), span * 1.18)
-    ax.axvline(0, color="black", lw=0.8)
-    ax.set_title(title, loc="left", fontsize=11, fontweight="bold")
-    ax.legend(loc="lower right", frameon=False)
-    ax.spines[["top", "right"]].set_visible(False)
-    fig.tight_layout()
-    return fig
-
-
-def fot_by_rag(rag_table: pd.DataFrame, *, title: str = "Forecast out-turn by overall PMO RAG rating") -> Figure:
-    """Stacked horizontal bars of FOT (savings £000) by RAG per programme area; assured value marked."""
-    df = _body(rag_table, "programme_area").iloc[::-1]
-    y = np.arange(len(df))
-    fig, ax = plt.subplots(figsize=(10, 5.2), dpi=110)
-    pos = np.zeros(len(df))
-    neg = np.zeros(len(df))
-    columns = [
-        ("green", "Green", "Green"),
-        ("amber", "Amber", "Amber"),
-        ("red", "Red", "Red"),
-        ("completed", "Blue", "Completed (Blue)"),
-        ("closed", "Grey", "Closed (Grey)"),
-    ]
-    for col, rag, label in columns:
-        if col not in df:
-            continue
-        v = -df[col].to_numpy()
-        left = np.where(v >= 0, pos, neg)
-        ax.barh(y, v, left=left, color=RAG_COLOURS[rag], label=label, height=0.6)
-        pos = pos + np.where(v >= 0, v, 0)
-        neg = neg + np.where(v < 0, v, 0)
-    ax.scatter(-df["assured"].to_numpy(), y, marker="D", color="black", s=22, zorder=3, label="PMO assured value")
-    ax.set_yticks(y, df["programme_area"])
-    ax.xaxis.set_major_formatter(_K)
-    ax.set_xlabel("Forecast savings, £000")
-    ax.axvline(0, color="black", lw=0.8)
-    ax.set_title(title, loc="left", fontsize=11, fontweight="bold")
-    ax.legend(loc="lower right", frameon=False, fontsize=8)
-    ax.spines[["top", "right"]].set_visible(False)
-    fig.tight_layout()
-    return fig
-
-
-def org_split(split: pd.DataFrame, *, title: str = "Plan vs FOT and assured value by organisation") -> Figure:
-    """Bars of annual plan, FOT and assured value (savings £000) per organisation."""
-    df = split
-    x = np.arange(len(df))
-    fig, ax = plt.subplots(figsize=(9, 3.6), dpi=110)
-    for offset, (col, colour, label) in zip(
-        (-0.27, 0, 0.27),
-        (
-            ("annual_plan", GREY, "Annual plan"),
-            ("fot", NHS_BLUE, "Forecast out-turn"),
-            ("assured", NHS_LIGHT, "PMO assured value"),
-        ),
-        strict=True,
-    ):
-        vals = -df[col].to_numpy()
-        bars = ax.bar(x + offset, vals, width=0.27, color=colour, label=label)
-        ax.bar_label(bars, labels=[f"{v:,.0f}" for v in vals], fontsize=7, padding=2)
-    ax.set_xticks(x, df["organisation"])
-    ax.yaxis.set_major_formatter(_K)
-    ax.set_ylabel("Savings, £000")
-    ax.set_title(title, loc="left", fontsize=11, fontweight="bold")
-    ax.legend(frameon=False, fontsize=8, ncols=3, loc="upper center", bbox_to_anchor=(0.5, -0.12))
-    ax.spines[["top", "right"]].set_visible(False)
-    ax.margins(y=0.15)
-    fig.tight_layout()
-    return fig
-
-
-def fot_trend(
-    history: pd.DataFrame,
-    *,
-    synthetic_months: Sequence[int] = (),
-    title: str = "Forecast out-turn and YTD delivery by month",
-) -> Figure:
-    """Line chart of FOT, annual plan and YTD actuals (savings £000) over the months held.
-
-    Months in ``synthetic_months`` are shaded and labelled so nobody mistakes them for returns.
-    """
-    fig, ax = plt.subplots(figsize=(9, 3.4), dpi=110)
-    labels = [f"M{m}" for m in history["month"]]
-    shaded = [i for i, m in enumerate(history["month"]) if m in set(synthetic_months)]
-    if shaded:
-        ax.axvspan(min(shaded) - 0.4, max(shaded) + 0.4, color="#E8EDEE", zorder=0)
-        ax.text(
-            (min(shaded) + max(shaded)) / 2,
-            0.02,
-            "synthetic months (demonstration data)",
-            transform=ax.get_xaxis_transform(),
-            ha="center",
-            fontsize=8,
-            color="#425563",
-        )
-    ax.plot(labels, -history["annual_plan"], color=GREY, ls="--", label="Annual plan")
-    ax.plot(labels, -history["fot"], color=NHS_BLUE, marker="o", label="Forecast out-turn")
-    ax.plot(labels, -history["actual_ytd"], color=NHS_LIGHT, marker="s", label="Actual YTD")
-    for lab, v in zip(labels, -history["fot"], strict=True):
-        ax.annotate(f"{v:,.0f}", (lab, v), textcoords="offset points", xytext=(0, 6), ha="center", fontsize=7)
-    ax.yaxis.set_major_formatter(_K)
-    ax.set_ylabel("Savings, £000")
-    ax.set_ylim(bottom=0)
-    ax.set_title(title, loc="left", fontsize=11, fontweight="bold")
-    ax.legend(frameon=False, fontsize=8, loc="lower right")
-    ax.spines[["top", "right"]].set_visible(False)
-    fig.tight_layout()
-    return fig
-
-
 def _wrap(label: str, width: int = 38) -> str:
-    import textwrap
-
     lines = textwrap.wrap(str(label), width) or [""]
     return "\n".join(lines[:2]) + ("…" if len(lines) > 2 else "")
 
 
+def _months(months: Sequence[int]) -> str:
+    """[1, 2, 3, 4] -> 'M1–M4'; [1, 3] -> 'M1, M3'."""
+    ms = sorted(int(m) for m in months)
+    if not ms:
+        return ""
+    if len(ms) > 2 and ms == list(range(ms[0], ms[-1] + 1)):
+        return f"M{ms[0]}–M{ms[-1]}"
+    return ", ".join(f"M{m}" for m in ms)
+
+
+def _style_axes(ax: Any, title: str) -> None:
+    ax.set_title(title, loc="left", fontsize=11, fontweight="bold", color=TEXT)
+    ax.spines[["top", "right"]].set_visible(False)
+
+
+# --- monthly position ---------------------------------------------------------------------------
+
+
+@_chart
+def plan_vs_fot(
+    fot_table: pd.DataFrame,
+    *,
+    title: str = "Annual plan vs forecast out-turn by workstream",
+    context: str = "",
+) -> Figure:
+    """Grouped horizontal bars: annual plan (hollow) and FOT per workstream, savings shown positive;
+    each labelled with Table 2's variance (positive = short of plan, brackets = more than planned)."""
+    s = signs("savings")
+    df = _body(fot_table, "workstream").iloc[::-1].reset_index(drop=True)
+    y = np.arange(len(df))
+    fig, ax = _figure((10, 0.18 * len(df) + 1.1))
+    plan, fot = s.plot(df["plan"]), s.plot(df["fot"])
+    ax.barh(y + 0.21, plan, height=0.42, color=SERIES["plan"], edgecolor=INK, linewidth=0.7, label="Annual plan")
+    ax.barh(y - 0.21, fot, height=0.42, color=SERIES["fot"], label="Forecast out-turn")
+    span = max(float(np.max(np.abs(np.r_[plan, fot, 1.0]))), 1.0)
+    for yi, p, f, v in zip(y, plan, fot, df["variance"], strict=True):
+        if abs(v) >= 0.5:
+            ax.text(max(p, f, 0) + span * 0.01, yi, f"variance {fmt_k(v)}", va="center", fontsize=7.5, color=TEXT)
+    ax.set_yticks(y, df["workstream"], fontsize=8.5)
+    ax.xaxis.set_major_formatter(_K)
+    ax.set_xlabel(s.axis, fontsize=8.5)
+    ax.set_xlim(min(0, float(np.min(np.r_[plan, fot])) * 1.1), span * 1.22)
+    ax.axvline(0, color="black", lw=0.8)
+    _style_axes(ax, title)
+    short = df[df["variance"] >= 0.5].sort_values("variance", ascending=False)
+    over = df[df["variance"] <= -0.5].sort_values("variance")
+    total = fot_table[fot_table["workstream"] == "Total"]
+    totals = f" Total plan {-total['plan'].iloc[0]:,.0f}, forecast {-total['fot'].iloc[0]:,.0f}." if len(total) else ""
+    alt = (
+        f"Bar chart: annual plan and forecast out-turn by workstream{_about(context)} (savings, £000, shown "
+        f"positive).{totals}"
+    )
+    if len(short):
+        alt += f" Largest under-delivery {short['workstream'].iloc[0]} {fmt_k(short['variance'].iloc[0])}"
+        alt += "".join(f"; {r.workstream} {fmt_k(r.variance)}" for r in short.iloc[1:3].itertuples()) + "."
+    if len(over):
+        alt += f" Most ahead of plan: {over['workstream'].iloc[0]} {fmt_k(over['variance'].iloc[0])}."
+    key = s.key + " Labels: Table 2's variance (positive = short of plan; brackets = more than planned)."
+    return _finish(fig, key=key, alt=alt, legend=ax)
+
+
+RAG_SERIES = (
+    ("green", "Green", "Green"),
+    ("amber", "Amber", "Amber"),
+    ("red", "Red", "Red"),
+    ("completed", "Blue", "Completed (Blue)"),
+    ("closed", "Grey", "Closed (Grey)"),
+)
+
+
+@_chart
+def fot_by_rag(
+    rag_table: pd.DataFrame,
+    *,
+    title: str = "Forecast out-turn by overall PMO RAG rating",
+    context: str = "",
+) -> Figure:
+    """Stacked horizontal bars of FOT by RAG per programme area (savings shown positive); assured value marked."""
+    s = signs("savings")
+    df = _body(rag_table, "programme_area").iloc[::-1].reset_index(drop=True)
+    y = np.arange(len(df))
+    fig, ax = _figure((10, 0.16 * len(df) + 1.35))
+    pos = np.zeros(len(df))
+    neg = np.zeros(len(df))
+    shown = []
+    for col, rag, label in RAG_SERIES:
+        if col not in df:
+            continue
+        v = s.plot(df[col])
+        left = np.where(v >= 0, pos, neg)
+        ax.barh(y, v, left=left, color=RAG_COLOURS[rag], label=label, height=0.68)
+        pos = pos + np.where(v >= 0, v, 0)
+        neg = neg + np.where(v < 0, v, 0)
+        shown.append((label, float(v.sum())))
+    assured = s.plot(df["assured"])
+    ax.scatter(assured, y, marker="D", color="black", s=22, zorder=3, label="PMO assured value")
+    ax.set_yticks(y, df["programme_area"], fontsize=8.5)
+    ax.xaxis.set_major_formatter(_K)
+    ax.set_xlabel(s.axis, fontsize=8.5)
+    lo = min(0.0, float(np.min(np.r_[neg, assured])))
+    hi = max(1.0, float(np.max(np.r_[pos, assured])))
+    pad = (hi - lo) * 0.04
+    ax.set_xlim(lo - (pad if lo < 0 else 0), hi + pad)  # the assured marker never sits on the edge
+    ax.axvline(0, color="black", lw=0.8)
+    _style_axes(ax, title)
+    parts = ", ".join(f"{label} {v:,.0f}" for label, v in shown if abs(v) >= 0.5)
+    alt = (
+        f"Stacked bar chart: forecast out-turn by overall PMO RAG rating and programme area{_about(context)} "
+        f"(savings, £000, shown positive). Totals: {parts}; PMO assured value {float(assured.sum()):,.0f}, "
+        "marked by a diamond on each bar."
+    )
+    return _finish(fig, key=s.key + " Diamond: PMO assured value.", alt=alt, legend=ax)
+
+
+@_chart
+def org_split(
+    split: pd.DataFrame,
+    *,
+    title: str = "Plan vs FOT and assured value by organisation",
+    context: str = "",
+) -> Figure:
+    """Bars of annual plan (hollow), FOT and assured value per organisation, savings shown positive, labelled."""
+    s = signs("savings")
+    df = split.reset_index(drop=True)
+    x = np.arange(len(df))
+    fig, ax = _figure((10, 2.5 if len(df) > 1 else 2.05))  # one organisation: three bars need less height
+    series = (
+        ("annual_plan", "Annual plan", {"color": SERIES["plan"], "edgecolor": INK, "linewidth": 0.8}),
+        ("fot", "Forecast out-turn", {"color": SERIES["fot"]}),
+        ("assured", "PMO assured value", {"color": SERIES["assured"], "edgecolor": INK, "linewidth": 0.4}),
+    )
+    for offset, (col, label, look) in zip((-0.27, 0, 0.27), series, strict=True):
+        vals = s.plot(df[col])
+        bars = ax.bar(x + offset, vals, width=0.27, label=label, **look)
+        ax.bar_label(bars, labels=[f"{v:,.0f}" for v in vals], fontsize=7, padding=2, color=TEXT)
+    ax.set_xticks(x, df["organisation"])
+    ax.yaxis.set_major_formatter(_K)
+    ax.set_ylabel(s.axis, fontsize=8)
+    _style_axes(ax, title)
+    ax.legend(frameon=False, fontsize=8, loc="upper left", bbox_to_anchor=(1.01, 1.0))
+    ax.margins(y=0.18)
+    alt = f"Bar chart: annual plan, forecast out-turn and PMO assured value by organisation{_about(context)} " + (
+        "(savings, £000, shown positive): "
+        + "; ".join(
+            f"{r.organisation} plan {-r.annual_plan:,.0f}, forecast {-r.fot:,.0f}, assured {-r.assured:,.0f}"
+            for r in df.itertuples()
+        )
+        + "."
+    )
+    return _finish(fig, key=s.key, alt=alt)
+
+
+def _synthetic_label(ax: Any, xs: Sequence[float], months: Sequence[int]) -> None:
+    """Say on the chart itself which points are synthetic: a bracket over them, labelled."""
+    if not len(xs):
+        return
+    lo, hi = min(xs) - 0.3, max(xs) + 0.3
+    tr = ax.get_xaxis_transform()
+    ax.plot([lo, lo, hi, hi], [0.88, 0.91, 0.91, 0.88], transform=tr, color=SYNTHETIC_EDGE, lw=0.8)
+    ax.text(
+        (lo + hi) / 2,
+        0.925,
+        f"{_months(months)}: synthetic demonstration data (hollow grey points), not returns",
+        transform=tr,
+        ha="center",
+        va="bottom",
+        fontsize=7.5,
+        color=TEXT_MUTED,
+        style="italic",
+    )
+
+
+def _series_points(
+    ax: Any,
+    x: np.ndarray,
+    values: np.ndarray,
+    real: np.ndarray,
+    *,
+    colour: str,
+    marker: str,
+    label: str,
+    edge: str | None = None,
+    line: str | None = None,
+) -> None:
+    """Real points solid and joined (``line`` colour, default the points'); synthetic ones hollow grey on a
+    dotted grey line."""
+    if (~real).any():
+        ax.plot(x, values, color=SYNTHETIC_EDGE, lw=0.9, ls=":", zorder=2)
+        ax.scatter(
+            x[~real], values[~real], marker=marker, s=30, facecolors="white", edgecolors=SYNTHETIC_EDGE, zorder=3
+        )
+    if real.any():
+        ax.plot(
+            x[real],
+            values[real],
+            color=line or colour,
+            lw=1.6,
+            zorder=3,
+            label=label,
+            marker=marker,
+            markerfacecolor=colour,
+            markeredgecolor=edge or colour,
+            markersize=6,
+        )
+        ax.scatter(x[real], values[real], marker=marker, s=34, color=colour, edgecolors=edge or colour, zorder=4)
+
+
+@_chart
+def fot_trend(
+    history: pd.DataFrame,
+    *,
+    real: Mapping[str, Sequence[int]] | None = None,
+    notes: Sequence[str] = (),
+    synthetic_months: Sequence[int] = (),
+    title: str = "Forecast out-turn and YTD delivery by month",
+    context: str = "",
+) -> Figure:
+    """Forecast out-turn and actual YTD by month (savings shown positive), the annual plan as a line.
+
+    ``real`` maps a measure (``fot``, ``actual_ytd``, ``annual_plan``) to the months whose figures are
+    real; other months are drawn hollow and grey and labelled synthetic on the chart. Without
+    ``real``, every month not in ``synthetic_months`` is real. ``notes`` (how a real figure was
+    derived) are printed under the key.
+    """
+    s = signs("savings")
+    months = [int(m) for m in history["month"]]
+    x = np.arange(len(months), dtype=float)
+
+    def real_of(measure: str) -> np.ndarray:
+        ok = set(real[measure]) if real is not None and measure in real else set(months) - set(synthetic_months)
+        return np.array([m in ok for m in months], dtype=bool)
+
+    fot, ytd = s.plot(history["fot"]), s.plot(history["actual_ytd"])
+    fot_real, ytd_real, plan_real = real_of("fot"), real_of("actual_ytd"), real_of("annual_plan")
+    fig, ax = _figure((10, 2.35))
+    plan_at = int(np.flatnonzero(plan_real)[-1]) if plan_real.any() else len(months) - 1
+    plan = float(s.plot(history["annual_plan"])[plan_at])
+    # the plan line stops short of its label, so nothing is struck through
+    ax.hlines(plan, -0.4, x[-1] + 0.3, color=INK, ls="--", lw=1.0, zorder=1, label=f"Annual plan (M{months[plan_at]})")
+    top = max(float(np.nanmax(np.r_[fot, ytd, plan, 1.0])), 1.0)
+    ax.text(x[-1] + 0.38, plan, f"plan {plan:,.0f}", va="center", ha="left", fontsize=7.5, color=TEXT)
+    _series_points(ax, x, fot, fot_real, colour=PURPLE, marker="o", label="Forecast out-turn")
+    _series_points(ax, x, ytd, ytd_real, colour=SAND, marker="s", label="Actual YTD", edge=INK, line=INK)
+    fake = sorted({months[i] for i in range(len(months)) if not (fot_real[i] and ytd_real[i])})
+    _synthetic_label(ax, [float(months.index(m)) for m in fake], fake)
+    ax.set_xticks(x, [f"M{m}" for m in months])
+    ax.set_xlim(-0.5, len(months) - 0.5 + 0.9)
+    ax.yaxis.set_major_formatter(_K)
+    ax.set_ylabel(s.axis, fontsize=8)
+    ax.set_ylim(0, top * 1.3)  # room above the plan line for the synthetic bracket
+    _style_axes(ax, title)
+    ax.legend(frameon=False, fontsize=8, loc="upper left", bbox_to_anchor=(1.0, 1.0))
+    # each value label goes above its point, or below where the plan line would strike it through
+    fig.tight_layout(rect=(0, (0.1 + 0.155 * (1 + len(notes))) / fig.get_figheight(), 1, 1))
+    per_point = top * 1.3 / (ax.get_window_extent().height * 72 / fig.dpi)  # data units per typographic point
+    for xi, v in zip(x[fot_real], fot[fot_real], strict=True):
+        above = (v + 3 * per_point, v + 17 * per_point)  # 6pt offset, 7.5pt text, a little air
+        below = plan > v and above[0] <= plan <= above[1]
+        ax.annotate(
+            f"{v:,.0f}",
+            (xi, v),
+            textcoords="offset points",
+            xytext=(0, -7 if below else 6),
+            ha="center",
+            va="top" if below else "bottom",
+            fontsize=7.5,
+            color=TEXT,
+        )
+    fot_txt = ", ".join(f"M{months[i]} {fot[i]:,.0f}" for i in np.flatnonzero(fot_real))
+    ytd_txt = ", ".join(f"M{months[i]} {ytd[i]:,.0f}" for i in np.flatnonzero(ytd_real))
+    alt = (
+        f"Line chart: forecast out-turn and year-to-date delivery by month{_about(context)} (savings, £000, "
+        f"shown positive). Annual plan {plan:,.0f}. Forecast out-turn: {fot_txt or 'no real month'}. Actual "
+        f"year to date: {ytd_txt or 'no real month'}."
+    )
+    if fake:
+        alt += f" {_months(fake)} are partly or wholly synthetic demonstration data, drawn as hollow grey points."
+    key = s.key + (" Hollow grey points are synthetic demonstration data, not returns." if fake else "")
+    return _finish(fig, key="\n".join([key, *notes]), alt=alt)
+
+
+@_chart
 def waterfall(
     steps: pd.DataFrame,
     *,
     title: str,
-    xlabel: str = "£000",
+    signs_of: str = "savings",
+    xlabel: str | None = None,
     zoom: bool = False,
-    up_colour: str = "#009639",
-    down_colour: str = "#DA291C",
+    context: str = "",
 ) -> Figure:
     """Horizontal waterfall, read top to bottom: ``total`` rows are levels, ``step`` rows float
-    from the running level (right = up), each labelled with its size.
+    from the running level (right = up).
 
-    ``zoom`` starts the axis near the lowest level instead of zero, so steps of £0.1m stay
-    visible beside totals of £50m; the axis label then says it does not start at zero.
+    ``steps`` are in the drawn convention of ``signs_of`` (:func:`style.signs`: ``savings``,
+    ``drivers`` and ``movement`` draw savings positive; ``frp`` draws a deficit negative). Each step
+    is labelled with the figure its table prints (Table 4's under-delivery, Table 3's movement,
+    Table 6's value), so a label never changes sign between the table and the chart; levels are
+    labelled as drawn. ``zoom`` starts the axis near the lowest level instead of zero, so steps of
+    £0.1m stay visible beside totals of £50m; the axis label then says it does not start at zero.
     """
+    s = signs(signs_of)
+    xlabel = xlabel or s.axis
     df = steps.reset_index(drop=True)
     n = len(df)
-    fig, ax = plt.subplots(figsize=(12, min(6.4, max(3.0, 0.27 * n + 1.0))), dpi=110)
+    wrapped = [_wrap(lab, 56) for lab in df["label"]]
+    rows = np.array([2.1 if "\n" in w else 1.0 for w in wrapped])  # a two-line label needs a taller row
+    fig, ax = _figure((10, min(5.4, max(2.4, 0.165 * rows.sum() + 1.1))))
     level = 0.0
     starts, ends, colours = [], [], []
     for r in df.itertuples(index=False):
         if r.kind == "total":
             starts.append(0.0)
-            colours.append(NHS_BLUE)
+            colours.append(SERIES["total"])
             level = r.value
         else:
             starts.append(level)
-            colours.append(up_colour if r.value >= 0 else down_colour)
+            colours.append(SERIES["up"] if r.value >= 0 else SERIES["down"])
             level += r.value
         ends.append(level)
     starts_a, ends_a = np.array(starts), np.array(ends)
-    floating = np.r_[ends_a, starts_a[df["kind"].to_numpy() == "step"]]
+    kinds = df["kind"].to_numpy()
+    floating = np.r_[ends_a, starts_a[kinds == "step"]]
     lo, hi = float(np.min(np.r_[floating, 0.0])), float(np.max(np.r_[floating, 0.0]))
     if zoom and len(floating):
         f_lo, f_hi = float(np.min(floating)), float(np.max(floating))
         if f_lo > 0:  # all levels positive: start the axis just below the lowest
             lo = f_lo - (f_hi - f_lo) * 0.15
-            starts_a = np.where(df["kind"].to_numpy() == "total", lo, starts_a)
+            starts_a = np.where(kinds == "total", lo, starts_a)
             xlabel += " (axis does not start at zero)"
-    y = np.arange(n)[::-1]
-    ax.barh(y, ends_a - starts_a, left=starts_a, color=colours, height=0.62)
+    y = rows.sum() - (np.cumsum(rows) - rows / 2) - 0.5  # top to bottom, each row centred in its own height
+    ax.barh(y, ends_a - starts_a, left=starts_a, color=colours, height=0.62, edgecolor=INK, linewidth=0.4)
     span = (hi - lo) or 1.0
+    labels = []
     for yi, s0, e0, r in zip(y, starts_a, ends_a, df.itertuples(index=False), strict=True):
-        text = f"{r.value:,.0f}" if r.kind == "total" else f"{r.value:+,.0f}"
+        text = s.level(r.value) if r.kind == "total" else s.figure(r.value)
+        labels.append(text)
         ax.text(
             max(s0, e0) + span * 0.008,
             yi,
             text,
             va="center",
             fontsize=8,
+            color=TEXT,
             fontweight="bold" if r.kind == "total" else "normal",
         )
     for i in range(n - 1):  # connectors between consecutive bars
-        ax.plot([ends_a[i], ends_a[i]], [y[i] - 0.31, y[i + 1] + 0.31], color="#AEB7BD", lw=0.7)
-    ax.set_yticks(y, [_wrap(lab) for lab in df["label"]], fontsize=8)
+        ax.plot([ends_a[i], ends_a[i]], [y[i] - 0.31, y[i + 1] + 0.31], color=RULE, lw=0.7)
+    ax.set_yticks(y, wrapped, fontsize=8)
     for tick, r in zip(ax.get_yticklabels(), df.itertuples(index=False), strict=True):
         if r.kind == "total":
             tick.set_fontweight("bold")
@@ -232,339 +486,538 @@ def waterfall(
     if lo <= 0 <= hi:
         ax.axvline(0, color="black", lw=0.8)
     ax.xaxis.set_major_formatter(_K)
-    ax.set_xlabel(xlabel)
-    ax.set_title(title, loc="left", fontsize=11, fontweight="bold")
-    ax.spines[["top", "right"]].set_visible(False)
-    fig.tight_layout()
-    return fig
+    ax.set_xlabel(xlabel, fontsize=8.5)
+    _style_axes(ax, title)
+    up, down = ("More saving", "Less saving") if s.negate else ("Improves the position", "Worsens the position")
+    handles = [
+        Patch(facecolor=SERIES["total"], label="Level"),
+        Patch(facecolor=SERIES["up"], edgecolor=INK, linewidth=0.4, label=up),
+        Patch(facecolor=SERIES["down"], edgecolor=INK, linewidth=0.4, label=down),
+    ]
+    totals = [(r.label, lab) for r, lab in zip(df.itertuples(index=False), labels, strict=True) if r.kind == "total"]
+    moves = sorted(
+        [
+            (str(r.label), lab, abs(float(r.value)))
+            for r, lab in zip(df.itertuples(index=False), labels, strict=True)
+            if r.kind == "step"
+        ],
+        key=lambda m: -m[2],
+    )
+    alt = f"Waterfall chart: {title}{_about(context)}; axis: {xlabel}."
+    if totals:
+        alt += f" From {totals[0][0]} {totals[0][1]} to {totals[-1][0]} {totals[-1][1]}."
+    if moves:
+        alt += " Largest steps: " + "; ".join(f"{m[0]} {m[1]}" for m in moves[:4]) + "."
+    return _finish(fig, key=" ".join(k for k in (s.key, s.step_key) if k), alt=alt, legend=handles)
 
 
-def org_impact(split: pd.DataFrame, *, title: str = "Organisation impact of all items") -> Figure:
-    """Bars of each organisation's impact (surplus up, deficit down, £000), labelled."""
-    fig, ax = plt.subplots(figsize=(9, 3.4), dpi=110)
-    vals = split["value"].to_numpy()
-    bars = ax.bar(np.arange(len(split)), vals, color=[NHS_BLUE if v >= 0 else "#DA291C" for v in vals], width=0.6)
-    ax.bar_label(bars, labels=[f"({abs(v):,.0f})" if v < 0 else f"{v:,.0f}" for v in vals], fontsize=8, padding=2)
-    ax.set_xticks(np.arange(len(split)), [_wrap(s, 20) for s in split["step"]], fontsize=8)
+@_chart
+def org_impact(split: pd.DataFrame, *, title: str = "Organisation impact of all items", context: str = "") -> Figure:
+    """Bars of each organisation's impact (surplus up, deficit down, £000), labelled as the table prints them."""
+    s = signs("frp")
+    fig, ax = _figure((10, 3.0))
+    vals = s.plot(split["value"])
+    bars = ax.bar(
+        np.arange(len(split)),
+        vals,
+        color=[SERIES["up"] if v >= 0 else SERIES["down"] for v in vals],
+        edgecolor=INK,
+        linewidth=0.4,
+        width=0.6,
+    )
+    ax.bar_label(bars, labels=[s.figure(v) for v in vals], fontsize=8, padding=2, color=TEXT)
+    ax.set_xticks(np.arange(len(split)), [_wrap(str(v), 22) for v in split["step"]], fontsize=8)
     ax.axhline(0, color="black", lw=0.8)
     ax.yaxis.set_major_formatter(_K)
-    ax.set_ylabel("£000 (deficit negative)")
-    ax.set_title(title, loc="left", fontsize=11, fontweight="bold")
-    ax.spines[["top", "right"]].set_visible(False)
-    ax.margins(y=0.18)
-    fig.tight_layout()
-    return fig
+    ax.set_ylabel(s.axis, fontsize=8)
+    _style_axes(ax, title)
+    ax.margins(y=0.2)
+    ax.legend(
+        handles=[
+            Patch(facecolor=SERIES["up"], edgecolor=INK, linewidth=0.4, label="Surplus"),
+            Patch(facecolor=SERIES["down"], edgecolor=INK, linewidth=0.4, label="Deficit"),
+        ],
+        frameon=False,
+        fontsize=8,
+        loc="upper left",
+        bbox_to_anchor=(1.0, 1.0),
+    )
+    alt = (
+        f"Bar chart: {title}{_about(context)} (£000, deficit negative): "
+        + "; ".join(f"{step} {s.figure(v)}" for step, v in zip(split["step"], vals, strict=True))
+        + "."
+    )
+    return _finish(fig, key=s.key, alt=alt)
 
 
-#: Making Data Count colours: special cause improving (blue), concerning (orange), common cause (grey).
-SPC_IMPROVEMENT = "#41B6E6"
-SPC_CONCERN = "#ED8B00"
-SPC_COMMON = "#A5ADB3"
+# --- SPC ------------------------------------------------------------------------------------------
+
+#: Special cause colours (not RAG): more saving purple, less saving sand; common cause ink.
+SPC_IMPROVEMENT = PURPLE
+SPC_CONCERN = SAND
+SPC_COMMON = INK
 
 
-def _xmr_axes(ax: plt.Axes, chart: spc.XmR, title: str, synthetic_months: Sequence[int]) -> None:
-    """Draw one XmR chart (x = months) on ``ax``: line, mean, limits, special-cause points coloured."""
-    months = [int(m) for m in chart.values.index]
-    x = np.arange(len(months))
-    shaded = [i for i, m in enumerate(months) if m in set(synthetic_months)]
-    if shaded:
-        ax.axvspan(min(shaded) - 0.4, max(shaded) + 0.4, color="#E8EDEE", zorder=0)
+def _as_trend(panel: spc.Trend | spc.XmR, synthetic_months: Sequence[int]) -> spc.Trend:
+    if isinstance(panel, spc.Trend):
+        return panel
+    return spc.trend(panel.values, synthetic=[m for m in panel.values.index if m in set(synthetic_months)])
+
+
+def _xmr_axes(ax: Any, tr: spc.Trend, title: str, months: list[int]) -> None:
+    """Draw one XmR panel (x = months): real points joined, synthetic ones hollow grey; mean, limits and
+    special-cause colours only when the real points are enough for the rules."""
+    pos = {m: i for i, m in enumerate(months)}
+    chart = tr.chart
+    if len(tr.synthetic):
+        every = tr.values
+        ax.plot([pos[m] for m in every.index], every.to_numpy(), color=SYNTHETIC_EDGE, lw=0.8, ls=":", zorder=1)
+        ax.scatter(
+            [pos[m] for m in tr.synthetic.index],
+            tr.synthetic.to_numpy(),
+            s=20,
+            facecolors="white",
+            edgecolors=SYNTHETIC_EDGE,
+            linewidths=0.8,
+            zorder=3,
+        )
+    xs = [pos[m] for m in chart.values.index]
     v = chart.values.to_numpy()
-    ax.plot(x, v, color=GREY, lw=1.2, zorder=2)
-    if len(v) > 1:
+    ax.plot(xs, v, color=INK, lw=1.2, zorder=2)
+    if tr.ruled:
         ax.axhline(chart.mean, color="black", lw=0.9, zorder=1)
         for limit in (chart.upper, chart.lower):
-            ax.axhline(limit, color=GREY, lw=0.9, ls="--", zorder=1)
-    special = chart.special_cause.to_numpy()
-    up = chart.side.to_numpy() > 0
-    colours = np.where(~special, SPC_COMMON, np.where(up, SPC_IMPROVEMENT, SPC_CONCERN))
-    ax.scatter(x, v, c=list(colours), s=22, zorder=3, edgecolors="white", linewidths=0.5)
-    ax.set_xticks(x, [f"M{m}" for m in months], fontsize=7)
+            ax.axhline(limit, color=INK, lw=0.8, ls="--", zorder=1)
+        signal = tr.signals.to_numpy()
+        up = chart.side.to_numpy() > 0
+        colours = np.where(~signal, SPC_COMMON, np.where(up, SPC_IMPROVEMENT, SPC_CONCERN))
+    else:
+        colours = np.full(len(v), SPC_COMMON)
+    ax.scatter(xs, v, c=list(colours), s=22, zorder=4, edgecolors=INK, linewidths=0.5)
+    ax.set_xticks(range(len(months)), [f"M{m}" for m in months], fontsize=7)
     ax.tick_params(axis="y", labelsize=7)
     ax.yaxis.set_major_formatter(_K)
-    ax.set_title(title, loc="left", fontsize=8.5, fontweight="bold")
+    ax.set_title(title, loc="left", fontsize=7.5 if len(title) > 16 else 8.5, fontweight="bold", color=TEXT)
     ax.spines[["top", "right"]].set_visible(False)
     ax.margins(x=0.08, y=0.15)
-    spread = np.r_[v, chart.upper, chart.lower]
+    every = tr.values.to_numpy()
+    spread = np.r_[every, (chart.upper, chart.lower) if tr.ruled else ()]
     spread = spread[np.isfinite(spread)]
-    if len(v) and np.ptp(spread) < 1:
-        centre = round(float(np.mean(v)))  # a flat series: keep distinct tick labels
+    if len(spread) and np.ptp(spread) < 1:
+        centre = round(float(np.mean(spread)))  # a flat series: keep distinct tick labels
         ax.set_ylim(centre - 1.5, centre + 1.5)
         ax.set_yticks([centre - 1, centre, centre + 1])
 
 
+@_chart
 def xmr_chart(
-    panels: Mapping[str, spc.XmR],
+    panels: Mapping[str, spc.Trend | spc.XmR],
     *,
     title: str,
     synthetic_months: Sequence[int] = (),
-    ncols: int = 4,
+    ncols: int = 6,
     ylabel: str = "Savings, £000",
-    panel_size: tuple[float, float] = (2.6, 1.9),
+    panel_size: tuple[float, float] = (1.67, 1.0),
+    context: str = "",
+    notes: Sequence[str] = (),
 ) -> Figure:
     """Small multiples of XmR charts, one panel per series (Making Data Count style).
 
-    Each panel: the monthly values, the mean (solid), process limits at mean ± 2.66 × mean moving
-    range (dashed), special-cause points blue (more saving) or orange (less); synthetic months shaded.
+    Panels are :class:`spc.Trend` (real and synthetic points apart; an :class:`spc.XmR` is taken as
+    real except the months in ``synthetic_months``). Limits (mean ± 2.66 × mean moving range) and
+    special-cause colours come from real points only, and only when there are at least
+    :data:`spc.MIN_RULE_POINTS` of them; otherwise the chart says so in place of limits.
     """
-    n = max(1, len(panels))
+    s = signs("savings")
+    trends = {name: _as_trend(p, synthetic_months) for name, p in panels.items()}
+    months = sorted({int(m) for tr in trends.values() for m in tr.values.index})
+    n = max(1, len(trends))
     ncols = min(ncols, n)
     nrows = -(-n // ncols)
-    fig, axes = plt.subplots(
-        nrows, ncols, figsize=(panel_size[0] * ncols, panel_size[1] * nrows + 1.0), dpi=110, squeeze=False
-    )
-    for ax, (name, chart) in zip(axes.flat, panels.items(), strict=False):
-        _xmr_axes(ax, chart, name, synthetic_months)
-    for ax in list(axes.flat)[len(panels) :]:
+    real = sorted({int(m) for tr in trends.values() for m in tr.real.index})
+    fake = sorted({int(m) for tr in trends.values() for m in tr.synthetic.index})
+    ruled = any(tr.ruled for tr in trends.values())
+    head = 0.74 if not ruled else 0.55
+    legend_h = 0.35
+    key_lines = 1 + len(notes) + (1 if ruled and any(tr.provisional for tr in trends.values()) else 0)
+    foot = legend_h + 0.05 + 0.155 * key_lines + 0.22
+    height = panel_size[1] * nrows + head + foot
+    width = panel_size[0] * ncols
+    fig, axes = plt.subplots(nrows, ncols, figsize=(width, height), dpi=DPI, squeeze=False, FigureClass=Chart)
+    for ax, (name, tr) in zip(axes.flat, trends.items(), strict=False):
+        _xmr_axes(ax, tr, name, months)
+    for ax in list(axes.flat)[len(trends) :]:
         ax.set_visible(False)
     for ax in axes[:, 0]:
         ax.set_ylabel(ylabel, fontsize=7)
-    handles = [
-        plt.Line2D([], [], color="black", lw=0.9, label="Mean"),
-        plt.Line2D([], [], color=GREY, lw=0.9, ls="--", label="Process limits (mean ± 2.66 × mean moving range)"),
-        plt.Line2D([], [], color=SPC_COMMON, marker="o", lw=0, label="Common cause"),
-        plt.Line2D([], [], color=SPC_IMPROVEMENT, marker="o", lw=0, label="Special cause: more saving"),
-        plt.Line2D([], [], color=SPC_CONCERN, marker="o", lw=0, label="Special cause: less saving"),
-    ]
-    if synthetic_months:
-        handles.append(plt.Rectangle((0, 0), 1, 1, color="#E8EDEE", label="Synthetic months (demonstration data)"))
-    height = panel_size[1] * nrows + 1.0
-    fig.suptitle(title, x=0.01, ha="left", fontsize=11, fontweight="bold")
-    fig.legend(
-        handles=handles, loc="lower center", ncols=3, frameon=False, fontsize=7.5, bbox_to_anchor=(0.5, 0.12 / height)
-    )
-    if any(c.provisional for c in panels.values()):
+    fig.suptitle(title, x=0.01, y=1 - 0.08 / height, ha="left", va="top", fontsize=11, fontweight="bold", color=TEXT)
+    if not ruled:
         fig.text(
             0.01,
-            0.04 / height,
-            f"Limits from fewer than {spc.MIN_POINTS} months are provisional.",
-            fontsize=7,
-            color="#425563",
-            style="italic",
+            1 - 0.42 / height,
+            f"{len(real)} real month{'s' if len(real) != 1 else ''}"
+            + (f" ({_months(real)})" if real else "")
+            + f": too few for process limits and special-cause rules (they need {spc.MIN_RULE_POINTS}), "
+            "so none are drawn.",
+            fontsize=9,
+            color=TEXT,
+            ha="left",
+            va="top",
         )
-    width = panel_size[0] * ncols
-    # fixed margins in inches (tight_layout on many panels is slow, and the explorer redraws often)
+    handles = []
+    if ruled:
+        handles += [
+            plt.Line2D([], [], color="black", lw=0.9, label="Mean"),
+            plt.Line2D([], [], color=INK, lw=0.8, ls="--", label="Process limits (mean ± 2.66 × mean moving range)"),
+            plt.Line2D([], [], color=SPC_IMPROVEMENT, marker="o", lw=0, label="Special cause: more saving"),
+            plt.Line2D(
+                [], [], color=SPC_CONCERN, markeredgecolor=INK, marker="o", lw=0, label="Special cause: less saving"
+            ),
+        ]
+    handles.append(plt.Line2D([], [], color=INK, marker="o", lw=1.2, label="Real month" if fake else "Month"))
+    if fake:
+        handles.append(
+            plt.Line2D(
+                [],
+                [],
+                color=SYNTHETIC_EDGE,
+                marker="o",
+                markerfacecolor="white",
+                lw=0.8,
+                ls=":",
+                label=f"Synthetic month ({_months(fake)}): demonstration data, never used for limits or signals",
+            )
+        )
+    fig.legend(
+        handles=handles,
+        loc="lower left",
+        ncols=min(len(handles), 3),
+        frameon=False,
+        fontsize=7.5,
+        bbox_to_anchor=(0.0, (0.05 + 0.155 * key_lines + 0.05) / height),
+    )
+    extra = []
+    if ruled and any(tr.provisional for tr in trends.values()):
+        extra.append(f"Limits from fewer than {spc.MIN_POINTS} months are provisional.")
     fig.subplots_adjust(
-        left=0.75 / width, right=1 - 0.15 / width, bottom=1.0 / height, top=1 - 0.55 / height, wspace=0.35, hspace=0.55
+        left=0.75 / width, right=1 - 0.15 / width, bottom=foot / height, top=1 - head / height, wspace=0.45, hspace=0.6
     )
-    return fig
-
-
-def scheme_history(history: pd.DataFrame, *, title: str, synthetic_months: Sequence[int] = ()) -> Figure:
-    """One scheme by month: annual plan, plan YTD, actual YTD and FOT (savings £000).
-
-    FOT points take the scheme's RAG colour (the first, if its rows differ); RAG changes are labelled.
-    """
-    fig, ax = plt.subplots(figsize=(9, 3.4), dpi=110)
-    months = [int(m) for m in history["month"]]
-    x = np.arange(len(months))
-    shaded = [i for i, m in enumerate(months) if m in set(synthetic_months)]
-    if shaded:
-        ax.axvspan(min(shaded) - 0.4, max(shaded) + 0.4, color="#E8EDEE", zorder=0)
-        ax.text(
-            (min(shaded) + max(shaded)) / 2,
-            0.02,
-            "synthetic months (demonstration data)",
-            transform=ax.get_xaxis_transform(),
-            ha="center",
-            fontsize=8,
-            color="#425563",
+    signals = [
+        f"{name} {'more' if side > 0 else 'less'} saving at M{m}"
+        for name, tr in trends.items()
+        for m, hit, side in zip(tr.real.index, tr.signals, tr.chart.side, strict=True)
+        if hit
+    ]
+    alt = f"XmR charts, one panel per series: {title}{_about(context)}; savings shown positive. "
+    if ruled:
+        alt += ("Special-cause variation: " + "; ".join(signals) + ".") if signals else "No special-cause variation."
+    else:
+        alt += (
+            f"{len(real)} real month(s){' (' + _months(real) + ')' if real else ''}: too few for limits or "
+            "special-cause rules, none drawn."
         )
-    ax.plot(x, -history["annual_plan"], color=GREY, ls=":", label="Annual plan")
-    ax.plot(x, -history["plan_ytd"], color=GREY, ls="--", marker=".", label="Plan YTD")
-    ax.plot(x, -history["actual_ytd"], color=NHS_LIGHT, marker="s", ms=4, label="Actual YTD")
-    ax.plot(x, -history["fot"], color=NHS_BLUE, lw=1.2, label="Forecast out-turn (point = RAG)")
+    if fake:
+        alt += f" {_months(fake)} are synthetic demonstration data, drawn hollow and grey."
+    return _finish(fig, key="\n".join([s.key, *extra, *notes]), alt=alt, layout=False)
+
+
+@_chart
+def scheme_history(
+    history: pd.DataFrame, *, title: str, synthetic_months: Sequence[int] = (), context: str = ""
+) -> Figure:
+    """One scheme by month: annual plan, plan YTD, actual YTD and FOT (savings shown positive).
+
+    FOT points of real months take the scheme's RAG colour (the first, if its rows differ) and RAG
+    changes are labelled; synthetic months are hollow grey points, never RAG-coloured.
+    """
+    s = signs("savings")
+    fig, ax = _figure((9, 3.4))
+    months = [int(m) for m in history["month"]]
+    x = np.arange(len(months), dtype=float)
+    real = np.array([m not in set(synthetic_months) for m in months], dtype=bool)
+    ax.plot(x, s.plot(history["annual_plan"]), color=INK, ls=":", label="Annual plan")
+    ax.plot(x, s.plot(history["plan_ytd"]), color=INK, ls="--", lw=0.9, label="Plan YTD")
+    ax.plot(x, s.plot(history["actual_ytd"]), color=SAND, lw=1.6, label="Actual YTD")
+    fot = s.plot(history["fot"])
+    ax.plot(x, fot, color=PURPLE, lw=1.2, label="Forecast out-turn (point = RAG)")
     rag_first = [str(r).split("/")[0] for r in history["rag"]]
-    ax.scatter(
-        x,
-        -history["fot"],
-        c=[RAG_COLOURS.get(r, GREY) for r in rag_first],
-        s=40,
-        zorder=3,
-        edgecolors="black",
-        linewidths=0.4,
-    )
-    for xi, fot, change in zip(x, -history["fot"], history["rag_change"], strict=True):
-        if change:
+    if real.any():
+        ax.scatter(
+            x[real],
+            fot[real],
+            c=[rag_colour(r) or RAG_COLOURS["Grey"] for r, ok in zip(rag_first, real, strict=True) if ok],
+            s=40,
+            zorder=3,
+            edgecolors="black",
+            linewidths=0.4,
+        )
+    if (~real).any():
+        ax.scatter(x[~real], fot[~real], s=34, zorder=3, facecolors="white", edgecolors=SYNTHETIC_EDGE)
+        _synthetic_label(ax, list(x[~real]), [m for m, ok in zip(months, real, strict=True) if not ok])
+    for xi, v, change, ok in zip(x, fot, history["rag_change"], real, strict=True):
+        if change and ok:
             ax.annotate(
                 f"RAG {change}",
-                (xi, fot),
+                (xi, v),
                 textcoords="offset points",
                 xytext=(0, 9),
                 ha="center",
                 fontsize=7.5,
                 fontweight="bold",
+                color=TEXT,
                 bbox={"boxstyle": "round,pad=0.2", "fc": "white", "ec": "none", "alpha": 0.85},
             )
     ax.set_xticks(x, [f"M{m}" for m in months])
     ax.yaxis.set_major_formatter(_K)
-    ax.set_ylabel("Savings, £000")
+    ax.set_ylabel(s.axis)
     ax.axhline(0, color="black", lw=0.6)
-    ax.set_title(title, loc="left", fontsize=11, fontweight="bold")
+    _style_axes(ax, title)
+    ax.title.set_position((0, 1.07))
     ax.legend(frameon=False, fontsize=8, loc="upper left", bbox_to_anchor=(1.0, 1.0))
-    ax.spines[["top", "right"]].set_visible(False)
     ax.margins(y=0.2)
-    fig.tight_layout()
-    return fig
+    alt = (
+        f"Line chart: {title}{_about(context)} by month (savings, £000, shown positive). Forecast out-turn: "
+        + ", ".join(f"M{m} {v:,.0f}" for m, v in zip(months, fot, strict=True))
+        + "."
+    )
+    if (~real).any():
+        alt += f" {_months([m for m, ok in zip(months, real, strict=True) if not ok])} are synthetic."
+    return _finish(fig, key=s.key, alt=alt)
 
 
 # --- RightCare opportunity ------------------------------------------------------------------------
 
-POD_COLOURS = {"elective": NHS_BLUE, "non_elective": "#DA291C", "prescribing": "#009639"}
 POD_NAMES = {"elective": "Elective", "non_elective": "Non-elective", "prescribing": "Prescribing"}
 
 
-def _relative_luminance(rgba: tuple[float, ...]) -> float:
-    """WCAG relative luminance of a colour: picks dark or white text for a filled cell."""
-    rgb = np.asarray(rgba[:3], dtype=float)
-    rgb = np.where(rgb <= 0.03928, rgb / 12.92, ((rgb + 0.055) / 1.055) ** 2.4)
-    return float(rgb @ np.array([0.2126, 0.7152, 0.0722]))
+def _hex(rgba: Sequence[float]) -> str:
+    return "#{:02X}{:02X}{:02X}".format(*(round(float(c) * 255) for c in rgba[:3]))
 
 
-def opportunity_heatmap(table: pd.DataFrame, *, title: str) -> Figure:
+@_chart
+def opportunity_heatmap(table: pd.DataFrame, *, title: str, context: str = "") -> Figure:
     """Heatmap of opportunity (£m) by programme area × point of delivery, every cell labelled.
 
     Programme areas run down in the table's order, points of delivery across the top; a white
-    grid separates the cells and each is labelled in dark or white text, whichever reads on it.
+    grid separates the cells and each is labelled in black or white, whichever reads on it (AA).
     """
+    s = signs("opportunity")
     body = _body(table, "programme_area").set_index("programme_area")[list(POD_NAMES)]
     values = body.to_numpy(dtype=float)
     rows, cols = values.shape
-    fig, ax = plt.subplots(figsize=(7.2, 3.4), dpi=110)
+    fig, ax = _figure((7.6, 0.27 * rows + 1.5))
     top = float(np.nanmax(values)) if values.size else 0.0
-    mesh = ax.pcolormesh(values, cmap="Blues", vmin=0, vmax=max(top, 0.1), edgecolors="white", linewidth=0.6)
+    cmap = LinearSegmentedColormap.from_list("qipp_heatmap", list(HEATMAP))
+    mesh = ax.pcolormesh(values, cmap=cmap, vmin=0, vmax=max(top, 0.1), edgecolors="white", linewidth=0.6)
     for (r, c), v in np.ndenumerate(values):
-        ink = "#262626" if _relative_luminance(mesh.cmap(mesh.norm(v))) > 0.408 else "white"
-        ax.text(c + 0.5, r + 0.5, f"{v:.1f}", ha="center", va="center", fontsize=10, color=ink)
+        ink = text_on(_hex(mesh.cmap(mesh.norm(v))))
+        ax.text(c + 0.5, r + 0.5, f"{v:.1f}", ha="center", va="center", fontsize=9, color=ink)
     ax.set_xlim(0, cols)
     ax.set_ylim(rows, 0)  # first programme area at the top, as the table reads
     ax.set_xticks(np.arange(cols) + 0.5, list(POD_NAMES.values()))
-    ax.set_yticks(np.arange(rows) + 0.5, body.index.tolist(), parse_math=False)  # names are data: plain text
+    ax.set_yticks(np.arange(rows) + 0.5, body.index.tolist())
     ax.xaxis.tick_top()
-    ax.tick_params(axis="both", labelsize=10, length=0)
+    ax.tick_params(axis="both", labelsize=9, length=0)
     ax.spines[:].set_visible(False)
     bar = fig.colorbar(mesh, ax=ax, label="Opportunity, £m")
     bar.outline.set_visible(False)
-    ax.set_title(title, loc="left", fontsize=11, fontweight="bold", pad=26)
-    fig.tight_layout()
-    return fig
+    ax.set_title(title, loc="left", fontsize=11, fontweight="bold", pad=24, color=TEXT)
+    flat = [(body.index[r], list(POD_NAMES.values())[c], v) for (r, c), v in np.ndenumerate(values)]
+    flat.sort(key=lambda t: -t[2])
+    alt = (
+        f"Heatmap: {title}{_about(context)}; {rows} programme areas by elective, non-elective and prescribing. "
+        "Largest cells: " + "; ".join(f"{a} {p} £{v:.1f}m" for a, p, v in flat[:3]) + "."
+    )
+    return _finish(fig, key=s.key, alt=alt)
 
 
-def opportunity_ranked(table: pd.DataFrame, *, title: str) -> Figure:
+@_chart
+def opportunity_ranked(table: pd.DataFrame, *, title: str, context: str = "") -> Figure:
     """Programme areas ranked by total opportunity (£m), bars stacked by point of delivery, totals labelled."""
+    s = signs("opportunity")
     body = _body(table, "programme_area").sort_values("total", kind="stable")
     y = np.arange(len(body))
-    fig, ax = plt.subplots(figsize=(10, 4.2), dpi=110)
+    fig, ax = _figure((10, 0.27 * len(body) + 1.3))
     left = np.zeros(len(body))
     for pod, label in POD_NAMES.items():
         v = body[pod].to_numpy()
-        ax.barh(y, v, left=left, color=POD_COLOURS[pod], height=0.62, label=label)
+        ax.barh(y, v, left=left, color=POD_COLOURS[pod], height=0.62, label=label, edgecolor=INK, linewidth=0.3)
         left = left + v
     span = max(float(left.max()), 0.1)
     for yi, total in zip(y, left, strict=True):
-        ax.text(total + span * 0.01, yi, f"£{total:,.1f}m", va="center", fontsize=9)
+        ax.text(total + span * 0.01, yi, f"£{total:,.1f}m", va="center", fontsize=8.5, color=TEXT)
     ax.set_yticks(y, body["programme_area"], fontsize=9)
     ax.set_xlim(0, span * 1.12)
-    ax.set_xlabel("Opportunity, £m")
-    ax.set_title(title, loc="left", fontsize=11, fontweight="bold")
-    ax.legend(loc="lower right", frameon=False, fontsize=9)
-    ax.spines[["top", "right"]].set_visible(False)
-    fig.tight_layout()
-    return fig
+    ax.set_xlabel("Opportunity, £m", fontsize=8.5)
+    _style_axes(ax, title)
+    ax.legend(loc="lower right", frameon=False, fontsize=8.5)
+    ranked = body.iloc[::-1]
+    alt = (
+        f"Stacked bar chart: {title}{_about(context)}, by elective, non-elective and prescribing. "
+        + "; ".join(f"{r.programme_area} £{r.total:,.1f}m" for r in ranked.head(4).itertuples())
+        + "."
+    )
+    return _finish(fig, key=s.key, alt=alt)
 
 
-def peer_positions(positions: pd.DataFrame, top: pd.DataFrame, *, labels: Sequence[str], title: str) -> Figure:
-    """Each largest opportunity on one row: peers' spend as dots (best 5 filled), the best-5 and peer
-    mean marked, the CCG's own spend as a red diamond; all as % of the peer mean so rows compare."""
+@_chart
+def peer_positions(
+    positions: pd.DataFrame, top: pd.DataFrame, *, labels: Sequence[str], title: str, context: str = ""
+) -> Figure:
+    """Each largest opportunity on one row: peers' spend as dots (best 5 filled), the best-5 average and
+    the peer mean marked, the CCG's own spend as a diamond; all as % of the peer mean so rows compare."""
     n = len(top)
-    fig, ax = plt.subplots(figsize=(10, max(2.4, 0.55 * n + 1.3)), dpi=110)
+    fig, ax = _figure((10, max(2.4, 0.42 * n + 1.5)))
     y = np.arange(n)[::-1]
+    own_pct = []
     for yi, (i, r) in zip(y, top.reset_index(drop=True).iterrows(), strict=True):
         cell = positions[positions["cell"] == i]
         peers, own = cell[cell["who"] == "peer"], cell[cell["who"] == "own"].iloc[0]
         mean = r["peer_mean"]
         best = peers[peers["in_best5"]]
         rest = peers[~peers["in_best5"]]
+        first = yi == y[0]
         ax.scatter(
             rest["pct_of_peer_mean"] * 100,
             np.full(len(rest), yi),
-            s=28,
+            s=26,
             facecolors="white",
-            edgecolors=GREY,
+            edgecolors=INK,
+            linewidths=0.7,
             zorder=3,
-            label="Peer" if yi == y[0] else None,
+            label="Peer" if first else None,
         )
         ax.scatter(
             best["pct_of_peer_mean"] * 100,
             np.full(len(best), yi),
-            s=28,
-            color=NHS_LIGHT,
+            s=26,
+            color=LILAC,
+            edgecolors=INK,
+            linewidths=0.5,
             zorder=3,
-            label="Peer in the best 5" if yi == y[0] else None,
+            label="Peer in the best 5" if first else None,
         )
         ax.plot(
             [r["best5"] / mean * 100] * 2,
             [yi - 0.3, yi + 0.3],
-            color=NHS_BLUE,
+            color=PURPLE,
             lw=2,
-            label="Best-5 average" if yi == y[0] else None,
+            label="Best-5 average" if first else None,
         )
         ax.scatter(
             [own["pct_of_peer_mean"] * 100],
             [yi],
             marker="D",
-            s=60,
-            color="#DA291C",
+            s=58,
+            color=PURPLE,
+            edgecolors=INK,
             zorder=4,
-            label="This CCG" if yi == y[0] else None,
+            label="This CCG" if first else None,
         )
+        own_pct.append(float(own["pct_of_peer_mean"]) * 100)
         ax.text(
             1.01,
             yi,
             f"£{r['opportunity'] / 1000:,.1f}m",
             transform=ax.get_yaxis_transform(),
             va="center",
-            fontsize=9,
-            color="#DA291C",
+            fontsize=8.5,
+            color=TEXT,
         )
-    ax.text(1.01, n - 0.45, "Opportunity", transform=ax.get_yaxis_transform(), fontsize=8, va="bottom")
+    ax.text(1.01, n - 0.45, "Opportunity", transform=ax.get_yaxis_transform(), fontsize=8, va="bottom", color=TEXT)
     ax.axvline(100, color="black", lw=0.8, ls="--")
-    ax.text(100, 1.0, " peer mean", transform=ax.get_xaxis_transform(), fontsize=8, va="bottom")
-    ax.set_yticks(y, list(labels), fontsize=9)
+    ax.text(100, 1.0, " peer mean", transform=ax.get_xaxis_transform(), fontsize=8, va="bottom", color=TEXT)
+    ax.set_yticks(y, list(labels), fontsize=8.5)
     ax.set_ylim(-0.7, n - 0.3)
-    ax.set_xlabel("Spend per 1,000 weighted population, % of the peer mean")
-    ax.set_title(title, loc="left", fontsize=11, fontweight="bold", pad=16)
-    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.2 if n > 3 else -0.35), ncols=4, frameon=False, fontsize=8)
+    ax.set_xlabel("Spend per 1,000 weighted population, % of the peer mean", fontsize=8.5)
+    ax.set_title(title, loc="left", fontsize=11, fontweight="bold", pad=16, color=TEXT)
     ax.spines[["top", "right"]].set_visible(False)
-    fig.tight_layout()
-    return fig
+    alt = (
+        f"Dot chart: {title}{_about(context)}; each row one of the {n} largest opportunities, spend as % of "
+        "the peer mean. "
+        + "; ".join(
+            f"{lab}: this CCG at {pct:.0f}% of the peer mean, opportunity £{r.opportunity / 1000:,.1f}m"
+            for lab, pct, r in zip(labels, own_pct, top.itertuples(), strict=True)
+        )
+        + "."
+    )
+    key = "Spend as % of the peer mean (100 = the peer mean); opportunity in £m, shown positive."
+    return _finish(fig, key=key, alt=alt, legend=ax)
 
 
-def coverage_chart(coverage: pd.DataFrame, *, title: str) -> Figure:
+@_chart
+def coverage_chart(coverage: pd.DataFrame, *, title: str, context: str = "") -> Figure:
     """Per point of delivery: RightCare opportunity beside the matching QIPP programme's plan (£m), labelled."""
+    s = signs("opportunity")
     body = coverage[coverage["point_of_delivery"] != "Total"].iloc[::-1].reset_index(drop=True)
     y = np.arange(len(body))
-    fig, ax = plt.subplots(figsize=(10, 3.6), dpi=110)
-    opp = ax.barh(y + 0.2, body["opportunity"], height=0.38, color=GREY, label="RightCare opportunity")
-    plan = ax.barh(y - 0.2, body["qipp_plan"], height=0.38, color=NHS_BLUE, label="QIPP plan (savings)")
-    ax.bar_label(opp, labels=[f"£{v:,.1f}m" for v in body["opportunity"]], fontsize=9, padding=3)
+    fig, ax = _figure((10, 0.55 * len(body) + 1.3))
+    opp = ax.barh(
+        y + 0.2, body["opportunity"], height=0.38, color=LILAC, edgecolor=INK, lw=0.4, label="RightCare opportunity"
+    )
+    plan = ax.barh(y - 0.2, body["qipp_plan"], height=0.38, color=PURPLE, label="QIPP plan (savings)")
+    ax.bar_label(opp, labels=[f"£{v:,.1f}m" for v in body["opportunity"]], fontsize=8.5, padding=3, color=TEXT)
     ax.bar_label(
         plan,
         labels=[
             f"£{v:,.1f}m" + (f" ({p:.0%})" if pd.notna(p) else "")
             for v, p in zip(body["qipp_plan"], body["pct_covered"], strict=True)
         ],
-        fontsize=9,
+        fontsize=8.5,
         padding=3,
+        color=TEXT,
     )
     ax.set_yticks(
-        y, [f"{r.point_of_delivery}\nvs {r.qipp_programme}" for r in body.itertuples(index=False)], fontsize=9
+        y, [f"{r.point_of_delivery}\nvs {r.qipp_programme}" for r in body.itertuples(index=False)], fontsize=8.5
     )
     span = float(np.nanmax(np.r_[body["opportunity"], body["qipp_plan"], 0.1]))
     ax.set_xlim(0, span * 1.25)
-    ax.set_xlabel("£m")
-    ax.set_title(title, loc="left", fontsize=11, fontweight="bold")
-    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.2), ncols=2, frameon=False, fontsize=9)
-    ax.spines[["top", "right"]].set_visible(False)
-    fig.tight_layout()
-    return fig
+    ax.set_xlabel("£m", fontsize=8.5)
+    _style_axes(ax, title)
+    ax.legend(loc="upper left", bbox_to_anchor=(1.0, 1.0), frameon=False, fontsize=8.5)
+    alt = (
+        f"Bar chart: {title}{_about(context)}. "
+        + "; ".join(
+            f"{r.point_of_delivery}: opportunity £{r.opportunity:,.1f}m, {r.qipp_programme} plan £{r.qipp_plan:,.1f}m"
+            for r in body.iloc[::-1].itertuples(index=False)
+        )
+        + "."
+    )
+    return _finish(fig, key=s.key + " Percentages: plan as % of the opportunity.", alt=alt)
+
+
+# --- display: the PNG and its description ---------------------------------------------------------
+
+
+def png_with_alt(fig: Chart) -> tuple[bytes, dict[str, Any]]:
+    """The chart as PNG and its display metadata: ``alt`` text and the size to show it at (the
+    figure's own size in inches, so its type prints at the size it was set in)."""
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", dpi=PNG_DPI, bbox_inches="tight", facecolor="white")
+    data = buf.getvalue()
+    width, height = struct.unpack(">II", data[16:24])
+    meta: dict[str, Any] = {"width": round(width * 96 / PNG_DPI), "height": round(height * 96 / PNG_DPI)}
+    if fig.alt:
+        meta["alt"] = fig.alt
+    return data, meta
+
+
+def register_display(shell: Any = None) -> bool:
+    """Show a :class:`Chart` in IPython as PNG with its alt text and size (True if a shell was found).
+
+    Registered for :class:`Chart` only, so ``%matplotlib inline`` (which registers plain Figures)
+    neither replaces it nor is replaced by it.
+    """
+    if shell is None:
+        try:
+            from IPython import get_ipython
+        except ImportError:  # pragma: no cover - IPython is a dependency
+            return False
+        shell = get_ipython()
+    if shell is None:
+        return False
+    shell.display_formatter.formatters["image/png"].for_type(Chart, png_with_alt)
+    return True
+
+
+register_display()

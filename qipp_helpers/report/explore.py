@@ -131,7 +131,7 @@ def _status_html(report: MonthlyPosition) -> str:
     if months:
         text += _note(
             f"{_month_list(months)} {'is' if len(months) == 1 else 'are'} synthetic demonstration data, "
-            "not real returns: drawn hollow and grey in the charts, never used for limits or signals."
+            "not real returns: hollow grey points in the charts, never used for limits or signals."
         )
     return text
 
@@ -153,7 +153,7 @@ class VarianceExplorer:
     """Controls (year, month, organisation, workstream, RAG, minimum variance, scheme) and their views.
 
     ``summary``: Tables 1 and 2 by workstream; ``table``: the schemes that pass the filters (with a
-    Total); ``history``: the chosen scheme month by month; ``trend``: panel title -> :class:`spc.XmR`
+    Total); ``history``: the chosen scheme month by month; ``trend``: panel title -> :class:`spc.Trend`
     of the chart on the Trends tab. ``widget`` is what the notebook displays.
     """
 
@@ -172,7 +172,7 @@ class VarianceExplorer:
         self.summary = pd.DataFrame()
         self.table = pd.DataFrame()
         self.history = pd.DataFrame()
-        self.trend: dict[str, spc.XmR] = {}
+        self.trend: dict[str, spc.Trend] = {}
         self._syncing = False
         self._make_period_controls(fin_year, org)
         self._make_filter_controls()
@@ -381,11 +381,14 @@ class VarianceExplorer:
         ws = self._workstream
         if ws is None:
             measure = MEASURES[self.measure.value]
-            self.trend = trend_panels(r.trends, measure)
+            self.trend = r.trend_panels(measure)
             title = f"{self.measure.value} by workstream, {r.org}: XmR charts (savings £000)"
             ncols = 4
         else:
-            self.trend = {label: spc.xmr(-t.workstream_series(r.trends, col, ws)) for label, col in MEASURES.items()}
+            self.trend = {
+                label: trend_panels(r.trends, col, (ws,), real=r.real_months.get(col))[ws]
+                for label, col in MEASURES.items()
+            }
             title = f"{ws}, {r.org}: XmR charts (savings £000)"
             ncols = 2
         # the measure toggle applies to the all-workstreams view only: hidden while one workstream is shown
@@ -394,7 +397,6 @@ class VarianceExplorer:
             charts.xmr_chart(
                 self.trend,
                 title=title,
-                synthetic_months=r.synthetic_months,
                 ncols=ncols,
                 panel_size=(2.6, 1.9) if ncols == 4 else (5, 2.6),
             )

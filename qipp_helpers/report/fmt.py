@@ -9,6 +9,7 @@ import pandas as pd
 from pandas.io.formats.style import Styler
 
 from ..core.money import fmt_k, fmt_pct
+from .style import rag_colour, text_on
 
 TOTAL_LABELS = ("Total", "Grand Total")
 
@@ -56,12 +57,16 @@ def money_table(
     return styler
 
 
-def rag_cell_styles(styler: Styler, columns: Sequence[str], colours: Mapping[str, str]) -> Styler:
-    """Colour cells whose text is a RAG word (Green/Amber/Red/Blue/Grey)."""
+def rag_cell_styles(styler: Styler, columns: Sequence[str], colours: Mapping[str, str] | None = None) -> Styler:
+    """Colour cells whose text is a RAG word (Green/Amber/Red/Blue/Grey; FRP's Orange is amber).
+
+    The text colour is black or white, whichever meets WCAG AA contrast on the fill. ``colours``
+    overrides the fill of a word (default: :data:`style.RAG_COLOURS` and its aliases).
+    """
     present = [c for c in columns if c in styler.data.columns]
 
     def paint(v: object) -> str:
-        colour = colours.get(str(v))
-        return f"background-color: {colour}; color: white; text-align: center" if colour else ""
+        fill = (colours or {}).get(str(v)) or rag_colour(v)
+        return f"background-color: {fill}; color: {text_on(fill)}; text-align: center" if fill else ""
 
     return styler.map(paint, subset=present)

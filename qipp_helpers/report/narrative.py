@@ -160,6 +160,27 @@ def rightcare(table: pd.DataFrame, *, org: str, method: str, data_year: str) -> 
     return text
 
 
+def rightcare_illustrative(*, org: str, method: str, data_year: str) -> str:
+    """The summary of a report whose RightCare data is all synthetic: what it shows, and no invented figure."""
+    who = organisations().label(org)
+    return (
+        f"This report is illustrative: the RightCare indicator data behind it ({data_year}) is synthetic, so no "
+        f"figure in it is a finding about {who}. It shows how the opportunity against {BENCHMARKS[method]} would "
+        "be set out, by programme area and point of delivery, and set against the QIPP plan, once NHS RightCare "
+        "data is loaded."
+    )
+
+
+def rightcare_coverage_illustrative(cov: pd.DataFrame, *, source: str) -> str:
+    """The plan side of the coverage only (it is real); the opportunity it is set against is synthetic."""
+    total = cov[cov["point_of_delivery"] == "Total"].iloc[0]
+    programmes = ", ".join(str(p) for p in cov.loc[cov["point_of_delivery"] != "Total", "qipp_programme"])
+    return (
+        f"The QIPP plan of the matching programmes ({programmes}; {source}) is {_m(total['qipp_plan'])}. Section 5 "
+        "sets it against the synthetic opportunity to show the method only."
+    )
+
+
 def rightcare_coverage(cov: pd.DataFrame, *, source: str) -> str:
     """How much of each POD's opportunity the matching QIPP programme's plan covers."""
     body = cov[cov["point_of_delivery"] != "Total"]

@@ -13,7 +13,7 @@ from ..analysis import rightcare as rc
 from ..core.orgs import members, organisations
 from ..core.periods import period_label, previous_period
 from ..core.vocab import WORKSTREAMS
-from ..reference import derbyshire_table3, derbyshire_table4
+from ..reference import PAPER_D_PERIOD, derbyshire_table3, derbyshire_table4, paper_d_table2_movement
 from . import narrative as sentences
 from . import workbook
 from .publish import Book
@@ -52,18 +52,27 @@ class MonthlyPosition(_Period):
     previous_provenance: list[str] = field(default_factory=list)
     history_provenance: dict[int, str] = field(default_factory=dict)
     trends: pd.DataFrame = field(default_factory=pd.DataFrame)
+    real_months: dict[str, list[int]] = field(default_factory=dict)
+    derived_months: dict[int, str] = field(default_factory=dict)
 
     @property
     def title(self) -> str:
         return f"QIPP Monthly Position — {self.org}"
 
-    def trend_panels(self, measure: str = "fot") -> dict[str, spc.XmR]:
-        """XmR of each workstream's ``measure`` (``fot`` or ``delivered``) over the months held."""
-        return trend_panels(self.trends, measure)
+    def trend_panels(self, measure: str = "fot") -> dict[str, spc.Trend]:
+        """Each workstream's ``measure`` (``fot`` or ``delivered``) over the months held, as an XmR
+        trend computed from the real months only (synthetic months set aside)."""
+        return trend_panels(self.trends, measure, real=self.real_months.get(measure))
+
+    @property
+    def history_notes(self) -> list[str]:
+        """How the real figures of otherwise synthetic months were derived (printed under trend charts)."""
+        return list(self.derived_months.values())
 
     @property
     def synthetic_months(self) -> list[int]:
-        """Months of the history whose figures are synthetic (for shading charts)."""
+        """Months of the history whose stored figures are synthetic (some of their measures may be
+        known from published figures all the same: see :attr:`real_months`)."""
         return sorted(int(m) for m, p in self.history_provenance.items() if p.startswith("synthetic"))
 
     def narrative(self) -> str:
@@ -114,23 +123,73 @@ def monthly_position(
         red=t.red_schemes(rows),
         schemes=t.schemes(rows, prev),
         split=t.org_split(returns, fin_year, month, org),
-        history=t.monthly_history(year, fin_year, org),
         warnings=_warnings_for(warnings, fin_year=fin_year, month=month, org=org),
         provenance=sorted(set(rows["provenance"])),
         previous_provenance=sorted(set(prev["provenance"])) if prev is not None else [],
-        history_provenance=year[year["org"].isin(members(org))].groupby("month")["provenance"].first().to_dict(),
-        trends=t.workstream_monthly(year, fin_year, org),
+        **_history(year, fin_year, org),
     )
 
 
-def trend_panels(
-    trends: pd.DataFrame, measure: str = "fot", workstreams: tuple[str, ...] = WORKSTREAMS
-) -> dict[str, spc.XmR]:
-    """Workstream -> XmR of its monthly ``measure`` from :func:`tables.workstream_monthly`.
+#: The measures of the monthly history (:func:`position.workstream_monthly`).
+HISTORY_MEASURES = ("plan_ytd", "actual_ytd", "delivered", "annual_plan", "fot", "assured")
 
-    Computed on savings as charted (stored values negated, so up = more saving).
+
+def _history(year: pd.DataFrame, fin_year: str, org: str) -> dict:
+    """The history fields of :class:`MonthlyPosition`: totals and workstream trends by month, each
+    month's provenance, and which months of each measure are real (not synthetic).
+
+    A month whose rows are synthetic is real for no measure, except where published figures give it:
+    Paper D Table 2 prints the monthly movement by workstream, so the forecast out-turn of the month
+    before a published month is published at workstream level (that month's FOT less the movement).
+    Those derived figures replace the stored ones.
     """
-    return {w: spc.xmr(-t.workstream_series(trends, measure, w)) for w in workstreams}
+    provenance = year[year["org"].isin(members(org))].groupby("month")["provenance"].first().to_dict()
+    published = sorted(int(m) for m, p in provenance.items() if not str(p).startswith("synthetic"))
+    trends = t.workstream_monthly(year, fin_year, org)
+    history = t.monthly_history(year, fin_year, org)
+    derived: dict[int, str] = {}
+    fy, month = PAPER_D_PERIOD
+    move = paper_d_table2_movement()
+    ccgs = list(members(org))
+    held = set(trends["month"])
+    if fin_year == fy and month in published and month - 1 in held - set(published) and set(ccgs) <= set(move):
+        now = trends[trends["month"] == month].set_index("workstream")["fot"]
+        before = now - move[ccgs].sum(axis=1).reindex(now.index, fill_value=0.0)
+        at = trends["month"] == month - 1
+        trends.loc[at, "fot"] = trends.loc[at, "workstream"].map(before).to_numpy()
+        total = trends.groupby("month")["fot"].sum()
+        history["fot"] = history["month"].map(total).to_numpy()
+        derived[month - 1] = f"M{month - 1} forecast: M{month} less Paper D Table 2's monthly movement (published)"
+    real = {m: list(published) for m in HISTORY_MEASURES}
+    real["delivered"] = [m for m in published if m == 1 or m - 1 in published]
+    real["fot"] = sorted(set(published) | set(derived))
+    return {
+        "history": history,
+        "history_provenance": provenance,
+        "trends": trends,
+        "real_months": real,
+        "derived_months": derived,
+    }
+
+
+def trend_panels(
+    trends: pd.DataFrame,
+    measure: str = "fot",
+    workstreams: tuple[str, ...] = WORKSTREAMS,
+    *,
+    real: list[int] | None = None,
+) -> dict[str, spc.Trend]:
+    """Workstream -> XmR trend of its monthly ``measure`` from :func:`position.workstream_monthly`.
+
+    Computed on savings as charted (stored values negated, so up = more saving). Only the months
+    in ``real`` enter the XmR (None: every month held); the others are kept as synthetic points.
+    """
+    out = {}
+    for w in workstreams:
+        series = -t.workstream_series(trends, measure, w)
+        synthetic = [] if real is None else [m for m in series.index if m not in set(real)]
+        out[w] = spc.trend(series, synthetic=synthetic)
+    return out
 
 
 @dataclass
@@ -331,12 +390,24 @@ class RightCareOpportunity:
     def name(self) -> str:
         return organisations().label(self.org)
 
+    @property
+    def illustrative(self) -> bool:
+        """True when every figure of the opportunity is synthetic (no real indicators, no published Table 3):
+        the report then says so on every page and states no figure of it as a finding."""
+        return (
+            bool(self.provenance) and all(p.startswith("synthetic") for p in self.provenance) and self.published is None
+        )
+
     def narrative(self) -> str:
+        if self.illustrative:
+            return sentences.rightcare_illustrative(org=self.org, method=self.benchmark, data_year=self.data_year)
         return sentences.rightcare(self.table, org=self.org, method=self.benchmark, data_year=self.data_year)
 
     def coverage_narrative(self) -> str:
         if self.coverage is None:
             return self.coverage_note
+        if self.illustrative:
+            return sentences.rightcare_coverage_illustrative(self.coverage, source=self.coverage_source)
         return sentences.rightcare_coverage(self.coverage, source=self.coverage_source)
 
     @property

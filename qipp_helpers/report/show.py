@@ -19,7 +19,6 @@ from ..core.text import plain_html
 from ..core.vocab import POD_LABELS
 from .fmt import money_table, rag_cell_styles
 from .objects import FrpBridge, MonthlyPosition, RightCareOpportunity, UnderDelivery
-from .style import RAG_COLOURS
 
 Report = MonthlyPosition | UnderDelivery | FrpBridge | RightCareOpportunity
 
@@ -51,6 +50,11 @@ def banner_lines(r: Report, *, section: int = 6, name: str | None = None) -> lis
         data + f" (see section {section})",
         f"Generated {datetime.now().strftime('%d %b %Y %H:%M')}",
     ]
+
+
+def chart_context(r: Report) -> str:
+    """Who and when a chart is about, for its alternative text: 'LLR, Month 6 2019/20 (September 2019)'."""
+    return f"{r.org}, {r.period}"
 
 
 def reconciliation_note(r: MonthlyPosition | UnderDelivery, *, section: int = 6) -> str:
@@ -166,7 +170,7 @@ def red_table(r: MonthlyPosition) -> Styler:
     styler = money_table(
         df, money=["annual_plan", "fot"], labels=labels, caption="Appendix 1: PMO red-rated schemes (£000)"
     )
-    return rag_cell_styles(styler, ["Milestones", "Financial benefits", "Risk/issue", "Overall PMO RAG"], RAG_COLOURS)
+    return rag_cell_styles(styler, ["Milestones", "Financial benefits", "Risk/issue", "Overall PMO RAG"])
 
 
 def warnings_block(r: MonthlyPosition | UnderDelivery) -> str:
@@ -337,8 +341,7 @@ def frp_scheme_table(r: FrpBridge) -> Styler:
         df, money=money, labels=labels, caption=f"FRP schemes as at {r.as_at} (£000, computed from a, b and d)"
     )
     styler = styler.set_properties(subset=pd.IndexSlice[group_rows, :], **{"font-weight": "bold"})
-    colours = {**RAG_COLOURS, "Orange": RAG_COLOURS["Amber"]}
-    return rag_cell_styles(styler, ["RAG"], colours)
+    return rag_cell_styles(styler, ["RAG"])  # FRP's "Orange" is a RAG word: amber
 
 
 def frp_checks_block(r: FrpBridge) -> str:
@@ -384,15 +387,25 @@ def _unbroken(styler: Styler) -> Styler:
     )
 
 
+#: Heads every page of a report whose figures are all synthetic (the running header and the banner).
+ILLUSTRATIVE = "Illustrative, synthetic data"
+
+
 def rightcare_banner_lines(r: RightCareOpportunity) -> list[str]:
-    """Page banner: organisation, pack period, what is synthetic and what is published, generated time."""
+    """Page banner: organisation, pack period, what is synthetic and what is published, generated time.
+
+    A report whose RightCare figures are all synthetic says so in the running header of every page.
+    """
     kinds = _provenance_kind(r.provenance)
     plan = f"; QIPP plan {_provenance_kind(r.coverage_provenance)}" if r.coverage_provenance else ""
     published = "; Table 3 published" if r.published is not None else ""
+    data = f"Data: RightCare indicators {kinds}{published}{plan} (see section 7)"
+    if r.illustrative:
+        data = f"{ILLUSTRATIVE.upper()}: not NHS RightCare figures{plan} (see section 7)"
     return [
         f"{org_name(r.org)} ({r.org})",
         f"RightCare {r.data_year} data · {r.period}",
-        f"Data: RightCare indicators {kinds}{published}{plan} (see section 7)",
+        data,
         f"Generated {datetime.now().strftime('%d %b %Y %H:%M')}",
     ]
 

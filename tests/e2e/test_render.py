@@ -158,3 +158,40 @@ def test_render_report_rejects_unknown_format(executed: Path, tmp_path: Path) ->
         render_report(executed, tmp_path, "x", formats={"docx"}, title="t")
     with pytest.raises(ValueError, match="formats"):
         render_report(executed, tmp_path, "x", formats=set(), title="t")
+
+
+CHART_CELL = """\
+%matplotlib inline
+import pandas as pd
+from qipp_helpers.report import charts
+
+split = pd.DataFrame({"organisation": ["A", "B"], "annual_plan": [-100.0, -50.0], "fot": [-80.0, -45.0],
+                      "assured": [-70.0, -40.0]})
+charts.org_split(split, context="A and B, Month 6");
+"""
+HISTORY_CELL = "print('history database', get_ipython().history_manager.enabled)"
+
+
+@pytest.mark.parametrize("warm", [False, True], ids=["own kernel", "warm kernel"])
+def test_charts_carry_alt_text_and_the_pdf_is_tagged(tmp_path: Path, warm: bool) -> None:
+    import pypdf
+
+    source = tmp_path / "chart.ipynb"
+    nbformat.write(_notebook(nbformat.v4.new_code_cell(CHART_CELL), nbformat.v4.new_code_cell(HISTORY_CELL)), source)
+    out = tmp_path / "out" / "chart.ipynb"
+    execute_notebook(source, out, {}, cwd=tmp_path, warm=warm)
+    written = render_report(out, tmp_path / "r", "chart", formats={"html", "pdf"}, title="Chart test")
+    html = written["html"].read_text(encoding="utf-8")
+    assert '<html lang="en-GB">' in html
+    (img,) = re.findall(r"<img [^>]*>", html)
+    assert 'alt="Bar chart: annual plan, forecast out-turn and PMO assured value by organisation, A and B, ' in img
+    assert "A plan 100, forecast 80, assured 70; B plan 50, forecast 45, assured 40." in img
+    width = re.search(r' width="(\d+)"', img)
+    assert width and f'style="width: {width.group(1)}px"' in img and re.search(r' height="\d+"', img)
+    assert "No description has been provided" not in html
+    assert "history database False" in html  # no shared IPython history: no "Session/line number" errors
+    reader = pypdf.PdfReader(written["pdf"])
+    root = reader.trailer["/Root"]
+    assert root["/Lang"] == "en-GB" and root["/MarkInfo"]["/Marked"] and "/StructTreeRoot" in root
+    assert reader.metadata.title == "Chart test"
+    assert b'pdfuaid:part="1"' in root["/Metadata"].get_object().get_data()

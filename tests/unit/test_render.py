@@ -19,3 +19,70 @@ def test_classify_table_columns() -> None:
     # Author-supplied classes win: table left untouched.
     preset = html.replace("<td>Org A</td>", '<td class="text">Org A</td>')
     assert _classify_table_columns(preset) == preset
+
+
+def _cell(kind: str, body: str) -> str:
+    cls = "jp-MarkdownCell" if kind == "md" else "jp-CodeCell"
+    return f'<div class="jp-Cell {cls} jp-Notebook-cell">{body}</div>'
+
+
+def _table(rows: int, header: str = "Plan") -> str:
+    body = "".join(f"<tr><td>S{i}</td><td>{i}</td></tr>" for i in range(rows))
+    return f"<table><thead><tr><th>Scheme</th><th>{header}</th></tr></thead><tbody>{body}</tbody></table>"
+
+
+def test_pagination_marks() -> None:
+    from bs4 import BeautifulSoup
+
+    from qipp_helpers.pack.render import _postprocess
+
+    html = (
+        "<html><body><main>"
+        + "".join(
+            [
+                _cell("md", "<h2>3. Forecast</h2><p>Intro.</p>"),  # heading: keeps with the table
+                _cell("code", _table(12, "Forecast movement (c = b − a)")),
+                _cell("code", '<img src="x.png">'),  # a chart followed by text that introduces another chart
+                _cell("md", "<p>About the next chart.</p>"),  # text: keeps with its chart
+                _cell("code", '<img src="y.png">'),  # a chart with its explanation after it
+                _cell("md", "<p>How to read it.</p>"),
+                _cell("code", ""),  # nothing shown (the publish cell): ignored
+                _cell("md", "<h2>4. Risk</h2>"),
+                _cell("code", _table(5)),  # short table, closing the section with its explanation
+                _cell("md", "<p>About the table.</p>"),
+            ]
+        )
+        + "</main></body></html>"
+    )
+    soup = BeautifulSoup(_postprocess(html), "html.parser")
+    cells = soup.find("main").find_all("div", recursive=False)
+    keep = ["qipp-keep-next" in c["class"] for c in cells]
+    assert keep == [True, False, False, True, True, False, False, True, True, False]
+    long, short = soup.find_all("table")
+    rows = long.find("tbody").find_all("tr")
+    assert [r.get("class") for r in rows[:3]] == [["qipp-keep-next"], ["qipp-keep-next"], None]
+    assert [r.get("class") for r in rows[-3:]] == [None, ["qipp-keep-prev"], ["qipp-keep-prev"]]
+    assert "qipp-unbroken" in short["class"] and "qipp-unbroken" not in long.get("class", [])
+    assert long.find_all("th")[1].get_text() == "Forecast movement (c\u00a0=\u00a0b\u00a0−\u00a0a)"
+
+
+def test_log_lines_never_reach_a_report() -> None:
+    import nbformat
+
+    from qipp_helpers.pack.render import KERNEL_ARGUMENTS, _clean_notebook
+
+    nb = nbformat.v4.new_notebook()
+    cell = nbformat.v4.new_code_cell("x")
+    cell.outputs = [
+        nbformat.v4.new_output(
+            "stream",
+            name="stdout",
+            text="ERROR! Session/line number was not unique in database. History logging moved to new session 4\n",
+        ),
+        nbformat.v4.new_output("stream", name="stdout", text="x is 2\nWARNING: something internal\n"),
+        nbformat.v4.new_output("stream", name="stderr", text="a warning\n"),
+    ]
+    nb.cells = [cell]
+    outputs = _clean_notebook(nb).cells[0].outputs
+    assert [o["text"] for o in outputs] == ["x is 2\n"]
+    assert "--HistoryManager.enabled=False" in KERNEL_ARGUMENTS

@@ -94,3 +94,37 @@ def test_frame_keeps_the_index_and_provisional_flag():
     assert f.index.tolist() == [1, 2, 3]
     assert list(f.columns) == ["value", "moving_range", "mean", "upper", "lower", "outside", "run", "special_cause"]
     assert c.provisional and not spc.xmr(range(15)).provisional
+
+
+# --- only real months count ------------------------------------------------------------------------
+
+
+def test_synthetic_points_never_enter_the_chart():
+    real = pd.Series([5.0, 7, 6, 5, 7, 6, 5, 7, 6], index=range(4, 13))
+    wild = pd.Series([500.0, -900.0, 0.0], index=[1, 2, 3])
+    tr = spc.trend(pd.concat([wild, real]), synthetic=[1, 2, 3])
+    plain = spc.xmr(real)
+    assert tr.real.index.tolist() == list(range(4, 13)) and tr.synthetic.index.tolist() == [1, 2, 3]
+    assert (tr.chart.mean, tr.chart.upper, tr.chart.lower) == (plain.mean, plain.upper, plain.lower)
+    assert tr.values.index.tolist() == list(range(1, 13))  # all points, for display
+    assert tr.ruled and not tr.signals.any()
+
+
+def test_a_signal_that_only_synthetic_points_make_is_no_signal():
+    # as synthetic months: the 7 low points would be a run and drag the mean under the real ones
+    low = pd.Series([1.0] * 7, index=range(1, 8))
+    real = pd.Series([10.0, 11, 10, 11, 10, 11, 10], index=range(8, 15))
+    everything = spc.xmr(pd.concat([low, real]))
+    assert everything.special_cause.any()
+    tr = spc.trend(pd.concat([low, real]), synthetic=list(range(1, 8)))
+    assert tr.ruled and not tr.signals.any()
+
+
+def test_too_few_real_points_no_limits_no_signals():
+    # six real points with one far out: xmr flags it, but six points are too few for the rules
+    values = [0.0, 0.0, 0.0, 0.0, 0.0, 100.0]
+    assert spc.xmr(values).outside.iloc[-1]
+    tr = spc.trend(values)
+    assert not tr.ruled and not tr.signals.any() and not tr.provisional
+    assert spc.MIN_RULE_POINTS == spc.RUN_LENGTH == 7
+    assert spc.trend([1.0, 2, 3, 4, 5, 6, 7]).ruled
