@@ -250,7 +250,7 @@ def run_pack(
                     month=m,
                     entries=entries,
                     skipped=skipped_m,
-                    heads=headlines(returns, opts.fin_year, m),
+                    heads=headlines(returns, opts.fin_year, m, db.load_adjustments(snap)),
                     warnings=w,
                     marking=opts.marking,
                 ),

@@ -340,7 +340,10 @@ def test_first_open_imports_the_parquet_store(tmp_path: Path, legacy_demo_dir: P
     assert not any(v.has_data for v in history[:-1])
     mig = history[-1]
     assert mig.kind == "migration" and mig.has_data and mig.number == len(log) + 1
-    assert {f.name for f in mig.files} == {*(s.legacy_file for s in TABLES.values() if s.legacy_file), "ingest_log.jsonl"}
+    assert {f.name for f in mig.files} == {
+        *(s.legacy_file for s in TABLES.values() if s.legacy_file),
+        "ingest_log.jsonl",
+    }
     assert mig.rows["returns"] == len(demo["returns"])
     with pytest.raises(UnknownVersion, match="recorded before the store kept versions"):
         store.load("returns", as_of=1)
