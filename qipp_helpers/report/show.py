@@ -784,7 +784,7 @@ def _system_styler(wide: pd.DataFrame, orgs: list[str], subs: dict[str, str], pc
     for c, css in first.items():
         styler = styler.map(lambda _v, css=css: css, subset=[c])
     compact = [  # sixteen figures across A4 landscape, as the paper prints them
-        {"selector": "", "props": [("font-size", "7pt"), ("break-inside", "avoid"), ("page-break-inside", "avoid")]},
+        {"selector": "", "props": [("font-size", "7pt")]},
         {"selector": "th, td", "props": [("padding", "1px 3px")]},
         {"selector": "thead tr:first-child th", "props": [("text-align", "center")]},
     ]
@@ -847,7 +847,8 @@ def programme_table(r: MonthlyPosition) -> Styler | Markdown:
         caption=f"Executive summary by programme area, {r.period} (£000): QIPP target by planning stage, "
         "year to date delivery and SROs' forecast out-turn",
     )
-    return styler.format(lambda v: fmt_pct(v, decimals=0), subset=["% developed", "% YTD achieved", "FOT % of target"])
+    pcts = ["% developed", "% YTD achieved", "FOT % of target"]
+    return _unbroken(styler.format(lambda v: fmt_pct(v, decimals=0), subset=pcts))
 
 
 def risk_rating_table(r: MonthlyPosition) -> Styler | Markdown:
@@ -858,10 +859,12 @@ def risk_rating_table(r: MonthlyPosition) -> Styler | Markdown:
     if not (body["risk_rating"] != "").any():
         return Markdown("*No PMO risk ratings by programme area are held for this month.*")
     df = body[["programme_area", "risk_rating"]]
-    return money_table(
-        df,
-        labels={"programme_area": "Programme area", "risk_rating": "PMO risk rating"},
-        caption="PMO risk rating by programme area (published with Paper D's executive summary)",
+    return _unbroken(
+        money_table(
+            df,
+            labels={"programme_area": "Programme area", "risk_rating": "PMO risk rating"},
+            caption="PMO risk rating by programme area (published with Paper D's executive summary)",
+        )
     )
 
 
