@@ -23,6 +23,14 @@ OUT = ROOT / "data" / "raw" / "2019-20" / "M06" / "paper_d_m6_commentary.xlsx"
 HEADER = ["Organisation", "Scheme no.", "Kind", "Section", "Order", "Label", "Commentary"]
 
 
+def provenance(items: list[dict]) -> str:
+    """One provenance for the file naming every part of the paper its items come from (Tables 3 and 4, QAG)."""
+    sources = list(dict.fromkeys(i["provenance"] for i in items))
+    head = sources[0].rsplit(", section", 1)[0]
+    tails = [s.removeprefix(head).removeprefix(", ") for s in sources]
+    return f"{head}: " + "; ".join(tails)
+
+
 def main() -> None:
     with SOURCE.open(encoding="utf-8") as fh:
         items = list(csv.DictReader(fh))
@@ -30,7 +38,7 @@ def main() -> None:
     about = wb.active
     about.title = "About"
     about.append(["key", "value"])
-    about.append(["provenance", items[0]["provenance"]])
+    about.append(["provenance", provenance(items)])
     about.append(
         ["made by", "scripts/make_paper_d_commentary_input.py from qipp_helpers/reference/paper_d_commentary.csv"]
     )

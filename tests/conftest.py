@@ -8,7 +8,14 @@ from pathlib import Path
 import pytest
 
 from qipp_helpers.ingest.layouts import ingest_files
-from qipp_helpers.store.db import load_adjustments, load_frp, load_returns, load_rightcare, load_warnings
+from qipp_helpers.store.db import (
+    load_adjustments,
+    load_commentary,
+    load_frp,
+    load_returns,
+    load_rightcare,
+    load_warnings,
+)
 
 ROOT = Path(__file__).resolve().parents[1]
 RAW = ROOT / "data" / "raw"
@@ -37,6 +44,11 @@ def returns(demo_data_dir: Path):
 @pytest.fixture(scope="session")
 def adjustments(demo_data_dir: Path):
     return load_adjustments(demo_data_dir)
+
+
+@pytest.fixture(scope="session")
+def commentary(demo_data_dir: Path):
+    return load_commentary(demo_data_dir)
 
 
 @pytest.fixture(scope="session")

@@ -685,6 +685,7 @@ def publish_month(
     fy, month = manifest["fin_year"], int(manifest["month"])
     reports = collect_reports(folder, manifest.get("reports", []))
     returns, warnings = db.load_returns(data_dir), db.load_warnings(data_dir)
+    adjustments = db.load_adjustments(data_dir)
     frp = db.load_frp(data_dir) if _reads(reports, "frp_lines") else None
     rightcare = db.load_rightcare(data_dir) if _reads(reports, "rightcare_indicators") else None
     w = warnings[(warnings["fin_year"] == fy) & (warnings["month"] == month)]
@@ -692,8 +693,16 @@ def publish_month(
         fin_year=fy,
         month=month,
         reports=reports,
-        summary=pack_summary(returns, warnings, fin_year=fy, month=month, frp_tables=frp),
-        notes=data_notes(returns, warnings, fin_year=fy, month=month, frp_tables=frp, rightcare_tables=rightcare),
+        summary=pack_summary(returns, warnings, fin_year=fy, month=month, frp_tables=frp, adjustments=adjustments),
+        notes=data_notes(
+            returns,
+            warnings,
+            fin_year=fy,
+            month=month,
+            frp_tables=frp,
+            rightcare_tables=rightcare,
+            adjustments=adjustments,
+        ),
         marking=marking,
         meeting_date=meeting_date,
         data_cutoff=data_cutoff,

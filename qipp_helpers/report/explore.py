@@ -21,6 +21,7 @@ from matplotlib.figure import Figure
 
 from ..analysis import position as t
 from ..analysis import spc
+from ..analysis.adjustments import apply_adjustments
 from ..core.orgs import organisations
 from ..core.periods import MONTH_NAMES
 from ..core.vocab import RAGS, WORKSTREAMS
@@ -154,7 +155,9 @@ class VarianceExplorer:
 
     ``summary``: Tables 1 and 2 by workstream; ``table``: the schemes that pass the filters (with a
     Total); ``history``: the chosen scheme month by month; ``trend``: panel title -> :class:`spc.Trend`
-    of the chart on the Trends tab. ``widget`` is what the notebook displays.
+    of the chart on the Trends tab. ``widget`` is what the notebook displays. With ``adjustments``
+    (:func:`store.load_adjustments`) the figures include the control-total adjustments, as the pack's
+    do; the ``as_received`` checkbox switches to the returns exactly as received.
     """
 
     def __init__(
@@ -165,9 +168,20 @@ class VarianceExplorer:
         fin_year: str | None = None,
         month: int | None = None,
         org: str = "LLR",
+        adjustments: pd.DataFrame | None = None,
+        commentary: pd.DataFrame | None = None,
+        as_received: bool = False,
     ) -> None:
         self.returns = returns
         self.warnings = warnings if warnings is not None else empty_warnings()
+        self.adjustments = adjustments
+        self.commentary = commentary
+        self.as_received = w.Checkbox(
+            value=bool(as_received),
+            description="As received (without the control-total adjustments)",
+            style=_WIDE,
+            layout=w.Layout(width="auto"),
+        )
         self.report: MonthlyPosition | None = None
         self.summary = pd.DataFrame()
         self.table = pd.DataFrame()
@@ -239,6 +253,7 @@ class VarianceExplorer:
             [
                 w.HBox([self.fin_year, self.month, self.org]),
                 w.HBox([self.workstream, self.rag, self.min_variance]),
+                self.as_received,
                 self.status,
                 self.tabs,
             ]
@@ -249,6 +264,7 @@ class VarianceExplorer:
         self.fin_year.observe(self._on_period, "value")
         self.org.observe(self._on_period, "value")
         self.month.observe(self._on_month, "value")
+        self.as_received.observe(self._on_month, "value")
         for control in (self.workstream, self.rag, self.min_variance):
             control.observe(self._on_filter, "value")
         self.scheme.observe(self._on_scheme, "value")
@@ -320,6 +336,9 @@ class VarianceExplorer:
                 fin_year=self.fin_year.value,
                 month=int(self.month.value),
                 org=self.org.value,
+                adjustments=self.adjustments,
+                commentary=self.commentary,
+                as_received=self.as_received.value,
             )
         except LookupError as exc:
             self.status.value = _note(str(exc))
@@ -365,7 +384,9 @@ class VarianceExplorer:
             return
         r = self.report
         no, name = self.scheme.value
-        self.history = t.scheme_history(self.returns, r.fin_year, r.org, no, name, upto=r.month)
+        adjusted = self.adjustments is not None and len(self.adjustments) and not self.as_received.value
+        rows = apply_adjustments(self.returns, self.adjustments) if adjusted else self.returns
+        self.history = t.scheme_history(rows, r.fin_year, r.org, no, name, upto=r.month)
         self.history_html.value = _history_html(self.history, caption=f"{no} {name}: {r.org} by month (£000)")
         self.history_image.value = _png(
             charts.scheme_history(self.history, title=f"{no} {name} ({r.org})", synthetic_months=r.synthetic_months)

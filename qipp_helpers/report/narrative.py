@@ -6,13 +6,18 @@ returns, so callers show them as plain text (see :mod:`.show`).
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import numpy as np
 import pandas as pd
 
+from ..analysis.adjustments import DERIVED as _DERIVED
+from ..analysis.adjustments import ROUNDING as _ROUNDING
+from ..analysis.adjustments import UNALLOCATED as _UNALLOCATED
 from ..analysis.frp import bridge_total
 from ..analysis.position import Headline
 from ..analysis.rightcare import BENCHMARKS
-from ..core.money import fmt_m
+from ..core.money import fmt_k, fmt_m
 from ..core.orgs import org_name, organisations
 from ..core.vocab import POD_LABELS, PODS
 
@@ -264,7 +269,13 @@ def frp_headline(b: pd.DataFrame, system: str) -> str:
 
 
 def asks(
-    h: Headline, *, has_previous: bool, warned: list[str], frp_after: float | None, previous_kind: str = "published"
+    h: Headline,
+    *,
+    has_previous: bool,
+    warned: list[str],
+    frp_after: float | None,
+    previous_kind: str = "published",
+    adjusted: str = "",
 ) -> list[tuple[str, str]]:
     """What the committee is asked to do, in Paper D's words: (VERB, what) pairs; the first is Paper D's own.
 
@@ -296,6 +307,8 @@ def asks(
     if frp_after is not None:
         gap_text = f"a deficit of {fmt_m(frp_after)}" if frp_after < 0 else f"a surplus of {fmt_m(frp_after)}"
         out.append(("DISCUSS", f"the financial recovery plan, which still leaves {gap_text} against control totals"))
+    if adjusted:
+        out.append(("NOTE", adjusted))
     if warned:
         out.append(
             (
@@ -305,6 +318,22 @@ def asks(
             )
         )
     return out
+
+
+def adjusted_orgs(adjustments: pd.DataFrame) -> str:
+    """What the committee is asked to note about located or PMO adjustments ('' if none)."""
+    if adjustments is None or adjustments.empty:
+        return ""
+    parts = []
+    for first, recs in _lines(adjustments, list(ADJ_MEASURES)):
+        plan = recs.loc[recs["measure"] == "annual_plan", "amount"].sum()
+        what = f"{first['scheme_no']} {first['scheme_name']}".strip() or "an unallocated amount"
+        parts.append(f"{first['org']}'s {what} ({fmt_k(plan)} annual plan)" if plan else f"{first['org']}'s {what}")
+    return (
+        f"that the figures include {'an adjustment' if len(parts) == 1 else 'adjustments'} for "
+        f"{_names(parts)}, missing from the return{'s' if len(parts) > 1 else ''} as received but in the printed "
+        "control totals (see the data-quality notes)"
+    )
 
 
 def reconciliation_note(count: int, orgs: list[str]) -> str:
@@ -425,3 +454,231 @@ def glossary(codes: list[str]) -> list[tuple[str, str]]:
                 seen[c] = reg.name(c) + (f". {note}" if note and not note.startswith("One of") else "")
     terms = {**GLOSSARY, **seen}
     return sorted(terms.items(), key=lambda kv: kv[0].lstrip("£(").lower())
+
+
+# --- control-total adjustments -------------------------------------------------------------------
+
+#: How a measure is named in a sentence about an adjustment.
+ADJ_MEASURES: dict[str, str] = {
+    "annual_plan": "annual plan",
+    "plan_ytd": "YTD plan",
+    "actual_ytd": "YTD delivered",
+    "fot": "forecast out-turn",
+    "assured": "assured value",
+}
+
+
+def _amounts(recs: pd.DataFrame, measures: Sequence[str]) -> str:
+    """'(664) annual plan and (374) forecast out-turn' for the measures of one adjustment line."""
+    parts = []
+    for m in measures:
+        v = float(recs.loc[recs["measure"] == m, "amount"].sum())
+        if abs(v) >= 0.5:
+            parts.append(f"{fmt_k(v)} {ADJ_MEASURES[m]}")
+    if len(parts) <= 1:
+        return "".join(parts)
+    return ", ".join(parts[:-1]) + " and " + parts[-1]
+
+
+def _where(first: pd.Series) -> str:
+    """'WL CHC', 'LC 2.5 Pathology', 'WL': the organisation and what the adjustment is attributed to."""
+    what = first["workstream"] or (f"{first['scheme_no']} {first['scheme_name']}".strip())
+    return f"{first['org']} {what}".strip()
+
+
+def _lines(adjustments: pd.DataFrame, measures: Sequence[str]) -> list[tuple[pd.Series, pd.DataFrame]]:
+    """(first record, records) of each adjustment line with an amount in ``measures``, rounding left out."""
+    out = []
+    if adjustments.empty:
+        return out
+    body = adjustments[adjustments["basis"] != _ROUNDING]
+    for _, recs in body.groupby("adjustment_id", sort=True):
+        if (recs.loc[recs["measure"].isin(list(measures)), "amount"].abs() >= 0.5).any():
+            out.append((recs.iloc[0], recs))
+    return out
+
+
+def _rounding_range(adjustments: pd.DataFrame, measures: Sequence[str]) -> tuple[int, list[str]]:
+    """Largest rounding adjustment (per organisation and measure, £000) and the organisations with any."""
+    r = adjustments[(adjustments["basis"] == _ROUNDING) & adjustments["measure"].isin(list(measures))]
+    if r.empty:
+        return 0, []
+    per = r.groupby(["org", "measure"])["amount"].sum().abs()
+    return round(float(per.max())), sorted(set(r["org"]))
+
+
+def adjustment_footnote(adjustments: pd.DataFrame, measures: Sequence[str], *, section: int | None = None) -> str:
+    """The footnote of a table an adjustment touches, naming each adjustment in ``measures`` ('' if none).
+
+    'Includes an adjustment of (664) annual plan and (374) forecast out-turn to WL CHC: a Continuing
+    Healthcare line in the LLR dashboard missing from WL's own return.' Rounding adjustments are one
+    sentence.
+    """
+    sentences = []
+    for first, recs in _lines(adjustments, measures):
+        amounts = _amounts(recs, measures)
+        if first["basis"] == _DERIVED:
+            sentences.append(
+                f"Includes an adjustment of {amounts} to {_where(first)}: a {first['scheme_name']} line in the "
+                f"{first['combined_org']} dashboard missing from {first['org']}'s own return."
+            )
+        elif first["basis"] == _UNALLOCATED:
+            sentences.append(
+                f"Includes an unallocated adjustment of {amounts} to {first['org']}: the part of "
+                f"{first['org']}'s printed Grand Total that no scheme line accounts for."
+            )
+        else:
+            sentences.append(f"Includes a PMO adjustment of {amounts} to {_where(first)}: {first['evidence']}")
+    biggest, orgs = _rounding_range(adjustments, measures)
+    if biggest:
+        if len(orgs) > 1:
+            whose = f"the totals of {', '.join(orgs[:-1])} and {orgs[-1]} equal their printed Grand Totals"
+        else:
+            whose = f"{orgs[0]}'s total equal its printed Grand Total"
+        sentences.append(f"Rounding adjustments of at most £{biggest}k make {whose}.")
+    if not sentences:
+        return ""
+    if section is not None:
+        sentences.append(f"Section {section} explains each adjustment.")
+    return " ".join(sentences)
+
+
+def adjustment_explanations(adjustments: pd.DataFrame) -> list[tuple[str, str]]:
+    """(heading, paragraph) for each adjustment line, in words a committee member reads; rounding in one.
+
+    Every figure comes from the adjustment records; the evidence sentence says how it was found.
+    """
+    out: list[tuple[str, str]] = []
+    measures = list(ADJ_MEASURES)
+    for first, recs in _lines(adjustments, measures):
+        org, name = first["org"], org_name(first["org"])
+        amounts = _amounts(recs, measures)
+        plan = recs[recs["measure"] == "annual_plan"]
+        control = plan.iloc[0] if len(plan) else recs.iloc[0]
+        measure = ADJ_MEASURES.get(control["measure"], control["measure"])
+        totals = ""
+        if pd.notna(control["control_printed"]) and pd.notna(control["control_computed"]):
+            totals = (
+                f" {org}'s own printed Grand Total includes it ({measure} {fmt_k(control['control_printed'])}, "
+                f"where its scheme rows add up to {fmt_k(control['control_computed'])})."
+            )
+        if first["basis"] == _DERIVED:
+            scheme = f"{first['scheme_no']} {first['scheme_name']}".strip()
+            heading = f"{name}: {scheme} ({first['workstream']})" if first["workstream"] else f"{name}: {scheme}"
+            text = (
+                f"The {first['combined_org']} combined dashboard has a {first['scheme_name']} line for {org} that "
+                f"{org}'s own return does not have: {amounts}.{totals} This report adds it as an adjustment line "
+                f"so that its totals agree with the printed ones; {org}'s return itself is not changed. "
+                f"How it was found: {control['evidence'].split('. ', 1)[0].rstrip('.')}."
+            )
+        elif first["basis"] == _UNALLOCATED:
+            heading = f"{name}: not yet located"
+            text = (
+                f"{org}'s scheme rows add up to less than its printed Grand Total, and no scheme line on the "
+                f"dashboards accounts for the difference: {amounts}.{totals} This report adds it as an "
+                "unallocated adjustment so that totals agree with the printed ones; it is in no workstream "
+                "until the PMO locates it."
+            )
+        else:
+            who = first["entered_by"] or "the PMO"
+            when = str(first["entered_at"])[:10]
+            scheme = f"{first['scheme_no']} {first['scheme_name']}".strip() or first["workstream"] or org
+            heading = f"{name}: {scheme} (entered by the PMO)"
+            text = f"Entered by {who}{' on ' + when if when else ''}: {amounts}. Reason given: {first['evidence']}"
+        if first.get("carried_from", ""):
+            text += f" (Carried from {first['carried_from']}.)"
+        out.append((heading, text))
+    biggest, orgs = _rounding_range(adjustments, measures)
+    if biggest:
+        r = adjustments[adjustments["basis"] == _ROUNDING]
+        out.append(
+            (
+                "Rounding",
+                "Dashboard figures are printed to the nearest £1k, so the scheme rows of "
+                f"{', '.join(orgs)} add up to within £{biggest}k of their printed Grand Totals; "
+                f"{r['adjustment_id'].nunique()} rounding adjustments (£1k on the largest workstreams) make every "
+                "total equal the printed one exactly.",
+            )
+        )
+    return out
+
+
+# --- executive summary by programme area -----------------------------------------------------------
+
+
+def _nos(values: pd.Series) -> str:
+    """Scheme numbers in order: 1.2, 1.2a, 6.1, 7.3."""
+
+    def key(v: object) -> list[tuple[int, str]]:
+        return [
+            (int(p), "") if p.isdigit() else (int(p.rstrip("abcdefghijklmnopqrstuvwxyz") or 0), p)
+            for p in str(v).split(".")
+        ]
+
+    return ", ".join(sorted(set(values), key=key))
+
+
+def programme_basis(area_map: pd.DataFrame, stage_map: pd.DataFrame) -> str:
+    """How each scheme's programme area and planning stage were assigned, from the maps' ``basis`` column."""
+
+    def schemes(table: pd.DataFrame, basis: str) -> pd.Series:
+        return table.loc[table["basis"] == basis, "scheme_no"]
+
+    text = (
+        "Programme areas and planning stages are not fields of the returns received: each scheme's come from "
+        "two reference maps (programme_area_map.csv and planning_stage_map.csv) whose basis column says how "
+        "every entry was made. Areas follow whole workstreams where Paper D's figures show them, and otherwise "
+        "the workstream's usual area"
+    )
+    fitted = schemes(area_map, "fitted to published area totals")
+    if len(fitted):
+        text += (
+            f"; the plan of {fitted.nunique()} schemes ({_nos(fitted)}) is split between areas in shares fitted so "
+            "that the table reproduces Paper D's published area totals"
+        )
+    text += ". Stages: unidentified QIPP counts as pipeline and completed (Blue) schemes as developed"
+    paper = stage_map[stage_map["basis"] == "paper"]
+    if len(paper):
+        who = [f"{n} ({o})" if o else n for n, o in zip(paper["scheme_no"], paper["org"], strict=True)]
+        text += f"; {', '.join(dict.fromkeys(who))} follows Paper D's narrative"
+    staged = schemes(stage_map, "fitted to published stage split")
+    if len(staged):
+        text += (
+            f"; {staged.nunique()} schemes ({_nos(staged)}) were given the stages that meet the published stage "
+            "split, which the paper prints only as area totals"
+        )
+    text += (
+        "; every other scheme is taken as developed. The fitted shares and stages make this table agree with "
+        "the published one; they are not facts about those schemes, and returns that carry each scheme's area "
+        "and stage would replace them."
+    )
+    return text
+
+
+def programme_against_published(summary: pd.DataFrame, published: pd.DataFrame, source: str) -> str:
+    """'Paper D printed this table ...: every money cell here is within £2k of it.'"""
+    cols = ["qipp_target", "pipeline", "design", "developed", "ytd_plan", "ytd_achieved", "fot"]
+    got = summary.set_index("programme_area")
+    pub = published.set_index("programme_area")
+    areas = [a for a in pub.index if a in got.index]
+    worst = max(abs(-float(got.at[a, c]) - float(pub.at[a, c])) for a in areas for c in cols)
+    total = pub.loc["Total"] if "Total" in pub.index else None
+    text = f"{source} printed this table: every money cell here is within £{max(1, round(worst))}k of it"
+    if total is not None:
+        text += (
+            f" (Total: target {fmt_k(total['qipp_target'])}; pipeline {fmt_k(total['pipeline'])}, design "
+            f"{fmt_k(total['design'])}, developed {fmt_k(total['developed'])}; YTD plan {fmt_k(total['ytd_plan'])}, "
+            f"achieved {fmt_k(total['ytd_achieved'])}; FOT {fmt_k(total['fot'])}, savings shown positive as printed)"
+        )
+    return text + "."
+
+
+# --- commentary -----------------------------------------------------------------------------------------
+
+
+def missing_commentary(missing: pd.DataFrame, *, table: str) -> str:
+    """'No commentary received for: S117 & AHP - 1819 FYE (offset, (336)).' ('' when every line has some)."""
+    if missing.empty:
+        return ""
+    parts = [f"{r.item} ({r.section}, {fmt_k(r.value)})" for r in missing.itertuples(index=False)]
+    return f"No commentary received for these lines of {table}: " + "; ".join(parts) + "."

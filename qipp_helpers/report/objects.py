@@ -6,17 +6,45 @@ from dataclasses import dataclass, field
 
 import pandas as pd
 
+from ..analysis import adjustments as adj
 from ..analysis import drivers as d
 from ..analysis import frp, spc
 from ..analysis import position as t
+from ..analysis import programme as prog
 from ..analysis import rightcare as rc
 from ..core.orgs import members, organisations
 from ..core.periods import period_label, previous_period
 from ..core.vocab import WORKSTREAMS
-from ..reference import PAPER_D_PERIOD, derbyshire_table3, derbyshire_table4, paper_d_table2_movement
+from ..reference import (
+    PAPER_D_PERIOD,
+    derbyshire_table3,
+    derbyshire_table4,
+    paper_d_executive_summary,
+    paper_d_risk_ratings,
+    paper_d_table2_movement,
+    planning_stage_map,
+    programme_area_map,
+    scheme_group,
+)
+from . import commentary as notes
 from . import narrative as sentences
 from . import workbook
 from .publish import Book
+
+#: Measures each table shows, for the footnote naming the adjustments it includes.
+TABLE_MEASURES: dict[str, tuple[str, ...]] = {
+    "headline": ("annual_plan", "plan_ytd", "actual_ytd", "fot", "assured"),
+    "table1": ("plan_ytd", "actual_ytd"),
+    "table2": ("annual_plan", "fot"),
+    "table3": ("fot",),
+    "table4": ("annual_plan", "fot"),
+    "table5": ("fot", "assured"),
+    "red": ("annual_plan", "fot"),
+    "split": ("annual_plan", "fot", "assured"),
+    "programme": ("annual_plan", "plan_ytd", "actual_ytd", "fot"),
+}
+#: The period and organisation Paper D's executive summary and PMO risk ratings were published for.
+PAPER_D_REPORT = (*PAPER_D_PERIOD, "LLR")
 
 
 class _Period:
@@ -54,6 +82,14 @@ class MonthlyPosition(_Period):
     trends: pd.DataFrame = field(default_factory=pd.DataFrame)
     real_months: dict[str, list[int]] = field(default_factory=dict)
     derived_months: dict[int, str] = field(default_factory=dict)
+    as_received: bool = False
+    adjustments: pd.DataFrame = field(default_factory=adj.empty_adjustments)
+    received: t.Headline | None = None
+    commentary: pd.DataFrame = field(default_factory=notes.empty)
+    ytd_by_org: dict[str, pd.DataFrame] = field(default_factory=dict)
+    fot_by_org: dict[str, pd.DataFrame] = field(default_factory=dict)
+    programme: pd.DataFrame | None = None
+    programme_published: pd.DataFrame | None = None
 
     @property
     def title(self) -> str:
@@ -69,6 +105,62 @@ class MonthlyPosition(_Period):
         """How the real figures of otherwise synthetic months were derived (printed under trend charts)."""
         return list(self.derived_months.values())
 
+    def programme_notes(self) -> list[str]:
+        """How programme areas and stages were assigned, and (where published) how the table compares."""
+        if self.programme is None:
+            return []
+        out = [sentences.programme_basis(programme_area_map(), planning_stage_map())]
+        if self.programme_published is not None:
+            out.append(sentences.programme_against_published(self.programme, self.programme_published, "Paper D"))
+        return out
+
+    @property
+    def system_orgs(self) -> list[str]:
+        """The column groups of the system view (member CCGs, then the system); empty for a CCG's report."""
+        return list(self.ytd_by_org)
+
+    def system_ytd(self) -> pd.DataFrame:
+        """Paper D Table 1 with a column group per member CCG and the system: ``elr_plan`` ... ``llr_variance``."""
+        return _wide(self.ytd_by_org, "workstream")
+
+    def system_fot(self) -> pd.DataFrame:
+        """Paper D Table 2 per member CCG and the system (``elr_plan`` ... ``llr_monthly_movement``)."""
+        return _wide(self.fot_by_org, "workstream")
+
+    def adjustment_note(self, table: str, *, section: int | None = 6) -> str:
+        """The footnote naming the adjustments a table (a key of TABLE_MEASURES) includes; '' if none.
+
+        Appendix 1 includes only adjustments attributed to a red-rated line.
+        """
+        adjustments = self.adjustments
+        if table == "red":
+            adjustments = adjustments[adjustments["rag"] == "Red"]
+        return sentences.adjustment_footnote(adjustments, TABLE_MEASURES[table], section=section)
+
+    def red_commentary(self) -> pd.DataFrame:
+        """Each red-rated scheme with the commentary held on its scheme group (see :mod:`.commentary`)."""
+        body = self.red[self.red["scheme_name"] != t.TOTAL]
+        lines = body.assign(
+            item=[f"{n} {m}".strip() for n, m in zip(body["scheme_no"], body["scheme_name"], strict=True)],
+            group=body["scheme_no"].map(scheme_group),
+            section="red",
+        )
+        return notes.beside(lines, self.commentary, notes.SCHEME_KINDS, value="fot")
+
+    def _extra_xlsx(self) -> dict[str, pd.DataFrame]:
+        """Sheets of the system view, the executive summary, commentary and adjustments."""
+        out: dict[str, pd.DataFrame] = {}
+        if self.system_orgs:
+            out["ytd_by_workstream_by_org"] = self.system_ytd()
+            out["fot_by_workstream_by_org"] = self.system_fot()
+        if self.programme is not None:
+            out["executive_summary"] = self.programme
+        out["red_scheme_commentary"] = notes.for_sheet(self.red_commentary(), "fot").rename(
+            columns={"item": "scheme", "fot": "revised_fot"}
+        )
+        out["adjustments"] = _adjustment_sheet(self.adjustments)
+        return out
+
     @property
     def synthetic_months(self) -> list[int]:
         """Months of the history whose stored figures are synthetic (some of their measures may be
@@ -80,8 +172,9 @@ class MonthlyPosition(_Period):
         return sentences.monthly(self.headline, self.previous is not None)
 
     def xlsx_tables(self) -> Book:
-        """The workbook's tables (Tables 1, 2, 5, Appendix 1, every scheme line), headline and notes."""
-        return workbook.monthly_position(self)
+        """The workbook's tables (Tables 1, 2, 5, Appendix 1, every scheme line; the system view, executive
+        summary, commentary and adjustments), headline and notes."""
+        return workbook.with_extras(workbook.monthly_position(self), self._extra_xlsx())
 
 
 def _rows_and_previous(
@@ -105,11 +198,40 @@ def _warnings_for(warnings: pd.DataFrame, *, fin_year: str, month: int, org: str
 
 
 def monthly_position(
-    returns: pd.DataFrame, warnings: pd.DataFrame, *, fin_year: str, month: int, org: str
+    returns: pd.DataFrame,
+    warnings: pd.DataFrame,
+    *,
+    fin_year: str,
+    month: int,
+    org: str,
+    adjustments: pd.DataFrame | None = None,
+    commentary: pd.DataFrame | None = None,
+    as_received: bool = False,
 ) -> MonthlyPosition:
-    """Compute the whole monthly position for ``org`` (a CCG, or LLR = ELR + WL + LC)."""
+    """Compute the whole monthly position for ``org`` (a CCG, or LLR = ELR + WL + LC).
+
+    ``adjustments`` (:func:`store.load_adjustments`) are added to the returns as marked lines, so
+    every table ties to the printed control totals; ``as_received=True`` shows the returns exactly
+    as received instead. ``commentary`` (:func:`store.load_commentary`) is shown beside red-rated
+    schemes. A system (a group of CCGs) also gets Tables 1 and 2 per member CCG and the executive
+    summary by programme area.
+    """
+    received = returns
+    returns, applied = _with_adjustments(returns, adjustments, as_received=as_received)
     rows, prev = _rows_and_previous(returns, fin_year=fin_year, month=month, org=org)
     year = returns[(returns["fin_year"] == fin_year) & (returns["month"] <= month)]
+    received_year = received[(received["fin_year"] == fin_year) & (received["month"] <= month)]
+    system = org in organisations().groups
+    by_org = {}
+    if system:
+        by_org = {
+            "ytd_by_org": _by_org(returns, fin_year=fin_year, month=month, org=org, previous=False),
+            "fot_by_org": _by_org(returns, fin_year=fin_year, month=month, org=org, previous=True),
+            "programme": _programme(rows, fin_year=fin_year, month=month, org=org),
+            "programme_published": paper_d_executive_summary()
+            if (fin_year, month, org) == PAPER_D_REPORT and not as_received
+            else None,
+        }
     return MonthlyPosition(
         fin_year=fin_year,
         month=month,
@@ -124,17 +246,108 @@ def monthly_position(
         schemes=t.schemes(rows, prev),
         split=t.org_split(returns, fin_year, month, org),
         warnings=_warnings_for(warnings, fin_year=fin_year, month=month, org=org),
-        provenance=sorted(set(rows["provenance"])),
-        previous_provenance=sorted(set(prev["provenance"])) if prev is not None else [],
-        **_history(year, fin_year, org),
+        provenance=_received_provenance(rows),
+        previous_provenance=_received_provenance(prev) if prev is not None else [],
+        **_history(year, fin_year, org, received=received_year),
+        as_received=as_received,
+        adjustments=_adjustments_for(applied, fin_year=fin_year, month=month, org=org),
+        received=_received_headline(received, fin_year=fin_year, month=month, org=org) if len(applied) else None,
+        commentary=notes.for_report(commentary, fin_year=fin_year, month=month, org=org),
+        **by_org,
     )
+
+
+def _with_adjustments(
+    returns: pd.DataFrame, adjustments: pd.DataFrame | None, *, as_received: bool
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """(the rows to report on, the adjustments they include): returns plus adjustments unless ``as_received``."""
+    if as_received or adjustments is None or adjustments.empty:
+        return returns, adj.empty_adjustments()
+    return adj.apply_adjustments(returns, adjustments), adjustments
+
+
+def _adjustments_for(adjustments: pd.DataFrame, *, fin_year: str, month: int, org: str) -> pd.DataFrame:
+    """The adjustments of ``org``'s members for the month: what this month's tables include."""
+    if adjustments.empty:
+        return adj.empty_adjustments()
+    keep = (
+        (adjustments["fin_year"] == fin_year) & (adjustments["month"] == month) & adjustments["org"].isin(members(org))
+    )
+    return adjustments[keep].reset_index(drop=True)
+
+
+def _received_provenance(rows: pd.DataFrame) -> list[str]:
+    """Where the rows as received come from (adjustment lines are listed with the adjustments, not here)."""
+    if "is_adjustment" in rows:
+        rows = rows[~rows["is_adjustment"].astype(bool)]
+    return sorted(set(rows["provenance"]))
+
+
+def _received_headline(received: pd.DataFrame, *, fin_year: str, month: int, org: str) -> t.Headline | None:
+    """The headline of the returns exactly as received, shown beside the adjusted one in the data-quality section."""
+    rows = t.complete_rows(received, fin_year, month, org)
+    if rows is None:
+        return None
+    prev = t.complete_rows(received, *previous_period(fin_year, month), org)
+    return t.headline(rows, prev, org=org, fin_year=fin_year, month=month)
+
+
+def _by_org(returns: pd.DataFrame, *, fin_year: str, month: int, org: str, previous: bool) -> dict[str, pd.DataFrame]:
+    """Table 1 (or, with ``previous``, Table 2) per member CCG, then the system's: East, West, City, LLR."""
+    out = {}
+    for o in (*members(org), org):
+        rows = t.select(returns, fin_year, month, o)
+        if previous:
+            out[o] = t.fot_by_workstream(rows, t.complete_rows(returns, *previous_period(fin_year, month), o))
+        else:
+            out[o] = t.ytd_by_workstream(rows)
+    return out
+
+
+def _wide(frames: dict[str, pd.DataFrame], label: str) -> pd.DataFrame:
+    """Tables of the same rows side by side, each column prefixed by its organisation (``elr_plan``)."""
+    if not frames:
+        return pd.DataFrame()
+    first = next(iter(frames.values()))
+    out = pd.DataFrame({label: first[label].to_numpy()})
+    for o, f in frames.items():
+        for c in f.columns:
+            if c != label:
+                out[f"{o.lower()}_{c}"] = f[c].to_numpy()
+    return out
+
+
+def _programme(rows: pd.DataFrame, *, fin_year: str, month: int, org: str) -> pd.DataFrame:
+    """Paper D's executive summary by programme area, with the PMO risk ratings where they are held."""
+    ratings = paper_d_risk_ratings() if (fin_year, month, org) == PAPER_D_REPORT else None
+    return prog.executive_summary(rows, programme_area_map(), planning_stage_map(), ratings)
+
+
+def _adjustment_sheet(adjustments: pd.DataFrame) -> pd.DataFrame:
+    """The adjustments a report includes, one row per line and measure, for the xlsx."""
+    cols = [
+        "adjustment_id",
+        "org",
+        "measure",
+        "amount",
+        "scheme_no",
+        "scheme_name",
+        "workstream",
+        "basis",
+        "evidence",
+        "provenance",
+        "source_file",
+        "source_sheet",
+        "source_row",
+    ]
+    return adjustments.reindex(columns=cols).reset_index(drop=True)
 
 
 #: The measures of the monthly history (:func:`position.workstream_monthly`).
 HISTORY_MEASURES = ("plan_ytd", "actual_ytd", "delivered", "annual_plan", "fot", "assured")
 
 
-def _history(year: pd.DataFrame, fin_year: str, org: str) -> dict:
+def _history(year: pd.DataFrame, fin_year: str, org: str, *, received: pd.DataFrame | None = None) -> dict:
     """The history fields of :class:`MonthlyPosition`: totals and workstream trends by month, each
     month's provenance, and which months of each measure are real (not synthetic).
 
@@ -143,7 +356,8 @@ def _history(year: pd.DataFrame, fin_year: str, org: str) -> dict:
     before a published month is published at workstream level (that month's FOT less the movement).
     Those derived figures replace the stored ones.
     """
-    provenance = year[year["org"].isin(members(org))].groupby("month")["provenance"].first().to_dict()
+    source = year if received is None else received  # adjustment lines say "adjustment", not where a month is from
+    provenance = source[source["org"].isin(members(org))].groupby("month")["provenance"].first().to_dict()
     published = sorted(int(m) for m, p in provenance.items() if not str(p).startswith("synthetic"))
     trends = t.workstream_monthly(year, fin_year, org)
     history = t.monthly_history(year, fin_year, org)
@@ -209,10 +423,44 @@ class UnderDelivery(_Period):
     warnings: pd.DataFrame
     provenance: list[str] = field(default_factory=list)
     previous_provenance: list[str] = field(default_factory=list)
+    as_received: bool = False
+    adjustments: pd.DataFrame = field(default_factory=adj.empty_adjustments)
+    received: t.Headline | None = None
+    commentary: pd.DataFrame = field(default_factory=notes.empty)
 
     @property
     def title(self) -> str:
         return f"QIPP Under-delivery Drivers — {self.org}"
+
+    def adjustment_note(self, table: str, *, section: int | None = 4) -> str:
+        """The footnote naming the adjustments a table (a key of TABLE_MEASURES) includes; '' if none."""
+        return sentences.adjustment_footnote(self.adjustments, TABLE_MEASURES[table], section=section)
+
+    def driver_commentary(self) -> pd.DataFrame:
+        """Table 4's named lines, each with the commentary held on its scheme group (see :mod:`.commentary`)."""
+        return notes.beside(self.drivers, self.commentary, notes.DRIVER_KINDS, value=self.org)
+
+    def movement_commentary(self) -> pd.DataFrame:
+        """Table 3's named lines, each with the commentary held on its scheme group."""
+        if self.movement.empty:
+            return notes.beside(self.movement, self.commentary, notes.MOVEMENT_KINDS)
+        return notes.beside(self.movement, self.commentary, notes.MOVEMENT_KINDS, value=self.org)
+
+    def missing_commentary(self) -> pd.DataFrame:
+        """Drivers and offsets past the threshold that no commentary explains (item, section, group, value)."""
+        return notes.uncommented(self.driver_commentary(), sections=("driver", "offset"))
+
+    def missing_movement_commentary(self) -> pd.DataFrame:
+        """Movements past the threshold that no commentary explains."""
+        return notes.uncommented(self.movement_commentary(), sections=("favourable", "adverse"))
+
+    def _extra_xlsx(self) -> dict[str, pd.DataFrame]:
+        """Sheets of the commentary beside Tables 4 and 3, and of the adjustments included."""
+        return {
+            "driver_commentary": notes.for_sheet(self.driver_commentary(), self.org),
+            "movement_commentary": notes.for_sheet(self.movement_commentary(), self.org),
+            "adjustments": _adjustment_sheet(self.adjustments),
+        }
 
     @property
     def orgs(self) -> list[str]:
@@ -243,8 +491,9 @@ class UnderDelivery(_Period):
         return pd.DataFrame(steps)
 
     def xlsx_tables(self) -> Book:
-        """Sheets ``drivers`` and ``fot_movement`` (scheme group, section, one column per organisation shown)."""
-        return workbook.under_delivery(self)
+        """Sheets ``drivers`` and ``fot_movement`` (scheme group, section, one column per organisation shown), with
+        the commentary beside them."""
+        return workbook.with_extras(workbook.under_delivery(self), self._extra_xlsx())
 
 
 def under_delivery(
@@ -256,8 +505,17 @@ def under_delivery(
     org: str,
     threshold: float = d.DRIVER_THRESHOLD,
     movement_threshold: float = d.MOVEMENT_THRESHOLD,
+    adjustments: pd.DataFrame | None = None,
+    commentary: pd.DataFrame | None = None,
+    as_received: bool = False,
 ) -> UnderDelivery:
-    """Compute the drivers of under-delivery and the FOT movement for ``org`` and month."""
+    """Compute the drivers of under-delivery and the FOT movement for ``org`` and month.
+
+    ``adjustments``, ``commentary`` and ``as_received`` as for :func:`monthly_position`: the tables
+    include the control-total adjustments unless ``as_received``; commentary sits beside their lines.
+    """
+    received = returns
+    returns, applied = _with_adjustments(returns, adjustments, as_received=as_received)
     rows, prev = _rows_and_previous(returns, fin_year=fin_year, month=month, org=org)
     return UnderDelivery(
         fin_year=fin_year,
@@ -271,8 +529,12 @@ def under_delivery(
         drivers=d.drivers_table(rows, org, threshold),
         movement=d.movement_table(rows, prev, org, movement_threshold),
         warnings=_warnings_for(warnings, fin_year=fin_year, month=month, org=org),
-        provenance=sorted(set(rows["provenance"])),
-        previous_provenance=sorted(set(prev["provenance"])) if prev is not None else [],
+        provenance=_received_provenance(rows),
+        previous_provenance=_received_provenance(prev) if prev is not None else [],
+        as_received=as_received,
+        adjustments=_adjustments_for(applied, fin_year=fin_year, month=month, org=org),
+        received=_received_headline(received, fin_year=fin_year, month=month, org=org) if len(applied) else None,
+        commentary=notes.for_report(commentary, fin_year=fin_year, month=month, org=org),
     )
 
 
@@ -505,8 +767,21 @@ def rightcare_opportunity(
     )
 
 
-def headlines(returns: pd.DataFrame, fin_year: str, month: int) -> list[dict]:
-    """Headline figures for every organisation with complete returns for the month (£000)."""
+def headlines(
+    returns: pd.DataFrame,
+    fin_year: str,
+    month: int,
+    adjustments: pd.DataFrame | None = None,
+    *,
+    as_received: bool = False,
+) -> list[dict]:
+    """Headline figures for every organisation with complete returns for the month (£000).
+
+    With ``adjustments`` (and not ``as_received``) the figures include the control-total adjustments,
+    as every report does by default; ``adjustments`` then says in one sentence what they add ('' if none).
+    """
+    received = returns
+    returns, applied = _with_adjustments(returns, adjustments, as_received=as_received)
     out = []
     for org in organisations().codes:
         rows = t.complete_rows(returns, fin_year, month, org)
@@ -514,6 +789,9 @@ def headlines(returns: pd.DataFrame, fin_year: str, month: int) -> list[dict]:
             continue
         prev = t.complete_rows(returns, *previous_period(fin_year, month), org)
         h = t.headline(rows, prev, org=org, fin_year=fin_year, month=month)
+        got = t.select(received, fin_year, month, org)
+        before = t.complete_rows(received, *previous_period(fin_year, month), org)
+        mine = _adjustments_for(applied, fin_year=fin_year, month=month, org=org)
         out.append(
             {
                 "org": org,
@@ -522,8 +800,9 @@ def headlines(returns: pd.DataFrame, fin_year: str, month: int) -> list[dict]:
                 "under_delivery": h.under_delivery,
                 "assured": h.assured,
                 "movement": h.movement,
-                "provenance": _kinds(rows),
-                "previous_provenance": _kinds(prev) if prev is not None else "",
+                "provenance": _kinds(got),
+                "previous_provenance": _kinds(before) if before is not None else "",
+                "adjustments": sentences.adjustment_footnote(mine, TABLE_MEASURES["split"]),
             }
         )
     return out
@@ -572,11 +851,14 @@ def pack_summary(
     month: int,
     frp_tables: dict[str, pd.DataFrame] | None = None,
     body: str = "QIPP Assurance Group",
+    adjustments: pd.DataFrame | None = None,
 ) -> PackSummary | None:
-    """What the pack's summary page says, from the returns (and FRP) of the month; None if no returns are held."""
-    heads = headlines(returns, fin_year, month)
+    """What the pack's summary page says, from the returns (with the control-total adjustments, as every report)
+    and the FRP of the month; None if no returns are held."""
+    heads = headlines(returns, fin_year, month, adjustments)
     if not heads:
         return None
+    returns, applied = _with_adjustments(returns, adjustments, as_received=False)
     reg = organisations()
     held = [h["org"] for h in heads]
     lead = next((g for g in reg.groups if g in held), held[0])
@@ -611,9 +893,11 @@ def pack_summary(
         moved.append(f"{text} {basis}".strip())
     moved.append(sentences.drivers(d.drivers_table(rows, lead, d.DRIVER_THRESHOLD), lead))
     w = warnings[(warnings["fin_year"] == fin_year) & (warnings["month"] == month)]
-    warned = [reg.name(o) for o in dict.fromkeys(w["org"]) if o in reg.ccgs] or [
-        reg.name(o) for o in dict.fromkeys(w["org"])
-    ]
+    month_adj = applied[(applied["fin_year"] == fin_year) & (applied["month"] == month)] if len(applied) else applied
+    located = month_adj[month_adj["basis"] != adj.ROUNDING] if len(month_adj) else month_adj
+    # a return short of its printed total is explained by an adjustment where one is held; only the rest is a warning
+    explained = set(month_adj["org"]) if len(month_adj) else set()
+    warned = [reg.name(o) for o in dict.fromkeys(w["org"]) if o in reg.ccgs and o not in explained]
     for h in heads:
         h["name"] = reg.name(h["org"])
         h["basis"] = _basis({**h, "fin_year": fin_year}, month)
@@ -629,10 +913,18 @@ def pack_summary(
             has_previous=prev is not None,
             warned=warned,
             frp_after=frp_after,
-            previous_kind=_kinds(prev) if prev is not None else "published",
+            previous_kind=_received_kind(prev) if prev is not None else "published",
+            adjusted=sentences.adjusted_orgs(located),
         ),
         body=body,
     )
+
+
+def _received_kind(rows: pd.DataFrame) -> str:
+    """The kinds of data behind rows, adjustment lines left out (they carry the month's own provenance)."""
+    if "is_adjustment" in rows:
+        rows = rows[~rows["is_adjustment"].astype(bool)]
+    return _kinds(rows)
 
 
 @dataclass
@@ -658,11 +950,33 @@ def data_notes(
     month: int,
     frp_tables: dict[str, pd.DataFrame] | None = None,
     rightcare_tables: dict[str, pd.DataFrame] | None = None,
+    adjustments: pd.DataFrame | None = None,
 ) -> list[DataNote]:
-    """The pack's data-quality notes: returns that do not add up, FRP figures that do not follow, what is synthetic."""
+    """The pack's data-quality notes: adjustments to returns short of their printed totals, FRP figures that do
+    not follow, what is published and what synthetic."""
     reg = organisations()
     notes = []
     w = warnings[(warnings["fin_year"] == fin_year) & (warnings["month"] == month)]
+    month_adj = (
+        adj.empty_adjustments()
+        if adjustments is None
+        else adjustments[(adjustments["fin_year"] == fin_year) & (adjustments["month"] == month)]
+    )
+    if len(month_adj):
+        explained = sentences.adjustment_explanations(month_adj)
+        notes.append(
+            DataNote(
+                "Control totals: adjustments to the returns",
+                [
+                    "Finance signs off control totals: each dashboard's printed Grand Total and the combined LLR "
+                    "dashboard. Where a return's scheme lines fall short of them, the lines are kept exactly as "
+                    "received and the difference is added as an adjustment, so the pack's totals agree with the "
+                    "printed ones. Each report says which of its tables include one.",
+                    *[f"{heading}. {text}" for heading, text in explained],
+                ],
+            )
+        )
+        w = w[~w["org"].isin(set(month_adj["org"]) | set(reg.groups))]
     if len(w):
         table = pd.DataFrame(
             {

@@ -81,7 +81,7 @@ def test_drivers_report_reads_like_table3_and_table4(rendered):
         "Favourable movements:",
         "Adverse movements:",
         "Diagnostics 876 292 292 292",
-        "Forecast under-delivery of £17.989m",
+        "Forecast under-delivery of £18.275m",  # with the WL CHC adjustment, as Paper D
     ):
         assert phrase in text, phrase
     assert html.count("data:image/png;base64") >= 2  # both waterfalls
@@ -93,8 +93,8 @@ def test_drivers_report_reads_like_table3_and_table4(rendered):
     wb = load_workbook(rendered / "LLR" / "under_delivery_drivers.xlsx", data_only=True)
     rows = list(wb["drivers"].iter_rows(values_only=True))
     assert list(rows[0]) == ["Scheme group", "Section", "LLR", "ELR", "WL", "LC"] and rows[-1][0] == "Total"
-    assert rows[-1][2] == pytest.approx(17989) and rows[-2] == (None,) * 6  # Table 4 total, under a blank row
-    assert list(wb["fot_movement"].iter_rows(values_only=True))[-1][2] == pytest.approx(517, abs=1)
+    assert rows[-1][2] == pytest.approx(18275, abs=5) and rows[-2] == (None,) * 6  # Table 4 total, under a blank row
+    assert list(wb["fot_movement"].iter_rows(values_only=True))[-1][2] == pytest.approx(516, abs=1)
 
 
 def test_frp_report_shows_the_bridge_and_the_printed_errors(rendered):
@@ -126,9 +126,11 @@ def test_html_is_clean_and_self_contained(rendered):
     assert not re.search(r"""<(script|link)[^>]+(src|href)=["']?https?:""", html)
     assert html.count("data:image/png;base64") >= 4  # the charts are embedded
     # figures of Paper D reach the page, formatted as the paper prints them
-    for figure in ("(47,313)", "(65,302)", "(10,989)", "(16,768)", "(1,973)", "517"):
+    for figure in ("(47,688)", "(65,963)", "(10,989)", "(16,768)", "(1,973)", "516", "(44,840)"):
         assert figure in text, figure
-    assert "Reconciliation warnings" in text and "(22,378)" in text  # the WL gap is said, not hidden
+    # the WL gap is said, not hidden: the adjustment is named under the headline and explained in section 6
+    assert "Includes an adjustment of (664) annual plan" in text and "Control totals and adjustments" in text
+    assert "(22,378)" in text and "(65,302)" in text  # WL's printed total; LLR's plan as received
     assert "synthetic" in text and "published: Paper D Appendix 4" in text
 
 
@@ -168,11 +170,11 @@ def test_xlsx_sheets_columns_and_totals(rendered):
         assert "Total" in rows[-1][:2], sheet
         assert all(v is None for v in rows[-2]), sheet  # a blank row keeps the total out of the data
     fot = {r[0]: r for r in wb["fot_by_workstream"].iter_rows(values_only=True)}
-    assert fot["Total"][1] == pytest.approx(-65302)  # signs as in the paper: savings negative
-    assert fot["Total"][4] == pytest.approx(517)
+    assert fot["Total"][1] == pytest.approx(-65963)  # signs as in the paper: savings negative
+    assert fot["Total"][4] == pytest.approx(516)
     assert fot["Unidentified"][1] == pytest.approx(-10989)
     ytd = {r[0]: r for r in wb["ytd_by_workstream"].iter_rows(values_only=True)}
-    assert ytd["Total"][4] == pytest.approx(22761 / 65302)  # % of target achieved: of the annual plan
+    assert ytd["Total"][4] == pytest.approx(22943 / 65963, abs=0.0005)  # % of target achieved: of the annual plan
     schemes = wb["schemes"]
     assert schemes.auto_filter.ref == f"A1:N{schemes.max_row - 2}" and schemes.freeze_panes == "D2"
     assert schemes.max_row - 3 > 100  # every scheme line of LLR, filterable
@@ -195,7 +197,9 @@ def test_every_workbook_is_usable_by_an_analyst(rendered):
     assert any("WL dashboard Grand Total for Annual Plan is (22,378)" in w for w in warned)
     head = pd.read_excel(rendered / "LLR" / "monthly_position.xlsx", sheet_name="headline").set_index("Measure")
     assert head.loc["SRO forecast out-turn (FOT)", "Value"] == pytest.approx(-47313)
-    assert head.loc["Forecast under-delivery (FOT − plan; positive = short of plan)", "Value"] == pytest.approx(17989)
+    assert head.loc["Forecast under-delivery (FOT − plan; positive = short of plan)", "Value"] == pytest.approx(
+        18275, abs=5
+    )
     frp = pd.read_excel(rendered / "LLR" / "frp_bridge.xlsx", sheet_name="notes")
     assert "a deficit is negative and FRP savings are positive" in " ".join(frp["Detail"])
 
@@ -253,7 +257,7 @@ def test_index_and_manifest(rendered):
     text = re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", index))
     assert "OFFICIAL-SENSITIVE" in text and "QIPP Assurance Group pack" in text
     assert "LLR/monthly_position.pdf" in index and "LLR/frp_bridge.html" in index
-    assert "(65,302) (47,313) 17,989 (44,465) 517" in text  # LLR headline: plan, FOT, under delivery, assured
+    assert "(65,963) (47,688) 18,275 (44,840) 516" in text  # LLR headline: plan, FOT, under delivery, assured
     assert "Reconciliation warnings" in text and "(22,378)" in text
     assert "the FRP is held for the system" in text
     assert not re.search(r"""<(script|link)[^>]+(src|href)=["']?https?:""", index)

@@ -182,3 +182,17 @@ def test_synthetic_months_are_named_in_good_english():
     assert _month_list([1]) == "Month M1"
     assert _month_list([1, 2, 3, 4, 5]) == "Months M1–M5"
     assert _month_list([1, 2, 4]) == "Months M1–M2 and M4"
+
+
+def test_explorer_includes_the_adjustments_and_switches_to_the_returns_as_received(returns, warnings, adjustments):
+    e = VarianceExplorer(returns, warnings, fin_year=FY, month=6, org="LLR", adjustments=adjustments)
+    assert e.report.headline.annual_plan == pytest.approx(-65963)  # as the pack: WL's CHC line included
+    total = e.summary.set_index("workstream").loc["Total"]
+    assert total["annual_plan"] == pytest.approx(-65963) and total["monthly_movement"] == pytest.approx(516)
+    e.org.value = "WL"
+    e.scheme.value = ("4.1", "Continuing Healthcare")
+    chc_adjusted = e.history.set_index("month").at[6, "annual_plan"]  # the drill-down includes it too
+    e.as_received.value = True
+    assert e.report.headline.annual_plan == pytest.approx(-22378 + 663, abs=1)
+    e.scheme.value = ("4.1", "Continuing Healthcare")
+    assert e.history.set_index("month").at[6, "annual_plan"] == pytest.approx(chc_adjusted + 664)
