@@ -504,3 +504,69 @@ def rightcare_opportunity(r: RightCareOpportunity) -> Book:
             )
         )
     return Book(tables, figures, notes)
+
+
+#: Display headers of the added sheets' columns (system view, executive summary, commentary, adjustments).
+_EXTRA_HEADERS = {
+    "workstream": "Workstream",
+    "plan": "Plan",
+    "deliveries": "Deliveries",
+    "variance": "Variance",
+    "pct_of_target_achieved": "% of target achieved",
+    "fot": "Forecast out-turn",
+    "monthly_movement": "Monthly movement",
+    "programme_area": "Programme area",
+    "qipp_target": "QIPP target",
+    "pipeline": "Pipeline",
+    "design": "Design",
+    "developed": "Developed",
+    "pct_developed": "% developed",
+    "ytd_plan": "YTD plan",
+    "ytd_achieved": "YTD achieved",
+    "pct_ytd_achieved": "% YTD achieved",
+    "pct_target": "% of target",
+    "risk_rating": "PMO risk rating",
+    "scheme": "Scheme",
+    "item": "Scheme group",
+    "section": "Section",
+    "revised_fot": "Revised FOT",
+    "commentary": "Commentary",
+    "source": "Source",
+    "adjustment_id": "Adjustment",
+    "org": "Organisation",
+    "measure": "Measure",
+    "amount": "Amount",
+    "scheme_no": "Scheme no.",
+    "scheme_name": "Scheme name",
+    "basis": "Basis",
+    "evidence": "Evidence",
+    "provenance": "Provenance",
+    "source_file": "Source file",
+    "source_sheet": "Source sheet",
+    "source_row": "Source row",
+}
+
+
+def _extra_header(key: str) -> str:
+    """'elr_plan' -> 'ELR Plan'; known keys as the papers print them; others in plain words."""
+    head, _, rest = key.partition("_")
+    if rest and head.isalpha() and head.upper() in _ORG_PREFIXES:
+        return f"{head.upper()} {_extra_header(rest)}"
+    return _EXTRA_HEADERS.get(key, key.replace("_", " ").capitalize())
+
+
+_ORG_PREFIXES = {"ELR", "WL", "LC", "LLR"}
+
+
+def with_extras(book: Book, frames: dict[str, pd.DataFrame]) -> Book:
+    """``book`` with more sheets from plain frames (human headers; money £000, ``pct*`` %, trailing Total rows
+    as totals): the system view, executive summary, commentary and adjustments a report adds."""
+    for name, frame in frames.items():
+        if frame is None or name in book.tables:
+            continue
+        inferred = Table.infer(frame)
+        columns = tuple(
+            Column(c.key, _extra_header(c.key), "pct" if "pct" in c.key else c.kind) for c in inferred.columns
+        )
+        book.tables[name] = Table(inferred.data, columns, inferred.totals, title=name.replace("_", " "))
+    return book
