@@ -419,7 +419,7 @@ def rightcare_banner_lines(r: RightCareOpportunity) -> list[str]:
     published = "; Table 3 published" if r.published is not None else ""
     data = f"Data: RightCare indicators {kinds}{published}{plan} (see section 7)"
     if r.illustrative:
-        data = f"{ILLUSTRATIVE.upper()}: not NHS RightCare figures{plan} (see section 7)"
+        data = f"Data: {ILLUSTRATIVE.upper()}, not NHS RightCare figures{plan} (see section 7)"
     return [
         f"{org_name(r.org)} ({r.org})",
         f"RightCare {r.data_year} data · {r.period}",

@@ -117,8 +117,8 @@ def test_default_run_writes_one_pack_of_front_matter_reports_and_back_matter(pac
     summary = _text(pdf.pages[1])  # one page a chair reads in two minutes
     for words in (
         "Summary",
-        "forecasting an under delivery of the QIPP plan for 2019/20 of £17.989m",
-        "(65,302) (47,313) 17,989 (44,465) 517",
+        "forecasting an under delivery of the QIPP plan for 2019/20 of £18.275m",
+        "(65,963) (47,688) 18,275 (44,840) 516",
         "movement: M5 synthetic",
         "What moved",
         "The QIPP Assurance Group is asked to:",
@@ -156,7 +156,7 @@ def test_outline_has_one_entry_per_report_with_its_sections(pack):
         assert len(sections) <= sum(1 + len(k) for _, _, k in own), title
     assert [s for s, _, _ in reports[0][2]][:2] == ["1. Executive summary", "2. Year to date delivery"]
     notes = top[-1][2]
-    assert notes[0][0] == "Returns that do not add up to their own totals"
+    assert notes[0][0] == "Control totals: adjustments to the returns"
 
 
 def test_contents_page_numbers_and_links_point_at_the_reports(pack):

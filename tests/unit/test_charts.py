@@ -42,10 +42,10 @@ def _close_figures():
 
 
 @pytest.fixture(scope="module")
-def reports(returns, warnings, frp_tables, rightcare_tables):
+def reports(returns, warnings, frp_tables, rightcare_tables, adjustments):
     return {
         "mp": monthly_position(returns, warnings, fin_year=FY, month=6, org="LLR"),
-        "ud": under_delivery(returns, warnings, fin_year=FY, month=6, org="LLR"),
+        "ud": under_delivery(returns, warnings, fin_year=FY, month=6, org="LLR", adjustments=adjustments),
         "frp": frp_bridge(frp_tables, fin_year=FY, month=6, org="LLR"),
         "rc": rightcare_opportunity(rightcare_tables, returns, fin_year=FY, month=6, org="LLR"),
     }
@@ -190,9 +190,9 @@ def test_waterfall_labels_are_the_tables_figures(reports, non_rag):
         body = table[(table["section"] != "total") & (table["LLR"].abs() >= 0.5)]
         assert labels[1:-1] == [fmt_k(v) for v in body["LLR"]]
     drivers = dict(zip(ud.drivers["item"], [t.get_text() for t in non_rag["drivers"].axes[0].texts[1:]], strict=False))
-    assert drivers["Unidentified QIPP"] == "10,989" and drivers["CHC"] == "(2,291)"
+    assert drivers["Unidentified QIPP"] == "10,989" and drivers["CHC"] == "(2,001)"  # as Table 4: (2,000)
     moves = [t.get_text() for t in non_rag["movement"].axes[0].texts]
-    assert moves[1] == fmt_k(ud.movement.set_index("item").loc["Continuing Healthcare", "LLR"]) == "(1,499)"
+    assert moves[1] == fmt_k(ud.movement.set_index("item").loc["Continuing Healthcare", "LLR"]) == "(1,499)"  # (1,500)
     assert "Table 4's figures" in non_rag["drivers"].key and "Table 3's figures" in non_rag["movement"].key
     frp = reports["frp"].waterfall()
     assert [t.get_text() for t in non_rag["frp"].axes[0].texts] == [fmt_k(v) for v in frp["value"]]

@@ -78,15 +78,15 @@ def test_meeting_date_and_cut_off_are_dates():
     assert front.cutoff_words() == "data as held in store version 7, committed 5 October 2019"
 
 
-def test_summary_says_the_position_what_moved_and_what_the_group_is_asked(returns, warnings, frp_tables):
-    s = pack_summary(returns, warnings, fin_year="2019-20", month=6, frp_tables=frp_tables)
+def test_summary_says_the_position_what_moved_and_what_the_group_is_asked(returns, warnings, frp_tables, adjustments):
+    s = pack_summary(returns, warnings, fin_year="2019-20", month=6, frp_tables=frp_tables, adjustments=adjustments)
     assert s is not None and s.lead == "LLR" and s.asked == "The QIPP Assurance Group is asked to:"
     assert s.position[0].startswith(
         "Leicester, Leicestershire & Rutland (ELR + WL + LC) is forecasting an under delivery of the QIPP plan for "
-        "2019/20 of £17.989m, of which £10.989m is attributed to unidentified QIPP. This has moved adversely by "
-        "£0.517m from last month."
+        "2019/20 of £18.275m, of which £10.989m is attributed to unidentified QIPP. This has moved adversely by "
+        "£0.516m from last month."
     )
-    assert "East Leicestershire & Rutland CCG is reporting an under delivery of £8.190m against plan" in s.position[1]
+    assert "East Leicestershire & Rutland CCG is reporting an under delivery of £8.191m against plan" in s.position[1]
     assert "have unidentified QIPP amounting to £6.166m and £4.823m respectively" in s.position[1]
     assert s.position[2].startswith("The LLR system financial recovery plan (FRP) forecasts a deficit of £33.881m")
     # the movement rests on the synthetic M5: every row and the sentence say so
@@ -95,7 +95,10 @@ def test_summary_says_the_position_what_moved_and_what_the_group_is_asked(return
         "The movement compares published M6 returns with synthetic M5 returns (see the data-quality notes)."
     )
     assert s.asks[0] == ("NOTE and DISCUSS", "the content of this report")
-    assert ("NOTE", "that the PMO assures £44.465m, £2.848m less than the SROs forecast") in s.asks
+    assert ("NOTE", "that the PMO assures £44.840m, £2.848m less than the SROs forecast") in s.asks
+    assert any(
+        v == "NOTE" and "an adjustment for WL's 4.1 Continuing Healthcare ((664) annual plan)" in w for v, w in s.asks
+    )
     assert any(v == "DISCUSS" and w.startswith("the Red-rated schemes, which carry £16.768m") for v, w in s.asks)
     assert "(computed against synthetic figures for last month)" in s.asks[1][1]
 
