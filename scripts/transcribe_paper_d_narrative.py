@@ -28,22 +28,14 @@ import re
 import sys
 from pathlib import Path
 
+from qipp_helpers.analysis.programme import AREAS as PROGRAMME_AREAS
+
 ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_SEED = ROOT.parent / "shared" / "seeds" / "003_21db5d1601c7edad.txt"
 DEFAULT_OUT = ROOT / "qipp_helpers" / "reference"
 PAPER = "Paper D, LLR CCGs Commissioning Collaborative Board 17 Oct 2019 (M6 2019/20)"
 
-AREAS = (
-    "Acute Services",
-    "Community Health services",
-    "Continuing Care services",
-    "Mental Health Services",
-    "Prescribing",
-    "Primary Care",
-    "Running costs",
-    "Unidentified",
-    "Total",
-)
+AREAS = (*PROGRAMME_AREAS, "Total")  # the executive summary's rows, as printed
 SUMMARY_COLUMNS = (
     "qipp_target",
     "pipeline",
