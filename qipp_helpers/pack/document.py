@@ -49,11 +49,11 @@ section { break-before: page; }
 section.cover { break-before: auto; }
 .cover h1 { bookmark-label: "Cover"; font-size: 28pt; margin-top: 28mm; }
 .cover .period { font-size: 16pt; color: #005eb8; margin: 0 0 10mm; }
-.cover .marking { font-weight: bold; color: #d5281b; font-size: 11pt; }
+.cover .marking { font-weight: bold; color: #212b32; text-transform: uppercase; font-size: 11pt; }
 .cover dl { display: grid; grid-template-columns: 48mm auto; gap: 2mm 6mm; font-size: 11pt; margin: 0 0 8mm; }
 .cover dt { font-weight: bold; color: #425563; }
 .cover dd { margin: 0; }
-.box { border-left: 4pt solid #ffb81c; background: #fff9e6; padding: 2.5mm 4mm; margin: 0 0 4mm; }
+.box { border-left: 4pt solid #425563; background: #f0f4f5; padding: 2.5mm 4mm; margin: 0 0 4mm; }
 .start { border-left-color: #005eb8; background: #eef5fb; }
 .small { font-size: 8pt; color: #425563; }
 table { border-collapse: collapse; width: 100%%; margin: 1mm 0 3mm; font-size: 8.5pt; }
@@ -147,7 +147,7 @@ def _page(front: FrontPage, body: str, title: str) -> str:
     marking = ""
     if front.marking:
         m = _css_string(front.marking)
-        style = 'font: bold 8pt "DejaVu Sans", sans-serif; color: #d5281b; line-height: 1.4;'
+        style = 'font: bold 8pt "DejaVu Sans", sans-serif; color: #212b32; line-height: 1.4;'
         marking = (
             f'@top-center {{ content: "{m}"; {style} vertical-align: bottom; padding-bottom: 2mm; }} '
             f'@bottom-center {{ content: "{m}"; {style} vertical-align: top; padding-top: 3mm; }}'

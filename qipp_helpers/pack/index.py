@@ -25,12 +25,12 @@ header{padding-top:20px;border-bottom:4px solid #005eb8;padding-bottom:12px}
 h1{color:#005eb8;margin:0 0 2px;font-size:28px} h2{color:#005eb8;margin:28px 0 8px;font-size:21px}
 h3{color:#005eb8;margin:18px 0 4px;font-size:17px}
 .period{font-size:18px;margin:0 0 10px;color:#212b32}
-.marking{color:#d5281b;font-weight:bold;margin:0 0 6px}
+.marking{color:#212b32;font-weight:bold;margin:0 0 6px}
 dl.meta{display:grid;grid-template-columns:max-content auto;gap:2px 16px;margin:0}
 dl.meta dt{font-weight:bold;color:#425563} dl.meta dd{margin:0}
 .box{border-left:6px solid #005eb8;background:#eef5fb;padding:10px 14px;margin:12px 0}
-.warn{border-left-color:#ffb81c;background:#fff9e6}
-.flag{display:inline-block;background:#fff0c2;color:#5c3d00;border:1px solid #b78b00;border-radius:3px;
+.warn{border-left-color:#425563;background:#f0f4f5}
+.flag{display:inline-block;background:#e8edee;color:#212b32;border:1px solid #425563;border-radius:3px;
  padding:0 6px;font-size:13px;font-weight:bold}
 table{border-collapse:collapse;margin:6px 0 14px;width:100%}
 caption{text-align:left;color:#425563;font-size:13px;padding-bottom:4px}

@@ -233,6 +233,8 @@ def _classify_table_columns(html: str) -> str:
 
 #: A table never leaves fewer than this many body rows on either side of a page break.
 KEEP_ROWS = 3
+#: A table of up to this many body rows is never broken: it moves to the next page whole (about half a page).
+UNBROKEN_ROWS = 20
 _HEADINGS = ("h1", "h2", "h3", "h4")
 _FORMULA_RE = re.compile(r"\([^()]{1,28}\)")
 
@@ -258,7 +260,7 @@ def _paginate(soup: Any) -> None:
     - a heading or introductory text keeps with the block that follows it (``qipp-keep-next``),
       and a chart (or a section's last table) with the explanation right after it (text followed by another
       chart introduces that one);
-    - a table of fewer than ``2 × KEEP_ROWS`` body rows is never broken (``qipp-unbroken``); a
+    - a table of up to ``UNBROKEN_ROWS`` body rows is never broken (``qipp-unbroken``); a
       longer one keeps its first and last ``KEEP_ROWS`` rows together (``qipp-keep-next`` on the first
       rows, ``qipp-keep-prev`` on the last), so a break leaves at least ``KEEP_ROWS`` rows each side;
     - a short parenthesised formula in a column header ("(c = b − a)") is never split across lines.
@@ -285,7 +287,7 @@ def _paginate(soup: Any) -> None:
         for th in table.select("thead th"):
             for text in th.find_all(string=_FORMULA_RE):
                 text.replace_with(_FORMULA_RE.sub(lambda m: m.group(0).replace(" ", "\u00a0"), str(text)))
-        if len(rows) < 2 * KEEP_ROWS:
+        if len(rows) <= UNBROKEN_ROWS:
             _add_class(table, "qipp-unbroken")
             continue
         for tr in rows[: KEEP_ROWS - 1]:

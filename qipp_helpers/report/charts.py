@@ -46,8 +46,8 @@ plt.rcParams["text.parse_math"] = False
 
 INK = CATEGORY["ink"]
 PURPLE = CATEGORY["purple"]
-LILAC = CATEGORY["lilac"]
-SAND = CATEGORY["sand"]
+MAUVE = CATEGORY["mauve"]
+SKY = CATEGORY["sky"]
 RULE = "#AEB7BD"  # connectors and light rules (lines, never text)
 DPI = 110  # on screen (Jupyter) and while laying out
 PNG_DPI = 150  # the image embedded in HTML and PDF; displayed at the figure's size in inches
@@ -372,7 +372,7 @@ def fot_trend(
     top = max(float(np.nanmax(np.r_[fot, ytd, plan, 1.0])), 1.0)
     ax.text(x[-1] + 0.38, plan, f"plan {plan:,.0f}", va="center", ha="left", fontsize=7.5, color=TEXT)
     _series_points(ax, x, fot, fot_real, colour=PURPLE, marker="o", label="Forecast out-turn")
-    _series_points(ax, x, ytd, ytd_real, colour=SAND, marker="s", label="Actual YTD", edge=INK, line=INK)
+    _series_points(ax, x, ytd, ytd_real, colour=SKY, marker="s", label="Actual YTD", edge=INK, line=INK)
     fake = sorted({months[i] for i in range(len(months)) if not (fot_real[i] and ytd_real[i])})
     _synthetic_label(ax, [float(months.index(m)) for m in fake], fake)
     ax.set_xticks(x, [f"M{m}" for m in months])
@@ -552,9 +552,9 @@ def org_impact(split: pd.DataFrame, *, title: str = "Organisation impact of all 
 
 # --- SPC ------------------------------------------------------------------------------------------
 
-#: Special cause colours (not RAG): more saving purple, less saving sand; common cause ink.
+#: Special cause colours (not RAG): more saving purple, less saving sky blue; common cause ink.
 SPC_IMPROVEMENT = PURPLE
-SPC_CONCERN = SAND
+SPC_CONCERN = SKY
 SPC_COMMON = INK
 
 
@@ -737,7 +737,7 @@ def scheme_history(
     real = np.array([m not in set(synthetic_months) for m in months], dtype=bool)
     ax.plot(x, s.plot(history["annual_plan"]), color=INK, ls=":", label="Annual plan")
     ax.plot(x, s.plot(history["plan_ytd"]), color=INK, ls="--", lw=0.9, label="Plan YTD")
-    ax.plot(x, s.plot(history["actual_ytd"]), color=SAND, lw=1.6, label="Actual YTD")
+    ax.plot(x, s.plot(history["actual_ytd"]), color=SKY, lw=1.6, label="Actual YTD")
     fot = s.plot(history["fot"])
     ax.plot(x, fot, color=PURPLE, lw=1.2, label="Forecast out-turn (point = RAG)")
     rag_first = [str(r).split("/")[0] for r in history["rag"]]
@@ -891,7 +891,7 @@ def peer_positions(
             best["pct_of_peer_mean"] * 100,
             np.full(len(best), yi),
             s=26,
-            color=LILAC,
+            color=MAUVE,
             edgecolors=INK,
             linewidths=0.5,
             zorder=3,
@@ -953,7 +953,7 @@ def coverage_chart(coverage: pd.DataFrame, *, title: str, context: str = "") -> 
     y = np.arange(len(body))
     fig, ax = _figure((10, 0.55 * len(body) + 1.3))
     opp = ax.barh(
-        y + 0.2, body["opportunity"], height=0.38, color=LILAC, edgecolor=INK, lw=0.4, label="RightCare opportunity"
+        y + 0.2, body["opportunity"], height=0.38, color=MAUVE, edgecolor=INK, lw=0.4, label="RightCare opportunity"
     )
     plan = ax.barh(y - 0.2, body["qipp_plan"], height=0.38, color=PURPLE, label="QIPP plan (savings)")
     ax.bar_label(opp, labels=[f"£{v:,.1f}m" for v in body["opportunity"]], fontsize=8.5, padding=3, color=TEXT)

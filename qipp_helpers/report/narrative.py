@@ -440,6 +440,38 @@ GLOSSARY: dict[str, str] = {
     "Unidentified QIPP": "Savings in the plan that no scheme has yet been found to deliver.",
     "Workstream": "A programme area grouping schemes, such as Planned Care or Medicines Management.",
     "YTD": "Year to date: from April to the end of the reporting month.",
+    # terms and abbreviations the papers' tables and commentary use (shown as received)
+    "AHP": "Allied health professionals, such as physiotherapists and occupational therapists.",
+    "CCB": "Commissioning Collaborative Board: the joint board of the LLR CCGs that received Paper D.",
+    "CHS": "Community health services.",
+    "CHC": "Continuing healthcare: care funded by the NHS for adults with complex, ongoing health needs.",
+    "CSR": "Community Services Redesign: an LLR scheme reshaping community health services.",
+    "CV": "Contract variation: a change agreed to a provider's contract (in the commentary, the value agreed "
+    "for a scheme).",
+    "ED": "Emergency department (accident and emergency).",
+    "EMAS": "East Midlands Ambulance Service NHS Trust.",
+    "FYE": "Full-year effect: the saving a scheme delivers over a whole year, including the part that falls in "
+    "the following financial year.",
+    "HCD": "High cost drugs: specialist medicines paid for outside the standard tariff.",
+    "ICS": "Integrated care system: the NHS bodies and councils of an area planning care together.",
+    "LPT": "Leicestershire Partnership NHS Trust: the provider of community and mental health services in LLR.",
+    "LTC": "Long-term conditions, such as diabetes or heart failure.",
+    "MH": "Mental health.",
+    "MRET/OOA": "Marginal rate emergency tariff / out of area: contract lines named in the LLR schemes.",
+    "NHSE": "NHS England.",
+    "Paper D, Paper E": "The LLR board papers this project's published figures come from: Paper D, the QIPP "
+    "report to the Commissioning Collaborative Board (October 2019); Paper E, the system financial recovery "
+    "plan. Each table names its source.",
+    "PCCC": "Primary care co-commissioning: the budget for GP services that CCGs manage jointly with NHS England.",
+    "Pipeline, Design, Developed": "The planning stage of a scheme's saving in the executive summary: an idea "
+    "not yet designed (unidentified QIPP counts here), a scheme being designed, or one developed and "
+    "delivering (completed schemes count here).",
+    "S117": "Section 117 aftercare: the free aftercare owed under the Mental Health Act 1983 after detention.",
+    "SDEC": "Same day emergency care: emergency patients assessed and treated without an overnight stay.",
+    "UHL": "University Hospitals of Leicester NHS Trust.",
+    "WTE": "Whole-time equivalent: staff numbers expressed as full-time posts.",
+    "XmR": "An individuals and moving-range chart: the statistical process control chart drawn for a "
+    "scheme's monthly figures; its limits show the usual month-to-month variation.",
 }
 
 
@@ -625,9 +657,9 @@ def programme_basis(area_map: pd.DataFrame, stage_map: pd.DataFrame) -> str:
         return table.loc[table["basis"] == basis, "scheme_no"]
 
     text = (
-        "Programme areas and planning stages are not fields of the returns received: each scheme's come from "
-        "two reference maps (programme_area_map.csv and planning_stage_map.csv) whose basis column says how "
-        "every entry was made. Areas follow whole workstreams where Paper D's figures show them, and otherwise "
+        "Programme areas and planning stages are not fields of the returns received: each scheme's area and "
+        "stage come from two reference maps shipped with this project, which record how every entry was made. "
+        "Areas follow whole workstreams where Paper D's figures show them, and otherwise "
         "the workstream's usual area"
     )
     fitted = schemes(area_map, "fitted to published area totals")

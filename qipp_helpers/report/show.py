@@ -6,6 +6,7 @@ Jupyter renders (a pandas Styler or a markdown string), so the notebook only cho
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 
 import pandas as pd
@@ -889,11 +890,19 @@ def programme_notes_block(r: MonthlyPosition) -> str:
 # --- commentary beside drivers, movements and red-rated schemes --------------------------------------
 
 
-def _commentary_markdown(table: pd.DataFrame, report_org: str, *, value_label: str, empty: str) -> str:
-    """Commentary under a table, as the PMO report prints it: each line's label, its figure, then each comment."""
+def _commentary_markdown(
+    table: pd.DataFrame, report_org: str, *, value_label: str, empty: str, natural: Sequence[str] = ()
+) -> str:
+    """Commentary under a table, as the PMO report prints it: each line's label, its figure, then each comment.
+
+    A comment's source is named only when it is not the table's own narrative (``natural`` kinds) or
+    another organisation wrote it; a comment made once about several lines is printed in full under the
+    first and referred to under the others.
+    """
     if table.empty:
         return empty
     lines: list[str] = []
+    printed: dict[tuple[str, str, str], str] = {}
     for (item, value), group in table.groupby(["item", "value"], sort=False, dropna=False):
         got = group[group["kind"] != ""]
         if got.empty:
@@ -901,9 +910,17 @@ def _commentary_markdown(table: pd.DataFrame, report_org: str, *, value_label: s
         figure = "" if pd.isna(value) else f" ({value_label} {fmt_k(value)})"
         lines.append(f"- **{md_text(item)}**{figure}")
         for c in got.itertuples(index=False):
-            source = KIND_LABELS.get(c.kind, c.kind) + ("" if c.org == report_org else f", {c.org}")
-            label = f"{md_text(c.label)}: " if c.label and c.label != item else ""
-            lines.append(f"    - {label}{md_text(c.text)} *({md_text(source)})*")
+            key = (c.org, c.label, c.text)
+            if key in printed:
+                lines.append(f"    - *See the comment under {md_text(printed[key])}.*")
+                continue
+            printed[key] = str(item)
+            parts = [] if c.kind in natural else [KIND_LABELS.get(c.kind, c.kind)]
+            if c.org != report_org:
+                parts.append(f"from {c.org}")
+            source = f" *({md_text(', '.join(parts))})*" if parts else ""
+            label = f"{md_text(c.label)}: " if c.label and c.label not in str(item) else ""
+            lines.append(f"    - {label}{md_text(c.text)}{source}")
     return "\n".join(lines) if lines else empty
 
 
@@ -914,6 +931,7 @@ def driver_commentary_block(r: UnderDelivery) -> str:
         r.org,
         value_label=f"{r.org} under-delivery",
         empty="*No commentary is held for the lines of Table 4 this month.*",
+        natural=("driver",),
     )
     missing = sentences.missing_commentary(r.missing_commentary(), table="Table 4")
     head = f"**Commentary on Table 4** ({_commentary_sources(r)})"
@@ -929,6 +947,7 @@ def movement_commentary_block(r: UnderDelivery) -> str:
         r.org,
         value_label=f"{r.org} movement",
         empty="*No commentary is held for the movements of Table 3 this month.*",
+        natural=("movement",),
     )
     missing = sentences.missing_commentary(r.missing_movement_commentary(), table="Table 3")
     head = f"**Commentary on Table 3** ({_commentary_sources(r)})"

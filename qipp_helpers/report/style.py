@@ -42,25 +42,25 @@ TEXT_MUTED = "#425563"
 CATEGORY: dict[str, str] = {
     "ink": "#212B32",  # levels and totals; the outline of a hollow (plan) bar
     "purple": "#5B2A86",  # the main series (forecast); more saving, surplus, favourable
-    "lilac": "#C2A5CF",  # a second series (assured value)
-    "sand": "#DDCC77",  # less saving, deficit, adverse
+    "mauve": "#9970AB",  # a second series (assured value)
+    "sky": "#88CCEE",  # less saving, deficit, adverse (pale blue-cyan: never read as Amber)
 }
 #: What a chart draws in each category colour.
 SERIES = {
     "plan": "white",  # hollow bar, ink outline: the plan is the benchmark, not a result
     "fot": CATEGORY["purple"],
-    "assured": CATEGORY["lilac"],
-    "actual": CATEGORY["sand"],
+    "assured": CATEGORY["mauve"],
+    "actual": CATEGORY["sky"],
     "total": CATEGORY["ink"],
     "up": CATEGORY["purple"],
-    "down": CATEGORY["sand"],
+    "down": CATEGORY["sky"],
 }
 #: Points of delivery in RightCare charts.
-POD_COLOURS = {"elective": CATEGORY["purple"], "non_elective": CATEGORY["sand"], "prescribing": CATEGORY["lilac"]}
+POD_COLOURS = {"elective": CATEGORY["purple"], "non_elective": CATEGORY["sky"], "prescribing": CATEGORY["mauve"]}
 #: A synthetic (demonstration) point: hollow, grey edge; never a signal colour.
 SYNTHETIC_EDGE = "#6F7B85"
-#: Sequential colours for heatmaps, white to purple through lilac (every shade between stays far from RAG).
-HEATMAP = ("#FFFFFF", CATEGORY["lilac"], CATEGORY["purple"])
+#: Sequential colours for heatmaps, white to purple through mauve (every shade between stays far from RAG).
+HEATMAP = ("#FFFFFF", CATEGORY["mauve"], CATEGORY["purple"])
 
 
 def rag_colour(value: object) -> str | None:

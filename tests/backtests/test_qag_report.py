@@ -191,6 +191,10 @@ def test_commentary_beside_falls_diagnostics_and_sdec(llr_drivers):
     assert "Steady Steps" in _texts(movement, "Falls") and "43%" in _texts(movement, "Diagnostics")
     block = show.driver_commentary_block(llr_drivers)
     assert "Steady Steps" in block and "January 2020" in block and "Commentary on Table 4" in block
+    # the item Paper D prints once about several lines is printed once, and referred to under the others
+    shared = falls["text"].iloc[-1]
+    assert block.count(show.md_text(shared)) == 1 and block.count("See the comment under") >= 2
+    assert "under-delivery narrative" not in block  # Table 4's own narrative needs no source tag
     assert "Steady Steps" in show.movement_commentary_block(llr_drivers)
     sheet = llr_drivers.xlsx_tables()["driver_commentary"].frame
     assert "Steady Steps" in " ".join(sheet.loc[sheet["item"] == "Falls", "commentary"])
@@ -225,7 +229,7 @@ def test_a_ccg_report_shows_the_system_commentary_marked_as_the_systems(stored):
     beside = wl.driver_commentary()
     pccc = beside[beside["item"] == "PCCC Budget Alignment QIPP"]
     assert (pccc["org"] == "LLR").all() and "WL CCG (£0.365m)" in pccc["text"].iloc[0]
-    assert "under-delivery narrative, LLR" in show.driver_commentary_block(wl)
+    assert "(from LLR)" in show.driver_commentary_block(wl)
 
 
 def test_commentary_is_plain_text(stored):

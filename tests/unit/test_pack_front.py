@@ -138,6 +138,21 @@ def test_glossary_explains_the_terms_and_every_organisation_of_the_pack():
     assert organisation_note("ELR") == "One of the 3 CCGs that make up LLR."
 
 
+def test_the_glossary_explains_every_abbreviation_of_the_published_commentary_and_scheme_names():
+    """Each capitalised abbreviation in Paper D's commentary and scheme groups is a glossary term or an organisation."""
+    import re
+
+    from qipp_helpers.core.orgs import organisations
+    from qipp_helpers.reference import _reference_strings, paper_d_commentary
+
+    words = {w for term, _ in glossary(["LLR", "ELR", "DDCCG"]) for w in re.split(r"[,/ ]+", term)}
+    commentary = paper_d_commentary()
+    groups = _reference_strings("scheme_groups.csv")
+    text = " ".join([*commentary["text"], *commentary["label"], *groups["label"], *groups["movement_label"]])
+    found = set(re.findall(r"\b[A-Z][A-Z0-9]{1,}\b", text))
+    assert found - words - set(organisations().orgs) == set()
+
+
 def test_a_pack_that_cannot_be_assembled_is_said_on_the_front_page_and_fails_the_run(
     demo_data_dir, tmp_path, monkeypatch
 ):

@@ -41,7 +41,7 @@ def test_pagination_marks() -> None:
         + "".join(
             [
                 _cell("md", "<h2>3. Forecast</h2><p>Intro.</p>"),  # heading: keeps with the table
-                _cell("code", _table(12, "Forecast movement (c = b − a)")),
+                _cell("code", _table(24, "Forecast movement (c = b − a)")),
                 _cell("code", '<img src="x.png">'),  # a chart followed by text that introduces another chart
                 _cell("md", "<p>About the next chart.</p>"),  # text: keeps with its chart
                 _cell("code", '<img src="y.png">'),  # a chart with its explanation after it
