@@ -37,7 +37,7 @@ from ..store.schema import (
     coerce_table,
     validate_returns,
 )
-from ..store.versioned import Change, StoreConflict, Version
+from ..store.versioned import TABLES, Change, Reading, StoreConflict, Version
 from .dashboard import REQUIRED, FileResult, SheetResult, iter_problems, read_returns_file
 from .excel import text_problems
 
@@ -302,28 +302,124 @@ class RightCareIngestSummary:
 
 
 class Stored:
-    """The store as of the version an ingest is prepared from: tables read on first use, then kept."""
+    """The store as of the version an ingest is prepared from, read slice by slice and kept.
 
-    def __init__(self, data_dir: Path | str, version: int | None):
+    Reads go through ``reading`` (one connection, :meth:`~qipp_helpers.store.versioned.Store.reading`)
+    when given, else open the store for each read. For a batch of ingests committed together,
+    :meth:`add` lays each prepared ingest's changes over it, so the next one sees the store as
+    it will be once the earlier ones are committed.
+    """
+
+    def __init__(self, data_dir: Path | str, version: int | None, reading: Reading | None = None):
         self.data_dir, self.version = data_dir, version
+        self._reading = reading
         self._tables: dict[str, pd.DataFrame] = {}
+        self._months: dict[tuple[str, str, int], pd.DataFrame] = {}
+        self._keys: dict[str, set[tuple]] = {}  # table -> slices holding rows in the version read
+        self._held: dict[str, set[tuple]] = {}  # the same with the changes added
+        self._pending: dict[tuple[str, str, int], list[tuple[pd.DataFrame, set[tuple]]]] = {}
+        self._changes: list[Change] = []
+
+    def _load(self, name: str, where: dict | None = None) -> pd.DataFrame:
+        if self._reading is not None:
+            return self._reading.load(name, where=where)
+        store = db.store(self.data_dir)
+        return store.load(name, as_of=self.version, where=where) if self.version else store.load(name, where=where)
 
     def table(self, name: str) -> pd.DataFrame:
+        """A whole table (with the changes added by :meth:`add`)."""
         if name not in self._tables:
-            self._tables[name] = (
-                db.store(self.data_dir).load(name, as_of=self.version)
-                if self.version
-                else (db.store(self.data_dir).load(name))
-            )
+            out = self._load(name)
+            for ch in self._changes:
+                if ch.table == name:
+                    out = _overlay(out, name, ch.rows, set(ch.slices))
+            self._tables[name] = out
         return self._tables[name]
 
     @property
     def returns(self) -> pd.DataFrame:
         return self.table("returns")
 
+    def held(self, name: str) -> set[tuple]:
+        """The (fin_year, month, org) slices of a table that hold rows (with the changes added)."""
+        if name not in self._held:
+            held = set(self._stored_keys(name))
+            for ch in self._changes:
+                if ch.table == name:
+                    given = set(ch.rows[list(TABLES[name].key)].drop_duplicates().itertuples(index=False, name=None))
+                    held = (held - set(ch.slices)) | given
+            self._held[name] = held  # kept up to date by add() from now on
+        return self._held[name]
+
+    def _stored_keys(self, name: str) -> set[tuple]:
+        """The slices of a table holding rows in the version read (one query per table)."""
+        if name not in self._keys:
+            if self._reading is not None:
+                keys = self._reading.keys(name)
+            else:
+                keys = self._load(name)[list(TABLES[name].key)].drop_duplicates()
+            self._keys[name] = set(keys.itertuples(index=False, name=None))
+        return self._keys[name]
+
     def month(self, name: str, fin_year: str, month: int) -> pd.DataFrame:
-        t = self.table(name)
-        return t[(t["fin_year"] == fin_year) & (t["month"] == month)]
+        """One month of a table keyed (fin_year, month, org), in stored order."""
+        key = (name, fin_year, month)
+        if key not in self._months:
+            stored = any(k[0] == fin_year and k[1] == month for k in self._stored_keys(name))
+            out = self._load(name, {"fin_year": fin_year, "month": month}) if stored else TABLES[name].empty()
+            for rows, keys in self._pending.get(key, []):
+                out = _overlay(out, name, rows, keys)
+            self._months[key] = out
+        return self._months[key]
+
+    def previous(self, orgs: list[str], fin_year: str, month: int) -> pd.DataFrame:
+        """The returns of each organisation's latest month held before (fin_year, month), in stored order."""
+        latest: dict[tuple[str, int], list[str]] = {}
+        wanted = set(orgs)
+        best: dict[str, tuple[str, int]] = {}
+        for fy, m, org in self.held("returns"):
+            if org in wanted and (fy, m) < (fin_year, month) and (fy, m) > best.get(org, ("", 0)):
+                best[org] = (fy, m)
+        for org, period in best.items():
+            latest.setdefault(period, []).append(org)
+        frames = [
+            (t := self.month("returns", fy, m))[t["org"].isin(group)] for (fy, m), group in sorted(latest.items())
+        ]
+        return pd.concat(frames, ignore_index=True) if frames else TABLES["returns"].empty()
+
+    def add(self, changes: list[Change]) -> None:
+        """Lay changes (of a prepared ingest to be committed with this one) over the store as read."""
+        for ch in changes:
+            spec = TABLES[ch.table]
+            rows = spec.coerce(ch.rows if ch.rows is not None else pd.DataFrame())
+            given = set(rows[list(spec.key)].drop_duplicates().itertuples(index=False, name=None))
+            keys = {tuple(k) for k in ch.slices} | given
+            self._changes.append(Change(ch.table, rows, keys))
+            self._tables.pop(ch.table, None)
+            if ch.table in self._held:
+                self._held[ch.table] = (self._held[ch.table] - keys) | given
+            if spec.key[:2] != ("fin_year", "month"):
+                continue
+            months = {(k[0], k[1]) for k in keys}
+            for fy, m in months:
+                mine = rows[(rows["fin_year"] == fy) & (rows["month"] == m)] if len(months) > 1 else rows
+                self._pending.setdefault((ch.table, fy, m), []).append(
+                    (mine, {k for k in keys if (k[0], k[1]) == (fy, m)})
+                )
+                self._months.pop((ch.table, fy, m), None)
+
+
+def _overlay(base: pd.DataFrame, name: str, rows: pd.DataFrame, keys: set[tuple]) -> pd.DataFrame:
+    """``base`` with the slices ``keys`` replaced by ``rows``, in the order the store would return them."""
+    spec = TABLES[name]
+    cols = list(spec.key)
+    if len(base) and keys:
+        own = pd.MultiIndex.from_frame(base[cols]).isin(list(keys))
+        base = base[~own]
+    out = pd.concat([base, rows], ignore_index=True) if len(rows) else base.reset_index(drop=True)
+    if spec.order_by and len(rows):
+        out = out.sort_values(list(spec.order_by), kind="stable", ignore_index=True)
+    return out
 
 
 def month_adjustments(
@@ -417,15 +513,13 @@ def prepare_dashboards(
             if sheet.org in organisations().ccgs:
                 warnings += total_warnings(sheet, file=res.path.name, fin_year=fin_year, month=month)
     slices = {(fin_year, month, o) for o in tidy["org"].unique()}
-    held = stored.returns
-    notes = scheme_changes(tidy, held, fin_year, month)
+    notes = scheme_changes(tidy, stored.previous(list(tidy["org"].unique()), fin_year, month), fin_year, month)
     left_out = [f"{res.path.name}: {', '.join(res.left_out)}" for res in results if res.left_out]
     if left_out:
         notes["left_out"] = [f"{line} (only --org {org.upper() if org else ''} was ingested)" for line in left_out]
     if combined:
-        others = held[
-            (held["fin_year"] == fin_year) & (held["month"] == month) & ~held["org"].isin(tidy["org"].unique())
-        ]
+        held = stored.month("returns", fin_year, month)
+        others = held[~held["org"].isin(tidy["org"].unique())]
         ccg_rows = pd.concat([others, tidy], ignore_index=True)
         for res, sheet in combined:
             warnings += group_warnings(sheet, ccg_rows, file=res.path.name, fin_year=fin_year, month=month)
@@ -498,11 +592,11 @@ def prepare_templates(paths: list[Path], fin_year: str, month: int, stored: Stor
     problems = [p for r in results for p in r.problems]
     if problems:
         raise IngestError(problems)
-    held = stored.returns
     base_rows = {}
     for r in results:
         org, fy, m = r.meta["org"], str(r.meta["base_fin_year"]), int(r.meta["base_month"])
-        base_rows[org] = with_lines(held[(held["fin_year"] == fy) & (held["month"] == m) & (held["org"] == org)])
+        held = stored.month("returns", fy, m)
+        base_rows[org] = with_lines(held[held["org"] == org])
     merged = merge_returns(results, base_rows=base_rows)
     if merged.problems:
         raise IngestError(merged.problems)
@@ -691,10 +785,8 @@ def _merged(parts: list[Prepared]) -> list[Change]:
     return out
 
 
-def commit_parts(
-    parts: list[Prepared], data_dir: Path | str, *, user: str | None = None, based_on: int | None = None
-) -> Version:
-    """Commit every part as ONE version: all their changes and one log entry, in one transaction."""
+def log_entry(parts: list[Prepared], *, user: str | None = None) -> dict:
+    """The one log entry of an ingest made of ``parts``."""
     entry: dict = {
         "time": datetime.now(UTC).isoformat(timespec="seconds"),
         "user": user or getpass.getuser(),
@@ -712,7 +804,14 @@ def commit_parts(
                 "warnings": sum(p.entry.get("warnings", 0) for p in parts),
             }
         )
-    return db.commit(data_dir, _merged(parts), entry, based_on=based_on)
+    return entry
+
+
+def commit_parts(
+    parts: list[Prepared], data_dir: Path | str, *, user: str | None = None, based_on: int | None = None
+) -> Version:
+    """Commit every part as ONE version: all their changes and one log entry, in one transaction."""
+    return db.commit(data_dir, _merged(parts), log_entry(parts, user=user), based_on=based_on)
 
 
 #: Times an ingest is prepared again when another ingest committed first.
@@ -726,14 +825,34 @@ def prepare_and_commit(
 
     ``prepare`` is given the store as of the version it is prepared from (:class:`Stored`).
     """
+    done, versions = prepare_and_commit_many([prepare], data_dir, user=user)
+    return done[0], versions[0]
+
+
+def prepare_and_commit_many(
+    prepares: list[Callable[[Stored], list[Prepared]]], data_dir: Path | str, *, user: str | None = None
+) -> tuple[list[list[Prepared]], list[Version]]:
+    """Several ingests prepared in turn, each against the store as the ones before it leave it, then committed
+    in ONE transaction as one version each: all of them, or none (the first that fails raises, nothing is
+    written). If another ingest committed meanwhile, all are prepared again.
+    """
     use_organisations(data_dir)
     for attempt in range(RETRIES):
         live = db.store(data_dir)
-        version = live.current_version()
-        parts = prepare(Stored(data_dir, version))
+        with live.reading() as reading:
+            stored = Stored(data_dir, reading.version, reading)
+            done: list[list[Prepared]] = []
+            commits = []
+            for prepare in prepares:
+                parts = prepare(stored)
+                changes = _merged(parts)
+                done.append(parts)
+                commits.append((changes, log_entry(parts, user=user)))
+                if len(prepares) > 1:
+                    stored.add(changes)
         fault("ingest.prepared")
         try:
-            return parts, commit_parts(parts, data_dir, user=user, based_on=version)
+            return done, live.commit_many(commits, based_on=reading.version)
         except StoreConflict:
             if attempt == RETRIES - 1:
                 raise

@@ -249,6 +249,15 @@ class TableChange:
 
 
 @dataclass(frozen=True)
+class _Staged:
+    """One change ready to write: its table, rows with the stored dtypes, and every slice it replaces."""
+
+    spec: TableSpec
+    rows: pd.DataFrame
+    keys: set[tuple]
+
+
+@dataclass(frozen=True)
 class Version:
     """One commit: who, when, from which files, how many rows each table then held, what changed.
 
@@ -706,17 +715,10 @@ class Store:
             ],
         )
 
-    def commit(
-        self, changes: Iterable[Change], log_entry: Mapping[str, Any], *, based_on: int | None = None
-    ) -> Version:
-        """Apply every change and record ``log_entry`` as the next version, in one transaction.
-
-        ``log_entry`` is the ingest's record (``user``, ``kind``, ``files`` [{name, sha256, bytes}],
-        anything else JSON can hold); it is kept whole and shown by :meth:`versions`.
-        ``based_on``: the version the changes were computed from (e.g. the history an ingest
-        compared against); if another commit came in since, :class:`StoreConflict` and no change.
-        """
-        prepared: list[tuple[TableSpec, pd.DataFrame, set[tuple]]] = []
+    @staticmethod
+    def _stage(changes: Iterable[Change], log_entry: Mapping[str, Any]) -> tuple[list[_Staged], dict]:
+        """One commit's changes checked and coerced to the stored dtypes, and its log entry as JSON holds it."""
+        prepared: list[_Staged] = []
         seen = set()
         for ch in changes:
             if ch.table not in TABLES:
@@ -734,14 +736,46 @@ class Store:
             except (TypeError, ValueError):
                 raise StoreError(f"slices of {spec.name} must be tuples of {', '.join(spec.key)}") from None
             try:
-                prepared.append((spec, spec.coerce(rows), slices))
+                coerced = spec.coerce(rows)
             except (TypeError, ValueError) as exc:
                 msg = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
                 raise StoreError(f"rows for {spec.name} cannot take the stored column types: {msg}") from None
+            given = coerced[list(spec.key)].drop_duplicates() if len(coerced) else coerced.iloc[:0]
+            keys = slices | {_key_tuple(spec, k) for k in given.itertuples(index=False, name=None)}
+            prepared.append(_Staged(spec, coerced, keys))
         try:
             entry = json.loads(json.dumps(dict(log_entry), sort_keys=True))
         except (TypeError, ValueError) as exc:
             raise StoreError(f"the log entry cannot be stored as JSON: {exc}") from None
+        return prepared, entry
+
+    def commit(
+        self, changes: Iterable[Change], log_entry: Mapping[str, Any], *, based_on: int | None = None
+    ) -> Version:
+        """Apply every change and record ``log_entry`` as the next version, in one transaction.
+
+        ``log_entry`` is the ingest's record (``user``, ``kind``, ``files`` [{name, sha256, bytes}],
+        anything else JSON can hold); it is kept whole and shown by :meth:`versions`.
+        ``based_on``: the version the changes were computed from (e.g. the history an ingest
+        compared against); if another commit came in since, :class:`StoreConflict` and no change.
+        """
+        return self.commit_many([(changes, log_entry)], based_on=based_on)[0]
+
+    def commit_many(
+        self,
+        commits: Iterable[tuple[Iterable[Change], Mapping[str, Any]]],
+        *,
+        based_on: int | None = None,
+    ) -> list[Version]:
+        """Several commits as consecutive versions, in ONE transaction: all of them, or none.
+
+        Each (changes, log entry) becomes the version :meth:`commit` would have made of it after the
+        ones before it (same rows, slices, counts, digest and entry); written set by set, one
+        statement per table rather than per version, so a batch of months costs one commit.
+        """
+        staged = [self._stage(changes, entry) for changes, entry in commits]
+        if not staged:
+            return []
         self._ready()
         what = "committing to the store"
         with self._connect(write=True, what=what) as con:
@@ -751,27 +785,41 @@ class Store:
                 fault("store.begin")
                 self._ensure_schema(con)
                 last = _first(con, "SELECT version, digest FROM versions ORDER BY version DESC LIMIT 1")
-                number, digest = (int(last[0]) + 1, last[1]) if last else (1, "")
-                if based_on is not None and based_on != number - 1:
+                first, digest = (int(last[0]) + 1, last[1]) if last else (1, "")
+                if based_on is not None and based_on != first - 1:
                     raise StoreConflict(
-                        f"the store moved on to version {number - 1} while this change was prepared from version "
+                        f"the store moved on to version {first - 1} while this change was prepared from version "
                         f"{based_on}; nothing was changed: run it again"
                     )
-                done: dict[str, TableChange] = {}
-                for spec, rows, slices in prepared:
-                    done[spec.name] = self._replace(con, spec, rows, slices, number)
-                    part = json.dumps([list(s) for s in done[spec.name].slices]) + _frame_digest(rows)
-                    digest = hashlib.sha256((digest + spec.name + part).encode()).hexdigest()
-                fault("store.after_rows")
-                files = [
-                    FileRecord(str(f.get("name", "")), str(f.get("sha256", "")), int(f.get("bytes", 0)))
-                    for f in entry.get("files", [])
-                    if isinstance(f, dict)
-                ]
-                when = _now()
-                user, kind = _user(entry), str(entry.get("kind", "ingest"))
+                numbers = list(range(first, first + len(staged)))
                 rows_now = self._counts(con)
-                self._insert_version(con, number, when, user, kind, True, digest, files, rows_now, done, entry)
+                by_table: dict[str, list[tuple[int, _Staged]]] = {}
+                for number, (parts, _) in zip(numbers, staged, strict=True):
+                    for part in parts:
+                        by_table.setdefault(part.spec.name, []).append((number, part))
+                removed: dict[tuple[str, int], int] = {}
+                for name, items in by_table.items():
+                    removed.update({(name, n): r for n, r in self._replace_many(con, TABLES[name], items).items()})
+                fault("store.after_rows")
+                versions = []
+                for number, (parts, entry) in zip(numbers, staged, strict=True):
+                    done: dict[str, TableChange] = {}
+                    for part in parts:
+                        name = part.spec.name
+                        done[name] = TableChange(len(part.rows), removed[name, number], tuple(sorted(part.keys)))
+                        rows_now[name] += len(part.rows) - removed[name, number]
+                        piece = json.dumps([list(s) for s in done[name].slices]) + _frame_digest(part.rows)
+                        digest = hashlib.sha256((digest + name + piece).encode()).hexdigest()
+                    files = [
+                        FileRecord(str(f.get("name", "")), str(f.get("sha256", "")), int(f.get("bytes", 0)))
+                        for f in entry.get("files", [])
+                        if isinstance(f, dict)
+                    ]
+                    when = _now()
+                    user, kind = _user(entry), str(entry.get("kind", "ingest"))
+                    counts = dict(rows_now)
+                    self._insert_version(con, number, when, user, kind, True, digest, files, counts, done, entry)
+                    versions.append(Version(number, when, user, kind, tuple(files), counts, done, digest, entry))
                 fault("store.before_commit")
                 con.execute("COMMIT")
             except StoreError:
@@ -783,7 +831,68 @@ class Store:
                     con.execute("ROLLBACK")
                 raise _translate(exc, what, self.path) from None
         fault("store.after_commit")
-        return Version(number, when, user, kind, tuple(files), rows_now, done, digest, entry)
+        return versions
+
+    def _replace_many(
+        self, con: duckdb.DuckDBPyConnection, spec: TableSpec, items: list[tuple[int, _Staged]]
+    ) -> dict[int, int]:
+        """What :meth:`_replace` does for each (version, change) in turn, in one UPDATE and one INSERT.
+
+        A current row is retired by the first version that names its slice; a row added by one
+        version is retired by the next one naming its slice. Returns version -> rows retired.
+        """
+        hist = _q(f"{spec.name}_history")
+        naming: dict[tuple, list[int]] = {}  # slice -> versions naming it, in order
+        for number, part in items:
+            for k in part.keys:
+                naming.setdefault(k, []).append(number)
+        removed = dict.fromkeys((n for n, _ in items), 0)
+        if naming:
+            dtypes = {"BIGINT": "int64", "DOUBLE": "float64", "BOOLEAN": "bool"}
+            keys = sorted(naming)
+            frame = pd.DataFrame(keys, columns=list(spec.key))
+            frame = frame.astype({c: dtypes.get(spec.sql_types[c], "str") for c in spec.key})
+            frame["_ver"] = [naming[k][0] for k in keys]
+            con.register("_slices", pa.Table.from_pandas(frame, preserve_index=False))
+            match = " AND ".join(f"h.{_q(c)} = k.{_q(c)}" for c in spec.key)
+            res = _first(
+                con, f"UPDATE {hist} AS h SET _v_to = k._ver FROM _slices AS k WHERE h._v_to IS NULL AND {match}"
+            )
+            con.unregister("_slices")
+            retired = int(res[0]) if res else 0
+            if retired and len(items) == 1:
+                removed[items[0][0]] = retired
+            elif retired:
+                lo, hi = items[0][0], items[-1][0]
+                for number, count in con.execute(
+                    f"SELECT _v_to, count(*) FROM {hist} WHERE _v_to BETWEEN ? AND ? GROUP BY _v_to", [lo, hi]
+                ).fetchall():
+                    removed[int(number)] += int(count)
+        fault("store.after_retire")
+        frames = []
+        start = int(con.execute(f"SELECT coalesce(max(_seq), 0) FROM {hist}").fetchall()[0][0]) + 1
+        for number, part in items:
+            if not len(part.rows):
+                continue
+            later = {k: next((v for v in naming[k] if v > number), None) for k in part.keys}
+            frame = part.rows.assign(_seq=range(start, start + len(part.rows)), _v_from=number)
+            start += len(part.rows)
+            if any(v is not None for v in later.values()):  # retired again later in this batch
+                key_of = pd.Series(list(zip(*(part.rows[c] for c in spec.key), strict=True)), index=part.rows.index)
+                to = key_of.map(lambda k, later=later: later.get(_key_tuple(spec, k)))
+                frame["_v_to"] = pd.array(to, dtype="Int64")
+                for v, n in to.value_counts().items():
+                    removed[int(v)] += int(n)
+            else:
+                frame["_v_to"] = pd.array([None] * len(frame), dtype="Int64")
+            frames.append(frame)
+        if frames:
+            rows = frames[0] if len(frames) == 1 else pd.concat(frames, ignore_index=True)
+            con.register("_rows", pa.Table.from_pandas(rows, preserve_index=False))
+            cols = ", ".join(map(_q, [*spec.columns, "_seq", "_v_from", "_v_to"]))
+            con.execute(f"INSERT INTO {hist} ({cols}) SELECT {cols} FROM _rows")
+            con.unregister("_rows")
+        return removed
 
     # ------------------------------------------------------------------------------- reading
 
@@ -935,6 +1044,15 @@ class Store:
         with self._reader(f"reading {table} from the store") as con:
             return self._read(con, spec, self._resolve(con, as_of), where)
 
+    @contextlib.contextmanager
+    def reading(self, as_of: int | datetime | date | None = None) -> Iterator[Reading]:
+        """One read-only connection pinned to one version, for many reads (each open costs ~20 ms).
+
+        Other processes can read meanwhile but cannot commit: keep it for one piece of work.
+        """
+        with self._reader("reading the store") as con:
+            yield Reading(self, con, self._resolve(con, as_of))
+
     def load_many(
         self, tables: Iterable[str] | None = None, as_of: int | datetime | date | None = None
     ) -> tuple[int, dict[str, pd.DataFrame]]:
@@ -1012,6 +1130,39 @@ class Store:
     def _entries(con: duckdb.DuckDBPyConnection, number: int) -> list[dict]:
         rows = con.execute("SELECT entry FROM versions WHERE version <= ? ORDER BY version", [number]).fetchall()
         return [json.loads(r[0]) for r in rows]
+
+
+@dataclass
+class Reading:
+    """Reads of one version through one connection (:meth:`Store.reading`); ``version`` 0 = the empty store."""
+
+    store: Store
+    con: duckdb.DuckDBPyConnection | None
+    version: int
+
+    def load(self, table: str, *, where: Mapping[str, Any] | None = None) -> pd.DataFrame:
+        """One table (or the slice ``where`` names) as :meth:`Store.load` reads it."""
+        try:
+            return self.store._read(self.con, Store._spec(table), self.version, where)
+        except StoreError:
+            raise
+        except duckdb.Error as exc:
+            raise _translate(exc, f"reading {table} from the store", self.store.path) from None
+
+    def keys(self, table: str) -> pd.DataFrame:
+        """The distinct key values (the slices) that hold rows of ``table``, with the stored dtypes."""
+        spec = Store._spec(table)
+        hist = f"{spec.name}_history"
+        empty = spec.empty()[list(spec.key)]
+        if self.con is None or self.version == 0 or not Store._has_table(self.con, hist):
+            return empty
+        cols = ", ".join(map(_q, spec.key))
+        sql = f"SELECT DISTINCT {cols} FROM {_q(hist)} WHERE _v_from <= ? AND (_v_to IS NULL OR _v_to > ?)"
+        try:
+            got = self.con.sql(sql, params=[self.version, self.version]).to_arrow_table().to_pandas()
+        except duckdb.Error as exc:
+            raise _translate(exc, f"reading {table} from the store", self.store.path) from None
+        return got.astype(empty.dtypes.to_dict()) if len(got) else empty
 
 
 def open_store(data_dir: Path | str, *, wait: float = WAIT_S, on_wait: Callable[[str], None] | None = None) -> Store:
