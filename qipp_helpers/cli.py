@@ -278,6 +278,7 @@ def demo_data(
     schemes: Annotated[int, typer.Option(help="Schemes per organisation.")] = 40,
     months: Annotated[int, typer.Option(help="Months of returns, from M1.")] = 6,
     fin_year: FinYear = "2019-20",
+    years: Annotated[int, typer.Option(help="Financial years of returns, from FIN_YEAR.")] = 1,
     seed: Annotated[int, typer.Option(help="Random seed (same seed, same data).")] = 20191017,
 ) -> None:
     """Write a seeded synthetic dataset (organisations.csv + raw CSV returns) for scale tests; marked synthetic.
@@ -288,9 +289,13 @@ def demo_data(
     """
     from .synthetic.national import demo_data as make
 
-    counts = make(data_dir, orgs=orgs, schemes=schemes, months=months, fin_year=check_fin_year(fin_year), seed=seed)
+    counts = make(
+        data_dir, orgs=orgs, schemes=schemes, months=months, fin_year=check_fin_year(fin_year), years=years, seed=seed
+    )
     typer.echo(
-        f"wrote {counts['rows']:,} synthetic scheme-month rows for {orgs} organisations x {months} months "
+        f"wrote {counts['rows']:,} synthetic scheme-month rows for {orgs} organisations x {months} months"
+        + (f" x {years} years" if years > 1 else "")
+        + " "
         f"into {data_dir}/raw (ingest with: qipp ingest-raw --data-dir {data_dir})"
     )
 

@@ -11,12 +11,16 @@ only ever read.
 from __future__ import annotations
 
 import getpass
+import itertools
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from .. import __version__
 from ..core.errors import IngestError, Problem
@@ -38,7 +42,7 @@ from ..store.schema import (
     validate_returns,
 )
 from ..store.versioned import TABLES, Change, Reading, StoreConflict, Version
-from .dashboard import REQUIRED, FileResult, SheetResult, iter_problems, read_returns_file
+from .dashboard import REQUIRED, FileResult, SheetResult, iter_problems, read_returns_files
 from .excel import text_problems
 
 #: A printed total further than this (£000) from the computed sum is a reconciliation warning.
@@ -83,10 +87,7 @@ def scheme_changes(tidy: pd.DataFrame, stored: pd.DataFrame, fin_year: str, mont
     now = tidy[tidy["org"].isin(list(labels))]
     plan_now = now.groupby(["org", "scheme_no"])["annual_plan"].sum()
     plan_prev = prev.groupby(["org", "scheme_no"])["annual_plan"].sum()
-    names = {
-        **dict(zip(zip(prev["org"], prev["scheme_no"], strict=True), prev["scheme_name"], strict=True)),
-        **dict(zip(zip(now["org"], now["scheme_no"], strict=True), now["scheme_name"], strict=True)),
-    }
+    names = _Names(prev, now)
     for org, no in sorted(plan_prev.index.difference(plan_now.index)):
         notes["missing"].append(f"{org} {no} {names[org, no]}: in {labels[org]}, not in this return")
     for org, no in sorted(plan_now.index.difference(plan_prev.index)):
@@ -101,6 +102,26 @@ def scheme_changes(tidy: pd.DataFrame, stored: pd.DataFrame, fin_year: str, mont
             f"{labels[org]}, now {fmt_k(plan_now[org, no])}"
         )
     return notes
+
+
+class _Names:
+    """(org, scheme number) -> the scheme name on its last row, this return's over the stored one's; looked up
+    only for the schemes a note names (most months name none)."""
+
+    def __init__(self, prev: pd.DataFrame, now: pd.DataFrame):
+        self.frames = (now, prev)
+        self.found: list[pd.Series] | None = None
+
+    def __getitem__(self, key: tuple[str, str]) -> str:
+        if self.found is None:
+            self.found = [
+                f.drop_duplicates(["org", "scheme_no"], keep="last").set_index(["org", "scheme_no"])["scheme_name"]
+                for f in self.frames
+            ]
+        for names in self.found:
+            if key in names.index:
+                return str(names[key])
+        raise KeyError(key)
 
 
 def _warning(
@@ -128,7 +149,7 @@ def total_warnings(sheet: SheetResult, *, file: str, fin_year: str, month: int) 
         return []
     out = []
     for col in MONEY_COLUMNS:
-        computed = float(sum(r[col] for r in sheet.records))
+        computed = float(sum(sheet.column(col)))
         printed = sheet.printed_total[col]
         if abs(printed - computed) > TOLERANCE_K:
             w = _warning(
@@ -150,7 +171,7 @@ def total_warnings(sheet: SheetResult, *, file: str, fin_year: str, month: int) 
 def group_warnings(sheet: SheetResult, ccg_rows: pd.DataFrame, *, file: str, fin_year: str, month: int) -> list[dict]:
     """Reconcile a combined (e.g. LLR) sheet against the sum of its CCGs' rows."""
     members = organisations().groups[sheet.org]
-    have = set(ccg_rows["org"]) if len(ccg_rows) else set()
+    have = set(ccg_rows["org"].unique()) if len(ccg_rows) else set()
     lacking = [m for m in members if m not in have]
     if lacking:
         return [
@@ -169,7 +190,7 @@ def group_warnings(sheet: SheetResult, ccg_rows: pd.DataFrame, *, file: str, fin
         ]
     out = []
     for col in MONEY_COLUMNS:
-        printed = (sheet.printed_total or {}).get(col, float(sum(r[col] for r in sheet.records)))
+        printed = (sheet.printed_total or {}).get(col, float(sum(sheet.column(col))))
         computed = float(ccg_rows[col].sum())
         if abs(printed - computed) > TOLERANCE_K:
             w = _warning(
@@ -188,28 +209,40 @@ def group_warnings(sheet: SheetResult, ccg_rows: pd.DataFrame, *, file: str, fin
     return out
 
 
-def _assign_workstreams(records: list[dict], file: str) -> list[Problem]:
+def _workstreams(sheet: SheetResult, file: str) -> tuple[list[str] | pa.Array, list[Problem]]:
+    """Each row's workstream: as given, else from the scheme number; a problem for a number with neither."""
+    given_column = sheet.columns().get("workstream")
+    if isinstance(given_column, pa.Array) and pc.all(pc.not_equal(given_column, "")).as_py():
+        return given_column, []  # every row names its workstream
     mapping = workstream_map()
-    problems = []
-    for r in records:
-        if r.get("workstream"):
+    given = sheet.column("workstream") or [""] * len(sheet)
+    out, problems = [], []
+    for ws, no, row in zip(given, sheet.column("scheme_no"), sheet.column("source_row"), strict=True):
+        if ws:
+            out.append(ws)
             continue
-        ws = mapping.get(r["scheme_no"])
-        if ws is None:
+        found = mapping.get(no)
+        if found is None:
             problems.append(
                 Problem(
                     file,
-                    f"scheme number {r['scheme_no']!r} has no workstream: add a "
+                    f"scheme number {no!r} has no workstream: add a "
                     "'Workstream' column or extend qipp_helpers/reference/workstream_map.csv",
-                    r["source_sheet"],
-                    r["source_row"],
+                    sheet.sheet,
+                    row,
                     REQUIRED["scheme_no"],
                 )
             )
-            r["workstream"] = ""
-        else:
-            r["workstream"] = ws
-    return problems
+            found = ""
+        out.append(found)
+    return out, problems
+
+
+#: The fields of a dashboard record, as :func:`tidy_returns` gathers them (workstream apart).
+_RECORD_FIELDS = (
+    "org", "scheme_no", "scheme_name", "milestones", "financial_benefits", "risk_issue", "rag", "source_sheet",
+    "source_row", *MONEY_COLUMNS,
+)  # fmt: skip
 
 
 def tidy_returns(
@@ -217,8 +250,10 @@ def tidy_returns(
 ) -> tuple[pd.DataFrame, list[SheetResult], list[Problem]]:
     """Turn read files into one validated tidy table of CCG rows (+ combined sheets, problems)."""
     problems = iter_problems(results)
-    frames, combined = [], []
+    pieces: dict[str, list] = {c: [] for c in (*_RECORD_FIELDS, "workstream", "provenance", "source_file", "row")}
+    combined = []
     seen: dict[str, str] = {}
+    groups = organisations().groups
     for res in results:
         for sheet in res.sheets:
             where = f"{res.path.name}:{sheet.sheet}"
@@ -233,20 +268,56 @@ def tidy_returns(
                 )
                 continue
             seen[sheet.org] = where
-            if sheet.org in organisations().groups:
+            if sheet.org in groups:
                 combined.append((res, sheet))
                 continue
-            problems.extend(_assign_workstreams(sheet.records, res.path.name))
+            n = len(sheet)
+            workstreams, missing = _workstreams(sheet, res.path.name)
+            problems.extend(missing)
+            if not n:
+                continue
+            cols = sheet.columns()
+            for c in _RECORD_FIELDS:
+                pieces[c].append(cols[c])
             prov = provenance or res.provenance.get(sheet.org) or f"return file: {res.path.name}"
-            extra = {"fin_year": fin_year, "month": month, "provenance": prov, "source_file": res.path.name}
-            frames.extend({**r, **extra, "row": i} for i, r in enumerate(sheet.records))
-    # one DataFrame for every sheet's records: building one per sheet costs more than parsing them
-    tidy = coerce_returns(pd.DataFrame(frames)) if frames else coerce_returns(pd.DataFrame())
+            pieces["workstream"].append(workstreams)
+            pieces["provenance"].append([prov] * n)
+            pieces["source_file"].append([res.path.name] * n)
+            pieces["row"].append(range(n))
+    # one DataFrame for every sheet's columns: building one per sheet costs more than reading them
+    if pieces["org"]:
+        data = {
+            c: np.concatenate([np.asarray(p, dtype=float) for p in parts])
+            if c in MONEY_COLUMNS
+            else list(itertools.chain.from_iterable(parts))
+            if c in ("row", "source_row")
+            else _text(parts)
+            for c, parts in pieces.items()
+        }
+        tidy = coerce_returns(pd.DataFrame({"fin_year": fin_year, "month": month, **data}))
+    else:
+        tidy = coerce_returns(pd.DataFrame())
     problems.extend(text_problems(tidy, {c: REQUIRED.get(c, c.replace("_", " ").capitalize()) for c in TEXT_COLUMNS}))
     problems.extend(too_many_schemes(tidy))
     if not problems:
         problems.extend(validate_returns(tidy))
     return tidy, combined, problems
+
+
+def _text(parts: list) -> pd.Series | list:
+    """A text column made of sheets' parts (lists or Arrow arrays), built straight from Arrow (10x faster than from
+    Python objects); a list of the values if they are not all text."""
+    try:
+        arrays = [p if isinstance(p, _ARROW) else pa.array(p, type=pa.large_string()) for p in parts]
+        return pd.Series(pa.chunked_array(arrays, type=pa.large_string()), dtype=_STR)
+    except (pa.ArrowException, TypeError):
+        return list(itertools.chain.from_iterable(p.to_pylist() if isinstance(p, _ARROW) else p for p in parts))
+
+
+_ARROW = (pa.Array, pa.ChunkedArray)
+
+
+_STR = pd.StringDtype("pyarrow", na_value=np.nan)  # pandas' own text dtype ("str")
 
 
 #: The text columns of a return checked for control characters and length.
@@ -439,7 +510,7 @@ def month_adjustments(
     """
     from ..analysis.adjustments import MANUAL, derive_adjustments
 
-    replaced = set(tidy["org"]) if len(tidy) else set()
+    replaced = set(tidy["org"].unique()) if len(tidy) else set()
     held = stored.month("returns", fin_year, month)
     rows = pd.concat([held[~held["org"].isin(replaced)], tidy], ignore_index=True)
     old_printed = stored.month("printed_totals", fin_year, month)
@@ -451,7 +522,7 @@ def month_adjustments(
     stored_adj = stored.month("adjustments", fin_year, month)
     manual = stored_adj[stored_adj["basis"] == MANUAL]
     adjustments = pd.concat([derived, manual], ignore_index=True) if len(manual) else derived
-    month_orgs = set(rows["org"]) | set(stored_adj["org"])
+    month_orgs = set(rows["org"].unique()) | set(stored_adj["org"].unique())
     changes = [
         Change("printed_totals", new_printed, {(fin_year, month, o) for o in replaced}),
         Change("adjustments", adjustments, {(fin_year, month, o) for o in month_orgs}),
@@ -501,16 +572,17 @@ def prepare_dashboards(
     """
     _command_line(fin_year, month)
     paths = [Path(p) for p in paths]
-    results = [read_returns_file(p, org=org) for p in paths]
+    results = read_returns_files(paths, org=org)
     tidy, combined, problems = tidy_returns(results, fin_year, month, provenance=provenance)
     if problems:
         raise IngestError(problems)
     if tidy.empty and not combined:
         raise IngestError([Problem(", ".join(p.name for p in paths), "no scheme rows found")])
     warnings: list[dict] = []
+    ccgs = set(organisations().ccgs)
     for res in results:
         for sheet in res.sheets:
-            if sheet.org in organisations().ccgs:
+            if sheet.org in ccgs:
                 warnings += total_warnings(sheet, file=res.path.name, fin_year=fin_year, month=month)
     slices = {(fin_year, month, o) for o in tidy["org"].unique()}
     notes = scheme_changes(tidy, stored.previous(list(tidy["org"].unique()), fin_year, month), fin_year, month)
@@ -558,9 +630,10 @@ def _controls(
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """The printed Grand Totals of the CCG sheets and the rows of combined sheets, as the store holds them."""
     printed, combined = [], []
+    groups = organisations().groups
     for res in results:
         for sheet in res.sheets:
-            if sheet.org in organisations().groups:
+            if sheet.org in groups:
                 prov = provenance or res.provenance.get(sheet.org) or f"return file: {res.path.name}"
                 combined += [
                     {**r, "fin_year": fin_year, "month": month, "provenance": prov, "source_file": res.path.name}

@@ -160,6 +160,10 @@ class TableSpec:
 
     def empty(self) -> pd.DataFrame:
         """The table with no rows, stored columns and dtypes."""
+        return self._empty.copy()
+
+    @functools.cached_property
+    def _empty(self) -> pd.DataFrame:
         return self.coerce(pd.DataFrame({c: pd.Series(dtype="object") for c in self.columns}))
 
 
@@ -1008,11 +1012,20 @@ class Store:
         spec: TableSpec,
         number: int,
         where: Mapping[str, Any] | None,
+        layout: Mapping[str, set[str]] | None = None,
     ) -> pd.DataFrame:
+        """``layout``: table -> columns of the file, when the caller has read them (else they are looked up)."""
         hist = f"{spec.name}_history"
-        if con is None or number == 0 or not self._has_table(con, hist):
+        if con is None or number == 0:
             return spec.empty()
-        have = {r[0] for r in con.execute(f"DESCRIBE {_q(hist)}").fetchall()}
+        if layout is not None:
+            if hist not in layout:
+                return spec.empty()
+            have = layout[hist]
+        else:
+            if not self._has_table(con, hist):
+                return spec.empty()
+            have = {r[0] for r in con.execute(f"DESCRIBE {_q(hist)}").fetchall()}
         cols = [c for c in spec.columns if c in have]
         sql = f"SELECT {', '.join(map(_q, cols))} FROM {_q(hist)} WHERE _v_from <= ? AND (_v_to IS NULL OR _v_to > ?)"
         params: list[Any] = [number, number]
@@ -1140,10 +1153,22 @@ class Reading:
     con: duckdb.DuckDBPyConnection | None
     version: int
 
+    @functools.cached_property
+    def layout(self) -> dict[str, set[str]]:
+        """Table -> its columns in the file (read once)."""
+        if self.con is None:
+            return {}
+        out: dict[str, set[str]] = {}
+        for table, column in self.con.execute(
+            "SELECT table_name, column_name FROM information_schema.columns"
+        ).fetchall():
+            out.setdefault(table, set()).add(column)
+        return out
+
     def load(self, table: str, *, where: Mapping[str, Any] | None = None) -> pd.DataFrame:
         """One table (or the slice ``where`` names) as :meth:`Store.load` reads it."""
         try:
-            return self.store._read(self.con, Store._spec(table), self.version, where)
+            return self.store._read(self.con, Store._spec(table), self.version, where, self.layout)
         except StoreError:
             raise
         except duckdb.Error as exc:
@@ -1154,7 +1179,7 @@ class Reading:
         spec = Store._spec(table)
         hist = f"{spec.name}_history"
         empty = spec.empty()[list(spec.key)]
-        if self.con is None or self.version == 0 or not Store._has_table(self.con, hist):
+        if self.con is None or self.version == 0 or hist not in self.layout:
             return empty
         cols = ", ".join(map(_q, spec.key))
         sql = f"SELECT DISTINCT {cols} FROM {_q(hist)} WHERE _v_from <= ? AND (_v_to IS NULL OR _v_to > ?)"
