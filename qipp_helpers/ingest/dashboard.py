@@ -395,15 +395,21 @@ def csv_text(text: str, *, file: str, sheet: str) -> CsvText | None:
             read += len(line)
             yield line
 
+    header: Header | Problem | None = None
     try:
         for record in csv.reader(lines()):
             records.append(record)
             ends.append(read)
             if len(records) == HEADER_SEARCH_ROWS:
                 break
+            if sum(norm(c) in HEADERS for c in record) >= len(REQUIRED):  # perhaps the header: look no further
+                header = find_header(records, HEADERS, REQUIRED, file=file, sheet=sheet, anchors=ANCHORS)
+                if isinstance(header, Header) and header.row == len(records) - 1:
+                    break  # every column named: find_header stops at this row in the whole file too
     except csv.Error:
         return None
-    header = find_header(records, HEADERS, REQUIRED, file=file, sheet=sheet, anchors=ANCHORS)
+    if not isinstance(header, Header) or header.row != len(records) - 1:
+        header = find_header(records, HEADERS, REQUIRED, file=file, sheet=sheet, anchors=ANCHORS)
     if not isinstance(header, Header):
         return None
     body = text[ends[header.row] :]
@@ -433,12 +439,20 @@ def _csv_blocks(jobs: Sequence[SheetJob], headers: dict[int, Header | Problem]) 
         table = _arrow_csv("\n".join(jobs[i].csv.body for i in members), width, header)  # type: ignore[union-attr]
         if table is None or table.num_rows != sum(counts):
             continue
+        keep = np.zeros(table.num_rows, dtype=bool)
+        found: list[tuple[int, tuple[int, dict | None, int]]] = []
         start = 0
         for i, n in zip(members, counts, strict=True):
-            block = _csv_block(jobs[i], table.slice(start, n))
+            ends = _csv_ends(jobs[i], n)
+            if ends is not None:
+                keep[start : start + ends[0]] = True
+                found.append((i, ends))
             start += n
-            if block is not None:
-                yield i, block
+        rows = table.filter(pa.array(keep)).combine_chunks()  # each file's scheme rows, end to end
+        start = 0
+        for i, (n, total, total_row) in found:
+            yield i, _Block(jobs[i], header, _Rows(rows, start, n), header.row + 1, total, total_row)
+            start += n
 
 
 def _arrow_csv(body: str, width: int, header: Header) -> pa.Table | None:
@@ -462,17 +476,17 @@ def _arrow_csv(body: str, width: int, header: Header) -> pa.Table | None:
     return table.rename_columns([wanted[n] for n in table.column_names])
 
 
-def _csv_block(job: SheetJob, rows: pa.Table) -> _Block | None:
-    """A plain CSV file's block: its rows below the header (Arrow), trailing blank lines and Grand Total row off."""
+def _csv_ends(job: SheetJob, n: int) -> tuple[int, dict[str, float] | None, int] | None:
+    """Of a plain CSV file's ``n`` lines below the header: how many are scheme rows (blank lines and the Grand
+    Total row at the end left off), the Grand Total and its row; None if it is not readable (row by row then)."""
     assert job.csv is not None
     header = job.csv.header
-    n = rows.num_rows
-    tail = job.csv.body.rsplit("\n", 8)
+    tail = job.csv.body.rsplit("\n", 8)[1:] if n > 8 else job.csv.body.split("\n")
     total, total_row = None, 0
-    while n and tail:
-        fields = tail[-1].split(",")
+    while tail:
+        fields = tail.pop().split(",")
         if all(not c.strip() for c in fields):
-            n, tail = n - 1, tail[:-1]
+            n -= 1
             continue
         cells = {col: (fields[j] if j < len(fields) else None) for col, j in header.columns.items()}
         if (norm(cells["scheme_no"]) or norm(cells["scheme_name"])) in TOTAL_LABELS:
@@ -484,11 +498,26 @@ def _csv_block(job: SheetJob, rows: pa.Table) -> _Block | None:
                     return None
             total_row = header.row + 1 + n
             n -= 1
-        break
-    if not tail or n <= 0:
-        return None
-    cells = {col: rows.column(col).slice(0, n) for col in header.columns}
-    return _Block(job, header, cells, header.row + 1, total, total_row)
+        return (n, total, total_row) if n > 0 else None
+    return None  # nothing but blank lines at the end: read row by row
+
+
+@dataclass(frozen=True)
+class _Rows:
+    """A run of rows of an Arrow table of text columns (one file's scheme rows in a table of many files')."""
+
+    table: pa.Table
+    start: int
+    n: int
+
+    def __len__(self) -> int:
+        return self.n
+
+    def __contains__(self, name: object) -> bool:
+        return name in self.table.column_names
+
+    def __getitem__(self, name: str) -> pa.Array:
+        return self.table.column(name).chunk(0).slice(self.start, self.n)
 
 
 @dataclass
@@ -497,7 +526,7 @@ class _Block:
 
     job: SheetJob
     header: Header
-    cells: dict[str, Any]  # column -> its cells below the header, Grand Total row left out
+    cells: dict[str, Any] | _Rows  # column -> its cells below the header, Grand Total row left out
     first_row: int  # 0-based index of the first row below the header
     total: dict[str, float] | None
     total_row: int
@@ -542,11 +571,22 @@ def _block(job: SheetJob, header: Header) -> _Block | None:
 
 def _column(blocks: list[_Block], name: str) -> pa.Array | list:
     """One column of every block, end to end: Arrow text when every cell is text, else the cell values."""
-    parts = [b.cells[name] for b in blocks]
-    if all(isinstance(p, pa.ChunkedArray | pa.Array) or all(type(c) is str for c in p) for p in parts):
-        arrays = [p if isinstance(p, pa.ChunkedArray | pa.Array) else pa.array(p, type=_STRING) for p in parts]
+    if not blocks:
+        return pa.array([], type=_STRING)
+    runs = [b.cells for b in blocks]
+    first, at = runs[0], 0
+    for run in runs:  # every row of one table, in order (one layout of CSV files): that table's column
+        if not (isinstance(run, _Rows) and isinstance(first, _Rows) and run.table is first.table and run.start == at):
+            break
+        at += run.n
+    else:
+        if at == first.table.num_rows:  # type: ignore[union-attr]
+            return first.table.column(name).chunk(0)  # type: ignore[union-attr]
+    parts = [r[name] for r in runs]
+    if all(isinstance(p, pa.Array) or all(type(c) is str for c in p) for p in parts):
+        arrays = [p if isinstance(p, pa.Array) else pa.array(p, type=_STRING) for p in parts]
         return pa.chunked_array(arrays, type=_STRING).combine_chunks()
-    return list(itertools.chain.from_iterable(p.to_pylist() if isinstance(p, pa.ChunkedArray) else p for p in parts))
+    return list(itertools.chain.from_iterable(p.to_pylist() if isinstance(p, pa.Array) else p for p in parts))
 
 
 def _by_value(
@@ -555,11 +595,16 @@ def _by_value(
     """``fn`` of each value as Arrow text (worked out once per distinct text), and ``test`` of each result."""
     if isinstance(values, pa.Array):
         codes = values.dictionary_encode()
-        distinct = [fn(v) for v in codes.dictionary.to_pylist()]
-        index = codes.indices.to_numpy(zero_copy_only=False)
-        mapped = pa.array(distinct, type=_STRING).take(codes.indices)
-        flags = None if test is None else np.array([test(v) for v in distinct], dtype=bool)[index]
-        return mapped, flags
+        before = codes.dictionary.to_pylist()
+        distinct = [fn(v) for v in before]
+        # most values need no change (text already trimmed, numbers already plain): then no copy is made
+        mapped = values if distinct == before else pa.array(distinct, type=_STRING).take(codes.indices)
+        if test is None:
+            return mapped, None
+        tested = np.array([test(v) for v in distinct], dtype=bool)
+        if not tested.any():
+            return mapped, np.zeros(len(values), dtype=bool)
+        return mapped, tested[codes.indices.to_numpy(zero_copy_only=False)]
     out = [fn(v) for v in values]
     return pa.array(out, type=_STRING), None if test is None else np.array([test(v) for v in out], dtype=bool)
 
@@ -597,35 +642,49 @@ def _read_blocks(blocks: list[_Block]) -> list[SheetResult | None]:
     rags, unknown = _by_value(_column(blocks, "rag"), _rag, lambda r: r not in _RAG_SET)
     bad |= unknown  # type: ignore[operator]
     texts = {f: _by_value(_column(blocks, f), _cell_text)[0] for f in _TEXT_FIELDS}
+    with_ws = [b for b in blocks if "workstream" in b.cells]
+    ws = iter(_split(_by_value(_column(with_ws, "workstream"), _cell_text)[0], [len(b) for b in with_ws]))
     money = {}
     for col in MONEY_COLUMNS:
         money[col], unreadable = _money_column(_column(blocks, col))
         bad |= unreadable
+    sheet_of = np.repeat(np.arange(len(blocks)), sizes)
+    spoilt = np.zeros(len(blocks), dtype=bool)
+    spoilt[sheet_of[bad]] = True
+    codes = nos.dictionary_encode()  # a scheme number twice in one sheet spoils it too
+    pairs = np.sort(sheet_of.astype(np.int64) * (len(codes.dictionary) + 1) + codes.indices.to_numpy())
+    spoilt[pairs[1:][pairs[1:] == pairs[:-1]] // (len(codes.dictionary) + 1)] = True
     out: list[SheetResult | None] = []
-    for block, start, end in zip(blocks, starts, ends, strict=True):
+    for k, (block, start, end) in enumerate(zip(blocks, starts, ends, strict=True)):
         n = int(end - start)
-        mine = nos.slice(start, n)
-        if bad[start:end].any() or pc.count_distinct(mine).as_py() != n:
+        workstreams = next(ws) if "workstream" in block.cells else None
+        if spoilt[k]:
             out.append(None)
             continue
         job, first = block.job, block.first_row
         cols: dict[str, Any] = {
             "org": [job.org] * n,
-            "scheme_no": mine,
+            "scheme_no": nos.slice(start, n),
             "scheme_name": names.slice(start, n),
             **{f: texts[f].slice(start, n) for f in _TEXT_FIELDS},
             "rag": rags.slice(start, n),
             "source_sheet": [job.sheet] * n,
             "source_row": np.arange(first + 1, first + 1 + n),
         }
-        if "workstream" in block.cells:
-            cols["workstream"] = _by_value(_column([block], "workstream"), _cell_text)[0]
+        if workstreams is not None:
+            cols["workstream"] = workstreams
         cols.update({c: money[c][start:end] for c in MONEY_COLUMNS})
         result = SheetResult(org=job.org, sheet=job.sheet, columns=cols)
         if block.total is not None:
             result.printed_total, result.printed_total_row = block.total, block.total_row
         out.append(result)
     return out
+
+
+def _split(column: pa.Array, sizes: list[int]) -> list[pa.Array]:
+    """A column cut back into the blocks it was made of."""
+    ends = np.cumsum(sizes, dtype=np.int64)
+    return [column.slice(int(e) - n, n) for e, n in zip(ends, sizes, strict=True)]
 
 
 def _money_column(cells: pa.Array | list) -> tuple[np.ndarray, np.ndarray]:

@@ -136,22 +136,28 @@ def ingest_batches(batches: list[Batch], data_dir: Path | str, *, user: str | No
     transaction, one version each (the log reads as if they had been committed one by one). All or nothing:
     the first batch with a problem raises its :class:`IngestError` and nothing is written.
     """
-    prepares = []
+    prepares, routes = [], []
     for i, b in enumerate(batches):
         try:
-            prepares.append(_tagged(i, _prepare_batch(b)))
+            prepare, groups = _prepare_batch(b)
         except IngestError as exc:
             exc.batch = i  # type: ignore[attr-defined]
             raise
-    done, versions = pipeline.prepare_and_commit_many(prepares, data_dir, user=user)
+        prepares.append(_tagged(i, prepare))
+        routes.append([groups["dashboard"]] if "dashboard" in groups else [])
+    dashboards = [(list(g), b.org) for b, groups in zip(batches, routes, strict=True) for g in groups[:1]]
+    done, versions = pipeline.prepare_and_commit_many(
+        prepares, data_dir, user=user, read_ahead=dashboards if len(batches) > 1 else None
+    )
     for parts, version in zip(done, versions, strict=True):
         for part in parts:
             part.summary.version = version.number
     return [[part.summary for part in parts] for parts in done]
 
 
-def _prepare_batch(batch: Batch) -> Callable[[pipeline.Stored], list[Prepared]]:
-    """Guard and route one batch's files now; return what prepares them against a :class:`pipeline.Stored`."""
+def _prepare_batch(batch: Batch) -> tuple[Callable[[pipeline.Stored], list[Prepared]], dict[str, list[Path]]]:
+    """Guard and route one batch's files now; return what prepares them against a :class:`pipeline.Stored`, and
+    the files by layout."""
     paths = list(batch.paths)
     unsafe = [p for path in paths for p in check_input_file(path)]
     if unsafe:
@@ -178,7 +184,7 @@ def _prepare_batch(batch: Batch) -> Callable[[pipeline.Stored], list[Prepared]]:
             raise IngestError(problems)
         return parts
 
-    return prepare
+    return prepare, groups
 
 
 def _tagged(index: int, prepare: Callable[[pipeline.Stored], list[Prepared]]) -> Callable[..., list[Prepared]]:

@@ -49,6 +49,7 @@ from pathlib import Path
 from typing import Any
 
 import duckdb
+import numpy as np
 import pandas as pd
 import pyarrow as pa
 
@@ -332,12 +333,24 @@ def _parse_time(value: Any) -> datetime:
     return t.replace(tzinfo=UTC) if t.tzinfo is None else t.astimezone(UTC)
 
 
-def _key_tuple(spec: TableSpec, values: Iterable[Any]) -> tuple:
+def key_tuple(spec: TableSpec, values: Iterable[Any]) -> tuple:
     out = []
     for c, v in zip(spec.key, values, strict=True):
         kind = spec.sql_types[c]
         out.append(int(v) if kind == "BIGINT" else float(v) if kind == "DOUBLE" else str(v))
     return tuple(out)
+
+
+def slice_keys(spec: TableSpec, rows: pd.DataFrame) -> set[tuple]:
+    """The slices (key values, as stored) that ``rows`` of table ``spec`` fall in."""
+    if not len(rows):
+        return set()
+    cols = list(spec.key)
+    lead = cols[:-1]
+    if all(rows[c].nunique(dropna=False) == 1 for c in lead):  # the usual case: one period, many organisations
+        first = [rows[c].iloc[0] for c in lead]
+        return {key_tuple(spec, (*first, v)) for v in rows[cols[-1]].unique()}
+    return {key_tuple(spec, k) for k in rows[cols].drop_duplicates().itertuples(index=False, name=None)}
 
 
 def _frame_digest(df: pd.DataFrame) -> str:
@@ -666,7 +679,7 @@ class Store:
         """Retire the current rows of ``slices`` and of the slices of ``rows``; add ``rows``."""
         hist = _q(f"{spec.name}_history")
         given = rows[list(spec.key)].drop_duplicates()
-        keys = set(slices) | {_key_tuple(spec, k) for k in given.itertuples(index=False, name=None)}
+        keys = set(slices) | {key_tuple(spec, k) for k in given.itertuples(index=False, name=None)}
         removed = 0
         if keys:
             dtypes = {"BIGINT": "int64", "DOUBLE": "float64", "BOOLEAN": "bool"}
@@ -736,7 +749,7 @@ class Store:
             if missing:
                 raise StoreError(f"rows for {spec.name} lack the key column(s) {', '.join(missing)}")
             try:
-                slices = {_key_tuple(spec, s) for s in ch.slices}
+                slices = {key_tuple(spec, s) for s in ch.slices}
             except (TypeError, ValueError):
                 raise StoreError(f"slices of {spec.name} must be tuples of {', '.join(spec.key)}") from None
             try:
@@ -744,8 +757,7 @@ class Store:
             except (TypeError, ValueError) as exc:
                 msg = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
                 raise StoreError(f"rows for {spec.name} cannot take the stored column types: {msg}") from None
-            given = coerced[list(spec.key)].drop_duplicates() if len(coerced) else coerced.iloc[:0]
-            keys = slices | {_key_tuple(spec, k) for k in given.itertuples(index=False, name=None)}
+            keys = slices | slice_keys(spec, coerced)
             prepared.append(_Staged(spec, coerced, keys))
         try:
             entry = json.loads(json.dumps(dict(log_entry), sort_keys=True))
@@ -873,26 +885,28 @@ class Store:
                 ).fetchall():
                     removed[int(number)] += int(count)
         fault("store.after_retire")
-        frames = []
+        tables = []
         start = int(con.execute(f"SELECT coalesce(max(_seq), 0) FROM {hist}").fetchall()[0][0]) + 1
         for number, part in items:
-            if not len(part.rows):
+            n = len(part.rows)
+            if not n:
                 continue
             later = {k: next((v for v in naming[k] if v > number), None) for k in part.keys}
-            frame = part.rows.assign(_seq=range(start, start + len(part.rows)), _v_from=number)
-            start += len(part.rows)
+            to: list | None = None
             if any(v is not None for v in later.values()):  # retired again later in this batch
-                key_of = pd.Series(list(zip(*(part.rows[c] for c in spec.key), strict=True)), index=part.rows.index)
-                to = key_of.map(lambda k, later=later: later.get(_key_tuple(spec, k)))
-                frame["_v_to"] = pd.array(to, dtype="Int64")
-                for v, n in to.value_counts().items():
-                    removed[int(v)] += int(n)
-            else:
-                frame["_v_to"] = pd.array([None] * len(frame), dtype="Int64")
-            frames.append(frame)
-        if frames:
-            rows = frames[0] if len(frames) == 1 else pd.concat(frames, ignore_index=True)
-            con.register("_rows", pa.Table.from_pandas(rows, preserve_index=False))
+                keys_of = zip(*(part.rows[c].tolist() for c in spec.key), strict=True)
+                to = [later.get(key_tuple(spec, k)) for k in keys_of]
+                for v in to:
+                    if v is not None:
+                        removed[v] += 1
+            table = pa.table({c: pa.array(part.rows[c]) for c in spec.columns})  # 10x faster than from_pandas
+            table = table.append_column("_seq", pa.array(np.arange(start, start + n), pa.int64()))
+            table = table.append_column("_v_from", pa.array(np.full(n, number), pa.int64()))
+            table = table.append_column("_v_to", pa.array(to, pa.int64()) if to else pa.nulls(n, pa.int64()))
+            tables.append(table)
+            start += n
+        if tables:
+            con.register("_rows", pa.concat_tables(tables))
             cols = ", ".join(map(_q, [*spec.columns, "_seq", "_v_from", "_v_to"]))
             con.execute(f"INSERT INTO {hist} ({cols}) SELECT {cols} FROM _rows")
             con.unregister("_rows")
