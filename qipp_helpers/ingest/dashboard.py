@@ -196,20 +196,24 @@ def parse_sheet(
     return parse_sheets([SheetJob(rows, file, sheet, org, flags)])[0]
 
 
+#: False: every sheet is read row by row (the benchmark's naive baseline; tests compare the two readers).
+FAST_READER = True
+
+
 def parse_sheets(jobs: Sequence[SheetJob]) -> list[SheetResult]:
     """:func:`parse_sheet` of many grids: the well-formed ones read together, column by column
     (:func:`_read_blocks`); any other row by row (:func:`parse_rows`), which locates every problem."""
     out: list[SheetResult | None] = [None] * len(jobs)
     blocks: list[tuple[int, _Block]] = []
     headers: dict[int, Header | Problem] = {}
-    for i, block in _csv_blocks(jobs, headers):
+    for i, block in _csv_blocks(jobs, headers) if FAST_READER else ():
         blocks.append((i, block))
     for i, job in enumerate(jobs):
         if i in headers:
             continue
         header = find_header(job.grid(), HEADERS, REQUIRED, file=job.file, sheet=job.sheet, anchors=ANCHORS)
         headers[i] = header
-        block = _block(job, header) if isinstance(header, Header) else None
+        block = _block(job, header) if isinstance(header, Header) and FAST_READER else None
         if block is not None:
             blocks.append((i, block))
     read = dict(zip([i for i, _ in blocks], _read_blocks([b for _, b in blocks]), strict=True))
@@ -435,23 +439,22 @@ def _csv_blocks(jobs: Sequence[SheetJob], headers: dict[int, Header | Problem]) 
         header = jobs[members[0]].csv.header  # type: ignore[union-attr]
         if max(header.columns.values()) >= width or header.repeated:
             continue
-        counts = [jobs[i].csv.body.count("\n") + 1 for i in members]  # type: ignore[union-attr]
-        table = _arrow_csv("\n".join(jobs[i].csv.body for i in members), width, header)  # type: ignore[union-attr]
-        if table is None or table.num_rows != sum(counts):
-            continue
-        keep = np.zeros(table.num_rows, dtype=bool)
         found: list[tuple[int, tuple[int, dict | None, int]]] = []
-        start = 0
-        for i, n in zip(members, counts, strict=True):
-            ends = _csv_ends(jobs[i], n)
+        bodies = []
+        for i in members:
+            body = jobs[i].csv.body  # type: ignore[union-attr]
+            lines = body.count("\n") + 1
+            ends = _csv_ends(jobs[i], lines)
             if ends is not None:
-                keep[start : start + ends[0]] = True
                 found.append((i, ends))
-            start += n
-        rows = table.filter(pa.array(keep)).combine_chunks()  # each file's scheme rows, end to end
+                bodies.append(body.rsplit("\n", lines - ends[0])[0] if ends[0] < lines else body)
+        rows = _arrow_csv("\n".join(bodies), width, header)  # each file's scheme rows, end to end
+        if rows is None or rows.num_rows != sum(n for _, (n, _, _) in found):
+            continue
         start = 0
         for i, (n, total, total_row) in found:
-            yield i, _Block(jobs[i], header, _Rows(rows, start, n), header.row + 1, total, total_row)
+            own = jobs[i].csv.header  # type: ignore[union-attr]  # the same columns; its own row
+            yield i, _Block(jobs[i], own, _Rows(rows, start, n), own.row + 1, total, total_row)
             start += n
 
 
@@ -459,10 +462,13 @@ def _arrow_csv(body: str, width: int, header: Header) -> pa.Table | None:
     """Plain CSV lines as a table of text columns (the header's columns only), or None if Arrow cannot."""
     names = [f"c{j}" for j in range(width)]
     wanted = {f"c{j}": col for col, j in header.columns.items()}
+    data = (body + "\n").encode("utf-8")
     try:
         table = pa_csv.read_csv(
-            io.BytesIO((body + "\n").encode("utf-8")),
-            read_options=pa_csv.ReadOptions(column_names=names, block_size=1 << 24),
+            # in one block, one thread: one chunk per column, as the fast reader takes them, and twice as fast
+            # as several threads on a small machine (the lines are simple: no quotes)
+            io.BytesIO(data),
+            read_options=pa_csv.ReadOptions(column_names=names, block_size=len(data) + 1, use_threads=False),
             parse_options=pa_csv.ParseOptions(quote_char=False, newlines_in_values=False, ignore_empty_lines=False),
             convert_options=pa_csv.ConvertOptions(
                 column_types=dict.fromkeys(names, _STRING),
@@ -473,7 +479,7 @@ def _arrow_csv(body: str, width: int, header: Header) -> pa.Table | None:
         )
     except (pa.ArrowInvalid, pa.ArrowException):
         return None
-    return table.rename_columns([wanted[n] for n in table.column_names])
+    return table.rename_columns([wanted[n] for n in table.column_names]).combine_chunks()
 
 
 def _csv_ends(job: SheetJob, n: int) -> tuple[int, dict[str, float] | None, int] | None:
@@ -843,7 +849,7 @@ def read_csv(path: Path, org: str, *, deferred: Deferred | None = None) -> FileR
             )
         )
         return result
-    if deferred is not None:  # read with others: plain lines below the header are read by Arrow
+    if deferred is not None and FAST_READER:  # read with others: plain lines below the header are read by Arrow
         try:
             text = path.read_bytes().decode("utf-8-sig")
         except UnicodeDecodeError:

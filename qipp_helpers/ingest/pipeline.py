@@ -75,9 +75,9 @@ def scheme_changes(tidy: pd.DataFrame, stored: pd.DataFrame, fin_year: str, mont
         return notes
     # one pass over the store for every organisation (per-organisation masks are slow at national scale)
     mine = stored[stored["org"].isin(tidy["org"].unique())]
-    periods = mine[["org", "fin_year", "month"]].drop_duplicates()
-    earlier = (periods["fin_year"] < fin_year) | ((periods["fin_year"] == fin_year) & (periods["month"] < month))
-    periods = periods[earlier]
+    held = mine[["org", "fin_year", "month"]].drop_duplicates()
+    earlier = (held["fin_year"] < fin_year) | ((held["fin_year"] == fin_year) & (held["month"] < month))
+    periods = held[earlier]
     if periods.empty:
         return notes
     base = periods.sort_values(["fin_year", "month"]).groupby("org").tail(1)
@@ -85,7 +85,8 @@ def scheme_changes(tidy: pd.DataFrame, stored: pd.DataFrame, fin_year: str, mont
         r.org: (f"M{int(r.month)}" if r.fin_year == fin_year else f"{r.fin_year} M{int(r.month)}")
         for r in base.itertuples(index=False)
     }
-    prev = mine.merge(base, on=["org", "fin_year", "month"])
+    # every row held is of its organisation's base month (the store gave only those): no need to pick them out
+    prev = mine if len(base) == len(held) else mine.merge(base, on=["org", "fin_year", "month"])
     now = tidy[tidy["org"].isin(list(labels))]
     plan_now = now.groupby(["org", "scheme_no"])["annual_plan"].sum()
     plan_prev = prev.groupby(["org", "scheme_no"])["annual_plan"].sum()

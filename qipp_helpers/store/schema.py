@@ -162,6 +162,8 @@ def _text(column: pd.Series) -> pd.Series:
     """A column as text, missing values blank (a text column without any is kept as it is: 100x faster)."""
     if column.dtype == _STR and not column.hasnans:
         return column
+    if column.dtype.kind in "fiub":  # numbers (an absent column is all NaN): as text, NaN blank
+        column = column.astype(object)
     return column.fillna("").astype(str)
 
 
