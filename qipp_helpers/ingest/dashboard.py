@@ -7,9 +7,11 @@ write anything and does not validate across files; see :mod:`qipp_helpers.ingest
 
 from __future__ import annotations
 
+import codecs
 import csv
 import io
 import itertools
+import re
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -371,15 +373,16 @@ _STRING = pa.large_string()  # what pandas' text dtype holds
 
 @dataclass
 class CsvText:
-    """A CSV file read as text: the records down to its header, and the plain lines below it.
+    """A CSV file read as text: the records down to its header, and the plain lines below it (as bytes).
 
     Plain: no quote, carriage return (but in CRLF line ends) or NUL character, so each line is one record
-    and its fields are what splitting at commas gives, exactly as :mod:`csv` reads them.
+    and its fields are what splitting at commas gives, exactly as :mod:`csv` reads them. (No byte of a
+    multi-byte UTF-8 character is one of those, so bytes can be split where the text would be.)
     """
 
     text: str
     header: Header
-    body: str  # the lines below the header ('\n' between them, none at the end)
+    body: bytes  # the lines below the header (b'\n' between them, none at the end)
     width: int  # fields on the first line below the header
 
     def grid(self) -> list[list[str]]:
@@ -387,17 +390,21 @@ class CsvText:
         return list(csv.reader(io.StringIO(self.text, newline="")))
 
 
-def csv_text(text: str, *, file: str, sheet: str) -> CsvText | None:
-    """The file as :class:`CsvText`, or None when its header is not found or the lines below it are not plain."""
+_LINE = re.compile(r"[^\r\n]*(?:\r\n|\r|\n)|[^\r\n]+\Z")  # a line as a file opened with newline="" gives it
+
+
+def csv_text(data: bytes, text: str, *, file: str, sheet: str) -> CsvText | None:
+    """The file (``data``, decoded as ``text``) as :class:`CsvText`, or None when its header is not found or the
+    lines below it are not plain."""
     records: list[list[str]] = []
     ends: list[int] = []
     read = 0
 
     def lines() -> Iterator[str]:
         nonlocal read
-        for line in io.StringIO(text, newline=""):
-            read += len(line)
-            yield line
+        for line in _LINE.finditer(text):
+            read = line.end()
+            yield line.group()
 
     header: Header | Problem | None = None
     try:
@@ -416,15 +423,17 @@ def csv_text(text: str, *, file: str, sheet: str) -> CsvText | None:
         header = find_header(records, HEADERS, REQUIRED, file=file, sheet=sheet, anchors=ANCHORS)
     if not isinstance(header, Header):
         return None
-    body = text[ends[header.row] :]
-    if "\r" in body:
-        body = body.replace("\r\n", "\n")
-    if '"' in body or "\r" in body or "\0" in body:
+    bom = len(codecs.BOM_UTF8) if data.startswith(codecs.BOM_UTF8) else 0
+    body = data[bom + len(text[: ends[header.row]].encode("utf-8")) :]
+    if b"\r" in body:
+        body = body.replace(b"\r\n", b"\n")
+    if b'"' in body or b"\r" in body or b"\0" in body:
         return None
-    body = body.rstrip("\n")
-    if not body or "\n\n" in body or body.startswith("\n"):
+    body = body.rstrip(b"\n")
+    if not body or b"\n\n" in body or body.startswith(b"\n"):
         return None  # blank lines: read row by row
-    return CsvText(text, header, body, body[: body.find("\n") if "\n" in body else len(body)].count(",") + 1)
+    first = body[: body.find(b"\n")] if b"\n" in body else body
+    return CsvText(text, header, body, first.count(b",") + 1)
 
 
 def _csv_blocks(jobs: Sequence[SheetJob], headers: dict[int, Header | Problem]) -> Iterator[tuple[int, _Block]]:
@@ -443,12 +452,12 @@ def _csv_blocks(jobs: Sequence[SheetJob], headers: dict[int, Header | Problem]) 
         bodies = []
         for i in members:
             body = jobs[i].csv.body  # type: ignore[union-attr]
-            lines = body.count("\n") + 1
+            lines = body.count(b"\n") + 1
             ends = _csv_ends(jobs[i], lines)
             if ends is not None:
                 found.append((i, ends))
-                bodies.append(body.rsplit("\n", lines - ends[0])[0] if ends[0] < lines else body)
-        rows = _arrow_csv("\n".join(bodies), width, header)  # each file's scheme rows, end to end
+                bodies.append(body.rsplit(b"\n", lines - ends[0])[0] if ends[0] < lines else body)
+        rows = _arrow_csv(b"\n".join(bodies), width, header)  # each file's scheme rows, end to end
         if rows is None or rows.num_rows != sum(n for _, (n, _, _) in found):
             continue
         start = 0
@@ -458,11 +467,11 @@ def _csv_blocks(jobs: Sequence[SheetJob], headers: dict[int, Header | Problem]) 
             start += n
 
 
-def _arrow_csv(body: str, width: int, header: Header) -> pa.Table | None:
-    """Plain CSV lines as a table of text columns (the header's columns only), or None if Arrow cannot."""
+def _arrow_csv(body: bytes, width: int, header: Header) -> pa.Table | None:
+    """Plain CSV lines (UTF-8) as a table of text columns (the header's columns only), or None if Arrow cannot."""
     names = [f"c{j}" for j in range(width)]
     wanted = {f"c{j}": col for col, j in header.columns.items()}
-    data = (body + "\n").encode("utf-8")
+    data = body + b"\n"
     try:
         table = pa_csv.read_csv(
             # in one block, one thread: one chunk per column, as the fast reader takes them, and twice as fast
@@ -487,10 +496,10 @@ def _csv_ends(job: SheetJob, n: int) -> tuple[int, dict[str, float] | None, int]
     Total row at the end left off), the Grand Total and its row; None if it is not readable (row by row then)."""
     assert job.csv is not None
     header = job.csv.header
-    tail = job.csv.body.rsplit("\n", 8)[1:] if n > 8 else job.csv.body.split("\n")
+    tail = job.csv.body.rsplit(b"\n", 8)[1:] if n > 8 else job.csv.body.split(b"\n")
     total, total_row = None, 0
     while tail:
-        fields = tail.pop().split(",")
+        fields = tail.pop().decode("utf-8").split(",")
         if all(not c.strip() for c in fields):
             n -= 1
             continue
@@ -850,11 +859,12 @@ def read_csv(path: Path, org: str, *, deferred: Deferred | None = None) -> FileR
         )
         return result
     if deferred is not None and FAST_READER:  # read with others: plain lines below the header are read by Arrow
+        data = path.read_bytes()
         try:
-            text = path.read_bytes().decode("utf-8-sig")
+            text = data.decode("utf-8-sig")
         except UnicodeDecodeError:
             text = None  # read below as always, for the same message
-        plain = csv_text(text, file=path.name, sheet=code) if text is not None else None
+        plain = csv_text(data, text, file=path.name, sheet=code) if text is not None else None
         if plain is not None:
             _parse_into(result, SheetJob(None, path.name, code, code, csv=plain), deferred)
             return result
