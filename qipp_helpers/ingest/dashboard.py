@@ -457,7 +457,7 @@ def _csv_blocks(jobs: Sequence[SheetJob], headers: dict[int, Header | Problem]) 
             if ends is not None:
                 found.append((i, ends))
                 bodies.append(body.rsplit(b"\n", lines - ends[0])[0] if ends[0] < lines else body)
-        rows = _arrow_csv(b"\n".join(bodies), width, header)  # each file's scheme rows, end to end
+        rows = _arrow_csv(b"\n".join([*bodies, b""]), width, header)  # each file's scheme rows, end to end
         if rows is None or rows.num_rows != sum(n for _, (n, _, _) in found):
             continue
         start = 0
@@ -468,27 +468,32 @@ def _csv_blocks(jobs: Sequence[SheetJob], headers: dict[int, Header | Problem]) 
 
 
 def _arrow_csv(body: bytes, width: int, header: Header) -> pa.Table | None:
-    """Plain CSV lines (UTF-8) as a table of text columns (the header's columns only), or None if Arrow cannot."""
+    """Plain CSV lines (UTF-8, each ending b'\\n') as a table of text columns (the header's columns only), or
+    None if Arrow cannot."""
     names = [f"c{j}" for j in range(width)]
     wanted = {f"c{j}": col for col, j in header.columns.items()}
-    data = body + b"\n"
+    small = len(body) < 1 << 30  # 32-bit offsets, in one block: parsed several times faster, then widened
     try:
         table = pa_csv.read_csv(
-            # in one block, one thread: one chunk per column, as the fast reader takes them, and twice as fast
-            # as several threads on a small machine (the lines are simple: no quotes)
-            io.BytesIO(data),
-            read_options=pa_csv.ReadOptions(column_names=names, block_size=len(data) + 1, use_threads=False),
+            io.BytesIO(body),
+            # one thread: as fast on a small machine, and it leaves the other cores alone
+            read_options=pa_csv.ReadOptions(
+                column_names=names, block_size=len(body) + 1 if small else 1 << 24, use_threads=False
+            ),
             parse_options=pa_csv.ParseOptions(quote_char=False, newlines_in_values=False, ignore_empty_lines=False),
             convert_options=pa_csv.ConvertOptions(
-                column_types=dict.fromkeys(names, _STRING),
+                column_types=dict.fromkeys(names, pa.string() if small else _STRING),
                 strings_can_be_null=False,
                 quoted_strings_can_be_null=False,
                 include_columns=list(wanted),
+                check_utf8=False,  # the text was decoded as UTF-8 already
             ),
         )
     except (pa.ArrowInvalid, pa.ArrowException):
         return None
-    return table.rename_columns([wanted[n] for n in table.column_names]).combine_chunks()
+    table = table.combine_chunks()  # one chunk per column, as the fast reader takes them
+    columns = [c.cast(_STRING) for c in table.columns] if small else table.columns
+    return pa.table(columns, names=[wanted[n] for n in table.column_names])
 
 
 def _csv_ends(job: SheetJob, n: int) -> tuple[int, dict[str, float] | None, int] | None:

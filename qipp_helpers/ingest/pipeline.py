@@ -10,6 +10,7 @@ only ever read.
 
 from __future__ import annotations
 
+import bisect
 import contextlib
 import gc
 import getpass
@@ -404,6 +405,7 @@ class Stored:
         self._held: dict[str, set[tuple]] = {}  # the same with the changes added
         self._pending: dict[tuple[str, str, int], list[tuple[pd.DataFrame, set[tuple]]]] = {}
         self._changes: list[Change] = []
+        self._by_org: dict[str, list[tuple[str, int]]] | None = None
         #: Dashboard files of a batch read before its first ingest is prepared, all together (much faster than
         #: month by month): (paths, --org) -> what :func:`read_returns_files` gives for them.
         self.read_ahead: dict[tuple[tuple[Path, ...], str | None], list[FileResult]] = {}
@@ -461,30 +463,46 @@ class Stored:
 
     def previous(self, orgs: list[str], fin_year: str, month: int) -> pd.DataFrame:
         """The returns of each organisation's latest month held before (fin_year, month), in stored order."""
+        periods = self._periods()
         latest: dict[tuple[str, int], list[str]] = {}
-        wanted = set(orgs)
-        best: dict[str, tuple[str, int]] = {}
-        for fy, m, org in self.held("returns"):
-            if org in wanted and (fy, m) < (fin_year, month) and (fy, m) > best.get(org, ("", 0)):
-                best[org] = (fy, m)
-        for org, period in best.items():
-            latest.setdefault(period, []).append(org)
+        for org in orgs:
+            held = periods.get(org, [])
+            i = bisect.bisect_left(held, (fin_year, month))
+            if i:
+                latest.setdefault(held[i - 1], []).append(org)
         frames = [
             (t := self.month("returns", fy, m))[t["org"].isin(group)] for (fy, m), group in sorted(latest.items())
         ]
         return pd.concat(frames, ignore_index=True) if frames else TABLES["returns"].empty()
 
+    def _periods(self) -> dict[str, list[tuple[str, int]]]:
+        """Organisation -> the months it has returns for, in order (kept up to date by :meth:`add`)."""
+        if self._by_org is None:
+            self._by_org = {}
+            for fy, m, org in sorted(self.held("returns")):
+                self._by_org.setdefault(org, []).append((fy, m))
+        return self._by_org
+
     def add(self, changes: list[Change]) -> None:
         """Lay changes (of a prepared ingest to be committed with this one) over the store as read."""
         for ch in changes:
             spec = TABLES[ch.table]
-            rows = spec.coerce(ch.rows if ch.rows is not None else pd.DataFrame())
+            rows = spec.conform(ch.rows if ch.rows is not None else pd.DataFrame())
             given = slice_keys(spec, rows)
             keys = {key_tuple(spec, k) for k in ch.slices} | given
             self._changes.append(Change(ch.table, rows, keys))
             self._tables.pop(ch.table, None)
             if ch.table in self._held:
                 self._held[ch.table] = (self._held[ch.table] - keys) | given
+            if ch.table == "returns" and self._by_org is not None:
+                for fy, m, org in keys:
+                    periods = self._by_org.setdefault(org, [])
+                    i = bisect.bisect_left(periods, (fy, m))
+                    there = i < len(periods) and periods[i] == (fy, m)
+                    if (fy, m, org) in given and not there:
+                        periods.insert(i, (fy, m))
+                    elif (fy, m, org) not in given and there:
+                        del periods[i]
             if spec.key[:2] != ("fin_year", "month"):
                 continue
             months = {(k[0], k[1]) for k in keys}
@@ -661,8 +679,8 @@ def _controls(
                     "source_file": res.path.name, "source_sheet": sheet.sheet, "source_row": sheet.printed_total_row,
                 })  # fmt: skip
     return (
-        coerce_table(pd.DataFrame(printed), PRINTED_TOTAL_COLUMNS),
-        coerce_table(pd.DataFrame(combined), COMBINED_COLUMNS),
+        coerce_table(pd.DataFrame(printed), PRINTED_TOTAL_COLUMNS) if printed else TABLES["printed_totals"].empty(),
+        coerce_table(pd.DataFrame(combined), COMBINED_COLUMNS) if combined else TABLES["combined_rows"].empty(),
     )
 
 

@@ -199,9 +199,9 @@ def returns_pass(df: pd.DataFrame) -> bool:
         return False
     return bool(
         df["fin_year"].str.fullmatch(_FIN_YEAR).all()
-        and df["month"].between(1, 12).all()
+        and ((df["month"].to_numpy() >= 1) & (df["month"].to_numpy() <= 12)).all()
         and df["org"].isin(organisations().ccgs).all()
-        and (df["row"] >= 0).all()
+        and (df["row"].to_numpy() >= 0).all()
         and (df["scheme_no"].str.len() >= 1).all()
         and (df["scheme_name"].str.len() >= 1).all()
         and (df["provenance"].str.len() >= 1).all()

@@ -163,6 +163,14 @@ class TableSpec:
         """The table with no rows, stored columns and dtypes."""
         return self._empty.copy()
 
+    def conform(self, rows: pd.DataFrame) -> pd.DataFrame:
+        """``coerce(rows)``, skipped when ``rows`` already have the stored columns, dtypes and no blank text."""
+        empty = self._empty
+        same = list(rows.columns) == list(empty.columns) and bool((rows.dtypes == empty.dtypes).all())
+        if same and not any(rows[c].hasnans for c in self.columns if self.sql_types[c] == "VARCHAR"):
+            return rows
+        return self.coerce(rows)
+
     @functools.cached_property
     def _empty(self) -> pd.DataFrame:
         return self.coerce(pd.DataFrame({c: pd.Series(dtype="object") for c in self.columns}))
@@ -753,7 +761,7 @@ class Store:
             except (TypeError, ValueError):
                 raise StoreError(f"slices of {spec.name} must be tuples of {', '.join(spec.key)}") from None
             try:
-                coerced = spec.coerce(rows)
+                coerced = spec.conform(rows)
             except (TypeError, ValueError) as exc:
                 msg = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
                 raise StoreError(f"rows for {spec.name} cannot take the stored column types: {msg}") from None
