@@ -3,6 +3,15 @@
 One reader per input layout. A reader turns cells into tidy records and collects every
 problem it meets (file, sheet, row, column) instead of stopping at the first. It does not
 write anything and does not validate across files; see :mod:`qipp_helpers.ingest.pipeline`.
+
+Two ways through, one result. :func:`parse_rows` reads a sheet row by row and names every
+problem. Most sheets are well formed (a national ingest is thousands of them), so
+:func:`parse_sheets` first tries the fast reader: the sheets' rows below their headers, column
+by column across many sheets at once (a plain CSV file's lines parsed by Arrow, never made into
+Python rows), every value worked out once per distinct text by the same functions the row-by-row
+reader calls. A sheet with anything out of the ordinary (a problem, a continuation row, a
+repeated header, blank rows in the middle...) goes to :func:`parse_rows`, so what a user is told
+never depends on the way taken. ``tests/unit/test_ingest_fast.py`` holds the two to the same records.
 """
 
 from __future__ import annotations

@@ -6,6 +6,11 @@ validates and reconciles them against the version of the store it was given, and
 :class:`~qipp_helpers.core.errors.InputError` with every problem found. :func:`commit_parts`
 commits any number of them in one transaction: all or nothing, one version. ``data/raw`` is
 only ever read.
+
+:func:`prepare_and_commit_many` does that for several ingests at once (``qipp ingest-raw``: every
+month folder): each is prepared against the store as the ones before it leave it (:class:`Stored`
+lays their changes over the version read), then all are committed in one transaction, a version
+each, so the log reads as if they had been committed one by one.
 """
 
 from __future__ import annotations
