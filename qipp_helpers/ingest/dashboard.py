@@ -384,14 +384,15 @@ _STRING = pa.large_string()  # what pandas' text dtype holds
 class CsvText:
     """A CSV file read as text: the records down to its header, and the plain lines below it (as bytes).
 
-    Plain: no quote, carriage return (but in CRLF line ends) or NUL character, so each line is one record
+    Plain: no quote, carriage return (but in CRLF line ends, which Arrow reads as csv does) or NUL character, so
+    each line is one record
     and its fields are what splitting at commas gives, exactly as :mod:`csv` reads them. (No byte of a
     multi-byte UTF-8 character is one of those, so bytes can be split where the text would be.)
     """
 
     text: str
     header: Header
-    body: bytes  # the lines below the header (b'\n' between them, none at the end)
+    body: bytes  # the lines below the header (b'\n' or b'\r\n' between them, none at the end)
     width: int  # fields on the first line below the header
 
     def grid(self) -> list[list[str]]:
@@ -434,12 +435,10 @@ def csv_text(data: bytes, text: str, *, file: str, sheet: str) -> CsvText | None
         return None
     bom = len(codecs.BOM_UTF8) if data.startswith(codecs.BOM_UTF8) else 0
     body = data[bom + len(text[: ends[header.row]].encode("utf-8")) :]
-    if b"\r" in body:
-        body = body.replace(b"\r\n", b"\n")
-    if b'"' in body or b"\r" in body or b"\0" in body:
-        return None
-    body = body.rstrip(b"\n")
-    if not body or b"\n\n" in body or body.startswith(b"\n"):
+    if b'"' in body or b"\0" in body or (b"\r" in body and body.count(b"\r") != body.count(b"\r\n")):
+        return None  # a quote, a NUL or a lone carriage return: read row by row
+    body = body.rstrip(b"\r\n")
+    if not body or b"\n\n" in body or b"\n\r\n" in body or body.startswith((b"\n", b"\r\n")):
         return None  # blank lines: read row by row
     first = body[: body.find(b"\n")] if b"\n" in body else body
     return CsvText(text, header, body, first.count(b",") + 1)
@@ -513,7 +512,7 @@ def _csv_ends(job: SheetJob, n: int) -> tuple[int, dict[str, float] | None, int]
     tail = job.csv.body.rsplit(b"\n", 8)[1:] if n > 8 else job.csv.body.split(b"\n")
     total, total_row = None, 0
     while tail:
-        fields = tail.pop().decode("utf-8").split(",")
+        fields = tail.pop().rstrip(b"\r").decode("utf-8").split(",")
         if all(not c.strip() for c in fields):
             n -= 1
             continue
@@ -757,7 +756,19 @@ def _money_column(cells: pa.Array | list) -> tuple[np.ndarray, np.ndarray]:
 def sheet_org(name: str) -> str | None:
     """The organisation a sheet name denotes ('ELR', ' wl ' -> 'WL'), or None if unknown."""
     code = name.strip().upper()
-    return code if code in organisations().codes else None
+    return code if code in _codes() else None
+
+
+_CODES: tuple[object, frozenset[str], frozenset[str]] = (None, frozenset(), frozenset())
+
+
+def _codes(groups: bool = False) -> frozenset[str]:
+    """The organisation codes in use (or the groups among them), worked out once per registry: asked per file."""
+    global _CODES
+    registry = organisations()
+    if _CODES[0] is not registry:
+        _CODES = (registry, frozenset(registry.codes), frozenset(registry.groups))
+    return _CODES[2] if groups else _CODES[1]
 
 
 def hidden_sheet(file: str, sheet: str, flags: SheetFlags | None) -> Problem | None:
@@ -921,7 +932,7 @@ def read_returns_file(path: Path, *, org: str | None = None, deferred: Deferred 
     if unsafe:
         return FileResult(path=path, problems=unsafe)
     code = (org or "").strip().upper() or None
-    if code is not None and code not in organisations().codes:
+    if code is not None and code not in _codes():
         return FileResult(
             path=path,
             problems=[
@@ -931,7 +942,7 @@ def read_returns_file(path: Path, *, org: str | None = None, deferred: Deferred 
                 )
             ],
         )
-    if code is not None and code in organisations().groups:
+    if code is not None and code in _codes(groups=True):
         members_ = " + ".join(organisations().groups[code])
         return FileResult(
             path=path,

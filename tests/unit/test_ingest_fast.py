@@ -179,13 +179,22 @@ def test_csv_files_read_the_same_fast_and_row_by_row(tmp_path_factory, files):
     assert summary(alone) == summary(slow)
 
 
-def test_plain_csv_files_take_the_fast_reader(tmp_path):
+@pytest.mark.parametrize("newline", ["\n", "\r\n"])
+def test_plain_csv_files_take_the_fast_reader(tmp_path, newline):
     rows = [["Title"], HEADER] + [[f"{i}.1", f"S{i}", *DESCRIPTORS, "Red", "1", "2", "3", "4", "5"] for i in range(9)]
-    path = write_csv(tmp_path / "LC.csv", rows, "\n")
+    rows.append(["Grand Total", "", "", "", "", "", "9", "18", "27", "36", "45"])
+    path = write_csv(tmp_path / "LC.csv", rows, newline)
     sheet = read_returns_files([path])[0].sheets[0]
     assert isinstance(sheet.columns()["scheme_name"], pa.Array)  # read by Arrow, column by column
     assert [r["milestones"] for r in sheet.records] == ["Milestones on track"] * 9
     assert [r["risk_issue"] for r in sheet.records] == ["On track / slipping"] * 9  # trimmed, as cell_text does
+    assert sheet.printed_total == dict(
+        zip(("plan_ytd", "actual_ytd", "annual_plan", "fot", "assured"), (9.0, 18.0, 27.0, 36.0, 45.0), strict=True)
+    )
+    assert (sheet.printed_total_row, [r["source_row"] for r in sheet.records][-1]) == (12, 11)
+    fast = summary(read_returns_files([path]))
+    with row_by_row():
+        assert summary(read_returns_files([path])) == fast
 
 
 def test_quoted_and_blank_lines_fall_back_to_the_row_by_row_reader(tmp_path):
