@@ -6,6 +6,7 @@ traceback is shown only with ``qipp --debug``.
 
 from __future__ import annotations
 
+import dataclasses
 import getpass
 import re
 import sys
@@ -224,11 +225,13 @@ def ingest_raw(
 ) -> None:
     """Ingest every month under DATA_DIR/raw/<fin-year>/M<mm>/, then DATA_DIR/raw/<fin-year>/rightcare/.
 
+    All or nothing: every folder becomes one version, all committed together, or none if any folder has a problem.
+
     \b
     Example:
       qipp ingest-raw --data-dir data
     """
-    from .ingest.layouts import ingest_files
+    from .ingest.layouts import Batch, ingest_batches
 
     if fin_year is not None:
         fin_year = check_fin_year(fin_year)
@@ -241,6 +244,7 @@ def ingest_raw(
     rightcare = sorted(p for p in raw.glob("*/rightcare") if p.is_dir() and fin_year in (None, p.parent.name))
     if not folders and not rightcare:
         raise UsageError(f"no month folders like {raw}/2019-20/M06/ found")
+    batches = []
     for folder in [*folders, *rightcare]:
         files = sorted(
             p for p in folder.iterdir() if p.suffix.lower() in (".xlsx", ".csv") and not p.name.startswith(("~", "."))
@@ -249,7 +253,21 @@ def ingest_raw(
             continue
         year = check_fin_year(folder.parent.name)
         month = int(folder.name[1:]) if folder.name != "rightcare" else 1
-        for summary in ingest_files(files, year, month, data_dir, provenance=_provenance_note(folder)):
+        batches.append(Batch(tuple(files), year, month, provenance=_provenance_note(folder)))
+    # every folder prepared in turn and committed in one transaction (a version each): all or nothing
+    try:
+        done = ingest_batches(batches, data_dir)
+    except InputError as exc:
+        i = getattr(exc, "batch", None)
+        if i is None:
+            raise
+        where = f"{batches[i].paths[0].parent.relative_to(raw).as_posix()}/"
+        names = {p.name for p in batches[i].paths}
+        raise InputError(
+            [dataclasses.replace(p, file=where + p.file) if p.file in names else p for p in exc.problems]
+        ) from None
+    for summaries in done:
+        for summary in summaries:
             _print_summary(summary)
 
 
@@ -260,6 +278,7 @@ def demo_data(
     schemes: Annotated[int, typer.Option(help="Schemes per organisation.")] = 40,
     months: Annotated[int, typer.Option(help="Months of returns, from M1.")] = 6,
     fin_year: FinYear = "2019-20",
+    years: Annotated[int, typer.Option(help="Financial years of returns, from FIN_YEAR.")] = 1,
     seed: Annotated[int, typer.Option(help="Random seed (same seed, same data).")] = 20191017,
 ) -> None:
     """Write a seeded synthetic dataset (organisations.csv + raw CSV returns) for scale tests; marked synthetic.
@@ -270,9 +289,13 @@ def demo_data(
     """
     from .synthetic.national import demo_data as make
 
-    counts = make(data_dir, orgs=orgs, schemes=schemes, months=months, fin_year=check_fin_year(fin_year), seed=seed)
+    counts = make(
+        data_dir, orgs=orgs, schemes=schemes, months=months, fin_year=check_fin_year(fin_year), years=years, seed=seed
+    )
     typer.echo(
-        f"wrote {counts['rows']:,} synthetic scheme-month rows for {orgs} organisations x {months} months "
+        f"wrote {counts['rows']:,} synthetic scheme-month rows for {orgs} organisations x {months} months"
+        + (f" x {years} years" if years > 1 else "")
+        + " "
         f"into {data_dir}/raw (ingest with: qipp ingest-raw --data-dir {data_dir})"
     )
 

@@ -29,6 +29,7 @@ ties to the controls; :func:`as_received` drops them again. Pure functions of Da
 
 from __future__ import annotations
 
+import functools
 import itertools
 import math
 import re
@@ -69,6 +70,11 @@ MAX_ASSIGNMENTS = 250_000
 
 def empty_adjustments() -> pd.DataFrame:
     """An adjustments table with no records and the stored dtypes."""
+    return _empty().copy()
+
+
+@functools.cache
+def _empty() -> pd.DataFrame:
     return coerce_adjustments(pd.DataFrame(columns=list(ADJUSTMENT_COLUMNS)))
 
 
@@ -209,9 +215,12 @@ def locate(
 def _gaps(rows: pd.DataFrame, printed: pd.DataFrame) -> dict[str, dict[str, tuple[float, float]]]:
     """Organisation -> measure -> (printed, computed) for every organisation with a printed total."""
     out: dict[str, dict[str, tuple[float, float]]] = {}
+    where = rows.groupby("org", sort=False).indices if len(rows) else {}
+    values = {c: rows[c].to_numpy(dtype=float) for c in MONEY_COLUMNS}
+    none = np.array([], dtype=np.intp)
     for rec in printed.to_dict("records"):
-        mine = rows[rows["org"] == rec["org"]]
-        out[rec["org"]] = {c: (float(rec[c]), float(mine[c].sum())) for c in MONEY_COLUMNS}
+        idx = where.get(rec["org"], none)  # rows in order: the same sums as the organisation's own rows give
+        out[rec["org"]] = {c: (float(rec[c]), float(values[c][idx].sum())) for c in MONEY_COLUMNS}
     return out
 
 
@@ -269,6 +278,8 @@ def derive_adjustments(
                 str(fy), int(month), str(group), sheet, mine, gaps, left, tolerance, max_assignments
             )
         for org in sorted(left):
+            if all(abs(v) < 0.5 or (abs(v) <= tolerance and not rounding) for v in left[org].values()):
+                continue  # ties to its printed total: nothing to record
             src = printed[printed["org"] == org].iloc[0]
             records += _remainders(
                 str(fy), int(month), org, src, rows[rows["org"] == org], gaps, left, tolerance, rounding
@@ -370,8 +381,10 @@ def _from_combined(
 ) -> list[dict]:
     """Derived records for one combined sheet: find each scheme it disagrees on, then attribute them together."""
     cols = list(MONEY_COLUMNS)
-    m_keys, c_keys = _keys(mine, sheet)
     gapped = [o for o in left if o in set(mine["org"]) and max(abs(v) for v in left[o].values()) > tolerance]
+    if not gapped:
+        return []  # every member ties to its Grand Total: no gap to locate
+    m_keys, c_keys = _keys(mine, sheet)
     findings = []
     for key in sorted(set(c_keys) | set(m_keys)):
         c_rows = sheet[c_keys == key]

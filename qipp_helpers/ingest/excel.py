@@ -275,6 +275,8 @@ def text_problems(
     for col, label in labels.items():
         if col not in df.columns or df.empty:
             continue
+        if _all_clean(df[col], limits.get(col)):
+            continue  # the usual case, found from the column's distinct values alone
         text = df[col].astype(str)
         bad = text.str.contains(_BAD_CHARS, regex=True)
         for i in df.index[bad][:most]:
@@ -304,6 +306,20 @@ def text_problems(
                     )
                 )
     return out
+
+
+def _all_clean(column: pd.Series, limit: int | None) -> bool:
+    """True if no value of a text column holds a control character or is longer than ``limit`` (checked on its
+    distinct values: a return repeats the same few descriptors on every row). False says nothing."""
+    if column.dtype != "str" or column.hasnans:
+        return False
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    distinct = pc.unique(pa.array(column))
+    if pc.any(pc.match_substring_regex(distinct, _BAD_CHARS.pattern)).as_py():
+        return False
+    return limit is None or len(distinct) == 0 or pc.max(pc.utf8_length(distinct)).as_py() <= limit
 
 
 def sheet_problems(file: str, flags: Mapping[str, SheetFlags], wanted: Sequence[str]) -> list[Problem]:

@@ -95,6 +95,18 @@ def recognise(path: Path) -> Layout:
     return next(layout for layout in LAYOUTS if layout.recognise(info))
 
 
+@dataclass(frozen=True)
+class Batch:
+    """One ingest of a batch (:func:`ingest_batches`): its files, period and options, as :func:`ingest_files` takes."""
+
+    paths: tuple[Path, ...]
+    fin_year: str
+    month: int
+    org: str | None = None
+    provenance: str | None = None
+    only: str | None = None
+
+
 def ingest_files(
     paths: list[Path],
     fin_year: str,
@@ -114,15 +126,47 @@ def ingest_files(
     workbooks are committed in one transaction. ``month`` is unused by RightCare workbooks (they
     serve a financial year). ``only`` restricts the files to one layout (an error for any other).
     """
-    paths = [Path(p) for p in paths]
+    batch = Batch(tuple(Path(p) for p in paths), fin_year, month, org, provenance, only)
+    return ingest_batches([batch], data_dir, user=user)[0]
+
+
+def ingest_batches(batches: list[Batch], data_dir: Path | str, *, user: str | None = None) -> list[list[Summary]]:
+    """Several ingests (e.g. every month folder of ``data/raw``) as :func:`ingest_files` makes each, committed
+    together: each is prepared against the store as the ones before it leave it, then all are committed in ONE
+    transaction, one version each (the log reads as if they had been committed one by one). All or nothing:
+    the first batch with a problem raises its :class:`IngestError` and nothing is written.
+    """
+    prepares, routes = [], []
+    for i, b in enumerate(batches):
+        try:
+            prepare, groups = _prepare_batch(b)
+        except IngestError as exc:
+            exc.batch = i  # type: ignore[attr-defined]
+            raise
+        prepares.append(_tagged(i, prepare))
+        routes.append([groups["dashboard"]] if "dashboard" in groups else [])
+    dashboards = [(list(g), b.org) for b, groups in zip(batches, routes, strict=True) for g in groups[:1]]
+    done, versions = pipeline.prepare_and_commit_many(
+        prepares, data_dir, user=user, read_ahead=dashboards if len(batches) > 1 else None
+    )
+    for parts, version in zip(done, versions, strict=True):
+        for part in parts:
+            part.summary.version = version.number
+    return [[part.summary for part in parts] for parts in done]
+
+
+def _prepare_batch(batch: Batch) -> tuple[Callable[[pipeline.Stored], list[Prepared]], dict[str, list[Path]]]:
+    """Guard and route one batch's files now; return what prepares them against a :class:`pipeline.Stored`, and
+    the files by layout."""
+    paths = list(batch.paths)
     unsafe = [p for path in paths for p in check_input_file(path)]
     if unsafe:
         raise IngestError(unsafe)
     groups: dict[str, list[Path]] = {}
     for p in paths:
         layout = recognise(p)
-        if only is not None and layout.name != only:
-            raise IngestError([Problem(p.name, f"is a {layout.description}, not a {_BY_NAME[only].description}")])
+        if batch.only is not None and layout.name != batch.only:
+            raise IngestError([Problem(p.name, f"is a {layout.description}, not a {_BY_NAME[batch.only].description}")])
         groups.setdefault(layout.name, []).append(p)
 
     def prepare(stored: pipeline.Stored) -> list[Prepared]:
@@ -132,7 +176,7 @@ def ingest_files(
             if name in groups:
                 try:
                     parts += _BY_NAME[name].prepare(
-                        groups[name], fin_year, month, stored, org=org, provenance=provenance
+                        groups[name], batch.fin_year, batch.month, stored, org=batch.org, provenance=batch.provenance
                     )
                 except IngestError as exc:
                     problems += exc.problems
@@ -140,7 +184,17 @@ def ingest_files(
             raise IngestError(problems)
         return parts
 
-    parts, version = pipeline.prepare_and_commit(prepare, data_dir, user=user)
-    for part in parts:
-        part.summary.version = version.number
-    return [part.summary for part in parts]
+    return prepare, groups
+
+
+def _tagged(index: int, prepare: Callable[[pipeline.Stored], list[Prepared]]) -> Callable[..., list[Prepared]]:
+    """``prepare``, its IngestError marked with the batch it came from (``exc.batch``)."""
+
+    def run(stored: pipeline.Stored) -> list[Prepared]:
+        try:
+            return prepare(stored)
+        except IngestError as exc:
+            exc.batch = index  # type: ignore[attr-defined]
+            raise
+
+    return run

@@ -6,17 +6,29 @@ validates and reconciles them against the version of the store it was given, and
 :class:`~qipp_helpers.core.errors.InputError` with every problem found. :func:`commit_parts`
 commits any number of them in one transaction: all or nothing, one version. ``data/raw`` is
 only ever read.
+
+:func:`prepare_and_commit_many` does that for several ingests at once (``qipp ingest-raw``: every
+month folder): each is prepared against the store as the ones before it leave it (:class:`Stored`
+lays their changes over the version read), then all are committed in one transaction, a version
+each, so the log reads as if they had been committed one by one.
 """
 
 from __future__ import annotations
 
+import bisect
+import contextlib
+import gc
 import getpass
-from collections.abc import Callable
+import itertools
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from .. import __version__
 from ..core.errors import IngestError, Problem
@@ -37,8 +49,8 @@ from ..store.schema import (
     coerce_table,
     validate_returns,
 )
-from ..store.versioned import Change, StoreConflict, Version
-from .dashboard import REQUIRED, FileResult, SheetResult, iter_problems, read_returns_file
+from ..store.versioned import TABLES, Change, Reading, StoreConflict, Version, key_tuple, slice_keys
+from .dashboard import REQUIRED, FileResult, SheetResult, iter_problems, read_returns_files
 from .excel import text_problems
 
 #: A printed total further than this (£000) from the computed sum is a reconciliation warning.
@@ -69,9 +81,9 @@ def scheme_changes(tidy: pd.DataFrame, stored: pd.DataFrame, fin_year: str, mont
         return notes
     # one pass over the store for every organisation (per-organisation masks are slow at national scale)
     mine = stored[stored["org"].isin(tidy["org"].unique())]
-    periods = mine[["org", "fin_year", "month"]].drop_duplicates()
-    earlier = (periods["fin_year"] < fin_year) | ((periods["fin_year"] == fin_year) & (periods["month"] < month))
-    periods = periods[earlier]
+    held = mine[["org", "fin_year", "month"]].drop_duplicates()
+    earlier = (held["fin_year"] < fin_year) | ((held["fin_year"] == fin_year) & (held["month"] < month))
+    periods = held[earlier]
     if periods.empty:
         return notes
     base = periods.sort_values(["fin_year", "month"]).groupby("org").tail(1)
@@ -79,14 +91,12 @@ def scheme_changes(tidy: pd.DataFrame, stored: pd.DataFrame, fin_year: str, mont
         r.org: (f"M{int(r.month)}" if r.fin_year == fin_year else f"{r.fin_year} M{int(r.month)}")
         for r in base.itertuples(index=False)
     }
-    prev = mine.merge(base, on=["org", "fin_year", "month"])
+    # every row held is of its organisation's base month (the store gave only those): no need to pick them out
+    prev = mine if len(base) == len(held) else mine.merge(base, on=["org", "fin_year", "month"])
     now = tidy[tidy["org"].isin(list(labels))]
     plan_now = now.groupby(["org", "scheme_no"])["annual_plan"].sum()
     plan_prev = prev.groupby(["org", "scheme_no"])["annual_plan"].sum()
-    names = {
-        **dict(zip(zip(prev["org"], prev["scheme_no"], strict=True), prev["scheme_name"], strict=True)),
-        **dict(zip(zip(now["org"], now["scheme_no"], strict=True), now["scheme_name"], strict=True)),
-    }
+    names = _Names(prev, now)
     for org, no in sorted(plan_prev.index.difference(plan_now.index)):
         notes["missing"].append(f"{org} {no} {names[org, no]}: in {labels[org]}, not in this return")
     for org, no in sorted(plan_now.index.difference(plan_prev.index)):
@@ -101,6 +111,26 @@ def scheme_changes(tidy: pd.DataFrame, stored: pd.DataFrame, fin_year: str, mont
             f"{labels[org]}, now {fmt_k(plan_now[org, no])}"
         )
     return notes
+
+
+class _Names:
+    """(org, scheme number) -> the scheme name on its last row, this return's over the stored one's; looked up
+    only for the schemes a note names (most months name none)."""
+
+    def __init__(self, prev: pd.DataFrame, now: pd.DataFrame):
+        self.frames = (now, prev)
+        self.found: list[pd.Series] | None = None
+
+    def __getitem__(self, key: tuple[str, str]) -> str:
+        if self.found is None:
+            self.found = [
+                f.drop_duplicates(["org", "scheme_no"], keep="last").set_index(["org", "scheme_no"])["scheme_name"]
+                for f in self.frames
+            ]
+        for names in self.found:
+            if key in names.index:
+                return str(names[key])
+        raise KeyError(key)
 
 
 def _warning(
@@ -128,7 +158,7 @@ def total_warnings(sheet: SheetResult, *, file: str, fin_year: str, month: int) 
         return []
     out = []
     for col in MONEY_COLUMNS:
-        computed = float(sum(r[col] for r in sheet.records))
+        computed = float(sum(sheet.column(col)))
         printed = sheet.printed_total[col]
         if abs(printed - computed) > TOLERANCE_K:
             w = _warning(
@@ -150,7 +180,7 @@ def total_warnings(sheet: SheetResult, *, file: str, fin_year: str, month: int) 
 def group_warnings(sheet: SheetResult, ccg_rows: pd.DataFrame, *, file: str, fin_year: str, month: int) -> list[dict]:
     """Reconcile a combined (e.g. LLR) sheet against the sum of its CCGs' rows."""
     members = organisations().groups[sheet.org]
-    have = set(ccg_rows["org"]) if len(ccg_rows) else set()
+    have = set(ccg_rows["org"].unique()) if len(ccg_rows) else set()
     lacking = [m for m in members if m not in have]
     if lacking:
         return [
@@ -169,7 +199,7 @@ def group_warnings(sheet: SheetResult, ccg_rows: pd.DataFrame, *, file: str, fin
         ]
     out = []
     for col in MONEY_COLUMNS:
-        printed = (sheet.printed_total or {}).get(col, float(sum(r[col] for r in sheet.records)))
+        printed = (sheet.printed_total or {}).get(col, float(sum(sheet.column(col))))
         computed = float(ccg_rows[col].sum())
         if abs(printed - computed) > TOLERANCE_K:
             w = _warning(
@@ -188,28 +218,42 @@ def group_warnings(sheet: SheetResult, ccg_rows: pd.DataFrame, *, file: str, fin
     return out
 
 
-def _assign_workstreams(records: list[dict], file: str) -> list[Problem]:
+def _workstreams(sheet: SheetResult, file: str) -> tuple[list[str] | pa.Array, list[Problem]]:
+    """Each row's workstream: as given, else from the scheme number; a problem for a number with neither."""
+    given_column = sheet.columns().get("workstream")
+    if isinstance(given_column, pa.Array) and pc.all(pc.not_equal(given_column, "")).as_py():
+        return given_column, []  # every row names its workstream
     mapping = workstream_map()
-    problems = []
-    for r in records:
-        if r.get("workstream"):
+    given = sheet.column("workstream") or [""] * len(sheet)
+    out, problems = [], []
+    for ws, no, row in zip(given, sheet.column("scheme_no"), sheet.column("source_row"), strict=True):
+        if ws:
+            out.append(ws)
             continue
-        ws = mapping.get(r["scheme_no"])
-        if ws is None:
+        found = mapping.get(no)
+        if found is None:
             problems.append(
                 Problem(
                     file,
-                    f"scheme number {r['scheme_no']!r} has no workstream: add a "
+                    f"scheme number {no!r} has no workstream: add a "
                     "'Workstream' column or extend qipp_helpers/reference/workstream_map.csv",
-                    r["source_sheet"],
-                    r["source_row"],
+                    sheet.sheet,
+                    row,
                     REQUIRED["scheme_no"],
                 )
             )
-            r["workstream"] = ""
-        else:
-            r["workstream"] = ws
-    return problems
+            found = ""
+        out.append(found)
+    return out, problems
+
+
+#: Fields with one value per sheet (the same on every record of it).
+_PER_SHEET = ("org", "source_sheet", "provenance", "source_file")
+#: The fields of a dashboard record, as :func:`tidy_returns` gathers them (workstream apart).
+_RECORD_FIELDS = (
+    "org", "scheme_no", "scheme_name", "milestones", "financial_benefits", "risk_issue", "rag", "source_sheet",
+    "source_row", *MONEY_COLUMNS,
+)  # fmt: skip
 
 
 def tidy_returns(
@@ -217,8 +261,12 @@ def tidy_returns(
 ) -> tuple[pd.DataFrame, list[SheetResult], list[Problem]]:
     """Turn read files into one validated tidy table of CCG rows (+ combined sheets, problems)."""
     problems = iter_problems(results)
-    frames, combined = [], []
+    pieces: dict[str, list] = {c: [] for c in (*_RECORD_FIELDS, "workstream", "row") if c not in _PER_SHEET}
+    per_sheet: dict[str, list] = {c: [] for c in _PER_SHEET}  # a value per sheet, repeated on its rows
+    sizes: list[int] = []
+    combined = []
     seen: dict[str, str] = {}
+    groups = organisations().groups
     for res in results:
         for sheet in res.sheets:
             where = f"{res.path.name}:{sheet.sheet}"
@@ -233,20 +281,61 @@ def tidy_returns(
                 )
                 continue
             seen[sheet.org] = where
-            if sheet.org in organisations().groups:
+            if sheet.org in groups:
                 combined.append((res, sheet))
                 continue
-            problems.extend(_assign_workstreams(sheet.records, res.path.name))
+            n = len(sheet)
+            workstreams, missing = _workstreams(sheet, res.path.name)
+            problems.extend(missing)
+            if not n:
+                continue
+            cols = sheet.columns()
+            for c in _RECORD_FIELDS:
+                if c not in _PER_SHEET:
+                    pieces[c].append(cols[c])
             prov = provenance or res.provenance.get(sheet.org) or f"return file: {res.path.name}"
-            extra = {"fin_year": fin_year, "month": month, "provenance": prov, "source_file": res.path.name}
-            frames.extend({**r, **extra, "row": i} for i, r in enumerate(sheet.records))
-    # one DataFrame for every sheet's records: building one per sheet costs more than parsing them
-    tidy = coerce_returns(pd.DataFrame(frames)) if frames else coerce_returns(pd.DataFrame())
+            for c, value in zip(_PER_SHEET, (sheet.org, sheet.sheet, prov, res.path.name), strict=True):
+                per_sheet[c].append(value)  # every record of a sheet has its org and sheet name
+            pieces["workstream"].append(workstreams)
+            pieces["row"].append(np.arange(n))
+            sizes.append(n)
+    # one DataFrame for every sheet's columns: building one per sheet costs more than reading them
+    if sizes:
+        which = pa.array(np.repeat(np.arange(len(sizes)), sizes))
+        data = {
+            c: np.concatenate([np.asarray(p, dtype=float) for p in parts])
+            if c in MONEY_COLUMNS
+            else np.concatenate([np.asarray(p, dtype=np.int64) for p in parts])
+            if c in ("row", "source_row")
+            else _text(parts)
+            for c, parts in pieces.items()
+        }
+        for c, values in per_sheet.items():
+            data[c] = pd.Series(pa.array(values, type=pa.large_string()).take(which), dtype=_STR)
+        tidy = coerce_returns(pd.DataFrame({"fin_year": fin_year, "month": month, **data}))
+    else:
+        tidy = coerce_returns(pd.DataFrame())
     problems.extend(text_problems(tidy, {c: REQUIRED.get(c, c.replace("_", " ").capitalize()) for c in TEXT_COLUMNS}))
     problems.extend(too_many_schemes(tidy))
     if not problems:
         problems.extend(validate_returns(tidy))
     return tidy, combined, problems
+
+
+def _text(parts: list) -> pd.Series | list:
+    """A text column made of sheets' parts (lists or Arrow arrays), built straight from Arrow (10x faster than from
+    Python objects); a list of the values if they are not all text."""
+    try:
+        arrays = [p if isinstance(p, _ARROW) else pa.array(p, type=pa.large_string()) for p in parts]
+        return pd.Series(pa.chunked_array(arrays, type=pa.large_string()).combine_chunks(), dtype=_STR)
+    except (pa.ArrowException, TypeError):
+        return list(itertools.chain.from_iterable(p.to_pylist() if isinstance(p, _ARROW) else p for p in parts))
+
+
+_ARROW = (pa.Array, pa.ChunkedArray)
+
+
+_STR = pd.StringDtype("pyarrow", na_value=np.nan)  # pandas' own text dtype ("str")
 
 
 #: The text columns of a return checked for control characters and length.
@@ -258,7 +347,9 @@ MAX_LINES_PER_ORG = 2000
 
 def too_many_schemes(tidy: pd.DataFrame) -> list[Problem]:
     """A problem for each organisation whose return has more scheme lines than :data:`MAX_LINES_PER_ORG`."""
-    out = []
+    out: list[Problem] = []
+    if len(tidy) <= MAX_LINES_PER_ORG or tidy["org"].value_counts().max() <= MAX_LINES_PER_ORG:
+        return out  # no organisation has that many lines, so no sheet of one has
     for (org, file, sheet), n in tidy.groupby(["org", "source_file", "source_sheet"]).size().items():
         if n > MAX_LINES_PER_ORG:
             out.append(
@@ -302,28 +393,143 @@ class RightCareIngestSummary:
 
 
 class Stored:
-    """The store as of the version an ingest is prepared from: tables read on first use, then kept."""
+    """The store as of the version an ingest is prepared from, read slice by slice and kept.
 
-    def __init__(self, data_dir: Path | str, version: int | None):
+    Reads go through ``reading`` (one connection, :meth:`~qipp_helpers.store.versioned.Store.reading`)
+    when given, else open the store for each read. For a batch of ingests committed together,
+    :meth:`add` lays each prepared ingest's changes over it, so the next one sees the store as
+    it will be once the earlier ones are committed.
+    """
+
+    def __init__(self, data_dir: Path | str, version: int | None, reading: Reading | None = None):
         self.data_dir, self.version = data_dir, version
+        self._reading = reading
         self._tables: dict[str, pd.DataFrame] = {}
+        self._months: dict[tuple[str, str, int], pd.DataFrame] = {}
+        self._keys: dict[str, set[tuple]] = {}  # table -> slices holding rows in the version read
+        self._held: dict[str, set[tuple]] = {}  # the same with the changes added
+        self._pending: dict[tuple[str, str, int], list[tuple[pd.DataFrame, set[tuple]]]] = {}
+        self._changes: list[Change] = []
+        self._by_org: dict[str, list[tuple[str, int]]] | None = None
+        #: Dashboard files of a batch read before its first ingest is prepared, all together (much faster than
+        #: month by month): (paths, --org) -> what :func:`read_returns_files` gives for them.
+        self.read_ahead: dict[tuple[tuple[Path, ...], str | None], list[FileResult]] = {}
+
+    def _load(self, name: str, where: dict | None = None) -> pd.DataFrame:
+        if self._reading is not None:
+            return self._reading.load(name, where=where)
+        store = db.store(self.data_dir)
+        return store.load(name, as_of=self.version, where=where) if self.version else store.load(name, where=where)
 
     def table(self, name: str) -> pd.DataFrame:
+        """A whole table (with the changes added by :meth:`add`)."""
         if name not in self._tables:
-            self._tables[name] = (
-                db.store(self.data_dir).load(name, as_of=self.version)
-                if self.version
-                else (db.store(self.data_dir).load(name))
-            )
+            out = self._load(name)
+            for ch in self._changes:
+                if ch.table == name:
+                    out = _overlay(out, name, ch.rows, set(ch.slices))
+            self._tables[name] = out
         return self._tables[name]
 
     @property
     def returns(self) -> pd.DataFrame:
         return self.table("returns")
 
+    def held(self, name: str) -> set[tuple]:
+        """The (fin_year, month, org) slices of a table that hold rows (with the changes added)."""
+        if name not in self._held:
+            held = set(self._stored_keys(name))
+            for ch in self._changes:
+                if ch.table == name:
+                    held = (held - set(ch.slices)) | slice_keys(TABLES[name], ch.rows)
+            self._held[name] = held  # kept up to date by add() from now on
+        return self._held[name]
+
+    def _stored_keys(self, name: str) -> set[tuple]:
+        """The slices of a table holding rows in the version read (one query per table)."""
+        if name not in self._keys:
+            if self._reading is not None:
+                keys = self._reading.keys(name)
+            else:
+                keys = self._load(name)[list(TABLES[name].key)].drop_duplicates()
+            self._keys[name] = set(keys.itertuples(index=False, name=None))
+        return self._keys[name]
+
     def month(self, name: str, fin_year: str, month: int) -> pd.DataFrame:
-        t = self.table(name)
-        return t[(t["fin_year"] == fin_year) & (t["month"] == month)]
+        """One month of a table keyed (fin_year, month, org), in stored order."""
+        key = (name, fin_year, month)
+        if key not in self._months:
+            stored = any(k[0] == fin_year and k[1] == month for k in self._stored_keys(name))
+            out = self._load(name, {"fin_year": fin_year, "month": month}) if stored else TABLES[name].empty()
+            for rows, keys in self._pending.get(key, []):
+                out = _overlay(out, name, rows, keys)
+            self._months[key] = out
+        return self._months[key]
+
+    def previous(self, orgs: list[str], fin_year: str, month: int) -> pd.DataFrame:
+        """The returns of each organisation's latest month held before (fin_year, month), in stored order."""
+        periods = self._periods()
+        latest: dict[tuple[str, int], list[str]] = {}
+        for org in orgs:
+            held = periods.get(org, [])
+            i = bisect.bisect_left(held, (fin_year, month))
+            if i:
+                latest.setdefault(held[i - 1], []).append(org)
+        frames = [
+            (t := self.month("returns", fy, m))[t["org"].isin(group)] for (fy, m), group in sorted(latest.items())
+        ]
+        return pd.concat(frames, ignore_index=True) if frames else TABLES["returns"].empty()
+
+    def _periods(self) -> dict[str, list[tuple[str, int]]]:
+        """Organisation -> the months it has returns for, in order (kept up to date by :meth:`add`)."""
+        if self._by_org is None:
+            self._by_org = {}
+            for fy, m, org in sorted(self.held("returns")):
+                self._by_org.setdefault(org, []).append((fy, m))
+        return self._by_org
+
+    def add(self, changes: list[Change]) -> None:
+        """Lay changes (of a prepared ingest to be committed with this one) over the store as read."""
+        for ch in changes:
+            spec = TABLES[ch.table]
+            rows = spec.conform(ch.rows if ch.rows is not None else pd.DataFrame())
+            given = slice_keys(spec, rows)
+            keys = {key_tuple(spec, k) for k in ch.slices} | given
+            self._changes.append(Change(ch.table, rows, keys))
+            self._tables.pop(ch.table, None)
+            if ch.table in self._held:
+                self._held[ch.table] = (self._held[ch.table] - keys) | given
+            if ch.table == "returns" and self._by_org is not None:
+                for fy, m, org in keys:
+                    periods = self._by_org.setdefault(org, [])
+                    i = bisect.bisect_left(periods, (fy, m))
+                    there = i < len(periods) and periods[i] == (fy, m)
+                    if (fy, m, org) in given and not there:
+                        periods.insert(i, (fy, m))
+                    elif (fy, m, org) not in given and there:
+                        del periods[i]
+            if spec.key[:2] != ("fin_year", "month"):
+                continue
+            months = {(k[0], k[1]) for k in keys}
+            for fy, m in months:
+                mine = rows[(rows["fin_year"] == fy) & (rows["month"] == m)] if len(months) > 1 else rows
+                self._pending.setdefault((ch.table, fy, m), []).append(
+                    (mine, {k for k in keys if (k[0], k[1]) == (fy, m)})
+                )
+                self._months.pop((ch.table, fy, m), None)
+
+
+def _overlay(base: pd.DataFrame, name: str, rows: pd.DataFrame, keys: set[tuple]) -> pd.DataFrame:
+    """``base`` with the slices ``keys`` replaced by ``rows``, in the order the store would return them."""
+    spec = TABLES[name]
+    cols = list(spec.key)
+    if len(base) and keys:
+        own = pd.MultiIndex.from_frame(base[cols]).isin(list(keys))
+        base = base[~own]
+    out = pd.concat([base, rows], ignore_index=True) if len(rows) else base.reset_index(drop=True)
+    if spec.order_by and len(rows):
+        out = out.sort_values(list(spec.order_by), kind="stable", ignore_index=True)
+    return out
 
 
 def month_adjustments(
@@ -343,7 +549,7 @@ def month_adjustments(
     """
     from ..analysis.adjustments import MANUAL, derive_adjustments
 
-    replaced = set(tidy["org"]) if len(tidy) else set()
+    replaced = set(tidy["org"].unique()) if len(tidy) else set()
     held = stored.month("returns", fin_year, month)
     rows = pd.concat([held[~held["org"].isin(replaced)], tidy], ignore_index=True)
     old_printed = stored.month("printed_totals", fin_year, month)
@@ -355,7 +561,7 @@ def month_adjustments(
     stored_adj = stored.month("adjustments", fin_year, month)
     manual = stored_adj[stored_adj["basis"] == MANUAL]
     adjustments = pd.concat([derived, manual], ignore_index=True) if len(manual) else derived
-    month_orgs = set(rows["org"]) | set(stored_adj["org"])
+    month_orgs = set(rows["org"].unique()) | set(stored_adj["org"].unique())
     changes = [
         Change("printed_totals", new_printed, {(fin_year, month, o) for o in replaced}),
         Change("adjustments", adjustments, {(fin_year, month, o) for o in month_orgs}),
@@ -405,27 +611,26 @@ def prepare_dashboards(
     """
     _command_line(fin_year, month)
     paths = [Path(p) for p in paths]
-    results = [read_returns_file(p, org=org) for p in paths]
+    results = stored.read_ahead.get((tuple(paths), org)) or read_returns_files(paths, org=org)
     tidy, combined, problems = tidy_returns(results, fin_year, month, provenance=provenance)
     if problems:
         raise IngestError(problems)
     if tidy.empty and not combined:
         raise IngestError([Problem(", ".join(p.name for p in paths), "no scheme rows found")])
     warnings: list[dict] = []
+    ccgs = set(organisations().ccgs)
     for res in results:
         for sheet in res.sheets:
-            if sheet.org in organisations().ccgs:
+            if sheet.org in ccgs:
                 warnings += total_warnings(sheet, file=res.path.name, fin_year=fin_year, month=month)
     slices = {(fin_year, month, o) for o in tidy["org"].unique()}
-    held = stored.returns
-    notes = scheme_changes(tidy, held, fin_year, month)
+    notes = scheme_changes(tidy, stored.previous(list(tidy["org"].unique()), fin_year, month), fin_year, month)
     left_out = [f"{res.path.name}: {', '.join(res.left_out)}" for res in results if res.left_out]
     if left_out:
         notes["left_out"] = [f"{line} (only --org {org.upper() if org else ''} was ingested)" for line in left_out]
     if combined:
-        others = held[
-            (held["fin_year"] == fin_year) & (held["month"] == month) & ~held["org"].isin(tidy["org"].unique())
-        ]
+        held = stored.month("returns", fin_year, month)
+        others = held[~held["org"].isin(tidy["org"].unique())]
         ccg_rows = pd.concat([others, tidy], ignore_index=True)
         for res, sheet in combined:
             warnings += group_warnings(sheet, ccg_rows, file=res.path.name, fin_year=fin_year, month=month)
@@ -464,9 +669,10 @@ def _controls(
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """The printed Grand Totals of the CCG sheets and the rows of combined sheets, as the store holds them."""
     printed, combined = [], []
+    groups = organisations().groups
     for res in results:
         for sheet in res.sheets:
-            if sheet.org in organisations().groups:
+            if sheet.org in groups:
                 prov = provenance or res.provenance.get(sheet.org) or f"return file: {res.path.name}"
                 combined += [
                     {**r, "fin_year": fin_year, "month": month, "provenance": prov, "source_file": res.path.name}
@@ -478,8 +684,8 @@ def _controls(
                     "source_file": res.path.name, "source_sheet": sheet.sheet, "source_row": sheet.printed_total_row,
                 })  # fmt: skip
     return (
-        coerce_table(pd.DataFrame(printed), PRINTED_TOTAL_COLUMNS),
-        coerce_table(pd.DataFrame(combined), COMBINED_COLUMNS),
+        coerce_table(pd.DataFrame(printed), PRINTED_TOTAL_COLUMNS) if printed else TABLES["printed_totals"].empty(),
+        coerce_table(pd.DataFrame(combined), COMBINED_COLUMNS) if combined else TABLES["combined_rows"].empty(),
     )
 
 
@@ -498,11 +704,11 @@ def prepare_templates(paths: list[Path], fin_year: str, month: int, stored: Stor
     problems = [p for r in results for p in r.problems]
     if problems:
         raise IngestError(problems)
-    held = stored.returns
     base_rows = {}
     for r in results:
         org, fy, m = r.meta["org"], str(r.meta["base_fin_year"]), int(r.meta["base_month"])
-        base_rows[org] = with_lines(held[(held["fin_year"] == fy) & (held["month"] == m) & (held["org"] == org)])
+        held = stored.month("returns", fy, m)
+        base_rows[org] = with_lines(held[held["org"] == org])
     merged = merge_returns(results, base_rows=base_rows)
     if merged.problems:
         raise IngestError(merged.problems)
@@ -691,10 +897,8 @@ def _merged(parts: list[Prepared]) -> list[Change]:
     return out
 
 
-def commit_parts(
-    parts: list[Prepared], data_dir: Path | str, *, user: str | None = None, based_on: int | None = None
-) -> Version:
-    """Commit every part as ONE version: all their changes and one log entry, in one transaction."""
+def log_entry(parts: list[Prepared], *, user: str | None = None) -> dict:
+    """The one log entry of an ingest made of ``parts``."""
     entry: dict = {
         "time": datetime.now(UTC).isoformat(timespec="seconds"),
         "user": user or getpass.getuser(),
@@ -712,7 +916,14 @@ def commit_parts(
                 "warnings": sum(p.entry.get("warnings", 0) for p in parts),
             }
         )
-    return db.commit(data_dir, _merged(parts), entry, based_on=based_on)
+    return entry
+
+
+def commit_parts(
+    parts: list[Prepared], data_dir: Path | str, *, user: str | None = None, based_on: int | None = None
+) -> Version:
+    """Commit every part as ONE version: all their changes and one log entry, in one transaction."""
+    return db.commit(data_dir, _merged(parts), log_entry(parts, user=user), based_on=based_on)
 
 
 #: Times an ingest is prepared again when another ingest committed first.
@@ -726,14 +937,76 @@ def prepare_and_commit(
 
     ``prepare`` is given the store as of the version it is prepared from (:class:`Stored`).
     """
+    done, versions = prepare_and_commit_many([prepare], data_dir, user=user)
+    return done[0], versions[0]
+
+
+def read_dashboards(groups: list[tuple[list[Path], str | None]]) -> dict[tuple[tuple[Path, ...], str | None], list]:
+    """Several ingests' dashboard files read together (:attr:`Stored.read_ahead`): (paths, --org) -> results."""
+    out: dict[tuple[tuple[Path, ...], str | None], list] = {}
+    for org in dict.fromkeys(o for _, o in groups):
+        mine = [tuple(Path(p) for p in paths) for paths, o in groups if o == org]
+        results = iter(read_returns_files([p for paths in mine for p in paths], org=org))
+        for paths in mine:
+            out[paths, org] = [next(results) for _ in paths]
+    return out
+
+
+def prepare_and_commit_many(
+    prepares: list[Callable[[Stored], list[Prepared]]],
+    data_dir: Path | str,
+    *,
+    user: str | None = None,
+    read_ahead: list[tuple[list[Path], str | None]] | None = None,
+) -> tuple[list[list[Prepared]], list[Version]]:
+    """Several ingests prepared in turn, each against the store as the ones before it leave it, then committed
+    in ONE transaction as one version each: all of them, or none (the first that fails raises, nothing is
+    written). If another ingest committed meanwhile, all are prepared again. ``read_ahead``: dashboard files
+    (paths, --org) to read together first (:func:`read_dashboards`).
+    """
     use_organisations(data_dir)
+    with _collector_paused():
+        return _prepare_and_commit_many(prepares, data_dir, user=user, read_ahead=read_ahead)
+
+
+@contextlib.contextmanager
+def _collector_paused() -> Iterator[None]:
+    """Python's cycle collector off while an ingest runs: it would walk the millions of cells read, again and
+    again, for nothing (they hold no cycles); about a tenth of a national ingest. Back as it was after."""
+    was = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was:
+            gc.enable()
+
+
+def _prepare_and_commit_many(
+    prepares: list[Callable[[Stored], list[Prepared]]],
+    data_dir: Path | str,
+    *,
+    user: str | None,
+    read_ahead: list[tuple[list[Path], str | None]] | None,
+) -> tuple[list[list[Prepared]], list[Version]]:
+    files = read_dashboards(read_ahead) if read_ahead else {}
     for attempt in range(RETRIES):
         live = db.store(data_dir)
-        version = live.current_version()
-        parts = prepare(Stored(data_dir, version))
+        with live.reading() as reading:
+            stored = Stored(data_dir, reading.version, reading)
+            stored.read_ahead = files
+            done: list[list[Prepared]] = []
+            commits = []
+            for prepare in prepares:
+                parts = prepare(stored)
+                changes = _merged(parts)
+                done.append(parts)
+                commits.append((changes, log_entry(parts, user=user)))
+                if len(prepares) > 1:
+                    stored.add(changes)
         fault("ingest.prepared")
         try:
-            return parts, commit_parts(parts, data_dir, user=user, based_on=version)
+            return done, live.commit_many(commits, based_on=reading.version)
         except StoreConflict:
             if attempt == RETRIES - 1:
                 raise

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import functools
+
 import pandas as pd
 import pandera.pandas as pa
 
@@ -141,20 +143,76 @@ def empty_returns() -> pd.DataFrame:
 
 def coerce_returns(df: pd.DataFrame) -> pd.DataFrame:
     """Give a returns table its stored column order and dtypes (str, int, float)."""
-    out = df.reindex(columns=list(RETURN_COLUMNS)).copy()
+    out = df.reindex(columns=list(RETURN_COLUMNS))  # a new frame (copy on write): ``df`` is never changed
     for c in RETURN_COLUMNS:
         if c in MONEY_COLUMNS:
             out[c] = out[c].astype(float)
         elif c in ("month", "row", "source_row"):
             out[c] = out[c].astype("int64")
         else:
-            out[c] = out[c].fillna("").astype(str)
+            out[c] = _text(out[c])
     return out
 
 
+#: pandas' text dtype ("str"), what every text column is stored as.
+_STR = pd.Series([""]).astype(str).dtype
+
+
+def _text(column: pd.Series) -> pd.Series:
+    """A column as text, missing values blank (a text column without any is kept as it is: 100x faster)."""
+    if column.dtype == _STR and not column.hasnans:
+        return column
+    if column.dtype.kind in "fiub":  # numbers (an absent column is all NaN): as text, NaN blank
+        column = column.astype(object)
+    return column.fillna("").astype(str)
+
+
 def validate_returns(df: pd.DataFrame) -> list[Problem]:
-    """Check a returns table against the schema; every failing cell becomes a located Problem."""
-    return validate(df, RETURNS_SCHEMA)
+    """Check a returns table against the schema; every failing cell becomes a located Problem.
+
+    A table that passes :func:`returns_pass` (every check of :data:`RETURNS_SCHEMA`, column by column in
+    a few vectorised operations) passes the schema; any other is checked by pandera, which locates
+    every failing cell as it always has.
+    """
+    return [] if returns_pass(df) else validate(df, RETURNS_SCHEMA)
+
+
+_FIN_YEAR = r"^[0-9]{4}-[0-9]{2}$"
+
+
+def returns_pass(df: pd.DataFrame) -> bool:
+    """True if the table meets every check of :data:`RETURNS_SCHEMA` (a sufficient test: False says nothing).
+
+    The same rules, made at least as strict (ASCII digits only), on a table with the stored dtypes:
+    so a table that passes here passes pandera too, in a fraction of its time.
+    """
+    expected = _returns_dtypes()
+    if list(df.columns) != list(expected.index) or not (df.dtypes == expected).all():
+        return False
+    if df.empty:
+        return True
+    text = [c for c in RETURN_COLUMNS if c not in MONEY_COLUMNS and c not in ("month", "row", "source_row")]
+    if any(df[c].isna().any() for c in text):
+        return False
+    money = df[list(MONEY_COLUMNS)].to_numpy(dtype=float)
+    if not (abs(money) < 1e9).all():  # NaN fails too
+        return False
+    return bool(
+        df["fin_year"].str.fullmatch(_FIN_YEAR).all()
+        and ((df["month"].to_numpy() >= 1) & (df["month"].to_numpy() <= 12)).all()
+        and df["org"].isin(organisations().ccgs).all()
+        and (df["row"].to_numpy() >= 0).all()
+        and (df["scheme_no"].str.len() >= 1).all()
+        and (df["scheme_name"].str.len() >= 1).all()
+        and (df["provenance"].str.len() >= 1).all()
+        and df["workstream"].isin(WORKSTREAMS).all()
+        and df["rag"].isin(RAGS).all()
+    )
+
+
+@functools.cache
+def _returns_dtypes() -> pd.Series:
+    return empty_returns().dtypes
 
 
 def validate(df: pd.DataFrame, schema: pa.DataFrameSchema) -> list[Problem]:
@@ -288,14 +346,14 @@ FRP_POSITION_SCHEMA = pa.DataFrameSchema(
 
 def coerce_table(df: pd.DataFrame, columns: tuple[str, ...]) -> pd.DataFrame:
     """Give an FRP or RightCare table its stored column order and dtypes (str, int, float)."""
-    out = df.reindex(columns=list(columns)).copy()
+    out = df.reindex(columns=list(columns))  # a new frame (copy on write): ``df`` is never changed
     for c in columns:
         if c in _FLOATS:
             out[c] = out[c].astype(float)
         elif c in _INTS:
-            out[c] = out[c].fillna(0).astype("int64")
+            out[c] = out[c] if out[c].dtype == "int64" else out[c].fillna(0).astype("int64")
         else:
-            out[c] = out[c].fillna("").astype(str)
+            out[c] = _text(out[c])
     return out
 
 

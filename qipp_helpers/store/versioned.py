@@ -49,6 +49,7 @@ from pathlib import Path
 from typing import Any
 
 import duckdb
+import numpy as np
 import pandas as pd
 import pyarrow as pa
 
@@ -160,6 +161,18 @@ class TableSpec:
 
     def empty(self) -> pd.DataFrame:
         """The table with no rows, stored columns and dtypes."""
+        return self._empty.copy()
+
+    def conform(self, rows: pd.DataFrame) -> pd.DataFrame:
+        """``coerce(rows)``, skipped when ``rows`` already have the stored columns, dtypes and no blank text."""
+        empty = self._empty
+        same = list(rows.columns) == list(empty.columns) and bool((rows.dtypes == empty.dtypes).all())
+        if same and not any(rows[c].hasnans for c in self.columns if self.sql_types[c] == "VARCHAR"):
+            return rows
+        return self.coerce(rows)
+
+    @functools.cached_property
+    def _empty(self) -> pd.DataFrame:
         return self.coerce(pd.DataFrame({c: pd.Series(dtype="object") for c in self.columns}))
 
 
@@ -249,6 +262,15 @@ class TableChange:
 
 
 @dataclass(frozen=True)
+class _Staged:
+    """One change ready to write: its table, rows with the stored dtypes, and every slice it replaces."""
+
+    spec: TableSpec
+    rows: pd.DataFrame
+    keys: set[tuple]
+
+
+@dataclass(frozen=True)
 class Version:
     """One commit: who, when, from which files, how many rows each table then held, what changed.
 
@@ -319,12 +341,24 @@ def _parse_time(value: Any) -> datetime:
     return t.replace(tzinfo=UTC) if t.tzinfo is None else t.astimezone(UTC)
 
 
-def _key_tuple(spec: TableSpec, values: Iterable[Any]) -> tuple:
+def key_tuple(spec: TableSpec, values: Iterable[Any]) -> tuple:
     out = []
     for c, v in zip(spec.key, values, strict=True):
         kind = spec.sql_types[c]
         out.append(int(v) if kind == "BIGINT" else float(v) if kind == "DOUBLE" else str(v))
     return tuple(out)
+
+
+def slice_keys(spec: TableSpec, rows: pd.DataFrame) -> set[tuple]:
+    """The slices (key values, as stored) that ``rows`` of table ``spec`` fall in."""
+    if not len(rows):
+        return set()
+    cols = list(spec.key)
+    lead = cols[:-1]
+    if all(rows[c].nunique(dropna=False) == 1 for c in lead):  # the usual case: one period, many organisations
+        first = [rows[c].iloc[0] for c in lead]
+        return {key_tuple(spec, (*first, v)) for v in rows[cols[-1]].unique()}
+    return {key_tuple(spec, k) for k in rows[cols].drop_duplicates().itertuples(index=False, name=None)}
 
 
 def _frame_digest(df: pd.DataFrame) -> str:
@@ -653,7 +687,7 @@ class Store:
         """Retire the current rows of ``slices`` and of the slices of ``rows``; add ``rows``."""
         hist = _q(f"{spec.name}_history")
         given = rows[list(spec.key)].drop_duplicates()
-        keys = set(slices) | {_key_tuple(spec, k) for k in given.itertuples(index=False, name=None)}
+        keys = set(slices) | {key_tuple(spec, k) for k in given.itertuples(index=False, name=None)}
         removed = 0
         if keys:
             dtypes = {"BIGINT": "int64", "DOUBLE": "float64", "BOOLEAN": "bool"}
@@ -706,17 +740,10 @@ class Store:
             ],
         )
 
-    def commit(
-        self, changes: Iterable[Change], log_entry: Mapping[str, Any], *, based_on: int | None = None
-    ) -> Version:
-        """Apply every change and record ``log_entry`` as the next version, in one transaction.
-
-        ``log_entry`` is the ingest's record (``user``, ``kind``, ``files`` [{name, sha256, bytes}],
-        anything else JSON can hold); it is kept whole and shown by :meth:`versions`.
-        ``based_on``: the version the changes were computed from (e.g. the history an ingest
-        compared against); if another commit came in since, :class:`StoreConflict` and no change.
-        """
-        prepared: list[tuple[TableSpec, pd.DataFrame, set[tuple]]] = []
+    @staticmethod
+    def _stage(changes: Iterable[Change], log_entry: Mapping[str, Any]) -> tuple[list[_Staged], dict]:
+        """One commit's changes checked and coerced to the stored dtypes, and its log entry as JSON holds it."""
+        prepared: list[_Staged] = []
         seen = set()
         for ch in changes:
             if ch.table not in TABLES:
@@ -730,18 +757,49 @@ class Store:
             if missing:
                 raise StoreError(f"rows for {spec.name} lack the key column(s) {', '.join(missing)}")
             try:
-                slices = {_key_tuple(spec, s) for s in ch.slices}
+                slices = {key_tuple(spec, s) for s in ch.slices}
             except (TypeError, ValueError):
                 raise StoreError(f"slices of {spec.name} must be tuples of {', '.join(spec.key)}") from None
             try:
-                prepared.append((spec, spec.coerce(rows), slices))
+                coerced = spec.conform(rows)
             except (TypeError, ValueError) as exc:
                 msg = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
                 raise StoreError(f"rows for {spec.name} cannot take the stored column types: {msg}") from None
+            keys = slices | slice_keys(spec, coerced)
+            prepared.append(_Staged(spec, coerced, keys))
         try:
             entry = json.loads(json.dumps(dict(log_entry), sort_keys=True))
         except (TypeError, ValueError) as exc:
             raise StoreError(f"the log entry cannot be stored as JSON: {exc}") from None
+        return prepared, entry
+
+    def commit(
+        self, changes: Iterable[Change], log_entry: Mapping[str, Any], *, based_on: int | None = None
+    ) -> Version:
+        """Apply every change and record ``log_entry`` as the next version, in one transaction.
+
+        ``log_entry`` is the ingest's record (``user``, ``kind``, ``files`` [{name, sha256, bytes}],
+        anything else JSON can hold); it is kept whole and shown by :meth:`versions`.
+        ``based_on``: the version the changes were computed from (e.g. the history an ingest
+        compared against); if another commit came in since, :class:`StoreConflict` and no change.
+        """
+        return self.commit_many([(changes, log_entry)], based_on=based_on)[0]
+
+    def commit_many(
+        self,
+        commits: Iterable[tuple[Iterable[Change], Mapping[str, Any]]],
+        *,
+        based_on: int | None = None,
+    ) -> list[Version]:
+        """Several commits as consecutive versions, in ONE transaction: all of them, or none.
+
+        Each (changes, log entry) becomes the version :meth:`commit` would have made of it after the
+        ones before it (same rows, slices, counts, digest and entry); written set by set, one
+        statement per table rather than per version, so a batch of months costs one commit.
+        """
+        staged = [self._stage(changes, entry) for changes, entry in commits]
+        if not staged:
+            return []
         self._ready()
         what = "committing to the store"
         with self._connect(write=True, what=what) as con:
@@ -751,27 +809,41 @@ class Store:
                 fault("store.begin")
                 self._ensure_schema(con)
                 last = _first(con, "SELECT version, digest FROM versions ORDER BY version DESC LIMIT 1")
-                number, digest = (int(last[0]) + 1, last[1]) if last else (1, "")
-                if based_on is not None and based_on != number - 1:
+                first, digest = (int(last[0]) + 1, last[1]) if last else (1, "")
+                if based_on is not None and based_on != first - 1:
                     raise StoreConflict(
-                        f"the store moved on to version {number - 1} while this change was prepared from version "
+                        f"the store moved on to version {first - 1} while this change was prepared from version "
                         f"{based_on}; nothing was changed: run it again"
                     )
-                done: dict[str, TableChange] = {}
-                for spec, rows, slices in prepared:
-                    done[spec.name] = self._replace(con, spec, rows, slices, number)
-                    part = json.dumps([list(s) for s in done[spec.name].slices]) + _frame_digest(rows)
-                    digest = hashlib.sha256((digest + spec.name + part).encode()).hexdigest()
-                fault("store.after_rows")
-                files = [
-                    FileRecord(str(f.get("name", "")), str(f.get("sha256", "")), int(f.get("bytes", 0)))
-                    for f in entry.get("files", [])
-                    if isinstance(f, dict)
-                ]
-                when = _now()
-                user, kind = _user(entry), str(entry.get("kind", "ingest"))
+                numbers = list(range(first, first + len(staged)))
                 rows_now = self._counts(con)
-                self._insert_version(con, number, when, user, kind, True, digest, files, rows_now, done, entry)
+                by_table: dict[str, list[tuple[int, _Staged]]] = {}
+                for number, (parts, _) in zip(numbers, staged, strict=True):
+                    for part in parts:
+                        by_table.setdefault(part.spec.name, []).append((number, part))
+                removed: dict[tuple[str, int], int] = {}
+                for name, items in by_table.items():
+                    removed.update({(name, n): r for n, r in self._replace_many(con, TABLES[name], items).items()})
+                fault("store.after_rows")
+                versions = []
+                for number, (parts, entry) in zip(numbers, staged, strict=True):
+                    done: dict[str, TableChange] = {}
+                    for part in parts:
+                        name = part.spec.name
+                        done[name] = TableChange(len(part.rows), removed[name, number], tuple(sorted(part.keys)))
+                        rows_now[name] += len(part.rows) - removed[name, number]
+                        piece = json.dumps([list(s) for s in done[name].slices]) + _frame_digest(part.rows)
+                        digest = hashlib.sha256((digest + name + piece).encode()).hexdigest()
+                    files = [
+                        FileRecord(str(f.get("name", "")), str(f.get("sha256", "")), int(f.get("bytes", 0)))
+                        for f in entry.get("files", [])
+                        if isinstance(f, dict)
+                    ]
+                    when = _now()
+                    user, kind = _user(entry), str(entry.get("kind", "ingest"))
+                    counts = dict(rows_now)
+                    self._insert_version(con, number, when, user, kind, True, digest, files, counts, done, entry)
+                    versions.append(Version(number, when, user, kind, tuple(files), counts, done, digest, entry))
                 fault("store.before_commit")
                 con.execute("COMMIT")
             except StoreError:
@@ -783,7 +855,70 @@ class Store:
                     con.execute("ROLLBACK")
                 raise _translate(exc, what, self.path) from None
         fault("store.after_commit")
-        return Version(number, when, user, kind, tuple(files), rows_now, done, digest, entry)
+        return versions
+
+    def _replace_many(
+        self, con: duckdb.DuckDBPyConnection, spec: TableSpec, items: list[tuple[int, _Staged]]
+    ) -> dict[int, int]:
+        """What :meth:`_replace` does for each (version, change) in turn, in one UPDATE and one INSERT.
+
+        A current row is retired by the first version that names its slice; a row added by one
+        version is retired by the next one naming its slice. Returns version -> rows retired.
+        """
+        hist = _q(f"{spec.name}_history")
+        naming: dict[tuple, list[int]] = {}  # slice -> versions naming it, in order
+        for number, part in items:
+            for k in part.keys:
+                naming.setdefault(k, []).append(number)
+        removed = dict.fromkeys((n for n, _ in items), 0)
+        if naming:
+            dtypes = {"BIGINT": "int64", "DOUBLE": "float64", "BOOLEAN": "bool"}
+            keys = sorted(naming)
+            frame = pd.DataFrame(keys, columns=list(spec.key))
+            frame = frame.astype({c: dtypes.get(spec.sql_types[c], "str") for c in spec.key})
+            frame["_ver"] = [naming[k][0] for k in keys]
+            con.register("_slices", pa.Table.from_pandas(frame, preserve_index=False))
+            match = " AND ".join(f"h.{_q(c)} = k.{_q(c)}" for c in spec.key)
+            res = _first(
+                con, f"UPDATE {hist} AS h SET _v_to = k._ver FROM _slices AS k WHERE h._v_to IS NULL AND {match}"
+            )
+            con.unregister("_slices")
+            retired = int(res[0]) if res else 0
+            if retired and len(items) == 1:
+                removed[items[0][0]] = retired
+            elif retired:
+                lo, hi = items[0][0], items[-1][0]
+                for number, count in con.execute(
+                    f"SELECT _v_to, count(*) FROM {hist} WHERE _v_to BETWEEN ? AND ? GROUP BY _v_to", [lo, hi]
+                ).fetchall():
+                    removed[int(number)] += int(count)
+        fault("store.after_retire")
+        tables = []
+        start = int(con.execute(f"SELECT coalesce(max(_seq), 0) FROM {hist}").fetchall()[0][0]) + 1
+        for number, part in items:
+            n = len(part.rows)
+            if not n:
+                continue
+            later = {k: next((v for v in naming[k] if v > number), None) for k in part.keys}
+            to: list | None = None
+            if any(v is not None for v in later.values()):  # retired again later in this batch
+                keys_of = zip(*(part.rows[c].tolist() for c in spec.key), strict=True)
+                to = [later.get(key_tuple(spec, k)) for k in keys_of]
+                for v in to:
+                    if v is not None:
+                        removed[v] += 1
+            table = pa.table({c: pa.array(part.rows[c]) for c in spec.columns})  # 10x faster than from_pandas
+            table = table.append_column("_seq", pa.array(np.arange(start, start + n), pa.int64()))
+            table = table.append_column("_v_from", pa.array(np.full(n, number), pa.int64()))
+            table = table.append_column("_v_to", pa.array(to, pa.int64()) if to else pa.nulls(n, pa.int64()))
+            tables.append(table)
+            start += n
+        if tables:
+            con.register("_rows", pa.concat_tables(tables))
+            cols = ", ".join(map(_q, [*spec.columns, "_seq", "_v_from", "_v_to"]))
+            con.execute(f"INSERT INTO {hist} ({cols}) SELECT {cols} FROM _rows")
+            con.unregister("_rows")
+        return removed
 
     # ------------------------------------------------------------------------------- reading
 
@@ -899,11 +1034,20 @@ class Store:
         spec: TableSpec,
         number: int,
         where: Mapping[str, Any] | None,
+        layout: Mapping[str, set[str]] | None = None,
     ) -> pd.DataFrame:
+        """``layout``: table -> columns of the file, when the caller has read them (else they are looked up)."""
         hist = f"{spec.name}_history"
-        if con is None or number == 0 or not self._has_table(con, hist):
+        if con is None or number == 0:
             return spec.empty()
-        have = {r[0] for r in con.execute(f"DESCRIBE {_q(hist)}").fetchall()}
+        if layout is not None:
+            if hist not in layout:
+                return spec.empty()
+            have = layout[hist]
+        else:
+            if not self._has_table(con, hist):
+                return spec.empty()
+            have = {r[0] for r in con.execute(f"DESCRIBE {_q(hist)}").fetchall()}
         cols = [c for c in spec.columns if c in have]
         sql = f"SELECT {', '.join(map(_q, cols))} FROM {_q(hist)} WHERE _v_from <= ? AND (_v_to IS NULL OR _v_to > ?)"
         params: list[Any] = [number, number]
@@ -934,6 +1078,15 @@ class Store:
         spec = self._spec(table)
         with self._reader(f"reading {table} from the store") as con:
             return self._read(con, spec, self._resolve(con, as_of), where)
+
+    @contextlib.contextmanager
+    def reading(self, as_of: int | datetime | date | None = None) -> Iterator[Reading]:
+        """One read-only connection pinned to one version, for many reads (each open costs ~20 ms).
+
+        Other processes can read meanwhile but cannot commit: keep it for one piece of work.
+        """
+        with self._reader("reading the store") as con:
+            yield Reading(self, con, self._resolve(con, as_of))
 
     def load_many(
         self, tables: Iterable[str] | None = None, as_of: int | datetime | date | None = None
@@ -1012,6 +1165,51 @@ class Store:
     def _entries(con: duckdb.DuckDBPyConnection, number: int) -> list[dict]:
         rows = con.execute("SELECT entry FROM versions WHERE version <= ? ORDER BY version", [number]).fetchall()
         return [json.loads(r[0]) for r in rows]
+
+
+@dataclass
+class Reading:
+    """Reads of one version through one connection (:meth:`Store.reading`); ``version`` 0 = the empty store."""
+
+    store: Store
+    con: duckdb.DuckDBPyConnection | None
+    version: int
+
+    @functools.cached_property
+    def layout(self) -> dict[str, set[str]]:
+        """Table -> its columns in the file (read once)."""
+        if self.con is None:
+            return {}
+        out: dict[str, set[str]] = {}
+        for table, column in self.con.execute(
+            "SELECT table_name, column_name FROM information_schema.columns"
+        ).fetchall():
+            out.setdefault(table, set()).add(column)
+        return out
+
+    def load(self, table: str, *, where: Mapping[str, Any] | None = None) -> pd.DataFrame:
+        """One table (or the slice ``where`` names) as :meth:`Store.load` reads it."""
+        try:
+            return self.store._read(self.con, Store._spec(table), self.version, where, self.layout)
+        except StoreError:
+            raise
+        except duckdb.Error as exc:
+            raise _translate(exc, f"reading {table} from the store", self.store.path) from None
+
+    def keys(self, table: str) -> pd.DataFrame:
+        """The distinct key values (the slices) that hold rows of ``table``, with the stored dtypes."""
+        spec = Store._spec(table)
+        hist = f"{spec.name}_history"
+        empty = spec.empty()[list(spec.key)]
+        if self.con is None or self.version == 0 or hist not in self.layout:
+            return empty
+        cols = ", ".join(map(_q, spec.key))
+        sql = f"SELECT DISTINCT {cols} FROM {_q(hist)} WHERE _v_from <= ? AND (_v_to IS NULL OR _v_to > ?)"
+        try:
+            got = self.con.sql(sql, params=[self.version, self.version]).to_arrow_table().to_pandas()
+        except duckdb.Error as exc:
+            raise _translate(exc, f"reading {table} from the store", self.store.path) from None
+        return got.astype(empty.dtypes.to_dict()) if len(got) else empty
 
 
 def open_store(data_dir: Path | str, *, wait: float = WAIT_S, on_wait: Callable[[str], None] | None = None) -> Store:

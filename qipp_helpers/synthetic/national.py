@@ -45,6 +45,12 @@ def _write_csv(path: Path, rows: list[list[object]]) -> None:
         csv.writer(fh).writerows(rows)
 
 
+def fin_years(first: str, years: int) -> list[str]:
+    """``years`` consecutive financial years from ``first``: '2019-20', 3 -> 2019-20, 2020-21, 2021-22."""
+    start = int(check_fin_year(first)[:4])
+    return [f"{y}-{(y + 1) % 100:02d}" for y in range(start, start + years)]
+
+
 def demo_data(
     data_dir: Path | str,
     *,
@@ -52,12 +58,14 @@ def demo_data(
     schemes: int = 40,
     months: int = 6,
     fin_year: str = "2019-20",
+    years: int = 1,
     seed: int = SEED,
 ) -> dict[str, int]:
-    """Write ``orgs`` × ``schemes`` × ``months`` synthetic scheme rows into ``data_dir``; return counts."""
+    """Write ``orgs`` × ``schemes`` × ``months`` (× ``years`` financial years from ``fin_year``) synthetic scheme
+    rows into ``data_dir``; return counts."""
     check_fin_year(fin_year)
-    if not (1 <= months <= 12 and orgs >= 1 and schemes >= 1):
-        raise ValueError("need orgs >= 1, schemes >= 1 and 1 <= months <= 12")
+    if not (1 <= months <= 12 and orgs >= 1 and schemes >= 1 and years >= 1):
+        raise ValueError("need orgs >= 1, schemes >= 1, years >= 1 and 1 <= months <= 12")
     data_dir = Path(data_dir)
     rng = np.random.default_rng(seed)
     codes = [f"S{i:03d}" for i in range(1, orgs + 1)]
@@ -67,8 +75,9 @@ def demo_data(
         [["code", "name", "members"], *([c, f"Synthetic CCG {c[1:]}", ""] for c in codes)],
     )
     provenance = (
-        f"synthetic: qipp demo-data --orgs {orgs} --schemes {schemes} --months {months} --seed {seed} "
-        "(generated, not real returns)"
+        f"synthetic: qipp demo-data --orgs {orgs} --schemes {schemes} --months {months}"
+        + (f" --years {years}" if years > 1 else "")
+        + f" --seed {seed} (generated, not real returns)"
     )
     ws = list(WORKSTREAMS)
     rows_written = 0
@@ -76,8 +85,9 @@ def demo_data(
     plans = {c: -np.round(rng.uniform(20, 1500, schemes)) for c in codes}
     delivery = {c: rng.uniform(0.4, 1.1, schemes) for c in codes}
     rag_p = np.array([0.45, 0.3, 0.15, 0.07, 0.03])
-    for m in range(1, months + 1):
-        folder = data_dir / "raw" / fin_year / f"M{m:02d}"
+    periods = [(fy, m) for fy in fin_years(fin_year, years) for m in range(1, months + 1)]
+    for fy, m in periods:
+        folder = data_dir / "raw" / fy / f"M{m:02d}"
         folder.mkdir(parents=True, exist_ok=True)
         (folder / "PROVENANCE.txt").write_text(provenance + "\n", encoding="utf-8")
         for c in codes:
@@ -88,7 +98,7 @@ def demo_data(
             actual = np.round(fot * m / 12 * rng.uniform(0.8, 1.1, schemes))
             assured = np.round(fot * rng.uniform(0.8, 1.0, schemes))
             rags = rng.choice(len(RAGS), size=schemes, p=rag_p)
-            out: list[list[object]] = [[f"Synthetic demo dashboard {c} M{m} {fin_year} (not real)"], HEADER]
+            out: list[list[object]] = [[f"Synthetic demo dashboard {c} M{m} {fy} (not real)"], HEADER]
             for i in range(schemes):
                 desc = DESCRIPTORS[min(int(rags[i]), 2)]
                 out.append(
@@ -125,4 +135,4 @@ def demo_data(
             )
             _write_csv(folder / f"{c}.csv", out)
             rows_written += schemes
-    return {"organisations": orgs, "months": months, "rows": rows_written}
+    return {"organisations": orgs, "months": months, "years": years, "rows": rows_written}

@@ -33,3 +33,26 @@ def test_ingest_raw_guards_rightcare_workbooks_too(tmp_path):
     res = CliRunner().invoke(app, ["ingest-raw", "--data-dir", str(tmp_path / "data")])
     assert res.exit_code == 1 and "indicators.xlsx" in res.output
     assert not (tmp_path / "data" / "processed" / "rightcare_indicators.parquet").exists()
+
+
+def test_ingest_raw_is_all_or_nothing_and_names_the_folder(tmp_path):
+    """Every month folder is committed in one transaction: a bad file in the last one writes nothing at all."""
+    from qipp_helpers.store import db
+
+    from ..data.bad.corpus import CSV_HEADER, csv_file
+
+    raw = tmp_path / "data" / "raw" / "2019-20"
+    good = [CSV_HEADER, "1.1,SDEC,,,,Red,-10,0,-100,-90,-50", "1.2,Community Services Redesign,,,,Green,0,0,-5,-5,0"]
+    for month in ("M01", "M02", "M03"):
+        (raw / month).mkdir(parents=True)
+        csv_file(raw / month / "ELR.csv", good)
+    csv_file(raw / "M03" / "WL.csv", [CSV_HEADER, "1.1,SDEC,,,,Purple,0,0,0,0,0"])
+    res = CliRunner().invoke(app, ["ingest-raw", "--data-dir", str(tmp_path / "data")])
+    assert res.exit_code == 1, res.output
+    assert "2019-20/M03/WL.csv, sheet 'WL', row 2, column 'Overall PMO RAG ratings': RAG rating 'Purple'" in res.output
+    assert db.versions(tmp_path / "data") == []
+    csv_file(raw / "M03" / "WL.csv", [CSV_HEADER, "1.1,SDEC,,,,Amber,0,0,0,0,0"])
+    ok = CliRunner().invoke(app, ["ingest-raw", "--data-dir", str(tmp_path / "data")])
+    assert ok.exit_code == 0, ok.output
+    assert [v.entry["month"] for v in db.versions(tmp_path / "data")] == [1, 2, 3]  # a version per folder
+    assert sorted(set(db.load_returns(tmp_path / "data")["month"])) == [1, 2, 3]
