@@ -53,30 +53,45 @@ def _one_line(exc: BaseException) -> str:
 
 
 EXECUTORS = ("local", "dask")
+#: How a notebook is executed: in a Jupyter kernel with papermill (the batch), or in this process's IPython
+#: shell (:mod:`inprocess`: no kernel, no papermill; the benchmark's floor, with no isolation between reports).
+ENGINES = ("kernel", "inprocess")
 _LOG_QUIET = ["--IPKernelApp.log_level=CRITICAL"]
 
 
-def warm_worker(warm_up: str = "") -> None:
-    """Start this process's kernel and load the renderers before the first job (pool initializer)."""
+def warm_worker(warm_up: str = "", engine: str = "kernel") -> None:
+    """Start this process's kernel (or shell) and load the renderers before the first job (pool initializer)."""
     import logging
 
-    from .kernels import warm_kernel
     from .render import _exporter, _quiet_weasyprint
 
     logging.getLogger("traitlets").setLevel(logging.ERROR)
-    warm_kernel("python3", warm_up=warm_up, extra_arguments=_LOG_QUIET)
+    if engine == "inprocess":
+        from .inprocess import shell
+
+        shell(warm_up)
+    else:
+        from .kernels import warm_kernel
+
+        warm_kernel("python3", warm_up=warm_up, extra_arguments=_LOG_QUIET)
     _exporter()
     with _quiet_weasyprint():
         import weasyprint  # noqa: F401  (its import costs ~1 s; pay it before the clock of the first report)
 
 
 def run_job(
-    job: Job, formats: tuple[str, ...] = FORMATS, *, warm_up: str | None = None, marking: str = ""
+    job: Job,
+    formats: tuple[str, ...] = FORMATS,
+    *,
+    warm_up: str | None = None,
+    marking: str = "",
+    engine: str = "kernel",
 ) -> JobResult:
     """Execute one notebook and render its outputs; never raises for a notebook error.
 
     ``warm_up`` (code, may be empty) runs the notebook in this process's reusable kernel;
     None starts a kernel for this notebook alone. ``marking`` heads every rendered page.
+    ``engine="inprocess"`` runs it in this process's IPython shell instead (:mod:`inprocess`).
     """
     from ..report.publish import published_book
     from .render import execute_notebook, render_report
@@ -87,14 +102,27 @@ def run_job(
     executed = job.out_dir / f"{job.stem}.ipynb"
     outputs: dict[str, str] = {}
     try:
-        execute_notebook(
-            job.notebook,
-            executed,
-            job.parameters,
-            cwd=job.notebook.parent,
-            warm=warm_up is not None,
-            warm_up=warm_up or "",
-        )
+        if engine == "inprocess":
+            import nbformat
+
+            from ..core.files import atomic_write_bytes
+            from .inprocess import NotebookError, execute_in_process
+
+            try:
+                node = execute_in_process(job.notebook, job.parameters, cwd=job.notebook.parent, warm_up=warm_up or "")
+            except NotebookError as exc:  # keep the failed notebook with its error cell, as papermill does
+                atomic_write_bytes(executed, nbformat.writes(exc.notebook).encode("utf-8"))  # type: ignore[attr-defined]
+                raise
+            atomic_write_bytes(executed, nbformat.writes(node).encode("utf-8"))
+        else:
+            execute_notebook(
+                job.notebook,
+                executed,
+                job.parameters,
+                cwd=job.notebook.parent,
+                warm=warm_up is not None,
+                warm_up=warm_up or "",
+            )
         outputs["ipynb"] = str(executed)
         book, meta = published_book(executed)
         if "xlsx" in formats and book.tables:
@@ -174,6 +202,7 @@ def run_jobs(
     scheduler: str | None = None,
     on_result: Callable[[JobResult], None] | None = None,
     on_start: Callable[[int], None] | None = None,
+    engine: str = "kernel",
 ) -> list[JobResult]:
     """Run jobs, results in job order, with a progress bar.
 
@@ -206,14 +235,14 @@ def run_jobs(
             workers = n_workers
             if workers == 1:
                 if warm_up is not None:
-                    warm_worker(warm_up)
+                    warm_worker(warm_up, engine)
                 for i, job in enumerate(jobs):
-                    done(i, run_job(job, formats, warm_up=warm_up, marking=marking))
+                    done(i, run_job(job, formats, warm_up=warm_up, marking=marking, engine=engine))
             else:
-                init = {"initializer": warm_worker, "initargs": (warm_up,)} if warm_up is not None else {}
+                init = {"initializer": warm_worker, "initargs": (warm_up, engine)} if warm_up is not None else {}
                 with ProcessPoolExecutor(max_workers=workers, **init) as pool:
                     futures = {
-                        pool.submit(run_job, job, formats, warm_up=warm_up, marking=marking): i
+                        pool.submit(run_job, job, formats, warm_up=warm_up, marking=marking, engine=engine): i
                         for i, job in enumerate(jobs)
                     }
                     for fut in as_completed(futures):
