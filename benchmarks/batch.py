@@ -76,14 +76,16 @@ def timed(cmd: list[str]) -> tuple[float, dict[int, dict]]:
             peak = _peak_mb(p.pid)
             if peak is None:
                 continue
-            if p.pid not in seen:
+            known = seen.get(p.pid)
+            if known is None or known["role"] == "worker":  # a kernel is a forked worker until it execs
                 try:
                     line = " ".join(p.cmdline())
                     parent = p.ppid()
                 except psutil.Error:
                     continue
                 role = "driver" if p.pid == proc.pid else ("kernel" if "ipykernel" in line else "worker")
-                seen[p.pid] = {"role": role, "parent": parent, "peak": peak}
+                same = known is not None and known["role"] == role  # after exec, the forked copy's peak is not its
+                seen[p.pid] = {"role": role, "parent": parent, "peak": known["peak"] if same else 0.0}
             seen[p.pid]["peak"] = max(seen[p.pid]["peak"], peak)
         time.sleep(0.1)
     took = time.perf_counter() - start
@@ -209,36 +211,44 @@ def check_outputs(out: Path, *, pack: bool) -> None:
 # --- where one report's time goes ------------------------------------------------------------------------
 
 
-def _median(fn, n: int) -> float:
-    times = []
+def _median(fn, n: int, kernel=None) -> tuple[float, float]:
+    """Median wall and CPU seconds of ``fn()`` over ``n`` calls (CPU of this process and of ``kernel``, a psutil
+    Process, when the work is done there)."""
+    walls, cpus = [], []
     for _ in range(n):
-        t = time.perf_counter()
+        k0 = sum(kernel.cpu_times()[:2]) if kernel else 0.0
+        c, t = time.process_time(), time.perf_counter()
         fn()
-        times.append(time.perf_counter() - t)
-    return statistics.median(times)
+        walls.append(time.perf_counter() - t)
+        cpus.append(time.process_time() - c + (sum(kernel.cpu_times()[:2]) - k0 if kernel else 0.0))
+    return statistics.median(walls), statistics.median(cpus)
+
+
+def _s(step: tuple[float, float]) -> str:
+    return f"{step[0]:.2f}s (CPU {step[1]:.2f}s)"
 
 
 def breakdown(data: Path, tmp: Path, qipp_out: Path, repeats: int) -> None:
     """Time the parts of one report (LLR monthly position, M6) in this process, as a worker runs them."""
+    import psutil
+    from jupyter_client.manager import KernelManager
+
     from qipp_helpers.pack import document
     from qipp_helpers.pack.catalogue import WARM_UP
     from qipp_helpers.pack.inprocess import execute_in_process
     from qipp_helpers.pack.kernels import _RESET, _run, warm_kernel
-    from qipp_helpers.pack.render import execute_notebook, html_to_pdf, notebook_to_html
+    from qipp_helpers.pack.render import KERNEL_ARGUMENTS, execute_notebook, html_to_pdf, notebook_to_html
     from qipp_helpers.pack.runner import Job, run_notes, warm_worker
     from qipp_helpers.pack.xlsx import write_tables_xlsx
     from qipp_helpers.report.publish import published_book
     from qipp_helpers.store import db
 
     snap, _ = db.snapshot(data)
-    nb = ROOT / "notebooks" / "monthly_position.ipynb"
+    nbs = ROOT / "notebooks"
+    nb = nbs / "monthly_position.ipynb"
     params = {"fin_year": "2019-20", "month": 6, "org": "LLR", "data_dir": str(snap)}
     out = tmp / "breakdown"
     out.mkdir()
-    from jupyter_client.manager import KernelManager
-
-    from qipp_helpers.pack.render import KERNEL_ARGUMENTS
-
     t = time.perf_counter()
     km = KernelManager(kernel_name="python3")
     km.start_kernel(extra_arguments=list(KERNEL_ARGUMENTS))
@@ -254,18 +264,22 @@ def breakdown(data: Path, tmp: Path, qipp_out: Path, repeats: int) -> None:
     t = time.perf_counter()
     warm_worker(WARM_UP)
     warm_up = time.perf_counter() - t
-    _, kc = warm_kernel("python3")
-    reset = _median(lambda: _run(kc, _RESET.format(cwd=str(nb.parent))), repeats)
+    km, kc = warm_kernel("python3")
+    kernel = psutil.Process(km.provisioner.process.pid)
+    reset = _median(lambda: _run(kc, _RESET.format(cwd=str(nbs))), repeats, kernel)
     executed = out / "warm.ipynb"
-    run_warm = lambda: execute_notebook(nb, executed, params, cwd=nb.parent, warm=True, warm_up=WARM_UP)  # noqa: E731
-    run_warm()
-    warm = _median(run_warm, repeats)
-    execute_in_process(nb, params, cwd=nb.parent, warm_up=WARM_UP)
-    inproc = _median(lambda: execute_in_process(nb, params, cwd=nb.parent, warm_up=WARM_UP), repeats)
+
+    def warm_run(name: str = "monthly_position") -> None:
+        execute_notebook(nbs / f"{name}.ipynb", executed, params, cwd=nbs, warm=True, warm_up=WARM_UP)
+
+    warm_run("under_delivery_drivers")
+    drivers = _median(lambda: warm_run("under_delivery_drivers"), repeats, kernel)
+    warm_run()
+    warm = _median(warm_run, repeats, kernel)
     html = notebook_to_html(executed, title="x")
     to_html = _median(lambda: notebook_to_html(executed, title="x"), repeats)
     html_to_pdf(html, out / "warm.pdf")
-    pdf = _median(lambda: html_to_pdf(html, out / "warm.pdf", base_url=nb.parent), repeats)
+    pdf = _median(lambda: html_to_pdf(html, out / "warm.pdf", base_url=nbs), repeats)
     job = Job(nb, params, out, "warm", "LLR monthly_position M6")
 
     def xlsx() -> None:
@@ -277,16 +291,19 @@ def breakdown(data: Path, tmp: Path, qipp_out: Path, repeats: int) -> None:
     folder = qipp_out / "2019-20" / "M06"
     manifest = json.loads((folder / "manifest.json").read_text())
     manifest.pop("pack", None)
-    publish = lambda: document.publish_month(folder, manifest, data_dir=snap)  # noqa: E731
-    pack = _median(publish, repeats)
+    pack = _median(lambda: document.publish_month(folder, manifest, data_dir=snap), repeats)
+    # last: the floor's shell lives in this process from now on
+    execute_in_process(nb, params, cwd=nbs, warm_up=WARM_UP)
+    inproc = _median(lambda: execute_in_process(nb, params, cwd=nbs, warm_up=WARM_UP), repeats)
     print(
         f"where one report's time goes (LLR monthly position M6, median of {repeats}, in one warm worker):\n"
         f"  once per worker: start a kernel {start_kernel:.2f}s, its warm-up imports {imports:.2f}s; the worker's"
         f" whole warm-up (kernel, imports, renderers) {warm_up:.2f}s\n"
-        f"  reset between reports {reset:.3f}s; execute in the warm kernel (papermill, with the reset) {warm:.2f}s;"
-        f" in process (the floor's way) {inproc:.2f}s\n"
-        f"  HTML {to_html:.2f}s; PDF {pdf:.2f}s; xlsx {to_xlsx:.2f}s\n"
-        f"  once per month: the pack PDF and front page ({len(manifest['reports'])} reports merged) {pack:.2f}s",
+        f"  reset between reports {_s(reset)}\n"
+        f"  execute in the warm kernel (papermill, with the reset) {_s(warm)}; in process (the floor's way)"
+        f" {_s(inproc)}; [under-delivery drivers, LLR M6, in the warm kernel: {_s(drivers)}]\n"
+        f"  HTML {_s(to_html)}; PDF {_s(pdf)}; xlsx {_s(to_xlsx)}\n"
+        f"  once per month: the pack PDF and front page ({len(manifest['reports'])} reports merged) {_s(pack)}",
         flush=True,
     )
 
@@ -301,11 +318,14 @@ def main() -> None:
     ap.add_argument("--naive-rounds", type=int, default=None, help="rounds that include the naive loop (default all)")
     ap.add_argument("--skip-naive", action="store_true")
     ap.add_argument("--repeats", type=int, default=3, help="repeats of each step of the breakdown")
+    ap.add_argument("--breakdown-only", action="store_true", help="one qipp run (for the pack), then the breakdown")
     ap.add_argument("--floor-run", nargs=2, metavar=("DATA", "OUT"), help=argparse.SUPPRESS)
     args = ap.parse_args()
     if args.floor_run:
         floor_run(Path(args.floor_run[0]), Path(args.floor_run[1]), args.jobs)
         return
+    if args.breakdown_only:
+        args.rounds, args.skip_naive = 1, True
     naive_rounds = 0 if args.skip_naive else (args.rounds if args.naive_rounds is None else args.naive_rounds)
     with tempfile.TemporaryDirectory() as tmp:
         tmp = Path(tmp)
@@ -319,6 +339,7 @@ def main() -> None:
         last_qipp = None
         for r in range(args.rounds):
             order = ["qipp", "floor", "naive"] if r < naive_rounds else ["qipp", "floor"]
+            order = ["qipp"] if args.breakdown_only else order
             order = order[r % len(order) :] + order[: r % len(order)]
             for col in order:
                 out = tmp / f"{col}{r}"
