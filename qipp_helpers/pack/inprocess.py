@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import base64
 import copy
-import gc
 import io
 import os
 import sys
@@ -131,20 +130,18 @@ _shell: Any = None
 
 
 def shell(warm_up: str = "") -> Any:
-    """This process's shell (made on first use, running ``warm_up`` code once, then ``gc.freeze()``).
-
-    Freezing moves everything imported so far out of the garbage collector's generations, so a
-    collection between notebooks walks the notebook's objects only, not pandas' and matplotlib's.
-    """
+    """This process's shell, made on first use: it runs ``warm_up`` code, then :data:`render.KERNEL_SETUP`
+    (one draw per figure; ``gc.freeze``), as a warm kernel does."""
     global _shell
     if _shell is None:
         cls, publisher, hook = _shell_classes()
         sh = cls.instance(display_pub_class=publisher, displayhook_class=hook, colors="nocolor", history_length=0)
         sh.history_manager.enabled = False
-        if warm_up:
-            sh.run_cell(warm_up, store_history=False, silent=True).raise_error()
-        gc.collect()
-        gc.freeze()
+        from .render import KERNEL_SETUP
+
+        for code in (warm_up, KERNEL_SETUP):
+            if code:
+                sh.run_cell(code, store_history=False, silent=True).raise_error()
         _shell = sh
     return _shell
 

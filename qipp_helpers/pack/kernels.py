@@ -4,7 +4,8 @@ Starting a kernel and importing pandas, matplotlib and the report code costs 3-4
 report, more than executing the notebook itself. In a batch, each worker process starts
 one kernel, warms it (imports), and reuses it for every notebook it runs: before each
 notebook the user namespace is reset (``%reset -f``), figures are closed and the working
-directory is set, so a notebook sees a fresh namespace as it would in its own kernel. A
+directory is set, so a notebook sees a fresh namespace as it would in its own kernel. After the
+warm-up the kernel runs :data:`render.KERNEL_SETUP` (one draw per figure; ``gc.freeze``). A
 kernel that died is replaced. Kernels run without IPython's history database
 (:data:`render.KERNEL_ARGUMENTS`): parallel kernels sharing it print collision errors into
 reports. Nothing here knows about finance.
@@ -71,7 +72,7 @@ def warm_kernel(
             return km, kc
         kc.stop_channels()
         del _kernels[key]
-    from .render import KERNEL_ARGUMENTS
+    from .render import KERNEL_ARGUMENTS, KERNEL_SETUP
 
     km = KernelManager(kernel_name=kernel_name)
     extra = [*KERNEL_ARGUMENTS, *(a for a in extra_arguments or [] if a not in KERNEL_ARGUMENTS)]
@@ -81,6 +82,7 @@ def warm_kernel(
     kc.wait_for_ready(timeout=60)
     if warm_up:
         _run(kc, warm_up)
+    _run(kc, KERNEL_SETUP)
     _kernels[key] = (km, kc)
     return km, kc
 

@@ -12,6 +12,7 @@ kernel start-up and imports are paid once per worker, not once per report.
 
 from __future__ import annotations
 
+import gc
 import os
 import time
 from collections.abc import Callable, Iterable
@@ -77,6 +78,10 @@ def warm_worker(warm_up: str = "", engine: str = "kernel") -> None:
     _exporter()
     with _quiet_weasyprint():
         import weasyprint  # noqa: F401  (its import costs ~1 s; pay it before the clock of the first report)
+    # what is loaded now lives as long as the worker: out of the collector's way (a PDF makes ~100k objects, and
+    # every full collection would otherwise walk the libraries' and the renderers' objects too)
+    gc.collect()
+    gc.freeze()
 
 
 def run_job(
