@@ -45,6 +45,8 @@ class JobResult:
     seconds: float
     outputs: dict[str, str] = field(default_factory=dict)
     error: str | None = None
+    pages: int = 0  # of its PDF, so the pack need not open it to count them
+    banner: list[str] = field(default_factory=list)  # the banner lines the notebook published
 
 
 def _one_line(exc: BaseException) -> str:
@@ -106,6 +108,7 @@ def run_job(
     job.out_dir.mkdir(parents=True, exist_ok=True)
     executed = job.out_dir / f"{job.stem}.ipynb"
     outputs: dict[str, str] = {}
+    pages, banner = 0, []
     try:
         if engine == "inprocess":
             import nbformat
@@ -130,6 +133,7 @@ def run_job(
             )
         outputs["ipynb"] = str(executed)
         book, meta = published_book(executed)
+        banner = [str(x) for x in meta.get("banner", [])]
         if "xlsx" in formats and book.tables:
             xlsx = job.out_dir / f"{job.stem}.xlsx"
             title = str(meta.get("title", job.label))
@@ -150,15 +154,16 @@ def run_job(
                 job.stem,
                 formats=wanted,
                 title=str(meta.get("title", job.label)),
-                header_lines=[str(x) for x in meta.get("banner", [])],
+                header_lines=banner,
                 marking=marking,
             )
             outputs.update({k: str(v) for k, v in written.items()})
+            pages = written.pages
     except Exception as exc:  # one report's failure must not stop the batch
         if executed.exists():
             outputs["ipynb"] = str(executed)
         return JobResult(job, "failed", time.perf_counter() - start, outputs, _one_line(exc))
-    return JobResult(job, "ok", time.perf_counter() - start, outputs)
+    return JobResult(job, "ok", time.perf_counter() - start, outputs, pages=pages, banner=banner)
 
 
 def run_notes(job: Job, title: str, period: str, marking: str) -> list[tuple[str, str]]:
