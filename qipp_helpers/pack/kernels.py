@@ -37,17 +37,18 @@ _RESET = (
 _kernels: dict[tuple[str, int], tuple[Any, Any]] = {}
 
 
-def _shutdown() -> None:
-    for km, kc in _kernels.values():
+def shutdown_kernels(thread: int | None = None) -> None:
+    """Stop this process's kernels (only ``thread``'s, when given); also at exit, and as a pool worker ends."""
+    for key in [k for k in _kernels if thread is None or k[1] == thread]:
+        km, kc = _kernels.pop(key)
         try:
             kc.stop_channels()
             km.shutdown_kernel(now=True)
-        except Exception:  # best effort at interpreter exit
+        except Exception:  # best effort: the kernel may be gone already
             pass
-    _kernels.clear()
 
 
-atexit.register(_shutdown)
+atexit.register(shutdown_kernels)
 
 
 def _run(kc: Any, code: str, timeout: float = 120) -> None:
