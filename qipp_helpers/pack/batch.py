@@ -6,6 +6,7 @@ through its callbacks; nothing here prints.
 
 from __future__ import annotations
 
+import gc
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -19,7 +20,7 @@ from ..store import db
 from . import document
 from . import plan as planning
 from .catalogue import CATALOGUE, WARM_UP, Held, notebooks_dir
-from .runner import EXECUTORS, FORMATS, JobResult, run_jobs
+from .runner import EXECUTORS, FORMATS, JobResult, Workers
 
 
 @dataclass(frozen=True)
@@ -175,82 +176,111 @@ def run_pack(
                 on_skip(s)
         if not plan.reports:
             raise RenderError("nothing to render: ingest returns first (qipp ingest / make reports)")
+        # what is loaded now lives as long as the run: out of the collector's way (the forked workers inherit it)
+        gc.collect()
+        gc.freeze()
         try:
-            results = run_jobs(
-                [plan.reports[i].job for i in todo],
-                formats=opts.formats,
-                workers=opts.jobs,
-                progress=progress,
-                warm_up=WARM_UP,
-                marking=opts.marking,
-                executor=opts.executor,
-                scheduler=opts.scheduler,
-                on_result=on_result,
-                on_start=on_start,
-            )
-        except (RuntimeError, ValueError, OSError) as exc:
+            pool = Workers(opts.jobs, warm_up=WARM_UP, executor=opts.executor, scheduler=opts.scheduler)
+        except ValueError as exc:
             raise RenderError(f"could not run the batch: {exc}") from exc
-        by_index = dict(zip(todo, results, strict=True))
-        fault("run.rendered")
-        for m in opts.months:
-            current = []
-            for i, rep in enumerate(plan.reports):
-                if rep.month != m:
-                    continue
-                e = planning.entry(rep, by_index.get(i), kept.get(i))
-                if i in by_index:
-                    e["store_version"] = store_info["version"]
-                    stale = _remove_stale(e, old_entries.get((m, rep.notebook, rep.org)), opts.formats)
-                    if stale:
-                        e["removed_stale"] = stale
-                current.append(e)
-            entries = _merge_entries(previous[m].get("reports", []), current)
-            folder = planning.month_dir(opts.out, opts.fin_year, m)
-            ran = {(s["notebook"], s["org"]) for s in plan.skipped if s["month"] == m} | {
-                (e["notebook"], e["org"]) for e in current
-            }
-            skipped_m = [s for s in previous[m].get("skipped", []) if (s.get("notebook"), s.get("org")) not in ran]
-            skipped_m += [s for s in plan.skipped if s["month"] == m]
-            skipped_m = [
-                s for s in skipped_m if (s["notebook"], s["org"]) not in {(e["notebook"], e["org"]) for e in entries}
-            ]
-            run_record = {
-                "started": planning.now(),
-                "parameters": {
-                    "org": opts.orgs or ["all"],
-                    "notebook": ",".join(opts.notebooks),
-                    "formats": list(opts.formats),
-                    "marking": opts.marking,
-                    "changed_only": opts.changed_only,
-                    "executor": opts.executor,
-                    "jobs": opts.jobs,
-                    "params": opts.params,
-                },
-                "store": store_info,
-                "reports": [f"{e['org']} {e['notebook']}" for e in current],
-            }
-            manifest = {
-                "fin_year": opts.fin_year,
-                "month": m,
-                "started": run_record["started"],
-                "qipp_helpers": __version__,
-                "parameters": run_record["parameters"],
-                "store": store_info,
-                "inputs": plan.hashes,
-                "reports": entries,
-                "skipped": skipped_m,
-                "runs": [*previous[m].get("runs", []), run_record][-20:],
-            }
-            planning.write_manifest(folder, manifest)
-            fault("run.manifest_written")
-            pack = document.publish_month(
-                folder,
-                manifest,
-                previous=previous[m],
-                data_dir=snap,
-                marking=opts.marking,
-                meeting_date=opts.meeting_date,
-                data_cutoff=opts.data_cutoff,
-            )
-            packs += [folder / pack["file"]] if pack.get("file") else []
+        with pool:
+            try:
+                results = pool.run(
+                    [plan.reports[i].job for i in todo],
+                    formats=opts.formats,
+                    progress=progress,
+                    marking=opts.marking,
+                    on_result=on_result,
+                    on_start=on_start,
+                )
+            except (RuntimeError, ValueError, OSError) as exc:
+                raise RenderError(f"could not run the batch: {exc}") from exc
+            by_index = dict(zip(todo, results, strict=True))
+            fault("run.rendered")
+            packs = _write_months(opts, plan, previous, old_entries, by_index, kept, store_info, snap, pool)
     return RunOutcome(results, len(kept), plan.skipped, time.perf_counter() - start, store_info["version"], packs)
+
+
+def _write_months(
+    opts: RunOptions,
+    plan: planning.Plan,
+    previous: dict[int, dict],
+    old_entries: dict,
+    by_index: dict[int, JobResult],
+    kept: dict[int, dict],
+    store_info: dict,
+    snap: Path,
+    pool: Workers,
+) -> list[Path]:
+    """Write each month's manifest, then build the months' packs and front pages (side by side in the workers)."""
+    publish = []
+    for m in opts.months:
+        current = []
+        for i, rep in enumerate(plan.reports):
+            if rep.month != m:
+                continue
+            e = planning.entry(rep, by_index.get(i), kept.get(i))
+            if i in by_index:
+                e["store_version"] = store_info["version"]
+                stale = _remove_stale(e, old_entries.get((m, rep.notebook, rep.org)), opts.formats)
+                if stale:
+                    e["removed_stale"] = stale
+            current.append(e)
+        entries = _merge_entries(previous[m].get("reports", []), current)
+        folder = planning.month_dir(opts.out, opts.fin_year, m)
+        ran = {(s["notebook"], s["org"]) for s in plan.skipped if s["month"] == m} | {
+            (e["notebook"], e["org"]) for e in current
+        }
+        skipped_m = [s for s in previous[m].get("skipped", []) if (s.get("notebook"), s.get("org")) not in ran]
+        skipped_m += [s for s in plan.skipped if s["month"] == m]
+        skipped_m = [
+            s for s in skipped_m if (s["notebook"], s["org"]) not in {(e["notebook"], e["org"]) for e in entries}
+        ]
+        run_record = {
+            "started": planning.now(),
+            "parameters": {
+                "org": opts.orgs or ["all"],
+                "notebook": ",".join(opts.notebooks),
+                "formats": list(opts.formats),
+                "marking": opts.marking,
+                "changed_only": opts.changed_only,
+                "executor": opts.executor,
+                "jobs": opts.jobs,
+                "params": opts.params,
+            },
+            "store": store_info,
+            "reports": [f"{e['org']} {e['notebook']}" for e in current],
+        }
+        manifest = {
+            "fin_year": opts.fin_year,
+            "month": m,
+            "started": run_record["started"],
+            "qipp_helpers": __version__,
+            "parameters": run_record["parameters"],
+            "store": store_info,
+            "inputs": plan.hashes,
+            "reports": entries,
+            "skipped": skipped_m,
+            "runs": [*previous[m].get("runs", []), run_record][-20:],
+        }
+        planning.write_manifest(folder, manifest)
+        fault("run.manifest_written")
+        publish.append((folder, manifest, previous[m], snap, opts.marking, opts.meeting_date, opts.data_cutoff))
+    # the local processes that rendered the reports build the packs too, a month each (their renderers are
+    # loaded), side by side; otherwise (nothing rendered, one month, Dask) they are built here, one after another
+    records = pool.map(_publish_month, publish)
+    return [folder / r["file"] for (folder, *_), r in zip(publish, records, strict=True) if r.get("file")]
+
+
+def _publish_month(
+    folder: Path, manifest: dict, previous: dict, snap: Path, marking: str, meeting_date: str, data_cutoff: str
+) -> dict:
+    return document.publish_month(
+        folder,
+        manifest,
+        previous=previous,
+        data_dir=snap,
+        marking=marking,
+        meeting_date=meeting_date,
+        data_cutoff=data_cutoff,
+    )

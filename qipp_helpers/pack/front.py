@@ -134,17 +134,19 @@ def reading_order(reports: list[PackReport]) -> list[PackReport]:
 
 
 def _data_line(entry: dict, folder: Path) -> str:
-    """The 'Data: ...' line a report published in its banner (read back from its executed notebook)."""
+    """The 'Data: ...' line a report published in its banner (as the run recorded it, else from its notebook)."""
     from ..report.publish import published
 
-    nb = _existing(folder, entry, "ipynb")
-    if nb is None:
-        return ""
-    try:
-        _, meta = published(nb)
-    except (OSError, ValueError):
-        return ""
-    return next((str(x) for x in meta.get("banner", []) if str(x).startswith("Data:")), "")
+    banner = entry.get("banner")
+    if not isinstance(banner, list):  # a manifest from before the run recorded banners
+        nb = _existing(folder, entry, "ipynb")
+        if nb is None:
+            return ""
+        try:
+            banner = published(nb)[1].get("banner", [])
+        except (OSError, ValueError):
+            return ""
+    return next((str(x) for x in banner if str(x).startswith("Data:")), "")
 
 
 def _existing(folder: Path, entry: dict, fmt: str) -> Path | None:
@@ -165,8 +167,12 @@ def collect_reports(folder: Path, entries: list[dict]) -> list[PackReport]:
         files = {f: p for f in ("pdf", "html", "xlsx") if (p := _existing(folder, e, f)) is not None}
         pages = 0
         if "pdf" in files and e.get("status") in ("ok", "unchanged"):
+            recorded = e.get("pages")
+            # the run counted the pages as it laid the PDF out (an older manifest did not); the file is that PDF
+            # when its size is the one recorded, else it is opened and counted
+            known = isinstance(recorded, int) and recorded > 0 and e.get("pdf_bytes") == files["pdf"].stat().st_size
             try:
-                pages = len(PdfReader(files["pdf"]).pages)
+                pages = recorded if known else len(PdfReader(files["pdf"]).pages)
             except Exception:  # an unreadable PDF is left out of the pack, not fatal to the run
                 files.pop("pdf")
         out.append(

@@ -4,7 +4,8 @@ Starting a kernel and importing pandas, matplotlib and the report code costs 3-4
 report, more than executing the notebook itself. In a batch, each worker process starts
 one kernel, warms it (imports), and reuses it for every notebook it runs: before each
 notebook the user namespace is reset (``%reset -f``), figures are closed and the working
-directory is set, so a notebook sees a fresh namespace as it would in its own kernel. A
+directory is set, so a notebook sees a fresh namespace as it would in its own kernel. After the
+warm-up the kernel runs :data:`render.KERNEL_SETUP` (one draw per figure; ``gc.freeze``). A
 kernel that died is replaced. Kernels run without IPython's history database
 (:data:`render.KERNEL_ARGUMENTS`): parallel kernels sharing it print collision errors into
 reports. Nothing here knows about finance.
@@ -36,17 +37,18 @@ _RESET = (
 _kernels: dict[tuple[str, int], tuple[Any, Any]] = {}
 
 
-def _shutdown() -> None:
-    for km, kc in _kernels.values():
+def shutdown_kernels(thread: int | None = None) -> None:
+    """Stop this process's kernels (only ``thread``'s, when given); also at exit, and as a pool worker ends."""
+    for key in [k for k in _kernels if thread is None or k[1] == thread]:
+        km, kc = _kernels.pop(key)
         try:
             kc.stop_channels()
             km.shutdown_kernel(now=True)
-        except Exception:  # best effort at interpreter exit
+        except Exception:  # best effort: the kernel may be gone already
             pass
-    _kernels.clear()
 
 
-atexit.register(_shutdown)
+atexit.register(shutdown_kernels)
 
 
 def _run(kc: Any, code: str, timeout: float = 120) -> None:
@@ -71,7 +73,7 @@ def warm_kernel(
             return km, kc
         kc.stop_channels()
         del _kernels[key]
-    from .render import KERNEL_ARGUMENTS
+    from .render import KERNEL_ARGUMENTS, KERNEL_SETUP
 
     km = KernelManager(kernel_name=kernel_name)
     extra = [*KERNEL_ARGUMENTS, *(a for a in extra_arguments or [] if a not in KERNEL_ARGUMENTS)]
@@ -81,6 +83,7 @@ def warm_kernel(
     kc.wait_for_ready(timeout=60)
     if warm_up:
         _run(kc, warm_up)
+    _run(kc, KERNEL_SETUP)
     _kernels[key] = (km, kc)
     return km, kc
 

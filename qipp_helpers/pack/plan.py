@@ -208,7 +208,18 @@ def entry(report: PlannedReport, result: JobResult | None, previous: dict | None
         "error": result.error,
         "input_hash": report.input_hash,
         "parameters": {k: v for k, v in report.job.parameters.items()},
+        "pages": result.pages,
+        # with the size, the pack knows the PDF is the one whose pages were counted without opening it
+        "pdf_bytes": _size(result.outputs.get("pdf")),
+        "banner": result.banner,
     }
+
+
+def _size(path: str | None) -> int | None:
+    try:
+        return Path(path).stat().st_size if path else None
+    except OSError:
+        return None
 
 
 def write_manifest(folder: Path, manifest: dict) -> Path:

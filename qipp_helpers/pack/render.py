@@ -50,6 +50,21 @@ PDF_VARIANT = "pdf/ua-1"
 #: Kernels in parallel share one history database and, when two collide, IPython prints
 #: "ERROR! Session/line number was not unique in database" into whichever cell is running.
 KERNEL_ARGUMENTS = ("--IPKernelApp.log_level=CRITICAL", "--HistoryManager.enabled=False")
+#: Run once in a reusable kernel (or shell) after its warm-up code, before the first notebook:
+#: - figures are drawn once, when the inline backend saves them for display: matplotlib's REPL hook would
+#:   first redraw every changed figure after each cell (Agg's ``draw_idle`` draws), a whole render per chart
+#:   that nobody sees;
+#: - everything imported so far leaves the garbage collector's generations (``gc.freeze``), so the full
+#:   collections between notebooks (``%reset``, closing figures) walk the notebook's objects, not pandas'.
+KERNEL_SETUP = (
+    "get_ipython().run_line_magic('matplotlib', 'inline')\n"
+    "import gc as _gc, matplotlib.pyplot as _plt\n"
+    "try:\n"
+    "    get_ipython().events.unregister('post_execute', _plt._draw_all_if_interactive)\n"
+    "except (AttributeError, ValueError):\n"
+    "    pass\n"
+    "_gc.collect(); _gc.freeze(); del _gc, _plt\n"
+)
 
 # A line of stdout that is log or kernel chatter, not something a notebook meant to show.
 _LOG_LINE_RE = re.compile(
@@ -381,8 +396,8 @@ def _quiet_weasyprint() -> Iterator[None]:
             lg.setLevel(level)
 
 
-def html_to_pdf(html: str, pdf_path: Path, *, base_url: Path | None = None, variant: str | None = PDF_VARIANT) -> None:
-    """Render ``html`` to ``pdf_path`` with WeasyPrint (atomic write), tagged as PDF/UA-1 by default.
+def html_to_pdf(html: str, pdf_path: Path, *, base_url: Path | None = None, variant: str | None = PDF_VARIANT) -> int:
+    """Render ``html`` to ``pdf_path`` with WeasyPrint (atomic write), tagged as PDF/UA-1 by default; its pages.
 
     The document title (``<title>``) and language (``<html lang>``) go into the PDF's metadata.
     WeasyPrint warnings (unsupported CSS, font subsetting notes) are suppressed;
@@ -391,12 +406,17 @@ def html_to_pdf(html: str, pdf_path: Path, *, base_url: Path | None = None, vari
     with _quiet_weasyprint():
         import weasyprint  # inside: it warns at import time when HarfBuzz-Subset is missing
 
-        document = weasyprint.HTML(
-            string=html,
-            base_url=None if base_url is None else str(base_url),
-        )
-        pdf_bytes = document.write_pdf(pdf_variant=variant) if variant else document.write_pdf()
+        options = {"pdf_variant": variant} if variant else {}
+        document = weasyprint.HTML(string=html, base_url=None if base_url is None else str(base_url)).render(**options)
+        pdf_bytes = document.write_pdf(**options)
     atomic_write_bytes(Path(pdf_path), pdf_bytes)
+    return len(document.pages)
+
+
+class Written(dict[str, Path]):
+    """What :func:`render_report` wrote, ``{format: path}``, and the PDF's number of ``pages`` (0 without one)."""
+
+    pages: int = 0
 
 
 def render_report(
@@ -408,8 +428,8 @@ def render_report(
     title: str,
     header_lines: list[str] | None = None,
     marking: str = "",
-) -> dict[str, Path]:
-    """Write ``{stem}.html`` and/or ``{stem}.pdf`` into ``out_dir``; return ``{format: path}``.
+) -> Written:
+    """Write ``{stem}.html`` and/or ``{stem}.pdf`` into ``out_dir``; return ``{format: path}`` (and the PDF's pages).
 
     The PDF is built from the same HTML that is written for the ``html`` format.
     """
@@ -423,13 +443,13 @@ def render_report(
     out_dir.mkdir(parents=True, exist_ok=True)
     html = notebook_to_html(executed_nb, title=title, header_lines=header_lines, marking=marking)
 
-    written: dict[str, Path] = {}
+    written = Written()
     if "html" in wanted:
         html_path = out_dir / f"{stem}.html"
         atomic_write_bytes(html_path, html.encode("utf-8"))
         written["html"] = html_path
     if "pdf" in wanted:
         pdf_path = out_dir / f"{stem}.pdf"
-        html_to_pdf(html, pdf_path, base_url=executed_nb.resolve().parent)
+        written.pages = html_to_pdf(html, pdf_path, base_url=executed_nb.resolve().parent)
         written["pdf"] = pdf_path
     return written

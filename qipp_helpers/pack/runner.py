@@ -12,16 +12,22 @@ kernel start-up and imports are paid once per worker, not once per report.
 
 from __future__ import annotations
 
+import gc
+import multiprocessing
+import multiprocessing.util
 import os
+import threading
 import time
 from collections.abc import Callable, Iterable
-from concurrent.futures import ProcessPoolExecutor, as_completed
+from concurrent.futures import Executor, ProcessPoolExecutor, ThreadPoolExecutor, as_completed, wait
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any, TypeVar
 
 from tqdm.auto import tqdm
 
 FORMATS = ("html", "pdf", "xlsx")
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -44,6 +50,8 @@ class JobResult:
     seconds: float
     outputs: dict[str, str] = field(default_factory=dict)
     error: str | None = None
+    pages: int = 0  # of its PDF, so the pack need not open it to count them
+    banner: list[str] = field(default_factory=list)  # the banner lines the notebook published
 
 
 def _one_line(exc: BaseException) -> str:
@@ -53,50 +61,98 @@ def _one_line(exc: BaseException) -> str:
 
 
 EXECUTORS = ("local", "dask")
+#: How a notebook is executed: in a Jupyter kernel with papermill (the batch), or in this process's IPython
+#: shell (:mod:`inprocess`: no kernel, no papermill; the benchmark's floor, with no isolation between reports).
+ENGINES = ("kernel", "inprocess")
 _LOG_QUIET = ["--IPKernelApp.log_level=CRITICAL"]
 
 
-def warm_worker(warm_up: str = "") -> None:
-    """Start this process's kernel and load the renderers before the first job (pool initializer)."""
+_warm_renderers = False
+
+
+def warm_worker(warm_up: str = "", engine: str = "kernel") -> None:
+    """Start this thread's kernel (or the process's shell) and, once per process, load the renderers and freeze
+    the collector, before the first job (the pool's initializer; every Dask job calls it, at no cost after the
+    first)."""
     import logging
 
-    from .kernels import warm_kernel
+    global _warm_renderers
+    if engine == "inprocess":
+        from .inprocess import shell
+
+        shell(warm_up)
+    else:
+        from .kernels import shutdown_kernels, warm_kernel
+
+        warm_kernel("python3", warm_up=warm_up, extra_arguments=_LOG_QUIET)
+    if _warm_renderers:
+        return
+    _warm_renderers = True
+    if engine != "inprocess" and multiprocessing.parent_process() is not None:
+        # a pool's worker process ends without running atexit: stop its kernel as it ends
+        multiprocessing.util.Finalize(None, shutdown_kernels, exitpriority=10)
     from .render import _exporter, _quiet_weasyprint
 
     logging.getLogger("traitlets").setLevel(logging.ERROR)
-    warm_kernel("python3", warm_up=warm_up, extra_arguments=_LOG_QUIET)
     _exporter()
     with _quiet_weasyprint():
         import weasyprint  # noqa: F401  (its import costs ~1 s; pay it before the clock of the first report)
+    # what is loaded now lives as long as the worker: out of the collector's way (a PDF makes ~100k objects, and
+    # every full collection would otherwise walk the libraries' and the renderers' objects too)
+    gc.collect()
+    gc.freeze()
 
 
 def run_job(
-    job: Job, formats: tuple[str, ...] = FORMATS, *, warm_up: str | None = None, marking: str = ""
+    job: Job,
+    formats: tuple[str, ...] = FORMATS,
+    *,
+    warm_up: str | None = None,
+    marking: str = "",
+    engine: str = "kernel",
 ) -> JobResult:
     """Execute one notebook and render its outputs; never raises for a notebook error.
 
     ``warm_up`` (code, may be empty) runs the notebook in this process's reusable kernel;
     None starts a kernel for this notebook alone. ``marking`` heads every rendered page.
+    ``engine="inprocess"`` runs it in this process's IPython shell instead (:mod:`inprocess`).
     """
     from ..report.publish import published_book
     from .render import execute_notebook, render_report
     from .xlsx import write_tables_xlsx
 
+    if warm_up is not None:  # a Dask worker has no initializer: it warms on its first job
+        warm_worker(warm_up, engine)
     start = time.perf_counter()
     job.out_dir.mkdir(parents=True, exist_ok=True)
     executed = job.out_dir / f"{job.stem}.ipynb"
     outputs: dict[str, str] = {}
+    pages, banner = 0, []
     try:
-        execute_notebook(
-            job.notebook,
-            executed,
-            job.parameters,
-            cwd=job.notebook.parent,
-            warm=warm_up is not None,
-            warm_up=warm_up or "",
-        )
+        if engine == "inprocess":
+            import nbformat
+
+            from ..core.files import atomic_write_bytes
+            from .inprocess import NotebookError, execute_in_process
+
+            try:
+                node = execute_in_process(job.notebook, job.parameters, cwd=job.notebook.parent, warm_up=warm_up or "")
+            except NotebookError as exc:  # keep the failed notebook with its error cell, as papermill does
+                atomic_write_bytes(executed, nbformat.writes(exc.notebook).encode("utf-8"))  # type: ignore[attr-defined]
+                raise
+            atomic_write_bytes(executed, nbformat.writes(node).encode("utf-8"))
+        else:
+            execute_notebook(
+                job.notebook,
+                executed,
+                job.parameters,
+                cwd=job.notebook.parent,
+                warm=warm_up is not None,
+                warm_up=warm_up or "",
+            )
         outputs["ipynb"] = str(executed)
         book, meta = published_book(executed)
+        banner = [str(x) for x in meta.get("banner", [])]
         if "xlsx" in formats and book.tables:
             xlsx = job.out_dir / f"{job.stem}.xlsx"
             title = str(meta.get("title", job.label))
@@ -117,15 +173,16 @@ def run_job(
                 job.stem,
                 formats=wanted,
                 title=str(meta.get("title", job.label)),
-                header_lines=[str(x) for x in meta.get("banner", [])],
+                header_lines=banner,
                 marking=marking,
             )
             outputs.update({k: str(v) for k, v in written.items()})
+            pages = written.pages
     except Exception as exc:  # one report's failure must not stop the batch
         if executed.exists():
             outputs["ipynb"] = str(executed)
         return JobResult(job, "failed", time.perf_counter() - start, outputs, _one_line(exc))
-    return JobResult(job, "ok", time.perf_counter() - start, outputs)
+    return JobResult(job, "ok", time.perf_counter() - start, outputs, pages=pages, banner=banner)
 
 
 def run_notes(job: Job, title: str, period: str, marking: str) -> list[tuple[str, str]]:
@@ -162,6 +219,149 @@ def default_workers() -> int:
     return max(1, os.cpu_count() or 1)
 
 
+class Workers:
+    """Where a batch's jobs run: local processes (or this process), or a Dask cluster. A context manager.
+
+    ``workers`` local processes, each warmed by :func:`warm_worker` (one warm kernel, the renderers loaded);
+    1 = a thread of this process. ``executor="dask"``: the workers of the Dask scheduler at ``scheduler``
+    (``tcp://host:port``), which warm on their first job; outputs go to the paths in the jobs, so the
+    workers must share the filesystem. ``warm_up=None`` starts a fresh kernel per report (the slow way).
+    The pool starts with the first :meth:`run` and is kept for later calls (:meth:`map`), so work that
+    follows the reports (each month's pack) runs in the warm processes, side by side.
+    """
+
+    def __init__(
+        self,
+        workers: int | None = None,
+        *,
+        warm_up: str | None = "",
+        executor: str = "local",
+        scheduler: str | None = None,
+        engine: str = "kernel",
+    ) -> None:
+        if executor not in EXECUTORS:
+            raise ValueError(f"executor must be one of {', '.join(EXECUTORS)}, got {executor!r}")
+        if engine not in ENGINES or (engine != "kernel" and (executor != "local" or warm_up is None)):
+            raise ValueError(
+                f"engine must be one of {', '.join(ENGINES)} (inprocess: local executor, warm), got {engine!r}"
+            )
+        if executor == "dask" and not scheduler:
+            raise ValueError("the dask executor needs --scheduler tcp://HOST:PORT")
+        self.workers, self.warm_up, self.executor, self.scheduler, self.engine = (
+            workers,
+            warm_up,
+            executor,
+            scheduler,
+            engine,
+        )
+        self._pool: Executor | None = None
+        self._client: Any = None
+        self._n = 0
+
+    def __enter__(self) -> Workers:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        if self._pool is not None:
+            if isinstance(self._pool, ThreadPoolExecutor):  # this process lives on: stop the thread's kernel
+                from .kernels import shutdown_kernels
+
+                self._pool.submit(lambda: shutdown_kernels(threading.get_ident())).result()
+            self._pool.shutdown(wait=True, cancel_futures=True)
+            self._pool = None
+        if self._client is not None:
+            self._client.close()
+            self._client = None
+
+    @property
+    def started(self) -> bool:
+        """Whether processes (or a Dask client) are up: :meth:`map` then runs there, else in this process."""
+        return self._pool is not None or self._client is not None
+
+    def _start(self, n_jobs: int) -> int:
+        """Start the pool for ``n_jobs`` (no more workers than jobs); the number of local workers (0 for Dask)."""
+        if self.executor == "dask":
+            if self._client is None:
+                try:
+                    from distributed import Client
+                except ImportError as exc:  # optional extra
+                    raise RuntimeError(
+                        "the dask executor needs the optional extra: pip install 'qipp-workbooks[dask]'"
+                    ) from exc
+                self._client = Client(self.scheduler)
+            return 0
+        n = min(self.workers or default_workers(), max(1, n_jobs))
+        if self._pool is None:
+            init = (
+                {"initializer": warm_worker, "initargs": (self.warm_up, self.engine)}
+                if self.warm_up is not None
+                else {}
+            )
+            # one worker: a thread of this process (its kernel is that thread's); more: processes
+            self._pool = ThreadPoolExecutor(1, **init) if n == 1 else ProcessPoolExecutor(n, **init)
+            self._n = n
+        return self._n
+
+    def run(
+        self,
+        jobs: Iterable[Job],
+        *,
+        formats: tuple[str, ...] = FORMATS,
+        progress: bool = True,
+        marking: str = "",
+        on_result: Callable[[JobResult], None] | None = None,
+        on_start: Callable[[int], None] | None = None,
+    ) -> list[JobResult]:
+        """Run jobs, results in job order, with a progress bar; ``on_start`` gets the number of local workers
+        (0 for Dask) before any starts, ``on_result`` each result as its job finishes."""
+        jobs = list(jobs)
+        if not jobs:
+            return []
+        n = self._start(len(jobs))
+        if on_start is not None:
+            on_start(n)
+        bar = tqdm(total=len(jobs), desc="Rendering reports", unit="report", disable=not progress)
+        results: dict[int, JobResult] = {}
+        try:
+            kw = {"warm_up": self.warm_up, "marking": marking, "engine": self.engine}
+            if self._client is not None:
+                from distributed import as_completed as dask_completed
+
+                futures = [
+                    self._client.submit(
+                        run_job, job, formats, **kw, pure=False, key=f"qipp-{i}-{job.stem}-{abs(hash(job.out_dir))}"
+                    )
+                    for i, job in enumerate(jobs)
+                ]
+                index = {f.key: i for i, f in enumerate(futures)}
+                finished = ((index[f.key], f) for f in dask_completed(futures))
+            else:
+                assert self._pool is not None
+                local = {self._pool.submit(run_job, job, formats, **kw): i for i, job in enumerate(jobs)}
+                finished = ((local[f], f) for f in as_completed(local))
+            for i, fut in finished:
+                results[i] = fut.result()
+                bar.update()
+                if on_result is not None:
+                    on_result(results[i])
+        finally:
+            bar.close()
+        return [results[i] for i in range(len(jobs))]
+
+    def map(self, fn: Callable[..., T], calls: Iterable[tuple]) -> list[T]:
+        """``[fn(*args) for args in calls]``, side by side in the local workers when they are up (in this process
+        otherwise, and with Dask); the first exception is raised after every call has finished."""
+        calls = list(calls)
+        if self._pool is None or len(calls) < 2:
+            return [fn(*args) for args in calls]
+        futures = [self._pool.submit(fn, *args) for args in calls]
+        wait(futures)
+        return [f.result() for f in futures]
+
+
 def run_jobs(
     jobs: Iterable[Job],
     *,
@@ -174,83 +374,19 @@ def run_jobs(
     scheduler: str | None = None,
     on_result: Callable[[JobResult], None] | None = None,
     on_start: Callable[[int], None] | None = None,
+    engine: str = "kernel",
 ) -> list[JobResult]:
-    """Run jobs, results in job order, with a progress bar.
+    """Run jobs in :class:`Workers` started for them (and stopped after), results in job order, with a progress bar.
 
     ``executor="local"``: ``workers`` processes (1 = in this process), each with a warm kernel.
     ``executor="dask"``: submit the same :func:`run_job` calls to the Dask scheduler at
     ``scheduler`` (``tcp://host:port``); outputs go to the paths in the jobs, so workers must
     share the filesystem. ``warm_up=None`` starts a fresh kernel per report (the slow way).
     ``on_start`` is called with the number of local workers (0 for Dask) before any starts;
-    ``on_result`` is called as each job finishes.
+    ``on_result`` is called as each job finishes. ``engine="inprocess"`` executes each notebook in its worker's
+    own IPython shell (no kernel, no papermill; local executor only).
     """
-    jobs = list(jobs)
-    if executor not in EXECUTORS:
-        raise ValueError(f"executor must be one of {', '.join(EXECUTORS)}, got {executor!r}")
-    n_workers = 0 if executor == "dask" else min(workers or default_workers(), max(1, len(jobs)))
-    if on_start is not None and jobs:
-        on_start(n_workers)
-    bar = tqdm(total=len(jobs), desc="Rendering reports", unit="report", disable=not progress)
-    results: dict[int, JobResult] = {}
-
-    def done(i: int, result: JobResult) -> None:
-        results[i] = result
-        bar.update()
-        if on_result is not None:
-            on_result(result)
-
-    try:
-        if executor == "dask":
-            _run_dask(jobs, formats, warm_up, marking, scheduler, done)
-        else:
-            workers = n_workers
-            if workers == 1:
-                if warm_up is not None:
-                    warm_worker(warm_up)
-                for i, job in enumerate(jobs):
-                    done(i, run_job(job, formats, warm_up=warm_up, marking=marking))
-            else:
-                init = {"initializer": warm_worker, "initargs": (warm_up,)} if warm_up is not None else {}
-                with ProcessPoolExecutor(max_workers=workers, **init) as pool:
-                    futures = {
-                        pool.submit(run_job, job, formats, warm_up=warm_up, marking=marking): i
-                        for i, job in enumerate(jobs)
-                    }
-                    for fut in as_completed(futures):
-                        done(futures[fut], fut.result())
-    finally:
-        bar.close()
-    return [results[i] for i in range(len(jobs))]
-
-
-def _run_dask(
-    jobs: list[Job],
-    formats: tuple[str, ...],
-    warm_up: str | None,
-    marking: str,
-    scheduler: str | None,
-    done: Callable[[int, JobResult], None],
-) -> None:
-    try:
-        from distributed import Client
-        from distributed import as_completed as dask_completed
-    except ImportError as exc:  # optional extra
-        raise RuntimeError("the dask executor needs the optional extra: pip install 'qipp-workbooks[dask]'") from exc
-    if not scheduler:
-        raise ValueError("the dask executor needs --scheduler tcp://HOST:PORT")
-    with Client(scheduler) as client:
-        futures = [
-            client.submit(
-                run_job,
-                job,
-                formats,
-                warm_up=warm_up,
-                marking=marking,
-                pure=False,
-                key=f"qipp-{i}-{job.stem}-{abs(hash(job.out_dir))}",
-            )
-            for i, job in enumerate(jobs)
-        ]
-        index = {f.key: i for i, f in enumerate(futures)}
-        for fut in dask_completed(futures):
-            done(index[fut.key], fut.result())
+    with Workers(workers, warm_up=warm_up, executor=executor, scheduler=scheduler, engine=engine) as pool:
+        return pool.run(
+            jobs, formats=formats, progress=progress, marking=marking, on_result=on_result, on_start=on_start
+        )

@@ -989,12 +989,72 @@ def coverage_chart(coverage: pd.DataFrame, *, title: str, context: str = "") -> 
 # --- display: the PNG and its description ---------------------------------------------------------
 
 
+def _savefig_png(fig: Figure) -> bytes:
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", dpi=PNG_DPI, bbox_inches="tight", facecolor="white")
+    return buf.getvalue()
+
+
+def _png_drawn_once(fig: Figure) -> bytes:
+    """The figure as ``savefig(format="png", dpi=PNG_DPI, bbox_inches="tight", facecolor="white")`` gives it, with
+    one draw fewer: "tight" lays the whole figure out (a draw without pixels) to measure it, then draws it again,
+    shifted, into a canvas of the measured size. Here the figure is drawn once at PNG_DPI, measured from that
+    draw and cropped to the measured box plus savefig's white padding, anchored at its lower left as savefig
+    anchors it (the content lands within a pixel of where savefig puts it). Only a figure that draws outside
+    itself is drawn a second time, into the measured box, as savefig would. The PNG is RGB: the background is
+    opaque white, so an alpha channel says nothing, and without one the PDF needs no mask for it.
+    A figure on another canvas (a closed one, another backend's) is drawn on an Agg canvas, as savefig does.
+    """
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+    canvas = fig.canvas
+    if isinstance(canvas, FigureCanvasAgg):
+        return _png_on(fig, canvas)
+    try:
+        return _png_on(fig, FigureCanvasAgg(fig))
+    finally:
+        fig.set_canvas(canvas)
+
+
+def _png_on(fig: Figure, canvas: Any) -> bytes:
+    from PIL import Image
+
+    dpi, face = fig.dpi, fig.patch.get_facecolor()
+    try:
+        fig.dpi = PNG_DPI
+        fig.patch.set_facecolor("white")
+        canvas.draw()
+        renderer = canvas.get_renderer()
+        drawn = fig.get_tightbbox(renderer)
+        pixels = np.asarray(renderer.buffer_rgba())
+    finally:
+        fig.dpi = dpi
+        fig.patch.set_facecolor(face)
+    box = drawn.padded(plt.rcParams["savefig.pad_inches"])  # savefig's padding is white, also beyond the figure
+    width, height = int(box.width * PNG_DPI), int(box.height * PNG_DPI)
+    fw, fh = fig.get_size_inches()
+    if drawn.x0 < 0 or drawn.y0 < 0 or drawn.x1 > fw or drawn.y1 > fh:  # what lies outside was not drawn
+        raw = io.BytesIO()
+        fig.savefig(raw, format="rgba", dpi=PNG_DPI, bbox_inches=box, facecolor="white")
+        if len(raw.getvalue()) != width * height * 4:  # not the size savefig gives "tight": let it write the PNG
+            return _savefig_png(fig)
+        image = np.frombuffer(raw.getvalue(), dtype=np.uint8).reshape(height, width, 4)[:, :, :3]
+    else:
+        left, bottom = round(box.x0 * PNG_DPI), round(pixels.shape[0] - box.y0 * PNG_DPI)
+        top = bottom - height
+        image = np.full((height, width, 3), 255, dtype=np.uint8)
+        y0, y1 = max(top, 0), min(bottom, pixels.shape[0])
+        x0, x1 = max(left, 0), min(left + width, pixels.shape[1])
+        image[y0 - top : y1 - top, x0 - left : x1 - left] = pixels[y0:y1, x0:x1, :3]
+    buf = io.BytesIO()
+    Image.fromarray(image).save(buf, "png", dpi=(PNG_DPI, PNG_DPI))
+    return buf.getvalue()
+
+
 def png_with_alt(fig: Chart) -> tuple[bytes, dict[str, Any]]:
     """The chart as PNG and its display metadata: ``alt`` text and the size to show it at (the
     figure's own size in inches, so its type prints at the size it was set in)."""
-    buf = io.BytesIO()
-    fig.savefig(buf, format="png", dpi=PNG_DPI, bbox_inches="tight", facecolor="white")
-    data = buf.getvalue()
+    data = _png_drawn_once(fig)
     width, height = struct.unpack(">II", data[16:24])
     meta: dict[str, Any] = {"width": round(width * 96 / PNG_DPI), "height": round(height * 96 / PNG_DPI)}
     if fig.alt:

@@ -230,6 +230,27 @@ def test_chart_displays_as_png_with_alt_and_size(non_rag):
     assert meta["alt"] == non_rag["org_split"].alt and meta["width"] > 600 and meta["height"] > 150
 
 
+def test_chart_png_is_savefigs_tight_png_drawn_once(non_rag):
+    """The PNG a chart displays as is the one ``savefig(bbox_inches="tight")`` writes (same size; pixels within
+    antialiasing of a sub-pixel shift), as RGB, whether or not the chart draws outside its figure."""
+    import io
+
+    import numpy as np
+    from PIL import Image
+
+    for name, fig in non_rag.items():
+        buf = io.BytesIO()
+        fig.savefig(buf, format="png", dpi=charts.PNG_DPI, bbox_inches="tight", facecolor="white")
+        tight = np.asarray(Image.open(buf).convert("RGB")).astype(int)
+        data, _ = charts.png_with_alt(fig)
+        mine = Image.open(io.BytesIO(data))
+        assert mine.mode == "RGB", name
+        mine = np.asarray(mine).astype(int)
+        assert mine.shape == tight.shape, name
+        differ = np.abs(mine - tight).max(axis=2) > 64
+        assert differ.mean() < 0.005, (name, differ.mean())
+
+
 def test_ipython_display_carries_the_alt_text(non_rag):
     from IPython.core.interactiveshell import InteractiveShell
     from IPython.core.pylabtools import select_figure_formats

@@ -1,0 +1,39 @@
+"""A warm worker does not grow: the same report rendered 20 times in one worker (one warm kernel) leaves the
+kernel's and the worker's resident memory within 50 MB of what they held after the first few reports."""
+
+from __future__ import annotations
+
+import threading
+
+import psutil
+
+from qipp_helpers.pack import kernels
+from qipp_helpers.pack.catalogue import WARM_UP
+from qipp_helpers.pack.runner import Job, Workers
+
+from ..conftest import ROOT
+
+MB = 1024 * 1024
+
+
+def test_twenty_reports_in_one_warm_worker_do_not_grow_its_memory(demo_data_dir, tmp_path):
+    job = Job(
+        ROOT / "notebooks" / "monthly_position.ipynb",
+        {"fin_year": "2019-20", "month": 6, "org": "LLR", "data_dir": str(demo_data_dir.resolve())},
+        tmp_path / "LLR",
+        "monthly_position",
+        "LLR monthly_position M6",
+    )
+    before = set(kernels._kernels)
+    worker, rss = psutil.Process(), []
+    with Workers(1, warm_up=WARM_UP) as pool:  # one worker: a thread of this process, with its own warm kernel
+        for _ in range(20):
+            [result] = pool.run([job], progress=False)
+            assert result.status == "ok" and set(result.outputs) == {"ipynb", "html", "pdf", "xlsx"}, result.error
+            [key] = set(kernels._kernels) - before
+            kernel = psutil.Process(kernels._kernels[key][0].provisioner.process.pid)
+            rss.append((worker.memory_info().rss, kernel.memory_info().rss))
+        assert key[1] != threading.get_ident()  # the kernel belongs to the worker's thread
+    settled = rss[2]  # after the first reports have filled the caches (fonts, text layouts, imports)
+    grew = [(w - settled[0]) / MB for w, _ in rss[3:]], [(k - settled[1]) / MB for _, k in rss[3:]]
+    assert max(grew[0]) < 50 and max(grew[1]) < 50, grew
