@@ -471,8 +471,11 @@ def run(
         if r.status == "ok":
             say(f"rendered {r.job.label}: {', '.join(sorted(r.outputs))} in {r.job.out_dir} ({r.seconds:.1f}s)")
         else:
+            where = (
+                f"the executed notebook: {r.outputs['ipynb']}" if "ipynb" in r.outputs else "no notebook was written"
+            )
             say(
-                f"FAILED {r.job.label}: {r.error} (see {r.outputs.get('ipynb', 'no notebook written')})",
+                f"FAILED {r.job.label}: {r.error} ({where})",
                 colour=typer.colors.RED,
                 err=True,
             )

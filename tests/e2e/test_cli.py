@@ -98,3 +98,26 @@ def test_param_reaches_the_notebook(demo_data_dir, tmp_path):
     drivers = pd.read_excel(out / "2019-20" / "M06" / "ELR" / "under_delivery_drivers.xlsx", sheet_name="drivers")
     named = drivers.loc[drivers["Section"] == "Driver", "Scheme group"].tolist()
     assert named == ["Unidentified QIPP"]  # 6,166 is the only ELR driver above £5,000k
+
+
+def test_provenance_notes_and_odd_financial_years_are_one_line_or_the_same_year(tmp_path):
+    """Issue 15: an empty or non-UTF-8 PROVENANCE.txt is one located line; a financial year typed with a trailing
+    newline is the same year; one typed in Arabic-Indic or full-width digits is refused (never a second year)."""
+    runner = CliRunner()
+    data = tmp_path / "data"
+    folder = data / "raw" / "2019-20" / "M06"
+    folder.mkdir(parents=True)
+    (folder / "ELR.csv").write_text("Scheme No,Scheme Name\n", encoding="utf-8")
+    for content, says in [(b"  \n", "empty"), (b"Paper D \xa3000\n", "not UTF-8 text")]:
+        (folder / "PROVENANCE.txt").write_bytes(content)
+        result = runner.invoke(app, ["ingest-raw", "--data-dir", str(data)])
+        assert result.exit_code == 1 and "Traceback" not in result.output, result.output
+        assert result.output.count("\n") == 1 and "PROVENANCE.txt" in result.output and says in result.output
+        assert not (data / "processed").exists() or not any((data / "processed").iterdir())
+    for year in ["٢٠١٩-٢٠", "２０１９-２０"]:
+        result = runner.invoke(app, ["run", "--fin-year", year, "--month", "6", "--data-dir", str(data)])
+        assert result.exit_code != 0 and "financial year must look like 2019-20" in result.output, result.output
+        assert "Traceback" not in result.output and not list(tmp_path.rglob("٢٠١٩-٢٠"))
+    from qipp_helpers.core.periods import check_fin_year
+
+    assert check_fin_year("2019-20\n") == check_fin_year(" 2019-20 ") == "2019-20"

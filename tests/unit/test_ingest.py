@@ -114,6 +114,29 @@ def test_reingest_replaces_exactly_that_slice_and_logs(tmp_path):
     assert read_log(data)[0]["files"][0]["sha256"] == hashlib.sha256(M6_WORKBOOK.read_bytes()).hexdigest()
 
 
+def test_org_with_a_multi_sheet_workbook_replaces_only_that_organisation(tmp_path):
+    """Issue 15: `--org WL` with the three-CCG workbook ingests WL's sheet alone; ELR and LC stay as they were."""
+    data = tmp_path / "data"
+    ingest([M6_WORKBOOK], "2019-20", 6, data)
+    one_row = [row("1.1", "Same Day Emergency Care", "Red", 1, 2, 3, 4, 5)]
+    ingest([messy_workbook(tmp_path / "elr.xlsx", rows=one_row)], "2019-20", 6, data)  # ELR now one row
+    before = load_returns(data)
+    ingest([M6_WORKBOOK], "2019-20", 6, data, org="WL")
+    after = load_returns(data)
+    for org in ("ELR", "LC"):
+        assert (
+            after[after["org"] == org]
+            .reset_index(drop=True)
+            .equals(before[before["org"] == org].reset_index(drop=True))
+        )
+    assert len(after[after["org"] == "ELR"]) == 1
+    assert len(after[after["org"] == "WL"]) == len(before[before["org"] == "WL"]) > 1
+    entry = read_log(data)[-1]  # the log says what was replaced and what was left out
+    assert entry["orgs"] == ["WL"] and entry["left_out"] == [
+        "paper_d_m6_pmo_dashboards.xlsx: LLR, ELR, LC (only --org WL was ingested)"
+    ]
+
+
 BAD_CASES = {
     "text_in_money": (row("1.1", "SDEC", "Red", "abc", 0, 0, 0, 0), "row 4, column 'Sum of Plan YTD': not a money"),
     "excel_error": (
