@@ -292,7 +292,7 @@ def _synthetic_label(ax: Any, xs: Sequence[float], months: Sequence[int]) -> Non
     ax.text(
         (lo + hi) / 2,
         0.925,
-        f"{_months(months)}: synthetic demonstration data (hollow grey points), not returns",
+        f"{_months(months)}: hollow grey points are synthetic demonstration data, not returns",
         transform=tr,
         ha="center",
         va="bottom",

@@ -354,7 +354,8 @@ def _history(year: pd.DataFrame, fin_year: str, org: str, *, received: pd.DataFr
     A month whose rows are synthetic is real for no measure, except where published figures give it:
     Paper D Table 2 prints the monthly movement by workstream, so the forecast out-turn of the month
     before a published month is published at workstream level (that month's FOT less the movement).
-    Those derived figures replace the stored ones.
+    Those derived workstream figures replace the stored ones; the month's total stays the stored one when the
+    two differ by rounding only (it is the published total movement away from the published month).
     """
     source = year if received is None else received  # adjustment lines say "adjustment", not where a month is from
     provenance = source[source["org"].isin(members(org))].groupby("month")["provenance"].first().to_dict()
@@ -371,8 +372,13 @@ def _history(year: pd.DataFrame, fin_year: str, org: str, *, received: pd.DataFr
         before = now - move[ccgs].sum(axis=1).reindex(now.index, fill_value=0.0)
         at = trends["month"] == month - 1
         trends.loc[at, "fot"] = trends.loc[at, "workstream"].map(before).to_numpy()
-        total = trends.groupby("month")["fot"].sum()
-        history["fot"] = history["month"].map(total).to_numpy()
+        # Paper D's workstream movements are rounded: their sum can miss the printed total movement by £1k a
+        # CCG. Where the held total is that close it stands (the drivers waterfall starts from it); otherwise
+        # (rows as received, a line missing this month) the workstream sum is the like-for-like total.
+        derived_total = float(trends.loc[at, "fot"].sum())
+        held_total = history.loc[history["month"] == month - 1, "fot"]
+        if held_total.empty or abs(float(held_total.iloc[0]) - derived_total) > len(ccgs):
+            history.loc[history["month"] == month - 1, "fot"] = derived_total
         derived[month - 1] = f"M{month - 1} forecast: M{month} less Paper D Table 2's monthly movement (published)"
     real = {m: list(published) for m in HISTORY_MEASURES}
     real["delivered"] = [m for m in published if m == 1 or m - 1 in published]

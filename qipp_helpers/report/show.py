@@ -420,10 +420,10 @@ def rightcare_banner_lines(r: RightCareOpportunity) -> list[str]:
     published = "; Table 3 published" if r.published is not None else ""
     data = f"Data: RightCare indicators {kinds}{published}{plan} (see section 7)"
     if r.illustrative:
-        data = f"Data: {ILLUSTRATIVE.upper()}, not NHS RightCare figures{plan} (see section 7)"
-    return [
+        data = f"Data: {ILLUSTRATIVE.upper()}{plan} (see section 7)"
+    return [  # short enough for one line of the running header (the full period is in the title)
         f"{org_name(r.org)} ({r.org})",
-        f"RightCare {r.data_year} data · {r.period}",
+        f"RightCare {r.data_year} data · {r.period.split(' (')[0]}",
         data,
         f"Generated {datetime.now().strftime('%d %b %Y %H:%M')}",
     ]

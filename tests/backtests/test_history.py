@@ -81,5 +81,16 @@ def test_charts_say_so_on_the_chart(llr):
         assert hollow and (hollow[0].get_facecolors()[:, :3] == 1).all(), "synthetic points hollow"
     trend = charts.fot_trend(llr.history, real=llr.real_months, notes=llr.history_notes)
     labels = [t.get_text() for t in trend.axes[0].texts]
-    assert "M1–M5: synthetic demonstration data (hollow grey points), not returns" in labels
+    assert "M1–M5: hollow grey points are synthetic demonstration data, not returns" in labels
     assert [t for t in labels if t[0].isdigit()] == ["47,830", "47,313"], "values labelled for real months only"
+
+
+@pytest.mark.parametrize("org", ["ELR", "WL", "LC", "LLR"])
+def test_last_months_total_forecast_is_this_months_less_the_published_movement(returns, warnings, adjustments, org):
+    """The trend chart's M5 total is the one the drivers waterfall starts from (Paper D: LLR 47,688 + 516 = 48,204),
+    not the sum of Table 2's rounded workstream movements (517 for LLR)."""
+    r = monthly_position(returns, warnings, fin_year=FY, month=6, org=org, adjustments=adjustments)
+    h = r.history.set_index("month")["fot"]
+    assert round(-h.loc[5]) == round(-h.loc[6]) + round(r.headline.movement)
+    if org == "LLR":
+        assert (round(-h.loc[6]), round(r.headline.movement), round(-h.loc[5])) == (47688, 516, 48204)
