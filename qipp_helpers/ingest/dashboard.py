@@ -504,6 +504,13 @@ def _arrow_csv(body: bytes, width: int, header: Header) -> pa.Table | None:
     return pa.table(columns, names=[wanted[n] for n in table.column_names])
 
 
+def _printed_total(cells: dict) -> dict[str, float] | None:
+    """The money of a Grand Total line (None if the line is not one); ValueError if a figure does not parse."""
+    if (norm(cells["scheme_no"]) or norm(cells["scheme_name"])) not in TOTAL_LABELS:
+        return None
+    return {col: parse_money(cells[col]) for col in MONEY_COLUMNS}
+
+
 def _csv_ends(job: SheetJob, n: int) -> tuple[int, dict[str, float] | None, int] | None:
     """Of a plain CSV file's ``n`` lines below the header: how many are scheme rows (blank lines and the Grand
     Total row at the end left off), the Grand Total and its row; None if it is not readable (row by row then)."""
@@ -517,13 +524,11 @@ def _csv_ends(job: SheetJob, n: int) -> tuple[int, dict[str, float] | None, int]
             n -= 1
             continue
         cells = {col: (fields[j] if j < len(fields) else None) for col, j in header.columns.items()}
-        if (norm(cells["scheme_no"]) or norm(cells["scheme_name"])) in TOTAL_LABELS:
-            total = {}
-            for col in MONEY_COLUMNS:
-                try:
-                    total[col] = parse_money(cells[col])
-                except ValueError:
-                    return None
+        try:
+            total = _printed_total(cells)
+        except ValueError:
+            return None
+        if total is not None:
             total_row = header.row + 1 + n
             n -= 1
         return (n, total, total_row) if n > 0 else None
@@ -580,14 +585,12 @@ def _block(job: SheetJob, header: Header) -> _Block | None:
         return None
     last = body[-1]
     cells = {col: (last[j] if j < len(last) else None) for col, j in seen.items()}
-    total, total_row = None, 0
-    if (norm(cells["scheme_no"]) or norm(cells["scheme_name"])) in TOTAL_LABELS:
-        total = {}
-        for col in MONEY_COLUMNS:
-            try:
-                total[col] = parse_money(cells[col])
-            except ValueError:
-                return None
+    total_row = 0
+    try:
+        total = _printed_total(cells)
+    except ValueError:
+        return None
+    if total is not None:
         total_row = first_row + len(body)
         body.pop()
     need = max(seen.values()) + 1
