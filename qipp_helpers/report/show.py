@@ -924,34 +924,35 @@ def _commentary_markdown(
     return "\n".join(lines) if lines else empty
 
 
+def _table_commentary_block(
+    r: UnderDelivery, table: str, comments: pd.DataFrame, missing: pd.DataFrame, kind: str, lines: str
+) -> str:
+    """Commentary under one of the drivers report's tables: a heading naming the sources, the comments beside
+    the table's lines (``kind`` of comment is the table's own), then the lines that have none."""
+    text = _commentary_markdown(
+        comments,
+        r.org,
+        value_label=f"{r.org} {'under-delivery' if kind == 'driver' else kind}",
+        empty=f"*No commentary is held for the {lines} of {table} this month.*",
+        natural=(kind,),
+    )
+    none = sentences.missing_commentary(missing, table=table)
+    head = f"**Commentary on {table}** ({_commentary_sources(r)})"
+    return "\n\n".join(p for p in (head, text, f"**{md_text(none)}**" if none else "") if p)
+
+
 def driver_commentary_block(r: UnderDelivery) -> str:
     """The commentary beside each line of Table 4, and the lines past the threshold that have none."""
-    text = _commentary_markdown(
-        r.driver_commentary(),
-        r.org,
-        value_label=f"{r.org} under-delivery",
-        empty="*No commentary is held for the lines of Table 4 this month.*",
-        natural=("driver",),
-    )
-    missing = sentences.missing_commentary(r.missing_commentary(), table="Table 4")
-    head = f"**Commentary on Table 4** ({_commentary_sources(r)})"
-    return "\n\n".join(p for p in (head, text, f"**{md_text(missing)}**" if missing else "") if p)
+    return _table_commentary_block(r, "Table 4", r.driver_commentary(), r.missing_commentary(), "driver", "lines")
 
 
 def movement_commentary_block(r: UnderDelivery) -> str:
     """The commentary beside each named movement of Table 3, and the named movements that have none."""
     if r.movement.empty:
         return ""
-    text = _commentary_markdown(
-        r.movement_commentary(),
-        r.org,
-        value_label=f"{r.org} movement",
-        empty="*No commentary is held for the movements of Table 3 this month.*",
-        natural=("movement",),
+    return _table_commentary_block(
+        r, "Table 3", r.movement_commentary(), r.missing_movement_commentary(), "movement", "movements"
     )
-    missing = sentences.missing_commentary(r.missing_movement_commentary(), table="Table 3")
-    head = f"**Commentary on Table 3** ({_commentary_sources(r)})"
-    return "\n\n".join(p for p in (head, text, f"**{md_text(missing)}**" if missing else "") if p)
 
 
 def red_commentary_block(r: MonthlyPosition) -> str:
