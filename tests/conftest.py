@@ -24,6 +24,23 @@ FRP_WORKBOOK = RAW / "2019-20" / "M06" / "paper_e_system_frp.xlsx"
 RIGHTCARE_DIR = RAW / "2019-20" / "rightcare"
 
 
+def run_args(
+    data: Path,
+    out: Path,
+    *extra: str,
+    org: str = "ELR",
+    notebook: str = "monthly_position",
+    formats: str | None = "html",
+    jobs: int | None = 1,
+) -> list[str]:
+    """`qipp run` arguments for M6 2019/20 of ``org`` and ``notebook`` from ``data`` into ``out`` (the repo's
+    notebooks), then ``extra``; ``formats``/``jobs`` None: the command's defaults."""
+    args = ["run", "--fin-year", "2019-20", "--month", "6", "--org", org, "--notebook", notebook]
+    args += ["--formats", formats] if formats is not None else []
+    args += ["--jobs", str(jobs)] if jobs is not None else []
+    return [*args, "--data-dir", str(data), "--out", str(out), "--notebooks-dir", str(ROOT / "notebooks"), *extra]
+
+
 @pytest.fixture(scope="session")
 def demo_data_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A data folder with M1-M6 2019/20 and the RightCare indicators ingested from data/raw through the real ingest."""

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 from typer.testing import CliRunner
 
 from qipp_helpers.cli import app
 
-ROOT = Path(__file__).resolve().parents[2]
+from ..conftest import ROOT, run_args
+
 NOTEBOOKS = ROOT / "notebooks"
 
 
@@ -68,29 +67,7 @@ def test_param_reaches_the_notebook(demo_data_dir, tmp_path):
     out = tmp_path / "out"
     result = CliRunner().invoke(
         app,
-        [
-            "run",
-            "--fin-year",
-            "2019-20",
-            "--month",
-            "6",
-            "--org",
-            "ELR",
-            "--notebook",
-            "under_delivery_drivers",
-            "--formats",
-            "xlsx",
-            "--param",
-            "threshold=5000",
-            "--jobs",
-            "1",
-            "--data-dir",
-            str(demo_data_dir),
-            "--out",
-            str(out),
-            "--notebooks-dir",
-            str(NOTEBOOKS),
-        ],
+        run_args(demo_data_dir, out, "--param", "threshold=5000", notebook="under_delivery_drivers", formats="xlsx"),
     )
     assert result.exit_code == 0, result.output
     import pandas as pd

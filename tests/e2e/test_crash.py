@@ -15,7 +15,7 @@ import pytest
 from qipp_helpers.core.faults import FAULT_EXIT_CODE
 from qipp_helpers.store import db
 
-from ..conftest import M6_WORKBOOK, RAW, ROOT
+from ..conftest import M6_WORKBOOK, RAW, ROOT, run_args
 
 M5 = RAW / "2019-20" / "M05" / "synthetic_m05_pmo_dashboards.xlsx"
 
@@ -67,27 +67,7 @@ def test_an_ingest_killed_at_any_point_leaves_one_whole_version(data: Path, poin
 @pytest.fixture(scope="module")
 def rendered(tmp_path_factory: pytest.TempPathFactory, demo_data_dir: Path) -> tuple[Path, Path]:
     out = tmp_path_factory.mktemp("reports")
-    r = qipp(
-        "run",
-        "--fin-year",
-        "2019-20",
-        "--month",
-        "6",
-        "--org",
-        "ELR",
-        "--notebook",
-        "monthly_position",
-        "--formats",
-        "html",
-        "--jobs",
-        "1",
-        "--data-dir",
-        str(demo_data_dir),
-        "--out",
-        str(out),
-        "--notebooks-dir",
-        str(ROOT / "notebooks"),
-    )
+    r = qipp(*run_args(demo_data_dir, out))
     assert r.returncode == 0, r.stderr
     return demo_data_dir, out
 

@@ -17,7 +17,7 @@ from qipp_helpers.ingest.sro_return import write_template
 from qipp_helpers.store.db import load_returns
 from qipp_helpers.synthetic.workbooks import write_dashboard
 
-from ..conftest import ROOT
+from ..conftest import run_args
 
 HOSTILE = {
     "1.1": "[js](javascript:alert(1))",
@@ -71,28 +71,7 @@ def test_the_template_writes_no_formula_in_any_sheet_and_reads_the_text_back(hos
 def rendered(hostile_data: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
     out = tmp_path_factory.mktemp("out")
     result = CliRunner().invoke(
-        app,
-        [
-            "run",
-            "--fin-year",
-            "2019-20",
-            "--month",
-            "6",
-            "--org",
-            "ELR",
-            "--notebook",
-            "monthly_position,under_delivery_drivers",
-            "--formats",
-            "html,pdf,xlsx",
-            "--jobs",
-            "1",
-            "--data-dir",
-            str(hostile_data),
-            "--out",
-            str(out),
-            "--notebooks-dir",
-            str(ROOT / "notebooks"),
-        ],
+        app, run_args(hostile_data, out, notebook="monthly_position,under_delivery_drivers", formats="html,pdf,xlsx")
     )
     assert result.exit_code == 0, result.output  # no report fails on mathtext, markup or formulas
     return out / "2019-20" / "M06" / "ELR"

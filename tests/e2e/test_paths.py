@@ -9,35 +9,11 @@ from typer.testing import CliRunner
 
 from qipp_helpers.cli import app
 
-from ..conftest import ROOT
+from ..conftest import run_args
 
 
 def run(data: Path, out: Path, *extra: str):
-    return CliRunner().invoke(
-        app,
-        [
-            "run",
-            "--fin-year",
-            "2019-20",
-            "--month",
-            "6",
-            "--org",
-            "ELR",
-            "--notebook",
-            "monthly_position",
-            "--formats",
-            "html",
-            "--jobs",
-            "1",
-            "--data-dir",
-            str(data),
-            "--out",
-            str(out),
-            "--notebooks-dir",
-            str(ROOT / "notebooks"),
-            *extra,
-        ],
-    )
+    return CliRunner().invoke(app, run_args(data, out, *extra))
 
 
 def one_line(result) -> bool:

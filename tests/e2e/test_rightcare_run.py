@@ -11,7 +11,7 @@ from typer.testing import CliRunner
 
 from qipp_helpers.cli import app
 
-from ..conftest import ROOT
+from ..conftest import run_args
 from ..oracle.paper_derbyshire_published import TABLE3, TABLE3_TOTAL
 from ..workbook_checks import check_workbook
 
@@ -20,26 +20,7 @@ from ..workbook_checks import check_workbook
 def rendered(demo_data_dir, tmp_path_factory):
     out = tmp_path_factory.mktemp("reports")
     result = CliRunner().invoke(
-        app,
-        [
-            "run",
-            "--fin-year",
-            "2019-20",
-            "--month",
-            "6",
-            "--org",
-            "DDCCG",
-            "--notebook",
-            "rightcare_opportunity",
-            "--data-dir",
-            str(demo_data_dir),
-            "--out",
-            str(out),
-            "--notebooks-dir",
-            str(ROOT / "notebooks"),
-            "--jobs",
-            "1",
-        ],
+        app, run_args(demo_data_dir, out, org="DDCCG", notebook="rightcare_opportunity", formats=None)
     )
     assert result.exit_code == 0, result.output
     assert "1 rendered, 0 unchanged, 0 skipped, 0 failed" in result.output

@@ -16,7 +16,7 @@ from qipp_helpers.pack.batch import RunOptions, run_pack
 from qipp_helpers.store import db
 from qipp_helpers.synthetic.workbooks import write_dashboard
 
-from ..conftest import M6_WORKBOOK, RAW, ROOT
+from ..conftest import M6_WORKBOOK, RAW, ROOT, run_args
 
 M5 = RAW / "2019-20" / "M05" / "synthetic_m05_pmo_dashboards.xlsx"
 
@@ -90,27 +90,7 @@ def test_as_of_renders_a_past_version_and_history_lists_every_version(data: Path
         assert f"version {v.number} " in history.output
     assert M6_WORKBOOK.name in history.output and "sha256" in history.output and "returns +" in history.output
     out = tmp_path / "reports"
-    args = [
-        "run",
-        "--fin-year",
-        "2019-20",
-        "--month",
-        "6",
-        "--org",
-        "ELR",
-        "--notebook",
-        "monthly_position",
-        "--formats",
-        "xlsx",
-        "--jobs",
-        "1",
-        "--data-dir",
-        str(data),
-        "--out",
-        str(out),
-        "--notebooks-dir",
-        str(ROOT / "notebooks"),
-    ]
+    args = run_args(data, out, formats="xlsx")
     past = CliRunner().invoke(app, [*args, "--as-of", "2"])
     assert past.exit_code == 0, past.output
     manifest = json.loads((out / "2019-20" / "M06" / "manifest.json").read_text())
