@@ -1,4 +1,5 @@
-"""qipp_helpers.pack.render's HTML post-processing: table columns classed as text or numbers."""
+"""qipp_helpers.pack.render's HTML post-processing: table columns classed as text or numbers, cell styles
+inlined, pagination marks."""
 
 from __future__ import annotations
 
@@ -19,6 +20,51 @@ def test_classify_table_columns() -> None:
     # Author-supplied classes win: table left untouched.
     preset = html.replace("<td>Org A</td>", '<td class="text">Org A</td>')
     assert _classify_table_columns(preset) == preset
+
+
+def test_styler_cell_rules_become_inline_styles_and_the_page_is_unchanged() -> None:
+    """Rules naming table cells by id move into the cells' style (in rule order); other rules and ids stay."""
+    import pandas as pd
+    from bs4 import BeautifulSoup
+
+    from qipp_helpers.pack.render import _postprocess
+
+    df = pd.DataFrame({"Scheme": ["A", "B"], "Plan": [-1.0, 2.0]})
+    styler = (
+        df.style.map(lambda v: "color: red" if v < 0 else "", subset=["Plan"])
+        .map(lambda v: "font-weight: bold", subset=pd.IndexSlice[1, :])
+        .set_table_styles([{"selector": "th", "props": "padding: 1px"}])
+        .hide(axis="index")
+    )
+    table = styler.to_html()
+    out = BeautifulSoup(_postprocess(f"<html><body><main>{table}</main></body></html>"), "html.parser")
+    cells = {c.get_text(): c for c in out.find_all("td")}
+    assert cells["-1.000000"]["style"] == "color: red"
+    assert cells["2.000000"]["style"] == "font-weight: bold"  # "" from the first rule: no declaration
+    assert cells["B"]["style"] == "font-weight: bold"
+    assert "style" not in cells["A"].attrs
+    assert not any(c.get("id") for c in out.find_all(["td", "th"]))  # no rule names them any more
+    css = " ".join(s.get_text() for s in out.find_all("style"))
+    assert "_row" not in css and "padding: 1px" in css  # the table's own rule stays, and its id
+    table_id = out.find("table")["id"]
+    assert f"#{table_id} th" in css
+
+
+def test_a_cell_id_another_rule_names_is_kept() -> None:
+    from bs4 import BeautifulSoup
+
+    from qipp_helpers.pack.render import _postprocess
+
+    html = (
+        "<html><head><style>#c1 { color: red } #c1 > b { color: blue } #c2:hover { color: green }</style></head>"
+        "<body><main><table><tbody><tr><td id='c1'><b>1</b></td><td id='c2' style='margin: 0'>2</td></tr>"
+        "</tbody></table></main></body></html>"
+    )
+    out = BeautifulSoup(_postprocess(html), "html.parser")
+    c1, c2 = out.find_all("td")
+    assert c1["style"] == "color: red" and c1["id"] == "c1"  # "#c1 > b" still names it
+    assert c2["id"] == "c2" and c2["style"] == "margin: 0"  # a pseudo-class rule is not a cell rule
+    assert "#c1 > b" in out.find("style").get_text() and "#c1 {" not in out.find("style").get_text()
 
 
 def _cell(kind: str, body: str) -> str:
