@@ -353,9 +353,10 @@ class Workers:
 
     def map(self, fn: Callable[..., T], calls: Iterable[tuple]) -> list[T]:
         """``[fn(*args) for args in calls]``, side by side in the local workers when they are up (in this process
-        otherwise, and with Dask); the first exception is raised after every call has finished."""
+        otherwise, and with Dask); the first exception is raised after every call has finished. A single call goes
+        to a worker too: its renderers are loaded (this process would import WeasyPrint first, ~1 s)."""
         calls = list(calls)
-        if self._pool is None or len(calls) < 2:
+        if self._pool is None or not calls:
             return [fn(*args) for args in calls]
         futures = [self._pool.submit(fn, *args) for args in calls]
         wait(futures)
