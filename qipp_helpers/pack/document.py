@@ -1,11 +1,16 @@
 """The pack document: ONE PDF a committee receives, and the same front page in HTML.
 
 ``QIPP_pack_<fy>_M<mm>.pdf`` is a cover, a one-page summary and a contents page (laid out here with
-WeasyPrint), then every report's own PDF exactly as rendered (merged with pypdf, never laid out a second
-time: their running headers and footers stay), then a glossary and the data-quality notes. The outline has
-one entry per report with the report's own sections under it; the contents page numbers are computed from
-the reports' page counts and link to their pages; every page after the cover carries its pack page number
+WeasyPrint), then every report's own PDF exactly as rendered (merged, never laid out a second time: their
+running headers and footers stay), then a glossary and the data-quality notes. The outline has one entry
+per report with the report's own sections under it; the contents page numbers are computed from the
+reports' page counts and link to their pages; every page after the cover carries its pack page number
 (added as an artifact under each report's own footer).
+
+The merge uses pikepdf (qpdf, C++) for speed: qpdf copies the parts' pages, structure trees and named
+destinations itself, so what is left in Python is the outline, the structure ids and the stamps. On the
+demo month (11 reports, 88 pages, 2 cores; ``benchmarks/pack.py``) the merge takes 0.2 s where pypdf
+took 2.0 s, and ``publish_month`` 1.5 s instead of 3.2 s, most of it now WeasyPrint's layout.
 
 Tags: when every part is tagged (WeasyPrint's PDF/UA variant), their structure trees are merged into one
 (one Document with a Part per piece, structure ids made unique), with title, language and DisplayDocTitle
