@@ -158,10 +158,15 @@ def _existing(folder: Path, entry: dict, fmt: str) -> Path | None:
     return path if path.is_file() and not path.is_symlink() and not path.parent.is_symlink() else None
 
 
+def _page_count(path: Path) -> int:
+    import pikepdf
+
+    with pikepdf.open(path) as pdf:
+        return len(pdf.pages)
+
+
 def collect_reports(folder: Path, entries: list[dict]) -> list[PackReport]:
     """The month's reports from its (merged) manifest entries, in reading order, with the files that exist."""
-    from pypdf import PdfReader
-
     out = []
     for e in entries:
         files = {f: p for f in ("pdf", "html", "xlsx") if (p := _existing(folder, e, f)) is not None}
@@ -172,7 +177,7 @@ def collect_reports(folder: Path, entries: list[dict]) -> list[PackReport]:
             # when its size is the one recorded, else it is opened and counted
             known = isinstance(recorded, int) and recorded > 0 and e.get("pdf_bytes") == files["pdf"].stat().st_size
             try:
-                pages = recorded if known else len(PdfReader(files["pdf"]).pages)
+                pages = recorded if known else _page_count(files["pdf"])
             except Exception:  # an unreadable PDF is left out of the pack, not fatal to the run
                 files.pop("pdf")
         out.append(
