@@ -172,27 +172,24 @@ def floor_cmd(data: Path, out: Path, jobs: int) -> list[str]:
 
 
 def floor_run(data: Path, out: Path, jobs: int) -> None:
-    """The floor (in a process of its own): plan the same reports, run them in-process in a pool of ``jobs`` (started
-    before planning, so the workers warm meanwhile, as ``qipp run``'s do)."""
+    """The floor (in a process of its own): plan the same reports, run them in-process in a pool of ``jobs``."""
     from qipp_helpers.pack import plan as planning
     from qipp_helpers.pack.batch import held
     from qipp_helpers.pack.catalogue import WARM_UP
-    from qipp_helpers.pack.runner import Workers
+    from qipp_helpers.pack.runner import run_jobs
     from qipp_helpers.store import db
 
-    with Workers(jobs, warm_up=WARM_UP, engine="inprocess") as pool:
-        pool.start(N_REPORTS)
-        snap, _ = db.snapshot(data)
-        plan = planning.plan(
-            fin_year="2019-20",
-            months=list(MONTHS),
-            orgs=list(ORGS),
-            notebooks={n: ROOT / "notebooks" / f"{n}.ipynb" for n in NOTEBOOKS},
-            data_dir=snap,
-            out=out,
-            held=held(snap),
-        )
-        results = pool.run([r.job for r in plan.reports], progress=False)
+    snap, _ = db.snapshot(data)
+    plan = planning.plan(
+        fin_year="2019-20",
+        months=list(MONTHS),
+        orgs=list(ORGS),
+        notebooks={n: ROOT / "notebooks" / f"{n}.ipynb" for n in NOTEBOOKS},
+        data_dir=snap,
+        out=out,
+        held=held(snap),
+    )
+    results = run_jobs([r.job for r in plan.reports], workers=jobs, progress=False, warm_up=WARM_UP, engine="inprocess")
     bad = [f"{r.job.label}: {r.error}" for r in results if r.status != "ok"]
     if bad or len(results) != N_REPORTS:
         sys.exit(f"floor: {len(results)} reports, failed: {bad}")

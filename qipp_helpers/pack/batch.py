@@ -19,7 +19,7 @@ from ..core.orgs import use_organisations
 from ..store import db
 from . import document
 from . import plan as planning
-from .catalogue import CATALOGUE, WARM_UP, Held, default_orgs, notebooks_dir
+from .catalogue import CATALOGUE, WARM_UP, Held, notebooks_dir
 from .runner import EXECUTORS, FORMATS, JobResult, Workers
 
 
@@ -138,27 +138,6 @@ def run_pack(
     """
     paths = check_options(opts)
     use_organisations(opts.data_dir)
-    try:
-        pool = Workers(opts.jobs, warm_up=WARM_UP, executor=opts.executor, scheduler=opts.scheduler)
-    except ValueError as exc:
-        raise RenderError(f"could not run the batch: {exc}") from exc
-    with pool:
-        if not opts.changed_only:  # the workers warm while the run plans (a --changed-only run may render nothing)
-            most = sum(len(opts.orgs or default_orgs(name)) for name in opts.notebooks) * len(opts.months)
-            pool.start(most)
-        return _run(opts, paths, pool, progress, on_skip, on_result, on_start, on_wait)
-
-
-def _run(
-    opts: RunOptions,
-    paths: dict[str, Path],
-    pool: Workers,
-    progress: bool,
-    on_skip: Callable[[dict], None] | None,
-    on_result: Callable[[JobResult], None] | None,
-    on_start: Callable[[int], None] | None,
-    on_wait: Callable[[str], None] | None,
-) -> RunOutcome:
     snap, version = db.snapshot(opts.data_dir, opts.as_of, on_wait=on_wait)
     store_info = {
         "version": version.number if version else 0,
@@ -197,23 +176,28 @@ def _run(
                 on_skip(s)
         if not plan.reports:
             raise RenderError("nothing to render: ingest returns first (qipp ingest / make reports)")
-        # what is loaded now lives as long as the run: out of the collector's way (workers forked later inherit it)
+        # what is loaded now lives as long as the run: out of the collector's way (the forked workers inherit it)
         gc.collect()
         gc.freeze()
         try:
-            results = pool.run(
-                [plan.reports[i].job for i in todo],
-                formats=opts.formats,
-                progress=progress,
-                marking=opts.marking,
-                on_result=on_result,
-                on_start=on_start,
-            )
-        except (RuntimeError, ValueError, OSError) as exc:
+            pool = Workers(opts.jobs, warm_up=WARM_UP, executor=opts.executor, scheduler=opts.scheduler)
+        except ValueError as exc:
             raise RenderError(f"could not run the batch: {exc}") from exc
-        by_index = dict(zip(todo, results, strict=True))
-        fault("run.rendered")
-        packs = _write_months(opts, plan, previous, old_entries, by_index, kept, store_info, snap, pool)
+        with pool:
+            try:
+                results = pool.run(
+                    [plan.reports[i].job for i in todo],
+                    formats=opts.formats,
+                    progress=progress,
+                    marking=opts.marking,
+                    on_result=on_result,
+                    on_start=on_start,
+                )
+            except (RuntimeError, ValueError, OSError) as exc:
+                raise RenderError(f"could not run the batch: {exc}") from exc
+            by_index = dict(zip(todo, results, strict=True))
+            fault("run.rendered")
+            packs = _write_months(opts, plan, previous, old_entries, by_index, kept, store_info, snap, pool)
     return RunOutcome(results, len(kept), plan.skipped, time.perf_counter() - start, store_info["version"], packs)
 
 

@@ -281,15 +281,6 @@ class Workers:
         """Whether processes (or a Dask client) are up: :meth:`map` then runs there, else in this process."""
         return self._pool is not None or self._client is not None
 
-    def start(self, n_jobs: int) -> None:
-        """Start the local workers for up to ``n_jobs`` jobs now, so they warm (kernel, imports) while this process
-        goes on planning; :meth:`run` then finds them warm or warming. Nothing to do for Dask or cold kernels."""
-        if self.executor == "dask" or self.warm_up is None or n_jobs < 1:
-            return
-        self._start(n_jobs)
-        assert self._pool is not None
-        self._pool.submit(_nothing)  # the first job starts the processes (all of them, when forked)
-
     def _start(self, n_jobs: int) -> int:
         """Start the pool for ``n_jobs`` (no more workers than jobs); the number of local workers (0 for Dask)."""
         if self.executor == "dask":
@@ -370,10 +361,6 @@ class Workers:
         futures = [self._pool.submit(fn, *args) for args in calls]
         wait(futures)
         return [f.result() for f in futures]
-
-
-def _nothing() -> None:
-    """A job that starts a worker (its initializer warms it) and does nothing else."""
 
 
 def run_jobs(
