@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 import pandas as pd
 
@@ -217,8 +218,10 @@ def monthly_position(
     summary by programme area.
     """
     received = returns
-    returns, applied = _with_adjustments(returns, adjustments, as_received=as_received)
-    rows, prev = _rows_and_previous(returns, fin_year=fin_year, month=month, org=org)
+    returns, period = _returns_report(
+        returns, warnings, adjustments, commentary, fin_year=fin_year, month=month, org=org, as_received=as_received
+    )
+    rows = period["rows"]
     year = returns[(returns["fin_year"] == fin_year) & (returns["month"] <= month)]
     received_year = received[(received["fin_year"] == fin_year) & (received["month"] <= month)]
     system = org in organisations().groups
@@ -232,29 +235,54 @@ def monthly_position(
             if (fin_year, month, org) == PAPER_D_REPORT and not as_received
             else None,
         }
+    prev = period["previous"]
     return MonthlyPosition(
-        fin_year=fin_year,
-        month=month,
-        org=org,
-        rows=rows,
-        previous=prev,
-        headline=t.headline(rows, prev, org=org, fin_year=fin_year, month=month),
+        **period,
         ytd=t.ytd_by_workstream(rows),
         fot=t.fot_by_workstream(rows, prev),
         rag=t.fot_by_rag(rows),
         red=t.red_schemes(rows),
         schemes=t.schemes(rows, prev),
         split=t.org_split(returns, fin_year, month, org),
-        warnings=_warnings_for(warnings, fin_year=fin_year, month=month, org=org),
-        provenance=_received_provenance(rows),
-        previous_provenance=_received_provenance(prev) if prev is not None else [],
         **_history(year, fin_year, org, received=received_year),
-        as_received=as_received,
-        adjustments=_adjustments_for(applied, fin_year=fin_year, month=month, org=org),
-        received=_received_headline(received, fin_year=fin_year, month=month, org=org) if len(applied) else None,
-        commentary=notes.for_report(commentary, fin_year=fin_year, month=month, org=org),
         **by_org,
     )
+
+
+def _returns_report(
+    returns: pd.DataFrame,
+    warnings: pd.DataFrame,
+    adjustments: pd.DataFrame | None,
+    commentary: pd.DataFrame | None,
+    *,
+    fin_year: str,
+    month: int,
+    org: str,
+    as_received: bool,
+) -> tuple[pd.DataFrame, dict[str, Any]]:
+    """(the returns to report on, the fields every report on ``org``'s month of returns carries).
+
+    The returns include the control-total adjustments unless ``as_received``; the fields are the period,
+    this month's and last month's rows, the headline, the reconciliation warnings, where the rows come
+    from, the adjustments included (with the headline as received beside them) and the commentary.
+    """
+    received = returns
+    returns, applied = _with_adjustments(returns, adjustments, as_received=as_received)
+    rows, prev = _rows_and_previous(returns, fin_year=fin_year, month=month, org=org)
+    where = {"fin_year": fin_year, "month": month, "org": org}
+    return returns, {
+        **where,
+        "rows": rows,
+        "previous": prev,
+        "headline": t.headline(rows, prev, **where),
+        "warnings": _warnings_for(warnings, **where),
+        "provenance": _received_provenance(rows),
+        "previous_provenance": _received_provenance(prev) if prev is not None else [],
+        "as_received": as_received,
+        "adjustments": _adjustments_for(applied, **where),
+        "received": _received_headline(received, **where) if len(applied) else None,
+        "commentary": notes.for_report(commentary, **where),
+    }
 
 
 def _with_adjustments(
@@ -520,27 +548,15 @@ def under_delivery(
     ``adjustments``, ``commentary`` and ``as_received`` as for :func:`monthly_position`: the tables
     include the control-total adjustments unless ``as_received``; commentary sits beside their lines.
     """
-    received = returns
-    returns, applied = _with_adjustments(returns, adjustments, as_received=as_received)
-    rows, prev = _rows_and_previous(returns, fin_year=fin_year, month=month, org=org)
+    _, period = _returns_report(
+        returns, warnings, adjustments, commentary, fin_year=fin_year, month=month, org=org, as_received=as_received
+    )
     return UnderDelivery(
-        fin_year=fin_year,
-        month=month,
-        org=org,
+        **period,
         threshold=float(threshold),
         movement_threshold=float(movement_threshold),
-        rows=rows,
-        previous=prev,
-        headline=t.headline(rows, prev, org=org, fin_year=fin_year, month=month),
-        drivers=d.drivers_table(rows, org, threshold),
-        movement=d.movement_table(rows, prev, org, movement_threshold),
-        warnings=_warnings_for(warnings, fin_year=fin_year, month=month, org=org),
-        provenance=_received_provenance(rows),
-        previous_provenance=_received_provenance(prev) if prev is not None else [],
-        as_received=as_received,
-        adjustments=_adjustments_for(applied, fin_year=fin_year, month=month, org=org),
-        received=_received_headline(received, fin_year=fin_year, month=month, org=org) if len(applied) else None,
-        commentary=notes.for_report(commentary, fin_year=fin_year, month=month, org=org),
+        drivers=d.drivers_table(period["rows"], org, threshold),
+        movement=d.movement_table(period["rows"], period["previous"], org, movement_threshold),
     )
 
 
