@@ -29,8 +29,9 @@ def stored(returns, warnings, adjustments, commentary):
     return {"returns": returns, "warnings": warnings, "adjustments": adjustments, "commentary": commentary}
 
 
-def _mp(stored, org="LLR", **kw):
-    return monthly_position(
+def _report(build, stored, org="LLR", **kw):
+    """``build`` (monthly_position or under_delivery) for ``org`` at M6 from the stored demo data."""
+    return build(
         stored["returns"],
         stored["warnings"],
         fin_year=FY,
@@ -40,19 +41,14 @@ def _mp(stored, org="LLR", **kw):
         commentary=stored["commentary"],
         **kw,
     )
+
+
+def _mp(stored, org="LLR", **kw):
+    return _report(monthly_position, stored, org, **kw)
 
 
 def _ud(stored, org="LLR", **kw):
-    return under_delivery(
-        stored["returns"],
-        stored["warnings"],
-        fin_year=FY,
-        month=6,
-        org=org,
-        adjustments=stored["adjustments"],
-        commentary=stored["commentary"],
-        **kw,
-    )
+    return _report(under_delivery, stored, org, **kw)
 
 
 @pytest.fixture(scope="module")
