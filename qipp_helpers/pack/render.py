@@ -197,21 +197,13 @@ def _span(cell: Any, attr: str) -> int:
         return 1
 
 
-def _classify_table_columns(html: str) -> str:
-    """Tag table cells ``num``/``text`` per column so text columns stay left-aligned.
+def _classify_columns(soup: Any) -> bool:
+    """Tag table cells ``num``/``text`` per column so text columns stay left-aligned (in place); whether any was.
 
     A column is ``num`` when every non-blank body ``td`` in it looks numeric,
     otherwise ``text``. Tables that already use ``num``/``text`` classes, or that
     nest tables, are left alone (the CSS fallback right-aligns non-first ``td``).
     """
-    from bs4 import BeautifulSoup
-
-    soup = BeautifulSoup(html, "html.parser")
-    return str(soup) if _classify_columns(soup) else html
-
-
-def _classify_columns(soup: Any) -> bool:
-    """:func:`_classify_table_columns` on a parsed document, in place; whether any cell was tagged."""
     changed = False
     for table in soup.find_all("table"):
         if table.find("table") or table.find(class_=["num", "text"]):
@@ -390,7 +382,7 @@ def _paginate(soup: Any) -> None:
 
 
 def _postprocess(html: str) -> str:
-    """Table columns classed as text or numbers (:func:`_classify_table_columns`), cell styles inlined
+    """Table columns classed as text or numbers (:func:`_classify_columns`), cell styles inlined
     (:func:`_inline_cell_styles`), then pagination marks: one parse of the document for all three."""
     from bs4 import BeautifulSoup
 

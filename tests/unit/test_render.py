@@ -3,7 +3,15 @@ inlined, pagination marks."""
 
 from __future__ import annotations
 
-from qipp_helpers.pack.render import _classify_table_columns
+from bs4 import BeautifulSoup
+
+from qipp_helpers.pack.render import _classify_columns
+
+
+def _classify_table_columns(html: str) -> str:
+    """The document with its table columns classed (unchanged when no cell was)."""
+    soup = BeautifulSoup(html, "html.parser")
+    return str(soup) if _classify_columns(soup) else html
 
 
 def test_classify_table_columns() -> None:
