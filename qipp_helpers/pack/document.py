@@ -33,6 +33,7 @@ from pikepdf import Array, Dictionary, Name, String
 from ..core.errors import RenderError
 from ..core.files import atomic_write_bytes
 from .front import TITLE, FrontPage, PackReport, e, glossary_html, long_date, notes_html, summary_html
+from .render import _css_string
 
 #: Link targets on the contents page: ``qipp-pack:page/<n>`` becomes a jump to pack page n after merging.
 _PAGE_LINK = "qipp-pack:page/"
@@ -111,13 +112,6 @@ _STAMP_CSS = """
 div { break-after: page; height: 1mm; }
 div.report { page: report; }
 """
-
-
-def _css_string(text: str) -> str:
-    out = []
-    for ch in text:
-        out.append(f"\\{ord(ch):x} " if ch in '"\\<>&' or not ch.isprintable() else ch)
-    return "".join(out)
 
 
 @dataclass
