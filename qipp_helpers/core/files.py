@@ -36,6 +36,24 @@ def atomic_path(path: Path | str) -> Iterator[Path]:
         tmp.unlink(missing_ok=True)
 
 
+def remove_inside(base: Path | str, path: Path | str) -> bool:
+    """Delete the file ``path`` only if it lies inside ``base``: the one place a run deletes an output.
+
+    Every output a run removes (a format it did not re-render, a temporary file, a pack with no report)
+    goes through here, so a path resolved in the wrong place (the working directory, say) fails loudly
+    with a one-line ValueError instead of deleting a file the user did not name. A link is never
+    followed or removed. True if a file was removed.
+    """
+    root, target = Path(base).resolve(), Path(path)
+    where = target.parent.resolve() / target.name  # the link itself, not what it points to
+    if not where.is_relative_to(root) or where == root:
+        raise ValueError(f"refusing to delete {target}: it is outside the output folder {root}")
+    if target.is_symlink() or not target.is_file():
+        return False
+    target.unlink(missing_ok=True)
+    return True
+
+
 def remove_stale_temps(folder: Path | str) -> list[Path]:
     """Remove temporary files :func:`atomic_path` left in ``folder`` (and below) when a process was killed mid-write.
 
@@ -43,8 +61,7 @@ def remove_stale_temps(folder: Path | str) -> list[Path]:
     """
     removed = []
     for p in Path(folder).rglob(".*.tmp*"):
-        if p.is_file() and not p.is_symlink() and re.fullmatch(r"\..+\.[0-9a-f]{32}\.tmp.*", p.name):
-            p.unlink(missing_ok=True)
+        if re.fullmatch(r"\..+\.[0-9a-f]{32}\.tmp.*", p.name) and remove_inside(folder, p):
             removed.append(p)
     return removed
 

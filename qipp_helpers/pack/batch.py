@@ -15,6 +15,7 @@ from pathlib import Path
 from .. import __version__
 from ..core.errors import RenderError, UsageError
 from ..core.faults import fault
+from ..core.files import remove_inside
 from ..core.orgs import use_organisations
 from ..store import db
 from . import document
@@ -107,17 +108,20 @@ def _merge_entries(previous: list[dict], current: list[dict]) -> list[dict]:
     return [e for e in previous if (e.get("notebook"), e.get("org")) not in mine] + current
 
 
-def _remove_stale(entry: dict, previous: dict | None, formats: tuple[str, ...]) -> list[str]:
-    """Remove the outputs of a re-rendered report in formats this run did not render: never left looking current."""
+def _remove_stale(entry: dict, previous: dict | None, formats: tuple[str, ...], folder: Path) -> list[str]:
+    """Remove the outputs of a re-rendered report in formats this run did not render: never left looking current.
+
+    The files are found in ``folder`` (the month folder of this run's ``--out``), whatever path the previous
+    manifest recorded, and removed only inside it; the list names them relative to ``folder``.
+    """
     if previous is None or entry.get("status") != "ok":
         return []
     removed = []
-    for fmt, path in (previous.get("outputs") or {}).items():
+    for fmt in previous.get("outputs") or {}:
         if fmt not in formats and fmt != "ipynb" and fmt not in entry.get("outputs", {}):
-            p = Path(path)
-            if p.is_file() and not p.is_symlink():
-                p.unlink()
-                removed.append(str(p))
+            path = planning.output_file(folder, previous, fmt)
+            if path is not None and remove_inside(folder, path):
+                removed.append(path.relative_to(folder).as_posix())
     return removed
 
 
@@ -166,7 +170,8 @@ def run_pack(
         }
         todo, kept = [], {}
         for i, rep in enumerate(plan.reports):
-            old = planning.unchanged(rep, previous.get(rep.month, {})) if opts.changed_only else None
+            folder = planning.month_dir(opts.out, opts.fin_year, rep.month)
+            old = planning.unchanged(rep, previous.get(rep.month, {}), folder) if opts.changed_only else None
             if old is not None:
                 kept[i] = old
             else:
@@ -216,18 +221,18 @@ def _write_months(
     publish = []
     for m in opts.months:
         current = []
+        folder = planning.month_dir(opts.out, opts.fin_year, m)
         for i, rep in enumerate(plan.reports):
             if rep.month != m:
                 continue
             e = planning.entry(rep, by_index.get(i), kept.get(i))
             if i in by_index:
                 e["store_version"] = store_info["version"]
-                stale = _remove_stale(e, old_entries.get((m, rep.notebook, rep.org)), opts.formats)
+                stale = _remove_stale(e, old_entries.get((m, rep.notebook, rep.org)), opts.formats, folder)
                 if stale:
                     e["removed_stale"] = stale
             current.append(e)
         entries = _merge_entries(previous[m].get("reports", []), current)
-        folder = planning.month_dir(opts.out, opts.fin_year, m)
         ran = {(s["notebook"], s["org"]) for s in plan.skipped if s["month"] == m} | {
             (e["notebook"], e["org"]) for e in current
         }

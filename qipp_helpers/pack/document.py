@@ -31,7 +31,7 @@ import pikepdf
 from pikepdf import Array, Dictionary, Name, String
 
 from ..core.errors import RenderError
-from ..core.files import atomic_write_bytes
+from ..core.files import atomic_write_bytes, remove_inside
 from .front import TITLE, FrontPage, PackReport, e, glossary_html, long_date, notes_html, summary_html
 from .render import _css_string
 
@@ -714,8 +714,7 @@ def write_pack(folder: Path, front: FrontPage) -> PackPdf | None:
     start = time.perf_counter()
     path = Path(folder) / front.pack_file
     if not front.in_pack:
-        if path.is_file() and not path.is_symlink():
-            path.unlink()
+        remove_inside(folder, path)
         return None
     front_pdf, back_pdf, starts, back, n_front, n_back = _layout(front)
     with contextlib.ExitStack() as stack:  # the parts stay open until the pack is saved: qpdf copies lazily

@@ -171,13 +171,29 @@ def previous_manifest(out: Path, fin_year: str, month: int) -> dict:
         return {}
 
 
-def unchanged(report: PlannedReport, previous: dict) -> dict | None:
-    """The previous manifest entry of ``report`` if its inputs are unchanged and its outputs still exist."""
+def output_file(folder: Path, entry: dict, fmt: str) -> Path | None:
+    """Where a manifest entry's output of format ``fmt`` lies: ``folder/<ORG>/<file>``, never the working directory.
+
+    ``folder`` is the month folder holding the manifest. A manifest records outputs relative to it
+    (``ELR/monthly_position.pdf``); older ones recorded them as the run saw them (``reports/2019-20/...``),
+    which means another folder once the pack is copied or moved, so only the file's name is used.
+    """
+    from ..core.files import safe_code
+
+    recorded, org = (entry.get("outputs") or {}).get(fmt), str(entry.get("org") or "")
+    if not recorded or not safe_code(org):
+        return None
+    return Path(folder) / org / Path(str(recorded)).name
+
+
+def unchanged(report: PlannedReport, previous: dict, folder: Path) -> dict | None:
+    """The previous manifest entry of ``report`` if its inputs are unchanged and its files are still in ``folder``."""
     for entry in previous.get("reports", []):
         if (entry.get("notebook"), entry.get("org")) != (report.notebook, report.org):
             continue
         ok = entry.get("status") in ("ok", "unchanged") and entry.get("input_hash") == report.input_hash
-        if ok and entry.get("outputs") and all(Path(p).exists() for p in entry["outputs"].values()):
+        files = [output_file(folder, entry, fmt) for fmt in entry.get("outputs") or {}]
+        if ok and files and all(p is not None and p.exists() for p in files):
             return entry
     return None
 
@@ -204,7 +220,8 @@ def entry(report: PlannedReport, result: JobResult | None, previous: dict | None
         "org": report.org,
         "status": result.status,
         "seconds": round(result.seconds, 2),
-        "outputs": result.outputs,
+        # relative to the month folder holding the manifest: the pack can be copied or moved and still be found
+        "outputs": {fmt: f"{report.org}/{Path(p).name}" for fmt, p in result.outputs.items()},
         "error": result.error,
         "input_hash": report.input_hash,
         "parameters": {k: v for k, v in report.job.parameters.items()},
