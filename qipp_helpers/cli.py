@@ -409,8 +409,9 @@ def run(
         str | None,
         typer.Option(
             "--as-of",
-            help="Render from this store version (a number from `qipp history`) or date (2019-10-04): the pack "
-            "exactly as it was then. Default: the latest version.",
+            help="Render from this store version (a number from `qipp history`) or date (2019-10-04: the last "
+            "version committed on or before it): the pack exactly as it was then, into <month>/as-of-v<N>/ beside "
+            "the current pack. Default: the latest version.",
             show_default=False,
         ),
     ] = None,
@@ -584,7 +585,7 @@ def history(
     \b
     Example:
       qipp history --data-dir data --last 5
-      qipp run --fin-year 2019-20 --month 6 --as-of 7     # the pack exactly as rendered from version 7
+      qipp run --fin-year 2019-20 --month 6 --as-of 6     # the pack as it was at version 6, in M06/as-of-v6/
     """
     from .store import db
 

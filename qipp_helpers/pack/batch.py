@@ -6,6 +6,7 @@ through its callbacks; nothing here prints.
 
 from __future__ import annotations
 
+import dataclasses
 import gc
 import time
 from collections.abc import Callable
@@ -125,6 +126,26 @@ def _remove_stale(entry: dict, previous: dict | None, formats: tuple[str, ...], 
     return removed
 
 
+def as_of_pack(opts: RunOptions, version: db.Version | None) -> tuple[RunOptions, str]:
+    """For ``--as-of``: the folder of its pack inside each month's (``as-of-v7``) and options whose marking, on
+    every page, cover and front page, says which version it is and that it is not the current pack."""
+    if opts.as_of is None or version is None:
+        return opts, ""
+    mark = f"AS OF STORE VERSION {version.number} ({version.time:%-d %b %Y}), NOT THE CURRENT PACK"
+    marking = f"{opts.marking} · {mark}" if opts.marking else mark
+    return dataclasses.replace(opts, marking=marking), planning.as_of_folder(version.number)
+
+
+def _nothing_to_render(opts: RunOptions, number: int) -> str:
+    """Why a run has nothing to render; for ``--as-of``, which versions hold the months asked for."""
+    if opts.as_of is None:
+        return "nothing to render: ingest returns first (qipp ingest / make reports)"
+    months = ", ".join(f"M{m}" for m in opts.months)
+    holding = sorted({v for m in opts.months for v in db.versions_holding_month(opts.data_dir, opts.fin_year, m)})
+    where = f"versions {db.spans(holding)} hold it" if holding else "no version holds it: ingest returns first"
+    return f"nothing to render: store version {number} holds no data for {opts.fin_year} {months}; {where}"
+
+
 def run_pack(
     opts: RunOptions,
     *,
@@ -143,6 +164,11 @@ def run_pack(
     paths = check_options(opts)
     use_organisations(opts.data_dir)
     snap, version = db.snapshot(opts.data_dir, opts.as_of, on_wait=on_wait)
+    opts, sub = as_of_pack(opts, version)
+    if sub and not any(
+        version.number in db.versions_holding_month(opts.data_dir, opts.fin_year, m) for m in opts.months
+    ):
+        raise RenderError(_nothing_to_render(opts, version.number))  # before its folder is made
     store_info = {
         "version": version.number if version else 0,
         "digest": version.digest if version else "",
@@ -152,7 +178,7 @@ def run_pack(
     start = time.perf_counter()
     fault("run.snapshot_taken")
     packs: list[Path] = []
-    with planning.month_locks(opts.out, opts.fin_year, opts.months):
+    with planning.month_locks(opts.out, opts.fin_year, opts.months, sub):
         plan = planning.plan(
             fin_year=opts.fin_year,
             months=opts.months,
@@ -163,14 +189,15 @@ def run_pack(
             held=held(snap),
             extra=opts.params,
             marking=opts.marking,
+            sub=sub,
         )
-        previous = {m: planning.previous_manifest(opts.out, opts.fin_year, m) for m in opts.months}
+        previous = {m: planning.previous_manifest(opts.out, opts.fin_year, m, sub) for m in opts.months}
         old_entries = {
             (m, e.get("notebook"), e.get("org")): e for m, man in previous.items() for e in man.get("reports", [])
         }
         todo, kept = [], {}
         for i, rep in enumerate(plan.reports):
-            folder = planning.month_dir(opts.out, opts.fin_year, rep.month)
+            folder = rep.job.out_dir.parent
             old = planning.unchanged(rep, previous.get(rep.month, {}), folder) if opts.changed_only else None
             if old is not None:
                 kept[i] = old
@@ -180,7 +207,7 @@ def run_pack(
             if on_skip is not None:
                 on_skip(s)
         if not plan.reports:
-            raise RenderError("nothing to render: ingest returns first (qipp ingest / make reports)")
+            raise RenderError(_nothing_to_render(opts, store_info["version"]))
         # what is loaded now lives as long as the run: out of the collector's way (the forked workers inherit it)
         gc.collect()
         gc.freeze()
@@ -202,7 +229,7 @@ def run_pack(
                 raise RenderError(f"could not run the batch: {exc}") from exc
             by_index = dict(zip(todo, results, strict=True))
             fault("run.rendered")
-            packs = _write_months(opts, plan, previous, old_entries, by_index, kept, store_info, snap, pool)
+            packs = _write_months(opts, plan, previous, old_entries, by_index, kept, store_info, snap, pool, sub)
     return RunOutcome(results, len(kept), plan.skipped, time.perf_counter() - start, store_info["version"], packs)
 
 
@@ -216,12 +243,13 @@ def _write_months(
     store_info: dict,
     snap: Path,
     pool: Workers,
+    sub: str = "",
 ) -> list[Path]:
     """Write each month's manifest, then build the months' packs and front pages (side by side in the workers)."""
     publish = []
     for m in opts.months:
         current = []
-        folder = planning.month_dir(opts.out, opts.fin_year, m)
+        folder = planning.run_dir(opts.out, opts.fin_year, m, sub)
         for i, rep in enumerate(plan.reports):
             if rep.month != m:
                 continue

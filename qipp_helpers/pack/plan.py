@@ -33,13 +33,23 @@ def month_dir(out: Path, fin_year: str, month: int) -> Path:
     return Path(out) / check_fin_year(fin_year) / f"M{check_month(int(month)):02d}"
 
 
-def org_dir(out: Path, fin_year: str, month: int, org: str) -> Path:
-    """reports/<fin-year>/M<mm>/<ORG>, checked to stay inside ``out`` with no symbolic link on the way."""
+def as_of_folder(version: int) -> str:
+    """The folder, inside the month's, of a pack rendered as of a past store version: ``as-of-v7``."""
+    return f"as-of-v{int(version)}"
+
+
+def run_dir(out: Path, fin_year: str, month: int, sub: str = "") -> Path:
+    """The folder a run writes a month's pack into: the month folder, or ``sub`` (an as-of pack's) inside it."""
+    return month_dir(out, fin_year, month) / sub if sub else month_dir(out, fin_year, month)
+
+
+def org_dir(out: Path, fin_year: str, month: int, org: str, sub: str = "") -> Path:
+    """reports/<fin-year>/M<mm>[/<sub>]/<ORG>, checked to stay inside ``out`` with no symbolic link on the way."""
     from ..core.files import inside, safe_code
 
     if not safe_code(org):
         raise ValueError(f"organisation code {org!r} cannot name a folder")
-    path = refuse_links(out, month_dir(out, fin_year, month) / org)
+    path = refuse_links(out, run_dir(out, fin_year, month, sub) / org)
     inside(out, path)
     return path
 
@@ -84,6 +94,7 @@ def plan(
     held: Held,
     extra: dict[str, str] | None = None,
     marking: str = "",
+    sub: str = "",
 ) -> Plan:
     """Every notebook × organisation × month with its data, and a reason for each without.
 
@@ -146,7 +157,7 @@ def plan(
                 job = Job(
                     notebook=path.resolve(),
                     parameters=params,
-                    out_dir=org_dir(out, fin_year, month, org),
+                    out_dir=org_dir(out, fin_year, month, org, sub),
                     stem=name,
                     label=f"{org} {name} M{month}",
                 )
@@ -162,9 +173,9 @@ def grouped_skips(skipped: list[dict]) -> list[dict]:
     return [{"notebook": n, "month": m, "reason": r, "org": ", ".join(orgs)} for (n, m, r), orgs in groups.items()]
 
 
-def previous_manifest(out: Path, fin_year: str, month: int) -> dict:
-    """The manifest a previous run left for this month ({} if none or unreadable)."""
-    path = month_dir(out, fin_year, month) / MANIFEST
+def previous_manifest(out: Path, fin_year: str, month: int, sub: str = "") -> dict:
+    """The manifest a previous run left for this month (or its ``sub`` folder) ({} if none or unreadable)."""
+    path = run_dir(out, fin_year, month, sub) / MANIFEST
     try:
         return json.loads(path.read_text(encoding="utf-8"))
     except (OSError, ValueError):
@@ -199,11 +210,11 @@ def unchanged(report: PlannedReport, previous: dict, folder: Path) -> dict | Non
 
 
 @contextlib.contextmanager
-def month_locks(out: Path, fin_year: str, months: list[int]) -> Iterator[None]:
-    """Hold the run lock of every month (in order, so two runs cannot deadlock)."""
+def month_locks(out: Path, fin_year: str, months: list[int], sub: str = "") -> Iterator[None]:
+    """Hold the run lock of every month's folder (or its ``sub`` folder; in order, so two runs cannot deadlock)."""
     with contextlib.ExitStack() as stack:
         for month in sorted(months):
-            folder = make_dirs(out, month_dir(out, fin_year, month))
+            folder = make_dirs(out, run_dir(out, fin_year, month, sub))
             fh = stack.enter_context(open_nofollow(folder / LOCK, "w"))
             fcntl.flock(fh, fcntl.LOCK_EX)
             stack.callback(fcntl.flock, fh, fcntl.LOCK_UN)

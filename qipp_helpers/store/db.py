@@ -132,6 +132,8 @@ def snapshot(
     if isinstance(as_of, str):
         when = _as_of(as_of)
     version = live.version(when)
+    if as_of is not None and version is None and not (isinstance(when, int) and when == 0):
+        raise _no_version_then(live, str(as_of))
     number = version.number if version else 0
     root = processed_dir(data_dir) / SNAPSHOTS
     target = root / f"v{number:06d}"
@@ -149,6 +151,35 @@ def snapshot(
         build.rename(target)
     _prune(root, keep=target)
     return target, version
+
+
+def versions_holding_month(data_dir: Path | str, fin_year: str, month: int) -> list[int]:
+    """The versions of the store that hold scheme returns or an FRP for ``fin_year`` month ``month``."""
+    live = store(data_dir)
+    where = {"fin_year": fin_year, "month": int(month)}
+    return sorted(set(live.versions_holding("returns", where)) | set(live.versions_holding("frp_lines", where)))
+
+
+def spans(numbers: Iterable[int]) -> str:
+    """Version numbers as runs: [2, 3, 4, 7] -> '2 to 4, 7'."""
+    out: list[list[int]] = []
+    for n in sorted(set(numbers)):
+        if out and n == out[-1][1] + 1:
+            out[-1][1] = n
+        else:
+            out.append([n, n])
+    return ", ".join(f"{a} to {b}" if b > a else str(a) for a, b in out)
+
+
+def _no_version_then(live: Store, as_of: str) -> StoreError:
+    """The error for an --as-of date before the first version was committed."""
+    first = next(iter(live.versions()), None)
+    if first is None:
+        return StoreError(f"--as-of {as_of}: the store has no versions yet; ingest returns first")
+    return StoreError(
+        f"--as-of {as_of}: no version of the store was committed on or before it; the first, version "
+        f"{first.number}, was committed {first.time:%Y-%m-%d %H:%M} UTC (qipp history lists them all)"
+    )
 
 
 def _as_of(text: str) -> int | Any:

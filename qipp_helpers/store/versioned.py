@@ -1104,6 +1104,24 @@ class Store:
                 return []
             return self._entries(con, self._current(con) if as_of is None else self._resolve(con, as_of))
 
+    def versions_holding(self, table: str, where: Mapping[str, Any]) -> list[int]:
+        """The versions at which ``table`` held rows matching ``where`` (column -> value), oldest first."""
+        spec = self._spec(table)
+        hist = f"{spec.name}_history"
+        with self._reader(f"reading {table} from the store") as con:
+            if con is None or not self._has_table(con, hist):
+                return []
+            current = self._current(con)
+            bad = [c for c in where if c not in spec.columns]
+            if bad:
+                raise StoreError(f"table {spec.name} has no column {bad[0]!r}")
+            cond = " AND ".join(f"{_q(c)} = ?" for c in where) or "TRUE"
+            spans = con.execute(
+                f"SELECT DISTINCT _v_from, coalesce(_v_to, ?) FROM {_q(hist)} WHERE {cond}",
+                [current + 1, *where.values()],
+            ).fetchall()
+        return sorted({v for lo, hi in spans for v in range(int(lo), int(hi))})
+
     @staticmethod
     def _spec(table: str) -> TableSpec:
         if table not in TABLES:

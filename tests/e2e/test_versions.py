@@ -93,7 +93,7 @@ def test_as_of_renders_a_past_version_and_history_lists_every_version(data: Path
     args = run_args(data, out, formats="xlsx")
     past = CliRunner().invoke(app, [*args, "--as-of", "2"])
     assert past.exit_code == 0, past.output
-    manifest = json.loads((out / "2019-20" / "M06" / "manifest.json").read_text())
+    manifest = json.loads((out / "2019-20" / "M06" / "as-of-v2" / "manifest.json").read_text())
     assert manifest["store"]["version"] == 2 and manifest["store"]["as_of"] == "2"
     assert (
         db.load_returns(data, as_of=2).query("month == 6")["fot"].sum()
