@@ -88,7 +88,22 @@ def _main(
     ctx.obj = {"debug": debug}
 
 
+def _held_what(summary) -> str:
+    """What an ingest holds, in a few words: '2019-20 M6: ELR 50 rows, WL 44 rows', '2019-20 M6 LLR FRP'..."""
+    period = f"{summary.fin_year}" + (f" M{summary.month}" if not hasattr(summary, "data_year") else "")
+    if hasattr(summary, "items"):
+        return f"{period}: {summary.items} comments for {', '.join(summary.orgs)}"
+    if hasattr(summary, "data_year"):
+        return f"{period}: RightCare indicators for {', '.join(summary.ccgs)}"
+    if hasattr(summary, "system"):
+        return f"{period}: the {summary.system} FRP as at {summary.as_at}"
+    return f"{period}: " + (", ".join(f"{o} {n} rows" for o, n in sorted(summary.rows.items())) or "no CCG rows")
+
+
 def _print_summary(summary) -> None:
+    if getattr(summary, "unchanged", False):  # identical values: no version was added
+        typer.echo(f"unchanged: version {summary.version} already holds these rows ({_held_what(summary)})")
+        return
     if getattr(summary, "version", 0):
         typer.echo(f"store version {summary.version}:", nl=False)
         typer.echo(" ", nl=False)
@@ -402,7 +417,9 @@ def run(
     changed_only: Annotated[
         bool,
         typer.Option(
-            "--changed-only", help="Re-render only reports whose inputs (data, notebook, parameters, version) changed."
+            "--changed-only",
+            help="Re-render only reports whose inputs changed: the values they read (not file bytes), notebook, "
+            "parameters, version.",
         ),
     ] = False,
     as_of: Annotated[

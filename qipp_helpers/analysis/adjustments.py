@@ -206,7 +206,7 @@ def locate(
         return None
     pos = int(np.flatnonzero(bad)[0])
     present = [o for o, t in zip(owners, assign, strict=True) if t == pos]
-    return pos, resid[pos], list(dict.fromkeys(present))
+    return pos, resid[pos], sorted(set(present))  # in code order: the same text whichever return came in last
 
 
 # --- deriving adjustments -----------------------------------------------------------------------

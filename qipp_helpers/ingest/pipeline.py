@@ -49,7 +49,7 @@ from ..store.schema import (
     coerce_table,
     validate_returns,
 )
-from ..store.versioned import TABLES, Change, Reading, StoreConflict, Version, key_tuple, slice_keys
+from ..store.versioned import TABLES, Change, Reading, Store, StoreConflict, Version, key_tuple, slice_keys
 from .dashboard import REQUIRED, FileResult, SheetResult, iter_problems, read_returns_files
 from .excel import text_problems
 
@@ -68,6 +68,7 @@ class IngestSummary:
     files: list[dict] = field(default_factory=list)
     notes: dict[str, list[str]] = field(default_factory=dict)  # missing / new / plan_changes / replaced
     version: int = 0  # the store version the ingest committed
+    unchanged: bool = False  # True: ``version`` already held these rows, and no version was added
 
 
 #: Most lines of each kind of note kept in the ingest log entry.
@@ -376,6 +377,7 @@ class FrpIngestSummary:
     checks: list[dict] = field(default_factory=list)
     files: list[dict] = field(default_factory=list)
     version: int = 0
+    unchanged: bool = False
 
 
 @dataclass
@@ -390,6 +392,7 @@ class RightCareIngestSummary:
     provenance: str
     files: list[dict] = field(default_factory=list)
     version: int = 0
+    unchanged: bool = False
 
 
 class Stored:
@@ -997,20 +1000,82 @@ def _prepare_and_commit_many(
             stored.read_ahead = files
             done: list[list[Prepared]] = []
             commits = []
+            holders: list[int | None] = []  # per ingest: the version already holding its rows, None: commit it
             for prepare in prepares:
                 parts = prepare(stored)
                 changes = _merged(parts)
                 done.append(parts)
+                if reading.version and holds(stored, changes):
+                    holders.append(reading.version + len(commits))
+                    continue
+                holders.append(None)
                 commits.append((changes, log_entry(parts, user=user)))
                 if len(prepares) > 1:
                     stored.add(changes)
         fault("ingest.prepared")
         try:
-            return done, live.commit_many(commits, based_on=reading.version)
+            made = iter(live.commit_many(commits, based_on=reading.version))
         except StoreConflict:
             if attempt == RETRIES - 1:
                 raise
+            continue
+        return done, [
+            next(made) if h is None else _held_by(live, h, parts) for h, parts in zip(holders, done, strict=True)
+        ]
     raise AssertionError("unreachable")
+
+
+def holds(stored: Stored, changes: list[Change]) -> bool:
+    """True if the store as read already holds exactly these changes: every slice they replace holds the same
+    rows (values, not file bytes; in any order). Such an ingest is not committed: it would be a version
+    that changes nothing."""
+    if not changes:
+        return False
+    for ch in changes:
+        spec = TABLES[ch.table]
+        rows = spec.conform(ch.rows if ch.rows is not None else pd.DataFrame())
+        given = slice_keys(spec, rows)
+        keys = {key_tuple(spec, k) for k in ch.slices} | given
+        if not given <= stored.held(ch.table):
+            return False
+        if keys and not _same_rows(rows, _held_rows(stored, ch.table, keys), spec.columns):
+            return False
+    return True
+
+
+def _held_rows(stored: Stored, name: str, keys: set[tuple]) -> pd.DataFrame:
+    """The rows ``stored`` holds in the slices ``keys`` of table ``name``."""
+    spec = TABLES[name]
+    if spec.key[:2] == ("fin_year", "month"):
+        frames = [stored.month(name, fy, m) for fy, m in sorted({(k[0], k[1]) for k in keys})]
+        held = pd.concat(frames, ignore_index=True) if len(frames) > 1 else frames[0]
+    else:
+        held = stored.table(name)
+    if not len(held):
+        return held
+    return held[pd.MultiIndex.from_frame(held[list(spec.key)]).isin(list(keys))]
+
+
+def _same_rows(a: pd.DataFrame, b: pd.DataFrame, columns: tuple[str, ...]) -> bool:
+    """The same rows (every column's value, stored dtypes) in any order."""
+    if len(a) != len(b):
+        return False
+    cols = list(columns)
+
+    def canonical(df: pd.DataFrame) -> pd.DataFrame:
+        return df[cols].sort_values(cols, kind="stable", na_position="last").reset_index(drop=True)
+
+    return canonical(a).equals(canonical(b))
+
+
+def _held_by(live: Store, number: int, parts: list[Prepared]) -> Version:
+    """The version that already holds an unchanged ingest's rows; its summaries say so."""
+    for part in parts:
+        if part.summary is not None:
+            part.summary.unchanged = True
+    version = live.version(number)
+    assert version is not None  # an unchanged ingest matched rows, so a version holds them
+    return version
 
 
 def ingest(
@@ -1133,6 +1198,7 @@ class CommentaryIngestSummary:
     provenance: str
     files: list[dict] = field(default_factory=list)
     version: int = 0
+    unchanged: bool = False
 
 
 def add_manual_adjustment(data_dir: Path | str, record: pd.DataFrame, *, user: str | None = None) -> Version:

@@ -16,6 +16,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from .. import __version__
 from ..core.errors import UsageError
@@ -24,6 +25,9 @@ from ..core.periods import check_fin_year, check_month
 from ..store.db import is_snapshot, snapshot_hashes
 from .catalogue import CATALOGUE, Held, check_notebook, check_parameters, default_orgs, not_in_default, signature
 from .runner import Job, JobResult
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 MANIFEST, INDEX, LOCK = "manifest.json", "index.html", ".qipp-run.lock"
 
@@ -59,6 +63,66 @@ def input_hashes(data_dir: Path, notebooks: dict[str, Path]) -> dict[str, str]:
     out = snapshot_hashes(data_dir) if is_snapshot(data_dir) else {}
     out.update({f"notebooks/{p.name}": sha256_file(p) for p in notebooks.values()})
     return out
+
+
+#: Tables of which a member's report also reads its groups' rows.
+GROUP_READS = ("commentary",)
+
+
+class Values:
+    """Digests of the values a report reads, for ``--changed-only``: the rows of each table it reads that concern
+    its organisation (:meth:`related`) up to its month, from the run's snapshot.
+
+    A change to ELR's return changes the digests of ELR's and LLR's reports and no other's; re-ingesting identical
+    rows changes nothing (a digest is of values, not of exported file bytes).
+    """
+
+    def __init__(self, data_dir: Path):
+        from ..store.versioned import TABLES
+
+        self.data_dir = data_dir
+        self.specs = {**TABLES, **{spec.file.removesuffix(".parquet"): spec for spec in TABLES.values()}}
+        self._tables: dict[str, pd.DataFrame] = {}
+
+    def _table(self, name: str) -> pd.DataFrame:
+        if name not in self._tables:
+            from ..store.db import load_table
+
+            self._tables[name] = load_table(self.data_dir, name)
+        return self._tables[name]
+
+    @staticmethod
+    def related(org: str, table: str) -> set[str]:
+        """The organisations whose rows of ``table`` a report for ``org`` reads: itself and its members, and for
+        the commentary also the groups it belongs to (a CCG's report shows the system's comments on its schemes)."""
+        from ..core.orgs import organisations
+
+        reg = organisations()
+        own = reg.orgs.get(org)
+        out = {org, *(own.members if own else ()), *(own.frp_members if own else ())}
+        if table in GROUP_READS:
+            out |= {o.code for o in reg.orgs.values() if org in o.members or org in o.frp_members}
+        return out
+
+    def digest(self, reads: tuple[str, ...], fin_year: str, month: int, org: str) -> dict[str, str]:
+        """Table -> sha256 of the rows of it that a report of ``org`` for ``fin_year`` M``month`` reads."""
+        import pandas as pd
+
+        out = {}
+        for read in reads:
+            if read not in self.specs:
+                continue
+            spec = self.specs[read]
+            df = self._table(spec.name)
+            orgs = sorted(self.related(org, spec.name))
+            keep = df[spec.key[-1]].isin(orgs) & (df["fin_year"] <= fin_year)  # the key's last column: the org
+            if "month" in df.columns:
+                keep &= (df["fin_year"] < fin_year) | (df["month"] <= month)
+            rows = df[keep].reset_index(drop=True)
+            h = hashlib.sha256(json.dumps([list(rows.columns), [str(t) for t in rows.dtypes]]).encode())
+            h.update(pd.util.hash_pandas_object(rows, index=False).to_numpy().tobytes())
+            out[spec.name] = h.hexdigest()
+        return out
 
 
 @dataclass
@@ -114,6 +178,7 @@ def plan(
             f"({'; '.join(f'{n}: ' + ', '.join(signature(p)) for n, p in notebooks.items())})"
         )
     hashes = input_hashes(data_dir, notebooks)
+    values = Values(data_dir)
     p = Plan(fin_year=fin_year, months=months, hashes=hashes)
     # --org all: every organisation some notebook of the run is made for, so what a notebook leaves out is
     # reported the same way as when the organisation is named
@@ -141,12 +206,8 @@ def plan(
                 )
                 key = json.dumps(
                     {
-                        "inputs": {
-                            k: v
-                            for k, v in hashes.items()
-                            if k == f"notebooks/{path.name}"
-                            or k.split("/")[-1].removesuffix(".parquet") in entry_.reads
-                        },
+                        "inputs": {k: v for k, v in hashes.items() if k == f"notebooks/{path.name}"},
+                        "values": values.digest(entry_.reads, fin_year, month, org),
                         "parameters": {k: v for k, v in params.items() if k != "data_dir"},
                         "version": __version__,
                         "marking": marking,

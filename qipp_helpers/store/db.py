@@ -55,6 +55,13 @@ def _table(data_dir: Path | str, name: str, as_of: AsOf = None) -> pd.DataFrame:
     return Store(data_dir).load(name, as_of=as_of)
 
 
+def load_table(data_dir: Path | str, name: str, as_of: AsOf = None) -> pd.DataFrame:
+    """Any stored table by name (``returns``, ``warnings``, ``frp_lines``...) from a live store or a snapshot."""
+    if name not in TABLES:
+        raise StoreError(f"no stored table {name!r} (known: {', '.join(TABLES)})")
+    return _table(data_dir, name, as_of)
+
+
 def load_returns(data_dir: Path | str, as_of: AsOf = None) -> pd.DataFrame:
     """Every stored scheme row (all years, months, CCGs) of the version; empty table if nothing is stored.
 
