@@ -360,8 +360,14 @@ def template(
     )
 
 
-def _parse_orgs(values: list[str] | None) -> list[str] | None:
-    """Organisation codes asked for, or None for 'all' (each notebook's own default set)."""
+def _parse_orgs(values: list[str] | None, data_dir: Path) -> list[str] | None:
+    """Organisation codes asked for, or None for 'all' (each notebook's own default set).
+
+    The codes are those the data folder declares (its ``organisations.csv``, else the built-in ones): the
+    same registry ``--org all`` and the reports use."""
+    from .core.orgs import use_organisations
+
+    use_organisations(data_dir)
     if not values or any(v.strip().lower() == "all" for v in values):
         return None
     known = known_orgs()
@@ -454,7 +460,7 @@ def run(
     opts = RunOptions(
         fin_year=check_fin_year(fin_year),
         months=parse_months(month),
-        orgs=_parse_orgs(org),
+        orgs=_parse_orgs(org, data_dir),
         notebooks=names,
         formats=tuple(f.strip().lower() for f in formats.split(",") if f.strip()),
         data_dir=data_dir,
@@ -548,10 +554,12 @@ def adjust(
     """
     from .analysis.adjustments import manual_adjustment
     from .core.money import fmt_k
+    from .core.orgs import use_organisations
     from .ingest.pipeline import add_manual_adjustment
     from .store import db
 
     fin_year = check_fin_year(fin_year)
+    use_organisations(data_dir)  # the organisations the data folder declares, as every command
     if amount or reason or org:
         if not (amount and reason and org):
             raise UsageError("to add an adjustment give --org, at least one --amount MEASURE=£000 and a --reason")

@@ -1207,6 +1207,7 @@ def add_manual_adjustment(data_dir: Path | str, record: pd.DataFrame, *, user: s
     first = record.iloc[0]
     fin_year, month, org = str(first["fin_year"]), int(first["month"]), str(first["org"])
     _command_line(fin_year, month)
+    use_organisations(data_dir)
     if org not in organisations().ccgs:
         raise IngestError(
             [
