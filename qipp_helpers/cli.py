@@ -525,74 +525,129 @@ def adjust(
     month: Annotated[int, typer.Option("--month", help="Financial-year month 1-12.")],
     org: Annotated[str | None, typer.Option("--org", help="The CCG whose return is adjusted.")] = None,
     reason: Annotated[
-        str | None, typer.Option("--reason", help="Why: shown beside the adjusted figures.", show_default=False)
+        str | None,
+        typer.Option(
+            "--reason", help="Why: shown beside the adjusted figures (or logged, with --remove).", show_default=False
+        ),
     ] = None,
     scheme: Annotated[str, typer.Option("--scheme", help="Scheme number it belongs to (blank: unallocated).")] = "",
-    scheme_name: Annotated[str, typer.Option("--scheme-name", help="Scheme name, if not in the return.")] = "",
+    scheme_name: Annotated[
+        str, typer.Option("--scheme-name", help="Scheme name: for a scheme new to the return (not in it).")
+    ] = "",
     amount: Annotated[
         list[str] | None,
         typer.Option(
             "--amount",
-            help="MEASURE=£000, e.g. annual_plan=-664 fot=-374 (repeatable); measures: "
-            "plan_ytd, actual_ytd, annual_plan, fot, assured.",
+            help="MEASURE=£000, e.g. fot=-20 (repeatable); measures: plan_ytd, actual_ytd, annual_plan, fot, "
+            "assured. Savings are negative.",
+            show_default=False,
+        ),
+    ] = None,
+    duplicate: Annotated[
+        bool,
+        typer.Option("--duplicate", help="Record it although an adjustment of the same scheme and measure is held."),
+    ] = False,
+    remove: Annotated[
+        str | None,
+        typer.Option(
+            "--remove",
+            help="Take back the manual adjustment with this id (as listed), with --reason.",
             show_default=False,
         ),
     ] = None,
     data_dir: DataDir = Path("data"),
     user: Annotated[str | None, typer.Option("--user", help="Who is entering it (default: the OS user).")] = None,
 ) -> None:
-    """List the adjustments held for a month, or add a PMO adjustment (with --org, --amount and --reason).
+    """List the adjustments held for a month (with their ids), add a PMO adjustment (--org, --amount, --reason),
+    or take one back (--remove ID --reason). Each change is a new version of the store.
 
     Adjustments reconcile a return that falls short of its printed control totals; the returns are
-    never edited. Derived ones come from the dashboards at ingest; a PMO adds one by hand here.
+    never edited. Derived ones come from the dashboards at ingest; a PMO adds one by hand here. An
+    adjustment of a scheme and measure already adjusted, of a scheme the return does not hold (without
+    --scheme-name) or larger than the organisation's annual plan is refused.
 
     \b
     Example:
       qipp adjust --fin-year 2019-20 --month 6
-      qipp adjust --fin-year 2019-20 --month 6 --org WL --scheme 4.1 --amount annual_plan=-664 --amount fot=-374 \\
-          --reason "CHC line missing from the WL return; LLR dashboard 4.1"
+      qipp adjust --fin-year 2019-20 --month 6 --org ELR --scheme 8.2 --amount fot=-20 \\
+          --reason "Vacancy savings agreed at QAG after the return"
+      qipp adjust --fin-year 2019-20 --month 6 --remove ADJ-2019-20-M06-ELR-MANUAL-1 --reason "Entered twice"
     """
-    from .analysis.adjustments import manual_adjustment
-    from .core.money import fmt_k
     from .core.orgs import use_organisations
-    from .ingest.pipeline import add_manual_adjustment
-    from .store import db
 
     fin_year = check_fin_year(fin_year)
     use_organisations(data_dir)  # the organisations the data folder declares, as every command
-    if amount or reason or org:
+    if remove is not None:
+        if amount or org:
+            raise UsageError("--remove takes an adjustment's id and a --reason only (no --org or --amount)")
+        _remove_adjustment(data_dir, fin_year, month, remove.strip(), reason or "", user)
+    elif amount or reason or org:
         if not (amount and reason and org):
             raise UsageError("to add an adjustment give --org, at least one --amount MEASURE=£000 and a --reason")
-        amounts = {}
-        for a in amount:
-            key, value = parse_param(a)
-            try:
-                amounts[key] = float(value)
-            except ValueError:
-                raise UsageError(f"--amount {a!r}: the amount must be a number of £000") from None
-        record = manual_adjustment(
-            fin_year=fin_year,
-            month=month,
-            org=org.strip().upper(),
-            amounts=amounts,
-            reason=reason,
-            entered_by=user or getpass.getuser(),
-            scheme_no=scheme,
-            scheme_name=scheme_name,
-        )
-        version = add_manual_adjustment(data_dir, record, user=user or getpass.getuser())
-        typer.echo(f"store version {version.number}: adjustment {record.iloc[0]['adjustment_id']} recorded")
-        return
+        _add_adjustment(data_dir, fin_year, month, org, amount, reason, scheme, scheme_name, duplicate, user)
+    else:
+        _list_adjustments(data_dir, fin_year, month)
+
+
+def _add_adjustment(
+    data_dir: Path,
+    fin_year: str,
+    month: int,
+    org: str,
+    amount: list[str],
+    reason: str,
+    scheme: str,
+    scheme_name: str,
+    duplicate: bool,
+    user: str | None,
+) -> None:
+    from .analysis.adjustments import manual_adjustment
+    from .ingest.pipeline import add_manual_adjustment
+
+    amounts = {}
+    for a in amount:
+        key, value = parse_param(a)
+        try:
+            amounts[key] = float(value)
+        except ValueError:
+            raise UsageError(f"--amount {a!r}: the amount must be a number of £000") from None
+    record = manual_adjustment(
+        fin_year=fin_year,
+        month=month,
+        org=org.strip().upper(),
+        amounts=amounts,
+        reason=reason,
+        entered_by=user or getpass.getuser(),
+        scheme_no=scheme,
+        scheme_name=scheme_name,
+    )
+    version = add_manual_adjustment(data_dir, record, user=user or getpass.getuser(), duplicate=duplicate)
+    typer.echo(f"store version {version.number}: adjustment {version.entry.get('adjustment_id', '')} recorded")
+
+
+def _remove_adjustment(data_dir: Path, fin_year: str, month: int, ident: str, reason: str, user: str | None) -> None:
+    from .core.money import fmt_k
+    from .ingest.pipeline import remove_adjustment
+
+    recs, version = remove_adjustment(data_dir, fin_year, month, ident, reason=reason, user=user or getpass.getuser())
+    amounts = ", ".join(f"{m} {fmt_k(v)}" for m, v in zip(recs["measure"], recs["amount"], strict=True))
+    typer.echo(f"store version {version.number}: adjustment {ident} removed ({recs.iloc[0]['org']}: {amounts})")
+
+
+def _list_adjustments(data_dir: Path, fin_year: str, month: int) -> None:
+    from .core.money import fmt_k
+    from .store import db
+
     adj = db.load_adjustments(data_dir)
     adj = adj[(adj["fin_year"] == fin_year) & (adj["month"] == month)]
     if adj.empty:
         typer.echo(f"no adjustments held for {fin_year} M{month}")
         return
-    for _ident, recs in adj.groupby("adjustment_id", sort=False):
+    for ident, recs in adj.groupby("adjustment_id", sort=False):
         first = recs.iloc[0]
         amounts = ", ".join(f"{m} {fmt_k(v)}" for m, v in zip(recs["measure"], recs["amount"], strict=True))
         scheme_txt = f"{first['scheme_no']} {first['scheme_name']}".strip() or "unallocated"
-        typer.echo(f"{first['org']} {scheme_txt} [{first['basis']}]: {amounts}")
+        typer.echo(f"{ident}  {first['org']} {scheme_txt} [{first['basis']}]: {amounts}")
         typer.echo(f"    {first['evidence']}")
 
 

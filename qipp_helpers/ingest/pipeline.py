@@ -1201,9 +1201,18 @@ class CommentaryIngestSummary:
     unchanged: bool = False
 
 
-def add_manual_adjustment(data_dir: Path | str, record: pd.DataFrame, *, user: str | None = None) -> Version:
+def add_manual_adjustment(
+    data_dir: Path | str, record: pd.DataFrame, *, user: str | None = None, duplicate: bool = False
+) -> Version:
     """Commit a PMO's hand-made adjustment (see :func:`qipp_helpers.analysis.adjustments.manual_adjustment`) as a
-    new version: the organisation-month's other adjustments are kept."""
+    new version: the organisation-month's other adjustments are kept.
+
+    Refused (IngestError, nothing written): an organisation that is not a CCG of the registry; a month with no
+    return for it; a scheme its return does not hold, unless the record names the scheme (``--scheme-name``:
+    a scheme new to the return); an amount larger than the organisation's whole annual plan; and, unless
+    ``duplicate``, an adjustment of a scheme and measure an adjustment held already adjusts (it would be
+    counted twice). The record gets a short id, ``ADJ-<fy>-M<mm>-<ORG>-MANUAL-<n>``, to remove it by.
+    """
     first = record.iloc[0]
     fin_year, month, org = str(first["fin_year"]), int(first["month"]), str(first["org"])
     _command_line(fin_year, month)
@@ -1221,7 +1230,12 @@ def add_manual_adjustment(data_dir: Path | str, record: pd.DataFrame, *, user: s
     def prepare(stored: Stored) -> list[Prepared]:
         held = stored.month("adjustments", fin_year, month)
         held = held[held["org"] == org]
-        table = pd.concat([held, record], ignore_index=True)
+        returns = stored.month("returns", fin_year, month)
+        problems = manual_problems(record, returns[returns["org"] == org], held, duplicate=duplicate)
+        if problems:
+            raise IngestError([Problem("(command line)", p) for p in problems])
+        mine = record.assign(adjustment_id=_manual_id(held, fin_year, month, org))
+        table = pd.concat([held, mine], ignore_index=True)
         entry = {
             "kind": "adjustment",
             "fin_year": fin_year,
@@ -1229,9 +1243,100 @@ def add_manual_adjustment(data_dir: Path | str, record: pd.DataFrame, *, user: s
             "orgs": [org],
             "rows": len(record),
             "warnings": 0,
+            "adjustment_id": str(mine.iloc[0]["adjustment_id"]),
             "reason": str(first["evidence"]),
         }
         return [Prepared([Change("adjustments", table, {(fin_year, month, org)})], entry, None, [])]  # type: ignore[arg-type]
 
     _, version = prepare_and_commit(prepare, data_dir, user=user)
-    return version
+    return version  # its log entry names the adjustment's id
+
+
+def _manual_id(held: pd.DataFrame, fin_year: str, month: int, org: str) -> str:
+    """The next short id of a manual adjustment of the organisation-month: ``ADJ-2019-20-M06-ELR-MANUAL-1``."""
+    stem = f"ADJ-{fin_year}-M{int(month):02d}-{org}-MANUAL-"
+    used = [int(i.removeprefix(stem)) for i in held["adjustment_id"] if i.startswith(stem) and i[len(stem) :].isdigit()]
+    return f"{stem}{max(used, default=0) + 1}"
+
+
+def manual_problems(record: pd.DataFrame, returns: pd.DataFrame, held: pd.DataFrame, *, duplicate: bool) -> list[str]:
+    """What is wrong with a manual adjustment of one organisation-month, given its return and its held adjustments."""
+    from ..reference import normalise_scheme_no
+
+    first = record.iloc[0]
+    org, period = str(first["org"]), f"{first['fin_year']} M{int(first['month'])}"
+    if returns.empty:
+        return [f"no return is held for {org} in {period}: ingest it before adjusting it"]
+    out = []
+    no = normalise_scheme_no(first["scheme_no"]) if first["scheme_no"] else ""
+    schemes = {normalise_scheme_no(x) for x in returns["scheme_no"]}
+    if no and no not in schemes and not str(first["scheme_name"]).strip():
+        out.append(
+            f"--scheme {no}: {org}'s {period} return has no such scheme; for a scheme new to the return, "
+            "give its name with --scheme-name"
+        )
+    plan = abs(float(returns["annual_plan"].sum()))
+    for measure, amount in zip(record["measure"], record["amount"], strict=True):
+        if abs(float(amount)) > plan:
+            out.append(
+                f"--amount {measure}={amount:g}: larger than {org}'s whole {period} annual plan of {fmt_k(-plan)} "
+                "(amounts are in £000)"
+            )
+    same = held[(held["scheme_no"].map(normalise_scheme_no) == no) & held["measure"].isin(list(record["measure"]))]
+    if len(same) and not duplicate:
+        ident, basis = same.iloc[0]["adjustment_id"], same.iloc[0]["basis"]
+        measures = ", ".join(dict.fromkeys(same["measure"]))
+        out.append(
+            f"{org} {no or 'unallocated'} already has an adjustment of {measures} ({ident}, {basis}): this one "
+            "would count it twice; give --duplicate if it is meant to add to it"
+        )
+    return out
+
+
+def remove_adjustment(
+    data_dir: Path | str, fin_year: str, month: int, ident: str, *, reason: str, user: str | None = None
+) -> tuple[pd.DataFrame, Version]:
+    """Take back a manual adjustment by its id, as a new version (the reason is logged); returns its records.
+
+    Derived adjustments are refused: the dashboards derive them again at every ingest (offset one with a
+    manual adjustment instead).
+    """
+    from ..analysis.adjustments import MANUAL
+
+    _command_line(fin_year, month)
+    if not reason or not reason.strip():
+        raise IngestError([Problem("(command line)", "--remove needs a --reason (kept in the store's log)")])
+    use_organisations(data_dir)
+    removed: list[pd.DataFrame] = []
+
+    def prepare(stored: Stored) -> list[Prepared]:
+        held = stored.month("adjustments", fin_year, month)
+        mine = held[held["adjustment_id"] == ident]
+        if mine.empty:
+            ids = ", ".join(dict.fromkeys(held.loc[held["basis"] == MANUAL, "adjustment_id"])) or "none"
+            raise IngestError(
+                [
+                    Problem(
+                        "(command line)", f"--remove {ident}: no such adjustment in {fin_year} M{month} (manual: {ids})"
+                    )
+                ]
+            )
+        if set(mine["basis"]) != {MANUAL}:
+            raise IngestError(
+                [
+                    Problem(
+                        "(command line)",
+                        f"--remove {ident}: not a manual adjustment ({mine.iloc[0]['basis']}): it is made again at "
+                        "every ingest of the dashboards; offset it with a manual adjustment instead",
+                    )
+                ]
+            )
+        org = str(mine.iloc[0]["org"])
+        removed[:] = [mine]
+        keep = held[(held["org"] == org) & (held["adjustment_id"] != ident)]
+        entry = {"kind": "adjustment removed", "fin_year": fin_year, "month": month, "orgs": [org], "rows": 0}
+        entry.update({"warnings": 0, "adjustment_id": ident, "reason": reason.strip()})
+        return [Prepared([Change("adjustments", keep, {(fin_year, month, org)})], entry, None, [])]  # type: ignore[arg-type]
+
+    _, version = prepare_and_commit(prepare, data_dir, user=user)
+    return removed[0], version
