@@ -1,0 +1,170 @@
+"""Nothing from an input ever executes, nothing lies about its data (issue 26): each adversarial family.
+
+- hostile fields: markup, script, handlers, ``javascript:`` links, meta refresh, forms, formulas and control
+  characters in every text field of every input layout (dashboard, FRP and RightCare About sheets, commentary
+  provenance, the data folder's organisations.csv) and the CLI's text options reach no HTML, PDF, xlsx or
+  terminal as anything but text; every HTML carries the Content-Security-Policy;
+- the publish gate refuses what escaping would have missed;
+- parameter overrides, snapshot tampering, future and corrupt stores, demo-data on real data, usage errors.
+"""
+
+from __future__ import annotations
+
+import csv
+import re
+import shutil
+from pathlib import Path
+
+import pytest
+from openpyxl import load_workbook
+from typer.testing import CliRunner
+
+from qipp_helpers.cli import app
+from qipp_helpers.ingest.layouts import ingest_files
+from qipp_helpers.pack.gate import CSP_META, html_problems, pdf_problems
+
+from ..conftest import M6_WORKBOOK, RAW, ROOT, run_args
+
+#: Everything a field could carry to make a page run, submit, redirect, link out or compute (no control
+#: characters: a workbook cannot hold them; the CLI options and CSV registries below carry those).
+HOSTILE = (
+    '<script>alert(1)</script> <img src=x onerror=alert(2)> <a href="javascript:alert(3)">go</a> '
+    '[md](javascript:alert(4)) <meta http-equiv="refresh" content="0;url=https://evil.example"> '
+    '<form action="https://evil.example"><input name=q></form> $\\frac{1}{2}$'
+)
+#: An escape sequence that retitles the terminal, a bell and a screen clear.
+CONTROL = "\x1b]0;pwned\x07\x1b[2J"
+FORMULA = '=HYPERLINK("https://evil.example","x")'
+MARKING = "OFFICIAL <script>alert(7)</script>"
+
+
+def _set_about(path: Path, key: str, value: str) -> None:
+    wb = load_workbook(path)
+    ws = wb["About"]
+    for row in ws.iter_rows(min_row=2):
+        if str(row[0].value).strip().lower() == key.lower():
+            row[1].value = value
+    wb.save(path)
+
+
+def _hostile_names(path: Path) -> None:
+    """The first scheme names of every CCG sheet of a dashboard, and its About sheet's text, made hostile."""
+    wb = load_workbook(path)
+    for ws in wb.worksheets:
+        if ws.title == "About":
+            for row in ws.iter_rows(min_row=2, min_col=2, max_col=2):
+                row[0].value = f"{row[0].value} {HOSTILE}"
+            continue
+        changed = 0
+        for row in ws.iter_rows():
+            for cell in row:
+                text = cell.value if isinstance(cell.value, str) and cell.column == 2 and cell.row > 3 else ""
+                if changed < 3 and len(text) > 4 and "total" not in text.lower():
+                    cell.value = f"{text} {HOSTILE if changed != 1 else FORMULA}"
+                    changed += 1
+    wb.save(path)
+
+
+@pytest.fixture(scope="module")
+def hostile_data(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """M5 and M6 2019/20, the FRP, commentary and RightCare, with hostile text in every text field."""
+    data = tmp_path_factory.mktemp("hostile")
+    for part in ("M05", "M06", "rightcare"):
+        shutil.copytree(RAW / "2019-20" / part, data / "raw" / "2019-20" / part)
+    m6 = data / "raw" / "2019-20" / "M06"
+    _hostile_names(m6 / "paper_d_m6_pmo_dashboards.xlsx")
+    _set_about(m6 / "paper_e_system_frp.xlsx", "As at", f"2019-10-04 {HOSTILE}")
+    _set_about(m6 / "paper_e_system_frp.xlsx", "Provenance", f"published: {HOSTILE}")
+    _set_about(data / "raw" / "2019-20" / "rightcare" / "synthetic_rightcare_llr.xlsx", "Data year", HOSTILE)
+    _set_about(m6 / "paper_d_m6_commentary.xlsx", "provenance", f"published: {HOSTILE}")
+    with (ROOT / "qipp_helpers" / "reference" / "organisations.csv").open(encoding="utf-8", newline="") as fh:
+        rows = list(csv.DictReader(fh))
+    for r in rows:
+        if r["code"] in ("LLR", "ELR"):
+            r["name"] = f"{r['code']} <script>alert(5)</script><img src=x onerror=alert(6)> [x](javascript:y)"
+    with (data / "organisations.csv").open("w", encoding="utf-8", newline="") as fh:
+        writer = csv.DictWriter(fh, fieldnames=list(rows[0]))
+        writer.writeheader()
+        writer.writerows(rows)
+    res = CliRunner().invoke(app, ["ingest-raw", "--data-dir", str(data)])
+    assert res.exit_code == 0, res.output
+    return data
+
+
+@pytest.fixture(scope="module")
+def rendered(hostile_data: Path, tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str]:
+    out = tmp_path_factory.mktemp("out")
+    args = ["run", "--fin-year", "2019-20", "--month", "6", "--org", "LLR", "--jobs", "1"]
+    args += ["--data-dir", str(hostile_data), "--out", str(out), "--notebooks-dir", str(ROOT / "notebooks")]
+    res = CliRunner().invoke(app, [*args, "--marking", MARKING])
+    assert res.exit_code == 0, res.output
+    return out / "2019-20" / "M06", res.output
+
+
+def test_hostile_fields_reach_no_html_as_markup_and_every_page_has_the_policy(rendered):
+    folder, _ = rendered
+    pages = sorted(folder.rglob("*.html"))
+    assert len(pages) >= 5  # four reports and the front page
+    for page in pages:
+        html = page.read_text(encoding="utf-8")
+        assert html_problems(html) == [], page.name
+        assert CSP_META in html.split("</head>", 1)[0], page.name
+        assert "\x1b" not in html and "\x07" not in html, page.name
+        assert not re.search(r"<a [^>]*href=\"(?!#)", html), page.name
+
+
+def test_hostile_fields_reach_no_pdf_as_a_link_or_action(rendered):
+    folder, _ = rendered
+    pdfs = sorted(folder.rglob("*.pdf"))
+    assert len(pdfs) >= 5  # four reports and the pack
+    for pdf in pdfs:
+        assert pdf_problems(pdf.read_bytes()) == [], pdf.name
+
+
+def test_hostile_fields_reach_no_workbook_as_a_formula(rendered):
+    folder, _ = rendered
+    books = sorted(folder.rglob("*.xlsx"))
+    assert books
+    for book in books:
+        wb = load_workbook(book)
+        for ws in wb.worksheets:
+            for row in ws.iter_rows():
+                for cell in row:
+                    if cell.data_type == "f":
+                        assert "evil" not in str(cell.value) and "HYPERLINK" not in str(cell.value).upper()
+                    if isinstance(cell.value, str):
+                        assert "\x1b" not in cell.value
+
+
+def test_the_terminal_gets_no_control_characters(tmp_path: Path):
+    data = tmp_path / "d"
+    ingest_files([M6_WORKBOOK], "2019-20", 6, data, org="ELR", user=f"pmo{CONTROL}")  # an old log entry
+    res = CliRunner().invoke(app, ["history", "--data-dir", str(data)])
+    assert res.exit_code == 0 and "pmo]0;pwned" in res.output
+    assert "\x1b" not in res.output and "\x07" not in res.output
+
+
+@pytest.mark.parametrize(
+    ("option", "value"),
+    [("--user", f"pmo{CONTROL}"), ("--provenance", f"published{CONTROL}"), ("--provenance", "x" * 301)],
+)
+def test_cli_text_options_with_control_characters_or_too_long_are_usage_errors(tmp_path: Path, option, value):
+    args = ["ingest", str(M6_WORKBOOK), "--fin-year", "2019-20", "--month", "6", "--data-dir", str(tmp_path)]
+    res = CliRunner().invoke(app, [*args, option, value])
+    assert res.exit_code == 2 and res.output.count("\n") == 1 and option in res.output, res.output
+    assert "\x1b" not in res.output and not (tmp_path / "processed").exists()
+
+
+def test_run_refuses_a_marking_too_long_for_the_page(tmp_path: Path):
+    res = CliRunner().invoke(app, run_args(tmp_path, tmp_path / "out", "--marking", "OFFICIAL " * 10))
+    assert res.exit_code == 2 and "--marking" in res.output and res.output.count("\n") == 1, res.output
+
+
+def test_a_registry_name_with_control_characters_or_too_long_is_refused(tmp_path: Path):
+    text = (ROOT / "qipp_helpers" / "reference" / "organisations.csv").read_text(encoding="utf-8")
+    for bad, says in [(f"ELR,East{CONTROL}", "control character"), ("ELR," + "E" * 101, "more than the 100")]:
+        data = tmp_path / says.replace(" ", "_")
+        data.mkdir()
+        (data / "organisations.csv").write_text(text.replace("ELR,East Leicestershire & Rutland CCG", bad))
+        res = CliRunner().invoke(app, run_args(data, tmp_path / "out"))
+        assert res.exit_code == 1 and says in res.output and "row 7, column 'name'" in res.output, res.output
