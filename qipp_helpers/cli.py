@@ -427,11 +427,25 @@ def template(
     _command_line(check_month, month)
     use_organisations(data_dir)
     path = out or inside(reports, month_dir(reports, fin_year, month) / "returns" / f"{code}_return.xlsx")
+    _refuse_inputs(path, data_dir)
     meta = write_template(load_returns(data_dir), fin_year=fin_year, month=month, org=code, path=path, schemes=scheme)
     typer.echo(
         f"wrote {path}: {meta['rows']} scheme lines of {code} from {meta['base_fin_year']} "
         f"M{meta['base_month']}, for {fin_year} M{month}"
     )
+
+
+def _refuse_inputs(path: Path, data_dir: Path) -> None:
+    """UsageError if writing ``path`` would overwrite an input: a file under raw/ or the organisations registry."""
+    from .core.orgs import ORGANISATIONS_FILE
+
+    target = Path(path).resolve()
+    raw, registry = (Path(data_dir) / "raw").resolve(), (Path(data_dir) / ORGANISATIONS_FILE).resolve()
+    if target == registry or (target.exists() and target.is_relative_to(raw)):
+        raise UsageError(
+            f"--out {path}: an input of {data_dir} (raw/ returns and {ORGANISATIONS_FILE} are never "
+            "overwritten); write the template somewhere else"
+        )
 
 
 def _parse_orgs(values: list[str] | None) -> list[str] | None:

@@ -168,3 +168,172 @@ def test_a_registry_name_with_control_characters_or_too_long_is_refused(tmp_path
         (data / "organisations.csv").write_text(text.replace("ELR,East Leicestershire & Rutland CCG", bad))
         res = CliRunner().invoke(app, run_args(data, tmp_path / "out"))
         assert res.exit_code == 1 and says in res.output and "row 7, column 'name'" in res.output, res.output
+
+
+# --- reports are what the manifest says -------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def elr_m6(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """ELR's M6 returns, ingested once (version 1)."""
+    data = tmp_path_factory.mktemp("elr")
+    ingest_files([M6_WORKBOOK], "2019-20", 6, data, org="ELR")
+    return data
+
+
+@pytest.mark.parametrize("param", ["org=WL", "month=5", "fin_year=2018-19", "data_dir=/elsewhere"])
+def test_a_parameter_the_runner_sets_cannot_be_overridden(elr_m6: Path, tmp_path: Path, param: str):
+    res = CliRunner().invoke(app, run_args(elr_m6, tmp_path / "out", "--param", param))
+    assert res.exit_code == 2 and res.output.count("\n") == 1, res.output
+    assert f"--param {param.split('=')[0]}: set by the run itself" in res.output
+    assert not (tmp_path / "out").exists() or not list((tmp_path / "out").rglob("*.html"))
+
+
+def test_an_edited_snapshot_is_made_again_from_the_store_before_a_report_reads_it(elr_m6: Path, tmp_path: Path):
+    import pandas as pd
+
+    from qipp_helpers.store import db
+
+    snap, version = db.snapshot(elr_m6)
+    table = snap / "processed" / "returns.parquet"
+    true_plan = pd.read_parquet(table)["annual_plan"].sum()
+    edited = pd.read_parquet(table).assign(annual_plan=lambda d: d["annual_plan"] * 10)
+    edited.to_parquet(table, index=False)
+    assert db.snapshot_problems(snap, version, elr_m6)  # the edit is seen ...
+    out = tmp_path / "out"
+    res = CliRunner().invoke(app, run_args(elr_m6, out, formats="xlsx"))
+    assert res.exit_code == 0, res.output
+    assert pd.read_parquet(table)["annual_plan"].sum() == pytest.approx(true_plan)  # ... and undone before the run
+    assert db.snapshot_problems(snap, version, elr_m6) == []
+    manifest = (out / "2019-20" / "M06" / "manifest.json").read_text(encoding="utf-8")
+    assert '"version": 1' in manifest
+
+
+def _store_copy(elr_m6: Path, tmp_path: Path) -> Path:
+    data = tmp_path / "d"
+    shutil.copytree(elr_m6 / "processed", data / "processed", ignore=shutil.ignore_patterns("snapshots"))
+    return data
+
+
+def _flip(path: Path) -> None:
+    data = bytearray(path.read_bytes())
+    data[300:364] = bytes(b ^ 0xFF for b in data[300:364])
+    path.write_bytes(data)
+
+
+def _sqlite(path: Path) -> None:
+    import sqlite3
+
+    path.unlink()
+    con = sqlite3.connect(path)
+    con.execute("CREATE TABLE t (a)")
+    con.commit()
+    con.close()
+
+
+def _future(path: Path) -> None:
+    import duckdb
+
+    con = duckdb.connect(str(path))
+    con.execute("UPDATE meta SET value = '2' WHERE key = 'layout'")
+    con.close()
+
+
+@pytest.mark.parametrize(
+    ("damage", "says"),
+    [
+        (_flip, "is not a readable store (Corrupt database file"),
+        (_sqlite, "is not a readable store (not a DuckDB file: it holds a SQLite database)"),
+        (_future, "has store layout '2', but this qipp-workbooks knows layout 1; upgrade"),
+    ],
+)
+@pytest.mark.parametrize("command", ["history", "run", "ingest"])
+def test_a_corrupt_foreign_or_future_store_is_refused_at_once_in_one_line(
+    elr_m6: Path, tmp_path: Path, damage, says: str, command: str
+):
+    data = _store_copy(elr_m6, tmp_path)
+    damage(data / "processed" / "store.duckdb")
+    before = (data / "processed" / "store.duckdb").read_bytes()
+    args = {
+        "history": ["history", "--data-dir", str(data)],
+        "run": run_args(data, tmp_path / "out"),
+        "ingest": ["ingest", str(M6_WORKBOOK), "--org", "WL", "--fin-year", "2019-20", "--month", "6", "--data-dir"],
+    }[command]
+    res = CliRunner().invoke(
+        app, args + ([str(data)] if command == "ingest" else [])
+    )  # at once: not the 120 s wait for a store "in use"
+    assert res.exit_code == 3 and res.output.count("\n") == 1 and says in res.output, res.output
+    assert "in use" not in res.output
+    assert (data / "processed" / "store.duckdb").read_bytes() == before  # nothing written into it
+
+
+def test_a_killed_snapshot_export_is_cleaned_on_the_next_run(elr_m6: Path, tmp_path: Path):
+    import os
+
+    from qipp_helpers.store import db
+
+    data = _store_copy(elr_m6, tmp_path)
+    left = data / "processed" / "snapshots" / ".v000001.building"
+    (left / "processed").mkdir(parents=True)
+    os.utime(left, (1, 1))  # killed long ago
+    db.snapshot(data)
+    assert not left.exists()
+
+
+# --- commands that cannot destroy ---------------------------------------------------------------------------
+
+
+def test_demo_data_refuses_a_folder_that_holds_data(elr_m6: Path, tmp_path: Path):
+    data = tmp_path / "real"
+    (data / "raw" / "2019-20" / "M01").mkdir(parents=True)
+    registry = "code,name,members\nELR,East Leicestershire & Rutland CCG,\n"
+    (data / "organisations.csv").write_text(registry, encoding="utf-8")
+    res = CliRunner().invoke(app, ["demo-data", "--data-dir", str(data), "--orgs", "1", "--schemes", "2"])
+    assert res.exit_code == 2 and "already holds organisations.csv, raw" in res.output, res.output
+    assert (data / "organisations.csv").read_text(encoding="utf-8") == registry
+    assert not list((data / "raw").rglob("*.csv"))
+    fresh = tmp_path / "new"
+    res = CliRunner().invoke(app, ["demo-data", "--data-dir", str(fresh), "--orgs", "1", "--schemes", "2"])
+    assert res.exit_code == 0 and (fresh / "organisations.csv").is_file(), res.output
+
+
+def test_template_never_overwrites_a_raw_return(elr_m6: Path, tmp_path: Path):
+    data = _store_copy(elr_m6, tmp_path)
+    raw = data / "raw" / "2019-20" / "M06" / "ELR_return.xlsx"
+    raw.parent.mkdir(parents=True)
+    raw.write_bytes(b"the SRO's return")
+    args = ["template", "--fin-year", "2019-20", "--month", "7", "--org", "ELR", "--data-dir", str(data)]
+    res = CliRunner().invoke(app, [*args, "--out", str(raw)])
+    assert res.exit_code == 2 and "never overwritten" in res.output, res.output
+    assert raw.read_bytes() == b"the SRO's return"
+
+
+# --- usage errors are one line, exit 2 ------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("args", "says"),
+    [
+        (["run", "--fin-year", "2019-20", "--month", "6", "--jobs", "abc"], "Invalid value for '--jobs'"),
+        (["run", "--fin-year", "2019-20", "--month", "abc"], "month must look like 6"),
+        (["run", "--fin-year", "2019-20", "--month", "6", "--bogus"], "No such option: --bogus"),
+        (["bogus"], "No such command 'bogus'"),
+        (["--bogus"], "No such option: --bogus"),
+        (["ingest", "--fin-year", "2019-20"], "Missing argument"),
+        (["ingest", str(M6_WORKBOOK), "--fin-year", "2019-20", "--month", "13"], "month must be 1-12"),
+        (["ingest", str(M6_WORKBOOK), "--fin-year", "19-20", "--month", "6"], "financial year must look like"),
+        (["history", "--last", "x"], "Invalid value for '--last'"),
+        (
+            ["adjust", "--fin-year", "2019-20", "--month", "6", "--org", "WL", "--amount", "fot=x", "--reason", "r"],
+            "the amount must be a number",
+        ),
+        (["template", "--fin-year", "2019-20", "--month", "7"], "Missing option '--org'"),
+        (["demo-data", "--orgs", "many"], "Invalid value for '--orgs'"),
+    ],
+)
+def test_usage_errors_are_one_line_and_exit_2(tmp_path: Path, args: list[str], says: str):
+    res = CliRunner().invoke(
+        app, [*args, *(["--data-dir", str(tmp_path)] if args[0] not in ("bogus", "--bogus") else [])]
+    )
+    assert res.exit_code == 2, res.output
+    assert res.output.count("\n") == 1 and says in res.output and "internal error" not in res.output, res.output
