@@ -71,10 +71,11 @@ class _Checker(HTMLParser):
         found = []
         if tag in _REFUSED_TAGS:
             found.append(f"a <{tag}> element")
+        found += [f"an event handler {name}= on <{tag}>" for name, _ in attrs if name.startswith("on")]
         for name, value in attrs:
             if name.startswith("on"):
-                found.append(f"an event handler {name}= on <{tag}>")
-            elif name in _URI_ATTRS and value is not None and not _local_uri(tag, value):
+                continue
+            if name in _URI_ATTRS and value is not None and not _local_uri(tag, value):
                 found.append(f"a link {name}={_short(value)!r} on <{tag}>")
             elif name == "style" and value and re.search(r"url\s*\(|expression\s*\(|@import", value, re.I):
                 found.append(f"a style fetching a resource on <{tag}>")
