@@ -650,15 +650,18 @@ def adjust(
                 amounts[key] = float(value)
             except ValueError:
                 raise UsageError(f"--amount {a!r}: the amount must be a number of £000") from None
-        record = manual_adjustment(
-            fin_year=fin_year,
-            month=month,
-            org=org.strip().upper(),
-            amounts=amounts,
-            reason=reason,
-            entered_by=user or getpass.getuser(),
-            scheme_no=scheme,
-            scheme_name=scheme_name,
+        record = _command_line(
+            lambda _: manual_adjustment(
+                fin_year=fin_year,
+                month=month,
+                org=org.strip().upper(),
+                amounts=amounts,
+                reason=reason,
+                entered_by=user or getpass.getuser(),
+                scheme_no=scheme,
+                scheme_name=scheme_name,
+            ),
+            None,
         )
         version = add_manual_adjustment(data_dir, record, user=user or getpass.getuser())
         typer.echo(f"store version {version.number}: adjustment {record.iloc[0]['adjustment_id']} recorded")

@@ -29,7 +29,17 @@ class Problem:
             where.append(f"row {self.row}")
         if self.column is not None:
             where.append(f"column {self.column!r}")
-        return f"{', '.join(where)}: {self.message}"
+        return f"{', '.join(where)}: {one_line(self.message)}"
+
+
+#: The longest problem message shown (a 100,000-character cell is never echoed in full).
+MESSAGE_LIMIT = 400
+
+
+def one_line(text: str, limit: int = MESSAGE_LIMIT) -> str:
+    """``text`` on one line (newlines and runs of space folded) and cut to ``limit`` characters."""
+    text = " ".join(str(text).split())
+    return text if len(text) <= limit else f"{text[: limit - 1]}… ({len(text):,} characters)"
 
 
 class QippError(Exception):

@@ -24,6 +24,7 @@ from qipp_helpers.ingest.layouts import ingest_files
 from qipp_helpers.pack.gate import CSP_META, html_problems, pdf_problems
 
 from ..conftest import M6_WORKBOOK, RAW, ROOT, run_args
+from ..data.bad.corpus import CSV_HEADER, add_member, csv_file, dashboard, row, xlsx_bytes
 
 #: Everything a field could carry to make a page run, submit, redirect, link out or compute (no control
 #: characters: a workbook cannot hold them; the CLI options and CSV registries below carry those).
@@ -41,9 +42,9 @@ MARKING = "OFFICIAL <script>alert(7)</script>"
 def _set_about(path: Path, key: str, value: str) -> None:
     wb = load_workbook(path)
     ws = wb["About"]
-    for row in ws.iter_rows(min_row=2):
-        if str(row[0].value).strip().lower() == key.lower():
-            row[1].value = value
+    for line in ws.iter_rows(min_row=2):
+        if str(line[0].value).strip().lower() == key.lower():
+            line[1].value = value
     wb.save(path)
 
 
@@ -128,8 +129,8 @@ def test_hostile_fields_reach_no_workbook_as_a_formula(rendered):
     for book in books:
         wb = load_workbook(book)
         for ws in wb.worksheets:
-            for row in ws.iter_rows():
-                for cell in row:
+            for cells in ws.iter_rows():
+                for cell in cells:
                     if cell.data_type == "f":
                         assert "evil" not in str(cell.value) and "HYPERLINK" not in str(cell.value).upper()
                     if isinstance(cell.value, str):
@@ -337,3 +338,111 @@ def test_usage_errors_are_one_line_and_exit_2(tmp_path: Path, args: list[str], s
     )
     assert res.exit_code == 2, res.output
     assert res.output.count("\n") == 1 and says in res.output and "internal error" not in res.output, res.output
+
+
+# --- inputs refused the way people would want ----------------------------------------------------------------
+
+
+def _hide_column(ws) -> None:
+    ws.column_dimensions["H"].hidden = True
+
+
+def _tiny_row(ws) -> None:
+    ws.row_dimensions[3].height = 0.1
+
+
+def _invisible(ws) -> None:
+    ws["H3"].number_format = ";;;"
+
+
+def _external_link(folder: Path) -> list[Path]:
+    return [add_member(folder / "linked.xlsx", xlsx_bytes(), "xl/externalLinks/externalLink1.xml", b"<externalLink/>")]
+
+
+REFUSED = {
+    "ambiguous_money": (
+        lambda f: [csv_file(f / "ELR.csv", [CSV_HEADER, '1.1,SDEC,,,,Red,"1.234,5",0,0,0,0'])],
+        "ambiguous money value '1.234,5'",
+        ("ELR.csv", "row 2"),
+    ),
+    "stray_quote_swallows_rows": (
+        lambda f: [
+            csv_file(f / "ELR.csv", [CSV_HEADER, '1.1,"SDEC,,,,Red,-10,0,-100,-90,-50', "1.2,CSR,,,,Green,0,0,-5,-5,0"])
+        ],
+        'a quote (") opened here is closed lines later',
+        ("ELR.csv", "row 2", "column 'B'"),
+    ),
+    "stray_quote_joins_fields": (
+        lambda f: [
+            csv_file(f / "ELR.csv", [CSV_HEADER, '1.1,"SDEC,Red",,,-10,0,-100,-90,-50', "1.2,CSR,,,,Green,0,0,-5,-5,0"])
+        ],
+        'a quote (") joins fields here',
+        ("ELR.csv", "row 2", "column 'B'"),
+    ),
+    "hidden_column": (
+        lambda f: [dashboard(f / "in.xlsx", edit=_hide_column)],
+        "hidden column",
+        ("in.xlsx", "sheet 'ELR'"),
+    ),
+    "row_too_small_to_see": (
+        lambda f: [dashboard(f / "in.xlsx", edit=_tiny_row)],
+        "hidden row 3",
+        ("in.xlsx", "row 3"),
+    ),
+    "invisible_format": (
+        lambda f: [dashboard(f / "in.xlsx", edit=_invisible)],
+        "formatted to show nothing (;;;)",
+        ("in.xlsx", "row 3"),
+    ),
+    "external_link": (_external_link, "links to another workbook", ("linked.xlsx",)),
+}
+
+
+@pytest.mark.parametrize("name", sorted(REFUSED))
+def test_inputs_are_refused_with_a_located_line(elr_m6: Path, tmp_path: Path, name: str):
+    make, says, where = REFUSED[name]
+    data = _store_copy(elr_m6, tmp_path)
+    before = (data / "processed" / "store.duckdb").read_bytes()
+    files = make(tmp_path)
+    res = CliRunner().invoke(
+        app, ["ingest", *map(str, files), "--fin-year", "2019-20", "--month", "6", "--data-dir", str(data)]
+    )
+    assert res.exit_code == 1, res.output
+    line = next((x for x in res.output.splitlines() if says in x), "")
+    assert line and all(part in line for part in where), res.output
+    assert (data / "processed" / "store.duckdb").read_bytes() == before
+
+
+def test_size_limits_are_enforced_before_parsing_and_named(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    from qipp_helpers.ingest import guard
+
+    monkeypatch.setattr(guard, "MAX_SHARED_STRINGS_BYTES", 2048)
+    monkeypatch.setattr(guard, "MAX_ROWS", 10)
+    text = b"<sst><si><t>" + b"x" * 5000 + b"</t></si></sst>"  # a text Excel keeps in its shared strings
+    long_text = add_member(tmp_path / "long.xlsx", xlsx_bytes(), "xl/sharedStrings.xml", text)
+    many_rows = dashboard(tmp_path / "rows.xlsx", [row(f"1.{i}", f"S{i}", "Red", 0, 0, 0, 0, 0) for i in range(20)])
+    many_lines = csv_file(tmp_path / "ELR.csv", [CSV_HEADER] + ["1.1,SDEC,,,,Red,0,0,0,0,0"] * 20)
+    for path, says in [
+        (long_text, "over the 0 MB limit (guard.MAX_SHARED_STRINGS_BYTES); refused unparsed"),
+        (many_rows, "has 22 rows, over the 10-row limit (guard.MAX_ROWS); refused unparsed"),
+        (many_lines, "21 lines, over the 10-line limit (guard.MAX_ROWS)"),
+    ]:
+        res = CliRunner().invoke(
+            app, ["ingest", str(path), "--fin-year", "2019-20", "--month", "6", "--data-dir", str(tmp_path / "d")]
+        )
+        assert res.exit_code == 1 and says in res.output and path.name in res.output, res.output
+
+
+def test_a_huge_cell_is_never_echoed_in_full(tmp_path: Path):
+    path = csv_file(tmp_path / "ELR.csv", [CSV_HEADER, "1.1,SDEC,,,,Red," + "9x" * 50_000 + ",0,0,0,0"])
+    res = CliRunner().invoke(
+        app, ["ingest", str(path), "--fin-year", "2019-20", "--month", "6", "--data-dir", str(tmp_path / "d")]
+    )
+    assert res.exit_code == 1 and len(res.output) < 2000 and "ELR.csv" in res.output, res.output[:500]
+
+
+def test_a_manual_adjustment_out_of_range_is_a_usage_error(elr_m6: Path, tmp_path: Path):
+    data = _store_copy(elr_m6, tmp_path)
+    args = ["adjust", "--fin-year", "2019-20", "--month", "6", "--org", "ELR", "--amount", "fot=1e15"]
+    res = CliRunner().invoke(app, [*args, "--reason", "typo", "--data-dir", str(data)])
+    assert res.exit_code == 2 and "beyond ±1,000,000 £000" in res.output and res.output.count("\n") == 1, res.output
