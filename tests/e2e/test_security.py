@@ -11,6 +11,7 @@
 from __future__ import annotations
 
 import csv
+import dataclasses
 import re
 import shutil
 from pathlib import Path
@@ -446,3 +447,39 @@ def test_a_manual_adjustment_out_of_range_is_a_usage_error(elr_m6: Path, tmp_pat
     args = ["adjust", "--fin-year", "2019-20", "--month", "6", "--org", "ELR", "--amount", "fot=1e15"]
     res = CliRunner().invoke(app, [*args, "--reason", "typo", "--data-dir", str(data)])
     assert res.exit_code == 2 and "beyond ±1,000,000 £000" in res.output and res.output.count("\n") == 1, res.output
+
+
+def test_a_reader_that_trips_still_names_the_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    from qipp_helpers.ingest import layouts
+
+    def trips(*_args, **_kwargs):
+        return [][0]  # "list index out of range", as a reader once said with no file
+
+    layout = layouts._BY_NAME["dashboard"]
+    monkeypatch.setitem(layouts._BY_NAME, "dashboard", dataclasses.replace(layout, prepare=trips))
+    path = dashboard(tmp_path / "in.xlsx")
+    res = CliRunner().invoke(
+        app, ["ingest", str(path), "--fin-year", "2019-20", "--month", "6", "--data-dir", str(tmp_path / "d")]
+    )
+    assert res.exit_code == 1 and "in.xlsx: could not be read as a" in res.output, res.output
+    assert "list index out of range" in res.output and "internal error" not in res.output
+
+
+def test_an_xml_entity_workbook_is_one_located_line(tmp_path: Path):
+    import io
+    import zipfile
+
+    buf = io.BytesIO()
+    with zipfile.ZipFile(io.BytesIO(xlsx_bytes())) as zin, zipfile.ZipFile(buf, "w") as zout:
+        for info in zin.infolist():
+            data = zin.read(info.filename)
+            if info.filename == "xl/workbook.xml":
+                data = b'<!DOCTYPE x [<!ENTITY a "aaaa"><!ENTITY b "&a;&a;">]>' + data.replace(b'"ELR"', b'"&b;"')
+            zout.writestr(info, data)
+    path = tmp_path / "entities.xlsx"
+    path.write_bytes(buf.getvalue())
+    res = CliRunner().invoke(
+        app, ["ingest", str(path), "--fin-year", "2019-20", "--month", "6", "--data-dir", str(tmp_path / "d")]
+    )
+    assert res.exit_code == 1 and res.output.count("\n") == 2, res.output  # the head line and one problem
+    assert "entities.xlsx: not a readable .xlsx workbook (EntitiesForbidden" in res.output
