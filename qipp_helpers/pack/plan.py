@@ -12,6 +12,7 @@ import contextlib
 import fcntl
 import hashlib
 import json
+import os
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -135,7 +136,9 @@ def plan(
                         "fin_year": fin_year,
                         "month": month,
                         "org": org,
-                        "data_dir": str(Path(data_dir).resolve()),
+                        # relative to the notebook's folder (its working directory while it runs): the executed
+                        # notebook and the manifest name no folder of this machine
+                        "data_dir": os.path.relpath(Path(data_dir).resolve(), path.resolve().parent),
                     },
                 )
                 key = json.dumps(

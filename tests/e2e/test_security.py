@@ -211,6 +211,41 @@ def test_an_edited_snapshot_is_made_again_from_the_store_before_a_report_reads_i
     assert '"version": 1' in manifest
 
 
+def test_outputs_name_no_folder_of_the_machine_and_a_failed_report_leaves_no_output(elr_m6: Path, tmp_path: Path):
+    import json
+
+    out = tmp_path / "out"
+    res = CliRunner().invoke(app, run_args(elr_m6, out, formats="html,xlsx"))
+    assert res.exit_code == 0, res.output
+    folder = out / "2019-20" / "M06"
+    manifest = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
+    given = manifest["reports"][0]["parameters"]["data_dir"]
+    assert not Path(given).is_absolute() and given.endswith("processed/snapshots/v000001")
+    executed = (folder / "ELR" / "monthly_position.ipynb").read_text(encoding="utf-8")
+    assert f'"{elr_m6.resolve()}' not in executed and f'\\"{elr_m6.resolve()}' not in executed  # never absolute
+    # the same report failing now: its earlier HTML and workbook are not left looking current
+    broken = tmp_path / "nbs"
+    shutil.copytree(ROOT / "notebooks", broken)
+    nb = json.loads((broken / "monthly_position.ipynb").read_text(encoding="utf-8"))
+    nb["cells"].append(
+        {
+            "id": "broken",
+            "cell_type": "code",
+            "metadata": {},
+            "outputs": [],
+            "execution_count": None,
+            "source": "raise RuntimeError('disk full, say')",
+        }
+    )
+    (broken / "monthly_position.ipynb").write_text(json.dumps(nb), encoding="utf-8")
+    args = [a if a != str(ROOT / "notebooks") else str(broken) for a in run_args(elr_m6, out, formats="html,xlsx")]
+    res = CliRunner().invoke(app, args)
+    assert res.exit_code == 1 and "disk full, say" in res.output, res.output
+    assert not (folder / "ELR" / "monthly_position.html").exists()
+    assert not (folder / "ELR" / "monthly_position.xlsx").exists()
+    assert (folder / "ELR" / "monthly_position.ipynb").exists()  # kept, to see what failed
+
+
 def _store_copy(elr_m6: Path, tmp_path: Path) -> Path:
     data = tmp_path / "d"
     shutil.copytree(elr_m6 / "processed", data / "processed", ignore=shutil.ignore_patterns("snapshots"))
