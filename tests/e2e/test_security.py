@@ -24,7 +24,7 @@ from qipp_helpers.cli import app
 from qipp_helpers.ingest.layouts import ingest_files
 from qipp_helpers.pack.gate import CSP_META, html_problems, pdf_problems
 
-from ..conftest import M6_WORKBOOK, RAW, ROOT, run_args
+from ..conftest import FRP_WORKBOOK, M6_WORKBOOK, RAW, ROOT, run_args
 from ..data.bad.corpus import CSV_HEADER, add_member, csv_file, dashboard, row, xlsx_bytes
 
 #: Everything a field could carry to make a page run, submit, redirect, link out or compute (no control
@@ -38,6 +38,8 @@ HOSTILE = (
 CONTROL = "\x1b]0;pwned\x07\x1b[2J"
 FORMULA = '=HYPERLINK("https://evil.example","x")'
 MARKING = "OFFICIAL <script>alert(7)</script>"
+#: For the fields short enough to head a page (an FRP's "as at", a RightCare data year): script and a handler.
+SHORT = "<script>a(8)</script><img src=x onerror=b>"
 
 
 def _set_about(path: Path, key: str, value: str) -> None:
@@ -75,9 +77,9 @@ def hostile_data(tmp_path_factory: pytest.TempPathFactory) -> Path:
         shutil.copytree(RAW / "2019-20" / part, data / "raw" / "2019-20" / part)
     m6 = data / "raw" / "2019-20" / "M06"
     _hostile_names(m6 / "paper_d_m6_pmo_dashboards.xlsx")
-    _set_about(m6 / "paper_e_system_frp.xlsx", "As at", f"2019-10-04 {HOSTILE}")
+    _set_about(m6 / "paper_e_system_frp.xlsx", "As at", f"2019-10-04 {SHORT}")
     _set_about(m6 / "paper_e_system_frp.xlsx", "Provenance", f"published: {HOSTILE}")
-    _set_about(data / "raw" / "2019-20" / "rightcare" / "synthetic_rightcare_llr.xlsx", "Data year", HOSTILE)
+    _set_about(data / "raw" / "2019-20" / "rightcare" / "synthetic_rightcare_llr.xlsx", "Data year", SHORT)
     _set_about(m6 / "paper_d_m6_commentary.xlsx", "provenance", f"published: {HOSTILE}")
     with (ROOT / "qipp_helpers" / "reference" / "organisations.csv").open(encoding="utf-8", newline="") as fh:
         rows = list(csv.DictReader(fh))
@@ -518,3 +520,38 @@ def test_an_xml_entity_workbook_is_one_located_line(tmp_path: Path):
     )
     assert res.exit_code == 1 and res.output.count("\n") == 2, res.output  # the head line and one problem
     assert "entities.xlsx: not a readable .xlsx workbook (EntitiesForbidden" in res.output
+
+
+def _long_frp_scheme(path: Path) -> None:
+    wb = load_workbook(path)
+    wb["FRP Schemes"]["B5"] = "Review accounting flexibilities " * 20
+    wb.save(path)
+
+
+@pytest.mark.parametrize(
+    ("source", "edit", "says", "where"),
+    [
+        (
+            FRP_WORKBOOK,
+            lambda p: _set_about(p, "As at", "4 October 2019 " * 8),
+            "'as at' value is 119 characters; the limit is 60",
+            "sheet 'About'",
+        ),
+        (FRP_WORKBOOK, _long_frp_scheme, "is 639 characters long; the limit is 200", "column 'Scheme'"),
+        (
+            RAW / "2019-20" / "rightcare" / "synthetic_rightcare_llr.xlsx",
+            lambda p: _set_about(p, "Data year", "2017/18 " * 10),
+            "'data year' value is 79 characters; the limit is 60",
+            "sheet 'About'",
+        ),
+    ],
+)
+def test_text_that_heads_a_page_or_a_table_line_has_a_length_limit(tmp_path: Path, source, edit, says, where):
+    path = tmp_path / source.name
+    shutil.copy(source, path)
+    edit(path)
+    res = CliRunner().invoke(
+        app, ["ingest", str(path), "--fin-year", "2019-20", "--month", "6", "--data-dir", str(tmp_path / "d")]
+    )
+    line = next((x for x in res.output.splitlines() if says in x), "")
+    assert res.exit_code == 1 and where in line and source.name in line, res.output
