@@ -312,7 +312,7 @@ def test_a_killed_snapshot_export_is_cleaned_on_the_next_run(elr_m6: Path, tmp_p
     from qipp_helpers.store import db
 
     data = _store_copy(elr_m6, tmp_path)
-    left = data / "processed" / "snapshots" / ".v000001.building"
+    left = data / "processed" / "snapshots" / ".v000099.building"  # a run --as-of killed mid-export
     (left / "processed").mkdir(parents=True)
     os.utime(left, (1, 1))  # killed long ago
     db.snapshot(data)
@@ -520,6 +520,10 @@ def test_an_xml_entity_workbook_is_one_located_line(tmp_path: Path):
     )
     assert res.exit_code == 1 and res.output.count("\n") == 2, res.output  # the head line and one problem
     assert "entities.xlsx: not a readable .xlsx workbook (EntitiesForbidden" in res.output
+    from qipp_helpers.core.errors import Problem
+
+    said = str(Problem("in.xlsx", "XML error:\n  line 1\n  entity 'a' forbidden\n" + "x" * 100_000, "ELR", 3))
+    assert "\n" not in said and len(said) < 500 and said.startswith("in.xlsx, sheet 'ELR', row 3: XML error: line 1")
 
 
 def _long_frp_scheme(path: Path) -> None:
