@@ -69,6 +69,18 @@ def _hostile_names(path: Path) -> None:
     wb.save(path)
 
 
+def _hostile_cells(path: Path, sheet: str, columns: dict[str, str], *, rows: range) -> None:
+    """Each non-empty text cell of ``columns`` (letter -> hostile text) in ``rows`` with the text appended."""
+    wb = load_workbook(path)
+    ws = wb[sheet]
+    for r in rows:
+        for letter, text in columns.items():
+            cell = ws[f"{letter}{r}"]
+            if isinstance(cell.value, str) and cell.value.strip():
+                cell.value = f"{cell.value} {text}"
+    wb.save(path)
+
+
 @pytest.fixture(scope="module")
 def hostile_data(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """M5 and M6 2019/20, the FRP, commentary and RightCare, with hostile text in every text field."""
@@ -81,11 +93,17 @@ def hostile_data(tmp_path_factory: pytest.TempPathFactory) -> Path:
     _set_about(m6 / "paper_e_system_frp.xlsx", "Provenance", f"published: {HOSTILE}")
     _set_about(data / "raw" / "2019-20" / "rightcare" / "synthetic_rightcare_llr.xlsx", "Data year", SHORT)
     _set_about(m6 / "paper_d_m6_commentary.xlsx", "provenance", f"published: {HOSTILE}")
+    _hostile_cells(m6 / "paper_d_m6_commentary.xlsx", "Commentary", {"F": SHORT, "G": HOSTILE}, rows=range(2, 30))
+    _hostile_cells(m6 / "paper_e_system_frp.xlsx", "FRP Schemes", {"A": SHORT, "B": SHORT}, rows=range(4, 8))
+    _hostile_cells(m6 / "paper_e_system_frp.xlsx", "FRP Position", {"B": SHORT}, rows=range(6, 8))
+    rc = data / "raw" / "2019-20" / "rightcare" / "synthetic_rightcare_llr.xlsx"
+    _hostile_cells(rc, "RightCare Indicators", {"B": SHORT}, rows=range(3, 600))
     with (ROOT / "qipp_helpers" / "reference" / "organisations.csv").open(encoding="utf-8", newline="") as fh:
         rows = list(csv.DictReader(fh))
     for r in rows:
         if r["code"] in ("LLR", "ELR"):
             r["name"] = f"{r['code']} <script>alert(5)</script><img src=x onerror=alert(6)> [x](javascript:y)"
+            r["note"] = f"{SHORT} [x](javascript:z) <meta http-equiv=refresh content=0>"
     with (data / "organisations.csv").open("w", encoding="utf-8", newline="") as fh:
         writer = csv.DictWriter(fh, fieldnames=list(rows[0]))
         writer.writeheader()
