@@ -137,10 +137,11 @@ def snapshot(
     root = processed_dir(data_dir) / SNAPSHOTS
     target = root / f"v{number:06d}"
     remove_stale_builds(root)
-    if (target / "processed" / SNAPSHOT_MARK).is_file() and snapshot_problems(target, version, data_dir):
-        shutil.rmtree(target)  # edited or damaged since it was made: made again from the store
-    if not (target / "processed" / SNAPSHOT_MARK).is_file():
-        if target.exists():
+    # edited or damaged since it was made: made again from the store, then swapped in (a run reading it meanwhile
+    # keeps its open files, and finds the whole snapshot at the same path)
+    stale = (target / "processed" / SNAPSHOT_MARK).is_file() and bool(snapshot_problems(target, version, data_dir))
+    if stale or not (target / "processed" / SNAPSHOT_MARK).is_file():
+        if target.exists() and not stale:
             shutil.rmtree(target)  # an incomplete one left by a killed run
         build = root / f".v{number:06d}.building"
         if build.exists():
@@ -150,7 +151,12 @@ def snapshot(
         if orgs.is_file():
             shutil.copyfile(orgs, build / ORGANISATIONS_FILE)
         live.export_parquet(build / "processed", as_of=number)
+        aside = root / f".v{number:06d}.replaced"
+        if stale:
+            shutil.rmtree(aside, ignore_errors=True)
+            target.rename(aside)
         build.rename(target)
+        shutil.rmtree(aside, ignore_errors=True)
     problems = snapshot_problems(target, version, data_dir)
     if problems:
         raise StoreError(f"the snapshot {target} of version {number} does not match the store: {problems[0]}")
@@ -193,10 +199,10 @@ STALE_BUILD_S = 3600.0
 
 
 def remove_stale_builds(root: Path) -> None:
-    """Remove ``.vNNNNNN.building`` folders a killed run left (older than :data:`STALE_BUILD_S`)."""
+    """Remove ``.vNNNNNN.building`` (and ``.replaced``) folders a killed run left (older than :data:`STALE_BUILD_S`)."""
     import time
 
-    for build in root.glob(".v[0-9]*.building"):
+    for build in [*root.glob(".v[0-9]*.building"), *root.glob(".v[0-9]*.replaced")]:
         try:
             if not build.is_symlink() and time.time() - build.stat().st_mtime > STALE_BUILD_S:
                 shutil.rmtree(build, ignore_errors=True)
