@@ -6,6 +6,7 @@ traceback is shown only with ``qipp --debug``.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import getpass
 import re
@@ -19,27 +20,88 @@ import typer
 from typer.core import TyperGroup
 
 from . import __version__
-from .core.errors import InputError, Problem, QippError, UsageError
-from .core.periods import check_fin_year, parse_months
+from .core.errors import InputError, QippError, UsageError
+from .core.periods import check_fin_year, check_month, parse_months
+from .core.text import has_control, plain_terminal
 from .pack.catalogue import NOTEBOOKS, known_orgs, parse_param
 
 
 class _Commands(TyperGroup):
-    """Every command's errors become one line on stderr and an exit code; tracebacks only with --debug."""
+    """Every command's errors become one line on stderr and an exit code; tracebacks only with --debug.
+
+    A command line that cannot be used (an unknown command or option, a value of the wrong type, a missing
+    argument) is one line and exit 2; everything written to the terminal has its control characters removed.
+    """
+
+    def make_context(self, info_name, args, parent=None, **extra):
+        try:
+            return super().make_context(info_name, args, parent=parent, **extra)
+        except Exception as exc:
+            _usage_exit(exc)
+            raise
 
     def invoke(self, ctx: click.Context) -> object:
-        try:
-            return super().invoke(ctx)
-        except (typer.Exit, typer.Abort, click.exceptions.Exit, click.exceptions.Abort, click.ClickException):
-            raise
-        except BrokenPipeError:  # output piped into head, say: nothing to tell anyone
-            raise typer.Exit(0) from None
-        except Exception as exc:  # the one place errors meet the user
-            if (ctx.obj or {}).get("debug"):
-                traceback.print_exc()
-            message, code = _message(exc)
-            typer.secho(message, fg=typer.colors.RED, err=True)
-            raise typer.Exit(code) from None
+        with _plain_output():
+            try:
+                return super().invoke(ctx)
+            except (typer.Exit, typer.Abort, click.exceptions.Exit, click.exceptions.Abort):
+                raise
+            except BrokenPipeError:  # output piped into head, say: nothing to tell anyone
+                raise typer.Exit(0) from None
+            except Exception as exc:  # the one place errors meet the user
+                _usage_exit(exc)
+                if _click_error(exc, "ClickException") is not None:
+                    raise
+                if (ctx.obj or {}).get("debug"):
+                    traceback.print_exc()
+                message, code = _message(exc)
+                typer.secho(message, fg=typer.colors.RED, err=True)
+                raise typer.Exit(code) from None
+
+
+def _click_error(exc: BaseException, name: str) -> type | None:
+    """The class of click's (or typer's copy of click's) exception ``name`` that ``exc`` is, if it is one."""
+    for cls in type(exc).__mro__:
+        if cls.__name__ == name and cls.__module__.startswith(("click", "typer")):
+            return cls
+    return None
+
+
+def _usage_exit(exc: BaseException) -> None:
+    """A command line click could not use, said in one line with exit 2 (click's own help screen for no arguments)."""
+    if _click_error(exc, "UsageError") is None or _click_error(exc, "NoArgsIsHelpError") is not None:
+        return
+    ctx = getattr(exc, "ctx", None)
+    command = ctx.command_path if ctx is not None else "qipp"
+    message = " ".join(str(exc.format_message()).split())  # type: ignore[attr-defined]
+    typer.secho(plain_terminal(f"{command}: {message} (see {command} --help)"), fg=typer.colors.RED, err=True)
+    raise typer.Exit(2) from None
+
+
+class _PlainStream:
+    """A text stream that passes on everything but control characters (see :func:`plain_terminal`)."""
+
+    def __init__(self, stream) -> None:
+        self._stream = stream
+
+    def write(self, text: str) -> int:
+        self._stream.write(plain_terminal(text) if isinstance(text, str) else text)
+        return len(text)
+
+    def __getattr__(self, name: str) -> object:
+        return getattr(self._stream, name)
+
+
+@contextlib.contextmanager
+def _plain_output():
+    """sys.stdout and sys.stderr without control characters while a command runs: text from an input (a scheme
+    name, a user, a file name) never reaches the terminal as an escape sequence."""
+    saved = sys.stdout, sys.stderr
+    sys.stdout, sys.stderr = _PlainStream(sys.stdout), _PlainStream(sys.stderr)
+    try:
+        yield
+    finally:
+        sys.stdout, sys.stderr = saved
 
 
 def _message(exc: BaseException) -> tuple[str, int]:
@@ -157,11 +219,28 @@ def _print_summary(summary) -> None:
 
 
 def _command_line(check, value):
-    """A command-line value checked; a bad one is an input problem located at '(command line)'."""
+    """A command-line value checked; a bad one is a usage error (exit 2) located at '(command line)'."""
     try:
         return check(value)
+    except UsageError:
+        raise
     except ValueError as exc:
-        raise InputError([Problem("(command line)", str(exc))]) from None
+        raise UsageError(f"(command line): {exc}") from None
+
+
+#: The longest text each CLI option may give: each is shown on report pages or in the ingest log.
+TEXT_LIMITS = {"--marking": 48, "--user": 64, "--provenance": 300, "--reason": 300, "--scheme-name": 120}
+
+
+def _text_option(option: str, value: str | None) -> str | None:
+    """A text option as given, or a usage error if it holds a control character or is too long for the page."""
+    if value is None:
+        return None
+    if has_control(value):
+        raise UsageError(f"{option}: holds a control character (an escape sequence?); give plain text")
+    if len(value) > TEXT_LIMITS[option]:
+        raise UsageError(f"{option}: {len(value):,} characters; at most {TEXT_LIMITS[option]}, so it fits on the page")
+    return value
 
 
 def _month(month: int | None, paths: list[Path]) -> int:
@@ -206,6 +285,9 @@ def ingest(
     from .ingest.layouts import ingest_files
 
     fin_year = _command_line(check_fin_year, fin_year)
+    if month is not None:
+        _command_line(check_month, month)
+    provenance, user = _text_option("--provenance", provenance), _text_option("--user", user)
     summaries = ingest_files(
         paths,
         fin_year,
@@ -227,9 +309,9 @@ def _provenance_note(folder: Path) -> str | None:
     try:
         lines = note.read_text(encoding="utf-8").strip().splitlines()
     except UnicodeDecodeError:
-        raise UsageError(f"{note}: not UTF-8 text; save it as UTF-8") from None
+        raise QippError(f"{note}: not UTF-8 text; save it as UTF-8") from None
     if not lines or not lines[0].strip():
-        raise UsageError(f"{note}: empty; write where the folder's files come from on its first line, or delete it")
+        raise QippError(f"{note}: empty; write where the folder's files come from on its first line, or delete it")
     return lines[0].strip()
 
 
@@ -249,7 +331,7 @@ def ingest_raw(
     from .ingest.layouts import Batch, ingest_batches
 
     if fin_year is not None:
-        fin_year = check_fin_year(fin_year)
+        fin_year = _command_line(check_fin_year, fin_year)
     raw = data_dir / "raw"
     if not raw.is_dir():
         raise UsageError(f"no folder {raw}: --data-dir names the folder that holds raw/ (e.g. data)")
@@ -305,7 +387,13 @@ def demo_data(
     from .synthetic.national import demo_data as make
 
     counts = make(
-        data_dir, orgs=orgs, schemes=schemes, months=months, fin_year=check_fin_year(fin_year), years=years, seed=seed
+        data_dir,
+        orgs=orgs,
+        schemes=schemes,
+        months=months,
+        fin_year=_command_line(check_fin_year, fin_year),
+        years=years,
+        seed=seed,
     )
     typer.echo(
         f"wrote {counts['rows']:,} synthetic scheme-month rows for {orgs} organisations x {months} months"
@@ -350,14 +438,29 @@ def template(
     code = org.strip().upper()
     if not safe_code(code):
         raise UsageError(f"organisation {org!r} is not a code (letters, digits, _ and -)")
-    fin_year = check_fin_year(fin_year)
+    fin_year = _command_line(check_fin_year, fin_year)
+    _command_line(check_month, month)
     use_organisations(data_dir)
     path = out or inside(reports, month_dir(reports, fin_year, month) / "returns" / f"{code}_return.xlsx")
+    _refuse_inputs(path, data_dir)
     meta = write_template(load_returns(data_dir), fin_year=fin_year, month=month, org=code, path=path, schemes=scheme)
     typer.echo(
         f"wrote {path}: {meta['rows']} scheme lines of {code} from {meta['base_fin_year']} "
         f"M{meta['base_month']}, for {fin_year} M{month}"
     )
+
+
+def _refuse_inputs(path: Path, data_dir: Path) -> None:
+    """UsageError if writing ``path`` would overwrite an input: a file under raw/ or the organisations registry."""
+    from .core.orgs import ORGANISATIONS_FILE
+
+    target = Path(path).resolve()
+    raw, registry = (Path(data_dir) / "raw").resolve(), (Path(data_dir) / ORGANISATIONS_FILE).resolve()
+    if target == registry or (target.exists() and target.is_relative_to(raw)):
+        raise UsageError(
+            f"--out {path}: an input of {data_dir} (raw/ returns and {ORGANISATIONS_FILE} are never "
+            "overwritten); write the template somewhere else"
+        )
 
 
 def _parse_orgs(values: list[str] | None, data_dir: Path) -> list[str] | None:
@@ -458,8 +561,8 @@ def run(
 
     names = list(NOTEBOOKS) if notebook.strip() == "all" else [n.strip() for n in notebook.split(",") if n.strip()]
     opts = RunOptions(
-        fin_year=check_fin_year(fin_year),
-        months=parse_months(month),
+        fin_year=_command_line(check_fin_year, fin_year),
+        months=_command_line(parse_months, month),
         orgs=_parse_orgs(org, data_dir),
         notebooks=names,
         formats=tuple(f.strip().lower() for f in formats.split(",") if f.strip()),
@@ -467,7 +570,7 @@ def run(
         out=out,
         notebooks_dir=notebooks_dir,
         jobs=jobs,
-        marking=marking,
+        marking=_text_option("--marking", marking) or "",
         changed_only=changed_only,
         executor=executor,
         scheduler=scheduler,
@@ -575,7 +678,10 @@ def adjust(
     """
     from .core.orgs import use_organisations
 
-    fin_year = check_fin_year(fin_year)
+    fin_year = _command_line(check_fin_year, fin_year)
+    _command_line(check_month, month)
+    reason, user = _text_option("--reason", reason), _text_option("--user", user)
+    scheme_name = _text_option("--scheme-name", scheme_name) or ""
     use_organisations(data_dir)  # the organisations the data folder declares, as every command
     if remove is not None:
         if amount or org:
@@ -611,15 +717,18 @@ def _add_adjustment(
             amounts[key] = float(value)
         except ValueError:
             raise UsageError(f"--amount {a!r}: the amount must be a number of £000") from None
-    record = manual_adjustment(
-        fin_year=fin_year,
-        month=month,
-        org=org.strip().upper(),
-        amounts=amounts,
-        reason=reason,
-        entered_by=user or getpass.getuser(),
-        scheme_no=scheme,
-        scheme_name=scheme_name,
+    record = _command_line(
+        lambda _: manual_adjustment(
+            fin_year=fin_year,
+            month=month,
+            org=org.strip().upper(),
+            amounts=amounts,
+            reason=reason,
+            entered_by=user or getpass.getuser(),
+            scheme_no=scheme,
+            scheme_name=scheme_name,
+        ),
+        None,
     )
     version = add_manual_adjustment(data_dir, record, user=user or getpass.getuser(), duplicate=duplicate)
     typer.echo(f"store version {version.number}: adjustment {version.entry.get('adjustment_id', '')} recorded")

@@ -553,6 +553,10 @@ def _number(df: pd.DataFrame) -> pd.DataFrame:
 # --- manual adjustments, carrying, applying -----------------------------------------------------
 
 
+#: The largest manual adjustment accepted, in £000 (£1bn): far beyond any scheme, so a typo in units is caught.
+MAX_ADJUSTMENT_K = 1_000_000.0
+
+
 def manual_adjustment(
     *,
     fin_year: str,
@@ -582,6 +586,12 @@ def manual_adjustment(
     bad = [m for m, v in amounts.items() if not math.isfinite(float(v))]
     if bad:
         raise ValueError(f"amount for {', '.join(bad)} is not a finite number")
+    huge = [m for m, v in amounts.items() if abs(float(v)) > MAX_ADJUSTMENT_K]
+    if huge:
+        raise ValueError(
+            f"amount for {', '.join(huge)} is beyond ±{MAX_ADJUSTMENT_K:,.0f} £000 (£1bn): amounts are in £000, "
+            "so -664 means £664k"
+        )
     when = entered_at or datetime.now(UTC).isoformat(timespec="seconds")
     no = normalise_scheme_no(scheme_no) if scheme_no else ""
     ident = adjustment_id or f"ADJ-{fin_year}-M{int(month):02d}-{org}-MANUAL-{when}"

@@ -1,9 +1,9 @@
 """One exception hierarchy, with the fields the command line needs to say what went wrong in one line.
 
 ``QippError`` is the root; the CLI maps each kind to a one-line message and an exit code in one
-place (``qipp_helpers.cli._Commands``): 1 for what was refused or failed, 3 when the store cannot be
-written, 70 for an internal error. Input errors carry every :class:`Problem` found, each located
-by file, sheet, row and column.
+place (``qipp_helpers.cli._Commands``): 1 for what was refused or failed, 2 for a command line that
+cannot be used, 3 when the store cannot be written, 70 for an internal error. Input errors carry every
+:class:`Problem` found, each located by file, sheet, row and column.
 """
 
 from __future__ import annotations
@@ -29,7 +29,17 @@ class Problem:
             where.append(f"row {self.row}")
         if self.column is not None:
             where.append(f"column {self.column!r}")
-        return f"{', '.join(where)}: {self.message}"
+        return f"{', '.join(where)}: {one_line(self.message)}"
+
+
+#: The longest problem message shown (a 100,000-character cell is never echoed in full).
+MESSAGE_LIMIT = 400
+
+
+def one_line(text: str, limit: int = MESSAGE_LIMIT) -> str:
+    """``text`` on one line (newlines and runs of space folded) and cut to ``limit`` characters."""
+    text = " ".join(str(text).split())
+    return text if len(text) <= limit else f"{text[: limit - 1]}… ({len(text):,} characters)"
 
 
 class QippError(Exception):
@@ -39,7 +49,10 @@ class QippError(Exception):
 
 
 class UsageError(QippError, ValueError):
-    """A command-line value that cannot be used (a period, an organisation, a format...)."""
+    """A command-line value that cannot be used (a period, an organisation, a format...): exit 2, as for any
+    command line that cannot be used."""
+
+    exit_code = 2
 
 
 class InputError(QippError, ValueError):

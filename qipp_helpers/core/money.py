@@ -7,6 +7,8 @@ import re
 
 _NUMBER = re.compile(r"^-?\d+(\.\d+)?$")
 _BLANKS = {"", "-", "–", "—", "nil"}
+#: Commas only as thousands separators: 1,234 or 1,234,567.5 (never 1.234,5 or 1,23).
+_THOUSANDS = re.compile(r"^\d{1,3}(,\d{3})+(\.\d+)?$")
 
 
 def parse_money(value: object) -> float:
@@ -36,7 +38,13 @@ def parse_money(value: object) -> float:
         negative, text = True, text[1:-1].strip()
     if text.startswith("-"):
         negative, text = not negative, text[1:].strip()
-    text = text.replace("£", "").replace(",", "").strip()
+    text = text.replace("£", "").strip()
+    if "," in text and not _THOUSANDS.match(text.removesuffix("k").removesuffix("K")):
+        raise ValueError(
+            f"ambiguous money value {value!r}: a comma must separate thousands (1,234.5); a decimal comma "
+            "(1.234,5) is not read, so write the figure as 1234.5"
+        )
+    text = text.replace(",", "")
     if text.lower().endswith("k"):
         text = text[:-1]
     if not _NUMBER.match(text):

@@ -126,6 +126,22 @@ def _split(text: str | None) -> tuple[str, ...]:
     return tuple((text or "").upper().split())
 
 
+#: The longest organisation name and note a registry may give: a name heads reports and table columns.
+TEXT_LIMITS = {"name": 100, "note": 400}
+
+
+def _check_text(file: str, n: int, row: dict[str, str]) -> None:
+    """ValueError naming the row and column of a name or note too long for the page or holding control characters."""
+    for column, limit in TEXT_LIMITS.items():
+        text = (row.get(column) or "").strip()
+        if re.search(r"[\x00-\x1f\x7f-\x9f]", text):
+            raise ValueError(f"{file}, row {n}, column {column!r}: holds a control character; write plain text")
+        if len(text) > limit:
+            raise ValueError(
+                f"{file}, row {n}, column {column!r}: {len(text):,} characters, more than the {limit} allowed"
+            )
+
+
 def parse_organisations(rows: Iterable[dict[str, str]], *, source: str) -> Registry:
     """Build a registry from ``organisations.csv`` rows; ValueError naming the file, row and column."""
     name = Path(source).name
@@ -143,6 +159,7 @@ def parse_organisations(rows: Iterable[dict[str, str]], *, source: str) -> Regis
         unknown = sorted(roles - set(ROLES))
         if unknown:
             raise ValueError(f"{name}, row {n}, column 'roles': {', '.join(unknown)} (expected {', '.join(ROLES)})")
+        _check_text(name, n, row)
         orgs[code] = Organisation(
             code=code,
             name=(row.get("name") or "").strip() or code,

@@ -7,6 +7,8 @@ mathtext. These helpers make a piece of input text safe for each destination.
 
 from __future__ import annotations
 
+import re
+
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r", "|", "%")
 
 
@@ -65,7 +67,7 @@ def plain_html(value: object) -> str:
     and ``:`` of ``javascript:`` / ``https:``) are written as character references, so the text
     survives any later Markdown pass as the same plain text; newlines fold to spaces.
     """
-    text = "".join(_REFS.get(ch, ch) for ch in str(value))
+    text = "".join(_REFS.get(ch, ch) for ch in CONTROL.sub(" ", str(value)))
     text = text.replace("www.", "www&#46;")  # nor a bare web address an autolinker would link
     return " ".join(text.split())
 
@@ -96,3 +98,27 @@ _REFS = {
 def plain_chart(value: object) -> str:
     """Input text for a matplotlib label: ``$`` escaped so it is a dollar sign, never mathtext."""
     return str(value).replace("\\", "\\\\").replace("$", r"\$")
+
+
+#: C0 and C1 control characters (and DEL): an escape sequence from an input must not reach a terminal or a page.
+CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+#: The same, but keeping a carriage return (a progress bar redraws its line with one).
+_TERMINAL_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
+#: The colour codes the product itself writes (click's styles): the only escape sequences a terminal is sent.
+_OWN_STYLE = re.compile(r"\x1b\[[0-9;]{0,12}m")
+
+
+def plain_terminal(text: str) -> str:
+    """``text`` for a terminal: every control character (escape sequences, bells, backspaces...) removed except
+    newlines, tabs, carriage returns and the colour codes the product itself writes (:data:`_OWN_STYLE`)."""
+    parts = _OWN_STYLE.split(text)
+    styles = _OWN_STYLE.findall(text)
+    out = [_TERMINAL_CONTROL.sub("", parts[0])]
+    for style, part in zip(styles, parts[1:], strict=True):
+        out += [style, _TERMINAL_CONTROL.sub("", part)]
+    return "".join(out)
+
+
+def has_control(text: str) -> bool:
+    """True if ``text`` holds a control character other than a newline or tab."""
+    return CONTROL.search(text) is not None

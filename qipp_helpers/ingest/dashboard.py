@@ -21,6 +21,7 @@ import csv
 import io
 import itertools
 import re
+from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -42,6 +43,7 @@ from .excel import (
     Header,
     about_rows,
     cell_text,
+    column_letter,
     find_header,
     flag_problems,
     norm,
@@ -874,6 +876,33 @@ def read_xlsx(path: Path, *, only: str | None = None, deferred: Deferred | None 
     return result
 
 
+def stray_quote(rows: Sequence[Sequence[str]]) -> tuple[int, int, str] | None:
+    """(record, field, why) of the first field a misplaced ``"`` made out of several: one that swallowed the
+    lines after it, or one holding commas in a record shorter than the file's others. None if there is none."""
+    widths = Counter(len(r) for r in rows if len(r) > 1)
+    usual = widths.most_common(1)[0][0] if widths else 0
+    for i, record in enumerate(rows, start=1):
+        for j, value in enumerate(record):
+            lines = value.splitlines()
+            if len(lines) > 1 and any(line.count(",") >= 3 for line in lines[1:]):
+                return (
+                    i,
+                    j,
+                    'a quote (") opened here is closed lines later, so the rows between became one field: '
+                    "remove the stray quote or close it",
+                )
+            if 1 < len(record) < usual and value.count(",") >= 1 and len(lines) <= 1:
+                return (
+                    i,
+                    j,
+                    (
+                        f'this row has {len(record)} fields where the others have {usual}: a quote (") joins fields '
+                        "here; remove the stray quote or put the comma's text in quotes on its own"
+                    ),
+                )
+    return None
+
+
 def read_csv(path: Path, org: str, *, deferred: Deferred | None = None) -> FileResult:
     """Read one organisation's dashboard exported as CSV (comma separated, UTF-8, BOM tolerated)."""
     result = FileResult(path=path)
@@ -901,6 +930,10 @@ def read_csv(path: Path, org: str, *, deferred: Deferred | None = None) -> FileR
             rows = list(csv.reader(fh))
     except (UnicodeDecodeError, csv.Error) as exc:
         result.problems.append(Problem(path.name, f"not a readable UTF-8 CSV file ({exc})"))
+        return result
+    broken = stray_quote(rows)
+    if broken is not None:
+        result.problems.append(Problem(path.name, broken[2], code, broken[0], column_letter(broken[1] + 1)))
         return result
     if not isinstance(find_header(rows, HEADERS, REQUIRED, file=path.name, sheet=code), Header):
         for i, r in enumerate(rows[:HEADER_SEARCH_ROWS]):

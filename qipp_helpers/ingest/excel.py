@@ -149,6 +149,7 @@ def flag_problems(
                 hidden[0],
             )
         )
+    out += invisible_problems(flags, file=file, sheet=sheet, first_row=first_row, names=names)
     for ref, row, col in flags.merged:
         if row >= first_row:
             out.append(
@@ -171,6 +172,38 @@ def flag_problems(
                     names.get(col, column_letter(col)),
                 )
             )
+    return out
+
+
+def invisible_problems(
+    flags: SheetFlags, *, file: str, sheet: str, first_row: int, names: dict[int, str]
+) -> list[Problem]:
+    """Columns the reader reads (``names``; all when empty) that are hidden (or too narrow to see), and cells
+    formatted to show nothing (``;;;``): a figure there would be counted unseen, as in a hidden row."""
+    out = []
+    for col in sorted(c for c in flags.hidden_cols if c in names or not names):  # no names: every column is read
+        out.append(
+            Problem(
+                file,
+                "hidden column: unhide it so every figure counted can be seen",
+                sheet,
+                None,
+                names.get(col, column_letter(col)),
+            )
+        )
+    cells = [(r, c) for r, c in flags.invisible if r >= first_row]
+    if cells:
+        row, col = cells[0]
+        out.append(
+            Problem(
+                file,
+                f"{len(cells)} cell{'s' if len(cells) > 1 else ''} formatted to show nothing (;;;): give them a "
+                "visible number format so every figure counted can be seen",
+                sheet,
+                row,
+                names.get(col, column_letter(col)),
+            )
+        )
     return out
 
 

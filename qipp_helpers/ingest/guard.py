@@ -84,7 +84,7 @@ def check_input_file(path: Path) -> list[Problem]:
             ]
         if head.startswith((b"PK", OLE_MAGIC)):
             return [Problem(name, "a spreadsheet saved with a .csv name: give it its real extension (.xlsx)")]
-        return []
+        return csv_too_long(path)
     if suffix == ".xlsx":
         return _check_zip(path, size)
     return []
@@ -126,6 +126,9 @@ def _check_zip(path: Path, size: int) -> list[Problem]:
                 ]
             if "[Content_Types].xml" not in zf.namelist():
                 return [Problem(name, "not an Excel workbook: the zip has no [Content_Types].xml")]
+            limits = size_limits(zf, name)
+            if limits:
+                return limits
             bad = zf.testzip()
             if bad is not None:
                 return [Problem(name, f"corrupt .xlsx: part {bad!r} fails its checksum")]
@@ -138,6 +141,70 @@ def _check_zip(path: Path, size: int) -> list[Problem]:
     return []
 
 
+#: The shared-strings part (every text cell's text) above this size is refused before it is parsed.
+MAX_SHARED_STRINGS_BYTES = 32 * _MB
+#: A sheet's XML above this size is refused before it is parsed (inline text counts here).
+MAX_SHEET_BYTES = 64 * _MB
+#: Rows any sheet of a workbook (by its <dimension>) or lines a CSV may have before it is parsed.
+MAX_ROWS = 100_000
+_DIMENSION = re.compile(rb"<(?:\w+:)?dimension[^>]*\bref=\"[A-Z]{1,3}\d+(?::[A-Z]{1,3}(\d+))?\"")
+
+
+def size_limits(zf: zipfile.ZipFile, name: str) -> list[Problem]:
+    """Limits checked before any XML is parsed: shared strings, rows of each sheet, links to other workbooks."""
+    out = []
+    for info in zf.infolist():
+        part = info.filename
+        if part.startswith("xl/externalLinks/") and part.endswith(".xml"):
+            return [
+                Problem(
+                    name,
+                    "the workbook links to another workbook (its cells show values cached from that file, which may "
+                    "be out of date): break the links (Data > Edit Links > Break Link) and save it again",
+                )
+            ]
+        if part == "xl/sharedStrings.xml" and info.file_size > MAX_SHARED_STRINGS_BYTES:
+            out.append(
+                Problem(
+                    name,
+                    f"its text (shared strings) is {info.file_size / _MB:,.0f} MB, over the "
+                    f"{MAX_SHARED_STRINGS_BYTES // _MB} MB limit (guard.MAX_SHARED_STRINGS_BYTES); refused unparsed",
+                )
+            )
+        if part.startswith("xl/worksheets/") and part.endswith(".xml") and info.file_size > MAX_SHEET_BYTES:
+            out.append(
+                Problem(
+                    name,
+                    f"a sheet ({PurePosixPath(part).name}) is {info.file_size / _MB:,.0f} MB of XML, over the "
+                    f"{MAX_SHEET_BYTES // _MB} MB limit (guard.MAX_SHEET_BYTES); refused unparsed",
+                )
+            )
+        elif part.startswith("xl/worksheets/") and part.endswith(".xml"):
+            with zf.open(info) as fh:
+                match = _DIMENSION.search(fh.read(4096))
+            rows = int(match.group(1)) if match and match.group(1) else 0
+            if rows > MAX_ROWS:
+                out.append(
+                    Problem(
+                        name,
+                        f"a sheet ({PurePosixPath(part).name}) has {rows:,} rows, over the {MAX_ROWS:,}-row limit "
+                        "(guard.MAX_ROWS); refused unparsed",
+                    )
+                )
+    return out
+
+
+def csv_too_long(path: Path) -> list[Problem]:
+    """A CSV with more lines than :data:`MAX_ROWS`, refused before it is parsed."""
+    lines = 0
+    with path.open("rb") as fh:
+        for chunk in iter(lambda: fh.read(_MB), b""):
+            lines += chunk.count(b"\n")
+    if lines > MAX_ROWS:
+        return [Problem(path.name, f"{lines:,} lines, over the {MAX_ROWS:,}-line limit (guard.MAX_ROWS); refused")]
+    return []
+
+
 @dataclass
 class SheetFlags:
     """What a sheet's XML says that ``data_only`` values hide (rows 1-based, columns 1-based)."""
@@ -146,6 +213,8 @@ class SheetFlags:
     hidden_rows: set[int] = field(default_factory=set)
     merged: list[tuple[str, int, int]] = field(default_factory=list)  # (range, first row, first column)
     no_cached_value: list[tuple[int, int, str]] = field(default_factory=list)  # (row, column, formula)
+    hidden_cols: set[int] = field(default_factory=set)  # hidden, or too narrow to see
+    invisible: list[tuple[int, int]] = field(default_factory=list)  # (row, column) of cells formatted ;;;
 
 
 _REF = re.compile(r"^([A-Z]{1,3})(\d+)")
@@ -194,12 +263,45 @@ def _sheets(zf: zipfile.ZipFile) -> list[tuple[str, str, str]]:
     return sheets
 
 
+#: A row lower, or a column narrower, than this (points / characters) cannot be seen: it counts as hidden.
+MIN_ROW_HEIGHT, MIN_COL_WIDTH = 3.0, 0.5
+
+
+def _invisible_styles(zf: zipfile.ZipFile) -> set[str]:
+    """Cell style indices whose number format shows nothing (``;;;``): a value there is counted unseen."""
+    if "xl/styles.xml" not in zf.namelist():
+        return set()
+    formats, out, in_xfs, i = set(), set(), False, 0
+    with zf.open("xl/styles.xml") as fh:
+        for event, el in iterparse(fh, events=("start", "end")):
+            tag = _local(el.tag)
+            if event == "end" and tag == "numFmt" and set(el.get("formatCode", "x").replace('""', "")) <= {";"}:
+                formats.add(el.get("numFmtId", ""))
+            elif tag == "cellXfs":
+                in_xfs = event == "start"
+            elif event == "start" and in_xfs and tag == "xf":
+                if el.get("numFmtId", "0") in formats:
+                    out.add(str(i))
+                i += 1
+    return out
+
+
+def _hidden_col(el: object, flags: SheetFlags) -> None:
+    width = el.get("width")  # type: ignore[attr-defined]
+    narrow = width is not None and el.get("customWidth") in ("1", "true") and float(width) < MIN_COL_WIDTH  # type: ignore[attr-defined]
+    if el.get("hidden") in ("1", "true") or narrow:  # type: ignore[attr-defined]
+        first, last = int(el.get("min", "0")), int(el.get("max", "0"))  # type: ignore[attr-defined]
+        flags.hidden_cols.update(range(first, min(last, first + 16384) + 1))
+
+
 def scan_xlsx(path: Path) -> dict[str, SheetFlags]:
-    """Sheet name -> visibility, hidden rows, merged ranges and formulas without a saved value (streamed XML)."""
+    """Sheet name -> visibility, hidden rows and columns (or too small to see), merged ranges, formulas without a
+    saved value and cells formatted to show nothing (streamed XML)."""
     out: dict[str, SheetFlags] = {}
     with zipfile.ZipFile(path) as zf:
         names = set(zf.namelist())
         sheets = _sheets(zf)
+        invisible = _invisible_styles(zf)
         for title, state, part in sheets:
             flags = out.setdefault(title, SheetFlags(state=state))
             if part not in names:
@@ -218,11 +320,17 @@ def scan_xlsx(path: Path) -> dict[str, SheetFlags]:
                         if f is not None and (v is None or not (v.text or "").strip()):
                             row, col = split_ref(el.get("r", ""))
                             flags.no_cached_value.append((row, col, f.text or ""))
+                        if el.get("s") in invisible and v is not None and (v.text or "").strip():
+                            flags.invisible.append(split_ref(el.get("r", "")))
                         el.clear()
                     elif tag == "row":
-                        if el.get("hidden") in ("1", "true"):
+                        height = el.get("ht")
+                        tiny = height is not None and el.get("customHeight") in ("1", "true")
+                        if el.get("hidden") in ("1", "true") or (tiny and float(height) < MIN_ROW_HEIGHT):
                             flags.hidden_rows.add(int(el.get("r", "0")))
                         el.clear()
+                    elif tag == "col":
+                        _hidden_col(el, flags)
                     elif tag == "mergeCell":
                         ref = el.get("ref", "")
                         row, col = split_ref(ref)

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from ..core.errors import IngestError, Problem
+from ..core.errors import IngestError, Problem, QippError
 from . import pipeline
 from .commentary import SHEET as COMMENTARY_SHEET
 from .commentary import is_commentary_header
@@ -164,7 +164,10 @@ def _prepare_batch(batch: Batch) -> tuple[Callable[[pipeline.Stored], list[Prepa
         raise IngestError(unsafe)
     groups: dict[str, list[Path]] = {}
     for p in paths:
-        layout = recognise(p)
+        try:
+            layout = recognise(p)
+        except _READER_FAULTS as exc:
+            raise IngestError([unexpected(p, "return, FRP, RightCare or commentary file", exc)]) from None
         if batch.only is not None and layout.name != batch.only:
             raise IngestError([Problem(p.name, f"is a {layout.description}, not a {_BY_NAME[batch.only].description}")])
         groups.setdefault(layout.name, []).append(p)
@@ -180,11 +183,33 @@ def _prepare_batch(batch: Batch) -> tuple[Callable[[pipeline.Stored], list[Prepa
                     )
                 except IngestError as exc:
                     problems += exc.problems
+                except QippError:
+                    raise
+                except _READER_FAULTS as exc:  # a reader tripped on something it did not expect: still located
+                    problems += [unexpected(p, _BY_NAME[name].description, exc) for p in groups[name][:1]]
         if problems:
             raise IngestError(problems)
         return parts
 
     return prepare, groups
+
+
+#: What a reader raises when a file is malformed in a way it did not foresee (never a store error).
+_READER_FAULTS = (
+    IndexError,
+    KeyError,
+    TypeError,
+    AttributeError,
+    ValueError,
+    ArithmeticError,
+    SyntaxError,
+    LookupError,
+)
+
+
+def unexpected(path: Path, description: str, exc: BaseException) -> Problem:
+    """A located one-line problem for a reader's unforeseen failure on ``path`` (what it was read as, and why)."""
+    return Problem(path.name, f"could not be read as a {description} ({type(exc).__name__}: {exc})")
 
 
 def _tagged(index: int, prepare: Callable[[pipeline.Stored], list[Prepared]]) -> Callable[..., list[Prepared]]:

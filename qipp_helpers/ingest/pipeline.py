@@ -20,7 +20,7 @@ import contextlib
 import gc
 import getpass
 import itertools
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -37,6 +37,7 @@ from ..core.files import sha256_file
 from ..core.money import fmt_k
 from ..core.orgs import organisations, use_organisations
 from ..core.periods import check_fin_year, check_month
+from ..core.text import CONTROL
 from ..core.vocab import MONEY_COLUMNS
 from ..reference import workstream_map
 from ..store import db
@@ -750,6 +751,23 @@ def prepare_templates(paths: list[Path], fin_year: str, month: int, stored: Stor
     return Prepared(changes, entry, summary, files)
 
 
+#: The longest FRP texts: a scheme group, scheme, section or item is a line of Table 6 or Appendix 1.
+FRP_TEXT_LIMITS = {"group": 120, "scheme": 200, "section": 120, "item": 200}
+
+
+def about_problems(file: str, about: Mapping[str, object], limits: Mapping[str, int]) -> list[Problem]:
+    """An About sheet's values (keys lower case) longer than their limit or holding control characters, located at
+    the About sheet: they head report pages and tables."""
+    out = []
+    for key, limit in limits.items():
+        text = str(about.get(key) or "")
+        if CONTROL.search(text):
+            out.append(Problem(file, f"the {key!r} value holds a control character: retype it", "About"))
+        elif len(text) > limit:
+            out.append(Problem(file, f"the {key!r} value is {len(text):,} characters; the limit is {limit}", "About"))
+    return out
+
+
 def prepare_frp(
     path: Path, fin_year: str, month: int, *, system: str | None = None, provenance: str | None = None
 ) -> Prepared:
@@ -790,6 +808,9 @@ def prepare_frp(
         pd.DataFrame([{**common, "row": i, **r} for i, r in enumerate(res.position)]), FRP_POSITION_COLUMNS
     )
     problems = validate(lines, FRP_LINES_SCHEMA) + validate(position, FRP_POSITION_SCHEMA)
+    problems += about_problems(path.name, res.about, {"as at": 60, "system": 16, "provenance": 1000})
+    problems += text_problems(lines, {"group": "Scheme Group", "scheme": "Scheme"}, limits=FRP_TEXT_LIMITS)
+    problems += text_problems(position, {"section": "Section", "item": "Item"}, limits=FRP_TEXT_LIMITS)
     if problems:
         raise IngestError(problems)
     found = frp_checks(lines, position)
@@ -847,6 +868,12 @@ def prepare_rightcare(path: Path, fin_year: str, *, provenance: str | None = Non
     )
     peers = coerce_table(pd.DataFrame([{**common, **r} for r in res.peers]), RIGHTCARE_PEER_COLUMNS)
     problems = validate(indicators, RIGHTCARE_INDICATORS_SCHEMA) + validate(peers, RIGHTCARE_PEERS_SCHEMA)
+    problems += about_problems(path.name, res.about, {"data year": 60, "provenance": 1000})
+    problems += text_problems(
+        indicators,
+        {"ccg_name": "CCG name", "programme_area": "Programme area", "pod": "Point of delivery"},
+        limits={"ccg_name": 100, "programme_area": 80, "pod": 80},
+    )
     if problems:
         raise IngestError(problems)
     subjects = list(dict.fromkeys(peers["ccg"]))

@@ -162,6 +162,7 @@ def run_pack(
     it. A run for some organisations or notebooks updates their entries and keeps the others'.
     """
     paths = check_options(opts)
+    planning.refuse_injected(opts.params)  # before anything is read or exported
     use_organisations(opts.data_dir)
     snap, version = db.snapshot(opts.data_dir, opts.as_of, on_wait=on_wait)
     opts, sub = as_of_pack(opts, version)

@@ -33,6 +33,7 @@ from pikepdf import Array, Dictionary, Name, String
 from ..core.errors import RenderError
 from ..core.files import atomic_write_bytes, remove_inside
 from .front import TITLE, FrontPage, PackReport, e, glossary_html, long_date, notes_html, summary_html
+from .gate import check_html, check_pdf, with_csp
 from .render import _css_string
 
 #: Link targets on the contents page: ``qipp-pack:page/<n>`` becomes a jump to pack page n after merging.
@@ -245,7 +246,7 @@ def _render(html: str) -> Any:
     with _quiet_weasyprint():
         import weasyprint
 
-        return weasyprint.HTML(string=html).render()
+        return weasyprint.HTML(string=check_html(with_csp(html), "the pack's front matter")).render()
 
 
 def _anchor_pages(document: Any) -> dict[str, int]:
@@ -756,7 +757,7 @@ def write_pack(folder: Path, front: FrontPage) -> PackPdf | None:
         _describe(out, front, ua=ua)
         data = _save(out, max(p.pdf_version for p in parts))
         pages = len(out.pages)
-    atomic_write_bytes(path, data)
+    atomic_write_bytes(path, check_pdf(data, path.name))
     return PackPdf(
         path=path,
         pages=pages,

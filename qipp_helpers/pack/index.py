@@ -14,6 +14,7 @@ from pathlib import Path
 from ..core.files import atomic_write_bytes
 from ..core.money import fmt_k
 from .front import TITLE, FrontPage, PackReport, e, glossary_html, long_date, notes_html, summary_html
+from .gate import check_html, with_csp
 
 INDEX = "index.html"
 
@@ -237,5 +238,5 @@ def render_index(front: FrontPage, pack: dict | None = None, *, failure: str | N
 def write_index(folder: Path, page: str) -> Path:
     """Write ``index.html`` atomically."""
     path = Path(folder) / INDEX
-    atomic_write_bytes(path, page.encode("utf-8"))
+    atomic_write_bytes(path, check_html(with_csp(page), path.name).encode("utf-8"))
     return path

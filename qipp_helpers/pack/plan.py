@@ -12,6 +12,7 @@ import contextlib
 import fcntl
 import hashlib
 import json
+import os
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -23,7 +24,16 @@ from ..core.errors import UsageError
 from ..core.files import atomic_write_bytes, make_dirs, open_nofollow, refuse_links, remove_stale_temps, sha256_file
 from ..core.periods import check_fin_year, check_month
 from ..store.db import is_snapshot, snapshot_hashes
-from .catalogue import CATALOGUE, Held, check_notebook, check_parameters, default_orgs, not_in_default, signature
+from .catalogue import (
+    CATALOGUE,
+    STANDARD_PARAMETERS,
+    Held,
+    check_notebook,
+    check_parameters,
+    default_orgs,
+    not_in_default,
+    signature,
+)
 from .runner import Job, JobResult
 
 if TYPE_CHECKING:
@@ -166,6 +176,7 @@ def plan(
     to the declared type; a parameter no notebook declares is a UsageError.
     """
     extra = dict(extra or {})
+    refuse_injected(extra)
     per_notebook: dict[str, dict[str, object]] = {}
     for name, path in notebooks.items():
         check_notebook(path)
@@ -196,12 +207,14 @@ def plan(
                     continue
                 params = check_parameters(
                     path,
-                    {
+                    {  # what the runner injects comes last: nothing overrides it
+                        **per_notebook[name],
                         "fin_year": fin_year,
                         "month": month,
                         "org": org,
-                        "data_dir": str(Path(data_dir).resolve()),
-                        **per_notebook[name],
+                        # relative to the notebook's folder (its working directory while it runs): the executed
+                        # notebook and the manifest name no folder of this machine
+                        "data_dir": os.path.relpath(Path(data_dir).resolve(), path.resolve().parent),
                     },
                 )
                 key = json.dumps(
@@ -224,6 +237,17 @@ def plan(
                 )
                 p.reports.append(PlannedReport(job, name, org, month, hashlib.sha256(key.encode()).hexdigest()))
     return p
+
+
+def refuse_injected(extra: dict[str, object]) -> None:
+    """UsageError if ``--param`` names a parameter the runner sets itself (organisation, year, month, data folder):
+    a report is always for the organisation, period and store version its folder and manifest say."""
+    injected = [k for k in extra if k in STANDARD_PARAMETERS]
+    if injected:
+        raise UsageError(
+            f"--param {', '.join(injected)}: set by the run itself (use --org, --fin-year, --month, --data-dir or "
+            "--as-of); a report is always for what its folder and manifest say"
+        )
 
 
 def grouped_skips(skipped: list[dict]) -> list[dict]:

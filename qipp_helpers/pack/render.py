@@ -20,6 +20,7 @@ import nbformat
 
 from ..core.files import atomic_path, atomic_write_bytes
 from ..report.publish import MIME as PUBLISH_MIME
+from .gate import check_html, check_pdf, with_csp
 
 __all__ = [
     "REMOVE_CELL_TAGS",
@@ -433,7 +434,7 @@ def notebook_to_html(
     match = _EXTERNAL_RESOURCE_RE.search(html)
     if match:
         raise RuntimeError(f"Rendered HTML references an external script/stylesheet: {match.group(0)!r}")
-    return html
+    return check_html(with_csp(html), f"the report {title!r}")  # the publish gate (pack/gate.py)
 
 
 @functools.cache
@@ -482,7 +483,7 @@ def html_to_pdf(html: str, pdf_path: Path, *, base_url: Path | None = None, vari
         options = {"pdf_variant": variant} if variant else {}
         document = weasyprint.HTML(string=html, base_url=None if base_url is None else str(base_url)).render(**options)
         pdf_bytes = document.write_pdf(**options)
-    atomic_write_bytes(Path(pdf_path), pdf_bytes)
+    atomic_write_bytes(Path(pdf_path), check_pdf(pdf_bytes, Path(pdf_path).name))
     return len(document.pages)
 
 

@@ -12,6 +12,7 @@ kernel start-up and imports are paid once per worker, not once per report.
 
 from __future__ import annotations
 
+import contextlib
 import gc
 import multiprocessing
 import multiprocessing.util
@@ -179,10 +180,25 @@ def run_job(
             outputs.update({k: str(v) for k, v in written.items()})
             pages = written.pages
     except Exception as exc:  # one report's failure must not stop the batch
+        outputs = {}
+        discard_outputs(job, formats)  # nothing half made or left from before looks like this run's report
         if executed.exists():
             outputs["ipynb"] = str(executed)
         return JobResult(job, "failed", time.perf_counter() - start, outputs, _one_line(exc))
     return JobResult(job, "ok", time.perf_counter() - start, outputs, pages=pages, banner=banner)
+
+
+def discard_outputs(job: Job, formats: tuple[str, ...] | set[str] | list[str]) -> list[Path]:
+    """Remove a failed report's HTML, PDF and workbook (this run's, or an earlier run's that its manifest entry no
+    longer lists): no file is left that looks current but is not. The executed notebook is kept, to diagnose."""
+    removed = []
+    for fmt in ("html", "pdf", "xlsx"):
+        path = job.out_dir / f"{job.stem}.{fmt}"
+        if (fmt in formats or path.exists()) and path.is_file() and not path.is_symlink():
+            with contextlib.suppress(OSError):
+                path.unlink()
+                removed.append(path)
+    return removed
 
 
 def run_notes(job: Job, title: str, period: str, marking: str) -> list[tuple[str, str]]:
@@ -193,7 +209,8 @@ def run_notes(job: Job, title: str, period: str, marking: str) -> list[tuple[str
     from ..store.db import SNAPSHOT_MARK, processed_dir
 
     data = "not recorded (the report did not read a store snapshot)"
-    mark = processed_dir(str(job.parameters.get("data_dir", ""))) / SNAPSHOT_MARK
+    given = Path(str(job.parameters.get("data_dir", "")))
+    mark = processed_dir(given if given.is_absolute() else job.notebook.parent / given) / SNAPSHOT_MARK
     if job.parameters.get("data_dir") and mark.is_file():
         try:
             about = json.loads(mark.read_text(encoding="utf-8"))

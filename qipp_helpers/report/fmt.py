@@ -54,7 +54,16 @@ def money_table(
     styler = styler.set_table_attributes('class="qipp-table"')
     if caption:
         styler = styler.set_caption(caption)
-    return styler
+    return inert_labels(styler)
+
+
+def inert_labels(styler: Styler) -> Styler:
+    """The table's caption and column headings as escaped text (a Styler writes both into its HTML as given):
+    an organisation name, an FRP's "as at" or a RightCare data year in them can never become markup."""
+    caption = styler.caption
+    if isinstance(caption, str):
+        styler = styler.set_caption(html.escape(caption, quote=False))
+    return styler.format_index(escape="html", axis=1)
 
 
 def rag_cell_styles(styler: Styler, columns: Sequence[str], colours: Mapping[str, str] | None = None) -> Styler:

@@ -21,7 +21,7 @@ from ..core.vocab import MONEY_COLUMNS, POD_LABELS
 from . import commentary as notes
 from . import narrative as sentences
 from .commentary import KIND_LABELS
-from .fmt import money_table, rag_cell_styles
+from .fmt import inert_labels, money_table, rag_cell_styles
 from .objects import FrpBridge, MonthlyPosition, RightCareOpportunity, UnderDelivery
 
 Report = MonthlyPosition | UnderDelivery | FrpBridge | RightCareOpportunity
@@ -82,7 +82,7 @@ def reconciliation_note(r: MonthlyPosition | UnderDelivery, *, section: int = 6)
 def title_block(r: MonthlyPosition) -> str:
     """The report's heading, as markdown."""
     return (
-        f"# QIPP Monthly Position: {org_name(r.org)}\n\n"
+        f"# QIPP Monthly Position: {md_text(org_name(r.org))}\n\n"
         f"**{r.period}** · PMO and Finance QIPP report · £000 unless stated"
     )
 
@@ -239,7 +239,7 @@ def provenance_block(r: Report, *, monthly: bool = True) -> str:
 def drivers_title_block(r: UnderDelivery) -> str:
     """The drivers report's heading, as markdown."""
     return (
-        f"# QIPP Under-delivery Drivers: {org_name(r.org)}\n\n"
+        f"# QIPP Under-delivery Drivers: {md_text(org_name(r.org))}\n\n"
         f"**{r.period}** · why the forecast out-turn falls short of plan · £000 unless stated"
     )
 
@@ -304,7 +304,7 @@ def frp_title_block(r: FrpBridge) -> str:
     """The FRP report's heading, as markdown."""
     return (
         f"# System Financial Recovery Plan: {SYSTEM_NAMES.get(r.org, r.org)}\n\n"
-        f"**{r.period}** · FRP position as at {r.as_at} · £000 unless stated · deficit negative, "
+        f"**{r.period}** · FRP position as at {md_text(r.as_at)} · £000 unless stated · deficit negative, "
         "FRP savings positive"
     )
 
@@ -432,8 +432,8 @@ def rightcare_banner_lines(r: RightCareOpportunity) -> list[str]:
 def rightcare_title_block(r: RightCareOpportunity) -> str:
     """The RightCare report's heading, as markdown."""
     return (
-        f"# RightCare Opportunity: {org_name(r.org)}\n\n"
-        f"**RightCare {r.data_year} data, QIPP plan {r.fin_year.replace('-', '/')}** · opportunity against "
+        f"# RightCare Opportunity: {md_text(org_name(r.org))}\n\n"
+        f"**RightCare {md_text(r.data_year)} data, QIPP plan {r.fin_year.replace('-', '/')}** · opportunity against "
         f"{rc.BENCHMARKS[r.benchmark]} · £m unless stated"
     )
 
@@ -803,7 +803,7 @@ def _system_styler(wide: pd.DataFrame, orgs: list[str], subs: dict[str, str], pc
         {"selector": "thead tr:first-child th", "props": [("text-align", "center")]},
     ]
     styler = styler.set_table_styles(compact, overwrite=False)
-    return styler.set_table_attributes('class="qipp-table qipp-system"').set_caption(caption)
+    return inert_labels(styler.set_table_attributes('class="qipp-table qipp-system"').set_caption(caption))
 
 
 def system_table1(r: MonthlyPosition) -> Styler:

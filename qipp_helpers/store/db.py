@@ -18,6 +18,7 @@ from typing import Any
 
 import pandas as pd
 
+from ..core.files import sha256_file
 from ..core.orgs import ORGANISATIONS_FILE, use_organisations
 from .versioned import LEGACY_LOG, STORE_FILE, TABLES, Change, Store, StoreError, Version, open_store
 
@@ -144,8 +145,12 @@ def snapshot(
     number = version.number if version else 0
     root = processed_dir(data_dir) / SNAPSHOTS
     target = root / f"v{number:06d}"
-    if not (target / "processed" / SNAPSHOT_MARK).is_file():
-        if target.exists():
+    remove_stale_builds(root)
+    # edited or damaged since it was made: made again from the store, then swapped in (a run reading it meanwhile
+    # keeps its open files, and finds the whole snapshot at the same path)
+    stale = (target / "processed" / SNAPSHOT_MARK).is_file() and bool(snapshot_problems(target, version, data_dir))
+    if stale or not (target / "processed" / SNAPSHOT_MARK).is_file():
+        if target.exists() and not stale:
             shutil.rmtree(target)  # an incomplete one left by a killed run
         build = root / f".v{number:06d}.building"
         if build.exists():
@@ -155,7 +160,15 @@ def snapshot(
         if orgs.is_file():
             shutil.copyfile(orgs, build / ORGANISATIONS_FILE)
         live.export_parquet(build / "processed", as_of=number)
+        aside = root / f".v{number:06d}.replaced"
+        if stale:
+            shutil.rmtree(aside, ignore_errors=True)
+            target.rename(aside)
         build.rename(target)
+        shutil.rmtree(aside, ignore_errors=True)
+    problems = snapshot_problems(target, version, data_dir)
+    if problems:
+        raise StoreError(f"the snapshot {target} of version {number} does not match the store: {problems[0]}")
     _prune(root, keep=target)
     return target, version
 
@@ -187,6 +200,52 @@ def _no_version_then(live: Store, as_of: str) -> StoreError:
         f"--as-of {as_of}: no version of the store was committed on or before it; the first, version "
         f"{first.number}, was committed {first.time:%Y-%m-%d %H:%M} UTC (qipp history lists them all)"
     )
+
+
+def snapshot_problems(snap: Path, version: Version | None, data_dir: Path | str) -> list[str]:
+    """How a snapshot differs from what was recorded when it was made (empty: it is exactly that version).
+
+    Every table file's sha256 against its ``version.json``, that file's version and digest against the
+    store's, and the organisations file against the data folder's: an edited parquet, a swapped
+    ``version.json`` or a changed registry is never rendered under the version's number.
+    """
+    folder = processed_dir(snap)
+    try:
+        about = json.loads((folder / SNAPSHOT_MARK).read_text(encoding="utf-8"))
+        files = dict(about["files"])
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        return [f"{SNAPSHOT_MARK} unreadable ({exc})"]
+    problems = []
+    number, digest = (version.number, version.digest) if version else (0, "")
+    if about.get("version") != number or about.get("digest", "") != digest:
+        problems.append(f"{SNAPSHOT_MARK} names version {about.get('version')!r}, not version {number}")
+    expected = {spec.file for spec in TABLES.values()} | {LEGACY_LOG}
+    if set(files) != expected:
+        problems.append(f"{SNAPSHOT_MARK} lists {sorted(files)}, not the store's tables")
+    for name, sha in files.items():
+        path = folder / Path(name).name
+        if path.is_symlink() or not path.is_file() or sha256_file(path) != sha:
+            problems.append(f"{name} is not the file exported (its sha256 differs)")
+    orgs, copied = Path(data_dir) / ORGANISATIONS_FILE, Path(snap) / ORGANISATIONS_FILE
+    if orgs.is_file() != copied.is_file() or (orgs.is_file() and sha256_file(orgs) != sha256_file(copied)):
+        problems.append(f"its {ORGANISATIONS_FILE} is not the data folder's")
+    return problems
+
+
+#: A snapshot being built this long ago was left by a killed run (an export takes seconds).
+STALE_BUILD_S = 3600.0
+
+
+def remove_stale_builds(root: Path) -> None:
+    """Remove ``.vNNNNNN.building`` (and ``.replaced``) folders a killed run left (older than :data:`STALE_BUILD_S`)."""
+    import time
+
+    for build in [*root.glob(".v[0-9]*.building"), *root.glob(".v[0-9]*.replaced")]:
+        try:
+            if not build.is_symlink() and time.time() - build.stat().st_mtime > STALE_BUILD_S:
+                shutil.rmtree(build, ignore_errors=True)
+        except OSError:
+            continue
 
 
 def _as_of(text: str) -> int | Any:

@@ -37,6 +37,7 @@ import getpass
 import hashlib
 import json
 import os
+import re
 import shutil
 import stat
 import threading
@@ -383,6 +384,47 @@ def _translate(exc: BaseException, what: str, path: Path) -> StoreError:
     return StoreError(f"{what}: {msg}")
 
 
+#: Every connection: nothing is ever downloaded or loaded at run time (a file that is not a DuckDB store, a
+#: SQLite one say, would otherwise make DuckDB fetch the extension that reads it).
+DUCKDB_CONFIG = {"autoload_known_extensions": False, "autoinstall_known_extensions": False}
+#: DuckDB's words when another process holds the file (and not the "block" of a corrupt file's message).
+_LOCKED = re.compile(r"\b(could not set lock|conflicting lock)\b", re.IGNORECASE)
+#: Bytes 8-11 of every DuckDB database file.
+_DUCKDB_MAGIC = b"DUCK"
+
+
+def _refuse_foreign(path: Path, what: str) -> None:
+    """StoreCorrupt at once if the store file is not a DuckDB database (a SQLite file, a truncated copy...)."""
+    try:
+        with open(path, "rb") as fh:
+            head = fh.read(16)
+    except FileNotFoundError:
+        return
+    except OSError as exc:
+        raise _translate(exc, what, path) from None
+    if len(head) < 12 or head[8:12] != _DUCKDB_MAGIC:
+        kind = "a SQLite database" if head.startswith(b"SQLite format 3") else f"{len(head)}+ bytes of something else"
+        raise StoreCorrupt(f"{what}: {path} is not a readable store (not a DuckDB file: it holds {kind})")
+
+
+def _check_layout(con: duckdb.DuckDBPyConnection, path: Path, what: str) -> None:
+    """StoreError (one line naming both layouts) unless the file's table layout is one this code knows."""
+    tables = {r[0] for r in con.execute("SELECT table_name FROM information_schema.tables").fetchall()}
+    if "meta" not in tables:
+        if tables:
+            raise StoreError(f"{what}: {path} is a DuckDB file but not a qipp store (no meta table): refusing it")
+        return
+    row = _first(con, "SELECT value FROM meta WHERE key = 'layout'")
+    if row is None:
+        return  # being created: the layout is written in the same transaction as the tables
+    if str(row[0]).strip() != str(LAYOUT):
+        newer = str(row[0]).strip().isdigit() and int(str(row[0]).strip()) > LAYOUT
+        raise StoreError(
+            f"{what}: {path} has store layout {str(row[0])[:20]!r}, but this qipp-workbooks knows layout {LAYOUT}"
+            + ("; upgrade qipp-workbooks to use it" if newer else "; refusing to read or write it")
+        )
+
+
 def _lock_holder(msg: str) -> str:
     """The 'PID n' DuckDB names in a lock conflict, for the waiting message."""
     i = msg.find("PID ")
@@ -452,11 +494,12 @@ class Store:
         with _PROCESS_LOCK:
             while True:
                 try:
-                    con = duckdb.connect(str(self.path), read_only=not write)
+                    _refuse_foreign(self.path, what)
+                    con = duckdb.connect(str(self.path), read_only=not write, config=DUCKDB_CONFIG)
                     break
                 except duckdb.Error as exc:
                     msg = str(exc)
-                    if "lock" not in msg.lower():
+                    if not _LOCKED.search(msg):  # "Corrupt database file ... in block ..." is not a lock
                         raise _translate(exc, what, self.path) from None
                     if time.monotonic() >= deadline:
                         raise StoreBusy(
@@ -468,6 +511,7 @@ class Store:
                         told = True
                     time.sleep(0.05)
             try:
+                _check_layout(con, self.path, what)
                 yield con
             finally:
                 # closing checkpoints the write-ahead log into the file; if that fails (disk full) the
@@ -482,7 +526,7 @@ class Store:
         tmp = self.folder / f".{STORE_FILE}.{uuid.uuid4().hex}.tmp"
         try:
             with _PROCESS_LOCK:
-                con = duckdb.connect(str(tmp))
+                con = duckdb.connect(str(tmp), config=DUCKDB_CONFIG)
                 try:
                     con.execute("BEGIN TRANSACTION")
                     self._ensure_schema(con)

@@ -14,6 +14,7 @@ from pathlib import Path
 
 import numpy as np
 
+from ..core.errors import UsageError
 from ..core.files import atomic_path
 from ..core.periods import check_fin_year
 from ..core.vocab import RAGS, WORKSTREAMS
@@ -51,6 +52,18 @@ def fin_years(first: str, years: int) -> list[str]:
     return [f"{y}-{(y + 1) % 100:02d}" for y in range(start, start + years)]
 
 
+def refuse_non_empty(data_dir: Path) -> None:
+    """UsageError unless ``data_dir`` is new or empty: synthetic data never replaces a registry or raw returns."""
+    if data_dir.is_symlink() or (data_dir.exists() and not data_dir.is_dir()):
+        raise UsageError(f"{data_dir} is a link or a file: demo-data writes only into a new or empty folder")
+    held = sorted(p.name for p in data_dir.iterdir())[:3] if data_dir.is_dir() else []
+    if held:
+        raise UsageError(
+            f"{data_dir} already holds {', '.join(held)}: demo-data writes only into a new or empty folder, so no "
+            "real returns or organisations.csv are ever replaced; give another --data-dir"
+        )
+
+
 def demo_data(
     data_dir: Path | str,
     *,
@@ -67,6 +80,7 @@ def demo_data(
     if not (1 <= months <= 12 and orgs >= 1 and schemes >= 1 and years >= 1):
         raise ValueError("need orgs >= 1, schemes >= 1, years >= 1 and 1 <= months <= 12")
     data_dir = Path(data_dir)
+    refuse_non_empty(data_dir)
     rng = np.random.default_rng(seed)
     codes = [f"S{i:03d}" for i in range(1, orgs + 1)]
     data_dir.mkdir(parents=True, exist_ok=True)

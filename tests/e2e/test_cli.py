@@ -18,17 +18,17 @@ def test_version_and_one_line_errors(tmp_path):
     a_file = tmp_path / "not_a_folder"
     a_file.write_text("x")
     result = runner.invoke(app, ["ingest-raw", "--data-dir", str(a_file)])
-    assert result.exit_code == 1 and "Traceback" not in result.output
+    assert result.exit_code == 2 and "Traceback" not in result.output  # a command line that cannot be used
     assert result.output.count("\n") == 1 and "--data-dir names the folder" in result.output
     result = runner.invoke(
         app, ["run", "--fin-year", "2019-20", "--month", "6", "--formats", ",", "--data-dir", str(tmp_path)]
     )
-    assert result.exit_code == 1 and "unknown format" in result.output and result.output.count("\n") == 1
+    assert result.exit_code == 2 and "unknown format" in result.output and result.output.count("\n") == 1
     result = runner.invoke(
         app,
         ["run", "--fin-year", "2019-20", "--month", "6", "--param", "nonsense", "--data-dir", str(tmp_path)],
     )
-    assert result.exit_code == 1 and "expected NAME=VALUE" in result.output
+    assert result.exit_code == 2 and "expected NAME=VALUE" in result.output
 
 
 def test_a_parameter_no_notebook_declares_is_refused_before_anything_runs(demo_data_dir, tmp_path):
@@ -52,7 +52,7 @@ def test_a_parameter_no_notebook_declares_is_refused_before_anything_runs(demo_d
             str(NOTEBOOKS),
         ],
     )
-    assert result.exit_code == 1 and "--param threshold: no notebook of this run declares it" in result.output
+    assert result.exit_code == 2 and "--param threshold: no notebook of this run declares it" in result.output
     assert not list((tmp_path / "out").rglob("*.html"))
 
 
@@ -60,7 +60,7 @@ def test_debug_shows_the_traceback(tmp_path):
     a_file = tmp_path / "f"
     a_file.write_text("x")
     result = CliRunner().invoke(app, ["--debug", "ingest-raw", "--data-dir", str(a_file)])
-    assert result.exit_code == 1 and "Traceback" in result.output
+    assert result.exit_code == 2 and "Traceback" in result.output
 
 
 def test_param_reaches_the_notebook(demo_data_dir, tmp_path):

@@ -280,9 +280,9 @@ def _tagged_report(path: Path, title: str, rows: int) -> None:
     body = "".join(f"<tr><th scope='row'>Scheme {i}</th><td>({i},000)</td></tr>" for i in range(rows))
     html = (
         f"<html lang='en'><head><title>{title}</title><style>@page{{size:A4 landscape}}</style></head><body>"
-        f"<h1>{title}</h1><h2>1. Section</h2><p>See <a href='https://example.org/'>the paper</a>.</p>"
+        f"<h1>{title}</h1><h2>1. Section</h2><p>See <a href='#s2'>the next section</a>.</p>"
         f"<table><thead><tr><th scope='col'>Scheme</th><th scope='col'>Plan</th></tr></thead><tbody>{body}"
-        "</tbody></table><h2>2. Another section</h2><p>End.</p></body></html>"
+        "</tbody></table><h2 id='s2'>2. Another section</h2><p>End.</p></body></html>"
     )
     weasyprint.HTML(string=html).write_pdf(path, pdf_variant="pdf/ua-1")
 

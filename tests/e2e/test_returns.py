@@ -221,7 +221,7 @@ def test_template_needs_a_month_held(tmp_path):
     )
     assert result.exit_code == 1 and "no month before 2019-20 M7 is held for ELR" in result.output
     bad = invoke("template", "--fin-year", "2019-20", "--month", "7", "--org", "../ELR", "--data-dir", str(tmp_path))
-    assert bad.exit_code == 1 and "is not a code" in bad.output
+    assert bad.exit_code == 2 and "is not a code" in bad.output
 
 
 def test_two_ingests_at_once_lose_nothing(demo_data_dir, tmp_path):
