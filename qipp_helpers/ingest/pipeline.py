@@ -339,7 +339,18 @@ _STR = pd.StringDtype("pyarrow", na_value=np.nan)  # pandas' own text dtype ("st
 
 
 #: The text columns of a return checked for control characters and length.
-TEXT_COLUMNS = ("scheme_no", "scheme_name", "workstream", "milestones", "financial_benefits", "risk_issue")
+TEXT_COLUMNS = (
+    "scheme_no",
+    "scheme_name",
+    "workstream",
+    "milestones",
+    "financial_benefits",
+    "risk_issue",
+    "scheme_owner",
+    "key_risk",
+    "mitigation",
+    "action_owner",
+)
 #: Most scheme lines one organisation's return may hold in a month: beyond this a report would not be readable
 #: (and a 50,000-line return takes minutes and gigabytes to render), so it is refused at ingest.
 MAX_LINES_PER_ORG = 2000
@@ -1077,7 +1088,19 @@ def _template_commentary(items: list[dict], fin_year: str, month: int) -> pd.Dat
         for i, c in enumerate(items, start=1)
         if c.get("commentary") or c.get("plan_change_reason")
     ]
-    return coerce_table(pd.DataFrame(rows), COMMENTARY_COLUMNS)
+    reasons = [  # the reason itself, whatever the commentary says: "changes since last month" shows it
+        {**row, "kind": "plan_change", "section": "Plan change reason", "order": len(rows) + n, "text": reason}
+        for n, (row, reason) in enumerate(
+            ((row, c.get("plan_change_reason")) for row, c in zip(rows, _with_text(items), strict=True)), start=1
+        )
+        if reason
+    ]
+    return coerce_table(pd.DataFrame(rows + reasons), COMMENTARY_COLUMNS)
+
+
+def _with_text(items: list[dict]) -> list[dict]:
+    """The items :func:`_template_commentary` makes a row of, in order."""
+    return [c for c in items if c.get("commentary") or c.get("plan_change_reason")]
 
 
 def prepare_commentary(path: Path, fin_year: str, month: int, *, provenance: str | None = None) -> Prepared:

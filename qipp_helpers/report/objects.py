@@ -110,7 +110,10 @@ class MonthlyPosition(_Period):
         """How programme areas and stages were assigned, and (where published) how the table compares."""
         if self.programme is None:
             return []
-        out = [sentences.programme_basis(programme_area_map(), planning_stage_map())]
+        if prog.returned_fields(self.rows):
+            out = [sentences.programme_from_returns(self.rows)]
+        else:
+            out = [sentences.programme_basis(programme_area_map(), planning_stage_map())]
         if self.programme_published is not None:
             out.append(sentences.programme_against_published(self.programme, self.programme_published, "Paper D"))
         return out
@@ -235,6 +238,8 @@ def monthly_position(
             if (fin_year, month, org) == PAPER_D_REPORT and not as_received
             else None,
         }
+    if not system and prog.returned_fields(rows):  # a CCG's summary only from its returns' own fields
+        by_org["programme"] = _programme(rows, fin_year=fin_year, month=month, org=org)
     prev = period["previous"]
     return MonthlyPosition(
         **period,

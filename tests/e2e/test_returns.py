@@ -96,6 +96,8 @@ def round_trip(demo_data_dir, tmp_path_factory):
             "plan_ytd": -10,
             "actual_ytd": -4,
             "fot": -90,
+            "programme_area": "Community Health services",  # a new scheme says where it sits
+            "planning_stage": "Pipeline",
         }.items():
             ws.cell(r, col[key], value)
         pmo.cell(r, 4, -60)
