@@ -53,10 +53,9 @@ from ..core.vocab import (
     RAGS,
     RETURN_FIELDS,
     SCHEME_STATUSES,
-    WORKSTREAM_AREAS,
     WORKSTREAMS,
 )
-from ..reference import normalise_scheme_no, planning_stage_map, programme_area_map, workstream_map
+from ..reference import normalise_scheme_no, prefilled_fields, workstream_map
 from .excel import column_letter, flag_problems, open_scanned
 from .guard import SheetFlags
 
@@ -273,40 +272,7 @@ def _template_lines(
         if unknown:
             raise ValueError(f"scheme(s) {', '.join(unknown)} not in {org}'s {base[0]} M{base[1]} return")
         rows = rows[rows["scheme_no"].isin(wanted)].reset_index(drop=True)
-    return base, prefill_fields(rows, org)
-
-
-def prefill_fields(rows: pd.DataFrame, org: str) -> pd.DataFrame:
-    """The lines with their scheme fields pre-filled for this month: last month's where the return held
-    them; otherwise (a month imported from a dashboard, e.g. the published M6) the programme area and
-    planning stage the derived maps give the line most of its plan in, or its workstream's area. Last
-    month's New becomes Active; Closed stays Closed. A suggestion the SRO confirms or corrects."""
-    out = rows.copy()
-    for f in RETURN_FIELDS:
-        out[f] = out[f].fillna("").astype(str) if f in out else ""
-    for i, rec in out.iterrows():
-        area = rec["programme_area"] or _derived(programme_area_map(), rec["scheme_no"], org, "programme_area")
-        area = area or WORKSTREAM_AREAS.get(rec["workstream"], "")
-        stage = rec["planning_stage"] or _derived(planning_stage_map(), rec["scheme_no"], org, "stage", area).title()
-        out.at[i, "programme_area"] = area if area in QIPP_AREAS else ""
-        out.at[i, "planning_stage"] = stage if stage in PLANNING_STAGES else ""
-        out.at[i, "status"] = "Closed" if rec["status"] == "Closed" else "Active"
-    return out
-
-
-def _derived(table: pd.DataFrame, scheme_no: str, org: str, column: str, area: str | None = None) -> str:
-    """The value a derived map gives most of a line's plan: an entry naming the organisation (and, for
-    stages, the programme area) beats one that leaves it blank; '' if the map does not name the scheme."""
-    rows = table[(table["scheme_no"] == scheme_no) & table["org"].isin([org, ""])]
-    if area is not None and "programme_area" in rows:
-        rows = rows[rows["programme_area"].isin([area, ""])]
-    if rows.empty:
-        return ""
-    rank = (rows["org"] != "").astype(int) * 2
-    if area is not None and "programme_area" in rows:
-        rank += (rows["programme_area"] != "").astype(int)
-    best = rows[rank == rank.max()]
-    return str(best.loc[best["share"].idxmax(), column])
+    return base, prefilled_fields(rows)
 
 
 def _write_instructions(ws, *, fin_year: str, month: int, org: str, base: tuple[str, int], period: str) -> None:
