@@ -700,18 +700,24 @@ def _controls(
     )
 
 
-def prepare_templates(paths: list[Path], fin_year: str, month: int, stored: Stored) -> Prepared:
+def prepare_templates(
+    paths: list[Path], fin_year: str, month: int, stored: Stored, *, provenance: str | None = None
+) -> Prepared:
     """Returned SRO templates merged into the month (rules: :mod:`qipp_helpers.ingest.sro_return`).
 
     Each organisation with a template gets its whole (fin_year, month) slice replaced by the merged
     month: returned lines, new schemes, and the base month's lines nobody returned, carried forward
-    and reported as missing.
+    and reported as missing. ``provenance`` (``--provenance`` or a folder's PROVENANCE.txt, e.g. the
+    synthetic demonstration returns) is each returned line's, with its file; else ``SRO return: <file>``.
     """
+    from ..reference import prefilled_fields
     from .sro_return import merge_returns, read_template, with_lines
 
     _command_line(fin_year, month)
     paths = [Path(p) for p in paths]
     results = [read_template(p, fin_year=fin_year, month=month) for p in paths]
+    for r in results:
+        r.provenance = provenance or ""
     problems = [p for r in results for p in r.problems]
     if problems:
         raise IngestError(problems)
@@ -719,7 +725,7 @@ def prepare_templates(paths: list[Path], fin_year: str, month: int, stored: Stor
     for r in results:
         org, fy, m = r.meta["org"], str(r.meta["base_fin_year"]), int(r.meta["base_month"])
         held = stored.month("returns", fy, m)
-        base_rows[org] = with_lines(held[held["org"] == org])
+        base_rows[org] = prefilled_fields(with_lines(held[held["org"] == org]))  # what the template showed
     merged = merge_returns(results, base_rows=base_rows)
     if merged.problems:
         raise IngestError(merged.problems)

@@ -7,8 +7,10 @@ The template (``qipp template``) is an .xlsx with five sheets:
   latest month held before the return's month), last month's actual YTD and revised FOT shown
   read-only, the annual plan carried (locked), and cells to fill: Plan YTD (pre-filled with a
   straight-line profile of the plan remaining), Actual YTD, Revised FOT, the three PMO descriptors
-  (drop-down lists), New Annual Plan + Plan change reason, Commentary; plus spare rows for
-  schemes new this month. Every input cell has data validation.
+  (drop-down lists), New Annual Plan + Plan change reason, Commentary, and the scheme fields:
+  Programme area, Planning stage, Status (drop-down lists; pre-filled from last month, or from the
+  derived maps where last month carried none), Scheme owner, Key risk, Mitigation, Action owner,
+  Action due (a date); plus spare rows for schemes new this month. Every input cell has data validation.
 - ``PMO`` (protected; PMO only): PMO assured value and Overall PMO RAG per row, pre-filled with
   last month's.
 - ``Last month`` (hidden, protected): the base month's values, used to detect tampering and
@@ -21,9 +23,10 @@ Merging rules (:func:`merge_returns`), per organisation, files in command-line o
    FOT is filled; a returned line needs both. A later file returning the same line replaces the
    earlier one (reported).
 2. Lines of the base month returned by no file are reported as missing and carried forward
-   with last month's figures, provenance ``carried forward from M<m>: no return received``.
-3. Spare rows with a scheme number are schemes new this month (reported); they need a name and
-   an annual plan.
+   with last month's figures and the fields the template showed, provenance ``carried forward
+   from M<m>: no return received``.
+3. Spare rows with a scheme number are schemes new this month (reported); they need a name, an
+   annual plan, a programme area and a planning stage (a blank status is New).
 4. The annual plan is carried from the base month. A change must be explicit: ``New Annual
    Plan`` with a ``Plan change reason`` (reported); an Annual Plan cell that differs from last
    month's is an error naming the cell.
@@ -534,6 +537,7 @@ class TemplateResult:
     lines: dict[tuple[str, int], dict] = field(default_factory=dict)  # returned lines only
     pmo: dict[tuple[str, int], dict] = field(default_factory=dict)  # PMO values changed from the pre-filled
     reference: dict[tuple[str, int], dict] = field(default_factory=dict)  # base month, per line
+    provenance: str = ""  # where the file comes from if the PMO said (--provenance, PROVENANCE.txt), else ''
     problems: list[Problem] = field(default_factory=list)
 
 
@@ -957,7 +961,9 @@ def merge_returns(results: list[TemplateResult], *, base_rows: dict[str, pd.Data
                     "annual_plan": rec["annual_plan"],
                     "fot": rec["fot"],
                     "assured": pm.get("assured", old["assured"] if old else math.nan),
-                    "provenance": f"SRO return: {res.path.name}",
+                    "provenance": f"{res.provenance} ({res.path.name})"
+                    if res.provenance
+                    else f"SRO return: {res.path.name}",
                     "source_file": res.path.name,
                     "source_sheet": RETURN_SHEET,
                     "source_row": rec["source_row"],

@@ -136,8 +136,8 @@ def prefilled_fields(rows: pd.DataFrame) -> pd.DataFrame:
     """Scheme lines with the fields a return template pre-fills: last month's where the return held them;
     otherwise (a month imported from a dashboard, e.g. the published M6) the programme area and planning
     stage the derived maps give most of the line's plan, or its workstream's area. Last month's New
-    becomes Active; Closed stays Closed. The SRO confirms or corrects them; the changes since last month
-    compare a return with these values where last month carried none."""
+    becomes Active; Closed stays Closed (a Grey-rated line without a status is Closed). The SRO confirms
+    or corrects them; the changes since last month compare a return with these where last month had none."""
     from ..core.vocab import PLANNING_STAGES, QIPP_AREAS, RETURN_FIELDS, WORKSTREAM_AREAS
 
     out = rows.copy()
@@ -150,7 +150,8 @@ def prefilled_fields(rows: pd.DataFrame) -> pd.DataFrame:
         stage = rec["planning_stage"] or _derived(stages, rec["scheme_no"], rec["org"], "stage", area).title()
         out.at[i, "programme_area"] = area if area in QIPP_AREAS else ""
         out.at[i, "planning_stage"] = stage if stage in PLANNING_STAGES else ""
-        out.at[i, "status"] = "Closed" if rec["status"] == "Closed" else "Active"
+        closed = rec["status"] == "Closed" or (not rec["status"] and rec.get("rag") == "Grey")  # Grey = closed
+        out.at[i, "status"] = "Closed" if closed else "Active"
     return out
 
 

@@ -1,8 +1,9 @@
 """What changed since last month, as a report shows it: the section, the summary line, the xlsx sheet.
 
 The figures come from :mod:`qipp_helpers.analysis.changes` (two held months of returns, as received:
-adjustments are Finance's, not a return's). A month is compared only with a real previous month:
-with none held, or either month synthetic, the section says so in one sentence.
+adjustments are Finance's, not a return's). With no previous month held, or a real month whose previous
+month is synthetic (invented changes must not appear in a real month's report), the section says so in
+one sentence. A synthetic month (the demonstration M7-M9) is compared and says it is synthetic.
 """
 
 from __future__ import annotations
@@ -53,6 +54,7 @@ class Changes:
     matrix: pd.DataFrame | None = None  # from, to, schemes, annual_plan
     note: str = ""  # one sentence when nothing was compared
     counts: dict[str, int] = field(default_factory=dict)
+    synthetic: bool = False  # this month's returns are synthetic (the demonstration months)
 
     @property
     def compared(self) -> bool:
@@ -70,13 +72,13 @@ def since_last_month(
     if before.empty:
         out.note = f"No returns for {org} are held for {out.since}: there is no previous month to compare with."
         return out
-    fake = [label for label, rows in ((out.since, before), (f"M{month}", now)) if _synthetic(rows)]
-    if fake:
+    if _synthetic(before) and not _synthetic(now):
         out.note = (
-            f"{' and '.join(fake)} returns for {org} are synthetic demonstration data: changes since last month "
-            "are listed only between real months."
+            f"{out.since} returns for {org} are synthetic demonstration data: no change of a real month is "
+            "listed against them."
         )
         return out
+    out.synthetic = _synthetic(now)
     said = None
     if commentary is not None and len(commentary):
         keep = (commentary["fin_year"] == fin_year) & (commentary["month"] == month)
@@ -107,7 +109,10 @@ def sentence(c: Changes) -> str:
         f"{n['Stage move']} planning-stage and {n['Area move']} programme-area "
         f"{'move' if n['Stage move'] + n['Area move'] == 1 else 'moves'}",
     ]
-    return f"Since {c.since}, {c.org}'s scheme lines show " + ", ".join(parts) + "."
+    text = f"Since {c.since}, {c.org}'s scheme lines show " + ", ".join(parts) + "."
+    if c.synthetic:
+        text = f"Synthetic demonstration returns: {text[0].lower()}{text[1:]} The changes are planted, not real."
+    return text
 
 
 def _display(table: pd.DataFrame) -> pd.DataFrame:
