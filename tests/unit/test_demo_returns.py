@@ -74,3 +74,30 @@ def test_demo_months_say_they_are_synthetic_and_the_resubmission_wins(demo: Path
     assert returned["provenance"].str.startswith(PROVENANCE).all()
     m9 = r[(r["month"] == 9) & (r["org"] == "ELR")]
     assert (m9["source_file"] == "ELR_return_resubmitted.xlsx").all()
+
+
+def test_llr_workbook_sheets_list_the_changes_and_sum_the_fields(demo: Path):
+    """The LLR monthly position's workbook: the 'Changes since last month' sheet lists the planted changes and
+    the executive_summary sheet's stage cells are the sums of the returns' own fields (M7, as received)."""
+    from qipp_helpers.report.objects import monthly_position
+    from qipp_helpers.store.db import load_adjustments, load_warnings
+
+    r = load_returns(demo)
+    report = monthly_position(
+        r,
+        load_warnings(demo),
+        fin_year="2019-20",
+        month=7,
+        org="LLR",
+        adjustments=load_adjustments(demo),
+        commentary=load_commentary(demo),
+    )
+    book = report.xlsx_tables()
+    sheet = book[since.SHEET].data
+    assert sorted(zip(sheet["org"], sheet["scheme_no"], sheet["change"], strict=True)) == sorted(
+        (p.org, p.scheme_no, p.change) for p in PLANTS if p.month == 7
+    )
+    summary = book["executive_summary"].data.set_index("programme_area")
+    rows = r[r["month"] == 7]
+    for (area, stage), plan in rows.groupby(["programme_area", "planning_stage"])["annual_plan"].sum().items():
+        assert summary.loc[area, stage.lower()] == pytest.approx(plan), (area, stage)
