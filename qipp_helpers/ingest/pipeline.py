@@ -751,6 +751,7 @@ def prepare_templates(
         "warnings": 0,
         **{k: v[:LOG_NOTES] for k, v in notes.items()},
         "commentary": merged.commentary[:LOG_NOTES],
+        "returns": [{"file": r.path.name, "org": r.meta["org"]} for r in results],  # whose return each file is
     }
     summary = IngestSummary(fin_year, month, rows=tidy.groupby("org").size().to_dict(), files=files, notes=notes)
     control_changes, _ = month_adjustments(stored, fin_year, month, tidy)

@@ -961,9 +961,7 @@ def merge_returns(results: list[TemplateResult], *, base_rows: dict[str, pd.Data
                     "annual_plan": rec["annual_plan"],
                     "fot": rec["fot"],
                     "assured": pm.get("assured", old["assured"] if old else math.nan),
-                    "provenance": f"{res.provenance} ({res.path.name})"
-                    if res.provenance
-                    else f"SRO return: {res.path.name}",
+                    "provenance": res.provenance or f"SRO return: {res.path.name}",  # the file is source_file
                     "source_file": res.path.name,
                     "source_sheet": RETURN_SHEET,
                     "source_row": rec["source_row"],
