@@ -36,8 +36,15 @@ KINDS: tuple[str, ...] = (
     "FOT movement",
 )
 COLUMNS: tuple[str, ...] = ("scheme_no", "scheme", "org", "change", "from", "to", "amount", "reason")
-#: Provenance of a line the merge carried forward because nobody returned it.
-CARRIED = "carried forward"
+#: In the provenance of a line the merge carried forward because nobody returned it.
+CARRIED = "carried forward from M"
+
+
+def carried(provenance: pd.Series) -> pd.Series:
+    """True for lines carried forward because no return was received (see :data:`CARRIED`)."""
+    return provenance.astype(str).str.contains(CARRIED, regex=False)
+
+
 #: How many of the largest FOT movements are listed.
 TOP_MOVEMENTS = 5
 
@@ -94,7 +101,7 @@ def _moves(now: pd.DataFrame, before: pd.DataFrame) -> list[dict]:
     out = []
     for key, rec in now.iterrows():
         old = before.loc[key]
-        if str(rec["provenance"]).startswith(CARRIED):
+        if CARRIED in str(rec["provenance"]):
             continue
         if rec["rag"] != old["rag"]:
             out.append(_row(key, rec, "RAG", old["rag"], rec["rag"], rec["annual_plan"]))
@@ -111,7 +118,7 @@ def _new_closed_missing(now: pd.DataFrame, before: pd.DataFrame) -> list[dict]:
     """New lines, lines closed this month, and lines with no return (carried forward or absent)."""
     out = []
     for key, rec in now.iterrows():
-        carried = str(rec["provenance"]).startswith(CARRIED)
+        carried = CARRIED in str(rec["provenance"])
         if key not in before.index:
             out.append(_row(key, rec, "New scheme", "", rec["status"] or "New", rec["annual_plan"]))
         elif carried:

@@ -13,7 +13,7 @@ from collections.abc import Sequence
 
 import pandas as pd
 
-from .changes import CARRIED
+from .changes import carried as is_carried
 
 COLUMNS: tuple[str, ...] = ("org", "state", "file", "when", "version", "lines", "carried", "note")
 RECEIVED, RESUBMITTED, MISSING, PARTLY = "received", "re-submitted", "missing", "partly returned"
@@ -29,7 +29,7 @@ def tracker(rows: pd.DataFrame, received: pd.DataFrame, expected: Sequence[str])
     out = []
     for org in [*expected, *sorted(set(rows["org"]) - set(expected))]:
         mine = rows[rows["org"] == org]
-        carried = mine["provenance"].str.startswith(CARRIED)
+        carried = is_carried(mine["provenance"])
         files = _files(org, mine[~carried], received)
         n_lines, n_carried = int((~carried).sum()), int(carried.sum())
         if not n_lines:

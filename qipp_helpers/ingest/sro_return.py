@@ -23,8 +23,8 @@ Merging rules (:func:`merge_returns`), per organisation, files in command-line o
    FOT is filled; a returned line needs both. A later file returning the same line replaces the
    earlier one (reported).
 2. Lines of the base month returned by no file are reported as missing and carried forward
-   with last month's figures and the fields the template showed, provenance ``carried forward
-   from M<m>: no return received``.
+   with last month's figures and the fields the template showed, provenance ``<kind>: carried
+   forward from M<m>: no return received`` (the kind of the month's return: one per organisation).
 3. Spare rows with a scheme number are schemes new this month (reported); they need a name, an
    annual plan, a programme area and a planning stage (a blank status is New).
 4. The annual plan is carried from the base month. A change must be explicit: ``New Annual
@@ -901,6 +901,13 @@ class Merged:
     problems: list[Problem] = field(default_factory=list)
 
 
+def _kind(files: list[TemplateResult]) -> str:
+    """The kind of an organisation's return this month ('synthetic', 'published', else 'SRO return'): a line
+    nobody returned is carried under it, so a month has one provenance per organisation."""
+    given = next((r.provenance for r in reversed(files) if r.provenance), "")
+    return given.split(":", 1)[0].strip() if ":" in given else "SRO return"
+
+
 def merge_returns(results: list[TemplateResult], *, base_rows: dict[str, pd.DataFrame]) -> Merged:
     """Merge returned templates per organisation (rules in the module docstring).
 
@@ -1028,7 +1035,7 @@ def merge_returns(results: list[TemplateResult], *, base_rows: dict[str, pd.Data
                     "org": org,
                     "rag": pm.get("rag", old["rag"]),
                     "assured": pm.get("assured", old["assured"]),
-                    "provenance": f"carried forward from M{base_m}: no return received",
+                    "provenance": f"{_kind(files)}: carried forward from M{base_m}: no return received",
                     "row": n,
                 }
                 out.missing.append(f"{org} {key[0]} line {key[1]} {old['scheme_name']}")

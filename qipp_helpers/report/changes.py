@@ -122,12 +122,20 @@ def _display(table: pd.DataFrame) -> pd.DataFrame:
     )
 
 
+#: What the section lists, said when it lists something.
+INTRO = (
+    "What the returns say moved since last month, line by line: overall PMO RAG moves, new and closed schemes, "
+    "lines with no return this month, annual plan changes with their reason, planning-stage and programme-area "
+    "moves, and the largest forecast out-turn movements with the SRO's commentary beside each."
+)
+
+
 def block(c: Changes) -> str:
-    """The section's opening as markdown: the counted sentence (or why nothing was compared)."""
-    text = plain_html(sentence(c))
-    if c.compared:
-        text += " " + plain_html(AMOUNT_MEANS)
-    return text
+    """The section's opening as markdown: what it lists and the counted sentence; or, when nothing was
+    compared, the one sentence that says why."""
+    if not c.compared:
+        return plain_html(c.note)
+    return plain_html(INTRO) + "\n\n" + plain_html(f"{sentence(c)} {AMOUNT_MEANS}")
 
 
 def table(c: Changes) -> Styler | Markdown:

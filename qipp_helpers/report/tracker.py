@@ -8,7 +8,7 @@ from dataclasses import dataclass
 import pandas as pd
 
 from ..analysis import tracker as tr
-from ..analysis.changes import CARRIED
+from ..analysis.changes import carried as is_carried
 from ..core.orgs import organisations
 from ..core.periods import period_label, previous_period
 from .objects import DataNote
@@ -45,7 +45,7 @@ def month_tracker(returns: pd.DataFrame, versions: Sequence, *, fin_year: str, m
         if any(p.get("fin_year") == fin_year and p.get("month") == month for p in (v.entry.get("parts") or [v.entry]))
     ]
     table = tr.tracker(rows, tr.received_files(entries), expected)
-    gone = rows[rows["provenance"].str.startswith(CARRIED)]
+    gone = rows[is_carried(rows["provenance"])]
     carried = [f"{o} {n} {s}" for o, n, s in zip(gone["org"], gone["scheme_no"], gone["scheme_name"], strict=True)]
     return Tracker(fin_year, month, table, carried)
 

@@ -23,7 +23,7 @@ def months(returns: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFr
     m7.loc[i["1.4"], "annual_plan"] -= 100
     m7.loc[i["1.5"], "planning_stage"] = "Pipeline" if m7.loc[i["1.5"], "planning_stage"] != "Pipeline" else "Design"
     m7.loc[i["1.6"], "programme_area"] = "Primary Care"
-    m7.loc[i["1.7"], "provenance"] = "carried forward from M6: no return received"
+    m7.loc[i["1.7"], "provenance"] = "SRO return: carried forward from M6: no return received"
     m7.loc[i["2.1"], "fot"] -= 250
     gone = m7.index[m7["scheme_no"] == "2.2"]
     new = m7.loc[[i["1.1"]]].assign(scheme_no="9.9", scheme_name="Falls prevention", status="New", row=999)

@@ -70,8 +70,9 @@ def test_executive_summary_is_the_sum_of_the_returns_own_fields(demo: Path):
 def test_demo_months_say_they_are_synthetic_and_the_resubmission_wins(demo: Path):
     r = load_returns(demo)
     later = r[r["month"] >= 7]
-    returned = later[~later["provenance"].str.startswith("carried forward")]
-    assert returned["provenance"].str.startswith(PROVENANCE).all()
+    returned = later[~later["provenance"].str.contains("carried forward from M")]
+    assert (returned["provenance"] == PROVENANCE).all()
+    assert later["provenance"].str.startswith("synthetic: ").all()  # one kind per month and organisation
     m9 = r[(r["month"] == 9) & (r["org"] == "ELR")]
     assert (m9["source_file"] == "ELR_return_resubmitted.xlsx").all()
 
