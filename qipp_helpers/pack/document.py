@@ -780,7 +780,7 @@ def _reads(front_reports: list[PackReport], table: str) -> bool:
 
 
 def _returns_received(returns, data_dir: Path, manifest: dict, *, fin_year: str, month: int) -> list:
-    """The returns tracker as the front matter's first data note (none if no return is held for the month).
+    """The returns tracker as the front matter's last data note (none if no return is held for the month).
 
     A run reads a snapshot; when and at which version each file came in is in the live store's log
     (versions up to the one the run read), so that is read too when the snapshot's store is there.
@@ -839,7 +839,6 @@ def publish_month(
         reports=reports,
         summary=pack_summary(returns, warnings, fin_year=fy, month=month, frp_tables=frp, adjustments=adjustments),
         notes=[
-            *_returns_received(returns, data_dir, manifest, fin_year=fy, month=month),
             *data_notes(
                 returns,
                 warnings,
@@ -849,6 +848,7 @@ def publish_month(
                 rightcare_tables=rightcare,
                 adjustments=adjustments,
             ),
+            *_returns_received(returns, data_dir, manifest, fin_year=fy, month=month),
         ],
         marking=marking,
         meeting_date=meeting_date,
