@@ -118,8 +118,8 @@ def fill_return(
         delivered = float(last["actual_ytd"]) + (fot - float(last["actual_ytd"])) / (13 - month) * rng.uniform(0.7, 1.1)
         ws.cell(r, col["actual_ytd"], round(delivered))
         ws.cell(r, col["fot"], fot)
-        for key, allowed in DESCRIPTORS.items():  # last month's, where the list offers it
-            ws.cell(r, col[key], last[key] if last[key] in allowed else None)
+        for key, allowed in DESCRIPTORS.items():
+            ws.cell(r, col[key], _descriptor(last[key], allowed))
         if not ws.cell(r, col["scheme_owner"]).value:
             ws.cell(r, col["scheme_owner"], owner(str(last["workstream"]), org))
     for (no, line), plant in plants.items():
@@ -128,6 +128,18 @@ def fill_return(
         ws.cell(rows[(no, line)], col["fot"], float(ref[(no, line)]["fot"]) + delta)
     wb.save(path)
     return path
+
+
+def _descriptor(last: object, allowed: tuple[str, ...]) -> str | None:
+    """Last month's PMO descriptor as the SRO picks it from the list: the same one, or (where the published
+    dashboard printed another list's wording, e.g. a milestone descriptor under Risk/Issue) the one at the
+    same level; None if last month had none."""
+    if last in allowed:
+        return str(last)
+    for other in DESCRIPTORS.values():
+        if last in other:
+            return allowed[other.index(last)]
+    return None
 
 
 def _ref_rows(wb) -> list[tuple]:
