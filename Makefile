@@ -20,7 +20,7 @@ ORG      ?= all
 JOBS     ?=
 LAB_ARGS ?=
 
-.PHONY: help reports test test-fast lint lab strip clean system-deps browser synthetic checks git-filter
+.PHONY: help reports test test-fast lint lab strip clean system-deps browser synthetic demo-returns checks git-filter
 
 help:  ## list the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  make %-12s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -70,6 +70,9 @@ $(DEV_STAMP): $(STAMP) requirements-dev.txt
 
 synthetic: $(STAMP)  ## regenerate the synthetic M1-M5 demo workbooks (deterministic)
 	$(BIN)/python scripts/make_synthetic_months.py
+
+demo-returns: $(STAMP)  ## regenerate the synthetic M7-M9 SRO returns: qipp templates filled as an SRO would (seeded)
+	$(BIN)/python scripts/make_demo_returns.py
 
 strip: $(DEV_STAMP)  ## strip notebook outputs (before committing, if the git filter is not installed)
 	$(BIN)/nbstripout notebooks/*.ipynb

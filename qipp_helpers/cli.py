@@ -795,6 +795,35 @@ def history(
             typer.echo(f"    rows held: {rows}")
 
 
+@app.command()
+def status(
+    fin_year: FinYear,
+    month: Annotated[int, typer.Option("--month", help="Financial-year month, 1-12 (M1 = April).")],
+    data_dir: DataDir = Path("data"),
+) -> None:
+    """The returns tracker: per organisation, the returns received (file, when, store version), expected
+    but missing, and re-submitted, with the lines carried forward because nobody returned them.
+
+    \b
+    Example:
+      qipp status --fin-year 2019-20 --month 7
+    """
+    from .report.tracker import month_tracker, tracker_lines
+    from .store import db
+
+    fin_year, month = check_fin_year(fin_year), _check_month(month)
+    live = db.store(data_dir, on_wait=_waiting)
+    tracked = month_tracker(live.load("returns"), live.versions(), fin_year=fin_year, month=month)
+    for line in tracker_lines(tracked):
+        typer.echo(line)
+
+
+def _check_month(month: int) -> int:
+    if not 1 <= month <= 12:
+        raise UsageError(f"--month must be 1-12 (M1 = April), got {month}")
+    return month
+
+
 def main() -> None:
     """Entry point of the ``qipp`` command."""
     app()

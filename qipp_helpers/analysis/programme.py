@@ -20,6 +20,7 @@ import itertools
 import numpy as np
 import pandas as pd
 
+from ..core import vocab
 from ..reference import normalise_scheme_no
 
 TOTAL = "Total"
@@ -27,33 +28,12 @@ UNMAPPED = "Not mapped"
 UNSTAGED = "unstaged"
 
 #: Paper D's programme areas, in the order of its executive summary.
-AREAS: tuple[str, ...] = (
-    "Acute Services",
-    "Community Health services",
-    "Continuing Care services",
-    "Mental Health Services",
-    "Prescribing",
-    "Primary Care",
-    "Running costs",
-    "Unidentified",
-)
+AREAS: tuple[str, ...] = vocab.QIPP_AREAS
 STAGES: tuple[str, ...] = ("pipeline", "design", "developed")
+_TITLES = vocab.PLANNING_STAGES  # the stages as a return spells them
 
 #: The programme area a workstream's schemes fall in unless the map says otherwise (the rule the map starts from).
-WORKSTREAM_AREAS: dict[str, str] = {
-    "CHC": "Continuing Care services",
-    "Children's": "Community Health services",
-    "Community Health": "Community Health services",
-    "Contracting": "Acute Services",
-    "Corporate": "Running costs",
-    "Integrated Teams": "Acute Services",
-    "Medicines Management": "Prescribing",
-    "Mental Health": "Mental Health Services",
-    "Planned Care": "Acute Services",
-    "Primary Care": "Primary Care",
-    "Unidentified": "Unidentified",
-    "Urgent Care": "Acute Services",
-}
+WORKSTREAM_AREAS: dict[str, str] = vocab.WORKSTREAM_AREAS
 
 COLUMNS: tuple[str, ...] = (
     "programme_area",
@@ -115,14 +95,20 @@ def programme_lines(rows: pd.DataFrame, area_map: pd.DataFrame, stage_map: pd.Da
 
     Columns: the rows' own columns, programme_area, stage, share (area share x stage share), and
     the money columns multiplied by ``share``. Summed over a row's parts the money is the row's.
+    A row that carries its own ``programme_area`` / ``planning_stage`` (a returned line) is that one
+    part: the maps are used only for rows that carry none (the published M6 import, dashboards).
     A stage map entry may name a programme area: it then applies to the scheme's plan in that area.
     """
     r = rows.reset_index(drop=True).copy()
     r["_row"] = np.arange(len(r))
     r["scheme_no"] = r["scheme_no"].map(normalise_scheme_no)
-    keys = r[["_row", "org", "scheme_no"]].rename(columns={"_row": "_part"})
+    r = _from_siblings(r)
+    own_area = _own(r, "programme_area", AREAS)
+    own_stage = _own(r, "planning_stage", _TITLES).str.lower()
+    r = r.drop(columns=[c for c in ("programme_area", "stage") if c in r])
+    keys = r.loc[own_area == "", ["_row", "org", "scheme_no"]].rename(columns={"_row": "_part"})
     areas = _assign(keys, _area_table(area_map), "programme_area", ["org"]).rename(columns={"_part": "_row"})
-    missing = r[~r["_row"].isin(areas["_row"])]
+    missing = r[(own_area == "") & ~r["_row"].isin(areas["_row"])]
     fallback = pd.DataFrame(
         {
             "_row": missing["_row"],
@@ -130,17 +116,23 @@ def programme_lines(rows: pd.DataFrame, area_map: pd.DataFrame, stage_map: pd.Da
             "share": 1.0,
         }
     )
-    areas = pd.concat([areas, fallback], ignore_index=True).rename(columns={"share": "share_area"})
+    returned = pd.DataFrame({"_row": r.loc[own_area != "", "_row"], "programme_area": own_area[own_area != ""]})
+    areas = pd.concat([areas, fallback, returned.assign(share=1.0)], ignore_index=True)
+    areas = areas.rename(columns={"share": "share_area"})
     areas["_part"] = np.arange(len(areas))
     keys = areas.merge(r[["_row", "org", "scheme_no", "rag"]], on="_row")
-    schemeless = keys["scheme_no"] == ""
-    stages = _assign(keys[~schemeless], _table(stage_map, "stage"), "stage", ["org", "programme_area"])
-    missing = keys[~schemeless & ~keys["_part"].isin(stages["_part"])]
+    staged = keys["_row"].map(own_stage) != ""
+    schemeless = (keys["scheme_no"] == "") & ~staged
+    todo = keys[~schemeless & ~staged]
+    stages = _assign(todo, _table(stage_map, "stage"), "stage", ["org", "programme_area"])
+    missing = todo[~todo["_part"].isin(stages["_part"])]
     rule = np.where(
         missing["scheme_no"] == "UNIDENTIFIED", "pipeline", np.where(missing["rag"] == "Blue", "developed", UNSTAGED)
     )
+    own = pd.DataFrame({"_part": keys.loc[staged, "_part"], "stage": keys.loc[staged, "_row"].map(own_stage)})
     stages = pd.concat(
-        [stages, pd.DataFrame({"_part": missing["_part"], "stage": rule, "share": 1.0})], ignore_index=True
+        [stages, pd.DataFrame({"_part": missing["_part"], "stage": rule, "share": 1.0}), own.assign(share=1.0)],
+        ignore_index=True,
     )
     stages = pd.concat([stages, _pro_rata(keys[schemeless], areas, stages, r)], ignore_index=True)
     parts = areas.merge(stages, on="_part")
@@ -150,6 +142,42 @@ def programme_lines(rows: pd.DataFrame, area_map: pd.DataFrame, stage_map: pd.Da
         if col in out:
             out[col] = out[col] * out["share"]
     return out.drop(columns="_row")
+
+
+def _from_siblings(rows: pd.DataFrame) -> pd.DataFrame:
+    """Rows without fields (an adjustment attributed to a scheme) take those of the scheme's first returned
+    line in the same organisation, so a returned month never falls back to the derived maps for them."""
+    if "programme_area" not in rows or "planning_stage" not in rows:
+        return rows
+    fields = ["programme_area", "planning_stage"]
+    has = (_own(rows, "programme_area", AREAS) != "") & (_own(rows, "planning_stage", _TITLES) != "")
+    if has.all() or not has.any():
+        return rows
+    first = rows[has].drop_duplicates(["org", "scheme_no"]).set_index(["org", "scheme_no"])[fields]
+    blank = rows.index[~has & (rows["scheme_no"] != "")]
+    keys = pd.MultiIndex.from_frame(rows.loc[blank, ["org", "scheme_no"]])
+    found = first.reindex(keys)
+    out = rows.copy()
+    for c in fields:
+        out.loc[blank, c] = found[c].fillna("").to_numpy()
+    return out
+
+
+def _own(rows: pd.DataFrame, column: str, values: tuple[str, ...]) -> pd.Series:
+    """A row's own value of ``column`` where it carries one of ``values``, else ''."""
+    if column not in rows:
+        return pd.Series("", index=rows.index)
+    own = rows[column].fillna("").astype(str)
+    return own.where(own.isin(values), "")
+
+
+def returned_fields(rows: pd.DataFrame) -> bool:
+    """True if every row carries its own programme area and planning stage (the summary is the returns' own)."""
+    return (
+        bool(len(rows))
+        and (_own(rows, "programme_area", AREAS) != "").all()
+        and (_own(rows, "planning_stage", _TITLES) != "").all()
+    )
 
 
 def _pro_rata(keys: pd.DataFrame, areas: pd.DataFrame, stages: pd.DataFrame, rows: pd.DataFrame) -> pd.DataFrame:

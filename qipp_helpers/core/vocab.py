@@ -30,6 +30,49 @@ RAG_ALIASES: dict[str, str] = {"completed": "Blue", "closed": "Grey"}
 #: The money columns of a scheme return, £000 (savings negative).
 MONEY_COLUMNS: tuple[str, ...] = ("plan_ytd", "actual_ytd", "annual_plan", "fot", "assured")
 
+#: Paper D's eight QIPP programme areas (its executive summary's rows), a field of every returned line.
+QIPP_AREAS: tuple[str, ...] = (
+    "Acute Services",
+    "Community Health services",
+    "Continuing Care services",
+    "Mental Health Services",
+    "Prescribing",
+    "Primary Care",
+    "Running costs",
+    "Unidentified",
+)
+#: The programme area a workstream's schemes fall in unless a return or the derived map says otherwise.
+WORKSTREAM_AREAS: dict[str, str] = {
+    "CHC": "Continuing Care services",
+    "Children's": "Community Health services",
+    "Community Health": "Community Health services",
+    "Contracting": "Acute Services",
+    "Corporate": "Running costs",
+    "Integrated Teams": "Acute Services",
+    "Medicines Management": "Prescribing",
+    "Mental Health": "Mental Health Services",
+    "Planned Care": "Acute Services",
+    "Primary Care": "Primary Care",
+    "Unidentified": "Unidentified",
+    "Urgent Care": "Acute Services",
+}
+#: Planning stages of a scheme's plan (Paper D's executive summary columns), a field of every returned line.
+PLANNING_STAGES: tuple[str, ...] = ("Pipeline", "Design", "Developed")
+#: Status of a scheme line in a month's return.
+SCHEME_STATUSES: tuple[str, ...] = ("Active", "New", "Closed")
+#: The fields a returned line carries besides its figures and PMO descriptors (stored columns, in order):
+#: blank on rows that do not carry them (dashboards, the published M6 import, the synthetic months).
+RETURN_FIELDS: tuple[str, ...] = (
+    "programme_area",
+    "planning_stage",
+    "status",
+    "scheme_owner",
+    "key_risk",
+    "mitigation",
+    "action_owner",
+    "action_due",
+)
+
 # --- control totals: adjustments to returns that fall short of their printed totals -------------------
 
 #: One adjustment record per (adjustment, measure). ``adjustment_id`` ties the measures of one line.

@@ -293,6 +293,10 @@ TEXT_LIMITS: dict[str, int] = {
     "rag": 40,
     "provenance": 1000,
     "commentary": 4000,
+    "scheme_owner": 200,
+    "key_risk": 2000,
+    "mitigation": 2000,
+    "action_owner": 200,
 }
 
 

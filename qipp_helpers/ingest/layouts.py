@@ -42,8 +42,9 @@ class Layout:
     prepare: Prepare  # (paths, fin_year, month, stored, org=, provenance=) -> [Prepared]
 
 
-def _templates(paths: list[Path], fin_year: str, month: int, stored: pipeline.Stored, **_: object) -> list[Prepared]:
-    return [pipeline.prepare_templates(paths, fin_year, month, stored)]
+def _templates(paths: list[Path], fin_year: str, month: int, stored: pipeline.Stored, **kw: object) -> list[Prepared]:
+    provenance = kw.get("provenance")
+    return [pipeline.prepare_templates(paths, fin_year, month, stored, provenance=str(provenance or "") or None)]
 
 
 def _dashboards(paths: list[Path], fin_year: str, month: int, stored: pipeline.Stored, **kw: Any) -> list[Prepared]:

@@ -341,7 +341,18 @@ _STR = pd.StringDtype("pyarrow", na_value=np.nan)  # pandas' own text dtype ("st
 
 
 #: The text columns of a return checked for control characters and length.
-TEXT_COLUMNS = ("scheme_no", "scheme_name", "workstream", "milestones", "financial_benefits", "risk_issue")
+TEXT_COLUMNS = (
+    "scheme_no",
+    "scheme_name",
+    "workstream",
+    "milestones",
+    "financial_benefits",
+    "risk_issue",
+    "scheme_owner",
+    "key_risk",
+    "mitigation",
+    "action_owner",
+)
 #: Most scheme lines one organisation's return may hold in a month: beyond this a report would not be readable
 #: (and a 50,000-line return takes minutes and gigabytes to render), so it is refused at ingest.
 MAX_LINES_PER_ORG = 2000
@@ -693,18 +704,24 @@ def _controls(
     )
 
 
-def prepare_templates(paths: list[Path], fin_year: str, month: int, stored: Stored) -> Prepared:
+def prepare_templates(
+    paths: list[Path], fin_year: str, month: int, stored: Stored, *, provenance: str | None = None
+) -> Prepared:
     """Returned SRO templates merged into the month (rules: :mod:`qipp_helpers.ingest.sro_return`).
 
     Each organisation with a template gets its whole (fin_year, month) slice replaced by the merged
     month: returned lines, new schemes, and the base month's lines nobody returned, carried forward
-    and reported as missing.
+    and reported as missing. ``provenance`` (``--provenance`` or a folder's PROVENANCE.txt, e.g. the
+    synthetic demonstration returns) is each returned line's, with its file; else ``SRO return: <file>``.
     """
+    from ..reference import prefilled_fields
     from .sro_return import merge_returns, read_template, with_lines
 
     _command_line(fin_year, month)
     paths = [Path(p) for p in paths]
     results = [read_template(p, fin_year=fin_year, month=month) for p in paths]
+    for r in results:
+        r.provenance = provenance or ""
     problems = [p for r in results for p in r.problems]
     if problems:
         raise IngestError(problems)
@@ -712,7 +729,7 @@ def prepare_templates(paths: list[Path], fin_year: str, month: int, stored: Stor
     for r in results:
         org, fy, m = r.meta["org"], str(r.meta["base_fin_year"]), int(r.meta["base_month"])
         held = stored.month("returns", fy, m)
-        base_rows[org] = with_lines(held[held["org"] == org])
+        base_rows[org] = prefilled_fields(with_lines(held[held["org"] == org]))  # what the template showed
     merged = merge_returns(results, base_rows=base_rows)
     if merged.problems:
         raise IngestError(merged.problems)
@@ -738,6 +755,7 @@ def prepare_templates(paths: list[Path], fin_year: str, month: int, stored: Stor
         "warnings": 0,
         **{k: v[:LOG_NOTES] for k, v in notes.items()},
         "commentary": merged.commentary[:LOG_NOTES],
+        "returns": [{"file": r.path.name, "org": r.meta["org"]} for r in results],  # whose return each file is
     }
     summary = IngestSummary(fin_year, month, rows=tidy.groupby("org").size().to_dict(), files=files, notes=notes)
     control_changes, _ = month_adjustments(stored, fin_year, month, tidy)
@@ -1169,7 +1187,19 @@ def _template_commentary(items: list[dict], fin_year: str, month: int) -> pd.Dat
         for i, c in enumerate(items, start=1)
         if c.get("commentary") or c.get("plan_change_reason")
     ]
-    return coerce_table(pd.DataFrame(rows), COMMENTARY_COLUMNS)
+    reasons = [  # the reason itself, whatever the commentary says: "changes since last month" shows it
+        {**row, "kind": "plan_change", "section": "Plan change reason", "order": len(rows) + n, "text": reason}
+        for n, (row, reason) in enumerate(
+            ((row, c.get("plan_change_reason")) for row, c in zip(rows, _with_text(items), strict=True)), start=1
+        )
+        if reason
+    ]
+    return coerce_table(pd.DataFrame(rows + reasons), COMMENTARY_COLUMNS)
+
+
+def _with_text(items: list[dict]) -> list[dict]:
+    """The items :func:`_template_commentary` makes a row of, in order."""
+    return [c for c in items if c.get("commentary") or c.get("plan_change_reason")]
 
 
 def prepare_commentary(path: Path, fin_year: str, month: int, *, provenance: str | None = None) -> Prepared:

@@ -7,8 +7,10 @@ The template (``qipp template``) is an .xlsx with five sheets:
   latest month held before the return's month), last month's actual YTD and revised FOT shown
   read-only, the annual plan carried (locked), and cells to fill: Plan YTD (pre-filled with a
   straight-line profile of the plan remaining), Actual YTD, Revised FOT, the three PMO descriptors
-  (drop-down lists), New Annual Plan + Plan change reason, Commentary; plus spare rows for
-  schemes new this month. Every input cell has data validation.
+  (drop-down lists), New Annual Plan + Plan change reason, Commentary, and the scheme fields:
+  Programme area, Planning stage, Status (drop-down lists; pre-filled from last month, or from the
+  derived maps where last month carried none), Scheme owner, Key risk, Mitigation, Action owner,
+  Action due (a date); plus spare rows for schemes new this month. Every input cell has data validation.
 - ``PMO`` (protected; PMO only): PMO assured value and Overall PMO RAG per row, pre-filled with
   last month's.
 - ``Last month`` (hidden, protected): the base month's values, used to detect tampering and
@@ -21,9 +23,10 @@ Merging rules (:func:`merge_returns`), per organisation, files in command-line o
    FOT is filled; a returned line needs both. A later file returning the same line replaces the
    earlier one (reported).
 2. Lines of the base month returned by no file are reported as missing and carried forward
-   with last month's figures, provenance ``carried forward from M<m>: no return received``.
-3. Spare rows with a scheme number are schemes new this month (reported); they need a name and
-   an annual plan.
+   with last month's figures and the fields the template showed, provenance ``<kind>: carried
+   forward from M<m>: no return received`` (the kind of the month's return: one per organisation).
+3. Spare rows with a scheme number are schemes new this month (reported); they need a name, an
+   annual plan, a programme area and a planning stage (a blank status is New).
 4. The annual plan is carried from the base month. A change must be explicit: ``New Annual
    Plan`` with a ``Plan change reason`` (reported); an Annual Plan cell that differs from last
    month's is an error naming the cell.
@@ -36,7 +39,7 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 import pandas as pd
@@ -47,12 +50,19 @@ from ..core.money import parse_money
 from ..core.orgs import org_name, organisations
 from ..core.periods import check_fin_year, period_label
 from ..core.text import neutralise, restore_cell
-from ..core.vocab import RAGS, WORKSTREAMS
-from ..reference import normalise_scheme_no, workstream_map
+from ..core.vocab import (
+    PLANNING_STAGES,
+    QIPP_AREAS,
+    RAGS,
+    RETURN_FIELDS,
+    SCHEME_STATUSES,
+    WORKSTREAMS,
+)
+from ..reference import normalise_scheme_no, prefilled_fields, workstream_map
 from .excel import column_letter, flag_problems, open_scanned
 from .guard import SheetFlags
 
-TEMPLATE_VERSION = "1"
+TEMPLATE_VERSION = "2"
 META_SHEET, RETURN_SHEET, PMO_SHEET, REF_SHEET, HELP_SHEET = (
     "qipp_template",
     "Return",
@@ -97,7 +107,23 @@ COLUMNS: dict[str, str] = {
     "new_annual_plan": "New Annual Plan",
     "plan_change_reason": "Plan change reason",
     "commentary": "Commentary",
+    "programme_area": "Programme area",
+    "planning_stage": "Planning stage",
+    "status": "Status",
+    "scheme_owner": "Scheme owner",
+    "key_risk": "Key risk",
+    "mitigation": "Mitigation",
+    "action_owner": "Action owner",
+    "action_due": "Action due",
 }
+#: The scheme fields with a closed list of values (drop-down lists; a returned line needs each).
+FIELD_LISTS: dict[str, tuple[str, ...]] = {
+    "programme_area": QIPP_AREAS,
+    "planning_stage": PLANNING_STAGES,
+    "status": SCHEME_STATUSES,
+}
+#: Free-text scheme fields (optional, but for the scheme owner where last month had one).
+FIELD_TEXT = ("scheme_owner", "key_risk", "mitigation", "action_owner")
 INPUTS = (
     "plan_ytd",
     "actual_ytd",
@@ -108,6 +134,7 @@ INPUTS = (
     "new_annual_plan",
     "plan_change_reason",
     "commentary",
+    *RETURN_FIELDS,
 )
 SPARE_INPUTS = ("scheme_no", "scheme_name", "workstream", "annual_plan")
 PMO_COLUMNS = {
@@ -132,6 +159,8 @@ REF_COLUMNS = (
     "financial_benefits",
     "risk_issue",
 )
+#: Columns of the Last month sheet holding the scheme fields' lists (after the descriptors' N, O, P).
+_FIELD_LIST_COLUMNS = {"programme_area": 18, "planning_stage": 19, "status": 20}
 MONEY_LIMIT = 1e7  # £000: a cell beyond ±£10bn is a typing error
 
 
@@ -246,7 +275,7 @@ def _template_lines(
         if unknown:
             raise ValueError(f"scheme(s) {', '.join(unknown)} not in {org}'s {base[0]} M{base[1]} return")
         rows = rows[rows["scheme_no"].isin(wanted)].reset_index(drop=True)
-    return base, rows
+    return base, prefilled_fields(rows)
 
 
 def _write_instructions(ws, *, fin_year: str, month: int, org: str, base: tuple[str, int], period: str) -> None:
@@ -301,7 +330,10 @@ def _write_return_rows(
     for rec in records:
         plan_ytd = _straight_line(rec["annual_plan"], rec["plan_ytd"], base_month, month)
         shown = [rec["scheme_no"], int(rec["line"]), safe_cell(rec["scheme_name"]), rec["workstream"]]
-        ws.append([*shown, rec["actual_ytd"], rec["fot"], rec["annual_plan"], plan_ytd, *[None] * 8])
+        fields = [safe_cell(rec[f]) for f in RETURN_FIELDS if f != "action_due"]
+        ws.append([*shown, rec["actual_ytd"], rec["fot"], rec["annual_plan"], plan_ytd, *[None] * 8, *fields, None])
+        if rec["action_due"]:
+            ws.cell(ws.max_row, _col("action_due"), date.fromisoformat(rec["action_due"])).number_format = "yyyy-mm-dd"
     for r in range(rows.last_known + 1, rows.last + 1):
         ws.cell(r, _col("line"), 1)
     grey, unlocked = PatternFill("solid", fgColor="E8EDEE"), Protection(locked=False)
@@ -337,6 +369,7 @@ def _validate_return_inputs(ws, rows: _Rows) -> None:
         showErrorMessage=True,
         error="At most 2,000 characters",
     )
+    lists: dict = {}
     ws_list = DataValidation(
         type="list",
         formula1=f"='{REF_SHEET}'!$P$2:$P${len(WORKSTREAMS) + 1}",
@@ -344,9 +377,27 @@ def _validate_return_inputs(ws, rows: _Rows) -> None:
         showErrorMessage=True,
         error="Choose a workstream from the list",
     )
-    for dv in (money, text, ws_list):
+    due = DataValidation(
+        type="date",
+        operator="between",
+        formula1="36526",  # 2000-01-01
+        formula2="73051",  # 2099-12-31
+        allow_blank=True,
+        showErrorMessage=True,
+        error="Enter a date, e.g. 2019-11-30",
+    )
+    for dv in (money, text, ws_list, due):
         ws.add_data_validation(dv)
-    lists = {}
+    for key, values in FIELD_LISTS.items():
+        col = column_letter(_FIELD_LIST_COLUMNS[key])
+        lists[key] = DataValidation(
+            type="list",
+            formula1=f"='{REF_SHEET}'!${col}$2:${col}${len(values) + 1}",
+            allow_blank=True,
+            showErrorMessage=True,
+            error=f"Choose the {COLUMNS[key].lower()} from the list",
+        )
+        ws.add_data_validation(lists[key])
     for key, values in DESCRIPTORS.items():
         col = "N" if values is MILESTONE_DESCRIPTORS else "O"
         lists[key] = DataValidation(
@@ -363,8 +414,9 @@ def _validate_return_inputs(ws, rows: _Rows) -> None:
 
     for key in ("plan_ytd", "actual_ytd", "fot", "new_annual_plan"):
         money.add(cells(key, rows.first))
-    for key in ("plan_change_reason", "commentary"):
+    for key in ("plan_change_reason", "commentary", *FIELD_TEXT):
         text.add(cells(key, rows.first))
+    due.add(cells("action_due", rows.first))
     for key, dv in lists.items():
         dv.add(cells(key, rows.first))
     if rows.has_spare:
@@ -385,6 +437,11 @@ def _format_return_sheet(ws, rows: _Rows) -> None:
         "risk_issue": 30,
         "plan_change_reason": 30,
         "commentary": 40,
+        "programme_area": 24,
+        "scheme_owner": 20,
+        "key_risk": 30,
+        "mitigation": 30,
+        "action_owner": 20,
     }
     for key, j in ((k, _col(k)) for k in COLUMNS):
         ws.column_dimensions[column_letter(j)].width = widths.get(key, 13)
@@ -452,6 +509,10 @@ def _write_reference_sheet(ws, records: list[dict]) -> None:
         ws.cell(i, 14, value)
     for i, value in enumerate(RISK_DESCRIPTORS, start=2):
         ws.cell(i, 15, value)
+    for key, values in FIELD_LISTS.items():
+        ws.cell(1, _FIELD_LIST_COLUMNS[key], key)
+        for i, value in enumerate(values, start=2):
+            ws.cell(i, _FIELD_LIST_COLUMNS[key], value)
     ws.sheet_state = "hidden"
     ws.protection.sheet = True
 
@@ -476,6 +537,7 @@ class TemplateResult:
     lines: dict[tuple[str, int], dict] = field(default_factory=dict)  # returned lines only
     pmo: dict[tuple[str, int], dict] = field(default_factory=dict)  # PMO values changed from the pre-filled
     reference: dict[tuple[str, int], dict] = field(default_factory=dict)  # base month, per line
+    provenance: str = ""  # where the file comes from if the PMO said (--provenance, PROVENANCE.txt), else ''
     problems: list[Problem] = field(default_factory=list)
 
 
@@ -687,6 +749,7 @@ def _returned_line(key: tuple[str, int], cells: dict, money: dict, excel_row: in
             problem(f"{text[:60]!r} is not one of the PMO descriptors in the list", RETURN_SHEET, excel_row, COLUMNS[k])
         rec[k] = text
     rec["commentary"] = _str(cells["commentary"])
+    rec.update(_scheme_fields(cells, excel_row, new=ref is None, problem=problem))
     if ref is None:
         rec.update(_new_scheme(scheme_no, cells, money, excel_row, problem))
     else:
@@ -694,6 +757,42 @@ def _returned_line(key: tuple[str, int], cells: dict, money: dict, excel_row: in
     for k in ("plan_ytd", "actual_ytd", "fot"):
         rec[k] = money[k] if money[k] is not None else math.nan
     return rec
+
+
+def _scheme_fields(cells: dict, excel_row: int, *, new: bool, problem) -> dict:
+    """Programme area, planning stage and status (from their lists; a returned line needs each, a new
+    scheme's blank status is New), scheme owner, key risk, mitigation, action owner and action due
+    (a date, stored as ISO text)."""
+    out = {}
+    for key, values in FIELD_LISTS.items():
+        text = _str(cells[key])
+        value = {v.lower(): v for v in values}.get(text.lower(), "")
+        if not text and key == "status" and new:
+            value = "New"
+        elif not text or not value:
+            what = f"{COLUMNS[key]} is blank: choose" if not text else f"{text[:60]!r} is not"
+            problem(f"{what} one of {', '.join(values)}", RETURN_SHEET, excel_row, COLUMNS[key])
+        out[key] = value
+    for key in FIELD_TEXT:
+        out[key] = _str(cells[key])
+    out["action_due"] = _due_date(cells["action_due"], excel_row, problem)
+    return out
+
+
+def _due_date(value: object, excel_row: int, problem) -> str:
+    """An Action due cell as ISO text ('' if blank): a date cell, or text as 2019-11-30 or 30/11/2019."""
+    if _blank(value):
+        return ""
+    if isinstance(value, datetime | date):
+        return (value.date() if isinstance(value, datetime) else value).isoformat()
+    text = _str(value)
+    for fmt in ("%Y-%m-%d", "%d/%m/%Y"):
+        try:
+            return datetime.strptime(text, fmt).date().isoformat()
+        except ValueError:
+            continue
+    problem(f"{text[:40]!r} is not a date (e.g. 2019-11-30)", RETURN_SHEET, excel_row, COLUMNS["action_due"])
+    return ""
 
 
 def _new_scheme(scheme_no: str, cells: dict, money: dict, excel_row: int, problem) -> dict:
@@ -802,6 +901,13 @@ class Merged:
     problems: list[Problem] = field(default_factory=list)
 
 
+def _kind(files: list[TemplateResult]) -> str:
+    """The kind of an organisation's return this month ('synthetic', 'published', else 'SRO return'): a line
+    nobody returned is carried under it, so a month has one provenance per organisation."""
+    given = next((r.provenance for r in reversed(files) if r.provenance), "")
+    return given.split(":", 1)[0].strip() if ":" in given else "SRO return"
+
+
 def merge_returns(results: list[TemplateResult], *, base_rows: dict[str, pd.DataFrame]) -> Merged:
     """Merge returned templates per organisation (rules in the module docstring).
 
@@ -855,13 +961,14 @@ def merge_returns(results: list[TemplateResult], *, base_rows: dict[str, pd.Data
                     "scheme_name": rec["scheme_name"],
                     "workstream": rec["workstream"],
                     **{k: rec[k] for k in DESCRIPTORS},
+                    **{k: rec[k] for k in RETURN_FIELDS},
                     "rag": pm.get("rag", old["rag"] if old else ""),
                     "plan_ytd": rec["plan_ytd"],
                     "actual_ytd": rec["actual_ytd"],
                     "annual_plan": rec["annual_plan"],
                     "fot": rec["fot"],
                     "assured": pm.get("assured", old["assured"] if old else math.nan),
-                    "provenance": f"SRO return: {res.path.name}",
+                    "provenance": res.provenance or f"SRO return: {res.path.name}",  # the file is source_file
                     "source_file": res.path.name,
                     "source_sheet": RETURN_SHEET,
                     "source_row": rec["source_row"],
@@ -921,12 +1028,14 @@ def merge_returns(results: list[TemplateResult], *, base_rows: dict[str, pd.Data
                             "source_file",
                             "source_sheet",
                             "source_row",
+                            *RETURN_FIELDS,
                         )
+                        if k in old
                     },
                     "org": org,
                     "rag": pm.get("rag", old["rag"]),
                     "assured": pm.get("assured", old["assured"]),
-                    "provenance": f"carried forward from M{base_m}: no return received",
+                    "provenance": f"{_kind(files)}: carried forward from M{base_m}: no return received",
                     "row": n,
                 }
                 out.missing.append(f"{org} {key[0]} line {key[1]} {old['scheme_name']}")

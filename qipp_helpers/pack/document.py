@@ -779,6 +779,26 @@ def _reads(front_reports: list[PackReport], table: str) -> bool:
     return any(r.ok and r.notebook in CATALOGUE and table in CATALOGUE[r.notebook].reads for r in front_reports)
 
 
+def _returns_received(returns, data_dir: Path, manifest: dict, *, fin_year: str, month: int) -> list:
+    """The returns tracker as the front matter's last data note (none if no return is held for the month).
+
+    A run reads a snapshot; when and at which version each file came in is in the live store's log
+    (versions up to the one the run read), so that is read too when the snapshot's store is there.
+    """
+    from ..report.tracker import month_tracker, tracker_note
+    from ..store import db
+
+    if not ((returns["fin_year"] == fin_year) & (returns["month"] == month)).any():
+        return []
+    live = Path(data_dir).parents[2] if db.is_snapshot(data_dir) else Path(data_dir)
+    read = int((manifest.get("store") or {}).get("version") or 0)
+    try:
+        held = [v for v in db.versions(live) if not read or v.number <= read]
+    except Exception:
+        held = []
+    return [tracker_note(month_tracker(returns, held, fin_year=fin_year, month=month))]
+
+
 def publish_month(
     folder: Path,
     manifest: dict,
@@ -818,15 +838,18 @@ def publish_month(
         month=month,
         reports=reports,
         summary=pack_summary(returns, warnings, fin_year=fy, month=month, frp_tables=frp, adjustments=adjustments),
-        notes=data_notes(
-            returns,
-            warnings,
-            fin_year=fy,
-            month=month,
-            frp_tables=frp,
-            rightcare_tables=rightcare,
-            adjustments=adjustments,
-        ),
+        notes=[
+            *data_notes(
+                returns,
+                warnings,
+                fin_year=fy,
+                month=month,
+                frp_tables=frp,
+                rightcare_tables=rightcare,
+                adjustments=adjustments,
+            ),
+            *_returns_received(returns, data_dir, manifest, fin_year=fy, month=month),
+        ],
         marking=marking,
         meeting_date=meeting_date,
         data_cutoff=data_cutoff,

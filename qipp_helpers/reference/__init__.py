@@ -130,3 +130,41 @@ def planning_stage_map() -> pd.DataFrame:
     df = _reference_strings("planning_stage_map.csv")
     df["scheme_no"] = df["scheme_no"].map(normalise_scheme_no)
     return df.astype({"share": float})
+
+
+def prefilled_fields(rows: pd.DataFrame) -> pd.DataFrame:
+    """Scheme lines with the fields a return template pre-fills: last month's where the return held them;
+    otherwise (a month imported from a dashboard, e.g. the published M6) the programme area and planning
+    stage the derived maps give most of the line's plan, or its workstream's area. Last month's New
+    becomes Active; Closed stays Closed (a Grey-rated line without a status is Closed). The SRO confirms
+    or corrects them; the changes since last month compare a return with these where last month had none."""
+    from ..core.vocab import PLANNING_STAGES, QIPP_AREAS, RETURN_FIELDS, WORKSTREAM_AREAS
+
+    out = rows.copy()
+    for f in RETURN_FIELDS:
+        out[f] = out[f].fillna("").astype(str) if f in out else ""
+    areas, stages = programme_area_map(), planning_stage_map()
+    for i, rec in out.iterrows():
+        area = rec["programme_area"] or _derived(areas, rec["scheme_no"], rec["org"], "programme_area")
+        area = area or WORKSTREAM_AREAS.get(rec["workstream"], "")
+        stage = rec["planning_stage"] or _derived(stages, rec["scheme_no"], rec["org"], "stage", area).title()
+        out.at[i, "programme_area"] = area if area in QIPP_AREAS else ""
+        out.at[i, "planning_stage"] = stage if stage in PLANNING_STAGES else ""
+        closed = rec["status"] == "Closed" or (not rec["status"] and rec.get("rag") == "Grey")  # Grey = closed
+        out.at[i, "status"] = "Closed" if closed else "Active"
+    return out
+
+
+def _derived(table: pd.DataFrame, scheme_no: str, org: str, column: str, area: str | None = None) -> str:
+    """The value a derived map gives most of a line's plan: an entry naming the organisation (and, for
+    stages, the programme area) beats one that leaves it blank; '' if the map does not name the scheme."""
+    rows = table[(table["scheme_no"] == normalise_scheme_no(scheme_no)) & table["org"].isin([org, ""])]
+    if area is not None:
+        rows = rows[rows["programme_area"].isin([area, ""])]
+    if rows.empty:
+        return ""
+    rank = (rows["org"] != "").astype(int) * 2
+    if area is not None:
+        rank += (rows["programme_area"] != "").astype(int)
+    best = rows[rank == rank.max()]
+    return str(best.loc[best["share"].idxmax(), column])

@@ -26,6 +26,7 @@ from ..core.orgs import organisations
 from ..core.periods import MONTH_NAMES
 from ..core.vocab import RAGS, WORKSTREAMS
 from ..store.db import empty_warnings
+from . import changes as since
 from . import charts
 from .fmt import money_table, rag_cell_styles
 from .objects import MonthlyPosition, monthly_position, trend_panels
@@ -187,6 +188,7 @@ class VarianceExplorer:
         self.table = pd.DataFrame()
         self.history = pd.DataFrame()
         self.trend: dict[str, spc.Trend] = {}
+        self.changes = pd.DataFrame()
         self._syncing = False
         self._make_period_controls(fin_year, org)
         self._make_filter_controls()
@@ -238,6 +240,7 @@ class VarianceExplorer:
         self.history_html = w.HTML()
         self.history_image = w.Image(format="png", layout=w.Layout(max_width="100%", align_self="flex-start"))
         self.trend_image = w.Image(format="png", layout=w.Layout(max_width="100%", align_self="flex-start"))
+        self.changes_html = w.HTML()
 
     def _layout(self) -> w.VBox:
         """Controls above, the status line, then three tabs: variances, scheme drill-down, trends."""
@@ -246,9 +249,10 @@ class VarianceExplorer:
                 w.VBox([self.summary_html, self.table_html]),
                 w.VBox([self.scheme, self.history_image, self.history_html]),
                 w.VBox([self.measure, self.trend_image]),
+                self.changes_html,
             ]
         )
-        self.tabs.titles = ("Variances", "Scheme drill-down", "Trends (SPC)")
+        self.tabs.titles = ("Variances", "Scheme drill-down", "Trends (SPC)", "What changed")
         return w.VBox(
             [
                 w.HBox([self.fin_year, self.month, self.org]),
@@ -320,6 +324,7 @@ class VarianceExplorer:
         self.summary_html.value = _summary_html(self.summary)
         self._update_table()
         self._update_trend()
+        self._update_changes()
 
     def _load_report(self) -> MonthlyPosition | None:
         """The monthly position of the chosen period, or None with the reason on the status line."""
@@ -422,3 +427,16 @@ class VarianceExplorer:
                 panel_size=(2.6, 1.9) if ncols == 4 else (5, 2.6),
             )
         )
+
+    def _update_changes(self) -> None:
+        """What changed since last month for the chosen month and organisation: the pack's section, as is."""
+        c = self.report.changes if self.report is not None else None
+        self.changes = c.table if c is not None and c.compared else pd.DataFrame()
+        if c is None:
+            self.changes_html.value = ""
+            return
+        parts = [f"<p>{text}</p>" for text in since.block(c).split("\n\n")]
+        for shown in (since.table(c), since.matrix(c)):
+            if hasattr(shown, "to_html"):
+                parts.append(shown.to_html())
+        self.changes_html.value = "".join(parts)

@@ -650,6 +650,16 @@ def _nos(values: pd.Series) -> str:
     return ", ".join(sorted(set(values), key=key))
 
 
+def programme_from_returns(rows: pd.DataFrame) -> str:
+    """How the executive summary was built in a month whose returns carry programme area and planning stage."""
+    n = int((rows["scheme_no"] != "").sum()) if "scheme_no" in rows else len(rows)
+    return (
+        f"Programme area and planning stage are fields of each returned scheme line ({n:,} lines): every cell "
+        "of this table is the sum of the returns' own figures for that area and stage; no derived or fitted "
+        "split is used. A scheme split across areas or stages is returned as one line per part."
+    )
+
+
 def programme_basis(area_map: pd.DataFrame, stage_map: pd.DataFrame) -> str:
     """How each scheme's programme area and planning stage were assigned, from the maps' ``basis`` column."""
 

@@ -27,6 +27,7 @@ from ..reference import (
     programme_area_map,
     scheme_group,
 )
+from . import changes as since
 from . import commentary as notes
 from . import narrative as sentences
 from . import workbook
@@ -91,6 +92,7 @@ class MonthlyPosition(_Period):
     fot_by_org: dict[str, pd.DataFrame] = field(default_factory=dict)
     programme: pd.DataFrame | None = None
     programme_published: pd.DataFrame | None = None
+    changes: since.Changes | None = None
 
     @property
     def title(self) -> str:
@@ -110,7 +112,10 @@ class MonthlyPosition(_Period):
         """How programme areas and stages were assigned, and (where published) how the table compares."""
         if self.programme is None:
             return []
-        out = [sentences.programme_basis(programme_area_map(), planning_stage_map())]
+        if prog.returned_fields(self.rows):
+            out = [sentences.programme_from_returns(self.rows)]
+        else:
+            out = [sentences.programme_basis(programme_area_map(), planning_stage_map())]
         if self.programme_published is not None:
             out.append(sentences.programme_against_published(self.programme, self.programme_published, "Paper D"))
         return out
@@ -175,7 +180,11 @@ class MonthlyPosition(_Period):
     def xlsx_tables(self) -> Book:
         """The workbook's tables (Tables 1, 2, 5, Appendix 1, every scheme line; the system view, executive
         summary, commentary and adjustments), headline and notes."""
-        return workbook.with_extras(workbook.monthly_position(self), self._extra_xlsx())
+        book = workbook.with_extras(workbook.monthly_position(self), self._extra_xlsx())
+        sheet = since.xlsx_table(self.changes) if self.changes is not None else None
+        if sheet is not None:
+            book.tables[since.SHEET] = sheet
+        return book
 
 
 def _rows_and_previous(
@@ -235,6 +244,8 @@ def monthly_position(
             if (fin_year, month, org) == PAPER_D_REPORT and not as_received
             else None,
         }
+    if not system and prog.returned_fields(rows):  # a CCG's summary only from its returns' own fields
+        by_org["programme"] = _programme(rows, fin_year=fin_year, month=month, org=org)
     prev = period["previous"]
     return MonthlyPosition(
         **period,
@@ -246,6 +257,7 @@ def monthly_position(
         split=t.org_split(returns, fin_year, month, org),
         **_history(year, fin_year, org, received=received_year),
         **by_org,
+        changes=since.since_last_month(received, commentary, fin_year=fin_year, month=month, org=org),
     )
 
 
@@ -880,6 +892,7 @@ def pack_summary(
     heads = headlines(returns, fin_year, month, adjustments)
     if not heads:
         return None
+    received = returns
     returns, applied = _with_adjustments(returns, adjustments, as_received=False)
     reg = organisations()
     held = [h["org"] for h in heads]
@@ -914,6 +927,9 @@ def pack_summary(
         basis = sentences.movement_basis(month, prev_m, rows["provenance"].iloc[0], prev["provenance"].iloc[0])
         moved.append(f"{text} {basis}".strip())
     moved.append(sentences.drivers(d.drivers_table(rows, lead, d.DRIVER_THRESHOLD), lead))
+    changed = since.since_last_month(received, None, fin_year=fin_year, month=month, org=lead)
+    if changed.compared:  # between real months only; the report's section says why not otherwise
+        moved.append(since.sentence(changed))
     w = warnings[(warnings["fin_year"] == fin_year) & (warnings["month"] == month)]
     month_adj = applied[(applied["fin_year"] == fin_year) & (applied["month"] == month)] if len(applied) else applied
     located = month_adj[month_adj["basis"] != adj.ROUNDING] if len(month_adj) else month_adj

@@ -13,9 +13,13 @@ from ..core.vocab import (
     FRP_PRINTED,
     FRP_RAGS,
     MONEY_COLUMNS,
+    PLANNING_STAGES,
     PODS,
     PROGRAMME_AREAS,
+    QIPP_AREAS,
     RAGS,
+    RETURN_FIELDS,
+    SCHEME_STATUSES,
     WORKSTREAMS,
 )
 
@@ -37,6 +41,7 @@ RETURN_COLUMNS: tuple[str, ...] = (
     "source_file",
     "source_sheet",
     "source_row",
+    *RETURN_FIELDS,
 )
 
 #: A combined (e.g. LLR) dashboard sheet's rows as received: not returns (the CCGs' are), but the control
@@ -99,6 +104,9 @@ WARNING_COLUMNS: tuple[str, ...] = (
 )
 
 
+#: An action due date as stored: ISO text (YYYY-MM-DD), or blank.
+_ISO_DATE = r"^([0-9]{4}-[0-9]{2}-[0-9]{2})?$"
+
 _money = {
     c: pa.Column(float, checks=pa.Check(lambda s: s.abs() < 1e9, error="money must be finite £000"), nullable=False)
     for c in MONEY_COLUMNS
@@ -127,6 +135,14 @@ RETURNS_SCHEMA = pa.DataFrameSchema(
         "source_file": pa.Column(str),
         "source_sheet": pa.Column(str),
         "source_row": pa.Column(int),
+        "programme_area": pa.Column(str, pa.Check.isin(["", *QIPP_AREAS])),
+        "planning_stage": pa.Column(str, pa.Check.isin(["", *PLANNING_STAGES])),
+        "status": pa.Column(str, pa.Check.isin(["", *SCHEME_STATUSES])),
+        "scheme_owner": pa.Column(str),
+        "key_risk": pa.Column(str),
+        "mitigation": pa.Column(str),
+        "action_owner": pa.Column(str),
+        "action_due": pa.Column(str, pa.Check.str_matches(_ISO_DATE)),
     },
     strict=True,
     ordered=False,
@@ -207,6 +223,10 @@ def returns_pass(df: pd.DataFrame) -> bool:
         and (df["provenance"].str.len() >= 1).all()
         and df["workstream"].isin(WORKSTREAMS).all()
         and df["rag"].isin(RAGS).all()
+        and df["programme_area"].isin(["", *QIPP_AREAS]).all()
+        and df["planning_stage"].isin(["", *PLANNING_STAGES]).all()
+        and df["status"].isin(["", *SCHEME_STATUSES]).all()
+        and df["action_due"].str.fullmatch(_ISO_DATE).all()
     )
 
 

@@ -96,6 +96,8 @@ def round_trip(demo_data_dir, tmp_path_factory):
             "plan_ytd": -10,
             "actual_ytd": -4,
             "fot": -90,
+            "programme_area": "Community Health services",  # a new scheme says where it sits
+            "planning_stage": "Pipeline",
         }.items():
             ws.cell(r, col[key], value)
         pmo.cell(r, 4, -60)
@@ -164,7 +166,7 @@ def test_round_trip_merges_and_reports(round_trip):
     assert "scheme new this month: LC 5.9 <b>Falls</b> prevention" in output
     assert "return replaced by a later file: WL 1.1 line 1: WL_sro_b.xlsx replaces WL_sro_a.xlsx" in output
     wl = m7[m7["org"] == "WL"].set_index(["scheme_no"])
-    assert wl.loc["4.1", "provenance"].iloc[0].startswith("carried forward from M6")
+    assert wl.loc["4.1", "provenance"].iloc[0] == "SRO return: carried forward from M6: no return received"
     entry = read_log(data)[-1]
     assert entry["user"] == "pmo.analyst" and entry["kind"] == "template" and entry["rows"] == len(m7)
     assert len(entry["files"]) == 5 and all(len(f["sha256"]) == 64 for f in entry["files"])

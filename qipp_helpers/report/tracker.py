@@ -1,0 +1,103 @@
+"""The returns tracker as the PMO reads it (``qipp status``): per organisation, what the month received."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import pandas as pd
+
+from ..analysis import tracker as tr
+from ..analysis.changes import carried as is_carried
+from ..core.orgs import organisations
+from ..core.periods import period_label, previous_period
+from .objects import DataNote
+
+
+@dataclass
+class Tracker:
+    """The month's returns tracker and the lines nobody returned."""
+
+    fin_year: str
+    month: int
+    table: pd.DataFrame  # :data:`qipp_helpers.analysis.tracker.COLUMNS`
+    carried: list[str]  # "ELR 2.6 Follow Up Outpatients" per line carried forward
+
+
+def month_tracker(returns: pd.DataFrame, versions: Sequence, *, fin_year: str, month: int) -> Tracker:
+    """The tracker from the stored returns and the store's versions (``number``, ``time``, ``files``, ``entry``).
+
+    Expected: the CCGs that returned last month (every CCG of the registry if none did).
+    """
+    rows = returns[(returns["fin_year"] == fin_year) & (returns["month"] == month)]
+    prev_fy, prev_m = previous_period(fin_year, month)
+    before = returns[(returns["fin_year"] == prev_fy) & (returns["month"] == prev_m)]
+    ccgs = organisations().ccgs
+    expected = [o for o in ccgs if o in set(before["org"])] or list(ccgs)
+    entries = [
+        {
+            "version": v.number,
+            "when": f"{v.time:%Y-%m-%d %H:%M}",
+            "files": [{"name": f.name} for f in v.files],
+            "parts": v.entry.get("parts") or [v.entry],
+        }
+        for v in versions
+        if any(p.get("fin_year") == fin_year and p.get("month") == month for p in (v.entry.get("parts") or [v.entry]))
+    ]
+    table = tr.tracker(rows, tr.received_files(entries), expected)
+    gone = rows[is_carried(rows["provenance"])]
+    carried = [f"{o} {n} {s}" for o, n, s in zip(gone["org"], gone["scheme_no"], gone["scheme_name"], strict=True)]
+    return Tracker(fin_year, month, table, carried)
+
+
+def tracker_lines(t: Tracker) -> list[str]:
+    """The tracker as lines of text: one block per organisation, then the lines carried forward."""
+    out = [f"Returns for {period_label(t.fin_year, t.month)}"]
+    for org, block in t.table.groupby("org", sort=False):
+        first = block.iloc[0]
+        head = f"{org}: {first['state']}"
+        if first["state"] != tr.MISSING:
+            head += f" ({first['lines']} lines returned, {first['carried']} carried forward)"
+        else:
+            head += f" ({first['note']})"
+        out.append(head)
+        for r in block.itertuples(index=False):
+            if r.file:
+                note = f"  [{r.note}]" if r.note else ""
+                out.append(f"    {r.file}  received {r.when}  store version {r.version}{note}")
+    if t.carried:
+        out.append(f"Lines with no return this month (carried forward from last month): {len(t.carried)}")
+        out += [f"    {line}" for line in t.carried]
+    return out
+
+
+def tracker_note(t: Tracker) -> DataNote:
+    """The tracker as a data-quality note of the pack's front matter: a sentence and a table per file."""
+    shown = t.table.assign(
+        version=t.table["version"].map(lambda v: "" if pd.isna(v) else f"{int(v)}"),
+        file=t.table["file"].fillna(""),
+    )
+    shown = shown.rename(
+        columns={
+            "org": "Organisation",
+            "state": "Return",
+            "file": "File",
+            "when": "Received",
+            "version": "Store version",
+            "lines": "Lines returned",
+            "carried": "Lines carried forward",
+            "note": "Note",
+        }
+    )
+    missing = t.table.loc[t.table["state"] == tr.MISSING, "org"].tolist()
+    text = (
+        f"Returns held for {period_label(t.fin_year, t.month)}, per organisation: the files received, when the "
+        "store took them in and at which version; an organisation expected (it returned last month) with no line "
+        "returned is missing; one whose return came in more than one file or more than once is re-submitted (the "
+        "latest file stands, line by line)."
+    )
+    if missing:
+        text += f" Missing: {', '.join(missing)}."
+    if t.carried:
+        text += f" Lines with no return, carried forward from last month: {'; '.join(t.carried)}."
+    return DataNote("Returns received", [text], shown.astype(str).replace({"None": "", "nan": ""}))
