@@ -31,6 +31,7 @@ from . import commentary as notes
 from . import narrative as sentences
 from . import workbook
 from .publish import Book
+from .realism import realism_of, summary_sentence
 
 #: Measures each table shows, for the footnote naming the adjustments it includes.
 TABLE_MEASURES: dict[str, tuple[str, ...]] = {
@@ -914,6 +915,7 @@ def pack_summary(
         basis = sentences.movement_basis(month, prev_m, rows["provenance"].iloc[0], prev["provenance"].iloc[0])
         moved.append(f"{text} {basis}".strip())
     moved.append(sentences.drivers(d.drivers_table(rows, lead, d.DRIVER_THRESHOLD), lead))
+    moved.append(summary_sentence(realism_of(rows, fin_year=fin_year, month=month, org=lead)))
     w = warnings[(warnings["fin_year"] == fin_year) & (warnings["month"] == month)]
     month_adj = applied[(applied["fin_year"] == fin_year) & (applied["month"] == month)] if len(applied) else applied
     located = month_adj[month_adj["basis"] != adj.ROUNDING] if len(month_adj) else month_adj
