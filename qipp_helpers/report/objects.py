@@ -102,6 +102,14 @@ class MonthlyPosition(_Period):
         trend computed from the real months only (synthetic months set aside)."""
         return trend_panels(self.trends, measure, real=self.real_months.get(measure))
 
+    def trend_targets(self, measure: str = "fot") -> dict[str, float]:
+        """Each workstream's target for an XmR panel of ``measure``, on the charted (savings positive) scale: the
+        annual plan for the forecast out-turn; none for other measures."""
+        if measure != "fot":
+            return {}
+        body = self.fot[self.fot["workstream"] != t.TOTAL]
+        return {w: -float(p) for w, p in zip(body["workstream"], body["plan"], strict=True) if p}
+
     @property
     def history_notes(self) -> list[str]:
         """How the real figures of otherwise synthetic months were derived (printed under trend charts)."""
