@@ -130,3 +130,13 @@ def planning_stage_map() -> pd.DataFrame:
     df = _reference_strings("planning_stage_map.csv")
     df["scheme_no"] = df["scheme_no"].map(normalise_scheme_no)
     return df.astype({"share": float})
+
+
+def paper_d_risks() -> pd.DataFrame:
+    """PUBLISHED risk narrative, verbatim (README.md): Paper D section 1.4's risks by programme area, its section 2.1
+    QAG outcome, its FRP risk note under Table 6 (section 1.5) and Paper E's summary of the FRP position.
+
+    ``kind`` is risk | qag_outcome | frp_risk | frp_summary; ``provenance`` names the paper and section;
+    ``text`` is inert plain text.
+    """
+    return _reference_strings("paper_d_risks.csv").astype({"month": int, "order": int})
