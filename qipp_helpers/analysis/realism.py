@@ -148,7 +148,7 @@ def realism(
     grouped = grouped.iloc[np.argsort((grouped["fot"] - grouped["actual_ytd"]).to_numpy(), kind="stable")]
     total = pd.DataFrame([{label: TOTAL, **rows[list(MONEY)].sum().to_dict()}])
     body = pd.concat([grouped, total], ignore_index=True).rename(columns={label: "label"})
-    body = body.fillna({c: "" for c in keys if c != label})
+    body = body.fillna({c: "" for c in keys if c != label}).astype({c: float for c in MONEY})
     out = measures(body, month)
     return flags(out, multiple_threshold=multiple_threshold, assured_threshold=assured_threshold, basis=basis)
 

@@ -417,3 +417,32 @@ def notes_block(fr: ForecastRealism) -> str:
     lines = [plain_html(profile_note(fr)), "", "**How each number is computed.**", ""]
     lines += [f"- {plain_html(s)}" for s in method_notes(fr)]
     return "\n".join(lines)
+
+
+# --- the explorer's view of a filtered set of schemes ---------------------------------------------------------
+
+
+def schemes_table(fr: ForecastRealism) -> Styler:
+    """Every scheme line of ``fr`` (flagged or not), largest money still needed first, with the Total."""
+    cols = ["scheme_no", "label", "workstream", "actual_ytd", "fot", "remaining", "multiple", "profile"]
+    cols += ["profile_multiple", "over_assured", "flag"]
+    return _display(fr, fr.levels["scheme"], cols).set_caption(
+        f"Forecast realism of the schemes shown, {fr.period} (£000; flagged above {fr.multiple_threshold:g}× the run "
+        f"rate or {fr.assured_threshold:.0%} above assured)"
+    )
+
+
+def filtered_sentence(fr: ForecastRealism) -> str:
+    """What the schemes shown must still deliver, against their run rate, and how many are flagged."""
+    t = fr.levels["scheme"]
+    body, total = t[t["label"] != TOTAL], t[t["label"] == TOTAL]
+    if body.empty:
+        return "No scheme passes these filters."
+    w = total.iloc[0]
+    if fr.month == 12:
+        return f"{len(body)} scheme lines shown; the year is complete."
+    return (
+        f"{len(body)} scheme lines shown: {fmt_k(w['remaining'])} still needed in the last {12 - fr.month} months "
+        f"against {fmt_k(w['actual_ytd'])} delivered so far, {fmt_multiple(w['multiple'])} the run rate; "
+        f"{len(fr.flagged('scheme'))} flagged."
+    )
