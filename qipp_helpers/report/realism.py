@@ -19,7 +19,7 @@ from pandas.io.formats.style import Styler
 from ..analysis import programme as prog
 from ..analysis import realism as rl
 from ..analysis.position import TOTAL
-from ..core.money import fmt_k
+from ..core.money import fmt_k, fmt_m
 from ..core.orgs import members
 from ..core.periods import period_label
 from ..core.text import plain_html
@@ -54,6 +54,7 @@ class ForecastRealism:
     assured_threshold: float
     basis: str
     levels: dict[str, pd.DataFrame] = field(default_factory=dict)
+    synthetic: bool = False  # some of the rows are synthetic (demonstration) returns
 
     @property
     def period(self) -> str:
@@ -120,7 +121,10 @@ def realism_of(
     else:
         by_org = by_org[by_org["label"] != TOTAL].reset_index(drop=True)
     levels["organisation"] = by_org
-    return ForecastRealism(fin_year, month, org, multiple_threshold, assured_threshold, basis, levels)
+    received = rows[~rows["is_adjustment"].astype(bool)] if "is_adjustment" in rows else rows
+    provenance = received.get("provenance", pd.Series(dtype=str)).astype(str)
+    synthetic = bool(provenance.str.startswith("synthetic").any())
+    return ForecastRealism(fin_year, month, org, multiple_threshold, assured_threshold, basis, levels, synthetic)
 
 
 def _unjudged_adjustments(table: pd.DataFrame) -> pd.DataFrame:
@@ -152,21 +156,28 @@ def _pct(value: object) -> str:
 # --- sentences -------------------------------------------------------------------------------------------
 
 
+def _saving(value_k: float) -> str:
+    """A saving in the narrative's £m (savings are stored negative): -24745 -> '£24.745m'; a cost says so."""
+    return fmt_m(value_k) if value_k <= 0 else f"a net cost of {fmt_m(value_k)}"
+
+
 def summary_sentence(fr: ForecastRealism) -> str:
-    """One line for the pack's summary page: what the rest of the year must deliver, and what is flagged."""
+    """One line for the pack's summary page, in the narrative's £m: what the rest of the year must deliver, and
+    what is flagged."""
     w = fr.whole
     months = 12 - fr.month
     if months == 0:
-        return f"Forecast realism, {fr.org}: the year is complete; delivery to date is {fmt_k(w['actual_ytd'])}."
+        return f"Forecast realism, {fr.org}: the year is complete; {_saving(w['actual_ytd'])} has been delivered."
     ws = by_multiple(fr.flagged("workstream"))
     schemes = fr.flagged("scheme")
     named = ", ".join(f"{r.label} {fmt_multiple(r.multiple)}" for r in ws.itertuples())
     return (
-        f"Forecast realism, {fr.org}: to reach its forecast out-turn of {fmt_k(w['fot'])}, the last {months} months "
-        f"must deliver {fmt_k(w['remaining'])} against {fmt_k(w['actual_ytd'])} delivered in the first {fr.month}, "
-        f"{fmt_multiple(w['multiple'])} the run rate so far. Flagged (needing more than {fr.multiple_threshold:g}× the "
-        f"run rate, or forecasting more than {fr.assured_threshold:.0%} above the PMO assured value): "
-        f"{len(ws)} workstreams{f' ({named})' if named else ''} and {len(schemes)} schemes."
+        f"Forecast realism, {fr.org}: to deliver its forecast out-turn of {_saving(w['fot'])}, the last {months} "
+        f"months must deliver {_saving(w['remaining'])}, against {_saving(w['actual_ytd'])} delivered in the first "
+        f"{fr.month}: {fmt_multiple(w['multiple'])} the run rate so far. Flagged (needing more than "
+        f"{fr.multiple_threshold:g}× the run rate, or forecasting more than {fr.assured_threshold:.0%} above the PMO "
+        f"assured value): {len(ws)} workstreams{f' ({named})' if named else ''} and {len(schemes)} schemes."
+        + (" These figures are synthetic (demonstration data), not real returns." if fr.synthetic else "")
     )
 
 

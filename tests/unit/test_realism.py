@@ -100,3 +100,10 @@ def test_display_of_multiples():
     assert page.fmt_multiple(13.7928) == "13.8×"
     assert page.fmt_multiple(float("inf")) == "none delivered"
     assert page.fmt_multiple(float("nan")) == "–"
+
+
+def test_the_summary_says_when_the_figures_are_synthetic():
+    real = page.realism_of(ROWS.assign(provenance="published: test"), fin_year="2019-20", month=6, org="LLR")
+    fake = page.realism_of(ROWS.assign(provenance="synthetic: seeded"), fin_year="2019-20", month=6, org="LLR")
+    assert not real.synthetic and "synthetic" not in page.summary_sentence(real)
+    assert fake.synthetic and page.summary_sentence(fake).endswith("synthetic (demonstration data), not real returns.")
