@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
@@ -27,6 +28,9 @@ from ..reference import planning_stage_map, programme_area_map
 from . import charts
 from .fmt import money_table
 from .publish import Book, Column, Table
+
+if TYPE_CHECKING:
+    from .objects import MonthlyPosition
 
 #: The sheet of the monthly position workbook that holds every level's lines.
 SHEET = "Forecast realism"
@@ -77,7 +81,7 @@ class ForecastRealism:
 
 
 def forecast_realism(
-    report: object,
+    report: MonthlyPosition,
     *,
     multiple_threshold: float = rl.MULTIPLE_THRESHOLD,
     assured_threshold: float = rl.ASSURED_THRESHOLD,
@@ -86,10 +90,10 @@ def forecast_realism(
     """Forecast realism of a monthly position report's rows at every level, judged by the given thresholds."""
     r = report
     return realism_of(
-        r.rows,  # type: ignore[attr-defined]
-        fin_year=r.fin_year,  # type: ignore[attr-defined]
-        month=r.month,  # type: ignore[attr-defined]
-        org=r.org,  # type: ignore[attr-defined]
+        r.rows,
+        fin_year=r.fin_year,
+        month=r.month,
+        org=r.org,
         multiple_threshold=multiple_threshold,
         assured_threshold=assured_threshold,
         basis=basis,
@@ -198,7 +202,8 @@ def method_notes(fr: ForecastRealism) -> list[str]:
         f"Run rate = actual delivered YTD ÷ {m} months elapsed (£000 a month).",
         f"Still needed = forecast out-turn − actual YTD: what the remaining {left} months must deliver.",
         f"Multiple (straight line) = (still needed ÷ {left}) ÷ run rate: how many times the run rate so far the "
-        "forecast needs; 1.0× means carrying on as now, 'none delivered' a saving forecast with none delivered yet.",
+        "forecast needs; 1.0× means carrying on as now, and 'none delivered' means a saving is forecast with none "
+        "delivered yet.",
         f"Plan profile = plan YTD ÷ annual plan, against {m}/12 = {m / 12:.0%} for a straight line; within "
         f"{rl.PROFILE_TOLERANCE:.0%} of it the plan is straight-line, below back-loaded, above front-loaded.",
         "Multiple (plan profile) = still needed ÷ (actual YTD × (1 − plan share) ÷ plan share): the same multiple "
@@ -282,6 +287,15 @@ def organisation_table(fr: ForecastRealism) -> Styler:
     cols = ["label", "actual_ytd", "run_rate", "fot", "remaining", "multiple", "profile", "profile_multiple"]
     cols += ["assured", "over_assured", "flag"]
     return _display(fr, fr.levels["organisation"], cols).set_caption("Forecast realism by organisation (£000)")
+
+
+def programme_area_table(fr: ForecastRealism) -> Styler:
+    """Each programme area of Paper D's executive summary (schemes split between areas as it splits them)."""
+    cols = ["label", "actual_ytd", "run_rate", "fot", "remaining", "multiple", "profile", "profile_multiple"]
+    cols += ["assured", "over_assured", "flag"]
+    return _display(fr, fr.levels["programme_area"], cols).set_caption(
+        f"Forecast realism by programme area, {fr.period} (£000)"
+    )
 
 
 def flagged_schemes_table(fr: ForecastRealism) -> Styler:

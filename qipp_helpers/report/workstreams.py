@@ -9,6 +9,7 @@ follow for the period and system they were published for, marked published.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import pandas as pd
 from pandas.io.formats.style import Styler
@@ -19,6 +20,9 @@ from ..core.periods import period_label, previous_period
 from ..core.text import plain_html
 from ..reference import PAPER_D_PERIOD, paper_d_risks
 from .fmt import money_table, rag_cell_styles
+
+if TYPE_CHECKING:
+    from .objects import FrpBridge, MonthlyPosition
 
 NO_FIELDS = (
     "No key risks recorded in the returns: the returns held for this month carry no key-risk fields "
@@ -59,11 +63,11 @@ def _previous_real(previous: pd.DataFrame | None, month: int, org: str) -> tuple
     return prev, ""
 
 
-def workstream_pages(report: object) -> list[WorkstreamPage]:
+def workstream_pages(report: MonthlyPosition) -> list[WorkstreamPage]:
     """The page of each organisation of a monthly position report (a system: each member CCG), compared with
     the report's previous month where that month's returns are real."""
-    rows, previous = report.rows, report.previous  # type: ignore[attr-defined]
-    fin_year, month, org = report.fin_year, report.month, report.org  # type: ignore[attr-defined]
+    rows, previous = report.rows, report.previous
+    fin_year, month, org = report.fin_year, report.month, report.org
     as_at = ws.period_end(fin_year, month)
     pages = []
     for o in members(org):
@@ -150,9 +154,9 @@ def notes_block(page: WorkstreamPage) -> str:
     return "\n\n".join(lines)
 
 
-def published_risks_block(report: object) -> str:
+def published_risks_block(report: MonthlyPosition) -> str:
     """Paper D's section 1.4 risks and section 2.1 QAG outcome with its three areas, as printed ('' elsewhere)."""
-    fin_year, month, org = report.fin_year, report.month, report.org  # type: ignore[attr-defined]
+    fin_year, month, org = report.fin_year, report.month, report.org
     if (fin_year, month) != PAPER_D_PERIOD or org != "LLR" or getattr(report, "as_received", False):
         return ""
     pub = paper_d_risks()
@@ -174,10 +178,10 @@ def published_risks_block(report: object) -> str:
     return "\n".join(out)
 
 
-def frp_risk_block(report: object) -> str:
+def frp_risk_block(report: FrpBridge) -> str:
     """Paper E's summary of the FRP position and the published note on the risk of the Planned and Urgent Care FRP
     schemes, as printed, for the period and system they were published for ('' elsewhere)."""
-    fin_year, month, org = report.fin_year, report.month, report.org  # type: ignore[attr-defined]
+    fin_year, month, org = report.fin_year, report.month, report.org
     if (fin_year, month) != PAPER_D_PERIOD or org != "LLR":
         return ""
     pub = paper_d_risks()
