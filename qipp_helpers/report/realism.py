@@ -160,6 +160,10 @@ def _pct(value: object) -> str:
 # --- sentences -------------------------------------------------------------------------------------------
 
 
+def _months(n: int) -> str:
+    return f"{n} month{'s' if n != 1 else ''}"
+
+
 def _saving(value_k: float) -> str:
     """A saving in the narrative's £m (savings are stored negative): -24745 -> '£24.745m'; a cost says so."""
     return fmt_m(value_k) if value_k <= 0 else f"a net cost of {fmt_m(value_k)}"
@@ -176,9 +180,9 @@ def summary_sentence(fr: ForecastRealism) -> str:
     schemes = fr.flagged("scheme")
     named = ", ".join(f"{r.label} {fmt_multiple(r.multiple)}" for r in ws.itertuples())
     return (
-        f"Forecast realism, {fr.org}: to deliver its forecast out-turn of {_saving(w['fot'])}, the last {months} "
-        f"months must deliver {_saving(w['remaining'])}, against {_saving(w['actual_ytd'])} delivered in the first "
-        f"{fr.month}: {fmt_multiple(w['multiple'])} the run rate so far. Flagged (needing more than "
+        f"Forecast realism, {fr.org}: to deliver its forecast out-turn of {_saving(w['fot'])}, the remaining "
+        f"{_months(months)} must deliver {_saving(w['remaining'])}, against {_saving(w['actual_ytd'])} delivered in "
+        f"the {_months(fr.month)} so far: {fmt_multiple(w['multiple'])} the run rate. Flagged (needing more than "
         f"{fr.multiple_threshold:g}× the run rate, or forecasting more than {fr.assured_threshold:.0%} above the PMO "
         f"assured value): {len(ws)} workstreams{f' ({named})' if named else ''} and {len(schemes)} schemes."
         + (" These figures are synthetic (demonstration data), not real returns." if fr.synthetic else "")
@@ -467,7 +471,8 @@ def filtered_sentence(fr: ForecastRealism) -> str:
     if fr.month == 12:
         return f"{len(body)} scheme lines shown; the year is complete."
     return (
-        f"{len(body)} scheme lines shown: {fmt_k(w['remaining'])} still needed in the last {12 - fr.month} months "
+        f"{len(body)} scheme lines shown: {fmt_k(w['remaining'])} still needed in the remaining "
+        f"{_months(12 - fr.month)} "
         f"against {fmt_k(w['actual_ytd'])} delivered so far, {fmt_multiple(w['multiple'])} the run rate; "
         f"{len(fr.flagged('scheme'))} flagged."
     )

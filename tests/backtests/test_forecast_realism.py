@@ -88,7 +88,9 @@ def test_every_level_adds_up_to_the_organisation(llr):
 def test_the_summary_line_and_the_method_sentences(llr):
     _, fr = llr
     line = page.summary_sentence(fr)
-    assert "the last 6 months must deliver £24.745m, against £22.943m delivered in the first 6: 1.1×" in line
+    assert (
+        "the remaining 6 months must deliver £24.745m, against £22.943m delivered in the 6 months so far: 1.1×" in line
+    )
     assert "Urgent Care 13.8×" in line and "Integrated Teams none delivered" in line
     notes = page.method_notes(fr)
     assert len(notes) == 7 and all(n.endswith(".") for n in notes)
@@ -100,5 +102,5 @@ def test_the_pack_summary_page_carries_the_realism_line(returns, warnings, frp_t
 
     s = pack_summary(returns, warnings, fin_year="2019-20", month=6, frp_tables=frp_tables, adjustments=adjustments)
     line = s.moved[-1]
-    assert line.startswith("Forecast realism, LLR: to deliver its forecast out-turn of £47.688m, the last 6 months")
+    assert line.startswith("Forecast realism, LLR: to deliver its forecast out-turn of £47.688m, the remaining 6")
     assert "Urgent Care 13.8×" in line
