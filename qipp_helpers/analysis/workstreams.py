@@ -126,12 +126,19 @@ def key_risks(rows: pd.DataFrame, as_at: date) -> pd.DataFrame:
     cols = ["workstream", "org", "scheme_no", "scheme_name", *RISK_FIELDS, "overdue"]
     if not has_risk_fields(rows):
         return pd.DataFrame(columns=cols)
-    r = rows.reindex(columns=[c for c in cols if c != "overdue"]).fillna("")
+    r = rows.reindex(columns=[c for c in cols if c != "overdue"]).astype(object)
+    r = r.where(r.notna(), "")
     for c in RISK_FIELDS:
         r[c] = r[c].astype(str).str.strip()
     r = r[(r["key_risk"] != "") | (r["mitigation"] != "")]
-    due = pd.to_datetime(r["action_due"], format="%Y-%m-%d", errors="coerce")
-    r = r.assign(overdue=(due.dt.date < as_at).fillna(False).astype(bool))
+    # ISO text, or a date the store kept as a timestamp ('2019-09-15 00:00:00'): the date part either way
+    due = pd.to_datetime(r["action_due"].str[:10], format="%Y-%m-%d", errors="coerce")
+    r = r.assign(
+        action_due=[
+            d.strftime("%Y-%m-%d") if pd.notna(d) else text for d, text in zip(due, r["action_due"], strict=True)
+        ],
+        overdue=[bool(pd.notna(d) and d.date() < as_at) for d in due],
+    )
     order = {w: i for i, w in enumerate(WORKSTREAMS)}
     r = r.assign(_o=r["workstream"].map(order)).sort_values(["_o", "scheme_no", "org"], kind="stable")
     return r.drop(columns="_o").reset_index(drop=True)[cols]

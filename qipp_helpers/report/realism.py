@@ -116,7 +116,7 @@ def realism_of(
     for level in LEVEL_NAMES:
         source = rows
         if level == "programme_area":
-            source = prog.programme_lines(rows, programme_area_map(), planning_stage_map())
+            source = _with_programme_area(rows)
         levels[level] = rl.realism(source, month, level=level, **kw)
     levels["scheme"] = _unjudged_adjustments(levels["scheme"])
     by_org = levels["organisation"]
@@ -129,6 +129,16 @@ def realism_of(
     provenance = received.get("provenance", pd.Series(dtype=str)).astype(str)
     synthetic = bool(provenance.str.startswith("synthetic").any())
     return ForecastRealism(fin_year, month, org, multiple_threshold, assured_threshold, basis, levels, synthetic)
+
+
+def _with_programme_area(rows: pd.DataFrame) -> pd.DataFrame:
+    """Each row's programme area: the return's own where every row carries one, else Paper D's map (which splits a
+    scheme between areas as the executive summary does)."""
+    given = rows["programme_area"].fillna("").astype(str).str.strip() if "programme_area" in rows else None
+    if given is not None and len(rows) and (given != "").all():
+        return rows.assign(programme_area=given)
+    plain = rows.drop(columns=["programme_area", "stage", "share"], errors="ignore")
+    return prog.programme_lines(plain, programme_area_map(), planning_stage_map())
 
 
 def _unjudged_adjustments(table: pd.DataFrame) -> pd.DataFrame:

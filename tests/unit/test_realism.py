@@ -107,3 +107,11 @@ def test_the_summary_says_when_the_figures_are_synthetic():
     fake = page.realism_of(ROWS.assign(provenance="synthetic: seeded"), fin_year="2019-20", month=6, org="LLR")
     assert not real.synthetic and "synthetic" not in page.summary_sentence(real)
     assert fake.synthetic and page.summary_sentence(fake).endswith("synthetic (demonstration data), not real returns.")
+
+
+def test_programme_areas_come_from_the_returns_when_every_line_carries_one():
+    own = page.realism_of(ROWS.assign(programme_area="Acute Services"), fin_year="2019-20", month=6, org="LLR")
+    assert own.levels["programme_area"]["label"].tolist() == ["Acute Services", "Total"]
+    some = ROWS.assign(programme_area=["Acute Services", "", "", ""])  # not every line: Paper D's map instead
+    mapped = page.realism_of(some, fin_year="2019-20", month=6, org="LLR").levels["programme_area"]
+    assert "Acute Services" in set(mapped["label"]) and mapped["fot"].iloc[-1] == pytest.approx(ROWS["fot"].sum())

@@ -92,3 +92,16 @@ def test_a_synthetic_last_month_gives_no_change():
     assert p.ratings["change"].tolist() == ["", ""]
     assert "synthetic" in p.change_note
     assert "–" in page.ratings_table(p).to_html()
+
+
+def test_a_due_date_kept_as_a_timestamp_or_as_free_text():
+    rows = ROWS.assign(
+        key_risk=["A", "B", "", "", ""],
+        mitigation="",
+        action_owner="",
+        action_due=[pd.Timestamp("2019-09-01"), "end of October", None, None, None],
+        scheme_owner="",
+    )
+    risks = ws.key_risks(rows, date(2019, 9, 30))
+    assert risks["action_due"].tolist() == ["2019-09-01", "end of October"]
+    assert risks["overdue"].tolist() == [True, False]  # free text is never called overdue
