@@ -20,6 +20,7 @@ from ..core.periods import period_label, previous_period
 from ..core.text import plain_html
 from ..reference import PAPER_D_PERIOD, paper_d_risks
 from .fmt import money_table, rag_cell_styles
+from .publish import Book, Column, Table
 
 if TYPE_CHECKING:
     from .objects import FrpBridge, MonthlyPosition
@@ -191,3 +192,40 @@ def frp_risk_block(report: FrpBridge) -> str:
         where = r["provenance"].removeprefix("published: ")
         out += [f"**{heading}** (published: {plain_html(where)}, as printed)", "", plain_html(r["text"]), ""]
     return "\n".join(out).rstrip()
+
+
+# --- workbook ------------------------------------------------------------------------------------------------
+
+SHEET = "Workstream headlines"
+RISKS_SHEET = "Key risks"
+
+
+def with_sheets(book: Book, pages: list[WorkstreamPage]) -> Book:
+    """The monthly position workbook with the ``Workstream headlines`` sheet (every organisation's lines, stacked:
+    no totals) and, where the returns record any, the ``Key risks`` sheet."""
+    frame = pd.concat([p.ratings.assign(org=p.org) for p in pages], ignore_index=True)
+    columns = [Column("org", "Organisation"), Column("workstream", "Workstream"), Column("schemes", "Schemes", "count")]
+    for dim, header in ws.DIMENSIONS.items():
+        columns += [Column(dim, header), Column(f"{dim}_counts", COUNT_HEADERS[dim])]
+    columns += [
+        Column("change", "Since last month"),
+        Column("annual_plan", "Annual plan", "gbp000"),
+        Column("fot", "Revised FOT", "gbp000"),
+    ]
+    notes = " ".join(p.change_note for p in pages[:1] if p.change_note)
+    book.tables[SHEET] = Table(
+        frame,
+        tuple(columns),
+        (),
+        title=f"{SHEET}: RAG read from the PMO descriptors, one block per organisation (£000). {notes}".strip(),
+        freeze_columns=2,
+    )
+    risks = [p.risks for p in pages if p.risks is not None and len(p.risks)]
+    if risks:
+        keys = ["org", "workstream", "scheme_no", "scheme_name", *ws.RISK_FIELDS]
+        heads = ["Organisation", "Workstream", "Scheme no.", "Scheme name", "Key risk", "Mitigation / action"]
+        heads += ["Action owner", "Due", "Scheme owner"]
+        data = pd.concat(risks, ignore_index=True).assign(overdue=lambda d: d["overdue"].map({True: "Yes", False: ""}))
+        cols = (*(Column(k, h) for k, h in zip(keys, heads, strict=True)), Column("overdue", "Overdue"))
+        book.tables[RISKS_SHEET] = Table(data, cols, (), title=f"{RISKS_SHEET} and actions from the returns")
+    return book

@@ -54,3 +54,19 @@ def test_the_frp_risk_note_and_paper_e_summary_appear_in_the_frp_report(frp_tabl
     assert "a deficit of £33.9m, adjusting this for £20.7m delivery of FRP schemes" in block
     assert "published: Paper E, System Financial Recovery Plan" in block
     assert "published: Paper D" in block and "section 1.5, under Table 6" in block
+
+
+def test_the_workbook_gains_the_workstream_headlines_sheet(llr, tmp_path):
+    from qipp_helpers.pack.xlsx import write_tables_xlsx
+
+    from ..workbook_checks import check_workbook
+
+    book = page.with_sheets(llr.xlsx_tables(), page.workstream_pages(llr))
+    path = tmp_path / "monthly_position.xlsx"
+    write_tables_xlsx(path, book.tables, notes=book.notes, headline=book.headline)
+    sheets = check_workbook(path)
+    head = sheets[page.SHEET]
+    assert head["Organisation"].unique().tolist() == ["ELR", "WL", "LC"]
+    uc = head[(head["Organisation"] == "ELR") & (head["Workstream"] == "Urgent Care")].iloc[0]
+    assert (uc["Milestones"], uc["Financial benefits"], uc["Risk/issue"]) == ("Red", "Red", "Red")
+    assert page.RISKS_SHEET not in sheets  # the returns record no key risks

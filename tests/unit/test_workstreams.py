@@ -105,3 +105,25 @@ def test_a_due_date_kept_as_a_timestamp_or_as_free_text():
     risks = ws.key_risks(rows, date(2019, 9, 30))
     assert risks["action_due"].tolist() == ["2019-09-01", "end of October"]
     assert risks["overdue"].tolist() == [True, False]  # free text is never called overdue
+
+
+def test_the_key_risks_sheet_holds_the_returned_text_as_text(tmp_path):
+    from qipp_helpers.pack.xlsx import write_tables_xlsx
+    from qipp_helpers.report.publish import Book
+
+    from ..workbook_checks import check_workbook
+
+    rows = ROWS.assign(
+        key_risk=["=HYPERLINK(1)", "", "", "", ""],
+        mitigation=["Weekly review", "", "", "", ""],
+        action_owner=["J Smith", "", "", "", ""],
+        action_due=["2019-09-15", "", "", "", ""],
+        scheme_owner="",
+    )
+    pages = page.workstream_pages(_report(rows))
+    book = page.with_sheets(Book({}, [], []), pages)
+    path = tmp_path / "w.xlsx"
+    write_tables_xlsx(path, book.tables)
+    risks = check_workbook(path)[page.RISKS_SHEET]
+    assert risks["Key risk"].tolist() == ["'=HYPERLINK(1)"]  # neutralised by the writer: text, never a formula
+    assert risks["Overdue"].tolist() == ["Yes"]
