@@ -168,3 +168,13 @@ def _derived(table: pd.DataFrame, scheme_no: str, org: str, column: str, area: s
         rank += (rows["programme_area"] != "").astype(int)
     best = rows[rank == rank.max()]
     return str(best.loc[best["share"].idxmax(), column])
+
+
+def paper_d_risks() -> pd.DataFrame:
+    """PUBLISHED risk narrative, verbatim (README.md): Paper D section 1.4's risks by programme area, its section 2.1
+    QAG outcome, its FRP risk note under Table 6 (section 1.5) and Paper E's summary of the FRP position.
+
+    ``kind`` is risk | qag_outcome | frp_risk | frp_summary; ``provenance`` names the paper and section;
+    ``text`` is inert plain text.
+    """
+    return _reference_strings("paper_d_risks.csv").astype({"month": int, "order": int})

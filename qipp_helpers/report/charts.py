@@ -566,9 +566,18 @@ def _as_trend(panel: spc.Trend | spc.XmR, synthetic_months: Sequence[int]) -> sp
     return spc.trend(panel.values, synthetic=[m for m in panel.values.index if m in set(synthetic_months)])
 
 
-def _xmr_axes(ax: Any, tr: spc.Trend, title: str, months: list[int]) -> None:
-    """Draw one XmR panel (x = months): real points joined, synthetic ones hollow grey; mean, limits and
-    special-cause colours only when the real points are enough for the rules."""
+def _xmr_axes(
+    ax: Any,
+    tr: spc.Trend,
+    title: str,
+    months: list[int],
+    *,
+    improvement: str | None = "increase",
+    target: float | None = None,
+) -> None:
+    """Draw one XmR panel (x = months): real points joined, synthetic ones hollow grey; mean, limits (each
+    rebased phase its own), special-cause colours and the variation / assurance icons only when the real
+    points are enough for the rules."""
     pos = {m: i for i, m in enumerate(months)}
     chart = tr.chart
     if len(tr.synthetic):
@@ -583,18 +592,19 @@ def _xmr_axes(ax: Any, tr: spc.Trend, title: str, months: list[int]) -> None:
             linewidths=0.8,
             zorder=3,
         )
-    xs = [pos[m] for m in chart.values.index]
-    v = chart.values.to_numpy()
+    real = tr.real
+    xs = [pos[m] for m in real.index]
+    v = real.to_numpy()
     ax.plot(xs, v, color=INK, lw=1.2, zorder=2)
+    colours = np.full(len(v), SPC_COMMON, dtype=object)
     if tr.ruled:
-        ax.axhline(chart.mean, color="black", lw=0.9, zorder=1)
-        for limit in (chart.upper, chart.lower):
-            ax.axhline(limit, color=INK, lw=0.8, ls="--", zorder=1)
-        signal = tr.signals.to_numpy()
-        up = chart.side.to_numpy() > 0
-        colours = np.where(~signal, SPC_COMMON, np.where(up, SPC_IMPROVEMENT, SPC_CONCERN))
-    else:
-        colours = np.full(len(v), SPC_COMMON)
+        for phase in tr.charts:
+            _phase_lines(ax, phase, [pos[m] for m in phase.values.index], whole=not tr.earlier)
+        signals = tr.signals.to_numpy()
+        ups = [spc.direction(c, m) > 0 for c in tr.charts for m in c.values.index]
+        good = [u == (improvement != "decrease") for u in ups]
+        colours = np.where(~signals, SPC_COMMON, np.where(good, SPC_IMPROVEMENT, SPC_CONCERN))
+        _icons(ax, tr, improvement, target)
     ax.scatter(xs, v, c=list(colours), s=22, zorder=4, edgecolors=INK, linewidths=0.5)
     ax.set_xticks(range(len(months)), [f"M{m}" for m in months], fontsize=7)
     ax.tick_params(axis="y", labelsize=7)
@@ -611,6 +621,46 @@ def _xmr_axes(ax: Any, tr: spc.Trend, title: str, months: list[int]) -> None:
         ax.set_yticks([centre - 1, centre, centre + 1])
 
 
+def _phase_lines(ax: Any, phase: spc.XmR, xs: list[int], *, whole: bool) -> None:
+    """A phase's mean and process limits: across the panel when there is one phase, else over its own months."""
+    for y, style in ((phase.mean, {"color": "black", "lw": 0.9}), (phase.upper, LIMIT), (phase.lower, LIMIT)):
+        if whole:
+            ax.axhline(y, zorder=1, **style)
+        elif xs:
+            ax.hlines(y, xs[0] - 0.4, xs[-1] + 0.4, zorder=1, **style)
+
+
+LIMIT = {"color": INK, "lw": 0.8, "ls": "--"}
+#: Making Data Count's icons, drawn as lettered discs: variation (H/L higher or lower, – common cause) and
+#: assurance (P passing, F failing, ? hit or miss).
+ICON_COLOURS = {"common": "#A5A5A5", "improving": SPC_IMPROVEMENT, "concerning": SPC_CONCERN, "neither": MAUVE}
+ASSURANCE_LETTERS = {"pass": "P", "fail": "F", "hit or miss": "?"}
+
+
+def _icons(ax: Any, tr: spc.Trend, improvement: str | None, target: float | None) -> None:
+    """The variation icon and, with a target, the assurance icon, at the panel's top right."""
+    var = tr.variation(improvement)
+    kind, _, where = var.partition(" ")
+    letter = {"high": "H", "low": "L"}.get(where, "–")
+    marks = [(letter, ICON_COLOURS.get(kind, ICON_COLOURS["common"]))]
+    sure = tr.assurance(target, improvement)
+    if sure:
+        marks.append((ASSURANCE_LETTERS[sure], {"pass": SPC_IMPROVEMENT, "fail": SPC_CONCERN}.get(sure, MAUVE)))
+    for i, (text, fill) in enumerate(marks):
+        ax.text(
+            1.0 - 0.13 * i,
+            1.04,
+            text,
+            transform=ax.transAxes,
+            ha="right",
+            va="bottom",
+            fontsize=6.5,
+            fontweight="bold",
+            color=text_on(fill),
+            bbox={"boxstyle": "circle,pad=0.25", "facecolor": fill, "edgecolor": INK, "linewidth": 0.5},
+        )
+
+
 @_chart
 def xmr_chart(
     panels: Mapping[str, spc.Trend | spc.XmR],
@@ -622,8 +672,13 @@ def xmr_chart(
     panel_size: tuple[float, float] = (1.67, 1.0),
     context: str = "",
     notes: Sequence[str] = (),
+    improvement: str | None = "increase",
+    targets: Mapping[str, float] | None = None,
 ) -> Figure:
     """Small multiples of XmR charts, one panel per series (Making Data Count style).
+
+    ``improvement``: which way is better on the charted values (savings shown positive: ``increase``);
+    ``targets``: panel name -> target, for the assurance icon.
 
     Panels are :class:`spc.Trend` (real and synthetic points apart; an :class:`spc.XmR` is taken as
     real except the months in ``synthetic_months``). Limits (mean ± 2.66 × mean moving range) and
@@ -641,13 +696,13 @@ def xmr_chart(
     ruled = any(tr.ruled for tr in trends.values())
     head = 0.74 if not ruled else 0.55
     legend_h = 0.35
-    key_lines = 1 + len(notes) + (1 if ruled and any(tr.provisional for tr in trends.values()) else 0)
+    key_lines = 1 + len(notes) + (1 if ruled and any(tr.provisional for tr in trends.values()) else 0) + 2 * ruled
     foot = legend_h + 0.05 + 0.155 * key_lines + 0.22
     height = panel_size[1] * nrows + head + foot
     width = panel_size[0] * ncols
     fig, axes = plt.subplots(nrows, ncols, figsize=(width, height), dpi=DPI, squeeze=False, FigureClass=Chart)
     for ax, (name, tr) in zip(axes.flat, trends.items(), strict=False):
-        _xmr_axes(ax, tr, name, months)
+        _xmr_axes(ax, tr, name, months, improvement=improvement, target=(targets or {}).get(name))
     for ax in list(axes.flat)[len(trends) :]:
         ax.set_visible(False)
     for ax in axes[:, 0]:
@@ -659,8 +714,8 @@ def xmr_chart(
             1 - 0.42 / height,
             f"{len(real)} real month{'s' if len(real) != 1 else ''}"
             + (f" ({_months(real)})" if real else "")
-            + f": too few for process limits and special-cause rules (they need {spc.MIN_RULE_POINTS}), "
-            "so none are drawn.",
+            + f": too few for process limits and special-cause rules (they need {spc.MIN_RULE_POINTS}: "
+            f"{spc.MIN_RULE_POINTS - len(real)} more), so none are drawn.",
             fontsize=9,
             color=TEXT,
             ha="left",
@@ -699,20 +754,31 @@ def xmr_chart(
         bbox_to_anchor=(0.0, (0.05 + 0.155 * key_lines + 0.05) / height),
     )
     extra = []
+    if ruled:
+        rules = next(iter(trends.values())).chart.rules
+        extra += [
+            f"Rules: a point outside the limits; a shift of {rules.shift} on one side of the mean; a trend of "
+            f"{rules.trend} rising or falling" + ("; two of three near a limit." if rules.two_of_three else "."),
+            "Icons: H/L special cause high/low (purple improving, blue concerning), – common cause; "
+            "P/F/? target met/missed/hit or miss.",
+        ]
     if ruled and any(tr.provisional for tr in trends.values()):
         extra.append(f"Limits from fewer than {spc.MIN_POINTS} months are provisional.")
     fig.subplots_adjust(
         left=0.75 / width, right=1 - 0.15 / width, bottom=foot / height, top=1 - head / height, wspace=0.45, hspace=0.6
     )
     signals = [
-        f"{name} {'more' if side > 0 else 'less'} saving at M{m}"
+        f"{name} {'more' if spc.direction(c, m) > 0 else 'less'} saving at M{m}"
         for name, tr in trends.items()
-        for m, hit, side in zip(tr.real.index, tr.signals, tr.chart.side, strict=True)
+        for c in tr.charts
+        for m, hit in zip(c.values.index, tr.signals.reindex(c.values.index), strict=True)
         if hit
     ]
     alt = f"XmR charts, one panel per series: {title}{_about(context)}; savings shown positive. "
     if ruled:
         alt += ("Special-cause variation: " + "; ".join(signals) + ".") if signals else "No special-cause variation."
+        icons = [f"{name} {tr.variation(improvement)}" for name, tr in trends.items() if tr.ruled]
+        alt += " Latest point: " + "; ".join(icons) + "."
     else:
         alt += (
             f"{len(real)} real month(s){' (' + _months(real) + ')' if real else ''}: too few for limits or "

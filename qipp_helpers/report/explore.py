@@ -28,6 +28,7 @@ from ..core.vocab import RAGS, WORKSTREAMS
 from ..store.db import empty_warnings
 from . import changes as since
 from . import charts
+from . import realism as realism_page
 from .fmt import money_table, rag_cell_styles
 from .objects import MonthlyPosition, monthly_position, trend_panels
 from .style import RAG_COLOURS
@@ -189,6 +190,8 @@ class VarianceExplorer:
         self.history = pd.DataFrame()
         self.trend: dict[str, spc.Trend] = {}
         self.changes = pd.DataFrame()
+        self.realism = pd.DataFrame()
+        self.icons: dict[str, tuple[str, str]] = {}
         self._syncing = False
         self._make_period_controls(fin_year, org)
         self._make_filter_controls()
@@ -241,18 +244,21 @@ class VarianceExplorer:
         self.history_image = w.Image(format="png", layout=w.Layout(max_width="100%", align_self="flex-start"))
         self.trend_image = w.Image(format="png", layout=w.Layout(max_width="100%", align_self="flex-start"))
         self.changes_html = w.HTML()
+        self.realism_html = w.HTML()
+        self.icons_html = w.HTML()
 
     def _layout(self) -> w.VBox:
-        """Controls above, the status line, then three tabs: variances, scheme drill-down, trends."""
+        """Controls, the status line, then five tabs: variances, drill-down, trends, what changed, realism."""
         self.tabs = w.Tab(
             children=[
                 w.VBox([self.summary_html, self.table_html]),
                 w.VBox([self.scheme, self.history_image, self.history_html]),
-                w.VBox([self.measure, self.trend_image]),
+                w.VBox([self.measure, self.trend_image, self.icons_html]),
                 self.changes_html,
+                w.VBox([self.realism_html]),
             ]
         )
-        self.tabs.titles = ("Variances", "Scheme drill-down", "Trends (SPC)", "What changed")
+        self.tabs.titles = ("Variances", "Scheme drill-down", "Trends (SPC)", "What changed", "Forecast realism")
         return w.VBox(
             [
                 w.HBox([self.fin_year, self.month, self.org]),
@@ -364,6 +370,7 @@ class VarianceExplorer:
             self.table_html.value = _schemes_html(self.table)
         self._sync_schemes()
         self._update_history()
+        self._update_realism()
 
     def _sync_schemes(self) -> None:
         body = self.table[self.table["scheme_name"] != t.TOTAL] if len(self.table) else self.table
@@ -425,8 +432,70 @@ class VarianceExplorer:
                 title=title,
                 ncols=ncols,
                 panel_size=(2.6, 1.9) if ncols == 4 else (5, 2.6),
+                targets=self._targets(),
             )
         )
+        self._update_icons()
+
+    def _targets(self) -> dict[str, float]:
+        """The target of each trend panel: a workstream's annual plan for its forecast out-turn."""
+        r = self.report
+        if r is None:
+            return {}
+        plans = r.trend_targets("fot")
+        if self._workstream is None:
+            return plans if MEASURES[self.measure.value] == "fot" else {}
+        return {
+            label: plans[self._workstream]
+            for label, col in MEASURES.items()
+            if col == "fot" and self._workstream in plans
+        }
+
+    def _update_icons(self) -> None:
+        """Each panel's variation and assurance icons in words (none until the real months are enough)."""
+        targets = self._targets()
+        self.icons = {
+            name: (tr.variation("increase"), tr.assurance(targets.get(name), "increase"))
+            for name, tr in self.trend.items()
+        }
+        ruled = {n: v for n, v in self.icons.items() if v[0]}
+        if not self.trend:
+            self.icons_html.value = ""
+        elif not ruled:
+            need = {n: tr.needed for n, tr in self.trend.items()}
+            more = (
+                f"{next(iter(need.values()))} more"
+                if len(set(need.values())) == 1
+                else "; ".join(f"{n}: {k} more" for n, k in need.items())
+            )
+            self.icons_html.value = _note(
+                f"No variation or assurance icons: the rules need {spc.MIN_RULE_POINTS} real months ({more})."
+            )
+        else:
+            items = "".join(
+                f"<li>{html.escape(n)}: {html.escape(v)}{html.escape(f'; target {a}') if a else ''}</li>"
+                for n, (v, a) in ruled.items()
+            )
+            self.icons_html.value = f"<p>Latest point (Making Data Count icons):</p><ul>{items}</ul>"
+
+    def _update_realism(self) -> None:
+        """Forecast realism of the schemes that pass the filters (the report's default thresholds)."""
+        r = self.report
+        if r is None or self.table.empty:
+            self.realism = pd.DataFrame()
+            self.realism_html.value = ""
+            return
+        body = self.table[self.table["scheme_name"] != t.TOTAL]
+        if body.empty:
+            self.realism = pd.DataFrame()
+            self.realism_html.value = _note("No scheme passes these filters.")
+            return
+        keys = set(zip(body["scheme_no"], body["scheme_name"], strict=True))
+        rows = r.rows[[k in keys for k in zip(r.rows["scheme_no"], r.rows["scheme_name"], strict=True)]]
+        fr = realism_page.realism_of(rows, fin_year=r.fin_year, month=r.month, org=r.org)
+        self.realism = fr.levels["scheme"]
+        sentence = _note(realism_page.filtered_sentence(fr))
+        self.realism_html.value = sentence + realism_page.schemes_table(fr).to_html()
 
     def _update_changes(self) -> None:
         """What changed since last month for the chosen month and organisation: the pack's section, as is."""

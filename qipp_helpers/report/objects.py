@@ -32,6 +32,7 @@ from . import commentary as notes
 from . import narrative as sentences
 from . import workbook
 from .publish import Book
+from .realism import realism_of, summary_sentence
 
 #: Measures each table shows, for the footnote naming the adjustments it includes.
 TABLE_MEASURES: dict[str, tuple[str, ...]] = {
@@ -102,6 +103,14 @@ class MonthlyPosition(_Period):
         """Each workstream's ``measure`` (``fot`` or ``delivered``) over the months held, as an XmR
         trend computed from the real months only (synthetic months set aside)."""
         return trend_panels(self.trends, measure, real=self.real_months.get(measure))
+
+    def trend_targets(self, measure: str = "fot") -> dict[str, float]:
+        """Each workstream's target for an XmR panel of ``measure``, on the charted (savings positive) scale: the
+        annual plan for the forecast out-turn; none for other measures."""
+        if measure != "fot":
+            return {}
+        body = self.fot[self.fot["workstream"] != t.TOTAL]
+        return {w: -float(p) for w, p in zip(body["workstream"], body["plan"], strict=True) if p}
 
     @property
     def history_notes(self) -> list[str]:
@@ -927,6 +936,7 @@ def pack_summary(
         basis = sentences.movement_basis(month, prev_m, rows["provenance"].iloc[0], prev["provenance"].iloc[0])
         moved.append(f"{text} {basis}".strip())
     moved.append(sentences.drivers(d.drivers_table(rows, lead, d.DRIVER_THRESHOLD), lead))
+    moved.append(summary_sentence(realism_of(rows, fin_year=fin_year, month=month, org=lead)))
     changed = since.since_last_month(received, None, fin_year=fin_year, month=month, org=lead)
     if changed.compared:  # between real months only; the report's section says why not otherwise
         moved.append(since.sentence(changed))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 
+import matplotlib.pyplot as plt
 import pandas as pd
 import pytest
 
@@ -92,7 +93,8 @@ def test_frame_keeps_the_index_and_provisional_flag():
     c = spc.xmr(pd.Series([3.0, 5.0, 4.0], index=[1, 2, 3]))
     f = c.frame()
     assert f.index.tolist() == [1, 2, 3]
-    assert list(f.columns) == ["value", "moving_range", "mean", "upper", "lower", "outside", "run", "special_cause"]
+    assert list(f.columns)[:8] == ["value", "moving_range", "mean", "upper", "lower", "outside", "run", "special_cause"]
+    assert list(f.columns)[8:] == ["trend", "two_of_three"]
     assert c.provisional and not spc.xmr(range(15)).provisional
 
 
@@ -128,3 +130,118 @@ def test_too_few_real_points_no_limits_no_signals():
     assert not tr.ruled and not tr.signals.any() and not tr.provisional
     assert spc.MIN_RULE_POINTS == spc.RUN_LENGTH == 7
     assert spc.trend([1.0, 2, 3, 4, 5, 6, 7]).ruled
+
+
+# --- the complete rule set: each rule on a series made to fire it (issue 24) ---------------------------
+
+
+def test_trend_rule_fires_on_seven_rising_points_not_six_and_equal_neighbours_break_it():
+    # 10, 10, then 11..17 rising (7 points), then 12: the seven rising points are flagged, from 10 (the start of
+    # the climb: 10 -> 11 is the first rise) -- 10, 11, ..., 16 is seven points, and 17 makes eight.
+    values = [10, 10, 11, 12, 13, 14, 15, 16, 17, 12]
+    flags = spc.trend_flags(values)
+    assert flags.tolist() == [False, True, True, True, True, True, True, True, True, False]
+    assert not spc.trend_flags([1, 2, 3, 4, 5, 6]).any()  # six points: too short for 7 ...
+    assert spc.trend_flags([1, 2, 3, 4, 5, 6], length=6).all()  # ... enough where the guidance says 6
+    assert not spc.trend_flags([1, 2, 3, 3, 4, 5, 6, 7]).any()  # the repeated 3 breaks it: runs of 3 and 5
+    assert spc.trend_flags([9, 8, 7, 6, 5, 4, 3]).all()  # falling counts too
+    c = spc.xmr([1, 2, 3, 4, 5, 6, 7])
+    assert c.trend.all() and not c.run.any() and c.special_cause.all()
+
+
+def test_two_of_three_rule_fires_on_two_points_near_the_upper_limit():
+    # a flat 0, 1 series with two points at 3.5 and 3.6 among three above the mean:
+    values = [0, 1, 0, 1, 0, 1, 0, 1, 3.5, 2, 3.6, 1, 0, 1, 0]
+    c = spc.xmr(values)
+    # mean 14.1 / 15 = 0.94; the near line sits at mean + 1.773 x mean MR, the limit at mean + 2.66 x mean MR
+    assert c.near_upper == pytest.approx(c.mean + 2.66 * 2 / 3 * c.mean_moving_range)
+    assert c.near_upper < 3.5 < 3.6 < c.upper  # close, not outside
+    assert c.two_of_three.tolist() == [False] * 8 + [True, False, True] + [False] * 4
+    assert not c.outside.any()
+    assert not spc.xmr(values, rules=spc.Rules(two_of_three=False)).two_of_three.any()
+
+
+def test_two_close_points_on_opposite_sides_are_not_two_of_three():
+    values = [0, 1, 0, 1, 0, 1, 0, 1, 3.5, -2.6, 0, 1, 0, 1, 0]
+    c = spc.xmr(values)
+    assert c.near_lower > -2.6 > c.lower and c.near_upper < 3.5 < c.upper
+    assert not c.two_of_three.any()
+
+
+def test_shift_length_is_configurable_seven_or_eight():
+    seven_below = [1.0] * 7 + [9.0] * 3
+    assert spc.xmr(seven_below).run.iloc[:7].all()
+    assert not spc.xmr(seven_below, rules=spc.Rules(shift=8)).run.any()
+    with pytest.raises(ValueError, match="a shift needs at least 2 points"):
+        spc.Rules(shift=1)
+
+
+def test_outside_rule_fires_above_and_below():
+    c = spc.xmr([5, 5, 5, 5, 6, 5, 5, 5, 5, 5, 5, -20, 5, 5, 30])
+    assert c.outside.tolist() == [False] * 11 + [True, False, False, True]
+
+
+def test_rebasing_recalculates_limits_only_where_asked_and_only_from_real_points():
+    values = pd.Series([10.0, 11, 10, 11, 10, 11, 10, 30, 31, 30, 31, 30, 31, 30], index=range(1, 15))
+    whole = spc.trend(values)
+    assert whole.chart.mean == pytest.approx(values.mean()) and not whole.earlier
+    rebased = spc.trend(values, rebase=[8])
+    assert [c.mean for c in rebased.charts] == [pytest.approx(73 / 7), pytest.approx(213 / 7)]
+    assert rebased.real.index.tolist() == list(range(1, 15))
+    assert not rebased.signals.any()  # each phase alone is common cause; unrebased the step is a shift
+    assert whole.signals.any()
+    with pytest.raises(ValueError, match="synthetic"):
+        spc.trend(values, synthetic=[8], rebase=[8])
+    with pytest.raises(ValueError, match="no such point"):
+        spc.trend(values, rebase=[20])
+
+
+# --- icons ---------------------------------------------------------------------------------------------
+
+
+def test_variation_icon_reads_the_latest_point():
+    common = spc.xmr([5, 7, 6, 5, 7, 6, 5, 7, 6])
+    assert spc.variation(common, "increase") == "common cause"
+    high = spc.xmr([5, 5, 5, 5, 6, 5, 5, 5, 5, 5, 5, 5, 5, 5, 30])
+    assert spc.variation(high, "increase") == "improving high"
+    assert spc.variation(high, "decrease") == "concerning high"
+    assert spc.variation(high, None) == "neither high"
+    falling = spc.xmr([20, 20, 21, 20, 21, 20, 21, 20, 19, 18, 17, 16, 15, 14, 13.5])
+    assert falling.trend.iloc[-1] and spc.variation(falling, "decrease") == "improving low"
+    earlier = spc.xmr([8, 9, 8, 9, 8, 9, 40, 9, 8, 9, 8, 9, 8, 9, 8, 9, 12])
+    assert earlier.outside.iloc[6] and not earlier.special_cause.iloc[-1]
+    assert spc.variation(earlier, "increase") == "common cause"  # the latest point decides, not the spike
+    with pytest.raises(ValueError, match="improvement must be"):
+        spc.variation(common, "up")
+
+
+def test_assurance_icon_from_the_target_against_the_limits():
+    c = spc.xmr([5, 7, 6, 5, 7, 6, 5, 7, 6])  # limits 2.34 .. 9.66
+    assert spc.assurance(c, 2.0, "increase") == "pass"
+    assert spc.assurance(c, 10.0, "increase") == "fail"
+    assert spc.assurance(c, 6.0, "increase") == "hit or miss"
+    assert spc.assurance(c, 10.0, "decrease") == "pass" and spc.assurance(c, 2.0, "decrease") == "fail"
+    assert spc.assurance(c, None, "increase") == "" and spc.assurance(c, 6.0, None) == ""
+
+
+def test_too_few_real_points_say_how_many_more_and_show_no_icons():
+    tr = spc.trend(pd.Series([1.0, 2.0, 9.0], index=[4, 5, 6]), synthetic=[4])
+    assert not tr.ruled and tr.needed == 5
+    assert tr.variation("increase") == "" and tr.assurance(0.0, "increase") == ""
+    assert spc.trend(range(7)).needed == 0
+
+
+def test_the_chart_draws_icons_from_real_points_and_says_how_many_more_months_are_needed():
+    from qipp_helpers.report import charts
+
+    spike = pd.Series([100.0, 96, 103, 98, 101, 97, 102, 99, 100, 140], index=range(1, 11))
+    fig = charts.xmr_chart({"Spike": spc.trend(spike)}, title="t", targets={"Spike": 90.0})
+    assert "Latest point: Spike improving high." in fig.alt
+    assert "a trend of 7 rising or falling; two of three near a limit." in fig.key
+    drawn = {t.get_text() for t in fig.axes[0].texts}
+    assert {"H", "?"} <= drawn  # special cause high; the target of 90 sits between the limits
+    few = charts.xmr_chart({"Spike": spc.trend(spike, synthetic=list(range(1, 9)))}, title="t")
+    assert "(they need 7: 5 more), so none are drawn." in " ".join(t.get_text() for t in few.texts)
+    assert not few.axes[0].texts  # no icons without limits
+    plt.close(fig)
+    plt.close(few)
