@@ -130,3 +130,13 @@ def planning_stage_map() -> pd.DataFrame:
     df = _reference_strings("planning_stage_map.csv")
     df["scheme_no"] = df["scheme_no"].map(normalise_scheme_no)
     return df.astype({"share": float})
+
+
+def paper_d_printed_tables() -> pd.DataFrame:
+    """PUBLISHED money cells of Paper D's Tables 1, 2, 5 and Appendix 1 as printed (£000, savings negative).
+
+    One row per cell: fin_year, month, table, org, row, column, printed, source (README.md). Held so the
+    pack can reconcile the tables it rebuilds from rounded scheme lines against the printed paper.
+    """
+    df = _reference_strings("paper_d_printed_tables.csv")
+    return df.astype({"month": int, "printed": float})

@@ -29,6 +29,7 @@ from ..reference import (
 )
 from . import commentary as notes
 from . import narrative as sentences
+from . import printed as paper
 from . import workbook
 from .publish import Book
 
@@ -91,6 +92,7 @@ class MonthlyPosition(_Period):
     fot_by_org: dict[str, pd.DataFrame] = field(default_factory=dict)
     programme: pd.DataFrame | None = None
     programme_published: pd.DataFrame | None = None
+    printed: pd.DataFrame | None = None  # every printed cell of the month's paper beside this report's figure
 
     @property
     def title(self) -> str:
@@ -162,6 +164,10 @@ class MonthlyPosition(_Period):
         out["adjustments"] = _adjustment_sheet(self.adjustments)
         return out
 
+    def rounding_note(self, table: str) -> str:
+        """The one line under a table built from rounded scheme lines, with its cells against the printed paper."""
+        return paper.rounding_line(self.rows, table, self.printed)
+
     @property
     def synthetic_months(self) -> list[int]:
         """Months of the history whose stored figures are synthetic (some of their measures may be
@@ -175,7 +181,10 @@ class MonthlyPosition(_Period):
     def xlsx_tables(self) -> Book:
         """The workbook's tables (Tables 1, 2, 5, Appendix 1, every scheme line; the system view, executive
         summary, commentary and adjustments), headline and notes."""
-        return workbook.with_extras(workbook.monthly_position(self), self._extra_xlsx())
+        book = workbook.with_extras(workbook.monthly_position(self), self._extra_xlsx())
+        if self.printed is not None and len(self.printed):
+            book.tables["printed_reconciliation"] = paper.sheet(self.printed)
+        return book
 
 
 def _rows_and_previous(
@@ -246,6 +255,7 @@ def monthly_position(
         split=t.org_split(returns, fin_year, month, org),
         **_history(year, fin_year, org, received=received_year),
         **by_org,
+        printed=None if as_received else paper.cells(returns, fin_year=fin_year, month=month, org=org),
     )
 
 
@@ -964,6 +974,28 @@ def _fmt_table(df: pd.DataFrame, money: list[str]) -> pd.DataFrame:
     return df.assign(**{c: df[c].map(fmt_k) for c in money})
 
 
+def _printed_notes(
+    returns: pd.DataFrame, *, fin_year: str, month: int, adjustments: pd.DataFrame | None
+) -> list[DataNote]:
+    """The month's tables against the paper that printed them, when one is held as reference ([] otherwise)."""
+    reg = organisations()
+    lead = next((g for g in reg.groups if not t.missing_members(returns, fin_year, month, g)), None)
+    if lead is None:
+        return []
+    found = paper.cells(
+        _with_adjustments(returns, adjustments, as_received=False)[0], fin_year=fin_year, month=month, org=lead
+    )
+    if found is None or found.empty:
+        return []
+    return [
+        DataNote(
+            f"The tables against the printed paper ({paper.PAPER})",
+            paper.note_paragraphs(found, fin_year=fin_year, month=month),
+            paper.note_table(found),
+        )
+    ]
+
+
 def data_notes(
     returns: pd.DataFrame,
     warnings: pd.DataFrame,
@@ -1020,6 +1052,7 @@ def data_notes(
                 _fmt_table(table, money),
             )
         )
+    notes += _printed_notes(returns, fin_year=fin_year, month=month, adjustments=adjustments)
     if frp_tables is not None:
         c = frp_tables["checks"]
         c = c[(c["fin_year"] == fin_year) & (c["month"] == month)]

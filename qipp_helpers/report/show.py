@@ -20,6 +20,7 @@ from ..core.text import plain_html
 from ..core.vocab import MONEY_COLUMNS, POD_LABELS
 from . import commentary as notes
 from . import narrative as sentences
+from . import printed as paper
 from .commentary import KIND_LABELS
 from .fmt import money_table, rag_cell_styles
 from .objects import FrpBridge, MonthlyPosition, RightCareOpportunity, UnderDelivery
@@ -625,6 +626,8 @@ def rightcare_provenance_block(r: RightCareOpportunity) -> str:
 def adjustment_footnote(r: MonthlyPosition | UnderDelivery, table: str) -> str:
     """The footnote under a table that includes adjustments, as markdown ('' when it includes none)."""
     note = r.adjustment_note(table)
+    rounding = paper.rounding_line(r.rows, table, getattr(r, "printed", None))
+    note = " ".join(x for x in (note, rounding) if x)
     return f"<p class='table-note'><em>{md_text(note)}</em></p>" if note else ""
 
 
