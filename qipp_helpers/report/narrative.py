@@ -714,3 +714,16 @@ def missing_commentary(missing: pd.DataFrame, *, table: str) -> str:
         return ""
     parts = [f"{r.item} ({r.section}, {fmt_k(r.value)})" for r in missing.itertuples(index=False)]
     return f"No commentary received for these lines of {table}: " + "; ".join(parts) + "."
+
+
+def threshold_basis(
+    org: str, system: str | None, threshold: float, given: float, plan: float, system_plan: float
+) -> str:
+    """How a CCG's driver threshold follows from the system's ('' when it was not scaled)."""
+    if system is None:
+        return ""
+    return (
+        f"Drivers are named over £{threshold:,.0f}k: the £{given:,.0f}k threshold at {system} level (Paper D Table 4) "
+        f"scaled by {org}'s share of {system}'s annual plan ({fmt_k(abs(plan))} of {fmt_k(abs(system_plan))}), to "
+        "the nearest £5k, so that Other holds the small lines only."
+    )

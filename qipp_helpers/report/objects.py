@@ -471,6 +471,7 @@ class UnderDelivery(_Period):
     adjustments: pd.DataFrame = field(default_factory=adj.empty_adjustments)
     received: t.Headline | None = None
     commentary: pd.DataFrame = field(default_factory=notes.empty)
+    threshold_basis: str = ""  # how the driver threshold was set, when it was scaled from the system's
 
     @property
     def title(self) -> str:
@@ -552,17 +553,28 @@ def under_delivery(
     adjustments: pd.DataFrame | None = None,
     commentary: pd.DataFrame | None = None,
     as_received: bool = False,
+    scale_threshold: bool = False,
 ) -> UnderDelivery:
     """Compute the drivers of under-delivery and the FOT movement for ``org`` and month.
 
     ``adjustments``, ``commentary`` and ``as_received`` as for :func:`monthly_position`: the tables
     include the control-total adjustments unless ``as_received``; commentary sits beside their lines.
+    ``scale_threshold``: ``threshold`` is the system's (Paper D: £300k at LLR level) and a CCG's driver
+    threshold scales with its share of the system's annual plan (:func:`drivers.scaled_threshold`).
     """
-    _, period = _returns_report(
+    adjusted, period = _returns_report(
         returns, warnings, adjustments, commentary, fin_year=fin_year, month=month, org=org, as_received=as_received
     )
+    given, system_plan = float(threshold), 0.0
+    system = d.system_of(org) if scale_threshold else None
+    if system is not None:
+        system_plan = float(t.select(adjusted, fin_year, month, system)["annual_plan"].sum())
+        threshold = d.scaled_threshold(period["headline"].annual_plan, system_plan, given)
     return UnderDelivery(
         **period,
+        threshold_basis=sentences.threshold_basis(
+            org, system, float(threshold), given, period["headline"].annual_plan, system_plan
+        ),
         threshold=float(threshold),
         movement_threshold=float(movement_threshold),
         drivers=d.drivers_table(period["rows"], org, threshold),

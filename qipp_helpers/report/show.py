@@ -627,7 +627,8 @@ def adjustment_footnote(r: MonthlyPosition | UnderDelivery, table: str) -> str:
     """The footnote under a table that includes adjustments, as markdown ('' when it includes none)."""
     note = r.adjustment_note(table)
     rounding = paper.rounding_line(r.rows, table, getattr(r, "printed", None))
-    note = " ".join(x for x in (note, rounding) if x)
+    basis = getattr(r, "threshold_basis", "") if table == "table4" else ""
+    note = " ".join(x for x in (basis, note, rounding) if x)
     return f"<p class='table-note'><em>{md_text(note)}</em></p>" if note else ""
 
 
