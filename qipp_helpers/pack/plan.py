@@ -22,7 +22,16 @@ from ..core.errors import UsageError
 from ..core.files import atomic_write_bytes, make_dirs, open_nofollow, refuse_links, remove_stale_temps, sha256_file
 from ..core.periods import check_fin_year, check_month
 from ..store.db import is_snapshot, snapshot_hashes
-from .catalogue import CATALOGUE, Held, check_notebook, check_parameters, default_orgs, not_in_default, signature
+from .catalogue import (
+    CATALOGUE,
+    ILLUSTRATIVE_REASON,
+    Held,
+    check_notebook,
+    check_parameters,
+    default_orgs,
+    not_in_default,
+    signature,
+)
 from .runner import Job, JobResult
 
 MANIFEST, INDEX, LOCK = "manifest.json", "index.html", ".qipp-run.lock"
@@ -84,8 +93,12 @@ def plan(
     held: Held,
     extra: dict[str, str] | None = None,
     marking: str = "",
+    include_illustrative: bool = False,
 ) -> Plan:
     """Every notebook × organisation × month with its data, and a reason for each without.
+
+    A report whose figures would all be synthetic (illustrative) is skipped, with that reason, unless
+    ``include_illustrative``: the circulated pack holds no wholly synthetic report by default.
 
     ``extra`` parameters (``--param NAME=VALUE``) go to every notebook that declares them, converted
     to the declared type; a parameter no notebook declares is a UsageError.
@@ -113,6 +126,10 @@ def plan(
             defaults = default_orgs(name)
             for org in considered:
                 reason = entry_.why_not(held, fin_year, month, org)
+                if reason is None and not include_illustrative and entry_.illustrative(held, fin_year, month, org):
+                    skip = {"notebook": name, "org": org, "month": month, "reason": ILLUSTRATIVE_REASON}
+                    p.skipped.append({**skip, "illustrative": True})
+                    continue
                 if reason is None and orgs is None and org not in defaults:
                     reason = not_in_default(name, org)
                 if reason:

@@ -54,6 +54,10 @@ def _reference_frame(name: str) -> pd.DataFrame:
         return pd.read_csv(fh)
 
 
+#: Organisations whose RightCare opportunity table is published (Derbyshire Table 3): their report is never
+#: wholly illustrative, whatever the indicators behind it.
+RIGHTCARE_PUBLISHED = ("DDCCG",)
+
 #: The period whose monthly movement Paper D Table 2 prints (paper_d_table2_movement.csv).
 PAPER_D_PERIOD = ("2019-20", 6)
 

@@ -41,6 +41,7 @@ def rendered(demo_data_dir, tmp_path_factory):
             "2",
             "--marking",
             "OFFICIAL-SENSITIVE",
+            "--include-illustrative",  # the wholly synthetic RightCare reports of LLR and ELR too (issue 25)
         ],
     )
     assert result.exit_code == 0, result.output

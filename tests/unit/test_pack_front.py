@@ -110,6 +110,7 @@ def test_data_quality_notes_speak_to_a_committee(returns, warnings, frp_tables, 
     titles = [n.title for n in notes]
     assert titles == [
         "Returns that do not add up to their own totals",
+        "The tables against the printed paper (Paper D)",
         "FRP figures that do not follow from their columns (LLR)",
         "Where the figures come from: published and synthetic data",
     ]
@@ -123,7 +124,7 @@ def test_data_quality_notes_speak_to_a_committee(returns, warnings, frp_tables, 
     ]
     row = table[(table["Organisation"] == "West Leicestershire CCG") & (table["Figure"] == "Annual Plan")].iloc[0]
     assert (row["Printed total"], row["Computed from the rows"]) == ("(22,378)", "(21,715)")
-    where = " ".join(notes[2].paragraphs)
+    where = " ".join(notes[-1].paragraphs)
     assert "Scheme returns for M1–M5 2019/20 are synthetic" in where and "M6 2019/20 are published" in where
     assert "every FOT movement in month (M6 compared with M5)" in where
     assert "The RightCare reports built on them are illustrative" in where

@@ -50,3 +50,44 @@ def test_the_system_keeps_paper_ds_threshold(returns, warnings, adjustments, com
     llr = _drivers(returns, warnings, adjustments, commentary, "LLR", scale_threshold=True)
     assert llr.threshold == 300 and llr.threshold_basis == ""
     assert llr.drivers.set_index("item").loc["Other", "LLR"] == pytest.approx(1157, abs=5)  # Paper D prints 1,161
+
+
+# --- illustrative reports are not in the circulated pack by default -------------------------------------
+
+
+def _plan(demo_data_dir, tmp_path, returns, frp_tables, rightcare_tables, **kw):
+    from qipp_helpers.pack.catalogue import CATALOGUE, Held, notebooks_dir
+    from qipp_helpers.pack.plan import plan
+
+    from ..conftest import ROOT
+
+    held = Held(returns=returns, frp=frp_tables["lines"], rightcare=rightcare_tables["peers"])
+    nbs = {n: notebooks_dir(ROOT / "notebooks") / f"{n}.ipynb" for n in CATALOGUE}
+    return plan(
+        fin_year=FY, months=[6], orgs=None, notebooks=nbs, data_dir=demo_data_dir, out=tmp_path, held=held, **kw
+    )
+
+
+def test_the_default_pack_has_no_wholly_synthetic_report(
+    demo_data_dir, tmp_path, returns, frp_tables, rightcare_tables
+):
+    from qipp_helpers.pack.catalogue import ILLUSTRATIVE_REASON
+
+    default = _plan(demo_data_dir, tmp_path, returns, frp_tables, rightcare_tables)
+    rendered = {(r.notebook, r.org) for r in default.reports}
+    assert ("rightcare_opportunity", "LLR") not in rendered
+    assert ("rightcare_opportunity", "DDCCG") in rendered  # Derbyshire's Table 3 is published beside it
+    skipped = {(s["notebook"], s["org"]): s for s in default.skipped}
+    assert skipped["rightcare_opportunity", "LLR"]["reason"] == ILLUSTRATIVE_REASON
+    assert skipped["rightcare_opportunity", "LLR"]["illustrative"] is True
+    with_them = _plan(demo_data_dir, tmp_path, returns, frp_tables, rightcare_tables, include_illustrative=True)
+    assert ("rightcare_opportunity", "LLR") in {(r.notebook, r.org) for r in with_them.reports}
+
+
+def test_run_has_an_include_illustrative_option():
+    from typer.testing import CliRunner
+
+    from qipp_helpers.cli import app
+
+    result = CliRunner().invoke(app, ["run", "--help"], env={"COLUMNS": "200"})
+    assert "--include-illustrative" in result.output
