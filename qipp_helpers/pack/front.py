@@ -21,6 +21,7 @@ from ..core.errors import UsageError
 from ..core.money import fmt_k
 from ..core.orgs import organisations
 from ..core.periods import period_label
+from ..report.appendices import Appendix
 from ..report.narrative import glossary, organisation_note
 from ..report.objects import DataNote, PackSummary
 from .catalogue import CATALOGUE
@@ -212,6 +213,7 @@ class FrontPage:
     skipped: list[dict] = field(default_factory=list)
     runs: list[dict] = field(default_factory=list)
     warnings: list[dict] = field(default_factory=list)  # reconciliation warnings as the ingest recorded them
+    appendices: list[Appendix] = field(default_factory=list)  # Paper D's Appendices 1-5, after the reports
     built: str = field(default_factory=lambda: datetime.now().strftime("%d %b %Y %H:%M"))
     built_by: str = field(default_factory=lambda: _user())
     version: str = __version__
@@ -405,3 +407,24 @@ def glossary_html(front: FrontPage, *, level: int = 2) -> str:
     h = f"h{level}"
     items = "".join(f"<dt>{e(term)}</dt><dd>{e(text)}</dd>" for term, text in front.glossary())
     return f"<{h} id='glossary'>Glossary</{h}><dl class='glossary'>{items}</dl>"
+
+
+def appendix_html(appendix: Appendix, *, level: int = 2) -> str:
+    """One appendix: its heading (an anchor for the contents), how to read it, and its table; totals in bold."""
+    h = f"h{level}"
+    df = appendix.table
+    num = {c for c in df.columns if df[c].astype(str).str.fullmatch(r"\(?[\d,.]+\)?|–|").all()}
+    head = "".join(f"<th scope='col'{' class=num' if c in num else ''}>{e(c)}</th>" for c in df.columns)
+    rows = []
+    for i, row in enumerate(df.itertuples(index=False)):
+        cells = []
+        for c, v in zip(df.columns, row, strict=True):
+            css = appendix.cell_css(c, v)
+            attrs = (" class='num'" if c in num else "") + (f" style='{e(css)}'" if css else "")
+            cells.append(f"<td{attrs}>{e(v)}</td>")
+        kind = appendix.row_kind(i)
+        rows.append(f"<tr{'' if kind == 'line' else f' class={kind}'}>{''.join(cells)}</tr>")
+    return (
+        f"<{h} id='{e(appendix.anchor)}'>{e(appendix.title)}</{h}><p class='note'>{e(appendix.note)}</p>"
+        f"<table class='appendix'><thead><tr>{head}</tr></thead><tbody>{''.join(rows)}</tbody></table>"
+    )

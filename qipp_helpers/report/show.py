@@ -166,24 +166,29 @@ def table5(r: MonthlyPosition) -> Styler:
 
 
 def red_table(r: MonthlyPosition) -> Styler:
-    """Paper D Appendix 1: red-rated schemes."""
-    df = r.red[
-        ["scheme_no", "scheme_name", "milestones", "financial_benefits", "risk_issue", "rag", "annual_plan", "fot"]
-    ]
+    """Paper D Appendix 1: red-rated schemes, with the columns Paper D prints (Deliverables, Milestones, Total
+    risks, Issues: read from the dashboards' three ratings, see :data:`.appendices.APPENDIX1_RATINGS`)."""
+    from .appendices import APPENDIX1_RATINGS
+
+    df = r.red[["scheme_no", "scheme_name"]].assign(
+        **{label: r.red[col] for label, col in APPENDIX1_RATINGS.items()},
+        rag=r.red["rag"],
+        annual_plan=r.red["annual_plan"],
+        fot=r.red["fot"],
+    )
     labels = {
         "scheme_no": "No.",
         "scheme_name": "Scheme name",
-        "milestones": "Milestones",
-        "financial_benefits": "Financial benefits",
-        "risk_issue": "Risk/issue",
         "rag": "Overall PMO RAG",
         "annual_plan": "Annual plan",
         "fot": "Revised FOT",
     }
-    styler = money_table(
-        df, money=["annual_plan", "fot"], labels=labels, caption="Appendix 1: PMO red-rated schemes (£000)"
+    caption = (
+        "Appendix 1: PMO red-rated schemes (£000). Deliverables is read from the dashboards' Financial Benefits "
+        "rating, Total risks and Issues from their Risk/Issue rating."
     )
-    return rag_cell_styles(styler, ["Milestones", "Financial benefits", "Risk/issue", "Overall PMO RAG"])
+    styler = money_table(df, money=["annual_plan", "fot"], labels=labels, caption=caption)
+    return rag_cell_styles(styler, [*APPENDIX1_RATINGS, "Overall PMO RAG"])
 
 
 def warnings_block(r: MonthlyPosition | UnderDelivery) -> str:

@@ -91,3 +91,69 @@ def test_run_has_an_include_illustrative_option():
 
     result = CliRunner().invoke(app, ["run", "--help"], env={"COLUMNS": "200"})
     assert "--include-illustrative" in result.output
+
+
+# --- Paper D's appendices in the pack ------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def appendices(returns, adjustments):
+    from qipp_helpers.report.appendices import paper_d_appendices
+
+    return paper_d_appendices(returns, adjustments, fin_year=FY, month=6)
+
+
+def test_appendices_2_to_5_hold_every_scheme_line(appendices, returns):
+    from qipp_helpers.pack.front import appendix_html
+
+    assert [a.title for a in appendices] == [
+        "Appendix 1: PMO red-rated schemes (LLR)",
+        "Appendix 2: Full LLR QIPP dashboard",
+        "Appendix 3: Full ELR CCG QIPP dashboard",
+        "Appendix 4: Full WL CCG QIPP dashboard",
+        "Appendix 5: Full LC CCG QIPP dashboard",
+    ]
+    m6 = returns[(returns["fin_year"] == FY) & (returns["month"] == 6)]
+    assert len(m6) == 138  # Paper D Appendices 3-5: 50 + 44 + 44 scheme lines
+    assert [a.lines for a in appendices[2:]] == [50, 44, 44]
+    html = "".join(appendix_html(a) for a in appendices[2:])
+    assert html.count("<tr><td") == 138  # every scheme line is a plain row; totals and adjustments are marked
+    assert html.count("<tr class=total>") == 6 and html.count("<tr class=adjustment>") == 4
+    for app, org in zip(appendices[2:], ("ELR", "WL", "LC"), strict=True):
+        names = list(app.table["Scheme name"].iloc[: app.lines])
+        assert names == list(m6.loc[m6["org"] == org, "scheme_name"]), org
+    # each CCG's total with its adjustments is the printed Grand Total (Paper D Appendices 3-5)
+    last = {a.title.split()[3]: a.table.iloc[-1] for a in appendices[2:]}
+    assert last["WL"]["Annual plan"] == "(22,378)" and last["WL"]["Revised FOT"] == "(14,571)"
+    assert last["ELR"]["Plan YTD"] == "(12,575)" and last["LC"]["PMO assured value"] == "(13,836)"
+
+
+def test_appendix_1_has_paper_ds_columns(appendices):
+    a1 = appendices[0]
+    assert list(a1.table.columns) == [
+        "Scheme name",
+        "Deliverables",
+        "Milestones",
+        "Total risks",
+        "Issues",
+        "Overall PMO RAG ratings",
+        "Annual plan",
+        "Revised FOT",
+    ]
+    body = a1.table.iloc[:-1]
+    assert len(body) == 12 and (body[["Deliverables", "Milestones", "Total risks", "Issues"]] == "Red").all().all()
+    assert "14 of the 26 money cells differ from Paper D Appendix 1" in a1.note
+
+
+def test_the_pack_lists_the_appendices_in_its_contents_and_back_matter(appendices, returns, warnings, adjustments):
+    from qipp_helpers.pack import document
+    from qipp_helpers.pack.front import FrontPage
+
+    front = FrontPage(fin_year=FY, month=6, reports=[], summary=None, notes=[], appendices=appendices)
+    back = document.back_html(front)
+    for a in appendices:
+        assert f"id='{a.anchor}'" in back
+    assert back.index("appendix-5") < back.index("id='glossary'")
+    starts = {a.anchor: 10 + a.number for a in appendices} | {"glossary": 20, "notes": 22}
+    contents = document._contents(front, {"contents": 2}, starts)
+    assert "Appendix 4: Full WL CCG QIPP dashboard" in contents and "44 scheme lines" in contents
