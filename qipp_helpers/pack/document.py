@@ -89,7 +89,7 @@ ul.asks li { margin: 0 0 1mm; }
 h2 { bookmark-level: 1; }
 h3 { bookmark-level: none; }
 .contents table { font-size: 8.5pt; }
-.contents th, .contents td { padding: 0.7mm 2mm; }
+.contents th, .contents td { padding: 0.45mm 2mm; }
 .contents td.page { text-align: right; width: 22mm; }
 .contents tr.org th { background: #eef5fb; color: #005eb8; font-weight: bold; padding-top: 1.5mm; }
 .contents tr.org .what { font-weight: normal; color: #425563; font-size: 7.5pt; }
@@ -100,6 +100,7 @@ dl.glossary { columns: 3; column-gap: 8mm; margin: 0; font-size: 8.5pt; }
 dl.glossary dt { font-weight: bold; color: #005eb8; break-after: avoid; }
 dl.glossary dd { margin: 0 0 2mm 0; break-inside: avoid; }
 .notes h3 { bookmark-level: 2; }
+.notes .note-block { break-inside: avoid; }
 table.appendix { font-size: 7pt; }
 table.appendix th, table.appendix td { padding: 0.5mm 1.2mm; }
 table.appendix tr.total td { font-weight: bold; border-top: 0.8pt solid #425563; }

@@ -342,6 +342,8 @@ def summary_html(summary: PackSummary, *, level: int = 2) -> str:
     parts += [f"<p>{e(p)}</p>" for p in summary.position]
     parts.append("</div>")
     parts.append(headline_table(summary))
+    if summary.rounding:
+        parts.append(f"<p class='note'>{e(summary.rounding)}</p>")
     if any("synthetic" in x["basis"] for x in summary.headlines):
         parts.append(
             "<p class='note'>Where the last column says synthetic, that figure rests on demonstration data, not real "
@@ -392,11 +394,12 @@ def notes_html(front: FrontPage, *, level: int = 2) -> str:
         )
     if pack_notes:
         parts.append(f"<{hh}>About this pack</{hh}>" + "".join(f"<p>{e(p)}</p>" for p in pack_notes))
-    for note in front.notes:
-        parts.append(f"<{hh}>{e(note.title)}</{hh}>")
+    for note in front.notes:  # a note is kept on one page where it fits: its heading never left at a page foot
+        parts.append(f"<div class='note-block'><{hh}>{e(note.title)}</{hh}>")
         parts += [f"<p>{e(p)}</p>" for p in note.paragraphs]
         if note.table is not None:
             parts.append(table_html(note.table))
+        parts.append("</div>")
     if len(parts) == 1:
         parts.append("<p>No data-quality problems were recorded for this month.</p>")
     return "\n".join(parts)

@@ -872,6 +872,7 @@ class PackSummary(_Period):
     moved: list[str]  # what moved in month and what drives the gap
     asks: list[tuple[str, str]]  # (VERB, what): "The QIPP Assurance Group is asked to: NOTE ..."
     body: str = "QIPP Assurance Group"
+    rounding: str = ""  # under the headline table: its figures that differ from the printed paper, if one is held
 
     @property
     def asked(self) -> str:
@@ -952,6 +953,7 @@ def pack_summary(
         position=position,
         headlines=heads,
         moved=moved,
+        rounding=paper.summary_line(paper.cells(returns, fin_year=fin_year, month=month, org=lead)),
         asks=sentences.asks(
             lead_h,
             has_previous=prev is not None,

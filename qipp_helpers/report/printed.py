@@ -129,3 +129,36 @@ def sheet(found: pd.DataFrame) -> Table:
         "shows (rounded to £000) and the difference; the pack's tables are sums of scheme lines rounded to £000.",
         freeze_columns=4,
     )
+
+
+#: Printed total cells the summary page shows, and how it names them.
+SUMMARY_CELLS = {
+    ("Table 2", "plan"): "annual plan",
+    ("Table 2", "fot"): "forecast out-turn",
+    ("Table 2", "variance"): "under delivery",
+    ("Table 2", "monthly_movement"): "movement",
+    ("Table 5", "assured"): "PMO assured",
+    ("Appendix 1", "annual_plan"): "red-rated plan",
+    ("Appendix 1", "fot"): "red-rated forecast",
+}
+
+
+def summary_line(found: pd.DataFrame | None) -> str:
+    """The line under the summary's headline table: its figures that differ from the printed paper ('' if none)."""
+    if found is None or found.empty:
+        return ""
+    tot = found[(found["row"] == "Total") & (found["difference"].abs() > 0)]
+    parts = [
+        f"{org} {SUMMARY_CELLS[(table, col)]} {fmt_k(shown)} (printed {fmt_k(printed)})"
+        for table, org, col, shown, printed in zip(
+            tot["table"], tot["org"], tot["column"], tot["computed"], tot["printed"], strict=True
+        )
+        if (table, col) in SUMMARY_CELLS
+    ]
+    if not parts:
+        return f"Every figure here agrees with {PAPER} as printed."
+    return (
+        f"Built from scheme lines rounded to £000, so some figures differ from {PAPER} as printed by £1k-£6k: "
+        + "; ".join(parts)
+        + ". The data-quality notes count every cell that differs."
+    )

@@ -273,7 +273,7 @@ def drivers_table(r: UnderDelivery) -> Styler:
         df,
         money=r.orgs,
         headings=marks,
-        caption=f"Table 4: Breakdown of under delivery of QIPP, {r.period} (£000, positive = short of plan)",
+        caption=f"Paper D Table 4: Breakdown of under delivery of QIPP, {r.period} (£000, positive = short of plan)",
     )
 
 
@@ -291,7 +291,7 @@ def movement_table(r: UnderDelivery) -> Styler | Markdown:
         df,
         money=r.orgs,
         headings=marks,
-        caption=f"Table 3: Movement in forecast out-turn since last month, {r.period} (£000, "
+        caption=f"Paper D Table 3: Movement in forecast out-turn since last month, {r.period} (£000, "
         f"positive = adverse; named if over £{r.movement_threshold:,.0f}k)",
     )
 
@@ -423,7 +423,7 @@ def rightcare_banner_lines(r: RightCareOpportunity) -> list[str]:
     """
     kinds = _provenance_kind(r.provenance)
     plan = f"; QIPP plan {_provenance_kind(r.coverage_provenance)}" if r.coverage_provenance else ""
-    published = "; Table 3 published" if r.published is not None else ""
+    published = "; Derbyshire Table 3 published" if r.published is not None else ""
     data = f"Data: RightCare indicators {kinds}{published}{plan} (see section 7)"
     if r.illustrative:
         data = f"Data: {ILLUSTRATIVE.upper()}{plan} (see section 7)"
@@ -455,7 +455,8 @@ def rightcare_sources_note(r: RightCareOpportunity) -> str:
         if r.published is not None:
             text += (
                 ". It was calibrated so that the opportunity computed for Derbyshire's four CCGs reproduces the "
-                "**published** Table 3, which is shown beside it (section 3): the agreement shows the method "
+                "**published** Derbyshire Table 3, which is shown beside it (section 3): the agreement shows the "
+                "method "
                 "works, not what real RightCare data says"
             )
         parts.append(text)
@@ -476,7 +477,7 @@ def rightcare_table(r: RightCareOpportunity) -> Styler:
         r.table,
         cols,
         {"programme_area": "Programme area", **_POD_COLUMNS},
-        f"Table 3 (computed): RightCare opportunity against {rc.BENCHMARK_SHORT[r.benchmark].lower()}, "
+        f"Derbyshire Table 3 (computed): RightCare opportunity against {rc.BENCHMARK_SHORT[r.benchmark].lower()}, "
         f"by programme area, {r.data_year} data (£m)",
     )
 
@@ -608,7 +609,7 @@ def rightcare_provenance_block(r: RightCareOpportunity) -> str:
     if r.published is not None:
         lines += [
             "",
-            "Table 3 as published (section 3):",
+            "Derbyshire Table 3 as published (section 3):",
             "",
             "- published: NHS Derby and Derbyshire CCG, 2019/20 QIPP Programme, Meeting in Common of the "
             "Governing Bodies 28 March 2019, Table 3 (Right Care opportunity, 2017/18 data, best 5 peers)",
@@ -900,18 +901,25 @@ def programme_notes_block(r: MonthlyPosition) -> str:
 
 
 def _commentary_markdown(
-    table: pd.DataFrame, report_org: str, *, value_label: str, empty: str, natural: Sequence[str] = ()
+    table: pd.DataFrame,
+    report_org: str,
+    *,
+    value_label: str,
+    empty: str,
+    natural: Sequence[str] = (),
+    earlier: dict[tuple[str, str, str], str] | None = None,
 ) -> str:
     """Commentary under a table, as the PMO report prints it: each line's label, its figure, then each comment.
 
     A comment's source is named only when it is not the table's own narrative (``natural`` kinds) or
     another organisation wrote it; a comment made once about several lines is printed in full under the
-    first and referred to under the others.
+    first and referred to under the others; one already printed under an earlier table of the section
+    (``earlier``: comment -> where) is referred to there, never printed twice.
     """
     if table.empty:
         return empty
     lines: list[str] = []
-    printed: dict[tuple[str, str, str], str] = {}
+    printed: dict[tuple[str, str, str], str] = dict(earlier or {})
     for (item, value), group in table.groupby(["item", "value"], sort=False, dropna=False):
         got = group[group["kind"] != ""]
         if got.empty:
@@ -934,7 +942,13 @@ def _commentary_markdown(
 
 
 def _table_commentary_block(
-    r: UnderDelivery, table: str, comments: pd.DataFrame, missing: pd.DataFrame, kind: str, lines: str
+    r: UnderDelivery,
+    table: str,
+    comments: pd.DataFrame,
+    missing: pd.DataFrame,
+    kind: str,
+    lines: str,
+    earlier: dict[tuple[str, str, str], str] | None = None,
 ) -> str:
     """Commentary under one of the drivers report's tables: a heading naming the sources, the comments beside
     the table's lines (``kind`` of comment is the table's own), then the lines that have none."""
@@ -944,6 +958,7 @@ def _table_commentary_block(
         value_label=f"{r.org} {'under-delivery' if kind == 'driver' else kind}",
         empty=f"*No commentary is held for the {lines} of {table} this month.*",
         natural=(kind,),
+        earlier=earlier,
     )
     none = sentences.missing_commentary(missing, table=table)
     head = f"**Commentary on {table}** ({_commentary_sources(r)})"
@@ -952,7 +967,14 @@ def _table_commentary_block(
 
 def driver_commentary_block(r: UnderDelivery) -> str:
     """The commentary beside each line of Table 4, and the lines past the threshold that have none."""
-    return _table_commentary_block(r, "Table 4", r.driver_commentary(), r.missing_commentary(), "driver", "lines")
+    earlier = {}
+    if not r.movement.empty:  # Table 3 comes first (Paper D's order): its comments are referred to, not repeated
+        shown = r.movement_commentary()
+        shown = shown[shown["kind"] != ""]
+        earlier = {(c.org, c.label, c.text): f"{c.item} in Table 3" for c in shown.itertuples(index=False)}
+    return _table_commentary_block(
+        r, "Table 4", r.driver_commentary(), r.missing_commentary(), "driver", "lines", earlier=earlier
+    )
 
 
 def movement_commentary_block(r: UnderDelivery) -> str:

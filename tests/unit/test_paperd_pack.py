@@ -157,3 +157,52 @@ def test_the_pack_lists_the_appendices_in_its_contents_and_back_matter(appendice
     starts = {a.anchor: 10 + a.number for a in appendices} | {"glossary": 20, "notes": 22}
     contents = document._contents(front, {"contents": 2}, starts)
     assert "Appendix 4: Full WL CCG QIPP dashboard" in contents and "44 scheme lines" in contents
+
+
+# --- one sign convention, one definition of under-delivery, Paper D's table numbers in its order --------------
+
+
+def test_every_chart_and_table_states_one_sign_convention(returns, warnings, adjustments, commentary, frp_tables):
+    from qipp_helpers.report import workbook
+    from qipp_helpers.report.narrative import GLOSSARY
+    from qipp_helpers.report.objects import frp_bridge, monthly_position
+    from qipp_helpers.report.style import SIGN_CONVENTION, SIGNS
+
+    assert {s.key for s in SIGNS.values()} == {SIGN_CONVENTION}  # the key under every chart
+    assert GLOSSARY["Signs"].startswith(SIGN_CONVENTION)
+    mp = monthly_position(returns, warnings, fin_year=FY, month=6, org="LLR", adjustments=adjustments)
+    ud = _drivers(returns, warnings, adjustments, commentary, "LLR")
+    frp = frp_bridge(frp_tables, fin_year=FY, month=6, org="LLR")
+    for book in (mp.xlsx_tables(), ud.xlsx_tables(), frp.xlsx_tables()):
+        units = [detail for note, detail in book.notes if note == "Units and signs"]
+        assert len(units) == 1 and units[0].startswith(SIGN_CONVENTION)
+    assert workbook.QIPP_SIGNS.startswith(SIGN_CONVENTION)
+
+
+def test_one_definition_of_under_delivery():
+    import json
+
+    from qipp_helpers.report.narrative import GLOSSARY
+    from qipp_helpers.report.style import SIGNS, UNDER_DELIVERY
+
+    from ..conftest import ROOT
+
+    assert UNDER_DELIVERY in GLOSSARY["Under delivery"]
+    nb = json.loads((ROOT / "notebooks" / "under_delivery_drivers.ipynb").read_text(encoding="utf-8"))
+    text = " ".join("".join(c["source"]) for c in nb["cells"])
+    assert "annual plan minus FOT" not in text and "plan − forecast" not in SIGNS["drivers"].step_key
+    assert "forecast out-turn − annual plan" in text
+
+
+def test_tables_3_and_4_in_paper_ds_order_and_no_other_table_3():
+    import json
+
+    from ..conftest import ROOT
+
+    nb = json.loads((ROOT / "notebooks" / "under_delivery_drivers.ipynb").read_text(encoding="utf-8"))
+    heads = [c["source"][0] for c in nb["cells"] if c["cell_type"] == "markdown" and c["source"][0].startswith("## ")]
+    assert heads[1].startswith("## 2. Movement in forecast out-turn")  # Table 3
+    assert heads[2].startswith("## 3. Breakdown of under delivery")  # Table 4
+    rc = json.loads((ROOT / "notebooks" / "rightcare_opportunity.ipynb").read_text(encoding="utf-8"))
+    heads = [c["source"][0] for c in rc["cells"] if c["cell_type"] == "markdown" and c["source"][0].startswith("## ")]
+    assert "## 3. Derbyshire Table 3 as published" in [h.strip() for h in heads]
