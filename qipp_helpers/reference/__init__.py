@@ -54,6 +54,11 @@ def _reference_frame(name: str) -> pd.DataFrame:
         return pd.read_csv(fh)
 
 
+#: PUBLISHED: the month of the forecast an FRP return reports, by (system, as-at date). Paper E Appendix 1 (LLR,
+#: 4 Oct 2019) heads its columns "Revised Forecast Month 4" and "Month 4 Forecast/ Scheme Balance Likely": the
+#: Month 6 pack carries the system's Month 4 FRP forecast, and says so.
+FRP_FORECAST_MONTHS = {("LLR", "2019-10-04"): 4}
+
 #: Organisations whose RightCare opportunity table is published (Derbyshire Table 3): their report is never
 #: wholly illustrative, whatever the indicators behind it.
 RIGHTCARE_PUBLISHED = ("DDCCG",)

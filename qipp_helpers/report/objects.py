@@ -17,6 +17,7 @@ from ..core.orgs import members, organisations
 from ..core.periods import period_label, previous_period
 from ..core.vocab import WORKSTREAMS
 from ..reference import (
+    FRP_FORECAST_MONTHS,
     PAPER_D_PERIOD,
     derbyshire_table3,
     derbyshire_table4,
@@ -157,7 +158,7 @@ class MonthlyPosition(_Period):
             out["ytd_by_workstream_by_org"] = self.system_ytd()
             out["fot_by_workstream_by_org"] = self.system_fot()
         if self.programme is not None:
-            out["executive_summary"] = self.programme
+            out["executive_summary"] = _to_the_paper(self.programme)
         out["red_scheme_commentary"] = notes.for_sheet(self.red_commentary(), "fot").rename(
             columns={"item": "scheme", "fot": "revised_fot"}
         )
@@ -359,6 +360,17 @@ def _programme(rows: pd.DataFrame, *, fin_year: str, month: int, org: str) -> pd
     """Paper D's executive summary by programme area, with the PMO risk ratings where they are held."""
     ratings = paper_d_risk_ratings() if (fin_year, month, org) == PAPER_D_REPORT else None
     return prog.executive_summary(rows, programme_area_map(), planning_stage_map(), ratings)
+
+
+def _to_the_paper(programme: pd.DataFrame) -> pd.DataFrame:
+    """The executive summary as Paper D prints it: £000 to two decimals (£10), not the fitted shares' fractions
+    (-17,705.1917); the Total row is the sum of the rounded lines, so the sheet adds up."""
+    money = [c for c in programme.columns if programme[c].dtype.kind == "f" and not c.startswith("pct")]
+    out = programme.copy()
+    body = out["programme_area"] != t.TOTAL
+    out.loc[body, money] = out.loc[body, money].round(2) + 0.0
+    out.loc[~body, money] = out.loc[body, money].sum().round(2).to_numpy()
+    return out
 
 
 def _adjustment_sheet(adjustments: pd.DataFrame) -> pd.DataFrame:
@@ -601,6 +613,11 @@ class FrpBridge(_Period):
     @property
     def title(self) -> str:
         return f"System Financial Recovery Plan — {self.org}"
+
+    @property
+    def forecast_month(self) -> int | None:
+        """The month of the FRP forecast the return reports, when its paper says (Paper E: Month 4), else None."""
+        return FRP_FORECAST_MONTHS.get((self.org, str(self.as_at)[:10]))
 
     def narrative(self) -> str:
         return sentences.frp_bridge(self.bridge)

@@ -14,6 +14,7 @@ from IPython.display import Markdown
 from pandas.io.formats.style import Styler
 
 from ..analysis import rightcare as rc
+from ..analysis.adjustments import ROUNDING as ROUNDING_BASIS
 from ..core.money import fmt_k, fmt_pct
 from ..core.orgs import members, org_name, organisations
 from ..core.text import plain_html
@@ -53,8 +54,14 @@ def banner_lines(r: Report, *, section: int = 6, name: str | None = None) -> lis
         f"{name or org_name(r.org)} ({r.org})",
         r.period,
         data + f" (see section {section})",
-        f"Generated {datetime.now().strftime('%d %b %Y %H:%M')}",
+        _period_and_generated(r.period),
     ]
+
+
+def _period_and_generated(period: str) -> str:
+    """The footer's line: the period the figures are for first, then when it was rendered (a reader looking for
+    the period never finds only a render date): 'Month 6 2019/20 · Generated 05 Dec 2026 09:00'."""
+    return f"{period.split(' (')[0]} · Generated {datetime.now().strftime('%d %b %Y %H:%M')}"
 
 
 def chart_context(r: Report) -> str:
@@ -308,9 +315,10 @@ def frp_banner_lines(r: FrpBridge) -> list[str]:
 
 def frp_title_block(r: FrpBridge) -> str:
     """The FRP report's heading, as markdown."""
+    forecast = f": the system's Month {r.forecast_month} forecast" if r.forecast_month else ""
     return (
         f"# System Financial Recovery Plan: {SYSTEM_NAMES.get(r.org, r.org)}\n\n"
-        f"**{r.period}** · FRP position as at {r.as_at} · £000 unless stated · deficit negative, "
+        f"**{r.period} pack** · FRP position as at {r.as_at}{forecast} · £000 unless stated · deficit negative, "
         "FRP savings positive"
     )
 
@@ -354,7 +362,7 @@ def frp_scheme_table(r: FrpBridge) -> Styler:
     labels = {
         "line": "Schemes by type",
         "submission": "FRP submission (a)",
-        "revised": "Revised forecast (b)",
+        "revised": f"Revised forecast{f', Month {r.forecast_month}' if r.forecast_month else ''} (b)",
         "movement": "Forecast movement (c = b − a)",
         "delivered": "In-month delivery (d)",
         "balance": "Forecast balance remaining (e = b − d)",
@@ -431,7 +439,7 @@ def rightcare_banner_lines(r: RightCareOpportunity) -> list[str]:
         f"{org_name(r.org)} ({r.org})",
         f"RightCare {r.data_year} data · {r.period.split(' (')[0]}",
         data,
-        f"Generated {datetime.now().strftime('%d %b %Y %H:%M')}",
+        _period_and_generated(r.period),
     ]
 
 
@@ -719,13 +727,16 @@ def control_totals_table(r: MonthlyPosition | UnderDelivery) -> Styler | Markdow
         printed = recs["control_printed"].dropna()
         received = recs["control_computed"].dropna()
         added = float(recs["amount"].sum())
+        rounding = float(recs.loc[recs["basis"] == ROUNDING_BASIS, "amount"].sum())
         rows.append(
             {
                 "org": org,
                 "measure": sentences.ADJ_MEASURES.get(measure, measure),
                 "printed": float(printed.iloc[0]) if len(printed) else float("nan"),
                 "received": float(received.iloc[0]) if len(received) else float("nan"),
-                "adjustments": added,
+                # a located line and the rounding apart, so each figure is the one its note names (664, not 663)
+                "adjustments": added - rounding,
+                "rounding": rounding,
                 "shown": (float(received.iloc[0]) + added) if len(received) else float("nan"),
                 "_o": list(members(r.org)).index(org) if org in members(r.org) else 99,
                 "_m": list(sentences.ADJ_MEASURES).index(measure) if measure in sentences.ADJ_MEASURES else 99,
@@ -734,13 +745,14 @@ def control_totals_table(r: MonthlyPosition | UnderDelivery) -> Styler | Markdow
     df = pd.DataFrame(rows).sort_values(["_o", "_m"]).drop(columns=["_o", "_m"]).reset_index(drop=True)
     return money_table(
         df,
-        money=["printed", "received", "adjustments", "shown"],
+        money=["printed", "received", "adjustments", "rounding", "shown"],
         labels={
             "org": "Organisation",
             "measure": "Measure",
             "printed": "Printed Grand Total",
             "received": "Scheme lines as received",
-            "adjustments": "Adjustments",
+            "adjustments": "Adjustment lines",
+            "rounding": "Rounding",
             "shown": "In this report",
         },
         caption="Control totals: each printed Grand Total, the scheme lines as received and the adjustments (£000)",

@@ -14,7 +14,7 @@ import pandas as pd
 
 from ..analysis import rightcare as rc
 from ..core.money import fmt_k
-from ..core.orgs import org_name
+from ..core.orgs import members, org_name, organisations
 from ..core.vocab import POD_LABELS
 from .publish import Book, Column, Figure, Table, Total
 from .style import SIGN_CONVENTION
@@ -60,19 +60,44 @@ def _provenance_notes(r: object, *, previous: bool = True) -> list[tuple[str, st
     return out
 
 
-def warning_sentences(warnings: pd.DataFrame) -> list[str]:
-    """Each reconciliation warning as a sentence: what was printed, what the rows add up to, where."""
+def _after_adjustments(w: object, adjustments: pd.DataFrame | None) -> str:
+    """What the tables show against a warning's printed total once the adjustments they include are added."""
+    if adjustments is None or adjustments.empty:
+        return (
+            "The tables in this workbook are computed from the scheme rows received, so they differ from the "
+            "printed total by this amount."
+        )
+    from ..ingest.dashboard import REQUIRED  # the printed headers of the dashboard layout
+
+    measure = {label: key for key, label in REQUIRED.items()}.get(str(w.column))
+    orgs = set(members(str(w.org))) if str(w.org) in organisations().codes else {str(w.org)}
+    mine = adjustments[adjustments["org"].isin(orgs) & (adjustments["measure"] == measure)]
+    if mine.empty:
+        return "No adjustment in this workbook touches it, so the tables differ from the printed total by this amount."
+    shown = float(w.computed) + float(mine["amount"].sum())
+    gap = float(w.printed) - shown
+    if abs(gap) < 0.5:
+        return (
+            "The tables in this workbook include the adjustments (sheet adjustments) that close it: they agree with "
+            "the printed total."
+        )
+    return (
+        f"With the adjustments (sheet adjustments) the tables show {fmt_k(shown)}, {abs(gap):,.0f} from the printed "
+        "total: that total's own rounding, which no scheme line accounts for."
+    )
+
+
+def warning_sentences(warnings: pd.DataFrame, adjustments: pd.DataFrame | None = None) -> list[str]:
+    """Each reconciliation warning as a sentence: what was printed, what the rows add up to, where, and (with the
+    ``adjustments`` a report includes) whether its tables agree with the printed total after them."""
     out = []
     for w in warnings.itertuples(index=False):
         where = ", ".join(str(x) for x in (w.source_file, f"sheet {w.sheet}" if w.sheet else "") if x)
-        out.append(
-            f"{str(w.message).rstrip('.')} ({where}). The tables in this workbook are computed from the scheme "
-            "rows received, so they differ from the printed total by this amount."
-        )
+        out.append(f"{str(w.message).rstrip('.')} ({where}). {_after_adjustments(w, adjustments)}")
     return out
 
 
-def _warning_notes(warnings: pd.DataFrame) -> list[tuple[str, str]]:
+def _warning_notes(warnings: pd.DataFrame, adjustments: pd.DataFrame | None = None) -> list[tuple[str, str]]:
     if warnings.empty:
         return [
             (
@@ -80,7 +105,7 @@ def _warning_notes(warnings: pd.DataFrame) -> list[tuple[str, str]]:
                 "None: every printed Grand Total in the returns agrees with the sum of its scheme rows to within £5k.",
             )
         ]
-    return [("Reconciliation warning", s) for s in warning_sentences(warnings)]
+    return [("Reconciliation warning", s) for s in warning_sentences(warnings, adjustments)]
 
 
 def _headline_figures(r: MonthlyPosition | UnderDelivery) -> list[Figure]:
@@ -196,7 +221,7 @@ def monthly_position(r: MonthlyPosition) -> Book:
     notes = [
         ("Organisation", f"{r.org}: {org_name(r.org)}"),
         ("Units and signs", QIPP_SIGNS),
-        *_warning_notes(r.warnings),
+        *_warning_notes(r.warnings, None if r.as_received else r.adjustments),
         *_provenance_notes(r),
     ]
     tables = {"ytd_by_workstream": ytd, "fot_by_workstream": fot, "fot_by_rag": rag, "red_schemes": red}
@@ -250,7 +275,7 @@ def under_delivery(r: UnderDelivery) -> Book:
     notes = [
         ("Organisation", f"{r.org}: {org_name(r.org)}"),
         ("Units and signs", signs),
-        *_warning_notes(r.warnings),
+        *_warning_notes(r.warnings, None if r.as_received else r.adjustments),
         *_provenance_notes(r),
     ]
     return Book({"drivers": drivers, "fot_movement": movement}, _headline_figures(r), notes)
@@ -551,7 +576,10 @@ _EXTRA_HEADERS = {
 
 
 def _extra_header(key: str) -> str:
-    """'elr_plan' -> 'ELR Plan'; known keys as the papers print them; others in plain words."""
+    """'elr_plan' -> 'ELR Plan', 'ELR' -> 'ELR' (never 'Elr'); known keys as the papers print them; others in plain
+    words."""
+    if key.upper() in _ORG_PREFIXES or key in organisations().all_codes:
+        return key.upper() if key.upper() in _ORG_PREFIXES else key
     head, _, rest = key.partition("_")
     if rest and head.isalpha() and head.upper() in _ORG_PREFIXES:
         return f"{head.upper()} {_extra_header(rest)}"
@@ -559,6 +587,25 @@ def _extra_header(key: str) -> str:
 
 
 _ORG_PREFIXES = {"ELR", "WL", "LC", "LLR"}
+
+
+#: What each added sheet holds, for the workbook's notes (never its bare name).
+EXTRA_TITLES = {
+    "ytd_by_workstream_by_org": "Paper D Table 1 as printed: year to date plan, deliveries and variance by "
+    "workstream, a column group per CCG and the system (£000).",
+    "fot_by_workstream_by_org": "Paper D Table 2 as printed: annual plan, forecast out-turn, variance and monthly "
+    "movement by workstream, a column group per CCG and the system (£000).",
+    "executive_summary": "Paper D's executive summary by programme area: QIPP target by planning stage, year to "
+    "date and forecast out-turn (£000 to two decimals, as the paper prints them; areas and stages assigned as the "
+    "report's notes say).",
+    "red_scheme_commentary": "Each red-rated scheme with the commentary held on its scheme group.",
+    "adjustments": "The control-total adjustments the tables include, one row per line and measure (£000), with "
+    "their basis and evidence.",
+    "driver_commentary": "Each line of Table 4 with the commentary held on its scheme group, or 'no commentary "
+    "received'.",
+    "movement_commentary": "Each line of Table 3 with the commentary held on its scheme group, or 'no commentary "
+    "received'.",
+}
 
 
 def with_extras(book: Book, frames: dict[str, pd.DataFrame]) -> Book:
@@ -571,5 +618,6 @@ def with_extras(book: Book, frames: dict[str, pd.DataFrame]) -> Book:
         columns = tuple(
             Column(c.key, _extra_header(c.key), "pct" if "pct" in c.key else c.kind) for c in inferred.columns
         )
-        book.tables[name] = Table(inferred.data, columns, inferred.totals, title=name.replace("_", " "))
+        title = EXTRA_TITLES.get(name, name.replace("_", " ").capitalize() + ".")
+        book.tables[name] = Table(inferred.data, columns, inferred.totals, title=title)
     return book

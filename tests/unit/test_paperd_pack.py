@@ -206,3 +206,70 @@ def test_tables_3_and_4_in_paper_ds_order_and_no_other_table_3():
     rc = json.loads((ROOT / "notebooks" / "rightcare_opportunity.ipynb").read_text(encoding="utf-8"))
     heads = [c["source"][0] for c in rc["cells"] if c["cell_type"] == "markdown" and c["source"][0].startswith("## ")]
     assert "## 3. Derbyshire Table 3 as published" in [h.strip() for h in heads]
+
+
+# --- the small things that cost trust (each failed on the output before issue 25) ----------------------------
+
+
+@pytest.fixture(scope="module")
+def llr_position(returns, warnings, adjustments, commentary):
+    from qipp_helpers.report.objects import monthly_position
+
+    return monthly_position(
+        returns, warnings, fin_year=FY, month=6, org="LLR", adjustments=adjustments, commentary=commentary
+    )
+
+
+def test_an_organisation_code_is_never_title_cased_in_a_header(returns, warnings, adjustments, commentary):
+    from qipp_helpers.report.workbook import _extra_header
+
+    assert [_extra_header(k) for k in ("ELR", "LLR", "DDCCG", "elr_plan")] == ["ELR", "LLR", "DDCCG", "ELR Plan"]
+    book = _drivers(returns, warnings, adjustments, commentary, "ELR").xlsx_tables()
+    headers = [c.header for c in book.tables["driver_commentary"].columns]
+    assert "ELR" in headers and "Elr" not in headers
+
+
+def test_reconciliation_warnings_say_the_adjustments_close_them(llr_position):
+    notes = [detail for note, detail in llr_position.xlsx_tables().notes if note == "Reconciliation warning"]
+    assert len(notes) == 10
+    assert not any("so they differ from the printed total by this amount" in n for n in notes)
+    wl = [n for n in notes if "sheet WL" in n]
+    assert len(wl) == 5 and all("they agree with the printed total" in n for n in wl)
+    assert any("the tables show (31,514), 4 from the printed total" in n for n in notes)  # LLR sheet's rounding
+
+
+def test_every_sheet_is_described_in_words(llr_position):
+    book = llr_position.xlsx_tables()
+    for name, table in book.tables.items():
+        assert table.title and table.title.rstrip(".").lower() != name.replace("_", " "), name
+
+
+def test_the_executive_summary_sheet_holds_the_papers_precision(llr_position):
+    sheet = llr_position.xlsx_tables().tables["executive_summary"].data
+    money = [c for c in sheet.columns if sheet[c].dtype.kind == "f" and not c.startswith("pct")]
+    assert (sheet[money].round(2) == sheet[money]).all().all()  # no -17,705.1917
+    assert sheet.loc[0, "qipp_target"] == pytest.approx(-17705.19)
+
+
+def test_control_totals_table_shows_the_figures_its_text_names(returns, warnings, adjustments, commentary):
+    from qipp_helpers.report.objects import monthly_position
+
+    wl = monthly_position(returns, warnings, fin_year=FY, month=6, org="WL", adjustments=adjustments)
+    table = show.control_totals_table(wl).data.set_index("Measure")
+    assert table.loc["annual plan", "Adjustment lines"] == -664 and table.loc["annual plan", "Rounding"] == 1
+    assert table.loc["YTD plan", "Adjustment lines"] == -323  # the note says (664) and (323), not (663)/(320)
+    assert (table["Printed Grand Total"] == table["In this report"]).all()
+
+
+def test_paper_es_month_4_forecast_is_labelled_month_4(frp_tables):
+    from qipp_helpers.report.objects import frp_bridge
+
+    r = frp_bridge(frp_tables, fin_year=FY, month=6, org="LLR")
+    assert r.forecast_month == 4
+    assert "the system's Month 4 forecast" in show.frp_title_block(r)
+    assert "Revised forecast, Month 4 (b)" in list(show.frp_scheme_table(r).data.columns)
+
+
+def test_the_footer_gives_the_period_before_the_render_date(llr_position):
+    last = show.banner_lines(llr_position)[-1]
+    assert last.startswith("Month 6 2019/20 · Generated ")
