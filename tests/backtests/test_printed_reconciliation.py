@@ -139,3 +139,27 @@ def test_the_reconciliation_sheet_is_written_and_reads_back(llr, tmp_path):
     assert len(df) == 468
     assert int((df["Difference (pack − printed)"] != 0).sum()) == 179
     assert load_workbook(path)["printed_reconciliation"].freeze_panes == "E2"
+
+
+def test_returns_to_the_pound_are_kept_unrounded_to_the_end(returns, tmp_path):
+    """A return whose figures are to the pound (£000 with three decimals) is stored and summed as received; only
+    the display rounds to £000, and its tables carry no rounding sentence (the lines are not rounded)."""
+    from qipp_helpers.ingest.layouts import ingest_files
+    from qipp_helpers.report.objects import monthly_position
+    from qipp_helpers.store.db import load_returns, load_warnings
+    from qipp_helpers.synthetic.workbooks import write_dashboard
+
+    elr = returns[(returns["fin_year"] == FY) & (returns["month"] == 6) & (returns["org"] == "ELR")].copy()
+    money = ["plan_ytd", "actual_ytd", "annual_plan", "fot", "assured"]
+    pence = (elr.reset_index(drop=True).index.to_numpy() % 7 + 1) * 0.137  # £137 to £959 on each line
+    elr[money] = elr[money].to_numpy() - pence[:, None]
+    path = tmp_path / "raw" / "ELR_to_the_pound.xlsx"
+    path.parent.mkdir()
+    write_dashboard(path, {"ELR": elr}, about={"ELR": "synthetic: the published ELR rows moved by pounds (test)"})
+    ingest_files([path], FY, 6, tmp_path)
+    stored = load_returns(tmp_path)
+    assert stored["fot"].to_numpy() == pytest.approx(elr["fot"].to_numpy(), abs=1e-9)
+    r = monthly_position(stored, load_warnings(tmp_path), fin_year=FY, month=6, org="ELR")
+    total = r.fot.set_index("workstream").loc["Total", "fot"]
+    assert total == pytest.approx(elr["fot"].sum(), abs=1e-9) and total != round(total)
+    assert r.rounding_note("table2") == ""
