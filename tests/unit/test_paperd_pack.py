@@ -273,3 +273,31 @@ def test_paper_es_month_4_forecast_is_labelled_month_4(frp_tables):
 def test_the_footer_gives_the_period_before_the_render_date(llr_position):
     last = show.banner_lines(llr_position)[-1]
     assert last.startswith("Month 6 2019/20 · Generated ")
+
+
+def test_an_illustrative_report_marks_every_chart_and_names_no_real_ccg(rightcare_tables, returns):
+    from qipp_helpers.core.orgs import org_name
+    from qipp_helpers.report.objects import rightcare_opportunity
+
+    llr = rightcare_opportunity(rightcare_tables, returns, fin_year=FY, month=6, org="LLR")
+    assert llr.illustrative
+    assert show.rightcare_chart_title(llr, "Opportunity").startswith("ILLUSTRATIVE, SYNTHETIC DATA: ")
+    labels = show.rightcare_position_labels(llr)
+    real = [org_name(c).removesuffix(" CCG") for c in ("ELR", "WL", "LC")]
+    assert labels and all(label.startswith("Illustrative CCG ") for label in labels)
+    assert not any(name in label for name in real for label in labels)
+    ddccg = rightcare_opportunity(rightcare_tables, returns, fin_year=FY, month=6, org="DDCCG")
+    assert show.rightcare_chart_title(ddccg, "Opportunity") == "Opportunity"  # published Table 3 beside it
+
+
+def test_scale_threshold_is_a_typed_parameter_of_the_drivers_notebook():
+    from qipp_helpers.pack.catalogue import check_parameters, signature
+
+    from ..conftest import ROOT
+
+    nb = ROOT / "notebooks" / "under_delivery_drivers.ipynb"
+    assert signature(nb)["scale_threshold"]["inferred_type_name"] == "bool"
+    assert check_parameters(nb, {"scale_threshold": "false", "threshold": "300"}) == {
+        "scale_threshold": False,
+        "threshold": 300.0,
+    }
