@@ -318,6 +318,8 @@ def _tokens(nodes: Any) -> Any:
 
 #: A table never leaves fewer than this many body rows on either side of a page break.
 KEEP_ROWS = 3
+#: Generated text longer than this (characters) may break across pages, between its list items and paragraphs.
+LONG_TEXT = 1500
 #: A table of up to this many body rows is never broken: it moves to the next page whole (about half a page).
 UNBROKEN_ROWS = 20
 _HEADINGS = ("h1", "h2", "h3", "h4")
@@ -379,6 +381,11 @@ def _paginate(soup: Any) -> None:
             _add_class(tr, "qipp-keep-next")
         for tr in rows[-(KEEP_ROWS - 1) :]:
             _add_class(tr, "qipp-keep-prev")
+    # a long block of generated text (the commentary under a table) may break between its items: kept whole it
+    # would leave most of the page before it blank
+    for block in soup.select(".jp-OutputArea-output.jp-RenderedMarkdown"):
+        if len(block.get_text(strip=True)) > LONG_TEXT:
+            _add_class(block, "qipp-long-text")
 
 
 def _postprocess(html: str) -> str:

@@ -180,7 +180,14 @@ def test_contents_page_numbers_and_links_point_at_the_reports(pack):
     assert links["Summary"] == 2 and links["Glossary"] == rec["starts"]["glossary"]
     assert links["Data-quality notes"] == rec["starts"]["notes"]
     assert links["Monthly position — East Leicestershire & Rutland CCG"] == rec["starts"]["ELR/monthly_position"]
-    assert len(links) == len(ORDER) + 3
+    assert len(links) == len(ORDER) + 3 + 5  # and Paper D's Appendices 1-5 (issue 25)
+    for n in range(1, 6):
+        key = f"appendix-{n}"
+        title = next(t for t in links if t.startswith(f"Appendix {n}:"))
+        assert links[title] == rec["starts"][key] and rec["starts"][key] < rec["starts"]["glossary"]
+    appendix4 = " ".join(_text(p) for p in pdf.pages[rec["starts"]["appendix-4"] - 1 : rec["starts"]["appendix-5"] - 1])
+    assert "Appendix 4: Full WL CCG QIPP dashboard" in appendix4 and "Total with adjustments" in appendix4
+    assert "(22,378)" in appendix4  # WL's printed Grand Total, reached with the located CHC line
     assert "Illustrative: RightCare indicators synthetic" in printed
     assert "Derbyshire's four CCGs" in printed  # what DDCCG is, where it first appears
 
