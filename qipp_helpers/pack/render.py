@@ -327,14 +327,18 @@ _FORMULA_RE = re.compile(r"\([^()]{1,28}\)")
 
 
 def _cell_kind(cell: Any) -> str:
-    """What a rendered cell shows, for keeping blocks together: heading, text, table, figure or empty."""
+    """What a rendered cell shows, for keeping blocks together: heading, text, long (generated prose such as the
+    commentary under a table: it neither introduces nor explains what is next to it), table, figure or empty."""
     if "jp-MarkdownCell" in cell.get("class", []):
         return "heading" if cell.find(_HEADINGS) else "text"
     if cell.find("img"):
         return "figure"
     if cell.find("table"):
         return "table"
-    return "text" if cell.get_text(strip=True) else "empty"
+    text = cell.get_text(strip=True)
+    if len(text) > LONG_TEXT:
+        return "long"
+    return "text" if text else "empty"
 
 
 def _add_class(tag: Any, name: str) -> None:

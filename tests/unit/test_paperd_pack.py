@@ -301,3 +301,29 @@ def test_scale_threshold_is_a_typed_parameter_of_the_drivers_notebook():
         "scale_threshold": False,
         "threshold": 300.0,
     }
+
+
+def test_long_generated_text_may_break_between_its_items():
+    from qipp_helpers.pack.render import LONG_TEXT, _postprocess
+
+    def block(n: int) -> str:
+        return f"<div class='jp-OutputArea-output jp-RenderedMarkdown'><ul>{'<li>x</li>' * n}</ul></div>"
+
+    html = f"<html><body><main>{block(3)}{block(LONG_TEXT + 1)}</main></body></html>"
+    out = _postprocess(html)
+    assert out.count("qipp-long-text") == 1  # the short block is still kept whole
+
+
+def test_long_commentary_neither_introduces_nor_explains_a_chart():
+    """The chart beside a long commentary block goes where it fits: it is not chained to the commentary's first or
+    last item, which left LLR's drivers report with a page 28% full."""
+    from bs4 import BeautifulSoup
+
+    from qipp_helpers.pack.render import LONG_TEXT, _cell_kind, _postprocess
+
+    text = "x" * (LONG_TEXT + 1)
+    long_cell = f"<div class='jp-Cell'><div class='jp-OutputArea-output jp-RenderedMarkdown'>{text}</div></div>"
+    chart = "<div class='jp-Cell'><img src='x.png'></div>"
+    assert _cell_kind(BeautifulSoup(long_cell, "html.parser").div) == "long"
+    out = _postprocess(f"<html><body><main>{chart}{long_cell}{chart}</main></body></html>")
+    assert "qipp-keep-next" not in out
