@@ -89,8 +89,10 @@ class PackReport:
 
     @property
     def illustrative(self) -> bool:
-        """True when the report's main data is synthetic (its data line says so first): it shows a method."""
-        return "synthetic" in self.data_words.split(";")[0].lower()
+        """True when the report says it is illustrative (its data line: 'ILLUSTRATIVE, SYNTHETIC DATA'): every
+        figure synthetic, a method shown. A report with a published table beside synthetic figures (Derbyshire's
+        worked example) is not: it has some synthetic figures."""
+        return "illustrative" in self.data_words.split(";")[0].lower()
 
     @property
     def flag(self) -> str:
