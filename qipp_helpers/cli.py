@@ -545,6 +545,14 @@ def run(
     scheduler: Annotated[
         str | None, typer.Option(help="Dask scheduler address, tcp://HOST:PORT.", show_default=False)
     ] = None,
+    include_illustrative: Annotated[
+        bool,
+        typer.Option(
+            "--include-illustrative",
+            help="Also render reports whose figures are all synthetic (left out of the circulated pack by "
+            "default); each is marked illustrative on every page and chart.",
+        ),
+    ] = False,
 ) -> None:
     """Render the QAG pack: reports/<fin-year>/M<mm>/<ORG>/<notebook>.{html,pdf,xlsx}, index.html, manifest.json.
 
@@ -578,6 +586,7 @@ def run(
         as_of=as_of,
         meeting_date=check_date(meeting_date, "--meeting-date"),
         data_cutoff=check_date(data_cutoff, "--data-cutoff"),
+        include_illustrative=include_illustrative,
     )
 
     tty = sys.stderr.isatty()

@@ -24,6 +24,28 @@ DRIVER_THRESHOLD = 300.0
 MOVEMENT_THRESHOLD = 100.0
 
 
+#: A scaled threshold is rounded to this (£000), so a reader sees £75k rather than £77.1k.
+THRESHOLD_STEP = 5.0
+
+
+def system_of(org: str) -> str | None:
+    """The group (system) a CCG belongs to, e.g. LC -> LLR; None for a group itself or an organisation in none."""
+    return next((g for g, m in organisations().groups.items() if org in m and org != g), None)
+
+
+def scaled_threshold(org_plan: float, system_plan: float, threshold: float = DRIVER_THRESHOLD) -> float:
+    """A CCG's driver threshold: the system's ``threshold`` times the CCG's share of the system's annual plan.
+
+    Paper D names drivers over £300k on LLR's plan of £66m; at that size LC's (£17m) gap would be almost
+    all "Other". Scaled, LC's threshold is £75k (300 × 16,943 / 65,963, to the nearest £5k), so "Other"
+    holds the small lines only. Never below one step (£5k); the system's own threshold is unchanged.
+    """
+    if not system_plan or not org_plan:
+        return float(threshold)
+    share = abs(org_plan) / abs(system_plan)
+    return max(THRESHOLD_STEP, round(threshold * share / THRESHOLD_STEP) * THRESHOLD_STEP)
+
+
 def shown_orgs(org: str) -> list[str]:
     """The value columns of a table for ``org``: LLR then its CCGs (as the paper), or the CCG alone."""
     groups = organisations().groups

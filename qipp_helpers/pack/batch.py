@@ -46,6 +46,7 @@ class RunOptions:
     as_of: str | None = None  # a store version number or a date: re-render the pack as it was
     meeting_date: str = ""  # ISO date of the meeting the pack goes to (cover and front page)
     data_cutoff: str = ""  # ISO date after which returns are not included (cover and front page)
+    include_illustrative: bool = False  # render reports whose figures are all synthetic (marked on every page)
 
 
 @dataclass
@@ -99,7 +100,7 @@ def held(data_dir: Path) -> Held:
     return Held(
         returns=returns[["fin_year", "month", "org"]].drop_duplicates(),
         frp=db.load_frp(data_dir)["lines"][["fin_year", "month", "system"]].drop_duplicates(),
-        rightcare=db.load_rightcare(data_dir)["peers"][["fin_year", "ccg"]].drop_duplicates(),
+        rightcare=db.load_rightcare(data_dir)["peers"][["fin_year", "ccg", "provenance"]].drop_duplicates(),
     )
 
 
@@ -191,6 +192,7 @@ def run_pack(
             extra=opts.params,
             marking=opts.marking,
             sub=sub,
+            include_illustrative=opts.include_illustrative,
         )
         previous = {m: planning.previous_manifest(opts.out, opts.fin_year, m, sub) for m in opts.months}
         old_entries = {
@@ -262,6 +264,9 @@ def _write_months(
                     e["removed_stale"] = stale
             current.append(e)
         entries = _merge_entries(previous[m].get("reports", []), current)
+        # an illustrative report an earlier run rendered leaves the circulated pack when this run leaves it out
+        left_out = {(s["notebook"], s["org"]) for s in plan.skipped if s["month"] == m and s.get("illustrative")}
+        entries = [e for e in entries if (e.get("notebook"), e.get("org")) not in left_out]
         ran = {(s["notebook"], s["org"]) for s in plan.skipped if s["month"] == m} | {
             (e["notebook"], e["org"]) for e in current
         }

@@ -18,6 +18,7 @@ import pandas as pd
 from ..analysis.position import missing_members
 from ..core.errors import UsageError
 from ..core.orgs import Registry, organisations
+from ..reference import RIGHTCARE_PUBLISHED
 
 
 @dataclass(frozen=True)
@@ -26,7 +27,7 @@ class Held:
 
     returns: pd.DataFrame  # fin_year, month, org (one row per org-month is enough)
     frp: pd.DataFrame  # fin_year, month, system
-    rightcare: pd.DataFrame  # fin_year, ccg
+    rightcare: pd.DataFrame  # fin_year, ccg (and provenance: which CCGs' indicators are synthetic)
 
 
 def _qipp_missing(held: Held, fin_year: str, month: int, org: str) -> str | None:
@@ -54,6 +55,26 @@ def _rightcare_missing(held: Held, fin_year: str, month: int, org: str) -> str |
     return f"no {fin_year} RightCare indicators held for {', '.join(lacking)}" if lacking else None
 
 
+def _rightcare_illustrative(held: Held, fin_year: str, month: int, org: str) -> bool:
+    """True when every RightCare figure of ``org`` is synthetic and no published table stands beside it."""
+    if org in RIGHTCARE_PUBLISHED or "provenance" not in held.rightcare.columns:
+        return False
+    rc = held.rightcare
+    mine = rc[(rc["fin_year"] == fin_year) & rc["ccg"].isin(organisations().rightcare_members(org))]
+    return bool(len(mine)) and mine["provenance"].astype(str).str.startswith("synthetic").all()
+
+
+def _never(held: Held, fin_year: str, month: int, org: str) -> bool:
+    return False
+
+
+#: Why an illustrative report is not rendered by default (``qipp run --include-illustrative`` renders it).
+ILLUSTRATIVE_REASON = (
+    "illustrative: every figure is synthetic, so it is left out of the circulated pack "
+    "(--include-illustrative renders it, marked on every page)"
+)
+
+
 @dataclass(frozen=True)
 class Entry:
     """One notebook of the pack."""
@@ -64,6 +85,7 @@ class Entry:
     reads: tuple[str, ...]  # store tables it reads (for --changed-only)
     orgs: Callable[[Registry], list[str]]  # the organisations ``--org all`` means
     missing: Callable[[Held, str, int, str], str | None]  # why it cannot be rendered, or None
+    illustrative: Callable[[Held, str, int, str], bool] = _never  # wholly synthetic: not in the pack by default
 
     def why_not(self, held: Held, fin_year: str, month: int, org: str) -> str | None:
         return self.missing(held, fin_year, month, org)
@@ -104,6 +126,7 @@ CATALOGUE: dict[str, Entry] = {
             ("rightcare_indicators", "rightcare_peers", "returns"),
             lambda r: list(r.rightcare_groups),
             _rightcare_missing,
+            _rightcare_illustrative,
         ),
     )
 }

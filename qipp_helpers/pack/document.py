@@ -32,7 +32,17 @@ from pikepdf import Array, Dictionary, Name, String
 
 from ..core.errors import RenderError
 from ..core.files import atomic_write_bytes, remove_inside
-from .front import TITLE, FrontPage, PackReport, e, glossary_html, long_date, notes_html, summary_html
+from .front import (
+    TITLE,
+    FrontPage,
+    PackReport,
+    appendix_html,
+    e,
+    glossary_html,
+    long_date,
+    notes_html,
+    summary_html,
+)
 from .gate import check_html, check_pdf, with_csp
 from .render import _css_string
 
@@ -80,7 +90,7 @@ ul.asks li { margin: 0 0 1mm; }
 h2 { bookmark-level: 1; }
 h3 { bookmark-level: none; }
 .contents table { font-size: 8.5pt; }
-.contents th, .contents td { padding: 0.7mm 2mm; }
+.contents th, .contents td { padding: 0.45mm 2mm; }
 .contents td.page { text-align: right; width: 22mm; }
 .contents tr.org th { background: #eef5fb; color: #005eb8; font-weight: bold; padding-top: 1.5mm; }
 .contents tr.org .what { font-weight: normal; color: #425563; font-size: 7.5pt; }
@@ -91,6 +101,11 @@ dl.glossary { columns: 3; column-gap: 8mm; margin: 0; font-size: 8.5pt; }
 dl.glossary dt { font-weight: bold; color: #005eb8; break-after: avoid; }
 dl.glossary dd { margin: 0 0 2mm 0; break-inside: avoid; }
 .notes h3 { bookmark-level: 2; }
+.notes .note-block { break-inside: avoid; }
+table.appendix { font-size: 7pt; }
+table.appendix th, table.appendix td { padding: 0.5mm 1.2mm; }
+table.appendix tr.total td { font-weight: bold; border-top: 0.8pt solid #425563; }
+table.appendix tr.adjustment td { font-style: italic; color: #425563; }
 .summary { font-size: 9pt; }
 .summary h3 { margin-top: 2mm; }
 .summary .position { columns: 2; column-gap: 8mm; }
@@ -219,6 +234,10 @@ def _contents(front: FrontPage, starts: dict[str, int], back: dict[str, int]) ->
             what = f"<br><span class='what'>{e(what)}</span>" if what else ""
             parts.append(f"<tr class='org'><th scope='rowgroup' colspan='3'>{e(r.org_name)}{what}</th></tr>")
         parts.append(row(r.report, starts[f"{r.org}/{r.notebook}"], r.data_words, flag=r.flag))
+    if front.appendices:
+        parts.append("<tr class='org'><th scope='rowgroup' colspan='3'>Appendices</th></tr>")
+    for a in front.appendices:
+        parts.append(row(a.title, back[a.anchor], f"{a.lines} scheme lines"))
     parts.append(row("Glossary", back["glossary"]))
     parts.append(row("Data-quality notes", back["notes"]))
     parts.append("</tbody></table></section>")
@@ -235,8 +254,9 @@ def front_html(front: FrontPage, starts: dict[str, int], back: dict[str, int], t
 
 
 def back_html(front: FrontPage) -> str:
-    """Glossary and data-quality notes."""
-    body = f"<section>{glossary_html(front)}</section><section class='notes'>{notes_html(front)}</section>"
+    """Paper D's appendices (each on its own pages), the glossary and the data-quality notes."""
+    body = "".join(f"<section class='appendix'>{appendix_html(a)}</section>" for a in front.appendices)
+    body += f"<section>{glossary_html(front)}</section><section class='notes'>{notes_html(front)}</section>"
     return _page(front, body, f"{TITLE} — {front.period}: glossary and notes")
 
 
@@ -616,6 +636,10 @@ def _xmp(title: str, *, ua: bool) -> bytes:
     ).encode()
 
 
+def _appendix_keys(front: FrontPage) -> list[str]:
+    return [a.anchor for a in front.appendices]
+
+
 def _layout(front: FrontPage) -> tuple[bytes, bytes, dict[str, int], dict[str, int], int, int]:
     """Lay out the front and back matter: (front PDF, back PDF, front starts, back starts, front pages, back pages).
 
@@ -632,7 +656,7 @@ def _layout(front: FrontPage) -> tuple[bytes, bytes, dict[str, int], dict[str, i
         for r in front.in_pack:
             starts[f"{r.org}/{r.notebook}"] = page
             page += r.pages
-        back = {k: page - 1 + back_anchor.get(k, 1) for k in ("glossary", "notes")}
+        back = {k: page - 1 + back_anchor.get(k, 1) for k in (*_appendix_keys(front), "glossary", "notes")}
         total = page - 1 + len(back_doc.pages)
         doc = _render(front_html(front, {**starts, **own}, back, total))
         anchors = _anchor_pages(doc)
@@ -727,6 +751,7 @@ def write_pack(folder: Path, front: FrontPage) -> PackPdf | None:
         out = stack.enter_context(pikepdf.new())
         firsts, report_pages = _assemble(out, parts, front)
         labels = {starts[k]: k.capitalize() for k in ("summary", "contents") if k in starts}
+        labels.update({back[a.anchor]: a.title for a in front.appendices})
         labels.update({back["glossary"]: "Glossary", back["notes"]: "Data-quality notes"})
         labels.update({first + 1: r.title for first, r in zip(firsts[1:-1], front.in_pack, strict=True)})
         _link_contents(out, labels)
@@ -816,6 +841,7 @@ def publish_month(
     when this run gives none. ``data_dir`` is the snapshot this run read: the summary's figures and the
     data-quality notes come from it. Returns the manifest's ``pack`` record.
     """
+    from ..report.appendices import paper_d_appendices
     from ..report.objects import data_notes, pack_summary
     from ..store import db
     from . import index
@@ -857,6 +883,9 @@ def publish_month(
         skipped=manifest.get("skipped", []),
         runs=manifest.get("runs", []),
         warnings=w.to_dict("records"),
+        appendices=paper_d_appendices(returns, adjustments, fin_year=fy, month=month)
+        if _reads(reports, "returns")
+        else [],
     )
     failure = None
     try:

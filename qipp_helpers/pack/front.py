@@ -21,6 +21,7 @@ from ..core.errors import UsageError
 from ..core.money import fmt_k
 from ..core.orgs import organisations
 from ..core.periods import period_label
+from ..report.appendices import Appendix
 from ..report.narrative import glossary, organisation_note
 from ..report.objects import DataNote, PackSummary
 from .catalogue import CATALOGUE
@@ -88,8 +89,10 @@ class PackReport:
 
     @property
     def illustrative(self) -> bool:
-        """True when the report's main data is synthetic (its data line says so first): it shows a method."""
-        return "synthetic" in self.data_words.split(";")[0].lower()
+        """True when the report says it is illustrative (its data line: 'ILLUSTRATIVE, SYNTHETIC DATA'): every
+        figure synthetic, a method shown. A report with a published table beside synthetic figures (Derbyshire's
+        worked example) is not: it has some synthetic figures."""
+        return "illustrative" in self.data_words.split(";")[0].lower()
 
     @property
     def flag(self) -> str:
@@ -212,6 +215,7 @@ class FrontPage:
     skipped: list[dict] = field(default_factory=list)
     runs: list[dict] = field(default_factory=list)
     warnings: list[dict] = field(default_factory=list)  # reconciliation warnings as the ingest recorded them
+    appendices: list[Appendix] = field(default_factory=list)  # Paper D's Appendices 1-5, after the reports
     built: str = field(default_factory=lambda: datetime.now().strftime("%d %b %Y %H:%M"))
     built_by: str = field(default_factory=lambda: _user())
     version: str = __version__
@@ -340,6 +344,8 @@ def summary_html(summary: PackSummary, *, level: int = 2) -> str:
     parts += [f"<p>{e(p)}</p>" for p in summary.position]
     parts.append("</div>")
     parts.append(headline_table(summary))
+    if summary.rounding:
+        parts.append(f"<p class='note'>{e(summary.rounding)}</p>")
     if any("synthetic" in x["basis"] for x in summary.headlines):
         parts.append(
             "<p class='note'>Where the last column says synthetic, that figure rests on demonstration data, not real "
@@ -390,11 +396,12 @@ def notes_html(front: FrontPage, *, level: int = 2) -> str:
         )
     if pack_notes:
         parts.append(f"<{hh}>About this pack</{hh}>" + "".join(f"<p>{e(p)}</p>" for p in pack_notes))
-    for note in front.notes:
-        parts.append(f"<{hh}>{e(note.title)}</{hh}>")
+    for note in front.notes:  # a note is kept on one page where it fits: its heading never left at a page foot
+        parts.append(f"<div class='note-block'><{hh}>{e(note.title)}</{hh}>")
         parts += [f"<p>{e(p)}</p>" for p in note.paragraphs]
         if note.table is not None:
             parts.append(table_html(note.table))
+        parts.append("</div>")
     if len(parts) == 1:
         parts.append("<p>No data-quality problems were recorded for this month.</p>")
     return "\n".join(parts)
@@ -405,3 +412,24 @@ def glossary_html(front: FrontPage, *, level: int = 2) -> str:
     h = f"h{level}"
     items = "".join(f"<dt>{e(term)}</dt><dd>{e(text)}</dd>" for term, text in front.glossary())
     return f"<{h} id='glossary'>Glossary</{h}><dl class='glossary'>{items}</dl>"
+
+
+def appendix_html(appendix: Appendix, *, level: int = 2) -> str:
+    """One appendix: its heading (an anchor for the contents), how to read it, and its table; totals in bold."""
+    h = f"h{level}"
+    df = appendix.table
+    num = {c for c in df.columns if df[c].astype(str).str.fullmatch(r"\(?[\d,.]+\)?|–|").all()}
+    head = "".join(f"<th scope='col'{' class=num' if c in num else ''}>{e(c)}</th>" for c in df.columns)
+    rows = []
+    for i, row in enumerate(df.itertuples(index=False)):
+        cells = []
+        for c, v in zip(df.columns, row, strict=True):
+            css = appendix.cell_css(c, v)
+            attrs = (" class='num'" if c in num else "") + (f" style='{e(css)}'" if css else "")
+            cells.append(f"<td{attrs}>{e(v)}</td>")
+        kind = appendix.row_kind(i)
+        rows.append(f"<tr{'' if kind == 'line' else f' class={kind}'}>{''.join(cells)}</tr>")
+    return (
+        f"<{h} id='{e(appendix.anchor)}'>{e(appendix.title)}</{h}><p class='note'>{e(appendix.note)}</p>"
+        f"<table class='appendix'><thead><tr>{head}</tr></thead><tbody>{''.join(rows)}</tbody></table>"
+    )

@@ -26,6 +26,7 @@ from ..core.periods import check_fin_year, check_month
 from ..store.db import is_snapshot, snapshot_hashes
 from .catalogue import (
     CATALOGUE,
+    ILLUSTRATIVE_REASON,
     STANDARD_PARAMETERS,
     Held,
     check_notebook,
@@ -169,8 +170,12 @@ def plan(
     extra: dict[str, str] | None = None,
     marking: str = "",
     sub: str = "",
+    include_illustrative: bool = False,
 ) -> Plan:
     """Every notebook × organisation × month with its data, and a reason for each without.
+
+    A report whose figures would all be synthetic (illustrative) is skipped, with that reason, unless
+    ``include_illustrative``: the circulated pack holds no wholly synthetic report by default.
 
     ``extra`` parameters (``--param NAME=VALUE``) go to every notebook that declares them, converted
     to the declared type; a parameter no notebook declares is a UsageError.
@@ -200,6 +205,10 @@ def plan(
             defaults = default_orgs(name)
             for org in considered:
                 reason = entry_.why_not(held, fin_year, month, org)
+                if reason is None and not include_illustrative and entry_.illustrative(held, fin_year, month, org):
+                    skip = {"notebook": name, "org": org, "month": month, "reason": ILLUSTRATIVE_REASON}
+                    p.skipped.append({**skip, "illustrative": True})
+                    continue
                 if reason is None and orgs is None and org not in defaults:
                     reason = not_in_default(name, org)
                 if reason:

@@ -319,6 +319,8 @@ def _tokens(nodes: Any) -> Any:
 
 #: A table never leaves fewer than this many body rows on either side of a page break.
 KEEP_ROWS = 3
+#: Generated text longer than this (characters) may break across pages, between its list items and paragraphs.
+LONG_TEXT = 1500
 #: A table of up to this many body rows is never broken: it moves to the next page whole (about half a page).
 UNBROKEN_ROWS = 20
 _HEADINGS = ("h1", "h2", "h3", "h4")
@@ -326,14 +328,18 @@ _FORMULA_RE = re.compile(r"\([^()]{1,28}\)")
 
 
 def _cell_kind(cell: Any) -> str:
-    """What a rendered cell shows, for keeping blocks together: heading, text, table, figure or empty."""
+    """What a rendered cell shows, for keeping blocks together: heading, text, long (generated prose such as the
+    commentary under a table: it neither introduces nor explains what is next to it), table, figure or empty."""
     if "jp-MarkdownCell" in cell.get("class", []):
         return "heading" if cell.find(_HEADINGS) else "text"
     if cell.find("img"):
         return "figure"
     if cell.find("table"):
         return "table"
-    return "text" if cell.get_text(strip=True) else "empty"
+    text = cell.get_text(strip=True)
+    if len(text) > LONG_TEXT:
+        return "long"
+    return "text" if text else "empty"
 
 
 def _add_class(tag: Any, name: str) -> None:
@@ -380,6 +386,11 @@ def _paginate(soup: Any) -> None:
             _add_class(tr, "qipp-keep-next")
         for tr in rows[-(KEEP_ROWS - 1) :]:
             _add_class(tr, "qipp-keep-prev")
+    # a long block of generated text (the commentary under a table) may break between its items: kept whole it
+    # would leave most of the page before it blank
+    for block in soup.select(".jp-OutputArea-output.jp-RenderedMarkdown"):
+        if len(block.get_text(strip=True)) > LONG_TEXT:
+            _add_class(block, "qipp-long-text")
 
 
 def _postprocess(html: str) -> str:

@@ -54,6 +54,15 @@ def _reference_frame(name: str) -> pd.DataFrame:
         return pd.read_csv(fh)
 
 
+#: PUBLISHED: the month of the forecast an FRP return reports, by (system, as-at date). Paper E Appendix 1 (LLR,
+#: 4 Oct 2019) heads its columns "Revised Forecast Month 4" and "Month 4 Forecast/ Scheme Balance Likely": the
+#: Month 6 pack carries the system's Month 4 FRP forecast, and says so.
+FRP_FORECAST_MONTHS = {("LLR", "2019-10-04"): 4}
+
+#: Organisations whose RightCare opportunity table is published (Derbyshire Table 3): their report is never
+#: wholly illustrative, whatever the indicators behind it.
+RIGHTCARE_PUBLISHED = ("DDCCG",)
+
 #: The period whose monthly movement Paper D Table 2 prints (paper_d_table2_movement.csv).
 PAPER_D_PERIOD = ("2019-20", 6)
 
@@ -178,3 +187,13 @@ def paper_d_risks() -> pd.DataFrame:
     ``text`` is inert plain text.
     """
     return _reference_strings("paper_d_risks.csv").astype({"month": int, "order": int})
+
+
+def paper_d_printed_tables() -> pd.DataFrame:
+    """PUBLISHED money cells of Paper D's Tables 1, 2, 5 and Appendix 1 as printed (£000, savings negative).
+
+    One row per cell: fin_year, month, table, org, row, column, printed, source (README.md). Held so the
+    pack can reconcile the tables it rebuilds from rounded scheme lines against the printed paper.
+    """
+    df = _reference_strings("paper_d_printed_tables.csv")
+    return df.astype({"month": int, "printed": float})

@@ -169,7 +169,8 @@ def plan_vs_fot(
     span = max(float(np.max(np.abs(np.r_[plan, fot, 1.0]))), 1.0)
     for yi, p, f, v in zip(y, plan, fot, df["variance"], strict=True):
         if abs(v) >= 0.5:
-            ax.text(max(p, f, 0) + span * 0.01, yi, f"variance {fmt_k(v)}", va="center", fontsize=7.5, color=TEXT)
+            words = f"short of plan {v:,.0f}" if v > 0 else f"ahead of plan {-v:,.0f}"  # no brackets on this axis
+            ax.text(max(p, f, 0) + span * 0.01, yi, words, va="center", fontsize=7.5, color=TEXT)
     ax.set_yticks(y, df["workstream"], fontsize=8.5)
     ax.xaxis.set_major_formatter(_K)
     ax.set_xlabel(s.axis, fontsize=8.5)
@@ -189,7 +190,7 @@ def plan_vs_fot(
         alt += "".join(f"; {r.workstream} {fmt_k(r.variance)}" for r in short.iloc[1:3].itertuples()) + "."
     if len(over):
         alt += f" Most ahead of plan: {over['workstream'].iloc[0]} {fmt_k(over['variance'].iloc[0])}."
-    key = s.key + " Labels: Table 2's variance (positive = short of plan; brackets = more than planned)."
+    key = s.key + "\nLabels: Table 2's variance in words: short of plan (a positive variance) or ahead of plan."
     return _finish(fig, key=key, alt=alt, legend=ax)
 
 
@@ -243,7 +244,7 @@ def fot_by_rag(
         f"(savings, £000, shown positive). Totals: {parts}; PMO assured value {float(assured.sum()):,.0f}, "
         "marked by a diamond on each bar."
     )
-    return _finish(fig, key=s.key + " Diamond: PMO assured value.", alt=alt, legend=ax)
+    return _finish(fig, key=s.key + "\nDiamond: PMO assured value.", alt=alt, legend=ax)
 
 
 @_chart
@@ -409,7 +410,7 @@ def fot_trend(
     )
     if fake:
         alt += f" {_months(fake)} are partly or wholly synthetic demonstration data, drawn as hollow grey points."
-    key = s.key + (" Hollow grey points are synthetic demonstration data, not returns." if fake else "")
+    key = s.key + ("\nHollow grey points are synthetic demonstration data, not returns." if fake else "")
     return _finish(fig, key="\n".join([key, *notes]), alt=alt)
 
 
@@ -510,7 +511,7 @@ def waterfall(
         alt += f" From {totals[0][0]} {totals[0][1]} to {totals[-1][0]} {totals[-1][1]}."
     if moves:
         alt += " Largest steps: " + "; ".join(f"{m[0]} {m[1]}" for m in moves[:4]) + "."
-    return _finish(fig, key=" ".join(k for k in (s.key, s.step_key) if k), alt=alt, legend=handles)
+    return _finish(fig, key="\n".join(k for k in (s.key, s.step_key) if k), alt=alt, legend=handles)
 
 
 @_chart
@@ -1009,7 +1010,7 @@ def peer_positions(
         )
         + "."
     )
-    key = "Spend as % of the peer mean (100 = the peer mean); opportunity in £m, shown positive."
+    key = signs("opportunity").key + "\nSpend as % of the peer mean (100 = the peer mean); opportunity in £m."
     return _finish(fig, key=key, alt=alt, legend=ax)
 
 
@@ -1051,7 +1052,7 @@ def coverage_chart(coverage: pd.DataFrame, *, title: str, context: str = "") -> 
         )
         + "."
     )
-    return _finish(fig, key=s.key + " Percentages: plan as % of the opportunity.", alt=alt)
+    return _finish(fig, key=s.key + "\nPercentages: plan as % of the opportunity.", alt=alt)
 
 
 # --- display: the PNG and its description ---------------------------------------------------------

@@ -17,6 +17,7 @@ from ..core.orgs import members, organisations
 from ..core.periods import period_label, previous_period
 from ..core.vocab import WORKSTREAMS
 from ..reference import (
+    FRP_FORECAST_MONTHS,
     PAPER_D_PERIOD,
     derbyshire_table3,
     derbyshire_table4,
@@ -30,6 +31,7 @@ from ..reference import (
 from . import changes as since
 from . import commentary as notes
 from . import narrative as sentences
+from . import printed as paper
 from . import workbook
 from .publish import Book
 from .realism import realism_of, summary_sentence
@@ -94,6 +96,7 @@ class MonthlyPosition(_Period):
     programme: pd.DataFrame | None = None
     programme_published: pd.DataFrame | None = None
     changes: since.Changes | None = None
+    printed: pd.DataFrame | None = None  # every printed cell of the month's paper beside this report's figure
 
     @property
     def title(self) -> str:
@@ -169,12 +172,16 @@ class MonthlyPosition(_Period):
             out["ytd_by_workstream_by_org"] = self.system_ytd()
             out["fot_by_workstream_by_org"] = self.system_fot()
         if self.programme is not None:
-            out["executive_summary"] = self.programme
+            out["executive_summary"] = _to_the_paper(self.programme)
         out["red_scheme_commentary"] = notes.for_sheet(self.red_commentary(), "fot").rename(
             columns={"item": "scheme", "fot": "revised_fot"}
         )
         out["adjustments"] = _adjustment_sheet(self.adjustments)
         return out
+
+    def rounding_note(self, table: str) -> str:
+        """The one line under a table built from rounded scheme lines, with its cells against the printed paper."""
+        return paper.rounding_line(self.rows, table, self.printed)
 
     @property
     def synthetic_months(self) -> list[int]:
@@ -193,6 +200,8 @@ class MonthlyPosition(_Period):
         sheet = since.xlsx_table(self.changes) if self.changes is not None else None
         if sheet is not None:
             book.tables[since.SHEET] = sheet
+        if self.printed is not None and len(self.printed):
+            book.tables["printed_reconciliation"] = paper.sheet(self.printed)
         return book
 
 
@@ -267,6 +276,7 @@ def monthly_position(
         **_history(year, fin_year, org, received=received_year),
         **by_org,
         changes=since.since_last_month(received, commentary, fin_year=fin_year, month=month, org=org),
+        printed=None if as_received else paper.cells(returns, fin_year=fin_year, month=month, org=org),
     )
 
 
@@ -370,6 +380,17 @@ def _programme(rows: pd.DataFrame, *, fin_year: str, month: int, org: str) -> pd
     """Paper D's executive summary by programme area, with the PMO risk ratings where they are held."""
     ratings = paper_d_risk_ratings() if (fin_year, month, org) == PAPER_D_REPORT else None
     return prog.executive_summary(rows, programme_area_map(), planning_stage_map(), ratings)
+
+
+def _to_the_paper(programme: pd.DataFrame) -> pd.DataFrame:
+    """The executive summary as Paper D prints it: £000 to two decimals (£10), not the fitted shares' fractions
+    (-17,705.1917); the Total row is the sum of the rounded lines, so the sheet adds up."""
+    money = [c for c in programme.columns if programme[c].dtype.kind == "f" and not c.startswith("pct")]
+    out = programme.copy()
+    body = out["programme_area"] != t.TOTAL
+    out.loc[body, money] = out.loc[body, money].round(2) + 0.0
+    out.loc[~body, money] = out.loc[body, money].sum().round(2).to_numpy()
+    return out
 
 
 def _adjustment_sheet(adjustments: pd.DataFrame) -> pd.DataFrame:
@@ -482,6 +503,7 @@ class UnderDelivery(_Period):
     adjustments: pd.DataFrame = field(default_factory=adj.empty_adjustments)
     received: t.Headline | None = None
     commentary: pd.DataFrame = field(default_factory=notes.empty)
+    threshold_basis: str = ""  # how the driver threshold was set, when it was scaled from the system's
 
     @property
     def title(self) -> str:
@@ -563,17 +585,28 @@ def under_delivery(
     adjustments: pd.DataFrame | None = None,
     commentary: pd.DataFrame | None = None,
     as_received: bool = False,
+    scale_threshold: bool = False,
 ) -> UnderDelivery:
     """Compute the drivers of under-delivery and the FOT movement for ``org`` and month.
 
     ``adjustments``, ``commentary`` and ``as_received`` as for :func:`monthly_position`: the tables
     include the control-total adjustments unless ``as_received``; commentary sits beside their lines.
+    ``scale_threshold``: ``threshold`` is the system's (Paper D: £300k at LLR level) and a CCG's driver
+    threshold scales with its share of the system's annual plan (:func:`drivers.scaled_threshold`).
     """
-    _, period = _returns_report(
+    adjusted, period = _returns_report(
         returns, warnings, adjustments, commentary, fin_year=fin_year, month=month, org=org, as_received=as_received
     )
+    given, system_plan = float(threshold), 0.0
+    system = d.system_of(org) if scale_threshold else None
+    if system is not None:
+        system_plan = float(t.select(adjusted, fin_year, month, system)["annual_plan"].sum())
+        threshold = d.scaled_threshold(period["headline"].annual_plan, system_plan, given)
     return UnderDelivery(
         **period,
+        threshold_basis=sentences.threshold_basis(
+            org, system, float(threshold), given, period["headline"].annual_plan, system_plan
+        ),
         threshold=float(threshold),
         movement_threshold=float(movement_threshold),
         drivers=d.drivers_table(period["rows"], org, threshold),
@@ -600,6 +633,11 @@ class FrpBridge(_Period):
     @property
     def title(self) -> str:
         return f"System Financial Recovery Plan — {self.org}"
+
+    @property
+    def forecast_month(self) -> int | None:
+        """The month of the FRP forecast the return reports, when its paper says (Paper E: Month 4), else None."""
+        return FRP_FORECAST_MONTHS.get((self.org, str(self.as_at)[:10]))
 
     def narrative(self) -> str:
         return sentences.frp_bridge(self.bridge)
@@ -871,6 +909,7 @@ class PackSummary(_Period):
     moved: list[str]  # what moved in month and what drives the gap
     asks: list[tuple[str, str]]  # (VERB, what): "The QIPP Assurance Group is asked to: NOTE ..."
     body: str = "QIPP Assurance Group"
+    rounding: str = ""  # under the headline table: its figures that differ from the printed paper, if one is held
 
     @property
     def asked(self) -> str:
@@ -956,6 +995,7 @@ def pack_summary(
         position=position,
         headlines=heads,
         moved=moved,
+        rounding=paper.summary_line(paper.cells(returns, fin_year=fin_year, month=month, org=lead)),
         asks=sentences.asks(
             lead_h,
             has_previous=prev is not None,
@@ -988,6 +1028,28 @@ def _fmt_table(df: pd.DataFrame, money: list[str]) -> pd.DataFrame:
     from ..core.money import fmt_k
 
     return df.assign(**{c: df[c].map(fmt_k) for c in money})
+
+
+def _printed_notes(
+    returns: pd.DataFrame, *, fin_year: str, month: int, adjustments: pd.DataFrame | None
+) -> list[DataNote]:
+    """The month's tables against the paper that printed them, when one is held as reference ([] otherwise)."""
+    reg = organisations()
+    lead = next((g for g in reg.groups if not t.missing_members(returns, fin_year, month, g)), None)
+    if lead is None:
+        return []
+    found = paper.cells(
+        _with_adjustments(returns, adjustments, as_received=False)[0], fin_year=fin_year, month=month, org=lead
+    )
+    if found is None or found.empty:
+        return []
+    return [
+        DataNote(
+            f"The tables against the printed paper ({paper.PAPER})",
+            paper.note_paragraphs(found, fin_year=fin_year, month=month),
+            paper.note_table(found),
+        )
+    ]
 
 
 def data_notes(
@@ -1046,6 +1108,7 @@ def data_notes(
                 _fmt_table(table, money),
             )
         )
+    notes += _printed_notes(returns, fin_year=fin_year, month=month, adjustments=adjustments)
     if frp_tables is not None:
         c = frp_tables["checks"]
         c = c[(c["fin_year"] == fin_year) & (c["month"] == month)]

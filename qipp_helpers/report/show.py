@@ -14,12 +14,14 @@ from IPython.display import Markdown
 from pandas.io.formats.style import Styler
 
 from ..analysis import rightcare as rc
+from ..analysis.adjustments import ROUNDING as ROUNDING_BASIS
 from ..core.money import fmt_k, fmt_pct
 from ..core.orgs import members, org_name, organisations
 from ..core.text import plain_html
 from ..core.vocab import MONEY_COLUMNS, POD_LABELS
 from . import commentary as notes
 from . import narrative as sentences
+from . import printed as paper
 from .commentary import KIND_LABELS
 from .fmt import inert_labels, money_table, rag_cell_styles
 from .objects import FrpBridge, MonthlyPosition, RightCareOpportunity, UnderDelivery
@@ -52,8 +54,14 @@ def banner_lines(r: Report, *, section: int = 6, name: str | None = None) -> lis
         f"{name or org_name(r.org)} ({r.org})",
         r.period,
         data + f" (see section {section})",
-        f"Generated {datetime.now().strftime('%d %b %Y %H:%M')}",
+        _period_and_generated(r.period),
     ]
+
+
+def _period_and_generated(period: str) -> str:
+    """The footer's line: the period the figures are for first, then when it was rendered (a reader looking for
+    the period never finds only a render date): 'Month 6 2019/20 · Generated 05 Dec 2026 09:00'."""
+    return f"{period.split(' (')[0]} · Generated {datetime.now().strftime('%d %b %Y %H:%M')}"
 
 
 def chart_context(r: Report) -> str:
@@ -165,24 +173,29 @@ def table5(r: MonthlyPosition) -> Styler:
 
 
 def red_table(r: MonthlyPosition) -> Styler:
-    """Paper D Appendix 1: red-rated schemes."""
-    df = r.red[
-        ["scheme_no", "scheme_name", "milestones", "financial_benefits", "risk_issue", "rag", "annual_plan", "fot"]
-    ]
+    """Paper D Appendix 1: red-rated schemes, with the columns Paper D prints (Deliverables, Milestones, Total
+    risks, Issues: read from the dashboards' three ratings, see :data:`.appendices.APPENDIX1_RATINGS`)."""
+    from .appendices import APPENDIX1_RATINGS
+
+    df = r.red[["scheme_no", "scheme_name"]].assign(
+        **{label: r.red[col] for label, col in APPENDIX1_RATINGS.items()},
+        rag=r.red["rag"],
+        annual_plan=r.red["annual_plan"],
+        fot=r.red["fot"],
+    )
     labels = {
         "scheme_no": "No.",
         "scheme_name": "Scheme name",
-        "milestones": "Milestones",
-        "financial_benefits": "Financial benefits",
-        "risk_issue": "Risk/issue",
         "rag": "Overall PMO RAG",
         "annual_plan": "Annual plan",
         "fot": "Revised FOT",
     }
-    styler = money_table(
-        df, money=["annual_plan", "fot"], labels=labels, caption="Appendix 1: PMO red-rated schemes (£000)"
+    caption = (
+        "Appendix 1: PMO red-rated schemes (£000). Deliverables is read from the dashboards' Financial Benefits "
+        "rating, Total risks and Issues from their Risk/Issue rating."
     )
-    return rag_cell_styles(styler, ["Milestones", "Financial benefits", "Risk/issue", "Overall PMO RAG"])
+    styler = money_table(df, money=["annual_plan", "fot"], labels=labels, caption=caption)
+    return rag_cell_styles(styler, [*APPENDIX1_RATINGS, "Overall PMO RAG"])
 
 
 def warnings_block(r: MonthlyPosition | UnderDelivery) -> str:
@@ -267,7 +280,7 @@ def drivers_table(r: UnderDelivery) -> Styler:
         df,
         money=r.orgs,
         headings=marks,
-        caption=f"Table 4: Breakdown of under delivery of QIPP, {r.period} (£000, positive = short of plan)",
+        caption=f"Paper D Table 4: Breakdown of under delivery of QIPP, {r.period} (£000, positive = short of plan)",
     )
 
 
@@ -285,7 +298,7 @@ def movement_table(r: UnderDelivery) -> Styler | Markdown:
         df,
         money=r.orgs,
         headings=marks,
-        caption=f"Table 3: Movement in forecast out-turn since last month, {r.period} (£000, "
+        caption=f"Paper D Table 3: Movement in forecast out-turn since last month, {r.period} (£000, "
         f"positive = adverse; named if over £{r.movement_threshold:,.0f}k)",
     )
 
@@ -302,10 +315,11 @@ def frp_banner_lines(r: FrpBridge) -> list[str]:
 
 def frp_title_block(r: FrpBridge) -> str:
     """The FRP report's heading, as markdown."""
+    forecast = f": the system's Month {r.forecast_month} forecast" if r.forecast_month else ""
     return (
         f"# System Financial Recovery Plan: {SYSTEM_NAMES.get(r.org, r.org)}\n\n"
-        f"**{r.period}** · FRP position as at {md_text(r.as_at)} · £000 unless stated · deficit negative, "
-        "FRP savings positive"
+        f"**{r.period} pack** · FRP position as at {md_text(r.as_at)}{forecast} · £000 unless stated · "
+        "deficit negative, FRP savings positive"
     )
 
 
@@ -348,7 +362,7 @@ def frp_scheme_table(r: FrpBridge) -> Styler:
     labels = {
         "line": "Schemes by type",
         "submission": "FRP submission (a)",
-        "revised": "Revised forecast (b)",
+        "revised": f"Revised forecast{f', Month {r.forecast_month}' if r.forecast_month else ''} (b)",
         "movement": "Forecast movement (c = b − a)",
         "delivered": "In-month delivery (d)",
         "balance": "Forecast balance remaining (e = b − d)",
@@ -417,7 +431,7 @@ def rightcare_banner_lines(r: RightCareOpportunity) -> list[str]:
     """
     kinds = _provenance_kind(r.provenance)
     plan = f"; QIPP plan {_provenance_kind(r.coverage_provenance)}" if r.coverage_provenance else ""
-    published = "; Table 3 published" if r.published is not None else ""
+    published = "; Derbyshire Table 3 published" if r.published is not None else ""
     data = f"Data: RightCare indicators {kinds}{published}{plan} (see section 7)"
     if r.illustrative:
         data = f"Data: {ILLUSTRATIVE.upper()}{plan} (see section 7)"
@@ -425,7 +439,7 @@ def rightcare_banner_lines(r: RightCareOpportunity) -> list[str]:
         f"{org_name(r.org)} ({r.org})",
         f"RightCare {r.data_year} data · {r.period.split(' (')[0]}",
         data,
-        f"Generated {datetime.now().strftime('%d %b %Y %H:%M')}",
+        _period_and_generated(r.period),
     ]
 
 
@@ -449,7 +463,8 @@ def rightcare_sources_note(r: RightCareOpportunity) -> str:
         if r.published is not None:
             text += (
                 ". It was calibrated so that the opportunity computed for Derbyshire's four CCGs reproduces the "
-                "**published** Table 3, which is shown beside it (section 3): the agreement shows the method "
+                "**published** Derbyshire Table 3, which is shown beside it (section 3): the agreement shows the "
+                "method "
                 "works, not what real RightCare data says"
             )
         parts.append(text)
@@ -470,7 +485,7 @@ def rightcare_table(r: RightCareOpportunity) -> Styler:
         r.table,
         cols,
         {"programme_area": "Programme area", **_POD_COLUMNS},
-        f"Table 3 (computed): RightCare opportunity against {rc.BENCHMARK_SHORT[r.benchmark].lower()}, "
+        f"Derbyshire Table 3 (computed): RightCare opportunity against {rc.BENCHMARK_SHORT[r.benchmark].lower()}, "
         f"by programme area, {r.data_year} data (£m)",
     )
 
@@ -546,11 +561,26 @@ def rightcare_positions_table(r: RightCareOpportunity) -> Styler:
     )
 
 
+def rightcare_chart_title(r: RightCareOpportunity, title: str) -> str:
+    """A RightCare chart's title; on an illustrative report it says so first, so no chart of it stands alone
+    as a finding."""
+    return f"{ILLUSTRATIVE.upper()}: {title}" if r.illustrative else title
+
+
+def illustrative_names(r: RightCareOpportunity) -> dict[str, str]:
+    """Invented names for the CCGs of an illustrative report ('Illustrative CCG A'...): its charts never put a
+    real CCG's name on synthetic figures ({} when the report is not illustrative)."""
+    if not r.illustrative:
+        return {}
+    return {c: f"Illustrative CCG {chr(ord('A') + i)}" for i, c in enumerate(r.ccgs)}
+
+
 def rightcare_position_labels(r: RightCareOpportunity) -> list[str]:
     """Chart row labels for the largest opportunities: 'Southern Derbyshire: Musculoskeletal elective'."""
+    invented = illustrative_names(r)
 
     def short(c: str) -> str:
-        return org_name(c).removeprefix("NHS ").removesuffix(" CCG")
+        return invented.get(c) or org_name(c).removeprefix("NHS ").removesuffix(" CCG")
 
     return [f"{short(t.ccg)}: {t.programme_area} {POD_LABELS[t.pod].lower()}" for t in r.top.itertuples()]
 
@@ -602,7 +632,7 @@ def rightcare_provenance_block(r: RightCareOpportunity) -> str:
     if r.published is not None:
         lines += [
             "",
-            "Table 3 as published (section 3):",
+            "Derbyshire Table 3 as published (section 3):",
             "",
             "- published: NHS Derby and Derbyshire CCG, 2019/20 QIPP Programme, Meeting in Common of the "
             "Governing Bodies 28 March 2019, Table 3 (Right Care opportunity, 2017/18 data, best 5 peers)",
@@ -625,6 +655,9 @@ def rightcare_provenance_block(r: RightCareOpportunity) -> str:
 def adjustment_footnote(r: MonthlyPosition | UnderDelivery, table: str) -> str:
     """The footnote under a table that includes adjustments, as markdown ('' when it includes none)."""
     note = r.adjustment_note(table)
+    rounding = paper.rounding_line(r.rows, table, getattr(r, "printed", None))
+    basis = getattr(r, "threshold_basis", "") if table == "table4" else ""
+    note = " ".join(x for x in (basis, note, rounding) if x)
     return f"<p class='table-note'><em>{md_text(note)}</em></p>" if note else ""
 
 
@@ -709,13 +742,16 @@ def control_totals_table(r: MonthlyPosition | UnderDelivery) -> Styler | Markdow
         printed = recs["control_printed"].dropna()
         received = recs["control_computed"].dropna()
         added = float(recs["amount"].sum())
+        rounding = float(recs.loc[recs["basis"] == ROUNDING_BASIS, "amount"].sum())
         rows.append(
             {
                 "org": org,
                 "measure": sentences.ADJ_MEASURES.get(measure, measure),
                 "printed": float(printed.iloc[0]) if len(printed) else float("nan"),
                 "received": float(received.iloc[0]) if len(received) else float("nan"),
-                "adjustments": added,
+                # a located line and the rounding apart, so each figure is the one its note names (664, not 663)
+                "adjustments": added - rounding,
+                "rounding": rounding,
                 "shown": (float(received.iloc[0]) + added) if len(received) else float("nan"),
                 "_o": list(members(r.org)).index(org) if org in members(r.org) else 99,
                 "_m": list(sentences.ADJ_MEASURES).index(measure) if measure in sentences.ADJ_MEASURES else 99,
@@ -724,13 +760,14 @@ def control_totals_table(r: MonthlyPosition | UnderDelivery) -> Styler | Markdow
     df = pd.DataFrame(rows).sort_values(["_o", "_m"]).drop(columns=["_o", "_m"]).reset_index(drop=True)
     return money_table(
         df,
-        money=["printed", "received", "adjustments", "shown"],
+        money=["printed", "received", "adjustments", "rounding", "shown"],
         labels={
             "org": "Organisation",
             "measure": "Measure",
             "printed": "Printed Grand Total",
             "received": "Scheme lines as received",
-            "adjustments": "Adjustments",
+            "adjustments": "Adjustment lines",
+            "rounding": "Rounding",
             "shown": "In this report",
         },
         caption="Control totals: each printed Grand Total, the scheme lines as received and the adjustments (£000)",
@@ -891,18 +928,25 @@ def programme_notes_block(r: MonthlyPosition) -> str:
 
 
 def _commentary_markdown(
-    table: pd.DataFrame, report_org: str, *, value_label: str, empty: str, natural: Sequence[str] = ()
+    table: pd.DataFrame,
+    report_org: str,
+    *,
+    value_label: str,
+    empty: str,
+    natural: Sequence[str] = (),
+    earlier: dict[tuple[str, str, str], str] | None = None,
 ) -> str:
     """Commentary under a table, as the PMO report prints it: each line's label, its figure, then each comment.
 
     A comment's source is named only when it is not the table's own narrative (``natural`` kinds) or
     another organisation wrote it; a comment made once about several lines is printed in full under the
-    first and referred to under the others.
+    first and referred to under the others; one already printed under an earlier table of the section
+    (``earlier``: comment -> where) is referred to there, never printed twice.
     """
     if table.empty:
         return empty
     lines: list[str] = []
-    printed: dict[tuple[str, str, str], str] = {}
+    printed: dict[tuple[str, str, str], str] = dict(earlier or {})
     for (item, value), group in table.groupby(["item", "value"], sort=False, dropna=False):
         got = group[group["kind"] != ""]
         if got.empty:
@@ -925,7 +969,13 @@ def _commentary_markdown(
 
 
 def _table_commentary_block(
-    r: UnderDelivery, table: str, comments: pd.DataFrame, missing: pd.DataFrame, kind: str, lines: str
+    r: UnderDelivery,
+    table: str,
+    comments: pd.DataFrame,
+    missing: pd.DataFrame,
+    kind: str,
+    lines: str,
+    earlier: dict[tuple[str, str, str], str] | None = None,
 ) -> str:
     """Commentary under one of the drivers report's tables: a heading naming the sources, the comments beside
     the table's lines (``kind`` of comment is the table's own), then the lines that have none."""
@@ -935,6 +985,7 @@ def _table_commentary_block(
         value_label=f"{r.org} {'under-delivery' if kind == 'driver' else kind}",
         empty=f"*No commentary is held for the {lines} of {table} this month.*",
         natural=(kind,),
+        earlier=earlier,
     )
     none = sentences.missing_commentary(missing, table=table)
     head = f"**Commentary on {table}** ({_commentary_sources(r)})"
@@ -943,7 +994,14 @@ def _table_commentary_block(
 
 def driver_commentary_block(r: UnderDelivery) -> str:
     """The commentary beside each line of Table 4, and the lines past the threshold that have none."""
-    return _table_commentary_block(r, "Table 4", r.driver_commentary(), r.missing_commentary(), "driver", "lines")
+    earlier = {}
+    if not r.movement.empty:  # Table 3 comes first (Paper D's order): its comments are referred to, not repeated
+        shown = r.movement_commentary()
+        shown = shown[shown["kind"] != ""]
+        earlier = {(c.org, c.label, c.text): f"{c.item} in Table 3" for c in shown.itertuples(index=False)}
+    return _table_commentary_block(
+        r, "Table 4", r.driver_commentary(), r.missing_commentary(), "driver", "lines", earlier=earlier
+    )
 
 
 def movement_commentary_block(r: UnderDelivery) -> str:

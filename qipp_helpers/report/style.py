@@ -144,18 +144,23 @@ class Signs:
         return fmt_k(-drawn if self.negate else drawn)
 
 
-_SAVINGS_KEY = "Savings shown as positive £000 (the tables print them negative, in brackets)."
+#: The pack's ONE sign convention, in these words under every chart, in the glossary and in every workbook's notes.
+SIGN_CONVENTION = (
+    "Signs: QIPP savings in brackets in tables and positive on charts; an FRP deficit in brackets; RightCare £m "
+    "positive; variance, under-delivery and movement positive = adverse."
+)
+#: The one definition of under-delivery (and of a variance), wherever a report names it.
+UNDER_DELIVERY = "forecast out-turn − annual plan, savings negative, so positive = short of plan"
+_SAVINGS_KEY = SIGN_CONVENTION
 SIGNS: dict[str, Signs] = {
     "savings": Signs("savings", "Savings, £000", _SAVINGS_KEY, negate=True),
-    "opportunity": Signs(
-        "opportunity", "£m", "Opportunity and QIPP plan savings shown as positive £m, as in the tables.", negate=False
-    ),
+    "opportunity": Signs("opportunity", "£m", SIGN_CONVENTION, negate=False),
     "drivers": Signs(
         "drivers",
         "Savings, £000",
         _SAVINGS_KEY,
         negate=True,
-        step_key="Step labels are Table 4's figures: under-delivery (plan − forecast) positive; offsets "
+        step_key="Step labels are Table 4's figures: under-delivery (forecast out-turn − plan) positive; offsets "
         "(more saving than planned) in brackets.",
     ),
     "movement": Signs(
@@ -169,7 +174,7 @@ SIGNS: dict[str, Signs] = {
     "frp": Signs(
         "frp",
         "£000 (deficit negative)",
-        "As in the tables and Paper E: a deficit is negative (in brackets); surpluses and FRP savings are positive.",
+        SIGN_CONVENTION,
         negate=False,
     ),
 }

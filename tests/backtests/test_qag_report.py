@@ -186,7 +186,9 @@ def test_commentary_beside_falls_diagnostics_and_sdec(llr_drivers):
     movement = llr_drivers.movement_commentary()
     assert "Steady Steps" in _texts(movement, "Falls") and "43%" in _texts(movement, "Diagnostics")
     block = show.driver_commentary_block(llr_drivers)
-    assert "Steady Steps" in block and "January 2020" in block and "Commentary on Table 4" in block
+    # Table 3 comes first (Paper D's order): its comments are referred to under Table 4, never printed twice
+    assert "Steady Steps" not in block and "See the comment under Falls in Table 3." in block
+    assert "January 2020" in block and "Commentary on Table 4" in block
     # the item Paper D prints once about several lines is printed once, and referred to under the others
     shared = falls["text"].iloc[-1]
     assert block.count(show.md_text(shared)) == 1 and block.count("See the comment under") >= 2

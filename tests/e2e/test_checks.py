@@ -241,7 +241,7 @@ def test_entry_point_prints_problems_and_exits_non_zero(tmp_path, capsys):
 
 DEMO_PDFS = [
     f"{org}/{nb}.pdf" for org in ("ELR", "WL", "LC", "LLR") for nb in ("monthly_position", "under_delivery_drivers")
-] + ["LLR/frp_bridge.pdf", "LLR/rightcare_opportunity.pdf", "DDCCG/rightcare_opportunity.pdf"]
+] + ["LLR/frp_bridge.pdf", "DDCCG/rightcare_opportunity.pdf"]  # LLR's RightCare is illustrative: not by default
 DEMO_HTML = [p.removesuffix(".pdf") + ".html" for p in DEMO_PDFS] + ["index.html"]
 
 

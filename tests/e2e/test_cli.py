@@ -74,7 +74,7 @@ def test_param_reaches_the_notebook(demo_data_dir, tmp_path):
 
     drivers = pd.read_excel(out / "2019-20" / "M06" / "ELR" / "under_delivery_drivers.xlsx", sheet_name="drivers")
     named = drivers.loc[drivers["Section"] == "Driver", "Scheme group"].tolist()
-    assert named == ["Unidentified QIPP"]  # 6,166 is the only ELR driver above £5,000k
+    assert named == ["Unidentified QIPP"]  # 6,166 is the only ELR driver above £2,020k (5,000 x ELR share)
 
 
 def test_provenance_notes_and_odd_financial_years_are_one_line_or_the_same_year(tmp_path):

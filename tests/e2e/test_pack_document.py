@@ -24,12 +24,12 @@ from ..conftest import ROOT
 
 NO_BROWSER = checks.browser_unavailable_reason()
 PACK = "QIPP_pack_2019-20_M06.pdf"
-#: The default pack in reading order: the system, its CCGs, then the worked example from Derbyshire.
+#: The default pack in reading order: the system, its CCGs, then the worked example from Derbyshire. LLR's
+#: RightCare report is wholly synthetic (illustrative), so it is not in the circulated pack by default (issue 25).
 ORDER = [
     "LLR/monthly_position",
     "LLR/under_delivery_drivers",
     "LLR/frp_bridge",
-    "LLR/rightcare_opportunity",
     "ELR/monthly_position",
     "ELR/under_delivery_drivers",
     "WL/monthly_position",
@@ -110,7 +110,7 @@ def test_default_run_writes_one_pack_of_front_matter_reports_and_back_matter(pac
         "4 October 2019",
         "OFFICIAL-SENSITIVE",
         "NHS Derby and Derbyshire CCG",
-        f"11 reports, {rec['pages']} pages",
+        f"10 reports, {rec['pages']} pages",  # LLR's illustrative RightCare report is not in the default pack
         "Start with the summary on page 2",
     ):
         assert words in cover, words
@@ -144,7 +144,8 @@ def test_outline_has_one_entry_per_report_with_its_sections(pack):
     top = _outline(pdf)
     titles = [t for t, _, _ in top]
     assert titles[:3] == ["Cover", "Summary", "Contents"] and titles[-2:] == ["Glossary", "Data-quality notes"]
-    reports = top[3:-2]
+    assert [t.split(":")[0] for t in titles[-7:-2]] == [f"Appendix {n}" for n in range(1, 6)]  # Paper D's (issue 25)
+    reports = top[3:-7]
     assert len(reports) == len(ORDER)
     assert reports[0][0] == "Monthly position — Leicester, Leicestershire & Rutland (ELR + WL + LC)"
     assert reports[-1][0] == "RightCare opportunity and QIPP plan coverage — NHS Derby and Derbyshire CCG"
@@ -180,8 +181,16 @@ def test_contents_page_numbers_and_links_point_at_the_reports(pack):
     assert links["Summary"] == 2 and links["Glossary"] == rec["starts"]["glossary"]
     assert links["Data-quality notes"] == rec["starts"]["notes"]
     assert links["Monthly position — East Leicestershire & Rutland CCG"] == rec["starts"]["ELR/monthly_position"]
-    assert len(links) == len(ORDER) + 3
-    assert "Illustrative: RightCare indicators synthetic" in printed
+    assert len(links) == len(ORDER) + 3 + 5  # and Paper D's Appendices 1-5 (issue 25)
+    for n in range(1, 6):
+        key = f"appendix-{n}"
+        title = next(t for t in links if t.startswith(f"Appendix {n}:"))
+        assert links[title] == rec["starts"][key] and rec["starts"][key] < rec["starts"]["glossary"]
+    appendix4 = " ".join(_text(p) for p in pdf.pages[rec["starts"]["appendix-4"] - 1 : rec["starts"]["appendix-5"] - 1])
+    assert "Appendix 4: Full WL CCG QIPP dashboard" in appendix4 and "Total with adjustments" in appendix4
+    assert "(22,378)" in appendix4  # WL's printed Grand Total, reached with the located CHC line
+    assert "Some figures synthetic: RightCare indicators synthetic" in printed  # Derbyshire: Table 3 published
+    assert "Illustrative" not in printed  # the default pack holds no wholly synthetic report
     assert "Derbyshire's four CCGs" in printed  # what DDCCG is, where it first appears
 
 
@@ -342,7 +351,7 @@ def test_index_is_the_front_page(pack):
     assert "17 October 2019" in text and "4 October 2019" in text and "OFFICIAL-SENSITIVE" in text
     # figures computed against synthetic M5 never carry a bare "published"
     assert "Data: published" not in text and "M6 published; movement: M5 synthetic" in text
-    assert text.count("Illustrative") >= 3  # the two RightCare reports, and the key
+    assert text.count("Illustrative") == 1  # the key only: no report of the default pack is wholly synthetic
     assert "How this pack was built" in text
     assert re.search(r"<details>.*Seconds.*Store version.*</details>", html, re.S)
     assert not re.search(r"""<(script|link|img)[^>]+(src|href)=["']?(https?:)?//""", html)

@@ -60,7 +60,7 @@ def test_pdf_has_every_section(rendered):
     for heading in (
         "1. Summary",
         "2. Opportunity by programme area",
-        "3. Table 3 as published",
+        "3. Derbyshire Table 3 as published",
         "4. Where the CCG sits among its peers",
         "5. How much of the opportunity the QIPP plan covers",
         "6. How much the benchmark matters",

@@ -41,6 +41,7 @@ def rendered(demo_data_dir, tmp_path_factory):
             "2",
             "--marking",
             "OFFICIAL-SENSITIVE",
+            "--include-illustrative",  # the wholly synthetic RightCare reports of LLR and ELR too (issue 25)
         ],
     )
     assert result.exit_code == 0, result.output
@@ -286,6 +287,7 @@ def test_xlsx_sheets_keep_the_order_the_notebook_published(rendered):
         "executive_summary",
         "red_scheme_commentary",
         "adjustments",
+        "printed_reconciliation",  # every printed Paper D cell beside the pack's (issue 25)
     ]
     drivers = load_workbook(rendered / "LLR" / "under_delivery_drivers.xlsx", read_only=True).sheetnames
     assert drivers[:4] == ["notes", "headline", "drivers", "fot_movement"]

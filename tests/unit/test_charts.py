@@ -24,6 +24,7 @@ from qipp_helpers.report.style import (
     CATEGORY,
     RAG_ALIASES,
     RAG_COLOURS,
+    SIGN_CONVENTION,
     colour_distance,
     contrast,
     rag_cell_css,
@@ -178,8 +179,9 @@ def test_every_chart_has_a_key_and_alt_text_from_its_data(non_rag):
         assert fig.key and any(fig.key.split("\n")[0] == t.get_text() for t in fig.texts), name
         assert (fig.alt and fig.alt[0].isupper() and "chart" in fig.alt.lower()) or "Heatmap" in fig.alt, name
     assert "Largest under-delivery Unidentified 10,989" in non_rag["plan_vs_fot"].alt
-    assert "Savings shown as positive £000" in non_rag["plan_vs_fot"].key
-    assert "deficit is negative" in non_rag["frp"].key and "deficit is negative" in non_rag["org_impact"].key
+    # one sign convention: the same statement opens every chart's key (issue 25)
+    for name, fig in non_rag.items():
+        assert fig.key.split("\n")[0] == SIGN_CONVENTION, name
 
 
 def test_waterfall_labels_are_the_tables_figures(reports, non_rag):
@@ -201,9 +203,12 @@ def test_waterfall_labels_are_the_tables_figures(reports, non_rag):
 def test_plan_vs_fot_labels_are_table_2_variances(reports, non_rag):
     fot = reports["mp"].fot
     body = fot[(fot["workstream"] != "Total") & (fot["variance"].abs() >= 0.5)].iloc[::-1]
+    # in words, never a bracketed figure on a positive axis (issue 25: "variance (2,002)")
     assert [t.get_text() for t in non_rag["plan_vs_fot"].axes[0].texts] == [
-        f"variance {fmt_k(v)}" for v in body["variance"]
+        f"short of plan {v:,.0f}" if v > 0 else f"ahead of plan {-v:,.0f}" for v in body["variance"]
     ]
+    labels = [t.get_text() for t in non_rag["plan_vs_fot"].axes[0].texts]
+    assert labels[-1].startswith("ahead of plan") and not any("(" in t for t in labels)  # CHC, first from the top
 
 
 def test_sign_helper():

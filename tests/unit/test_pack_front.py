@@ -39,11 +39,18 @@ def test_reading_order_is_the_system_then_its_ccgs_then_others_each_in_catalogue
 
 def test_a_report_is_named_plainly_and_flagged_by_its_own_data_line():
     mp = _report("monthly_position", "ELR", "Data: published; previous month synthetic (see section 6)")
-    rc = _report("rightcare_opportunity", "DDCCG", "Data: RightCare indicators synthetic; Table 3 published")
+    rc = _report("rightcare_opportunity", "LLR", "Data: ILLUSTRATIVE, SYNTHETIC DATA; QIPP plan published")
+    dd = _report("rightcare_opportunity", "DDCCG", "Data: RightCare indicators synthetic; Table 3 published")
     frp = _report("frp_bridge", "LLR", "Data: published (see section 5)")
     assert mp.title == "Monthly position — East Leicestershire & Rutland CCG"
     assert mp.data_words == "published; previous month synthetic"
-    assert (mp.flag, rc.flag, frp.flag) == ("Some figures synthetic", "Illustrative", "")
+    # illustrative is the report's own claim (every figure synthetic), not any synthetic first part (issue 25)
+    assert (mp.flag, rc.flag, dd.flag, frp.flag) == (
+        "Some figures synthetic",
+        "Illustrative",
+        "Some figures synthetic",
+        "",
+    )
     front = FrontPage("2019-20", 6, [mp, rc, frp], summary=None, notes=[])
     assert front.synthetic_words() == (
         "1 of the 3 reports is illustrative: built on synthetic (demonstration) data to show a method, not real "
@@ -110,6 +117,7 @@ def test_data_quality_notes_speak_to_a_committee(returns, warnings, frp_tables, 
     titles = [n.title for n in notes]
     assert titles == [
         "Returns that do not add up to their own totals",
+        "The tables against the printed paper (Paper D)",
         "FRP figures that do not follow from their columns (LLR)",
         "Where the figures come from: published and synthetic data",
     ]
@@ -123,7 +131,7 @@ def test_data_quality_notes_speak_to_a_committee(returns, warnings, frp_tables, 
     ]
     row = table[(table["Organisation"] == "West Leicestershire CCG") & (table["Figure"] == "Annual Plan")].iloc[0]
     assert (row["Printed total"], row["Computed from the rows"]) == ("(22,378)", "(21,715)")
-    where = " ".join(notes[2].paragraphs)
+    where = " ".join(notes[-1].paragraphs)
     assert "Scheme returns for M1–M5 2019/20 are synthetic" in where and "M6 2019/20 are published" in where
     assert "every FOT movement in month (M6 compared with M5)" in where
     assert "The RightCare reports built on them are illustrative" in where

@@ -95,6 +95,7 @@ def test_parameters_are_checked_against_the_notebook_and_converted():
 
 def test_org_all_reports_what_each_notebook_leaves_out_as_naming_the_org_would(demo_data_dir, tmp_path):
     from qipp_helpers.pack.batch import held
+    from qipp_helpers.pack.catalogue import ILLUSTRATIVE_REASON
     from qipp_helpers.pack.plan import grouped_skips, plan
 
     notebooks = {n: NOTEBOOKS / f"{n}.ipynb" for n in CATALOGUE}
@@ -112,11 +113,17 @@ def test_org_all_reports_what_each_notebook_leaves_out_as_naming_the_org_would(d
     frp_named = [s for s in named.skipped if s["notebook"] == "frp_bridge"]
     assert frp_all == frp_named  # the same line, whichever form of --org
     assert {(r.notebook, r.org) for r in every.reports} >= {("rightcare_opportunity", "DDCCG"), ("frp_bridge", "LLR")}
-    assert ("rightcare_opportunity", "ELR") in {(r.notebook, r.org) for r in named.reports}
+    # ELR's RightCare figures are all synthetic: illustrative, so only --include-illustrative renders it (issue 25)
+    assert ("rightcare_opportunity", "ELR") not in {(r.notebook, r.org) for r in named.reports}
+    with_illustrative = plan(orgs=["ELR"], include_illustrative=True, **common)
+    assert ("rightcare_opportunity", "ELR") in {(r.notebook, r.org) for r in with_illustrative.reports}
     lines = {(g["notebook"], g["reason"]): g["org"] for g in grouped_skips(every.skipped)}
     assert lines[("frp_bridge", "the FRP is held for the system (LLR), not for a single organisation")] == (
         "ELR, WL, LC, DDCCG"
     )
+    assert lines[("rightcare_opportunity", ILLUSTRATIVE_REASON)] == "ELR, WL, LC, LLR"
+    every_illustrative = plan(orgs=None, include_illustrative=True, **common)
+    lines = {(g["notebook"], g["reason"]): g["org"] for g in grouped_skips(every_illustrative.skipped)}
     assert lines[
         ("rightcare_opportunity", "not in the default pack: LLR's report shows it (render it alone with --org)")
     ] == ("ELR, WL, LC")

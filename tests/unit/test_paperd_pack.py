@@ -1,0 +1,329 @@
+"""A pack a committee can take (issue 25): the driver threshold scales with a CCG's plan, illustrative reports
+stay out of the circulated pack, one sign convention and one voice, and the small things that cost trust."""
+
+from __future__ import annotations
+
+import pytest
+
+from qipp_helpers.analysis import drivers as d
+from qipp_helpers.report import show
+from qipp_helpers.report.objects import under_delivery
+
+FY = "2019-20"
+
+
+def _drivers(returns, warnings, adjustments, commentary, org, **kw):
+    return under_delivery(
+        returns, warnings, fin_year=FY, month=6, org=org, adjustments=adjustments, commentary=commentary, **kw
+    )
+
+
+def test_scaled_threshold_is_the_systems_times_the_plan_share():
+    assert d.scaled_threshold(-16943, -65963, 300) == 75  # LC: 77.1 to the nearest £5k
+    assert d.scaled_threshold(-26642, -65963, 300) == 120  # ELR
+    assert d.scaled_threshold(-22378, -65963, 300) == 100  # WL
+    assert d.scaled_threshold(-65963, -65963, 300) == 300
+    assert d.scaled_threshold(-10, -65963, 300) == 5  # never below one step
+    assert d.system_of("LC") == "LLR" and d.system_of("LLR") is None
+
+
+@pytest.mark.parametrize(("org", "threshold", "other_at_most"), [("LC", 75, 150), ("ELR", 120, 700), ("WL", 100, 320)])
+def test_at_ccg_level_other_holds_the_small_lines_only(
+    returns, warnings, adjustments, commentary, org, threshold, other_at_most
+):
+    """Paper D's £300k at LLR level left 2,242 of LC's 2,277 gap in Other; scaled to LC's plan it leaves 114."""
+    flat = _drivers(returns, warnings, adjustments, commentary, org)
+    scaled = _drivers(returns, warnings, adjustments, commentary, org, scale_threshold=True)
+    other = scaled.drivers.set_index("item").loc["Other", org]
+    total = scaled.drivers.set_index("item").loc["Total", org]
+    assert scaled.threshold == threshold
+    assert abs(other) <= other_at_most and abs(other) < 0.1 * total
+    if org == "LC":
+        assert flat.drivers.set_index("item").loc["Other", "LC"] == pytest.approx(2242)
+        assert other == pytest.approx(114)
+    assert scaled.threshold_basis.startswith(f"Drivers are named over £{threshold}k: the £300k threshold at LLR")
+    assert "Drivers are named over" in show.adjustment_footnote(scaled, "table4")
+    assert f"£{threshold}k:" in show.drivers_table(scaled).to_html()
+
+
+def test_the_system_keeps_paper_ds_threshold(returns, warnings, adjustments, commentary):
+    llr = _drivers(returns, warnings, adjustments, commentary, "LLR", scale_threshold=True)
+    assert llr.threshold == 300 and llr.threshold_basis == ""
+    assert llr.drivers.set_index("item").loc["Other", "LLR"] == pytest.approx(1157, abs=5)  # Paper D prints 1,161
+
+
+# --- illustrative reports are not in the circulated pack by default -------------------------------------
+
+
+def _plan(demo_data_dir, tmp_path, returns, frp_tables, rightcare_tables, **kw):
+    from qipp_helpers.pack.catalogue import CATALOGUE, Held, notebooks_dir
+    from qipp_helpers.pack.plan import plan
+
+    from ..conftest import ROOT
+
+    held = Held(returns=returns, frp=frp_tables["lines"], rightcare=rightcare_tables["peers"])
+    nbs = {n: notebooks_dir(ROOT / "notebooks") / f"{n}.ipynb" for n in CATALOGUE}
+    return plan(
+        fin_year=FY, months=[6], orgs=None, notebooks=nbs, data_dir=demo_data_dir, out=tmp_path, held=held, **kw
+    )
+
+
+def test_the_default_pack_has_no_wholly_synthetic_report(
+    demo_data_dir, tmp_path, returns, frp_tables, rightcare_tables
+):
+    from qipp_helpers.pack.catalogue import ILLUSTRATIVE_REASON
+
+    default = _plan(demo_data_dir, tmp_path, returns, frp_tables, rightcare_tables)
+    rendered = {(r.notebook, r.org) for r in default.reports}
+    assert ("rightcare_opportunity", "LLR") not in rendered
+    assert ("rightcare_opportunity", "DDCCG") in rendered  # Derbyshire's Table 3 is published beside it
+    skipped = {(s["notebook"], s["org"]): s for s in default.skipped}
+    assert skipped["rightcare_opportunity", "LLR"]["reason"] == ILLUSTRATIVE_REASON
+    assert skipped["rightcare_opportunity", "LLR"]["illustrative"] is True
+    with_them = _plan(demo_data_dir, tmp_path, returns, frp_tables, rightcare_tables, include_illustrative=True)
+    assert ("rightcare_opportunity", "LLR") in {(r.notebook, r.org) for r in with_them.reports}
+
+
+def test_run_has_an_include_illustrative_option():
+    from typer.testing import CliRunner
+
+    from qipp_helpers.cli import app
+
+    result = CliRunner().invoke(app, ["run", "--help"], env={"COLUMNS": "200"})
+    assert "--include-illustrative" in result.output
+
+
+# --- Paper D's appendices in the pack ------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def appendices(returns, adjustments):
+    from qipp_helpers.report.appendices import paper_d_appendices
+
+    return paper_d_appendices(returns, adjustments, fin_year=FY, month=6)
+
+
+def test_appendices_2_to_5_hold_every_scheme_line(appendices, returns):
+    from qipp_helpers.pack.front import appendix_html
+
+    assert [a.title for a in appendices] == [
+        "Appendix 1: PMO red-rated schemes (LLR)",
+        "Appendix 2: Full LLR QIPP dashboard",
+        "Appendix 3: Full ELR CCG QIPP dashboard",
+        "Appendix 4: Full WL CCG QIPP dashboard",
+        "Appendix 5: Full LC CCG QIPP dashboard",
+    ]
+    m6 = returns[(returns["fin_year"] == FY) & (returns["month"] == 6)]
+    assert len(m6) == 138  # Paper D Appendices 3-5: 50 + 44 + 44 scheme lines
+    assert [a.lines for a in appendices[2:]] == [50, 44, 44]
+    html = "".join(appendix_html(a) for a in appendices[2:])
+    assert html.count("<tr><td") == 138  # every scheme line is a plain row; totals and adjustments are marked
+    assert html.count("<tr class=total>") == 6 and html.count("<tr class=adjustment>") == 4
+    for app, org in zip(appendices[2:], ("ELR", "WL", "LC"), strict=True):
+        names = list(app.table["Scheme name"].iloc[: app.lines])
+        assert names == list(m6.loc[m6["org"] == org, "scheme_name"]), org
+    # each CCG's total with its adjustments is the printed Grand Total (Paper D Appendices 3-5)
+    last = {a.title.split()[3]: a.table.iloc[-1] for a in appendices[2:]}
+    assert last["WL"]["Annual plan"] == "(22,378)" and last["WL"]["Revised FOT"] == "(14,571)"
+    assert last["ELR"]["Plan YTD"] == "(12,575)" and last["LC"]["PMO assured value"] == "(13,836)"
+
+
+def test_appendix_1_has_paper_ds_columns(appendices):
+    a1 = appendices[0]
+    assert list(a1.table.columns) == [
+        "Scheme name",
+        "Deliverables",
+        "Milestones",
+        "Total risks",
+        "Issues",
+        "Overall PMO RAG ratings",
+        "Annual plan",
+        "Revised FOT",
+    ]
+    body = a1.table.iloc[:-1]
+    assert len(body) == 12 and (body[["Deliverables", "Milestones", "Total risks", "Issues"]] == "Red").all().all()
+    assert "14 of the 26 money cells differ from Paper D Appendix 1" in a1.note
+
+
+def test_the_pack_lists_the_appendices_in_its_contents_and_back_matter(appendices, returns, warnings, adjustments):
+    from qipp_helpers.pack import document
+    from qipp_helpers.pack.front import FrontPage
+
+    front = FrontPage(fin_year=FY, month=6, reports=[], summary=None, notes=[], appendices=appendices)
+    back = document.back_html(front)
+    for a in appendices:
+        assert f"id='{a.anchor}'" in back
+    assert back.index("appendix-5") < back.index("id='glossary'")
+    starts = {a.anchor: 10 + a.number for a in appendices} | {"glossary": 20, "notes": 22}
+    contents = document._contents(front, {"contents": 2}, starts)
+    assert "Appendix 4: Full WL CCG QIPP dashboard" in contents and "44 scheme lines" in contents
+
+
+# --- one sign convention, one definition of under-delivery, Paper D's table numbers in its order --------------
+
+
+def test_every_chart_and_table_states_one_sign_convention(returns, warnings, adjustments, commentary, frp_tables):
+    from qipp_helpers.report import workbook
+    from qipp_helpers.report.narrative import GLOSSARY
+    from qipp_helpers.report.objects import frp_bridge, monthly_position
+    from qipp_helpers.report.style import SIGN_CONVENTION, SIGNS
+
+    assert {s.key for s in SIGNS.values()} == {SIGN_CONVENTION}  # the key under every chart
+    assert GLOSSARY["Signs"].startswith(SIGN_CONVENTION)
+    mp = monthly_position(returns, warnings, fin_year=FY, month=6, org="LLR", adjustments=adjustments)
+    ud = _drivers(returns, warnings, adjustments, commentary, "LLR")
+    frp = frp_bridge(frp_tables, fin_year=FY, month=6, org="LLR")
+    for book in (mp.xlsx_tables(), ud.xlsx_tables(), frp.xlsx_tables()):
+        units = [detail for note, detail in book.notes if note == "Units and signs"]
+        assert len(units) == 1 and units[0].startswith(SIGN_CONVENTION)
+    assert workbook.QIPP_SIGNS.startswith(SIGN_CONVENTION)
+
+
+def test_one_definition_of_under_delivery():
+    import json
+
+    from qipp_helpers.report.narrative import GLOSSARY
+    from qipp_helpers.report.style import SIGNS, UNDER_DELIVERY
+
+    from ..conftest import ROOT
+
+    assert UNDER_DELIVERY in GLOSSARY["Under delivery"]
+    nb = json.loads((ROOT / "notebooks" / "under_delivery_drivers.ipynb").read_text(encoding="utf-8"))
+    text = " ".join("".join(c["source"]) for c in nb["cells"])
+    assert "annual plan minus FOT" not in text and "plan − forecast" not in SIGNS["drivers"].step_key
+    assert "forecast out-turn − annual plan" in text
+
+
+def test_tables_3_and_4_in_paper_ds_order_and_no_other_table_3():
+    import json
+
+    from ..conftest import ROOT
+
+    nb = json.loads((ROOT / "notebooks" / "under_delivery_drivers.ipynb").read_text(encoding="utf-8"))
+    heads = [c["source"][0] for c in nb["cells"] if c["cell_type"] == "markdown" and c["source"][0].startswith("## ")]
+    assert heads[1].startswith("## 2. Movement in forecast out-turn")  # Table 3
+    assert heads[2].startswith("## 3. Breakdown of under delivery")  # Table 4
+    rc = json.loads((ROOT / "notebooks" / "rightcare_opportunity.ipynb").read_text(encoding="utf-8"))
+    heads = [c["source"][0] for c in rc["cells"] if c["cell_type"] == "markdown" and c["source"][0].startswith("## ")]
+    assert "## 3. Derbyshire Table 3 as published" in [h.strip() for h in heads]
+
+
+# --- the small things that cost trust (each failed on the output before issue 25) ----------------------------
+
+
+@pytest.fixture(scope="module")
+def llr_position(returns, warnings, adjustments, commentary):
+    from qipp_helpers.report.objects import monthly_position
+
+    return monthly_position(
+        returns, warnings, fin_year=FY, month=6, org="LLR", adjustments=adjustments, commentary=commentary
+    )
+
+
+def test_an_organisation_code_is_never_title_cased_in_a_header(returns, warnings, adjustments, commentary):
+    from qipp_helpers.report.workbook import _extra_header
+
+    assert [_extra_header(k) for k in ("ELR", "LLR", "DDCCG", "elr_plan")] == ["ELR", "LLR", "DDCCG", "ELR Plan"]
+    book = _drivers(returns, warnings, adjustments, commentary, "ELR").xlsx_tables()
+    headers = [c.header for c in book.tables["driver_commentary"].columns]
+    assert "ELR" in headers and "Elr" not in headers
+
+
+def test_reconciliation_warnings_say_the_adjustments_close_them(llr_position):
+    notes = [detail for note, detail in llr_position.xlsx_tables().notes if note == "Reconciliation warning"]
+    assert len(notes) == 10
+    assert not any("so they differ from the printed total by this amount" in n for n in notes)
+    wl = [n for n in notes if "sheet WL" in n]
+    assert len(wl) == 5 and all("they agree with the printed total" in n for n in wl)
+    assert any("the tables show (31,514), 4 from the printed total" in n for n in notes)  # LLR sheet's rounding
+
+
+def test_every_sheet_is_described_in_words(llr_position):
+    book = llr_position.xlsx_tables()
+    for name, table in book.tables.items():
+        assert table.title and table.title.rstrip(".").lower() != name.replace("_", " "), name
+
+
+def test_the_executive_summary_sheet_holds_the_papers_precision(llr_position):
+    sheet = llr_position.xlsx_tables().tables["executive_summary"].data
+    money = [c for c in sheet.columns if sheet[c].dtype.kind == "f" and not c.startswith("pct")]
+    assert (sheet[money].round(2) == sheet[money]).all().all()  # no -17,705.1917
+    assert sheet.loc[0, "qipp_target"] == pytest.approx(-17705.19)
+
+
+def test_control_totals_table_shows_the_figures_its_text_names(returns, warnings, adjustments, commentary):
+    from qipp_helpers.report.objects import monthly_position
+
+    wl = monthly_position(returns, warnings, fin_year=FY, month=6, org="WL", adjustments=adjustments)
+    table = show.control_totals_table(wl).data.set_index("Measure")
+    assert table.loc["annual plan", "Adjustment lines"] == -664 and table.loc["annual plan", "Rounding"] == 1
+    assert table.loc["YTD plan", "Adjustment lines"] == -323  # the note says (664) and (323), not (663)/(320)
+    assert (table["Printed Grand Total"] == table["In this report"]).all()
+
+
+def test_paper_es_month_4_forecast_is_labelled_month_4(frp_tables):
+    from qipp_helpers.report.objects import frp_bridge
+
+    r = frp_bridge(frp_tables, fin_year=FY, month=6, org="LLR")
+    assert r.forecast_month == 4
+    assert "the system's Month 4 forecast" in show.frp_title_block(r)
+    assert "Revised forecast, Month 4 (b)" in list(show.frp_scheme_table(r).data.columns)
+
+
+def test_the_footer_gives_the_period_before_the_render_date(llr_position):
+    last = show.banner_lines(llr_position)[-1]
+    assert last.startswith("Month 6 2019/20 · Generated ")
+
+
+def test_an_illustrative_report_marks_every_chart_and_names_no_real_ccg(rightcare_tables, returns):
+    from qipp_helpers.core.orgs import org_name
+    from qipp_helpers.report.objects import rightcare_opportunity
+
+    llr = rightcare_opportunity(rightcare_tables, returns, fin_year=FY, month=6, org="LLR")
+    assert llr.illustrative
+    assert show.rightcare_chart_title(llr, "Opportunity").startswith("ILLUSTRATIVE, SYNTHETIC DATA: ")
+    labels = show.rightcare_position_labels(llr)
+    real = [org_name(c).removesuffix(" CCG") for c in ("ELR", "WL", "LC")]
+    assert labels and all(label.startswith("Illustrative CCG ") for label in labels)
+    assert not any(name in label for name in real for label in labels)
+    ddccg = rightcare_opportunity(rightcare_tables, returns, fin_year=FY, month=6, org="DDCCG")
+    assert show.rightcare_chart_title(ddccg, "Opportunity") == "Opportunity"  # published Table 3 beside it
+
+
+def test_scale_threshold_is_a_typed_parameter_of_the_drivers_notebook():
+    from qipp_helpers.pack.catalogue import check_parameters, signature
+
+    from ..conftest import ROOT
+
+    nb = ROOT / "notebooks" / "under_delivery_drivers.ipynb"
+    assert signature(nb)["scale_threshold"]["inferred_type_name"] == "bool"
+    assert check_parameters(nb, {"scale_threshold": "false", "threshold": "300"}) == {
+        "scale_threshold": False,
+        "threshold": 300.0,
+    }
+
+
+def test_long_generated_text_may_break_between_its_items():
+    from qipp_helpers.pack.render import LONG_TEXT, _postprocess
+
+    def block(n: int) -> str:
+        return f"<div class='jp-OutputArea-output jp-RenderedMarkdown'><ul>{'<li>x</li>' * n}</ul></div>"
+
+    html = f"<html><body><main>{block(3)}{block(LONG_TEXT + 1)}</main></body></html>"
+    out = _postprocess(html)
+    assert out.count("qipp-long-text") == 1  # the short block is still kept whole
+
+
+def test_long_commentary_neither_introduces_nor_explains_a_chart():
+    """The chart beside a long commentary block goes where it fits: it is not chained to the commentary's first or
+    last item, which left LLR's drivers report with a page 28% full."""
+    from bs4 import BeautifulSoup
+
+    from qipp_helpers.pack.render import LONG_TEXT, _cell_kind, _postprocess
+
+    text = "x" * (LONG_TEXT + 1)
+    long_cell = f"<div class='jp-Cell'><div class='jp-OutputArea-output jp-RenderedMarkdown'>{text}</div></div>"
+    chart = "<div class='jp-Cell'><img src='x.png'></div>"
+    assert _cell_kind(BeautifulSoup(long_cell, "html.parser").div) == "long"
+    out = _postprocess(f"<html><body><main>{chart}{long_cell}{chart}</main></body></html>")
+    assert "qipp-keep-next" not in out
