@@ -16,6 +16,7 @@ import gc
 import multiprocessing
 import multiprocessing.util
 import os
+import sys
 import threading
 import time
 from collections.abc import Callable, Iterable
@@ -323,7 +324,7 @@ class Workers:
         n = self._start(len(jobs))
         if on_start is not None:
             on_start(n)
-        bar = tqdm(total=len(jobs), desc="Rendering reports", unit="report", disable=not progress)
+        bar = tqdm(total=len(jobs), desc="Rendering reports", unit="report", disable=not progress, ncols=_bar_width())
         results: dict[int, JobResult] = {}
         try:
             kw = {"warm_up": self.warm_up, "marking": marking, "engine": self.engine}
@@ -361,6 +362,16 @@ class Workers:
         futures = [self._pool.submit(fn, *args) for args in calls]
         wait(futures)
         return [f.result() for f in futures]
+
+
+def _bar_width() -> int | None:
+    """The progress bar's width: the terminal's, or 80 where the terminal reports none (a pseudo-terminal
+    without a size, as under `script` or some CI runners), where tqdm would otherwise draw nothing."""
+    try:
+        columns = os.get_terminal_size(sys.stderr.fileno()).columns
+    except (OSError, ValueError, AttributeError):
+        columns = 0
+    return None if columns > 0 else 80
 
 
 def run_jobs(
