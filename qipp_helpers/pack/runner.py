@@ -324,7 +324,7 @@ class Workers:
         n = self._start(len(jobs))
         if on_start is not None:
             on_start(n)
-        bar = tqdm(total=len(jobs), desc="Rendering reports", unit="report", disable=not progress, ncols=_bar_width())
+        bar = tqdm(total=len(jobs), desc="Rendering reports", unit="report", disable=not progress, **_bar_shape())
         results: dict[int, JobResult] = {}
         try:
             kw = {"warm_up": self.warm_up, "marking": marking, "engine": self.engine}
@@ -364,14 +364,14 @@ class Workers:
         return [f.result() for f in futures]
 
 
-def _bar_width() -> int | None:
-    """The progress bar's width: the terminal's, or 80 where the terminal reports none (a pseudo-terminal
-    without a size, as under `script` or some CI runners), where tqdm would otherwise draw nothing."""
+def _bar_shape() -> dict[str, int]:
+    """The progress bar's size: the terminal's (tqdm finds it), or 80 x 24 where the terminal reports none (a
+    pseudo-terminal without a size, as under `script` or some CI runners), where tqdm would draw nothing."""
     try:
-        columns = os.get_terminal_size(sys.stderr.fileno()).columns
+        size = os.get_terminal_size(sys.stderr.fileno())
     except (OSError, ValueError, AttributeError):
-        columns = 0
-    return None if columns > 0 else 80
+        return {"ncols": 80, "nrows": 24}
+    return {} if size.columns > 0 and size.lines > 0 else {"ncols": 80, "nrows": 24}
 
 
 def run_jobs(

@@ -14,9 +14,10 @@ ROOT = Path(__file__).resolve().parents[2]
 
 def test_the_progress_bar_has_a_width_even_where_the_terminal_reports_none(monkeypatch):
     monkeypatch.setattr(runner.os, "get_terminal_size", lambda fd: os.terminal_size((0, 0)))
-    assert runner._bar_width() == 80, "a pseudo-terminal without a size: tqdm would draw an empty bar"
+    shape = runner._bar_shape()
+    assert shape == {"ncols": 80, "nrows": 24}, "a pseudo-terminal without a size: tqdm would draw nothing"
     monkeypatch.setattr(runner.os, "get_terminal_size", lambda fd: os.terminal_size((132, 40)))
-    assert runner._bar_width() is None, "a real terminal: tqdm follows its width"
+    assert runner._bar_shape() == {}, "a real terminal: tqdm follows its size"
 
 
 def test_slow_make_steps_say_what_they_are_doing():
