@@ -653,7 +653,7 @@ class VarianceExplorer:
 
     def _warm(self) -> None:
         """Ask the warm-up thread for what an analyst is likely to ask next, most likely first: this state's
-        other chart, then the other organisations, months, workstreams, measure and the as-received switch."""
+        other chart, then the other organisations, months, workstreams, RAGs, measure and the as-received switch."""
         if self.warmer is None or self.report is None:
             return
         s, scheme, tab = self.state(), self.scheme.value, self.tabs.selected_index
@@ -664,6 +664,7 @@ class VarianceExplorer:
         states = [replace(s, org=o) for o in self.org.options if o != s.org]
         states += [replace(s, month=m) for m in near]
         states += [replace(s, workstream=x) for x in self.workstream.options if x != s.workstream]
+        states += [replace(s, rag=x) for x in self.rag.options if x != s.rag]
         states += [replace(s, measure=x) for x in MEASURES if x != s.measure and s.ws is None]
         states.append(replace(s, as_received=not s.as_received))
         todo += [lambda x=x: self._prepare(x, scheme, tab) for x in states]
