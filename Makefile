@@ -52,7 +52,8 @@ lint: $(DEV_STAMP)  ## ruff check, ruff format --check, and notebooks committed 
 
 lab: $(STAMP) git-filter  ## open JupyterLab at the project folder on the variance explorer
 	$(BIN)/qipp ingest-raw --data-dir data
-	$(BIN)/jupyter lab --ServerApp.root_dir=. notebooks/explore_variances.ipynb $(if $(filter 0,$(shell id -u)),--allow-root) $(LAB_ARGS)
+	$(BIN)/jupyter lab --ServerApp.root_dir=. --ContentsManager.pre_save_hook=qipp_helpers.report.lab_save.strip_on_save \
+		notebooks/explore_variances.ipynb $(if $(filter 0,$(shell id -u)),--allow-root) $(LAB_ARGS)
 
 system-deps:  ## check (as root: install) what the project needs from the system: python3-venv, PDF libraries
 	@scripts/ensure_system_deps.sh

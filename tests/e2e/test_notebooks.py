@@ -98,3 +98,18 @@ def test_running_and_saving_a_notebook_leaves_git_status_clean(path):
         check=True,
     )
     assert result.stdout == held
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=[p.stem for p in NOTEBOOKS])
+def test_make_lab_saves_a_run_notebook_byte_for_byte_as_git_holds_it(path):
+    """`make lab`'s pre-save hook: the saved file is what git holds, so even its size is unchanged and git
+    status stays clean (a clean filter alone still shows the file as modified)."""
+    from qipp_helpers.report.lab_save import strip_on_save
+
+    held = committed(path)
+    model = {"type": "notebook", "content": nbformat.reads(as_jupyterlab_saves(held), as_version=4)}
+    strip_on_save(model)
+    assert nbformat.writes(model["content"]) + "\n" == held
+    assert "--ContentsManager.pre_save_hook=qipp_helpers.report.lab_save.strip_on_save" in (
+        ROOT / "Makefile"
+    ).read_text(encoding="utf-8")
