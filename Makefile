@@ -19,8 +19,14 @@ MONTH    ?= 6
 ORG      ?= all
 JOBS     ?=
 LAB_ARGS ?=
+# What Jupyter writes into a notebook besides outputs (the kernel's language details): stripped by the git
+# filter and by `make strip`, so opening and running a notebook leaves `git status` clean.
+NB_EXTRA_KEYS := metadata.language_info.codemirror_mode metadata.language_info.file_extension \
+	metadata.language_info.mimetype metadata.language_info.nbconvert_exporter \
+	metadata.language_info.pygments_lexer metadata.language_info.version
 
-.PHONY: help reports test test-fast lint lab strip clean system-deps browser synthetic demo-returns checks git-filter
+.PHONY: help reports test test-fast lint lab strip clean system-deps browser synthetic demo-returns checks git-filter wheel \
+	conda-guard
 
 help:  ## list the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  make %-12s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -31,19 +37,24 @@ reports: $(STAMP) system-deps  ## ingest the embedded demo data and render the M
 	@echo "The pack: reports/$(FIN_YEAR)/M$(shell printf %02d $(MONTH))/index.html (start there) and its QIPP_pack_*.pdf"
 
 test: lint system-deps browser  ## lint, then every test: unit, back-tests against the papers, end-to-end
-	$(BIN)/python -m pytest -q
+	@echo "Running every test: about 10 minutes on 2 cores (unit tests and back-tests first, then end-to-end);"
+	@echo "pytest shows the share done at the end of each line and the slowest tests at the end."
+	$(BIN)/python -m pytest -q --durations=5
 
 test-fast: $(DEV_STAMP)  ## unit tests and back-tests only (no kernels, CLI or rendering): under a minute
+	@echo "Running the unit tests and back-tests: under a minute ..."
 	$(BIN)/python -m pytest -q tests/unit tests/backtests
 
 lint: $(DEV_STAMP)  ## ruff check, ruff format --check, and notebooks committed without outputs
+	@echo "Linting: ruff, then the notebooks as git holds them (a few seconds) ..."
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/python -m pytest -q tests/e2e/test_notebooks.py
 
 lab: $(STAMP) git-filter  ## open JupyterLab at the project folder on the variance explorer
 	$(BIN)/qipp ingest-raw --data-dir data
-	$(BIN)/jupyter lab --ServerApp.root_dir=. notebooks/explore_variances.ipynb $(if $(filter 0,$(shell id -u)),--allow-root) $(LAB_ARGS)
+	$(BIN)/jupyter lab --ServerApp.root_dir=. --ContentsManager.pre_save_hook=qipp_helpers.report.lab_save.strip_on_save \
+		notebooks/explore_variances.ipynb $(if $(filter 0,$(shell id -u)),--allow-root) $(LAB_ARGS)
 
 system-deps:  ## check (as root: install) what the project needs from the system: python3-venv, PDF libraries
 	@scripts/ensure_system_deps.sh
@@ -52,19 +63,31 @@ browser:  ## Chromium for the accessibility check (its tests are skipped without
 	@scripts/ensure_browser.sh || echo "(continuing: the browser tests will be skipped)"
 
 checks: $(DEV_STAMP) browser  ## pagination and accessibility checks over the rendered month
+	@echo "Checking every rendered page of reports/$(FIN_YEAR)/M$(shell printf %02d $(MONTH)) in Chromium: about 30-40 s ..."
 	$(BIN)/python -m qipp_helpers.pack.checks reports/$(FIN_YEAR)/M$(shell printf %02d $(MONTH))
 
-git-filter: $(DEV_STAMP)  ## strip notebook outputs on commit (nbstripout git filter), so saving never breaks a test
-	@if git rev-parse --git-dir >/dev/null 2>&1; then $(BIN)/nbstripout --install --attributes .git/info/attributes; fi
+git-filter: $(DEV_STAMP)  ## strip notebook outputs and kernel details on commit (nbstripout git filter): git status stays clean
+	@if git rev-parse --git-dir >/dev/null 2>&1; then \
+		$(BIN)/nbstripout --install --attributes "$$(git rev-parse --git-common-dir)/info/attributes" && \
+		git config filter.nbstripout.extrakeys "$(NB_EXTRA_KEYS)"; fi
 
-$(STAMP): requirements.txt pyproject.toml
+# conda's base environment belongs to conda itself: installing the project there can break conda
+conda-guard:
+	@if [ "$(VENV)" = "$(CONDA_PREFIX)" ] && [ -n "$(CONDA_PREFIX)" ] && \
+		{ [ "$(CONDA_DEFAULT_ENV)" = "base" ] || [ -d "$(CONDA_PREFIX)/condabin" ]; }; then \
+		echo "Refusing to install into conda's base environment ($(CONDA_PREFIX)): run 'conda env create -f environment.yml && conda activate qipp-workbooks' (or 'conda deactivate' to use .venv), then make again." >&2; \
+		exit 1; fi
+
+$(STAMP): requirements.txt pyproject.toml | conda-guard
 	@scripts/ensure_system_deps.sh --python-only
-	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	@test -x $(BIN)/python || { echo "Creating the Python environment $(VENV) ..."; $(PYTHON) -m venv $(VENV); }
+	@echo "Installing the runtime packages into $(VENV): about 30 s from pip's cache, a few minutes the first time ..."
 	$(PIP) install -q --upgrade pip
 	$(PIP) install -q -r requirements.txt -e .
 	@touch $(STAMP)
 
-$(DEV_STAMP): $(STAMP) requirements-dev.txt
+$(DEV_STAMP): $(STAMP) requirements-dev.txt | conda-guard
+	@echo "Installing the test and development tools into $(VENV): about 20 s from pip's cache ..."
 	$(PIP) install -q -r requirements-dev.txt
 	@touch $(DEV_STAMP)
 
@@ -75,7 +98,14 @@ demo-returns: $(STAMP)  ## regenerate the synthetic M7-M9 SRO returns: qipp temp
 	$(BIN)/python scripts/make_demo_returns.py
 
 strip: $(DEV_STAMP)  ## strip notebook outputs (before committing, if the git filter is not installed)
-	$(BIN)/nbstripout notebooks/*.ipynb
+	$(BIN)/nbstripout --extra-keys "$(NB_EXTRA_KEYS)" notebooks/*.ipynb
+
+wheel: $(DEV_STAMP)  ## build the wheel into dist/ from what git holds (HEAD), never from edited or run files
+	@rm -rf build/wheel-src && mkdir -p build/wheel-src dist
+	git archive --format=tar HEAD | tar -x -C build/wheel-src
+	$(PIP) wheel -q --no-deps -w dist build/wheel-src
+	@rm -rf build/wheel-src
+	@ls -1 dist/*.whl
 
 clean:  ## remove the rendered pack and the processed store (data/raw is never touched)
 	rm -rf reports/2* data/processed/store.duckdb* data/processed/snapshots data/processed/pre-versioned \

@@ -17,6 +17,8 @@ from typing import Annotated
 
 import click
 import typer
+from typer._click.core import Context as _TyperContext
+from typer._click.formatting import HelpFormatter as _TyperHelpFormatter
 from typer.core import TyperGroup
 
 from . import __version__
@@ -120,8 +122,68 @@ def _message(exc: BaseException) -> tuple[str, int]:
     )
 
 
+_NB_HYPHEN = "\u2011"  # stands in for "-" while help text is wrapped, so no line breaks inside a word
+#: How a type reads in help (click's words); typer 0.29 (pinned) would print Python's: <str>, <list[Path]>
+_TYPE_WORDS = {"str": "TEXT", "int": "INTEGER", "float": "FLOAT", "Path": "PATH", "bool": "BOOLEAN"}
+
+
+class _HelpFormatter(_TyperHelpFormatter):
+    """Typer's help layout, wrapping text only between words: ``reports/<fin-year>`` never breaks at its hyphen."""
+
+    def write_text(self, text: str) -> None:
+        super().write_text(text.replace("-", _NB_HYPHEN))
+
+    def write_dl(self, rows, col_max: int = 30, col_spacing: int = 2) -> None:
+        super().write_dl([(a, b.replace("-", _NB_HYPHEN)) for a, b in rows], col_max, col_spacing)
+
+    def getvalue(self) -> str:
+        return super().getvalue().replace(_NB_HYPHEN, "-")
+
+
+class _HelpContext(_TyperContext):
+    formatter_class = _HelpFormatter
+
+
+def _plain_metavars(cmd, ctx) -> object:
+    """Option values shown as a user reads them (TEXT, INTEGER, PATH), not as Python types (<list[str]>)."""
+    cmd.context_class = _HelpContext
+    for param in cmd.params:
+        if param.metavar is not None or getattr(param, "is_flag", False) or not hasattr(param, "display_type"):
+            continue
+        label = param.display_type(ctx).strip("<>").removeprefix("list[").removesuffix("]")
+        word = _TYPE_WORDS.get(label) or _TYPE_WORDS.get(label.capitalize())
+        if word:
+            param.metavar = word
+            if param.param_type_name == "argument":  # its name is its type already: not "PATH <list[Path]>"
+                param.display_type_rich = lambda ctx=None: ""
+    return cmd
+
+
+def _summary(cmd) -> str:
+    """The first sentence of a command's help, whole (click would cut it at 45 characters)."""
+    first = " ".join((cmd.help or "").split("\n\n")[0].split())
+    cut = re.search(r"[.!?](\s|$)", first)
+    return first[: cut.end()].strip() if cut else first
+
+
+class _HelpfulCommands(_Commands):
+    """The command list shows each command's first sentence whole; every command's help reads plainly."""
+
+    context_class = _HelpContext
+
+    def get_command(self, ctx, cmd_name: str):
+        cmd = super().get_command(ctx, cmd_name)
+        return _plain_metavars(cmd, ctx) if cmd is not None else None
+
+    def format_commands(self, ctx, formatter) -> None:
+        rows = [(name, _summary(cmd)) for name in self.list_commands(ctx) if (cmd := self.get_command(ctx, name))]
+        if rows:
+            with formatter.section("Commands"):
+                formatter.write_dl(rows)
+
+
 app = typer.Typer(
-    cls=_Commands,
+    cls=_HelpfulCommands,
     add_completion=False,
     no_args_is_help=True,
     rich_markup_mode=None,
@@ -554,10 +616,12 @@ def run(
         ),
     ] = False,
 ) -> None:
-    """Render the QAG pack: reports/<fin-year>/M<mm>/<ORG>/<notebook>.{html,pdf,xlsx}, index.html, manifest.json.
+    """Render the QAG pack for the months and organisations asked for.
 
-    The month folder also gets the whole pack as one PDF, QIPP_pack_<fin-year>_M<mm>.pdf: cover, summary,
-    contents, every report in reading order, glossary and data-quality notes.
+    Each report goes to reports/<fin-year>/M<mm>/<ORG>/<notebook>.{html,pdf,xlsx}, beside the month's
+    index.html (the front page) and manifest.json. The month folder also gets the whole pack as one PDF,
+    QIPP_pack_<fin-year>_M<mm>.pdf: cover, summary, contents, every report in reading order, glossary and
+    data-quality notes.
 
     \b
     Example:

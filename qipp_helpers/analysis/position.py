@@ -323,12 +323,26 @@ def scheme_history(
     Columns: month, rag, plan_ytd, actual_ytd, annual_plan, fot, assured, variance, rag_change
     (``"Amber → Red"`` in the month the RAG changed, else empty). Months without the scheme are left out.
     """
+    return history_from_tables(schemes_by_month(returns, fin_year, org, upto=upto), scheme_no, scheme_name)
+
+
+def schemes_by_month(
+    returns: pd.DataFrame, fin_year: str, org: str, *, upto: int | None = None
+) -> dict[int, pd.DataFrame]:
+    """Month -> :func:`schemes` table of ``org`` for each month of ``fin_year`` held (to month ``upto``):
+    computed once, every scheme's history is read from it (:func:`history_from_tables`)."""
+    return {
+        m: schemes(select(returns, fy, m, org))
+        for fy, m in available_periods(returns, org)
+        if fy == fin_year and (upto is None or m <= upto)
+    }
+
+
+def history_from_tables(tables: dict[int, pd.DataFrame], scheme_no: str, scheme_name: str) -> pd.DataFrame:
+    """:func:`scheme_history` of one scheme from :func:`schemes_by_month` tables."""
     cols = ["month", "rag", "plan_ytd", "actual_ytd", "annual_plan", "fot", "assured", "variance"]
     out = []
-    for fy, m in available_periods(returns, org):
-        if fy != fin_year or (upto is not None and m > upto):
-            continue
-        table = schemes(select(returns, fy, m, org))
+    for m, table in tables.items():
         hit = table[(table["scheme_no"] == scheme_no) & (table["scheme_name"] == scheme_name)]
         if len(hit):
             out.append({"month": m, **hit.iloc[0][cols[1:]].to_dict()})

@@ -17,6 +17,7 @@ import gc
 import multiprocessing
 import multiprocessing.util
 import os
+import sys
 import threading
 import time
 from collections.abc import Callable, Iterable
@@ -340,7 +341,7 @@ class Workers:
         n = self._start(len(jobs))
         if on_start is not None:
             on_start(n)
-        bar = tqdm(total=len(jobs), desc="Rendering reports", unit="report", disable=not progress)
+        bar = tqdm(total=len(jobs), desc="Rendering reports", unit="report", disable=not progress, **_bar_shape())
         results: dict[int, JobResult] = {}
         try:
             kw = {"warm_up": self.warm_up, "marking": marking, "engine": self.engine}
@@ -378,6 +379,16 @@ class Workers:
         futures = [self._pool.submit(fn, *args) for args in calls]
         wait(futures)
         return [f.result() for f in futures]
+
+
+def _bar_shape() -> dict[str, int]:
+    """The progress bar's size: the terminal's (tqdm finds it), or 80 x 24 where the terminal reports none (a
+    pseudo-terminal without a size, as under `script` or some CI runners), where tqdm would draw nothing."""
+    try:
+        size = os.get_terminal_size(sys.stderr.fileno())
+    except (OSError, ValueError, AttributeError):
+        return {"ncols": 80, "nrows": 24}
+    return {} if size.columns > 0 and size.lines > 0 else {"ncols": 80, "nrows": 24}
 
 
 def run_jobs(

@@ -5,6 +5,11 @@ from :func:`reports.monthly_position` and the pure functions of :mod:`tables` an
 same ones the pack uses, so the explorer never disagrees with it. Tables are ``HTML`` widgets and
 charts ``Image`` widgets (PNG), replaced in place when a control changes; no cell is re-run.
 
+It keeps up with an analyst: every view is computed once per set of control values and kept
+(:mod:`explore_cache`), a chart is drawn only when its tab is shown, and while the analyst reads a
+background warm-up prepares what is likely to be asked next (the other organisations of the month,
+the other months, workstreams and tabs). ``benchmarks/explorer.py`` times each change.
+
 Tests drive it as a person would: set a control's ``.value``, then read :attr:`VarianceExplorer.table`,
 ``.summary``, ``.history`` and ``.trend`` (the chart data) back.
 """
@@ -13,15 +18,18 @@ from __future__ import annotations
 
 import html
 import io
+from collections.abc import Callable
+from dataclasses import dataclass, replace
 
 import ipywidgets as w
 import matplotlib.pyplot as plt
 import pandas as pd
 from matplotlib.figure import Figure
+from matplotlib.ticker import FixedLocator, MaxNLocator
 
 from ..analysis import position as t
 from ..analysis import spc
-from ..analysis.adjustments import apply_adjustments
+from ..analysis.adjustments import ROUNDING, apply_adjustments
 from ..core.orgs import organisations
 from ..core.periods import MONTH_NAMES
 from ..core.vocab import RAGS, WORKSTREAMS
@@ -29,6 +37,7 @@ from ..store.db import empty_warnings
 from . import changes as since
 from . import charts
 from . import realism as realism_page
+from .explore_cache import MPL_LOCK, Memo, Warmer, hold_matplotlib_while_cells_run
 from .fmt import money_table, rag_cell_styles
 from .objects import MonthlyPosition, monthly_position, trend_panels
 from .style import RAG_COLOURS
@@ -36,19 +45,49 @@ from .style import RAG_COLOURS
 ALL = "All"
 #: The trend measures: label -> column of :func:`tables.workstream_monthly`.
 MEASURES = {"Forecast out-turn": "fot", "In-month delivery": "delivered"}
+#: The tabs, in order.
+TABS = ("Variances", "Scheme drill-down", "Trends (SPC)", "What changed", "Forecast realism")
+DRILL_DOWN, TRENDS = 1, 2
+#: The "No." of a control-total rounding line in the scheme table: it is in the totals, but not a scheme to drill into.
+ROUNDING_NO = "adj."
 _WIDE = {"description_width": "initial"}
+#: Room between columns and headers that wrap at word boundaries, in JupyterLab as in the pack.
+_TABLE_STYLES = [
+    {"selector": "", "props": "border-collapse: collapse; margin: 4px 0 10px 0; font-size: 12px;"},
+    {"selector": "caption", "props": "caption-side: top; text-align: left; font-weight: bold; padding: 4px 0;"},
+    {
+        "selector": "th",
+        "props": "padding: 3px 10px; vertical-align: bottom; text-align: right; white-space: normal; "
+        "max-width: 9em; border-bottom: 1.5px solid #425563; font-weight: bold;",
+    },
+    {"selector": "th:first-child", "props": "text-align: left;"},
+    {"selector": "td", "props": "padding: 2px 10px; white-space: nowrap; border-bottom: 1px solid #e8edee;"},
+]
 
 
 def _png(fig: Figure) -> bytes:
-    """The figure as PNG bytes; the figure is closed so ``%matplotlib inline`` never shows it again."""
+    """The figure as PNG bytes, whole-number £000 ticks only; closed so ``%matplotlib inline`` never shows it."""
+    for ax in fig.axes:
+        if not isinstance(ax.yaxis.get_major_locator(), FixedLocator):  # a flat series keeps its set ticks
+            ax.yaxis.set_major_locator(MaxNLocator(nbins="auto", integer=True))
     buf = io.BytesIO()
     fig.savefig(buf, format="png", dpi=90)
     plt.close(fig)
     return buf.getvalue()
 
 
+def _draw(make: Callable[[], Figure]) -> bytes:
+    """PNG bytes of the chart ``make`` draws, holding matplotlib's lock (pyplot is not thread-safe)."""
+    with MPL_LOCK:
+        return _png(make())
+
+
 def _note(text: str) -> str:
     return f"<p style='margin:4px 0;color:#425563'><i>{html.escape(text)}</i></p>"
+
+
+def _styled(styler) -> str:
+    return styler.set_table_styles(_TABLE_STYLES, overwrite=False).to_html()
 
 
 #: Column labels of the three tables: by workstream, schemes, one scheme by month.
@@ -97,7 +136,7 @@ def _summary_html(summary: pd.DataFrame) -> str:
         labels=SUMMARY_LABELS,
         caption="By workstream: Tables 1 and 2 of the pack (£000; variance and movement: + = adverse)",
     )
-    return styler.to_html()
+    return _styled(styler)
 
 
 def _schemes_html(table: pd.DataFrame) -> str:
@@ -106,13 +145,12 @@ def _schemes_html(table: pd.DataFrame) -> str:
     if body.empty:
         return _note("No scheme passes these filters.")
     cols = list(SCHEME_LABELS)
-    styler = money_table(
-        table[cols],
-        money=cols[4:],
-        labels=SCHEME_LABELS,
-        caption=f"Schemes: {len(body)} shown, largest shortfall first (£000; + = adverse)",
-    )
-    return rag_cell_styles(styler, ["RAG"], RAG_COLOURS).to_html()
+    rounding = int(body["scheme_no"].eq(ROUNDING_NO).sum())
+    caption = f"Schemes: {len(body) - rounding} shown, largest shortfall first (£000; + = adverse)"
+    if rounding:
+        caption += "; the rounding lines above the Total are in the totals but are not schemes"
+    styler = money_table(table[cols], money=cols[4:], labels=SCHEME_LABELS, caption=caption)
+    return _styled(rag_cell_styles(styler, ["RAG"], RAG_COLOURS))
 
 
 def _history_html(history: pd.DataFrame, *, caption: str) -> str:
@@ -124,32 +162,129 @@ def _history_html(history: pd.DataFrame, *, caption: str) -> str:
         labels=HISTORY_LABELS,
         caption=caption,
     )
-    return rag_cell_styles(styler, ["RAG"], RAG_COLOURS).to_html()
+    return _styled(rag_cell_styles(styler, ["RAG"], RAG_COLOURS))
+
+
+# --- one synthetic/real label, used by the status line, the trends tab and the drill-down ----------------------
+
+#: Months are named as the charts' keys name them ('M1–M5'), so every view reads the same.
+months_label = charts._months
+
+
+def real_and_synthetic(real: list[int], held: list[int]) -> str:
+    """'real: M6; synthetic demonstration data, not returns: M1–M5' for the months ``held``."""
+    fake = [m for m in held if m not in set(real)]
+    text = f"real: {months_label(real) or 'none'}"
+    return text + (f"; synthetic demonstration data, not returns: {months_label(fake)}" if fake else "")
 
 
 def _status_html(report: MonthlyPosition) -> str:
-    """The period and headline sentence, and which months are synthetic."""
+    """The period and headline sentence, then which months are real and which synthetic, measure by measure."""
     text = f"<b>{html.escape(report.period)}</b> · {html.escape(report.narrative())}"
-    months = report.synthetic_months
-    if months:
-        text += _note(
-            f"{_month_list(months)} {'is' if len(months) == 1 else 'are'} synthetic demonstration data, "
-            "not real returns: hollow grey points in the charts, never used for limits or signals."
-        )
+    held = sorted(int(m) for m in report.trends["month"].unique()) if len(report.trends) else []
+    if report.synthetic_months:
+        lines = [f"Returns: {real_and_synthetic(_real_rows(report), held)}."]
+        lines += [f"{k} by workstream: {real_and_synthetic(_real(report, m), held)}." for k, m in MEASURES.items()]
+        lines += [f"{n}." for n in report.history_notes]
+        lines.append("Synthetic months are hollow grey points in the charts, never used for limits or signals.")
+        text += "".join(_note(line) for line in lines)
     return text
 
 
-def _month_list(months: list[int]) -> str:
-    """[6] -> 'Month M6'; [1, 2, 3, 5] -> 'Months M1–M3 and M5'."""
-    runs: list[list[int]] = []
-    for m in sorted(months):
-        if runs and m == runs[-1][-1] + 1:
-            runs[-1].append(m)
-        else:
-            runs.append([m])
-    parts = [f"M{r[0]}" if len(r) == 1 else f"M{r[0]}–M{r[-1]}" for r in runs]
-    text = parts[0] if len(parts) == 1 else ", ".join(parts[:-1]) + " and " + parts[-1]
-    return ("Month " if len(months) == 1 else "Months ") + text
+def _real_rows(report: MonthlyPosition) -> list[int]:
+    return sorted(int(m) for m in report.history_provenance if int(m) not in set(report.synthetic_months))
+
+
+def _real(report: MonthlyPosition, measure: str) -> list[int]:
+    return sorted(report.real_months.get(measure, _real_rows(report)))
+
+
+def _trend_note(report: MonthlyPosition, measure: str) -> str:
+    """What the trends tab can show: the real months of ``measure``, and how many more limits need."""
+    held = sorted(int(m) for m in report.trends["month"].unique()) if len(report.trends) else []
+    real = _real(report, measure)
+    label = next(k for k, v in MEASURES.items() if v == measure)
+    text = f"{label}: {real_and_synthetic(real, held)}."
+    more = spc.MIN_RULE_POINTS - len(real)
+    if more > 0:
+        text += (
+            f" Process limits and special-cause rules need {spc.MIN_RULE_POINTS} real months: "
+            f"{more} more {'is' if more == 1 else 'are'} needed, so this is the run chart only."
+        )
+    return _note(text)
+
+
+@dataclass(frozen=True)
+class _State:
+    """The control values the views depend on (the memo's keys)."""
+
+    fin_year: str | None
+    month: int | None
+    org: str
+    as_received: bool
+    workstream: str
+    rag: str
+    min_variance: float
+    measure: str
+
+    @property
+    def period(self) -> tuple:
+        return (self.fin_year, self.month, self.org, self.as_received)
+
+    @property
+    def filters(self) -> tuple:
+        return (*self.period, self.workstream, self.rag, self.min_variance)
+
+    @property
+    def ws(self) -> str | None:
+        return None if self.workstream == ALL else self.workstream
+
+
+@dataclass
+class _Table:
+    table: pd.DataFrame
+    html: str
+    options: list[tuple[str, tuple[str, str]]]
+
+
+@dataclass
+class _Trend:
+    panels: dict[str, spc.Trend]
+    title: str
+    ncols: int
+    note: str
+
+
+def _rounding_last(table: pd.DataFrame, rounding: set[tuple[str, str]]) -> pd.DataFrame:
+    """The rounding lines moved from among the schemes to just above the Total, numbered ``adj.``."""
+    if not rounding or table.empty:
+        return table
+    keys = list(zip(table["scheme_no"], table["scheme_name"], strict=True))
+    is_rounding = pd.Series([k in rounding for k in keys], index=table.index)
+    is_total = table["scheme_name"] == t.TOTAL
+    out = pd.concat([table[~is_rounding & ~is_total], table[is_rounding], table[is_total]], ignore_index=True)
+    out.loc[out.index[-1 - int(is_rounding.sum()) : -1], "scheme_no"] = ROUNDING_NO
+    return out
+
+
+def _rounding_keys(report: MonthlyPosition) -> set[tuple[str, str]]:
+    """(scheme no., name) of the lines that are only control-total rounding adjustments."""
+    rows = report.rows
+    if "is_adjustment" not in rows:
+        return set()
+    rounding = rows["is_adjustment"].astype(bool) & rows["provenance"].str.startswith(f"adjustment ({ROUNDING})")
+    keys = set(zip(rows.loc[rounding, "scheme_no"], rows.loc[rounding, "scheme_name"], strict=True))
+    other = set(zip(rows.loc[~rounding, "scheme_no"], rows.loc[~rounding, "scheme_name"], strict=True))
+    return keys - other
+
+
+def _options(table: pd.DataFrame) -> list[tuple[str, tuple[str, str]]]:
+    """The schemes to drill into: every line of the table but the Total and the rounding lines."""
+    body = table[(table["scheme_name"] != t.TOTAL) & (table["scheme_no"] != ROUNDING_NO)] if len(table) else table
+    return [
+        (f"{r.scheme_no} {r.scheme_name} ({r.workstream}, {r.rag})", (r.scheme_no, r.scheme_name))
+        for r in body.itertuples(index=False)
+    ]
 
 
 class VarianceExplorer:
@@ -159,7 +294,8 @@ class VarianceExplorer:
     Total); ``history``: the chosen scheme month by month; ``trend``: panel title -> :class:`spc.Trend`
     of the chart on the Trends tab. ``widget`` is what the notebook displays. With ``adjustments``
     (:func:`store.load_adjustments`) the figures include the control-total adjustments, as the pack's
-    do; the ``as_received`` checkbox switches to the returns exactly as received.
+    do; the ``as_received`` checkbox switches to the returns exactly as received. ``warm=False``
+    turns the background warm-up off (every view is then computed when first asked for).
     """
 
     def __init__(
@@ -173,6 +309,7 @@ class VarianceExplorer:
         adjustments: pd.DataFrame | None = None,
         commentary: pd.DataFrame | None = None,
         as_received: bool = False,
+        warm: bool = True,
     ) -> None:
         self.returns = returns
         self.warnings = warnings if warnings is not None else empty_warnings()
@@ -192,6 +329,9 @@ class VarianceExplorer:
         self.changes = pd.DataFrame()
         self.realism = pd.DataFrame()
         self.icons: dict[str, tuple[str, str]] = {}
+        self.memo = Memo()
+        self.warmer = Warmer() if warm else None
+        hold_matplotlib_while_cells_run()
         self._syncing = False
         self._make_period_controls(fin_year, org)
         self._make_filter_controls()
@@ -236,16 +376,17 @@ class VarianceExplorer:
         )
 
     def _make_views(self) -> None:
-        """The status line, the three tables (HTML) and the two charts (PNG images)."""
+        """The status line, the three tables (HTML), the two charts (PNG images) and the trends note."""
         self.status = w.HTML()
         self.summary_html = w.HTML()
         self.table_html = w.HTML()
         self.history_html = w.HTML()
-        self.history_image = w.Image(format="png", layout=w.Layout(max_width="100%", align_self="flex-start"))
-        self.trend_image = w.Image(format="png", layout=w.Layout(max_width="100%", align_self="flex-start"))
+        self.trend_note = w.HTML()
         self.changes_html = w.HTML()
         self.realism_html = w.HTML()
         self.icons_html = w.HTML()
+        self.history_image = w.Image(format="png", layout=w.Layout(max_width="100%", align_self="flex-start"))
+        self.trend_image = w.Image(format="png", layout=w.Layout(max_width="100%", align_self="flex-start"))
 
     def _layout(self) -> w.VBox:
         """Controls, the status line, then five tabs: variances, drill-down, trends, what changed, realism."""
@@ -253,12 +394,12 @@ class VarianceExplorer:
             children=[
                 w.VBox([self.summary_html, self.table_html]),
                 w.VBox([self.scheme, self.history_image, self.history_html]),
-                w.VBox([self.measure, self.trend_image, self.icons_html]),
+                w.VBox([self.measure, self.trend_note, self.trend_image, self.icons_html]),
                 self.changes_html,
                 w.VBox([self.realism_html]),
             ]
         )
-        self.tabs.titles = ("Variances", "Scheme drill-down", "Trends (SPC)", "What changed", "Forecast realism")
+        self.tabs.titles = TABS
         return w.VBox(
             [
                 w.HBox([self.fin_year, self.month, self.org]),
@@ -270,7 +411,7 @@ class VarianceExplorer:
         )
 
     def _observe_controls(self) -> None:
-        """Each control redraws only the views that depend on it."""
+        """Each control redraws only the views that depend on it; a chart is drawn when its tab is shown."""
         self.fin_year.observe(self._on_period, "value")
         self.org.observe(self._on_period, "value")
         self.month.observe(self._on_month, "value")
@@ -278,13 +419,19 @@ class VarianceExplorer:
         for control in (self.workstream, self.rag, self.min_variance):
             control.observe(self._on_filter, "value")
         self.scheme.observe(self._on_scheme, "value")
-        self.measure.observe(lambda _: self._update_trend(), "value")
+        self.measure.observe(self._on_measure, "value")
+        self.tabs.observe(self._on_tab, "selected_index")
 
     # --- control plumbing ------------------------------------------------------------------------
 
+    def _held(self, fin_year: str | None, org: str) -> list[int]:
+        """The months of ``fin_year`` held for every member of ``org``."""
+        periods = self.memo.get(("periods", org), lambda: t.available_periods(self.returns, org))
+        return [m for fy, m in periods if fy == fin_year]
+
     def _sync_months(self, wanted: int | None = None) -> None:
         """Month options = months held for the year and organisation; keep the month if still held."""
-        held = [m for fy, m in t.available_periods(self.returns, self.org.value) if fy == self.fin_year.value]
+        held = self._held(self.fin_year.value, self.org.value)
         keep = wanted if wanted in held else (self.month.value if self.month.value in held else None)
         self._syncing = True
         try:
@@ -308,152 +455,220 @@ class VarianceExplorer:
         self._update_table()
         if change["owner"] is self.workstream:
             self._update_trend()
+        self._warm()
 
     def _on_scheme(self, _: object) -> None:
         if not self._syncing:
             self._update_history()
+            self._warm()
 
-    # --- views -----------------------------------------------------------------------------------
+    def _on_measure(self, _: object) -> None:
+        self._update_trend()
+        self._warm()
+
+    def _on_tab(self, _: object) -> None:
+        self._draw_charts()
+        self._warm()
 
     @property
     def _workstream(self) -> str | None:
         return None if self.workstream.value == ALL else self.workstream.value
 
+    def state(self) -> _State:
+        """The control values now."""
+        return _State(
+            self.fin_year.value,
+            None if self.month.value is None else int(self.month.value),
+            self.org.value,
+            bool(self.as_received.value),
+            self.workstream.value,
+            self.rag.value,
+            float(self.min_variance.value),
+            self.measure.value,
+        )
+
+    # --- what the views show, computed once per state (also by the warm-up thread) ----------------
+
+    def _report_for(self, s: _State) -> MonthlyPosition | str:
+        """The monthly position of the state's period, or why there is none."""
+
+        def make() -> MonthlyPosition | str:
+            if s.fin_year is None or s.month is None:
+                return (
+                    f"No complete month of returns is held for {s.org} in {s.fin_year or 'any year'}: "
+                    "run `qipp ingest-raw` first."
+                )
+            try:
+                return monthly_position(
+                    self.returns,
+                    self.warnings,
+                    fin_year=s.fin_year,
+                    month=s.month,
+                    org=s.org,
+                    adjustments=self.adjustments,
+                    commentary=self.commentary,
+                    as_received=s.as_received,
+                )
+            except LookupError as exc:
+                return str(exc)
+
+        return self.memo.get(("report", *s.period), make)
+
+    def _variances_for(self, s: _State) -> tuple[str, pd.DataFrame, str]:
+        """(status line, Tables 1 and 2 by workstream, their HTML) of the state's period."""
+
+        def make() -> tuple[str, pd.DataFrame, str]:
+            r = self._report_for(s)
+            if isinstance(r, str):
+                return _note(r), pd.DataFrame(), ""
+            summary = t.workstream_variances(r.ytd, r.fot)
+            return _status_html(r), summary, _summary_html(summary)
+
+        return self.memo.get(("variances", *s.period), make)
+
+    def _table_for(self, s: _State) -> _Table:
+        """The schemes passing the filters (rounding lines last, above the Total), their HTML and the options."""
+
+        def make() -> _Table:
+            r = self._report_for(s)
+            if isinstance(r, str):
+                return _Table(pd.DataFrame(), "", [])
+            rag = None if s.rag == ALL else s.rag
+            table = t.filter_schemes(r.schemes, workstream=s.ws, rag=rag, min_variance=s.min_variance)
+            table = _rounding_last(table, _rounding_keys(r))
+            return _Table(table, _schemes_html(table), _options(table))
+
+        return self.memo.get(("table", *s.filters), make)
+
+    def _rows_for(self, as_received: bool) -> pd.DataFrame:
+        adjusted = self.adjustments is not None and len(self.adjustments) and not as_received
+        if not adjusted:
+            return self.returns
+        return self.memo.get(("rows", True), lambda: apply_adjustments(self.returns, self.adjustments))
+
+    def _history_for(self, s: _State, scheme: tuple[str, str]) -> tuple[pd.DataFrame, str]:
+        """(the scheme month by month up to the state's month, its HTML)."""
+
+        def make() -> tuple[pd.DataFrame, str]:
+            by_month = self.memo.get(
+                ("by_month", s.fin_year, s.org, s.as_received),
+                lambda: t.schemes_by_month(self._rows_for(s.as_received), s.fin_year, s.org),
+            )
+            history = t.history_from_tables({m: v for m, v in by_month.items() if m <= s.month}, *scheme)
+            no, name = scheme
+            return history, _history_html(history, caption=f"{no} {name}: {s.org} by month (£000)")
+
+        return self.memo.get(("history", *s.period, scheme), make)
+
+    def _history_png(self, s: _State, scheme: tuple[str, str]) -> bytes:
+        def make() -> bytes:
+            r = self._report_for(s)
+            history = self._history_for(s, scheme)[0]
+            no, name = scheme
+            title = f"{no} {name} ({s.org})"
+            return _draw(lambda: charts.scheme_history(history, title=title, synthetic_months=r.synthetic_months))
+
+        return self.memo.get(("history_png", *s.period, scheme), make)
+
+    def _trend_for(self, s: _State) -> _Trend:
+        """The XmR (or, with too few real months, run) charts of the Trends tab."""
+
+        def make() -> _Trend:
+            r = self._report_for(s)
+            if s.ws is None:
+                measure = MEASURES[s.measure]
+                panels = r.trend_panels(measure)
+                what, ncols = f"{s.measure} by workstream, {r.org}", 4
+                note = _trend_note(r, measure)
+            else:
+                panels = {
+                    label: trend_panels(r.trends, col, (s.ws,), real=r.real_months.get(col))[s.ws]
+                    for label, col in MEASURES.items()
+                }
+                what, ncols = f"{s.ws}, {r.org}", 2
+                note = "".join(_trend_note(r, col) for col in MEASURES.values())
+            kind = "XmR charts" if any(p.ruled for p in panels.values()) else "run charts"
+            return _Trend(panels, f"{what}: {kind} (savings £000)", ncols, note)
+
+        key = ("trend", *s.period, s.workstream, s.measure if s.ws is None else "")
+        return self.memo.get(key, make)
+
+    def _trend_png(self, s: _State) -> bytes:
+        def make() -> bytes:
+            tr = self._trend_for(s)
+            size = (2.6, 1.9) if tr.ncols == 4 else (5, 2.6)
+            targets = self._targets_for(s)
+            return _draw(
+                lambda: charts.xmr_chart(tr.panels, title=tr.title, ncols=tr.ncols, panel_size=size, targets=targets)
+            )
+
+        return self.memo.get(("trend_png", *s.period, s.workstream, s.measure if s.ws is None else ""), make)
+
+    # --- the views -------------------------------------------------------------------------------
+
     def refresh(self) -> None:
-        """Recompute the report for the chosen year, month and organisation, then every view."""
-        self.report = self._load_report()
-        if self.report is not None:
-            self.status.value = _status_html(self.report)
-            self.summary = t.workstream_variances(self.report.ytd, self.report.fot)
-        else:
-            self.summary = pd.DataFrame()
-        self.summary_html.value = _summary_html(self.summary)
-        self._update_table()
-        self._update_trend()
+        """Show the chosen year, month and organisation: status line, tables, then the shown chart."""
+        s = self.state()
+        report = self._report_for(s)
+        self.report = None if isinstance(report, str) else report
+        self.status.value, self.summary, self.summary_html.value = self._variances_for(s)
+        self._update_table(warm=False)
+        self._update_trend(warm=False)
         self._update_changes()
+        self._warm()
 
-    def _load_report(self) -> MonthlyPosition | None:
-        """The monthly position of the chosen period, or None with the reason on the status line."""
-        if self.fin_year.value is None or self.month.value is None:
-            self.status.value = _note(
-                f"No complete month of returns is held for {self.org.value} "
-                f"in {self.fin_year.value or 'any year'}: run `qipp ingest-raw` first."
-            )
-            return None
-        try:
-            return monthly_position(
-                self.returns,
-                self.warnings,
-                fin_year=self.fin_year.value,
-                month=int(self.month.value),
-                org=self.org.value,
-                adjustments=self.adjustments,
-                commentary=self.commentary,
-                as_received=self.as_received.value,
-            )
-        except LookupError as exc:
-            self.status.value = _note(str(exc))
-            return None
-
-    def _update_table(self) -> None:
+    def _update_table(self, *, warm: bool = False) -> None:
         """The schemes that pass the workstream, RAG and minimum-variance filters; scheme options follow."""
-        if self.report is None:
-            self.table = pd.DataFrame()
-            self.table_html.value = ""
-        else:
-            self.table = t.filter_schemes(
-                self.report.schemes,
-                workstream=self._workstream,
-                rag=None if self.rag.value == ALL else self.rag.value,
-                min_variance=self.min_variance.value,
-            )
-            self.table_html.value = _schemes_html(self.table)
-        self._sync_schemes()
-        self._update_history()
-        self._update_realism()
-
-    def _sync_schemes(self) -> None:
-        body = self.table[self.table["scheme_name"] != t.TOTAL] if len(self.table) else self.table
-        options = [
-            (f"{r.scheme_no} {r.scheme_name} ({r.workstream}, {r.rag})", (r.scheme_no, r.scheme_name))
-            for r in body.itertuples(index=False)
-        ]
+        tab = self._table_for(self.state())
+        self.table, self.table_html.value = tab.table, tab.html
         current = self.scheme.value
+        values = [v for _, v in tab.options]
         self._syncing = True
         try:
-            self.scheme.options = options
-            values = [v for _, v in options]
+            self.scheme.options = tab.options
             self.scheme.value = current if current in values else (values[0] if values else None)
         finally:
             self._syncing = False
+        self._update_history()
+        self._update_realism()
 
     def _update_history(self) -> None:
-        """The chosen scheme month by month (plan YTD, actual YTD, FOT, RAG changes), table and chart."""
+        """The chosen scheme month by month (plan YTD, actual YTD, FOT, RAG changes): table, and chart if shown."""
         if self.report is None or self.scheme.value is None:
             self.history = pd.DataFrame()
             self.history_html.value = _note("Choose a scheme (the filters above decide which are listed).")
             self.history_image.value = b""
             return
-        r = self.report
-        no, name = self.scheme.value
-        adjusted = self.adjustments is not None and len(self.adjustments) and not self.as_received.value
-        rows = apply_adjustments(self.returns, self.adjustments) if adjusted else self.returns
-        self.history = t.scheme_history(rows, r.fin_year, r.org, no, name, upto=r.month)
-        self.history_html.value = _history_html(self.history, caption=f"{no} {name}: {r.org} by month (£000)")
-        self.history_image.value = _png(
-            charts.scheme_history(self.history, title=f"{no} {name} ({r.org})", synthetic_months=r.synthetic_months)
-        )
+        self.history, self.history_html.value = self._history_for(self.state(), self.scheme.value)
+        self._draw_charts()
 
-    def _update_trend(self) -> None:
+    def _update_trend(self, *, warm: bool = False) -> None:
         """XmR charts: the chosen workstream's delivery and FOT, or every workstream's chosen measure."""
-        if self.report is None:
-            self.trend = {}
-            self.trend_image.value = b""
-            return
-        r = self.report
-        ws = self._workstream
-        if ws is None:
-            measure = MEASURES[self.measure.value]
-            self.trend = r.trend_panels(measure)
-            title = f"{self.measure.value} by workstream, {r.org}: XmR charts (savings £000)"
-            ncols = 4
-        else:
-            self.trend = {
-                label: trend_panels(r.trends, col, (ws,), real=r.real_months.get(col))[ws]
-                for label, col in MEASURES.items()
-            }
-            title = f"{ws}, {r.org}: XmR charts (savings £000)"
-            ncols = 2
         # the measure toggle applies to the all-workstreams view only: hidden while one workstream is shown
-        self.measure.layout.display = "none" if ws is not None else ""
-        self.trend_image.value = _png(
-            charts.xmr_chart(
-                self.trend,
-                title=title,
-                ncols=ncols,
-                panel_size=(2.6, 1.9) if ncols == 4 else (5, 2.6),
-                targets=self._targets(),
-            )
-        )
+        self.measure.layout.display = "none" if self._workstream is not None else ""
+        if self.report is None:
+            self.trend, self.trend_note.value = {}, ""
+            self.trend_image.value = b""
+            self.icons, self.icons_html.value = {}, ""
+            return
+        tr = self._trend_for(self.state())
+        self.trend, self.trend_note.value = tr.panels, tr.note
+        self._draw_charts()
         self._update_icons()
 
-    def _targets(self) -> dict[str, float]:
+    def _targets_for(self, s: _State) -> dict[str, float]:
         """The target of each trend panel: a workstream's annual plan for its forecast out-turn."""
-        r = self.report
-        if r is None:
+        r = self._report_for(s)
+        if isinstance(r, str):
             return {}
         plans = r.trend_targets("fot")
-        if self._workstream is None:
-            return plans if MEASURES[self.measure.value] == "fot" else {}
-        return {
-            label: plans[self._workstream]
-            for label, col in MEASURES.items()
-            if col == "fot" and self._workstream in plans
-        }
+        if s.ws is None:
+            return plans if MEASURES[s.measure] == "fot" else {}
+        return {label: plans[s.ws] for label, col in MEASURES.items() if col == "fot" and s.ws in plans}
 
     def _update_icons(self) -> None:
         """Each panel's variation and assurance icons in words (none until the real months are enough)."""
-        targets = self._targets()
+        targets = self._targets_for(self.state())
         self.icons = {
             name: (tr.variation("increase"), tr.assurance(targets.get(name), "increase"))
             for name, tr in self.trend.items()
@@ -480,22 +695,24 @@ class VarianceExplorer:
 
     def _update_realism(self) -> None:
         """Forecast realism of the schemes that pass the filters (the report's default thresholds)."""
-        r = self.report
-        if r is None or self.table.empty:
-            self.realism = pd.DataFrame()
-            self.realism_html.value = ""
-            return
-        body = self.table[self.table["scheme_name"] != t.TOTAL]
-        if body.empty:
-            self.realism = pd.DataFrame()
-            self.realism_html.value = _note("No scheme passes these filters.")
-            return
-        keys = set(zip(body["scheme_no"], body["scheme_name"], strict=True))
-        rows = r.rows[[k in keys for k in zip(r.rows["scheme_no"], r.rows["scheme_name"], strict=True)]]
-        fr = realism_page.realism_of(rows, fin_year=r.fin_year, month=r.month, org=r.org)
-        self.realism = fr.levels["scheme"]
-        sentence = _note(realism_page.filtered_sentence(fr))
-        self.realism_html.value = sentence + realism_page.schemes_table(fr).to_html()
+        self.realism, self.realism_html.value = self._realism_for(self.state())
+
+    def _realism_for(self, s: _State) -> tuple[pd.DataFrame, str]:
+        def make() -> tuple[pd.DataFrame, str]:
+            r = self._report_for(s)
+            table = self._table_for(s).table
+            if isinstance(r, str) or table.empty:
+                return pd.DataFrame(), ""
+            body = table[(table["scheme_name"] != t.TOTAL) & (table["scheme_no"] != ROUNDING_NO)]
+            if body.empty:
+                return pd.DataFrame(), _note("No scheme passes these filters.")
+            keys = set(zip(body["scheme_no"], body["scheme_name"], strict=True))
+            rows = r.rows[[k in keys for k in zip(r.rows["scheme_no"], r.rows["scheme_name"], strict=True)]]
+            fr = realism_page.realism_of(rows, fin_year=r.fin_year, month=r.month, org=r.org)
+            html_ = _note(realism_page.filtered_sentence(fr)) + realism_page.schemes_table(fr).to_html()
+            return fr.levels["scheme"], html_
+
+        return self.memo.get(("realism", *s.filters), make)
 
     def _update_changes(self) -> None:
         """What changed since last month for the chosen month and organisation: the pack's section, as is."""
@@ -509,3 +726,57 @@ class VarianceExplorer:
             if hasattr(shown, "to_html"):
                 parts.append(shown.to_html())
         self.changes_html.value = "".join(parts)
+
+    def _draw_charts(self) -> None:
+        """Draw the chart of the tab shown (from the memo when it was drawn before); the other waits."""
+        if self.report is None:
+            return
+        s = self.state()
+        if self.tabs.selected_index == DRILL_DOWN and self.scheme.value is not None:
+            self.history_image.value = self._history_png(s, self.scheme.value)
+        elif self.tabs.selected_index == TRENDS:
+            self.trend_image.value = self._trend_png(s)
+
+    # --- the warm-up -----------------------------------------------------------------------------
+
+    def _warm(self) -> None:
+        """Ask the warm-up thread for what an analyst is likely to ask next, most likely first: this state's
+        other chart, then the other organisations, months, workstreams, RAGs, measure and the as-received switch."""
+        if self.warmer is None or self.report is None:
+            return
+        s, scheme, tab = self.state(), self.scheme.value, self.tabs.selected_index
+        todo: list[Callable[[], object]] = [lambda: self._trend_png(s)]
+        if scheme is not None:
+            todo.append(lambda: self._history_png(s, scheme))
+        near = sorted((m for m in self._held(s.fin_year, s.org) if m != s.month), key=lambda m: abs(m - (s.month or 0)))
+        states = [replace(s, org=o) for o in self.org.options if o != s.org]
+        states += [replace(s, month=m) for m in near]
+        states += [replace(s, workstream=x) for x in self.workstream.options if x != s.workstream]
+        states += [replace(s, rag=x) for x in self.rag.options if x != s.rag]
+        states += [replace(s, measure=x) for x in MEASURES if x != s.measure and s.ws is None]
+        states.append(replace(s, as_received=not s.as_received))
+        todo += [lambda x=x: self._prepare(x, scheme, tab) for x in states]
+        self.warmer.want(todo)
+
+    def _prepare(self, s: _State, scheme: tuple[str, str] | None, tab: int | None = TRENDS) -> None:
+        """Compute what the explorer would show in state ``s`` with tab ``tab`` shown (the scheme kept if
+        listed, as it would be); the charts of the other tabs are left until they are shown."""
+        held = self._held(s.fin_year, s.org)
+        if s.month not in held:
+            s = replace(s, month=held[-1] if held else None)
+        if isinstance(self._report_for(s), str):
+            return
+        self._variances_for(s)
+        self._trend_for(s)
+        options = [v for _, v in self._table_for(s).options]
+        chosen = scheme if scheme in options else (options[0] if options else None)
+        if chosen is not None:
+            self._history_for(s, chosen)
+        if tab == TRENDS:
+            self._trend_png(s)
+        elif tab == DRILL_DOWN and chosen is not None:
+            self._history_png(s, chosen)
+
+    def wait(self, timeout: float | None = None) -> bool:
+        """Block until the warm-up has nothing left to do (True), or ``timeout`` seconds pass (False)."""
+        return True if self.warmer is None else self.warmer.wait(timeout)

@@ -46,5 +46,70 @@ def test_notebooks_are_as_nbstripout_leaves_them(tmp_path):
         copy.write_text(committed(path), encoding="utf-8")
         copies.append(copy)
     tool = Path(sys.executable).parent / "nbstripout"
-    result = subprocess.run([str(tool), "--verify", *map(str, copies)], capture_output=True, text=True)
+    keys = " ".join(strip_keys())
+    result = subprocess.run(
+        [str(tool), "--verify", "--extra-keys", keys, *map(str, copies)], capture_output=True, text=True
+    )
     assert result.returncode == 0, f"run `make strip` before committing:\n{result.stdout}{result.stderr}"
+
+
+def strip_keys() -> list[str]:
+    """The extra keys the Makefile's git filter and `make strip` remove (NB_EXTRA_KEYS)."""
+    text = (ROOT / "Makefile").read_text(encoding="utf-8").replace("\\\n", " ")
+    line = next(x for x in text.splitlines() if x.startswith("NB_EXTRA_KEYS :="))
+    return line.split(":=", 1)[1].split()
+
+
+def as_jupyterlab_saves(text: str) -> str:
+    """The notebook after a kernel ran it in JupyterLab and it was saved: outputs, execution counts,
+    widget state, the kernel's display name and its language details (as ipykernel reports them)."""
+    nb = nbformat.reads(text, as_version=4)
+    for n, cell in enumerate(c for c in nb.cells if c.cell_type == "code"):
+        cell.execution_count = n + 1
+        cell.outputs = [nbformat.v4.new_output("stream", text="ran\n")]
+        cell.metadata["execution"] = {"iopub.status.busy": "2026-12-05T09:00:00.000Z"}
+    nb.metadata["kernelspec"] = {"display_name": "Python 3 (ipykernel)", "language": "python", "name": "python3"}
+    nb.metadata["language_info"] = {
+        "codemirror_mode": {"name": "ipython", "version": 3},
+        "file_extension": ".py",
+        "mimetype": "text/x-python",
+        "name": "python",
+        "nbconvert_exporter": "python",
+        "pygments_lexer": "ipython3",
+        "version": "3.11.2",
+    }
+    nb.metadata["widgets"] = {"application/vnd.jupyter.widget-state+json": {"state": {}, "version_major": 2}}
+    return nbformat.writes(nb) + "\n"
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=[p.stem for p in NOTEBOOKS])
+def test_running_and_saving_a_notebook_leaves_git_status_clean(path):
+    """What the git filter (`make git-filter`: nbstripout with NB_EXTRA_KEYS) makes of a run and saved notebook
+    is byte for byte what git holds, so `git status` shows nothing after an analyst has used it."""
+    import sys
+
+    held = committed(path)
+    tool = Path(sys.executable).parent / "nbstripout"
+    result = subprocess.run(
+        [str(tool), "--extra-keys", " ".join(strip_keys())],
+        input=as_jupyterlab_saves(held),
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert result.stdout == held
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=[p.stem for p in NOTEBOOKS])
+def test_make_lab_saves_a_run_notebook_byte_for_byte_as_git_holds_it(path):
+    """`make lab`'s pre-save hook: the saved file is what git holds, so even its size is unchanged and git
+    status stays clean (a clean filter alone still shows the file as modified)."""
+    from qipp_helpers.report.lab_save import strip_on_save
+
+    held = committed(path)
+    model = {"type": "notebook", "content": nbformat.reads(as_jupyterlab_saves(held), as_version=4)}
+    strip_on_save(model)
+    assert nbformat.writes(model["content"]) + "\n" == held
+    assert "--ContentsManager.pre_save_hook=qipp_helpers.report.lab_save.strip_on_save" in (
+        ROOT / "Makefile"
+    ).read_text(encoding="utf-8")

@@ -129,6 +129,13 @@ def test_html_is_clean_and_self_contained(rendered: dict[str, Path]) -> None:
     assert "require.js" not in html and "MathJax" not in html
 
 
+def test_report_pages_link_back_to_the_front_page_on_screen_only(rendered: dict[str, Path]) -> None:
+    html = rendered["html"].read_text(encoding="utf-8")
+    back = re.search(r'<nav [^>]*class="qipp-back"[^>]*>\s*<a href="([^"]*)">([^<]*)</a>', html)
+    assert back and back.group(1) == "../index.html" and "front page" in back.group(2)
+    assert re.search(r"@media print \{\s*\.qipp-back \{\s*display: none;", html), "hidden in print and the PDF"
+
+
 def test_pdf_is_multi_page(rendered: dict[str, Path]) -> None:
     pdf = rendered["pdf"]
     assert set(rendered) == {"html", "pdf"}

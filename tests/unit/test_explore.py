@@ -10,8 +10,8 @@ from qipp_helpers.analysis import position as t
 from qipp_helpers.analysis import spc
 from qipp_helpers.core.vocab import WORKSTREAMS
 from qipp_helpers.pack.catalogue import NOTEBOOKS
-from qipp_helpers.report import charts
-from qipp_helpers.report.explore import VarianceExplorer
+from qipp_helpers.report import charts, explore
+from qipp_helpers.report.explore import DRILL_DOWN, ROUNDING_NO, TRENDS, VarianceExplorer, _png, real_and_synthetic
 from qipp_helpers.report.objects import monthly_position
 
 FY = "2019-20"
@@ -92,7 +92,7 @@ def test_explorer_is_not_in_the_circulated_pack():
 
 @pytest.fixture
 def explorer(returns, warnings):
-    return VarianceExplorer(returns, warnings, fin_year=FY, month=6, org="LLR")
+    return VarianceExplorer(returns, warnings, fin_year=FY, month=6, org="LLR", warm=False)
 
 
 def test_explorer_starts_on_the_packs_figures(explorer, returns, warnings):
@@ -103,6 +103,8 @@ def test_explorer_starts_on_the_packs_figures(explorer, returns, warnings):
     pd.testing.assert_frame_equal(explorer.table, t.filter_schemes(pack.schemes))
     assert explorer.table.iloc[-1]["fot"] == pytest.approx(pack.headline.fot)
     assert _panel_values(explorer.trend) == _panel_values(pack.trend_panels("fot"))
+    assert not explorer.trend_image.value, "a chart is drawn when its tab is shown"
+    explorer.tabs.selected_index = TRENDS
     assert bytes(explorer.trend_image.value).startswith(b"\x89PNG")
     assert "Month 6 2019/20" in explorer.status.value and "synthetic" in explorer.status.value
     assert "Total" in explorer.table_html.value
@@ -110,6 +112,7 @@ def test_explorer_starts_on_the_packs_figures(explorer, returns, warnings):
 
 
 def test_workstream_rag_and_min_variance_filter_the_table_and_trend(explorer):
+    explorer.tabs.selected_index = TRENDS
     before_png = bytes(explorer.trend_image.value)
     explorer.workstream.value = "Planned Care"
     body = _body(explorer.table)
@@ -138,6 +141,7 @@ def test_workstream_rag_and_min_variance_filter_the_table_and_trend(explorer):
 
 
 def test_scheme_drill_down(explorer):
+    explorer.tabs.selected_index = DRILL_DOWN
     explorer.org.value = "ELR"
     explorer.workstream.value = "Integrated Teams"
     schemes = [v for _, v in explorer.scheme.options]
@@ -155,7 +159,7 @@ def test_scheme_drill_down(explorer):
 
 def test_organisation_month_and_year_controls(returns, warnings):
     older = returns[returns["month"].isin([5, 6])].assign(fin_year="2018-19", month=lambda d: d["month"] + 6)
-    e = VarianceExplorer(pd.concat([returns, older], ignore_index=True), warnings)
+    e = VarianceExplorer(pd.concat([returns, older], ignore_index=True), warnings, warm=False)
     assert (e.fin_year.value, e.month.value) == (FY, 6), "starts on the latest period held"
     llr_fot = e.table.iloc[-1]["fot"]
     e.org.value = "WL"
@@ -176,16 +180,78 @@ def test_explorer_without_data_says_so(returns):
     assert e.widget is not None
 
 
-def test_synthetic_months_are_named_in_good_english():
-    from qipp_helpers.report.explore import _month_list
+def test_real_and_synthetic_months_are_named_one_way_everywhere(explorer):
+    assert real_and_synthetic([6], [1, 2, 3, 4, 5, 6]) == "real: M6; synthetic demonstration data, not returns: M1–M5"
+    assert real_and_synthetic([], [1, 2]) == "real: none; synthetic demonstration data, not returns: M1, M2"
+    r = explorer.report
+    # the status line, the trends note and the chart key name the same months for the same measure
+    assert "Returns: real: M6; synthetic demonstration data, not returns: M1–M5." in explorer.status.value
+    fot = real_and_synthetic(r.real_months["fot"], [1, 2, 3, 4, 5, 6])
+    assert fot == "real: M5, M6; synthetic demonstration data, not returns: M1–M4"
+    assert f"Forecast out-turn by workstream: {fot}." in explorer.status.value
+    assert f"Forecast out-turn: {fot}." in explorer.trend_note.value
+    fake = sorted({m for p in explorer.trend.values() for m in p.synthetic.index})
+    assert fake == [1, 2, 3, 4], "the chart's synthetic points are the months the note calls synthetic"
 
-    assert _month_list([1]) == "Month M1"
-    assert _month_list([1, 2, 3, 4, 5]) == "Months M1–M5"
-    assert _month_list([1, 2, 4]) == "Months M1–M2 and M4"
+
+def test_too_few_real_months_say_how_many_more_and_show_the_run_chart(explorer):
+    explorer.tabs.selected_index = TRENDS
+    more = spc.MIN_RULE_POINTS - 2
+    assert f"need {spc.MIN_RULE_POINTS} real months: {more} more are needed" in explorer.trend_note.value
+    assert "run chart only" in explorer.trend_note.value
+    assert not any(p.ruled for p in explorer.trend.values())
+    explorer.measure.value = "In-month delivery"
+    assert f"{spc.MIN_RULE_POINTS} more are needed" in explorer.trend_note.value, "no real in-month figure yet"
+
+
+def test_rounding_lines_stay_in_the_totals_but_are_not_schemes(returns, warnings, adjustments):
+    e = VarianceExplorer(returns, warnings, fin_year=FY, month=6, org="LLR", adjustments=adjustments, warm=False)
+    pack = monthly_position(returns, warnings, fin_year=FY, month=6, org="LLR", adjustments=adjustments)
+    rounding = e.table[e.table["scheme_no"] == ROUNDING_NO]
+    assert len(rounding) and set(rounding["scheme_name"]) == {"Rounding to printed Grand Total"}
+    body = _body(e.table)
+    assert body.tail(len(rounding))["scheme_no"].eq(ROUNDING_NO).all(), "listed last, above the Total"
+    assert e.table.iloc[-1]["fot"] == pytest.approx(pack.headline.fot), "still in the Total"
+    assert all(name != "Rounding to printed Grand Total" for _, (_, name) in e.scheme.options)
+    assert len(e.scheme.options) == len(body) - len(rounding)
+    assert "not schemes" in e.table_html.value
+
+
+def test_headers_have_room_and_charts_whole_number_ticks(explorer):
+    assert "padding: 3px 10px" in explorer.summary_html.value and "white-space: normal" in explorer.summary_html.value
+    fig = charts.scheme_history(t.scheme_history(explorer.returns, FY, "ELR", "1.5", "Falls"), title="Falls")
+    _png(fig)
+    labels = [x.get_text() for x in fig.axes[0].get_yticklabels()]
+    assert len(labels) == len(set(labels)), labels
+
+
+def test_each_view_is_computed_once_and_the_warm_up_prepares_the_next(explorer, monkeypatch):
+    from dataclasses import replace
+
+    explorer.tabs.selected_index = TRENDS
+    explorer._prepare(replace(explorer.state(), org="ELR"), explorer.scheme.value)
+    explorer.org.value = "WL"
+    calls = []
+    monkeypatch.setattr(explore, "monthly_position", lambda *a, **k: calls.append(k) or None)
+    monkeypatch.setattr(explore.charts, "xmr_chart", lambda *a, **k: calls.append(k) or None)
+    explorer.org.value = "ELR"  # prepared: nothing is recomputed or redrawn
+    explorer.org.value = "WL"  # shown before: the same
+    explorer.org.value = "LLR"
+    assert calls == [] and explorer.report.org == "LLR"
+    assert bytes(explorer.trend_image.value).startswith(b"\x89PNG")
+
+
+def test_the_warm_up_thread_works_through_the_latest_wishes_only():
+    from qipp_helpers.report.explore_cache import Warmer
+
+    done = []
+    warmer = Warmer()
+    warmer.want([lambda: done.append(1), lambda: 1 / 0, lambda: done.append(2)])
+    assert warmer.wait(10) and done == [1, 2] and len(warmer.errors) == 1
 
 
 def test_explorer_includes_the_adjustments_and_switches_to_the_returns_as_received(returns, warnings, adjustments):
-    e = VarianceExplorer(returns, warnings, fin_year=FY, month=6, org="LLR", adjustments=adjustments)
+    e = VarianceExplorer(returns, warnings, fin_year=FY, month=6, org="LLR", adjustments=adjustments, warm=False)
     assert e.report.headline.annual_plan == pytest.approx(-65963)  # as the pack: WL's CHC line included
     total = e.summary.set_index("workstream").loc["Total"]
     assert total["annual_plan"] == pytest.approx(-65963) and total["monthly_movement"] == pytest.approx(516)
