@@ -1,8 +1,9 @@
 # Two commands for a fresh machine (Debian, Python 3.11): `make reports` and `make test`; `make help` lists all.
 # Each creates/updates the project's Python environment only when requirements change: the runtime packages
-# (requirements.txt) for reports and lab, plus the pinned test and dev tools (requirements-dev.txt) for
-# test, test-fast, lint and strip. The environment is the local virtualenv .venv, or the active conda
-# environment when there is one (CONDA_PREFIX), or any folder given as VENV=...
+# (requirements.txt) for reports, plus JupyterLab and ipywidgets (requirements-lab.txt) for lab, plus the
+# pinned test and dev tools (requirements-dev.txt) for test, test-fast, lint and strip. The environment
+# is the local virtualenv .venv, or the active conda environment when there is one (CONDA_PREFIX), or any
+# folder given as VENV=...
 PYTHON ?= python3
 ifneq ($(strip $(CONDA_PREFIX)),)
 VENV ?= $(CONDA_PREFIX)
@@ -11,6 +12,7 @@ VENV ?= .venv
 endif
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.qipp-installed
+LAB_STAMP := $(VENV)/.qipp-installed-lab
 DEV_STAMP := $(VENV)/.qipp-installed-dev
 # setuptools prints advice about editable installs on every install; nothing in it concerns a user
 PIP    := PYTHONWARNINGS=ignore $(BIN)/python -m pip
@@ -41,7 +43,7 @@ lint: $(DEV_STAMP)  ## ruff check, ruff format --check, and notebooks committed 
 	$(BIN)/ruff format --check .
 	$(BIN)/python -m pytest -q tests/e2e/test_notebooks.py
 
-lab: $(STAMP) git-filter  ## open JupyterLab at the project folder on the variance explorer
+lab: $(LAB_STAMP) git-filter  ## open JupyterLab at the project folder on the variance explorer
 	$(BIN)/qipp ingest-raw --data-dir data
 	$(BIN)/jupyter lab --ServerApp.root_dir=. notebooks/explore_variances.ipynb $(if $(filter 0,$(shell id -u)),--allow-root) $(LAB_ARGS)
 
@@ -64,7 +66,11 @@ $(STAMP): requirements.txt pyproject.toml
 	$(PIP) install -q -r requirements.txt -e .
 	@touch $(STAMP)
 
-$(DEV_STAMP): $(STAMP) requirements-dev.txt
+$(LAB_STAMP): $(STAMP) requirements-lab.txt
+	$(PIP) install -q -r requirements-lab.txt
+	@touch $(LAB_STAMP)
+
+$(DEV_STAMP): $(LAB_STAMP) requirements-dev.txt
 	$(PIP) install -q -r requirements-dev.txt
 	@touch $(DEV_STAMP)
 
