@@ -35,8 +35,8 @@ reports: $(STAMP) system-deps  ## ingest the embedded demo data and render the M
 test: lint system-deps browser  ## lint, then every test: unit, back-tests against the papers, end-to-end
 	$(BIN)/python -m pytest -q
 
-test-fast: $(DEV_STAMP)  ## unit tests and back-tests only (no kernels, CLI or rendering): under a minute
-	$(BIN)/python -m pytest -q tests/unit tests/backtests
+test-fast: $(DEV_STAMP)  ## unit tests and back-tests only (no kernels, CLI, rendering or national scale): ~30 s
+	$(BIN)/python -m pytest -q -m "not slow" tests/unit tests/backtests
 
 lint: $(DEV_STAMP)  ## ruff check, ruff format --check, and notebooks committed without outputs
 	$(BIN)/ruff check .
