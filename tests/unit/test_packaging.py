@@ -81,3 +81,13 @@ def test_the_lab_extra_is_what_the_explorer_needs_and_no_more():
     assert not _declared(project["dependencies"]) & {"ipywidgets", "jupyterlab"}
     pinned = [line for line in (ROOT / "requirements.txt").read_text(encoding="utf-8").splitlines() if "==" in line]
     assert not _declared(pinned) & {"ipywidgets", "jupyterlab"}
+
+
+def test_the_version_is_written_once():
+    from importlib.metadata import version
+
+    import qipp_helpers
+
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["project"]
+    assert "version" not in project and project["dynamic"] == ["version"]
+    assert version("qipp-workbooks") == qipp_helpers.__version__
