@@ -1,8 +1,9 @@
 # Two commands for a fresh machine (Debian, Python 3.11): `make reports` and `make test`; `make help` lists all.
 # Each creates/updates the project's Python environment only when requirements change: the runtime packages
-# (requirements.txt) for reports and lab, plus the pinned test and dev tools (requirements-dev.txt) for
-# test, test-fast, lint and strip. The environment is the local virtualenv .venv, or the active conda
-# environment when there is one (CONDA_PREFIX), or any folder given as VENV=...
+# (requirements.txt) for reports, plus JupyterLab and ipywidgets (requirements-lab.txt) for lab, plus the
+# pinned test and dev tools (requirements-dev.txt) for test, test-fast, lint and strip. The environment
+# is the local virtualenv .venv, or the active conda environment when there is one (CONDA_PREFIX), or any
+# folder given as VENV=...
 PYTHON ?= python3
 ifneq ($(strip $(CONDA_PREFIX)),)
 VENV ?= $(CONDA_PREFIX)
@@ -11,6 +12,7 @@ VENV ?= .venv
 endif
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.qipp-installed
+LAB_STAMP := $(VENV)/.qipp-installed-lab
 DEV_STAMP := $(VENV)/.qipp-installed-dev
 # setuptools prints advice about editable installs on every install; nothing in it concerns a user
 PIP    := PYTHONWARNINGS=ignore $(BIN)/python -m pip
@@ -41,9 +43,9 @@ test: lint system-deps browser  ## lint, then every test: unit, back-tests again
 	@echo "pytest shows the share done at the end of each line and the slowest tests at the end."
 	$(BIN)/python -m pytest -q --durations=5
 
-test-fast: $(DEV_STAMP)  ## unit tests and back-tests only (no kernels, CLI or rendering): under a minute
-	@echo "Running the unit tests and back-tests: under a minute ..."
-	$(BIN)/python -m pytest -q tests/unit tests/backtests
+test-fast: $(DEV_STAMP)  ## unit tests and back-tests only (no kernels, CLI, rendering or national scale): ~1 min
+	@echo "Running the unit tests and back-tests (not the slow ones: make test runs those) ..."
+	$(BIN)/python -m pytest -q -m "not slow" tests/unit tests/backtests
 
 lint: $(DEV_STAMP)  ## ruff check, ruff format --check, and notebooks committed without outputs
 	@echo "Linting: ruff, then the notebooks as git holds them (a few seconds) ..."
@@ -51,7 +53,7 @@ lint: $(DEV_STAMP)  ## ruff check, ruff format --check, and notebooks committed 
 	$(BIN)/ruff format --check .
 	$(BIN)/python -m pytest -q tests/e2e/test_notebooks.py
 
-lab: $(STAMP) git-filter  ## open JupyterLab at the project folder on the variance explorer
+lab: $(LAB_STAMP) git-filter  ## open JupyterLab at the project folder on the variance explorer
 	$(BIN)/qipp ingest-raw --data-dir data
 	$(BIN)/jupyter lab --ServerApp.root_dir=. --ContentsManager.pre_save_hook=qipp_helpers.report.lab_save.strip_on_save \
 		notebooks/explore_variances.ipynb $(if $(filter 0,$(shell id -u)),--allow-root) $(LAB_ARGS)
@@ -86,7 +88,11 @@ $(STAMP): requirements.txt pyproject.toml | conda-guard
 	$(PIP) install -q -r requirements.txt -e .
 	@touch $(STAMP)
 
-$(DEV_STAMP): $(STAMP) requirements-dev.txt | conda-guard
+$(LAB_STAMP): $(STAMP) requirements-lab.txt | conda-guard
+	$(PIP) install -q -r requirements-lab.txt
+	@touch $(LAB_STAMP)
+
+$(DEV_STAMP): $(LAB_STAMP) requirements-dev.txt | conda-guard
 	@echo "Installing the test and development tools into $(VENV): about 20 s from pip's cache ..."
 	$(PIP) install -q -r requirements-dev.txt
 	@touch $(DEV_STAMP)

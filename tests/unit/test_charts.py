@@ -31,6 +31,8 @@ from qipp_helpers.report.style import (
     signs,
 )
 
+pytestmark = pytest.mark.slow  # draws every chart: make test, not make test-fast
+
 FY = "2019-20"
 #: Far enough from every RAG colour that nobody reads it as a rating (CIE76; 2.3 is just noticeable).
 MIN_DISTANCE = 25.0

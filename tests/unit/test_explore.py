@@ -14,6 +14,8 @@ from qipp_helpers.report import charts, explore
 from qipp_helpers.report.explore import DRILL_DOWN, ROUNDING_NO, TRENDS, VarianceExplorer, _png, real_and_synthetic
 from qipp_helpers.report.objects import monthly_position
 
+pytestmark = pytest.mark.slow  # drives the widgets and draws their charts: make test, not make test-fast
+
 FY = "2019-20"
 MONEY = ["plan_ytd", "actual_ytd", "annual_plan", "fot", "assured"]
 

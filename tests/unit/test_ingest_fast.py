@@ -251,6 +251,7 @@ def national(tmp_path_factory) -> Path:
     return folder
 
 
+@pytest.mark.slow
 def test_csv_months_store_the_same_rows_fast_and_row_by_row(national, tmp_path):
     fast, slow = tmp_path / "fast", tmp_path / "slow"
     for d in (fast, slow):
@@ -263,6 +264,7 @@ def test_csv_months_store_the_same_rows_fast_and_row_by_row(national, tmp_path):
     assert_same_store(fast, slow)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("source", ["national", "paper"])
 def test_a_batch_of_folders_stores_what_one_ingest_per_folder_stores(source, national, tmp_path):
     """Later months of a batch see the earlier ones (notes, adjustments against the LLR sheet, carried data)."""
@@ -279,6 +281,7 @@ def test_a_batch_of_folders_stores_what_one_ingest_per_folder_stores(source, nat
         assert len(db.load_adjustments(one)) and len(db.read_log(one)) == len(list(RAW.glob("*/M[0-9][0-9]")))
 
 
+@pytest.mark.slow
 def test_a_batch_with_a_bad_folder_writes_nothing(national, tmp_path):
     raw = tmp_path / "raw"
     for f in sorted((national / "raw").glob("2019-20/M0[1-3]")):
