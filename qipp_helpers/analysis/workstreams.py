@@ -15,7 +15,7 @@ from datetime import date
 
 import pandas as pd
 
-from ..core.vocab import WORKSTREAMS
+from ..core.vocab import RETURN_FIELDS, WORKSTREAMS
 from .position import descriptor_rag
 
 #: The PMO's three descriptors, in Paper D's order, with their headers.
@@ -113,8 +113,12 @@ def period_end(fin_year: str, month: int) -> date:
 
 
 def has_risk_fields(rows: pd.DataFrame) -> bool:
-    """True when the returns carry the key-risk fields at all (older returns and stores do not)."""
-    return "key_risk" in rows.columns
+    """True when the returns carry the key-risk fields at all: older stores lack the columns, and rows imported
+    from a dashboard (the published M6) leave every field a return template carries blank."""
+    if "key_risk" not in rows.columns:
+        return False
+    present = [f for f in RETURN_FIELDS if f in rows.columns]
+    return bool(len(rows)) and bool(rows[present].fillna("").astype(str).ne("").any().any())
 
 
 def key_risks(rows: pd.DataFrame, as_at: date) -> pd.DataFrame:

@@ -703,10 +703,13 @@ class VarianceExplorer:
             table = self._table_for(s).table
             if isinstance(r, str) or table.empty:
                 return pd.DataFrame(), ""
-            body = table[(table["scheme_name"] != t.TOTAL) & (table["scheme_no"] != ROUNDING_NO)]
+            body = table[table["scheme_name"] != t.TOTAL]
             if body.empty:
                 return pd.DataFrame(), _note("No scheme passes these filters.")
             keys = set(zip(body["scheme_no"], body["scheme_name"], strict=True))
+            # a rounding line is shown numbered "adj.": its own rows count too, as in the report's totals
+            shown = set(body.loc[body["scheme_no"] == ROUNDING_NO, "scheme_name"])
+            keys |= {k for k in _rounding_keys(r) if k[1] in shown}
             rows = r.rows[[k in keys for k in zip(r.rows["scheme_no"], r.rows["scheme_name"], strict=True)]]
             fr = realism_page.realism_of(rows, fin_year=r.fin_year, month=r.month, org=r.org)
             html_ = _note(realism_page.filtered_sentence(fr)) + realism_page.schemes_table(fr).to_html()

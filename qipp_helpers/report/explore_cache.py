@@ -13,7 +13,9 @@ in the background is never shown by ``%matplotlib inline`` as a stray cell outpu
 
 from __future__ import annotations
 
+import atexit
 import threading
+import weakref
 from collections.abc import Callable, Hashable, Iterable
 from typing import Any
 
@@ -57,12 +59,24 @@ class Warmer:
         self._cond = threading.Condition()
         self._busy = False
         self.errors: list[BaseException] = []
+        self._stopped = False
         self._thread = threading.Thread(target=self._run, name="explorer-warm-up", daemon=True)
         self._thread.start()
+        # a daemon thread still inside pandas or Arrow when the interpreter shuts down aborts the process
+        # ("terminate called without an active exception"): at exit, the guess being computed is finished
+        # and nothing more is started
+        atexit.register(_stop_at_exit, weakref.ref(self))
+
+    def stop(self, timeout: float | None = 30.0) -> None:
+        """Drop what is left to do, let the guess being computed finish, and end the thread."""
+        with self._cond:
+            self._todo, self._stopped = [], True
+            self._cond.notify_all()
+        self._thread.join(timeout)
 
     def want(self, thunks: Iterable[Callable[[], object]]) -> None:
         with self._cond:
-            self._todo = list(thunks)
+            self._todo = [] if self._stopped else list(thunks)
             self._cond.notify_all()
 
     def wait(self, timeout: float | None = None) -> bool:
@@ -73,7 +87,9 @@ class Warmer:
     def _run(self) -> None:
         while True:
             with self._cond:
-                self._cond.wait_for(lambda: bool(self._todo))
+                self._cond.wait_for(lambda: bool(self._todo) or self._stopped)
+                if self._stopped:
+                    return
                 job = self._todo.pop(0)
                 self._busy = True
             try:
@@ -84,6 +100,12 @@ class Warmer:
                 with self._cond:
                     self._busy = False
                     self._cond.notify_all()
+
+
+def _stop_at_exit(ref: weakref.ReferenceType[Warmer]) -> None:
+    warmer = ref()
+    if warmer is not None:
+        warmer.stop()
 
 
 _hooked = False

@@ -120,6 +120,7 @@ def test_org_with_a_multi_sheet_workbook_replaces_only_that_organisation(tmp_pat
     ingest([M6_WORKBOOK], "2019-20", 6, data)
     one_row = [row("1.1", "Same Day Emergency Care", "Red", 1, 2, 3, 4, 5)]
     ingest([messy_workbook(tmp_path / "elr.xlsx", rows=one_row)], "2019-20", 6, data)  # ELR now one row
+    ingest([messy_workbook(tmp_path / "wl.xlsx", sheet="WL", rows=one_row)], "2019-20", 6, data)  # and WL
     before = load_returns(data)
     ingest([M6_WORKBOOK], "2019-20", 6, data, org="WL")
     after = load_returns(data)
@@ -130,7 +131,7 @@ def test_org_with_a_multi_sheet_workbook_replaces_only_that_organisation(tmp_pat
             .equals(before[before["org"] == org].reset_index(drop=True))
         )
     assert len(after[after["org"] == "ELR"]) == 1
-    assert len(after[after["org"] == "WL"]) == len(before[before["org"] == "WL"]) > 1
+    assert len(before[before["org"] == "WL"]) == 1 and len(after[after["org"] == "WL"]) > 1  # WL's sheet again
     entry = read_log(data)[-1]  # the log says what was replaced and what was left out
     assert entry["orgs"] == ["WL"] and entry["left_out"] == [
         "paper_d_m6_pmo_dashboards.xlsx: LLR, ELR, LC (only --org WL was ingested)"

@@ -5,6 +5,8 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
+from openpyxl import load_workbook
+
 from qipp_helpers.analysis import tracker as tr
 from qipp_helpers.ingest.layouts import ingest_files
 from qipp_helpers.report.tracker import month_tracker, tracker_lines
@@ -13,6 +15,16 @@ from qipp_helpers.store.db import load_returns, versions
 from ..conftest import RAW
 
 M7 = RAW / "2019-20" / "M07"
+
+
+def _corrected(path: Path, folder: Path) -> Path:
+    """A copy of a return with the first scheme's Actual YTD changed by £1k, as an SRO's correction."""
+    wb = load_workbook(path)
+    cell = wb["Return"]["I4"]
+    cell.value = cell.value - 1
+    out = folder / path.name
+    wb.save(out)
+    return out
 
 
 def _tracker(data: Path):
@@ -33,7 +45,9 @@ def test_missing_then_late_then_resubmitted(demo_data_dir: Path, tmp_path: Path)
     assert t.loc["WL", "state"] == tr.PARTLY and int(t.loc["WL", "version"]) == first + 1
     assert (t.loc["WL", "lines"], t.loc["WL", "carried"]) == (43, 1)
 
-    ingest_files([M7 / "ELR_return.xlsx"], "2019-20", 7, data)  # ELR sends its return again
+    # ELR sends its return again, one figure corrected (the same file again changes nothing: no new version)
+    assert all(s.unchanged for s in ingest_files([M7 / "ELR_return.xlsx"], "2019-20", 7, data))
+    ingest_files([_corrected(M7 / "ELR_return.xlsx", tmp_path)], "2019-20", 7, data)
     tracked = _tracker(data)
     elr = tracked.table[tracked.table["org"] == "ELR"]
     assert list(elr["state"]) == [tr.RESUBMITTED] and int(elr["version"].iloc[0]) == first + 2
