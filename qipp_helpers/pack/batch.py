@@ -132,7 +132,8 @@ def as_of_pack(opts: RunOptions, version: db.Version | None) -> tuple[RunOptions
     every page, cover and front page, says which version it is and that it is not the current pack."""
     if opts.as_of is None or version is None:
         return opts, ""
-    mark = f"AS OF STORE VERSION {version.number} ({version.time:%-d %b %Y}), NOT THE CURRENT PACK"
+    # short enough for one line of a page's margin box (the version's date is in the manifest and qipp history)
+    mark = f"AS OF STORE VERSION {version.number}, NOT THE CURRENT PACK"
     marking = f"{opts.marking} · {mark}" if opts.marking else mark
     return dataclasses.replace(opts, marking=marking), planning.as_of_folder(version.number)
 

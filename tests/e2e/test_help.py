@@ -18,7 +18,7 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
 QIPP = Path(sys.executable).parent / "qipp"
-COMMANDS = ("ingest", "ingest-raw", "demo-data", "template", "run", "adjust", "history")
+COMMANDS = ("ingest", "ingest-raw", "demo-data", "template", "run", "adjust", "history", "status")
 WHOLE_PACK = re.compile(r"^qipp run (?!.*--notebook)")
 
 
@@ -66,7 +66,7 @@ def test_every_help_example_runs_as_typed(project: Path):
     env = {**os.environ, "PATH": f"{QIPP.parent}{os.pathsep}{os.environ.get('PATH', '')}"}
     env.pop("QIPP_FAULT", None)
     order = ["ingest-raw", *(c for c in COMMANDS if c != "ingest-raw")]
-    ran = []
+    ran, outputs = [], {}
     for command in order:
         found = examples(help_text(command))
         assert found, f"qipp {command} --help has no example"
@@ -77,8 +77,10 @@ def test_every_help_example_runs_as_typed(project: Path):
             assert result.returncode == 0, f"`{line}` failed:\n{result.stdout}\n{result.stderr}"
             assert "Traceback" not in result.stdout + result.stderr, line
             ran.append(line)
+            outputs[line] = result.stdout
     assert len(ran) >= 8, ran
-    listed = subprocess.run(
-        [str(QIPP), "adjust", "--fin-year", "2019-20", "--month", "6"], cwd=project, capture_output=True, text=True
-    ).stdout
-    assert "Vacancy savings" in listed, "the example's adjustment is a new one, not one ingest derived"
+    added = [out for line, out in outputs.items() if line.startswith("qipp adjust") and "--amount" in line]
+    # the example adds a new adjustment (not one ingest derived), and the --remove example takes it back
+    assert added and all("adjustment ADJ-2019-20-M06-ELR-MANUAL-1 recorded" in out for out in added), added
+    removed = [out for line, out in outputs.items() if line.startswith("qipp adjust") and "--remove" in line]
+    assert removed and all("ADJ-2019-20-M06-ELR-MANUAL-1 removed" in out for out in removed), removed
