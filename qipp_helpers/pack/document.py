@@ -106,7 +106,7 @@ table.appendix { font-size: 7pt; }
 table.appendix th, table.appendix td { padding: 0.5mm 1.2mm; }
 table.appendix tr.total td { font-weight: bold; border-top: 0.8pt solid #425563; }
 table.appendix tr.adjustment td { font-style: italic; color: #425563; }
-.summary { font-size: 9pt; }
+.summary { font-size: 8.5pt; }  /* the summary is one page a chair reads in two minutes */
 .summary h3 { margin-top: 2mm; }
 .summary .position { columns: 2; column-gap: 8mm; }
 .summary .position p { break-inside: avoid; }
