@@ -719,16 +719,21 @@ class VarianceExplorer:
 
     def _update_changes(self) -> None:
         """What changed since last month for the chosen month and organisation: the pack's section, as is."""
-        c = self.report.changes if self.report is not None else None
-        self.changes = c.table if c is not None and c.compared else pd.DataFrame()
-        if c is None:
-            self.changes_html.value = ""
-            return
-        parts = [f"<p>{text}</p>" for text in since.block(c).split("\n\n")]
-        for shown in (since.table(c), since.matrix(c)):
-            if hasattr(shown, "to_html"):
-                parts.append(shown.to_html())
-        self.changes_html.value = "".join(parts)
+        self.changes, self.changes_html.value = self._changes_for(self.state())
+
+    def _changes_for(self, s: _State) -> tuple[pd.DataFrame, str]:
+        def make() -> tuple[pd.DataFrame, str]:
+            r = self._report_for(s)
+            c = None if isinstance(r, str) else r.changes
+            if c is None:
+                return pd.DataFrame(), ""
+            parts = [f"<p>{text}</p>" for text in since.block(c).split("\n\n")]
+            for shown in (since.table(c), since.matrix(c)):
+                if hasattr(shown, "to_html"):
+                    parts.append(shown.to_html())
+            return (c.table if c.compared else pd.DataFrame()), "".join(parts)
+
+        return self.memo.get(("changes", *s.period), make)
 
     def _draw_charts(self) -> None:
         """Draw the chart of the tab shown (from the memo when it was drawn before); the other waits."""
@@ -771,6 +776,8 @@ class VarianceExplorer:
             return
         self._variances_for(s)
         self._trend_for(s)
+        self._changes_for(s)
+        self._realism_for(s)
         options = [v for _, v in self._table_for(s).options]
         chosen = scheme if scheme in options else (options[0] if options else None)
         if chosen is not None:
