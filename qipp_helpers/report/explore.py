@@ -764,20 +764,26 @@ class VarianceExplorer:
         states += [replace(s, measure=x) for x in MEASURES if x != s.measure and s.ws is None]
         states.append(replace(s, as_received=not s.as_received))
         todo += [lambda x=x: self._prepare(x, scheme, tab) for x in states]
+        todo += [lambda x=x: self._prepare(x, scheme, tab, text=True) for x in [s, *states]]
         self.warmer.want(todo)
 
-    def _prepare(self, s: _State, scheme: tuple[str, str] | None, tab: int | None = TRENDS) -> None:
+    def _prepare(
+        self, s: _State, scheme: tuple[str, str] | None, tab: int | None = TRENDS, *, text: bool = False
+    ) -> None:
         """Compute what the explorer would show in state ``s`` with tab ``tab`` shown (the scheme kept if
-        listed, as it would be); the charts of the other tabs are left until they are shown."""
+        listed, as it would be); the charts of the other tabs are left until they are shown. ``text``: the
+        what-changed and realism tabs instead (prepared after every state's tables and chart)."""
         held = self._held(s.fin_year, s.org)
         if s.month not in held:
             s = replace(s, month=held[-1] if held else None)
         if isinstance(self._report_for(s), str):
             return
+        if text:
+            self._changes_for(s)
+            self._realism_for(s)
+            return
         self._variances_for(s)
         self._trend_for(s)
-        self._changes_for(s)
-        self._realism_for(s)
         options = [v for _, v in self._table_for(s).options]
         chosen = scheme if scheme in options else (options[0] if options else None)
         if chosen is not None:
