@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Iterable
 
 FIN_YEAR_RE = re.compile(r"^(\d{4})-(\d{2})$")
 MONTH_NAMES = (
@@ -23,6 +24,20 @@ MONTH_NAMES = (
     "February",
     "March",
 )
+
+
+def consecutive_runs(numbers: Iterable[int]) -> list[tuple[int, int]]:
+    """Distinct integers as runs of consecutive ones, (first, last) each: [1, 2, 3, 5] -> [(1, 3), (5, 5)].
+
+    For months ("M1–M3 and M5"), store versions ("2 to 4, 7") and worksheet rows ("B2:B4,B6:B6") alike.
+    """
+    runs: list[list[int]] = []
+    for n in sorted(set(numbers)):
+        if runs and n == runs[-1][1] + 1:
+            runs[-1][1] = n
+        else:
+            runs.append([n, n])
+    return [(a, b) for a, b in runs]
 
 
 def check_fin_year(fin_year: object) -> str:

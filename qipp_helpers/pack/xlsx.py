@@ -32,6 +32,7 @@ import xlsxwriter
 from xlsxwriter.utility import xl_rowcol_to_cell
 
 from ..core.files import atomic_write_bytes
+from ..core.periods import consecutive_runs
 from ..core.text import safe_cell
 from ..report.publish import Column, Figure, Table
 
@@ -147,13 +148,10 @@ def _write_value(ws, row: int, col: int, value: object, kind: str, fmt: object) 
 
 def _ranges(rows: Iterable[int], col: int, first_row: int) -> str:
     """``B2:B13,B15:B15``: the cells of data ``rows`` (0-based) in column ``col``, data starting at ``first_row``."""
-    runs: list[list[int]] = []
-    for r in sorted(set(rows)):
-        if runs and r == runs[-1][1] + 1:
-            runs[-1][1] = r
-        else:
-            runs.append([r, r])
-    return ",".join(f"{xl_rowcol_to_cell(first_row + a, col)}:{xl_rowcol_to_cell(first_row + b, col)}" for a, b in runs)
+    return ",".join(
+        f"{xl_rowcol_to_cell(first_row + a, col)}:{xl_rowcol_to_cell(first_row + b, col)}"
+        for a, b in consecutive_runs(rows)
+    )
 
 
 def _shown_width(value: object, column: Column) -> int:

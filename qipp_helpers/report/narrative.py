@@ -19,6 +19,7 @@ from ..analysis.position import Headline
 from ..analysis.rightcare import BENCHMARKS
 from ..core.money import fmt_k, fmt_m
 from ..core.orgs import org_name, organisations
+from ..core.periods import consecutive_runs
 from ..core.vocab import POD_LABELS, PODS
 from .style import SIGN_CONVENTION, UNDER_DELIVERY
 
@@ -358,13 +359,7 @@ def frp_checks_note(system: str, count: int) -> str:
 
 def _months(months: list[int]) -> str:
     """[1, 2, 3, 5] -> 'M1–M3 and M5'."""
-    runs: list[list[int]] = []
-    for m in sorted(months):
-        if runs and m == runs[-1][-1] + 1:
-            runs[-1].append(m)
-        else:
-            runs.append([m])
-    return _names([f"M{r[0]}" if len(r) == 1 else f"M{r[0]}–M{r[-1]}" for r in runs])
+    return _names([f"M{a}" if a == b else f"M{a}–M{b}" for a, b in consecutive_runs(months)])
 
 
 def returns_provenance(by_month: dict[int, list[str]], fin_year: str, month: int) -> list[str]:

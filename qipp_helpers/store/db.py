@@ -20,6 +20,7 @@ import pandas as pd
 
 from ..core.files import sha256_file
 from ..core.orgs import ORGANISATIONS_FILE, use_organisations
+from ..core.periods import consecutive_runs
 from .versioned import LEGACY_LOG, STORE_FILE, TABLES, Change, Store, StoreError, Version, open_store
 
 SNAPSHOTS = "snapshots"
@@ -182,13 +183,7 @@ def versions_holding_month(data_dir: Path | str, fin_year: str, month: int) -> l
 
 def spans(numbers: Iterable[int]) -> str:
     """Version numbers as runs: [2, 3, 4, 7] -> '2 to 4, 7'."""
-    out: list[list[int]] = []
-    for n in sorted(set(numbers)):
-        if out and n == out[-1][1] + 1:
-            out[-1][1] = n
-        else:
-            out.append([n, n])
-    return ", ".join(f"{a} to {b}" if b > a else str(a) for a, b in out)
+    return ", ".join(f"{a} to {b}" if b > a else str(a) for a, b in consecutive_runs(numbers))
 
 
 def _no_version_then(live: Store, as_of: str) -> StoreError:
