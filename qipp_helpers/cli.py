@@ -430,41 +430,6 @@ def ingest_raw(
             _print_summary(summary)
 
 
-@app.command("demo-data")
-def demo_data(
-    data_dir: DataDir = Path("demo"),
-    orgs: Annotated[int, typer.Option(help="Number of synthetic organisations (S001...).")] = 4,
-    schemes: Annotated[int, typer.Option(help="Schemes per organisation.")] = 40,
-    months: Annotated[int, typer.Option(help="Months of returns, from M1.")] = 6,
-    fin_year: FinYear = "2019-20",
-    years: Annotated[int, typer.Option(help="Financial years of returns, from FIN_YEAR.")] = 1,
-    seed: Annotated[int, typer.Option(help="Random seed (same seed, same data).")] = 20191017,
-) -> None:
-    """Write a seeded synthetic dataset (organisations.csv + raw CSV returns) for scale tests; marked synthetic.
-
-    \b
-    Example:
-      qipp demo-data --data-dir demo --orgs 16 --schemes 130 --months 12
-    """
-    from .synthetic.national import demo_data as make
-
-    counts = make(
-        data_dir,
-        orgs=orgs,
-        schemes=schemes,
-        months=months,
-        fin_year=_command_line(check_fin_year, fin_year),
-        years=years,
-        seed=seed,
-    )
-    typer.echo(
-        f"wrote {counts['rows']:,} synthetic scheme-month rows for {orgs} organisations x {months} months"
-        + (f" x {years} years" if years > 1 else "")
-        + " "
-        f"into {data_dir}/raw (ingest with: qipp ingest-raw --data-dir {data_dir})"
-    )
-
-
 @app.command()
 def template(
     fin_year: FinYear,

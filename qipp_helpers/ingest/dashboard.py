@@ -36,7 +36,7 @@ from ..core.errors import Problem
 from ..core.files import path_like
 from ..core.money import parse_money
 from ..core.orgs import organisations
-from ..core.vocab import MONEY_COLUMNS, RAG_ALIASES, RAGS
+from ..core.vocab import DASHBOARD_HEADERS, MONEY_COLUMNS, RAG_ALIASES, RAGS
 from ..reference import normalise_scheme_no
 from .excel import (
     HEADER_SEARCH_ROWS,
@@ -76,19 +76,7 @@ HEADERS: dict[str, str] = {
     "workstream": "workstream",
 }
 #: The printed header of each required column, for error messages.
-REQUIRED: dict[str, str] = {
-    "scheme_no": "Scheme no. for LLR Summary Report",
-    "scheme_name": "Scheme Name",
-    "milestones": "Milestones",
-    "financial_benefits": "Financial Benefits",
-    "risk_issue": "Risk/Issue",
-    "rag": "Overall PMO RAG ratings",
-    "plan_ytd": "Sum of Plan YTD",
-    "actual_ytd": "Sum of Actuals YTD",
-    "annual_plan": "Annual Plan",
-    "fot": "Sum of Revised FOT",
-    "assured": "Sum of PMO Assured Value",
-}
+REQUIRED: dict[str, str] = DASHBOARD_HEADERS
 #: The labels a "no header row found" message names.
 ANCHORS = ("Scheme Name", "Annual Plan")
 TOTAL_LABELS = {"grand total", "total"}

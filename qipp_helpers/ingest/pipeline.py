@@ -1123,49 +1123,6 @@ def _held_by(live: Store, number: int, parts: list[Prepared]) -> Version:
     return version
 
 
-def ingest(
-    paths: list[Path],
-    fin_year: str,
-    month: int,
-    data_dir: Path | str,
-    *,
-    org: str | None = None,
-    provenance: str | None = None,
-    user: str | None = None,
-) -> IngestSummary:
-    """Read, validate and store dashboard files for one month as one version; IngestError if anything is wrong."""
-    from .layouts import ingest_files
-
-    return ingest_files(paths, fin_year, month, data_dir, org=org, provenance=provenance, user=user, only="dashboard")[
-        0
-    ]
-
-
-def ingest_frp(
-    path: Path,
-    fin_year: str,
-    month: int,
-    data_dir: Path | str,
-    *,
-    system: str | None = None,
-    provenance: str | None = None,
-    user: str | None = None,
-) -> FrpIngestSummary:
-    """Read, validate and store one FRP workbook as one version."""
-    from .layouts import ingest_files
-
-    return ingest_files([path], fin_year, month, data_dir, org=system, provenance=provenance, user=user, only="frp")[0]
-
-
-def ingest_rightcare(
-    path: Path, fin_year: str, data_dir: Path | str, *, provenance: str | None = None, user: str | None = None
-) -> RightCareIngestSummary:
-    """Read, validate and store one RightCare indicator workbook for ``fin_year`` as one version."""
-    from .layouts import ingest_files
-
-    return ingest_files([path], fin_year, 1, data_dir, provenance=provenance, user=user, only="rightcare")[0]
-
-
 def _template_commentary(items: list[dict], fin_year: str, month: int) -> pd.DataFrame:
     """SRO commentary from returned templates, one row per returned line that has some."""
     rows = [

@@ -130,14 +130,14 @@ _shell: Any = None
 
 
 def shell(warm_up: str = "") -> Any:
-    """This process's shell, made on first use: it runs ``warm_up`` code, then :data:`render.KERNEL_SETUP`
+    """This process's shell, made on first use: it runs ``warm_up`` code, then :data:`kernel_setup.KERNEL_SETUP`
     (one draw per figure; ``gc.freeze``), as a warm kernel does."""
     global _shell
     if _shell is None:
         cls, publisher, hook = _shell_classes()
         sh = cls.instance(display_pub_class=publisher, displayhook_class=hook, colors="nocolor", history_length=0)
         sh.history_manager.enabled = False
-        from .render import KERNEL_SETUP
+        from .kernel_setup import KERNEL_SETUP
 
         for code in (warm_up, KERNEL_SETUP):
             if code:

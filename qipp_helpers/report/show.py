@@ -18,7 +18,7 @@ from ..analysis.adjustments import ROUNDING as ROUNDING_BASIS
 from ..core.money import fmt_k, fmt_pct
 from ..core.orgs import members, org_name, organisations
 from ..core.text import plain_html
-from ..core.vocab import MONEY_COLUMNS, POD_LABELS
+from ..core.vocab import DASHBOARD_HEADERS, MONEY_COLUMNS, POD_LABELS
 from . import commentary as notes
 from . import narrative as sentences
 from . import printed as paper
@@ -671,9 +671,7 @@ def _as_received_note(r: MonthlyPosition | UnderDelivery) -> str:
 
 def _measure_of_column() -> dict[str, str]:
     """A dashboard's printed column header -> the measure it holds ('Sum of Revised FOT' -> 'fot')."""
-    from ..ingest.dashboard import REQUIRED  # the printed headers of the dashboard layout
-
-    return {label: key for key, label in REQUIRED.items() if key in MONEY_COLUMNS}
+    return {label: key for key, label in DASHBOARD_HEADERS.items() if key in MONEY_COLUMNS}
 
 
 def _still_differ(r: MonthlyPosition | UnderDelivery) -> pd.DataFrame:

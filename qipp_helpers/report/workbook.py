@@ -15,7 +15,7 @@ import pandas as pd
 from ..analysis import rightcare as rc
 from ..core.money import fmt_k
 from ..core.orgs import members, org_name, organisations
-from ..core.vocab import POD_LABELS
+from ..core.vocab import DASHBOARD_HEADERS, POD_LABELS
 from .publish import Book, Column, Figure, Table, Total
 from .style import SIGN_CONVENTION
 
@@ -67,9 +67,7 @@ def _after_adjustments(w: object, adjustments: pd.DataFrame | None) -> str:
             "The tables in this workbook are computed from the scheme rows received, so they differ from the "
             "printed total by this amount."
         )
-    from ..ingest.dashboard import REQUIRED  # the printed headers of the dashboard layout
-
-    measure = {label: key for key, label in REQUIRED.items()}.get(str(w.column))
+    measure = {label: key for key, label in DASHBOARD_HEADERS.items()}.get(str(w.column))
     orgs = set(members(str(w.org))) if str(w.org) in organisations().codes else {str(w.org)}
     mine = adjustments[adjustments["org"].isin(orgs) & (adjustments["measure"] == measure)]
     if mine.empty:

@@ -1,6 +1,6 @@
 """Synthetic national-size demo data: many organisations, many schemes, many months.
 
-``qipp demo-data`` writes a data folder that the rest of the product reads like any other:
+``python -m qipp_helpers.synthetic`` writes a data folder that the rest of the product reads like any other:
 ``organisations.csv`` (the organisations, fictional codes S001...), and one dashboard CSV per
 organisation per month under ``raw/<fin-year>/M<mm>/<ORG>.csv``, each with its Grand Total row,
 plus ``PROVENANCE.txt`` so every stored row says it is synthetic. Seeded: the same arguments
@@ -55,12 +55,12 @@ def fin_years(first: str, years: int) -> list[str]:
 def refuse_non_empty(data_dir: Path) -> None:
     """UsageError unless ``data_dir`` is new or empty: synthetic data never replaces a registry or raw returns."""
     if data_dir.is_symlink() or (data_dir.exists() and not data_dir.is_dir()):
-        raise UsageError(f"{data_dir} is a link or a file: demo-data writes only into a new or empty folder")
+        raise UsageError(f"{data_dir} is a link or a file: synthetic data is written only into a new or empty folder")
     held = sorted(p.name for p in data_dir.iterdir())[:3] if data_dir.is_dir() else []
     if held:
         raise UsageError(
-            f"{data_dir} already holds {', '.join(held)}: demo-data writes only into a new or empty folder, so no "
-            "real returns or organisations.csv are ever replaced; give another --data-dir"
+            f"{data_dir} already holds {', '.join(held)}: synthetic data is written only into a new or empty "
+            "folder, so no real returns or organisations.csv are ever replaced; give another --data-dir"
         )
 
 
@@ -89,7 +89,7 @@ def demo_data(
         [["code", "name", "members"], *([c, f"Synthetic CCG {c[1:]}", ""] for c in codes)],
     )
     provenance = (
-        f"synthetic: qipp demo-data --orgs {orgs} --schemes {schemes} --months {months}"
+        f"synthetic: python -m qipp_helpers.synthetic --orgs {orgs} --schemes {schemes} --months {months}"
         + (f" --years {years}" if years > 1 else "")
         + f" --seed {seed} (generated, not real returns)"
     )
