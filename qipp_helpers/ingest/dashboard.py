@@ -939,20 +939,23 @@ def read_csv(path: Path, org: str, *, deferred: Deferred | None = None) -> FileR
     return result
 
 
-def read_returns_files(paths: Iterable[Path], *, org: str | None = None) -> list[FileResult]:
+def read_returns_files(paths: Iterable[Path], *, org: str | None = None, guarded: bool = False) -> list[FileResult]:
     """:func:`read_returns_file` of each file, their well-formed sheets read together (much faster)."""
     deferred: Deferred = []
-    results = [read_returns_file(Path(p), org=org, deferred=deferred) for p in paths]
+    results = [read_returns_file(Path(p), org=org, deferred=deferred, guarded=guarded) for p in paths]
     for (result, i, _), sheet in zip(deferred, parse_sheets([job for _, _, job in deferred]), strict=True):
         result.sheets[i] = sheet
     return results
 
 
-def read_returns_file(path: Path, *, org: str | None = None, deferred: Deferred | None = None) -> FileResult:
+def read_returns_file(
+    path: Path, *, org: str | None = None, deferred: Deferred | None = None, guarded: bool = False
+) -> FileResult:
     """Dispatch on file type: .xlsx dashboard workbook (``org``: read only that organisation's sheet), or .csv of
-    one organisation (``org``, or a file named <ORG>.csv)."""
+    one organisation (``org``, or a file named <ORG>.csv). ``guarded``: the caller has already passed the file
+    through :func:`~.guard.check_input_file` (an ingest guards each of its files once, before routing it)."""
     suffix = path.suffix.lower()
-    unsafe = check_input_file(path)
+    unsafe = [] if guarded else check_input_file(path)
     if unsafe:
         return FileResult(path=path, problems=unsafe)
     code = (org or "").strip().upper() or None

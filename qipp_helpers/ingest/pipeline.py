@@ -622,11 +622,12 @@ def prepare_dashboards(
     """Dashboard workbooks or CSVs for one month, against the version of the store ``stored`` reads.
 
     Each (fin_year, month, organisation) slice present in the files replaces the stored slice.
-    Combined sheets (LLR) are reconciled against their CCGs, never stored as rows.
+    Combined sheets (LLR) are reconciled against their CCGs, never stored as rows. The files have been guarded
+    (:func:`~.guard.check_input_file`) by the ingest that routed them here, once.
     """
     _command_line(fin_year, month)
     paths = [Path(p) for p in paths]
-    results = stored.read_ahead.get((tuple(paths), org)) or read_returns_files(paths, org=org)
+    results = stored.read_ahead.get((tuple(paths), org)) or read_returns_files(paths, org=org, guarded=True)
     tidy, combined, problems = tidy_returns(results, fin_year, month, provenance=provenance)
     if problems:
         raise IngestError(problems)
@@ -994,7 +995,7 @@ def read_dashboards(groups: list[tuple[list[Path], str | None]]) -> dict[tuple[t
     out: dict[tuple[tuple[Path, ...], str | None], list] = {}
     for org in dict.fromkeys(o for _, o in groups):
         mine = [tuple(Path(p) for p in paths) for paths, o in groups if o == org]
-        results = iter(read_returns_files([p for paths in mine for p in paths], org=org))
+        results = iter(read_returns_files([p for paths in mine for p in paths], org=org, guarded=True))
         for paths in mine:
             out[paths, org] = [next(results) for _ in paths]
     return out

@@ -1,9 +1,10 @@
 """The variance explorer: ipywidgets over the monthly position report, for analysts in JupyterLab.
 
-Never part of the circulated pack (widgets render as nothing in HTML/PDF). Every figure comes
-from :func:`reports.monthly_position` and the pure functions of :mod:`tables` and :mod:`spc`, the
-same ones the pack uses, so the explorer never disagrees with it. Tables are ``HTML`` widgets and
-charts ``Image`` widgets (PNG), replaced in place when a control changes; no cell is re-run.
+Never part of the circulated pack (widgets render as nothing in HTML/PDF). Every figure comes from
+:func:`~.objects.monthly_position` and the pure functions of :mod:`~qipp_helpers.analysis.position` and
+:mod:`~qipp_helpers.analysis.spc`, the same ones the pack uses, so the explorer never disagrees with it.
+Tables are ``HTML`` widgets and charts ``Image`` widgets (PNG), replaced in place when a control changes;
+no cell is re-run.
 
 It keeps up with an analyst: every view is computed once per set of control values and kept
 (:mod:`explore_cache`), a chart is drawn only when its tab is shown, and while the analyst reads a
