@@ -42,7 +42,7 @@ class _Commands(TyperGroup):
             _usage_exit(exc)
             raise
 
-    def invoke(self, ctx: click.Context) -> object:
+    def invoke(self, ctx: _TyperContext) -> object:
         with _plain_output():
             try:
                 return super().invoke(ctx)

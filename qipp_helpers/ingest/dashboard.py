@@ -214,9 +214,9 @@ def parse_sheets(jobs: Sequence[SheetJob]) -> list[SheetResult]:
             continue
         header = find_header(job.grid(), HEADERS, REQUIRED, file=job.file, sheet=job.sheet, anchors=ANCHORS)
         headers[i] = header
-        block = _block(job, header) if isinstance(header, Header) and FAST_READER else None
-        if block is not None:
-            blocks.append((i, block))
+        found = _block(job, header) if isinstance(header, Header) and FAST_READER else None
+        if found is not None:
+            blocks.append((i, found))
     read = dict(zip([i for i, _ in blocks], _read_blocks([b for _, b in blocks]), strict=True))
     for i, job in enumerate(jobs):
         result = read.get(i)
@@ -661,7 +661,7 @@ def _read_blocks(blocks: list[_Block]) -> list[SheetResult | None]:
     names, blank = _by_value(raw_names, _cell_text, lambda n: not n)
     bad |= headerish | blank  # type: ignore[operator]
     rags, unknown = _by_value(_column(blocks, "rag"), _rag, lambda r: r not in _RAG_SET)
-    bad |= unknown  # type: ignore[operator]
+    bad |= unknown
     texts = {f: _by_value(_column(blocks, f), _cell_text)[0] for f in _TEXT_FIELDS}
     with_ws = [b for b in blocks if "workstream" in b.cells]
     ws = iter(_split(_by_value(_column(with_ws, "workstream"), _cell_text)[0], [len(b) for b in with_ws]))
@@ -718,7 +718,7 @@ def _money_column(cells: pa.Array | list) -> tuple[np.ndarray, np.ndarray]:
         values = pc.cast(pc.if_else(plain, cells, "0"), pa.float64()).to_numpy(zero_copy_only=False).copy()
         if not pc.all(plain).as_py():
             others = np.flatnonzero(~plain.to_numpy(zero_copy_only=False))
-            got = {}
+            got: dict[object, float | None] = {}
             for v in set(cells.take(pa.array(others)).to_pylist()):
                 try:
                     got[v] = parse_money(v)
@@ -738,11 +738,11 @@ def _money_column(cells: pa.Array | list) -> tuple[np.ndarray, np.ndarray]:
             values[np.isnan(values)] = 0.0
             bad = np.isinf(values)
             todo = ()
-    for i in todo:
+    for j in todo:
         try:
-            values[i] = parse_money(cells[i])
+            values[j] = parse_money(cells[j])
         except (ValueError, OverflowError, TypeError):
-            values[i], bad[i] = float("nan"), True
+            values[j], bad[j] = float("nan"), True
     return values, bad
 
 

@@ -237,9 +237,11 @@ def ingest(
     user: str | None = None,
 ) -> pipeline.IngestSummary:
     """Read, validate and store dashboard files for one month as one version; IngestError if anything is wrong."""
-    return ingest_files(paths, fin_year, month, data_dir, org=org, provenance=provenance, user=user, only="dashboard")[
-        0
-    ]
+    summary = ingest_files(
+        paths, fin_year, month, data_dir, org=org, provenance=provenance, user=user, only="dashboard"
+    )
+    assert isinstance(summary[0], pipeline.IngestSummary)
+    return summary[0]
 
 
 def ingest_frp(
@@ -253,11 +255,15 @@ def ingest_frp(
     user: str | None = None,
 ) -> pipeline.FrpIngestSummary:
     """Read, validate and store one FRP workbook as one version."""
-    return ingest_files([path], fin_year, month, data_dir, org=system, provenance=provenance, user=user, only="frp")[0]
+    summary = ingest_files([path], fin_year, month, data_dir, org=system, provenance=provenance, user=user, only="frp")
+    assert isinstance(summary[0], pipeline.FrpIngestSummary)
+    return summary[0]
 
 
 def ingest_rightcare(
     path: Path, fin_year: str, data_dir: Path | str, *, provenance: str | None = None, user: str | None = None
 ) -> pipeline.RightCareIngestSummary:
     """Read, validate and store one RightCare indicator workbook for ``fin_year`` as one version."""
-    return ingest_files([path], fin_year, 1, data_dir, provenance=provenance, user=user, only="rightcare")[0]
+    summary = ingest_files([path], fin_year, 1, data_dir, provenance=provenance, user=user, only="rightcare")
+    assert isinstance(summary[0], pipeline.RightCareIngestSummary)
+    return summary[0]

@@ -260,7 +260,7 @@ _RECORD_FIELDS = (
 
 def tidy_returns(
     results: list[FileResult], fin_year: str, month: int, *, provenance: str | None = None
-) -> tuple[pd.DataFrame, list[SheetResult], list[Problem]]:
+) -> tuple[pd.DataFrame, list[tuple[FileResult, SheetResult]], list[Problem]]:
     """Turn read files into one validated tidy table of CCG rows (+ combined sheets, problems)."""
     problems = iter_problems(results)
     pieces: dict[str, list] = {c: [] for c in (*_RECORD_FIELDS, "workstream", "row") if c not in _PER_SHEET}
@@ -581,7 +581,7 @@ def month_adjustments(
         Change("printed_totals", new_printed, {(fin_year, month, o) for o in replaced}),
         Change("adjustments", adjustments, {(fin_year, month, o) for o in month_orgs}),
     ]
-    if given:
+    if given and combined is not None:
         changes.append(Change("combined_rows", combined, {(fin_year, month, o) for o in set(combined["org"])}))
     return changes, len(derived["adjustment_id"].unique()) if len(derived) else 0
 
@@ -592,7 +592,7 @@ class Prepared:
 
     changes: list[Change]
     entry: dict
-    summary: IngestSummary | FrpIngestSummary | RightCareIngestSummary
+    summary: IngestSummary | FrpIngestSummary | RightCareIngestSummary | CommentaryIngestSummary
     files: list[dict] = field(default_factory=list)
 
 
@@ -1045,7 +1045,7 @@ def _prepare_and_commit_many(
             stored = Stored(data_dir, reading.version, reading)
             stored.read_ahead = files
             done: list[list[Prepared]] = []
-            commits = []
+            commits: list[tuple[list[Change], dict]] = []
             holders: list[int | None] = []  # per ingest: the version already holding its rows, None: commit it
             for prepare in prepares:
                 parts = prepare(stored)

@@ -137,6 +137,7 @@ def parse_indicators(rows: list[tuple], *, file: str, sheet: str) -> tuple[list[
                 problems.append(Problem(file, str(exc), sheet, excel_row, INDICATOR_LABELS[key]))
         if len(problems) > bad:
             continue
+        assert area is not None and pod is not None  # else a problem was found above
         key3 = (ccg, area, pod)
         if key3 in seen:
             problems.append(

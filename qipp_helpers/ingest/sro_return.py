@@ -1009,6 +1009,7 @@ def merge_returns(results: list[TemplateResult], *, base_rows: dict[str, pd.Data
                         }
                     )
             else:
+                assert old is not None  # `order` lists the base month's lines, then only the chosen ones
                 row = {
                     **{
                         k: old[k]

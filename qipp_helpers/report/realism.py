@@ -123,13 +123,19 @@ def realism_of(
     basis: str = "straight-line",
 ) -> ForecastRealism:
     """Forecast realism of one month's rows of ``org`` (adjustments included, as the report's) at every level."""
-    kw = {"multiple_threshold": multiple_threshold, "assured_threshold": assured_threshold, "basis": basis}
     levels = {}
     for level in LEVEL_NAMES:
         source = rows
         if level == "programme_area":
             source = _with_programme_area(rows)
-        levels[level] = rl.realism(source, month, level=level, **kw)
+        levels[level] = rl.realism(
+            source,
+            month,
+            level=level,
+            multiple_threshold=multiple_threshold,
+            assured_threshold=assured_threshold,
+            basis=basis,
+        )
     levels["scheme"] = _unjudged_adjustments(levels["scheme"])
     by_org = levels["organisation"]
     if len(members(org)) > 1:

@@ -261,7 +261,9 @@ def _sectioned(
     df: pd.DataFrame, orgs: list[str], first_label: str, headings: dict[str, str]
 ) -> tuple[pd.DataFrame, list[int]]:
     """Rows of a threshold table with a heading row before each section named in ``headings``."""
-    out, marks, seen = [], [], set()
+    out: list[dict[str, object]] = []
+    marks: list[int] = []
+    seen: set[str] = set()
     for _, row in df.iterrows():
         sec = row["section"]
         if sec in headings and sec not in seen:

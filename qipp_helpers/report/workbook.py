@@ -8,7 +8,7 @@ calls one function of this module and returns a :class:`~.publish.Book`.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
@@ -60,7 +60,7 @@ def _provenance_notes(r: object, *, previous: bool = True) -> list[tuple[str, st
     return out
 
 
-def _after_adjustments(w: object, adjustments: pd.DataFrame | None) -> str:
+def _after_adjustments(w: Any, adjustments: pd.DataFrame | None) -> str:
     """What the tables show against a warning's printed total once the adjustments they include are added."""
     if adjustments is None or adjustments.empty:
         return (

@@ -10,6 +10,7 @@ always give the same files. Used for scale benchmarks, never presented as real.
 from __future__ import annotations
 
 import csv
+from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
@@ -41,7 +42,7 @@ DESCRIPTORS = (
 SEED = 20191017
 
 
-def _write_csv(path: Path, rows: list[list[object]]) -> None:
+def _write_csv(path: Path, rows: Sequence[Sequence[object]]) -> None:
     with atomic_path(path) as tmp, open(tmp, "w", newline="", encoding="utf-8") as fh:
         csv.writer(fh).writerows(rows)
 
@@ -112,7 +113,7 @@ def demo_data(
             actual = np.round(fot * m / 12 * rng.uniform(0.8, 1.1, schemes))
             assured = np.round(fot * rng.uniform(0.8, 1.0, schemes))
             rags = rng.choice(len(RAGS), size=schemes, p=rag_p)
-            out: list[list[object]] = [[f"Synthetic demo dashboard {c} M{m} {fy} (not real)"], HEADER]
+            out: list[list[object]] = [[f"Synthetic demo dashboard {c} M{m} {fy} (not real)"], list(HEADER)]
             for i in range(schemes):
                 desc = DESCRIPTORS[min(int(rags[i]), 2)]
                 out.append(
