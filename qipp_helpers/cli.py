@@ -13,7 +13,7 @@ import re
 import sys
 import traceback
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import click
 import typer
@@ -26,6 +26,9 @@ from .core.errors import InputError, QippError, UsageError
 from .core.periods import check_fin_year, check_month, parse_months
 from .core.text import has_control, plain_terminal
 from .pack.catalogue import NOTEBOOKS, known_orgs, parse_param
+
+if TYPE_CHECKING:
+    from .pack.runner import JobResult
 
 
 class _Commands(TyperGroup):
@@ -511,6 +514,37 @@ def _parse_orgs(values: list[str] | None, data_dir: Path) -> list[str] | None:
     return out
 
 
+@dataclasses.dataclass
+class _RunProgress:
+    """What ``qipp run`` says as the batch goes: workers starting, each report rendered, failed or skipped."""
+
+    tty: bool  # a terminal: lines go above the progress bar, not through it
+
+    def say(self, line: str, *, colour: str | None = None, err: bool = False) -> None:
+        if self.tty:
+            from tqdm.auto import tqdm
+
+            tqdm.write(typer.style(line, fg=colour) if colour else line, file=sys.stderr if err else sys.stdout)
+        else:
+            typer.secho(line, fg=colour, err=err)
+
+    def started(self, workers: int) -> None:
+        who = f"{workers} worker{'s' if workers != 1 else ''}" if workers else "the Dask workers"
+        typer.echo(f"starting {who}: each opens a Jupyter kernel and imports the report code first (~15 s)", err=True)
+
+    def finished(self, r: JobResult) -> None:
+        if r.status == "ok":
+            self.say(f"rendered {r.job.label}: {', '.join(sorted(r.outputs))} in {r.job.out_dir} ({r.seconds:.1f}s)")
+        else:
+            where = (
+                f"the executed notebook: {r.outputs['ipynb']}" if "ipynb" in r.outputs else "no notebook was written"
+            )
+            self.say(f"FAILED {r.job.label}: {r.error} ({where})", colour=typer.colors.RED, err=True)
+
+    def skipped(self, s: dict) -> None:
+        typer.secho(f"skipped {s['notebook']} M{s['month']} for {s['org']}: {s['reason']}", fg=typer.colors.YELLOW)
+
+
 @app.command()
 def run(
     fin_year: FinYear,
@@ -618,37 +652,15 @@ def run(
         include_illustrative=include_illustrative,
     )
 
-    tty = sys.stderr.isatty()
-
-    def say(line: str, *, colour: str | None = None, err: bool = False) -> None:
-        if tty:  # above the progress bar, not through it
-            from tqdm.auto import tqdm
-
-            tqdm.write(typer.style(line, fg=colour) if colour else line, file=sys.stderr if err else sys.stdout)
-        else:
-            typer.secho(line, fg=colour, err=err)
-
-    def started(workers: int) -> None:
-        who = f"{workers} worker{'s' if workers != 1 else ''}" if workers else "the Dask workers"
-        typer.echo(f"starting {who}: each opens a Jupyter kernel and imports the report code first (~15 s)", err=True)
-
-    def finished(r) -> None:
-        if r.status == "ok":
-            say(f"rendered {r.job.label}: {', '.join(sorted(r.outputs))} in {r.job.out_dir} ({r.seconds:.1f}s)")
-        else:
-            where = (
-                f"the executed notebook: {r.outputs['ipynb']}" if "ipynb" in r.outputs else "no notebook was written"
-            )
-            say(
-                f"FAILED {r.job.label}: {r.error} ({where})",
-                colour=typer.colors.RED,
-                err=True,
-            )
-
-    def skipped(s: dict) -> None:
-        typer.secho(f"skipped {s['notebook']} M{s['month']} for {s['org']}: {s['reason']}", fg=typer.colors.YELLOW)
-
-    outcome = run_pack(opts, progress=tty, on_skip=skipped, on_result=finished, on_start=started, on_wait=_waiting)
+    tell = _RunProgress(tty=sys.stderr.isatty())
+    outcome = run_pack(
+        opts,
+        progress=tell.tty,
+        on_skip=tell.skipped,
+        on_result=tell.finished,
+        on_start=tell.started,
+        on_wait=_waiting,
+    )
     typer.echo(
         f"store version {outcome.version}: {len(outcome.results) - outcome.failed} rendered, {outcome.kept} "
         f"unchanged, {outcome.skipped_reports} "
