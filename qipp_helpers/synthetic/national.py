@@ -65,6 +65,29 @@ def refuse_non_empty(data_dir: Path) -> None:
         )
 
 
+def _dashboard_rows(title: str, figures: dict[str, np.ndarray], rags: np.ndarray) -> list[list[object]]:
+    """One organisation's month as a dashboard CSV: title, header, a line per scheme, the Grand Total."""
+    money = ("plan_ytd", "actual_ytd", "annual_plan", "fot", "assured")
+    ws = list(WORKSTREAMS)
+    out: list[list[object]] = [[title], list(HEADER)]
+    for i, rag in enumerate(rags):
+        desc = DESCRIPTORS[min(int(rag), 2)]
+        out.append(
+            [
+                f"{i // 10 + 1}.{i % 10 + 1}",
+                f"Synthetic scheme {i + 1:03d}",
+                ws[i % len(ws)],
+                desc,
+                desc,
+                desc,
+                RAGS[rag],
+                *(figures[k][i] for k in money),
+            ]
+        )
+    out.append(["Grand Total", "", "", "", "", "", "", *(figures[k].sum() for k in money)])
+    return out
+
+
 def demo_data(
     data_dir: Path | str,
     *,
@@ -94,7 +117,6 @@ def demo_data(
         + (f" --years {years}" if years > 1 else "")
         + f" --seed {seed} (generated, not real returns)"
     )
-    ws = list(WORKSTREAMS)
     rows_written = 0
     # per organisation: a fixed scheme list with annual plans; FOT drifts month to month
     plans = {c: -np.round(rng.uniform(20, 1500, schemes)) for c in codes}
@@ -113,41 +135,14 @@ def demo_data(
             actual = np.round(fot * m / 12 * rng.uniform(0.8, 1.1, schemes))
             assured = np.round(fot * rng.uniform(0.8, 1.0, schemes))
             rags = rng.choice(len(RAGS), size=schemes, p=rag_p)
-            out: list[list[object]] = [[f"Synthetic demo dashboard {c} M{m} {fy} (not real)"], list(HEADER)]
-            for i in range(schemes):
-                desc = DESCRIPTORS[min(int(rags[i]), 2)]
-                out.append(
-                    [
-                        f"{i // 10 + 1}.{i % 10 + 1}",
-                        f"Synthetic scheme {i + 1:03d}",
-                        ws[i % len(ws)],
-                        desc,
-                        desc,
-                        desc,
-                        RAGS[rags[i]],
-                        plan_ytd[i],
-                        actual[i],
-                        annual[i],
-                        fot[i],
-                        assured[i],
-                    ]
-                )
-            out.append(
-                [
-                    "Grand Total",
-                    "",
-                    "",
-                    "",
-                    "",
-                    "",
-                    "",
-                    plan_ytd.sum(),
-                    actual.sum(),
-                    annual.sum(),
-                    fot.sum(),
-                    assured.sum(),
-                ]
-            )
+            figures = {
+                "plan_ytd": plan_ytd,
+                "actual_ytd": actual,
+                "annual_plan": annual,
+                "fot": fot,
+                "assured": assured,
+            }
+            out = _dashboard_rows(f"Synthetic demo dashboard {c} M{m} {fy} (not real)", figures, rags)
             _write_csv(folder / f"{c}.csv", out)
             rows_written += schemes
     return {"organisations": orgs, "months": months, "years": years, "rows": rows_written}
