@@ -2,7 +2,7 @@
 200-row dashboard workbook, and the batch cost per report as the number of organisations grows (4, 16, 64),
 on the local pool and on Dask.
 
-Data (seeded, synthetic, written by `qipp demo-data` into a temporary folder):
+Data (seeded, synthetic, written by `python -m qipp_helpers.synthetic` into a temporary folder):
   100k: --orgs 64 --schemes 130 --months 12 (99,840 rows, 768 CSV files, 12 month folders);
   1M:   --orgs 42 --schemes 200 --months 12 --years 10 (1,008,000 rows, 5,040 CSV files, 120 month folders).
 Ingest is timed the way `qipp ingest-raw` does it (every month folder prepared in turn and committed in one

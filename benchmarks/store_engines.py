@@ -349,6 +349,20 @@ def run_store(folder: Path, base: pd.DataFrame, year: pd.DataFrame, slice_rows: 
     return res
 
 
+def _cell(r: dict, key: str | None) -> str:
+    """One engine's result for one row of the table."""
+    if key is None:
+        return f"{r['reader_reads']} / {r['reader_errors']}"
+    v = r[key]
+    if v is None:
+        return "failed"
+    if isinstance(v, int) and not isinstance(v, bool):
+        return str(v)
+    if isinstance(v, bool):
+        return "yes" if v else "NO"
+    return f"{v:.2f}" if key == "file_mb" else f"{v:.3f} s"
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--years", type=int, default=10)
@@ -391,24 +405,11 @@ def main() -> None:
         ("reader: every read one version", "reader_consistent"),
         ("file size (MB)", "file_mb"),
     ]
-
-    def cell(r: dict, key: str | None) -> str:
-        if key is None:
-            return f"{r['reader_reads']} / {r['reader_errors']}"
-        v = r[key]
-        if v is None:
-            return "failed"
-        if isinstance(v, int) and not isinstance(v, bool):
-            return str(v)
-        if isinstance(v, bool):
-            return "yes" if v else "NO"
-        return f"{v:.2f}" if key == "file_mb" else f"{v:.3f} s"
-
     width = max(len(label) for label, _ in rows)
     print()
     print(f"{'':{width}}  " + "  ".join(f"{r['engine']:>12}" for r in results))
     for label, key in rows:
-        print(f"{label:{width}}  " + "  ".join(f"{cell(r, key):>12}" for r in results))
+        print(f"{label:{width}}  " + "  ".join(f"{_cell(r, key):>12}" for r in results))
     if not args.no_store:
         print()
         print(f"through the store's API ({store['engine']}):")

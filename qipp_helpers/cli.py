@@ -13,7 +13,7 @@ import re
 import sys
 import traceback
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import click
 import typer
@@ -26,6 +26,9 @@ from .core.errors import InputError, QippError, UsageError
 from .core.periods import check_fin_year, check_month, parse_months
 from .core.text import has_control, plain_terminal
 from .pack.catalogue import NOTEBOOKS, known_orgs, parse_param
+
+if TYPE_CHECKING:
+    from .pack.runner import JobResult
 
 
 class _Commands(TyperGroup):
@@ -42,7 +45,7 @@ class _Commands(TyperGroup):
             _usage_exit(exc)
             raise
 
-    def invoke(self, ctx: click.Context) -> object:
+    def invoke(self, ctx: _TyperContext) -> object:
         with _plain_output():
             try:
                 return super().invoke(ctx)
@@ -430,41 +433,6 @@ def ingest_raw(
             _print_summary(summary)
 
 
-@app.command("demo-data")
-def demo_data(
-    data_dir: DataDir = Path("demo"),
-    orgs: Annotated[int, typer.Option(help="Number of synthetic organisations (S001...).")] = 4,
-    schemes: Annotated[int, typer.Option(help="Schemes per organisation.")] = 40,
-    months: Annotated[int, typer.Option(help="Months of returns, from M1.")] = 6,
-    fin_year: FinYear = "2019-20",
-    years: Annotated[int, typer.Option(help="Financial years of returns, from FIN_YEAR.")] = 1,
-    seed: Annotated[int, typer.Option(help="Random seed (same seed, same data).")] = 20191017,
-) -> None:
-    """Write a seeded synthetic dataset (organisations.csv + raw CSV returns) for scale tests; marked synthetic.
-
-    \b
-    Example:
-      qipp demo-data --data-dir demo --orgs 16 --schemes 130 --months 12
-    """
-    from .synthetic.national import demo_data as make
-
-    counts = make(
-        data_dir,
-        orgs=orgs,
-        schemes=schemes,
-        months=months,
-        fin_year=_command_line(check_fin_year, fin_year),
-        years=years,
-        seed=seed,
-    )
-    typer.echo(
-        f"wrote {counts['rows']:,} synthetic scheme-month rows for {orgs} organisations x {months} months"
-        + (f" x {years} years" if years > 1 else "")
-        + " "
-        f"into {data_dir}/raw (ingest with: qipp ingest-raw --data-dir {data_dir})"
-    )
-
-
 @app.command()
 def template(
     fin_year: FinYear,
@@ -544,6 +512,37 @@ def _parse_orgs(values: list[str] | None, data_dir: Path) -> list[str] | None:
             if code:
                 out.append(code.upper())
     return out
+
+
+@dataclasses.dataclass
+class _RunProgress:
+    """What ``qipp run`` says as the batch goes: workers starting, each report rendered, failed or skipped."""
+
+    tty: bool  # a terminal: lines go above the progress bar, not through it
+
+    def say(self, line: str, *, colour: str | None = None, err: bool = False) -> None:
+        if self.tty:
+            from tqdm.auto import tqdm
+
+            tqdm.write(typer.style(line, fg=colour) if colour else line, file=sys.stderr if err else sys.stdout)
+        else:
+            typer.secho(line, fg=colour, err=err)
+
+    def started(self, workers: int) -> None:
+        who = f"{workers} worker{'s' if workers != 1 else ''}" if workers else "the Dask workers"
+        typer.echo(f"starting {who}: each opens a Jupyter kernel and imports the report code first (~15 s)", err=True)
+
+    def finished(self, r: JobResult) -> None:
+        if r.status == "ok":
+            self.say(f"rendered {r.job.label}: {', '.join(sorted(r.outputs))} in {r.job.out_dir} ({r.seconds:.1f}s)")
+        else:
+            where = (
+                f"the executed notebook: {r.outputs['ipynb']}" if "ipynb" in r.outputs else "no notebook was written"
+            )
+            self.say(f"FAILED {r.job.label}: {r.error} ({where})", colour=typer.colors.RED, err=True)
+
+    def skipped(self, s: dict) -> None:
+        typer.secho(f"skipped {s['notebook']} M{s['month']} for {s['org']}: {s['reason']}", fg=typer.colors.YELLOW)
 
 
 @app.command()
@@ -653,37 +652,15 @@ def run(
         include_illustrative=include_illustrative,
     )
 
-    tty = sys.stderr.isatty()
-
-    def say(line: str, *, colour: str | None = None, err: bool = False) -> None:
-        if tty:  # above the progress bar, not through it
-            from tqdm.auto import tqdm
-
-            tqdm.write(typer.style(line, fg=colour) if colour else line, file=sys.stderr if err else sys.stdout)
-        else:
-            typer.secho(line, fg=colour, err=err)
-
-    def started(workers: int) -> None:
-        who = f"{workers} worker{'s' if workers != 1 else ''}" if workers else "the Dask workers"
-        typer.echo(f"starting {who}: each opens a Jupyter kernel and imports the report code first (~15 s)", err=True)
-
-    def finished(r) -> None:
-        if r.status == "ok":
-            say(f"rendered {r.job.label}: {', '.join(sorted(r.outputs))} in {r.job.out_dir} ({r.seconds:.1f}s)")
-        else:
-            where = (
-                f"the executed notebook: {r.outputs['ipynb']}" if "ipynb" in r.outputs else "no notebook was written"
-            )
-            say(
-                f"FAILED {r.job.label}: {r.error} ({where})",
-                colour=typer.colors.RED,
-                err=True,
-            )
-
-    def skipped(s: dict) -> None:
-        typer.secho(f"skipped {s['notebook']} M{s['month']} for {s['org']}: {s['reason']}", fg=typer.colors.YELLOW)
-
-    outcome = run_pack(opts, progress=tty, on_skip=skipped, on_result=finished, on_start=started, on_wait=_waiting)
+    tell = _RunProgress(tty=sys.stderr.isatty())
+    outcome = run_pack(
+        opts,
+        progress=tell.tty,
+        on_skip=tell.skipped,
+        on_result=tell.finished,
+        on_start=tell.started,
+        on_wait=_waiting,
+    )
     typer.echo(
         f"store version {outcome.version}: {len(outcome.results) - outcome.failed} rendered, {outcome.kept} "
         f"unchanged, {outcome.skipped_reports} "

@@ -13,7 +13,7 @@ from __future__ import annotations
 import tempfile
 from pathlib import Path
 
-from qipp_helpers.ingest.pipeline import ingest
+from qipp_helpers.ingest.layouts import ingest
 from qipp_helpers.store.db import load_adjustments, load_returns
 from qipp_helpers.synthetic.months import CCGS, PROVENANCE, complete_m6, earlier_months
 from qipp_helpers.synthetic.workbooks import write_dashboard

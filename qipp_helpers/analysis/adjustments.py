@@ -186,7 +186,7 @@ def locate(
     values = members[cols].to_numpy(dtype=float)
     m_rag = list(members["rag"]) if "rag" in members else [""] * len(members)
     c_rag = list(combined["rag"]) if "rag" in combined else [""] * n_t
-    best = None
+    best: tuple[tuple[int, int, float], tuple[int, ...], np.ndarray, np.ndarray] | None = None
     for assign in _assignments(owners, n_t):
         sums = np.zeros_like(target)
         counts = np.zeros(n_t)
@@ -201,6 +201,7 @@ def locate(
         score = (int(bad.sum()), mismatches, float(np.abs(resid[~bad]).sum()))
         if best is None or score < best[0]:
             best = (score, assign, resid, bad)
+    assert best is not None  # count > 0: at least one assignment was tried
     score, assign, resid, bad = best
     if score[0] != 1:
         return None
@@ -463,7 +464,8 @@ def _attribute(findings: list[dict], left: dict[str, dict[str, float]], toleranc
     out: list[str | None] = []
     for i in range(len(findings)):  # too many to try jointly: one at a time, best first
         trial = [*out, *[None] * (len(findings) - i)]
-        choice = min(options[i], key=lambda o, t=trial, k=i: score([*t[:k], o, *t[k + 1 :]]))
+        scores = [score([*trial[:i], o, *trial[i + 1 :]]) for o in options[i]]
+        choice = options[i][scores.index(min(scores))]
         out.append(choice)
     return out
 
@@ -668,7 +670,9 @@ def apply_adjustments(rows: pd.DataFrame, adjustments: pd.DataFrame) -> pd.DataF
         first = recs.iloc[0]
         if period and (first["fin_year"], int(first["month"])) not in period:
             continue
-        row = {c: "" for c in base.columns if base[c].dtype == object or pd.api.types.is_string_dtype(base[c])}
+        row: dict[str, object] = {
+            c: "" for c in base.columns if base[c].dtype == object or pd.api.types.is_string_dtype(base[c])
+        }
         row.update(
             {
                 "fin_year": first["fin_year"],

@@ -31,10 +31,6 @@ from ..core.vocab import (
 TOLERANCE_K = 0.5  # the workbook prints whole £000
 
 
-def _z(v: float) -> float:
-    return 0.0 if v is None or (isinstance(v, float) and math.isnan(v)) else float(v)
-
-
 def scheme_values(lines: pd.DataFrame) -> pd.DataFrame:
     """Scheme lines with c, e, f computed from a, b, d (blank = 0), in workbook order."""
     s = lines[lines["kind"] == "scheme"].copy()

@@ -17,14 +17,6 @@ from ..core.vocab import RAGS, WORKSTREAMS
 TOTAL = "Total"
 
 
-def previous_period(fin_year: str, month: int) -> tuple[str, int]:
-    """The period before: (2019-20, 6) -> (2019-20, 5); (2019-20, 1) -> (2018-19, 12)."""
-    if month > 1:
-        return fin_year, month - 1
-    start = int(fin_year[:4]) - 1
-    return f"{start}-{(start + 1) % 100:02d}", 12
-
-
 def select(returns: pd.DataFrame, fin_year: str, month: int, org: str) -> pd.DataFrame:
     """The scheme rows of one organisation (or group, e.g. LLR = ELR + WL + LC) for one month."""
     mask = (returns["fin_year"] == fin_year) & (returns["month"] == month) & returns["org"].isin(members(org))

@@ -12,6 +12,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from ..core.periods import previous_period
 from . import position as t
 
 #: How the data-quality notes name each table (Paper D's own titles).
@@ -35,7 +36,7 @@ def computed_cells(returns: pd.DataFrame, fin_year: str, month: int, orgs: list[
     ``returns`` are the rows the reports show (with their control-total adjustments). Columns: table,
     org, row, column, computed (£000, unrounded).
     """
-    prev_fy, prev_m = t.previous_period(fin_year, month)
+    prev_fy, prev_m = previous_period(fin_year, month)
     parts = []
     for org in orgs:
         rows = t.select(returns, fin_year, month, org)

@@ -25,6 +25,7 @@ unit) and tabulated in £m to one decimal, as Table 3 prints them.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -248,7 +249,7 @@ def coverage(table: pd.DataFrame, plan: Mapping[str, float]) -> pd.DataFrame:
     pct_covered (plan / opportunity; NaN where there is no opportunity).
     """
     total = table.set_index("programme_area").loc["Total"]
-    rows = [
+    rows: list[dict[str, Any]] = [
         {
             "point_of_delivery": POD_LABELS[pod],
             "qipp_programme": QIPP_PROGRAMMES[pod],

@@ -75,10 +75,6 @@ class InputError(QippError, ValueError):
 IngestError = InputError
 
 
-class MissingDataError(QippError, LookupError):
-    """The data a report needs is not held (no returns for an organisation and month...)."""
-
-
 class StoreError(QippError, OSError):
     """The processed store cannot be read or written (read-only, disk full, a planted symlink...)."""
 

@@ -92,8 +92,3 @@ def previous_period(fin_year: str, month: int) -> tuple[str, int]:
         return fin_year, month - 1
     start = int(fin_year[:4]) - 1
     return f"{start}-{(start + 1) % 100:02d}", 12
-
-
-def period_key(fin_year: str, month: int) -> str:
-    """'2019-20', 6 -> '2019-20 M6' (how logs and messages name a period)."""
-    return f"{fin_year} M{month}"

@@ -95,11 +95,6 @@ _REFS = {
 }
 
 
-def plain_chart(value: object) -> str:
-    """Input text for a matplotlib label: ``$`` escaped so it is a dollar sign, never mathtext."""
-    return str(value).replace("\\", "\\\\").replace("$", r"\$")
-
-
 #: C0 and C1 control characters (and DEL): an escape sequence from an input must not reach a terminal or a page.
 CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
 #: The same, but keeping a carriage return (a progress bar redraws its line with one).

@@ -30,6 +30,22 @@ RAG_ALIASES: dict[str, str] = {"completed": "Blue", "closed": "Grey"}
 #: The money columns of a scheme return, £000 (savings negative).
 MONEY_COLUMNS: tuple[str, ...] = ("plan_ytd", "actual_ytd", "annual_plan", "fot", "assured")
 
+#: The printed header of each column a PMO dashboard must have (Paper D's layout), by the field it fills:
+#: what the reader looks for, what its error messages name and what the report workbooks quote back.
+DASHBOARD_HEADERS: dict[str, str] = {
+    "scheme_no": "Scheme no. for LLR Summary Report",
+    "scheme_name": "Scheme Name",
+    "milestones": "Milestones",
+    "financial_benefits": "Financial Benefits",
+    "risk_issue": "Risk/Issue",
+    "rag": "Overall PMO RAG ratings",
+    "plan_ytd": "Sum of Plan YTD",
+    "actual_ytd": "Sum of Actuals YTD",
+    "annual_plan": "Annual Plan",
+    "fot": "Sum of Revised FOT",
+    "assured": "Sum of PMO Assured Value",
+}
+
 #: Paper D's eight QIPP programme areas (its executive summary's rows), a field of every returned line.
 QIPP_AREAS: tuple[str, ...] = (
     "Acute Services",

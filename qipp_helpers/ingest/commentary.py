@@ -70,7 +70,8 @@ def parse_rows(rows: list[tuple], *, file: str, sheet: str) -> tuple[list[dict],
     if isinstance(header, Problem):
         return [], [header]
     known = set(organisations().codes) | set(organisations().all_codes)
-    out, problems = [], []
+    out: list[dict] = []
+    problems: list[Problem] = []
     for i in range(header.row + 1, len(rows)):
         raw = rows[i]
 

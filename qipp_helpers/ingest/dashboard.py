@@ -36,7 +36,7 @@ from ..core.errors import Problem
 from ..core.files import path_like
 from ..core.money import parse_money
 from ..core.orgs import organisations
-from ..core.vocab import MONEY_COLUMNS, RAG_ALIASES, RAGS
+from ..core.vocab import DASHBOARD_HEADERS, MONEY_COLUMNS, RAG_ALIASES, RAGS
 from ..reference import normalise_scheme_no
 from .excel import (
     HEADER_SEARCH_ROWS,
@@ -76,19 +76,7 @@ HEADERS: dict[str, str] = {
     "workstream": "workstream",
 }
 #: The printed header of each required column, for error messages.
-REQUIRED: dict[str, str] = {
-    "scheme_no": "Scheme no. for LLR Summary Report",
-    "scheme_name": "Scheme Name",
-    "milestones": "Milestones",
-    "financial_benefits": "Financial Benefits",
-    "risk_issue": "Risk/Issue",
-    "rag": "Overall PMO RAG ratings",
-    "plan_ytd": "Sum of Plan YTD",
-    "actual_ytd": "Sum of Actuals YTD",
-    "annual_plan": "Annual Plan",
-    "fot": "Sum of Revised FOT",
-    "assured": "Sum of PMO Assured Value",
-}
+REQUIRED: dict[str, str] = DASHBOARD_HEADERS
 #: The labels a "no header row found" message names.
 ANCHORS = ("Scheme Name", "Annual Plan")
 TOTAL_LABELS = {"grand total", "total"}
@@ -226,9 +214,9 @@ def parse_sheets(jobs: Sequence[SheetJob]) -> list[SheetResult]:
             continue
         header = find_header(job.grid(), HEADERS, REQUIRED, file=job.file, sheet=job.sheet, anchors=ANCHORS)
         headers[i] = header
-        block = _block(job, header) if isinstance(header, Header) and FAST_READER else None
-        if block is not None:
-            blocks.append((i, block))
+        found = _block(job, header) if isinstance(header, Header) and FAST_READER else None
+        if found is not None:
+            blocks.append((i, found))
     read = dict(zip([i for i, _ in blocks], _read_blocks([b for _, b in blocks]), strict=True))
     for i, job in enumerate(jobs):
         result = read.get(i)
@@ -673,7 +661,7 @@ def _read_blocks(blocks: list[_Block]) -> list[SheetResult | None]:
     names, blank = _by_value(raw_names, _cell_text, lambda n: not n)
     bad |= headerish | blank  # type: ignore[operator]
     rags, unknown = _by_value(_column(blocks, "rag"), _rag, lambda r: r not in _RAG_SET)
-    bad |= unknown  # type: ignore[operator]
+    bad |= unknown
     texts = {f: _by_value(_column(blocks, f), _cell_text)[0] for f in _TEXT_FIELDS}
     with_ws = [b for b in blocks if "workstream" in b.cells]
     ws = iter(_split(_by_value(_column(with_ws, "workstream"), _cell_text)[0], [len(b) for b in with_ws]))
@@ -730,7 +718,7 @@ def _money_column(cells: pa.Array | list) -> tuple[np.ndarray, np.ndarray]:
         values = pc.cast(pc.if_else(plain, cells, "0"), pa.float64()).to_numpy(zero_copy_only=False).copy()
         if not pc.all(plain).as_py():
             others = np.flatnonzero(~plain.to_numpy(zero_copy_only=False))
-            got = {}
+            got: dict[object, float | None] = {}
             for v in set(cells.take(pa.array(others)).to_pylist()):
                 try:
                     got[v] = parse_money(v)
@@ -750,11 +738,11 @@ def _money_column(cells: pa.Array | list) -> tuple[np.ndarray, np.ndarray]:
             values[np.isnan(values)] = 0.0
             bad = np.isinf(values)
             todo = ()
-    for i in todo:
+    for j in todo:
         try:
-            values[i] = parse_money(cells[i])
+            values[j] = parse_money(cells[j])
         except (ValueError, OverflowError, TypeError):
-            values[i], bad[i] = float("nan"), True
+            values[j], bad[j] = float("nan"), True
     return values, bad
 
 
@@ -951,20 +939,23 @@ def read_csv(path: Path, org: str, *, deferred: Deferred | None = None) -> FileR
     return result
 
 
-def read_returns_files(paths: Iterable[Path], *, org: str | None = None) -> list[FileResult]:
+def read_returns_files(paths: Iterable[Path], *, org: str | None = None, guarded: bool = False) -> list[FileResult]:
     """:func:`read_returns_file` of each file, their well-formed sheets read together (much faster)."""
     deferred: Deferred = []
-    results = [read_returns_file(Path(p), org=org, deferred=deferred) for p in paths]
+    results = [read_returns_file(Path(p), org=org, deferred=deferred, guarded=guarded) for p in paths]
     for (result, i, _), sheet in zip(deferred, parse_sheets([job for _, _, job in deferred]), strict=True):
         result.sheets[i] = sheet
     return results
 
 
-def read_returns_file(path: Path, *, org: str | None = None, deferred: Deferred | None = None) -> FileResult:
+def read_returns_file(
+    path: Path, *, org: str | None = None, deferred: Deferred | None = None, guarded: bool = False
+) -> FileResult:
     """Dispatch on file type: .xlsx dashboard workbook (``org``: read only that organisation's sheet), or .csv of
-    one organisation (``org``, or a file named <ORG>.csv)."""
+    one organisation (``org``, or a file named <ORG>.csv). ``guarded``: the caller has already passed the file
+    through :func:`~.guard.check_input_file` (an ingest guards each of its files once, before routing it)."""
     suffix = path.suffix.lower()
-    unsafe = check_input_file(path)
+    unsafe = [] if guarded else check_input_file(path)
     if unsafe:
         return FileResult(path=path, problems=unsafe)
     code = (org or "").strip().upper() or None

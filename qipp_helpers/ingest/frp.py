@@ -18,6 +18,7 @@ Like the dashboard reader it collects every problem (file, sheet, row, column) a
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -80,6 +81,39 @@ def _optional_money(value: object) -> float:
     return parse_money(value)
 
 
+def _line_money(
+    cell: Callable[[str], object], printed: dict[str, str], problems: list[Problem], where: tuple[str, str, int]
+) -> dict[str, float]:
+    """A scheme-table line's printed figures by stored column (blank = NaN); a figure that is not money is a
+    located problem (and NaN)."""
+    file, sheet, excel_row = where
+    money: dict[str, float] = {}
+    for key in SCHEME_MONEY:
+        try:
+            money[FRP_PRINTED[key]] = _optional_money(cell(key))
+        except ValueError as exc:
+            problems.append(Problem(file, str(exc), sheet, excel_row, printed.get(key)))
+            money[FRP_PRINTED[key]] = math.nan
+    return money
+
+
+def _line_rag(text: str, printed: dict[str, str], problems: list[Problem], where: tuple[str, str, int]) -> str:
+    """A scheme-table line's RAG status as the FRP spells it ('' when blank or not one of them: a problem)."""
+    rag = next((r for r in FRP_RAGS if r.lower() == text.lower()), None)
+    if rag is None:
+        file, sheet, excel_row = where
+        problems.append(
+            Problem(
+                file,
+                f"RAG status {text!r} is not one of Green, Amber, Orange, Red or blank",
+                sheet,
+                excel_row,
+                printed.get("rag", "RAG Status"),
+            )
+        )
+    return rag or ""
+
+
 def parse_schemes(rows: list[tuple], *, file: str, sheet: str) -> tuple[list[dict], list[Problem]]:
     """Parse the FRP scheme table into lines of kind scheme / group_total / grand_total."""
     problems: list[Problem] = []
@@ -101,27 +135,9 @@ def parse_schemes(rows: list[tuple], *, file: str, sheet: str) -> tuple[list[dic
         g, s = cell_text(cell("group")), cell_text(cell("scheme"))
         if norm(g) in SCHEME_HEADERS or norm(s) == "scheme":
             continue  # repeated header
-        money: dict[str, float] = {}
-        for key in SCHEME_MONEY:
-            try:
-                money[FRP_PRINTED[key]] = _optional_money(cell(key))
-            except ValueError as exc:
-                problems.append(Problem(file, str(exc), sheet, excel_row, printed.get(key)))
-                money[FRP_PRINTED[key]] = math.nan
+        money = _line_money(cell, printed, problems, (file, sheet, excel_row))
         has_money = any(not math.isnan(v) and v != 0 for v in money.values())
-        rag_text = cell_text(cell("rag"))
-        rag = next((r for r in FRP_RAGS if r.lower() == rag_text.lower()), None)
-        if rag is None:
-            problems.append(
-                Problem(
-                    file,
-                    f"RAG status {rag_text!r} is not one of Green, Amber, Orange, Red or blank",
-                    sheet,
-                    excel_row,
-                    printed.get("rag", "RAG Status"),
-                )
-            )
-            rag = ""
+        rag = _line_rag(cell_text(cell("rag")), printed, problems, (file, sheet, excel_row))
         label = norm(g) or norm(s)
         if label in ("grand total", "total"):
             kind, line_group, scheme = "grand_total", "", ""

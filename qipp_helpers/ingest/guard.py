@@ -24,7 +24,7 @@ from pathlib import Path, PurePosixPath
 from ..core.errors import Problem
 
 try:  # defusedxml (installed with nbconvert/openpyxl) refuses entity expansion attacks
-    from defusedxml.ElementTree import iterparse  # type: ignore[import-untyped]
+    from defusedxml.ElementTree import iterparse
 except ImportError:  # pragma: no cover - the stdlib parser on Python 3.11+ limits expansion too
     from xml.etree.ElementTree import iterparse
 

@@ -224,3 +224,46 @@ def _tagged(index: int, prepare: Callable[[pipeline.Stored], list[Prepared]]) ->
             raise
 
     return run
+
+
+def ingest(
+    paths: list[Path],
+    fin_year: str,
+    month: int,
+    data_dir: Path | str,
+    *,
+    org: str | None = None,
+    provenance: str | None = None,
+    user: str | None = None,
+) -> pipeline.IngestSummary:
+    """Read, validate and store dashboard files for one month as one version; IngestError if anything is wrong."""
+    summary = ingest_files(
+        paths, fin_year, month, data_dir, org=org, provenance=provenance, user=user, only="dashboard"
+    )
+    assert isinstance(summary[0], pipeline.IngestSummary)
+    return summary[0]
+
+
+def ingest_frp(
+    path: Path,
+    fin_year: str,
+    month: int,
+    data_dir: Path | str,
+    *,
+    system: str | None = None,
+    provenance: str | None = None,
+    user: str | None = None,
+) -> pipeline.FrpIngestSummary:
+    """Read, validate and store one FRP workbook as one version."""
+    summary = ingest_files([path], fin_year, month, data_dir, org=system, provenance=provenance, user=user, only="frp")
+    assert isinstance(summary[0], pipeline.FrpIngestSummary)
+    return summary[0]
+
+
+def ingest_rightcare(
+    path: Path, fin_year: str, data_dir: Path | str, *, provenance: str | None = None, user: str | None = None
+) -> pipeline.RightCareIngestSummary:
+    """Read, validate and store one RightCare indicator workbook for ``fin_year`` as one version."""
+    summary = ingest_files([path], fin_year, 1, data_dir, provenance=provenance, user=user, only="rightcare")
+    assert isinstance(summary[0], pipeline.RightCareIngestSummary)
+    return summary[0]

@@ -260,7 +260,7 @@ _RECORD_FIELDS = (
 
 def tidy_returns(
     results: list[FileResult], fin_year: str, month: int, *, provenance: str | None = None
-) -> tuple[pd.DataFrame, list[SheetResult], list[Problem]]:
+) -> tuple[pd.DataFrame, list[tuple[FileResult, SheetResult]], list[Problem]]:
     """Turn read files into one validated tidy table of CCG rows (+ combined sheets, problems)."""
     problems = iter_problems(results)
     pieces: dict[str, list] = {c: [] for c in (*_RECORD_FIELDS, "workstream", "row") if c not in _PER_SHEET}
@@ -581,7 +581,7 @@ def month_adjustments(
         Change("printed_totals", new_printed, {(fin_year, month, o) for o in replaced}),
         Change("adjustments", adjustments, {(fin_year, month, o) for o in month_orgs}),
     ]
-    if given:
+    if given and combined is not None:
         changes.append(Change("combined_rows", combined, {(fin_year, month, o) for o in set(combined["org"])}))
     return changes, len(derived["adjustment_id"].unique()) if len(derived) else 0
 
@@ -592,7 +592,7 @@ class Prepared:
 
     changes: list[Change]
     entry: dict
-    summary: IngestSummary | FrpIngestSummary | RightCareIngestSummary
+    summary: IngestSummary | FrpIngestSummary | RightCareIngestSummary | CommentaryIngestSummary
     files: list[dict] = field(default_factory=list)
 
 
@@ -622,11 +622,12 @@ def prepare_dashboards(
     """Dashboard workbooks or CSVs for one month, against the version of the store ``stored`` reads.
 
     Each (fin_year, month, organisation) slice present in the files replaces the stored slice.
-    Combined sheets (LLR) are reconciled against their CCGs, never stored as rows.
+    Combined sheets (LLR) are reconciled against their CCGs, never stored as rows. The files have been guarded
+    (:func:`~.guard.check_input_file`) by the ingest that routed them here, once.
     """
     _command_line(fin_year, month)
     paths = [Path(p) for p in paths]
-    results = stored.read_ahead.get((tuple(paths), org)) or read_returns_files(paths, org=org)
+    results = stored.read_ahead.get((tuple(paths), org)) or read_returns_files(paths, org=org, guarded=True)
     tidy, combined, problems = tidy_returns(results, fin_year, month, provenance=provenance)
     if problems:
         raise IngestError(problems)
@@ -994,7 +995,7 @@ def read_dashboards(groups: list[tuple[list[Path], str | None]]) -> dict[tuple[t
     out: dict[tuple[tuple[Path, ...], str | None], list] = {}
     for org in dict.fromkeys(o for _, o in groups):
         mine = [tuple(Path(p) for p in paths) for paths, o in groups if o == org]
-        results = iter(read_returns_files([p for paths in mine for p in paths], org=org))
+        results = iter(read_returns_files([p for paths in mine for p in paths], org=org, guarded=True))
         for paths in mine:
             out[paths, org] = [next(results) for _ in paths]
     return out
@@ -1044,7 +1045,7 @@ def _prepare_and_commit_many(
             stored = Stored(data_dir, reading.version, reading)
             stored.read_ahead = files
             done: list[list[Prepared]] = []
-            commits = []
+            commits: list[tuple[list[Change], dict]] = []
             holders: list[int | None] = []  # per ingest: the version already holding its rows, None: commit it
             for prepare in prepares:
                 parts = prepare(stored)
@@ -1121,49 +1122,6 @@ def _held_by(live: Store, number: int, parts: list[Prepared]) -> Version:
     version = live.version(number)
     assert version is not None  # an unchanged ingest matched rows, so a version holds them
     return version
-
-
-def ingest(
-    paths: list[Path],
-    fin_year: str,
-    month: int,
-    data_dir: Path | str,
-    *,
-    org: str | None = None,
-    provenance: str | None = None,
-    user: str | None = None,
-) -> IngestSummary:
-    """Read, validate and store dashboard files for one month as one version; IngestError if anything is wrong."""
-    from .layouts import ingest_files
-
-    return ingest_files(paths, fin_year, month, data_dir, org=org, provenance=provenance, user=user, only="dashboard")[
-        0
-    ]
-
-
-def ingest_frp(
-    path: Path,
-    fin_year: str,
-    month: int,
-    data_dir: Path | str,
-    *,
-    system: str | None = None,
-    provenance: str | None = None,
-    user: str | None = None,
-) -> FrpIngestSummary:
-    """Read, validate and store one FRP workbook as one version."""
-    from .layouts import ingest_files
-
-    return ingest_files([path], fin_year, month, data_dir, org=system, provenance=provenance, user=user, only="frp")[0]
-
-
-def ingest_rightcare(
-    path: Path, fin_year: str, data_dir: Path | str, *, provenance: str | None = None, user: str | None = None
-) -> RightCareIngestSummary:
-    """Read, validate and store one RightCare indicator workbook for ``fin_year`` as one version."""
-    from .layouts import ingest_files
-
-    return ingest_files([path], fin_year, 1, data_dir, provenance=provenance, user=user, only="rightcare")[0]
 
 
 def _template_commentary(items: list[dict], fin_year: str, month: int) -> pd.DataFrame:

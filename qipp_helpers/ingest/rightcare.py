@@ -17,6 +17,7 @@ has. Like the other readers it collects every problem (file, sheet, row, column)
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -81,6 +82,52 @@ def _number(value: object) -> float:
     return number
 
 
+def _indicator(
+    cell: Callable[[str], object], problems: list[Problem], where: tuple[str, str, int]
+) -> tuple[tuple[str, str, str], dict[str, object]] | None:
+    """One indicator line: its key (CCG, programme area, point of delivery) and its fields (those, the CCG's
+    name and the figures); None when any of them is refused (each a located problem in ``problems``)."""
+    file, sheet, excel_row = where
+    bad = len(problems)
+    ccg = cell_text(cell("ccg")).upper()
+    if not ccg:
+        problems.append(Problem(file, "CCG code is blank", sheet, excel_row, INDICATOR_LABELS["ccg"]))
+    area_text = cell_text(cell("programme_area"))
+    area = _AREAS.get(area_text.lower())
+    if area is None:
+        problems.append(
+            Problem(
+                file,
+                f"programme area {area_text!r} is not one of {', '.join(PROGRAMME_AREAS)}",
+                sheet,
+                excel_row,
+                INDICATOR_LABELS["programme_area"],
+            )
+        )
+    pod_text = cell_text(cell("pod"))
+    pod = POD_ALIASES.get(pod_text.lower())
+    if pod is None:
+        problems.append(
+            Problem(
+                file,
+                f"point of delivery {pod_text!r} is not one of {', '.join(POD_LABELS[p] for p in PODS)}",
+                sheet,
+                excel_row,
+                INDICATOR_LABELS["pod"],
+            )
+        )
+    figures: dict[str, float] = {}
+    for key in ("spend", "weighted_population"):
+        try:
+            figures[key] = _number(cell(key))
+        except ValueError as exc:
+            problems.append(Problem(file, str(exc), sheet, excel_row, INDICATOR_LABELS[key]))
+    if len(problems) > bad or area is None or pod is None:
+        return None
+    fields = {"ccg": ccg, "ccg_name": cell_text(cell("ccg_name")), "programme_area": area, "pod": pod, **figures}
+    return (ccg, area, pod), fields
+
+
 def parse_indicators(rows: list[tuple], *, file: str, sheet: str) -> tuple[list[dict], list[Problem]]:
     """Parse the indicator rows; unknown programme areas or PODs, bad figures and duplicates are problems."""
     header = find_header(rows, INDICATOR_HEADERS, INDICATOR_LABELS, file=file, sheet=sheet)
@@ -97,47 +144,15 @@ def parse_indicators(rows: list[tuple], *, file: str, sheet: str) -> tuple[list[
             j = cols.get(key)
             return raw[j] if j is not None and j < len(raw) else None
 
-        ccg = cell_text(cell("ccg")).upper()
         if not any(cell_text(v) for v in raw):
             continue
         if norm(cell("ccg")) == "ccg code":
             continue  # repeated header
-        bad = len(problems)
-        if not ccg:
-            problems.append(Problem(file, "CCG code is blank", sheet, excel_row, INDICATOR_LABELS["ccg"]))
-        area_text = cell_text(cell("programme_area"))
-        area = _AREAS.get(area_text.lower())
-        if area is None:
-            problems.append(
-                Problem(
-                    file,
-                    f"programme area {area_text!r} is not one of {', '.join(PROGRAMME_AREAS)}",
-                    sheet,
-                    excel_row,
-                    INDICATOR_LABELS["programme_area"],
-                )
-            )
-        pod_text = cell_text(cell("pod"))
-        pod = POD_ALIASES.get(pod_text.lower())
-        if pod is None:
-            problems.append(
-                Problem(
-                    file,
-                    f"point of delivery {pod_text!r} is not one of {', '.join(POD_LABELS[p] for p in PODS)}",
-                    sheet,
-                    excel_row,
-                    INDICATOR_LABELS["pod"],
-                )
-            )
-        figures: dict[str, float] = {}
-        for key in ("spend", "weighted_population"):
-            try:
-                figures[key] = _number(cell(key))
-            except ValueError as exc:
-                problems.append(Problem(file, str(exc), sheet, excel_row, INDICATOR_LABELS[key]))
-        if len(problems) > bad:
+        found = _indicator(cell, problems, (file, sheet, excel_row))
+        if found is None:
             continue
-        key3 = (ccg, area, pod)
+        key3, row = found
+        ccg, area, pod = key3
         if key3 in seen:
             problems.append(
                 Problem(
@@ -150,17 +165,7 @@ def parse_indicators(rows: list[tuple], *, file: str, sheet: str) -> tuple[list[
             )
             continue
         seen[key3] = excel_row
-        out.append(
-            {
-                "ccg": ccg,
-                "ccg_name": cell_text(cell("ccg_name")),
-                "programme_area": area,
-                "pod": pod,
-                **figures,
-                "source_sheet": sheet,
-                "source_row": excel_row,
-            }
-        )
+        out.append({**row, "source_sheet": sheet, "source_row": excel_row})
     if not out and not problems:
         problems.append(Problem(file, "no indicator rows below the header", sheet))
     return out, problems

@@ -908,6 +908,29 @@ def _kind(files: list[TemplateResult]) -> str:
     return given.split(":", 1)[0].strip() if ":" in given else "SRO return"
 
 
+#: What a line nobody returned carries forward from the base month (beside the PMO's RAG and assured value).
+CARRIED = (
+    "scheme_no",
+    "scheme_name",
+    "workstream",
+    "milestones",
+    "financial_benefits",
+    "risk_issue",
+    "rag",
+    "plan_ytd",
+    "actual_ytd",
+    "annual_plan",
+    "fot",
+    "assured",
+    "source_file",
+    "source_sheet",
+    "source_row",
+    *RETURN_FIELDS,
+)
+
+Key = tuple[str, int]  # (scheme_no, line)
+
+
 def merge_returns(results: list[TemplateResult], *, base_rows: dict[str, pd.DataFrame]) -> Merged:
     """Merge returned templates per organisation (rules in the module docstring).
 
@@ -918,126 +941,132 @@ def merge_returns(results: list[TemplateResult], *, base_rows: dict[str, pd.Data
     for res in results:
         by_org.setdefault(res.meta["org"], []).append(res)
     for org, files in by_org.items():
-        bases = {(r.meta["base_fin_year"], r.meta["base_month"]) for r in files}
-        if len(bases) > 1:
-            out.problems.append(
-                Problem(
-                    files[-1].path.name,
-                    f"{org} templates were made from different months "
-                    f"({', '.join(f'{y} M{m}' for y, m in sorted(bases))}): use one template",
-                )
-            )
+        found = _base_month(org, files, base_rows, out)
+        if found is None:
             continue
-        base_fy, base_m = bases.pop()
-        base = base_rows.get(org)
-        if base is None or base.empty:
-            out.problems.append(
-                Problem(
-                    files[-1].path.name,
-                    f"the {base_fy} M{base_m} returns of {org} that the template was made from are no longer held",
-                )
-            )
-            continue
-        chosen: dict[tuple[str, int], tuple[TemplateResult, dict]] = {}
-        pmo: dict[tuple[str, int], dict] = {}
-        for res in files:
-            for key, rec in res.lines.items():
-                if key in chosen:
-                    out.replaced.append(
-                        f"{org} {key[0]} line {key[1]}: {res.path.name} replaces {chosen[key][0].path.name}"
-                    )
-                chosen[key] = (res, rec)
-            pmo.update(res.pmo)
+        base_m, base = found
+        chosen, pmo = _chosen_lines(org, files, out)
         base_keyed = {(r["scheme_no"], int(r["line"])): r for r in base.to_dict("records")}
         order = [*base_keyed, *[k for k in chosen if k not in base_keyed]]
         for n, key in enumerate(order):
             old = base_keyed.get(key)
             pm = pmo.get(key, {})
             if key in chosen:
-                res, rec = chosen[key]
-                row = {
-                    "org": org,
-                    "scheme_no": key[0],
-                    "scheme_name": rec["scheme_name"],
-                    "workstream": rec["workstream"],
-                    **{k: rec[k] for k in DESCRIPTORS},
-                    **{k: rec[k] for k in RETURN_FIELDS},
-                    "rag": pm.get("rag", old["rag"] if old else ""),
-                    "plan_ytd": rec["plan_ytd"],
-                    "actual_ytd": rec["actual_ytd"],
-                    "annual_plan": rec["annual_plan"],
-                    "fot": rec["fot"],
-                    "assured": pm.get("assured", old["assured"] if old else math.nan),
-                    "provenance": res.provenance or f"SRO return: {res.path.name}",  # the file is source_file
-                    "source_file": res.path.name,
-                    "source_sheet": RETURN_SHEET,
-                    "source_row": rec["source_row"],
-                    "row": n,
-                }
-                if old is None:
-                    out.new.append(
-                        f"{org} {key[0]} {rec['scheme_name']} (annual plan {rec['annual_plan']:,.0f}) "
-                        f"[{res.path.name} row {rec['source_row']}]"
-                    )
-                    if not pm:
-                        out.problems.append(
-                            Problem(
-                                res.path.name,
-                                "a new scheme needs the PMO's assured value and overall RAG",
-                                PMO_SHEET,
-                                rec["source_row"],
-                            )
-                        )
-                if rec["plan_change"]:
-                    pc = rec["plan_change"]
-                    out.plan_changes.append(
-                        f"{org} {key[0]} line {key[1]}: annual plan {pc['from']:,.0f} -> "
-                        f"{pc['to']:,.0f} ({pc['reason']}) [{res.path.name}]"
-                    )
-                if rec["commentary"] or rec["plan_change"]:
-                    out.commentary.append(
-                        {
-                            "org": org,
-                            "scheme_no": key[0],
-                            "line": key[1],
-                            "commentary": rec["commentary"],
-                            "plan_change_reason": (rec["plan_change"] or {}).get("reason", ""),
-                            "scheme_name": rec.get("scheme_name", ""),
-                            "file": res.path.name,
-                            "sheet": RETURN_SHEET,
-                            "row": rec["source_row"],
-                        }
-                    )
+                row = _returned_row(org, key, chosen[key], old, pm, out)
             else:
+                assert old is not None  # `order` lists the base month's lines, then only the chosen ones
                 row = {
-                    **{
-                        k: old[k]
-                        for k in (
-                            "scheme_no",
-                            "scheme_name",
-                            "workstream",
-                            "milestones",
-                            "financial_benefits",
-                            "risk_issue",
-                            "rag",
-                            "plan_ytd",
-                            "actual_ytd",
-                            "annual_plan",
-                            "fot",
-                            "assured",
-                            "source_file",
-                            "source_sheet",
-                            "source_row",
-                            *RETURN_FIELDS,
-                        )
-                        if k in old
-                    },
+                    **{k: old[k] for k in CARRIED if k in old},
                     "org": org,
                     "rag": pm.get("rag", old["rag"]),
                     "assured": pm.get("assured", old["assured"]),
                     "provenance": f"{_kind(files)}: carried forward from M{base_m}: no return received",
-                    "row": n,
                 }
                 out.missing.append(f"{org} {key[0]} line {key[1]} {old['scheme_name']}")
-            out.records.append(row)
+            out.records.append({**row, "row": n})
     return out
+
+
+def _base_month(
+    org: str, files: list[TemplateResult], base_rows: dict[str, pd.DataFrame], out: Merged
+) -> tuple[int, pd.DataFrame] | None:
+    """The month an organisation's templates were made from and its stored rows; None (and a problem in
+    ``out``) when its templates disagree or those rows are no longer held."""
+    bases = {(r.meta["base_fin_year"], r.meta["base_month"]) for r in files}
+    if len(bases) > 1:
+        out.problems.append(
+            Problem(
+                files[-1].path.name,
+                f"{org} templates were made from different months "
+                f"({', '.join(f'{y} M{m}' for y, m in sorted(bases))}): use one template",
+            )
+        )
+        return None
+    base_fy, base_m = bases.pop()
+    base = base_rows.get(org)
+    if base is None or base.empty:
+        out.problems.append(
+            Problem(
+                files[-1].path.name,
+                f"the {base_fy} M{base_m} returns of {org} that the template was made from are no longer held",
+            )
+        )
+        return None
+    return base_m, base
+
+
+def _chosen_lines(
+    org: str, files: list[TemplateResult], out: Merged
+) -> tuple[dict[Key, tuple[TemplateResult, dict]], dict[Key, dict]]:
+    """Each returned line from the last file that returns it (a replacement noted in ``out``), and the PMO's
+    figures by line."""
+    chosen: dict[Key, tuple[TemplateResult, dict]] = {}
+    pmo: dict[Key, dict] = {}
+    for res in files:
+        for key, rec in res.lines.items():
+            if key in chosen:
+                was = chosen[key][0].path.name
+                out.replaced.append(f"{org} {key[0]} line {key[1]}: {res.path.name} replaces {was}")
+            chosen[key] = (res, rec)
+        pmo.update(res.pmo)
+    return chosen, pmo
+
+
+def _returned_row(
+    org: str, key: Key, returned: tuple[TemplateResult, dict], old: dict | None, pm: dict, out: Merged
+) -> dict:
+    """A returned line as a stored row; a new scheme, a plan change and commentary are noted in ``out``."""
+    res, rec = returned
+    row = {
+        "org": org,
+        "scheme_no": key[0],
+        "scheme_name": rec["scheme_name"],
+        "workstream": rec["workstream"],
+        **{k: rec[k] for k in DESCRIPTORS},
+        **{k: rec[k] for k in RETURN_FIELDS},
+        "rag": pm.get("rag", old["rag"] if old else ""),
+        "plan_ytd": rec["plan_ytd"],
+        "actual_ytd": rec["actual_ytd"],
+        "annual_plan": rec["annual_plan"],
+        "fot": rec["fot"],
+        "assured": pm.get("assured", old["assured"] if old else math.nan),
+        "provenance": res.provenance or f"SRO return: {res.path.name}",  # the file is source_file
+        "source_file": res.path.name,
+        "source_sheet": RETURN_SHEET,
+        "source_row": rec["source_row"],
+    }
+    if old is None:
+        out.new.append(
+            f"{org} {key[0]} {rec['scheme_name']} (annual plan {rec['annual_plan']:,.0f}) "
+            f"[{res.path.name} row {rec['source_row']}]"
+        )
+        if not pm:
+            out.problems.append(
+                Problem(
+                    res.path.name,
+                    "a new scheme needs the PMO's assured value and overall RAG",
+                    PMO_SHEET,
+                    rec["source_row"],
+                )
+            )
+    if rec["plan_change"]:
+        pc = rec["plan_change"]
+        out.plan_changes.append(
+            f"{org} {key[0]} line {key[1]}: annual plan {pc['from']:,.0f} -> "
+            f"{pc['to']:,.0f} ({pc['reason']}) [{res.path.name}]"
+        )
+    if rec["commentary"] or rec["plan_change"]:
+        out.commentary.append(
+            {
+                "org": org,
+                "scheme_no": key[0],
+                "line": key[1],
+                "commentary": rec["commentary"],
+                "plan_change_reason": (rec["plan_change"] or {}).get("reason", ""),
+                "scheme_name": rec.get("scheme_name", ""),
+                "file": res.path.name,
+                "sheet": RETURN_SHEET,
+                "row": rec["source_row"],
+            }
+        )
+    return row

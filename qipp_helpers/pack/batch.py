@@ -168,12 +168,11 @@ def run_pack(
     use_organisations(opts.data_dir)
     snap, version = db.snapshot(opts.data_dir, opts.as_of, on_wait=on_wait)
     opts, sub = as_of_pack(opts, version)
-    if sub and not any(
-        version.number in db.versions_holding_month(opts.data_dir, opts.fin_year, m) for m in opts.months
-    ):
-        raise RenderError(_nothing_to_render(opts, version.number))  # before its folder is made
+    number = version.number if version else 0
+    if sub and not any(number in db.versions_holding_month(opts.data_dir, opts.fin_year, m) for m in opts.months):
+        raise RenderError(_nothing_to_render(opts, number))  # before its folder is made
     store_info = {
-        "version": version.number if version else 0,
+        "version": number,
         "digest": version.digest if version else "",
         "committed": version.time.isoformat(timespec="seconds") if version else None,
         "as_of": opts.as_of,
@@ -211,7 +210,7 @@ def run_pack(
             if on_skip is not None:
                 on_skip(s)
         if not plan.reports:
-            raise RenderError(_nothing_to_render(opts, store_info["version"]))
+            raise RenderError(_nothing_to_render(opts, number))
         # what is loaded now lives as long as the run: out of the collector's way (the forked workers inherit it)
         gc.collect()
         gc.freeze()
@@ -234,7 +233,7 @@ def run_pack(
             by_index = dict(zip(todo, results, strict=True))
             fault("run.rendered")
             packs = _write_months(opts, plan, previous, old_entries, by_index, kept, store_info, snap, pool, sub)
-    return RunOutcome(results, len(kept), plan.skipped, time.perf_counter() - start, store_info["version"], packs)
+    return RunOutcome(results, len(kept), plan.skipped, time.perf_counter() - start, number, packs)
 
 
 def _write_months(

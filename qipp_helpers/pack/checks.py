@@ -40,6 +40,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from .render import KEEP_ROWS
+
 __all__ = [
     "CHROMIUM",
     "CHROMIUM_ARGS",
@@ -61,7 +63,8 @@ __all__ = [
 #: top, right, bottom, left. Text in the top and bottom margins is the running header and footer.
 MARGINS_MM = (14.0, 12.0, 14.0, 12.0)
 FOOT = 0.15  # the foot of a page: its last 15%
-MIN_ROWS = 3  # body rows a table must keep on each side of a page break
+#: Body rows a table must keep on each side of a page break: what the renderer promises (:data:`render.KEEP_ROWS`).
+MIN_ROWS = KEEP_ROWS
 
 RULES = {
     "heading-at-foot": "heading at the foot of a page",

@@ -447,10 +447,14 @@ def _named_destinations(out: pikepdf.Pdf, parts: list[pikepdf.Pdf]) -> None:
             continue
         copied = out.copy_foreign(src.make_indirect(Array([v for _, v in entries])))
         for (name, _), dest in zip(entries, copied, strict=True):
-            if isinstance(dest, Dictionary):
-                dest = dest.get("/D")
-            if isinstance(dest, Array) and len(dest) and isinstance(dest[0], Dictionary) and dest[0].objgen in pages:
-                names.setdefault(name, dest)
+            target = dest.get("/D") if isinstance(dest, Dictionary) else dest
+            if (
+                isinstance(target, Array)
+                and len(target)
+                and isinstance(target[0], Dictionary)
+                and target[0].objgen in pages
+            ):
+                names.setdefault(name, target)
     if names:
         flat = [x for name in sorted(names) for x in (String(name), names[name])]
         out.Root.Names = Dictionary(Dests=Dictionary(Names=Array(flat)))
@@ -486,9 +490,10 @@ def _merge_structure(out: pikepdf.Pdf, parts: list[tuple[pikepdf.Pdf, int]]) -> 
         entries = _number_tree(tree.ParentTree) if "/ParentTree" in tree else []
         for name, value in tree.get("/RoleMap", {}).items():
             role_map.setdefault(name, value)
-        kids = tree.get("/K", Array())
-        kids = kids if isinstance(kids, Array) else [kids]
-        kids = [kid if kid.is_indirect else src.make_indirect(kid) for kid in kids]
+        top = tree.get("/K", Array())
+        kids = [
+            kid if kid.is_indirect else src.make_indirect(kid) for kid in (top if isinstance(top, Array) else [top])
+        ]
         for kid in kids:
             if "/P" in kid:  # /P is set below: copying it would copy the source's whole tree root
                 del kid["/P"]
@@ -744,7 +749,7 @@ def write_pack(folder: Path, front: FrontPage) -> PackPdf | None:
     front_pdf, back_pdf, starts, back, n_front, n_back = _layout(front)
     with contextlib.ExitStack() as stack:  # the parts stay open until the pack is saved: qpdf copies lazily
         parts = [stack.enter_context(pikepdf.open(io.BytesIO(front_pdf)))]
-        parts += [stack.enter_context(pikepdf.open(r.pdf)) for r in front.in_pack]
+        parts += [stack.enter_context(pikepdf.open(r.pdf)) for r in front.in_pack if r.pdf is not None]
         parts.append(stack.enter_context(pikepdf.open(io.BytesIO(back_pdf))))
         tagged = all(_tagged(p) for p in parts)
         ua = tagged and all(_claims_ua(p) for p in parts)

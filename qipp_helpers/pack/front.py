@@ -180,7 +180,7 @@ def collect_reports(folder: Path, entries: list[dict]) -> list[PackReport]:
             # when its size is the one recorded, else it is opened and counted
             known = isinstance(recorded, int) and recorded > 0 and e.get("pdf_bytes") == files["pdf"].stat().st_size
             try:
-                pages = recorded if known else _page_count(files["pdf"])
+                pages = recorded if known and isinstance(recorded, int) else _page_count(files["pdf"])
             except Exception:  # an unreadable PDF is left out of the pack, not fatal to the run
                 files.pop("pdf")
         out.append(

@@ -23,9 +23,12 @@ import os
 import sys
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import nbformat
+
+if TYPE_CHECKING:
+    from IPython.core.interactiveshell import InteractiveShell
 
 __all__ = ["NotebookError", "execute_in_process", "inject_parameters", "shell"]
 
@@ -86,7 +89,7 @@ class _Stream(io.TextIOBase):
         return len(text)
 
 
-def _shell_classes() -> tuple[type, type, type]:
+def _shell_classes() -> tuple[type[InteractiveShell], type, type]:
     from IPython.core.displayhook import DisplayHook
     from IPython.core.displaypub import DisplayPublisher
     from IPython.core.interactiveshell import InteractiveShell
@@ -130,14 +133,15 @@ _shell: Any = None
 
 
 def shell(warm_up: str = "") -> Any:
-    """This process's shell, made on first use: it runs ``warm_up`` code, then :data:`render.KERNEL_SETUP`
+    """This process's shell, made on first use: it runs ``warm_up`` code, then :data:`kernel_setup.KERNEL_SETUP`
     (one draw per figure; ``gc.freeze``), as a warm kernel does."""
     global _shell
     if _shell is None:
         cls, publisher, hook = _shell_classes()
         sh = cls.instance(display_pub_class=publisher, displayhook_class=hook, colors="nocolor", history_length=0)
-        sh.history_manager.enabled = False
-        from .render import KERNEL_SETUP
+        if sh.history_manager is not None:  # the shell made it (init_history); IPython types it as optional
+            sh.history_manager.enabled = False
+        from .kernel_setup import KERNEL_SETUP
 
         for code in (warm_up, KERNEL_SETUP):
             if code:

@@ -5,9 +5,9 @@ report, more than executing the notebook itself. In a batch, each worker process
 one kernel, warms it (imports), and reuses it for every notebook it runs: before each
 notebook the user namespace is reset (``%reset -f``), figures are closed and the working
 directory is set, so a notebook sees a fresh namespace as it would in its own kernel. After the
-warm-up the kernel runs :data:`render.KERNEL_SETUP` (one draw per figure; ``gc.freeze``). A
+warm-up the kernel runs :data:`kernel_setup.KERNEL_SETUP` (one draw per figure; ``gc.freeze``). A
 kernel that died is replaced. Kernels run without IPython's history database
-(:data:`render.KERNEL_ARGUMENTS`): parallel kernels sharing it print collision errors into
+(:data:`kernel_setup.KERNEL_ARGUMENTS`): parallel kernels sharing it print collision errors into
 reports. Nothing here knows about finance.
 
 Use it through papermill: ``papermill.execute_notebook(..., engine_name=ENGINE)``.
@@ -23,6 +23,8 @@ from typing import Any
 from papermill.clientwrap import PapermillNotebookClient
 from papermill.engines import NBClientEngine, papermill_engines
 from papermill.utils import merge_kwargs, remove_args
+
+from .kernel_setup import KERNEL_ARGUMENTS, KERNEL_SETUP
 
 ENGINE = "qipp_warm"
 
@@ -73,8 +75,6 @@ def warm_kernel(
             return km, kc
         kc.stop_channels()
         del _kernels[key]
-    from .render import KERNEL_ARGUMENTS, KERNEL_SETUP
-
     km = KernelManager(kernel_name=kernel_name)
     extra = [*KERNEL_ARGUMENTS, *(a for a in extra_arguments or [] if a not in KERNEL_ARGUMENTS)]
     km.start_kernel(extra_arguments=extra)

@@ -13,7 +13,7 @@ import fcntl
 import hashlib
 import json
 import os
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -248,7 +248,7 @@ def plan(
     return p
 
 
-def refuse_injected(extra: dict[str, object]) -> None:
+def refuse_injected(extra: Mapping[str, object]) -> None:
     """UsageError if ``--param`` names a parameter the runner sets itself (organisation, year, month, data folder):
     a report is always for the organisation, period and store version its folder and manifest say."""
     injected = [k for k in extra if k in STANDARD_PARAMETERS]

@@ -21,8 +21,11 @@ import nbformat
 from ..core.files import atomic_path, atomic_write_bytes
 from ..report.publish import MIME as PUBLISH_MIME
 from .gate import check_html, check_pdf, with_csp
+from .kernel_setup import KERNEL_ARGUMENTS, KERNEL_SETUP
 
 __all__ = [
+    "KERNEL_ARGUMENTS",
+    "KERNEL_SETUP",
     "REMOVE_CELL_TAGS",
     "TEMPLATE_DIR",
     "TEMPLATE_NAME",
@@ -47,26 +50,6 @@ LANGUAGE = "en-GB"
 #: WeasyPrint's PDF variant: PDF/UA-1 tags the structure (headings, tables, figures with their
 #: alternative text) for assistive technology, as the accessibility regulations expect of published papers.
 PDF_VARIANT = "pdf/ua-1"
-#: Arguments for every kernel that runs a circulated notebook: quiet, and no IPython history database.
-#: Kernels in parallel share one history database and, when two collide, IPython prints
-#: "ERROR! Session/line number was not unique in database" into whichever cell is running.
-KERNEL_ARGUMENTS = ("--IPKernelApp.log_level=CRITICAL", "--HistoryManager.enabled=False")
-#: Run once in a reusable kernel (or shell) after its warm-up code, before the first notebook:
-#: - figures are drawn once, when the inline backend saves them for display: matplotlib's REPL hook would
-#:   first redraw every changed figure after each cell (Agg's ``draw_idle`` draws), a whole render per chart
-#:   that nobody sees;
-#: - everything imported so far leaves the garbage collector's generations (``gc.freeze``), so the full
-#:   collections between notebooks (``%reset``, closing figures) walk the notebook's objects, not pandas'.
-KERNEL_SETUP = (
-    "get_ipython().run_line_magic('matplotlib', 'inline')\n"
-    "import gc as _gc, matplotlib.pyplot as _plt\n"
-    "try:\n"
-    "    get_ipython().events.unregister('post_execute', _plt._draw_all_if_interactive)\n"
-    "except (AttributeError, ValueError):\n"
-    "    pass\n"
-    "_gc.collect(); _gc.freeze(); del _gc, _plt\n"
-)
-
 # A line of stdout that is log or kernel chatter, not something a notebook meant to show.
 _LOG_LINE_RE = re.compile(
     r"^\s*(?:(?:ERROR|WARNING|CRITICAL|INFO|DEBUG)[!:]|\[[A-Z]\s|Traceback \(most recent call last\))"

@@ -313,7 +313,7 @@ class Workers:
             return 0
         n = min(self.workers or default_workers(), max(1, n_jobs))
         if self._pool is None:
-            init = (
+            init: dict[str, Any] = (
                 {"initializer": warm_worker, "initargs": (self.warm_up, self.engine)}
                 if self.warm_up is not None
                 else {}
@@ -344,7 +344,7 @@ class Workers:
         bar = tqdm(total=len(jobs), desc="Rendering reports", unit="report", disable=not progress, **_bar_shape())
         results: dict[int, JobResult] = {}
         try:
-            kw = {"warm_up": self.warm_up, "marking": marking, "engine": self.engine}
+            kw: dict[str, Any] = {"warm_up": self.warm_up, "marking": marking, "engine": self.engine}
             if self._client is not None:
                 from distributed import as_completed as dask_completed
 

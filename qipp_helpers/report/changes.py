@@ -95,7 +95,7 @@ def _synthetic(rows: pd.DataFrame) -> bool:
 
 def sentence(c: Changes) -> str:
     """One line for the summary page and the section: what changed since last month, counted."""
-    if not c.compared:
+    if c.table is None:  # nothing compared
         return c.note
     n = c.counts
     rag = c.table[c.table["change"] == "RAG"]
@@ -140,8 +140,8 @@ def block(c: Changes) -> str:
 
 def table(c: Changes) -> Styler | Markdown:
     """Every change, one row each, with the return's own words beside it (never an empty table)."""
-    if not c.compared or c.table.empty:
-        return Markdown("" if not c.compared else plain_html(f"No scheme line of {c.org} changed since {c.since}."))
+    if c.table is None or c.table.empty:
+        return Markdown("" if c.table is None else plain_html(f"No scheme line of {c.org} changed since {c.since}."))
     styler = money_table(
         _display(c.table),
         money=["amount"],
@@ -153,7 +153,7 @@ def table(c: Changes) -> Styler | Markdown:
 
 def matrix(c: Changes) -> Styler | Markdown:
     """RAG moves: last month's rating against this month's, with the lines and their annual plan."""
-    if not c.compared or c.matrix.empty:
+    if c.matrix is None or c.matrix.empty:
         return Markdown("")
     labels = {"from": f"RAG {c.since}", "to": "RAG this month", "schemes": "Lines", "annual_plan": "Annual plan"}
     styler = money_table(
@@ -164,10 +164,10 @@ def matrix(c: Changes) -> Styler | Markdown:
 
 def xlsx_table(c: Changes) -> Table | None:
     """The ``Changes since last month`` sheet: one row per change; None when nothing was compared."""
-    if not c.compared:
+    if c.table is None:  # nothing compared
         return None
     data = _display(c.table)
-    columns = [Column(k, h, "gbp000" if k == "amount" else "text") for k, h in HEADERS.items()]  # type: ignore[arg-type]
+    columns = tuple(Column(k, h, "gbp000" if k == "amount" else "text") for k, h in HEADERS.items())
     return Table(
         data,
         columns,

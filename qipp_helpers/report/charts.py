@@ -259,7 +259,7 @@ def org_split(
     df = split.reset_index(drop=True)
     x = np.arange(len(df))
     fig, ax = _figure((10, 2.5 if len(df) > 1 else 2.05))  # one organisation: three bars need less height
-    series = (
+    series: tuple[tuple[str, str, dict[str, Any]], ...] = (
         ("annual_plan", "Annual plan", {"color": SERIES["plan"], "edgecolor": INK, "linewidth": 0.8}),
         ("fot", "Forecast out-turn", {"color": SERIES["fot"]}),
         ("assured", "PMO assured value", {"color": SERIES["assured"], "edgecolor": INK, "linewidth": 0.4}),
@@ -702,6 +702,7 @@ def xmr_chart(
     height = panel_size[1] * nrows + head + foot
     width = panel_size[0] * ncols
     fig, axes = plt.subplots(nrows, ncols, figsize=(width, height), dpi=DPI, squeeze=False, FigureClass=Chart)
+    assert isinstance(fig, Chart)  # matplotlib's types say Figure; FigureClass makes it a Chart
     for ax, (name, tr) in zip(axes.flat, trends.items(), strict=False):
         _xmr_axes(ax, tr, name, months, improvement=improvement, target=(targets or {}).get(name))
     for ax in list(axes.flat)[len(trends) :]:

@@ -1,9 +1,10 @@
 """The variance explorer: ipywidgets over the monthly position report, for analysts in JupyterLab.
 
-Never part of the circulated pack (widgets render as nothing in HTML/PDF). Every figure comes
-from :func:`reports.monthly_position` and the pure functions of :mod:`tables` and :mod:`spc`, the
-same ones the pack uses, so the explorer never disagrees with it. Tables are ``HTML`` widgets and
-charts ``Image`` widgets (PNG), replaced in place when a control changes; no cell is re-run.
+Never part of the circulated pack (widgets render as nothing in HTML/PDF). Every figure comes from
+:func:`~.objects.monthly_position` and the pure functions of :mod:`~qipp_helpers.analysis.position` and
+:mod:`~qipp_helpers.analysis.spc`, the same ones the pack uses, so the explorer never disagrees with it.
+Tables are ``HTML`` widgets and charts ``Image`` widgets (PNG), replaced in place when a control changes;
+no cell is re-run.
 
 It keeps up with an analyst: every view is computed once per set of control values and kept
 (:mod:`explore_cache`), a chart is drawn only when its tab is shown, and while the analyst reads a
@@ -16,6 +17,7 @@ Tests drive it as a person would: set a control's ``.value``, then read :attr:`V
 
 from __future__ import annotations
 
+import functools
 import html
 import io
 from collections.abc import Callable
@@ -550,9 +552,11 @@ class VarianceExplorer:
         """(the scheme month by month up to the state's month, its HTML)."""
 
         def make() -> tuple[pd.DataFrame, str]:
+            fin_year = s.fin_year
+            assert fin_year is not None  # a scheme is chosen only in a held month
             by_month = self.memo.get(
-                ("by_month", s.fin_year, s.org, s.as_received),
-                lambda: t.schemes_by_month(self._rows_for(s.as_received), s.fin_year, s.org),
+                ("by_month", fin_year, s.org, s.as_received),
+                lambda: t.schemes_by_month(self._rows_for(s.as_received), fin_year, s.org),
             )
             history = t.history_from_tables({m: v for m, v in by_month.items() if m <= s.month}, *scheme)
             no, name = scheme
@@ -560,9 +564,15 @@ class VarianceExplorer:
 
         return self.memo.get(("history", *s.period, scheme), make)
 
+    def _position_for(self, s: _State) -> MonthlyPosition:
+        """The state's monthly position: asked for only when it has one (else the tabs say why there is none)."""
+        r = self._report_for(s)
+        assert not isinstance(r, str), r
+        return r
+
     def _history_png(self, s: _State, scheme: tuple[str, str]) -> bytes:
         def make() -> bytes:
-            r = self._report_for(s)
+            r = self._position_for(s)
             history = self._history_for(s, scheme)[0]
             no, name = scheme
             title = f"{no} {name} ({s.org})"
@@ -574,7 +584,7 @@ class VarianceExplorer:
         """The XmR (or, with too few real months, run) charts of the Trends tab."""
 
         def make() -> _Trend:
-            r = self._report_for(s)
+            r = self._position_for(s)
             if s.ws is None:
                 measure = MEASURES[s.measure]
                 panels = r.trend_panels(measure)
@@ -763,8 +773,8 @@ class VarianceExplorer:
         states += [replace(s, rag=x) for x in self.rag.options if x != s.rag]
         states += [replace(s, measure=x) for x in MEASURES if x != s.measure and s.ws is None]
         states.append(replace(s, as_received=not s.as_received))
-        todo += [lambda x=x: self._prepare(x, scheme, tab) for x in states]
-        todo += [lambda x=x: self._prepare(x, scheme, tab, text=True) for x in [s, *states]]
+        todo += [functools.partial(self._prepare, x, scheme, tab) for x in states]
+        todo += [functools.partial(self._prepare, x, scheme, tab, text=True) for x in [s, *states]]
         self.warmer.want(todo)
 
     def _prepare(

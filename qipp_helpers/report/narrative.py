@@ -157,7 +157,7 @@ def rightcare(table: pd.DataFrame, *, org: str, method: str, data_year: str) -> 
     if len(top):
         parts = []
         for area, r in top.iterrows():
-            pod = max(PODS, key=lambda p, r=r: r[p])
+            pod = max(PODS, key=r.__getitem__)
             parts.append(f"{area} ({_m(r['total'])}, of which {POD_LABELS[pod].lower()} {_m(r[pod])})")
         share = top["total"].sum() / total["total"] if total["total"] else 0.0
         text += (
@@ -518,7 +518,7 @@ def _where(first: pd.Series) -> str:
 
 def _lines(adjustments: pd.DataFrame, measures: Sequence[str]) -> list[tuple[pd.Series, pd.DataFrame]]:
     """(first record, records) of each adjustment line with an amount in ``measures``, rounding left out."""
-    out = []
+    out: list[tuple[pd.Series, pd.DataFrame]] = []
     if adjustments.empty:
         return out
     body = adjustments[adjustments["basis"] != _ROUNDING]

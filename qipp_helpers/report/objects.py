@@ -300,7 +300,7 @@ def _returns_report(
     received = returns
     returns, applied = _with_adjustments(returns, adjustments, as_received=as_received)
     rows, prev = _rows_and_previous(returns, fin_year=fin_year, month=month, org=org)
-    where = {"fin_year": fin_year, "month": month, "org": org}
+    where: dict[str, Any] = {"fin_year": fin_year, "month": month, "org": org}
     return returns, {
         **where,
         "rows": rows,

@@ -369,5 +369,5 @@ def _jsonable(v: object) -> object:
     if _missing(v):
         return None
     if hasattr(v, "item"):  # numpy scalar
-        return v.item()  # type: ignore[union-attr]
+        return v.item()
     return v

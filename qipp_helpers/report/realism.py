@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import Protocol
 
 import numpy as np
 import pandas as pd
@@ -29,8 +29,20 @@ from . import charts
 from .fmt import money_table
 from .publish import Book, Column, Table
 
-if TYPE_CHECKING:
-    from .objects import MonthlyPosition
+
+class Position(Protocol):
+    """What the page needs of a monthly position report (:class:`~.objects.MonthlyPosition`, which holds this
+    page and so is not imported here): its rows, adjustments included, and its period and organisation."""
+
+    @property
+    def rows(self) -> pd.DataFrame: ...
+    @property
+    def fin_year(self) -> str: ...
+    @property
+    def month(self) -> int: ...
+    @property
+    def org(self) -> str: ...
+
 
 #: The sheet of the monthly position workbook that holds every level's lines.
 SHEET = "Forecast realism"
@@ -81,7 +93,7 @@ class ForecastRealism:
 
 
 def forecast_realism(
-    report: MonthlyPosition,
+    report: Position,
     *,
     multiple_threshold: float = rl.MULTIPLE_THRESHOLD,
     assured_threshold: float = rl.ASSURED_THRESHOLD,
@@ -111,13 +123,19 @@ def realism_of(
     basis: str = "straight-line",
 ) -> ForecastRealism:
     """Forecast realism of one month's rows of ``org`` (adjustments included, as the report's) at every level."""
-    kw = {"multiple_threshold": multiple_threshold, "assured_threshold": assured_threshold, "basis": basis}
     levels = {}
     for level in LEVEL_NAMES:
         source = rows
         if level == "programme_area":
             source = _with_programme_area(rows)
-        levels[level] = rl.realism(source, month, level=level, **kw)
+        levels[level] = rl.realism(
+            source,
+            month,
+            level=level,
+            multiple_threshold=multiple_threshold,
+            assured_threshold=assured_threshold,
+            basis=basis,
+        )
     levels["scheme"] = _unjudged_adjustments(levels["scheme"])
     by_org = levels["organisation"]
     if len(members(org)) > 1:

@@ -18,7 +18,7 @@ from ..analysis.adjustments import ROUNDING as ROUNDING_BASIS
 from ..core.money import fmt_k, fmt_pct
 from ..core.orgs import members, org_name, organisations
 from ..core.text import plain_html
-from ..core.vocab import MONEY_COLUMNS, POD_LABELS
+from ..core.vocab import DASHBOARD_HEADERS, MONEY_COLUMNS, POD_LABELS
 from . import commentary as notes
 from . import narrative as sentences
 from . import printed as paper
@@ -261,7 +261,9 @@ def _sectioned(
     df: pd.DataFrame, orgs: list[str], first_label: str, headings: dict[str, str]
 ) -> tuple[pd.DataFrame, list[int]]:
     """Rows of a threshold table with a heading row before each section named in ``headings``."""
-    out, marks, seen = [], [], set()
+    out: list[dict[str, object]] = []
+    marks: list[int] = []
+    seen: set[str] = set()
     for _, row in df.iterrows():
         sec = row["section"]
         if sec in headings and sec not in seen:
@@ -671,9 +673,7 @@ def _as_received_note(r: MonthlyPosition | UnderDelivery) -> str:
 
 def _measure_of_column() -> dict[str, str]:
     """A dashboard's printed column header -> the measure it holds ('Sum of Revised FOT' -> 'fot')."""
-    from ..ingest.dashboard import REQUIRED  # the printed headers of the dashboard layout
-
-    return {label: key for key, label in REQUIRED.items() if key in MONEY_COLUMNS}
+    return {label: key for key, label in DASHBOARD_HEADERS.items() if key in MONEY_COLUMNS}
 
 
 def _still_differ(r: MonthlyPosition | UnderDelivery) -> pd.DataFrame:

@@ -8,14 +8,14 @@ calls one function of this module and returns a :class:`~.publish.Book`.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
 from ..analysis import rightcare as rc
 from ..core.money import fmt_k
 from ..core.orgs import members, org_name, organisations
-from ..core.vocab import POD_LABELS
+from ..core.vocab import DASHBOARD_HEADERS, POD_LABELS
 from .publish import Book, Column, Figure, Table, Total
 from .style import SIGN_CONVENTION
 
@@ -60,16 +60,14 @@ def _provenance_notes(r: object, *, previous: bool = True) -> list[tuple[str, st
     return out
 
 
-def _after_adjustments(w: object, adjustments: pd.DataFrame | None) -> str:
+def _after_adjustments(w: Any, adjustments: pd.DataFrame | None) -> str:
     """What the tables show against a warning's printed total once the adjustments they include are added."""
     if adjustments is None or adjustments.empty:
         return (
             "The tables in this workbook are computed from the scheme rows received, so they differ from the "
             "printed total by this amount."
         )
-    from ..ingest.dashboard import REQUIRED  # the printed headers of the dashboard layout
-
-    measure = {label: key for key, label in REQUIRED.items()}.get(str(w.column))
+    measure = {label: key for key, label in DASHBOARD_HEADERS.items()}.get(str(w.column))
     orgs = set(members(str(w.org))) if str(w.org) in organisations().codes else {str(w.org)}
     mine = adjustments[adjustments["org"].isin(orgs) & (adjustments["measure"] == measure)]
     if mine.empty:

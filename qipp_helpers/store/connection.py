@@ -35,7 +35,10 @@ WAIT_S = 120.0
 
 #: Every connection: nothing is ever downloaded or loaded at run time (a file that is not a DuckDB store, a
 #: SQLite one say, would otherwise make DuckDB fetch the extension that reads it).
-DUCKDB_CONFIG = {"autoload_known_extensions": False, "autoinstall_known_extensions": False}
+DUCKDB_CONFIG: dict[str, str | bool | int | float | list[str]] = {
+    "autoload_known_extensions": False,
+    "autoinstall_known_extensions": False,
+}
 #: DuckDB's words when another process holds the file (and not the "block" of a corrupt file's message).
 _LOCKED = re.compile(r"\b(could not set lock|conflicting lock)\b", re.IGNORECASE)
 #: Bytes 8-11 of every DuckDB database file.

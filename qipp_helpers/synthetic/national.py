@@ -1,6 +1,6 @@
 """Synthetic national-size demo data: many organisations, many schemes, many months.
 
-``qipp demo-data`` writes a data folder that the rest of the product reads like any other:
+``python -m qipp_helpers.synthetic`` writes a data folder that the rest of the product reads like any other:
 ``organisations.csv`` (the organisations, fictional codes S001...), and one dashboard CSV per
 organisation per month under ``raw/<fin-year>/M<mm>/<ORG>.csv``, each with its Grand Total row,
 plus ``PROVENANCE.txt`` so every stored row says it is synthetic. Seeded: the same arguments
@@ -10,6 +10,7 @@ always give the same files. Used for scale benchmarks, never presented as real.
 from __future__ import annotations
 
 import csv
+from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
@@ -41,7 +42,7 @@ DESCRIPTORS = (
 SEED = 20191017
 
 
-def _write_csv(path: Path, rows: list[list[object]]) -> None:
+def _write_csv(path: Path, rows: Sequence[Sequence[object]]) -> None:
     with atomic_path(path) as tmp, open(tmp, "w", newline="", encoding="utf-8") as fh:
         csv.writer(fh).writerows(rows)
 
@@ -55,13 +56,36 @@ def fin_years(first: str, years: int) -> list[str]:
 def refuse_non_empty(data_dir: Path) -> None:
     """UsageError unless ``data_dir`` is new or empty: synthetic data never replaces a registry or raw returns."""
     if data_dir.is_symlink() or (data_dir.exists() and not data_dir.is_dir()):
-        raise UsageError(f"{data_dir} is a link or a file: demo-data writes only into a new or empty folder")
+        raise UsageError(f"{data_dir} is a link or a file: synthetic data is written only into a new or empty folder")
     held = sorted(p.name for p in data_dir.iterdir())[:3] if data_dir.is_dir() else []
     if held:
         raise UsageError(
-            f"{data_dir} already holds {', '.join(held)}: demo-data writes only into a new or empty folder, so no "
-            "real returns or organisations.csv are ever replaced; give another --data-dir"
+            f"{data_dir} already holds {', '.join(held)}: synthetic data is written only into a new or empty "
+            "folder, so no real returns or organisations.csv are ever replaced; give another --data-dir"
         )
+
+
+def _dashboard_rows(title: str, figures: dict[str, np.ndarray], rags: np.ndarray) -> list[list[object]]:
+    """One organisation's month as a dashboard CSV: title, header, a line per scheme, the Grand Total."""
+    money = ("plan_ytd", "actual_ytd", "annual_plan", "fot", "assured")
+    ws = list(WORKSTREAMS)
+    out: list[list[object]] = [[title], list(HEADER)]
+    for i, rag in enumerate(rags):
+        desc = DESCRIPTORS[min(int(rag), 2)]
+        out.append(
+            [
+                f"{i // 10 + 1}.{i % 10 + 1}",
+                f"Synthetic scheme {i + 1:03d}",
+                ws[i % len(ws)],
+                desc,
+                desc,
+                desc,
+                RAGS[rag],
+                *(figures[k][i] for k in money),
+            ]
+        )
+    out.append(["Grand Total", "", "", "", "", "", "", *(figures[k].sum() for k in money)])
+    return out
 
 
 def demo_data(
@@ -89,11 +113,10 @@ def demo_data(
         [["code", "name", "members"], *([c, f"Synthetic CCG {c[1:]}", ""] for c in codes)],
     )
     provenance = (
-        f"synthetic: qipp demo-data --orgs {orgs} --schemes {schemes} --months {months}"
+        f"synthetic: python -m qipp_helpers.synthetic --orgs {orgs} --schemes {schemes} --months {months}"
         + (f" --years {years}" if years > 1 else "")
         + f" --seed {seed} (generated, not real returns)"
     )
-    ws = list(WORKSTREAMS)
     rows_written = 0
     # per organisation: a fixed scheme list with annual plans; FOT drifts month to month
     plans = {c: -np.round(rng.uniform(20, 1500, schemes)) for c in codes}
@@ -112,41 +135,14 @@ def demo_data(
             actual = np.round(fot * m / 12 * rng.uniform(0.8, 1.1, schemes))
             assured = np.round(fot * rng.uniform(0.8, 1.0, schemes))
             rags = rng.choice(len(RAGS), size=schemes, p=rag_p)
-            out: list[list[object]] = [[f"Synthetic demo dashboard {c} M{m} {fy} (not real)"], HEADER]
-            for i in range(schemes):
-                desc = DESCRIPTORS[min(int(rags[i]), 2)]
-                out.append(
-                    [
-                        f"{i // 10 + 1}.{i % 10 + 1}",
-                        f"Synthetic scheme {i + 1:03d}",
-                        ws[i % len(ws)],
-                        desc,
-                        desc,
-                        desc,
-                        RAGS[rags[i]],
-                        plan_ytd[i],
-                        actual[i],
-                        annual[i],
-                        fot[i],
-                        assured[i],
-                    ]
-                )
-            out.append(
-                [
-                    "Grand Total",
-                    "",
-                    "",
-                    "",
-                    "",
-                    "",
-                    "",
-                    plan_ytd.sum(),
-                    actual.sum(),
-                    annual.sum(),
-                    fot.sum(),
-                    assured.sum(),
-                ]
-            )
+            figures = {
+                "plan_ytd": plan_ytd,
+                "actual_ytd": actual,
+                "annual_plan": annual,
+                "fot": fot,
+                "assured": assured,
+            }
+            out = _dashboard_rows(f"Synthetic demo dashboard {c} M{m} {fy} (not real)", figures, rags)
             _write_csv(folder / f"{c}.csv", out)
             rows_written += schemes
     return {"organisations": orgs, "months": months, "years": years, "rows": rows_written}

@@ -149,7 +149,8 @@ def _ref_rows(wb) -> list[tuple]:
 def _plant(plant: Plant, ws, pmo, col: dict, r: int | None, last: dict | None, org: str) -> None:
     """Type one planted change into the Return (or PMO) sheet, as the SRO (or the PMO) would."""
     if plant.change == "New scheme":
-        name, workstream, plan, stage = plant.to  # type: ignore[misc]
+        assert isinstance(plant.to, tuple), plant
+        name, workstream, plan, stage = plant.to
         r = _spare_row(ws, col)
         values = {
             "scheme_no": plant.scheme_no,
@@ -172,7 +173,7 @@ def _plant(plant: Plant, ws, pmo, col: dict, r: int | None, last: dict | None, o
     if plant.change == "No return":
         return  # the line was left blank above
     assert r is not None and last is not None, plant
-    edits: dict[str, Callable[[], None]] = {
+    edits: dict[str, Callable[[], object]] = {
         "RAG": lambda: pmo.cell(r, 5, plant.to),
         "Closed": lambda: ws.cell(r, col["status"], "Closed"),
         "Plan change": lambda: (

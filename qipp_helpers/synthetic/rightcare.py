@@ -127,7 +127,7 @@ def make_set(org: str) -> tuple[pd.DataFrame, pd.DataFrame]:
             total = target[(area, pod)]
             chosen = [c for c in ccgs if rng.uniform() < 0.75] if total > 0 else []
             if total > 0 and not chosen:
-                chosen = [max(ccgs, key=POPULATION.get)]
+                chosen = [max(ccgs, key=lambda c: POPULATION[c])]
             share = {c: rng.gamma(2.0) * POPULATION[c] for c in chosen}
             for c in ccgs:
                 if c in share:

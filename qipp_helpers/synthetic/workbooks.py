@@ -14,10 +14,9 @@ from openpyxl.styles import Font
 
 from ..core.files import atomic_save
 from ..core.text import keep_text
-from ..core.vocab import POD_LABELS
-from ..ingest.dashboard import REQUIRED
+from ..core.vocab import DASHBOARD_HEADERS, POD_LABELS
 
-DASHBOARD_COLUMNS = list(REQUIRED)
+DASHBOARD_COLUMNS = list(DASHBOARD_HEADERS)
 
 
 def write_dashboard(
@@ -37,7 +36,7 @@ def write_dashboard(
     for org, rows in sheets.items():
         ws = wb.create_sheet(org)
         ws.append([f"{org} {title}"])
-        ws.append([REQUIRED[c] for c in DASHBOARD_COLUMNS])
+        ws.append([DASHBOARD_HEADERS[c] for c in DASHBOARD_COLUMNS])
         previous = None
         for rec in rows.to_dict("records"):
             out = [rec[c] for c in DASHBOARD_COLUMNS]

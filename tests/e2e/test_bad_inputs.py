@@ -10,7 +10,7 @@ import pytest
 from typer.testing import CliRunner
 
 from qipp_helpers.cli import app
-from qipp_helpers.ingest.pipeline import ingest
+from qipp_helpers.ingest.layouts import ingest
 
 from ..conftest import M6_WORKBOOK
 from ..data.bad.corpus import CASES

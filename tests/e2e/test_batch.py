@@ -18,6 +18,7 @@ from typer.testing import CliRunner
 from qipp_helpers.cli import app
 from qipp_helpers.pack.catalogue import WARM_UP
 from qipp_helpers.pack.runner import Job, run_jobs
+from qipp_helpers.synthetic.cli import app as synthetic_app
 
 from ..conftest import ROOT
 
@@ -250,14 +251,15 @@ def test_demo_data_declares_its_organisations_and_renders(tmp_path):
 
     data = tmp_path / "demo"
     runner = CliRunner()
-    res = runner.invoke(app, ["demo-data", "--data-dir", str(data), "--orgs", "3", "--schemes", "12", "--months", "2"])
+    res = runner.invoke(synthetic_app, ["--data-dir", str(data), "--orgs", "3", "--schemes", "12", "--months", "2"])
     assert res.exit_code == 0 and "wrote 72 synthetic scheme-month rows" in res.output
     try:
         assert runner.invoke(app, ["ingest-raw", "--data-dir", str(data)]).exit_code == 0
         returns = load_returns(data)
         assert len(returns) == 72 and set(returns["org"]) == {"S001", "S002", "S003"}
         assert set(returns["provenance"]) == {
-            "synthetic: qipp demo-data --orgs 3 --schemes 12 --months 2 --seed 20191017 (generated, not real returns)"
+            "synthetic: python -m qipp_helpers.synthetic --orgs 3 --schemes 12 --months 2 --seed 20191017 "
+            "(generated, not real returns)"
         }
         res = runner.invoke(
             app,
@@ -292,7 +294,7 @@ def test_demo_data_declares_its_organisations_and_renders(tmp_path):
 
 def test_unknown_organisation_in_a_declared_registry_is_rejected(tmp_path):
     data = tmp_path / "d"
-    CliRunner().invoke(app, ["demo-data", "--data-dir", str(data), "--orgs", "2", "--schemes", "3", "--months", "1"])
+    CliRunner().invoke(synthetic_app, ["--data-dir", str(data), "--orgs", "2", "--schemes", "3", "--months", "1"])
     (data / "raw" / "2019-20" / "M01" / "S002.csv").rename(data / "raw" / "2019-20" / "M01" / "ELR.csv")
     try:
         res = CliRunner().invoke(app, ["ingest-raw", "--data-dir", str(data)])

@@ -18,7 +18,7 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
 QIPP = Path(sys.executable).parent / "qipp"
-COMMANDS = ("ingest", "ingest-raw", "demo-data", "template", "run", "adjust", "history", "status")
+COMMANDS = ("ingest", "ingest-raw", "template", "run", "adjust", "history", "status")
 WHOLE_PACK = re.compile(r"^qipp run (?!.*--notebook)")
 
 

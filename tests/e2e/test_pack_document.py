@@ -10,7 +10,7 @@ import shutil
 from pathlib import Path
 
 import pytest
-from pypdf import PdfReader, PdfWriter
+from pypdf import PageObject, PdfReader, PdfWriter
 from pypdf.generic import ArrayObject, DictionaryObject, IndirectObject
 from typer.testing import CliRunner
 
@@ -207,11 +207,8 @@ def test_front_and_back_matter_pages_break_well(pack, tmp_path):
     assert [str(p) for p in check_pdf(path)] == []
 
 
-def _structure_problems(path: Path) -> list[str]:
-    """Where a tagged PDF's structure does not hold together (an empty list when it does)."""
-    pdf = PdfReader(path)
-    root = pdf.trailer["/Root"]
-    tree = root["/StructTreeRoot"]
+def _parent_tree(tree: DictionaryObject) -> dict[int, object]:
+    """A structure tree's /ParentTree as a dict: struct-parents key -> its element (or array of elements)."""
     nums: dict[int, object] = {}
 
     def number_tree(node: DictionaryObject) -> None:
@@ -222,30 +219,37 @@ def _structure_problems(path: Path) -> list[str]:
             number_tree(kid)
 
     number_tree(tree["/ParentTree"])
+    return nums
+
+
+def _page_problems(i: int, page: PageObject, nums: dict[int, object]) -> list[str]:
+    """A page's marked content and link annotations without their structure elements."""
     problems = []
-    keys = [p.get("/StructParents") for p in pdf.pages]
-    if len(set(keys)) != len(keys) or None in keys:
-        problems.append(f"page /StructParents missing or shared: {keys}")
-    for i, page in enumerate(pdf.pages):
-        parents = nums.get(int(page.get("/StructParents", -1)))
-        mcids = [int(m) for m in re.findall(rb"/MCID\s+(\d+)", page.get_contents().get_data())]
-        for m in mcids:
-            if parents is None or m >= len(parents.get_object()):
-                problems.append(f"page {i + 1}: marked content {m} has no structure element")
-                continue
-            elem = parents.get_object()[m].get_object()
-            if "/Pg" in elem and elem.raw_get("/Pg").idnum != page.indirect_reference.idnum:
-                problems.append(f"page {i + 1}: marked content {m} belongs to an element of another page")
-        for annot in page.get("/Annots", []) or []:
-            a = annot.get_object()
-            if "/StructParent" not in a:
-                continue
-            elem = nums.get(int(a["/StructParent"]))
-            kids = elem.get_object().raw_get("/K") if elem is not None else []
-            kids = kids if isinstance(kids, list) else [kids]
-            objrs = [k.get_object() for k in kids if isinstance(k, IndirectObject)]
-            if not any("/Obj" in o and o.raw_get("/Obj").idnum == annot.idnum for o in objrs):
-                problems.append(f"page {i + 1}: link annotation without its structure element")
+    parents = nums.get(int(page.get("/StructParents", -1)))
+    mcids = [int(m) for m in re.findall(rb"/MCID\s+(\d+)", page.get_contents().get_data())]
+    for m in mcids:
+        if parents is None or m >= len(parents.get_object()):
+            problems.append(f"page {i + 1}: marked content {m} has no structure element")
+            continue
+        elem = parents.get_object()[m].get_object()
+        if "/Pg" in elem and elem.raw_get("/Pg").idnum != page.indirect_reference.idnum:
+            problems.append(f"page {i + 1}: marked content {m} belongs to an element of another page")
+    for annot in page.get("/Annots", []) or []:
+        a = annot.get_object()
+        if "/StructParent" not in a:
+            continue
+        elem = nums.get(int(a["/StructParent"]))
+        kids = elem.get_object().raw_get("/K") if elem is not None else []
+        kids = kids if isinstance(kids, list) else [kids]
+        objrs = [k.get_object() for k in kids if isinstance(k, IndirectObject)]
+        if not any("/Obj" in o and o.raw_get("/Obj").idnum == annot.idnum for o in objrs):
+            problems.append(f"page {i + 1}: link annotation without its structure element")
+    return problems
+
+
+def _tree_problems(tree: DictionaryObject) -> list[str]:
+    """Elements whose /P is not their parent, ids used twice, table headers naming no id."""
+    problems = []
     ids, headers = set(), []
     stack = [(k, tree) for k in tree.raw_get("/K")] if isinstance(tree.raw_get("/K"), list) else []
     while stack:
@@ -265,8 +269,21 @@ def _structure_problems(path: Path) -> list[str]:
         for kid in kids if isinstance(kids, list) else [kids]:
             if isinstance(kid, IndirectObject) and "/S" in kid.get_object():
                 stack.append((kid, elem))
-    problems += [f"table header {h} names no structure id" for h in headers if h not in ids]
-    return problems
+    return problems + [f"table header {h} names no structure id" for h in headers if h not in ids]
+
+
+def _structure_problems(path: Path) -> list[str]:
+    """Where a tagged PDF's structure does not hold together (an empty list when it does)."""
+    pdf = PdfReader(path)
+    tree = pdf.trailer["/Root"]["/StructTreeRoot"]
+    nums = _parent_tree(tree)
+    problems = []
+    keys = [p.get("/StructParents") for p in pdf.pages]
+    if len(set(keys)) != len(keys) or None in keys:
+        problems.append(f"page /StructParents missing or shared: {keys}")
+    for i, page in enumerate(pdf.pages):
+        problems += _page_problems(i, page, nums)
+    return problems + _tree_problems(tree)
 
 
 def test_pack_pdf_has_title_and_language_and_says_whether_it_is_tagged(pack):

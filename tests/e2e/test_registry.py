@@ -10,6 +10,7 @@ from typer.testing import CliRunner
 
 from qipp_helpers.cli import app
 from qipp_helpers.core.orgs import use_organisations
+from qipp_helpers.synthetic.cli import app as synthetic_app
 
 from ..conftest import ROOT
 
@@ -19,7 +20,7 @@ def declared(tmp_path: Path):
     """A data folder declaring S001 and S002 only, ingested; each command then starts as a fresh process does."""
     data = tmp_path / "demo"
     runner = CliRunner()
-    made = runner.invoke(app, ["demo-data", "--data-dir", str(data), "--orgs", "2", "--schemes", "3", "--months", "1"])
+    made = runner.invoke(synthetic_app, ["--data-dir", str(data), "--orgs", "2", "--schemes", "3", "--months", "1"])
     assert made.exit_code == 0, made.output
     assert runner.invoke(app, ["ingest-raw", "--data-dir", str(data)]).exit_code == 0
     yield data

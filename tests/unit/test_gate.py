@@ -16,7 +16,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from nbconvert.filters.markdown_mistune import markdown2html_mistune
 
-from qipp_helpers.core.text import plain_chart, plain_html, plain_terminal
+from qipp_helpers.core.text import plain_html, plain_terminal
 from qipp_helpers.pack.gate import CSP_META, UnsafeOutput, check_html, check_pdf, html_problems, pdf_problems, with_csp
 from qipp_helpers.report.fmt import money_table
 
@@ -66,10 +66,6 @@ def test_table_captions_and_headings_are_text(text: str):
 def test_terminal_text_has_no_escape_sequences(text: str):
     out = plain_terminal(text)
     assert "\x1b]" not in out and "\x07" not in out and "\x1b[2J" not in out
-
-
-def test_chart_text_is_never_mathtext():
-    assert plain_chart("$\\frac{1}{2}$") == "\\$\\\\frac{1}{2}\\$"
 
 
 @pytest.mark.parametrize(

@@ -10,7 +10,7 @@ from openpyxl import Workbook
 
 from qipp_helpers.core.errors import IngestError
 from qipp_helpers.ingest.dashboard import REQUIRED
-from qipp_helpers.ingest.pipeline import ingest
+from qipp_helpers.ingest.layouts import ingest
 from qipp_helpers.store.db import load_returns, load_warnings, read_log
 
 from ..conftest import M6_WORKBOOK

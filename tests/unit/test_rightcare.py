@@ -14,8 +14,8 @@ from hypothesis import strategies as st
 from qipp_helpers.analysis import rightcare as rc
 from qipp_helpers.core.errors import IngestError
 from qipp_helpers.core.orgs import organisations
-from qipp_helpers.ingest.layouts import ingest_files
-from qipp_helpers.ingest.pipeline import RightCareIngestSummary, ingest_rightcare
+from qipp_helpers.ingest.layouts import ingest_files, ingest_rightcare
+from qipp_helpers.ingest.pipeline import RightCareIngestSummary
 from qipp_helpers.ingest.rightcare import read_rightcare_xlsx
 from qipp_helpers.pack.catalogue import Held, default_orgs, missing_data
 from qipp_helpers.report.objects import rightcare_opportunity
