@@ -155,6 +155,17 @@ def notes_block(page: WorkstreamPage) -> str:
     return "\n\n".join(lines)
 
 
+def published_qag(report: MonthlyPosition) -> pd.DataFrame:
+    """The QAG actions (commentary of kind ``qag``) that :func:`published_risks_block` prints under Paper D's QAG
+    outcome, one row per (label, text); none where that block prints nothing."""
+    commentary = getattr(report, "commentary", pd.DataFrame())
+    if "kind" not in commentary or (report.fin_year, report.month) != PAPER_D_PERIOD or report.org != "LLR":
+        return commentary.iloc[:0]
+    if getattr(report, "as_received", False):
+        return commentary.iloc[:0]
+    return commentary[commentary["kind"] == "qag"].drop_duplicates(["label", "text"])
+
+
 def published_risks_block(report: MonthlyPosition) -> str:
     """Paper D's section 1.4 risks and section 2.1 QAG outcome with its three areas, as printed ('' elsewhere)."""
     fin_year, month, org = report.fin_year, report.month, report.org
@@ -168,9 +179,7 @@ def published_risks_block(report: MonthlyPosition) -> str:
     out += ["", "**QIPP Assurance Group outcome** (published: Paper D section 2.1, as printed)", ""]
     out.append(plain_html(qag["text"]))
     out.append("")
-    commentary = getattr(report, "commentary", pd.DataFrame())
-    areas = commentary[commentary["kind"] == "qag"] if "kind" in commentary else commentary.iloc[:0]
-    for r in areas.drop_duplicates(["label", "text"]).itertuples():
+    for r in published_qag(report).itertuples():
         out.append(f"- **{plain_html(r.label)}:** {plain_html(r.text)}")
     shown = pub.loc[pub["kind"].isin(["risk", "qag_outcome"]), "provenance"]
     base = shown.iloc[0].split(", section")[0]
