@@ -8,6 +8,7 @@ follow for the period and system they were published for, marked published.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -135,6 +136,23 @@ def risks_table(page: WorkstreamPage) -> Styler | None:
 
 def notes_block(page: WorkstreamPage) -> str:
     """What the page rests on: how a workstream's RAG is read, the change note, and the risks (or their absence)."""
+    return "\n\n".join(_notes(page))
+
+
+def pages_notes_block(pages: Sequence[WorkstreamPage]) -> str:
+    """The notes of several pages (a system's: one per CCG) said once under them all: a note every page shares is
+    printed once, one that differs is printed with its organisation (one voice, nothing repeated)."""
+    said = [_notes(p) for p in pages]
+    if len(said) == 1:
+        return "\n\n".join(said[0])
+    shared = [n for n in said[0] if all(n in other for other in said[1:])]
+    out = list(shared)
+    for page, notes in zip(pages, said, strict=True):
+        out += [f"**{page.org}:** {n}" for n in notes if n not in shared]
+    return "\n\n".join(out)
+
+
+def _notes(page: WorkstreamPage) -> list[str]:
     lines = [
         "A workstream's rating on each descriptor is the one under which the largest part of its annual plan sits "
         "(ties go to the worse); the *lines* columns count the scheme lines holding each rating (R red, A amber, "
@@ -152,7 +170,7 @@ def notes_block(page: WorkstreamPage) -> str:
             f"{len(page.risks)} key risks recorded in the returns; {late} action{'s' if late != 1 else ''} overdue "
             f"(due before {ws.period_end(page.fin_year, page.month):%d %B %Y}, the end of the month reported)."
         )
-    return "\n\n".join(lines)
+    return lines
 
 
 def published_qag(report: MonthlyPosition) -> pd.DataFrame:

@@ -348,7 +348,9 @@ def _sections(returns, warnings, adjustments, commentary, org) -> tuple[dict[str
     sections = {
         "monthly position 1": since.block(mp.changes)
         + (changes.data if hasattr(changes, "data") else changes.to_html()),
-        "monthly position 5": show.red_commentary_block(mp) + "\n" + wp.published_risks_block(mp),
+        "monthly position 5": "\n\n".join(
+            [show.red_commentary_block(mp), wp.pages_notes_block(wp.workstream_pages(mp)), wp.published_risks_block(mp)]
+        ),
         "drivers 1": show.paragraph(ud.movement_narrative()) + show.paragraph(ud.drivers_narrative()),
         "drivers 2": show.movement_commentary_block(ud),
         "drivers 3": show.driver_commentary_block(ud),
@@ -366,6 +368,9 @@ def test_no_comment_is_printed_twice_in_a_section(returns, warnings, adjustments
         (name, text[:60]) for name, body in sections.items() for text in texts if body.count(show.md_text(text)) > 1
     ]
     assert twice == []
+    # nor is a note: the workstream pages' notes (one page per CCG in a system report) are said once
+    paragraphs = [p for p in sections["monthly position 5"].split("\n\n") if len(p) > 40]
+    assert len(paragraphs) == len(set(paragraphs))
     # every comment held beside a line is still printed in the reports
     printed = " ".join(sections.values())
     assert all(show.md_text(t) in printed for t in texts if t)
