@@ -941,7 +941,8 @@ def _commentary_markdown(
     """Commentary under a table, one voice: each comment printed once, under the lines it explains.
 
     ``table`` is a :func:`.commentary.beside` table (one row per line and comment). Each comment is printed
-    once, under a heading listing every line of the table it is held on (label and figure); consecutive
+    once, under a heading listing every line of the table it is held on (label and figure), after the comments
+    of the last of those lines (a comment about several lines refers to what is above it); consecutive
     comments on the same lines share one heading. A comment's source is named only when it is not the
     table's own narrative (``natural`` kinds) or another organisation wrote it. A comment already printed
     under an earlier table (``earlier``: comment -> the line it was printed under, in ``earlier_in``) is not
@@ -950,6 +951,7 @@ def _commentary_markdown(
     if table.empty:
         return empty
     units: dict[tuple[str, str, str], dict] = {}
+    position: dict[str, int] = {}  # each line's place in the table
     referred: dict[str, tuple[float, list[str]]] = {}
     for c in table[table["kind"] != ""].itertuples(index=False):
         key = (c.org, c.label, c.text)
@@ -958,9 +960,10 @@ def _commentary_markdown(
             if earlier[key] not in where:
                 where.append(earlier[key])
             continue
-        unit = units.setdefault(key, {"lines": [], "comment": c})
+        unit = units.setdefault(key, {"lines": [], "comment": c, "at": 0})
         if str(c.item) not in (i for i, _ in unit["lines"]):
             unit["lines"].append((str(c.item), c.value))
+        unit["at"] = position.setdefault(str(c.item), len(position))
 
     def heading(lines: list[tuple[str, float]]) -> str:
         parts = []
@@ -981,7 +984,7 @@ def _commentary_markdown(
             f"- *Explained by their commentary under {md_text(earlier_in)}, not repeated here:* " + "; ".join(parts)
         )
     shown: list[str] | None = None
-    for unit in units.values():
+    for unit in sorted(units.values(), key=lambda u: (u["at"], len(u["lines"]) > 1)):  # a line's own first
         c, lines = unit["comment"], unit["lines"]
         if [i for i, _ in lines] != shown:
             out.append(f"- {heading(lines)}")
