@@ -452,6 +452,9 @@ def template(
     ] = None,
     data_dir: DataDir = Path("data"),
     reports: Annotated[Path, typer.Option("--reports", help="Reports folder for the default --out.")] = Path("reports"),
+    units: Annotated[
+        str, typer.Option("--units", help="Units of the template's money cells: £000 (default) or £ (pounds).")
+    ] = "£000",
 ) -> None:
     """Write an SRO return template (.xlsx) pre-filled from the latest month held.
 
@@ -473,7 +476,13 @@ def template(
     use_organisations(data_dir)
     path = out or inside(reports, month_dir(reports, fin_year, month) / "returns" / f"{code}_return.xlsx")
     _refuse_inputs(path, data_dir)
-    meta = write_template(load_returns(data_dir), fin_year=fin_year, month=month, org=code, path=path, schemes=scheme)
+    from .ingest.sro_return import UNITS
+
+    if units.strip() not in UNITS:
+        raise UsageError(f"--units {units!r} is not one of {', '.join(UNITS)}")
+    meta = write_template(
+        load_returns(data_dir), fin_year=fin_year, month=month, org=code, path=path, schemes=scheme, units=units.strip()
+    )
     typer.echo(
         f"wrote {path}: {meta['rows']} scheme lines of {code} from {meta['base_fin_year']} "
         f"M{meta['base_month']}, for {fin_year} M{month}"

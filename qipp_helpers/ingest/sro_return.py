@@ -15,7 +15,11 @@ The template (``qipp template``) is an .xlsx with five sheets:
   last month's.
 - ``Last month`` (hidden, protected): the base month's values, used to detect tampering and
   silent plan changes.
-- ``qipp_template`` (very hidden): fin_year, month, org, base month, version.
+- ``qipp_template`` (very hidden): fin_year, month, org, base month, version, units.
+
+Money cells are in £000 by default; ``units="£"`` writes a template in pounds (every figure, pre-filled or
+typed, in £). Either way a returned figure is converted to £000 exactly (pounds become three decimals) and
+kept unrounded: only the reports round, to £000, when they show it.
 
 Merging rules (:func:`merge_returns`), per organisation, files in command-line order:
 
@@ -162,6 +166,18 @@ REF_COLUMNS = (
 #: Columns of the Last month sheet holding the scheme fields' lists (after the descriptors' N, O, P).
 _FIELD_LIST_COLUMNS = {"programme_area": 18, "planning_stage": 19, "status": 20}
 MONEY_LIMIT = 1e7  # £000: a cell beyond ±£10bn is a typing error
+#: The units a template's money cells are in, and how many pounds each is: ``£000`` (the papers') or ``£``.
+UNITS: dict[str, int] = {"£000": 1000, "£": 1}
+
+
+def _scale(units: str) -> float:
+    """How many of ``units`` make £000 (1 for £000, 1,000 for £)."""
+    return 1000 / UNITS[units]
+
+
+def _to_units(value_k: float, units: str) -> float:
+    """A £000 figure in the template's units (to the penny's precision: no float dust)."""
+    return round(float(value_k) * _scale(units), 6)
 
 
 def _col(key: str) -> int:
@@ -214,8 +230,11 @@ def write_template(
     path: Path,
     schemes: Sequence[str] | None = None,
     pmo_password: str | None = None,
+    units: str = "£000",
 ) -> dict:
     """Write the return template for one CCG and month; returns its metadata. Raises ValueError.
+
+    ``units``: ``£000`` or ``£``, the units of every money cell (pre-filled and typed).
 
     Steps: the base month's lines (:func:`_template_lines`), then one sheet each: Instructions,
     Return, PMO, Last month and the metadata; the workbook is saved atomically.
@@ -224,17 +243,28 @@ def write_template(
 
     from ..core.files import atomic_save as save
 
+    if units not in UNITS:
+        raise ValueError(f"units {units!r} is not one of {', '.join(UNITS)}")
     base, lines = _template_lines(returns, fin_year=fin_year, month=month, org=org, schemes=schemes)
     base_month = base[1] if base[0] == fin_year else 0
     period = period_label(fin_year, month)
     records = lines.to_dict("records")
     rows = _Rows.for_lines(len(records))
     wb = Workbook()
-    _write_instructions(wb.active, fin_year=fin_year, month=month, org=org, base=base, period=period)
+    _write_instructions(wb.active, fin_year=fin_year, month=month, org=org, base=base, period=period, units=units)
     _write_return_sheet(
-        wb.create_sheet(RETURN_SHEET), records, rows, org=org, period=period, base_month=base_month, month=month
+        wb.create_sheet(RETURN_SHEET),
+        records,
+        rows,
+        org=org,
+        period=period,
+        base_month=base_month,
+        month=month,
+        units=units,
     )
-    _write_pmo_sheet(wb.create_sheet(PMO_SHEET), records, rows, org=org, period=period, pmo_password=pmo_password)
+    _write_pmo_sheet(
+        wb.create_sheet(PMO_SHEET), records, rows, org=org, period=period, pmo_password=pmo_password, units=units
+    )
     _write_reference_sheet(wb.create_sheet(REF_SHEET), records)
     meta = {
         "template_version": TEMPLATE_VERSION,
@@ -245,6 +275,7 @@ def write_template(
         "base_month": base[1],
         "rows": len(records),
         "spare_rows": SPARE_ROWS,
+        "units": units,
         "generated": datetime.now(UTC).isoformat(timespec="seconds"),
     }
     _write_meta_sheet(wb.create_sheet(META_SHEET), meta)
@@ -278,14 +309,16 @@ def _template_lines(
     return base, prefilled_fields(rows)
 
 
-def _write_instructions(ws, *, fin_year: str, month: int, org: str, base: tuple[str, int], period: str) -> None:
+def _write_instructions(
+    ws, *, fin_year: str, month: int, org: str, base: tuple[str, int], period: str, units: str = "£000"
+) -> None:
     """The Instructions sheet: what to fill, what not to touch, and how the PMO merges returns."""
     from openpyxl.styles import Font
 
     ws.title = HELP_SHEET
     for line in (
         f"QIPP scheme return: {org_name(org)} ({org}), {period}",
-        f"Pre-filled from the {base[0]} M{base[1]} returns held. £000, savings negative (e.g. -250 = £250k saving).",
+        f"Pre-filled from the {base[0]} M{base[1]} returns held. {_units_words(units)}.",
         "",
         "1. On the Return sheet fill the white cells of your scheme(s): Plan YTD (pre-filled with a straight-line "
         "profile; correct it), Actual YTD and Revised FOT (numbers only), the three descriptors from the lists, and "
@@ -305,24 +338,30 @@ def _write_instructions(ws, *, fin_year: str, month: int, org: str, base: tuple[
     ws.column_dimensions["A"].width = 140
 
 
+def _units_words(units: str) -> str:
+    """How the template says its units: '£000, savings negative (e.g. -250 = £250k saving)'."""
+    example = "-250" if units == "£000" else "-250000"
+    return f"{units}, savings negative (e.g. {example} = £250k saving)"
+
+
 def _write_return_sheet(
-    ws, records: list[dict], rows: _Rows, *, org: str, period: str, base_month: int, month: int
+    ws, records: list[dict], rows: _Rows, *, org: str, period: str, base_month: int, month: int, units: str = "£000"
 ) -> None:
     """The Return sheet: one row per line, spare rows, input cells unlocked and validated, sheet protected."""
-    _write_return_rows(ws, records, rows, org=org, period=period, base_month=base_month, month=month)
-    _validate_return_inputs(ws, rows)
+    _write_return_rows(ws, records, rows, org=org, period=period, base_month=base_month, month=month, units=units)
+    _validate_return_inputs(ws, rows, units=units)
     _format_return_sheet(ws, rows)
 
 
 def _write_return_rows(
-    ws, records: list[dict], rows: _Rows, *, org: str, period: str, base_month: int, month: int
+    ws, records: list[dict], rows: _Rows, *, org: str, period: str, base_month: int, month: int, units: str = "£000"
 ) -> None:
     """Title, header and one row per line (last month's figures, plan YTD pre-filled); inputs unlocked, rest grey."""
     from openpyxl.styles import Font, PatternFill, Protection
 
     from ..core.text import safe_cell
 
-    ws.append([f"QIPP return: {org} · {period} · £000, savings negative"])
+    ws.append([f"QIPP return: {org} · {period} · {units}, savings negative"])
     ws.append(["Grey cells: last month / read only. White cells: this month's return."])
     ws.append(list(COLUMNS.values()))
     for cell in (*ws[1], *ws[HEADER_ROW]):
@@ -331,7 +370,8 @@ def _write_return_rows(
         plan_ytd = _straight_line(rec["annual_plan"], rec["plan_ytd"], base_month, month)
         shown = [rec["scheme_no"], int(rec["line"]), safe_cell(rec["scheme_name"]), rec["workstream"]]
         fields = [safe_cell(rec[f]) for f in RETURN_FIELDS if f != "action_due"]
-        ws.append([*shown, rec["actual_ytd"], rec["fot"], rec["annual_plan"], plan_ytd, *[None] * 8, *fields, None])
+        money = [_to_units(rec[k], units) for k in ("actual_ytd", "fot", "annual_plan")] + [_to_units(plan_ytd, units)]
+        ws.append([*shown, *money, *[None] * 8, *fields, None])
         if rec["action_due"]:
             ws.cell(ws.max_row, _col("action_due"), date.fromisoformat(rec["action_due"])).number_format = "yyyy-mm-dd"
     for r in range(rows.last_known + 1, rows.last + 1):
@@ -347,19 +387,19 @@ def _write_return_rows(
                 cell.fill = grey
 
 
-def _validate_return_inputs(ws, rows: _Rows) -> None:
+def _validate_return_inputs(ws, rows: _Rows, *, units: str = "£000") -> None:
     """Data validation on every input cell: money in range, text length, workstream and descriptor lists."""
     from openpyxl.worksheet.datavalidation import DataValidation
 
     money = DataValidation(
         type="decimal",
         operator="between",
-        formula1=str(-MONEY_LIMIT),
-        formula2=str(MONEY_LIMIT),
+        formula1=str(-MONEY_LIMIT * _scale(units)),
+        formula2=str(MONEY_LIMIT * _scale(units)),
         allow_blank=True,
         showErrorMessage=True,
-        errorTitle="£000",
-        error="Enter a number in £000 (savings negative), e.g. -250",
+        errorTitle=units,
+        error=f"Enter a number in {_units_words(units)}",
     )
     text = DataValidation(
         type="textLength",
@@ -451,20 +491,23 @@ def _format_return_sheet(ws, rows: _Rows) -> None:
     ws.protection.formatRows = ws.protection.formatColumns = False  # widths may change; structure may not
 
 
-def _write_pmo_sheet(ws, records: list[dict], rows: _Rows, *, org: str, period: str, pmo_password: str | None) -> None:
+def _write_pmo_sheet(
+    ws, records: list[dict], rows: _Rows, *, org: str, period: str, pmo_password: str | None, units: str = "£000"
+) -> None:
     """The PMO sheet: assured value and overall RAG per row (last month's), validated; protected for the PMO."""
     from openpyxl.styles import Font, Protection
     from openpyxl.worksheet.datavalidation import DataValidation
 
     from ..core.text import safe_cell
 
-    ws.append([f"PMO only: assured value and overall RAG, {org} {period} (£000)"])
+    ws.append([f"PMO only: assured value and overall RAG, {org} {period} ({units})"])
     ws.append(["Rows match the Return sheet row for row."])
     ws.append(list(PMO_COLUMNS.values()))
     for cell in ws[HEADER_ROW]:
         cell.font = Font(bold=True)
     for rec in records:
-        ws.append([rec["scheme_no"], int(rec["line"]), safe_cell(rec["scheme_name"]), rec["assured"], rec["rag"]])
+        assured = _to_units(rec["assured"], units)
+        ws.append([rec["scheme_no"], int(rec["line"]), safe_cell(rec["scheme_name"]), assured, rec["rag"]])
     for r in range(rows.last_known + 1, rows.last + 1):
         ws.cell(r, 3, "(new scheme row: see Return sheet)")
     rag_dv = DataValidation(
@@ -477,8 +520,8 @@ def _write_pmo_sheet(ws, records: list[dict], rows: _Rows, *, org: str, period: 
     money_dv = DataValidation(
         type="decimal",
         operator="between",
-        formula1=str(-MONEY_LIMIT),
-        formula2=str(MONEY_LIMIT),
+        formula1=str(-MONEY_LIMIT * _scale(units)),
+        formula2=str(MONEY_LIMIT * _scale(units)),
         allow_blank=True,
         showErrorMessage=True,
     )
@@ -588,9 +631,12 @@ def read_template(path: Path, *, fin_year: str, month: int) -> TemplateResult:
         problem(f"template month {t_month!r} is not 1-12", META_SHEET)
     elif t_month != month:
         problem(f"template is for M{t_month}, not M{month}", META_SHEET)
+    units = _str(meta.get("units")) or "£000"  # a template written before units were recorded is in £000
+    if units not in UNITS:
+        problem(f"template units {meta.get('units')!r} are not one of {', '.join(UNITS)}", META_SHEET)
     if res.problems:
         return res
-    res.meta["org"] = org
+    res.meta["org"], res.meta["units"] = org, units
 
     for r in sheets[REF_SHEET][1:]:
         if r and not _blank(r[0]):
@@ -604,15 +650,36 @@ def read_template(path: Path, *, fin_year: str, month: int) -> TemplateResult:
 
 
 def _money_cell(
-    value: object, row: int, key: str, problem, *, sheet: str = RETURN_SHEET, header: str | None = None
+    value: object,
+    row: int,
+    key: str,
+    problem,
+    *,
+    sheet: str = RETURN_SHEET,
+    header: str | None = None,
+    units: str = "£000",
 ) -> float | None:
+    """A money cell in £000, unrounded (a return in pounds: the pounds / 1,000); None when blank, NaN when it is
+    not a number (the problem located)."""
     if _blank(value):
         return None
+    column = header or COLUMNS[key]
+    if units == "£" and isinstance(value, str) and value.strip().lower().endswith("k"):
+        problem(
+            f"ambiguous money value {value!r}: this return is in £, so a 'k' figure could be pounds or £000; "
+            "write it in pounds (e.g. -250000)",
+            sheet,
+            row,
+            column,
+        )
+        return math.nan
     try:
         number = parse_money(value)
     except ValueError as exc:
-        problem(str(exc), sheet, row, header or COLUMNS[key])
+        problem(str(exc), sheet, row, column)
         return math.nan
+    if units != "£000":  # pounds to £000, snapped to the nearest millionth of a pound (no float dust)
+        number = round(number / _scale(units), 9)
     if abs(number) >= MONEY_LIMIT:
         problem(f"{number:,.0f} is beyond ±{MONEY_LIMIT:,.0f} £000", sheet, row, header or COLUMNS[key])
     return number
@@ -652,7 +719,7 @@ def _read_return(
             continue
         seen[key] = excel_row
         money = {
-            k: _money_cell(cells[k], excel_row, k, problem)
+            k: _money_cell(cells[k], excel_row, k, problem, units=res.meta.get("units", "£000"))
             for k in ("annual_plan", "plan_ytd", "actual_ytd", "fot", "new_annual_plan")
         }
         if not spare and _unreturned(cells, money, excel_row, problem):
@@ -820,7 +887,7 @@ def _carried_plan(ref: dict, cells: dict, money: dict, excel_row: int, problem) 
     carried = float(ref["annual_plan"])
     if money["annual_plan"] is None or abs(money["annual_plan"] - carried) > 1e-9:
         problem(
-            f"annual plan changed from {carried:,.0f} to {money['annual_plan']} without a plan change: "
+            f"annual plan changed from {carried:,.0f} to {money['annual_plan']} (£000) without a plan change: "
             "restore it and put the new plan in 'New Annual Plan' with a reason",
             RETURN_SHEET,
             excel_row,
@@ -868,7 +935,15 @@ def _read_pmo(res: TemplateResult, rows: list[tuple], ref_rows: list[dict], flag
         )
         if key is None:
             continue
-        assured = _money_cell(r[3], excel_row, "assured", problem, sheet=PMO_SHEET, header=PMO_COLUMNS["assured"])
+        assured = _money_cell(
+            r[3],
+            excel_row,
+            "assured",
+            problem,
+            sheet=PMO_SHEET,
+            header=PMO_COLUMNS["assured"],
+            units=res.meta.get("units", "£000"),
+        )
         rag_text = _str(r[4])
         rag = rag_text.capitalize()
         if rag not in RAGS:

@@ -22,6 +22,7 @@ from ..core.vocab import DASHBOARD_HEADERS, MONEY_COLUMNS, POD_LABELS
 from . import commentary as notes
 from . import narrative as sentences
 from . import printed as paper
+from . import workstreams as wp
 from .commentary import KIND_LABELS
 from .fmt import inert_labels, money_table, rag_cell_styles
 from .objects import FrpBridge, MonthlyPosition, RightCareOpportunity, UnderDelivery
@@ -935,37 +936,67 @@ def _commentary_markdown(
     empty: str,
     natural: Sequence[str] = (),
     earlier: dict[tuple[str, str, str], str] | None = None,
+    earlier_in: str = "",
 ) -> str:
-    """Commentary under a table, as the PMO report prints it: each line's label, its figure, then each comment.
+    """Commentary under a table, one voice: each comment printed once, under the lines it explains.
 
-    A comment's source is named only when it is not the table's own narrative (``natural`` kinds) or
-    another organisation wrote it; a comment made once about several lines is printed in full under the
-    first and referred to under the others; one already printed under an earlier table of the section
-    (``earlier``: comment -> where) is referred to there, never printed twice.
+    ``table`` is a :func:`.commentary.beside` table (one row per line and comment). Each comment is printed
+    once, under a heading listing every line of the table it is held on (label and figure), after the comments
+    of the last of those lines (a comment about several lines refers to what is above it); consecutive
+    comments on the same lines share one heading. A comment's source is named only when it is not the
+    table's own narrative (``natural`` kinds) or another organisation wrote it. A comment already printed
+    under an earlier table (``earlier``: comment -> the line it was printed under, in ``earlier_in``) is not
+    printed again: one sentence first names the lines it explains and where to read it.
     """
     if table.empty:
         return empty
-    lines: list[str] = []
-    printed: dict[tuple[str, str, str], str] = dict(earlier or {})
-    for (item, value), group in table.groupby(["item", "value"], sort=False, dropna=False):
-        got = group[group["kind"] != ""]
-        if got.empty:
+    units: dict[tuple[str, str, str], dict] = {}
+    position: dict[str, int] = {}  # each line's place in the table
+    referred: dict[str, tuple[float, list[str]]] = {}
+    for c in table[table["kind"] != ""].itertuples(index=False):
+        key = (c.org, c.label, c.text)
+        if earlier and key in earlier:
+            where = referred.setdefault(str(c.item), (c.value, []))[1]
+            if earlier[key] not in where:
+                where.append(earlier[key])
             continue
-        figure = "" if pd.isna(value) else f" ({value_label} {fmt_k(value)})"
-        lines.append(f"- **{md_text(item)}**{figure}")
-        for c in got.itertuples(index=False):
-            key = (c.org, c.label, c.text)
-            if key in printed:
-                lines.append(f"    - *See the comment under {md_text(printed[key])}.*")
-                continue
-            printed[key] = str(item)
-            parts = [] if c.kind in natural else [KIND_LABELS.get(c.kind, c.kind)]
-            if c.org != report_org:
-                parts.append(f"from {c.org}")
-            source = f" *({md_text(', '.join(parts))})*" if parts else ""
-            label = f"{md_text(c.label)}: " if c.label and c.label not in str(item) else ""
-            lines.append(f"    - {label}{md_text(c.text)}{source}")
-    return "\n".join(lines) if lines else empty
+        unit = units.setdefault(key, {"lines": [], "comment": c, "at": 0})
+        if str(c.item) not in (i for i, _ in unit["lines"]):
+            unit["lines"].append((str(c.item), c.value))
+        unit["at"] = position.setdefault(str(c.item), len(position))
+
+    def heading(lines: list[tuple[str, float]]) -> str:
+        parts = []
+        for i, (item, value) in enumerate(lines):
+            figure = "" if pd.isna(value) else f" ({value_label + ' ' if i == 0 else ''}{fmt_k(value)})"
+            parts.append(f"**{md_text(item)}**{figure}")
+        return "; ".join(parts)
+
+    out: list[str] = []
+    if referred:
+        parts = []
+        for n, (item, (value, names)) in enumerate(referred.items()):
+            figure = "" if pd.isna(value) else (value_label + " " if n == 0 else "") + fmt_k(value)
+            note = "" if names == [item] else f"under {', '.join(names)} there"
+            inside = ", ".join(p for p in (figure, note) if p)
+            parts.append(f"**{md_text(item)}**" + (f" ({md_text(inside)})" if inside else ""))
+        out.append(
+            f"- *Explained by their commentary under {md_text(earlier_in)}, not repeated here:* " + "; ".join(parts)
+        )
+    shown: list[str] | None = None
+    for unit in sorted(units.values(), key=lambda u: (u["at"], len(u["lines"]) > 1)):  # a line's own first
+        c, lines = unit["comment"], unit["lines"]
+        if [i for i, _ in lines] != shown:
+            out.append(f"- {heading(lines)}")
+            shown = [i for i, _ in lines]
+        parts = [] if c.kind in natural else [KIND_LABELS.get(c.kind, c.kind)]
+        if c.org != report_org:
+            parts.append(f"from {c.org}")
+        source = f" *({md_text(', '.join(parts))})*" if parts else ""
+        items = " ".join(str(i) for i, _ in lines)
+        label = f"{md_text(c.label)}: " if c.label and c.label not in items else ""
+        out.append(f"    - {label}{md_text(c.text)}{source}")
+    return "\n".join(out) if out else empty
 
 
 def _table_commentary_block(
@@ -976,6 +1007,7 @@ def _table_commentary_block(
     kind: str,
     lines: str,
     earlier: dict[tuple[str, str, str], str] | None = None,
+    earlier_in: str = "",
 ) -> str:
     """Commentary under one of the drivers report's tables: a heading naming the sources, the comments beside
     the table's lines (``kind`` of comment is the table's own), then the lines that have none."""
@@ -986,6 +1018,7 @@ def _table_commentary_block(
         empty=f"*No commentary is held for the {lines} of {table} this month.*",
         natural=(kind,),
         earlier=earlier,
+        earlier_in=earlier_in,
     )
     none = sentences.missing_commentary(missing, table=table)
     head = f"**Commentary on {table}** ({_commentary_sources(r)})"
@@ -998,9 +1031,16 @@ def driver_commentary_block(r: UnderDelivery) -> str:
     if not r.movement.empty:  # Table 3 comes first (Paper D's order): its comments are referred to, not repeated
         shown = r.movement_commentary()
         shown = shown[shown["kind"] != ""]
-        earlier = {(c.org, c.label, c.text): f"{c.item} in Table 3" for c in shown.itertuples(index=False)}
+        earlier = {(c.org, c.label, c.text): str(c.item) for c in shown.itertuples(index=False)}
     return _table_commentary_block(
-        r, "Table 4", r.driver_commentary(), r.missing_commentary(), "driver", "lines", earlier=earlier
+        r,
+        "Table 4",
+        r.driver_commentary(),
+        r.missing_commentary(),
+        "driver",
+        "lines",
+        earlier=earlier,
+        earlier_in="Table 3 (section 2)",
     )
 
 
@@ -1018,20 +1058,16 @@ def red_commentary_block(r: MonthlyPosition) -> str:
     table = r.red_commentary()
     if table.empty:
         return ""
-    by_group = (
-        table.groupby("group", sort=False)
-        .agg(item=("item", lambda s: "; ".join(dict.fromkeys(s))), value=("value", "first"))
-        .reset_index()
-    )
-    merged = table.drop(columns=["item", "value"]).drop_duplicates(["group", "org", "kind", "label", "text"])
-    merged = merged.merge(by_group, on="group")
-    merged["value"] = float("nan")
+    # QAG's actions printed in Paper D's QAG outcome (section 5.1, as published) are not printed twice in the section
+    qag = {(c.label, c.text) for c in wp.published_qag(r).itertuples()}
+    there = [(c.label, c.text) in qag and c.kind == "qag" for c in table.itertuples()]
     text = _commentary_markdown(
-        merged[["item", "section", "group", "value", "org", "kind", "label", "text", "provenance"]],
-        r.org,
-        value_label="",
-        empty="",
+        table[[not t for t in there]].assign(value=float("nan")), r.org, value_label="", empty=""
     )
+    referred = list(dict.fromkeys(table.loc[there, "item"]))
+    if referred:
+        lines = "; ".join(f"**{md_text(i)}**" for i in referred)
+        text += f"\n- *QAG's actions on* {lines} *are printed with the QAG outcome in section 5.1, as published.*"
     missing = notes.uncommented(table)
     missing = sentences.missing_commentary(
         missing.assign(section="red", value=missing["value"]).drop_duplicates("group"), table="Appendix 1"

@@ -8,6 +8,7 @@ follow for the period and system they were published for, marked published.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -135,6 +136,23 @@ def risks_table(page: WorkstreamPage) -> Styler | None:
 
 def notes_block(page: WorkstreamPage) -> str:
     """What the page rests on: how a workstream's RAG is read, the change note, and the risks (or their absence)."""
+    return "\n\n".join(_notes(page))
+
+
+def pages_notes_block(pages: Sequence[WorkstreamPage]) -> str:
+    """The notes of several pages (a system's: one per CCG) said once under them all: a note every page shares is
+    printed once, one that differs is printed with its organisation (one voice, nothing repeated)."""
+    said = [_notes(p) for p in pages]
+    if len(said) == 1:
+        return "\n\n".join(said[0])
+    shared = [n for n in said[0] if all(n in other for other in said[1:])]
+    out = list(shared)
+    for page, notes in zip(pages, said, strict=True):
+        out += [f"**{page.org}:** {n}" for n in notes if n not in shared]
+    return "\n\n".join(out)
+
+
+def _notes(page: WorkstreamPage) -> list[str]:
     lines = [
         "A workstream's rating on each descriptor is the one under which the largest part of its annual plan sits "
         "(ties go to the worse); the *lines* columns count the scheme lines holding each rating (R red, A amber, "
@@ -152,7 +170,18 @@ def notes_block(page: WorkstreamPage) -> str:
             f"{len(page.risks)} key risks recorded in the returns; {late} action{'s' if late != 1 else ''} overdue "
             f"(due before {ws.period_end(page.fin_year, page.month):%d %B %Y}, the end of the month reported)."
         )
-    return "\n\n".join(lines)
+    return lines
+
+
+def published_qag(report: MonthlyPosition) -> pd.DataFrame:
+    """The QAG actions (commentary of kind ``qag``) that :func:`published_risks_block` prints under Paper D's QAG
+    outcome, one row per (label, text); none where that block prints nothing."""
+    commentary = getattr(report, "commentary", pd.DataFrame())
+    if "kind" not in commentary or (report.fin_year, report.month) != PAPER_D_PERIOD or report.org != "LLR":
+        return commentary.iloc[:0]
+    if getattr(report, "as_received", False):
+        return commentary.iloc[:0]
+    return commentary[commentary["kind"] == "qag"].drop_duplicates(["label", "text"])
 
 
 def published_risks_block(report: MonthlyPosition) -> str:
@@ -168,9 +197,7 @@ def published_risks_block(report: MonthlyPosition) -> str:
     out += ["", "**QIPP Assurance Group outcome** (published: Paper D section 2.1, as printed)", ""]
     out.append(plain_html(qag["text"]))
     out.append("")
-    commentary = getattr(report, "commentary", pd.DataFrame())
-    areas = commentary[commentary["kind"] == "qag"] if "kind" in commentary else commentary.iloc[:0]
-    for r in areas.drop_duplicates(["label", "text"]).itertuples():
+    for r in published_qag(report).itertuples():
         out.append(f"- **{plain_html(r.label)}:** {plain_html(r.text)}")
     shown = pub.loc[pub["kind"].isin(["risk", "qag_outcome"]), "provenance"]
     base = shown.iloc[0].split(", section")[0]

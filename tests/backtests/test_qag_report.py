@@ -187,11 +187,12 @@ def test_commentary_beside_falls_diagnostics_and_sdec(llr_drivers):
     assert "Steady Steps" in _texts(movement, "Falls") and "43%" in _texts(movement, "Diagnostics")
     block = show.driver_commentary_block(llr_drivers)
     # Table 3 comes first (Paper D's order): its comments are referred to under Table 4, never printed twice
-    assert "Steady Steps" not in block and "See the comment under Falls in Table 3." in block
+    assert "Steady Steps" not in block and block.count("Explained by their commentary under Table 3") == 1
     assert "January 2020" in block and "Commentary on Table 4" in block
-    # the item Paper D prints once about several lines is printed once, and referred to under the others
+    # the item Paper D prints once about several lines is printed once, under all the lines it explains
     shared = falls["text"].iloc[-1]
-    assert block.count(show.md_text(shared)) == 1 and block.count("See the comment under") >= 2
+    assert block.count(show.md_text(shared)) == 1 and "See the comment" not in block
+    assert "- **Diagnostics** (LLR under-delivery 876); **Falls** (692); **Community Services Redesign** (656)" in block
     assert "under-delivery narrative" not in block  # Table 4's own narrative needs no source tag
     assert "Steady Steps" in show.movement_commentary_block(llr_drivers)
     sheet = llr_drivers.xlsx_tables()["driver_commentary"].frame

@@ -3,6 +3,7 @@ stay out of the circulated pack, one sign convention and one voice, and the smal
 
 from __future__ import annotations
 
+import pandas as pd
 import pytest
 
 from qipp_helpers.analysis import drivers as d
@@ -327,3 +328,69 @@ def test_long_commentary_neither_introduces_nor_explains_a_chart():
     assert _cell_kind(BeautifulSoup(long_cell, "html.parser").div) == "long"
     out = _postprocess(f"<html><body><main>{chart}{long_cell}{chart}</main></body></html>")
     assert "qipp-keep-next" not in out
+
+
+# --- one voice: a comment is printed once in a section, under every line it explains ---------------------
+
+
+def _sections(returns, warnings, adjustments, commentary, org) -> tuple[dict[str, str], pd.DataFrame]:
+    """The text of each section of the monthly position and drivers reports that prints commentary (as the
+    notebooks assemble them), and the comments held beside their tables' lines."""
+    from qipp_helpers.report import changes as since
+    from qipp_helpers.report import workstreams as wp
+    from qipp_helpers.report.objects import monthly_position
+
+    mp = monthly_position(
+        returns, warnings, fin_year=FY, month=6, org=org, adjustments=adjustments, commentary=commentary
+    )
+    ud = _drivers(returns, warnings, adjustments, commentary, org, scale_threshold=True)
+    changes = since.table(mp.changes)
+    sections = {
+        "monthly position 1": since.block(mp.changes)
+        + (changes.data if hasattr(changes, "data") else changes.to_html()),
+        "monthly position 5": "\n\n".join(
+            [show.red_commentary_block(mp), wp.pages_notes_block(wp.workstream_pages(mp)), wp.published_risks_block(mp)]
+        ),
+        "drivers 1": show.paragraph(ud.movement_narrative()) + show.paragraph(ud.drivers_narrative()),
+        "drivers 2": show.movement_commentary_block(ud),
+        "drivers 3": show.driver_commentary_block(ud),
+    }
+    beside = pd.concat([mp.red_commentary(), ud.movement_commentary(), ud.driver_commentary()])
+    return sections, beside[beside["kind"] != ""]
+
+
+@pytest.mark.parametrize("org", ["LLR", "ELR", "WL", "LC"])
+def test_no_comment_is_printed_twice_in_a_section(returns, warnings, adjustments, commentary, org):
+    sections, shown = _sections(returns, warnings, adjustments, commentary, org)
+    texts = set(shown["text"])
+    assert len(texts) >= 15
+    twice = [
+        (name, text[:60]) for name, body in sections.items() for text in texts if body.count(show.md_text(text)) > 1
+    ]
+    assert twice == []
+    # nor is a note: the workstream pages' notes (one page per CCG in a system report) are said once
+    paragraphs = [p for p in sections["monthly position 5"].split("\n\n") if len(p) > 40]
+    assert len(paragraphs) == len(set(paragraphs))
+    # every comment held beside a line is still printed in the reports
+    printed = " ".join(sections.values())
+    assert all(show.md_text(t) in printed for t in texts if t)
+
+
+def test_a_comment_on_several_lines_is_printed_once_under_all_of_them(returns, warnings, adjustments, commentary):
+    sections, shown = _sections(returns, warnings, adjustments, commentary, "LLR")
+    shared = next(t for t in shown["text"] if t.startswith("The explanations above"))
+    table4 = sections["drivers 3"]
+    assert table4.count(show.md_text(shared)) == 1
+    heading = table4.split(show.md_text(shared))[0].rstrip().splitlines()[-2]
+    assert heading.startswith("- **Diagnostics** (LLR under-delivery 876); **Falls** (692); ")
+    assert "**High Cost Drugs** (585); **End of Life** (496)" in heading
+    # Table 3's comments are named once under Table 4, not repeated line by line
+    assert table4.count("Explained by their commentary under Table 3") == 1 and "See the comment" not in table4
+    assert "Steady Steps" not in table4 and "Steady Steps" in sections["drivers 2"]
+    # the red-rated schemes: Community Services Redesign's two lines under one comment
+    red = sections["monthly position 5"]
+    csr = next(t for t in shown["text"] if "Derby and Burton contract variation" in t)
+    assert red.count(show.md_text(csr)) == 1
+    assert "- **1.2 Community Services Redesign**; **1.2a Community Services Redesign Stretch**\n" in red
+    # QAG's actions stay as Paper D printed them in its QAG outcome, referred to from the red-rated schemes
+    assert "are printed with the QAG outcome in section 5.1, as published" in red
