@@ -10,7 +10,8 @@ RECEIVED.txt), else when the store took it in.
 
 Given the month's due date (:class:`qipp_helpers.core.due.ReturnsDue`), each file received is on time
 (received on or before the due day) or late by so many calendar days, and a missing return is overdue
-once the due day has passed (``as_of``).
+once the due day has passed (``as_of``). Figures transcribed from a published paper are not returns:
+no due date applies to them.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from datetime import date, datetime
 import pandas as pd
 
 from .changes import carried as is_carried
+from .provenance import PUBLISHED, kind
 
 COLUMNS: tuple[str, ...] = (
     "org",
@@ -35,7 +37,7 @@ COLUMNS: tuple[str, ...] = (
     "days_late",
 )
 RECEIVED, RESUBMITTED, MISSING, PARTLY = "received", "re-submitted", "missing", "partly returned"
-ON_TIME, NOT_YET_DUE = "on time", "not yet due"
+ON_TIME, NOT_YET_DUE, NOT_A_RETURN = "on time", "not yet due", "published, not a return"
 
 
 def _day(when: str | date | datetime) -> date:
@@ -89,6 +91,7 @@ def tracker(
             note = f"{n_carried} lines carried forward from last month" if n_carried else "no return held"
             out.append(_row(org, MISSING, None, n_lines, n_carried, note, _timely(None, due, as_of)))
             continue
+        published = mine.loc[~carried, "provenance"].map(kind).eq(PUBLISHED).all()
         taken = received[received["file"].isin(files["file"])].drop_duplicates(["version", "file"])
         resubmitted = len(files) > 1 or len(taken) > len(files)
         state = RESUBMITTED if resubmitted else (PARTLY if n_carried else RECEIVED)
@@ -98,7 +101,8 @@ def tracker(
             note = "" if stood else "superseded by a later file"
             if f.version != latest and stood:
                 note = "taken in again at a later version" if resubmitted else note
-            out.append(_row(org, state, f, n_lines, n_carried, note, _timely(f.when, due, as_of)))
+            timely = (NOT_A_RETURN, None) if published and due is not None else _timely(f.when, due, as_of)
+            out.append(_row(org, state, f, n_lines, n_carried, note, timely))
     return pd.DataFrame(out, columns=list(COLUMNS))
 
 

@@ -145,8 +145,10 @@ def tracker_note(t: Tracker) -> DataNote:
         text += f" Missing: {', '.join(missing)}."
     if t.late:
         text += " Late: " + ", ".join(f"{o} ({n} day{'s' if n != 1 else ''} late)" for o, n in t.late) + "."
-    elif t.table["file"].astype(bool).any():
+    elif (t.table["timeliness"] == tr.ON_TIME).any():
         text += " Every return received came in on time."
+    if (t.table["timeliness"] == tr.NOT_A_RETURN).any():
+        text += " Figures transcribed from a published paper are not returns: no due date applies to them."
     if t.carried:
         text += f" Lines with no return, carried forward from last month: {'; '.join(t.carried)}."
     return DataNote("Returns received", [text], shown.astype(str).replace({"None": "", "nan": ""}))

@@ -29,6 +29,9 @@ def test_status_lists_received_missing_and_carried(demo_data_dir, tmp_path):
     assert lines[3].startswith("    ELR_return.xlsx  received 20") and "  late by " in lines[3]
     assert any(line.startswith("LC: missing (no return held; overdue by ") for line in lines)
     assert "    WL 2.6 Follow Up Outpatients" in lines
+    m6 = CliRunner().invoke(app, ["status", "--fin-year", "2019-20", "--month", "6", "--data-dir", str(data)])
+    assert "  received " in m6.output and "  published, not a return  store version " in m6.output
+    assert "late by" not in m6.output  # Paper D's dashboards are transcribed, not returns: no due date
     other = CliRunner().invoke(
         app, ["status", "--fin-year", "2019-20", "--month", "7", "--data-dir", str(data), "--due-working-day", "7"]
     )
