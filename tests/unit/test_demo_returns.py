@@ -39,7 +39,7 @@ def test_changes_list_every_planted_change_and_nothing_else(demo: Path, month: i
     c = since.since_last_month(load_returns(demo), load_commentary(demo), fin_year="2019-20", month=month, org="LLR")
     got = sorted(zip(c.table["org"], c.table["scheme_no"], c.table["change"], strict=True))
     assert got == sorted((p.org, p.scheme_no, p.change) for p in PLANTS if p.month == month)
-    assert c.synthetic and since.sentence(c).startswith("Synthetic demonstration returns: since ")
+    assert c.synthetic and since.sentence(c).startswith(f"M{month}: synthetic demonstration data, not returns. Since ")
     for p in (p for p in PLANTS if p.month == month and p.text):
         row = c.table[(c.table["org"] == p.org) & (c.table["scheme_no"] == p.scheme_no)].iloc[0]
         assert row["reason"] == p.text  # the return's own words beside the change
