@@ -340,6 +340,14 @@ def ingest(
     user: Annotated[
         str | None, typer.Option("--user", help="Who is ingesting, for the ingest log (default: the OS user).")
     ] = None,
+    received: Annotated[
+        str | None,
+        typer.Option(
+            "--received",
+            help="When the PMO received these returns (YYYY-MM-DD or YYYY-MM-DD HH:MM), if not now: "
+            "the tracker's on-time/late rule reads it.",
+        ),
+    ] = None,
 ) -> None:
     """Validate return files and store them as one new version of the store: all or nothing.
 
@@ -347,7 +355,7 @@ def ingest(
     Example:
       qipp ingest data/raw/2019-20/M06/paper_d_m6_pmo_dashboards.xlsx --fin-year 2019-20 --month 6
     """
-    from .ingest.layouts import ingest_files
+    from .ingest.layouts import ingest_files, received_time
 
     fin_year = _command_line(check_fin_year, fin_year)
     if month is not None:
@@ -361,6 +369,7 @@ def ingest(
         org=org,
         provenance=provenance,
         user=user or getpass.getuser(),
+        received={p.name: received_time(received, "--received") for p in paths} if received else None,
     )
     for summary in summaries:
         _print_summary(summary)
@@ -393,7 +402,7 @@ def ingest_raw(
     Example:
       qipp ingest-raw --data-dir data
     """
-    from .ingest.layouts import Batch, ingest_batches
+    from .ingest.layouts import Batch, ingest_batches, received_register
 
     if fin_year is not None:
         fin_year = _command_line(check_fin_year, fin_year)
@@ -415,7 +424,8 @@ def ingest_raw(
             continue
         year = check_fin_year(folder.parent.name)
         month = int(folder.name[1:]) if folder.name != "rightcare" else 1
-        batches.append(Batch(tuple(files), year, month, provenance=_provenance_note(folder)))
+        note = _provenance_note(folder)
+        batches.append(Batch(tuple(files), year, month, provenance=note, received=received_register(folder)))
     # every folder prepared in turn and committed in one transaction (a version each): all or nothing
     try:
         done = ingest_batches(batches, data_dir)
@@ -859,20 +869,34 @@ def status(
     fin_year: FinYear,
     month: Annotated[int, typer.Option("--month", help="Financial-year month, 1-12 (M1 = April).")],
     data_dir: DataDir = Path("data"),
+    due_working_day: Annotated[
+        int | None,
+        typer.Option(
+            "--due-working-day",
+            help="Returns are due by the end of this working day after month end (default: DATA_DIR/"
+            "RETURNS_DUE.txt, else 5).",
+        ),
+    ] = None,
 ) -> None:
-    """The returns tracker: per organisation, the returns received (file, when, store version), expected
-    but missing, and re-submitted, with the lines carried forward because nobody returned them.
+    """The returns tracker: per organisation, the returns received (file, when, store version, on time or
+    late), expected but missing (overdue once the due day has passed), and re-submitted, with the lines
+    carried forward because nobody returned them.
 
     \b
     Example:
       qipp status --fin-year 2019-20 --month 7
     """
+    from datetime import date
+
+    from .core.due import ReturnsDue
     from .report.tracker import month_tracker, tracker_lines
     from .store import db
 
     fin_year, month = check_fin_year(fin_year), _check_month(month)
+    rule = ReturnsDue(due_working_day) if due_working_day is not None else ReturnsDue.for_data_dir(data_dir)
     live = db.store(data_dir, on_wait=_waiting)
-    tracked = month_tracker(live.load("returns"), live.versions(), fin_year=fin_year, month=month)
+    returns, held = live.load("returns"), live.versions()
+    tracked = month_tracker(returns, held, fin_year=fin_year, month=month, rule=rule, as_of=date.today())
     for line in tracker_lines(tracked):
         typer.echo(line)
 

@@ -5,7 +5,8 @@
 Ingests data/raw/2019-20/M01-M06 into a temporary store, then for M7, M8 and M9: writes each CCG's
 `qipp template` into data/raw/2019-20/M0<m>/, fills it as an SRO would with the planted changes of
 qipp_helpers.synthetic.returns (seeded), and ingests it before the next month's templates are written.
-Each month folder gets a PROVENANCE.txt saying its returns are synthetic. `make reports MONTH=7` (8, 9)
+Each month folder gets a PROVENANCE.txt saying its returns are synthetic and a RECEIVED.txt saying when
+the PMO received each (WL's M8 return is late). `make reports MONTH=7` (8, 9)
 then renders the month.
 """
 
@@ -25,9 +26,11 @@ from qipp_helpers.synthetic.returns import (
     FIRST_COPY_FOT_DELTA,
     MONTHS,
     PROVENANCE,
+    RECEIVED,
     RESUBMITTED,
     SEED,
     fill_return,
+    received_note,
 )
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -45,6 +48,7 @@ def main() -> None:
             for old in folder.glob("*_return*.xlsx"):
                 old.unlink()
             (folder / "PROVENANCE.txt").write_text(PROVENANCE + "\n", encoding="utf-8")
+            (folder / "RECEIVED.txt").write_text(received_note(month), encoding="utf-8")
             files = []
             for org in CCGS:
                 held = load_returns(tmp)
@@ -55,7 +59,7 @@ def main() -> None:
                     path = folder / f"{org}_return_resubmitted.xlsx"
                 write_template(held, fin_year=FIN_YEAR, month=month, org=org, path=path)
                 files.append(fill_return(path, month, org, rng))
-            ingest_files(sorted(files), FIN_YEAR, month, tmp, provenance=PROVENANCE)
+            ingest_files(sorted(files), FIN_YEAR, month, tmp, provenance=PROVENANCE, received=RECEIVED[month])
             for f in sorted(files):
                 print(f"wrote {f.relative_to(ROOT)}")
 

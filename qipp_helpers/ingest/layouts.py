@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from ..core.errors import IngestError, Problem, QippError
+from ..core.errors import IngestError, Problem, QippError, UsageError
 from . import pipeline
 from .commentary import SHEET as COMMENTARY_SHEET
 from .commentary import is_commentary_header
@@ -44,7 +44,11 @@ class Layout:
 
 def _templates(paths: list[Path], fin_year: str, month: int, stored: pipeline.Stored, **kw: object) -> list[Prepared]:
     provenance = kw.get("provenance")
-    return [pipeline.prepare_templates(paths, fin_year, month, stored, provenance=str(provenance or "") or None)]
+    return [
+        pipeline.prepare_templates(
+            paths, fin_year, month, stored, provenance=str(provenance or "") or None, received=kw.get("received")
+        )
+    ]
 
 
 def _dashboards(paths: list[Path], fin_year: str, month: int, stored: pipeline.Stored, **kw: Any) -> list[Prepared]:
@@ -90,6 +94,39 @@ _ORDER = ("sro_return", "dashboard", "frp", "rightcare", "commentary")
 _BY_NAME = {layout.name: layout for layout in LAYOUTS}
 
 
+#: A month folder's register of when the PMO received each returned file (``qipp ingest-raw`` reads it).
+RECEIVED_FILE = "RECEIVED.txt"
+
+
+def received_time(text: str, where: str) -> str:
+    """A received date or date-time, checked: ISO text ('2019-11-05 10:12') as the log keeps it."""
+    from datetime import datetime
+
+    try:
+        return datetime.fromisoformat(text.strip()).isoformat(sep=" ", timespec="minutes")
+    except ValueError:
+        raise UsageError(
+            f"{where}: {text.strip()!r} is not a date (YYYY-MM-DD) or date-time (YYYY-MM-DD HH:MM)"
+        ) from None
+
+
+def received_register(folder: Path) -> dict[str, str] | None:
+    """A month folder's RECEIVED.txt, if it has one: a line per returned file, ``<file name>, <date or
+    date-time received>`` (``#`` starts a comment), for returns received before they are ingested."""
+    note = Path(folder) / RECEIVED_FILE
+    if not note.is_file():
+        return None
+    out = {}
+    for i, line in enumerate(note.read_text(encoding="utf-8", errors="replace").splitlines(), start=1):
+        if not line.strip() or line.lstrip().startswith("#"):
+            continue
+        name, sep, when = line.rpartition(",")
+        if not sep or not name.strip():
+            raise UsageError(f"{note} line {i}: write '<file name>, <YYYY-MM-DD HH:MM>'")
+        out[name.strip()] = received_time(when, f"{note} line {i}")
+    return out
+
+
 def recognise(path: Path) -> Layout:
     """The layout of one input file."""
     info = workbook_info(Path(path))
@@ -106,6 +143,7 @@ class Batch:
     org: str | None = None
     provenance: str | None = None
     only: str | None = None
+    received: dict[str, str] | None = None  # file name -> when the PMO received it (ISO), if not at ingest
 
 
 def ingest_files(
@@ -118,6 +156,7 @@ def ingest_files(
     provenance: str | None = None,
     user: str | None = None,
     only: str | None = None,
+    received: dict[str, str] | None = None,
 ) -> list[Summary]:
     """Guard every file, recognise its layout, prepare each layout's files and commit them all as ONE version.
 
@@ -126,8 +165,10 @@ def ingest_files(
     reported together and nothing is written; otherwise templates, dashboards, FRP and RightCare
     workbooks are committed in one transaction. ``month`` is unused by RightCare workbooks (they
     serve a financial year). ``only`` restricts the files to one layout (an error for any other).
+    ``received``: when the PMO received returned templates (file name -> ISO date or date-time), where that
+    was not when they are ingested (the tracker's on-time/late rule reads it).
     """
-    batch = Batch(tuple(Path(p) for p in paths), fin_year, month, org, provenance, only)
+    batch = Batch(tuple(Path(p) for p in paths), fin_year, month, org, provenance, only, received)
     return ingest_batches([batch], data_dir, user=user)[0]
 
 
@@ -180,7 +221,13 @@ def _prepare_batch(batch: Batch) -> tuple[Callable[[pipeline.Stored], list[Prepa
             if name in groups:
                 try:
                     parts += _BY_NAME[name].prepare(
-                        groups[name], batch.fin_year, batch.month, stored, org=batch.org, provenance=batch.provenance
+                        groups[name],
+                        batch.fin_year,
+                        batch.month,
+                        stored,
+                        org=batch.org,
+                        provenance=batch.provenance,
+                        received=batch.received,
                     )
                 except IngestError as exc:
                     problems += exc.problems

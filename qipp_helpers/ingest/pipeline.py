@@ -705,8 +705,20 @@ def _controls(
     )
 
 
+def _return_record(file: str, org: str, received: dict[str, str] | None) -> dict:
+    """A returned file's line of the log: whose return it is, and when it was received if not at ingest."""
+    when = (received or {}).get(file)
+    return {"file": file, "org": org, **({"received": when} if when else {})}
+
+
 def prepare_templates(
-    paths: list[Path], fin_year: str, month: int, stored: Stored, *, provenance: str | None = None
+    paths: list[Path],
+    fin_year: str,
+    month: int,
+    stored: Stored,
+    *,
+    provenance: str | None = None,
+    received: dict[str, str] | None = None,
 ) -> Prepared:
     """Returned SRO templates merged into the month (rules: :mod:`qipp_helpers.ingest.sro_return`).
 
@@ -714,6 +726,7 @@ def prepare_templates(
     month: returned lines, new schemes, and the base month's lines nobody returned, carried forward
     and reported as missing. ``provenance`` (``--provenance`` or a folder's PROVENANCE.txt, e.g. the
     synthetic demonstration returns) is each returned line's, with its file; else ``SRO return: <file>``.
+    ``received`` (file name -> ISO date/time) is when the PMO received a file, if not when it is ingested.
     """
     from ..reference import prefilled_fields
     from .sro_return import merge_returns, read_template, with_lines
@@ -756,7 +769,8 @@ def prepare_templates(
         "warnings": 0,
         **{k: v[:LOG_NOTES] for k, v in notes.items()},
         "commentary": merged.commentary[:LOG_NOTES],
-        "returns": [{"file": r.path.name, "org": r.meta["org"]} for r in results],  # whose return each file is
+        # whose return each file is, and when it was received if that was not when it was ingested
+        "returns": [_return_record(r.path.name, r.meta["org"], received) for r in results],
     }
     summary = IngestSummary(fin_year, month, rows=tidy.groupby("org").size().to_dict(), files=files, notes=notes)
     control_changes, _ = month_adjustments(stored, fin_year, month, tidy)

@@ -813,8 +813,10 @@ def _returns_received(returns, data_dir: Path, manifest: dict, *, fin_year: str,
     """The returns tracker as the front matter's last data note (none if no return is held for the month).
 
     A run reads a snapshot; when and at which version each file came in is in the live store's log
-    (versions up to the one the run read), so that is read too when the snapshot's store is there.
+    (versions up to the one the run read), so that is read too when the snapshot's store is there. A
+    missing return is overdue if the due day had passed when the last version the run read was committed.
     """
+    from ..core.due import ReturnsDue
     from ..report.tracker import month_tracker, tracker_note
     from ..store import db
 
@@ -826,7 +828,10 @@ def _returns_received(returns, data_dir: Path, manifest: dict, *, fin_year: str,
         held = [v for v in db.versions(live) if not read or v.number <= read]
     except Exception:
         held = []
-    return [tracker_note(month_tracker(returns, held, fin_year=fin_year, month=month))]
+    # due: the data folder's rule (RETURNS_DUE.txt, else working day 5); overdue as of the version the run read
+    as_of = max(v.time for v in held).date() if held else None
+    rule = ReturnsDue.for_data_dir(live)
+    return [tracker_note(month_tracker(returns, held, fin_year=fin_year, month=month, rule=rule, as_of=as_of))]
 
 
 def publish_month(

@@ -16,6 +16,7 @@ from pandas.io.formats.style import Styler
 
 from ..analysis import changes as ch
 from ..analysis import position as t
+from ..analysis import provenance as pv
 from ..core.money import fmt_k
 from ..core.orgs import members
 from ..core.periods import period_label, previous_period
@@ -74,8 +75,8 @@ def since_last_month(
         return out
     if _synthetic(before) and not _synthetic(now):
         out.note = (
-            f"{out.since} returns for {org} are synthetic demonstration data: no change of a real month is "
-            "listed against them."
+            f"{out.since}: {pv.label(pv.SYNTHETIC)} ({org}'s returns). No change of a real month is listed against "
+            "them."
         )
         return out
     out.synthetic = _synthetic(now)
@@ -90,7 +91,7 @@ def since_last_month(
 
 
 def _synthetic(rows: pd.DataFrame) -> bool:
-    return bool(rows["provenance"].str.startswith("synthetic").any())
+    return pv.kind_of(rows["provenance"]) == pv.SYNTHETIC
 
 
 def sentence(c: Changes) -> str:
@@ -111,7 +112,8 @@ def sentence(c: Changes) -> str:
     ]
     text = f"Since {c.since}, {c.org}'s scheme lines show " + ", ".join(parts) + "."
     if c.synthetic:
-        text = f"Synthetic demonstration returns: {text[0].lower()}{text[1:]} The changes are planted, not real."
+        month = c.period.split(" ")[1]  # 'Month 7 2019/20 (October 2019)'
+        text = f"M{month}: {pv.label(pv.SYNTHETIC)}. {text} The changes are planted, not real."
     return text
 
 

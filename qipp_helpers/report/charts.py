@@ -26,7 +26,9 @@ from matplotlib.patches import Patch
 from matplotlib.ticker import FuncFormatter
 
 from ..analysis import spc
+from ..analysis.provenance import SYNTHETIC, months_label, months_with
 from ..core.money import fmt_k
+from ..core.periods import consecutive_runs
 from .style import (
     CATEGORY,
     HEATMAP,
@@ -132,14 +134,24 @@ def _wrap(label: str, width: int = 38) -> str:
     return "\n".join(lines[:2]) + ("…" if len(lines) > 2 else "")
 
 
-def _months(months: Sequence[int]) -> str:
-    """[1, 2, 3, 4] -> 'M1–M4'; [1, 3] -> 'M1, M3'."""
-    ms = sorted(int(m) for m in months)
-    if not ms:
-        return ""
-    if len(ms) > 2 and ms == list(range(ms[0], ms[-1] + 1)):
-        return f"M{ms[0]}–M{ms[-1]}"
-    return ", ".join(f"M{m}" for m in ms)
+#: Months are named one way everywhere (:func:`qipp_helpers.analysis.provenance.months_label`).
+_months = months_label
+
+
+def _hollow_words(fake: Sequence[int], month_synthetic: Sequence[int] | None) -> str:
+    """The hollow points of an XmR chart: their synthetic months in the one label, then any other month's
+    (a figure worked out from the synthetic month before)."""
+    mine = [m for m in fake if month_synthetic is None or m in set(month_synthetic)]
+    rest = [m for m in fake if m not in set(mine)]
+    parts = [months_with(mine, SYNTHETIC)] if mine else []
+    parts += [f"{months_label(rest)}: worked out from the month before"] if rest else []
+    return "; ".join(parts)
+
+
+def synthetic_words(months: Sequence[int]) -> str:
+    """What a chart says of its synthetic months, in the one provenance label: 'Hollow grey points: M1–M5:
+    synthetic demonstration data, not returns.' ('' for none)."""
+    return f"Hollow grey points: {months_with(months, SYNTHETIC)}." if len(months) else ""
 
 
 def _style_axes(ax: Any, title: str) -> None:
@@ -286,16 +298,26 @@ def org_split(
 
 
 def _synthetic_label(ax: Any, xs: Sequence[float], months: Sequence[int]) -> None:
-    """Say on the chart itself which points are synthetic: a bracket over them, labelled."""
+    """Say on the chart itself which points are synthetic: a bracket over each run of them, the longest
+    labelled with the months and their one provenance label."""
     if not len(xs):
         return
-    lo, hi = min(xs) - 0.3, max(xs) + 0.3
+    at = dict(zip((int(m) for m in months), xs, strict=True))
+    runs = [(at[a], at[b]) for a, b in consecutive_runs(at)]
     tr = ax.get_xaxis_transform()
-    ax.plot([lo, lo, hi, hi], [0.88, 0.91, 0.91, 0.88], transform=tr, color=SYNTHETIC_EDGE, lw=0.8)
+    for lo, hi in runs:
+        ax.plot(
+            [lo - 0.3, lo - 0.3, hi + 0.3, hi + 0.3],
+            [0.88, 0.91, 0.91, 0.88],
+            transform=tr,
+            color=SYNTHETIC_EDGE,
+            lw=0.8,
+        )
+    lo, hi = max(runs, key=lambda r: r[1] - r[0])
     ax.text(
         (lo + hi) / 2,
         0.925,
-        f"{_months(months)}: hollow grey points are synthetic demonstration data, not returns",
+        months_with(months, SYNTHETIC),
         transform=tr,
         ha="center",
         va="bottom",
@@ -409,8 +431,8 @@ def fot_trend(
         f"year to date: {ytd_txt or 'no real month'}."
     )
     if fake:
-        alt += f" {_months(fake)} are partly or wholly synthetic demonstration data, drawn as hollow grey points."
-    key = s.key + ("\nHollow grey points are synthetic demonstration data, not returns." if fake else "")
+        alt += f" {synthetic_words(fake)}"
+    key = s.key + (f"\n{synthetic_words(fake)}" if fake else "")
     return _finish(fig, key="\n".join([key, *notes]), alt=alt)
 
 
@@ -675,8 +697,13 @@ def xmr_chart(
     notes: Sequence[str] = (),
     improvement: str | None = "increase",
     targets: Mapping[str, float] | None = None,
+    month_synthetic: Sequence[int] | None = None,
 ) -> Figure:
     """Small multiples of XmR charts, one panel per series (Making Data Count style).
+
+    ``month_synthetic``: the months whose own figures are synthetic (the report's); a hollow point of any
+    other month (an in-month delivery worked out from a synthetic month before) is said to be so, not
+    labelled synthetic. None: every hollow point's month is synthetic.
 
     ``improvement``: which way is better on the charted values (savings shown positive: ``increase``);
     ``targets``: panel name -> target, for the assurance icon.
@@ -744,7 +771,7 @@ def xmr_chart(
                 markerfacecolor="white",
                 lw=0.8,
                 ls=":",
-                label=f"Synthetic month ({_months(fake)}): demonstration data, never used for limits or signals",
+                label=f"{_hollow_words(fake, month_synthetic)} (never used for limits or signals)",
             )
         )
     fig.legend(
@@ -787,7 +814,7 @@ def xmr_chart(
             "special-cause rules, none drawn."
         )
     if fake:
-        alt += f" {_months(fake)} are synthetic demonstration data, drawn hollow and grey."
+        alt += f" Hollow grey points: {_hollow_words(fake, month_synthetic)}."
     return _finish(fig, key="\n".join([s.key, *extra, *notes]), alt=alt, layout=False)
 
 
@@ -851,7 +878,7 @@ def scheme_history(
         + "."
     )
     if (~real).any():
-        alt += f" {_months([m for m, ok in zip(months, real, strict=True) if not ok])} are synthetic."
+        alt += f" {synthetic_words([m for m, ok in zip(months, real, strict=True) if not ok])}"
     return _finish(fig, key=s.key, alt=alt)
 
 

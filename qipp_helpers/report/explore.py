@@ -30,6 +30,7 @@ from matplotlib.figure import Figure
 from matplotlib.ticker import FixedLocator, MaxNLocator
 
 from ..analysis import position as t
+from ..analysis import provenance as pv
 from ..analysis import spc
 from ..analysis.adjustments import ROUNDING, apply_adjustments
 from ..core.orgs import organisations
@@ -170,14 +171,15 @@ def _history_html(history: pd.DataFrame, *, caption: str) -> str:
 # --- one synthetic/real label, used by the status line, the trends tab and the drill-down ----------------------
 
 #: Months are named as the charts' keys name them ('M1–M5'), so every view reads the same.
-months_label = charts._months
+months_label = pv.months_label
 
 
 def real_and_synthetic(real: list[int], held: list[int]) -> str:
-    """'real: M6; synthetic demonstration data, not returns: M1–M5' for the months ``held``."""
+    """'real: M6; M1–M5: synthetic demonstration data, not returns' for the months ``held`` (the synthetic
+    ones in their one provenance label, :func:`qipp_helpers.analysis.provenance.months_with`)."""
     fake = [m for m in held if m not in set(real)]
     text = f"real: {months_label(real) or 'none'}"
-    return text + (f"; synthetic demonstration data, not returns: {months_label(fake)}" if fake else "")
+    return text + (f"; {pv.months_with(fake, pv.SYNTHETIC)}" if fake else "")
 
 
 def _status_html(report: MonthlyPosition) -> str:
@@ -608,8 +610,11 @@ class VarianceExplorer:
             tr = self._trend_for(s)
             size = (2.6, 1.9) if tr.ncols == 4 else (5, 2.6)
             targets = self._targets_for(s)
+            fake = self._report_for(s).synthetic_months
             return _draw(
-                lambda: charts.xmr_chart(tr.panels, title=tr.title, ncols=tr.ncols, panel_size=size, targets=targets)
+                lambda: charts.xmr_chart(
+                    tr.panels, title=tr.title, ncols=tr.ncols, panel_size=size, targets=targets, month_synthetic=fake
+                )
             )
 
         return self.memo.get(("trend_png", *s.period, s.workstream, s.measure if s.ws is None else ""), make)

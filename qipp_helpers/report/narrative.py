@@ -11,6 +11,7 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
+from ..analysis import provenance as pv
 from ..analysis.adjustments import DERIVED as _DERIVED
 from ..analysis.adjustments import ROUNDING as _ROUNDING
 from ..analysis.adjustments import UNALLOCATED as _UNALLOCATED
@@ -247,12 +248,12 @@ def by_organisation(heads: list[Headline]) -> str:
 
 def movement_basis(month: int, previous_month: int, current: str, previous: str) -> str:
     """Which data the FOT movement in month compares, when either month is not published ('' when both are)."""
-    kind_now, kind_before = current.split(":", 1)[0], previous.split(":", 1)[0]
-    if kind_now == kind_before == "published":
+    kind_now, kind_before = pv.kind(current), pv.kind(previous)
+    if kind_now == kind_before == pv.PUBLISHED:
         return ""
     return (
-        f"The movement compares {kind_now} M{month} returns with {kind_before} M{previous_month} returns "
-        "(see the data-quality notes)."
+        f"The movement compares two months ({pv.months_with([month], kind_now)}; "
+        f"{pv.months_with([previous_month], kind_before)}): see the data-quality notes."
     )
 
 
@@ -281,8 +282,8 @@ def asks(
 ) -> list[tuple[str, str]]:
     """What the committee is asked to do, in Paper D's words: (VERB, what) pairs; the first is Paper D's own.
 
-    ``previous_kind`` is the kind of last month's data (published or synthetic): a movement computed from
-    synthetic figures says so.
+    ``previous_kind`` is the label of last month's data (:func:`qipp_helpers.analysis.provenance.label`): a
+    movement computed from figures not published says so.
     """
     out = [("NOTE and DISCUSS", "the content of this report")]
     text = f"the forecast under delivery of {fmt_m(h.under_delivery)} against the plan of {fmt_m(h.annual_plan)}"
@@ -293,7 +294,7 @@ def asks(
     if has_previous and h.movement is not None and abs(h.movement) >= 0.5:
         text += f", and its {'adverse' if h.movement > 0 else 'favourable'} movement of {fmt_m(h.movement)} in month"
         if previous_kind != "published":
-            text += f" (computed against {previous_kind} figures for last month)"
+            text += f" (computed against last month's figures: {previous_kind})"
     out.append(("NOTE", text))
     gap = h.assured - h.fot  # savings are negative: a positive gap = the PMO assures less than the SROs forecast
     if gap > 0.5:
@@ -363,20 +364,25 @@ def _months(months: list[int]) -> str:
 
 
 def returns_provenance(by_month: dict[int, list[str]], fin_year: str, month: int) -> list[str]:
-    """Which months of scheme returns are published and which synthetic, and where synthetic ones show."""
+    """Which months of scheme returns are published, returned and synthetic, each named with its one label
+    (:mod:`qipp_helpers.analysis.provenance`), and where synthetic ones show."""
     out = []
-    for kind in ("published", "synthetic"):
-        months = sorted(m for m, provs in by_month.items() if any(p.startswith(kind) for p in provs))
+    kinds = {m: pv.kind_of(provs) for m, provs in by_month.items()}
+    for kind in (pv.PUBLISHED, pv.RETURNED, pv.SYNTHETIC):
+        months = sorted(m for m, k in kinds.items() if k == kind)
         if not months:
             continue
-        details = sorted({p.split(":", 1)[1].strip() for m in months for p in by_month[m] if p.startswith(kind)})
+        details = sorted(
+            {p.split(":", 1)[-1].strip() for m in months for p in by_month[m] if pv.kind(p) == kind} - {""}
+        )
         fy = fin_year.replace("-", "/")
-        text = f"Scheme returns for {_months(months)} {fy} are {kind}: " + "; ".join(details) + "."
-        if kind == "synthetic":
+        text = f"Scheme returns for {pv.months_label(months)} {fy}: {pv.label(kind)}"
+        text += f" ({'; '.join(details)})." if details else "."
+        if kind == pv.SYNTHETIC:
             uses = ["the monthly trend charts"]
             if month - 1 in months:
                 uses.append(f"every FOT movement in month (M{month} compared with M{month - 1})")
-            text += f" They are demonstration data, not real returns, and appear in {_names(uses)}."
+            text += f" They appear in {_names(uses)}."
         out.append(text)
     return out
 

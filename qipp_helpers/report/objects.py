@@ -12,6 +12,7 @@ from ..analysis import drivers as d
 from ..analysis import frp, spc
 from ..analysis import position as t
 from ..analysis import programme as prog
+from ..analysis import provenance as pv
 from ..analysis import rightcare as rc
 from ..core.orgs import members, organisations
 from ..core.periods import period_label, previous_period
@@ -428,7 +429,12 @@ def _history(year: pd.DataFrame, fin_year: str, org: str, *, received: pd.DataFr
     two differ by rounding only (it is the published total movement away from the published month).
     """
     source = year if received is None else received  # adjustment lines say "adjustment", not where a month is from
-    provenance = source[source["org"].isin(members(org))].groupby("month")["provenance"].first().to_dict()
+    # one provenance per month: a synthetic line's if any (synthetic data is never shown as real)
+    mine = source[source["org"].isin(members(org))]
+    provenance = {
+        int(m): next((p for p in g if pv.kind(p) == pv.SYNTHETIC), g.iloc[0])
+        for m, g in mine.groupby("month")["provenance"]
+    }
     published = sorted(int(m) for m, p in provenance.items() if not str(p).startswith("synthetic"))
     trends = t.workstream_monthly(year, fin_year, org)
     history = t.monthly_history(year, fin_year, org)
@@ -449,7 +455,10 @@ def _history(year: pd.DataFrame, fin_year: str, org: str, *, received: pd.DataFr
         held_total = history.loc[history["month"] == month - 1, "fot"]
         if held_total.empty or abs(float(held_total.iloc[0]) - derived_total) > len(ccgs):
             history.loc[history["month"] == month - 1, "fot"] = derived_total
-        derived[month - 1] = f"M{month - 1} forecast: M{month} less Paper D Table 2's monthly movement (published)"
+        derived[month - 1] = (
+            f"M{month - 1} forecast out-turn by workstream (drawn solid): worked back from the M{month} figures "
+            f"({pv.months_with([month], pv.PUBLISHED)}) less Paper D Table 2's monthly movement"
+        )
     real = {m: list(published) for m in HISTORY_MEASURES}
     real["delivered"] = [m for m in published if m == 1 or m - 1 in published]
     real["fot"] = sorted(set(published) | set(derived))
@@ -890,8 +899,8 @@ def headlines(
 
 
 def _kinds(rows: pd.DataFrame) -> str:
-    """'published', 'synthetic' or 'published; synthetic': the kinds of data behind some rows."""
-    return "; ".join(sorted({p.split(":", 1)[0] for p in rows["provenance"]}))
+    """The one provenance label of a month's rows (:func:`qipp_helpers.analysis.provenance.label`)."""
+    return pv.label(pv.kind_of(rows["provenance"]))
 
 
 # --- the pack's front matter --------------------------------------------------------------------------
@@ -917,11 +926,12 @@ class PackSummary(_Period):
 
 
 def _basis(h: dict, month: int) -> str:
-    """'M6 published; movement: M5 synthetic': which data each figure of a headline row rests on."""
+    """'M6: published; movement: M5: synthetic demonstration data, not returns': which data each figure of a
+    headline row rests on, each month in its one provenance label."""
     prev_m = previous_period(h.get("fin_year", "2000-01"), month)[1]
-    text = f"M{month} {h['provenance']}"
+    text = f"M{month}: {h['provenance']}"
     if h.get("previous_provenance") and h["previous_provenance"] != h["provenance"]:
-        text += f"; movement: M{prev_m} {h['previous_provenance']}"
+        text += f"; movement: M{prev_m}: {h['previous_provenance']}"
     return text
 
 

@@ -13,10 +13,12 @@ import pandas as pd
 from IPython.display import Markdown
 from pandas.io.formats.style import Styler
 
+from ..analysis import provenance as pv
 from ..analysis import rightcare as rc
 from ..analysis.adjustments import ROUNDING as ROUNDING_BASIS
 from ..core.money import fmt_k, fmt_pct
 from ..core.orgs import members, org_name, organisations
+from ..core.periods import previous_period
 from ..core.text import plain_html
 from ..core.vocab import DASHBOARD_HEADERS, MONEY_COLUMNS, POD_LABELS
 from . import commentary as notes
@@ -46,11 +48,21 @@ def _provenance_kind(values: list[str]) -> str:
     return " and ".join(kinds) if kinds else "none"
 
 
+def _month_words(r: Report, provenance: list[str], *, previous: bool = False) -> str:
+    """'M6: published': a month of the report and its one provenance label (:mod:`..analysis.provenance`)."""
+    month = getattr(r, "month", None)
+    if month is None:
+        return _provenance_kind(provenance)
+    if previous:
+        month = previous_period(r.fin_year, month)[1]
+    return pv.months_with([month], pv.kind_of(provenance) or pv.RETURNED)
+
+
 def banner_lines(r: Report, *, section: int = 6, name: str | None = None) -> list[str]:
     """Lines for the top of every circulated page: organisation, period, provenance, generated time."""
-    data = f"Data: {_provenance_kind(r.provenance)}"
+    data = f"Data: {_month_words(r, r.provenance)}"
     if r.previous_provenance:
-        data += f"; previous month {_provenance_kind(r.previous_provenance)}"
+        data += f"; previous month {_month_words(r, r.previous_provenance, previous=True)}"
     return [
         f"{name or org_name(r.org)} ({r.org})",
         r.period,
@@ -232,10 +244,11 @@ def warnings_block(r: MonthlyPosition | UnderDelivery) -> str:
 
 def provenance_block(r: Report, *, monthly: bool = True) -> str:
     """Where this month's and last month's figures come from: published, synthetic or returns."""
-    lines = ["**Provenance.** This month's figures:", ""]
+    lines = [f"**Provenance.** This month's figures ({md_text(_month_words(r, r.provenance))}):", ""]
     lines += [f"- {md_text(p)}" for p in r.provenance]
     if r.previous_provenance:
-        lines += ["", "Last month's figures (used for the monthly movement):", ""]
+        prev = md_text(_month_words(r, r.previous_provenance, previous=True))
+        lines += ["", f"Last month's figures ({prev}; used for the monthly movement):", ""]
         lines += [f"- {md_text(p)}" for p in r.previous_provenance]
     elif monthly:
         lines += ["", "No previous month is held, so no monthly movement is shown."]

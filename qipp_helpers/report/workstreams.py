@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 import pandas as pd
 from pandas.io.formats.style import Styler
 
+from ..analysis import provenance as pv
 from ..analysis import workstreams as ws
 from ..core.orgs import members, org_name
 from ..core.periods import period_label, previous_period
@@ -57,10 +58,10 @@ def _previous_real(previous: pd.DataFrame | None, month: int, org: str) -> tuple
     if prev is None or prev.empty:
         return None, f"No returns are held for M{m}, so no change since last month is shown."
     received = prev[~prev["is_adjustment"].astype(bool)] if "is_adjustment" in prev else prev
-    if received["provenance"].astype(str).str.startswith("synthetic").any():
+    if pv.kind_of(received["provenance"]) == pv.SYNTHETIC:
         return None, (
-            f"M{m}'s returns are synthetic (demonstration data), so no change since last month is shown: "
-            "no comparison is drawn from synthetic months."
+            f"M{m}: {pv.label(pv.SYNTHETIC)}. No change since last month is shown: no comparison is drawn from "
+            "synthetic months."
         )
     return prev, ""
 

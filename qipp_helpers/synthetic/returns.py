@@ -9,7 +9,9 @@ stage and a programme area move, a line nobody returned, and forecast movements 
 commentary. The filled copy is ingested before the next month's template is written from it.
 
 One organisation re-submits (ELR at M9: a second, corrected copy; the later file on the command line
-wins, and the ingest lists every line it replaces).
+wins, and the ingest lists every line it replaces). One returns late (WL at M8: received five days after
+the due day, working day 5); every other return comes in on or before its due day (:data:`RECEIVED`,
+written to each month folder's RECEIVED.txt, the PMO's register the ingest records).
 
 Every figure is synthetic and says so: the month folders carry a PROVENANCE.txt that the ingest
 stamps on every returned line. The only changes between months are the planted ones, so the
@@ -46,6 +48,34 @@ PROVENANCE = (
     f"seed {SEED}): a qipp template filled as an SRO would, with planted changes; not a real return"
 )
 RESUBMITTED = (9, "ELR")
+LATE = (8, "WL")
+#: When the PMO received each synthetic return (month -> file -> date-time): due working day 5 after month
+#: end (M7 Thu 7 Nov 2019, M8 Fri 6 Dec 2019, M9 Wed 8 Jan 2020). WL's M8 return is five days late; ELR's
+#: M9 re-submission comes in on the due day itself (on time).
+RECEIVED: dict[int, dict[str, str]] = {
+    7: {
+        "ELR_return.xlsx": "2019-11-05 10:12",
+        "WL_return.xlsx": "2019-11-06 16:40",
+        "LC_return.xlsx": "2019-11-07 09:05",
+    },
+    8: {
+        "ELR_return.xlsx": "2019-12-04 11:20",
+        "WL_return.xlsx": "2019-12-11 11:30",
+        "LC_return.xlsx": "2019-12-05 14:02",
+    },
+    9: {
+        "ELR_return.xlsx": "2020-01-06 09:48",
+        "ELR_return_resubmitted.xlsx": "2020-01-08 15:20",
+        "WL_return.xlsx": "2020-01-07 12:15",
+        "LC_return.xlsx": "2020-01-07 16:55",
+    },
+}
+
+
+def received_note(month: int) -> str:
+    """A month folder's RECEIVED.txt: when the PMO received each synthetic return (``qipp ingest-raw`` reads it)."""
+    head = "# SYNTHETIC: when the PMO received each demonstration return (file, date-time); not a real register\n"
+    return head + "".join(f"{name}, {when}\n" for name, when in RECEIVED[month].items())
 
 
 @dataclass(frozen=True)

@@ -31,7 +31,10 @@ def test_real_months_of_each_measure(llr):
     assert llr.real_months["fot"] == [5, 6]
     assert llr.real_months["actual_ytd"] == [6] and llr.real_months["annual_plan"] == [6]
     assert llr.real_months["delivered"] == []  # M6 delivery = M6 YTD less a synthetic M5 YTD
-    assert llr.history_notes == ["M5 forecast: M6 less Paper D Table 2's monthly movement (published)"]
+    assert llr.history_notes == [
+        "M5 forecast out-turn by workstream (drawn solid): worked back from the M6 figures (M6: published) less "
+        "Paper D Table 2's monthly movement"
+    ]
 
 
 @pytest.mark.parametrize("org", ["ELR", "WL", "LC", "LLR"])
@@ -74,14 +77,15 @@ def test_charts_say_so_on_the_chart(llr):
     texts = [t.get_text() for t in fig.texts]
     assert any(t.startswith("2 real months (M5, M6): too few for process limits") for t in texts)
     legend = [t.get_text() for t in fig.legends[0].get_texts()]
-    assert any(t.startswith("Synthetic month (M1–M4)") for t in legend) and "Mean" not in legend
+    assert "M1–M4: synthetic demonstration data, not returns (never used for limits or signals)" in legend
+    assert "Mean" not in legend
     for ax in fig.axes[: len(WORKSTREAMS)]:
         assert not [ln for ln in ax.lines if ln.get_linestyle() == "--"], "no limits drawn"
         hollow = [c for c in ax.collections if len(c.get_offsets()) == 4]
         assert hollow and (hollow[0].get_facecolors()[:, :3] == 1).all(), "synthetic points hollow"
     trend = charts.fot_trend(llr.history, real=llr.real_months, notes=llr.history_notes)
     labels = [t.get_text() for t in trend.axes[0].texts]
-    assert "M1–M5: hollow grey points are synthetic demonstration data, not returns" in labels
+    assert "M1–M5: synthetic demonstration data, not returns" in labels
     assert [t for t in labels if t[0].isdigit()] == ["47,830", "47,313"], "values labelled for real months only"
 
 

@@ -120,7 +120,7 @@ def test_default_run_writes_one_pack_of_front_matter_reports_and_back_matter(pac
         "Summary",
         "forecasting an under delivery of the QIPP plan for 2019/20 of £18.275m",
         "(65,963) (47,688) 18,275 (44,840) 516",
-        "movement: M5 synthetic",
+        "movement: M5: synthetic",
         "What moved",
         "The QIPP Assurance Group is asked to:",
         "NOTE and DISCUSS the content of this report",
@@ -368,7 +368,9 @@ def test_index_is_the_front_page(pack):
     assert "Derbyshire's four CCGs" in html.replace("&#x27;", "'")  # what DDCCG is
     assert "17 October 2019" in text and "4 October 2019" in text and "OFFICIAL-SENSITIVE" in text
     # figures computed against synthetic M5 never carry a bare "published"
-    assert "Data: published" not in text and "M6 published; movement: M5 synthetic" in text
+    flat = " ".join(text.split())
+    assert "Data: published" not in text
+    assert "M6: published; movement: M5: synthetic demonstration data, not returns" in flat
     assert text.count("Illustrative") == 1  # the key only: no report of the default pack is wholly synthetic
     assert "How this pack was built" in text
     assert re.search(r"<details>.*Seconds.*Store version.*</details>", html, re.S)

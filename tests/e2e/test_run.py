@@ -268,7 +268,7 @@ def test_every_pdf_page_carries_org_period_provenance_and_marking(rendered):
     pdf = PdfReader(rendered / "LLR" / "under_delivery_drivers.pdf")
     for page in pdf.pages:
         text = page.extract_text()
-        assert "OFFICIAL-SENSITIVE" in text and "Month 6 2019/20" in text and "Data: published" in text
+        assert "OFFICIAL-SENSITIVE" in text and "Month 6 2019/20" in text and "Data: M6: published" in text
         assert "(LLR)" in text and "Generated" in text
 
 

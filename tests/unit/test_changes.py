@@ -94,7 +94,8 @@ def test_report_section_sheet_and_sentence(months, returns):
     c6 = since.since_last_month(returns, None, fin_year="2019-20", month=6, org="LLR")
     assert not c6.compared and since.xlsx_table(c6) is None
     assert since.sentence(c6) == (
-        "M5 2019/20 returns for LLR are synthetic demonstration data: no change of a real month is listed against them."
+        "M5 2019/20: synthetic demonstration data, not returns (LLR's returns). No change of a real month is listed "
+        "against them."
     )
     c1 = since.since_last_month(returns, None, fin_year="2019-20", month=1, org="ELR")
     assert since.sentence(c1) == (

@@ -5,16 +5,18 @@ summary's cells are the sums of the returns' own programme area and planning sta
 from __future__ import annotations
 
 import shutil
+from datetime import date
 from pathlib import Path
 
 import pandas as pd
 import pytest
 
 from qipp_helpers.analysis import programme as prog
-from qipp_helpers.ingest.layouts import ingest_files
+from qipp_helpers.ingest.layouts import ingest_files, received_register
 from qipp_helpers.report import changes as since
-from qipp_helpers.store.db import load_commentary, load_returns
-from qipp_helpers.synthetic.returns import MONTHS, PLANTS, PROVENANCE
+from qipp_helpers.report.tracker import month_tracker, tracker_note
+from qipp_helpers.store.db import load_commentary, load_returns, versions
+from qipp_helpers.synthetic.returns import LATE, MONTHS, PLANTS, PROVENANCE, RECEIVED
 
 from ..conftest import RAW
 
@@ -27,7 +29,8 @@ def demo(demo_data_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
     for month in MONTHS:
         folder = RAW / "2019-20" / f"M{month:02d}"
         note = (folder / "PROVENANCE.txt").read_text(encoding="utf-8").splitlines()[0]
-        ingest_files(sorted(folder.glob("*.xlsx")), "2019-20", month, data, provenance=note)
+        received = received_register(folder)
+        ingest_files(sorted(folder.glob("*.xlsx")), "2019-20", month, data, provenance=note, received=received)
     return data
 
 
@@ -36,7 +39,7 @@ def test_changes_list_every_planted_change_and_nothing_else(demo: Path, month: i
     c = since.since_last_month(load_returns(demo), load_commentary(demo), fin_year="2019-20", month=month, org="LLR")
     got = sorted(zip(c.table["org"], c.table["scheme_no"], c.table["change"], strict=True))
     assert got == sorted((p.org, p.scheme_no, p.change) for p in PLANTS if p.month == month)
-    assert c.synthetic and since.sentence(c).startswith("Synthetic demonstration returns: since ")
+    assert c.synthetic and since.sentence(c).startswith(f"M{month}: synthetic demonstration data, not returns. Since ")
     for p in (p for p in PLANTS if p.month == month and p.text):
         row = c.table[(c.table["org"] == p.org) & (c.table["scheme_no"] == p.scheme_no)].iloc[0]
         assert row["reason"] == p.text  # the return's own words beside the change
@@ -102,3 +105,23 @@ def test_llr_workbook_sheets_list_the_changes_and_sum_the_fields(demo: Path):
     rows = r[r["month"] == 7]
     for (area, stage), plan in rows.groupby(["programme_area", "planning_stage"])["annual_plan"].sum().items():
         assert summary.loc[area, stage.lower()] == pytest.approx(plan), (area, stage)
+
+
+@pytest.mark.parametrize("month", MONTHS)
+def test_the_late_organisation_is_late_and_the_others_on_time(demo: Path, month: int):
+    """WL's M8 return came in five days after its due day (working day 5: Friday 6 December 2019); every other
+    return (ELR's M9 re-submission on the due day itself) is on time."""
+    tracked = month_tracker(load_returns(demo), versions(demo), fin_year="2019-20", month=month)
+    files = tracked.table.set_index("file")
+    if (month, "WL") == LATE:
+        assert tracked.due == date(2019, 12, 6) and tracked.late == [("WL", 5)]
+        assert (files.loc["WL_return.xlsx", "timeliness"], files.loc["WL_return.xlsx", "days_late"]) == (
+            "late by 5 days",
+            5,
+        )
+        assert "Late: WL (5 days late)." in tracker_note(tracked).paragraphs[0]
+    else:
+        assert tracked.late == []
+    on_time = files.drop(index="WL_return.xlsx") if month == LATE[0] else files
+    assert (on_time["timeliness"] == "on time").all() and len(files) == (4 if month == 9 else 3)
+    assert set(files["when"]) == set(RECEIVED[month].values())  # the register's times, not the ingest's

@@ -183,13 +183,13 @@ def test_explorer_without_data_says_so(returns):
 
 
 def test_real_and_synthetic_months_are_named_one_way_everywhere(explorer):
-    assert real_and_synthetic([6], [1, 2, 3, 4, 5, 6]) == "real: M6; synthetic demonstration data, not returns: M1–M5"
-    assert real_and_synthetic([], [1, 2]) == "real: none; synthetic demonstration data, not returns: M1, M2"
+    assert real_and_synthetic([6], [1, 2, 3, 4, 5, 6]) == "real: M6; M1–M5: synthetic demonstration data, not returns"
+    assert real_and_synthetic([], [1, 2]) == "real: none; M1, M2: synthetic demonstration data, not returns"
     r = explorer.report
     # the status line, the trends note and the chart key name the same months for the same measure
-    assert "Returns: real: M6; synthetic demonstration data, not returns: M1–M5." in explorer.status.value
+    assert "Returns: real: M6; M1–M5: synthetic demonstration data, not returns." in explorer.status.value
     fot = real_and_synthetic(r.real_months["fot"], [1, 2, 3, 4, 5, 6])
-    assert fot == "real: M5, M6; synthetic demonstration data, not returns: M1–M4"
+    assert fot == "real: M5, M6; M1–M4: synthetic demonstration data, not returns"
     assert f"Forecast out-turn by workstream: {fot}." in explorer.status.value
     assert f"Forecast out-turn: {fot}." in explorer.trend_note.value
     fake = sorted({m for p in explorer.trend.values() for m in p.synthetic.index})

@@ -97,9 +97,12 @@ def test_summary_says_the_position_what_moved_and_what_the_group_is_asked(return
     assert "have unidentified QIPP amounting to £6.166m and £4.823m respectively" in s.position[1]
     assert s.position[2].startswith("The LLR system financial recovery plan (FRP) forecasts a deficit of £33.881m")
     # the movement rests on the synthetic M5: every row and the sentence say so
-    assert {h["basis"] for h in s.headlines} == {"M6 published; movement: M5 synthetic"}
+    assert {h["basis"] for h in s.headlines} == {
+        "M6: published; movement: M5: synthetic demonstration data, not returns"
+    }
     assert s.moved[0].endswith(
-        "The movement compares published M6 returns with synthetic M5 returns (see the data-quality notes)."
+        "The movement compares two months (M6: published; M5: synthetic demonstration data, not returns): see the "
+        "data-quality notes."
     )
     assert s.asks[0] == ("NOTE and DISCUSS", "the content of this report")
     assert ("NOTE", "that the PMO assures £44.840m, £2.848m less than the SROs forecast") in s.asks
@@ -107,7 +110,7 @@ def test_summary_says_the_position_what_moved_and_what_the_group_is_asked(return
         v == "NOTE" and "an adjustment for WL's 4.1 Continuing Healthcare ((664) annual plan)" in w for v, w in s.asks
     )
     assert any(v == "DISCUSS" and w.startswith("the Red-rated schemes, which carry £16.768m") for v, w in s.asks)
-    assert "(computed against synthetic figures for last month)" in s.asks[1][1]
+    assert "(computed against last month's figures: synthetic demonstration data, not returns)" in s.asks[1][1]
 
 
 def test_data_quality_notes_speak_to_a_committee(returns, warnings, frp_tables, rightcare_tables):
@@ -132,7 +135,8 @@ def test_data_quality_notes_speak_to_a_committee(returns, warnings, frp_tables, 
     row = table[(table["Organisation"] == "West Leicestershire CCG") & (table["Figure"] == "Annual Plan")].iloc[0]
     assert (row["Printed total"], row["Computed from the rows"]) == ("(22,378)", "(21,715)")
     where = " ".join(notes[-1].paragraphs)
-    assert "Scheme returns for M1–M5 2019/20 are synthetic" in where and "M6 2019/20 are published" in where
+    assert "Scheme returns for M1–M5 2019/20: synthetic demonstration data, not returns (" in where
+    assert "Scheme returns for M6 2019/20: published (" in where
     assert "every FOT movement in month (M6 compared with M5)" in where
     assert "The RightCare reports built on them are illustrative" in where
 
