@@ -91,10 +91,10 @@ h2 { bookmark-level: 1; }
 h3 { bookmark-level: none; }
 .contents table { font-size: 8.5pt; }
 .contents th, .contents td { padding: 0.45mm 2mm; }
-.contents td.page { text-align: right; width: 22mm; }
+.contents td.page { text-align: right; width: 14mm; }
 .contents tr.org th { background: #eef5fb; color: #005eb8; font-weight: bold; padding-top: 1.5mm; }
 .contents tr.org .what { font-weight: normal; color: #425563; font-size: 7.5pt; }
-.contents td.data { width: 125mm; color: #425563; }
+.contents td.data { width: 152mm; color: #425563; }
 .contents a { color: #212b32; text-decoration: none; }
 .flag { color: #8a5a00; font-weight: bold; }
 dl.glossary { columns: 3; column-gap: 8mm; margin: 0; font-size: 8.5pt; }

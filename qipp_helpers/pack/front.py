@@ -315,8 +315,16 @@ def e(value: object) -> str:
     return html.escape(str(value))
 
 
+def _one_basis(summary: PackSummary) -> str:
+    """The data every headline row rests on, when it is the same for all ('' otherwise)."""
+    bases = {h["basis"] for h in summary.headlines}
+    return bases.pop() if len(bases) == 1 else ""
+
+
 def headline_table(summary: PackSummary) -> str:
-    """Headline per organisation (£000), with the data each row rests on."""
+    """Headline per organisation (£000), with the data each row rests on (a column, unless every row rests on
+    the same data: then one line under the table says it, see :func:`summary_html`)."""
+    column = not _one_basis(summary)
     rows = []
     for h in summary.headlines:
         move = "–" if h["movement"] is None else fmt_k(h["movement"])
@@ -325,7 +333,9 @@ def headline_table(summary: PackSummary) -> str:
             + "".join(
                 f"<td class='num'>{fmt_k(h[k])}</td>" for k in ("annual_plan", "fot", "under_delivery", "assured")
             )
-            + f"<td class='num'>{move}</td><td>{e(h['basis'])}</td></tr>"
+            + f"<td class='num'>{move}</td>"
+            + (f"<td>{e(h['basis'])}</td>" if column else "")
+            + "</tr>"
         )
     return (
         "<table class='headline'><caption>Headline position by organisation, "
@@ -333,7 +343,10 @@ def headline_table(summary: PackSummary) -> str:
         "<thead><tr><th scope='col'>Organisation</th><th scope='col' class='num'>Annual plan</th>"
         "<th scope='col' class='num'>Forecast out-turn</th><th scope='col' class='num'>Under delivery (FOT − plan)</th>"
         "<th scope='col' class='num'>PMO assured</th><th scope='col' class='num'>FOT movement in month</th>"
-        "<th scope='col'>Figures rest on</th></tr></thead><tbody>" + "".join(rows) + "</tbody></table>"
+        + ("<th scope='col'>Figures rest on</th>" if column else "")
+        + "</tr></thead><tbody>"
+        + "".join(rows)
+        + "</tbody></table>"
     )
 
 
@@ -346,7 +359,11 @@ def summary_html(summary: PackSummary, *, level: int = 2) -> str:
     parts.append(headline_table(summary))
     if summary.rounding:
         parts.append(f"<p class='note'>{e(summary.rounding)}</p>")
-    if any("synthetic" in x["basis"] for x in summary.headlines):
+    synthetic = any("synthetic" in x["basis"] for x in summary.headlines)
+    if _one_basis(summary):
+        see = ": see the data-quality notes" if synthetic else ""
+        parts.append(f"<p class='note'>Every row rests on {e(_one_basis(summary))}{see}.</p>")
+    elif synthetic:
         parts.append(
             "<p class='note'>Where the last column says synthetic, that figure rests on demonstration data, not real "
             "returns: see the data-quality notes.</p>"

@@ -18,6 +18,7 @@ from matplotlib.figure import Figure
 from pandas.io.formats.style import Styler
 
 from ..analysis import programme as prog
+from ..analysis import provenance as pv
 from ..analysis import realism as rl
 from ..analysis.position import TOTAL
 from ..core.money import fmt_k, fmt_m
@@ -213,7 +214,7 @@ def summary_sentence(fr: ForecastRealism) -> str:
         f"the {_months(fr.month)} so far: {fmt_multiple(w['multiple'])} the run rate. Flagged (needing more than "
         f"{fr.multiple_threshold:g}× the run rate, or forecasting more than {fr.assured_threshold:.0%} above the PMO "
         f"assured value): {len(ws)} workstreams{f' ({named})' if named else ''} and {len(schemes)} schemes."
-        + (" These figures are synthetic (demonstration data), not real returns." if fr.synthetic else "")
+        + (f" {pv.months_with([fr.month], pv.SYNTHETIC)}." if fr.synthetic else "")
     )
 
 

@@ -62,7 +62,7 @@ def banner_lines(r: Report, *, section: int = 6, name: str | None = None) -> lis
     """Lines for the top of every circulated page: organisation, period, provenance, generated time."""
     data = f"Data: {_month_words(r, r.provenance)}"
     if r.previous_provenance:
-        data += f"; previous month {_month_words(r, r.previous_provenance, previous=True)}"
+        data += f"; movement: {_month_words(r, r.previous_provenance, previous=True)}"
     return [
         f"{name or org_name(r.org)} ({r.org})",
         r.period,

@@ -36,6 +36,13 @@ def test_status_lists_received_missing_and_carried(demo_data_dir, tmp_path):
         app, ["status", "--fin-year", "2019-20", "--month", "7", "--data-dir", str(data), "--due-working-day", "7"]
     )
     assert "Due by the end of Monday 11 November 2019 (working day 7 after month end)" in other.output
+    # LC's return, ingested now but received on the evening of the due day (qipp ingest --received): on time
+    args = ["ingest", str(m7 / "LC_return.xlsx"), "--fin-year", "2019-20", "--month", "7", "--data-dir", str(data)]
+    assert CliRunner().invoke(app, [*args, "--received", "2019-11-07 18:30"]).exit_code == 0
+    lc = CliRunner().invoke(app, ["status", "--fin-year", "2019-20", "--month", "7", "--data-dir", str(data)])
+    assert "    LC_return.xlsx  received 2019-11-07 18:30  on time  store version " in lc.output
+    wrong = CliRunner().invoke(app, [*args, "--received", "7 Nov"])
+    assert wrong.exit_code == 2 and "is not a date (YYYY-MM-DD)" in wrong.output
     bad = CliRunner().invoke(app, ["status", "--fin-year", "2019-20", "--month", "13", "--data-dir", str(data)])
     assert bad.exit_code != 0 and "--month must be 1-12" in bad.output
 

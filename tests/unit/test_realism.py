@@ -106,7 +106,7 @@ def test_the_summary_says_when_the_figures_are_synthetic():
     real = page.realism_of(ROWS.assign(provenance="published: test"), fin_year="2019-20", month=6, org="LLR")
     fake = page.realism_of(ROWS.assign(provenance="synthetic: seeded"), fin_year="2019-20", month=6, org="LLR")
     assert not real.synthetic and "synthetic" not in page.summary_sentence(real)
-    assert fake.synthetic and page.summary_sentence(fake).endswith("synthetic (demonstration data), not real returns.")
+    assert fake.synthetic and page.summary_sentence(fake).endswith(" M6: synthetic demonstration data, not returns.")
 
 
 def test_programme_areas_come_from_the_returns_when_every_line_carries_one():
