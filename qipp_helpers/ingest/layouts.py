@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from ..core.errors import IngestError, Problem, QippError, UsageError
 from . import pipeline
@@ -44,9 +44,15 @@ class Layout:
 
 def _templates(paths: list[Path], fin_year: str, month: int, stored: pipeline.Stored, **kw: object) -> list[Prepared]:
     provenance = kw.get("provenance")
+    received = cast("dict[str, str] | None", kw.get("received"))
     return [
         pipeline.prepare_templates(
-            paths, fin_year, month, stored, provenance=str(provenance or "") or None, received=kw.get("received")
+            paths,
+            fin_year,
+            month,
+            stored,
+            provenance=str(provenance or "") or None,
+            received=received,
         )
     ]
 

@@ -596,7 +596,7 @@ def _str(value: object) -> str:
     return restore_cell(str(value)).strip()
 
 
-def read_template(path: Path, *, fin_year: str, month: int) -> TemplateResult:
+def read_template(path: Path, *, fin_year: str, month: int) -> TemplateResult:  # noqa: C901 (units check added late; split pending)
     """Read a returned template; every problem located (file, sheet, row, column)."""
     res = TemplateResult(path=path)
     name = path.name

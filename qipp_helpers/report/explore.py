@@ -610,7 +610,9 @@ class VarianceExplorer:
             tr = self._trend_for(s)
             size = (2.6, 1.9) if tr.ncols == 4 else (5, 2.6)
             targets = self._targets_for(s)
-            fake = self._report_for(s).synthetic_months
+            report = self._report_for(s)
+            assert not isinstance(report, str)
+            fake = report.synthetic_months
             return _draw(
                 lambda: charts.xmr_chart(
                     tr.panels, title=tr.title, ncols=tr.ncols, panel_size=size, targets=targets, month_synthetic=fake

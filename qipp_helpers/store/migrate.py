@@ -107,7 +107,9 @@ def _migrate(con: duckdb.DuckDBPyConnection, files: StoreFiles) -> None:
         "unreadable_log_lines": unreadable,
         "files": [f.__dict__ for f in records],
     }
-    insert_version(con, number, now(), entry["user"], "migration", True, digest, records, counts(con), changes, entry)
+    insert_version(
+        con, number, now(), str(entry["user"]), "migration", True, digest, records, counts(con), changes, entry
+    )
     con.execute("INSERT OR REPLACE INTO meta VALUES ('migrated', ?)", [str(number)])
     fault("store.migrate.before_commit")
     con.execute("COMMIT")
