@@ -47,12 +47,18 @@ def label(k: str | None) -> str:
     return LABELS.get(k, "") if k else ""
 
 
+def rows_kind(rows: pd.DataFrame) -> str | None:
+    """The one kind of stored rows, control-total adjustment lines left out (they say "adjustment", not where
+    a month is from); None if no other line is held."""
+    if "is_adjustment" in rows:
+        rows = rows[~rows["is_adjustment"].astype(bool)]
+    return kind_of(rows["provenance"])
+
+
 def month_kind(returns: pd.DataFrame, fin_year: str, month: int, org: str) -> str | None:
     """The kind of ``org``'s figures for a month (a system's: its member CCGs'), None if none is held."""
     rows = returns[(returns["fin_year"] == fin_year) & (returns["month"] == month) & returns["org"].isin(members(org))]
-    if "is_adjustment" in rows:  # control-total adjustment lines say "adjustment", not where a month is from
-        rows = rows[~rows["is_adjustment"].astype(bool)]
-    return kind_of(rows["provenance"])
+    return rows_kind(rows)
 
 
 def month_label(returns: pd.DataFrame, fin_year: str, month: int, org: str) -> str:

@@ -1019,10 +1019,8 @@ def pack_summary(
 
 
 def _received_kind(rows: pd.DataFrame) -> str:
-    """The kinds of data behind rows, adjustment lines left out (they carry the month's own provenance)."""
-    if "is_adjustment" in rows:
-        rows = rows[~rows["is_adjustment"].astype(bool)]
-    return _kinds(rows)
+    """The one provenance label of rows, adjustment lines left out (:func:`..analysis.provenance.rows_kind`)."""
+    return pv.label(pv.rows_kind(rows))
 
 
 @dataclass
