@@ -54,6 +54,41 @@ def demo_data_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture(scope="session")
+def default_pack(demo_data_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The default pack (`make reports`: every organisation, 2019-20 M6, two jobs) with a meeting date, a data
+    cut-off and a marking, rendered once per session; its month folder. e2e/test_pack_document.py reads the pack
+    document and e2e/test_checks.py the pagination and accessibility of every report; a test that changes it
+    works on a copy."""
+    from typer.testing import CliRunner
+
+    from qipp_helpers.cli import app
+
+    out = tmp_path_factory.mktemp("pack")
+    args = ["run", "--fin-year", "2019-20", "--month", "6", "--org", "all", "--data-dir", str(demo_data_dir)]
+    args += ["--out", str(out), "--notebooks-dir", str(ROOT / "notebooks"), "--jobs", "2"]
+    args += ["--meeting-date", "2019-10-17", "--data-cutoff", "2019-10-04", "--marking", "OFFICIAL-SENSITIVE"]
+    result = CliRunner().invoke(app, args)
+    assert result.exit_code == 0, result.output
+    folder = out / "2019-20" / "M06"
+    assert f"the pack: {folder / 'QIPP_pack_2019-20_M06.pdf'}" in result.output
+    return folder
+
+
+@pytest.fixture(scope="session")
+def m6_store(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A data folder holding the published M6 workbook alone, ingested once per session (tests copy it: `m6_data`)."""
+    data = tmp_path_factory.mktemp("m6") / "data"
+    ingest_files([M6_WORKBOOK], "2019-20", 6, data)
+    return data
+
+
+@pytest.fixture
+def m6_data(m6_store: Path, tmp_path: Path) -> Path:
+    """A fresh copy of `m6_store` (what `ingest([M6_WORKBOOK], "2019-20", 6, data)` leaves), at tmp_path/data."""
+    return Path(shutil.copytree(m6_store, tmp_path / "data"))
+
+
+@pytest.fixture(scope="session")
 def returns(demo_data_dir: Path):
     return load_returns(demo_data_dir)
 

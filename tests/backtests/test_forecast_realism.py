@@ -97,6 +97,7 @@ def test_the_summary_line_and_the_method_sentences(llr):
     assert "Same Day Emergency Care (7.8×)" not in page.profile_note(fr)  # 7.8x on its profile: still above 2x
 
 
+@pytest.mark.slow  # builds the pack's front matter: make test, not make test-fast
 def test_the_pack_summary_page_carries_the_realism_line(returns, warnings, frp_tables, adjustments):
     from qipp_helpers.report.objects import pack_summary
 

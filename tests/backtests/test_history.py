@@ -72,6 +72,7 @@ def test_synthetic_values_cannot_move_the_real_trend(returns, warnings, llr):
         assert again.real.equals(tr.real) and not again.synthetic.equals(tr.synthetic), ws
 
 
+@pytest.mark.slow  # draws the charts: make test, not make test-fast
 def test_charts_say_so_on_the_chart(llr):
     fig = charts.xmr_chart(llr.trend_panels("fot"), title="FOT", notes=llr.history_notes)
     texts = [t.get_text() for t in fig.texts]

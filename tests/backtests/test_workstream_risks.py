@@ -56,6 +56,7 @@ def test_the_frp_risk_note_and_paper_e_summary_appear_in_the_frp_report(frp_tabl
     assert "published: Paper D" in block and "section 1.5, under Table 6" in block
 
 
+@pytest.mark.slow  # writes the report workbook: make test, not make test-fast
 def test_the_workbook_gains_the_workstream_headlines_sheet(llr, tmp_path):
     from qipp_helpers.pack.xlsx import write_tables_xlsx
 

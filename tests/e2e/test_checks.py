@@ -12,9 +12,7 @@ from pathlib import Path
 import pytest
 import weasyprint
 from pypdf import PdfReader
-from typer.testing import CliRunner
 
-from qipp_helpers.cli import app
 from qipp_helpers.pack import checks
 from qipp_helpers.pack.checks import (
     MARGINS_MM,
@@ -24,8 +22,6 @@ from qipp_helpers.pack.checks import (
     read_layout,
 )
 from qipp_helpers.pack.render import TEMPLATE_DIR
-
-from ..conftest import ROOT
 
 CSS = (TEMPLATE_DIR / "qipp_report" / "static" / "report.css").read_text(encoding="utf-8")
 NO_BROWSER = browser_unavailable_reason()
@@ -246,14 +242,11 @@ DEMO_HTML = [p.removesuffix(".pdf") + ".html" for p in DEMO_PDFS] + ["index.html
 
 
 @pytest.fixture(scope="module")
-def demo_pack(demo_data_dir, tmp_path_factory) -> Path:
-    """The default demo pack (`make reports`: every organisation, 2019-20 M6) rendered from the demo data."""
-    out = tmp_path_factory.mktemp("pack")
-    args = ["run", "--fin-year", "2019-20", "--month", "6", "--org", "all", "--data-dir", str(demo_data_dir)]
-    args += ["--out", str(out), "--notebooks-dir", str(ROOT / "notebooks"), "--jobs", "2"]
-    result = CliRunner().invoke(app, args)
-    assert result.exit_code == 0, result.output
-    return out / "2019-20" / "M06"
+def demo_pack(default_pack: Path) -> Path:
+    """The default demo pack (`make reports`: every organisation, 2019-20 M6) rendered from the demo data, with a
+    meeting date, a data cut-off and a marking on its front matter (conftest's `default_pack`, rendered once per
+    session and shared with e2e/test_pack_document.py)."""
+    return default_pack
 
 
 def test_demo_pack_is_read_by_the_pagination_check(demo_pack):

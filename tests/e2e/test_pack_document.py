@@ -49,24 +49,10 @@ def _run(data_dir: Path, out: Path, *extra: str) -> str:
 
 
 @pytest.fixture(scope="module")
-def pack(demo_data_dir, tmp_path_factory) -> Path:
-    """The default pack (every organisation, 2019-20 M6) with a meeting date, a data cut-off and a marking."""
-    out = tmp_path_factory.mktemp("packdoc")
-    output = _run(
-        demo_data_dir,
-        out,
-        "--org",
-        "all",
-        "--meeting-date",
-        "2019-10-17",
-        "--data-cutoff",
-        "2019-10-04",
-        "--marking",
-        "OFFICIAL-SENSITIVE",
-    )
-    folder = out / "2019-20" / "M06"
-    assert f"the pack: {folder / PACK}" in output
-    return folder
+def pack(default_pack: Path) -> Path:
+    """The default pack (every organisation, 2019-20 M6) with a meeting date, a data cut-off and a marking
+    (conftest's `default_pack`, rendered once per session and shared with e2e/test_checks.py)."""
+    return default_pack
 
 
 def _record(folder: Path) -> dict:

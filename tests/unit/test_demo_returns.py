@@ -20,6 +20,8 @@ from qipp_helpers.synthetic.returns import LATE, MONTHS, PLANTS, PROVENANCE, REC
 
 from ..conftest import RAW
 
+pytestmark = pytest.mark.slow  # ingests the demo M7-M9 into a store copy: make test, not make test-fast
+
 
 @pytest.fixture(scope="module")
 def demo(demo_data_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:

@@ -4,12 +4,16 @@ from __future__ import annotations
 
 import shutil
 
+import pytest
+
 from qipp_helpers.ingest.layouts import ingest_files
 from qipp_helpers.report.explore import VarianceExplorer
 from qipp_helpers.store.db import load_adjustments, load_commentary, load_returns, load_warnings
 from qipp_helpers.synthetic.returns import PLANTS
 
 from ..conftest import RAW
+
+pytestmark = pytest.mark.slow  # ingests M7 and drives the explorer's widgets: make test, not make test-fast
 
 
 def test_what_changed_follows_month_and_organisation(demo_data_dir, tmp_path):

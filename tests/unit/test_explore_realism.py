@@ -6,6 +6,8 @@ import pytest
 
 from qipp_helpers.report.explore import VarianceExplorer
 
+pytestmark = pytest.mark.slow  # drives the explorer's widgets and draws their charts: make test, not make test-fast
+
 
 @pytest.fixture(scope="module")
 def explorer(returns, warnings, adjustments, commentary):

@@ -76,6 +76,7 @@ def test_missing_sheet_is_reported(tmp_path):
     assert not (tmp_path / "data" / "processed" / "frp_lines.parquet").exists()
 
 
+@pytest.mark.slow  # three FRP ingests: make test, not make test-fast
 def test_reingest_replaces_the_slice_and_keeps_other_months(tmp_path):
     data = tmp_path / "data"
     ingest_frp(FRP_WORKBOOK, "2019-20", 6, data)

@@ -44,6 +44,7 @@ FRAGMENTS = [
 hostile = st.lists(st.one_of(st.sampled_from(FRAGMENTS), st.text(max_size=20)), min_size=1, max_size=6).map("".join)
 
 
+@pytest.mark.slow  # 300 generated strings through Markdown: make test, not make test-fast
 @settings(max_examples=300, deadline=None)
 @given(hostile)
 def test_escaped_text_is_plain_text_through_markdown(text: str):
@@ -53,6 +54,7 @@ def test_escaped_text_is_plain_text_through_markdown(text: str):
     assert "<img" not in html and "\x1b" not in html
 
 
+@pytest.mark.slow  # 100 generated tables styled: make test, not make test-fast
 @settings(max_examples=100, deadline=None)
 @given(hostile)
 def test_table_captions_and_headings_are_text(text: str):
@@ -61,6 +63,7 @@ def test_table_captions_and_headings_are_text(text: str):
     assert html_problems(f"<html><head></head><body>{html}</body></html>") == []
 
 
+@pytest.mark.slow  # 200 generated strings: make test, not make test-fast
 @settings(max_examples=200, deadline=None)
 @given(hostile)
 def test_terminal_text_has_no_escape_sequences(text: str):

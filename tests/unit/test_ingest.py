@@ -97,9 +97,8 @@ def test_csv_of_one_organisation(tmp_path):
     assert df["annual_plan"].sum() == -827
 
 
-def test_reingest_replaces_exactly_that_slice_and_logs(tmp_path):
-    data = tmp_path / "data"
-    ingest([M6_WORKBOOK], "2019-20", 6, data)
+def test_reingest_replaces_exactly_that_slice_and_logs(tmp_path, m6_data):
+    data = m6_data  # M6 ingested
     other = messy_workbook(tmp_path / "elr7.xlsx")
     ingest([other], "2019-20", 7, data)
     before = load_returns(data)
@@ -114,10 +113,10 @@ def test_reingest_replaces_exactly_that_slice_and_logs(tmp_path):
     assert read_log(data)[0]["files"][0]["sha256"] == hashlib.sha256(M6_WORKBOOK.read_bytes()).hexdigest()
 
 
-def test_org_with_a_multi_sheet_workbook_replaces_only_that_organisation(tmp_path):
+@pytest.mark.slow  # four ingests into one store: make test, not make test-fast
+def test_org_with_a_multi_sheet_workbook_replaces_only_that_organisation(tmp_path, m6_data):
     """Issue 15: `--org WL` with the three-CCG workbook ingests WL's sheet alone; ELR and LC stay as they were."""
-    data = tmp_path / "data"
-    ingest([M6_WORKBOOK], "2019-20", 6, data)
+    data = m6_data  # M6 ingested
     one_row = [row("1.1", "Same Day Emergency Care", "Red", 1, 2, 3, 4, 5)]
     ingest([messy_workbook(tmp_path / "elr.xlsx", rows=one_row)], "2019-20", 6, data)  # ELR now one row
     ingest([messy_workbook(tmp_path / "wl.xlsx", sheet="WL", rows=one_row)], "2019-20", 6, data)  # and WL
@@ -151,10 +150,9 @@ BAD_CASES = {
 
 
 @pytest.mark.parametrize("case", sorted(BAD_CASES))
-def test_bad_cell_is_named_and_nothing_is_written(tmp_path, case):
+def test_bad_cell_is_named_and_nothing_is_written(tmp_path, m6_data, case):
     bad_row, expected = BAD_CASES[case]
-    data = tmp_path / "data"
-    ingest([M6_WORKBOOK], "2019-20", 6, data)
+    data = m6_data  # M6 ingested
     before = tree_digest(data / "processed")
     src = messy_workbook(tmp_path / "bad.xlsx", rows=[bad_row])
     raw_before = src.read_bytes()

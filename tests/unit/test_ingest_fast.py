@@ -168,6 +168,7 @@ def write_csv(path: Path, rows: list[list[str]], newline: str) -> Path:
     return path
 
 
+@pytest.mark.slow  # 60 generated CSV dashboards read both ways: make test, not make test-fast
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(files=st.lists(csv_dashboards(), min_size=1, max_size=3))
 def test_csv_files_read_the_same_fast_and_row_by_row(tmp_path_factory, files):
@@ -300,6 +301,7 @@ def test_a_batch_with_a_bad_folder_writes_nothing(national, tmp_path):
     assert db.versions(data) == []
 
 
+@pytest.mark.slow  # two stores built commit by commit: make test, not make test-fast
 def test_commit_many_makes_the_versions_commit_makes(tmp_path):
     m6 = read_returns_files([M6_WORKBOOK])
     frames = [
@@ -326,6 +328,7 @@ def test_commit_many_makes_the_versions_commit_makes(tmp_path):
             pd.testing.assert_frame_equal(one.load(name, as_of=version), each.load(name, as_of=version))
 
 
+@pytest.mark.slow  # 40 tables through pandera: make test, not make test-fast
 @settings(max_examples=40, deadline=None)
 @given(
     column=st.sampled_from(["fin_year", "month", "org", "row", "scheme_no", "workstream", "rag", "fot", "provenance"]),

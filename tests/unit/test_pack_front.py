@@ -165,6 +165,7 @@ def test_the_glossary_explains_every_abbreviation_of_the_published_commentary_an
     assert found - words - set(organisations().orgs) == set()
 
 
+@pytest.mark.slow  # assembles a pack: make test, not make test-fast
 def test_a_pack_that_cannot_be_assembled_is_said_on_the_front_page_and_fails_the_run(
     demo_data_dir, tmp_path, monkeypatch
 ):

@@ -5,6 +5,8 @@ from __future__ import annotations
 import tomllib
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).resolve().parents[2]
 
 
@@ -55,6 +57,7 @@ def _imports(path: Path) -> set[str]:
     return names
 
 
+@pytest.mark.slow  # parses every module: make test, not make test-fast
 def test_every_imported_package_is_declared():
     """An install from pyproject alone has what each module imports: nothing arrives only as another's dependency."""
     import sys

@@ -69,6 +69,7 @@ def _plan(demo_data_dir, tmp_path, returns, frp_tables, rightcare_tables, **kw):
     )
 
 
+@pytest.mark.slow  # plans the whole pack: make test, not make test-fast
 def test_the_default_pack_has_no_wholly_synthetic_report(
     demo_data_dir, tmp_path, returns, frp_tables, rightcare_tables
 ):
@@ -163,6 +164,7 @@ def test_the_pack_lists_the_appendices_in_its_contents_and_back_matter(appendice
 # --- one sign convention, one definition of under-delivery, Paper D's table numbers in its order --------------
 
 
+@pytest.mark.slow  # draws every chart: make test, not make test-fast
 def test_every_chart_and_table_states_one_sign_convention(returns, warnings, adjustments, commentary, frp_tables):
     from qipp_helpers.report import workbook
     from qipp_helpers.report.narrative import GLOSSARY
@@ -276,6 +278,7 @@ def test_the_footer_gives_the_period_before_the_render_date(llr_position):
     assert last.startswith("Month 6 2019/20 · Generated ")
 
 
+@pytest.mark.slow  # draws the charts: make test, not make test-fast
 def test_an_illustrative_report_marks_every_chart_and_names_no_real_ccg(rightcare_tables, returns):
     from qipp_helpers.core.orgs import org_name
     from qipp_helpers.report.objects import rightcare_opportunity

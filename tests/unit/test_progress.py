@@ -26,4 +26,4 @@ def test_slow_make_steps_say_what_they_are_doing():
     for target in ("$(STAMP)", "$(DEV_STAMP)", "test", "test-fast", "checks", "lint"):
         said = [line for line in recipes[target].splitlines() if line.strip().startswith("@echo")]
         assert said, f"make {target} is silent"
-    assert "10 minutes" in recipes["test"] and "--durations" in recipes["test"]
+    assert re.search(r"about \d+ minutes", recipes["test"]) and "--durations" in recipes["test"]

@@ -64,6 +64,7 @@ def test_store_and_template_carry_the_fields(data: Path):
         assert any(sq.startswith(f"{letter}4:") for sq in lists), key
 
 
+@pytest.mark.slow  # fills and ingests two returns into a store copy: make test, not make test-fast
 def test_returned_fields_are_stored(data: Path):
     path = fill(
         _template(data),
@@ -103,9 +104,15 @@ def _m8_template(data: Path) -> Path:
     ("key", "value", "message"),
     [
         ("status", "Paused", "'Paused' is not one of Active, New, Closed"),
-        ("programme_area", " ", "Programme area is blank"),
-        ("planning_stage", "Delivered", "'Delivered' is not one of Pipeline, Design, Developed"),
-        ("action_due", "next week", "'next week' is not a date"),
+        # the other fields: make test, not make test-fast (each builds and ingests a template)
+        pytest.param("programme_area", " ", "Programme area is blank", marks=pytest.mark.slow),
+        pytest.param(
+            "planning_stage",
+            "Delivered",
+            "'Delivered' is not one of Pipeline, Design, Developed",
+            marks=pytest.mark.slow,
+        ),
+        pytest.param("action_due", "next week", "'next week' is not a date", marks=pytest.mark.slow),
     ],
 )
 def test_bad_fields_are_located(data: Path, key: str, value, message: str):
@@ -117,6 +124,7 @@ def test_bad_fields_are_located(data: Path, key: str, value, message: str):
     assert f"sheet 'Return', row 6, column '{COLUMNS[key]}'" in text
 
 
+@pytest.mark.slow  # rewrites a store copy and commits to it: make test, not make test-fast
 def test_a_store_from_before_the_fields_keeps_working(data: Path):
     """A store written before the returns table had the fields: read with the fields blank, and the
     next commit adds the columns (old rows blank) without touching what was held."""

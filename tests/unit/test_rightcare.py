@@ -31,6 +31,7 @@ spend = st.floats(min_value=0, max_value=200_000, allow_nan=False, allow_infinit
 population = st.floats(min_value=1, max_value=2_000_000, allow_nan=False)
 
 
+@pytest.mark.slow  # 300 generated peer groups: make test, not make test-fast
 @settings(max_examples=300, deadline=None)
 @given(own=spend, peers=st.lists(spend, min_size=5, max_size=15), pop=population)
 def test_opportunity_properties_hold_for_any_peer_group(own, peers, pop):

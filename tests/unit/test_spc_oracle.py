@@ -87,6 +87,7 @@ def _compare(values: np.ndarray) -> dict[str, bool]:
     }
 
 
+@pytest.mark.slow  # 600 series through both implementations: make test, not make test-fast
 def test_rule_by_rule_against_abspc_on_600_generated_series():
     rng = np.random.default_rng(24)
     fired = pd.DataFrame([_compare(_series(rng, i % 6)) for i in range(N_SERIES)])
@@ -95,6 +96,7 @@ def test_rule_by_rule_against_abspc_on_600_generated_series():
     assert fired["skipped"].sum() <= 0.02 * N_SERIES
 
 
+@pytest.mark.slow  # 200 generated series: make test, not make test-fast
 @settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(st.lists(st.integers(min_value=-50, max_value=50), min_size=2, max_size=30))
 def test_any_integer_series_agrees_with_abspc(values):

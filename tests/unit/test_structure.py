@@ -93,6 +93,7 @@ def test_parameters_are_checked_against_the_notebook_and_converted():
         check_parameters(NOTEBOOKS / "monthly_position.ipynb", {"threshold": "500"})
 
 
+@pytest.mark.slow  # every notebook's plan for every organisation: make test, not make test-fast
 def test_org_all_reports_what_each_notebook_leaves_out_as_naming_the_org_would(demo_data_dir, tmp_path):
     from qipp_helpers.pack.batch import held
     from qipp_helpers.pack.catalogue import ILLUSTRATIVE_REASON

@@ -5,6 +5,7 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
+import pytest
 from openpyxl import load_workbook
 
 from qipp_helpers.analysis import tracker as tr
@@ -31,6 +32,7 @@ def _tracker(data: Path):
     return month_tracker(load_returns(data), versions(data), fin_year="2019-20", month=7)
 
 
+@pytest.mark.slow  # three ingests into a store copy: make test, not make test-fast
 def test_missing_then_late_then_resubmitted(demo_data_dir: Path, tmp_path: Path):
     data = tmp_path / "data"
     shutil.copytree(demo_data_dir / "processed", data / "processed")
