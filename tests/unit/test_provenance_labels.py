@@ -33,6 +33,9 @@ FY = "2019-20"
 LABELS = "|".join(re.escape(v) for v in pv.LABELS.values())
 #: A set of months (as :func:`months_label` names them), an optional year, then one label.
 NAMED = re.compile(rf"((?:M\d+(?:–M\d+)?)(?:, M\d+(?:–M\d+)?)*)(?: \d{{4}}/\d{{2}})?: ({LABELS})")
+#: It draws every position and drivers chart for two organisations and two months: rendering, so `make test` only.
+pytestmark = pytest.mark.slow
+
 OTHER_WORDING = re.compile(r"synthetic|published|demonstration|not returns|real returns", re.I)
 
 

@@ -58,6 +58,7 @@ def test_a_template_in_pounds_says_so_and_prefills_pounds(data: Path):
         write_template(load_returns(data), fin_year=FY, month=7, org="ELR", path=data.parent / "x.xlsx", units="$")
 
 
+@pytest.mark.slow  # a template written, filled, ingested and reported twice
 @pytest.mark.parametrize("units", ["£", "£000"])
 def test_a_return_to_the_pound_is_kept_unrounded_to_the_end(data: Path, units: str, tmp_path: Path):
     """Three lines each 0.4 (£000: £400) above last month: stored as such, the workstream and the total 1.2
