@@ -24,6 +24,7 @@ from ..core.periods import period_label
 from ..report.appendices import Appendix
 from ..report.narrative import glossary, organisation_note
 from ..report.objects import DataNote, PackSummary
+from . import writers
 from .catalogue import CATALOGUE
 
 #: The pack PDF's name in the month folder.
@@ -107,7 +108,8 @@ class PackReport:
 
     @property
     def pdf(self) -> Path | None:
-        return self.files.get("pdf")
+        """The file the pack PDF merges (the report's PDF), if it exists."""
+        return self.files.get(writers.merged().name)
 
     @property
     def ok(self) -> bool:
@@ -171,18 +173,19 @@ def _page_count(path: Path) -> int:
 def collect_reports(folder: Path, entries: list[dict]) -> list[PackReport]:
     """The month's reports from its (merged) manifest entries, in reading order, with the files that exist."""
     out = []
+    pdf = writers.merged().name
     for e in entries:
-        files = {f: p for f in ("pdf", "html", "xlsx") if (p := _existing(folder, e, f)) is not None}
+        files = {f: p for f in writers.names() if (p := _existing(folder, e, f)) is not None}
         pages = 0
-        if "pdf" in files and e.get("status") in ("ok", "unchanged"):
+        if pdf in files and e.get("status") in ("ok", "unchanged"):
             recorded = e.get("pages")
             # the run counted the pages as it laid the PDF out (an older manifest did not); the file is that PDF
             # when its size is the one recorded, else it is opened and counted
-            known = isinstance(recorded, int) and recorded > 0 and e.get("pdf_bytes") == files["pdf"].stat().st_size
+            known = isinstance(recorded, int) and recorded > 0 and e.get("pdf_bytes") == files[pdf].stat().st_size
             try:
-                pages = recorded if known else _page_count(files["pdf"])
+                pages = recorded if known else _page_count(files[pdf])
             except Exception:  # an unreadable PDF is left out of the pack, not fatal to the run
-                files.pop("pdf")
+                files.pop(pdf)
         out.append(
             PackReport(
                 notebook=str(e.get("notebook")),

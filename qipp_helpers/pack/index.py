@@ -13,6 +13,7 @@ from pathlib import Path
 
 from ..core.files import atomic_write_bytes
 from ..core.money import fmt_k
+from . import writers
 from .front import TITLE, FrontPage, PackReport, e, glossary_html, long_date, notes_html, summary_html
 from .gate import check_html, with_csp
 
@@ -53,15 +54,20 @@ summary{cursor:pointer;font-weight:bold;color:#005eb8;font-size:17px}
 details h3{font-size:15px}
 """
 
-_FORMATS = {"html": "web page", "pdf": "PDF", "xlsx": "Excel workbook"}
-
 
 def _links(r: PackReport) -> str:
+    """A link to each of the report's files, in the writers' order, named by format."""
     return " · ".join(
-        f"<a href='{e(r.org)}/{e(p.name)}' aria-label='{e(r.title)}: {e(_FORMATS[fmt])}'>{e(_FORMATS[fmt])}</a>"
-        for fmt in ("html", "pdf", "xlsx")
-        if (p := r.files.get(fmt)) is not None
+        f"<a href='{e(r.org)}/{e(p.name)}' aria-label='{e(r.title)}: {e(w.label)}'>{e(w.label)}</a>"
+        for w in writers.selected()
+        if (p := r.files.get(w.name)) is not None
     )
+
+
+def _each_format() -> str:
+    """'a web page, a PDF and an Excel workbook (for analysts)': every format a report can be written in."""
+    said = [w.described for w in writers.selected()]
+    return " and ".join([", ".join(said[:-1]), said[-1]]) if len(said) > 1 else "".join(said)
 
 
 def _reports(front: FrontPage, starts: dict[str, int]) -> str:
@@ -217,7 +223,7 @@ def render_index(front: FrontPage, pack: dict | None = None, *, failure: str | N
     else:
         parts.append("<p>Read the summary below. No pack PDF was written: no report of this month has a PDF.</p>")
     parts.append(
-        "<p>Each report is also here on its own, as a web page, a PDF and an Excel workbook (for analysts). "
+        f"<p>Each report is also here on its own, as {e(_each_format())}. "
         "Terms such as FOT, YTD and PMO assured value are in the glossary at the end.</p></div>"
     )
     if front.versions_note():
