@@ -2,8 +2,8 @@
 
 One :class:`FrontPage` feeds both the pack PDF (:mod:`.document`) and ``index.html`` (:mod:`.index`), so
 the two say the same thing. Its figures and sentences come from the report layer (``pack_summary``,
-``data_notes``, ``glossary``); the reports and their order from the month's manifest. Every text is
-escaped: names from returns stay plain text.
+``data_notes``, ``glossary``); the reports and their order from the month's manifest. The markup is in
+``templates/pack/`` (:mod:`.pages`), autoescaped: names from returns stay plain text.
 """
 
 from __future__ import annotations
