@@ -12,8 +12,9 @@ import getpass
 import re
 import sys
 import traceback
+from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, TypeVar
 
 import click
 import typer
@@ -25,6 +26,7 @@ from . import __version__
 from .core.errors import InputError, QippError, UsageError
 from .core.periods import check_fin_year, check_month, parse_months
 from .core.text import has_control, plain_terminal
+from .pack import writers
 from .pack.catalogue import NOTEBOOKS, known_orgs, parse_param
 
 if TYPE_CHECKING:
@@ -564,7 +566,17 @@ class _RunProgress:
         typer.secho(f"skipped {s['notebook']} M{s['month']} for {s['org']}: {s['reason']}", fg=typer.colors.YELLOW)
 
 
+_Command = TypeVar("_Command", bound=Callable[..., object])
+
+
+def _name_formats(command: _Command) -> _Command:
+    """Name the output writers' formats where the command's help says ``<formats>``: ``html,pdf,xlsx``."""
+    command.__doc__ = (command.__doc__ or "").replace("<formats>", ",".join(writers.names()))
+    return command
+
+
 @app.command()
+@_name_formats
 def run(
     fin_year: FinYear,
     month: Annotated[str, typer.Option("--month", help="Month(s): 6, 1-6 or 4,6 (M1 = April).")],
@@ -575,7 +587,9 @@ def run(
     notebook: Annotated[
         str, typer.Option(help=f"Notebook name(s), comma-separated ({', '.join(NOTEBOOKS)}), or 'all'.")
     ] = "all",
-    formats: Annotated[str, typer.Option(help="Comma-separated: html,pdf,xlsx.")] = "html,pdf,xlsx",
+    formats: Annotated[str, typer.Option(help=f"Comma-separated: {','.join(writers.names())}.")] = ",".join(
+        writers.names()
+    ),
     data_dir: DataDir = Path("data"),
     out: Annotated[Path, typer.Option("--out", help="Reports folder.")] = Path("reports"),
     notebooks_dir: Annotated[
@@ -636,7 +650,7 @@ def run(
 ) -> None:
     """Render the QAG pack for the months and organisations asked for.
 
-    Each report goes to reports/<fin-year>/M<mm>/<ORG>/<notebook>.{html,pdf,xlsx}, beside the month's
+    Each report goes to reports/<fin-year>/M<mm>/<ORG>/<notebook>.{<formats>}, beside the month's
     index.html (the front page) and manifest.json. The month folder also gets the whole pack as one PDF,
     QIPP_pack_<fin-year>_M<mm>.pdf: cover, summary, contents, every report in reading order, glossary and
     data-quality notes.

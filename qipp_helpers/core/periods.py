@@ -8,6 +8,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections.abc import Iterable
+from datetime import date
 
 FIN_YEAR_RE = re.compile(r"^(\d{4})-(\d{2})$")
 MONTH_NAMES = (
@@ -92,3 +93,11 @@ def previous_period(fin_year: str, month: int) -> tuple[str, int]:
         return fin_year, month - 1
     start = int(fin_year[:4]) - 1
     return f"{start}-{(start + 1) % 100:02d}", 12
+
+
+def long_date(iso: str) -> str:
+    """'2019-10-17' -> '17 October 2019' (a date as a reader writes it); '' stays ''."""
+    if not iso:
+        return ""
+    d = date.fromisoformat(iso[:10])
+    return f"{d.day} {d:%B %Y}"

@@ -19,10 +19,10 @@ from ..core.faults import fault
 from ..core.files import remove_inside
 from ..core.orgs import use_organisations
 from ..store import db
-from . import document
+from . import document, writers
 from . import plan as planning
 from .catalogue import CATALOGUE, WARM_UP, Held, notebooks_dir
-from .runner import EXECUTORS, FORMATS, JobResult, Workers
+from .runner import EXECUTORS, JobResult, Workers
 
 
 @dataclass(frozen=True)
@@ -33,7 +33,7 @@ class RunOptions:
     months: list[int]
     orgs: list[str] | None = None
     notebooks: list[str] = field(default_factory=lambda: list(CATALOGUE))
-    formats: tuple[str, ...] = FORMATS
+    formats: tuple[str, ...] = field(default_factory=writers.names)  # every writer's by default
     data_dir: Path = Path("data")
     out: Path = Path("reports")
     notebooks_dir: Path | None = None  # None: ./notebooks in a checkout, else the installed copy
@@ -71,9 +71,10 @@ class RunOutcome:
 
 def check_options(opts: RunOptions) -> dict[str, Path]:
     """The notebook paths of a run, after checking formats, executor and notebook names (UsageError)."""
-    bad = [f for f in opts.formats if f not in FORMATS]
+    known = writers.names()
+    bad = [f for f in opts.formats if f not in known]
     if bad or not opts.formats:
-        raise UsageError(f"unknown format(s) {', '.join(bad) or '(none given)'}; choose from {', '.join(FORMATS)}")
+        raise UsageError(f"unknown format(s) {', '.join(bad) or '(none given)'}; choose from {', '.join(known)}")
     if opts.executor not in EXECUTORS:
         raise UsageError(f"unknown executor {opts.executor!r}; choose from {', '.join(EXECUTORS)}")
     unknown = [n for n in opts.notebooks if n not in CATALOGUE]

@@ -22,6 +22,7 @@ The figures and sentences come from the report layer; this module lays them out 
 from __future__ import annotations
 
 import io
+import itertools
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -32,91 +33,16 @@ from pikepdf import Array, Dictionary, Name, String
 
 from ..core.errors import RenderError
 from ..core.files import atomic_write_bytes, remove_inside
-from .front import (
-    TITLE,
-    FrontPage,
-    PackReport,
-    appendix_html,
-    e,
-    glossary_html,
-    long_date,
-    notes_html,
-    summary_html,
-)
+from . import pages
+from .front import TITLE, FrontPage, PackReport
 from .gate import check_html, check_pdf, with_csp
-from .render import _css_string
 
+#: The macros of the pack's own cover and contents page.
+MATTER = "matter.html.j2"
 #: Link targets on the contents page: ``qipp-pack:page/<n>`` becomes a jump to pack page n after merging.
 _PAGE_LINK = "qipp-pack:page/"
 _LANG = "en-GB"
 
-_CSS = """
-@page {
-  size: A4 landscape; margin: 14mm 12mm 14mm 12mm;
-  @bottom-left { content: "%(footer)s"; font: 7.5pt "DejaVu Sans", sans-serif; color: #425563;
-                 vertical-align: top; padding-top: 3mm; line-height: 1.4; }
-  %(marking)s
-}
-@page :first { @bottom-left { content: none; } }
-html { font-family: "DejaVu Sans", Arial, sans-serif; font-size: 9.5pt; line-height: 1.35; color: #212b32; }
-body { margin: 0; }
-h1, h2, h3 { color: #005eb8; line-height: 1.2; break-after: avoid; }
-h1 { font-size: 22pt; margin: 0 0 4mm; }
-h2 { font-size: 14pt; margin: 0 0 3mm; padding-bottom: 1.5mm; border-bottom: 2.5pt solid #005eb8; }
-h3 { font-size: 10.5pt; margin: 4mm 0 1.5mm; }
-p { margin: 0 0 2mm; }
-section { break-before: page; }
-section.cover { break-before: auto; }
-.cover h1 { bookmark-label: "Cover"; font-size: 28pt; margin-top: 28mm; }
-.cover .period { font-size: 16pt; color: #005eb8; margin: 0 0 10mm; }
-.cover .marking { font-weight: bold; color: #212b32; text-transform: uppercase; font-size: 11pt; }
-.cover dl { display: grid; grid-template-columns: 48mm auto; gap: 2mm 6mm; font-size: 11pt; margin: 0 0 8mm; }
-.cover dt { font-weight: bold; color: #425563; }
-.cover dd { margin: 0; }
-.box { border-left: 4pt solid #425563; background: #f0f4f5; padding: 2.5mm 4mm; margin: 0 0 4mm; }
-.start { border-left-color: #005eb8; background: #eef5fb; }
-.small { font-size: 8pt; color: #425563; }
-table { border-collapse: collapse; width: 100%%; margin: 1mm 0 3mm; font-size: 8.5pt; }
-caption { text-align: left; font-size: 8pt; color: #425563; padding-bottom: 1mm; caption-side: top; }
-th, td { padding: 1.2mm 2mm; border-bottom: 0.6pt solid #d8dde0; text-align: left; vertical-align: top; }
-thead th { background: #005eb8; color: #fff; font-weight: bold; }
-tbody th { font-weight: normal; }
-.num { text-align: right; }
-tr { break-inside: avoid; }
-thead { display: table-header-group; }
-.note { font-size: 8.5pt; color: #425563; }
-ul.asks { margin: 0 0 2mm 0; padding-left: 6mm; }
-ul.asks li { margin: 0 0 1mm; }
-h2 { bookmark-level: 1; }
-h3 { bookmark-level: none; }
-.contents table { font-size: 8.5pt; }
-.contents th, .contents td { padding: 0.45mm 2mm; }
-.contents td.page { text-align: right; width: 14mm; }
-.contents tr.org th { background: #eef5fb; color: #005eb8; font-weight: bold; padding-top: 1.5mm; }
-.contents tr.org .what { font-weight: normal; color: #425563; font-size: 7.5pt; }
-.contents td.data { width: 152mm; color: #425563; }
-.contents a { color: #212b32; text-decoration: none; }
-.flag { color: #8a5a00; font-weight: bold; }
-dl.glossary { columns: 3; column-gap: 8mm; margin: 0; font-size: 8.5pt; }
-dl.glossary dt { font-weight: bold; color: #005eb8; break-after: avoid; }
-dl.glossary dd { margin: 0 0 2mm 0; break-inside: avoid; }
-.notes h3 { bookmark-level: 2; }
-.notes .note-block { break-inside: avoid; }
-table.appendix { font-size: 7pt; }
-table.appendix th, table.appendix td { padding: 0.5mm 1.2mm; }
-table.appendix tr.total td { font-weight: bold; border-top: 0.8pt solid #425563; }
-table.appendix tr.adjustment td { font-style: italic; color: #425563; }
-.summary { font-size: 8.5pt; }  /* the summary is one page a chair reads in two minutes */
-.summary h3 { margin-top: 2mm; }
-.summary .position { columns: 2; column-gap: 8mm; }
-.summary .position p { break-inside: avoid; }
-.summary .below { display: flex; gap: 8mm; }
-.summary .below > div { flex: 1 1 0; }
-.summary table.headline { font-size: 8pt; }
-.summary table.headline th, .summary table.headline td { padding: 0.8mm 1.5mm; }
-.summary table.headline thead th:first-child { width: 62mm; }
-.summary table.headline thead th:last-child { width: 62mm; }
-"""
 
 #: Pack page numbers, stamped on every page but the cover; on report pages left of the report's own "Page n of m".
 _STAMP_CSS = """
@@ -160,104 +86,51 @@ class PackPdf:
 # --- layout of the pages laid out here --------------------------------------------------------------
 
 
-def _page(front: FrontPage, body: str, title: str) -> str:
-    footer = f"{TITLE} · {front.period}"
-    marking = ""
-    if front.marking:
-        m = _css_string(front.marking)
-        style = 'font: bold 8pt "DejaVu Sans", sans-serif; color: #212b32; line-height: 1.4;'
-        marking = (
-            f'@top-center {{ content: "{m}"; {style} vertical-align: bottom; padding-bottom: 2mm; }} '
-            f'@bottom-center {{ content: "{m}"; {style} vertical-align: top; padding-top: 3mm; }}'
-        )
-    css = _CSS % {"footer": _css_string(footer), "marking": marking}
-    return (
-        f"<!DOCTYPE html><html lang='{_LANG}'><head><meta charset='utf-8'><title>{e(title)}</title>"
-        f"<style>{css}</style></head><body>{body}</body></html>"
+def _page(front: FrontPage, part: str, title: str, **context: Any) -> str:
+    """A page of the pack laid out here: its ``part`` ('front' or 'back') from ``templates/pack/document.html.j2``."""
+    return pages.render(
+        "document.html.j2",
+        part=part,
+        title=title,
+        footer=f"{TITLE} · {front.period}",
+        lang=_LANG,
+        front=front,
+        **context,
     )
 
 
-def _cover(front: FrontPage, total: int, starts: dict[str, int]) -> str:
-    reg_names = [name for _, name, _ in front.organisations()]
-    rows = [
-        ("Period", front.period),
-        ("Organisations", "; ".join(reg_names) or "none"),
-        ("Meeting", long_date(front.meeting_date) or "date to be confirmed"),
-        ("Data cut-off", front.cutoff_words()),
-    ]
-    if front.marking:
-        rows.append(("Protective marking", front.marking))
-    rows.append(("This pack", f"{len(front.in_pack)} reports, {total} pages"))
-    parts = ["<section class='cover'>"]
-    parts.append(f"<h1>{e(TITLE)}</h1><p class='period'>{e(front.period)}</p><dl>")
-    parts += [f"<dt>{e(k)}</dt><dd>{e(v)}</dd>" for k, v in rows]
-    parts.append("</dl>")
-    start = f"Start with the summary on page {starts.get('summary', 2)}"
-    start += f"; the contents on page {starts['contents']} lists every report." if "contents" in starts else "."
-    parts.append(f"<p class='box start'>{e(start)}</p>")
-    if front.synthetic_words():
-        notes = f" See the data-quality notes on page {starts['notes']}." if "notes" in starts else ""
-        parts.append(f"<p class='box'>{e(front.synthetic_words() + notes)}</p>")
-    if front.versions_note():
-        parts.append(f"<p class='box'>{e(front.versions_note())}</p>")
-    version = front.store.get("version")
-    parts.append(
-        f"<p class='small'>Produced by qipp-workbooks {e(front.version)} on {e(front.built)}"
-        + (f" from store version {e(version)}" if version is not None else "")
-        + ".</p></section>"
-    )
-    return "".join(parts)
+def _by_org(reports: list[PackReport]) -> list[tuple[str, list[PackReport]]]:
+    """The reports, organisation by organisation, in their order."""
+    return [(org, list(rs)) for org, rs in itertools.groupby(reports, key=lambda r: r.org)]
 
 
 def _contents(front: FrontPage, starts: dict[str, int], back: dict[str, int]) -> str:
-    def row(label: str, page: int, data: str = "", *, flag: str = "") -> str:
-        words = f"<span class='flag'>{e(flag)}: </span>{e(data)}" if flag else e(data)
-        return (
-            f"<tr><td><a href='{_PAGE_LINK}{page}'>{e(label)}</a></td><td class='data'>{words}</td>"
-            f"<td class='page'>{page}</td></tr>"
-        )
-
+    """The contents page: every report in the pack, the appendices, glossary and notes, with their pack pages."""
     notes = {code: note for code, _, note in front.organisations()}
-    parts = [
-        "<section class='contents'><h2 id='contents'>Contents</h2>",
-        "<table><caption>The reports in reading order: the system first, then each CCG, then any worked "
-        "example from another area.</caption><thead><tr><th scope='col'>Part</th><th scope='col'>Data</th>"
-        "<th scope='col' class='num'>Page</th></tr></thead><tbody>",
-    ]
-    if "summary" in starts:
-        parts.append(row("Summary", starts["summary"]))
-    org = None
-    for r in front.in_pack:
-        if r.org != org:
-            org = r.org
-            what = notes.get(org, "")
-            what = f"<br><span class='what'>{e(what)}</span>" if what else ""
-            parts.append(f"<tr class='org'><th scope='rowgroup' colspan='3'>{e(r.org_name)}{what}</th></tr>")
-        parts.append(row(r.report, starts[f"{r.org}/{r.notebook}"], r.data_words, flag=r.flag))
-    if front.appendices:
-        parts.append("<tr class='org'><th scope='rowgroup' colspan='3'>Appendices</th></tr>")
-    for a in front.appendices:
-        parts.append(row(a.title, back[a.anchor], f"{a.lines} scheme lines"))
-    parts.append(row("Glossary", back["glossary"]))
-    parts.append(row("Data-quality notes", back["notes"]))
-    parts.append("</tbody></table></section>")
-    return "".join(parts)
+    return pages.fragment("contents", front, starts, back, _by_org(front.in_pack), notes, _PAGE_LINK, template=MATTER)
 
 
 def front_html(front: FrontPage, starts: dict[str, int], back: dict[str, int], total: int) -> str:
     """Cover, summary and contents."""
-    body = _cover(front, total, {**starts, **back})
-    if front.summary is not None:
-        body += f"<section class='summary'>{summary_html(front.summary)}</section>"
-    body += _contents(front, starts, back)
-    return _page(front, body, f"{TITLE} — {front.period}")
+    return _page(
+        front,
+        "front",
+        f"{TITLE} — {front.period}",
+        pack_title=TITLE,
+        starts=starts,
+        back=back,
+        all_starts={**starts, **back},
+        total=total,
+        page_link=_PAGE_LINK,
+        org_names=[name for _, name, _ in front.organisations()],
+        by_org=_by_org(front.in_pack),
+        org_notes={code: note for code, _, note in front.organisations()},
+    )
 
 
 def back_html(front: FrontPage) -> str:
     """Paper D's appendices (each on its own pages), the glossary and the data-quality notes."""
-    body = "".join(f"<section class='appendix'>{appendix_html(a)}</section>" for a in front.appendices)
-    body += f"<section>{glossary_html(front)}</section><section class='notes'>{notes_html(front)}</section>"
-    return _page(front, body, f"{TITLE} — {front.period}: glossary and notes")
+    return _page(front, "back", f"{TITLE} — {front.period}: glossary and notes")
 
 
 def _render(html: str) -> Any:

@@ -2,8 +2,8 @@
 
 One :class:`FrontPage` feeds both the pack PDF (:mod:`.document`) and ``index.html`` (:mod:`.index`), so
 the two say the same thing. Its figures and sentences come from the report layer (``pack_summary``,
-``data_notes``, ``glossary``); the reports and their order from the month's manifest. Every text is
-escaped: names from returns stay plain text.
+``data_notes``, ``glossary``); the reports and their order from the month's manifest. The markup is in
+``templates/pack/`` (:mod:`.pages`), autoescaped: names from returns stay plain text.
 """
 
 from __future__ import annotations
@@ -18,12 +18,12 @@ import pandas as pd
 
 from .. import __version__
 from ..core.errors import UsageError
-from ..core.money import fmt_k
 from ..core.orgs import organisations
-from ..core.periods import period_label
+from ..core.periods import long_date, period_label
 from ..report.appendices import Appendix
 from ..report.narrative import glossary, organisation_note
 from ..report.objects import DataNote, PackSummary
+from . import pages, writers
 from .catalogue import CATALOGUE
 
 #: The pack PDF's name in the month folder.
@@ -44,14 +44,6 @@ def check_date(text: str | None, option: str) -> str:
         return date.fromisoformat(text.strip()).isoformat()
     except ValueError:
         raise UsageError(f"{option} {text!r}: expected a date such as 2019-10-17") from None
-
-
-def long_date(iso: str) -> str:
-    """'2019-10-17' -> '17 October 2019'; '' stays ''."""
-    if not iso:
-        return ""
-    d = date.fromisoformat(iso[:10])
-    return f"{d.day} {d:%B %Y}"
 
 
 @dataclass(frozen=True)
@@ -107,7 +99,8 @@ class PackReport:
 
     @property
     def pdf(self) -> Path | None:
-        return self.files.get("pdf")
+        """The file the pack PDF merges (the report's PDF), if it exists."""
+        return self.files.get(writers.merged().name)
 
     @property
     def ok(self) -> bool:
@@ -171,18 +164,19 @@ def _page_count(path: Path) -> int:
 def collect_reports(folder: Path, entries: list[dict]) -> list[PackReport]:
     """The month's reports from its (merged) manifest entries, in reading order, with the files that exist."""
     out = []
+    pdf = writers.merged().name
     for e in entries:
-        files = {f: p for f in ("pdf", "html", "xlsx") if (p := _existing(folder, e, f)) is not None}
+        files = {f: p for f in writers.names() if (p := _existing(folder, e, f)) is not None}
         pages = 0
-        if "pdf" in files and e.get("status") in ("ok", "unchanged"):
+        if pdf in files and e.get("status") in ("ok", "unchanged"):
             recorded = e.get("pages")
             # the run counted the pages as it laid the PDF out (an older manifest did not); the file is that PDF
             # when its size is the one recorded, else it is opened and counted
-            known = isinstance(recorded, int) and recorded > 0 and e.get("pdf_bytes") == files["pdf"].stat().st_size
+            known = isinstance(recorded, int) and recorded > 0 and e.get("pdf_bytes") == files[pdf].stat().st_size
             try:
-                pages = recorded if known and isinstance(recorded, int) else _page_count(files["pdf"])
+                pages = recorded if known and isinstance(recorded, int) else _page_count(files[pdf])
             except Exception:  # an unreadable PDF is left out of the pack, not fatal to the run
-                files.pop("pdf")
+                files.pop(pdf)
         out.append(
             PackReport(
                 notebook=str(e.get("notebook")),
@@ -276,6 +270,23 @@ class FrontPage:
         reg = organisations()
         return [(c, reg.name(c), organisation_note(c)) for c in self.orgs]
 
+    def pack_notes(self) -> list[str]:
+        """What the data-quality notes say about the pack itself: other versions, reports missing or without a PDF."""
+        out = [self.versions_note()] if self.versions_note() else []
+        failed = [r for r in self.reports if not r.ok]
+        if failed:
+            out.append(
+                "Not in this pack because they could not be produced: "
+                + "; ".join(f"{r.title} ({r.error or 'failed'})" for r in failed)
+                + "."
+            )
+        no_pdf = [r for r in self.reports if r.ok and r.pdf is None]
+        if no_pdf:
+            out.append(
+                "Not in the pack PDF because no PDF of them was rendered: " + "; ".join(r.title for r in no_pdf) + "."
+            )
+        return out
+
     def synthetic_words(self) -> str:
         """How many reports rest on synthetic data, in words ('' when none)."""
         shown = [r for r in self.reports if r.ok]
@@ -307,7 +318,7 @@ def _user() -> str:
         return "unknown"
 
 
-# --- HTML fragments shared by the pack PDF and index.html ----------------------------------------------
+# --- HTML fragments shared by the pack PDF and index.html (templates/pack/fragments.html.j2) -----------
 
 
 def e(value: object) -> str:
@@ -315,138 +326,31 @@ def e(value: object) -> str:
     return html.escape(str(value))
 
 
-def _one_basis(summary: PackSummary) -> str:
-    """The data every headline row rests on, when it is the same for all ('' otherwise)."""
-    bases = {h["basis"] for h in summary.headlines}
-    return bases.pop() if len(bases) == 1 else ""
-
-
 def headline_table(summary: PackSummary) -> str:
-    """Headline per organisation (£000), with the data each row rests on (a column, unless every row rests on
-    the same data: then one line under the table says it, see :func:`summary_html`)."""
-    column = not _one_basis(summary)
-    rows = []
-    for h in summary.headlines:
-        move = "–" if h["movement"] is None else fmt_k(h["movement"])
-        rows.append(
-            f"<tr><th scope='row'>{e(h['name'])}</th>"
-            + "".join(
-                f"<td class='num'>{fmt_k(h[k])}</td>" for k in ("annual_plan", "fot", "under_delivery", "assured")
-            )
-            + f"<td class='num'>{move}</td>"
-            + (f"<td>{e(h['basis'])}</td>" if column else "")
-            + "</tr>"
-        )
-    return (
-        "<table class='headline'><caption>Headline position by organisation, "
-        f"{e(summary.period)}: £000, savings negative in brackets</caption>"
-        "<thead><tr><th scope='col'>Organisation</th><th scope='col' class='num'>Annual plan</th>"
-        "<th scope='col' class='num'>Forecast out-turn</th><th scope='col' class='num'>Under delivery (FOT − plan)</th>"
-        "<th scope='col' class='num'>PMO assured</th><th scope='col' class='num'>FOT movement in month</th>"
-        + ("<th scope='col'>Figures rest on</th>" if column else "")
-        + "</tr></thead><tbody>"
-        + "".join(rows)
-        + "</tbody></table>"
-    )
+    """Headline per organisation (£000), with the data each row rests on."""
+    return pages.fragment("headline_table", summary)
 
 
 def summary_html(summary: PackSummary, *, level: int = 2) -> str:
     """The summary: position in Paper D's words, the headline table, what moved, what the group is asked to do."""
-    h, hh = f"h{level}", f"h{level + 1}"
-    parts = [f"<{h} id='summary'>Summary</{h}><div class='position'>"]
-    parts += [f"<p>{e(p)}</p>" for p in summary.position]
-    parts.append("</div>")
-    parts.append(headline_table(summary))
-    if summary.rounding:
-        parts.append(f"<p class='note'>{e(summary.rounding)}</p>")
-    synthetic = any("synthetic" in x["basis"] for x in summary.headlines)
-    if _one_basis(summary):
-        see = ": see the data-quality notes" if synthetic else ""
-        parts.append(f"<p class='note'>Every row rests on {e(_one_basis(summary))}{see}.</p>")
-    elif synthetic:
-        parts.append(
-            "<p class='note'>Where the last column says synthetic, that figure rests on demonstration data, not real "
-            "returns: see the data-quality notes.</p>"
-        )
-    parts.append(f"<div class='below'><div><{hh}>What moved</{hh}>")
-    parts += [f"<p>{e(p)}</p>" for p in summary.moved]
-    parts.append(f"</div><div><{hh}>Recommendations</{hh}><p>{e(summary.asked)}</p><ul class='asks'>")
-    parts += [f"<li><strong>{e(verb)}</strong> {e(what)}</li>" for verb, what in summary.asks]
-    parts.append("</ul></div></div>")
-    return "\n".join(parts)
+    return pages.fragment("summary", summary, level)
 
 
 def table_html(df: pd.DataFrame, *, caption: str = "") -> str:
     """A table of display text; columns whose every cell is a figure are right-aligned."""
-    num = {c for c in df.columns if df[c].astype(str).str.fullmatch(r"\(?[\d,.]+\)?|–").all()}
-
-    def cls(c: object) -> str:
-        return " class='num'" if c in num else ""
-
-    head = "".join(f"<th scope='col'{cls(c)}>{e(c)}</th>" for c in df.columns)
-    body = "".join(
-        "<tr>" + "".join(f"<td{cls(c)}>{e(v)}</td>" for c, v in zip(df.columns, row, strict=True)) + "</tr>"
-        for row in df.itertuples(index=False)
-    )
-    cap = f"<caption>{e(caption)}</caption>" if caption else ""
-    return f"<table>{cap}<thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
+    return pages.fragment("table", df, caption)
 
 
 def notes_html(front: FrontPage, *, level: int = 2) -> str:
     """The data-quality notes: returns that do not add up, synthetic data, reports missing or from other versions."""
-    h, hh = f"h{level}", f"h{level + 1}"
-    parts = [f"<{h} id='notes'>Data-quality notes</{h}>"]
-    pack_notes = []
-    if front.versions_note():
-        pack_notes.append(front.versions_note())
-    failed = [r for r in front.reports if not r.ok]
-    if failed:
-        pack_notes.append(
-            "Not in this pack because they could not be produced: "
-            + "; ".join(f"{r.title} ({r.error or 'failed'})" for r in failed)
-            + "."
-        )
-    no_pdf = [r for r in front.reports if r.ok and r.pdf is None]
-    if no_pdf:
-        pack_notes.append(
-            "Not in the pack PDF because no PDF of them was rendered: " + "; ".join(r.title for r in no_pdf) + "."
-        )
-    if pack_notes:
-        parts.append(f"<{hh}>About this pack</{hh}>" + "".join(f"<p>{e(p)}</p>" for p in pack_notes))
-    for note in front.notes:  # a note is kept on one page where it fits: its heading never left at a page foot
-        parts.append(f"<div class='note-block'><{hh}>{e(note.title)}</{hh}>")
-        parts += [f"<p>{e(p)}</p>" for p in note.paragraphs]
-        if note.table is not None:
-            parts.append(table_html(note.table))
-        parts.append("</div>")
-    if len(parts) == 1:
-        parts.append("<p>No data-quality problems were recorded for this month.</p>")
-    return "\n".join(parts)
+    return pages.fragment("notes", front, level)
 
 
 def glossary_html(front: FrontPage, *, level: int = 2) -> str:
     """The glossary as a definition list."""
-    h = f"h{level}"
-    items = "".join(f"<dt>{e(term)}</dt><dd>{e(text)}</dd>" for term, text in front.glossary())
-    return f"<{h} id='glossary'>Glossary</{h}><dl class='glossary'>{items}</dl>"
+    return pages.fragment("glossary", front, level)
 
 
 def appendix_html(appendix: Appendix, *, level: int = 2) -> str:
     """One appendix: its heading (an anchor for the contents), how to read it, and its table; totals in bold."""
-    h = f"h{level}"
-    df = appendix.table
-    num = {c for c in df.columns if df[c].astype(str).str.fullmatch(r"\(?[\d,.]+\)?|–|").all()}
-    head = "".join(f"<th scope='col'{' class=num' if c in num else ''}>{e(c)}</th>" for c in df.columns)
-    rows = []
-    for i, row in enumerate(df.itertuples(index=False)):
-        cells = []
-        for c, v in zip(df.columns, row, strict=True):
-            css = appendix.cell_css(c, v)
-            attrs = (" class='num'" if c in num else "") + (f" style='{e(css)}'" if css else "")
-            cells.append(f"<td{attrs}>{e(v)}</td>")
-        kind = appendix.row_kind(i)
-        rows.append(f"<tr{'' if kind == 'line' else f' class={kind}'}>{''.join(cells)}</tr>")
-    return (
-        f"<{h} id='{e(appendix.anchor)}'>{e(appendix.title)}</{h}><p class='note'>{e(appendix.note)}</p>"
-        f"<table class='appendix'><thead><tr>{head}</tr></thead><tbody>{''.join(rows)}</tbody></table>"
-    )
+    return pages.fragment("appendix", appendix, level)

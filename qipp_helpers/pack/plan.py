@@ -24,6 +24,7 @@ from ..core.errors import UsageError
 from ..core.files import atomic_write_bytes, make_dirs, open_nofollow, refuse_links, remove_stale_temps, sha256_file
 from ..core.periods import check_fin_year, check_month
 from ..store.db import is_snapshot, snapshot_hashes
+from . import writers
 from .catalogue import (
     CATALOGUE,
     ILLUSTRATIVE_REASON,
@@ -332,7 +333,7 @@ def entry(report: PlannedReport, result: JobResult | None, previous: dict | None
         "parameters": {k: v for k, v in report.job.parameters.items()},
         "pages": result.pages,
         # with the size, the pack knows the PDF is the one whose pages were counted without opening it
-        "pdf_bytes": _size(result.outputs.get("pdf")),
+        "pdf_bytes": _size(result.outputs.get(writers.merged().name)),
         "banner": result.banner,
     }
 

@@ -2,9 +2,9 @@
 
 It knows nothing about finance. A :class:`Job` names a notebook, its parameters and where
 its outputs go; :func:`run_jobs` executes jobs with papermill's Python API in a process
-pool (or on a Dask cluster), then writes HTML and PDF (via :mod:`render`) and an .xlsx of
-the tables the notebook published (via :mod:`publish`). A failing job leaves its executed
-.ipynb (with the error cell) and does not stop the others.
+pool (or on a Dask cluster), then writes each format asked for with its writer (:mod:`writers`:
+HTML and PDF via :mod:`render`, an .xlsx of the tables the notebook published). A failing job
+leaves its executed .ipynb (with the error cell) and does not stop the others.
 
 Speed: each worker process keeps one warm kernel (:mod:`kernels`) and one HTML exporter, so
 kernel start-up and imports are paid once per worker, not once per report.
@@ -28,19 +28,9 @@ from typing import Any, TypeVar
 
 from tqdm.auto import tqdm
 
-FORMATS = ("html", "pdf", "xlsx")
+from .job import Job
+
 T = TypeVar("T")
-
-
-@dataclass(frozen=True)
-class Job:
-    """One report to render: ``notebook`` run with ``parameters`` into ``out_dir/stem.*``."""
-
-    notebook: Path
-    parameters: dict
-    out_dir: Path
-    stem: str
-    label: str
 
 
 @dataclass
@@ -107,21 +97,21 @@ def warm_worker(warm_up: str = "", engine: str = "kernel") -> None:
 
 def run_job(
     job: Job,
-    formats: tuple[str, ...] = FORMATS,
+    formats: tuple[str, ...] | None = None,
     *,
     warm_up: str | None = None,
     marking: str = "",
     engine: str = "kernel",
 ) -> JobResult:
-    """Execute one notebook and render its outputs; never raises for a notebook error.
+    """Execute one notebook and write it in ``formats`` (None: every writer's); never raises for a notebook error.
 
     ``warm_up`` (code, may be empty) runs the notebook in this process's reusable kernel;
     None starts a kernel for this notebook alone. ``marking`` heads every rendered page.
     ``engine="inprocess"`` runs it in this process's IPython shell instead (:mod:`inprocess`).
     """
     from ..report.publish import published_book
-    from .render import execute_notebook, render_report
-    from .xlsx import write_tables_xlsx
+    from . import writers
+    from .render import execute_notebook
 
     if warm_up is not None:  # a Dask worker has no initializer: it warms on its first job
         warm_worker(warm_up, engine)
@@ -154,35 +144,20 @@ def run_job(
             )
         outputs["ipynb"] = str(executed)
         book, meta = published_book(executed)
-        banner = [str(x) for x in meta.get("banner", [])]
-        if "xlsx" in formats and book.tables:
-            xlsx = job.out_dir / f"{job.stem}.xlsx"
-            title = str(meta.get("title", job.label))
-            write_tables_xlsx(
-                xlsx,
-                book.tables,
-                notes=[*run_notes(job, title, str(meta.get("period", "")), marking), *book.notes],
-                headline=book.headline,
-                title=title,
-                marking=marking,
-            )
-            outputs["xlsx"] = str(xlsx)
-        wanted = {f for f in formats if f in ("html", "pdf")}
-        if wanted:
-            written = render_report(
-                executed,
-                job.out_dir,
-                job.stem,
-                formats=wanted,
-                title=str(meta.get("title", job.label)),
-                header_lines=banner,
-                marking=marking,
-            )
-            outputs.update({k: str(v) for k, v in written.items()})
-            pages = written.pages
+        report = writers.Executed(job, executed, book, meta, marking)
+        banner = report.banner
+        for writer in writers.selected(formats):
+            path = writer.path(job.out_dir, job.stem)
+            got = writer.write(report, path)
+            if got is None:  # nothing in this format (a workbook of a report without tables)
+                continue
+            outputs[writer.name] = str(path)
+            if writer.merged:
+                pages = got
     except Exception as exc:  # one report's failure must not stop the batch
         outputs = {}
-        discard_outputs(job, formats)  # nothing half made or left from before looks like this run's report
+        # nothing half made or left from before looks like this run's report
+        discard_outputs(job, writers.names() if formats is None else formats)
         if executed.exists():
             outputs["ipynb"] = str(executed)
         return JobResult(job, "failed", time.perf_counter() - start, outputs, _one_line(exc))
@@ -190,46 +165,18 @@ def run_job(
 
 
 def discard_outputs(job: Job, formats: tuple[str, ...] | set[str] | list[str]) -> list[Path]:
-    """Remove a failed report's HTML, PDF and workbook (this run's, or an earlier run's that its manifest entry no
+    """Remove a failed report's file of every format (this run's, or an earlier run's that its manifest entry no
     longer lists): no file is left that looks current but is not. The executed notebook is kept, to diagnose."""
+    from . import writers
+
     removed = []
-    for fmt in ("html", "pdf", "xlsx"):
-        path = job.out_dir / f"{job.stem}.{fmt}"
-        if (fmt in formats or path.exists()) and path.is_file() and not path.is_symlink():
+    for writer in writers.selected():
+        path = writer.path(job.out_dir, job.stem)
+        if (writer.name in formats or path.exists()) and path.is_file() and not path.is_symlink():
             with contextlib.suppress(OSError):
                 path.unlink()
                 removed.append(path)
     return removed
-
-
-def run_notes(job: Job, title: str, period: str, marking: str) -> list[tuple[str, str]]:
-    """The workbook's first notes: report, period, protective marking, the store version read, when made."""
-    import json
-    from datetime import datetime
-
-    from ..store.db import SNAPSHOT_MARK, processed_dir
-
-    data = "not recorded (the report did not read a store snapshot)"
-    given = Path(str(job.parameters.get("data_dir", "")))
-    mark = processed_dir(given if given.is_absolute() else job.notebook.parent / given) / SNAPSHOT_MARK
-    if job.parameters.get("data_dir") and mark.is_file():
-        try:
-            about = json.loads(mark.read_text(encoding="utf-8"))
-            data = f"store version {about.get('version', '?')}"
-            if about.get("time"):
-                when = str(about["time"])
-                data += f", committed {when[:19].replace('T', ' ')}{' UTC' if when.endswith(('+00:00', 'Z')) else ''}"
-            if about.get("digest"):
-                data += f" (digest {str(about['digest'])[:12]})"
-        except (OSError, ValueError):
-            pass
-    return [
-        ("Report", title),
-        ("Period", period),
-        ("Protective marking", marking or "none given"),
-        ("Data version", data),
-        ("Generated", datetime.now().strftime("%d %b %Y %H:%M")),
-    ]
 
 
 def default_workers() -> int:
@@ -327,7 +274,7 @@ class Workers:
         self,
         jobs: Iterable[Job],
         *,
-        formats: tuple[str, ...] = FORMATS,
+        formats: tuple[str, ...] | None = None,
         progress: bool = True,
         marking: str = "",
         on_result: Callable[[JobResult], None] | None = None,
@@ -394,7 +341,7 @@ def _bar_shape() -> dict[str, int]:
 def run_jobs(
     jobs: Iterable[Job],
     *,
-    formats: tuple[str, ...] = FORMATS,
+    formats: tuple[str, ...] | None = None,
     workers: int | None = None,
     progress: bool = True,
     warm_up: str | None = "",

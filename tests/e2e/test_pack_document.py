@@ -351,7 +351,7 @@ def test_index_is_the_front_page(pack):
     # plain names: a reader never needs the codes or the notebook names
     assert "aria-label='Monthly position — East Leicestershire &amp; Rutland CCG: PDF'" in html
     assert "<h3>NHS Derby and Derbyshire CCG</h3>" in html
-    assert "Derbyshire's four CCGs" in html.replace("&#x27;", "'")  # what DDCCG is
+    assert "Derbyshire's four CCGs" in html.replace("&#39;", "'")  # what DDCCG is
     assert "17 October 2019" in text and "4 October 2019" in text and "OFFICIAL-SENSITIVE" in text
     # figures computed against synthetic M5 never carry a bare "published"
     flat = " ".join(text.split())
