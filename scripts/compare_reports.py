@@ -34,8 +34,7 @@ def normalise(text: str) -> str:
     text = _DATA_URI.sub(lambda m: f"data:{m.group(1)};sha1={hashlib.sha1(m.group(2).encode()).hexdigest()}", text)
     text = _SVG_DATE.sub("<dc:date/>", text)
     text = "\n".join(
-        _DURATIONS.sub(r"\1<seconds>", line) if "How this pack was built" in line else line
-        for line in text.split("\n")
+        _DURATIONS.sub(r"\1<seconds>", line) if "How this pack was built" in line else line for line in text.split("\n")
     )
     for pattern, repl in VOLATILE:
         text = pattern.sub(repl, text)
