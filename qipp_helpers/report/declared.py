@@ -175,6 +175,48 @@ def schemes(r: MonthlyPosition) -> Filled:
     return spec.fill(r.rows, totals=(Total({"org": "Total"}),))
 
 
+def executive_summary(r: MonthlyPosition, sheet: pd.DataFrame) -> Filled:
+    """Paper D's executive summary by programme area: QIPP target by planning stage, YTD plan and achieved, FOT.
+    The HTML prints the report's figures (whole per cents, no stage column when every line has a stage, the risk
+    ratings in a table of their own); the workbook ``sheet`` holds them as the paper prints them (£000 to two
+    decimals) with the ratings. The workbook's headers are those its earlier inferred layout gave."""
+    assert r.programme is not None
+    staged = not (r.programme["unstaged"].abs() >= 0.5).any()
+    pct = {"kind": "pct", "printed_decimals": 0}
+    spec = TableSpec(
+        "executive_summary",
+        (
+            text("programme_area", "Programme area"),
+            money("qipp_target", "QIPP target"),
+            money("pipeline", "Pipeline"),
+            money("design", "Design"),
+            money("developed", "Developed"),
+            money("unstaged", "Unstaged", printed="Stage not held", only="xlsx" if staged else None),
+            Col("pct_developed", "% developed", **pct),  # type: ignore[arg-type]
+            money("ytd_plan", "YTD plan"),
+            money("ytd_achieved", "YTD achieved"),
+            Col("pct_ytd_achieved", "% YTD achieved", **pct),  # type: ignore[arg-type]
+            money("fot", "Forecast out-turn", printed="FOT"),
+            Col("pct_target_achieved", "Pct target achieved", printed="FOT % of target", **pct),  # type: ignore[arg-type]
+            text("risk_rating", "PMO risk rating", only="xlsx"),
+        ),
+        caption=f"Executive summary by programme area, {r.period} (£000): QIPP target by planning stage, "
+        "year to date delivery and SROs' forecast out-turn",
+        title="Paper D's executive summary by programme area: QIPP target by planning stage, year to date and "
+        "forecast out-turn (£000 to two decimals, as the paper prints them; areas and stages assigned as the "
+        "report's notes say).",
+        unbroken=True,
+    )
+    body, total = sheet.iloc[:-1], sheet.iloc[-1]
+    assert total["programme_area"] == "Total", "the executive summary ends with its Total row"
+    value_cells = {
+        c.key: total[c.key]
+        for c in spec.columns_for("xlsx")
+        if c.column.total_rule == "value" and pd.notna(total[c.key])
+    }
+    return spec.fill(body, shown=r.programme, totals=(Total(value_cells),))
+
+
 def risk_ratings(r: MonthlyPosition, body: pd.DataFrame) -> Filled:
     """The PMO risk rating of each programme area (``body``: the programme table's rows without the total)."""
     spec = TableSpec(

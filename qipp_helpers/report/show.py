@@ -24,9 +24,8 @@ from . import declared
 from . import narrative as sentences
 from . import printed as paper
 from .commentary import KIND_LABELS
-from .fmt import inert_labels, money_table, rag_cell_styles
+from .fmt import inert_labels, rag_cell_styles
 from .objects import FrpBridge, MonthlyPosition, RightCareOpportunity, UnderDelivery
-from .tables import unbroken
 
 Report = MonthlyPosition | UnderDelivery | FrpBridge | RightCareOpportunity
 
@@ -629,34 +628,7 @@ def programme_table(r: MonthlyPosition) -> Styler | Markdown:
     """Paper D's executive summary: QIPP target, planning stage, YTD plan and achieved, FOT, by programme area."""
     if r.programme is None:
         return Markdown("")
-    df = r.programme.drop(columns=["risk_rating"])
-    if not (df["unstaged"].abs() >= 0.5).any():
-        df = df.drop(columns=["unstaged"])
-    labels = {
-        "programme_area": "Programme area",
-        "qipp_target": "QIPP target",
-        "pipeline": "Pipeline",
-        "design": "Design",
-        "developed": "Developed",
-        "unstaged": "Stage not held",
-        "pct_developed": "% developed",
-        "ytd_plan": "YTD plan",
-        "ytd_achieved": "YTD achieved",
-        "pct_ytd_achieved": "% YTD achieved",
-        "fot": "FOT",
-        "pct_target_achieved": "FOT % of target",
-    }
-    money = ["qipp_target", "pipeline", "design", "developed", "unstaged", "ytd_plan", "ytd_achieved", "fot"]
-    styler = money_table(
-        df,
-        money=money,
-        pct=["pct_developed", "pct_ytd_achieved", "pct_target_achieved"],
-        labels=labels,
-        caption=f"Executive summary by programme area, {r.period} (£000): QIPP target by planning stage, "
-        "year to date delivery and SROs' forecast out-turn",
-    )
-    pcts = ["% developed", "% YTD achieved", "FOT % of target"]
-    return unbroken(styler.format(lambda v: fmt_pct(v, decimals=0), subset=pcts))
+    return declared.executive_summary(r, r.executive_summary_sheet()).styler()
 
 
 def risk_rating_table(r: MonthlyPosition) -> Styler | Markdown:

@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 import pandas as pd
 from pandas.io.formats.style import Styler
 
-from ..core.money import fmt_k
+from ..core.money import fmt_k, fmt_pct
 from .fmt import money_table
 from .publish import TOTAL_LABELS, Column, Table, Total
 
@@ -36,7 +36,8 @@ class Col:
     :class:`~.publish.Column`.
 
     ``printed`` is the header the HTML/PDF prints where the paper's wording differs from the workbook's
-    ("No." for "Scheme no."); ``only`` ("html" or "xlsx") keeps a column to one output; ``source`` is the
+    ("No." for "Scheme no."), ``printed_decimals`` its places where they differ (Paper D's whole per cents);
+    ``only`` ("html" or "xlsx") keeps a column to one output; ``source`` is the
     data column an HTML-only column shows (a second view of one field, e.g. Appendix 1's two ratings read
     from Risk/issue).
     """
@@ -47,6 +48,7 @@ class Col:
     total: str | None = None
     decimals: int | None = None
     printed: str | None = None
+    printed_decimals: int | None = None
     only: str | None = None
     source: str | None = None
 
@@ -150,6 +152,8 @@ def unbroken(styler: Styler) -> Styler:
 def _decimals_formatter(decimals: int, kind: str) -> Callable[[object], str]:
     if kind in MONEY_KINDS:
         return lambda v: fmt_k(v, decimals=decimals)  # type: ignore[arg-type]
+    if kind == "pct":
+        return lambda v: fmt_pct(v, decimals=decimals)  # type: ignore[arg-type]
     return lambda v: f"{v:,.{decimals}f}"
 
 
@@ -169,7 +173,7 @@ def html(spec: TableSpec, df: pd.DataFrame, *, headings: Sequence[int] = ()) -> 
         headings=headings,
     )
     for c in cols:
-        places = c.decimals if c.decimals is not None else HTML_DECIMALS.get(c.kind)
+        places = next((d for d in (c.printed_decimals, c.decimals) if d is not None), HTML_DECIMALS.get(c.kind))
         if places is not None and c.key in frame.columns:
             styler = styler.format(_decimals_formatter(places, c.kind), subset=[c.html_header])
     return unbroken(styler) if spec.unbroken else styler

@@ -327,11 +327,14 @@ EXTRA_TITLES = {
 }
 
 
-def with_extras(book: Book, frames: dict[str, pd.DataFrame]) -> Book:
-    """``book`` with more sheets from plain frames (human headers; money £000, ``pct*`` %, trailing Total rows
-    as totals): the system view, executive summary, commentary and adjustments a report adds."""
+def with_extras(book: Book, frames: dict[str, pd.DataFrame | Table]) -> Book:
+    """``book`` with more sheets: declared tables as they are, plain frames laid out by inference (human headers;
+    money £000, ``pct*`` %, trailing Total rows as totals): the system view, commentary and adjustments."""
     for name, frame in frames.items():
         if frame is None or name in book.tables:
+            continue
+        if isinstance(frame, Table):
+            book.tables[name] = frame
             continue
         inferred = Table.infer(frame)
         columns = tuple(

@@ -68,6 +68,17 @@ def test_the_monthly_position_tables_take_both_outputs_headers_from_one_declarat
     ]
 
 
+def test_the_executive_summary_too(returns, warnings, adjustments, commentary):
+    llr = monthly_position(
+        returns, warnings, fin_year="2019-20", month=6, org="LLR", adjustments=adjustments, commentary=commentary
+    )
+    summary = declared.executive_summary(llr, llr.executive_summary_sheet())
+    assert _html_headers(show.programme_table(llr)) == summary.spec.headers("html")
+    assert [c.header for c in llr.xlsx_tables()["executive_summary"].columns] == summary.spec.headers("xlsx")
+    assert "FOT % of target" in summary.spec.headers("html") and "PMO risk rating" in summary.spec.headers("xlsx")
+    assert "PMO risk rating" not in summary.spec.headers("html")  # printed in a table of its own
+
+
 def test_the_drivers_frp_and_rightcare_tables_too(drivers, frp_tables, rightcare_tables, returns):
     book = drivers.xlsx_tables()
     for filled, styler in ((declared.drivers(drivers), show.drivers_table(drivers)),):
