@@ -1,7 +1,8 @@
 """What the notebooks display: styled tables and markdown blocks.
 
 Every function takes a report object from :mod:`qipp_helpers.report.objects` and returns something
-Jupyter renders (a pandas Styler or a markdown string), so the notebook only chooses.
+Jupyter renders (a pandas Styler or a markdown string), so the notebook only chooses. The tables
+are declared once in :mod:`.declared` and rendered here; the workbook renders the same declarations.
 """
 
 from __future__ import annotations

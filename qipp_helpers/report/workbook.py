@@ -1,9 +1,11 @@
 """What each report puts in its workbook: tables with display headers and column kinds, totals, headline, notes.
 
-The report layer decides everything finance about the .xlsx here (headers as the papers print
-them, which columns are £000, £m or %, which rows are data and which totals, the sign convention
-in words); :mod:`qipp_helpers.pack.xlsx` only lays it out. Each report object's ``xlsx_tables()``
-calls one function of this module and returns a :class:`~.publish.Book`.
+The report layer decides everything finance about the .xlsx (headers as the papers print them,
+which columns are £000, £m or %, which rows are data and which totals, the sign convention in
+words); :mod:`qipp_helpers.pack.xlsx` only lays it out. The tables are declared once in
+:mod:`.declared` (the HTML renders the same declarations); this module puts them in a workbook with
+the headline figures and notes. Each report object's ``xlsx_tables()`` calls one function of this
+module and returns a :class:`~.publish.Book`.
 """
 
 from __future__ import annotations
