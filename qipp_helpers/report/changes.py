@@ -22,7 +22,8 @@ from ..core.orgs import members
 from ..core.periods import period_label, previous_period
 from ..core.text import plain_html
 from .fmt import money_table, rag_cell_styles
-from .publish import Column, Table
+from .publish import Table
+from .tables import Col, TableSpec
 
 #: The xlsx sheet and its headers, as the QAG asked for them.
 SHEET = "Changes since last month"
@@ -140,17 +141,22 @@ def block(c: Changes) -> str:
     return plain_html(INTRO) + "\n\n" + plain_html(f"{sentence(c)} {AMOUNT_MEANS}")
 
 
+def table_spec(c: Changes) -> TableSpec:
+    """The changes table, declared once for the section and the sheet: one row per change (no total)."""
+    return TableSpec(
+        SHEET,
+        tuple(Col(k, h, "gbp000" if k == "amount" else "text") for k, h in HEADERS.items()),
+        caption=f"Changes since last month, {c.period} against {c.since} (£000)",
+        title=f"Changes since last month: {c.org}, {c.period} against {c.since}. {AMOUNT_MEANS}",
+        freeze_columns=2,
+    )
+
+
 def table(c: Changes) -> Styler | Markdown:
     """Every change, one row each, with the return's own words beside it (never an empty table)."""
     if c.table is None or c.table.empty:
         return Markdown("" if c.table is None else plain_html(f"No scheme line of {c.org} changed since {c.since}."))
-    styler = money_table(
-        _display(c.table),
-        money=["amount"],
-        labels=HEADERS,
-        caption=f"Changes since last month, {c.period} against {c.since} (£000)",
-    )
-    return styler
+    return table_spec(c).fill(_display(c.table)).styler()
 
 
 def matrix(c: Changes) -> Styler | Markdown:
@@ -168,11 +174,4 @@ def xlsx_table(c: Changes) -> Table | None:
     """The ``Changes since last month`` sheet: one row per change; None when nothing was compared."""
     if c.table is None:  # nothing compared
         return None
-    data = _display(c.table)
-    columns = tuple(Column(k, h, "gbp000" if k == "amount" else "text") for k, h in HEADERS.items())
-    return Table(
-        data,
-        columns,
-        title=f"Changes since last month: {c.org}, {c.period} against {c.since}. {AMOUNT_MEANS}",
-        freeze_columns=2,
-    )
+    return table_spec(c).fill(_display(c.table), totals=()).table()

@@ -31,10 +31,10 @@ from ..reference import (
 )
 from . import changes as since
 from . import commentary as notes
+from . import declared, workbook
 from . import narrative as sentences
 from . import printed as paper
-from . import workbook
-from .publish import Book
+from .publish import Book, Table
 from .realism import realism_of, summary_sentence
 
 #: Measures each table shows, for the footnote naming the adjustments it includes.
@@ -166,14 +166,19 @@ class MonthlyPosition(_Period):
         )
         return notes.beside(lines, self.commentary, notes.SCHEME_KINDS, value="fot")
 
-    def _extra_xlsx(self) -> dict[str, pd.DataFrame]:
+    def executive_summary_sheet(self) -> pd.DataFrame:
+        """The executive summary as Paper D prints it (£000 to two decimals), Total row last."""
+        assert self.programme is not None
+        return _to_the_paper(self.programme)
+
+    def _extra_xlsx(self) -> dict[str, pd.DataFrame | Table]:
         """Sheets of the system view, the executive summary, commentary and adjustments."""
         out: dict[str, pd.DataFrame] = {}
         if self.system_orgs:
             out["ytd_by_workstream_by_org"] = self.system_ytd()
             out["fot_by_workstream_by_org"] = self.system_fot()
         if self.programme is not None:
-            out["executive_summary"] = _to_the_paper(self.programme)
+            out["executive_summary"] = declared.executive_summary(self, self.executive_summary_sheet()).table()
         out["red_scheme_commentary"] = notes.for_sheet(self.red_commentary(), "fot").rename(
             columns={"item": "scheme", "fot": "revised_fot"}
         )

@@ -1,7 +1,8 @@
 """What the notebooks display: styled tables and markdown blocks.
 
 Every function takes a report object from :mod:`qipp_helpers.report.objects` and returns something
-Jupyter renders (a pandas Styler or a markdown string), so the notebook only chooses.
+Jupyter renders (a pandas Styler or a markdown string), so the notebook only chooses. The tables
+are declared once in :mod:`.declared` and rendered here; the workbook renders the same declarations.
 """
 
 from __future__ import annotations
@@ -22,11 +23,12 @@ from ..core.periods import previous_period
 from ..core.text import plain_html
 from ..core.vocab import DASHBOARD_HEADERS, MONEY_COLUMNS, POD_LABELS
 from . import commentary as notes
+from . import declared
 from . import narrative as sentences
 from . import printed as paper
 from . import workstreams as wp
 from .commentary import KIND_LABELS
-from .fmt import inert_labels, money_table, rag_cell_styles
+from .fmt import inert_labels, rag_cell_styles
 from .objects import FrpBridge, MonthlyPosition, RightCareOpportunity, UnderDelivery
 
 Report = MonthlyPosition | UnderDelivery | FrpBridge | RightCareOpportunity
@@ -110,79 +112,26 @@ def title_block(r: MonthlyPosition) -> str:
 
 def headline_table(r: MonthlyPosition) -> Styler:
     """Key figures: annual plan, YTD plan and delivery, FOT, under-delivery, assured value, movement."""
-    h = r.headline
-    df = pd.DataFrame(
-        [
-            ("Annual QIPP plan", h.annual_plan),
-            ("Year to date plan", h.plan_ytd),
-            ("Year to date delivered", h.actual_ytd),
-            ("SRO forecast out-turn (FOT)", h.fot),
-            ("Forecast under delivery (FOT − plan)", h.under_delivery),
-            ("  of which unidentified QIPP", -h.unidentified),
-            ("PMO assured value", h.assured),
-            ("FOT movement since last month (+ = adverse)", h.movement if h.movement is not None else float("nan")),
-        ],
-        columns=["measure", "value"],
-    )
-    return money_table(df, money=["value"], labels={"measure": "Headline", "value": "£000"})
+    return declared.headline(r).styler()
 
 
 def table1(r: MonthlyPosition) -> Styler:
     """Paper D Table 1: YTD delivery by workstream (for a system, one column group per CCG, as printed)."""
     if r.system_orgs:
         return system_table1(r)
-    return money_table(
-        r.ytd,
-        money=["plan", "deliveries", "variance"],
-        pct=["pct_of_target_achieved"],
-        labels={
-            "workstream": "Workstream",
-            "plan": "Plan",
-            "deliveries": "Deliveries",
-            "variance": "Variance",
-            "pct_of_target_achieved": "% of target achieved",
-        },
-        caption=f"Table 1: {r.period} year to date delivery (£000)",
-    )
+    return declared.ytd(r).styler()
 
 
 def table2(r: MonthlyPosition) -> Styler:
     """Paper D Table 2: FOT by workstream with monthly movement (for a system, one column group per CCG)."""
     if r.system_orgs:
         return system_table2(r)
-    return money_table(
-        r.fot,
-        money=["plan", "fot", "variance", "monthly_movement"],
-        labels={
-            "workstream": "Workstream",
-            "plan": "Plan",
-            "fot": "Forecast out-turn",
-            "variance": "Variance",
-            "monthly_movement": "Monthly movement",
-        },
-        caption=f"Table 2: {r.period} forecast out-turn (£000)",
-    )
+    return declared.fot(r).styler()
 
 
 def table5(r: MonthlyPosition) -> Styler:
     """Paper D Table 5: FOT by overall PMO RAG with assured value."""
-    money = [c for c in r.rag.columns if c != "programme_area"]
-    labels = {
-        "programme_area": "Programme area",
-        "green": "Green",
-        "amber": "Amber",
-        "red": "Red",
-        "completed": "(Completed)",
-        "closed": "(Closed)",
-        "total": "Grand total",
-        "assured": "Confidence / assured",
-    }
-    return money_table(
-        r.rag,
-        money=money,
-        labels=labels,
-        caption="Table 5: Forecast out-turn by overall PMO RAG rating and assured value (£000)",
-    )
+    return declared.rag(r).styler()
 
 
 def red_table(r: MonthlyPosition) -> Styler:
@@ -190,25 +139,7 @@ def red_table(r: MonthlyPosition) -> Styler:
     risks, Issues: read from the dashboards' three ratings, see :data:`.appendices.APPENDIX1_RATINGS`)."""
     from .appendices import APPENDIX1_RATINGS
 
-    df = r.red[["scheme_no", "scheme_name"]].assign(
-        **{label: r.red[col] for label, col in APPENDIX1_RATINGS.items()},
-        rag=r.red["rag"],
-        annual_plan=r.red["annual_plan"],
-        fot=r.red["fot"],
-    )
-    labels = {
-        "scheme_no": "No.",
-        "scheme_name": "Scheme name",
-        "rag": "Overall PMO RAG",
-        "annual_plan": "Annual plan",
-        "fot": "Revised FOT",
-    }
-    caption = (
-        "Appendix 1: PMO red-rated schemes (£000). Deliverables is read from the dashboards' Financial Benefits "
-        "rating, Total risks and Issues from their Risk/Issue rating."
-    )
-    styler = money_table(df, money=["annual_plan", "fot"], labels=labels, caption=caption)
-    return rag_cell_styles(styler, [*APPENDIX1_RATINGS, "Overall PMO RAG"])
+    return rag_cell_styles(declared.red(r).styler(), [*APPENDIX1_RATINGS, "Overall PMO RAG"])
 
 
 def warnings_block(r: MonthlyPosition | UnderDelivery) -> str:
@@ -271,52 +202,16 @@ def drivers_title_block(r: UnderDelivery) -> str:
     )
 
 
-def _sectioned(
-    df: pd.DataFrame, orgs: list[str], first_label: str, headings: dict[str, str]
-) -> tuple[pd.DataFrame, list[int]]:
-    """Rows of a threshold table with a heading row before each section named in ``headings``."""
-    out: list[dict[str, object]] = []
-    marks: list[int] = []
-    seen: set[str] = set()
-    for _, row in df.iterrows():
-        sec = row["section"]
-        if sec in headings and sec not in seen:
-            seen.add(sec)
-            marks.append(len(out))
-            out.append({first_label: headings[sec], **{o: float("nan") for o in orgs}})
-        out.append({first_label: row["item"], **{o: row[o] for o in orgs}})
-    return pd.DataFrame(out, columns=[first_label, *orgs]), marks
-
-
 def drivers_table(r: UnderDelivery) -> Styler:
     """Paper D Table 4: main drivers of under-delivery over the threshold, offsets, Other, Total."""
-    label = f"Main drivers of under delivery >£{r.threshold:,.0f}k:"
-    df, marks = _sectioned(r.drivers, r.orgs, label, {"offset": "Offset by:"})
-    return money_table(
-        df,
-        money=r.orgs,
-        headings=marks,
-        caption=f"Paper D Table 4: Breakdown of under delivery of QIPP, {r.period} (£000, positive = short of plan)",
-    )
+    return declared.drivers(r).styler()
 
 
 def movement_table(r: UnderDelivery) -> Styler | Markdown:
     """Paper D Table 3: main FOT movements in month, favourable then adverse, Other, Total."""
     if r.movement.empty:
         return Markdown("*No previous month is held, so there is no movement in forecast out-turn to show.*")
-    df, marks = _sectioned(
-        r.movement,
-        r.orgs,
-        "Main FOT movements in month:",
-        {"favourable": "Favourable movements:", "adverse": "Adverse movements:"},
-    )
-    return money_table(
-        df,
-        money=r.orgs,
-        headings=marks,
-        caption=f"Paper D Table 3: Movement in forecast out-turn since last month, {r.period} (£000, "
-        f"positive = adverse; named if over £{r.movement_threshold:,.0f}k)",
-    )
+    return declared.movement(r).styler()
 
 
 # --- FRP bridge (Paper D Table 6, Paper E Appendix 1) -------------------------------------------
@@ -342,53 +237,23 @@ def frp_title_block(r: FrpBridge) -> str:
 def bridge_table(r: FrpBridge) -> Styler:
     """Paper D Table 6: position before FRP, FRP schemes by group, position after FRP, other items, impact."""
     b = r.bridge[r.bridge["section"] != "organisation"]
-    df = pd.DataFrame({"step": b["step"], "value": b["value"]}).reset_index(drop=True)
     totals = [i for i, k in enumerate(b["kind"]) if k == "total"]
-    styler = money_table(
-        df,
-        money=["value"],
-        labels={"step": "Schemes by type", "value": "£000"},
-        caption=f"Table 6: {r.org} Financial Recovery Plan as at {r.as_at} (£000)",
-    )
-    return styler.set_properties(
-        subset=pd.IndexSlice[totals, :], **{"font-weight": "bold", "border-top": "1px solid #333"}
+    return (
+        declared.bridge(r)
+        .styler()
+        .set_properties(subset=pd.IndexSlice[totals, :], **{"font-weight": "bold", "border-top": "1px solid #333"})
     )
 
 
 def org_impact_table(r: FrpBridge) -> Styler:
     """The organisation impact of all items, split by organisation, with the total."""
-    split = r.bridge[r.bridge["section"] == "organisation"]
-    df = pd.DataFrame({"organisation": split["step"], "value": split["value"]})
-    df = pd.concat([df, pd.DataFrame([{"organisation": "Total", "value": split["value"].sum()}])], ignore_index=True)
-    return money_table(
-        df,
-        money=["value"],
-        labels={"organisation": "Organisation", "value": "£000"},
-        caption="Organisation impact of all items by organisation (£000, deficit negative)",
-    )
+    return declared.org_impact(r).styler()
 
 
 def frp_scheme_table(r: FrpBridge) -> Styler:
     """Paper E Appendix 1: submission vs revised forecast vs delivered, balance, movement, RAG."""
-    df = r.schemes.copy()
-    group_rows = [i for i, s in enumerate(df["scheme"]) if not s]
-    indent = "\u00a0" * 4  # non-breaking, so HTML keeps the indent of a scheme under its group
-    df["line"] = [g if not s else indent + s for g, s in zip(df["group"], df["scheme"], strict=True)]
-    df = df[["line", "submission", "revised", "movement", "delivered", "balance", "in_month_movement", "rag"]]
-    labels = {
-        "line": "Schemes by type",
-        "submission": "FRP submission (a)",
-        "revised": f"Revised forecast{f', Month {r.forecast_month}' if r.forecast_month else ''} (b)",
-        "movement": "Forecast movement (c = b − a)",
-        "delivered": "In-month delivery (d)",
-        "balance": "Forecast balance remaining (e = b − d)",
-        "in_month_movement": "In-month movement (e − a)",
-        "rag": "RAG",
-    }
-    money = ["submission", "revised", "movement", "delivered", "balance", "in_month_movement"]
-    styler = money_table(
-        df, money=money, labels=labels, caption=f"FRP schemes as at {r.as_at} (£000, computed from a, b and d)"
-    )
+    group_rows = [i for i, s in enumerate(r.schemes["scheme"]) if not s]
+    styler = declared.frp_schemes(r).styler()
     styler = styler.set_properties(subset=pd.IndexSlice[group_rows, :], **{"font-weight": "bold"})
     return rag_cell_styles(styler, ["RAG"])  # FRP's "Orange" is a RAG word: amber
 
@@ -416,25 +281,6 @@ def frp_checks_block(r: FrpBridge) -> str:
 
 
 # --- RightCare opportunity (Derbyshire Tables 3 and 4) ----------------------------------------------
-
-_POD_COLUMNS = {"elective": "Elective", "non_elective": "Non-elective", "prescribing": "Prescribing", "total": "Total"}
-
-
-def _money_m(
-    df: pd.DataFrame, cols: list[str], labels: dict[str, str], caption: str, pct: tuple[str, ...] = ()
-) -> Styler:
-    """A money table in £m to one decimal (Table 3's unit), brackets for negatives, bold Total row."""
-    styler = money_table(df, money=cols, pct=pct, labels=labels, caption=caption)
-    shown = [labels.get(c, c) for c in cols if c in df.columns]
-    return _unbroken(styler.format(lambda v: fmt_k(v, decimals=1), subset=shown))
-
-
-def _unbroken(styler: Styler) -> Styler:
-    """Keep a short table on one printed page (with its caption) rather than leave rows behind."""
-    return styler.set_table_styles(
-        [{"selector": "", "props": [("break-inside", "avoid"), ("page-break-inside", "avoid")]}], overwrite=False
-    )
-
 
 #: Heads every page of a report whose figures are all synthetic (the running header and the banner).
 ILLUSTRATIVE = "Illustrative, synthetic data"
@@ -496,25 +342,12 @@ def rightcare_sources_note(r: RightCareOpportunity) -> str:
 
 def rightcare_table(r: RightCareOpportunity) -> Styler:
     """Table 3's layout, computed: opportunity by programme area × POD with totals (£m)."""
-    cols = list(_POD_COLUMNS)
-    return _money_m(
-        r.table,
-        cols,
-        {"programme_area": "Programme area", **_POD_COLUMNS},
-        f"Derbyshire Table 3 (computed): RightCare opportunity against {rc.BENCHMARK_SHORT[r.benchmark].lower()}, "
-        f"by programme area, {r.data_year} data (£m)",
-    )
+    return declared.opportunity(r).styler()
 
 
 def rightcare_by_ccg_table(r: RightCareOpportunity) -> Styler:
     """Opportunity by CCG × POD, each CCG against its own peers, with the group total (£m)."""
-    df = r.by_ccg.assign(ccg=[org_name(c) for c in r.by_ccg["ccg"]])
-    return _money_m(
-        df,
-        list(_POD_COLUMNS),
-        {"ccg": "CCG", **_POD_COLUMNS},
-        "Opportunity by CCG, each against its own peer group (£m)",
-    )
+    return declared.by_ccg(r).styler()
 
 
 def rightcare_published_table(r: RightCareOpportunity) -> Styler | Markdown:
@@ -524,57 +357,12 @@ def rightcare_published_table(r: RightCareOpportunity) -> Styler | Markdown:
             f"*No RightCare opportunity is published for {md_text(r.org)} in the source papers; the "
             "figures above are computed from the indicator data only.*"
         )
-    df = rc.compare_published(r.table, r.published)
-    labels = {
-        "programme_area": "Programme area",
-        **{f"published_{c}": f"{v} (published)" for c, v in _POD_COLUMNS.items()},
-        **{f"computed_{c}": f"{v} (computed)" for c, v in _POD_COLUMNS.items()},
-        "max_difference": "Largest difference",
-    }
-    money = [c for c in df.columns if c != "programme_area"]
-    df = df.assign(max_difference=df["max_difference"].round(2))
-    against = (
-        ""
-        if r.benchmark == "best5"
-        else (f", computed against the {rc.BENCHMARK_SHORT[r.benchmark].lower()}, so not comparable cell by cell")
-    )
-    styler = _money_m(
-        df,
-        money,
-        labels,
-        "Derbyshire Table 3 as published (2017/18 data, best 5 peers) beside the "
-        f"opportunity computed here{against} (£m)",
-    )
-    return styler.format(lambda v: f"{v:,.2f}", subset=["Largest difference"])
+    return declared.published(r).styler()
 
 
 def rightcare_positions_table(r: RightCareOpportunity) -> Styler:
     """The largest opportunities: the CCG's spend beside its peers' benchmarks (£ per 1,000) and the £m."""
-    df = rc.position_table(r.top).assign(ccg=lambda d: d["ccg"].map(lambda c: org_name(c)))
-    labels = {
-        "ccg": "CCG",
-        "programme_area": "Programme area",
-        "pod": "Point of delivery",
-        "spend": "CCG spend",
-        "best5": "Best-5 average",
-        "best_quartile": "Best quartile",
-        "peer_mean": "Peer mean",
-        "peer_min": "Lowest peer",
-        "opportunity": "Opportunity £m",
-    }
-    styler = money_table(
-        df,
-        money=["spend", "best5", "best_quartile", "peer_mean", "peer_min"],
-        labels=labels,
-        caption=f"The {len(df)} largest opportunities: spend per 1,000 weighted population (£) "
-        f"against the CCG's peers, and the opportunity against "
-        f"{rc.BENCHMARK_SHORT[r.benchmark].lower()} (£m)",
-    )
-    return _unbroken(
-        styler.format(lambda v: fmt_k(v, decimals=1), subset=["Opportunity £m"]).set_properties(
-            subset=["Opportunity £m"], **{"text-align": "right"}
-        )
-    )
+    return declared.positions(r).styler()
 
 
 def rightcare_chart_title(r: RightCareOpportunity, title: str) -> str:
@@ -605,32 +393,12 @@ def rightcare_coverage_table(r: RightCareOpportunity) -> Styler | Markdown:
     """The QIPP plan of the matching programme beside each POD's opportunity (£m) and the share covered."""
     if r.coverage is None:
         return Markdown(f"*{md_text(r.coverage_note)}*")
-    labels = {
-        "point_of_delivery": "Point of delivery",
-        "qipp_programme": "QIPP programme",
-        "opportunity": "RightCare opportunity",
-        "qipp_plan": "QIPP plan (savings)",
-        "plan_less_opportunity": "Plan less opportunity",
-        "pct_covered": "Plan as % of opportunity",
-    }
-    return _money_m(
-        r.coverage,
-        ["opportunity", "qipp_plan", "plan_less_opportunity"],
-        labels,
-        f"QIPP plan against RightCare opportunity (£m): {md_text(r.coverage_source)}",
-        pct=("pct_covered",),
-    )
+    return declared.coverage(r).styler()
 
 
 def rightcare_benchmark_table(r: RightCareOpportunity) -> Styler:
     """Total opportunity under each benchmark (£m): how much the choice of benchmark matters."""
-    df = r.by_benchmark.assign(benchmark=r.by_benchmark["benchmark"].map(rc.BENCHMARK_SHORT))
-    return _money_m(
-        df,
-        list(_POD_COLUMNS),
-        {"benchmark": "Benchmark", **_POD_COLUMNS},
-        "Total opportunity against each benchmark (£m)",
-    )
+    return declared.benchmarks(r).styler()
 
 
 def rightcare_peers_block(r: RightCareOpportunity) -> str:
@@ -772,20 +540,7 @@ def control_totals_table(r: MonthlyPosition | UnderDelivery) -> Styler | Markdow
             }
         )
     df = pd.DataFrame(rows).sort_values(["_o", "_m"]).drop(columns=["_o", "_m"]).reset_index(drop=True)
-    return money_table(
-        df,
-        money=["printed", "received", "adjustments", "rounding", "shown"],
-        labels={
-            "org": "Organisation",
-            "measure": "Measure",
-            "printed": "Printed Grand Total",
-            "received": "Scheme lines as received",
-            "adjustments": "Adjustment lines",
-            "rounding": "Rounding",
-            "shown": "In this report",
-        },
-        caption="Control totals: each printed Grand Total, the scheme lines as received and the adjustments (£000)",
-    )
+    return declared.control_totals(df).styler()
 
 
 def remaining_differences_block(r: MonthlyPosition | UnderDelivery) -> str:
@@ -886,34 +641,7 @@ def programme_table(r: MonthlyPosition) -> Styler | Markdown:
     """Paper D's executive summary: QIPP target, planning stage, YTD plan and achieved, FOT, by programme area."""
     if r.programme is None:
         return Markdown("")
-    df = r.programme.drop(columns=["risk_rating"])
-    if not (df["unstaged"].abs() >= 0.5).any():
-        df = df.drop(columns=["unstaged"])
-    labels = {
-        "programme_area": "Programme area",
-        "qipp_target": "QIPP target",
-        "pipeline": "Pipeline",
-        "design": "Design",
-        "developed": "Developed",
-        "unstaged": "Stage not held",
-        "pct_developed": "% developed",
-        "ytd_plan": "YTD plan",
-        "ytd_achieved": "YTD achieved",
-        "pct_ytd_achieved": "% YTD achieved",
-        "fot": "FOT",
-        "pct_target_achieved": "FOT % of target",
-    }
-    money = ["qipp_target", "pipeline", "design", "developed", "unstaged", "ytd_plan", "ytd_achieved", "fot"]
-    styler = money_table(
-        df,
-        money=money,
-        pct=["pct_developed", "pct_ytd_achieved", "pct_target_achieved"],
-        labels=labels,
-        caption=f"Executive summary by programme area, {r.period} (£000): QIPP target by planning stage, "
-        "year to date delivery and SROs' forecast out-turn",
-    )
-    pcts = ["% developed", "% YTD achieved", "FOT % of target"]
-    return _unbroken(styler.format(lambda v: fmt_pct(v, decimals=0), subset=pcts))
+    return declared.executive_summary(r, r.executive_summary_sheet()).styler()
 
 
 def risk_rating_table(r: MonthlyPosition) -> Styler | Markdown:
@@ -923,14 +651,7 @@ def risk_rating_table(r: MonthlyPosition) -> Styler | Markdown:
     body = r.programme[r.programme["programme_area"] != "Total"]
     if not (body["risk_rating"] != "").any():
         return Markdown("*No PMO risk ratings by programme area are held for this month.*")
-    df = body[["programme_area", "risk_rating"]]
-    return _unbroken(
-        money_table(
-            df,
-            labels={"programme_area": "Programme area", "risk_rating": "PMO risk rating"},
-            caption="PMO risk rating by programme area (published with Paper D's executive summary)",
-        )
-    )
+    return declared.risk_ratings(r, body).styler()
 
 
 def programme_notes_block(r: MonthlyPosition) -> str:

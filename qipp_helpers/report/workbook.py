@@ -1,9 +1,11 @@
 """What each report puts in its workbook: tables with display headers and column kinds, totals, headline, notes.
 
-The report layer decides everything finance about the .xlsx here (headers as the papers print
-them, which columns are £000, £m or %, which rows are data and which totals, the sign convention
-in words); :mod:`qipp_helpers.pack.xlsx` only lays it out. Each report object's ``xlsx_tables()``
-calls one function of this module and returns a :class:`~.publish.Book`.
+The report layer decides everything finance about the .xlsx (headers as the papers print them,
+which columns are £000, £m or %, which rows are data and which totals, the sign convention in
+words); :mod:`qipp_helpers.pack.xlsx` only lays it out. The tables are declared once in
+:mod:`.declared` (the HTML renders the same declarations); this module puts them in a workbook with
+the headline figures and notes. Each report object's ``xlsx_tables()`` calls one function of this
+module and returns a :class:`~.publish.Book`.
 """
 
 from __future__ import annotations
@@ -16,25 +18,12 @@ from ..analysis import rightcare as rc
 from ..core.money import fmt_k
 from ..core.orgs import members, org_name, organisations
 from ..core.vocab import DASHBOARD_HEADERS, POD_LABELS
-from .publish import Book, Column, Figure, Table, Total
+from . import declared
+from .publish import Book, Column, Figure, Table
 from .style import SIGN_CONVENTION
 
 if TYPE_CHECKING:
     from .objects import FrpBridge, MonthlyPosition, RightCareOpportunity, UnderDelivery
-
-
-def _k(key: str, header: str, **kw: object) -> Column:
-    """A £000 column."""
-    return Column(key, header, "gbp000", **kw)  # type: ignore[arg-type]
-
-
-def _m(key: str, header: str, **kw: object) -> Column:
-    """A £m column."""
-    return Column(key, header, "gbpm", **kw)  # type: ignore[arg-type]
-
-
-def _t(key: str, header: str) -> Column:
-    return Column(key, header, "text")
 
 
 SYNTHETIC_NOTE = (
@@ -131,141 +120,23 @@ def _headline_figures(r: MonthlyPosition | UnderDelivery) -> list[Figure]:
 # --- monthly position (Paper D Tables 1, 2, 5, Appendix 1, the dashboards) --------------------------------
 
 
-RAG_HEADERS = {
-    "green": "Green",
-    "amber": "Amber",
-    "red": "Red",
-    "completed": "(Completed)",
-    "closed": "(Closed)",
-    "total": "Grand total",
-    "assured": "PMO assured value",
-}
-SCHEME_COLUMNS = (
-    _t("org", "Organisation"),
-    _t("scheme_no", "Scheme no."),
-    _t("scheme_name", "Scheme name"),
-    _t("workstream", "Workstream"),
-    _t("milestones", "Milestones"),
-    _t("financial_benefits", "Financial benefits"),
-    _t("risk_issue", "Risk/issue"),
-    _t("rag", "Overall PMO RAG"),
-    _k("plan_ytd", "Plan YTD"),
-    _k("actual_ytd", "Actuals YTD"),
-    _k("annual_plan", "Annual plan"),
-    _k("fot", "Revised FOT"),
-    _k("assured", "PMO assured value"),
-    _t("provenance", "Source"),
-)
-
-
 def monthly_position(r: MonthlyPosition) -> Book:
     """Tables 1, 2 and 5, Appendix 1 and every scheme line; the headline; notes with the warnings in words."""
-    ytd = Table.from_frame(
-        r.ytd,
-        [
-            _t("workstream", "Workstream"),
-            _k("plan", "Plan"),
-            _k("deliveries", "Deliveries"),
-            _k("variance", "Variance"),
-            Column("pct_of_target_achieved", "% of target achieved", "pct"),
-        ],
-        label="workstream",
-        title=f"Paper D Table 1: year to date delivery by workstream, {r.period} (£000). % of target achieved "
-        "divides deliveries by the whole annual plan, as the paper does.",
-    )
-    fot = Table.from_frame(
-        r.fot,
-        [
-            _t("workstream", "Workstream"),
-            _k("plan", "Plan"),
-            _k("fot", "Forecast out-turn"),
-            _k("variance", "Variance"),
-            _k("monthly_movement", "Monthly movement"),
-        ],
-        label="workstream",
-        title=f"Paper D Table 2: forecast out-turn by workstream against the annual plan, {r.period} (£000); "
-        "monthly movement positive = adverse.",
-    )
-    rag = Table.from_frame(
-        r.rag,
-        [_t("programme_area", "Programme area"), *(_k(c, RAG_HEADERS[c]) for c in r.rag.columns[1:])],
-        label="programme_area",
-        title="Paper D Table 5: forecast out-turn by overall PMO RAG rating, and the PMO assured value (£000).",
-    )
-    red = Table.from_frame(
-        r.red,
-        [
-            _t("scheme_no", "Scheme no."),
-            _t("scheme_name", "Scheme name"),
-            _t("workstream", "Workstream"),
-            _t("milestones", "Milestones"),
-            _t("financial_benefits", "Financial benefits"),
-            _t("risk_issue", "Risk/issue"),
-            _t("rag", "Overall PMO RAG"),
-            _k("annual_plan", "Annual plan"),
-            _k("fot", "Revised FOT"),
-        ],
-        label="scheme_name",
-        title="Paper D Appendix 1: PMO red-rated schemes, rows of a scheme summed across organisations (£000).",
-        freeze_columns=2,
-    )
-    schemes = Table(
-        r.rows,
-        SCHEME_COLUMNS,
-        (Total({"org": "Total"}),),
-        title="Every scheme line of the returns, as the dashboards (Paper D Appendices 2-5) print them (£000).",
-        freeze_columns=3,
-    )
     notes = [
         ("Organisation", f"{r.org}: {org_name(r.org)}"),
         ("Units and signs", QIPP_SIGNS),
         *_warning_notes(r.warnings, None if r.as_received else r.adjustments),
         *_provenance_notes(r),
     ]
-    tables = {"ytd_by_workstream": ytd, "fot_by_workstream": fot, "fot_by_rag": rag, "red_schemes": red}
-    return Book({**tables, "schemes": schemes}, _headline_figures(r), notes)
+    tables = [declared.ytd(r), declared.fot(r), declared.rag(r), declared.red(r), declared.schemes(r)]
+    return Book({t.spec.name: t.table() for t in tables}, _headline_figures(r), notes)
 
 
 # --- under-delivery drivers (Paper D Tables 3 and 4) ------------------------------------------------------
 
-SECTIONS = {
-    "driver": "Driver",
-    "offset": "Offset",
-    "favourable": "Favourable",
-    "adverse": "Adverse",
-    "other": "Other",
-    "total": "",
-}
-
-
-def _threshold_table(df: pd.DataFrame, orgs: list[str], title: str, note: str = "") -> Table:
-    frame = df.reindex(columns=["item", "section", *orgs]).assign(
-        section=lambda d: d["section"].map(lambda s: SECTIONS.get(s, s))
-    )
-    return Table.from_frame(
-        frame,
-        [_t("item", "Scheme group"), _t("section", "Section"), *(_k(o, o) for o in orgs)],
-        label="item",
-        title=title,
-        note=note,
-    )
-
 
 def under_delivery(r: UnderDelivery) -> Book:
     """Tables 4 and 3 (drivers, FOT movement), one column per organisation shown; headline; notes."""
-    drivers = _threshold_table(
-        r.drivers,
-        r.orgs,
-        f"Paper D Table 4: breakdown of under-delivery by scheme group, {r.period} (£000, FOT − annual plan: "
-        f"positive = short of plan). Groups over £{r.threshold:,.0f}k on {r.org} are named, the rest are Other.",
-    )
-    movement = _threshold_table(
-        r.movement,
-        r.orgs,
-        f"Paper D Table 3: movement in forecast out-turn since last month by scheme group, {r.period} (£000, "
-        f"positive = adverse). Groups that moved over £{r.movement_threshold:,.0f}k on {r.org} are named.",
-        note="" if len(r.movement) else "No previous month is held, so there is no movement to show.",
-    )
     signs = (
         QIPP_SIGNS + " In Table 4 a positive value is a driver of under-delivery and a negative one an "
         "over-delivery that offsets it; Other is the rest, so each column adds up to the total."
@@ -276,95 +147,15 @@ def under_delivery(r: UnderDelivery) -> Book:
         *_warning_notes(r.warnings, None if r.as_received else r.adjustments),
         *_provenance_notes(r),
     ]
-    return Book({"drivers": drivers, "fot_movement": movement}, _headline_figures(r), notes)
+    tables = [declared.drivers(r), declared.movement(r)]
+    return Book({t.spec.name: t.table() for t in tables}, _headline_figures(r), notes)
 
 
 # --- FRP bridge (Paper D Table 6, Paper E Appendix 1) -----------------------------------------------------
 
-BRIDGE_SECTIONS = {
-    "before_frp": "Position before FRP",
-    "frp": "FRP schemes (forecast balance remaining)",
-    "not_in_frp": "Other items not in FRP",
-}
-FRP_COLUMNS = (
-    _k("submission", "FRP submission (a)"),
-    _k("revised", "Revised forecast (b)"),
-    _k("movement", "Forecast movement (c = b − a)"),
-    _k("delivered", "In-month delivery (d)"),
-    _k("balance", "Forecast balance remaining (e = b − d)"),
-    _k("in_month_movement", "In-month movement (f = e − a)"),
-)
-
-
-def _bridge(r: FrpBridge) -> tuple[Table, Table]:
-    """The bridge's lines with its subtotals under them, and the organisation split of the impact."""
-    b = r.bridge.reset_index(drop=True)
-    lines = b[(b["kind"] == "line") & (b["section"] != "organisation")].reset_index(drop=True)
-    at = {s: tuple(lines.index[lines["section"] == s]) for s in BRIDGE_SECTIONS}
-    label = {s: b.loc[(b["section"] == s) & (b["kind"] == "total"), "step"] for s in (*BRIDGE_SECTIONS, "after_frp")}
-    rows_of = {
-        "before_frp": at["before_frp"],
-        "frp": at["frp"],
-        "after_frp": at["before_frp"] + at["frp"],
-        "not_in_frp": at["not_in_frp"],
-    }
-    totals = [Total({"step": str(label[s].iloc[0])}, rows) for s, rows in rows_of.items() if len(label[s])]
-    impact = b.loc[(b["section"] == "org_impact") & (b["kind"] == "total"), "step"]
-    totals.append(Total({"step": str(impact.iloc[0]) if len(impact) else "Total"}))
-    bridge = Table(
-        lines.assign(section=lines["section"].map(BRIDGE_SECTIONS)),
-        (_t("step", "Step"), _t("section", "Section"), _k("value", "Revised forecast")),
-        tuple(totals),
-        title=f"Paper D Table 6: {r.org} financial recovery plan as at {r.as_at} (£000, deficit negative, FRP "
-        "savings positive). The subtotals under the lines are the table's: before FRP, FRP schemes, after FRP, "
-        "items not in FRP, and the organisation impact of all items (the sum of every line).",
-    )
-    split = b[b["section"] == "organisation"].rename(columns={"step": "organisation"}).reset_index(drop=True)
-    orgs = Table(
-        split,
-        (_t("organisation", "Organisation"), _k("value", "Impact")),
-        (Total({"organisation": "Total"}),),
-        title="Organisation impact of all items, by organisation (£000, deficit negative); the total equals the "
-        "bridge's organisation impact.",
-    )
-    return bridge, orgs
-
-
-def _frp_schemes(r: FrpBridge) -> Table:
-    s = r.schemes
-    lines = s[(s["scheme"] != "") & (s["group"] != "Grand Total")].reset_index(drop=True)
-    totals = [
-        Total({"group": g, "scheme": "Group total"}, tuple(lines.index[lines["group"] == g]))
-        for g in dict.fromkeys(lines["group"])
-    ]
-    totals.append(Total({"group": "Grand Total"}))
-    return Table(
-        lines,
-        (_t("group", "Scheme group"), _t("scheme", "Scheme"), *FRP_COLUMNS, _t("rag", "RAG")),
-        tuple(totals),
-        title=f"Paper E Appendix 1: FRP schemes as at {r.as_at} (£000), c, e and f computed from a, b and d; "
-        "group totals and the Grand Total under the schemes.",
-        freeze_columns=2,
-    )
-
 
 def frp_bridge(r: FrpBridge) -> Book:
     """Table 6 as lines and subtotals, the organisation split, Paper E's schemes, the printed figures checked."""
-    bridge, orgs = _bridge(r)
-    checks = Table(
-        r.checks,
-        (
-            _t("where", "Line"),
-            _t("column", "Column"),
-            _k("printed", "Printed"),
-            _k("computed", "Computed"),
-            _k("difference", "Difference"),
-            _t("source_sheet", "Source sheet"),
-            Column("source_row", "Source row", "count", total="blank"),
-        ),
-        title="Printed figures of the FRP workbook that its own figures do not reproduce (£000).",
-        note="" if len(r.checks) else "None: every printed figure agrees.",
-    )
     figures = [
         Figure("FRP position as at", r.as_at, "text"),
         *(
@@ -392,95 +183,25 @@ def frp_bridge(r: FrpBridge) -> Book:
         ),
         *_provenance_notes(r, previous=False),
     ]
-    tables = {"bridge": bridge, "organisation_impact": orgs, "schemes": _frp_schemes(r), "printed_vs_computed": checks}
-    return Book(tables, figures, notes)
+    filled = [declared.bridge(r), declared.org_impact(r), declared.frp_schemes(r), declared.frp_checks(r)]
+    return Book({t.spec.name: t.table() for t in filled}, figures, notes)
 
 
 # --- RightCare opportunity (Derbyshire Tables 3 and 4) ----------------------------------------------------
-
-POD_COLUMNS = (
-    _m("elective", "Elective"),
-    _m("non_elective", "Non-elective"),
-    _m("prescribing", "Prescribing"),
-    _m("total", "Total"),
-)
 
 
 def rightcare_opportunity(r: RightCareOpportunity) -> Book:
     """Table 3's layout, the plan's coverage, by CCG, by benchmark, every cell; headline; notes."""
     against = rc.BENCHMARK_SHORT[r.benchmark].lower()
-    tables: dict[str, Table] = {
-        "opportunity": Table.from_frame(
-            r.table,
-            [_t("programme_area", "Programme area"), *POD_COLUMNS],
-            label="programme_area",
-            title=f"Derbyshire Table 3 layout, computed: RightCare opportunity against {against} by programme "
-            f"area and point of delivery, {r.data_year} data (£m).",
-        )
-    }
-    if r.coverage is not None:
-        tables["coverage"] = Table.from_frame(
-            r.coverage,
-            [
-                _t("point_of_delivery", "Point of delivery"),
-                _t("qipp_programme", "QIPP programme"),
-                _m("opportunity", "RightCare opportunity"),
-                _m("qipp_plan", "QIPP plan (savings)"),
-                _m("plan_less_opportunity", "Plan less opportunity"),
-                Column("pct_covered", "Plan as % of opportunity", "pct"),
-            ],
-            label="point_of_delivery",
-            title=f"QIPP plan against RightCare opportunity (£m): {r.coverage_source}.",
-        )
-    by_ccg = r.by_ccg.assign(name=[org_name(c) if c != "Total" else "" for c in r.by_ccg["ccg"]])
-    tables["by_ccg"] = Table.from_frame(
-        by_ccg,
-        [_t("ccg", "CCG"), _t("name", "CCG name"), *POD_COLUMNS],
-        label="ccg",
-        title="Opportunity by CCG, each against its own peer group (£m).",
-    )
-    tables["benchmarks"] = Table(
-        r.by_benchmark.assign(benchmark=r.by_benchmark["benchmark"].map(rc.BENCHMARK_SHORT)),
-        (_t("benchmark", "Benchmark"), *POD_COLUMNS),
-        title="Total opportunity against each benchmark (£m): alternatives, so no total.",
-    )
-    cells = r.cells.assign(opportunity=r.cells["opportunity"] / 1000.0, pod=r.cells["pod"].map(POD_LABELS))
-    rate = {"kind": "gbp", "total": "blank"}
-    tables["cells"] = Table(
-        cells,
-        (
-            _t("ccg", "CCG"),
-            _t("programme_area", "Programme area"),
-            _t("pod", "Point of delivery"),
-            Column("spend", "Spend per 1,000 weighted population (£)", **rate),  # type: ignore[arg-type]
-            Column("benchmark", "Benchmark used (£)", **rate),  # type: ignore[arg-type]
-            Column("best5", "Best-5 average (£)", **rate),  # type: ignore[arg-type]
-            Column("best_quartile", "Best quartile (£)", **rate),  # type: ignore[arg-type]
-            Column("peer_mean", "Peer mean (£)", **rate),  # type: ignore[arg-type]
-            Column("peer_min", "Lowest peer (£)", **rate),  # type: ignore[arg-type]
-            Column("weighted_population", "Weighted population", "count", total="blank"),
-            _m("opportunity", "Opportunity"),
-        ),
-        (Total({"ccg": "Total"}),),
-        title=f"Every CCG × programme area × point of delivery: spend per 1,000 weighted population against "
-        f"its peers (£) and the opportunity against {against} (£m).",
-        freeze_columns=3,
-    )
-    if r.published is not None:
-        compared = rc.compare_published(r.table, r.published)
-        pods = {"elective": "Elective", "non_elective": "Non-elective", "prescribing": "Prescribing", "total": "Total"}
-        tables["published_vs_computed"] = Table.from_frame(
-            compared,
-            [
-                _t("programme_area", "Programme area"),
-                *(_m(f"published_{k}", f"{v} (published)", total="value") for k, v in pods.items()),
-                *(_m(f"computed_{k}", f"{v} (computed)") for k, v in pods.items()),
-                _m("max_difference", "Largest difference", total="value", decimals=2),
-            ],
-            label="programme_area",
-            title="Derbyshire Table 3 as published (2017/18 data, best 5 peers) beside the opportunity computed "
-            "here (£m); published totals as printed.",
-        )
+    filled = [
+        declared.opportunity(r),
+        *([declared.coverage(r)] if r.coverage is not None else []),
+        declared.by_ccg(r),
+        declared.benchmarks(r),
+        declared.cells(r),
+        *([declared.published(r)] if r.published is not None else []),
+    ]
+    tables = {t.spec.name: t.table() for t in filled}
     total = r.table.set_index("programme_area").loc["Total"]
     figures = [
         Figure("RightCare data year", r.data_year, "text"),
@@ -606,11 +327,14 @@ EXTRA_TITLES = {
 }
 
 
-def with_extras(book: Book, frames: dict[str, pd.DataFrame]) -> Book:
-    """``book`` with more sheets from plain frames (human headers; money £000, ``pct*`` %, trailing Total rows
-    as totals): the system view, executive summary, commentary and adjustments a report adds."""
+def with_extras(book: Book, frames: dict[str, pd.DataFrame | Table]) -> Book:
+    """``book`` with more sheets: declared tables as they are, plain frames laid out by inference (human headers;
+    money £000, ``pct*`` %, trailing Total rows as totals): the system view, commentary and adjustments."""
     for name, frame in frames.items():
         if frame is None or name in book.tables:
+            continue
+        if isinstance(frame, Table):
+            book.tables[name] = frame
             continue
         inferred = Table.infer(frame)
         columns = tuple(

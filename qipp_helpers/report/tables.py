@@ -1,0 +1,189 @@
+"""One declaration per table, one renderer per format: the HTML/PDF Styler and the workbook's sheet.
+
+A :class:`TableSpec` says once what a table is: its columns (frame key, header, kind), the caption
+printed above it, the title and note of its workbook sheet, which column labels its total rows, and
+how many columns stay frozen. :meth:`TableSpec.fill` pairs it with the report's data; the result
+renders as a pandas Styler (:meth:`Filled.styler`: £000 in brackets, £m and % by kind, bold totals,
+captions; :func:`qipp_helpers.report.fmt.money_table` underneath) and as a
+:class:`~qipp_helpers.report.publish.Table` for the .xlsx (:meth:`Filled.table`), so a header, kind
+or caption is never written twice. Where the printed paper's wording of a header differs from the
+workbook's, the column says both (``printed``); a column shown in one output only says which
+(``only``). The declarations themselves live in :mod:`qipp_helpers.report.declared`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+
+import pandas as pd
+from pandas.io.formats.style import Styler
+
+from ..core.money import fmt_k, fmt_pct
+from .fmt import money_table
+from .publish import TOTAL_LABELS, Column, Table, Total
+
+#: Kinds shown as money in the HTML (brackets for negatives): £000, £m, £.
+MONEY_KINDS = ("gbp000", "gbpm", "gbp")
+#: Decimal places a kind is printed to in the HTML when the column does not say (£m to one place, as Table 3).
+HTML_DECIMALS = {"gbpm": 1}
+OUTPUTS = ("html", "xlsx")
+
+
+@dataclass(frozen=True)
+class Col:
+    """One column, declared once: frame ``key``, ``header``, ``kind`` (and ``total``, ``decimals``) as
+    :class:`~.publish.Column`.
+
+    ``printed`` is the header the HTML/PDF prints where the paper's wording differs from the workbook's
+    ("No." for "Scheme no."), ``printed_decimals`` its places where they differ (Paper D's whole per cents);
+    ``only`` ("html" or "xlsx") keeps a column to one output; ``source`` is the
+    data column an HTML-only column shows (a second view of one field, e.g. Appendix 1's two ratings read
+    from Risk/issue).
+    """
+
+    key: str
+    header: str
+    kind: str = "text"
+    total: str | None = None
+    decimals: int | None = None
+    printed: str | None = None
+    printed_decimals: int | None = None
+    only: str | None = None
+    source: str | None = None
+
+    def __post_init__(self) -> None:
+        self.column  # noqa: B018 -- validates kind and total as publish.Column does
+        if self.only is not None and self.only not in OUTPUTS:
+            raise ValueError(f"column {self.key!r}: only must be one of {', '.join(OUTPUTS)}, got {self.only!r}")
+
+    @property
+    def column(self) -> Column:
+        """The workbook's column."""
+        return Column(self.key, self.header, self.kind, self.total, self.decimals)
+
+    @property
+    def html_header(self) -> str:
+        return self.printed or self.header
+
+    def shown_in(self, output: str) -> bool:
+        return self.only is None or self.only == output
+
+
+def money(key: str, header: str, **kw: object) -> Col:
+    """A £000 column."""
+    return Col(key, header, "gbp000", **kw)  # type: ignore[arg-type]
+
+
+def millions(key: str, header: str, **kw: object) -> Col:
+    """A £m column."""
+    return Col(key, header, "gbpm", **kw)  # type: ignore[arg-type]
+
+
+def text(key: str, header: str, **kw: object) -> Col:
+    """A text column."""
+    return Col(key, header, "text", **kw)  # type: ignore[arg-type]
+
+
+@dataclass(frozen=True)
+class TableSpec:
+    """A table's declaration: sheet ``name``, ``columns``, the HTML ``caption``, the workbook sheet's ``title``
+    and ``note``, the ``label`` column whose Total/Grand Total rows are total rows (None: the totals are given
+    when filled), ``freeze_columns``, and ``unbroken`` (keep it on one printed page)."""
+
+    name: str
+    columns: tuple[Col, ...]
+    caption: str = ""
+    title: str = ""
+    note: str = ""
+    label: str | None = None
+    freeze_columns: int = 1
+    unbroken: bool = False
+
+    def columns_for(self, output: str) -> list[Col]:
+        """The columns ``output`` ("html" or "xlsx") shows, in order."""
+        return [c for c in self.columns if c.shown_in(output)]
+
+    def headers(self, output: str) -> list[str]:
+        """The headers ``output`` shows, in order."""
+        cols = self.columns_for(output)
+        return [c.html_header if output == "html" else c.header for c in cols]
+
+    def fill(
+        self,
+        data: pd.DataFrame,
+        *,
+        shown: pd.DataFrame | None = None,
+        totals: Sequence[Total] | None = None,
+        headings: Sequence[int] = (),
+    ) -> Filled:
+        """This table with its data: ``data`` for both outputs, or ``shown`` for the HTML where its rows differ
+        (names for codes, heading rows); ``totals`` under the workbook's data rows when ``label`` is None;
+        ``headings`` are HTML rows that are section headings."""
+        return Filled(self, data, shown, None if totals is None else tuple(totals), tuple(headings))
+
+
+@dataclass
+class Filled:
+    """A declared table with its data, ready for either renderer."""
+
+    spec: TableSpec
+    data: pd.DataFrame
+    shown: pd.DataFrame | None = None
+    totals: tuple[Total, ...] | None = None
+    headings: tuple[int, ...] = field(default_factory=tuple)
+
+    def styler(self) -> Styler:
+        """The table for HTML and PDF."""
+        return html(self.spec, self.data if self.shown is None else self.shown, headings=self.headings)
+
+    def table(self) -> Table:
+        """The table for the workbook."""
+        return xlsx(self.spec, self.data, totals=self.totals)
+
+
+def unbroken(styler: Styler) -> Styler:
+    """Keep a short table on one printed page (with its caption) rather than leave rows behind."""
+    return styler.set_table_styles(
+        [{"selector": "", "props": [("break-inside", "avoid"), ("page-break-inside", "avoid")]}], overwrite=False
+    )
+
+
+def _decimals_formatter(decimals: int, kind: str) -> Callable[[object], str]:
+    if kind in MONEY_KINDS:
+        return lambda v: fmt_k(v, decimals=decimals)  # type: ignore[arg-type]
+    if kind == "pct":
+        return lambda v: fmt_pct(v, decimals=decimals)  # type: ignore[arg-type]
+    return lambda v: f"{v:,.{decimals}f}"
+
+
+def html(spec: TableSpec, df: pd.DataFrame, *, headings: Sequence[int] = ()) -> Styler:
+    """The HTML/PDF renderer: a Styler of ``spec``'s HTML columns of ``df``: money by kind in brackets, % by kind,
+    text escaped, bold total rows, the caption; £m (or a column's ``decimals``) to its places."""
+    cols = spec.columns_for("html")
+    frame = pd.DataFrame(
+        {c.key: df[c.source or c.key] for c in cols if (c.source or c.key) in df.columns}, index=df.index
+    )
+    styler = money_table(
+        frame,
+        money=[c.key for c in cols if c.kind in MONEY_KINDS],
+        pct=[c.key for c in cols if c.kind == "pct"],
+        labels={c.key: c.html_header for c in cols},
+        caption=spec.caption or None,
+        headings=headings,
+    )
+    for c in cols:
+        places = next((d for d in (c.printed_decimals, c.decimals) if d is not None), HTML_DECIMALS.get(c.kind))
+        if places is not None and c.key in frame.columns:
+            styler = styler.format(_decimals_formatter(places, c.kind), subset=[c.html_header])
+    return unbroken(styler) if spec.unbroken else styler
+
+
+def xlsx(spec: TableSpec, df: pd.DataFrame, *, totals: Sequence[Total] | None = None) -> Table:
+    """The workbook renderer: a :class:`~.publish.Table` of ``spec``'s workbook columns of ``df``, its trailing
+    Total rows (in the ``label`` column) as totals, or the ``totals`` given."""
+    columns = tuple(c.column for c in spec.columns_for("xlsx"))
+    kw = {"title": spec.title, "note": spec.note, "freeze_columns": spec.freeze_columns}
+    if spec.label is not None and totals is None:
+        return Table.from_frame(df, columns, label=spec.label, total_labels=TOTAL_LABELS, **kw)
+    return Table(df, columns, tuple(totals or ()), **kw)  # type: ignore[arg-type]

@@ -1,0 +1,155 @@
+"""One table model: each table is declared once (:mod:`qipp_helpers.report.declared`) and both outputs, the
+HTML/PDF Styler and the workbook sheet, take their headers, kinds and captions from that declaration."""
+
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+from openpyxl import load_workbook
+
+from qipp_helpers.pack.xlsx import write_tables_xlsx
+from qipp_helpers.report import declared, show
+from qipp_helpers.report.objects import frp_bridge, monthly_position, rightcare_opportunity, under_delivery
+from qipp_helpers.report.tables import Col, TableSpec, money, text
+
+
+def _html_headers(styler) -> list[str]:
+    return [str(c) for c in styler.data.columns]
+
+
+@pytest.fixture(scope="module")
+def position(returns, warnings, adjustments, commentary):
+    return monthly_position(
+        returns, warnings, fin_year="2019-20", month=6, org="ELR", adjustments=adjustments, commentary=commentary
+    )
+
+
+@pytest.fixture(scope="module")
+def drivers(returns, warnings, adjustments, commentary):
+    return under_delivery(
+        returns, warnings, fin_year="2019-20", month=6, org="LLR", adjustments=adjustments, commentary=commentary
+    )
+
+
+def test_the_monthly_position_tables_take_both_outputs_headers_from_one_declaration(position):
+    shown = {
+        "ytd_by_workstream": show.table1(position),
+        "fot_by_workstream": show.table2(position),
+        "fot_by_rag": show.table5(position),
+        "red_schemes": show.red_table(position),
+    }
+    book = position.xlsx_tables()
+    for filled in (declared.ytd(position), declared.fot(position), declared.rag(position), declared.red(position)):
+        spec = filled.spec
+        assert _html_headers(shown[spec.name]) == spec.headers("html"), spec.name
+        assert [c.header for c in book[spec.name].columns] == spec.headers("xlsx"), spec.name
+        assert [c.kind for c in book[spec.name].columns] == [c.kind for c in spec.columns_for("xlsx")]
+        assert shown[spec.name].caption == spec.caption and book[spec.name].title == spec.title
+    # Tables 1 and 2 print exactly the workbook's headers; Table 5 and Appendix 1 say where the paper differs
+    assert show.table1(position).data.columns.tolist() == [c.header for c in book["ytd_by_workstream"].columns]
+    assert declared.ytd(position).spec.headers("html") == [
+        "Workstream",
+        "Plan",
+        "Deliveries",
+        "Variance",
+        "% of target achieved",
+    ]
+    rag = declared.rag(position).spec
+    assert [h for h, x in zip(rag.headers("html"), rag.headers("xlsx"), strict=True) if h != x] == [
+        "Confidence / assured"
+    ]
+    assert _html_headers(show.red_table(position))[:6] == [
+        "No.",
+        "Scheme name",
+        "Deliverables",
+        "Milestones",
+        "Total risks",
+        "Issues",
+    ]
+
+
+def test_the_executive_summary_too(returns, warnings, adjustments, commentary):
+    llr = monthly_position(
+        returns, warnings, fin_year="2019-20", month=6, org="LLR", adjustments=adjustments, commentary=commentary
+    )
+    summary = declared.executive_summary(llr, llr.executive_summary_sheet())
+    assert _html_headers(show.programme_table(llr)) == summary.spec.headers("html")
+    assert [c.header for c in llr.xlsx_tables()["executive_summary"].columns] == summary.spec.headers("xlsx")
+    assert "FOT % of target" in summary.spec.headers("html") and "PMO risk rating" in summary.spec.headers("xlsx")
+    assert "PMO risk rating" not in summary.spec.headers("html")  # printed in a table of its own
+
+
+def test_the_drivers_frp_and_rightcare_tables_too(drivers, frp_tables, rightcare_tables, returns):
+    book = drivers.xlsx_tables()
+    for filled, styler in ((declared.drivers(drivers), show.drivers_table(drivers)),):
+        assert _html_headers(styler) == filled.spec.headers("html")
+        assert [c.header for c in book[filled.spec.name].columns] == filled.spec.headers("xlsx")
+        assert filled.spec.headers("xlsx") == ["Scheme group", "Section", *drivers.orgs]
+    frp = frp_bridge(frp_tables, fin_year="2019-20", month=6, org="LLR")
+    book = frp.xlsx_tables()
+    pairs = ((declared.bridge, show.bridge_table), (declared.org_impact, show.org_impact_table))
+    pairs += ((declared.frp_schemes, show.frp_scheme_table),)
+    for declare, render in pairs:
+        spec = declare(frp).spec
+        assert _html_headers(render(frp)) == spec.headers("html")
+        assert [c.header for c in book[spec.name].columns] == spec.headers("xlsx")
+    rc = rightcare_opportunity(rightcare_tables, returns, fin_year="2019-20", month=6, org="DDCCG")
+    book = rc.xlsx_tables()
+    pairs = (
+        (declared.opportunity, show.rightcare_table),
+        (declared.by_ccg, show.rightcare_by_ccg_table),
+        (declared.benchmarks, show.rightcare_benchmark_table),
+        (declared.published, show.rightcare_published_table),
+    )
+    for declare, render in pairs:
+        spec = declare(rc).spec
+        assert _html_headers(render(rc)) == spec.headers("html")
+        assert [c.header for c in book[spec.name].columns] == spec.headers("xlsx")
+        assert {c.kind for c in spec.columns_for("xlsx")} <= {"text", "gbpm", "pct"}
+
+
+def test_a_table_declared_once_appears_in_both_outputs(tmp_path):
+    spec = TableSpec(
+        "new_table",
+        (
+            text("area", "Programme area"),
+            money("saving", "Saving"),
+            Col("share", "Share of plan", "pct"),
+            text("code", "Code", only="xlsx"),
+            text("area_note", "Printed note", only="html", source="area"),
+        ),
+        caption="New table: savings by area (£000)",
+        title="A new table's sheet title (£000).",
+        label="area",
+    )
+    data = pd.DataFrame(
+        {
+            "area": ["Planned care", "Prescribing", "Total"],
+            "saving": [-1234.0, 500.0, -734.0],
+            "share": [0.25, 0.1, 0.35],
+            "code": ["PC", "RX", ""],
+        }
+    )
+    filled = spec.fill(data)
+    html = filled.styler().to_html()
+    assert _html_headers(filled.styler()) == ["Programme area", "Saving", "Share of plan", "Printed note"]
+    for shown in ("Programme area", "Saving", "Share of plan", "(1,234)", "500", "25.0%", "New table: savings by"):
+        assert shown in html
+    assert "Code" not in html and "PC" not in html
+    assert "font-weight: bold" in html  # the Total row
+    path = tmp_path / "new.xlsx"
+    write_tables_xlsx(path, {spec.name: filled.table()})
+    ws = load_workbook(path)[spec.name]
+    assert [ws.cell(1, i).value for i in range(1, 5)] == ["Programme area", "Saving", "Share of plan", "Code"]
+    assert ws.cell(2, 2).value == -1234 and ws.cell(3, 4).value == "RX"
+    cached = load_workbook(path, data_only=True)[spec.name]
+    total_row = next(r for r in range(2, 10) if cached.cell(r, 1).value == "Total")
+    assert cached.cell(total_row, 2).value == -734
+    assert filled.table().title == spec.title
+
+
+def test_a_column_kind_or_output_that_is_not_known_is_refused():
+    with pytest.raises(ValueError, match="kind"):
+        Col("x", "X", "pounds")
+    with pytest.raises(ValueError, match="only"):
+        Col("x", "X", only="pdf")
