@@ -175,10 +175,16 @@ def missing_data(notebook: str, held: Held, *, fin_year: str, month: int, org: s
 #: Code a worker's kernel runs once before its first report: the imports every notebook makes.
 WARM_UP = (
     "import matplotlib\nimport matplotlib.pyplot\nimport pandas\nimport IPython.display\n"
-    "from qipp_helpers.report import charts, show, publish, objects\nfrom qipp_helpers import store\n"
-    # charts registers its display on import; a process that imported it before its shell existed (a forked
+    "from qipp_helpers.report import blocks, chartkit, publish\nfrom qipp_helpers import store\n"
+    + "".join(
+        f"import qipp_helpers.report.{report}.{part}\n"
+        for report in ("position", "drivers", "frp", "rightcare")
+        for part in ("tables", "workbook")
+    )
+    + "".join(f"import qipp_helpers.report.{report}.charts\n" for report in ("position", "frp", "rightcare"))
+    # chartkit registers its display on import; a process that imported it before its shell existed (a forked
     # in-process worker) registers it now
-    "charts.register_display()\n"
+    + "chartkit.register_display()\n"
     # charts lay themselves out (tight_layout / fixed margins): a second, 'tight' layout pass per PNG is
     # wasted work in a batch
     "get_ipython().run_line_magic('config', \"InlineBackend.print_figure_kwargs = {'bbox_inches': None}\")\n"

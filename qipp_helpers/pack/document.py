@@ -725,7 +725,7 @@ def publish_month(
     data-quality notes come from it. Returns the manifest's ``pack`` record.
     """
     from ..report.appendices import paper_d_appendices
-    from ..report.objects import data_notes, pack_summary
+    from ..report.summary import data_notes, pack_summary
     from ..store import db
     from . import index
     from .front import FrontPage, collect_reports

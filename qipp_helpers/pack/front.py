@@ -22,7 +22,7 @@ from ..core.orgs import organisations
 from ..core.periods import long_date, period_label
 from ..report.appendices import Appendix
 from ..report.narrative import glossary, organisation_note
-from ..report.objects import DataNote, PackSummary
+from ..report.summary import DataNote, PackSummary
 from . import pages, writers
 from .catalogue import CATALOGUE
 

@@ -1,7 +1,7 @@
 """The variance explorer: ipywidgets over the monthly position report, for analysts in JupyterLab.
 
 Never part of the circulated pack (widgets render as nothing in HTML/PDF). Every figure comes from
-:func:`~.objects.monthly_position` and the pure functions of :mod:`~qipp_helpers.analysis.position` and
+:func:`~.position.model.monthly_position` and the pure functions of :mod:`~qipp_helpers.analysis.position` and
 :mod:`~qipp_helpers.analysis.spc`, the same ones the pack uses, so the explorer never disagrees with it.
 Tables are ``HTML`` widgets and charts ``Image`` widgets (PNG), replaced in place when a control changes;
 no cell is re-run.
@@ -38,11 +38,11 @@ from ..core.periods import MONTH_NAMES
 from ..core.vocab import RAGS, WORKSTREAMS
 from ..store.db import empty_warnings
 from . import changes as since
-from . import charts
 from . import realism as realism_page
 from .explore_cache import MPL_LOCK, Memo, Warmer, hold_matplotlib_while_cells_run
 from .fmt import money_table, rag_cell_styles
-from .objects import MonthlyPosition, monthly_position, trend_panels
+from .position import charts as position_charts
+from .position.model import MonthlyPosition, monthly_position, trend_panels
 from .style import RAG_COLOURS
 
 ALL = "All"
@@ -578,7 +578,9 @@ class VarianceExplorer:
             history = self._history_for(s, scheme)[0]
             no, name = scheme
             title = f"{no} {name} ({s.org})"
-            return _draw(lambda: charts.scheme_history(history, title=title, synthetic_months=r.synthetic_months))
+            return _draw(
+                lambda: position_charts.scheme_history(history, title=title, synthetic_months=r.synthetic_months)
+            )
 
         return self.memo.get(("history_png", *s.period, scheme), make)
 
@@ -614,7 +616,7 @@ class VarianceExplorer:
             assert not isinstance(report, str)
             fake = report.synthetic_months
             return _draw(
-                lambda: charts.xmr_chart(
+                lambda: position_charts.xmr_chart(
                     tr.panels, title=tr.title, ncols=tr.ncols, panel_size=size, targets=targets, month_synthetic=fake
                 )
             )

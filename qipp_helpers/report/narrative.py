@@ -1,7 +1,7 @@
 """Sentences: the paragraphs each report prints, in the papers' words, from computed figures.
 
 Analysis returns numbers; this module turns them into text. Names in the sentences come from
-returns, so callers show them as plain text (see :mod:`.show`).
+returns, so callers show them as plain text (see :mod:`.blocks` and each report's ``tables``).
 """
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
 """The forecast realism page: is the forecast believable at the rate delivered so far?
 
-Built from a :class:`~.objects.MonthlyPosition` (its rows include the control-total adjustments, as
+Built from a :class:`~.position.model.MonthlyPosition` (its rows include the control-total adjustments, as
 every table of the report) with :mod:`qipp_helpers.analysis.realism`; the thresholds are the
 notebook's typed parameters. This module holds the page's object, sentences, tables, chart and
 workbook sheet, so the shared report modules only gain a call.
@@ -26,13 +26,14 @@ from ..core.orgs import members
 from ..core.periods import period_label
 from ..core.text import plain_html
 from ..reference import planning_stage_map, programme_area_map
-from . import charts
+from . import chartkit
 from .fmt import money_table
 from .publish import Book, Column, Table
+from .style import TEXT
 
 
 class Position(Protocol):
-    """What the page needs of a monthly position report (:class:`~.objects.MonthlyPosition`, which holds this
+    """What the page needs of a monthly position report (:class:`~.position.model.MonthlyPosition`, which holds this
     page and so is not imported here): its rows, adjustments included, and its period and organisation."""
 
     @property
@@ -343,22 +344,22 @@ def flagged_schemes_table(fr: ForecastRealism) -> Styler:
 # --- chart -------------------------------------------------------------------------------------------------
 
 
-@charts._chart
+@chartkit._chart
 def realism_chart(fr: ForecastRealism, *, context: str = "") -> Figure:
     """Per workstream, savings delivered to date and still needed (shown positive), labelled with the multiple."""
     df = fr.levels["workstream"]
     df = df[(df["label"] != TOTAL) & ((df["fot"] != 0) | (df["actual_ytd"] != 0))].iloc[::-1].reset_index(drop=True)
     y = np.arange(len(df))
-    fig, ax = charts._figure((10, 0.3 * len(df) + 1.3))
+    fig, ax = chartkit._figure((10, 0.3 * len(df) + 1.3))
     done, need = -df["actual_ytd"].to_numpy(), -df["remaining"].to_numpy()
-    ax.barh(y, done, height=0.6, color=charts.SKY, label="Delivered to date")
+    ax.barh(y, done, height=0.6, color=chartkit.SKY, label="Delivered to date")
     ax.barh(
         y,
         need,
         left=np.maximum(done, 0),
         height=0.6,
         color="white",
-        edgecolor=charts.INK,
+        edgecolor=chartkit.INK,
         hatch="///",
         linewidth=0.7,
         label="Still needed to reach the FOT",
@@ -372,18 +373,18 @@ def realism_chart(fr: ForecastRealism, *, context: str = "") -> Figure:
             text,
             va="center",
             fontsize=7.5,
-            color=charts.TEXT,
+            color=TEXT,
             fontweight="bold" if r.flagged else "normal",
         )
     ax.set_yticks(y, df["label"], fontsize=8.5)
-    ax.xaxis.set_major_formatter(charts._K)
+    ax.xaxis.set_major_formatter(chartkit._K)
     ax.set_xlabel("Savings, £000 (shown positive)", fontsize=8.5)
     ax.set_xlim(min(0.0, float(np.min(np.r_[done, 0.0])) * 1.1), span * 1.25)
     ax.axvline(0, color="black", lw=0.8)
-    charts._style_axes(ax, "Delivered to date and still needed to reach the forecast, by workstream")
+    chartkit._style_axes(ax, "Delivered to date and still needed to reach the forecast, by workstream")
     flagged = df[df["flagged"]]
     alt = (
-        f"Bar chart: savings delivered to date and still needed by workstream{charts._about(context)} (£000, shown "
+        f"Bar chart: savings delivered to date and still needed by workstream{chartkit._about(context)} (£000, shown "
         f"positive). {len(flagged)} workstreams flagged"
         + "".join(f"; {r.label} {_needs(r.multiple)}" for r in by_multiple(flagged).itertuples())
         + "."
@@ -392,7 +393,7 @@ def realism_chart(fr: ForecastRealism, *, context: str = "") -> Figure:
         f"Labels: the multiple of the run rate so far that the forecast needs (straight line, {12 - fr.month} months "
         f"left); flagged above {fr.multiple_threshold:g}× or FOT more than {fr.assured_threshold:.0%} above assured."
     )
-    return charts._finish(fig, key=key, alt=alt, legend=ax)
+    return chartkit._finish(fig, key=key, alt=alt, legend=ax)
 
 
 def _needs(multiple: float) -> str:

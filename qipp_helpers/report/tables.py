@@ -8,7 +8,7 @@ captions; :func:`qipp_helpers.report.fmt.money_table` underneath) and as a
 :class:`~qipp_helpers.report.publish.Table` for the .xlsx (:meth:`Filled.table`), so a header, kind
 or caption is never written twice. Where the printed paper's wording of a header differs from the
 workbook's, the column says both (``printed``); a column shown in one output only says which
-(``only``). The declarations themselves live in :mod:`qipp_helpers.report.declared`.
+(``only``). The declarations themselves live with their report: ``report/<report>/tables.py``.
 """
 
 from __future__ import annotations

@@ -13,7 +13,7 @@ from ..analysis.changes import carried as is_carried
 from ..core.due import ReturnsDue
 from ..core.orgs import organisations
 from ..core.periods import period_label, previous_period
-from .objects import DataNote
+from .summary import DataNote
 
 
 @dataclass

@@ -25,7 +25,8 @@ from .fmt import money_table, rag_cell_styles
 from .publish import Book, Column, Table
 
 if TYPE_CHECKING:
-    from .objects import FrpBridge, MonthlyPosition
+    from .frp.model import FrpBridge
+    from .position.model import MonthlyPosition
 
 NO_FIELDS = (
     "No key risks recorded in the returns: the returns held for this month carry no key-risk fields "

@@ -12,7 +12,7 @@ import pytest
 from qipp_helpers.analysis import drivers as d
 from qipp_helpers.analysis import position as t
 from qipp_helpers.analysis.adjustments import apply_adjustments
-from qipp_helpers.report.objects import under_delivery
+from qipp_helpers.report.drivers.model import under_delivery
 
 from ..oracle.paper_d_published import TABLE3_MOVEMENT, TABLE4_DRIVERS, TABLE4_OFFSETS
 from .test_paper_d import TOL_ORG

@@ -13,8 +13,9 @@ import pytest
 
 from qipp_helpers.pack.xlsx import write_tables_xlsx
 from qipp_helpers.report import realism as page
-from qipp_helpers.report.objects import monthly_position
+from qipp_helpers.report.position.model import monthly_position
 
+from ..books import workbook_of
 from ..oracle.paper_d_published import TABLE1_YTD, TABLE2_FOT
 from ..workbook_checks import check_workbook
 
@@ -31,7 +32,7 @@ def llr(returns, warnings, adjustments, commentary):
 def sheet(llr, tmp_path_factory) -> pd.DataFrame:
     """The ``Forecast realism`` sheet of the LLR workbook, written and read back as an analyst opens it."""
     report, fr = llr
-    book = page.with_sheet(report.xlsx_tables(), fr)
+    book = page.with_sheet(workbook_of(report), fr)
     path = tmp_path_factory.mktemp("xlsx") / "monthly_position.xlsx"
     write_tables_xlsx(path, book.tables, notes=book.notes, headline=book.headline)
     return check_workbook(path)[page.SHEET]
@@ -99,7 +100,7 @@ def test_the_summary_line_and_the_method_sentences(llr):
 
 @pytest.mark.slow  # builds the pack's front matter: make test, not make test-fast
 def test_the_pack_summary_page_carries_the_realism_line(returns, warnings, frp_tables, adjustments):
-    from qipp_helpers.report.objects import pack_summary
+    from qipp_helpers.report.summary import pack_summary
 
     s = pack_summary(returns, warnings, fin_year="2019-20", month=6, frp_tables=frp_tables, adjustments=adjustments)
     line = s.moved[-1]

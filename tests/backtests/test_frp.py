@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import pytest
 
-from qipp_helpers.report.objects import frp_bridge
+from qipp_helpers.report.frp.model import frp_bridge
 
+from ..books import workbook_of
 from ..oracle.paper_e_published import (
     ORG_SPLIT,
     PAPER_E_GRAND_TOTAL,
@@ -98,7 +99,7 @@ def test_narrative_says_the_paper_figures(report):
 
 
 def test_xlsx_sheets(report):
-    sheets = report.xlsx_tables()
+    sheets = workbook_of(report)
     assert list(sheets) == ["bridge", "organisation_impact", "schemes", "printed_vs_computed"]
     table = sheets["bridge"]
     assert [c.header for c in table.columns] == ["Step", "Section", "Revised forecast"]

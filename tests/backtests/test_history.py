@@ -12,8 +12,8 @@ import pytest
 
 from qipp_helpers.analysis import spc
 from qipp_helpers.core.vocab import WORKSTREAMS
-from qipp_helpers.report import charts
-from qipp_helpers.report.objects import monthly_position
+from qipp_helpers.report.position import charts as position_charts
+from qipp_helpers.report.position.model import monthly_position
 
 from ..oracle.paper_d_published import TABLE2_FOT
 from .test_paper_d import TOL_ORG
@@ -74,7 +74,7 @@ def test_synthetic_values_cannot_move_the_real_trend(returns, warnings, llr):
 
 @pytest.mark.slow  # draws the charts: make test, not make test-fast
 def test_charts_say_so_on_the_chart(llr):
-    fig = charts.xmr_chart(llr.trend_panels("fot"), title="FOT", notes=llr.history_notes)
+    fig = position_charts.xmr_chart(llr.trend_panels("fot"), title="FOT", notes=llr.history_notes)
     texts = [t.get_text() for t in fig.texts]
     assert any(t.startswith("2 real months (M5, M6): too few for process limits") for t in texts)
     legend = [t.get_text() for t in fig.legends[0].get_texts()]
@@ -84,7 +84,7 @@ def test_charts_say_so_on_the_chart(llr):
         assert not [ln for ln in ax.lines if ln.get_linestyle() == "--"], "no limits drawn"
         hollow = [c for c in ax.collections if len(c.get_offsets()) == 4]
         assert hollow and (hollow[0].get_facecolors()[:, :3] == 1).all(), "synthetic points hollow"
-    trend = charts.fot_trend(llr.history, real=llr.real_months, notes=llr.history_notes)
+    trend = position_charts.fot_trend(llr.history, real=llr.real_months, notes=llr.history_notes)
     labels = [t.get_text() for t in trend.axes[0].texts]
     assert "M1–M5: synthetic demonstration data, not returns" in labels
     assert [t for t in labels if t[0].isdigit()] == ["47,830", "47,313"], "values labelled for real months only"

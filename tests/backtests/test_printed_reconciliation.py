@@ -14,10 +14,12 @@ import pytest
 from qipp_helpers.analysis import printed as pr
 from qipp_helpers.analysis.adjustments import apply_adjustments
 from qipp_helpers.reference import paper_d_printed_tables
+from qipp_helpers.report import blocks
 from qipp_helpers.report import printed as paper
-from qipp_helpers.report import show
-from qipp_helpers.report.objects import data_notes, monthly_position
+from qipp_helpers.report.position.model import monthly_position
+from qipp_helpers.report.summary import data_notes
 
+from ..books import workbook_of
 from ..oracle.paper_d_published import APPENDIX1_RED, TABLE1_YTD, TABLE2_FOT, TABLE5_RAG
 
 FY = "2019-20"
@@ -106,11 +108,11 @@ def llr(returns, warnings, adjustments, commentary):
 )
 def test_every_table_built_from_rounded_lines_says_so(llr, table, words):
     assert words in llr.rounding_note(table)
-    assert "Built from scheme lines rounded to £000" in show.adjustment_footnote(llr, table)
+    assert "Built from scheme lines rounded to £000" in blocks.adjustment_footnote(llr, table)
 
 
 def test_workbook_lists_every_printed_cell(llr):
-    book = llr.xlsx_tables()
+    book = workbook_of(llr)
     sheet = book.tables["printed_reconciliation"].data
     assert len(sheet) == 468
     assert (sheet["computed"] - sheet["printed"] == sheet["difference"]).all()
@@ -131,7 +133,7 @@ def test_the_reconciliation_sheet_is_written_and_reads_back(llr, tmp_path):
 
     from qipp_helpers.pack.xlsx import write_tables_xlsx
 
-    book = llr.xlsx_tables()
+    book = workbook_of(llr)
     path = tmp_path / "monthly_position.xlsx"
     write_tables_xlsx(path, {"printed_reconciliation": book.tables["printed_reconciliation"]}, title=llr.title)
     df = pd.read_excel(path, sheet_name="printed_reconciliation")
@@ -145,7 +147,7 @@ def test_returns_to_the_pound_are_kept_unrounded_to_the_end(returns, tmp_path):
     """A return whose figures are to the pound (£000 with three decimals) is stored and summed as received; only
     the display rounds to £000, and its tables carry no rounding sentence (the lines are not rounded)."""
     from qipp_helpers.ingest.layouts import ingest_files
-    from qipp_helpers.report.objects import monthly_position
+    from qipp_helpers.report.position.model import monthly_position
     from qipp_helpers.store.db import load_returns, load_warnings
     from qipp_helpers.synthetic.workbooks import write_dashboard
 

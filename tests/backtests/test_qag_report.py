@@ -10,9 +10,14 @@ from __future__ import annotations
 
 import pytest
 
-from qipp_helpers.report import show
-from qipp_helpers.report.objects import headlines, monthly_position, under_delivery
+from qipp_helpers.report import blocks
+from qipp_helpers.report.drivers import tables as drivers_tables
+from qipp_helpers.report.drivers.model import under_delivery
+from qipp_helpers.report.position import tables as position_tables
+from qipp_helpers.report.position.model import monthly_position
+from qipp_helpers.report.summary import headlines
 
+from ..books import workbook_of
 from ..oracle.paper_d_published import TABLE1_YTD, TABLE2_FOT, TABLE3_MOVEMENT, TABLE4_DRIVERS
 
 FY = "2019-20"
@@ -96,19 +101,19 @@ def test_system_table4_is_paper_d_table4_per_ccg_column(llr_drivers):
     for item, printed in TABLE4_DRIVERS.items():
         for org, value in zip(llr_drivers.orgs, printed, strict=True):
             assert got.at[item, org] == pytest.approx(value, abs=TOL[org]), (item, org)
-    sheets = llr_drivers.xlsx_tables()
+    sheets = workbook_of(llr_drivers)
     assert [c.header for c in sheets["drivers"].columns] == ["Scheme group", "Section", "LLR", "ELR", "WL", "LC"]
 
 
 def test_system_tables_reach_the_xlsx_and_the_page(llr):
-    sheets = llr.xlsx_tables()
+    sheets = workbook_of(llr)
     old = ["ytd_by_workstream", "fot_by_workstream", "fot_by_rag", "red_schemes", "schemes"]
     assert [n for n in sheets if n in old] == old  # new sheets are added after the existing ones
     assert list(sheets).index("schemes") < list(sheets).index("ytd_by_workstream_by_org")
     assert {"ytd_by_workstream_by_org", "fot_by_workstream_by_org", "executive_summary", "adjustments"} <= set(sheets)
     fot = sheets["fot_by_workstream_by_org"].frame.set_index("workstream")
     assert fot.at["Total", "wl_plan"] == pytest.approx(-22378) and fot.at["Total", "llr_fot"] == pytest.approx(-47688)
-    html = show.table2(llr).to_html()
+    html = position_tables.table2(llr).to_html()
     for org in ("ELR", "WL", "LC", "LLR"):
         assert f">{org}<" in html
     assert "(22,378)" in html and "(65,963)" in html and "(47,688)" in html
@@ -117,15 +122,15 @@ def test_system_tables_reach_the_xlsx_and_the_page(llr):
 def test_a_single_ccg_report_stays_as_it_is(stored):
     elr = _mp(stored, "ELR")
     assert elr.system_orgs == [] and elr.programme is None
-    assert [n for n in elr.xlsx_tables()][:5] == [
+    assert [n for n in workbook_of(elr)][:5] == [
         "ytd_by_workstream",
         "fot_by_workstream",
         "fot_by_rag",
         "red_schemes",
         "schemes",
     ]
-    assert "ytd_by_workstream_by_org" not in elr.xlsx_tables()
-    assert "Plan" in show.table1(elr).to_html() and ">WL<" not in show.table1(elr).to_html()
+    assert "ytd_by_workstream_by_org" not in workbook_of(elr)
+    assert "Plan" in position_tables.table1(elr).to_html() and ">WL<" not in position_tables.table1(elr).to_html()
 
 
 # --- the executive summary by programme area ---------------------------------------------------------
@@ -154,9 +159,9 @@ def test_executive_summary_says_how_areas_and_stages_were_assigned(llr):
     assert "not fields of the returns" in basis and "fitted" in basis and "not facts about those schemes" in basis
     assert "1.2, 1.2a, 6.1, 6.2, 6.5, 6.6, 7.3" in basis  # the schemes whose area split was fitted
     assert "within £3k" in against and "target 65,963" in against and "FOT 47,688" in against
-    html = show.programme_table(llr).to_html()
+    html = position_tables.programme_table(llr).to_html()
     assert "(65,963)" in html and "(11,942)" in html and "73%" in html
-    assert "Medium Risk" in show.risk_rating_table(llr).to_html()
+    assert "Medium Risk" in position_tables.risk_rating_table(llr).to_html()
 
 
 def test_risk_ratings_only_where_the_pmo_published_them(stored):
@@ -164,7 +169,7 @@ def test_risk_ratings_only_where_the_pmo_published_them(stored):
         stored["returns"], stored["warnings"], fin_year=FY, month=5, org="LLR", adjustments=stored["adjustments"]
     )
     assert (m5.programme["risk_rating"] == "").all() and m5.programme_published is None
-    assert "No PMO risk ratings" in show.risk_rating_table(m5).data
+    assert "No PMO risk ratings" in position_tables.risk_rating_table(m5).data
 
 
 # --- commentary ----------------------------------------------------------------------------------------
@@ -185,17 +190,17 @@ def test_commentary_beside_falls_diagnostics_and_sdec(llr_drivers):
     assert falls["text"].iloc[-1].startswith("The explanations above")
     movement = llr_drivers.movement_commentary()
     assert "Steady Steps" in _texts(movement, "Falls") and "43%" in _texts(movement, "Diagnostics")
-    block = show.driver_commentary_block(llr_drivers)
+    block = drivers_tables.driver_commentary_block(llr_drivers)
     # Table 3 comes first (Paper D's order): its comments are referred to under Table 4, never printed twice
     assert "Steady Steps" not in block and block.count("Explained by their commentary under Table 3") == 1
     assert "January 2020" in block and "Commentary on Table 4" in block
     # the item Paper D prints once about several lines is printed once, under all the lines it explains
     shared = falls["text"].iloc[-1]
-    assert block.count(show.md_text(shared)) == 1 and "See the comment" not in block
+    assert block.count(blocks.md_text(shared)) == 1 and "See the comment" not in block
     assert "- **Diagnostics** (LLR under-delivery 876); **Falls** (692); **Community Services Redesign** (656)" in block
     assert "under-delivery narrative" not in block  # Table 4's own narrative needs no source tag
-    assert "Steady Steps" in show.movement_commentary_block(llr_drivers)
-    sheet = llr_drivers.xlsx_tables()["driver_commentary"].frame
+    assert "Steady Steps" in drivers_tables.movement_commentary_block(llr_drivers)
+    sheet = workbook_of(llr_drivers)["driver_commentary"].frame
     assert "Steady Steps" in " ".join(sheet.loc[sheet["item"] == "Falls", "commentary"])
 
 
@@ -203,7 +208,7 @@ def test_commentary_beside_red_rated_schemes(llr):
     red = llr.red_commentary()
     assert "January 2020" in _texts(red, "1.1 Same Day Emergency Care")
     assert "Steady Steps" in _texts(red, "1.5 Falls")
-    block = show.red_commentary_block(llr)
+    block = position_tables.red_commentary_block(llr)
     assert "Commentary on the red-rated schemes" in block
     assert "No commentary received" in block and "Children" in block  # 7.2 Children's efficiencies has none
 
@@ -214,8 +219,8 @@ def test_lines_without_commentary_are_listed(llr_drivers, stored):
     assert missing["value"].iloc[0] == pytest.approx(-336, abs=TOL["LLR"])
     assert llr_drivers.missing_movement_commentary().empty  # Paper D explains every Table 3 line
     listed = "No commentary received for these lines of Table 4: S117 & AHP - 1819 FYE (offset, (336))."
-    assert show.md_text(listed) in show.driver_commentary_block(llr_drivers)  # shown as inert plain text
-    sheet = llr_drivers.xlsx_tables()["driver_commentary"].frame.set_index("item")
+    assert blocks.md_text(listed) in drivers_tables.driver_commentary_block(llr_drivers)  # shown as inert plain text
+    sheet = workbook_of(llr_drivers)["driver_commentary"].frame.set_index("item")
     assert sheet.at["S117 & AHP - 1819 FYE", "commentary"] == "no commentary received"
     assert sheet.at["Unidentified QIPP", "commentary"] == "no commentary expected: not a scheme"
     # with no commentary held at all, every named driver is listed
@@ -228,7 +233,7 @@ def test_a_ccg_report_shows_the_system_commentary_marked_as_the_systems(stored):
     beside = wl.driver_commentary()
     pccc = beside[beside["item"] == "PCCC Budget Alignment QIPP"]
     assert (pccc["org"] == "LLR").all() and "WL CCG (£0.365m)" in pccc["text"].iloc[0]
-    assert "(from LLR)" in show.driver_commentary_block(wl)
+    assert "(from LLR)" in drivers_tables.driver_commentary_block(wl)
 
 
 def test_commentary_is_plain_text(stored):
@@ -243,7 +248,7 @@ def test_commentary_is_plain_text(stored):
         adjustments=stored["adjustments"],
         commentary=hostile,
     )
-    block = show.driver_commentary_block(r)
+    block = drivers_tables.driver_commentary_block(r)
     assert "<b>" not in block and "](" not in block and "**loud**" not in block
     assert "&lt;b&gt;bold" in block and "&#91;click&#93;" in block
 
@@ -286,13 +291,15 @@ def test_every_table_the_adjustment_touches_says_so(llr, llr_drivers):
     assert llr_drivers.adjustment_note("table3").startswith("Includes an adjustment of (374) forecast out-turn")
     assert "Rounding adjustments of at most £" in llr.adjustment_note("table2")
     assert llr.adjustment_note("red") == ""  # the WL CHC line is Green: Appendix 1 does not include it
-    note = show.reconciliation_note(llr)  # under the headline, as inert text
-    assert note.startswith("> **Note:** " + show.md_text("Includes an adjustment of (664) annual plan, (323) YTD plan"))
-    assert show.md_text("make the totals of ELR, LC and WL equal their printed Grand Totals.") in note
+    note = blocks.reconciliation_note(llr)  # under the headline, as inert text
+    assert note.startswith(
+        "> **Note:** " + blocks.md_text("Includes an adjustment of (664) annual plan, (323) YTD plan")
+    )
+    assert blocks.md_text("make the totals of ELR, LC and WL equal their printed Grand Totals.") in note
 
 
 def test_the_data_quality_section_explains_the_adjustment_in_plain_words(llr):
-    text = show.warnings_block(llr)
+    text = blocks.warnings_block(llr)
     assert "Control totals and adjustments" in text
     assert (
         "The LLR combined dashboard has a Continuing Healthcare line for WL that WL&#39;s own return does not have"
@@ -303,7 +310,7 @@ def test_the_data_quality_section_explains_the_adjustment_in_plain_words(llr):
     assert "(65,302)" in text  # the figures as received, beside the adjusted ones
     for blame in ("do not add up", "Reconciliation warning", "returns do not"):
         assert blame not in text, blame
-    table = show.control_totals_table(llr).data.set_index(["Organisation", "Measure"])
+    table = blocks.control_totals_table(llr).data.set_index(["Organisation", "Measure"])
     assert table.loc[("WL", "annual plan"), "Printed Grand Total"] == pytest.approx(-22378)
     assert table.loc[("WL", "annual plan"), "Scheme lines as received"] == pytest.approx(-21715)
     assert table.loc[("WL", "annual plan"), "In this report"] == pytest.approx(-22378)

@@ -13,8 +13,9 @@ import pytest
 
 from qipp_helpers.analysis import rightcare as rc
 from qipp_helpers.reference import derbyshire_table3, derbyshire_table4
-from qipp_helpers.report.objects import rightcare_opportunity
+from qipp_helpers.report.rightcare.model import rightcare_opportunity
 
+from ..books import workbook_of
 from ..conftest import ROOT
 from ..oracle.paper_derbyshire_published import TABLE3, TABLE3_TOTAL, TABLE4, TABLE4_TOTAL
 
@@ -79,7 +80,7 @@ def test_llr_coverage_comes_from_the_scheme_returns(rightcare_tables, returns):
 
 
 def test_xlsx_tables(ddccg):
-    sheets = ddccg.xlsx_tables()
+    sheets = workbook_of(ddccg)
     assert list(sheets)[:2] == ["opportunity", "coverage"]
     opp = sheets["opportunity"]
     assert [c.header for c in opp.columns] == ["Programme area", "Elective", "Non-elective", "Prescribing", "Total"]

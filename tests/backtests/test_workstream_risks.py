@@ -10,7 +10,10 @@ from __future__ import annotations
 import pytest
 
 from qipp_helpers.report import workstreams as page
-from qipp_helpers.report.objects import frp_bridge, monthly_position
+from qipp_helpers.report.frp.model import frp_bridge
+from qipp_helpers.report.position.model import monthly_position
+
+from ..books import workbook_of
 
 
 @pytest.fixture(scope="module")
@@ -62,7 +65,7 @@ def test_the_workbook_gains_the_workstream_headlines_sheet(llr, tmp_path):
 
     from ..workbook_checks import check_workbook
 
-    book = page.with_sheets(llr.xlsx_tables(), page.workstream_pages(llr))
+    book = page.with_sheets(workbook_of(llr), page.workstream_pages(llr))
     path = tmp_path / "monthly_position.xlsx"
     write_tables_xlsx(path, book.tables, notes=book.notes, headline=book.headline)
     sheets = check_workbook(path)

@@ -170,11 +170,11 @@ def test_render_report_rejects_unknown_format(executed: Path, tmp_path: Path) ->
 CHART_CELL = """\
 %matplotlib inline
 import pandas as pd
-from qipp_helpers.report import charts
+from qipp_helpers.report.position import charts as position_charts
 
 split = pd.DataFrame({"organisation": ["A", "B"], "annual_plan": [-100.0, -50.0], "fot": [-80.0, -45.0],
                       "assured": [-70.0, -40.0]})
-charts.org_split(split, context="A and B, Month 6");
+position_charts.org_split(split, context="A and B, Month 6");
 """
 HISTORY_CELL = "print('history database', get_ipython().history_manager.enabled)"
 

@@ -18,8 +18,15 @@ from matplotlib.patches import Rectangle
 from matplotlib.text import Text
 
 from qipp_helpers.core.money import fmt_k
-from qipp_helpers.report import charts, show
-from qipp_helpers.report.objects import frp_bridge, monthly_position, rightcare_opportunity, under_delivery
+from qipp_helpers.report import chartkit
+from qipp_helpers.report.drivers.model import under_delivery
+from qipp_helpers.report.frp import charts as frp_charts
+from qipp_helpers.report.frp.model import frp_bridge
+from qipp_helpers.report.position import charts as position_charts
+from qipp_helpers.report.position.model import monthly_position
+from qipp_helpers.report.rightcare import charts as rightcare_charts
+from qipp_helpers.report.rightcare import tables as rightcare_tables
+from qipp_helpers.report.rightcare.model import rightcare_opportunity
 from qipp_helpers.report.style import (
     CATEGORY,
     RAG_ALIASES,
@@ -58,20 +65,20 @@ def _non_rag(r) -> dict[str, Figure]:
     """Every chart of the pack that shows no RAG rating, as the notebooks draw it."""
     mp, ud, frp, rc = r["mp"], r["ud"], r["frp"], r["rc"]
     return {
-        "org_split": charts.org_split(mp.split, context="LLR"),
-        "plan_vs_fot": charts.plan_vs_fot(mp.fot, context="LLR"),
-        "fot_trend": charts.fot_trend(mp.history, real=mp.real_months, notes=mp.history_notes),
-        "xmr": charts.xmr_chart(mp.trend_panels("fot"), title="FOT", notes=mp.history_notes),
-        "drivers": charts.waterfall(ud.drivers_waterfall(), title="Plan to FOT", signs_of="drivers", zoom=True),
-        "movement": charts.waterfall(ud.movement_waterfall(), title="Movement", signs_of="movement", zoom=True),
-        "frp": charts.waterfall(frp.waterfall(), title="FRP", signs_of="frp"),
-        "org_impact": charts.org_impact(frp.bridge[frp.bridge["section"] == "organisation"]),
-        "heatmap": charts.opportunity_heatmap(rc.table, title="Where"),
-        "ranked": charts.opportunity_ranked(rc.table, title="Ranked"),
-        "peers": charts.peer_positions(
-            rc.positions, rc.top, labels=show.rightcare_position_labels(rc), title="Largest"
+        "org_split": position_charts.org_split(mp.split, context="LLR"),
+        "plan_vs_fot": position_charts.plan_vs_fot(mp.fot, context="LLR"),
+        "fot_trend": position_charts.fot_trend(mp.history, real=mp.real_months, notes=mp.history_notes),
+        "xmr": position_charts.xmr_chart(mp.trend_panels("fot"), title="FOT", notes=mp.history_notes),
+        "drivers": chartkit.waterfall(ud.drivers_waterfall(), title="Plan to FOT", signs_of="drivers", zoom=True),
+        "movement": chartkit.waterfall(ud.movement_waterfall(), title="Movement", signs_of="movement", zoom=True),
+        "frp": chartkit.waterfall(frp.waterfall(), title="FRP", signs_of="frp"),
+        "org_impact": frp_charts.org_impact(frp.bridge[frp.bridge["section"] == "organisation"]),
+        "heatmap": rightcare_charts.opportunity_heatmap(rc.table, title="Where"),
+        "ranked": rightcare_charts.opportunity_ranked(rc.table, title="Ranked"),
+        "peers": rightcare_charts.peer_positions(
+            rc.positions, rc.top, labels=rightcare_tables.rightcare_position_labels(rc), title="Largest"
         ),
-        "coverage": charts.coverage_chart(rc.coverage, title="Coverage"),
+        "coverage": rightcare_charts.coverage_chart(rc.coverage, title="Coverage"),
     }
 
 
@@ -146,16 +153,16 @@ def test_no_chart_that_is_not_about_rag_uses_a_rag_colour(non_rag):
 
 
 def test_rag_chart_uses_rag_colours_for_ratings_only(reports):
-    fig = charts.fot_by_rag(reports["mp"].rag)
+    fig = position_charts.fot_by_rag(reports["mp"].rag)
     ax = fig.axes[0]
     by_label = {c.get_label(): _hex(c.patches[0].get_facecolor()) for c in ax.containers}
-    expected = {label: RAG_COLOURS[rag] for _, rag, label in charts.RAG_SERIES}
+    expected = {label: RAG_COLOURS[rag] for _, rag, label in position_charts.RAG_SERIES}
     assert by_label == {k: v for k, v in expected.items() if k in by_label}
     assert {"Green", "Amber", "Red", "Completed (Blue)"} <= set(by_label)
 
 
 def test_every_text_on_a_chart_meets_aa_contrast(reports, non_rag):
-    figs = {**non_rag, "fot_by_rag": charts.fot_by_rag(reports["mp"].rag)}
+    figs = {**non_rag, "fot_by_rag": position_charts.fot_by_rag(reports["mp"].rag)}
     for name, fig in figs.items():
         mesh = next((c for ax in fig.axes for c in ax.collections if isinstance(c, QuadMesh)), None)
         cells = {}
@@ -177,7 +184,7 @@ def test_every_text_on_a_chart_meets_aa_contrast(reports, non_rag):
 
 def test_every_chart_has_a_key_and_alt_text_from_its_data(non_rag):
     for name, fig in non_rag.items():
-        assert isinstance(fig, charts.Chart), name
+        assert isinstance(fig, chartkit.Chart), name
         assert fig.key and any(fig.key.split("\n")[0] == t.get_text() for t in fig.texts), name
         assert (fig.alt and fig.alt[0].isupper() and "chart" in fig.alt.lower()) or "Heatmap" in fig.alt, name
     assert "Largest under-delivery Unidentified 10,989" in non_rag["plan_vs_fot"].alt
@@ -224,7 +231,7 @@ def test_sign_helper():
 
 def test_chart_text_is_never_mathtext(reports):
     steps = reports["ud"].drivers_waterfall().assign(label=lambda d: d["label"].where(d.index != 1, "$x^2$ scheme"))
-    fig = charts.waterfall(steps, title="t", signs_of="drivers")
+    fig = chartkit.waterfall(steps, title="t", signs_of="drivers")
     assert all(not t.get_parse_math() for t in fig.findobj(Text))
 
 
@@ -232,7 +239,7 @@ def test_chart_text_is_never_mathtext(reports):
 
 
 def test_chart_displays_as_png_with_alt_and_size(non_rag):
-    data, meta = charts.png_with_alt(non_rag["org_split"])
+    data, meta = chartkit.png_with_alt(non_rag["org_split"])
     assert data.startswith(b"\x89PNG")
     assert meta["alt"] == non_rag["org_split"].alt and meta["width"] > 600 and meta["height"] > 150
 
@@ -247,9 +254,9 @@ def test_chart_png_is_savefigs_tight_png_drawn_once(non_rag):
 
     for name, fig in non_rag.items():
         buf = io.BytesIO()
-        fig.savefig(buf, format="png", dpi=charts.PNG_DPI, bbox_inches="tight", facecolor="white")
+        fig.savefig(buf, format="png", dpi=chartkit.PNG_DPI, bbox_inches="tight", facecolor="white")
         tight = np.asarray(Image.open(buf).convert("RGB")).astype(int)
-        data, _ = charts.png_with_alt(fig)
+        data, _ = chartkit.png_with_alt(fig)
         mine = Image.open(io.BytesIO(data))
         assert mine.mode == "RGB", name
         mine = np.asarray(mine).astype(int)
@@ -263,7 +270,7 @@ def test_ipython_display_carries_the_alt_text(non_rag):
     from IPython.core.pylabtools import select_figure_formats
 
     shell = InteractiveShell.instance()
-    assert charts.register_display(shell)
+    assert chartkit.register_display(shell)
     select_figure_formats(shell, {"png"})  # what %matplotlib inline registers, for plain Figures only
     data, meta = shell.display_formatter.format(non_rag["plan_vs_fot"])
     assert data["image/png"][:4] == b"\x89PNG"
@@ -276,7 +283,7 @@ def test_ipython_display_carries_the_alt_text(non_rag):
 @pytest.mark.parametrize("org", ["ELR", "WL", "LC", "LLR"])
 def test_trend_labels_are_not_struck_through_by_the_plan_line(returns, warnings, org):
     r = monthly_position(returns, warnings, fin_year=FY, month=6, org=org)
-    fig = charts.fot_trend(r.history, real=r.real_months, notes=r.history_notes)
+    fig = position_charts.fot_trend(r.history, real=r.real_months, notes=r.history_notes)
     fig.canvas.draw()
     ax = fig.axes[0]
     plan = next(c for c in ax.collections if c.get_linestyle()[0][1] is not None)  # the dashed plan line
@@ -290,7 +297,7 @@ def test_trend_labels_are_not_struck_through_by_the_plan_line(returns, warnings,
 
 @pytest.mark.parametrize("org", ["ELR", "WL", "LC", "LLR"])
 def test_assured_markers_are_inside_the_axes(returns, warnings, org):
-    fig = charts.fot_by_rag(monthly_position(returns, warnings, fin_year=FY, month=6, org=org).rag)
+    fig = position_charts.fot_by_rag(monthly_position(returns, warnings, fin_year=FY, month=6, org=org).rag)
     ax = fig.axes[0]
     lo, hi = ax.get_xlim()
     (markers,) = [c for c in ax.collections if isinstance(c, PathCollection)]

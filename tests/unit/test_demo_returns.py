@@ -18,6 +18,7 @@ from qipp_helpers.report.tracker import month_tracker, tracker_note
 from qipp_helpers.store.db import load_commentary, load_returns, versions
 from qipp_helpers.synthetic.returns import LATE, MONTHS, PLANTS, PROVENANCE, RECEIVED
 
+from ..books import workbook_of
 from ..conftest import RAW
 
 pytestmark = pytest.mark.slow  # ingests the demo M7-M9 into a store copy: make test, not make test-fast
@@ -85,7 +86,7 @@ def test_demo_months_say_they_are_synthetic_and_the_resubmission_wins(demo: Path
 def test_llr_workbook_sheets_list_the_changes_and_sum_the_fields(demo: Path):
     """The LLR monthly position's workbook: the 'Changes since last month' sheet lists the planted changes and
     the executive_summary sheet's stage cells are the sums of the returns' own fields (M7, as received)."""
-    from qipp_helpers.report.objects import monthly_position
+    from qipp_helpers.report.position.model import monthly_position
     from qipp_helpers.store.db import load_adjustments, load_warnings
 
     r = load_returns(demo)
@@ -98,7 +99,7 @@ def test_llr_workbook_sheets_list_the_changes_and_sum_the_fields(demo: Path):
         adjustments=load_adjustments(demo),
         commentary=load_commentary(demo),
     )
-    book = report.xlsx_tables()
+    book = workbook_of(report)
     sheet = book[since.SHEET].data
     assert sorted(zip(sheet["org"], sheet["scheme_no"], sheet["change"], strict=True)) == sorted(
         (p.org, p.scheme_no, p.change) for p in PLANTS if p.month == 7

@@ -12,7 +12,9 @@ from qipp_helpers.analysis import drivers as d
 from qipp_helpers.analysis import position as t
 from qipp_helpers.core.orgs import members
 from qipp_helpers.report import narrative
-from qipp_helpers.report.objects import under_delivery
+from qipp_helpers.report.drivers.model import under_delivery
+
+from ..books import workbook_of
 
 
 @pytest.mark.parametrize("org", ["ELR", "WL", "LC", "LLR"])
@@ -55,7 +57,7 @@ def test_waterfall_runs_from_plan_to_fot(returns, warnings):
 
 
 def test_xlsx_sheets_have_the_papers_shape(returns, warnings):
-    sheets = under_delivery(returns, warnings, fin_year="2019-20", month=6, org="LLR").xlsx_tables()
+    sheets = workbook_of(under_delivery(returns, warnings, fin_year="2019-20", month=6, org="LLR"))
     for name in ("drivers", "fot_movement"):
         assert [c.header for c in sheets[name].columns] == ["Scheme group", "Section", "LLR", "ELR", "WL", "LC"]
         assert list(sheets[name].frame.columns) == ["item", "section", "LLR", "ELR", "WL", "LC"]

@@ -10,9 +10,10 @@ from qipp_helpers.analysis import position as t
 from qipp_helpers.analysis import spc
 from qipp_helpers.core.vocab import WORKSTREAMS
 from qipp_helpers.pack.catalogue import NOTEBOOKS
-from qipp_helpers.report import charts, explore
+from qipp_helpers.report import explore
 from qipp_helpers.report.explore import DRILL_DOWN, ROUNDING_NO, TRENDS, VarianceExplorer, _png, real_and_synthetic
-from qipp_helpers.report.objects import monthly_position
+from qipp_helpers.report.position import charts as position_charts
+from qipp_helpers.report.position.model import monthly_position
 
 pytestmark = pytest.mark.slow  # drives the widgets and draws their charts: make test, not make test-fast
 
@@ -79,9 +80,9 @@ def test_monthly_position_trend_panels(returns, warnings):
     assert list(panels) == list(WORKSTREAMS)
     total = sum(np.array(p.values.tolist()) for p in panels.values())
     assert total.tolist() == (-r.history["fot"]).tolist(), "workstream trends add up to the pack's FOT trend"
-    fig = charts.xmr_chart(panels, title="t", synthetic_months=r.synthetic_months)
+    fig = position_charts.xmr_chart(panels, title="t", synthetic_months=r.synthetic_months)
     assert sum(ax.get_visible() for ax in fig.axes) == len(WORKSTREAMS)
-    fig2 = charts.scheme_history(t.scheme_history(returns, FY, "ELR", "1.5", "Falls"), title="Falls")
+    fig2 = position_charts.scheme_history(t.scheme_history(returns, FY, "ELR", "1.5", "Falls"), title="Falls")
     assert any("Amber → Red" in a.get_text() for a in fig2.axes[0].texts)
 
 
@@ -221,7 +222,7 @@ def test_rounding_lines_stay_in_the_totals_but_are_not_schemes(returns, warnings
 
 def test_headers_have_room_and_charts_whole_number_ticks(explorer):
     assert "padding: 3px 10px" in explorer.summary_html.value and "white-space: normal" in explorer.summary_html.value
-    fig = charts.scheme_history(t.scheme_history(explorer.returns, FY, "ELR", "1.5", "Falls"), title="Falls")
+    fig = position_charts.scheme_history(t.scheme_history(explorer.returns, FY, "ELR", "1.5", "Falls"), title="Falls")
     _png(fig)
     labels = [x.get_text() for x in fig.axes[0].get_yticklabels()]
     assert len(labels) == len(set(labels)), labels

@@ -13,7 +13,7 @@ from openpyxl import load_workbook
 from qipp_helpers.analysis import frp
 from qipp_helpers.core.errors import IngestError
 from qipp_helpers.ingest.layouts import ingest_frp
-from qipp_helpers.report.objects import frp_bridge
+from qipp_helpers.report.frp.model import frp_bridge
 from qipp_helpers.store.db import load_frp, processed_dir
 
 from ..conftest import FRP_WORKBOOK

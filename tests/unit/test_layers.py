@@ -22,10 +22,8 @@ ANYWHERE = ("reference",)
 ONLY_FROM = {"ingest": ("cli", "synthetic")}
 #: Demo and test data: may import any layer below pack; nothing in the product imports it.
 SYNTHETIC = "synthetic"
-#: The one circle left, and only for the type checker: report/workbook.py annotates its builders with the report
-#: objects' classes under ``if TYPE_CHECKING`` while each object's ``xlsx_tables()`` calls its builder. Both files
-#: are being remade around one table model (issue 22); remove this entry when that lands.
-KNOWN_CIRCLES = [["qipp_helpers.report.declared", "qipp_helpers.report.objects", "qipp_helpers.report.workbook"]]
+#: Import circles allowed: none. A report object never imports its own tables, charts or workbook; they import it.
+KNOWN_CIRCLES: list[list[str]] = []
 
 
 def _modules() -> dict[str, Path]:

@@ -9,7 +9,7 @@ import pytest
 from qipp_helpers.core.errors import UsageError
 from qipp_helpers.pack.front import FrontPage, PackReport, check_date, long_date, reading_order
 from qipp_helpers.report.narrative import glossary, organisation_note
-from qipp_helpers.report.objects import data_notes, pack_summary
+from qipp_helpers.report.summary import data_notes, pack_summary
 
 
 def _report(notebook: str, org: str, data: str = "Data: published", version: int | None = 7) -> PackReport:

@@ -7,8 +7,14 @@ import pandas as pd
 import pytest
 
 from qipp_helpers.analysis import drivers as d
-from qipp_helpers.report import show
-from qipp_helpers.report.objects import under_delivery
+from qipp_helpers.report import blocks
+from qipp_helpers.report.drivers import tables as drivers_tables
+from qipp_helpers.report.drivers.model import under_delivery
+from qipp_helpers.report.frp import tables as frp_page
+from qipp_helpers.report.position import tables as position_tables
+from qipp_helpers.report.rightcare import tables as rightcare_page
+
+from ..books import workbook_of
 
 FY = "2019-20"
 
@@ -43,8 +49,8 @@ def test_at_ccg_level_other_holds_the_small_lines_only(
         assert flat.drivers.set_index("item").loc["Other", "LC"] == pytest.approx(2242)
         assert other == pytest.approx(114)
     assert scaled.threshold_basis.startswith(f"Drivers are named over £{threshold}k: the £300k threshold at LLR")
-    assert "Drivers are named over" in show.adjustment_footnote(scaled, "table4")
-    assert f"£{threshold}k:" in show.drivers_table(scaled).to_html()
+    assert "Drivers are named over" in blocks.adjustment_footnote(scaled, "table4")
+    assert f"£{threshold}k:" in drivers_tables.drivers_table(scaled).to_html()
 
 
 def test_the_system_keeps_paper_ds_threshold(returns, warnings, adjustments, commentary):
@@ -167,8 +173,9 @@ def test_the_pack_lists_the_appendices_in_its_contents_and_back_matter(appendice
 @pytest.mark.slow  # draws every chart: make test, not make test-fast
 def test_every_chart_and_table_states_one_sign_convention(returns, warnings, adjustments, commentary, frp_tables):
     from qipp_helpers.report import workbook
+    from qipp_helpers.report.frp.model import frp_bridge
     from qipp_helpers.report.narrative import GLOSSARY
-    from qipp_helpers.report.objects import frp_bridge, monthly_position
+    from qipp_helpers.report.position.model import monthly_position
     from qipp_helpers.report.style import SIGN_CONVENTION, SIGNS
 
     assert {s.key for s in SIGNS.values()} == {SIGN_CONVENTION}  # the key under every chart
@@ -176,7 +183,7 @@ def test_every_chart_and_table_states_one_sign_convention(returns, warnings, adj
     mp = monthly_position(returns, warnings, fin_year=FY, month=6, org="LLR", adjustments=adjustments)
     ud = _drivers(returns, warnings, adjustments, commentary, "LLR")
     frp = frp_bridge(frp_tables, fin_year=FY, month=6, org="LLR")
-    for book in (mp.xlsx_tables(), ud.xlsx_tables(), frp.xlsx_tables()):
+    for book in (workbook_of(mp), workbook_of(ud), workbook_of(frp)):
         units = [detail for note, detail in book.notes if note == "Units and signs"]
         assert len(units) == 1 and units[0].startswith(SIGN_CONVENTION)
     assert workbook.QIPP_SIGNS.startswith(SIGN_CONVENTION)
@@ -216,7 +223,7 @@ def test_tables_3_and_4_in_paper_ds_order_and_no_other_table_3():
 
 @pytest.fixture(scope="module")
 def llr_position(returns, warnings, adjustments, commentary):
-    from qipp_helpers.report.objects import monthly_position
+    from qipp_helpers.report.position.model import monthly_position
 
     return monthly_position(
         returns, warnings, fin_year=FY, month=6, org="LLR", adjustments=adjustments, commentary=commentary
@@ -227,13 +234,13 @@ def test_an_organisation_code_is_never_title_cased_in_a_header(returns, warnings
     from qipp_helpers.report.workbook import _extra_header
 
     assert [_extra_header(k) for k in ("ELR", "LLR", "DDCCG", "elr_plan")] == ["ELR", "LLR", "DDCCG", "ELR Plan"]
-    book = _drivers(returns, warnings, adjustments, commentary, "ELR").xlsx_tables()
+    book = workbook_of(_drivers(returns, warnings, adjustments, commentary, "ELR"))
     headers = [c.header for c in book.tables["driver_commentary"].columns]
     assert "ELR" in headers and "Elr" not in headers
 
 
 def test_reconciliation_warnings_say_the_adjustments_close_them(llr_position):
-    notes = [detail for note, detail in llr_position.xlsx_tables().notes if note == "Reconciliation warning"]
+    notes = [detail for note, detail in workbook_of(llr_position).notes if note == "Reconciliation warning"]
     assert len(notes) == 10
     assert not any("so they differ from the printed total by this amount" in n for n in notes)
     wl = [n for n in notes if "sheet WL" in n]
@@ -242,56 +249,56 @@ def test_reconciliation_warnings_say_the_adjustments_close_them(llr_position):
 
 
 def test_every_sheet_is_described_in_words(llr_position):
-    book = llr_position.xlsx_tables()
+    book = workbook_of(llr_position)
     for name, table in book.tables.items():
         assert table.title and table.title.rstrip(".").lower() != name.replace("_", " "), name
 
 
 def test_the_executive_summary_sheet_holds_the_papers_precision(llr_position):
-    sheet = llr_position.xlsx_tables().tables["executive_summary"].data
+    sheet = workbook_of(llr_position).tables["executive_summary"].data
     money = [c for c in sheet.columns if sheet[c].dtype.kind == "f" and not c.startswith("pct")]
     assert (sheet[money].round(2) == sheet[money]).all().all()  # no -17,705.1917
     assert sheet.loc[0, "qipp_target"] == pytest.approx(-17705.19)
 
 
 def test_control_totals_table_shows_the_figures_its_text_names(returns, warnings, adjustments, commentary):
-    from qipp_helpers.report.objects import monthly_position
+    from qipp_helpers.report.position.model import monthly_position
 
     wl = monthly_position(returns, warnings, fin_year=FY, month=6, org="WL", adjustments=adjustments)
-    table = show.control_totals_table(wl).data.set_index("Measure")
+    table = blocks.control_totals_table(wl).data.set_index("Measure")
     assert table.loc["annual plan", "Adjustment lines"] == -664 and table.loc["annual plan", "Rounding"] == 1
     assert table.loc["YTD plan", "Adjustment lines"] == -323  # the note says (664) and (323), not (663)/(320)
     assert (table["Printed Grand Total"] == table["In this report"]).all()
 
 
 def test_paper_es_month_4_forecast_is_labelled_month_4(frp_tables):
-    from qipp_helpers.report.objects import frp_bridge
+    from qipp_helpers.report.frp.model import frp_bridge
 
     r = frp_bridge(frp_tables, fin_year=FY, month=6, org="LLR")
     assert r.forecast_month == 4
-    assert "the system's Month 4 forecast" in show.frp_title_block(r)
-    assert "Revised forecast, Month 4 (b)" in list(show.frp_scheme_table(r).data.columns)
+    assert "the system's Month 4 forecast" in frp_page.frp_title_block(r)
+    assert "Revised forecast, Month 4 (b)" in list(frp_page.frp_scheme_table(r).data.columns)
 
 
 def test_the_footer_gives_the_period_before_the_render_date(llr_position):
-    last = show.banner_lines(llr_position)[-1]
+    last = blocks.banner_lines(llr_position)[-1]
     assert last.startswith("Month 6 2019/20 · Generated ")
 
 
 @pytest.mark.slow  # draws the charts: make test, not make test-fast
 def test_an_illustrative_report_marks_every_chart_and_names_no_real_ccg(rightcare_tables, returns):
     from qipp_helpers.core.orgs import org_name
-    from qipp_helpers.report.objects import rightcare_opportunity
+    from qipp_helpers.report.rightcare.model import rightcare_opportunity
 
     llr = rightcare_opportunity(rightcare_tables, returns, fin_year=FY, month=6, org="LLR")
     assert llr.illustrative
-    assert show.rightcare_chart_title(llr, "Opportunity").startswith("ILLUSTRATIVE, SYNTHETIC DATA: ")
-    labels = show.rightcare_position_labels(llr)
+    assert rightcare_page.rightcare_chart_title(llr, "Opportunity").startswith("ILLUSTRATIVE, SYNTHETIC DATA: ")
+    labels = rightcare_page.rightcare_position_labels(llr)
     real = [org_name(c).removesuffix(" CCG") for c in ("ELR", "WL", "LC")]
     assert labels and all(label.startswith("Illustrative CCG ") for label in labels)
     assert not any(name in label for name in real for label in labels)
     ddccg = rightcare_opportunity(rightcare_tables, returns, fin_year=FY, month=6, org="DDCCG")
-    assert show.rightcare_chart_title(ddccg, "Opportunity") == "Opportunity"  # published Table 3 beside it
+    assert rightcare_page.rightcare_chart_title(ddccg, "Opportunity") == "Opportunity"  # published Table 3 beside it
 
 
 def test_scale_threshold_is_a_typed_parameter_of_the_drivers_notebook():
@@ -341,7 +348,7 @@ def _sections(returns, warnings, adjustments, commentary, org) -> tuple[dict[str
     notebooks assemble them), and the comments held beside their tables' lines."""
     from qipp_helpers.report import changes as since
     from qipp_helpers.report import workstreams as wp
-    from qipp_helpers.report.objects import monthly_position
+    from qipp_helpers.report.position.model import monthly_position
 
     mp = monthly_position(
         returns, warnings, fin_year=FY, month=6, org=org, adjustments=adjustments, commentary=commentary
@@ -352,11 +359,15 @@ def _sections(returns, warnings, adjustments, commentary, org) -> tuple[dict[str
         "monthly position 1": since.block(mp.changes)
         + (changes.data if hasattr(changes, "data") else changes.to_html()),
         "monthly position 5": "\n\n".join(
-            [show.red_commentary_block(mp), wp.pages_notes_block(wp.workstream_pages(mp)), wp.published_risks_block(mp)]
+            [
+                position_tables.red_commentary_block(mp),
+                wp.pages_notes_block(wp.workstream_pages(mp)),
+                wp.published_risks_block(mp),
+            ]
         ),
-        "drivers 1": show.paragraph(ud.movement_narrative()) + show.paragraph(ud.drivers_narrative()),
-        "drivers 2": show.movement_commentary_block(ud),
-        "drivers 3": show.driver_commentary_block(ud),
+        "drivers 1": blocks.paragraph(ud.movement_narrative()) + blocks.paragraph(ud.drivers_narrative()),
+        "drivers 2": drivers_tables.movement_commentary_block(ud),
+        "drivers 3": drivers_tables.driver_commentary_block(ud),
     }
     beside = pd.concat([mp.red_commentary(), ud.movement_commentary(), ud.driver_commentary()])
     return sections, beside[beside["kind"] != ""]
@@ -368,7 +379,7 @@ def test_no_comment_is_printed_twice_in_a_section(returns, warnings, adjustments
     texts = set(shown["text"])
     assert len(texts) >= 15
     twice = [
-        (name, text[:60]) for name, body in sections.items() for text in texts if body.count(show.md_text(text)) > 1
+        (name, text[:60]) for name, body in sections.items() for text in texts if body.count(blocks.md_text(text)) > 1
     ]
     assert twice == []
     # nor is a note: the workstream pages' notes (one page per CCG in a system report) are said once
@@ -376,15 +387,15 @@ def test_no_comment_is_printed_twice_in_a_section(returns, warnings, adjustments
     assert len(paragraphs) == len(set(paragraphs))
     # every comment held beside a line is still printed in the reports
     printed = " ".join(sections.values())
-    assert all(show.md_text(t) in printed for t in texts if t)
+    assert all(blocks.md_text(t) in printed for t in texts if t)
 
 
 def test_a_comment_on_several_lines_is_printed_once_under_all_of_them(returns, warnings, adjustments, commentary):
     sections, shown = _sections(returns, warnings, adjustments, commentary, "LLR")
     shared = next(t for t in shown["text"] if t.startswith("The explanations above"))
     table4 = sections["drivers 3"]
-    assert table4.count(show.md_text(shared)) == 1
-    heading = table4.split(show.md_text(shared))[0].rstrip().splitlines()[-2]
+    assert table4.count(blocks.md_text(shared)) == 1
+    heading = table4.split(blocks.md_text(shared))[0].rstrip().splitlines()[-2]
     assert heading.startswith("- **Diagnostics** (LLR under-delivery 876); **Falls** (692); ")
     assert "**High Cost Drugs** (585); **End of Life** (496)" in heading
     # Table 3's comments are named once under Table 4, not repeated line by line
@@ -393,7 +404,7 @@ def test_a_comment_on_several_lines_is_printed_once_under_all_of_them(returns, w
     # the red-rated schemes: Community Services Redesign's two lines under one comment
     red = sections["monthly position 5"]
     csr = next(t for t in shown["text"] if "Derby and Burton contract variation" in t)
-    assert red.count(show.md_text(csr)) == 1
+    assert red.count(blocks.md_text(csr)) == 1
     assert "- **1.2 Community Services Redesign**; **1.2a Community Services Redesign Stretch**\n" in red
     # QAG's actions stay as Paper D printed them in its QAG outcome, referred to from the red-rated schemes
     assert "are printed with the QAG outcome in section 5.1, as published" in red

@@ -21,10 +21,13 @@ from matplotlib.text import Text
 from qipp_helpers.analysis import position as t
 from qipp_helpers.analysis import provenance as pv
 from qipp_helpers.ingest.layouts import ingest_files, received_register
+from qipp_helpers.report import blocks, chartkit
 from qipp_helpers.report import changes as since
-from qipp_helpers.report import charts, show
+from qipp_helpers.report.drivers.model import under_delivery
 from qipp_helpers.report.explore import real_and_synthetic
-from qipp_helpers.report.objects import data_notes, monthly_position, pack_summary, under_delivery
+from qipp_helpers.report.position import charts as position_charts
+from qipp_helpers.report.position.model import monthly_position
+from qipp_helpers.report.summary import data_notes, pack_summary
 from qipp_helpers.store.db import load_adjustments, load_returns, load_warnings
 
 from ..conftest import RAW
@@ -97,22 +100,24 @@ def test_every_chart_and_footnote_names_a_months_provenance_with_its_one_label(d
     mp = monthly_position(returns, warnings, fin_year=FY, month=month, org=org, adjustments=adjustments)
     ud = under_delivery(returns, warnings, fin_year=FY, month=month, org=org, adjustments=adjustments)
     figs = {
-        "org_split": charts.org_split(mp.split, context=org),
-        "plan_vs_fot": charts.plan_vs_fot(mp.fot, context=org),
-        "fot_trend": charts.fot_trend(mp.history, real=mp.real_months, notes=mp.history_notes),
-        "xmr_fot": charts.xmr_chart(mp.trend_panels("fot"), title="FOT", notes=mp.history_notes),
-        "xmr_delivered": charts.xmr_chart(
+        "org_split": position_charts.org_split(mp.split, context=org),
+        "plan_vs_fot": position_charts.plan_vs_fot(mp.fot, context=org),
+        "fot_trend": position_charts.fot_trend(mp.history, real=mp.real_months, notes=mp.history_notes),
+        "xmr_fot": position_charts.xmr_chart(mp.trend_panels("fot"), title="FOT", notes=mp.history_notes),
+        "xmr_delivered": position_charts.xmr_chart(
             mp.trend_panels("delivered"), title="Delivered", month_synthetic=mp.synthetic_months
         ),
-        "fot_by_rag": charts.fot_by_rag(mp.rag, context=org),
-        "drivers": charts.waterfall(ud.drivers_waterfall(), title="Plan to FOT", signs_of="drivers", zoom=True),
-        "movement": charts.waterfall(ud.movement_waterfall(), title="Movement", signs_of="movement", zoom=True),
+        "fot_by_rag": position_charts.fot_by_rag(mp.rag, context=org),
+        "drivers": chartkit.waterfall(ud.drivers_waterfall(), title="Plan to FOT", signs_of="drivers", zoom=True),
+        "movement": chartkit.waterfall(ud.movement_waterfall(), title="Movement", signs_of="movement", zoom=True),
     }
     # the explorer's drill-down: one scheme's history, with the report's synthetic months
     scheme = tuple(mp.schemes[["scheme_no", "scheme_name"]].iloc[0])
     by_month = t.schemes_by_month(returns, FY, org)
     history = t.history_from_tables({m: v for m, v in by_month.items() if m <= month}, *scheme)
-    figs["scheme_history"] = charts.scheme_history(history, title=scheme[0], synthetic_months=mp.synthetic_months)
+    figs["scheme_history"] = position_charts.scheme_history(
+        history, title=scheme[0], synthetic_months=mp.synthetic_months
+    )
     named = 0
     for name, fig in figs.items():
         for text in _chart_texts(fig):
@@ -121,7 +126,7 @@ def test_every_chart_and_footnote_names_a_months_provenance_with_its_one_label(d
     assert named >= 4  # the trend charts' bracket, key and legend say which months are synthetic
 
     # footnotes, the page banner, the summary's basis, changes since last month and the explorer
-    notes = [*mp.history_notes, *show.banner_lines(mp)[2:3], *show.banner_lines(ud)[2:3]]
+    notes = [*mp.history_notes, *blocks.banner_lines(mp)[2:3], *blocks.banner_lines(ud)[2:3]]
     notes += [
         _without_sources(p)
         for n in data_notes(returns, warnings, fin_year=FY, month=month)

@@ -14,6 +14,7 @@ from qipp_helpers.ingest.layouts import ingest_files
 from qipp_helpers.ingest.sro_return import COLUMNS, META_SHEET, PMO_SHEET, RETURN_SHEET, write_template
 from qipp_helpers.store.db import load_returns, load_warnings
 
+from ..books import workbook_of
 from ..data.bad.corpus import cell, fill
 
 FY = "2019-20"
@@ -64,8 +65,8 @@ def test_a_return_to_the_pound_is_kept_unrounded_to_the_end(data: Path, units: s
     """Three lines each 0.4 (£000: £400) above last month: stored as such, the workstream and the total 1.2
     above; the table shows £000 rounded, the workbook cell holds the 1.2 exactly under a £000 format."""
     from qipp_helpers.pack.xlsx import write_tables_xlsx
-    from qipp_helpers.report import show
-    from qipp_helpers.report.objects import monthly_position
+    from qipp_helpers.report.position import tables as position_tables
+    from qipp_helpers.report.position.model import monthly_position
 
     path = _template(data, units)
     wb = load_workbook(path)
@@ -95,12 +96,12 @@ def test_a_return_to_the_pound_is_kept_unrounded_to_the_end(data: Path, units: s
     total, ws_fot = fot.loc["Total", "fot"], fot.loc[workstream, "fot"]
     assert total == pytest.approx(m6["fot"].sum() + 1.2, abs=1e-9) and total % 1 == pytest.approx(0.2, abs=1e-6)
     assert ws_fot % 1 == pytest.approx(0.2, abs=1e-6)
-    html = show.table2(r).to_html()
+    html = position_tables.table2(r).to_html()
     shown = f"({abs(round(total)):,.0f})" if total < 0 else f"{round(total):,.0f}"
     assert shown in html and f"{abs(total):,.1f}" not in html  # the display rounds, to £000
 
     out = tmp_path / "monthly_position.xlsx"
-    write_tables_xlsx(out, r.xlsx_tables().tables, title=r.title)
+    write_tables_xlsx(out, workbook_of(r).tables, title=r.title)
     book = load_workbook(out, data_only=True)  # a total is a SUM formula stored with its value
     kept = [
         (ws.title, c.number_format)

@@ -18,11 +18,12 @@ from qipp_helpers.ingest.layouts import ingest_files, ingest_rightcare
 from qipp_helpers.ingest.pipeline import RightCareIngestSummary
 from qipp_helpers.ingest.rightcare import read_rightcare_xlsx
 from qipp_helpers.pack.catalogue import Held, default_orgs, missing_data
-from qipp_helpers.report.objects import rightcare_opportunity
+from qipp_helpers.report.rightcare.model import rightcare_opportunity
 from qipp_helpers.store.db import load_rightcare, processed_dir
 from qipp_helpers.synthetic.rightcare import about, make_set
 from qipp_helpers.synthetic.workbooks import write_rightcare
 
+from ..books import workbook_of
 from ..conftest import RIGHTCARE_DIR
 
 # --- the maths ------------------------------------------------------------------------------------
@@ -131,7 +132,7 @@ def test_peer_mean_never_exceeds_best5_on_the_data(rightcare_tables, org):
 def test_a_single_derbyshire_ccg_has_no_plan_of_its_own(rightcare_tables, returns):
     report = rightcare_opportunity(rightcare_tables, returns, fin_year="2019-20", month=6, org="SD")
     assert report.coverage is None and "DDCCG" in report.coverage_narrative()
-    assert "coverage" not in report.xlsx_tables()
+    assert "coverage" not in workbook_of(report)
 
 
 @pytest.mark.parametrize("org", ["DDCCG", "LLR"])

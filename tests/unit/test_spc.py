@@ -232,15 +232,15 @@ def test_too_few_real_points_say_how_many_more_and_show_no_icons():
 
 
 def test_the_chart_draws_icons_from_real_points_and_says_how_many_more_months_are_needed():
-    from qipp_helpers.report import charts
+    from qipp_helpers.report.position import charts as position_charts
 
     spike = pd.Series([100.0, 96, 103, 98, 101, 97, 102, 99, 100, 140], index=range(1, 11))
-    fig = charts.xmr_chart({"Spike": spc.trend(spike)}, title="t", targets={"Spike": 90.0})
+    fig = position_charts.xmr_chart({"Spike": spc.trend(spike)}, title="t", targets={"Spike": 90.0})
     assert "Latest point: Spike improving high." in fig.alt
     assert "a trend of 7 rising or falling; two of three near a limit." in fig.key
     drawn = {t.get_text() for t in fig.axes[0].texts}
     assert {"H", "?"} <= drawn  # special cause high; the target of 90 sits between the limits
-    few = charts.xmr_chart({"Spike": spc.trend(spike, synthetic=list(range(1, 9)))}, title="t")
+    few = position_charts.xmr_chart({"Spike": spc.trend(spike, synthetic=list(range(1, 9)))}, title="t")
     assert "(they need 7: 5 more), so none are drawn." in " ".join(t.get_text() for t in few.texts)
     assert not few.axes[0].texts  # no icons without limits
     plt.close(fig)

@@ -1,5 +1,6 @@
-"""One table model: each table is declared once (:mod:`qipp_helpers.report.declared`) and both outputs, the
-HTML/PDF Styler and the workbook sheet, take their headers, kinds and captions from that declaration."""
+"""One table model: each table is declared once (in its report's ``tables`` module, e.g.
+:mod:`qipp_helpers.report.position.tables`) and both outputs, the HTML/PDF Styler and the workbook sheet,
+take their headers, kinds and captions from that declaration."""
 
 from __future__ import annotations
 
@@ -8,9 +9,17 @@ import pytest
 from openpyxl import load_workbook
 
 from qipp_helpers.pack.xlsx import write_tables_xlsx
-from qipp_helpers.report import declared, show
-from qipp_helpers.report.objects import frp_bridge, monthly_position, rightcare_opportunity, under_delivery
+from qipp_helpers.report.drivers import tables as drivers_tables
+from qipp_helpers.report.drivers.model import under_delivery
+from qipp_helpers.report.frp import tables as frp_page
+from qipp_helpers.report.frp.model import frp_bridge
+from qipp_helpers.report.position import tables as position_tables
+from qipp_helpers.report.position.model import monthly_position
+from qipp_helpers.report.rightcare import tables as rightcare_page
+from qipp_helpers.report.rightcare.model import rightcare_opportunity
 from qipp_helpers.report.tables import Col, TableSpec, money, text
+
+from ..books import workbook_of
 
 
 def _html_headers(styler) -> list[str]:
@@ -33,32 +42,39 @@ def drivers(returns, warnings, adjustments, commentary):
 
 def test_the_monthly_position_tables_take_both_outputs_headers_from_one_declaration(position):
     shown = {
-        "ytd_by_workstream": show.table1(position),
-        "fot_by_workstream": show.table2(position),
-        "fot_by_rag": show.table5(position),
-        "red_schemes": show.red_table(position),
+        "ytd_by_workstream": position_tables.table1(position),
+        "fot_by_workstream": position_tables.table2(position),
+        "fot_by_rag": position_tables.table5(position),
+        "red_schemes": position_tables.red_table(position),
     }
-    book = position.xlsx_tables()
-    for filled in (declared.ytd(position), declared.fot(position), declared.rag(position), declared.red(position)):
+    book = workbook_of(position)
+    for filled in (
+        position_tables.ytd(position),
+        position_tables.fot(position),
+        position_tables.rag_spec(position),
+        position_tables.red_spec(position),
+    ):
         spec = filled.spec
         assert _html_headers(shown[spec.name]) == spec.headers("html"), spec.name
         assert [c.header for c in book[spec.name].columns] == spec.headers("xlsx"), spec.name
         assert [c.kind for c in book[spec.name].columns] == [c.kind for c in spec.columns_for("xlsx")]
         assert shown[spec.name].caption == spec.caption and book[spec.name].title == spec.title
     # Tables 1 and 2 print exactly the workbook's headers; Table 5 and Appendix 1 say where the paper differs
-    assert show.table1(position).data.columns.tolist() == [c.header for c in book["ytd_by_workstream"].columns]
-    assert declared.ytd(position).spec.headers("html") == [
+    assert position_tables.table1(position).data.columns.tolist() == [
+        c.header for c in book["ytd_by_workstream"].columns
+    ]
+    assert position_tables.ytd(position).spec.headers("html") == [
         "Workstream",
         "Plan",
         "Deliveries",
         "Variance",
         "% of target achieved",
     ]
-    rag = declared.rag(position).spec
+    rag = position_tables.rag_spec(position).spec
     assert [h for h, x in zip(rag.headers("html"), rag.headers("xlsx"), strict=True) if h != x] == [
         "Confidence / assured"
     ]
-    assert _html_headers(show.red_table(position))[:6] == [
+    assert _html_headers(position_tables.red_table(position))[:6] == [
         "No.",
         "Scheme name",
         "Deliverables",
@@ -72,34 +88,34 @@ def test_the_executive_summary_too(returns, warnings, adjustments, commentary):
     llr = monthly_position(
         returns, warnings, fin_year="2019-20", month=6, org="LLR", adjustments=adjustments, commentary=commentary
     )
-    summary = declared.executive_summary(llr, llr.executive_summary_sheet())
-    assert _html_headers(show.programme_table(llr)) == summary.spec.headers("html")
-    assert [c.header for c in llr.xlsx_tables()["executive_summary"].columns] == summary.spec.headers("xlsx")
+    summary = position_tables.executive_summary(llr, llr.executive_summary_sheet())
+    assert _html_headers(position_tables.programme_table(llr)) == summary.spec.headers("html")
+    assert [c.header for c in workbook_of(llr)["executive_summary"].columns] == summary.spec.headers("xlsx")
     assert "FOT % of target" in summary.spec.headers("html") and "PMO risk rating" in summary.spec.headers("xlsx")
     assert "PMO risk rating" not in summary.spec.headers("html")  # printed in a table of its own
 
 
 def test_the_drivers_frp_and_rightcare_tables_too(drivers, frp_tables, rightcare_tables, returns):
-    book = drivers.xlsx_tables()
-    for filled, styler in ((declared.drivers(drivers), show.drivers_table(drivers)),):
+    book = workbook_of(drivers)
+    for filled, styler in ((drivers_tables.drivers_spec(drivers), drivers_tables.drivers_table(drivers)),):
         assert _html_headers(styler) == filled.spec.headers("html")
         assert [c.header for c in book[filled.spec.name].columns] == filled.spec.headers("xlsx")
         assert filled.spec.headers("xlsx") == ["Scheme group", "Section", *drivers.orgs]
     frp = frp_bridge(frp_tables, fin_year="2019-20", month=6, org="LLR")
-    book = frp.xlsx_tables()
-    pairs = ((declared.bridge, show.bridge_table), (declared.org_impact, show.org_impact_table))
-    pairs += ((declared.frp_schemes, show.frp_scheme_table),)
+    book = workbook_of(frp)
+    pairs = ((frp_page.bridge, frp_page.bridge_table), (frp_page.org_impact_spec, frp_page.org_impact_table))
+    pairs += ((frp_page.frp_schemes, frp_page.frp_scheme_table),)
     for declare, render in pairs:
         spec = declare(frp).spec
         assert _html_headers(render(frp)) == spec.headers("html")
         assert [c.header for c in book[spec.name].columns] == spec.headers("xlsx")
     rc = rightcare_opportunity(rightcare_tables, returns, fin_year="2019-20", month=6, org="DDCCG")
-    book = rc.xlsx_tables()
+    book = workbook_of(rc)
     pairs = (
-        (declared.opportunity, show.rightcare_table),
-        (declared.by_ccg, show.rightcare_by_ccg_table),
-        (declared.benchmarks, show.rightcare_benchmark_table),
-        (declared.published, show.rightcare_published_table),
+        (rightcare_page.opportunity, rightcare_page.rightcare_table),
+        (rightcare_page.by_ccg, rightcare_page.rightcare_by_ccg_table),
+        (rightcare_page.benchmarks, rightcare_page.rightcare_benchmark_table),
+        (rightcare_page.published, rightcare_page.rightcare_published_table),
     )
     for declare, render in pairs:
         spec = declare(rc).spec

@@ -1,0 +1,324 @@
+"""The pack's own summary (one page a chair reads in two minutes) and its data-quality notes."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pandas as pd
+
+from ..analysis import adjustments as adj
+from ..analysis import drivers as d
+from ..analysis import position as t
+from ..analysis import provenance as pv
+from ..core.orgs import organisations
+from ..core.periods import previous_period
+from . import changes as since
+from . import narrative as sentences
+from . import printed as paper
+from .base import TABLE_MEASURES, _adjustments_for, _Period, _rows_and_previous, _with_adjustments
+from .frp.model import frp_bridge
+from .realism import realism_of, summary_sentence
+
+
+def headlines(
+    returns: pd.DataFrame,
+    fin_year: str,
+    month: int,
+    adjustments: pd.DataFrame | None = None,
+    *,
+    as_received: bool = False,
+) -> list[dict]:
+    """Headline figures for every organisation with complete returns for the month (£000).
+
+    With ``adjustments`` (and not ``as_received``) the figures include the control-total adjustments,
+    as every report does by default; ``adjustments`` then says in one sentence what they add ('' if none).
+    """
+    received = returns
+    returns, applied = _with_adjustments(returns, adjustments, as_received=as_received)
+    out = []
+    for org in organisations().codes:
+        rows = t.complete_rows(returns, fin_year, month, org)
+        if rows is None:
+            continue
+        prev = t.complete_rows(returns, *previous_period(fin_year, month), org)
+        h = t.headline(rows, prev, org=org, fin_year=fin_year, month=month)
+        got = t.select(received, fin_year, month, org)
+        before = t.complete_rows(received, *previous_period(fin_year, month), org)
+        mine = _adjustments_for(applied, fin_year=fin_year, month=month, org=org)
+        out.append(
+            {
+                "org": org,
+                "annual_plan": h.annual_plan,
+                "fot": h.fot,
+                "under_delivery": h.under_delivery,
+                "assured": h.assured,
+                "movement": h.movement,
+                "provenance": _kinds(got),
+                "previous_provenance": _kinds(before) if before is not None else "",
+                "adjustments": sentences.adjustment_footnote(mine, TABLE_MEASURES["split"]),
+            }
+        )
+    return out
+
+
+def _kinds(rows: pd.DataFrame) -> str:
+    """The one provenance label of a month's rows (:func:`qipp_helpers.analysis.provenance.label`)."""
+    return pv.label(pv.kind_of(rows["provenance"]))
+
+
+@dataclass
+class PackSummary(_Period):
+    """The pack's one-page summary for the chair: figures and sentences (the pack only lays them out)."""
+
+    fin_year: str
+    month: int
+    lead: str  # the organisation the summary leads with: the system when its CCGs are all held
+    position: list[str]  # paragraphs in Paper D's words
+    headlines: list[dict]  # per organisation, £000, as :func:`headlines`, plus ``name`` and ``basis``
+    moved: list[str]  # what moved in month and what drives the gap
+    asks: list[tuple[str, str]]  # (VERB, what): "The QIPP Assurance Group is asked to: NOTE ..."
+    body: str = "QIPP Assurance Group"
+    rounding: str = ""  # under the headline table: its figures that differ from the printed paper, if one is held
+
+    @property
+    def asked(self) -> str:
+        return f"The {self.body} is asked to:"
+
+
+def _basis(h: dict, month: int) -> str:
+    """'M6: published; movement: M5: synthetic demonstration data, not returns': which data each figure of a
+    headline row rests on, each month in its one provenance label."""
+    prev_m = previous_period(h.get("fin_year", "2000-01"), month)[1]
+    text = f"M{month}: {h['provenance']}"
+    if h.get("previous_provenance") and h["previous_provenance"] != h["provenance"]:
+        text += f"; movement: M{prev_m}: {h['previous_provenance']}"
+    return text
+
+
+def pack_summary(
+    returns: pd.DataFrame,
+    warnings: pd.DataFrame,
+    *,
+    fin_year: str,
+    month: int,
+    frp_tables: dict[str, pd.DataFrame] | None = None,
+    body: str = "QIPP Assurance Group",
+    adjustments: pd.DataFrame | None = None,
+) -> PackSummary | None:
+    """What the pack's summary page says, from the returns (with the control-total adjustments, as every report)
+    and the FRP of the month; None if no returns are held."""
+    heads = headlines(returns, fin_year, month, adjustments)
+    if not heads:
+        return None
+    received = returns
+    returns, applied = _with_adjustments(returns, adjustments, as_received=False)
+    reg = organisations()
+    held = [h["org"] for h in heads]
+    lead = next((g for g in reg.groups if g in held), held[0])
+    rows, prev = _rows_and_previous(returns, fin_year=fin_year, month=month, org=lead)
+    lead_h = t.headline(rows, prev, org=lead, fin_year=fin_year, month=month)
+    position = [sentences.monthly(lead_h, prev is not None)]
+    others = [o for o in held if o != lead and (lead not in reg.groups or o in reg.groups[lead])]
+    if others:
+        position.append(
+            sentences.by_organisation(
+                [
+                    t.headline(r, p, org=o, fin_year=fin_year, month=month)
+                    for o in others
+                    for r, p in [_rows_and_previous(returns, fin_year=fin_year, month=month, org=o)]
+                ]
+            )
+        )
+    frp_after = None
+    if frp_tables is not None and lead in reg.systems:
+        try:
+            bridge = frp_bridge(frp_tables, fin_year=fin_year, month=month, org=lead)
+        except LookupError:
+            pass
+        else:
+            position.append(sentences.frp_headline(bridge.bridge, lead))
+            frp_after = bridge.total("after_frp")
+    moved = []
+    if prev is not None:
+        text = sentences.movement(d.movement_table(rows, prev, lead, d.MOVEMENT_THRESHOLD), lead)
+        prev_m = previous_period(fin_year, month)[1]
+        basis = sentences.movement_basis(month, prev_m, rows["provenance"].iloc[0], prev["provenance"].iloc[0])
+        moved.append(f"{text} {basis}".strip())
+    moved.append(sentences.drivers(d.drivers_table(rows, lead, d.DRIVER_THRESHOLD), lead))
+    moved.append(summary_sentence(realism_of(rows, fin_year=fin_year, month=month, org=lead)))
+    changed = since.since_last_month(received, None, fin_year=fin_year, month=month, org=lead)
+    if changed.compared:  # between real months only; the report's section says why not otherwise
+        moved.append(since.sentence(changed))
+    w = warnings[(warnings["fin_year"] == fin_year) & (warnings["month"] == month)]
+    month_adj = applied[(applied["fin_year"] == fin_year) & (applied["month"] == month)] if len(applied) else applied
+    located = month_adj[month_adj["basis"] != adj.ROUNDING] if len(month_adj) else month_adj
+    # a return short of its printed total is explained by an adjustment where one is held; only the rest is a warning
+    explained = set(month_adj["org"]) if len(month_adj) else set()
+    warned = [reg.name(o) for o in dict.fromkeys(w["org"]) if o in reg.ccgs and o not in explained]
+    for h in heads:
+        h["name"] = reg.name(h["org"])
+        h["basis"] = _basis({**h, "fin_year": fin_year}, month)
+    return PackSummary(
+        fin_year=fin_year,
+        month=month,
+        lead=lead,
+        position=position,
+        headlines=heads,
+        moved=moved,
+        rounding=paper.summary_line(paper.cells(returns, fin_year=fin_year, month=month, org=lead)),
+        asks=sentences.asks(
+            lead_h,
+            has_previous=prev is not None,
+            warned=warned,
+            frp_after=frp_after,
+            previous_kind=_received_kind(prev) if prev is not None else "published",
+            adjusted=sentences.adjusted_orgs(located),
+        ),
+        body=body,
+    )
+
+
+def _received_kind(rows: pd.DataFrame) -> str:
+    """The one provenance label of rows, adjustment lines left out (:func:`..analysis.provenance.rows_kind`)."""
+    return pv.label(pv.rows_kind(rows))
+
+
+@dataclass
+class DataNote:
+    """One data-quality note: a heading, paragraphs in plain words and, optionally, a table of display text."""
+
+    title: str
+    paragraphs: list[str]
+    table: pd.DataFrame | None = None
+
+
+def _fmt_table(df: pd.DataFrame, money: list[str]) -> pd.DataFrame:
+    from ..core.money import fmt_k
+
+    return df.assign(**{c: df[c].map(fmt_k) for c in money})
+
+
+def _printed_notes(
+    returns: pd.DataFrame, *, fin_year: str, month: int, adjustments: pd.DataFrame | None
+) -> list[DataNote]:
+    """The month's tables against the paper that printed them, when one is held as reference ([] otherwise)."""
+    reg = organisations()
+    lead = next((g for g in reg.groups if not t.missing_members(returns, fin_year, month, g)), None)
+    if lead is None:
+        return []
+    found = paper.cells(
+        _with_adjustments(returns, adjustments, as_received=False)[0], fin_year=fin_year, month=month, org=lead
+    )
+    if found is None or found.empty:
+        return []
+    return [
+        DataNote(
+            f"The tables against the printed paper ({paper.PAPER})",
+            paper.note_paragraphs(found, fin_year=fin_year, month=month),
+            paper.note_table(found),
+        )
+    ]
+
+
+def data_notes(
+    returns: pd.DataFrame,
+    warnings: pd.DataFrame,
+    *,
+    fin_year: str,
+    month: int,
+    frp_tables: dict[str, pd.DataFrame] | None = None,
+    rightcare_tables: dict[str, pd.DataFrame] | None = None,
+    adjustments: pd.DataFrame | None = None,
+) -> list[DataNote]:
+    """The pack's data-quality notes: adjustments to returns short of their printed totals, FRP figures that do
+    not follow, what is published and what synthetic."""
+    reg = organisations()
+    notes = []
+    w = warnings[(warnings["fin_year"] == fin_year) & (warnings["month"] == month)]
+    month_adj = (
+        adj.empty_adjustments()
+        if adjustments is None
+        else adjustments[(adjustments["fin_year"] == fin_year) & (adjustments["month"] == month)]
+    )
+    if len(month_adj):
+        explained = sentences.adjustment_explanations(month_adj)
+        notes.append(
+            DataNote(
+                "Control totals: adjustments to the returns",
+                [
+                    "Finance signs off control totals: each dashboard's printed Grand Total and the combined LLR "
+                    "dashboard. Where a return's scheme lines fall short of them, the lines are kept exactly as "
+                    "received and the difference is added as an adjustment, so the pack's totals agree with the "
+                    "printed ones. Each report says which of its tables include one.",
+                    *[f"{heading}. {text}" for heading, text in explained],
+                ],
+            )
+        )
+        w = w[~w["org"].isin(set(month_adj["org"]) | set(reg.groups))]
+    if len(w):
+        table = pd.DataFrame(
+            {
+                "Organisation": w["org"].map(reg.name),
+                "Figure": w["column"].str.removeprefix("Sum of "),
+                "Printed total": w["printed"],
+                "Computed from the rows": w["computed"],
+                "Difference (printed − computed)": w["difference"],
+            }
+        )
+        money = ["Printed total", "Computed from the rows", "Difference (printed − computed)"]
+        notes.append(
+            DataNote(
+                "Returns that do not add up to their own totals",
+                [
+                    sentences.reconciliation_note(len(w), [reg.name(o) for o in dict.fromkeys(w["org"])]),
+                    "£000; savings negative in brackets.",
+                ],
+                _fmt_table(table, money),
+            )
+        )
+    notes += _printed_notes(returns, fin_year=fin_year, month=month, adjustments=adjustments)
+    if frp_tables is not None:
+        c = frp_tables["checks"]
+        c = c[(c["fin_year"] == fin_year) & (c["month"] == month)]
+        for system, part in c.groupby("system", sort=False):
+            table = pd.DataFrame(
+                {
+                    "Line": part["where"],
+                    "Column": part["column"],
+                    "Printed": part["printed"],
+                    "Computed": part["computed"],
+                    "Difference (printed − computed)": part["difference"],
+                }
+            )
+            notes.append(
+                DataNote(
+                    f"FRP figures that do not follow from their columns ({system})",
+                    [sentences.frp_checks_note(str(system), len(part)), "£000; brackets mean a deficit, as Paper E."],
+                    _fmt_table(table, ["Printed", "Computed", "Difference (printed − computed)"]),
+                )
+            )
+    where = []
+    year = returns[(returns["fin_year"] == fin_year) & (returns["month"] <= month)]
+    by_month = {int(m): sorted(set(g)) for m, g in year.groupby("month")["provenance"]}
+    where += sentences.returns_provenance(by_month, fin_year, month)
+    if frp_tables is not None:
+        lines = frp_tables["lines"]
+        lines = lines[(lines["fin_year"] == fin_year) & (lines["month"] == month)]
+        for prov in sorted(set(lines["provenance"])):
+            kind, _, detail = prov.partition(":")
+            where.append(f"The FRP figures for M{month} are {kind}: {detail.strip()}.")
+    if rightcare_tables is not None:
+        ind = rightcare_tables["indicators"]
+        ind = ind[ind["fin_year"] == fin_year]
+        subjects = set(rightcare_tables["peers"].loc[rightcare_tables["peers"]["fin_year"] == fin_year, "ccg"])
+        groups = []
+        for prov, part in ind.groupby("provenance", sort=True):
+            ccgs = [c for c in dict.fromkeys(part["ccg"]) if c in subjects]
+            peers = len(set(part["ccg"]) - subjects)
+            years = ", ".join(sorted(set(part["data_year"]) - {""})) or "year unstated"
+            if ccgs:
+                groups.append((ccgs, peers, years, str(prov)))
+        where += sentences.rightcare_provenance(groups)
+    if where:
+        notes.append(DataNote("Where the figures come from: published and synthetic data", where))
+    return notes
