@@ -33,7 +33,7 @@ TABLE_MEASURES: dict[str, tuple[str, ...]] = {
 PAPER_D_REPORT = (*PAPER_D_PERIOD, "LLR")
 
 
-class _Period:
+class ReportPeriod:
     """The period label every report shows ('Month 6 2019/20 (September 2019)')."""
 
     fin_year: str
@@ -44,7 +44,7 @@ class _Period:
         return period_label(self.fin_year, self.month)
 
 
-def _rows_and_previous(
+def rows_and_previous(
     returns: pd.DataFrame, *, fin_year: str, month: int, org: str
 ) -> tuple[pd.DataFrame, pd.DataFrame | None]:
     """This month's rows for ``org`` (every member must have returned) and last month's, if complete."""
@@ -64,7 +64,7 @@ def _warnings_for(warnings: pd.DataFrame, *, fin_year: str, month: int, org: str
     return w.reset_index(drop=True)
 
 
-def _returns_report(
+def returns_report(
     returns: pd.DataFrame,
     warnings: pd.DataFrame,
     adjustments: pd.DataFrame | None,
@@ -82,8 +82,8 @@ def _returns_report(
     from, the adjustments included (with the headline as received beside them) and the commentary.
     """
     received = returns
-    returns, applied = _with_adjustments(returns, adjustments, as_received=as_received)
-    rows, prev = _rows_and_previous(returns, fin_year=fin_year, month=month, org=org)
+    returns, applied = with_adjustments(returns, adjustments, as_received=as_received)
+    rows, prev = rows_and_previous(returns, fin_year=fin_year, month=month, org=org)
     where: dict[str, Any] = {"fin_year": fin_year, "month": month, "org": org}
     return returns, {
         **where,
@@ -94,13 +94,13 @@ def _returns_report(
         "provenance": _received_provenance(rows),
         "previous_provenance": _received_provenance(prev) if prev is not None else [],
         "as_received": as_received,
-        "adjustments": _adjustments_for(applied, **where),
+        "adjustments": adjustments_for(applied, **where),
         "received": _received_headline(received, **where) if len(applied) else None,
         "commentary": notes.for_report(commentary, **where),
     }
 
 
-def _with_adjustments(
+def with_adjustments(
     returns: pd.DataFrame, adjustments: pd.DataFrame | None, *, as_received: bool
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """(the rows to report on, the adjustments they include): returns plus adjustments unless ``as_received``."""
@@ -109,7 +109,7 @@ def _with_adjustments(
     return adj.apply_adjustments(returns, adjustments), adjustments
 
 
-def _adjustments_for(adjustments: pd.DataFrame, *, fin_year: str, month: int, org: str) -> pd.DataFrame:
+def adjustments_for(adjustments: pd.DataFrame, *, fin_year: str, month: int, org: str) -> pd.DataFrame:
     """The adjustments of ``org``'s members for the month: what this month's tables include."""
     if adjustments.empty:
         return adj.empty_adjustments()

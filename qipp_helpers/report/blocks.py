@@ -40,7 +40,7 @@ def paragraph(text: str) -> str:
     return md_text(text)
 
 
-def _provenance_kind(values: list[str]) -> str:
+def provenance_kind(values: list[str]) -> str:
     kinds = sorted({v.split(":", 1)[0].strip() for v in values})
     return " and ".join(kinds) if kinds else "none"
 
@@ -49,7 +49,7 @@ def _month_words(r: Report, provenance: list[str], *, previous: bool = False) ->
     """'M6: published': a month of the report and its one provenance label (:mod:`..analysis.provenance`)."""
     month = getattr(r, "month", None)
     if month is None:
-        return _provenance_kind(provenance)
+        return provenance_kind(provenance)
     if previous:
         month = previous_period(r.fin_year, month)[1]
     return pv.months_with([month], pv.kind_of(provenance) or pv.RETURNED)
@@ -64,11 +64,11 @@ def banner_lines(r: Report, *, section: int = 6, name: str | None = None) -> lis
         f"{name or org_name(r.org)} ({r.org})",
         r.period,
         data + f" (see section {section})",
-        _period_and_generated(r.period),
+        period_and_generated(r.period),
     ]
 
 
-def _period_and_generated(period: str) -> str:
+def period_and_generated(period: str) -> str:
     """The footer's line: the period the figures are for first, then when it was rendered (a reader looking for
     the period never finds only a render date): 'Month 6 2019/20 · Generated 05 Dec 2026 09:00'."""
     return f"{period.split(' (')[0]} · Generated {datetime.now().strftime('%d %b %Y %H:%M')}"
@@ -286,7 +286,7 @@ def remaining_differences_block(r: MonthlyPosition | UnderDelivery) -> str:
     return "\n".join(lines)
 
 
-def _commentary_markdown(
+def commentary_markdown(
     table: pd.DataFrame,
     report_org: str,
     *,
@@ -357,7 +357,7 @@ def _commentary_markdown(
     return "\n".join(out) if out else empty
 
 
-def _table_commentary_block(
+def table_commentary_block(
     r: UnderDelivery,
     table: str,
     comments: pd.DataFrame,
@@ -369,7 +369,7 @@ def _table_commentary_block(
 ) -> str:
     """Commentary under one of the drivers report's tables: a heading naming the sources, the comments beside
     the table's lines (``kind`` of comment is the table's own), then the lines that have none."""
-    text = _commentary_markdown(
+    text = commentary_markdown(
         comments,
         r.org,
         value_label=f"{r.org} {'under-delivery' if kind == 'driver' else kind}",
@@ -379,11 +379,11 @@ def _table_commentary_block(
         earlier_in=earlier_in,
     )
     none = sentences.missing_commentary(missing, table=table)
-    head = f"**Commentary on {table}** ({_commentary_sources(r)})"
+    head = f"**Commentary on {table}** ({commentary_sources(r)})"
     return "\n\n".join(p for p in (head, text, f"**{md_text(none)}**" if none else "") if p)
 
 
-def _commentary_sources(r: MonthlyPosition | UnderDelivery) -> str:
+def commentary_sources(r: MonthlyPosition | UnderDelivery) -> str:
     """Where the commentary shown comes from: the organisations and the kinds of source."""
     c = r.commentary
     if c.empty:

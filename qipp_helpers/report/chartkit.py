@@ -58,7 +58,7 @@ DPI = PNG_DPI
 KEY_SIZE = 7.5
 
 
-_K = FuncFormatter(lambda x, _: f"{x:,.0f}")
+THOUSANDS = FuncFormatter(lambda x, _: f"{x:,.0f}")
 
 
 P = ParamSpec("P")
@@ -71,7 +71,7 @@ class Chart(Figure):
     key: str = ""
 
 
-def _chart(fn: Callable[P, Figure]) -> Callable[P, Figure]:
+def chart_function(fn: Callable[P, Figure]) -> Callable[P, Figure]:
     """Build the chart with mathtext off: labels come from returns and must stay plain text."""
 
     @functools.wraps(fn)
@@ -82,12 +82,12 @@ def _chart(fn: Callable[P, Figure]) -> Callable[P, Figure]:
     return wrapper
 
 
-def _figure(figsize: tuple[float, float], **kwargs: Any) -> tuple[Chart, Any]:
+def new_figure(figsize: tuple[float, float], **kwargs: Any) -> tuple[Chart, Any]:
     fig, ax = plt.subplots(figsize=figsize, dpi=DPI, FigureClass=Chart, **kwargs)
     return fig, ax
 
 
-def _finish(fig: Chart, *, key: str, alt: str, layout: bool = True, legend: Any = None) -> Chart:
+def finish_chart(fig: Chart, *, key: str, alt: str, layout: bool = True, legend: Any = None) -> Chart:
     """Print ``key`` under the chart (one or more lines), attach ``alt``, lay out the rest above the key.
 
     ``legend`` (an axes whose handles to show, or a list of handles) is drawn in one row between the
@@ -124,24 +124,24 @@ def _finish(fig: Chart, *, key: str, alt: str, layout: bool = True, legend: Any 
     return fig
 
 
-def _about(context: str) -> str:
+def about_context(context: str) -> str:
     return f", {context}" if context else ""
 
 
-def _body(df: pd.DataFrame, label: str) -> pd.DataFrame:
+def body_rows(df: pd.DataFrame, label: str) -> pd.DataFrame:
     return df[df[label] != "Total"].reset_index(drop=True)
 
 
-def _wrap(label: str, width: int = 38) -> str:
+def wrap_label(label: str, width: int = 38) -> str:
     lines = textwrap.wrap(str(label), width) or [""]
     return "\n".join(lines[:2]) + ("…" if len(lines) > 2 else "")
 
 
 #: Months are named one way everywhere (:func:`qipp_helpers.analysis.provenance.months_label`).
-_months = months_label
+chart_months = months_label
 
 
-def _hollow_words(fake: Sequence[int], month_synthetic: Sequence[int] | None) -> str:
+def hollow_words(fake: Sequence[int], month_synthetic: Sequence[int] | None) -> str:
     """The hollow points of an XmR chart: their synthetic months in the one label, then any other month's
     (a figure worked out from the synthetic month before)."""
     mine = [m for m in fake if month_synthetic is None or m in set(month_synthetic)]
@@ -157,12 +157,12 @@ def synthetic_words(months: Sequence[int]) -> str:
     return f"Hollow grey points: {months_with(months, SYNTHETIC)}." if len(months) else ""
 
 
-def _style_axes(ax: Any, title: str) -> None:
+def style_axes(ax: Any, title: str) -> None:
     ax.set_title(title, loc="left", fontsize=11, fontweight="bold", color=TEXT)
     ax.spines[["top", "right"]].set_visible(False)
 
 
-def _synthetic_label(ax: Any, xs: Sequence[float], months: Sequence[int]) -> None:
+def mark_synthetic(ax: Any, xs: Sequence[float], months: Sequence[int]) -> None:
     """Say on the chart itself which points are synthetic: a bracket over each run of them, the longest
     labelled with the months and their one provenance label."""
     if not len(xs):
@@ -192,7 +192,7 @@ def _synthetic_label(ax: Any, xs: Sequence[float], months: Sequence[int]) -> Non
     )
 
 
-def _series_points(
+def series_points(
     ax: Any,
     x: np.ndarray,
     values: np.ndarray,
@@ -227,7 +227,7 @@ def _series_points(
         ax.scatter(x[real], values[real], marker=marker, s=34, color=colour, edgecolors=edge or colour, zorder=4)
 
 
-@_chart
+@chart_function
 def waterfall(
     steps: pd.DataFrame,
     *,
@@ -251,9 +251,9 @@ def waterfall(
     xlabel = xlabel or s.axis
     df = steps.reset_index(drop=True)
     n = len(df)
-    wrapped = [_wrap(lab, 56) for lab in df["label"]]
+    wrapped = [wrap_label(lab, 56) for lab in df["label"]]
     rows = np.array([2.1 if "\n" in w else 1.0 for w in wrapped])  # a two-line label needs a taller row
-    fig, ax = _figure((10, min(5.4, max(2.4, 0.165 * rows.sum() + 1.1))))
+    fig, ax = new_figure((10, min(5.4, max(2.4, 0.165 * rows.sum() + 1.1))))
     level = 0.0
     starts, ends, colours = [], [], []
     for r in df.itertuples(index=False):
@@ -301,9 +301,9 @@ def waterfall(
     ax.set_xlim(lo - (span * 0.04 if lo < 0 else 0), hi + span * 0.12)
     if lo <= 0 <= hi:
         ax.axvline(0, color="black", lw=0.8)
-    ax.xaxis.set_major_formatter(_K)
+    ax.xaxis.set_major_formatter(THOUSANDS)
     ax.set_xlabel(xlabel, fontsize=8.5)
-    _style_axes(ax, title)
+    style_axes(ax, title)
     up, down = ("More saving", "Less saving") if s.negate else ("Improves the position", "Worsens the position")
     handles = [
         Patch(facecolor=SERIES["total"], label="Level"),
@@ -319,12 +319,12 @@ def waterfall(
         ],
         key=lambda m: -m[2],
     )
-    alt = f"Waterfall chart: {title}{_about(context)}; axis: {xlabel}."
+    alt = f"Waterfall chart: {title}{about_context(context)}; axis: {xlabel}."
     if totals:
         alt += f" From {totals[0][0]} {totals[0][1]} to {totals[-1][0]} {totals[-1][1]}."
     if moves:
         alt += " Largest steps: " + "; ".join(f"{m[0]} {m[1]}" for m in moves[:4]) + "."
-    return _finish(fig, key="\n".join(k for k in (s.key, s.step_key) if k), alt=alt, legend=handles)
+    return finish_chart(fig, key="\n".join(k for k in (s.key, s.step_key) if k), alt=alt, legend=handles)
 
 
 #: Special cause colours (not RAG): more saving purple, less saving sky blue; common cause ink.

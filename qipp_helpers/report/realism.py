@@ -344,13 +344,13 @@ def flagged_schemes_table(fr: ForecastRealism) -> Styler:
 # --- chart -------------------------------------------------------------------------------------------------
 
 
-@chartkit._chart
+@chartkit.chart_function
 def realism_chart(fr: ForecastRealism, *, context: str = "") -> Figure:
     """Per workstream, savings delivered to date and still needed (shown positive), labelled with the multiple."""
     df = fr.levels["workstream"]
     df = df[(df["label"] != TOTAL) & ((df["fot"] != 0) | (df["actual_ytd"] != 0))].iloc[::-1].reset_index(drop=True)
     y = np.arange(len(df))
-    fig, ax = chartkit._figure((10, 0.3 * len(df) + 1.3))
+    fig, ax = chartkit.new_figure((10, 0.3 * len(df) + 1.3))
     done, need = -df["actual_ytd"].to_numpy(), -df["remaining"].to_numpy()
     ax.barh(y, done, height=0.6, color=chartkit.SKY, label="Delivered to date")
     ax.barh(
@@ -377,15 +377,15 @@ def realism_chart(fr: ForecastRealism, *, context: str = "") -> Figure:
             fontweight="bold" if r.flagged else "normal",
         )
     ax.set_yticks(y, df["label"], fontsize=8.5)
-    ax.xaxis.set_major_formatter(chartkit._K)
+    ax.xaxis.set_major_formatter(chartkit.THOUSANDS)
     ax.set_xlabel("Savings, £000 (shown positive)", fontsize=8.5)
     ax.set_xlim(min(0.0, float(np.min(np.r_[done, 0.0])) * 1.1), span * 1.25)
     ax.axvline(0, color="black", lw=0.8)
-    chartkit._style_axes(ax, "Delivered to date and still needed to reach the forecast, by workstream")
+    chartkit.style_axes(ax, "Delivered to date and still needed to reach the forecast, by workstream")
     flagged = df[df["flagged"]]
     alt = (
-        f"Bar chart: savings delivered to date and still needed by workstream{chartkit._about(context)} (£000, shown "
-        f"positive). {len(flagged)} workstreams flagged"
+        f"Bar chart: savings delivered to date and still needed by workstream{chartkit.about_context(context)} "
+        f"(£000, shown positive). {len(flagged)} workstreams flagged"
         + "".join(f"; {r.label} {_needs(r.multiple)}" for r in by_multiple(flagged).itertuples())
         + "."
     )
@@ -393,7 +393,7 @@ def realism_chart(fr: ForecastRealism, *, context: str = "") -> Figure:
         f"Labels: the multiple of the run rate so far that the forecast needs (straight line, {12 - fr.month} months "
         f"left); flagged above {fr.multiple_threshold:g}× or FOT more than {fr.assured_threshold:.0%} above assured."
     )
-    return chartkit._finish(fig, key=key, alt=alt, legend=ax)
+    return chartkit.finish_chart(fig, key=key, alt=alt, legend=ax)
 
 
 def _needs(multiple: float) -> str:

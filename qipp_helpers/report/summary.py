@@ -15,7 +15,7 @@ from ..core.periods import previous_period
 from . import changes as since
 from . import narrative as sentences
 from . import printed as paper
-from .base import TABLE_MEASURES, _adjustments_for, _Period, _rows_and_previous, _with_adjustments
+from .base import TABLE_MEASURES, ReportPeriod, adjustments_for, rows_and_previous, with_adjustments
 from .frp.model import frp_bridge
 from .realism import realism_of, summary_sentence
 
@@ -34,7 +34,7 @@ def headlines(
     as every report does by default; ``adjustments`` then says in one sentence what they add ('' if none).
     """
     received = returns
-    returns, applied = _with_adjustments(returns, adjustments, as_received=as_received)
+    returns, applied = with_adjustments(returns, adjustments, as_received=as_received)
     out = []
     for org in organisations().codes:
         rows = t.complete_rows(returns, fin_year, month, org)
@@ -44,7 +44,7 @@ def headlines(
         h = t.headline(rows, prev, org=org, fin_year=fin_year, month=month)
         got = t.select(received, fin_year, month, org)
         before = t.complete_rows(received, *previous_period(fin_year, month), org)
-        mine = _adjustments_for(applied, fin_year=fin_year, month=month, org=org)
+        mine = adjustments_for(applied, fin_year=fin_year, month=month, org=org)
         out.append(
             {
                 "org": org,
@@ -67,7 +67,7 @@ def _kinds(rows: pd.DataFrame) -> str:
 
 
 @dataclass
-class PackSummary(_Period):
+class PackSummary(ReportPeriod):
     """The pack's one-page summary for the chair: figures and sentences (the pack only lays them out)."""
 
     fin_year: str
@@ -111,11 +111,11 @@ def pack_summary(
     if not heads:
         return None
     received = returns
-    returns, applied = _with_adjustments(returns, adjustments, as_received=False)
+    returns, applied = with_adjustments(returns, adjustments, as_received=False)
     reg = organisations()
     held = [h["org"] for h in heads]
     lead = next((g for g in reg.groups if g in held), held[0])
-    rows, prev = _rows_and_previous(returns, fin_year=fin_year, month=month, org=lead)
+    rows, prev = rows_and_previous(returns, fin_year=fin_year, month=month, org=lead)
     lead_h = t.headline(rows, prev, org=lead, fin_year=fin_year, month=month)
     position = [sentences.monthly(lead_h, prev is not None)]
     others = [o for o in held if o != lead and (lead not in reg.groups or o in reg.groups[lead])]
@@ -125,7 +125,7 @@ def pack_summary(
                 [
                     t.headline(r, p, org=o, fin_year=fin_year, month=month)
                     for o in others
-                    for r, p in [_rows_and_previous(returns, fin_year=fin_year, month=month, org=o)]
+                    for r, p in [rows_and_previous(returns, fin_year=fin_year, month=month, org=o)]
                 ]
             )
         )
@@ -207,7 +207,7 @@ def _printed_notes(
     if lead is None:
         return []
     found = paper.cells(
-        _with_adjustments(returns, adjustments, as_received=False)[0], fin_year=fin_year, month=month, org=lead
+        with_adjustments(returns, adjustments, as_received=False)[0], fin_year=fin_year, month=month, org=lead
     )
     if found is None or found.empty:
         return []

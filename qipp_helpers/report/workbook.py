@@ -27,7 +27,7 @@ QIPP_SIGNS = SIGN_CONVENTION + (
 )
 
 
-def _provenance_notes(r: object, *, previous: bool = True) -> list[tuple[str, str]]:
+def provenance_notes(r: object, *, previous: bool = True) -> list[tuple[str, str]]:
     out = [("Provenance", p) for p in getattr(r, "provenance", [])]
     if previous:
         prev = getattr(r, "previous_provenance", [])
@@ -75,7 +75,7 @@ def warning_sentences(warnings: pd.DataFrame, adjustments: pd.DataFrame | None =
     return out
 
 
-def _warning_notes(warnings: pd.DataFrame, adjustments: pd.DataFrame | None = None) -> list[tuple[str, str]]:
+def warning_notes(warnings: pd.DataFrame, adjustments: pd.DataFrame | None = None) -> list[tuple[str, str]]:
     if warnings.empty:
         return [
             (
@@ -86,7 +86,7 @@ def _warning_notes(warnings: pd.DataFrame, adjustments: pd.DataFrame | None = No
     return [("Reconciliation warning", s) for s in warning_sentences(warnings, adjustments)]
 
 
-def _headline_figures(r: MonthlyPosition | UnderDelivery) -> list[Figure]:
+def headline_figures(r: MonthlyPosition | UnderDelivery) -> list[Figure]:
     h = r.headline
     return [
         Figure("Annual QIPP plan", h.annual_plan),

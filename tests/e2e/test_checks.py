@@ -157,13 +157,13 @@ def test_text_inside_the_page_passes(tmp_path):
 # --- a page left half empty -----------------------------------------------------------------------
 
 
-def _chart(height_mm: int) -> str:
+def chart_function(height_mm: int) -> str:
     return f'<img src="{PNG}" alt="Bar chart: plan by month" style="width: 250mm; height: {height_mm}mm">'
 
 
 def test_page_left_half_empty_when_the_next_chart_would_fit_fails(tmp_path):
     body = "<p>A short first page.</p>" + (
-        f'<div style="break-before: page">{_chart(70)}<p>How to read the chart.</p></div>'
+        f'<div style="break-before: page">{chart_function(70)}<p>How to read the chart.</p></div>'
     )
     problems = check_pdf(_pdf(tmp_path, "half", body))
     assert _rules(problems) == [(1, "page-half-empty")]
@@ -171,7 +171,7 @@ def test_page_left_half_empty_when_the_next_chart_would_fit_fails(tmp_path):
 
 
 def test_a_chart_that_would_not_fit_may_go_overleaf(tmp_path):
-    body = "<p>Text.</p>" * 6 + _chart(165)  # 165 mm does not fit under the text
+    body = "<p>Text.</p>" * 6 + chart_function(165)  # 165 mm does not fit under the text
     path = _pdf(tmp_path, "tall", body)
     assert len(read_layout(path)) == 2
     assert check_pdf(path) == []

@@ -21,7 +21,7 @@ FY = "2019-20"
 MONEY = ["plan_ytd", "actual_ytd", "annual_plan", "fot", "assured"]
 
 
-def _body(df: pd.DataFrame) -> pd.DataFrame:
+def body_rows(df: pd.DataFrame) -> pd.DataFrame:
     return df[df["scheme_name"] != t.TOTAL]
 
 
@@ -55,9 +55,9 @@ def test_filter_schemes_agrees_with_table_2(returns):
         assert got["scheme_name"] == t.TOTAL
         assert got["variance"] == pytest.approx(fot.loc[ws, "variance"])
         assert got["monthly_movement"] == pytest.approx(fot.loc[ws, "monthly_movement"])
-    red = _body(t.filter_schemes(table, rag="Red"))
+    red = body_rows(t.filter_schemes(table, rag="Red"))
     assert len(red) and all("Red" in r.split("/") for r in red["rag"])
-    big = _body(t.filter_schemes(table, min_variance=450))
+    big = body_rows(t.filter_schemes(table, min_variance=450))
     assert len(big) and (big["variance"].abs() >= 450).all()
     assert big["variance"].is_monotonic_decreasing
     none = t.filter_schemes(table, workstream="CHC", rag="Grey", min_variance=1e9)
@@ -111,14 +111,14 @@ def test_explorer_starts_on_the_packs_figures(explorer, returns, warnings):
     assert bytes(explorer.trend_image.value).startswith(b"\x89PNG")
     assert "Month 6 2019/20" in explorer.status.value and "synthetic" in explorer.status.value
     assert "Total" in explorer.table_html.value
-    assert len(explorer.scheme.options) == len(_body(explorer.table))
+    assert len(explorer.scheme.options) == len(body_rows(explorer.table))
 
 
 def test_workstream_rag_and_min_variance_filter_the_table_and_trend(explorer):
     explorer.tabs.selected_index = TRENDS
     before_png = bytes(explorer.trend_image.value)
     explorer.workstream.value = "Planned Care"
-    body = _body(explorer.table)
+    body = body_rows(explorer.table)
     assert set(body["workstream"]) == {"Planned Care"}
     ws_row = explorer.summary.set_index("workstream").loc["Planned Care"]
     assert explorer.table.iloc[-1]["variance"] == pytest.approx(ws_row["variance"])
@@ -129,12 +129,12 @@ def test_workstream_rag_and_min_variance_filter_the_table_and_trend(explorer):
     assert all("(Planned Care," in label for label, _ in explorer.scheme.options)
 
     explorer.rag.value = "Red"
-    assert len(_body(explorer.table)) and all("Red" in r.split("/") for r in _body(explorer.table)["rag"])
+    assert len(body_rows(explorer.table)) and all("Red" in r.split("/") for r in body_rows(explorer.table)["rag"])
     explorer.min_variance.value = 450.0
-    body = _body(explorer.table)
+    body = body_rows(explorer.table)
     assert len(body) and (body["variance"].abs() >= 450).all() and len(body) < 3
     explorer.min_variance.value = 1e6
-    assert _body(explorer.table).empty and explorer.scheme.value is None
+    assert body_rows(explorer.table).empty and explorer.scheme.value is None
     assert "No scheme passes" in explorer.table_html.value and explorer.history.empty
 
     explorer.workstream.value = "All"
@@ -212,7 +212,7 @@ def test_rounding_lines_stay_in_the_totals_but_are_not_schemes(returns, warnings
     pack = monthly_position(returns, warnings, fin_year=FY, month=6, org="LLR", adjustments=adjustments)
     rounding = e.table[e.table["scheme_no"] == ROUNDING_NO]
     assert len(rounding) and set(rounding["scheme_name"]) == {"Rounding to printed Grand Total"}
-    body = _body(e.table)
+    body = body_rows(e.table)
     assert body.tail(len(rounding))["scheme_no"].eq(ROUNDING_NO).all(), "listed last, above the Total"
     assert e.table.iloc[-1]["fot"] == pytest.approx(pack.headline.fot), "still in the Total"
     assert all(name != "Rounding to printed Grand Total" for _, (_, name) in e.scheme.options)

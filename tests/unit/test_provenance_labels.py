@@ -54,7 +54,7 @@ def data(demo_data_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
     return out
 
 
-def _months(text: str) -> list[int]:
+def chart_months(text: str) -> list[int]:
     out: list[int] = []
     for part in text.split(", "):
         a, _, b = part.partition("–")
@@ -66,7 +66,7 @@ def _check(text: str, returns: pd.DataFrame, org: str, where: str) -> int:
     """Every month named with a provenance is named with its one label, and no other wording is left."""
     found = 0
     for m in NAMED.finditer(text):
-        for month in _months(m.group(1)):
+        for month in chart_months(m.group(1)):
             assert pv.month_label(returns, FY, month, org) == m.group(2), (where, org, month, text)
         found += 1
     left = NAMED.sub("", text)

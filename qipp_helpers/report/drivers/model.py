@@ -11,11 +11,11 @@ from ...analysis import drivers as d
 from ...analysis import position as t
 from .. import commentary as notes
 from .. import narrative as sentences
-from ..base import TABLE_MEASURES, _Period, _returns_report
+from ..base import TABLE_MEASURES, ReportPeriod, returns_report
 
 
 @dataclass
-class UnderDelivery(_Period):
+class UnderDelivery(ReportPeriod):
     """Everything the under-delivery drivers notebook shows (Paper D Tables 3 and 4)."""
 
     fin_year: str
@@ -113,7 +113,7 @@ def under_delivery(
     ``scale_threshold``: ``threshold`` is the system's (Paper D: £300k at LLR level) and a CCG's driver
     threshold scales with its share of the system's annual plan (:func:`drivers.scaled_threshold`).
     """
-    adjusted, period = _returns_report(
+    adjusted, period = returns_report(
         returns, warnings, adjustments, commentary, fin_year=fin_year, month=month, org=org, as_received=as_received
     )
     given, system_plan = float(threshold), 0.0

@@ -7,7 +7,7 @@ from IPython.display import Markdown
 from pandas.io.formats.style import Styler
 
 from ...core.orgs import org_name
-from ..blocks import _table_commentary_block, md_text
+from ..blocks import md_text, table_commentary_block
 from ..tables import Filled, TableSpec, money, text
 from .model import UnderDelivery
 
@@ -39,7 +39,7 @@ def driver_commentary_block(r: UnderDelivery) -> str:
         shown = r.movement_commentary()
         shown = shown[shown["kind"] != ""]
         earlier = {(c.org, c.label, c.text): str(c.item) for c in shown.itertuples(index=False)}
-    return _table_commentary_block(
+    return table_commentary_block(
         r,
         "Table 4",
         r.driver_commentary(),
@@ -55,7 +55,7 @@ def movement_commentary_block(r: UnderDelivery) -> str:
     """The commentary beside each named movement of Table 3, and the named movements that have none."""
     if r.movement.empty:
         return ""
-    return _table_commentary_block(
+    return table_commentary_block(
         r, "Table 3", r.movement_commentary(), r.missing_movement_commentary(), "movement", "movements"
     )
 

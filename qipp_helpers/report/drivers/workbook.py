@@ -6,7 +6,7 @@ from ...core.orgs import org_name
 from .. import commentary as notes
 from ..base import adjustment_sheet
 from ..publish import Book
-from ..workbook import QIPP_SIGNS, _headline_figures, _provenance_notes, _warning_notes, with_extras
+from ..workbook import QIPP_SIGNS, headline_figures, provenance_notes, warning_notes, with_extras
 from .model import UnderDelivery
 from .tables import drivers_spec, movement_spec
 
@@ -20,11 +20,11 @@ def _declared(r: UnderDelivery) -> Book:
     notes = [
         ("Organisation", f"{r.org}: {org_name(r.org)}"),
         ("Units and signs", signs),
-        *_warning_notes(r.warnings, None if r.as_received else r.adjustments),
-        *_provenance_notes(r),
+        *warning_notes(r.warnings, None if r.as_received else r.adjustments),
+        *provenance_notes(r),
     ]
     tables = [drivers_spec(r), movement_spec(r)]
-    return Book({t.spec.name: t.table() for t in tables}, _headline_figures(r), notes)
+    return Book({t.spec.name: t.table() for t in tables}, headline_figures(r), notes)
 
 
 def book(r: UnderDelivery) -> Book:

@@ -12,11 +12,11 @@ from ...reference import (
     FRP_FORECAST_MONTHS,
 )
 from .. import narrative as sentences
-from ..base import _Period
+from ..base import ReportPeriod
 
 
 @dataclass
-class FrpBridge(_Period):
+class FrpBridge(ReportPeriod):
     """Everything the FRP bridge notebook shows (Paper D Table 6, Paper E Appendix 1)."""
 
     fin_year: str

@@ -6,7 +6,7 @@ from ...core.money import fmt_k
 from ...core.orgs import org_name
 from ..publish import Book, Figure
 from ..style import SIGN_CONVENTION
-from ..workbook import _provenance_notes
+from ..workbook import provenance_notes
 from .model import FrpBridge
 from .tables import bridge, frp_checks, frp_schemes, org_impact_spec
 
@@ -38,7 +38,7 @@ def book(r: FrpBridge) -> Book:
             [("Printed figures that do not add up", t) for t in checked]
             or [("Printed figures checked", "Every printed figure agrees with the figures it is computed from.")]
         ),
-        *_provenance_notes(r, previous=False),
+        *provenance_notes(r, previous=False),
     ]
     filled = [bridge(r), org_impact_spec(r), frp_schemes(r), frp_checks(r)]
     return Book({t.spec.name: t.table() for t in filled}, figures, notes)

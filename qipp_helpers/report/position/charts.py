@@ -14,7 +14,6 @@ from matplotlib.figure import Figure
 from ...analysis import spc
 from ...core.money import fmt_k
 from ..chartkit import (
-    _K,
     DPI,
     INK,
     MAUVE,
@@ -23,17 +22,18 @@ from ..chartkit import (
     SPC_COMMON,
     SPC_CONCERN,
     SPC_IMPROVEMENT,
+    THOUSANDS,
     Chart,
-    _about,
-    _body,
-    _chart,
-    _figure,
-    _finish,
-    _hollow_words,
-    _months,
-    _series_points,
-    _style_axes,
-    _synthetic_label,
+    about_context,
+    body_rows,
+    chart_function,
+    chart_months,
+    finish_chart,
+    hollow_words,
+    mark_synthetic,
+    new_figure,
+    series_points,
+    style_axes,
     synthetic_words,
 )
 from ..style import (
@@ -47,7 +47,7 @@ from ..style import (
 )
 
 
-@_chart
+@chart_function
 def plan_vs_fot(
     fot_table: pd.DataFrame,
     *,
@@ -57,9 +57,9 @@ def plan_vs_fot(
     """Grouped horizontal bars: annual plan (hollow) and FOT per workstream, savings shown positive;
     each labelled with Table 2's variance (positive = short of plan, brackets = more than planned)."""
     s = signs("savings")
-    df = _body(fot_table, "workstream").iloc[::-1].reset_index(drop=True)
+    df = body_rows(fot_table, "workstream").iloc[::-1].reset_index(drop=True)
     y = np.arange(len(df))
-    fig, ax = _figure((10, 0.18 * len(df) + 1.1))
+    fig, ax = new_figure((10, 0.18 * len(df) + 1.1))
     plan, fot = s.plot(df["plan"]), s.plot(df["fot"])
     ax.barh(y + 0.21, plan, height=0.42, color=SERIES["plan"], edgecolor=INK, linewidth=0.7, label="Annual plan")
     ax.barh(y - 0.21, fot, height=0.42, color=SERIES["fot"], label="Forecast out-turn")
@@ -69,17 +69,17 @@ def plan_vs_fot(
             words = f"short of plan {v:,.0f}" if v > 0 else f"ahead of plan {-v:,.0f}"  # no brackets on this axis
             ax.text(max(p, f, 0) + span * 0.01, yi, words, va="center", fontsize=7.5, color=TEXT)
     ax.set_yticks(y, df["workstream"], fontsize=8.5)
-    ax.xaxis.set_major_formatter(_K)
+    ax.xaxis.set_major_formatter(THOUSANDS)
     ax.set_xlabel(s.axis, fontsize=8.5)
     ax.set_xlim(min(0, float(np.min(np.r_[plan, fot])) * 1.1), span * 1.22)
     ax.axvline(0, color="black", lw=0.8)
-    _style_axes(ax, title)
+    style_axes(ax, title)
     short = df[df["variance"] >= 0.5].sort_values("variance", ascending=False)
     over = df[df["variance"] <= -0.5].sort_values("variance")
     total = fot_table[fot_table["workstream"] == "Total"]
     totals = f" Total plan {-total['plan'].iloc[0]:,.0f}, forecast {-total['fot'].iloc[0]:,.0f}." if len(total) else ""
     alt = (
-        f"Bar chart: annual plan and forecast out-turn by workstream{_about(context)} (savings, £000, shown "
+        f"Bar chart: annual plan and forecast out-turn by workstream{about_context(context)} (savings, £000, shown "
         f"positive).{totals}"
     )
     if len(short):
@@ -88,7 +88,7 @@ def plan_vs_fot(
     if len(over):
         alt += f" Most ahead of plan: {over['workstream'].iloc[0]} {fmt_k(over['variance'].iloc[0])}."
     key = s.key + "\nLabels: Table 2's variance in words: short of plan (a positive variance) or ahead of plan."
-    return _finish(fig, key=key, alt=alt, legend=ax)
+    return finish_chart(fig, key=key, alt=alt, legend=ax)
 
 
 RAG_SERIES = (
@@ -100,7 +100,7 @@ RAG_SERIES = (
 )
 
 
-@_chart
+@chart_function
 def fot_by_rag(
     rag_table: pd.DataFrame,
     *,
@@ -109,9 +109,9 @@ def fot_by_rag(
 ) -> Figure:
     """Stacked horizontal bars of FOT by RAG per programme area (savings shown positive); assured value marked."""
     s = signs("savings")
-    df = _body(rag_table, "programme_area").iloc[::-1].reset_index(drop=True)
+    df = body_rows(rag_table, "programme_area").iloc[::-1].reset_index(drop=True)
     y = np.arange(len(df))
-    fig, ax = _figure((10, 0.16 * len(df) + 1.35))
+    fig, ax = new_figure((10, 0.16 * len(df) + 1.35))
     pos = np.zeros(len(df))
     neg = np.zeros(len(df))
     shown = []
@@ -127,24 +127,24 @@ def fot_by_rag(
     assured = s.plot(df["assured"])
     ax.scatter(assured, y, marker="D", color="black", s=22, zorder=3, label="PMO assured value")
     ax.set_yticks(y, df["programme_area"], fontsize=8.5)
-    ax.xaxis.set_major_formatter(_K)
+    ax.xaxis.set_major_formatter(THOUSANDS)
     ax.set_xlabel(s.axis, fontsize=8.5)
     lo = min(0.0, float(np.min(np.r_[neg, assured])))
     hi = max(1.0, float(np.max(np.r_[pos, assured])))
     pad = (hi - lo) * 0.04
     ax.set_xlim(lo - (pad if lo < 0 else 0), hi + pad)  # the assured marker never sits on the edge
     ax.axvline(0, color="black", lw=0.8)
-    _style_axes(ax, title)
+    style_axes(ax, title)
     parts = ", ".join(f"{label} {v:,.0f}" for label, v in shown if abs(v) >= 0.5)
     alt = (
-        f"Stacked bar chart: forecast out-turn by overall PMO RAG rating and programme area{_about(context)} "
+        f"Stacked bar chart: forecast out-turn by overall PMO RAG rating and programme area{about_context(context)} "
         f"(savings, £000, shown positive). Totals: {parts}; PMO assured value {float(assured.sum()):,.0f}, "
         "marked by a diamond on each bar."
     )
-    return _finish(fig, key=s.key + "\nDiamond: PMO assured value.", alt=alt, legend=ax)
+    return finish_chart(fig, key=s.key + "\nDiamond: PMO assured value.", alt=alt, legend=ax)
 
 
-@_chart
+@chart_function
 def org_split(
     split: pd.DataFrame,
     *,
@@ -155,7 +155,7 @@ def org_split(
     s = signs("savings")
     df = split.reset_index(drop=True)
     x = np.arange(len(df))
-    fig, ax = _figure((10, 2.5 if len(df) > 1 else 2.05))  # one organisation: three bars need less height
+    fig, ax = new_figure((10, 2.5 if len(df) > 1 else 2.05))  # one organisation: three bars need less height
     series: tuple[tuple[str, str, dict[str, Any]], ...] = (
         ("annual_plan", "Annual plan", {"color": SERIES["plan"], "edgecolor": INK, "linewidth": 0.8}),
         ("fot", "Forecast out-turn", {"color": SERIES["fot"]}),
@@ -166,23 +166,26 @@ def org_split(
         bars = ax.bar(x + offset, vals, width=0.27, label=label, **look)
         ax.bar_label(bars, labels=[f"{v:,.0f}" for v in vals], fontsize=7, padding=2, color=TEXT)
     ax.set_xticks(x, df["organisation"])
-    ax.yaxis.set_major_formatter(_K)
+    ax.yaxis.set_major_formatter(THOUSANDS)
     ax.set_ylabel(s.axis, fontsize=8)
-    _style_axes(ax, title)
+    style_axes(ax, title)
     ax.legend(frameon=False, fontsize=8, loc="upper left", bbox_to_anchor=(1.01, 1.0))
     ax.margins(y=0.18)
-    alt = f"Bar chart: annual plan, forecast out-turn and PMO assured value by organisation{_about(context)} " + (
-        "(savings, £000, shown positive): "
-        + "; ".join(
-            f"{r.organisation} plan {-r.annual_plan:,.0f}, forecast {-r.fot:,.0f}, assured {-r.assured:,.0f}"
-            for r in df.itertuples()
+    alt = (
+        f"Bar chart: annual plan, forecast out-turn and PMO assured value by organisation{about_context(context)} "
+        + (
+            "(savings, £000, shown positive): "
+            + "; ".join(
+                f"{r.organisation} plan {-r.annual_plan:,.0f}, forecast {-r.fot:,.0f}, assured {-r.assured:,.0f}"
+                for r in df.itertuples()
+            )
+            + "."
         )
-        + "."
     )
-    return _finish(fig, key=s.key, alt=alt)
+    return finish_chart(fig, key=s.key, alt=alt)
 
 
-@_chart
+@chart_function
 def fot_trend(
     history: pd.DataFrame,
     *,
@@ -209,23 +212,23 @@ def fot_trend(
 
     fot, ytd = s.plot(history["fot"]), s.plot(history["actual_ytd"])
     fot_real, ytd_real, plan_real = real_of("fot"), real_of("actual_ytd"), real_of("annual_plan")
-    fig, ax = _figure((10, 2.35))
+    fig, ax = new_figure((10, 2.35))
     plan_at = int(np.flatnonzero(plan_real)[-1]) if plan_real.any() else len(months) - 1
     plan = float(s.plot(history["annual_plan"])[plan_at])
     # the plan line stops short of its label, so nothing is struck through
     ax.hlines(plan, -0.4, x[-1] + 0.3, color=INK, ls="--", lw=1.0, zorder=1, label=f"Annual plan (M{months[plan_at]})")
     top = max(float(np.nanmax(np.r_[fot, ytd, plan, 1.0])), 1.0)
     ax.text(x[-1] + 0.38, plan, f"plan {plan:,.0f}", va="center", ha="left", fontsize=7.5, color=TEXT)
-    _series_points(ax, x, fot, fot_real, colour=PURPLE, marker="o", label="Forecast out-turn")
-    _series_points(ax, x, ytd, ytd_real, colour=SKY, marker="s", label="Actual YTD", edge=INK, line=INK)
+    series_points(ax, x, fot, fot_real, colour=PURPLE, marker="o", label="Forecast out-turn")
+    series_points(ax, x, ytd, ytd_real, colour=SKY, marker="s", label="Actual YTD", edge=INK, line=INK)
     fake = sorted({months[i] for i in range(len(months)) if not (fot_real[i] and ytd_real[i])})
-    _synthetic_label(ax, [float(months.index(m)) for m in fake], fake)
+    mark_synthetic(ax, [float(months.index(m)) for m in fake], fake)
     ax.set_xticks(x, [f"M{m}" for m in months])
     ax.set_xlim(-0.5, len(months) - 0.5 + 0.9)
-    ax.yaxis.set_major_formatter(_K)
+    ax.yaxis.set_major_formatter(THOUSANDS)
     ax.set_ylabel(s.axis, fontsize=8)
     ax.set_ylim(0, top * 1.3)  # room above the plan line for the synthetic bracket
-    _style_axes(ax, title)
+    style_axes(ax, title)
     ax.legend(frameon=False, fontsize=8, loc="upper left", bbox_to_anchor=(1.0, 1.0))
     # each value label goes above its point, or below where the plan line would strike it through
     fig.tight_layout(rect=(0, (0.1 + 0.155 * (1 + len(notes))) / fig.get_figheight(), 1, 1))
@@ -246,14 +249,14 @@ def fot_trend(
     fot_txt = ", ".join(f"M{months[i]} {fot[i]:,.0f}" for i in np.flatnonzero(fot_real))
     ytd_txt = ", ".join(f"M{months[i]} {ytd[i]:,.0f}" for i in np.flatnonzero(ytd_real))
     alt = (
-        f"Line chart: forecast out-turn and year-to-date delivery by month{_about(context)} (savings, £000, "
+        f"Line chart: forecast out-turn and year-to-date delivery by month{about_context(context)} (savings, £000, "
         f"shown positive). Annual plan {plan:,.0f}. Forecast out-turn: {fot_txt or 'no real month'}. Actual "
         f"year to date: {ytd_txt or 'no real month'}."
     )
     if fake:
         alt += f" {synthetic_words(fake)}"
     key = s.key + (f"\n{synthetic_words(fake)}" if fake else "")
-    return _finish(fig, key="\n".join([key, *notes]), alt=alt)
+    return finish_chart(fig, key="\n".join([key, *notes]), alt=alt)
 
 
 def _as_trend(panel: spc.Trend | spc.XmR, synthetic_months: Sequence[int]) -> spc.Trend:
@@ -304,7 +307,7 @@ def _xmr_axes(
     ax.scatter(xs, v, c=list(colours), s=22, zorder=4, edgecolors=INK, linewidths=0.5)
     ax.set_xticks(range(len(months)), [f"M{m}" for m in months], fontsize=7)
     ax.tick_params(axis="y", labelsize=7)
-    ax.yaxis.set_major_formatter(_K)
+    ax.yaxis.set_major_formatter(THOUSANDS)
     ax.set_title(title, loc="left", fontsize=7.5 if len(title) > 16 else 8.5, fontweight="bold", color=TEXT)
     ax.spines[["top", "right"]].set_visible(False)
     ax.margins(x=0.08, y=0.15)
@@ -361,7 +364,7 @@ def _icons(ax: Any, tr: spc.Trend, improvement: str | None, target: float | None
         )
 
 
-@_chart
+@chart_function
 def xmr_chart(
     panels: Mapping[str, spc.Trend | spc.XmR],
     *,
@@ -419,7 +422,7 @@ def xmr_chart(
             0.01,
             1 - 0.42 / height,
             f"{len(real)} real month{'s' if len(real) != 1 else ''}"
-            + (f" ({_months(real)})" if real else "")
+            + (f" ({chart_months(real)})" if real else "")
             + f": too few for process limits and special-cause rules (they need {spc.MIN_RULE_POINTS}: "
             f"{spc.MIN_RULE_POINTS - len(real)} more), so none are drawn.",
             fontsize=9,
@@ -448,7 +451,7 @@ def xmr_chart(
                 markerfacecolor="white",
                 lw=0.8,
                 ls=":",
-                label=f"{_hollow_words(fake, month_synthetic)} (never used for limits or signals)",
+                label=f"{hollow_words(fake, month_synthetic)} (never used for limits or signals)",
             )
         )
     fig.legend(
@@ -480,22 +483,22 @@ def xmr_chart(
         for m, hit in zip(c.values.index, tr.signals.reindex(c.values.index), strict=True)
         if hit
     ]
-    alt = f"XmR charts, one panel per series: {title}{_about(context)}; savings shown positive. "
+    alt = f"XmR charts, one panel per series: {title}{about_context(context)}; savings shown positive. "
     if ruled:
         alt += ("Special-cause variation: " + "; ".join(signals) + ".") if signals else "No special-cause variation."
         icons = [f"{name} {tr.variation(improvement)}" for name, tr in trends.items() if tr.ruled]
         alt += " Latest point: " + "; ".join(icons) + "."
     else:
         alt += (
-            f"{len(real)} real month(s){' (' + _months(real) + ')' if real else ''}: too few for limits or "
+            f"{len(real)} real month(s){' (' + chart_months(real) + ')' if real else ''}: too few for limits or "
             "special-cause rules, none drawn."
         )
     if fake:
-        alt += f" Hollow grey points: {_hollow_words(fake, month_synthetic)}."
-    return _finish(fig, key="\n".join([s.key, *extra, *notes]), alt=alt, layout=False)
+        alt += f" Hollow grey points: {hollow_words(fake, month_synthetic)}."
+    return finish_chart(fig, key="\n".join([s.key, *extra, *notes]), alt=alt, layout=False)
 
 
-@_chart
+@chart_function
 def scheme_history(
     history: pd.DataFrame, *, title: str, synthetic_months: Sequence[int] = (), context: str = ""
 ) -> Figure:
@@ -505,7 +508,7 @@ def scheme_history(
     changes are labelled; synthetic months are hollow grey points, never RAG-coloured.
     """
     s = signs("savings")
-    fig, ax = _figure((9, 3.4))
+    fig, ax = new_figure((9, 3.4))
     months = [int(m) for m in history["month"]]
     x = np.arange(len(months), dtype=float)
     real = np.array([m not in set(synthetic_months) for m in months], dtype=bool)
@@ -527,7 +530,7 @@ def scheme_history(
         )
     if (~real).any():
         ax.scatter(x[~real], fot[~real], s=34, zorder=3, facecolors="white", edgecolors=SYNTHETIC_EDGE)
-        _synthetic_label(ax, list(x[~real]), [m for m, ok in zip(months, real, strict=True) if not ok])
+        mark_synthetic(ax, list(x[~real]), [m for m, ok in zip(months, real, strict=True) if not ok])
     for xi, v, change, ok in zip(x, fot, history["rag_change"], real, strict=True):
         if change and ok:
             ax.annotate(
@@ -542,18 +545,18 @@ def scheme_history(
                 bbox={"boxstyle": "round,pad=0.2", "fc": "white", "ec": "none", "alpha": 0.85},
             )
     ax.set_xticks(x, [f"M{m}" for m in months])
-    ax.yaxis.set_major_formatter(_K)
+    ax.yaxis.set_major_formatter(THOUSANDS)
     ax.set_ylabel(s.axis)
     ax.axhline(0, color="black", lw=0.6)
-    _style_axes(ax, title)
+    style_axes(ax, title)
     ax.title.set_position((0, 1.07))
     ax.legend(frameon=False, fontsize=8, loc="upper left", bbox_to_anchor=(1.0, 1.0))
     ax.margins(y=0.2)
     alt = (
-        f"Line chart: {title}{_about(context)} by month (savings, £000, shown positive). Forecast out-turn: "
+        f"Line chart: {title}{about_context(context)} by month (savings, £000, shown positive). Forecast out-turn: "
         + ", ".join(f"M{m} {v:,.0f}" for m, v in zip(months, fot, strict=True))
         + "."
     )
     if (~real).any():
         alt += f" {synthetic_words([m for m, ok in zip(months, real, strict=True) if not ok])}"
-    return _finish(fig, key=s.key, alt=alt)
+    return finish_chart(fig, key=s.key, alt=alt)

@@ -28,11 +28,11 @@ from .. import changes as since
 from .. import commentary as notes
 from .. import narrative as sentences
 from .. import printed as paper
-from ..base import PAPER_D_REPORT, TABLE_MEASURES, _Period, _returns_report
+from ..base import PAPER_D_REPORT, TABLE_MEASURES, ReportPeriod, returns_report
 
 
 @dataclass
-class MonthlyPosition(_Period):
+class MonthlyPosition(ReportPeriod):
     """Everything the monthly position notebook shows, computed once."""
 
     fin_year: str
@@ -173,7 +173,7 @@ def monthly_position(
     summary by programme area.
     """
     received = returns
-    returns, period = _returns_report(
+    returns, period = returns_report(
         returns, warnings, adjustments, commentary, fin_year=fin_year, month=month, org=org, as_received=as_received
     )
     rows = period["rows"]

@@ -12,7 +12,7 @@ from .. import commentary as notes
 from .. import narrative as sentences
 from .. import workstreams as wp
 from ..appendices import APPENDIX1_RATINGS
-from ..blocks import _commentary_markdown, _commentary_sources, md_text
+from ..blocks import commentary_markdown, commentary_sources, md_text
 from ..fmt import inert_labels, rag_cell_styles
 from ..publish import Total
 from ..tables import Col, Filled, TableSpec, money, text
@@ -143,7 +143,7 @@ def red_commentary_block(r: MonthlyPosition) -> str:
     # QAG's actions printed in Paper D's QAG outcome (section 5.1, as published) are not printed twice in the section
     qag = {(c.label, c.text) for c in wp.published_qag(r).itertuples()}
     there = [(c.label, c.text) in qag and c.kind == "qag" for c in table.itertuples()]
-    text = _commentary_markdown(
+    text = commentary_markdown(
         table[[not t for t in there]].assign(value=float("nan")), r.org, value_label="", empty=""
     )
     referred = list(dict.fromkeys(table.loc[there, "item"]))
@@ -156,7 +156,7 @@ def red_commentary_block(r: MonthlyPosition) -> str:
     )
     if not text:
         text = "*No commentary is held for the red-rated schemes this month.*"
-    head = f"**Commentary on the red-rated schemes** ({_commentary_sources(r)})"
+    head = f"**Commentary on the red-rated schemes** ({commentary_sources(r)})"
     return "\n\n".join(p for p in (head, text, f"**{md_text(missing)}**" if missing else "") if p)
 
 

@@ -10,7 +10,7 @@ from .. import commentary as notes
 from .. import printed as paper
 from ..base import adjustment_sheet
 from ..publish import Book, Table
-from ..workbook import QIPP_SIGNS, _headline_figures, _provenance_notes, _warning_notes, with_extras
+from ..workbook import QIPP_SIGNS, headline_figures, provenance_notes, warning_notes, with_extras
 from .model import MonthlyPosition
 from .tables import executive_summary, fot, rag_spec, red_spec, schemes, ytd
 
@@ -20,11 +20,11 @@ def _declared(r: MonthlyPosition) -> Book:
     notes = [
         ("Organisation", f"{r.org}: {org_name(r.org)}"),
         ("Units and signs", QIPP_SIGNS),
-        *_warning_notes(r.warnings, None if r.as_received else r.adjustments),
-        *_provenance_notes(r),
+        *warning_notes(r.warnings, None if r.as_received else r.adjustments),
+        *provenance_notes(r),
     ]
     tables = [ytd(r), fot(r), rag_spec(r), red_spec(r), schemes(r)]
-    return Book({t.spec.name: t.table() for t in tables}, _headline_figures(r), notes)
+    return Book({t.spec.name: t.table() for t in tables}, headline_figures(r), notes)
 
 
 def _extras(r: MonthlyPosition) -> dict[str, pd.DataFrame | Table]:

@@ -9,7 +9,17 @@ import pandas as pd
 from matplotlib.colors import LinearSegmentedColormap
 from matplotlib.figure import Figure
 
-from ..chartkit import INK, MAUVE, PURPLE, _about, _body, _chart, _figure, _finish, _style_axes
+from ..chartkit import (
+    INK,
+    MAUVE,
+    PURPLE,
+    about_context,
+    body_rows,
+    chart_function,
+    finish_chart,
+    new_figure,
+    style_axes,
+)
 from ..style import (
     HEATMAP,
     POD_COLOURS,
@@ -25,7 +35,7 @@ def _hex(rgba: Sequence[float]) -> str:
     return "#{:02X}{:02X}{:02X}".format(*(round(float(c) * 255) for c in rgba[:3]))
 
 
-@_chart
+@chart_function
 def opportunity_heatmap(table: pd.DataFrame, *, title: str, context: str = "") -> Figure:
     """Heatmap of opportunity (£m) by programme area × point of delivery, every cell labelled.
 
@@ -33,10 +43,10 @@ def opportunity_heatmap(table: pd.DataFrame, *, title: str, context: str = "") -
     grid separates the cells and each is labelled in black or white, whichever reads on it (AA).
     """
     s = signs("opportunity")
-    body = _body(table, "programme_area").set_index("programme_area")[list(POD_NAMES)]
+    body = body_rows(table, "programme_area").set_index("programme_area")[list(POD_NAMES)]
     values = body.to_numpy(dtype=float)
     rows, cols = values.shape
-    fig, ax = _figure((7.6, 0.27 * rows + 1.5))
+    fig, ax = new_figure((7.6, 0.27 * rows + 1.5))
     top = float(np.nanmax(values)) if values.size else 0.0
     cmap = LinearSegmentedColormap.from_list("qipp_heatmap", list(HEATMAP))
     mesh = ax.pcolormesh(values, cmap=cmap, vmin=0, vmax=max(top, 0.1), edgecolors="white", linewidth=0.6)
@@ -56,19 +66,19 @@ def opportunity_heatmap(table: pd.DataFrame, *, title: str, context: str = "") -
     flat = [(body.index[r], list(POD_NAMES.values())[c], v) for (r, c), v in np.ndenumerate(values)]
     flat.sort(key=lambda t: -t[2])
     alt = (
-        f"Heatmap: {title}{_about(context)}; {rows} programme areas by elective, non-elective and prescribing. "
+        f"Heatmap: {title}{about_context(context)}; {rows} programme areas by elective, non-elective and prescribing. "
         "Largest cells: " + "; ".join(f"{a} {p} £{v:.1f}m" for a, p, v in flat[:3]) + "."
     )
-    return _finish(fig, key=s.key, alt=alt)
+    return finish_chart(fig, key=s.key, alt=alt)
 
 
-@_chart
+@chart_function
 def opportunity_ranked(table: pd.DataFrame, *, title: str, context: str = "") -> Figure:
     """Programme areas ranked by total opportunity (£m), bars stacked by point of delivery, totals labelled."""
     s = signs("opportunity")
-    body = _body(table, "programme_area").sort_values("total", kind="stable")
+    body = body_rows(table, "programme_area").sort_values("total", kind="stable")
     y = np.arange(len(body))
-    fig, ax = _figure((10, 0.27 * len(body) + 1.3))
+    fig, ax = new_figure((10, 0.27 * len(body) + 1.3))
     left = np.zeros(len(body))
     for pod, label in POD_NAMES.items():
         v = body[pod].to_numpy()
@@ -80,25 +90,25 @@ def opportunity_ranked(table: pd.DataFrame, *, title: str, context: str = "") ->
     ax.set_yticks(y, body["programme_area"], fontsize=9)
     ax.set_xlim(0, span * 1.12)
     ax.set_xlabel("Opportunity, £m", fontsize=8.5)
-    _style_axes(ax, title)
+    style_axes(ax, title)
     ax.legend(loc="lower right", frameon=False, fontsize=8.5)
     ranked = body.iloc[::-1]
     alt = (
-        f"Stacked bar chart: {title}{_about(context)}, by elective, non-elective and prescribing. "
+        f"Stacked bar chart: {title}{about_context(context)}, by elective, non-elective and prescribing. "
         + "; ".join(f"{r.programme_area} £{r.total:,.1f}m" for r in ranked.head(4).itertuples())
         + "."
     )
-    return _finish(fig, key=s.key, alt=alt)
+    return finish_chart(fig, key=s.key, alt=alt)
 
 
-@_chart
+@chart_function
 def peer_positions(
     positions: pd.DataFrame, top: pd.DataFrame, *, labels: Sequence[str], title: str, context: str = ""
 ) -> Figure:
     """Each largest opportunity on one row: peers' spend as dots (best 5 filled), the best-5 average and
     the peer mean marked, the CCG's own spend as a diamond; all as % of the peer mean so rows compare."""
     n = len(top)
-    fig, ax = _figure((10, max(2.4, 0.42 * n + 1.5)))
+    fig, ax = new_figure((10, max(2.4, 0.42 * n + 1.5)))
     y = np.arange(n)[::-1]
     own_pct = []
     for yi, (i, r) in zip(y, top.reset_index(drop=True).iterrows(), strict=True):
@@ -164,7 +174,7 @@ def peer_positions(
     ax.set_title(title, loc="left", fontsize=11, fontweight="bold", pad=16, color=TEXT)
     ax.spines[["top", "right"]].set_visible(False)
     alt = (
-        f"Dot chart: {title}{_about(context)}; each row one of the {n} largest opportunities, spend as % of "
+        f"Dot chart: {title}{about_context(context)}; each row one of the {n} largest opportunities, spend as % of "
         "the peer mean. "
         + "; ".join(
             f"{lab}: this CCG at {pct:.0f}% of the peer mean, opportunity £{r.opportunity / 1000:,.1f}m"
@@ -173,16 +183,16 @@ def peer_positions(
         + "."
     )
     key = signs("opportunity").key + "\nSpend as % of the peer mean (100 = the peer mean); opportunity in £m."
-    return _finish(fig, key=key, alt=alt, legend=ax)
+    return finish_chart(fig, key=key, alt=alt, legend=ax)
 
 
-@_chart
+@chart_function
 def coverage_chart(coverage: pd.DataFrame, *, title: str, context: str = "") -> Figure:
     """Per point of delivery: RightCare opportunity beside the matching QIPP programme's plan (£m), labelled."""
     s = signs("opportunity")
     body = coverage[coverage["point_of_delivery"] != "Total"].iloc[::-1].reset_index(drop=True)
     y = np.arange(len(body))
-    fig, ax = _figure((10, 0.55 * len(body) + 1.3))
+    fig, ax = new_figure((10, 0.55 * len(body) + 1.3))
     opp = ax.barh(
         y + 0.2, body["opportunity"], height=0.38, color=MAUVE, edgecolor=INK, lw=0.4, label="RightCare opportunity"
     )
@@ -204,14 +214,14 @@ def coverage_chart(coverage: pd.DataFrame, *, title: str, context: str = "") -> 
     span = float(np.nanmax(np.r_[body["opportunity"], body["qipp_plan"], 0.1]))
     ax.set_xlim(0, span * 1.25)
     ax.set_xlabel("£m", fontsize=8.5)
-    _style_axes(ax, title)
+    style_axes(ax, title)
     ax.legend(loc="upper left", bbox_to_anchor=(1.0, 1.0), frameon=False, fontsize=8.5)
     alt = (
-        f"Bar chart: {title}{_about(context)}. "
+        f"Bar chart: {title}{about_context(context)}. "
         + "; ".join(
             f"{r.point_of_delivery}: opportunity £{r.opportunity:,.1f}m, {r.qipp_programme} plan £{r.qipp_plan:,.1f}m"
             for r in body.iloc[::-1].itertuples(index=False)
         )
         + "."
     )
-    return _finish(fig, key=s.key + "\nPercentages: plan as % of the opportunity.", alt=alt)
+    return finish_chart(fig, key=s.key + "\nPercentages: plan as % of the opportunity.", alt=alt)

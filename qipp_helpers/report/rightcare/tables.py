@@ -9,7 +9,7 @@ from ...analysis import rightcare as rc
 from ...core.orgs import org_name
 from ...core.text import plain_html
 from ...core.vocab import POD_LABELS
-from ..blocks import _period_and_generated, _provenance_kind, md_text
+from ..blocks import md_text, period_and_generated, provenance_kind
 from ..publish import Total
 from ..tables import Col, Filled, TableSpec, millions, text
 from .model import RightCareOpportunity
@@ -23,8 +23,8 @@ def rightcare_banner_lines(r: RightCareOpportunity) -> list[str]:
 
     A report whose RightCare figures are all synthetic says so in the running header of every page.
     """
-    kinds = _provenance_kind(r.provenance)
-    plan = f"; QIPP plan {_provenance_kind(r.coverage_provenance)}" if r.coverage_provenance else ""
+    kinds = provenance_kind(r.provenance)
+    plan = f"; QIPP plan {provenance_kind(r.coverage_provenance)}" if r.coverage_provenance else ""
     published = "; Derbyshire Table 3 published" if r.published is not None else ""
     data = f"Data: RightCare indicators {kinds}{published}{plan} (see section 7)"
     if r.illustrative:
@@ -33,7 +33,7 @@ def rightcare_banner_lines(r: RightCareOpportunity) -> list[str]:
         f"{org_name(r.org)} ({r.org})",
         f"RightCare {r.data_year} data · {r.period.split(' (')[0]}",
         data,
-        _period_and_generated(r.period),
+        period_and_generated(r.period),
     ]
 
 
@@ -63,10 +63,10 @@ def rightcare_sources_note(r: RightCareOpportunity) -> str:
             )
         parts.append(text)
     else:
-        parts.append(f"the RightCare indicator data is {_provenance_kind(r.provenance)}")
+        parts.append(f"the RightCare indicator data is {provenance_kind(r.provenance)}")
     if r.coverage is not None:
         parts.append(
-            f"the QIPP plan set against the opportunity is {_provenance_kind(r.coverage_provenance)} "
+            f"the QIPP plan set against the opportunity is {provenance_kind(r.coverage_provenance)} "
             f"({md_text(r.coverage_source)})"
         )
     return "> **Published or synthetic?** In this report " + "; ".join(parts) + "."
