@@ -236,7 +236,7 @@ def test_each_view_is_computed_once_and_the_warm_up_prepares_the_next(explorer, 
     explorer.org.value = "WL"
     calls = []
     monkeypatch.setattr(explore, "monthly_position", lambda *a, **k: calls.append(k) or None)
-    monkeypatch.setattr(explore.charts, "xmr_chart", lambda *a, **k: calls.append(k) or None)
+    monkeypatch.setattr(explore.position_charts, "xmr_chart", lambda *a, **k: calls.append(k) or None)
     explorer.org.value = "ELR"  # prepared: nothing is recomputed or redrawn
     explorer.org.value = "WL"  # shown before: the same
     explorer.org.value = "LLR"
