@@ -238,9 +238,10 @@ def breakdown(data: Path, tmp: Path, qipp_out: Path, repeats: int) -> None:
 
     from qipp_helpers.pack import document
     from qipp_helpers.pack.catalogue import WARM_UP
+    from qipp_helpers.pack.job import Job, run_notes
     from qipp_helpers.pack.kernels import _RESET, _run, warm_kernel
     from qipp_helpers.pack.render import KERNEL_ARGUMENTS, execute_notebook, html_to_pdf, notebook_to_html
-    from qipp_helpers.pack.runner import Job, run_notes, warm_worker
+    from qipp_helpers.pack.runner import warm_worker
     from qipp_helpers.pack.xlsx import write_tables_xlsx
     from qipp_helpers.report.publish import published_book
     from qipp_helpers.store import db
