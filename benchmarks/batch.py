@@ -9,7 +9,7 @@ qipp: `qipp run`: one driver process, a process pool (one warm kernel per worker
   xlsx per report, then each month's manifest, pack PDF and front page.
 floor: the same 16 reports built the fastest way the code allows without Jupyter: one process
   per CPU, each notebook's code cells executed in the worker's own IPython shell (no kernel, no
-  papermill, no messages; ``qipp_helpers.pack.inprocess``), then the same HTML, PDF and xlsx
+  papermill, no messages; ``benchmarks/inprocess.py``), then the same HTML, PDF and xlsx
   (the same renderers, the same notebook outputs); no pack PDF, front page or manifest.
 
 Each round runs the three columns back to back (the order rotating), so load from other work on
@@ -173,6 +173,8 @@ def floor_cmd(data: Path, out: Path, jobs: int) -> list[str]:
 
 def floor_run(data: Path, out: Path, jobs: int) -> None:
     """The floor (in a process of its own): plan the same reports, run them in-process in a pool of ``jobs``."""
+    from inprocess import IN_PROCESS  # benchmarks/inprocess.py, beside this script
+
     from qipp_helpers.pack import plan as planning
     from qipp_helpers.pack.batch import held
     from qipp_helpers.pack.catalogue import WARM_UP
@@ -189,7 +191,7 @@ def floor_run(data: Path, out: Path, jobs: int) -> None:
         out=out,
         held=held(snap),
     )
-    results = run_jobs([r.job for r in plan.reports], workers=jobs, progress=False, warm_up=WARM_UP, engine="inprocess")
+    results = run_jobs([r.job for r in plan.reports], workers=jobs, progress=False, warm_up=WARM_UP, engine=IN_PROCESS)
     bad = [f"{r.job.label}: {r.error}" for r in results if r.status != "ok"]
     if bad or len(results) != N_REPORTS:
         sys.exit(f"floor: {len(results)} reports, failed: {bad}")
@@ -231,14 +233,15 @@ def _s(step: tuple[float, float]) -> str:
 def breakdown(data: Path, tmp: Path, qipp_out: Path, repeats: int) -> None:
     """Time the parts of one report (LLR monthly position, M6) in this process, as a worker runs them."""
     import psutil
+    from inprocess import execute_in_process  # benchmarks/inprocess.py, beside this script
     from jupyter_client.manager import KernelManager
 
     from qipp_helpers.pack import document
     from qipp_helpers.pack.catalogue import WARM_UP
-    from qipp_helpers.pack.inprocess import execute_in_process
+    from qipp_helpers.pack.job import Job, run_notes
     from qipp_helpers.pack.kernels import _RESET, _run, warm_kernel
     from qipp_helpers.pack.render import KERNEL_ARGUMENTS, execute_notebook, html_to_pdf, notebook_to_html
-    from qipp_helpers.pack.runner import Job, run_notes, warm_worker
+    from qipp_helpers.pack.runner import warm_worker
     from qipp_helpers.pack.xlsx import write_tables_xlsx
     from qipp_helpers.report.publish import published_book
     from qipp_helpers.store import db

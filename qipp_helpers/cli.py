@@ -30,6 +30,7 @@ from .pack import writers
 from .pack.catalogue import NOTEBOOKS, known_orgs, parse_param
 
 if TYPE_CHECKING:
+    from .pack.batch import RunOptions
     from .pack.runner import JobResult
 
 
@@ -575,78 +576,93 @@ def _name_formats(command: _Command) -> _Command:
     return command
 
 
+# The options of `qipp run` (what to render, where, how, and what the pack's front matter says).
+_RunOrg = Annotated[
+    list[str] | None,
+    typer.Option("--org", help="Organisation(s), repeatable or comma-separated, or 'all'.", show_default=False),
+]
+_RunNotebook = Annotated[
+    str, typer.Option(help=f"Notebook name(s), comma-separated ({', '.join(NOTEBOOKS)}), or 'all'.")
+]
+_RunFormats = Annotated[str, typer.Option(help=f"Comma-separated: {','.join(writers.names())}.")]
+_EVERY_FORMAT = ",".join(writers.names())
+_RunOut = Annotated[Path, typer.Option("--out", help="Reports folder.")]
+_RunNotebooksDir = Annotated[
+    Path | None,
+    typer.Option(
+        help="Folder holding the notebooks (default: ./notebooks in a checkout, else the installed copy).",
+        show_default=False,
+    ),
+]
+_RunJobs = Annotated[
+    int | None, typer.Option("--jobs", help="Parallel workers (default: CPU count).", show_default=False)
+]
+_RunMarking = Annotated[str, typer.Option(help="Protective marking for every page, e.g. OFFICIAL-SENSITIVE.")]
+_RunMeetingDate = Annotated[
+    str, typer.Option(help="Date of the meeting the pack goes to, e.g. 2019-10-17 (on its cover).")
+]
+_RunDataCutoff = Annotated[
+    str, typer.Option(help="Data cut-off date, e.g. 2019-10-04 (default: the store version read).")
+]
+_RunParam = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--param",
+        help="NAME=VALUE for every notebook that declares NAME, e.g. threshold=500; repeatable.",
+        show_default=False,
+    ),
+]
+_RunChangedOnly = Annotated[
+    bool,
+    typer.Option(
+        "--changed-only",
+        help="Re-render only reports whose inputs changed: the values they read (not file bytes), notebook, "
+        "parameters, version.",
+    ),
+]
+_RunAsOf = Annotated[
+    str | None,
+    typer.Option(
+        "--as-of",
+        help="Render from this store version (a number from `qipp history`) or date (2019-10-04: the last "
+        "version committed on or before it): the pack exactly as it was then, into <month>/as-of-v<N>/ beside "
+        "the current pack. Default: the latest version.",
+        show_default=False,
+    ),
+]
+_RunExecutor = Annotated[str, typer.Option(help="local (process pool) or dask.")]
+_RunScheduler = Annotated[str | None, typer.Option(help="Dask scheduler address, tcp://HOST:PORT.", show_default=False)]
+_RunIncludeIllustrative = Annotated[
+    bool,
+    typer.Option(
+        "--include-illustrative",
+        help="Also render reports whose figures are all synthetic (left out of the circulated pack by "
+        "default); each is marked illustrative on every page and chart.",
+    ),
+]
+
+
 @app.command()
 @_name_formats
 def run(
     fin_year: FinYear,
     month: Annotated[str, typer.Option("--month", help="Month(s): 6, 1-6 or 4,6 (M1 = April).")],
-    org: Annotated[
-        list[str] | None,
-        typer.Option("--org", help="Organisation(s), repeatable or comma-separated, or 'all'.", show_default=False),
-    ] = None,
-    notebook: Annotated[
-        str, typer.Option(help=f"Notebook name(s), comma-separated ({', '.join(NOTEBOOKS)}), or 'all'.")
-    ] = "all",
-    formats: Annotated[str, typer.Option(help=f"Comma-separated: {','.join(writers.names())}.")] = ",".join(
-        writers.names()
-    ),
+    org: _RunOrg = None,
+    notebook: _RunNotebook = "all",
+    formats: _RunFormats = _EVERY_FORMAT,
     data_dir: DataDir = Path("data"),
-    out: Annotated[Path, typer.Option("--out", help="Reports folder.")] = Path("reports"),
-    notebooks_dir: Annotated[
-        Path | None,
-        typer.Option(
-            help="Folder holding the notebooks (default: ./notebooks in a checkout, else the installed copy).",
-            show_default=False,
-        ),
-    ] = None,
-    jobs: Annotated[
-        int | None, typer.Option("--jobs", help="Parallel workers (default: CPU count).", show_default=False)
-    ] = None,
-    marking: Annotated[str, typer.Option(help="Protective marking for every page, e.g. OFFICIAL-SENSITIVE.")] = "",
-    meeting_date: Annotated[
-        str, typer.Option(help="Date of the meeting the pack goes to, e.g. 2019-10-17 (on its cover).")
-    ] = "",
-    data_cutoff: Annotated[
-        str, typer.Option(help="Data cut-off date, e.g. 2019-10-04 (default: the store version read).")
-    ] = "",
-    param: Annotated[
-        list[str] | None,
-        typer.Option(
-            "--param",
-            help="NAME=VALUE for every notebook that declares NAME, e.g. threshold=500; repeatable.",
-            show_default=False,
-        ),
-    ] = None,
-    changed_only: Annotated[
-        bool,
-        typer.Option(
-            "--changed-only",
-            help="Re-render only reports whose inputs changed: the values they read (not file bytes), notebook, "
-            "parameters, version.",
-        ),
-    ] = False,
-    as_of: Annotated[
-        str | None,
-        typer.Option(
-            "--as-of",
-            help="Render from this store version (a number from `qipp history`) or date (2019-10-04: the last "
-            "version committed on or before it): the pack exactly as it was then, into <month>/as-of-v<N>/ beside "
-            "the current pack. Default: the latest version.",
-            show_default=False,
-        ),
-    ] = None,
-    executor: Annotated[str, typer.Option(help="local (process pool) or dask.")] = "local",
-    scheduler: Annotated[
-        str | None, typer.Option(help="Dask scheduler address, tcp://HOST:PORT.", show_default=False)
-    ] = None,
-    include_illustrative: Annotated[
-        bool,
-        typer.Option(
-            "--include-illustrative",
-            help="Also render reports whose figures are all synthetic (left out of the circulated pack by "
-            "default); each is marked illustrative on every page and chart.",
-        ),
-    ] = False,
+    out: _RunOut = Path("reports"),
+    notebooks_dir: _RunNotebooksDir = None,
+    jobs: _RunJobs = None,
+    marking: _RunMarking = "",
+    meeting_date: _RunMeetingDate = "",
+    data_cutoff: _RunDataCutoff = "",
+    param: _RunParam = None,
+    changed_only: _RunChangedOnly = False,
+    as_of: _RunAsOf = None,
+    executor: _RunExecutor = "local",
+    scheduler: _RunScheduler = None,
+    include_illustrative: _RunIncludeIllustrative = False,
 ) -> None:
     """Render the QAG pack for the months and organisations asked for.
 
@@ -660,7 +676,7 @@ def run(
       qipp run --fin-year 2019-20 --month 6 --meeting-date 2019-10-17 --marking OFFICIAL-SENSITIVE
       qipp run --fin-year 2019-20 --month 6 --org LLR --notebook under_delivery_drivers --param threshold=500
     """
-    from .pack.batch import RunOptions, run_pack
+    from .pack.batch import RunOptions
     from .pack.front import check_date
 
     names = list(NOTEBOOKS) if notebook.strip() == "all" else [n.strip() for n in notebook.split(",") if n.strip()]
@@ -684,6 +700,12 @@ def run(
         data_cutoff=check_date(data_cutoff, "--data-cutoff"),
         include_illustrative=include_illustrative,
     )
+    _render_pack(opts)
+
+
+def _render_pack(opts: RunOptions) -> None:
+    """Run the batch, saying what it does as it goes, then what it did; exit 1 if a report failed."""
+    from .pack.batch import run_pack
 
     tell = _RunProgress(tty=sys.stderr.isatty())
     outcome = run_pack(
@@ -705,42 +727,50 @@ def run(
         raise typer.Exit(1)
 
 
+# The options of `qipp adjust` that say what to add or take back.
+_AdjustReason = Annotated[
+    str | None,
+    typer.Option(
+        "--reason", help="Why: shown beside the adjusted figures (or logged, with --remove).", show_default=False
+    ),
+]
+_AdjustSchemeName = Annotated[
+    str, typer.Option("--scheme-name", help="Scheme name: for a scheme new to the return (not in it).")
+]
+_AdjustAmount = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--amount",
+        help="MEASURE=£000, e.g. fot=-20 (repeatable); measures: plan_ytd, actual_ytd, annual_plan, fot, "
+        "assured. Savings are negative.",
+        show_default=False,
+    ),
+]
+_AdjustDuplicate = Annotated[
+    bool,
+    typer.Option("--duplicate", help="Record it although an adjustment of the same scheme and measure is held."),
+]
+_AdjustRemove = Annotated[
+    str | None,
+    typer.Option(
+        "--remove",
+        help="Take back the manual adjustment with this id (as listed), with --reason.",
+        show_default=False,
+    ),
+]
+
+
 @app.command()
 def adjust(
     fin_year: FinYear,
     month: Annotated[int, typer.Option("--month", help="Financial-year month 1-12.")],
     org: Annotated[str | None, typer.Option("--org", help="The CCG whose return is adjusted.")] = None,
-    reason: Annotated[
-        str | None,
-        typer.Option(
-            "--reason", help="Why: shown beside the adjusted figures (or logged, with --remove).", show_default=False
-        ),
-    ] = None,
+    reason: _AdjustReason = None,
     scheme: Annotated[str, typer.Option("--scheme", help="Scheme number it belongs to (blank: unallocated).")] = "",
-    scheme_name: Annotated[
-        str, typer.Option("--scheme-name", help="Scheme name: for a scheme new to the return (not in it).")
-    ] = "",
-    amount: Annotated[
-        list[str] | None,
-        typer.Option(
-            "--amount",
-            help="MEASURE=£000, e.g. fot=-20 (repeatable); measures: plan_ytd, actual_ytd, annual_plan, fot, "
-            "assured. Savings are negative.",
-            show_default=False,
-        ),
-    ] = None,
-    duplicate: Annotated[
-        bool,
-        typer.Option("--duplicate", help="Record it although an adjustment of the same scheme and measure is held."),
-    ] = False,
-    remove: Annotated[
-        str | None,
-        typer.Option(
-            "--remove",
-            help="Take back the manual adjustment with this id (as listed), with --reason.",
-            show_default=False,
-        ),
-    ] = None,
+    scheme_name: _AdjustSchemeName = "",
+    amount: _AdjustAmount = None,
+    duplicate: _AdjustDuplicate = False,
+    remove: _AdjustRemove = None,
     data_dir: DataDir = Path("data"),
     user: Annotated[str | None, typer.Option("--user", help="Who is entering it (default: the OS user).")] = None,
 ) -> None:

@@ -22,6 +22,7 @@ from ..store import db
 from . import document, writers
 from . import plan as planning
 from .catalogue import CATALOGUE, WARM_UP, Held, notebooks_dir
+from .job import Job
 from .runner import EXECUTORS, JobResult, Workers
 
 
@@ -172,41 +173,13 @@ def run_pack(
     number = version.number if version else 0
     if sub and not any(number in db.versions_holding_month(opts.data_dir, opts.fin_year, m) for m in opts.months):
         raise RenderError(_nothing_to_render(opts, number))  # before its folder is made
-    store_info = {
-        "version": number,
-        "digest": version.digest if version else "",
-        "committed": version.time.isoformat(timespec="seconds") if version else None,
-        "as_of": opts.as_of,
-    }
+    store_info = _store_info(version, opts.as_of)
     start = time.perf_counter()
     fault("run.snapshot_taken")
-    packs: list[Path] = []
     with planning.month_locks(opts.out, opts.fin_year, opts.months, sub):
-        plan = planning.plan(
-            fin_year=opts.fin_year,
-            months=opts.months,
-            orgs=opts.orgs,
-            notebooks=paths,
-            data_dir=snap,
-            out=opts.out,
-            held=held(snap),
-            extra=opts.params,
-            marking=opts.marking,
-            sub=sub,
-            include_illustrative=opts.include_illustrative,
-        )
+        plan = _plan(opts, paths, snap, sub)
         previous = {m: planning.previous_manifest(opts.out, opts.fin_year, m, sub) for m in opts.months}
-        old_entries = {
-            (m, e.get("notebook"), e.get("org")): e for m, man in previous.items() for e in man.get("reports", [])
-        }
-        todo, kept = [], {}
-        for i, rep in enumerate(plan.reports):
-            folder = rep.job.out_dir.parent
-            old = planning.unchanged(rep, previous.get(rep.month, {}), folder) if opts.changed_only else None
-            if old is not None:
-                kept[i] = old
-            else:
-                todo.append(i)
+        todo, kept = _to_render(plan, previous, opts.changed_only)
         for s in planning.grouped_skips(plan.skipped):
             if on_skip is not None:
                 on_skip(s)
@@ -215,33 +188,92 @@ def run_pack(
         # what is loaded now lives as long as the run: out of the collector's way (the forked workers inherit it)
         gc.collect()
         gc.freeze()
-        try:
-            pool = Workers(opts.jobs, warm_up=WARM_UP, executor=opts.executor, scheduler=opts.scheduler)
-        except ValueError as exc:
-            raise RenderError(f"could not run the batch: {exc}") from exc
-        with pool:
-            try:
-                results = pool.run(
-                    [plan.reports[i].job for i in todo],
-                    formats=opts.formats,
-                    progress=progress,
-                    marking=opts.marking,
-                    on_result=on_result,
-                    on_start=on_start,
-                )
-            except (RuntimeError, ValueError, OSError) as exc:
-                raise RenderError(f"could not run the batch: {exc}") from exc
+        with _workers(opts) as pool:
+            jobs = [plan.reports[i].job for i in todo]
+            results = _render(pool, jobs, opts, progress=progress, on_result=on_result, on_start=on_start)
             by_index = dict(zip(todo, results, strict=True))
             fault("run.rendered")
-            packs = _write_months(opts, plan, previous, old_entries, by_index, kept, store_info, snap, pool, sub)
+            packs = _write_months(opts, plan, previous, by_index, kept, store_info, snap, pool, sub)
     return RunOutcome(results, len(kept), plan.skipped, time.perf_counter() - start, number, packs)
+
+
+def _store_info(version: db.Version | None, as_of: str | None) -> dict:
+    """What the manifest records of the store version the run reads (number 0: none)."""
+    return {
+        "version": version.number if version else 0,
+        "digest": version.digest if version else "",
+        "committed": version.time.isoformat(timespec="seconds") if version else None,
+        "as_of": as_of,
+    }
+
+
+def _plan(opts: RunOptions, paths: dict[str, Path], snap: Path, sub: str) -> planning.Plan:
+    """The reports of ``opts`` to render from the snapshot ``snap`` into the month folders (or their ``sub``)."""
+    return planning.plan(
+        fin_year=opts.fin_year,
+        months=opts.months,
+        orgs=opts.orgs,
+        notebooks=paths,
+        data_dir=snap,
+        out=opts.out,
+        held=held(snap),
+        extra=opts.params,
+        marking=opts.marking,
+        sub=sub,
+        include_illustrative=opts.include_illustrative,
+    )
+
+
+def _to_render(plan: planning.Plan, previous: dict[int, dict], changed_only: bool) -> tuple[list[int], dict[int, dict]]:
+    """The planned reports to render (their indexes), and those kept as they are (``--changed-only``: inputs
+    unchanged and files in place), each with its previous manifest entry."""
+    todo, kept = [], {}
+    for i, rep in enumerate(plan.reports):
+        folder = rep.job.out_dir.parent
+        old = planning.unchanged(rep, previous.get(rep.month, {}), folder) if changed_only else None
+        if old is not None:
+            kept[i] = old
+        else:
+            todo.append(i)
+    return todo, kept
+
+
+def _workers(opts: RunOptions) -> Workers:
+    """The workers of the run (not yet started); RenderError if the options cannot make them."""
+    try:
+        return Workers(opts.jobs, warm_up=WARM_UP, executor=opts.executor, scheduler=opts.scheduler)
+    except ValueError as exc:
+        raise RenderError(f"could not run the batch: {exc}") from exc
+
+
+def _render(
+    pool: Workers,
+    jobs: list[Job],
+    opts: RunOptions,
+    *,
+    progress: bool,
+    on_result: Callable[[JobResult], None] | None,
+    on_start: Callable[[int], None] | None,
+) -> list[JobResult]:
+    """Render the jobs in the workers, in the formats and with the marking of ``opts``; RenderError if the batch
+    itself cannot run (a report's failure is its result's)."""
+    try:
+        return pool.run(
+            jobs,
+            formats=opts.formats,
+            progress=progress,
+            marking=opts.marking,
+            on_result=on_result,
+            on_start=on_start,
+        )
+    except (RuntimeError, ValueError, OSError) as exc:
+        raise RenderError(f"could not run the batch: {exc}") from exc
 
 
 def _write_months(
     opts: RunOptions,
     plan: planning.Plan,
     previous: dict[int, dict],
-    old_entries: dict,
     by_index: dict[int, JobResult],
     kept: dict[int, dict],
     store_info: dict,
@@ -250,59 +282,15 @@ def _write_months(
     sub: str = "",
 ) -> list[Path]:
     """Write each month's manifest, then build the months' packs and front pages (side by side in the workers)."""
+    old_entries = {
+        (m, e.get("notebook"), e.get("org")): e for m, man in previous.items() for e in man.get("reports", [])
+    }
     publish = []
     for m in opts.months:
-        current = []
         folder = planning.run_dir(opts.out, opts.fin_year, m, sub)
-        for i, rep in enumerate(plan.reports):
-            if rep.month != m:
-                continue
-            e = planning.entry(rep, by_index.get(i), kept.get(i))
-            if i in by_index:
-                e["store_version"] = store_info["version"]
-                stale = _remove_stale(e, old_entries.get((m, rep.notebook, rep.org)), opts.formats, folder)
-                if stale:
-                    e["removed_stale"] = stale
-            current.append(e)
-        entries = _merge_entries(previous[m].get("reports", []), current)
-        # an illustrative report an earlier run rendered leaves the circulated pack when this run leaves it out
-        left_out = {(s["notebook"], s["org"]) for s in plan.skipped if s["month"] == m and s.get("illustrative")}
-        entries = [e for e in entries if (e.get("notebook"), e.get("org")) not in left_out]
-        ran = {(s["notebook"], s["org"]) for s in plan.skipped if s["month"] == m} | {
-            (e["notebook"], e["org"]) for e in current
-        }
-        skipped_m = [s for s in previous[m].get("skipped", []) if (s.get("notebook"), s.get("org")) not in ran]
-        skipped_m += [s for s in plan.skipped if s["month"] == m]
-        skipped_m = [
-            s for s in skipped_m if (s["notebook"], s["org"]) not in {(e["notebook"], e["org"]) for e in entries}
-        ]
-        run_record = {
-            "started": planning.now(),
-            "parameters": {
-                "org": opts.orgs or ["all"],
-                "notebook": ",".join(opts.notebooks),
-                "formats": list(opts.formats),
-                "marking": opts.marking,
-                "changed_only": opts.changed_only,
-                "executor": opts.executor,
-                "jobs": opts.jobs,
-                "params": opts.params,
-            },
-            "store": store_info,
-            "reports": [f"{e['org']} {e['notebook']}" for e in current],
-        }
-        manifest = {
-            "fin_year": opts.fin_year,
-            "month": m,
-            "started": run_record["started"],
-            "qipp_helpers": __version__,
-            "parameters": run_record["parameters"],
-            "store": store_info,
-            "inputs": plan.hashes,
-            "reports": entries,
-            "skipped": skipped_m,
-            "runs": [*previous[m].get("runs", []), run_record][-20:],
-        }
+        current = _month_entries(opts, plan, m, by_index, kept, old_entries, store_info["version"], folder)
+        entries, skipped_m = _month_reports(plan, m, previous[m], current)
+        manifest = _manifest(opts, plan, m, previous[m], store_info, current, entries, skipped_m)
         planning.write_manifest(folder, manifest)
         fault("run.manifest_written")
         publish.append((folder, manifest, previous[m], snap, opts.marking, opts.meeting_date, opts.data_cutoff))
@@ -310,6 +298,89 @@ def _write_months(
     # loaded), side by side; otherwise (nothing rendered, one month, Dask) they are built here, one after another
     records = pool.map(_publish_month, publish)
     return [folder / r["file"] for (folder, *_), r in zip(publish, records, strict=True) if r.get("file")]
+
+
+def _month_entries(
+    opts: RunOptions,
+    plan: planning.Plan,
+    m: int,
+    by_index: dict[int, JobResult],
+    kept: dict[int, dict],
+    old_entries: dict,
+    store_version: int,
+    folder: Path,
+) -> list[dict]:
+    """The manifest entries of month ``m``'s reports in this run: rendered (with the store version, and the files
+    of formats no longer rendered removed) or kept unchanged."""
+    current = []
+    for i, rep in enumerate(plan.reports):
+        if rep.month != m:
+            continue
+        e = planning.entry(rep, by_index.get(i), kept.get(i))
+        if i in by_index:
+            e["store_version"] = store_version
+            stale = _remove_stale(e, old_entries.get((m, rep.notebook, rep.org)), opts.formats, folder)
+            if stale:
+                e["removed_stale"] = stale
+        current.append(e)
+    return current
+
+
+def _month_reports(plan: planning.Plan, m: int, previous: dict, current: list[dict]) -> tuple[list[dict], list[dict]]:
+    """Month ``m``'s reports and skipped reports after this run, from the ``previous`` manifest and this run's
+    ``current`` entries: a report is listed once, as an entry or as skipped."""
+    entries = _merge_entries(previous.get("reports", []), current)
+    # an illustrative report an earlier run rendered leaves the circulated pack when this run leaves it out
+    left_out = {(s["notebook"], s["org"]) for s in plan.skipped if s["month"] == m and s.get("illustrative")}
+    entries = [e for e in entries if (e.get("notebook"), e.get("org")) not in left_out]
+    ran = {(s["notebook"], s["org"]) for s in plan.skipped if s["month"] == m} | {
+        (e["notebook"], e["org"]) for e in current
+    }
+    skipped = [s for s in previous.get("skipped", []) if (s.get("notebook"), s.get("org")) not in ran]
+    skipped += [s for s in plan.skipped if s["month"] == m]
+    skipped = [s for s in skipped if (s["notebook"], s["org"]) not in {(e["notebook"], e["org"]) for e in entries}]
+    return entries, skipped
+
+
+def _manifest(
+    opts: RunOptions,
+    plan: planning.Plan,
+    m: int,
+    previous: dict,
+    store_info: dict,
+    current: list[dict],
+    entries: list[dict],
+    skipped: list[dict],
+) -> dict:
+    """Month ``m``'s manifest: its reports and skipped reports, what the run read, and the record of this run after
+    the previous manifest's (the last 20)."""
+    run_record = {
+        "started": planning.now(),
+        "parameters": {
+            "org": opts.orgs or ["all"],
+            "notebook": ",".join(opts.notebooks),
+            "formats": list(opts.formats),
+            "marking": opts.marking,
+            "changed_only": opts.changed_only,
+            "executor": opts.executor,
+            "jobs": opts.jobs,
+            "params": opts.params,
+        },
+        "store": store_info,
+        "reports": [f"{e['org']} {e['notebook']}" for e in current],
+    }
+    return {
+        "fin_year": opts.fin_year,
+        "month": m,
+        "started": run_record["started"],
+        "qipp_helpers": __version__,
+        "parameters": run_record["parameters"],
+        "store": store_info,
+        "inputs": plan.hashes,
+        "reports": entries,
+        "skipped": skipped,
+        "runs": [*previous.get("runs", []), run_record][-20:],
+    }
 
 
 def _publish_month(

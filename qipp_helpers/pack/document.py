@@ -628,34 +628,8 @@ def write_pack(folder: Path, front: FrontPage) -> PackPdf | None:
         ua = tagged and all(_claims_ua(p) for p in parts)
         out = stack.enter_context(pikepdf.new())
         firsts, report_pages = _assemble(out, parts, front)
-        labels = {starts[k]: k.capitalize() for k in ("summary", "contents") if k in starts}
-        labels.update({back[a.anchor]: a.title for a in front.appendices})
-        labels.update({back["glossary"]: "Glossary", back["notes"]: "Data-quality notes"})
-        labels.update({first + 1: r.title for first, r in zip(firsts[1:-1], front.in_pack, strict=True)})
-        _link_contents(out, labels)
-        lost = []
-        if tagged:
-            try:
-                _merge_structure(out, list(zip(parts, firsts, strict=True)))
-            except Exception as exc:  # a structure tree that cannot be followed: the pack still goes out, untagged
-                tagged = ua = False
-                lost.append(f"tags: the parts' structure trees could not be merged ({type(exc).__name__}: {exc})")
-                for key in ("/StructTreeRoot", "/MarkInfo"):
-                    if key in out.Root:
-                        del out.Root[key]
-        elif not all(_tagged(p) for p in parts[1:-1]):
-            untagged = sum(not _tagged(p) for p in parts[1:-1])
-            lost.append(
-                f"tags: {untagged} of the {len(front.in_pack)} report PDFs are not tagged, so the pack cannot be"
-            )
-        else:
-            lost.append("tags: the front matter is not tagged, so the pack cannot be")
-        if not tagged:  # no structure tree for the pages' keys into it
-            for page in out.pages:
-                if "/StructParents" in page.obj:
-                    del page.obj["/StructParents"]
-        elif not ua:
-            lost.append("PDF/UA: some parts do not claim PDF/UA conformance, so the pack does not claim it either")
+        _link_contents(out, _contents_labels(front, starts, back, firsts))
+        tagged, ua, lost = _tag(out, parts, firsts, front, tagged=tagged, ua=ua)
         _stamp(out, stack.enter_context(_stamps(len(out.pages), report_pages)))
         _describe(out, front, ua=ua)
         data = _save(out, max(p.pdf_version for p in parts))
@@ -671,6 +645,51 @@ def write_pack(folder: Path, front: FrontPage) -> PackPdf | None:
         lost=lost,
         seconds=time.perf_counter() - start,
     )
+
+
+def _contents_labels(
+    front: FrontPage, starts: dict[str, int], back: dict[str, int], firsts: list[int]
+) -> dict[int, str]:
+    """Pack page -> the title of what starts there, for the contents page's links: the summary and contents, each
+    report (after its own first page: ``firsts``, each part's first page index), the appendices, glossary and
+    notes."""
+    labels = {starts[k]: k.capitalize() for k in ("summary", "contents") if k in starts}
+    labels.update({back[a.anchor]: a.title for a in front.appendices})
+    labels.update({back["glossary"]: "Glossary", back["notes"]: "Data-quality notes"})
+    labels.update({first + 1: r.title for first, r in zip(firsts[1:-1], front.in_pack, strict=True)})
+    return labels
+
+
+def _tag(
+    out: pikepdf.Pdf, parts: list[pikepdf.Pdf], firsts: list[int], front: FrontPage, *, tagged: bool, ua: bool
+) -> tuple[bool, bool, list[str]]:
+    """Merge the parts' structure trees when every part is ``tagged``: (tagged, PDF/UA, what the pack loses, why).
+
+    A pack that cannot be tagged (a part untagged, or trees that cannot be followed) goes out untagged, its
+    pages' keys into a structure tree removed; ``ua`` (every part claims PDF/UA) holds only for a tagged pack.
+    """
+    lost = []
+    if tagged:
+        try:
+            _merge_structure(out, list(zip(parts, firsts, strict=True)))
+        except Exception as exc:  # a structure tree that cannot be followed: the pack still goes out, untagged
+            tagged = ua = False
+            lost.append(f"tags: the parts' structure trees could not be merged ({type(exc).__name__}: {exc})")
+            for key in ("/StructTreeRoot", "/MarkInfo"):
+                if key in out.Root:
+                    del out.Root[key]
+    elif not all(_tagged(p) for p in parts[1:-1]):
+        untagged = sum(not _tagged(p) for p in parts[1:-1])
+        lost.append(f"tags: {untagged} of the {len(front.in_pack)} report PDFs are not tagged, so the pack cannot be")
+    else:
+        lost.append("tags: the front matter is not tagged, so the pack cannot be")
+    if not tagged:  # no structure tree for the pages' keys into it
+        for page in out.pages:
+            if "/StructParents" in page.obj:
+                del page.obj["/StructParents"]
+    elif not ua:
+        lost.append("PDF/UA: some parts do not claim PDF/UA conformance, so the pack does not claim it either")
+    return tagged, ua, lost
 
 
 # --- the month's front matter, as a whole ------------------------------------------------------------------
@@ -707,34 +726,16 @@ def _returns_received(returns, data_dir: Path, manifest: dict, *, fin_year: str,
     return [tracker_note(month_tracker(returns, held, fin_year=fin_year, month=month, rule=rule, as_of=as_of))]
 
 
-def publish_month(
-    folder: Path,
-    manifest: dict,
-    *,
-    previous: dict | None = None,
-    data_dir: Path,
-    marking: str = "",
-    meeting_date: str = "",
-    data_cutoff: str = "",
-) -> dict:
-    """Rebuild the month's pack PDF and ``index.html`` from its manifest and record the pack in the manifest.
-
-    ``manifest`` is the month's manifest just written (every report of the month, this run's and earlier
-    ones'); ``previous`` the one before this run, whose marking, meeting date and data cut-off are kept
-    when this run gives none. ``data_dir`` is the snapshot this run read: the summary's figures and the
-    data-quality notes come from it. Returns the manifest's ``pack`` record.
-    """
+def _front_page(
+    folder: Path, manifest: dict, data_dir: Path, *, marking: str, meeting_date: str, data_cutoff: str
+) -> FrontPage:
+    """What the month's front matter says: its reports (from the manifest), the summary, data-quality notes and
+    appendices worked out from the snapshot ``data_dir``, and the run's marking, dates and history."""
     from ..report.appendices import paper_d_appendices
     from ..report.summary import data_notes, pack_summary
     from ..store import db
-    from . import index
-    from .front import FrontPage, collect_reports
-    from .plan import write_manifest
+    from .front import collect_reports
 
-    kept = (previous or {}).get("pack") or {}
-    marking = marking or kept.get("marking", "")
-    meeting_date = meeting_date or kept.get("meeting_date", "")
-    data_cutoff = data_cutoff or kept.get("data_cutoff", "")
     fy, month = manifest["fin_year"], int(manifest["month"])
     reports = collect_reports(folder, manifest.get("reports", []))
     returns, warnings = db.load_returns(data_dir), db.load_warnings(data_dir)
@@ -742,7 +743,7 @@ def publish_month(
     frp = db.load_frp(data_dir) if _reads(reports, "frp_lines") else None
     rightcare = db.load_rightcare(data_dir) if _reads(reports, "rightcare_indicators") else None
     w = warnings[(warnings["fin_year"] == fy) & (warnings["month"] == month)]
-    front = FrontPage(
+    return FrontPage(
         fin_year=fy,
         month=month,
         reports=reports,
@@ -770,6 +771,33 @@ def publish_month(
         if _reads(reports, "returns")
         else [],
     )
+
+
+def publish_month(
+    folder: Path,
+    manifest: dict,
+    *,
+    previous: dict | None = None,
+    data_dir: Path,
+    marking: str = "",
+    meeting_date: str = "",
+    data_cutoff: str = "",
+) -> dict:
+    """Rebuild the month's pack PDF and ``index.html`` from its manifest and record the pack in the manifest.
+
+    ``manifest`` is the month's manifest just written (every report of the month, this run's and earlier
+    ones'); ``previous`` the one before this run, whose marking, meeting date and data cut-off are kept
+    when this run gives none. ``data_dir`` is the snapshot this run read: the summary's figures and the
+    data-quality notes come from it. Returns the manifest's ``pack`` record.
+    """
+    from . import index
+    from .plan import write_manifest
+
+    kept = (previous or {}).get("pack") or {}
+    marking = marking or kept.get("marking", "")
+    meeting_date = meeting_date or kept.get("meeting_date", "")
+    data_cutoff = data_cutoff or kept.get("data_cutoff", "")
+    front = _front_page(folder, manifest, data_dir, marking=marking, meeting_date=meeting_date, data_cutoff=data_cutoff)
     failure = None
     try:
         pdf = write_pack(folder, front)

@@ -181,7 +181,39 @@ def plan(
     ``extra`` parameters (``--param NAME=VALUE``) go to every notebook that declares them, converted
     to the declared type; a parameter no notebook declares is a UsageError.
     """
-    extra = dict(extra or {})
+    per_notebook = _declared_extras(notebooks, dict(extra or {}))
+    hashes = input_hashes(data_dir, notebooks)
+    values = Values(data_dir)
+    p = Plan(fin_year=fin_year, months=months, hashes=hashes)
+    # --org all: every organisation some notebook of the run is made for, so what a notebook leaves out is
+    # reported the same way as when the organisation is named
+    considered = orgs or list(dict.fromkeys(o for name in notebooks for o in default_orgs(name)))
+    for month in months:
+        for name, path in notebooks.items():
+            defaults = default_orgs(name) if orgs is None else None
+            for org in considered:
+                skip = _skip(name, org, month, fin_year, held, defaults, include_illustrative)
+                if skip is not None:
+                    p.skipped.append(skip)
+                    continue
+                params = _job_parameters(path, per_notebook[name], fin_year, month, org, data_dir)
+                key = _input_key(
+                    hashes, values.digest(CATALOGUE[name].reads, fin_year, month, org), path, params, marking
+                )
+                job = Job(
+                    notebook=path.resolve(),
+                    parameters=params,
+                    out_dir=org_dir(out, fin_year, month, org, sub),
+                    stem=name,
+                    label=f"{org} {name} M{month}",
+                )
+                p.reports.append(PlannedReport(job, name, org, month, hashlib.sha256(key.encode()).hexdigest()))
+    return p
+
+
+def _declared_extras(notebooks: dict[str, Path], extra: dict[str, str]) -> dict[str, dict[str, object]]:
+    """Notebook -> the ``--param`` values it declares, converted to the declared types. UsageError for a parameter
+    the runner sets itself or that no notebook of the run declares; each notebook is checked first."""
     refuse_injected(extra)
     per_notebook: dict[str, dict[str, object]] = {}
     for name, path in notebooks.items():
@@ -194,59 +226,69 @@ def plan(
             f"--param {', '.join(unused)}: no notebook of this run declares it "
             f"({'; '.join(f'{n}: ' + ', '.join(signature(p)) for n, p in notebooks.items())})"
         )
-    hashes = input_hashes(data_dir, notebooks)
-    values = Values(data_dir)
-    p = Plan(fin_year=fin_year, months=months, hashes=hashes)
-    # --org all: every organisation some notebook of the run is made for, so what a notebook leaves out is
-    # reported the same way as when the organisation is named
-    considered = orgs or list(dict.fromkeys(o for name in notebooks for o in default_orgs(name)))
-    for month in months:
-        for name, path in notebooks.items():
-            entry_ = CATALOGUE[name]
-            defaults = default_orgs(name)
-            for org in considered:
-                reason = entry_.why_not(held, fin_year, month, org)
-                if reason is None and not include_illustrative and entry_.illustrative(held, fin_year, month, org):
-                    skip = {"notebook": name, "org": org, "month": month, "reason": ILLUSTRATIVE_REASON}
-                    p.skipped.append({**skip, "illustrative": True})
-                    continue
-                if reason is None and orgs is None and org not in defaults:
-                    reason = not_in_default(name, org)
-                if reason:
-                    p.skipped.append({"notebook": name, "org": org, "month": month, "reason": reason})
-                    continue
-                params = check_parameters(
-                    path,
-                    {  # what the runner injects comes last: nothing overrides it
-                        **per_notebook[name],
-                        "fin_year": fin_year,
-                        "month": month,
-                        "org": org,
-                        # relative to the notebook's folder (its working directory while it runs): the executed
-                        # notebook and the manifest name no folder of this machine
-                        "data_dir": os.path.relpath(Path(data_dir).resolve(), path.resolve().parent),
-                    },
-                )
-                key = json.dumps(
-                    {
-                        "inputs": {k: v for k, v in hashes.items() if k == f"notebooks/{path.name}"},
-                        "values": values.digest(entry_.reads, fin_year, month, org),
-                        "parameters": {k: v for k, v in params.items() if k != "data_dir"},
-                        "version": __version__,
-                        "marking": marking,
-                    },
-                    sort_keys=True,
-                    default=str,
-                )
-                job = Job(
-                    notebook=path.resolve(),
-                    parameters=params,
-                    out_dir=org_dir(out, fin_year, month, org, sub),
-                    stem=name,
-                    label=f"{org} {name} M{month}",
-                )
-                p.reports.append(PlannedReport(job, name, org, month, hashlib.sha256(key.encode()).hexdigest()))
-    return p
+    return per_notebook
+
+
+def _skip(
+    name: str,
+    org: str,
+    month: int,
+    fin_year: str,
+    held: Held,
+    defaults: list[str] | None,
+    include_illustrative: bool,
+) -> dict | None:
+    """Why notebook ``name`` is not rendered for ``org`` and ``month``, as the plan's skipped line; None if it is.
+
+    Its data is not held; or its figures would all be synthetic (unless ``include_illustrative``); or, under
+    ``--org all`` (``defaults``: the notebook's organisations, None when organisations are named), ``org`` is
+    not one of the notebook's own.
+    """
+    entry_ = CATALOGUE[name]
+    reason = entry_.why_not(held, fin_year, month, org)
+    if reason is None and not include_illustrative and entry_.illustrative(held, fin_year, month, org):
+        return {"notebook": name, "org": org, "month": month, "reason": ILLUSTRATIVE_REASON, "illustrative": True}
+    if reason is None and defaults is not None and org not in defaults:
+        reason = not_in_default(name, org)
+    return {"notebook": name, "org": org, "month": month, "reason": reason} if reason else None
+
+
+def _job_parameters(
+    path: Path, extras: dict[str, object], fin_year: str, month: int, org: str, data_dir: Path
+) -> dict[str, object]:
+    """A report's parameters, checked against the notebook: the ``--param`` values it declares, then what the
+    runner injects."""
+    return check_parameters(
+        path,
+        {  # what the runner injects comes last: nothing overrides it
+            **extras,
+            "fin_year": fin_year,
+            "month": month,
+            "org": org,
+            # relative to the notebook's folder (its working directory while it runs): the executed
+            # notebook and the manifest name no folder of this machine
+            "data_dir": os.path.relpath(Path(data_dir).resolve(), path.resolve().parent),
+        },
+    )
+
+
+def _input_key(
+    hashes: dict[str, str], values: dict[str, str], path: Path, params: Mapping[str, object], marking: str
+) -> str:
+    """Everything a report depends on, as the JSON its input hash is taken of: its notebook's bytes (of ``hashes``),
+    the ``values`` it reads (their digests), its parameters (not the data folder), the package version and the
+    protective marking."""
+    return json.dumps(
+        {
+            "inputs": {k: v for k, v in hashes.items() if k == f"notebooks/{path.name}"},
+            "values": values,
+            "parameters": {k: v for k, v in params.items() if k != "data_dir"},
+            "version": __version__,
+            "marking": marking,
+        },
+        sort_keys=True,
+        default=str,
+    )
 
 
 def refuse_injected(extra: Mapping[str, object]) -> None:

@@ -1,10 +1,11 @@
 """The batch runner: execute parameterised notebooks and render what they publish.
 
 It knows nothing about finance. A :class:`Job` names a notebook, its parameters and where
-its outputs go; :func:`run_jobs` executes jobs with papermill's Python API in a process
-pool (or on a Dask cluster), then writes each format asked for with its writer (:mod:`writers`:
-HTML and PDF via :mod:`render`, an .xlsx of the tables the notebook published). A failing job
-leaves its executed .ipynb (with the error cell) and does not stop the others.
+its outputs go; :func:`run_jobs` executes jobs with an engine (:mod:`engines`: papermill's Python
+API in warm kernels) in a process pool (or on a Dask cluster), then writes each format asked
+for with its writer (:mod:`writers`: HTML and PDF via :mod:`render`, an .xlsx of the tables the
+notebook published). A failing job leaves its executed .ipynb (with the error cell) and does not
+stop the others.
 
 Speed: each worker process keeps one warm kernel (:mod:`kernels`) and one HTML exporter, so
 kernel start-up and imports are paid once per worker, not once per report.
@@ -14,11 +15,8 @@ from __future__ import annotations
 
 import contextlib
 import gc
-import multiprocessing
-import multiprocessing.util
 import os
 import sys
-import threading
 import time
 from collections.abc import Callable, Iterable
 from concurrent.futures import Executor, ProcessPoolExecutor, ThreadPoolExecutor, as_completed, wait
@@ -28,6 +26,7 @@ from typing import Any, TypeVar
 
 from tqdm.auto import tqdm
 
+from .engines import KERNEL, Engine
 from .job import Job
 
 T = TypeVar("T")
@@ -53,36 +52,27 @@ def _one_line(exc: BaseException) -> str:
 
 
 EXECUTORS = ("local", "dask")
-#: How a notebook is executed: in a Jupyter kernel with papermill (the batch), or in this process's IPython
-#: shell (:mod:`inprocess`: no kernel, no papermill; the benchmark's floor, with no isolation between reports).
-ENGINES = ("kernel", "inprocess")
-_LOG_QUIET = ["--IPKernelApp.log_level=CRITICAL"]
 
 
 _warm_renderers = False
 
 
-def warm_worker(warm_up: str = "", engine: str = "kernel") -> None:
-    """Start this thread's kernel (or the process's shell) and, once per process, load the renderers and freeze
-    the collector, before the first job (the pool's initializer; every Dask job calls it, at no cost after the
-    first)."""
-    import logging
-
+def warm_worker(warm_up: str = "", engine: Engine = KERNEL) -> None:
+    """Make this worker ready with ``engine`` (its kernel started, or the engine's own) and, once per process, load
+    the renderers and freeze the collector, before the first job (the pool's initializer; every Dask job calls it,
+    at no cost after the first)."""
     global _warm_renderers
-    if engine == "inprocess":
-        from .inprocess import shell
-
-        shell(warm_up)
-    else:
-        from .kernels import shutdown_kernels, warm_kernel
-
-        warm_kernel("python3", warm_up=warm_up, extra_arguments=_LOG_QUIET)
+    engine.warm(warm_up)
     if _warm_renderers:
         return
     _warm_renderers = True
-    if engine != "inprocess" and multiprocessing.parent_process() is not None:
-        # a pool's worker process ends without running atexit: stop its kernel as it ends
-        multiprocessing.util.Finalize(None, shutdown_kernels, exitpriority=10)
+    _load_renderers()
+
+
+def _load_renderers() -> None:
+    """Load the HTML exporter and WeasyPrint, then move what is loaded out of the collector's way."""
+    import logging
+
     from .render import _exporter, _quiet_weasyprint
 
     logging.getLogger("traitlets").setLevel(logging.ERROR)
@@ -101,67 +91,59 @@ def run_job(
     *,
     warm_up: str | None = None,
     marking: str = "",
-    engine: str = "kernel",
+    engine: Engine = KERNEL,
 ) -> JobResult:
     """Execute one notebook and write it in ``formats`` (None: every writer's); never raises for a notebook error.
 
     ``warm_up`` (code, may be empty) runs the notebook in this process's reusable kernel;
     None starts a kernel for this notebook alone. ``marking`` heads every rendered page.
-    ``engine="inprocess"`` runs it in this process's IPython shell instead (:mod:`inprocess`).
+    ``engine`` executes the notebook (:mod:`engines`: the kernel engine unless another is given).
     """
-    from ..report.publish import published_book
-    from . import writers
-    from .render import execute_notebook
-
     if warm_up is not None:  # a Dask worker has no initializer: it warms on its first job
         warm_worker(warm_up, engine)
     start = time.perf_counter()
     job.out_dir.mkdir(parents=True, exist_ok=True)
     executed = job.out_dir / f"{job.stem}.ipynb"
-    outputs: dict[str, str] = {}
-    pages, banner = 0, []
     try:
-        if engine == "inprocess":
-            import nbformat
-
-            from ..core.files import atomic_write_bytes
-            from .inprocess import NotebookError, execute_in_process
-
-            try:
-                node = execute_in_process(job.notebook, job.parameters, cwd=job.notebook.parent, warm_up=warm_up or "")
-            except NotebookError as exc:  # keep the failed notebook with its error cell, as papermill does
-                atomic_write_bytes(executed, nbformat.writes(exc.notebook).encode("utf-8"))  # type: ignore[attr-defined]
-                raise
-            atomic_write_bytes(executed, nbformat.writes(node).encode("utf-8"))
-        else:
-            execute_notebook(
-                job.notebook,
-                executed,
-                job.parameters,
-                cwd=job.notebook.parent,
-                warm=warm_up is not None,
-                warm_up=warm_up or "",
-            )
-        outputs["ipynb"] = str(executed)
-        book, meta = published_book(executed)
-        report = writers.Executed(job, executed, book, meta, marking)
-        banner = report.banner
-        for writer in writers.selected(formats):
-            path = writer.path(job.out_dir, job.stem)
-            got = writer.write(report, path)
-            if got is None:  # nothing in this format (a workbook of a report without tables)
-                continue
-            outputs[writer.name] = str(path)
-            if writer.merged:
-                pages = got
+        engine.execute(job, executed, warm_up=warm_up)
+        outputs, pages, banner = _write_formats(job, executed, formats, marking)
     except Exception as exc:  # one report's failure must not stop the batch
-        outputs = {}
-        # nothing half made or left from before looks like this run's report
-        discard_outputs(job, writers.names() if formats is None else formats)
-        if executed.exists():
-            outputs["ipynb"] = str(executed)
-        return JobResult(job, "failed", time.perf_counter() - start, outputs, _one_line(exc))
+        return _failed(job, executed, formats, time.perf_counter() - start, exc)
     return JobResult(job, "ok", time.perf_counter() - start, outputs, pages=pages, banner=banner)
+
+
+def _write_formats(
+    job: Job, executed: Path, formats: tuple[str, ...] | None, marking: str
+) -> tuple[dict[str, str], int, list[str]]:
+    """Write the executed notebook in each format asked for: (each file by format, the executed .ipynb first; the
+    merged format's pages; the banner lines the notebook published)."""
+    from ..report.publish import published_book
+    from . import writers
+
+    outputs = {"ipynb": str(executed)}
+    pages = 0
+    book, meta = published_book(executed)
+    report = writers.Executed(job, executed, book, meta, marking)
+    banner = report.banner
+    for writer in writers.selected(formats):
+        path = writer.path(job.out_dir, job.stem)
+        got = writer.write(report, path)
+        if got is None:  # nothing in this format (a workbook of a report without tables)
+            continue
+        outputs[writer.name] = str(path)
+        if writer.merged:
+            pages = got
+    return outputs, pages, banner
+
+
+def _failed(job: Job, executed: Path, formats: tuple[str, ...] | None, seconds: float, exc: BaseException) -> JobResult:
+    """A failed job's result: its files of every format removed, the executed notebook kept to diagnose."""
+    from . import writers
+
+    # nothing half made or left from before looks like this run's report
+    discard_outputs(job, writers.names() if formats is None else formats)
+    outputs = {"ipynb": str(executed)} if executed.exists() else {}
+    return JobResult(job, "failed", seconds, outputs, _one_line(exc))
 
 
 def discard_outputs(job: Job, formats: tuple[str, ...] | set[str] | list[str]) -> list[Path]:
@@ -202,14 +184,14 @@ class Workers:
         warm_up: str | None = "",
         executor: str = "local",
         scheduler: str | None = None,
-        engine: str = "kernel",
+        engine: Engine = KERNEL,
     ) -> None:
         if executor not in EXECUTORS:
             raise ValueError(f"executor must be one of {', '.join(EXECUTORS)}, got {executor!r}")
-        if engine not in ENGINES or (engine != "kernel" and (executor != "local" or warm_up is None)):
-            raise ValueError(
-                f"engine must be one of {', '.join(ENGINES)} (inprocess: local executor, warm), got {engine!r}"
-            )
+        if not isinstance(engine, Engine):
+            raise ValueError(f"engine must be an Engine (qipp_helpers.pack.engines), got {engine!r}")
+        if engine.warm_local_only and (executor != "local" or warm_up is None):
+            raise ValueError(f"the {engine.name} engine runs only in warm local workers (local executor, warm)")
         if executor == "dask" and not scheduler:
             raise ValueError("the dask executor needs --scheduler tcp://HOST:PORT")
         self.workers, self.warm_up, self.executor, self.scheduler, self.engine = (
@@ -232,9 +214,7 @@ class Workers:
     def close(self) -> None:
         if self._pool is not None:
             if isinstance(self._pool, ThreadPoolExecutor):  # this process lives on: stop the thread's kernel
-                from .kernels import shutdown_kernels
-
-                self._pool.submit(lambda: shutdown_kernels(threading.get_ident())).result()
+                self._pool.submit(self.engine.stop).result()
             self._pool.shutdown(wait=True, cancel_futures=True)
             self._pool = None
         if self._client is not None:
@@ -350,7 +330,7 @@ def run_jobs(
     scheduler: str | None = None,
     on_result: Callable[[JobResult], None] | None = None,
     on_start: Callable[[int], None] | None = None,
-    engine: str = "kernel",
+    engine: Engine = KERNEL,
 ) -> list[JobResult]:
     """Run jobs in :class:`Workers` started for them (and stopped after), results in job order, with a progress bar.
 
@@ -359,8 +339,8 @@ def run_jobs(
     ``scheduler`` (``tcp://host:port``); outputs go to the paths in the jobs, so workers must
     share the filesystem. ``warm_up=None`` starts a fresh kernel per report (the slow way).
     ``on_start`` is called with the number of local workers (0 for Dask) before any starts;
-    ``on_result`` is called as each job finishes. ``engine="inprocess"`` executes each notebook in its worker's
-    own IPython shell (no kernel, no papermill; local executor only).
+    ``on_result`` is called as each job finishes. ``engine`` executes each notebook (:mod:`engines`: the
+    kernel engine unless another is given, as the benchmark gives its in-process floor).
     """
     with Workers(workers, warm_up=warm_up, executor=executor, scheduler=scheduler, engine=engine) as pool:
         return pool.run(

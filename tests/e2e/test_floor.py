@@ -1,5 +1,6 @@
-"""The benchmark's floor is honest: notebooks executed in-process (no kernel, no papermill) give the reports the
-batch gives: the same published tables (what the xlsx is written from), the same HTML, the same PDF pages."""
+"""The benchmark's floor is honest: notebooks executed in-process (``benchmarks/inprocess.py``: no kernel, no
+papermill) give the reports the batch gives: the same published tables (what the xlsx is written from), the same HTML,
+the same PDF pages."""
 
 from __future__ import annotations
 
@@ -11,8 +12,9 @@ import pytest
 from openpyxl import load_workbook
 from pypdf import PdfReader
 
+from benchmarks.inprocess import IN_PROCESS, NotebookError, execute_in_process, inject_parameters
 from qipp_helpers.pack.catalogue import WARM_UP
-from qipp_helpers.pack.inprocess import NotebookError, execute_in_process, inject_parameters
+from qipp_helpers.pack.engines import KERNEL
 from qipp_helpers.pack.runner import Job, run_jobs
 from qipp_helpers.report.publish import published_book
 
@@ -51,13 +53,13 @@ def _jobs(data: Path, out: Path) -> list[Job]:
 def both(demo_data_dir, tmp_path_factory):
     """The same reports run by the batch (warm kernels, papermill) and by the floor (in-process), two workers each."""
     out = {}
-    for engine in ("kernel", "inprocess"):
-        folder = tmp_path_factory.mktemp(engine)
+    for engine in (KERNEL, IN_PROCESS):
+        folder = tmp_path_factory.mktemp(engine.name)
         results = run_jobs(
             _jobs(demo_data_dir.resolve(), folder), workers=2, progress=False, warm_up=WARM_UP, engine=engine
         )
         assert [r.status for r in results] == ["ok"] * len(REPORTS), [r.error for r in results]
-        out[engine] = results
+        out[engine.name] = results
     return out
 
 
@@ -107,7 +109,7 @@ def _fail_in_process(folder: str) -> tuple:
     try:
         execute_in_process(nb, {}, cwd=Path(folder))
     except NotebookError as exc:
-        cells = exc.notebook.cells  # type: ignore[attr-defined]
+        cells = exc.notebook.cells
         return exc.ename, exc.cell_index, cells[1].outputs[0]["text"], cells[2].outputs[0]["output_type"]
     return ()
 

@@ -9,8 +9,10 @@ node are the ones a kernel run gives. Parameters are injected as papermill does 
 ``injected-parameters`` after the cell tagged ``parameters``).
 
 It trades isolation for speed: the notebook runs in this process (a crash or a leaked global
-is this process's), so the batch keeps real kernels (:mod:`kernels`); this is the yardstick the
-benchmark measures them against, and a way to run many notebooks fast where that is acceptable.
+is this process's), so the product keeps real kernels (``qipp_helpers.pack.kernels``); this is the
+yardstick the benchmark (``benchmarks/batch.py``) measures them against, and the floor that
+``tests/e2e/test_floor.py`` holds to the batch's reports. The batch runs it as
+:data:`IN_PROCESS`, an engine (``qipp_helpers.pack.engines``) given to ``run_jobs(..., engine=IN_PROCESS)``.
 Nothing here knows about finance.
 """
 
@@ -27,20 +29,24 @@ from typing import TYPE_CHECKING, Any
 
 import nbformat
 
+from qipp_helpers.core.files import atomic_write_bytes
+from qipp_helpers.pack.engines import Engine
+from qipp_helpers.pack.job import Job
+
 if TYPE_CHECKING:
     from IPython.core.interactiveshell import InteractiveShell
 
-__all__ = ["NotebookError", "execute_in_process", "inject_parameters", "shell"]
+__all__ = ["IN_PROCESS", "InProcessEngine", "NotebookError", "execute_in_process", "inject_parameters", "shell"]
 
 _BINARY_MIMES = ("image/png", "image/jpeg", "application/pdf")
 
 
 class NotebookError(RuntimeError):
-    """A cell raised: ``ename``/``evalue`` as a kernel reports them; the node keeps the error output."""
+    """A cell raised: ``ename``/``evalue`` as a kernel reports them; ``notebook``, the node, keeps the error output."""
 
-    def __init__(self, ename: str, evalue: str, cell_index: int) -> None:
+    def __init__(self, ename: str, evalue: str, cell_index: int, notebook: nbformat.NotebookNode) -> None:
         super().__init__(f"{ename}: {evalue} (cell {cell_index})")
-        self.ename, self.evalue, self.cell_index = ename, evalue, cell_index
+        self.ename, self.evalue, self.cell_index, self.notebook = ename, evalue, cell_index, notebook
 
 
 def _encode(data: Mapping[str, Any]) -> dict[str, Any]:
@@ -141,7 +147,7 @@ def shell(warm_up: str = "") -> Any:
         sh = cls.instance(display_pub_class=publisher, displayhook_class=hook, colors="nocolor", history_length=0)
         if sh.history_manager is not None:  # the shell made it (init_history); IPython types it as optional
             sh.history_manager.enabled = False
-        from .kernel_setup import KERNEL_SETUP
+        from qipp_helpers.pack.kernel_setup import KERNEL_SETUP
 
         for code in (warm_up, KERNEL_SETUP):
             if code:
@@ -204,11 +210,35 @@ def execute_in_process(
                 ename, evalue = type(error).__name__, str(error)
                 tb = sh.InteractiveTB.structured_traceback(type(error), error, error.__traceback__)
                 cell.outputs.append(nbformat.v4.new_output("error", ename=ename, evalue=evalue, traceback=tb))
-                exc = NotebookError(ename, evalue, index)
-                exc.notebook = nb  # type: ignore[attr-defined]
-                raise exc
+                raise NotebookError(ename, evalue, index, nb)
     finally:
         _OUT.current = None
         sys.stdout, sys.stderr = saved
         os.chdir(here)
     return nb
+
+
+class InProcessEngine(Engine):
+    """The floor as an engine for ``run_jobs``: each notebook in its worker's own shell (no kernel, no papermill)."""
+
+    name = "inprocess"
+    #: local workers only (Dask's cannot import benchmarks/), warm (the shell is made once per process, not per report)
+    warm_local_only = True
+
+    def warm(self, warm_up: str) -> None:
+        """Make this process's shell, running ``warm_up`` in it."""
+        shell(warm_up)
+
+    def execute(self, job: Job, executed: Path, *, warm_up: str | None) -> None:
+        """Run the notebook in this process's shell; the executed node (with its error cell, on a failure) is
+        written to ``executed``, as papermill writes it."""
+        try:
+            node = execute_in_process(job.notebook, job.parameters, cwd=job.notebook.parent, warm_up=warm_up or "")
+        except NotebookError as exc:  # keep the failed notebook with its error cell, as papermill does
+            atomic_write_bytes(executed, nbformat.writes(exc.notebook).encode("utf-8"))
+            raise
+        atomic_write_bytes(executed, nbformat.writes(node).encode("utf-8"))
+
+
+#: The engine ``benchmarks/batch.py`` and ``tests/e2e/test_floor.py`` run the floor with.
+IN_PROCESS = InProcessEngine()
