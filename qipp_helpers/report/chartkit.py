@@ -247,7 +247,7 @@ def _bar_extents(df: pd.DataFrame) -> tuple[np.ndarray, np.ndarray, list[str]]:
 
 
 def _zoom_floor(floating: np.ndarray) -> float | None:
-    """Where a zoomed axis starts: a little below the lowest level when every level is positive (None: at zero)."""
+    """Where a zoomed axis starts: a little below the lowest bar end when all of them lie above zero (None: at zero)."""
     if not len(floating):
         return None
     f_lo, f_hi = float(np.min(floating)), float(np.max(floating))
