@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
+from typing import Any
 
 import pandas as pd
 from IPython.display import Markdown
@@ -286,6 +287,61 @@ def remaining_differences_block(r: MonthlyPosition | UnderDelivery) -> str:
     return "\n".join(lines)
 
 
+def _comment_units(
+    table: pd.DataFrame, earlier: dict[tuple[str, str, str], str] | None
+) -> tuple[dict[tuple[str, str, str], dict], dict[str, tuple[float, list[str]]]]:
+    """Each comment once, with the lines of the table it is held on (item, figure) and the place of the last of
+    them (``at``); and the lines whose comments were printed under an earlier table: item -> (figure, the lines
+    they were printed under there)."""
+    units: dict[tuple[str, str, str], dict] = {}
+    position: dict[str, int] = {}  # each line's place in the table
+    referred: dict[str, tuple[float, list[str]]] = {}
+    for c in table[table["kind"] != ""].itertuples(index=False):
+        key = (c.org, c.label, c.text)
+        if earlier and key in earlier:
+            where = referred.setdefault(str(c.item), (c.value, []))[1]
+            if earlier[key] not in where:
+                where.append(earlier[key])
+            continue
+        unit = units.setdefault(key, {"lines": [], "comment": c, "at": 0})
+        if str(c.item) not in (i for i, _ in unit["lines"]):
+            unit["lines"].append((str(c.item), c.value))
+        unit["at"] = position.setdefault(str(c.item), len(position))
+    return units, referred
+
+
+def _lines_heading(lines: list[tuple[str, float]], value_label: str) -> str:
+    """'**Item** (label 1,234); **Other** (567)': the lines a comment is held on, the first figure labelled."""
+    parts = []
+    for i, (item, value) in enumerate(lines):
+        figure = "" if pd.isna(value) else f" ({value_label + ' ' if i == 0 else ''}{fmt_k(value)})"
+        parts.append(f"**{md_text(item)}**{figure}")
+    return "; ".join(parts)
+
+
+def _referral(referred: dict[str, tuple[float, list[str]]], value_label: str, earlier_in: str) -> str:
+    """One sentence naming the lines whose commentary was printed under an earlier table, and where to read it."""
+    parts = []
+    for n, (item, (value, names)) in enumerate(referred.items()):
+        figure = "" if pd.isna(value) else (value_label + " " if n == 0 else "") + fmt_k(value)
+        note = "" if names == [item] else f"under {', '.join(names)} there"
+        inside = ", ".join(p for p in (figure, note) if p)
+        parts.append(f"**{md_text(item)}**" + (f" ({md_text(inside)})" if inside else ""))
+    return f"- *Explained by their commentary under {md_text(earlier_in)}, not repeated here:* " + "; ".join(parts)
+
+
+def _comment_item(c: Any, lines: list[tuple[str, float]], *, report_org: str, natural: Sequence[str]) -> str:
+    """A comment as a sub-item: its label unless a line already names it, its text, and its source when that is
+    not the table's own narrative or another organisation wrote it."""
+    parts = [] if c.kind in natural else [KIND_LABELS.get(c.kind, c.kind)]
+    if c.org != report_org:
+        parts.append(f"from {c.org}")
+    source = f" *({md_text(', '.join(parts))})*" if parts else ""
+    items = " ".join(str(i) for i, _ in lines)
+    label = f"{md_text(c.label)}: " if c.label and c.label not in items else ""
+    return f"    - {label}{md_text(c.text)}{source}"
+
+
 def commentary_markdown(
     table: pd.DataFrame,
     report_org: str,
@@ -308,52 +364,15 @@ def commentary_markdown(
     """
     if table.empty:
         return empty
-    units: dict[tuple[str, str, str], dict] = {}
-    position: dict[str, int] = {}  # each line's place in the table
-    referred: dict[str, tuple[float, list[str]]] = {}
-    for c in table[table["kind"] != ""].itertuples(index=False):
-        key = (c.org, c.label, c.text)
-        if earlier and key in earlier:
-            where = referred.setdefault(str(c.item), (c.value, []))[1]
-            if earlier[key] not in where:
-                where.append(earlier[key])
-            continue
-        unit = units.setdefault(key, {"lines": [], "comment": c, "at": 0})
-        if str(c.item) not in (i for i, _ in unit["lines"]):
-            unit["lines"].append((str(c.item), c.value))
-        unit["at"] = position.setdefault(str(c.item), len(position))
-
-    def heading(lines: list[tuple[str, float]]) -> str:
-        parts = []
-        for i, (item, value) in enumerate(lines):
-            figure = "" if pd.isna(value) else f" ({value_label + ' ' if i == 0 else ''}{fmt_k(value)})"
-            parts.append(f"**{md_text(item)}**{figure}")
-        return "; ".join(parts)
-
-    out: list[str] = []
-    if referred:
-        parts = []
-        for n, (item, (value, names)) in enumerate(referred.items()):
-            figure = "" if pd.isna(value) else (value_label + " " if n == 0 else "") + fmt_k(value)
-            note = "" if names == [item] else f"under {', '.join(names)} there"
-            inside = ", ".join(p for p in (figure, note) if p)
-            parts.append(f"**{md_text(item)}**" + (f" ({md_text(inside)})" if inside else ""))
-        out.append(
-            f"- *Explained by their commentary under {md_text(earlier_in)}, not repeated here:* " + "; ".join(parts)
-        )
+    units, referred = _comment_units(table, earlier)
+    out = [_referral(referred, value_label, earlier_in)] if referred else []
     shown: list[str] | None = None
     for unit in sorted(units.values(), key=lambda u: (u["at"], len(u["lines"]) > 1)):  # a line's own first
         c, lines = unit["comment"], unit["lines"]
         if [i for i, _ in lines] != shown:
-            out.append(f"- {heading(lines)}")
+            out.append(f"- {_lines_heading(lines, value_label)}")
             shown = [i for i, _ in lines]
-        parts = [] if c.kind in natural else [KIND_LABELS.get(c.kind, c.kind)]
-        if c.org != report_org:
-            parts.append(f"from {c.org}")
-        source = f" *({md_text(', '.join(parts))})*" if parts else ""
-        items = " ".join(str(i) for i, _ in lines)
-        label = f"{md_text(c.label)}: " if c.label and c.label not in items else ""
-        out.append(f"    - {label}{md_text(c.text)}{source}")
+        out.append(_comment_item(c, lines, report_org=report_org, natural=natural))
     return "\n".join(out) if out else empty
 
 

@@ -25,6 +25,7 @@ from .style import (
     SYNTHETIC_EDGE,
     TEXT,
     TEXT_MUTED,
+    Signs,
     signs,
 )
 
@@ -227,6 +228,97 @@ def series_points(
         ax.scatter(x[real], values[real], marker=marker, s=34, color=colour, edgecolors=edge or colour, zorder=4)
 
 
+def _bar_extents(df: pd.DataFrame) -> tuple[np.ndarray, np.ndarray, list[str]]:
+    """Where each bar starts and ends, and its colour: a ``total`` is a level drawn from zero, a ``step`` floats
+    from the running level (up or down)."""
+    level = 0.0
+    starts, ends, colours = [], [], []
+    for r in df.itertuples(index=False):
+        if r.kind == "total":
+            starts.append(0.0)
+            colours.append(SERIES["total"])
+            level = r.value
+        else:
+            starts.append(level)
+            colours.append(SERIES["up"] if r.value >= 0 else SERIES["down"])
+            level += r.value
+        ends.append(level)
+    return np.array(starts), np.array(ends), colours
+
+
+def _zoom_floor(floating: np.ndarray) -> float | None:
+    """Where a zoomed axis starts: a little below the lowest bar end when all of them lie above zero (None: at zero)."""
+    if not len(floating):
+        return None
+    f_lo, f_hi = float(np.min(floating)), float(np.max(floating))
+    return f_lo - (f_hi - f_lo) * 0.15 if f_lo > 0 else None
+
+
+def _label_bars(
+    ax: Any, df: pd.DataFrame, y: np.ndarray, starts: np.ndarray, ends: np.ndarray, labels: list[str], span: float
+) -> None:
+    """Each bar's figure just past its end, levels in bold."""
+    for yi, s0, e0, r, text in zip(y, starts, ends, df.itertuples(index=False), labels, strict=True):
+        ax.text(
+            max(s0, e0) + span * 0.008,
+            yi,
+            text,
+            va="center",
+            fontsize=8,
+            color=TEXT,
+            fontweight="bold" if r.kind == "total" else "normal",
+        )
+
+
+def _connect_bars(ax: Any, y: np.ndarray, ends: np.ndarray) -> None:
+    """A light rule from the end of each bar to the next one."""
+    for i in range(len(ends) - 1):
+        ax.plot([ends[i], ends[i]], [y[i] - 0.31, y[i + 1] + 0.31], color=RULE, lw=0.7)
+
+
+def _waterfall_axes(
+    ax: Any, df: pd.DataFrame, y: np.ndarray, wrapped: list[str], *, lo: float, hi: float, xlabel: str, title: str
+) -> None:
+    """The row labels (levels in bold), the value axis with room for the figures, and zero marked when in range."""
+    span = (hi - lo) or 1.0
+    ax.set_yticks(y, wrapped, fontsize=8)
+    for tick, r in zip(ax.get_yticklabels(), df.itertuples(index=False), strict=True):
+        if r.kind == "total":
+            tick.set_fontweight("bold")
+    ax.set_xlim(lo - (span * 0.04 if lo < 0 else 0), hi + span * 0.12)
+    if lo <= 0 <= hi:
+        ax.axvline(0, color="black", lw=0.8)
+    ax.xaxis.set_major_formatter(THOUSANDS)
+    ax.set_xlabel(xlabel, fontsize=8.5)
+    style_axes(ax, title)
+
+
+def _waterfall_legend(s: Signs) -> list[Patch]:
+    """Level, and what a step up or down means in this convention (saving, or the position)."""
+    up, down = ("More saving", "Less saving") if s.negate else ("Improves the position", "Worsens the position")
+    return [
+        Patch(facecolor=SERIES["total"], label="Level"),
+        Patch(facecolor=SERIES["up"], edgecolor=INK, linewidth=0.4, label=up),
+        Patch(facecolor=SERIES["down"], edgecolor=INK, linewidth=0.4, label=down),
+    ]
+
+
+def _waterfall_alt(df: pd.DataFrame, labels: list[str], *, title: str, xlabel: str, context: str) -> str:
+    """The alt text: the axis, the first and last levels, and the four largest steps."""
+    rows = list(zip(df.itertuples(index=False), labels, strict=True))
+    totals = [(r.label, lab) for r, lab in rows if r.kind == "total"]
+    moves = sorted(
+        [(str(r.label), lab, abs(float(r.value))) for r, lab in rows if r.kind == "step"],
+        key=lambda m: -m[2],
+    )
+    alt = f"Waterfall chart: {title}{about_context(context)}; axis: {xlabel}."
+    if totals:
+        alt += f" From {totals[0][0]} {totals[0][1]} to {totals[-1][0]} {totals[-1][1]}."
+    if moves:
+        alt += " Largest steps: " + "; ".join(f"{m[0]} {m[1]}" for m in moves[:4]) + "."
+    return alt
+
+
 @chart_function
 def waterfall(
     steps: pd.DataFrame,
@@ -250,81 +342,27 @@ def waterfall(
     s = signs(signs_of)
     xlabel = xlabel or s.axis
     df = steps.reset_index(drop=True)
-    n = len(df)
     wrapped = [wrap_label(lab, 56) for lab in df["label"]]
     rows = np.array([2.1 if "\n" in w else 1.0 for w in wrapped])  # a two-line label needs a taller row
     fig, ax = new_figure((10, min(5.4, max(2.4, 0.165 * rows.sum() + 1.1))))
-    level = 0.0
-    starts, ends, colours = [], [], []
-    for r in df.itertuples(index=False):
-        if r.kind == "total":
-            starts.append(0.0)
-            colours.append(SERIES["total"])
-            level = r.value
-        else:
-            starts.append(level)
-            colours.append(SERIES["up"] if r.value >= 0 else SERIES["down"])
-            level += r.value
-        ends.append(level)
-    starts_a, ends_a = np.array(starts), np.array(ends)
+    starts, ends, colours = _bar_extents(df)
     kinds = df["kind"].to_numpy()
-    floating = np.r_[ends_a, starts_a[kinds == "step"]]
+    floating = np.r_[ends, starts[kinds == "step"]]
     lo, hi = float(np.min(np.r_[floating, 0.0])), float(np.max(np.r_[floating, 0.0]))
-    if zoom and len(floating):
-        f_lo, f_hi = float(np.min(floating)), float(np.max(floating))
-        if f_lo > 0:  # all levels positive: start the axis just below the lowest
-            lo = f_lo - (f_hi - f_lo) * 0.15
-            starts_a = np.where(kinds == "total", lo, starts_a)
-            xlabel += " (axis does not start at zero)"
+    floor = _zoom_floor(floating) if zoom else None
+    if floor is not None:  # levels drawn from the axis' start, not from zero
+        lo = floor
+        starts = np.where(kinds == "total", lo, starts)
+        xlabel += " (axis does not start at zero)"
     y = rows.sum() - (np.cumsum(rows) - rows / 2) - 0.5  # top to bottom, each row centred in its own height
-    ax.barh(y, ends_a - starts_a, left=starts_a, color=colours, height=0.62, edgecolor=INK, linewidth=0.4)
-    span = (hi - lo) or 1.0
-    labels = []
-    for yi, s0, e0, r in zip(y, starts_a, ends_a, df.itertuples(index=False), strict=True):
-        text = s.level(r.value) if r.kind == "total" else s.figure(r.value)
-        labels.append(text)
-        ax.text(
-            max(s0, e0) + span * 0.008,
-            yi,
-            text,
-            va="center",
-            fontsize=8,
-            color=TEXT,
-            fontweight="bold" if r.kind == "total" else "normal",
-        )
-    for i in range(n - 1):  # connectors between consecutive bars
-        ax.plot([ends_a[i], ends_a[i]], [y[i] - 0.31, y[i + 1] + 0.31], color=RULE, lw=0.7)
-    ax.set_yticks(y, wrapped, fontsize=8)
-    for tick, r in zip(ax.get_yticklabels(), df.itertuples(index=False), strict=True):
-        if r.kind == "total":
-            tick.set_fontweight("bold")
-    ax.set_xlim(lo - (span * 0.04 if lo < 0 else 0), hi + span * 0.12)
-    if lo <= 0 <= hi:
-        ax.axvline(0, color="black", lw=0.8)
-    ax.xaxis.set_major_formatter(THOUSANDS)
-    ax.set_xlabel(xlabel, fontsize=8.5)
-    style_axes(ax, title)
-    up, down = ("More saving", "Less saving") if s.negate else ("Improves the position", "Worsens the position")
-    handles = [
-        Patch(facecolor=SERIES["total"], label="Level"),
-        Patch(facecolor=SERIES["up"], edgecolor=INK, linewidth=0.4, label=up),
-        Patch(facecolor=SERIES["down"], edgecolor=INK, linewidth=0.4, label=down),
-    ]
-    totals = [(r.label, lab) for r, lab in zip(df.itertuples(index=False), labels, strict=True) if r.kind == "total"]
-    moves = sorted(
-        [
-            (str(r.label), lab, abs(float(r.value)))
-            for r, lab in zip(df.itertuples(index=False), labels, strict=True)
-            if r.kind == "step"
-        ],
-        key=lambda m: -m[2],
-    )
-    alt = f"Waterfall chart: {title}{about_context(context)}; axis: {xlabel}."
-    if totals:
-        alt += f" From {totals[0][0]} {totals[0][1]} to {totals[-1][0]} {totals[-1][1]}."
-    if moves:
-        alt += " Largest steps: " + "; ".join(f"{m[0]} {m[1]}" for m in moves[:4]) + "."
-    return finish_chart(fig, key="\n".join(k for k in (s.key, s.step_key) if k), alt=alt, legend=handles)
+    ax.barh(y, ends - starts, left=starts, color=colours, height=0.62, edgecolor=INK, linewidth=0.4)
+    labels = [s.level(r.value) if r.kind == "total" else s.figure(r.value) for r in df.itertuples(index=False)]
+    _label_bars(ax, df, y, starts, ends, labels, (hi - lo) or 1.0)
+    _connect_bars(ax, y, ends)
+    _waterfall_axes(ax, df, y, wrapped, lo=lo, hi=hi, xlabel=xlabel, title=title)
+    alt = _waterfall_alt(df, labels, title=title, xlabel=xlabel, context=context)
+    key = "\n".join(k for k in (s.key, s.step_key) if k)
+    return finish_chart(fig, key=key, alt=alt, legend=_waterfall_legend(s))
 
 
 #: Special cause colours (not RAG): more saving purple, less saving sky blue; common cause ink.

@@ -10,7 +10,7 @@ from ..analysis import adjustments as adj
 from ..analysis import drivers as d
 from ..analysis import position as t
 from ..analysis import provenance as pv
-from ..core.orgs import organisations
+from ..core.orgs import Registry, organisations
 from ..core.periods import previous_period
 from . import changes as since
 from . import narrative as sentences
@@ -95,6 +95,92 @@ def _basis(h: dict, month: int) -> str:
     return text
 
 
+def _members_position(
+    returns: pd.DataFrame, reg: Registry, lead: str, held: list[str], *, fin_year: str, month: int
+) -> list[str]:
+    """Paper D's paragraph on the other organisations held (a system's: its member CCGs); [] when there are none."""
+    others = [o for o in held if o != lead and (lead not in reg.groups or o in reg.groups[lead])]
+    if not others:
+        return []
+    return [
+        sentences.by_organisation(
+            [
+                t.headline(r, p, org=o, fin_year=fin_year, month=month)
+                for o in others
+                for r, p in [rows_and_previous(returns, fin_year=fin_year, month=month, org=o)]
+            ]
+        )
+    ]
+
+
+def _frp_position(
+    frp_tables: dict[str, pd.DataFrame] | None, reg: Registry, lead: str, *, fin_year: str, month: int
+) -> tuple[str, float] | None:
+    """The FRP's headline sentence and the position after the FRP, when the lead is a system whose FRP is held
+    for the month (None otherwise)."""
+    if frp_tables is None or lead not in reg.systems:
+        return None
+    try:
+        bridge = frp_bridge(frp_tables, fin_year=fin_year, month=month, org=lead)
+    except LookupError:
+        return None
+    return sentences.frp_headline(bridge.bridge, lead), bridge.total("after_frp")
+
+
+def _what_moved(
+    received: pd.DataFrame,
+    rows: pd.DataFrame,
+    prev: pd.DataFrame | None,
+    lead: str,
+    *,
+    fin_year: str,
+    month: int,
+) -> list[str]:
+    """What moved in month (and which data each month rests on), what drives the gap to plan, how realistic the
+    forecast is and, between real months, what changed in the returns since last month."""
+    moved = []
+    if prev is not None:
+        text = sentences.movement(d.movement_table(rows, prev, lead, d.MOVEMENT_THRESHOLD), lead)
+        prev_m = previous_period(fin_year, month)[1]
+        basis = sentences.movement_basis(month, prev_m, rows["provenance"].iloc[0], prev["provenance"].iloc[0])
+        moved.append(f"{text} {basis}".strip())
+    moved.append(sentences.drivers(d.drivers_table(rows, lead, d.DRIVER_THRESHOLD), lead))
+    moved.append(summary_sentence(realism_of(rows, fin_year=fin_year, month=month, org=lead)))
+    changed = since.since_last_month(received, None, fin_year=fin_year, month=month, org=lead)
+    if changed.compared:  # between real months only; the report's section says why not otherwise
+        moved.append(since.sentence(changed))
+    return moved
+
+
+def _asks(
+    lead_h: t.Headline,
+    prev: pd.DataFrame | None,
+    warnings: pd.DataFrame,
+    applied: pd.DataFrame,
+    reg: Registry,
+    *,
+    fin_year: str,
+    month: int,
+    frp_after: float | None,
+) -> list[tuple[str, str]]:
+    """What the group is asked to do; it is asked to look at a CCG's return short of its printed total only where
+    no adjustment explains the difference, and to note the located adjustments."""
+    w = warnings[(warnings["fin_year"] == fin_year) & (warnings["month"] == month)]
+    month_adj = applied[(applied["fin_year"] == fin_year) & (applied["month"] == month)] if len(applied) else applied
+    located = month_adj[month_adj["basis"] != adj.ROUNDING] if len(month_adj) else month_adj
+    # a return short of its printed total is explained by an adjustment where one is held; only the rest is a warning
+    explained = set(month_adj["org"]) if len(month_adj) else set()
+    warned = [reg.name(o) for o in dict.fromkeys(w["org"]) if o in reg.ccgs and o not in explained]
+    return sentences.asks(
+        lead_h,
+        has_previous=prev is not None,
+        warned=warned,
+        frp_after=frp_after,
+        previous_kind=_received_kind(prev) if prev is not None else "published",
+        adjusted=sentences.adjusted_orgs(located),
+    )
+
+
 def pack_summary(
     returns: pd.DataFrame,
     warnings: pd.DataFrame,
@@ -117,44 +203,24 @@ def pack_summary(
     lead = next((g for g in reg.groups if g in held), held[0])
     rows, prev = rows_and_previous(returns, fin_year=fin_year, month=month, org=lead)
     lead_h = t.headline(rows, prev, org=lead, fin_year=fin_year, month=month)
-    position = [sentences.monthly(lead_h, prev is not None)]
-    others = [o for o in held if o != lead and (lead not in reg.groups or o in reg.groups[lead])]
-    if others:
-        position.append(
-            sentences.by_organisation(
-                [
-                    t.headline(r, p, org=o, fin_year=fin_year, month=month)
-                    for o in others
-                    for r, p in [rows_and_previous(returns, fin_year=fin_year, month=month, org=o)]
-                ]
-            )
-        )
-    frp_after = None
-    if frp_tables is not None and lead in reg.systems:
-        try:
-            bridge = frp_bridge(frp_tables, fin_year=fin_year, month=month, org=lead)
-        except LookupError:
-            pass
-        else:
-            position.append(sentences.frp_headline(bridge.bridge, lead))
-            frp_after = bridge.total("after_frp")
-    moved = []
-    if prev is not None:
-        text = sentences.movement(d.movement_table(rows, prev, lead, d.MOVEMENT_THRESHOLD), lead)
-        prev_m = previous_period(fin_year, month)[1]
-        basis = sentences.movement_basis(month, prev_m, rows["provenance"].iloc[0], prev["provenance"].iloc[0])
-        moved.append(f"{text} {basis}".strip())
-    moved.append(sentences.drivers(d.drivers_table(rows, lead, d.DRIVER_THRESHOLD), lead))
-    moved.append(summary_sentence(realism_of(rows, fin_year=fin_year, month=month, org=lead)))
-    changed = since.since_last_month(received, None, fin_year=fin_year, month=month, org=lead)
-    if changed.compared:  # between real months only; the report's section says why not otherwise
-        moved.append(since.sentence(changed))
-    w = warnings[(warnings["fin_year"] == fin_year) & (warnings["month"] == month)]
-    month_adj = applied[(applied["fin_year"] == fin_year) & (applied["month"] == month)] if len(applied) else applied
-    located = month_adj[month_adj["basis"] != adj.ROUNDING] if len(month_adj) else month_adj
-    # a return short of its printed total is explained by an adjustment where one is held; only the rest is a warning
-    explained = set(month_adj["org"]) if len(month_adj) else set()
-    warned = [reg.name(o) for o in dict.fromkeys(w["org"]) if o in reg.ccgs and o not in explained]
+    position = [
+        sentences.monthly(lead_h, prev is not None),
+        *_members_position(returns, reg, lead, held, fin_year=fin_year, month=month),
+    ]
+    frp = _frp_position(frp_tables, reg, lead, fin_year=fin_year, month=month)
+    if frp is not None:
+        position.append(frp[0])
+    moved = _what_moved(received, rows, prev, lead, fin_year=fin_year, month=month)
+    asks = _asks(
+        lead_h,
+        prev,
+        warnings,
+        applied,
+        reg,
+        fin_year=fin_year,
+        month=month,
+        frp_after=frp[1] if frp is not None else None,
+    )
     for h in heads:
         h["name"] = reg.name(h["org"])
         h["basis"] = _basis({**h, "fin_year": fin_year}, month)
@@ -166,14 +232,7 @@ def pack_summary(
         headlines=heads,
         moved=moved,
         rounding=paper.summary_line(paper.cells(returns, fin_year=fin_year, month=month, org=lead)),
-        asks=sentences.asks(
-            lead_h,
-            has_previous=prev is not None,
-            warned=warned,
-            frp_after=frp_after,
-            previous_kind=_received_kind(prev) if prev is not None else "published",
-            adjusted=sentences.adjusted_orgs(located),
-        ),
+        asks=asks,
         body=body,
     )
 
@@ -220,6 +279,118 @@ def _printed_notes(
     ]
 
 
+def _adjustments_note(month_adj: pd.DataFrame) -> DataNote:
+    """How control totals are met: each adjustment added to a return short of its printed totals, explained."""
+    explained = sentences.adjustment_explanations(month_adj)
+    return DataNote(
+        "Control totals: adjustments to the returns",
+        [
+            "Finance signs off control totals: each dashboard's printed Grand Total and the combined LLR "
+            "dashboard. Where a return's scheme lines fall short of them, the lines are kept exactly as "
+            "received and the difference is added as an adjustment, so the pack's totals agree with the "
+            "printed ones. Each report says which of its tables include one.",
+            *[f"{heading}. {text}" for heading, text in explained],
+        ],
+    )
+
+
+def _unreconciled_note(w: pd.DataFrame, reg: Registry) -> DataNote:
+    """The returns whose rows do not add up to their own printed totals (``w``: the month's warnings), each
+    figure printed beside the one computed."""
+    table = pd.DataFrame(
+        {
+            "Organisation": w["org"].map(reg.name),
+            "Figure": w["column"].str.removeprefix("Sum of "),
+            "Printed total": w["printed"],
+            "Computed from the rows": w["computed"],
+            "Difference (printed − computed)": w["difference"],
+        }
+    )
+    money = ["Printed total", "Computed from the rows", "Difference (printed − computed)"]
+    return DataNote(
+        "Returns that do not add up to their own totals",
+        [
+            sentences.reconciliation_note(len(w), [reg.name(o) for o in dict.fromkeys(w["org"])]),
+            "£000; savings negative in brackets.",
+        ],
+        _fmt_table(table, money),
+    )
+
+
+def _frp_check_notes(frp_tables: dict[str, pd.DataFrame], *, fin_year: str, month: int) -> list[DataNote]:
+    """Per system, the month's FRP figures that do not follow from their columns (printed and computed)."""
+    c = frp_tables["checks"]
+    c = c[(c["fin_year"] == fin_year) & (c["month"] == month)]
+    notes = []
+    for system, part in c.groupby("system", sort=False):
+        table = pd.DataFrame(
+            {
+                "Line": part["where"],
+                "Column": part["column"],
+                "Printed": part["printed"],
+                "Computed": part["computed"],
+                "Difference (printed − computed)": part["difference"],
+            }
+        )
+        notes.append(
+            DataNote(
+                f"FRP figures that do not follow from their columns ({system})",
+                [sentences.frp_checks_note(str(system), len(part)), "£000; brackets mean a deficit, as Paper E."],
+                _fmt_table(table, ["Printed", "Computed", "Difference (printed − computed)"]),
+            )
+        )
+    return notes
+
+
+def _frp_provenance(frp_tables: dict[str, pd.DataFrame], *, fin_year: str, month: int) -> list[str]:
+    """One sentence per kind of the month's FRP figures: 'The FRP figures for M6 are published: …'."""
+    lines = frp_tables["lines"]
+    lines = lines[(lines["fin_year"] == fin_year) & (lines["month"] == month)]
+    out = []
+    for prov in sorted(set(lines["provenance"])):
+        kind, _, detail = prov.partition(":")
+        out.append(f"The FRP figures for M{month} are {kind}: {detail.strip()}.")
+    return out
+
+
+def _rightcare_groups(
+    rightcare_tables: dict[str, pd.DataFrame], *, fin_year: str
+) -> list[tuple[list[str], int, str, str]]:
+    """The year's RightCare indicators by provenance: (the CCGs reported on, how many peers, data years, provenance),
+    for :func:`.narrative.rightcare_provenance`."""
+    ind = rightcare_tables["indicators"]
+    ind = ind[ind["fin_year"] == fin_year]
+    subjects = set(rightcare_tables["peers"].loc[rightcare_tables["peers"]["fin_year"] == fin_year, "ccg"])
+    groups = []
+    for prov, part in ind.groupby("provenance", sort=True):
+        ccgs = [c for c in dict.fromkeys(part["ccg"]) if c in subjects]
+        peers = len(set(part["ccg"]) - subjects)
+        years = ", ".join(sorted(set(part["data_year"]) - {""})) or "year unstated"
+        if ccgs:
+            groups.append((ccgs, peers, years, str(prov)))
+    return groups
+
+
+def _where_from(
+    returns: pd.DataFrame,
+    frp_tables: dict[str, pd.DataFrame] | None,
+    rightcare_tables: dict[str, pd.DataFrame] | None,
+    *,
+    fin_year: str,
+    month: int,
+) -> list[str]:
+    """Which of the year's returns, the month's FRP figures and the RightCare indicators are published and which
+    synthetic, one sentence each."""
+    year = returns[(returns["fin_year"] == fin_year) & (returns["month"] <= month)]
+    by_month = {int(m): sorted(set(g)) for m, g in year.groupby("month")["provenance"]}
+    where = sentences.returns_provenance(by_month, fin_year, month)
+    if frp_tables is not None:
+        where += _frp_provenance(frp_tables, fin_year=fin_year, month=month)
+    if rightcare_tables is not None:
+        where += sentences.rightcare_provenance(_rightcare_groups(rightcare_tables, fin_year=fin_year))
+    return where
+
+
 def data_notes(
     returns: pd.DataFrame,
     warnings: pd.DataFrame,
@@ -241,84 +412,14 @@ def data_notes(
         else adjustments[(adjustments["fin_year"] == fin_year) & (adjustments["month"] == month)]
     )
     if len(month_adj):
-        explained = sentences.adjustment_explanations(month_adj)
-        notes.append(
-            DataNote(
-                "Control totals: adjustments to the returns",
-                [
-                    "Finance signs off control totals: each dashboard's printed Grand Total and the combined LLR "
-                    "dashboard. Where a return's scheme lines fall short of them, the lines are kept exactly as "
-                    "received and the difference is added as an adjustment, so the pack's totals agree with the "
-                    "printed ones. Each report says which of its tables include one.",
-                    *[f"{heading}. {text}" for heading, text in explained],
-                ],
-            )
-        )
+        notes.append(_adjustments_note(month_adj))
         w = w[~w["org"].isin(set(month_adj["org"]) | set(reg.groups))]
     if len(w):
-        table = pd.DataFrame(
-            {
-                "Organisation": w["org"].map(reg.name),
-                "Figure": w["column"].str.removeprefix("Sum of "),
-                "Printed total": w["printed"],
-                "Computed from the rows": w["computed"],
-                "Difference (printed − computed)": w["difference"],
-            }
-        )
-        money = ["Printed total", "Computed from the rows", "Difference (printed − computed)"]
-        notes.append(
-            DataNote(
-                "Returns that do not add up to their own totals",
-                [
-                    sentences.reconciliation_note(len(w), [reg.name(o) for o in dict.fromkeys(w["org"])]),
-                    "£000; savings negative in brackets.",
-                ],
-                _fmt_table(table, money),
-            )
-        )
+        notes.append(_unreconciled_note(w, reg))
     notes += _printed_notes(returns, fin_year=fin_year, month=month, adjustments=adjustments)
     if frp_tables is not None:
-        c = frp_tables["checks"]
-        c = c[(c["fin_year"] == fin_year) & (c["month"] == month)]
-        for system, part in c.groupby("system", sort=False):
-            table = pd.DataFrame(
-                {
-                    "Line": part["where"],
-                    "Column": part["column"],
-                    "Printed": part["printed"],
-                    "Computed": part["computed"],
-                    "Difference (printed − computed)": part["difference"],
-                }
-            )
-            notes.append(
-                DataNote(
-                    f"FRP figures that do not follow from their columns ({system})",
-                    [sentences.frp_checks_note(str(system), len(part)), "£000; brackets mean a deficit, as Paper E."],
-                    _fmt_table(table, ["Printed", "Computed", "Difference (printed − computed)"]),
-                )
-            )
-    where = []
-    year = returns[(returns["fin_year"] == fin_year) & (returns["month"] <= month)]
-    by_month = {int(m): sorted(set(g)) for m, g in year.groupby("month")["provenance"]}
-    where += sentences.returns_provenance(by_month, fin_year, month)
-    if frp_tables is not None:
-        lines = frp_tables["lines"]
-        lines = lines[(lines["fin_year"] == fin_year) & (lines["month"] == month)]
-        for prov in sorted(set(lines["provenance"])):
-            kind, _, detail = prov.partition(":")
-            where.append(f"The FRP figures for M{month} are {kind}: {detail.strip()}.")
-    if rightcare_tables is not None:
-        ind = rightcare_tables["indicators"]
-        ind = ind[ind["fin_year"] == fin_year]
-        subjects = set(rightcare_tables["peers"].loc[rightcare_tables["peers"]["fin_year"] == fin_year, "ccg"])
-        groups = []
-        for prov, part in ind.groupby("provenance", sort=True):
-            ccgs = [c for c in dict.fromkeys(part["ccg"]) if c in subjects]
-            peers = len(set(part["ccg"]) - subjects)
-            years = ", ".join(sorted(set(part["data_year"]) - {""})) or "year unstated"
-            if ccgs:
-                groups.append((ccgs, peers, years, str(prov)))
-        where += sentences.rightcare_provenance(groups)
+        notes += _frp_check_notes(frp_tables, fin_year=fin_year, month=month)
+    where = _where_from(returns, frp_tables, rightcare_tables, fin_year=fin_year, month=month)
     if where:
         notes.append(DataNote("Where the figures come from: published and synthetic data", where))
     return notes

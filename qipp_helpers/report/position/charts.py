@@ -4,12 +4,14 @@ the XmR (statistical process control) chart of a scheme's months."""
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
+from matplotlib.lines import Line2D
 
 from ...analysis import spc
 from ...core.money import fmt_k
@@ -185,6 +187,74 @@ def org_split(
     return finish_chart(fig, key=s.key, alt=alt)
 
 
+def _real_in(
+    months: list[int], real: Mapping[str, Sequence[int]] | None, synthetic_months: Sequence[int], measure: str
+) -> np.ndarray:
+    """Which months' ``measure`` is real: the months ``real`` gives for it, else every month not synthetic."""
+    ok = set(real[measure]) if real is not None and measure in real else set(months) - set(synthetic_months)
+    return np.array([m in ok for m in months], dtype=bool)
+
+
+def _plan_line(ax: Any, plan: float, month: int, x_end: float) -> None:
+    """The annual plan as a dashed line that stops short of its label, so nothing is struck through."""
+    ax.hlines(plan, -0.4, x_end + 0.3, color=INK, ls="--", lw=1.0, zorder=1, label=f"Annual plan (M{month})")
+    ax.text(x_end + 0.38, plan, f"plan {plan:,.0f}", va="center", ha="left", fontsize=7.5, color=TEXT)
+
+
+def _trend_axes(ax: Any, x: np.ndarray, months: list[int], *, top: float, ylabel: str, title: str) -> None:
+    """Month ticks with room on the right for the plan's label, room above the plan line for the synthetic
+    bracket, and the legend beside the chart."""
+    ax.set_xticks(x, [f"M{m}" for m in months])
+    ax.set_xlim(-0.5, len(months) - 0.5 + 0.9)
+    ax.yaxis.set_major_formatter(THOUSANDS)
+    ax.set_ylabel(ylabel, fontsize=8)
+    ax.set_ylim(0, top * 1.3)
+    style_axes(ax, title)
+    ax.legend(frameon=False, fontsize=8, loc="upper left", bbox_to_anchor=(1.0, 1.0))
+
+
+def _label_forecasts(ax: Any, xs: np.ndarray, values: np.ndarray, *, plan: float, per_point: float) -> None:
+    """Each forecast's figure above its point, or below it where the plan line would strike it through
+    (``per_point``: data units per typographic point, on the laid-out axes)."""
+    for xi, v in zip(xs, values, strict=True):
+        above = (v + 3 * per_point, v + 17 * per_point)  # 6pt offset, 7.5pt text, a little air
+        below = plan > v and above[0] <= plan <= above[1]
+        ax.annotate(
+            f"{v:,.0f}",
+            (xi, v),
+            textcoords="offset points",
+            xytext=(0, -7 if below else 6),
+            ha="center",
+            va="top" if below else "bottom",
+            fontsize=7.5,
+            color=TEXT,
+        )
+
+
+def _trend_alt(
+    months: list[int],
+    fot: np.ndarray,
+    ytd: np.ndarray,
+    fot_real: np.ndarray,
+    ytd_real: np.ndarray,
+    *,
+    plan: float,
+    fake: list[int],
+    context: str,
+) -> str:
+    """The trend's alt text: the plan, each real month's forecast and delivery, and the synthetic months."""
+    fot_txt = ", ".join(f"M{months[i]} {fot[i]:,.0f}" for i in np.flatnonzero(fot_real))
+    ytd_txt = ", ".join(f"M{months[i]} {ytd[i]:,.0f}" for i in np.flatnonzero(ytd_real))
+    alt = (
+        f"Line chart: forecast out-turn and year-to-date delivery by month{about_context(context)} (savings, £000, "
+        f"shown positive). Annual plan {plan:,.0f}. Forecast out-turn: {fot_txt or 'no real month'}. Actual "
+        f"year to date: {ytd_txt or 'no real month'}."
+    )
+    if fake:
+        alt += f" {synthetic_words(fake)}"
+    return alt
+
+
 @chart_function
 def fot_trend(
     history: pd.DataFrame,
@@ -205,56 +275,24 @@ def fot_trend(
     s = signs("savings")
     months = [int(m) for m in history["month"]]
     x = np.arange(len(months), dtype=float)
-
-    def real_of(measure: str) -> np.ndarray:
-        ok = set(real[measure]) if real is not None and measure in real else set(months) - set(synthetic_months)
-        return np.array([m in ok for m in months], dtype=bool)
-
     fot, ytd = s.plot(history["fot"]), s.plot(history["actual_ytd"])
-    fot_real, ytd_real, plan_real = real_of("fot"), real_of("actual_ytd"), real_of("annual_plan")
+    fot_real, ytd_real, plan_real = (
+        _real_in(months, real, synthetic_months, m) for m in ("fot", "actual_ytd", "annual_plan")
+    )
     fig, ax = new_figure((10, 2.35))
     plan_at = int(np.flatnonzero(plan_real)[-1]) if plan_real.any() else len(months) - 1
     plan = float(s.plot(history["annual_plan"])[plan_at])
-    # the plan line stops short of its label, so nothing is struck through
-    ax.hlines(plan, -0.4, x[-1] + 0.3, color=INK, ls="--", lw=1.0, zorder=1, label=f"Annual plan (M{months[plan_at]})")
+    _plan_line(ax, plan, months[plan_at], x[-1])
     top = max(float(np.nanmax(np.r_[fot, ytd, plan, 1.0])), 1.0)
-    ax.text(x[-1] + 0.38, plan, f"plan {plan:,.0f}", va="center", ha="left", fontsize=7.5, color=TEXT)
     series_points(ax, x, fot, fot_real, colour=PURPLE, marker="o", label="Forecast out-turn")
     series_points(ax, x, ytd, ytd_real, colour=SKY, marker="s", label="Actual YTD", edge=INK, line=INK)
     fake = sorted({months[i] for i in range(len(months)) if not (fot_real[i] and ytd_real[i])})
     mark_synthetic(ax, [float(months.index(m)) for m in fake], fake)
-    ax.set_xticks(x, [f"M{m}" for m in months])
-    ax.set_xlim(-0.5, len(months) - 0.5 + 0.9)
-    ax.yaxis.set_major_formatter(THOUSANDS)
-    ax.set_ylabel(s.axis, fontsize=8)
-    ax.set_ylim(0, top * 1.3)  # room above the plan line for the synthetic bracket
-    style_axes(ax, title)
-    ax.legend(frameon=False, fontsize=8, loc="upper left", bbox_to_anchor=(1.0, 1.0))
-    # each value label goes above its point, or below where the plan line would strike it through
+    _trend_axes(ax, x, months, top=top, ylabel=s.axis, title=title)
     fig.tight_layout(rect=(0, (0.1 + 0.155 * (1 + len(notes))) / fig.get_figheight(), 1, 1))
     per_point = top * 1.3 / (ax.get_window_extent().height * 72 / fig.dpi)  # data units per typographic point
-    for xi, v in zip(x[fot_real], fot[fot_real], strict=True):
-        above = (v + 3 * per_point, v + 17 * per_point)  # 6pt offset, 7.5pt text, a little air
-        below = plan > v and above[0] <= plan <= above[1]
-        ax.annotate(
-            f"{v:,.0f}",
-            (xi, v),
-            textcoords="offset points",
-            xytext=(0, -7 if below else 6),
-            ha="center",
-            va="top" if below else "bottom",
-            fontsize=7.5,
-            color=TEXT,
-        )
-    fot_txt = ", ".join(f"M{months[i]} {fot[i]:,.0f}" for i in np.flatnonzero(fot_real))
-    ytd_txt = ", ".join(f"M{months[i]} {ytd[i]:,.0f}" for i in np.flatnonzero(ytd_real))
-    alt = (
-        f"Line chart: forecast out-turn and year-to-date delivery by month{about_context(context)} (savings, £000, "
-        f"shown positive). Annual plan {plan:,.0f}. Forecast out-turn: {fot_txt or 'no real month'}. Actual "
-        f"year to date: {ytd_txt or 'no real month'}."
-    )
-    if fake:
-        alt += f" {synthetic_words(fake)}"
+    _label_forecasts(ax, x[fot_real], fot[fot_real], plan=plan, per_point=per_point)
+    alt = _trend_alt(months, fot, ytd, fot_real, ytd_real, plan=plan, fake=fake, context=context)
     key = s.key + (f"\n{synthetic_words(fake)}" if fake else "")
     return finish_chart(fig, key="\n".join([key, *notes]), alt=alt)
 
@@ -364,6 +402,180 @@ def _icons(ax: Any, tr: spc.Trend, improvement: str | None, target: float | None
         )
 
 
+@dataclass(frozen=True)
+class _XmrLayout:
+    """Where the parts of the XmR figure go, in inches: a grid of panels, the head above it (the title and, without
+    limits, the line saying why) and the foot below it (the legend, then the key's lines)."""
+
+    nrows: int
+    ncols: int
+    panel_size: tuple[float, float]
+    ruled: bool
+    key_lines: int
+
+    @property
+    def head(self) -> float:
+        return 0.74 if not self.ruled else 0.55
+
+    @property
+    def foot(self) -> float:
+        legend_h = 0.35
+        return legend_h + 0.05 + 0.155 * self.key_lines + 0.22
+
+    @property
+    def width(self) -> float:
+        return self.panel_size[0] * self.ncols
+
+    @property
+    def height(self) -> float:
+        return self.panel_size[1] * self.nrows + self.head + self.foot
+
+    @property
+    def title_y(self) -> float:
+        """The title's top, as a fraction of the figure's height."""
+        return 1 - 0.08 / self.height
+
+    @property
+    def too_few_y(self) -> float:
+        """The top of the line saying there are too few real months for limits."""
+        return 1 - 0.42 / self.height
+
+    @property
+    def legend_y(self) -> float:
+        """The legend's bottom: just above the key."""
+        return (0.05 + 0.155 * self.key_lines + 0.05) / self.height
+
+    def margins(self) -> dict[str, float]:
+        """The panels' grid within the figure (:meth:`Figure.subplots_adjust`'s arguments)."""
+        w, h = self.width, self.height
+        return {
+            "left": 0.75 / w,
+            "right": 1 - 0.15 / w,
+            "bottom": self.foot / h,
+            "top": 1 - self.head / h,
+            "wspace": 0.45,
+            "hspace": 0.6,
+        }
+
+
+def _draw_panels(
+    axes: np.ndarray,
+    trends: Mapping[str, spc.Trend],
+    months: list[int],
+    *,
+    ylabel: str,
+    improvement: str | None,
+    targets: Mapping[str, float] | None,
+) -> None:
+    """One XmR panel per series, along each row then down; spare panels hidden; the y label on the first column."""
+    for ax, (name, tr) in zip(axes.flat, trends.items(), strict=False):
+        _xmr_axes(ax, tr, name, months, improvement=improvement, target=(targets or {}).get(name))
+    for ax in list(axes.flat)[len(trends) :]:
+        ax.set_visible(False)
+    for ax in axes[:, 0]:
+        ax.set_ylabel(ylabel, fontsize=7)
+
+
+def _too_few_words(real: list[int]) -> str:
+    """Under the title when no series has enough real months: how many there are and how many more the rules need."""
+    return (
+        f"{len(real)} real month{'s' if len(real) != 1 else ''}"
+        + (f" ({chart_months(real)})" if real else "")
+        + f": too few for process limits and special-cause rules (they need {spc.MIN_RULE_POINTS}: "
+        f"{spc.MIN_RULE_POINTS - len(real)} more), so none are drawn."
+    )
+
+
+def _xmr_handles(*, ruled: bool, fake: list[int], month_synthetic: Sequence[int] | None) -> list[Line2D]:
+    """The legend: mean, limits and special-cause colours when they are drawn; real and hollow points."""
+    handles = []
+    if ruled:
+        handles += [
+            Line2D([], [], color="black", lw=0.9, label="Mean"),
+            Line2D([], [], color=INK, lw=0.8, ls="--", label="Process limits (mean ± 2.66 × mean moving range)"),
+            Line2D([], [], color=SPC_IMPROVEMENT, marker="o", lw=0, label="Special cause: more saving"),
+            Line2D(
+                [], [], color=SPC_CONCERN, markeredgecolor=INK, marker="o", lw=0, label="Special cause: less saving"
+            ),
+        ]
+    handles.append(Line2D([], [], color=INK, marker="o", lw=1.2, label="Real month" if fake else "Month"))
+    if fake:
+        handles.append(
+            Line2D(
+                [],
+                [],
+                color=SYNTHETIC_EDGE,
+                marker="o",
+                markerfacecolor="white",
+                lw=0.8,
+                ls=":",
+                label=f"{hollow_words(fake, month_synthetic)} (never used for limits or signals)",
+            )
+        )
+    return handles
+
+
+def _xmr_legend(fig: Chart, handles: list[Line2D], *, y: float) -> None:
+    """The legend across the figure, three entries a row, its bottom at ``y`` (just above the key)."""
+    fig.legend(
+        handles=handles,
+        loc="lower left",
+        ncols=min(len(handles), 3),
+        frameon=False,
+        fontsize=7.5,
+        bbox_to_anchor=(0.0, y),
+    )
+
+
+def _rules_key(trends: Mapping[str, spc.Trend]) -> list[str]:
+    """The key's lines on the rules and icons, when limits are drawn, and on limits that are provisional."""
+    if not any(tr.ruled for tr in trends.values()):
+        return []
+    rules = next(iter(trends.values())).chart.rules
+    lines = [
+        f"Rules: a point outside the limits; a shift of {rules.shift} on one side of the mean; a trend of "
+        f"{rules.trend} rising or falling" + ("; two of three near a limit." if rules.two_of_three else "."),
+        "Icons: H/L special cause high/low (purple improving, blue concerning), – common cause; "
+        "P/F/? target met/missed/hit or miss.",
+    ]
+    if any(tr.provisional for tr in trends.values()):
+        lines.append(f"Limits from fewer than {spc.MIN_POINTS} months are provisional.")
+    return lines
+
+
+def _xmr_alt(
+    trends: Mapping[str, spc.Trend],
+    *,
+    title: str,
+    context: str,
+    improvement: str | None,
+    real: list[int],
+    fake: list[int],
+    month_synthetic: Sequence[int] | None,
+) -> str:
+    """The alt text: each special-cause signal and each panel's latest variation, or why there are none."""
+    alt = f"XmR charts, one panel per series: {title}{about_context(context)}; savings shown positive. "
+    if any(tr.ruled for tr in trends.values()):
+        signals = [
+            f"{name} {'more' if spc.direction(c, m) > 0 else 'less'} saving at M{m}"
+            for name, tr in trends.items()
+            for c in tr.charts
+            for m, hit in zip(c.values.index, tr.signals.reindex(c.values.index), strict=True)
+            if hit
+        ]
+        alt += ("Special-cause variation: " + "; ".join(signals) + ".") if signals else "No special-cause variation."
+        icons = [f"{name} {tr.variation(improvement)}" for name, tr in trends.items() if tr.ruled]
+        alt += " Latest point: " + "; ".join(icons) + "."
+    else:
+        alt += (
+            f"{len(real)} real month(s){' (' + chart_months(real) + ')' if real else ''}: too few for limits or "
+            "special-cause rules, none drawn."
+        )
+    if fake:
+        alt += f" Hollow grey points: {hollow_words(fake, month_synthetic)}."
+    return alt
+
+
 @chart_function
 def xmr_chart(
     panels: Mapping[str, spc.Trend | spc.XmR],
@@ -396,106 +608,71 @@ def xmr_chart(
     s = signs("savings")
     trends = {name: _as_trend(p, synthetic_months) for name, p in panels.items()}
     months = sorted({int(m) for tr in trends.values() for m in tr.values.index})
-    n = max(1, len(trends))
-    ncols = min(ncols, n)
-    nrows = -(-n // ncols)
     real = sorted({int(m) for tr in trends.values() for m in tr.real.index})
     fake = sorted({int(m) for tr in trends.values() for m in tr.synthetic.index})
     ruled = any(tr.ruled for tr in trends.values())
-    head = 0.74 if not ruled else 0.55
-    legend_h = 0.35
-    key_lines = 1 + len(notes) + (1 if ruled and any(tr.provisional for tr in trends.values()) else 0) + 2 * ruled
-    foot = legend_h + 0.05 + 0.155 * key_lines + 0.22
-    height = panel_size[1] * nrows + head + foot
-    width = panel_size[0] * ncols
-    fig, axes = plt.subplots(nrows, ncols, figsize=(width, height), dpi=DPI, squeeze=False, FigureClass=Chart)
+    extra = _rules_key(trends)
+    n = max(1, len(trends))
+    ncols = min(ncols, n)
+    lay = _XmrLayout(-(-n // ncols), ncols, panel_size, ruled=ruled, key_lines=1 + len(notes) + len(extra))
+    fig, axes = plt.subplots(
+        lay.nrows, lay.ncols, figsize=(lay.width, lay.height), dpi=DPI, squeeze=False, FigureClass=Chart
+    )
     assert isinstance(fig, Chart)  # matplotlib's types say Figure; FigureClass makes it a Chart
-    for ax, (name, tr) in zip(axes.flat, trends.items(), strict=False):
-        _xmr_axes(ax, tr, name, months, improvement=improvement, target=(targets or {}).get(name))
-    for ax in list(axes.flat)[len(trends) :]:
-        ax.set_visible(False)
-    for ax in axes[:, 0]:
-        ax.set_ylabel(ylabel, fontsize=7)
-    fig.suptitle(title, x=0.01, y=1 - 0.08 / height, ha="left", va="top", fontsize=11, fontweight="bold", color=TEXT)
+    _draw_panels(axes, trends, months, ylabel=ylabel, improvement=improvement, targets=targets)
+    fig.suptitle(title, x=0.01, y=lay.title_y, ha="left", va="top", fontsize=11, fontweight="bold", color=TEXT)
     if not ruled:
-        fig.text(
-            0.01,
-            1 - 0.42 / height,
-            f"{len(real)} real month{'s' if len(real) != 1 else ''}"
-            + (f" ({chart_months(real)})" if real else "")
-            + f": too few for process limits and special-cause rules (they need {spc.MIN_RULE_POINTS}: "
-            f"{spc.MIN_RULE_POINTS - len(real)} more), so none are drawn.",
-            fontsize=9,
-            color=TEXT,
-            ha="left",
-            va="top",
-        )
-    handles = []
-    if ruled:
-        handles += [
-            plt.Line2D([], [], color="black", lw=0.9, label="Mean"),
-            plt.Line2D([], [], color=INK, lw=0.8, ls="--", label="Process limits (mean ± 2.66 × mean moving range)"),
-            plt.Line2D([], [], color=SPC_IMPROVEMENT, marker="o", lw=0, label="Special cause: more saving"),
-            plt.Line2D(
-                [], [], color=SPC_CONCERN, markeredgecolor=INK, marker="o", lw=0, label="Special cause: less saving"
-            ),
-        ]
-    handles.append(plt.Line2D([], [], color=INK, marker="o", lw=1.2, label="Real month" if fake else "Month"))
-    if fake:
-        handles.append(
-            plt.Line2D(
-                [],
-                [],
-                color=SYNTHETIC_EDGE,
-                marker="o",
-                markerfacecolor="white",
-                lw=0.8,
-                ls=":",
-                label=f"{hollow_words(fake, month_synthetic)} (never used for limits or signals)",
-            )
-        )
-    fig.legend(
-        handles=handles,
-        loc="lower left",
-        ncols=min(len(handles), 3),
-        frameon=False,
-        fontsize=7.5,
-        bbox_to_anchor=(0.0, (0.05 + 0.155 * key_lines + 0.05) / height),
+        fig.text(0.01, lay.too_few_y, _too_few_words(real), fontsize=9, color=TEXT, ha="left", va="top")
+    _xmr_legend(fig, _xmr_handles(ruled=ruled, fake=fake, month_synthetic=month_synthetic), y=lay.legend_y)
+    fig.subplots_adjust(**lay.margins())
+    alt = _xmr_alt(
+        trends,
+        title=title,
+        context=context,
+        improvement=improvement,
+        real=real,
+        fake=fake,
+        month_synthetic=month_synthetic,
     )
-    extra = []
-    if ruled:
-        rules = next(iter(trends.values())).chart.rules
-        extra += [
-            f"Rules: a point outside the limits; a shift of {rules.shift} on one side of the mean; a trend of "
-            f"{rules.trend} rising or falling" + ("; two of three near a limit." if rules.two_of_three else "."),
-            "Icons: H/L special cause high/low (purple improving, blue concerning), – common cause; "
-            "P/F/? target met/missed/hit or miss.",
-        ]
-    if ruled and any(tr.provisional for tr in trends.values()):
-        extra.append(f"Limits from fewer than {spc.MIN_POINTS} months are provisional.")
-    fig.subplots_adjust(
-        left=0.75 / width, right=1 - 0.15 / width, bottom=foot / height, top=1 - head / height, wspace=0.45, hspace=0.6
-    )
-    signals = [
-        f"{name} {'more' if spc.direction(c, m) > 0 else 'less'} saving at M{m}"
-        for name, tr in trends.items()
-        for c in tr.charts
-        for m, hit in zip(c.values.index, tr.signals.reindex(c.values.index), strict=True)
-        if hit
-    ]
-    alt = f"XmR charts, one panel per series: {title}{about_context(context)}; savings shown positive. "
-    if ruled:
-        alt += ("Special-cause variation: " + "; ".join(signals) + ".") if signals else "No special-cause variation."
-        icons = [f"{name} {tr.variation(improvement)}" for name, tr in trends.items() if tr.ruled]
-        alt += " Latest point: " + "; ".join(icons) + "."
-    else:
-        alt += (
-            f"{len(real)} real month(s){' (' + chart_months(real) + ')' if real else ''}: too few for limits or "
-            "special-cause rules, none drawn."
-        )
-    if fake:
-        alt += f" Hollow grey points: {hollow_words(fake, month_synthetic)}."
     return finish_chart(fig, key="\n".join([s.key, *extra, *notes]), alt=alt, layout=False)
+
+
+def _rag_points(
+    ax: Any, x: np.ndarray, fot: np.ndarray, real: np.ndarray, rags: Sequence[object], months: list[int]
+) -> None:
+    """The forecast's points: a real month's in its RAG colour (the first, if the scheme's rows differ), a synthetic
+    month's hollow grey under the synthetic bracket."""
+    rag_first = [str(r).split("/")[0] for r in rags]
+    if real.any():
+        ax.scatter(
+            x[real],
+            fot[real],
+            c=[rag_colour(r) or RAG_COLOURS["Grey"] for r, ok in zip(rag_first, real, strict=True) if ok],
+            s=40,
+            zorder=3,
+            edgecolors="black",
+            linewidths=0.4,
+        )
+    if (~real).any():
+        ax.scatter(x[~real], fot[~real], s=34, zorder=3, facecolors="white", edgecolors=SYNTHETIC_EDGE)
+        mark_synthetic(ax, list(x[~real]), [m for m, ok in zip(months, real, strict=True) if not ok])
+
+
+def _label_rag_changes(ax: Any, x: np.ndarray, fot: np.ndarray, changes: Sequence[str], real: np.ndarray) -> None:
+    """'RAG Amber → Red' over each real month whose rating changed."""
+    for xi, v, change, ok in zip(x, fot, changes, real, strict=True):
+        if change and ok:
+            ax.annotate(
+                f"RAG {change}",
+                (xi, v),
+                textcoords="offset points",
+                xytext=(0, 9),
+                ha="center",
+                fontsize=7.5,
+                fontweight="bold",
+                color=TEXT,
+                bbox={"boxstyle": "round,pad=0.2", "fc": "white", "ec": "none", "alpha": 0.85},
+            )
 
 
 @chart_function
@@ -517,33 +694,8 @@ def scheme_history(
     ax.plot(x, s.plot(history["actual_ytd"]), color=SKY, lw=1.6, label="Actual YTD")
     fot = s.plot(history["fot"])
     ax.plot(x, fot, color=PURPLE, lw=1.2, label="Forecast out-turn (point = RAG)")
-    rag_first = [str(r).split("/")[0] for r in history["rag"]]
-    if real.any():
-        ax.scatter(
-            x[real],
-            fot[real],
-            c=[rag_colour(r) or RAG_COLOURS["Grey"] for r, ok in zip(rag_first, real, strict=True) if ok],
-            s=40,
-            zorder=3,
-            edgecolors="black",
-            linewidths=0.4,
-        )
-    if (~real).any():
-        ax.scatter(x[~real], fot[~real], s=34, zorder=3, facecolors="white", edgecolors=SYNTHETIC_EDGE)
-        mark_synthetic(ax, list(x[~real]), [m for m, ok in zip(months, real, strict=True) if not ok])
-    for xi, v, change, ok in zip(x, fot, history["rag_change"], real, strict=True):
-        if change and ok:
-            ax.annotate(
-                f"RAG {change}",
-                (xi, v),
-                textcoords="offset points",
-                xytext=(0, 9),
-                ha="center",
-                fontsize=7.5,
-                fontweight="bold",
-                color=TEXT,
-                bbox={"boxstyle": "round,pad=0.2", "fc": "white", "ec": "none", "alpha": 0.85},
-            )
+    _rag_points(ax, x, fot, real, list(history["rag"]), months)
+    _label_rag_changes(ax, x, fot, list(history["rag_change"]), real)
     ax.set_xticks(x, [f"M{m}" for m in months])
     ax.yaxis.set_major_formatter(THOUSANDS)
     ax.set_ylabel(s.axis)

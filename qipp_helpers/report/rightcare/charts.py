@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -101,6 +102,79 @@ def opportunity_ranked(table: pd.DataFrame, *, title: str, context: str = "") ->
     return finish_chart(fig, key=s.key, alt=alt)
 
 
+def _peer_dots(ax: Any, yi: float, peers: pd.DataFrame, *, first: bool) -> None:
+    """The peers' spend on one row: hollow dots, the best 5 filled (the first row names them in the legend)."""
+    best = peers[peers["in_best5"]]
+    rest = peers[~peers["in_best5"]]
+    ax.scatter(
+        rest["pct_of_peer_mean"] * 100,
+        np.full(len(rest), yi),
+        s=26,
+        facecolors="white",
+        edgecolors=INK,
+        linewidths=0.7,
+        zorder=3,
+        label="Peer" if first else None,
+    )
+    ax.scatter(
+        best["pct_of_peer_mean"] * 100,
+        np.full(len(best), yi),
+        s=26,
+        color=MAUVE,
+        edgecolors=INK,
+        linewidths=0.5,
+        zorder=3,
+        label="Peer in the best 5" if first else None,
+    )
+
+
+def _peer_row(ax: Any, yi: float, cell: pd.DataFrame, r: pd.Series, *, first: bool) -> float:
+    """One opportunity's row: the peers, the best-5 average, the CCG's own spend as a diamond and the opportunity
+    (£m) right of the chart. Returns the CCG's spend as % of the peer mean."""
+    peers, own = cell[cell["who"] == "peer"], cell[cell["who"] == "own"].iloc[0]
+    _peer_dots(ax, yi, peers, first=first)
+    ax.plot(
+        [r["best5"] / r["peer_mean"] * 100] * 2,
+        [yi - 0.3, yi + 0.3],
+        color=PURPLE,
+        lw=2,
+        label="Best-5 average" if first else None,
+    )
+    ax.scatter(
+        [own["pct_of_peer_mean"] * 100],
+        [yi],
+        marker="D",
+        s=58,
+        color=PURPLE,
+        edgecolors=INK,
+        zorder=4,
+        label="This CCG" if first else None,
+    )
+    ax.text(
+        1.01,
+        yi,
+        f"£{r['opportunity'] / 1000:,.1f}m",
+        transform=ax.get_yaxis_transform(),
+        va="center",
+        fontsize=8.5,
+        color=TEXT,
+    )
+    return float(own["pct_of_peer_mean"]) * 100
+
+
+def _peer_axes(ax: Any, y: np.ndarray, labels: Sequence[str], *, title: str) -> None:
+    """The opportunity column's heading, the peer mean marked at 100%, and each row named."""
+    n = len(y)
+    ax.text(1.01, n - 0.45, "Opportunity", transform=ax.get_yaxis_transform(), fontsize=8, va="bottom", color=TEXT)
+    ax.axvline(100, color="black", lw=0.8, ls="--")
+    ax.text(100, 1.0, " peer mean", transform=ax.get_xaxis_transform(), fontsize=8, va="bottom", color=TEXT)
+    ax.set_yticks(y, list(labels), fontsize=8.5)
+    ax.set_ylim(-0.7, n - 0.3)
+    ax.set_xlabel("Spend per 1,000 weighted population, % of the peer mean", fontsize=8.5)
+    ax.set_title(title, loc="left", fontsize=11, fontweight="bold", pad=16, color=TEXT)
+    ax.spines[["top", "right"]].set_visible(False)
+
+
 @chart_function
 def peer_positions(
     positions: pd.DataFrame, top: pd.DataFrame, *, labels: Sequence[str], title: str, context: str = ""
@@ -110,69 +184,11 @@ def peer_positions(
     n = len(top)
     fig, ax = new_figure((10, max(2.4, 0.42 * n + 1.5)))
     y = np.arange(n)[::-1]
-    own_pct = []
-    for yi, (i, r) in zip(y, top.reset_index(drop=True).iterrows(), strict=True):
-        cell = positions[positions["cell"] == i]
-        peers, own = cell[cell["who"] == "peer"], cell[cell["who"] == "own"].iloc[0]
-        mean = r["peer_mean"]
-        best = peers[peers["in_best5"]]
-        rest = peers[~peers["in_best5"]]
-        first = yi == y[0]
-        ax.scatter(
-            rest["pct_of_peer_mean"] * 100,
-            np.full(len(rest), yi),
-            s=26,
-            facecolors="white",
-            edgecolors=INK,
-            linewidths=0.7,
-            zorder=3,
-            label="Peer" if first else None,
-        )
-        ax.scatter(
-            best["pct_of_peer_mean"] * 100,
-            np.full(len(best), yi),
-            s=26,
-            color=MAUVE,
-            edgecolors=INK,
-            linewidths=0.5,
-            zorder=3,
-            label="Peer in the best 5" if first else None,
-        )
-        ax.plot(
-            [r["best5"] / mean * 100] * 2,
-            [yi - 0.3, yi + 0.3],
-            color=PURPLE,
-            lw=2,
-            label="Best-5 average" if first else None,
-        )
-        ax.scatter(
-            [own["pct_of_peer_mean"] * 100],
-            [yi],
-            marker="D",
-            s=58,
-            color=PURPLE,
-            edgecolors=INK,
-            zorder=4,
-            label="This CCG" if first else None,
-        )
-        own_pct.append(float(own["pct_of_peer_mean"]) * 100)
-        ax.text(
-            1.01,
-            yi,
-            f"£{r['opportunity'] / 1000:,.1f}m",
-            transform=ax.get_yaxis_transform(),
-            va="center",
-            fontsize=8.5,
-            color=TEXT,
-        )
-    ax.text(1.01, n - 0.45, "Opportunity", transform=ax.get_yaxis_transform(), fontsize=8, va="bottom", color=TEXT)
-    ax.axvline(100, color="black", lw=0.8, ls="--")
-    ax.text(100, 1.0, " peer mean", transform=ax.get_xaxis_transform(), fontsize=8, va="bottom", color=TEXT)
-    ax.set_yticks(y, list(labels), fontsize=8.5)
-    ax.set_ylim(-0.7, n - 0.3)
-    ax.set_xlabel("Spend per 1,000 weighted population, % of the peer mean", fontsize=8.5)
-    ax.set_title(title, loc="left", fontsize=11, fontweight="bold", pad=16, color=TEXT)
-    ax.spines[["top", "right"]].set_visible(False)
+    own_pct = [
+        _peer_row(ax, yi, positions[positions["cell"] == i], r, first=yi == y[0])
+        for yi, (i, r) in zip(y, top.reset_index(drop=True).iterrows(), strict=True)
+    ]
+    _peer_axes(ax, y, labels, title=title)
     alt = (
         f"Dot chart: {title}{about_context(context)}; each row one of the {n} largest opportunities, spend as % of "
         "the peer mean. "

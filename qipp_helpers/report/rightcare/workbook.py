@@ -11,18 +11,10 @@ from .model import RightCareOpportunity
 from .tables import benchmarks, by_ccg, cells, coverage, opportunity, published
 
 
-def book(r: RightCareOpportunity) -> Book:
-    """Table 3's layout, the plan's coverage, by CCG, by benchmark, every cell; headline; notes."""
+def _headline(r: RightCareOpportunity) -> list[Figure]:
+    """The headline figures: data year, the total opportunity and its split by point of delivery, the largest single
+    opportunity and, where a QIPP plan is set against it, the plan and its share of the opportunity."""
     against = rc.BENCHMARK_SHORT[r.benchmark].lower()
-    filled = [
-        opportunity(r),
-        *([coverage(r)] if r.coverage is not None else []),
-        by_ccg(r),
-        benchmarks(r),
-        cells(r),
-        *([published(r)] if r.published is not None else []),
-    ]
-    tables = {t.spec.name: t.table() for t in filled}
     total = r.table.set_index("programme_area").loc["Total"]
     figures = [
         Figure("RightCare data year", r.data_year, "text"),
@@ -45,6 +37,12 @@ def book(r: RightCareOpportunity) -> Book:
             Figure("QIPP plan set against it", float(cov["qipp_plan"]), "gbpm"),
             Figure("Plan as a share of the opportunity", cov["pct_covered"], "pct"),
         ]
+    return figures
+
+
+def _notes(r: RightCareOpportunity) -> list[tuple[str, str]]:
+    """The notes sheet: organisation, benchmark, units and signs, the QIPP plan's source, provenance and, for
+    synthetic indicators, what they are."""
     notes = [
         ("Organisation", f"{r.org}: {org_name(r.org)}"),
         ("Benchmark", f"Opportunity against {rc.BENCHMARKS[r.benchmark]}, RightCare {r.data_year} data."),
@@ -71,7 +69,21 @@ def book(r: RightCareOpportunity) -> Book:
                 ),
             )
         )
-    return Book(tables, figures, notes)
+    return notes
+
+
+def book(r: RightCareOpportunity) -> Book:
+    """Table 3's layout, the plan's coverage, by CCG, by benchmark, every cell; headline; notes."""
+    filled = [
+        opportunity(r),
+        *([coverage(r)] if r.coverage is not None else []),
+        by_ccg(r),
+        benchmarks(r),
+        cells(r),
+        *([published(r)] if r.published is not None else []),
+    ]
+    tables = {t.spec.name: t.table() for t in filled}
+    return Book(tables, _headline(r), _notes(r))
 
 
 def number_formats(r: RightCareOpportunity) -> dict[str, str]:
