@@ -25,7 +25,7 @@ from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
 import pyarrow as pa
@@ -247,19 +247,8 @@ def parse_rows(
         result.problems.append(header)
         return result
     header_index, seen = header.row, header.columns
-    for col in dict.fromkeys(header.repeated):
-        problem(f"column {REQUIRED.get(col, col)!r} appears twice", row=header_index + 1)
     printed = {c: REQUIRED.get(c, c) for c in seen}
-    result.problems.extend(
-        flag_problems(
-            flags,
-            file=file,
-            sheet=sheet,
-            first_row=header_index + 1,
-            names={j + 1: printed[c] for c, j in seen.items()},
-        )
-    )
-
+    result.problems.extend(_header_problems(header, printed, flags, file=file, sheet=sheet))
     current_scheme = ""
     first_seen: dict[str, int] = {}  # scheme number -> row it was first written on
     for i in range(header_index + 1, len(rows)):
@@ -267,44 +256,88 @@ def parse_rows(
         excel_row = i + 1
         width = len(raw)
         cells = {col: (raw[j] if j < width else None) for col, j in seen.items()}
-        if all(c is None or (isinstance(c, str) and not c.strip()) for c in raw):
-            continue
-        first = norm(cells["scheme_no"])
-        if first in HEADERS or norm(cells["scheme_name"]) == "scheme name":
-            continue  # header repeated at a page break
-        label = first or norm(cells["scheme_name"])
-        if label in TOTAL_LABELS:
+        kind = _row_kind(raw, cells)
+        if kind == "total":
             result.printed_total = _money(cells, excel_row, printed, problem, what="Grand Total: ")
             result.printed_total_row = excel_row
+        if kind != "scheme":
             continue
-        has_money = any(cells[c] not in (None, "") for c in MONEY_COLUMNS)
-        if not cell_text(cells["scheme_name"]) and not has_money:
-            continue  # a title or note row above/between the blocks
-        scheme_no = normalise_scheme_no(cells["scheme_no"])
-        if scheme_no and scheme_no != current_scheme and scheme_no in first_seen:
-            problem(
-                f"duplicate scheme number {scheme_no!r}: already used on row {first_seen[scheme_no]} (a scheme's "
-                "further rows follow it directly, number blank or repeated)",
-                excel_row,
-                printed["scheme_no"],
-            )
-        if scheme_no:
-            first_seen.setdefault(scheme_no, excel_row)
-            current_scheme = scheme_no
-        elif current_scheme:
-            scheme_no = current_scheme  # continuation row: belongs to the scheme above
-        else:
-            problem(
-                "scheme number is blank and there is no scheme above it to continue", excel_row, printed["scheme_no"]
-            )
+        current_scheme = _scheme_no(cells, excel_row, current_scheme, first_seen, printed, problem)
         result.records.append(
             _record(
-                cells, org=org, sheet=sheet, scheme_no=scheme_no, excel_row=excel_row, printed=printed, problem=problem
+                cells,
+                org=org,
+                sheet=sheet,
+                scheme_no=current_scheme,
+                excel_row=excel_row,
+                printed=printed,
+                problem=problem,
             )
         )
     if not result.records and not result.problems:
         problem("no scheme rows below the header")
     return result
+
+
+def _header_problems(
+    header: Header, printed: dict[str, str], flags: SheetFlags | None, *, file: str, sheet: str
+) -> list[Problem]:
+    """A column the header gives twice, and anything hidden, merged or unsaved below the title rows; located."""
+    problems = [
+        Problem(file, f"column {REQUIRED.get(col, col)!r} appears twice", sheet, header.row + 1)
+        for col in dict.fromkeys(header.repeated)
+    ]
+    problems += flag_problems(
+        flags,
+        file=file,
+        sheet=sheet,
+        first_row=header.row + 1,
+        names={j + 1: printed[c] for c, j in header.columns.items()},
+    )
+    return problems
+
+
+def _row_kind(raw: Sequence[object], cells: dict) -> Literal["skip", "total", "scheme"]:
+    """What a row below the header is: a scheme row, the Grand Total, or one to skip (blank, the header
+    repeated at a page break, a title or note row above or between the blocks)."""
+    if all(c is None or (isinstance(c, str) and not c.strip()) for c in raw):
+        return "skip"
+    first = norm(cells["scheme_no"])
+    if first in HEADERS or norm(cells["scheme_name"]) == "scheme name":
+        return "skip"  # header repeated at a page break
+    if (first or norm(cells["scheme_name"])) in TOTAL_LABELS:
+        return "total"
+    has_money = any(cells[c] not in (None, "") for c in MONEY_COLUMNS)
+    if not cell_text(cells["scheme_name"]) and not has_money:
+        return "skip"  # a title or note row above/between the blocks
+    return "scheme"
+
+
+def _scheme_no(
+    cells: dict,
+    excel_row: int,
+    current_scheme: str,
+    first_seen: dict[str, int],
+    printed: dict[str, str],
+    problem: Callable[..., None],
+) -> str:
+    """A scheme row's scheme number: its own (a problem if an earlier scheme's rows used it; noted in
+    ``first_seen``), else the scheme above's (a continuation row), else blank (a problem)."""
+    scheme_no = normalise_scheme_no(cells["scheme_no"])
+    if scheme_no and scheme_no != current_scheme and scheme_no in first_seen:
+        problem(
+            f"duplicate scheme number {scheme_no!r}: already used on row {first_seen[scheme_no]} (a scheme's "
+            "further rows follow it directly, number blank or repeated)",
+            excel_row,
+            printed["scheme_no"],
+        )
+    if scheme_no:
+        first_seen.setdefault(scheme_no, excel_row)
+        return scheme_no
+    if current_scheme:
+        return current_scheme  # continuation row: belongs to the scheme above
+    problem("scheme number is blank and there is no scheme above it to continue", excel_row, printed["scheme_no"])
+    return scheme_no
 
 
 def _money(
@@ -669,12 +702,7 @@ def _read_blocks(blocks: list[_Block]) -> list[SheetResult | None]:
     for col in MONEY_COLUMNS:
         money[col], unreadable = _money_column(_column(blocks, col))
         bad |= unreadable
-    sheet_of = np.repeat(np.arange(len(blocks)), sizes)
-    spoilt = np.zeros(len(blocks), dtype=bool)
-    spoilt[sheet_of[bad]] = True
-    codes = nos.dictionary_encode()  # a scheme number twice in one sheet spoils it too
-    pairs = np.sort(sheet_of.astype(np.int64) * (len(codes.dictionary) + 1) + codes.indices.to_numpy())
-    spoilt[pairs[1:][pairs[1:] == pairs[:-1]] // (len(codes.dictionary) + 1)] = True
+    spoilt = _spoilt(bad, nos, sizes)
     out: list[SheetResult | None] = []
     for k, (block, start, end) in enumerate(zip(blocks, starts, ends, strict=True)):
         n = int(end - start)
@@ -700,6 +728,18 @@ def _read_blocks(blocks: list[_Block]) -> list[SheetResult | None]:
             result.printed_total, result.printed_total_row = block.total, block.total_row
         out.append(result)
     return out
+
+
+def _spoilt(bad: np.ndarray, nos: pa.Array, sizes: np.ndarray) -> np.ndarray:
+    """Which blocks (of ``sizes`` rows, end to end) hold a row out of the ordinary (``bad``) or a scheme number
+    (``nos``) twice: those are read row by row."""
+    sheet_of = np.repeat(np.arange(len(sizes)), sizes)
+    spoilt = np.zeros(len(sizes), dtype=bool)
+    spoilt[sheet_of[bad]] = True
+    codes = nos.dictionary_encode()  # a scheme number twice in one sheet spoils it too
+    pairs = np.sort(sheet_of.astype(np.int64) * (len(codes.dictionary) + 1) + codes.indices.to_numpy())
+    spoilt[pairs[1:][pairs[1:] == pairs[:-1]] // (len(codes.dictionary) + 1)] = True
+    return spoilt
 
 
 def _split(column: pa.Array, sizes: list[int]) -> list[pa.Array]:

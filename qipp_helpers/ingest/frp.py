@@ -174,6 +174,72 @@ def parse_schemes(rows: list[tuple], *, file: str, sheet: str) -> tuple[list[dic
     return lines, problems
 
 
+def _position_total(item: str, value: float, where: tuple[str, str, int]) -> dict | Problem:
+    """A printed subtotal line (section 'Total'): its item must name one of the FRP's subtotals."""
+    file, sheet, excel_row = where
+    key = FRP_SUBTOTALS.get(norm(item))
+    if key is None:
+        return Problem(
+            file,
+            f"unknown subtotal {item!r}; expected one of " + ", ".join(repr(k) for k in FRP_SUBTOTALS),
+            sheet,
+            excel_row,
+            "Item",
+        )
+    return {
+        "kind": "total",
+        "section": key,
+        "item": item,
+        "org": "",
+        "value": value,
+        "source_sheet": sheet,
+        "source_row": excel_row,
+    }
+
+
+def _position_line(
+    section_text: str,
+    item: str,
+    org: str,
+    value: float,
+    *,
+    orgs: tuple[str, ...],
+    system: str,
+    where: tuple[str, str, int],
+) -> dict | Problem:
+    """A position line: a known section, an item, and (for the organisation impact) one of the system's
+    organisations ``orgs``."""
+    file, sheet, excel_row = where
+    section = SECTIONS.get(norm(section_text))
+    if section is None:
+        return Problem(
+            file,
+            f"section {section_text!r} is not one of {BEFORE!r}, {NOT_IN_FRP!r}, {ORG_IMPACT!r} or 'Total'",
+            sheet,
+            excel_row,
+            "Section",
+        )
+    if section == ORG_IMPACT and org not in orgs:
+        return Problem(
+            file,
+            f"organisation {org!r} is not one of {', '.join(orgs)} ({system})",
+            sheet,
+            excel_row,
+            "Organisation",
+        )
+    if not item:
+        return Problem(file, "item is blank", sheet, excel_row, "Item")
+    return {
+        "kind": "line",
+        "section": section,
+        "item": item,
+        "org": org if section == ORG_IMPACT else "",
+        "value": value,
+        "source_sheet": sheet,
+        "source_row": excel_row,
+    }
+
+
 def parse_position(rows: list[tuple], *, file: str, sheet: str, system: str) -> tuple[list[dict], list[Problem]]:
     """Parse the position lines (before FRP, not in FRP, organisation impact, printed subtotals)."""
     problems: list[Problem] = []
@@ -194,69 +260,15 @@ def parse_position(rows: list[tuple], *, file: str, sheet: str, system: str) -> 
         except ValueError as exc:
             problems.append(Problem(file, str(exc), sheet, excel_row, "Value"))
             continue
-        org = cell_text(get.get("org")).upper()
+        org, where = cell_text(get.get("org")).upper(), (file, sheet, excel_row)
         if norm(section_text) == "total":
-            key = FRP_SUBTOTALS.get(norm(item))
-            if key is None:
-                problems.append(
-                    Problem(
-                        file,
-                        f"unknown subtotal {item!r}; expected one of " + ", ".join(repr(k) for k in FRP_SUBTOTALS),
-                        sheet,
-                        excel_row,
-                        "Item",
-                    )
-                )
-                continue
-            out.append(
-                {
-                    "kind": "total",
-                    "section": key,
-                    "item": item,
-                    "org": "",
-                    "value": value,
-                    "source_sheet": sheet,
-                    "source_row": excel_row,
-                }
-            )
-            continue
-        section = SECTIONS.get(norm(section_text))
-        if section is None:
-            problems.append(
-                Problem(
-                    file,
-                    f"section {section_text!r} is not one of {BEFORE!r}, {NOT_IN_FRP!r}, {ORG_IMPACT!r} or 'Total'",
-                    sheet,
-                    excel_row,
-                    "Section",
-                )
-            )
-            continue
-        if section == ORG_IMPACT and org not in orgs:
-            problems.append(
-                Problem(
-                    file,
-                    f"organisation {org!r} is not one of {', '.join(orgs)} ({system})",
-                    sheet,
-                    excel_row,
-                    "Organisation",
-                )
-            )
-            continue
-        if not item:
-            problems.append(Problem(file, "item is blank", sheet, excel_row, "Item"))
-            continue
-        out.append(
-            {
-                "kind": "line",
-                "section": section,
-                "item": item,
-                "org": org if section == ORG_IMPACT else "",
-                "value": value,
-                "source_sheet": sheet,
-                "source_row": excel_row,
-            }
-        )
+            line = _position_total(item, value, where)
+        else:
+            line = _position_line(section_text, item, org, value, orgs=orgs, system=system, where=where)
+        if isinstance(line, Problem):
+            problems.append(line)
+        else:
+            out.append(line)
     return out, problems
 
 

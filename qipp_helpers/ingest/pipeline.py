@@ -24,6 +24,7 @@ from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
@@ -53,6 +54,9 @@ from ..store.schema import (
 from ..store.versioned import TABLES, Change, Reading, Store, StoreConflict, Version, key_tuple, slice_keys
 from .dashboard import REQUIRED, FileResult, SheetResult, iter_problems, read_returns_files
 from .excel import text_problems
+
+if TYPE_CHECKING:
+    from .sro_return import Merged, TemplateResult
 
 #: A printed total further than this (£000) from the computed sum is a reconciliation warning.
 TOLERANCE_K = 5.0
@@ -301,27 +305,34 @@ def tidy_returns(
             pieces["workstream"].append(workstreams)
             pieces["row"].append(np.arange(n))
             sizes.append(n)
-    # one DataFrame for every sheet's columns: building one per sheet costs more than reading them
-    if sizes:
-        which = pa.array(np.repeat(np.arange(len(sizes)), sizes))
-        data = {
-            c: np.concatenate([np.asarray(p, dtype=float) for p in parts])
-            if c in MONEY_COLUMNS
-            else np.concatenate([np.asarray(p, dtype=np.int64) for p in parts])
-            if c in ("row", "source_row")
-            else _text(parts)
-            for c, parts in pieces.items()
-        }
-        for c, values in per_sheet.items():
-            data[c] = pd.Series(pa.array(values, type=pa.large_string()).take(which), dtype=_STR)
-        tidy = coerce_returns(pd.DataFrame({"fin_year": fin_year, "month": month, **data}))
-    else:
-        tidy = coerce_returns(pd.DataFrame())
+    tidy = _tidy_table(pieces, per_sheet, sizes, fin_year, month)
     problems.extend(text_problems(tidy, {c: REQUIRED.get(c, c.replace("_", " ").capitalize()) for c in TEXT_COLUMNS}))
     problems.extend(too_many_schemes(tidy))
     if not problems:
         problems.extend(validate_returns(tidy))
     return tidy, combined, problems
+
+
+def _tidy_table(
+    pieces: dict[str, list], per_sheet: dict[str, list], sizes: list[int], fin_year: str, month: int
+) -> pd.DataFrame:
+    """The returns table of every sheet's records: ``pieces`` holds each field's part per sheet, ``per_sheet``
+    each sheet's one value of the fields that have one, ``sizes`` each sheet's number of records."""
+    if not sizes:
+        return coerce_returns(pd.DataFrame())
+    # one DataFrame for every sheet's columns: building one per sheet costs more than reading them
+    which = pa.array(np.repeat(np.arange(len(sizes)), sizes))
+    data = {
+        c: np.concatenate([np.asarray(p, dtype=float) for p in parts])
+        if c in MONEY_COLUMNS
+        else np.concatenate([np.asarray(p, dtype=np.int64) for p in parts])
+        if c in ("row", "source_row")
+        else _text(parts)
+        for c, parts in pieces.items()
+    }
+    for c, values in per_sheet.items():
+        data[c] = pd.Series(pa.array(values, type=pa.large_string()).take(which), dtype=_STR)
+    return coerce_returns(pd.DataFrame({"fin_year": fin_year, "month": month, **data}))
 
 
 def _text(parts: list) -> pd.Series | list:
@@ -633,25 +644,11 @@ def prepare_dashboards(
         raise IngestError(problems)
     if tidy.empty and not combined:
         raise IngestError([Problem(", ".join(p.name for p in paths), "no scheme rows found")])
-    warnings: list[dict] = []
-    ccgs = set(organisations().ccgs)
-    for res in results:
-        for sheet in res.sheets:
-            if sheet.org in ccgs:
-                warnings += total_warnings(sheet, file=res.path.name, fin_year=fin_year, month=month)
+    warnings = _dashboard_warnings(results, combined, tidy, stored, fin_year=fin_year, month=month)
     slices = {(fin_year, month, o) for o in tidy["org"].unique()}
-    notes = scheme_changes(tidy, stored.previous(list(tidy["org"].unique()), fin_year, month), fin_year, month)
-    left_out = [f"{res.path.name}: {', '.join(res.left_out)}" for res in results if res.left_out]
-    if left_out:
-        notes["left_out"] = [f"{line} (only --org {org.upper() if org else ''} was ingested)" for line in left_out]
-    if combined:
-        held = stored.month("returns", fin_year, month)
-        others = held[~held["org"].isin(tidy["org"].unique())]
-        ccg_rows = pd.concat([others, tidy], ignore_index=True)
-        for res, sheet in combined:
-            warnings += group_warnings(sheet, ccg_rows, file=res.path.name, fin_year=fin_year, month=month)
-            warnings += total_warnings(sheet, file=res.path.name, fin_year=fin_year, month=month)
-            slices.add((fin_year, month, sheet.org))
+    notes = _dashboard_notes(results, tidy, stored, fin_year=fin_year, month=month, org=org)
+    for _, sheet in combined:
+        slices.add((fin_year, month, sheet.org))
     warn_df = pd.DataFrame(warnings, columns=list(WARNING_COLUMNS))
     printed, combined_rows = _controls(results, fin_year, month, provenance)
     control_changes, n_adjustments = month_adjustments(
@@ -678,6 +675,45 @@ def prepare_dashboards(
     )
     changes = [Change("returns", tidy, slices), Change("warnings", warn_df, slices), *control_changes]
     return Prepared(changes, entry, summary, files)
+
+
+def _dashboard_warnings(
+    results: list[FileResult],
+    combined: list[tuple[FileResult, SheetResult]],
+    tidy: pd.DataFrame,
+    stored: Stored,
+    *,
+    fin_year: str,
+    month: int,
+) -> list[dict]:
+    """A dashboard ingest's warnings: each CCG sheet's printed Grand Total against its rows, then each combined
+    sheet (LLR) against its CCGs' rows (ingested now, else held for the month) and against its Grand Total."""
+    warnings: list[dict] = []
+    ccgs = set(organisations().ccgs)
+    for res in results:
+        for sheet in res.sheets:
+            if sheet.org in ccgs:
+                warnings += total_warnings(sheet, file=res.path.name, fin_year=fin_year, month=month)
+    if combined:
+        held = stored.month("returns", fin_year, month)
+        others = held[~held["org"].isin(tidy["org"].unique())]
+        ccg_rows = pd.concat([others, tidy], ignore_index=True)
+        for res, sheet in combined:
+            warnings += group_warnings(sheet, ccg_rows, file=res.path.name, fin_year=fin_year, month=month)
+            warnings += total_warnings(sheet, file=res.path.name, fin_year=fin_year, month=month)
+    return warnings
+
+
+def _dashboard_notes(
+    results: list[FileResult], tidy: pd.DataFrame, stored: Stored, *, fin_year: str, month: int, org: str | None
+) -> dict[str, list[str]]:
+    """What a dashboard ingest tells the user: the schemes changed since each organisation's previous month
+    (:func:`scheme_changes`), and the sheets left out because ``--org`` named another organisation."""
+    notes = scheme_changes(tidy, stored.previous(list(tidy["org"].unique()), fin_year, month), fin_year, month)
+    left_out = [f"{res.path.name}: {', '.join(res.left_out)}" for res in results if res.left_out]
+    if left_out:
+        notes["left_out"] = [f"{line} (only --org {org.upper() if org else ''} was ingested)" for line in left_out]
+    return notes
 
 
 def _controls(
@@ -728,30 +764,10 @@ def prepare_templates(
     synthetic demonstration returns) is each returned line's, with its file; else ``SRO return: <file>``.
     ``received`` (file name -> ISO date/time) is when the PMO received a file, if not when it is ingested.
     """
-    from ..reference import prefilled_fields
-    from .sro_return import merge_returns, read_template, with_lines
-
     _command_line(fin_year, month)
     paths = [Path(p) for p in paths]
-    results = [read_template(p, fin_year=fin_year, month=month) for p in paths]
-    for r in results:
-        r.provenance = provenance or ""
-    problems = [p for r in results for p in r.problems]
-    if problems:
-        raise IngestError(problems)
-    base_rows = {}
-    for r in results:
-        org, fy, m = r.meta["org"], str(r.meta["base_fin_year"]), int(r.meta["base_month"])
-        held = stored.month("returns", fy, m)
-        base_rows[org] = prefilled_fields(with_lines(held[held["org"] == org]))  # what the template showed
-    merged = merge_returns(results, base_rows=base_rows)
-    if merged.problems:
-        raise IngestError(merged.problems)
-    tidy = coerce_returns(pd.DataFrame([{**rec, "fin_year": fin_year, "month": month} for rec in merged.records]))
-    problems = text_problems(tidy, {c: c.replace("_", " ").capitalize() for c in TEXT_COLUMNS}) + too_many_schemes(tidy)
-    problems = problems or validate_returns(tidy)
-    if problems:
-        raise IngestError(problems)
+    results, merged = _merged_templates(paths, fin_year, month, stored, provenance=provenance)
+    tidy = _merged_table(merged, fin_year, month)
     slices = {(fin_year, month, o) for o in tidy["org"].unique()}
     notes = {
         "missing": merged.missing,
@@ -784,6 +800,42 @@ def prepare_templates(
     return Prepared(changes, entry, summary, files)
 
 
+def _merged_templates(
+    paths: list[Path], fin_year: str, month: int, stored: Stored, *, provenance: str | None
+) -> tuple[list[TemplateResult], Merged]:
+    """The returned templates read, and merged with the base month each was made from (as the template showed
+    it); IngestError with every problem of the files, else of the merge."""
+    from ..reference import prefilled_fields
+    from .sro_return import merge_returns, read_template, with_lines
+
+    results = [read_template(p, fin_year=fin_year, month=month) for p in paths]
+    for r in results:
+        r.provenance = provenance or ""
+    problems = [p for r in results for p in r.problems]
+    if problems:
+        raise IngestError(problems)
+    base_rows = {}
+    for r in results:
+        org, fy, m = r.meta["org"], str(r.meta["base_fin_year"]), int(r.meta["base_month"])
+        held = stored.month("returns", fy, m)
+        base_rows[org] = prefilled_fields(with_lines(held[held["org"] == org]))  # what the template showed
+    merged = merge_returns(results, base_rows=base_rows)
+    if merged.problems:
+        raise IngestError(merged.problems)
+    return results, merged
+
+
+def _merged_table(merged: Merged, fin_year: str, month: int) -> pd.DataFrame:
+    """The merged month as the returns table, validated (texts, schemes per organisation, the table's rules);
+    IngestError if anything is refused."""
+    tidy = coerce_returns(pd.DataFrame([{**rec, "fin_year": fin_year, "month": month} for rec in merged.records]))
+    problems = text_problems(tidy, {c: c.replace("_", " ").capitalize() for c in TEXT_COLUMNS}) + too_many_schemes(tidy)
+    problems = problems or validate_returns(tidy)
+    if problems:
+        raise IngestError(problems)
+    return tidy
+
+
 #: The longest FRP texts: a scheme group, scheme, section or item is a line of Table 6 or Appendix 1.
 FRP_TEXT_LIMITS = {"group": 120, "scheme": 200, "section": 120, "item": 200}
 
@@ -810,14 +862,6 @@ def prepare_frp(
     report), not rejected: the paper that printed them is the record.
     """
     from ..analysis.frp import checks as frp_checks
-    from ..store.schema import (
-        FRP_LINE_COLUMNS,
-        FRP_LINES_SCHEMA,
-        FRP_POSITION_COLUMNS,
-        FRP_POSITION_SCHEMA,
-        coerce_table,
-        validate,
-    )
     from .frp import read_frp_xlsx
 
     _command_line(fin_year, month)
@@ -836,16 +880,7 @@ def prepare_frp(
         "provenance": prov,
         "source_file": path.name,
     }
-    lines = coerce_table(pd.DataFrame([{**common, "row": i, **r} for i, r in enumerate(res.lines)]), FRP_LINE_COLUMNS)
-    position = coerce_table(
-        pd.DataFrame([{**common, "row": i, **r} for i, r in enumerate(res.position)]), FRP_POSITION_COLUMNS
-    )
-    problems = validate(lines, FRP_LINES_SCHEMA) + validate(position, FRP_POSITION_SCHEMA)
-    problems += about_problems(path.name, res.about, {"as at": 60, "system": 16, "provenance": 1000})
-    problems += text_problems(lines, {"group": "Scheme Group", "scheme": "Scheme"}, limits=FRP_TEXT_LIMITS)
-    problems += text_problems(position, {"section": "Section", "item": "Item"}, limits=FRP_TEXT_LIMITS)
-    if problems:
-        raise IngestError(problems)
+    lines, position = _frp_tables(res.lines, res.position, res.about, common)
     found = frp_checks(lines, position)
     for c in ("fin_year", "month", "system", "source_file"):
         found[c] = common[c]
@@ -870,6 +905,36 @@ def prepare_frp(
     key = {(fin_year, month, code)}
     changes = [Change("frp_lines", lines, key), Change("frp_position", position, key), Change("frp_checks", found, key)]
     return Prepared(changes, entry, summary, files)
+
+
+def _frp_tables(
+    scheme_lines: list[dict], position_lines: list[dict], about: dict[str, str], common: dict
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """An FRP workbook's scheme-table and position lines as the store holds them (each with ``common``'s fields),
+    checked with its About values (schema, lengths, control characters); IngestError if anything is refused."""
+    from ..store.schema import (
+        FRP_LINE_COLUMNS,
+        FRP_LINES_SCHEMA,
+        FRP_POSITION_COLUMNS,
+        FRP_POSITION_SCHEMA,
+        coerce_table,
+        validate,
+    )
+
+    file = common["source_file"]
+    lines = coerce_table(
+        pd.DataFrame([{**common, "row": i, **r} for i, r in enumerate(scheme_lines)]), FRP_LINE_COLUMNS
+    )
+    position = coerce_table(
+        pd.DataFrame([{**common, "row": i, **r} for i, r in enumerate(position_lines)]), FRP_POSITION_COLUMNS
+    )
+    problems = validate(lines, FRP_LINES_SCHEMA) + validate(position, FRP_POSITION_SCHEMA)
+    problems += about_problems(file, about, {"as at": 60, "system": 16, "provenance": 1000})
+    problems += text_problems(lines, {"group": "Scheme Group", "scheme": "Scheme"}, limits=FRP_TEXT_LIMITS)
+    problems += text_problems(position, {"section": "Section", "item": "Item"}, limits=FRP_TEXT_LIMITS)
+    if problems:
+        raise IngestError(problems)
+    return lines, position
 
 
 def prepare_rightcare(path: Path, fin_year: str, *, provenance: str | None = None) -> Prepared:

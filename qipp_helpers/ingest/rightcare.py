@@ -171,42 +171,33 @@ def parse_indicators(rows: list[tuple], *, file: str, sheet: str) -> tuple[list[
     return out, problems
 
 
-def parse_peers(rows: list[tuple], *, file: str, sheet: str) -> tuple[list[dict], list[Problem]]:
-    """Parse the peer groups: rank and peer per CCG; self-peers, repeats and short groups are problems."""
-    header = find_header(rows, PEER_HEADERS, PEER_LABELS, file=file, sheet=sheet)
-    if isinstance(header, Problem):
-        return [], [header]
-    h, cols = header.row, header.columns
+def _peer(get: dict[str, object], where: tuple[str, str, int]) -> dict | Problem:
+    """One peer line: a CCG, its peer's rank (a whole number from 1) and the peer (another CCG); the first thing
+    refused is a located problem."""
+    file, sheet, excel_row = where
+    ccg, peer = cell_text(get["ccg"]).upper(), cell_text(get["peer"]).upper()
+    try:
+        rank = _number(get["rank"])
+        if rank != int(rank) or rank < 1:
+            raise ValueError(f"peer rank must be a whole number from 1, got {get['rank']!r}")
+    except ValueError as exc:
+        return Problem(file, str(exc), sheet, excel_row, PEER_LABELS["rank"])
+    if not ccg or not peer:
+        return Problem(
+            file,
+            "CCG code and peer CCG code are both required",
+            sheet,
+            excel_row,
+            PEER_LABELS["peer" if ccg else "ccg"],
+        )
+    if peer == ccg:
+        return Problem(file, f"{ccg} cannot be its own peer", sheet, excel_row, PEER_LABELS["peer"])
+    return {"ccg": ccg, "rank": int(rank), "peer": peer, "source_sheet": sheet, "source_row": excel_row}
+
+
+def _peer_group_problems(out: list[dict], *, file: str, sheet: str) -> list[Problem]:
+    """Each CCG's peer group as a whole: a peer or a rank given twice, fewer peers than the best 5 needs."""
     problems: list[Problem] = []
-    out: list[dict] = []
-    for i in range(h + 1, len(rows)):
-        raw, excel_row = rows[i], i + 1
-        get = {k: (raw[j] if j < len(raw) else None) for k, j in cols.items()}
-        if not any(cell_text(v) for v in raw) or norm(get["ccg"]) == "ccg code":
-            continue
-        ccg, peer = cell_text(get["ccg"]).upper(), cell_text(get["peer"]).upper()
-        try:
-            rank = _number(get["rank"])
-            if rank != int(rank) or rank < 1:
-                raise ValueError(f"peer rank must be a whole number from 1, got {get['rank']!r}")
-        except ValueError as exc:
-            problems.append(Problem(file, str(exc), sheet, excel_row, PEER_LABELS["rank"]))
-            continue
-        if not ccg or not peer:
-            problems.append(
-                Problem(
-                    file,
-                    "CCG code and peer CCG code are both required",
-                    sheet,
-                    excel_row,
-                    PEER_LABELS["peer" if ccg else "ccg"],
-                )
-            )
-            continue
-        if peer == ccg:
-            problems.append(Problem(file, f"{ccg} cannot be its own peer", sheet, excel_row, PEER_LABELS["peer"]))
-            continue
-        out.append({"ccg": ccg, "rank": int(rank), "peer": peer, "source_sheet": sheet, "source_row": excel_row})
     for ccg in dict.fromkeys(r["ccg"] for r in out):
         group = [r for r in out if r["ccg"] == ccg]
         for what in ("peer", "rank"):
@@ -233,6 +224,28 @@ def parse_peers(rows: list[tuple], *, file: str, sheet: str) -> tuple[list[dict]
                     PEER_LABELS["peer"],
                 )
             )
+    return problems
+
+
+def parse_peers(rows: list[tuple], *, file: str, sheet: str) -> tuple[list[dict], list[Problem]]:
+    """Parse the peer groups: rank and peer per CCG; self-peers, repeats and short groups are problems."""
+    header = find_header(rows, PEER_HEADERS, PEER_LABELS, file=file, sheet=sheet)
+    if isinstance(header, Problem):
+        return [], [header]
+    h, cols = header.row, header.columns
+    problems: list[Problem] = []
+    out: list[dict] = []
+    for i in range(h + 1, len(rows)):
+        raw, excel_row = rows[i], i + 1
+        get = {k: (raw[j] if j < len(raw) else None) for k, j in cols.items()}
+        if not any(cell_text(v) for v in raw) or norm(get["ccg"]) == "ccg code":
+            continue
+        line = _peer(get, (file, sheet, excel_row))
+        if isinstance(line, Problem):
+            problems.append(line)
+        else:
+            out.append(line)
+    problems.extend(_peer_group_problems(out, file=file, sheet=sheet))
     return out, problems
 
 

@@ -41,10 +41,11 @@ Merging rules (:func:`merge_returns`), per organisation, files in command-line o
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pandas as pd
 
@@ -65,6 +66,9 @@ from ..core.vocab import (
 from ..reference import normalise_scheme_no, prefilled_fields, workstream_map
 from .excel import column_letter, flag_problems, open_scanned
 from .guard import SheetFlags
+
+if TYPE_CHECKING:
+    from openpyxl.worksheet.datavalidation import DataValidation
 
 TEMPLATE_VERSION = "2"
 META_SHEET, RETURN_SHEET, PMO_SHEET, REF_SHEET, HELP_SHEET = (
@@ -266,23 +270,29 @@ def write_template(
         wb.create_sheet(PMO_SHEET), records, rows, org=org, period=period, pmo_password=pmo_password, units=units
     )
     _write_reference_sheet(wb.create_sheet(REF_SHEET), records)
-    meta = {
+    meta = _template_meta(fin_year=fin_year, month=month, org=org, base=base, rows=len(records), units=units)
+    _write_meta_sheet(wb.create_sheet(META_SHEET), meta)
+    wb.active = 1
+    neutralise(wb)
+    save(wb, Path(path))
+    return meta
+
+
+def _template_meta(*, fin_year: str, month: int, org: str, base: tuple[str, int], rows: int, units: str) -> dict:
+    """What the metadata sheet records: the template's version, period, organisation, base month, rows and
+    units, and when it was generated (now)."""
+    return {
         "template_version": TEMPLATE_VERSION,
         "fin_year": fin_year,
         "month": month,
         "org": org,
         "base_fin_year": base[0],
         "base_month": base[1],
-        "rows": len(records),
+        "rows": rows,
         "spare_rows": SPARE_ROWS,
         "units": units,
         "generated": datetime.now(UTC).isoformat(timespec="seconds"),
     }
-    _write_meta_sheet(wb.create_sheet(META_SHEET), meta)
-    wb.active = 1
-    neutralise(wb)
-    save(wb, Path(path))
-    return meta
 
 
 def _template_lines(
@@ -389,6 +399,31 @@ def _write_return_rows(
 
 def _validate_return_inputs(ws, rows: _Rows, *, units: str = "£000") -> None:
     """Data validation on every input cell: money in range, text length, workstream and descriptor lists."""
+    money, text, ws_list, due = _input_validations(units)
+    lists = _list_validations()
+    for dv in (money, text, ws_list, due, *lists.values()):
+        ws.add_data_validation(dv)
+
+    def cells(key: str, first: int) -> str:
+        return f"{column_letter(_col(key))}{first}:{column_letter(_col(key))}{rows.last}"
+
+    for key in ("plan_ytd", "actual_ytd", "fot", "new_annual_plan"):
+        money.add(cells(key, rows.first))
+    for key in ("plan_change_reason", "commentary", *FIELD_TEXT):
+        text.add(cells(key, rows.first))
+    due.add(cells("action_due", rows.first))
+    for key, dv in lists.items():
+        dv.add(cells(key, rows.first))
+    if rows.has_spare:
+        for key in ("scheme_no", "scheme_name"):
+            text.add(cells(key, rows.last_known + 1))
+        money.add(cells("annual_plan", rows.last_known + 1))
+        ws_list.add(cells("workstream", rows.last_known + 1))
+
+
+def _input_validations(units: str) -> tuple[DataValidation, DataValidation, DataValidation, DataValidation]:
+    """The Return sheet's validations of typed values: money (in range, in ``units``), text (at most 2,000
+    characters), a workstream (from the list on the Last month sheet) and a date (Action due)."""
     from openpyxl.worksheet.datavalidation import DataValidation
 
     money = DataValidation(
@@ -409,7 +444,6 @@ def _validate_return_inputs(ws, rows: _Rows, *, units: str = "£000") -> None:
         showErrorMessage=True,
         error="At most 2,000 characters",
     )
-    lists: dict = {}
     ws_list = DataValidation(
         type="list",
         formula1=f"='{REF_SHEET}'!$P$2:$P${len(WORKSTREAMS) + 1}",
@@ -426,8 +460,15 @@ def _validate_return_inputs(ws, rows: _Rows, *, units: str = "£000") -> None:
         showErrorMessage=True,
         error="Enter a date, e.g. 2019-11-30",
     )
-    for dv in (money, text, ws_list, due):
-        ws.add_data_validation(dv)
+    return money, text, ws_list, due
+
+
+def _list_validations() -> dict[str, DataValidation]:
+    """The Return sheet's drop-down lists by column: the scheme fields' lists, then the PMO descriptors', each
+    offering the values the Last month sheet holds."""
+    from openpyxl.worksheet.datavalidation import DataValidation
+
+    lists: dict[str, DataValidation] = {}
     for key, values in FIELD_LISTS.items():
         col = column_letter(_FIELD_LIST_COLUMNS[key])
         lists[key] = DataValidation(
@@ -437,7 +478,6 @@ def _validate_return_inputs(ws, rows: _Rows, *, units: str = "£000") -> None:
             showErrorMessage=True,
             error=f"Choose the {COLUMNS[key].lower()} from the list",
         )
-        ws.add_data_validation(lists[key])
     for key, values in DESCRIPTORS.items():
         col = "N" if values is MILESTONE_DESCRIPTORS else "O"
         lists[key] = DataValidation(
@@ -447,23 +487,7 @@ def _validate_return_inputs(ws, rows: _Rows, *, units: str = "£000") -> None:
             showErrorMessage=True,
             error="Choose the PMO descriptor from the list",
         )
-        ws.add_data_validation(lists[key])
-
-    def cells(key: str, first: int) -> str:
-        return f"{column_letter(_col(key))}{first}:{column_letter(_col(key))}{rows.last}"
-
-    for key in ("plan_ytd", "actual_ytd", "fot", "new_annual_plan"):
-        money.add(cells(key, rows.first))
-    for key in ("plan_change_reason", "commentary", *FIELD_TEXT):
-        text.add(cells(key, rows.first))
-    due.add(cells("action_due", rows.first))
-    for key, dv in lists.items():
-        dv.add(cells(key, rows.first))
-    if rows.has_spare:
-        for key in ("scheme_no", "scheme_name"):
-            text.add(cells(key, rows.last_known + 1))
-        money.add(cells("annual_plan", rows.last_known + 1))
-        ws_list.add(cells("workstream", rows.last_known + 1))
+    return lists
 
 
 def _format_return_sheet(ws, rows: _Rows) -> None:
@@ -596,18 +620,45 @@ def _str(value: object) -> str:
     return restore_cell(str(value)).strip()
 
 
-def read_template(path: Path, *, fin_year: str, month: int) -> TemplateResult:  # noqa: C901 (units check added late; split pending)
-    """Read a returned template; every problem located (file, sheet, row, column)."""
+def read_template(path: Path, *, fin_year: str, month: int) -> TemplateResult:
+    """Read a returned template; every problem located (file, sheet, row, column).
+
+    Steps: open it and take its sheets' rows (:func:`_template_sheets`); check its metadata against the
+    ingest (:func:`_checked_meta`); read the base month's lines (:func:`_reference_lines`), then the Return
+    and PMO sheets (:func:`_read_return`, :func:`_read_pmo`).
+    """
     res = TemplateResult(path=path)
     name = path.name
 
     def problem(message: str, sheet: str | None = None, row: int | None = None, column: str | None = None) -> None:
         res.problems.append(Problem(name, message, sheet, row, column))
 
-    flags, wb, unopened = open_scanned(path)
+    opened = _template_sheets(res, problem)
+    if opened is None:
+        return res
+    flags, sheets = opened
+    meta = {_str(r[0]): r[1] for r in sheets[META_SHEET] if r and r[0] is not None and len(r) > 1}
+    res.meta = meta
+    org, units = _checked_meta(meta, fin_year=fin_year, month=month, problem=problem)
+    if res.problems:
+        return res
+    res.meta["org"], res.meta["units"] = org, units
+    res.reference = _reference_lines(sheets[REF_SHEET])
+    ref_rows = list(res.reference.values())
+    _read_return(res, sheets[RETURN_SHEET], ref_rows, flags.get(RETURN_SHEET), problem)
+    _read_pmo(res, sheets[PMO_SHEET], ref_rows, flags.get(PMO_SHEET), problem)
+    return res
+
+
+def _template_sheets(
+    res: TemplateResult, problem: Callable[..., None]
+) -> tuple[dict[str, SheetFlags], dict[str, list[tuple]]] | None:
+    """The workbook's sheet flags and each sheet's rows; None (the problem in ``res``) when it cannot be opened
+    or a template sheet is missing."""
+    flags, wb, unopened = open_scanned(res.path)
     if unopened:
         res.problems.append(unopened)
-        return res
+        return None
     try:
         sheets = {ws.title: [tuple(r) for r in ws.iter_rows(values_only=True)] for ws in wb.worksheets}
     finally:
@@ -616,9 +667,13 @@ def read_template(path: Path, *, fin_year: str, month: int) -> TemplateResult:  
         if sheet not in sheets:
             problem(f"template sheet {sheet!r} is missing: start again from a fresh `qipp template`")
     if res.problems:
-        return res
-    meta = {_str(r[0]): r[1] for r in sheets[META_SHEET] if r and r[0] is not None and len(r) > 1}
-    res.meta = meta
+        return None
+    return flags, sheets
+
+
+def _checked_meta(meta: dict, *, fin_year: str, month: int, problem: Callable[..., None]) -> tuple[str, str]:
+    """The template's organisation and units, its metadata checked: the template version, a CCG, the ingest's
+    financial year and month, known units (each one wrong a problem on the metadata sheet)."""
     if _str(meta.get("template_version")) != TEMPLATE_VERSION:
         problem(f"template version {meta.get('template_version')!r} is not {TEMPLATE_VERSION!r}", META_SHEET)
     org = _str(meta.get("org"))
@@ -634,19 +689,18 @@ def read_template(path: Path, *, fin_year: str, month: int) -> TemplateResult:  
     units = _str(meta.get("units")) or "£000"  # a template written before units were recorded is in £000
     if units not in UNITS:
         problem(f"template units {meta.get('units')!r} are not one of {', '.join(UNITS)}", META_SHEET)
-    if res.problems:
-        return res
-    res.meta["org"], res.meta["units"] = org, units
+    return org, units
 
-    for r in sheets[REF_SHEET][1:]:
+
+def _reference_lines(rows: list[tuple]) -> dict[tuple[str, int], dict]:
+    """The Last month sheet's lines (the base month as the template showed it) by (scheme no., line)."""
+    reference: dict[tuple[str, int], dict] = {}
+    for r in rows[1:]:
         if r and not _blank(r[0]):
             rec = dict(zip(REF_COLUMNS, r, strict=False))
             rec["scheme_no"], rec["line"] = normalise_scheme_no(rec["scheme_no"]), int(rec["line"])
-            res.reference[(rec["scheme_no"], rec["line"])] = rec
-    ref_rows = list(res.reference.values())
-    _read_return(res, sheets[RETURN_SHEET], ref_rows, flags.get(RETURN_SHEET), problem)
-    _read_pmo(res, sheets[PMO_SHEET], ref_rows, flags.get(PMO_SHEET), problem)
-    return res
+            reference[(rec["scheme_no"], rec["line"])] = rec
+    return reference
 
 
 def _money_cell(
