@@ -135,3 +135,9 @@ def movement_spec(r: UnderDelivery) -> Filled:
         f"positive = adverse). Groups that moved over £{r.movement_threshold:,.0f}k on {r.org} are named.",
         note="" if len(r.movement) else "No previous month is held, so there is no movement to show.",
     )
+
+
+def sheets(r: UnderDelivery) -> list[Filled]:
+    """The declared tables the report's workbook holds, in sheet order: a table declared above and listed here
+    reaches the xlsx (``workbook.book``) with its headers, kinds, totals and title."""
+    return [drivers_spec(r), movement_spec(r)]

@@ -8,7 +8,7 @@ from ..base import adjustment_sheet
 from ..publish import Book
 from ..workbook import QIPP_SIGNS, headline_figures, provenance_notes, warning_notes, with_extras
 from .model import UnderDelivery
-from .tables import drivers_spec, movement_spec
+from .tables import sheets
 
 
 def _declared(r: UnderDelivery) -> Book:
@@ -23,7 +23,7 @@ def _declared(r: UnderDelivery) -> Book:
         *warning_notes(r.warnings, None if r.as_received else r.adjustments),
         *provenance_notes(r),
     ]
-    tables = [drivers_spec(r), movement_spec(r)]
+    tables = sheets(r)
     return Book({t.spec.name: t.table() for t in tables}, headline_figures(r), notes)
 
 

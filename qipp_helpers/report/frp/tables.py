@@ -193,3 +193,9 @@ def frp_checks(r: FrpBridge) -> Filled:
         note="" if len(r.checks) else "None: every printed figure agrees.",
     )
     return spec.fill(r.checks, totals=())
+
+
+def sheets(r: FrpBridge) -> list[Filled]:
+    """The declared tables the report's workbook holds, in sheet order: a table declared above and listed here
+    reaches the xlsx (``workbook.book``) with its headers, kinds, totals and title."""
+    return [bridge(r), org_impact_spec(r), frp_schemes(r), frp_checks(r)]

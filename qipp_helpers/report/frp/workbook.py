@@ -8,7 +8,7 @@ from ..publish import Book, Figure
 from ..style import SIGN_CONVENTION
 from ..workbook import provenance_notes
 from .model import FrpBridge
-from .tables import bridge, frp_checks, frp_schemes, org_impact_spec
+from .tables import sheets
 
 
 def book(r: FrpBridge) -> Book:
@@ -40,5 +40,5 @@ def book(r: FrpBridge) -> Book:
         ),
         *provenance_notes(r, previous=False),
     ]
-    filled = [bridge(r), org_impact_spec(r), frp_schemes(r), frp_checks(r)]
+    filled = sheets(r)
     return Book({t.spec.name: t.table() for t in filled}, figures, notes)

@@ -361,3 +361,9 @@ def risk_ratings(r: MonthlyPosition, body: pd.DataFrame) -> Filled:
         unbroken=True,
     )
     return spec.fill(body)
+
+
+def sheets(r: MonthlyPosition) -> list[Filled]:
+    """The declared tables the report's workbook holds, in sheet order: a table declared above and listed here
+    reaches the xlsx (``workbook.book``) with its headers, kinds, totals and title."""
+    return [ytd(r), fot(r), rag_spec(r), red_spec(r), schemes(r)]

@@ -12,7 +12,7 @@ from ..base import adjustment_sheet
 from ..publish import Book, Table
 from ..workbook import QIPP_SIGNS, headline_figures, provenance_notes, warning_notes, with_extras
 from .model import MonthlyPosition
-from .tables import executive_summary, fot, rag_spec, red_spec, schemes, ytd
+from .tables import executive_summary, sheets
 
 
 def _declared(r: MonthlyPosition) -> Book:
@@ -23,7 +23,7 @@ def _declared(r: MonthlyPosition) -> Book:
         *warning_notes(r.warnings, None if r.as_received else r.adjustments),
         *provenance_notes(r),
     ]
-    tables = [ytd(r), fot(r), rag_spec(r), red_spec(r), schemes(r)]
+    tables = sheets(r)
     return Book({t.spec.name: t.table() for t in tables}, headline_figures(r), notes)
 
 

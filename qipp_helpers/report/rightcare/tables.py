@@ -313,3 +313,16 @@ def cells(r: RightCareOpportunity) -> Filled:
     )
     data = r.cells.assign(opportunity=r.cells["opportunity"] / 1000.0, pod=r.cells["pod"].map(POD_LABELS))
     return spec.fill(data, totals=(Total({"ccg": "Total"}),))
+
+
+def sheets(r: RightCareOpportunity) -> list[Filled]:
+    """The declared tables the report's workbook holds, in sheet order: a table declared above and listed here
+    reaches the xlsx (``workbook.book``) with its headers, kinds, totals and title."""
+    return [
+        opportunity(r),
+        *([coverage(r)] if r.coverage is not None else []),
+        by_ccg(r),
+        benchmarks(r),
+        cells(r),
+        *([published(r)] if r.published is not None else []),
+    ]

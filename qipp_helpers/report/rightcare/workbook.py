@@ -8,7 +8,7 @@ from ...core.vocab import POD_LABELS
 from ..publish import Book, Figure
 from ..style import SIGN_CONVENTION
 from .model import RightCareOpportunity
-from .tables import benchmarks, by_ccg, cells, coverage, opportunity, published
+from .tables import sheets
 
 
 def _headline(r: RightCareOpportunity) -> list[Figure]:
@@ -74,14 +74,7 @@ def _notes(r: RightCareOpportunity) -> list[tuple[str, str]]:
 
 def book(r: RightCareOpportunity) -> Book:
     """Table 3's layout, the plan's coverage, by CCG, by benchmark, every cell; headline; notes."""
-    filled = [
-        opportunity(r),
-        *([coverage(r)] if r.coverage is not None else []),
-        by_ccg(r),
-        benchmarks(r),
-        cells(r),
-        *([published(r)] if r.published is not None else []),
-    ]
+    filled = sheets(r)
     tables = {t.spec.name: t.table() for t in filled}
     return Book(tables, _headline(r), _notes(r))
 
