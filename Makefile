@@ -41,7 +41,7 @@ reports: $(STAMP) system-deps  ## ingest the embedded demo data and render the M
 test: lint system-deps browser  ## lint, then every test: unit, back-tests against the papers, end-to-end
 	@echo "Running every test on every core (pytest-xdist): about 9 minutes on 2 cores;"
 	@echo "pytest shows the share done at the end of each line and the slowest tests at the end."
-	$(BIN)/python -m pytest -q -n auto --dist loadgroup --durations=5
+	$(BIN)/python -m pytest -q -n auto --durations=5
 
 test-fast: $(DEV_STAMP)  ## unit tests and back-tests not marked slow (no kernels, CLI, rendering, national scale): ~30 s
 	@echo "Running the unit tests and back-tests (not the slow ones: make test runs those) ..."

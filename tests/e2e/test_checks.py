@@ -23,9 +23,6 @@ from qipp_helpers.pack.checks import (
 )
 from qipp_helpers.pack.render import TEMPLATE_DIR
 
-#: Both modules read the default pack (conftest's session fixture): under pytest-xdist one worker renders it for both.
-pytestmark = pytest.mark.xdist_group("default_pack")
-
 CSS = (TEMPLATE_DIR / "qipp_report" / "static" / "report.css").read_text(encoding="utf-8")
 NO_BROWSER = browser_unavailable_reason()
 needs_browser = pytest.mark.skipif(NO_BROWSER is not None, reason=f"accessibility check cannot run: {NO_BROWSER}")

@@ -22,9 +22,6 @@ from qipp_helpers.pack.front import FrontPage, PackReport
 
 from ..conftest import ROOT
 
-#: Both modules read the default pack (conftest's session fixture): under pytest-xdist one worker renders it for both.
-pytestmark = pytest.mark.xdist_group("default_pack")
-
 NO_BROWSER = checks.browser_unavailable_reason()
 PACK = "QIPP_pack_2019-20_M06.pdf"
 #: The default pack in reading order: the system, its CCGs, then the worked example from Derbyshire. LLR's
