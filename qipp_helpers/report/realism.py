@@ -9,6 +9,7 @@ workbook sheet, so the shared report modules only gain a call.
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Protocol
 
@@ -27,9 +28,9 @@ from ..core.periods import period_label
 from ..core.text import plain_html
 from ..reference import planning_stage_map, programme_area_map
 from . import chartkit
-from .fmt import money_table
-from .publish import Book, Column, Table
+from .publish import Book, Table
 from .style import TEXT
+from .tables import Col, Filled, TableSpec, money, text
 
 
 class Position(Protocol):
@@ -273,72 +274,120 @@ def profile_note(fr: ForecastRealism) -> str:
 
 # --- tables ----------------------------------------------------------------------------------------------
 
-_LABELS = {
-    "label": "Line",
-    "scheme_no": "No.",
-    "workstream": "Workstream",
-    "actual_ytd": "Delivered YTD",
-    "run_rate": "Run rate a month",
-    "fot": "FOT",
-    "remaining": "Still needed",
-    "multiple": "Multiple (straight line)",
-    "profile": "Plan profile",
-    "profile_multiple": "Multiple (plan profile)",
-    "assured": "PMO assured",
-    "over_assured": "FOT vs assured",
-    "flag": "Flag",
+#: Each field of the page's tables, declared once: the workbook's header and kind, and where the page prints it
+#: differently, its printed header and words (a multiple as "13.8×" or "none delivered", right-aligned).
+FIELDS: dict[str, Col] = {
+    c.key: c
+    for c in (
+        text("level", "Level"),
+        text("label", "Line"),
+        text("scheme_no", "Scheme no.", printed="No."),
+        text("workstream", "Workstream"),
+        money("plan_ytd", "Plan YTD"),
+        money("actual_ytd", "Actuals YTD", printed="Delivered YTD"),
+        money("annual_plan", "Annual plan"),
+        money("fot", "Revised FOT", printed="FOT"),
+        money("assured", "PMO assured value", printed="PMO assured"),
+        money("run_rate", "Run rate a month"),
+        money("remaining", "Still needed (FOT less actuals YTD)", printed="Still needed"),
+        money("needed_rate", "Needed a month"),
+        Col(
+            "multiple",
+            "Multiple of run rate (straight line)",
+            "number",
+            decimals=2,
+            printed="Multiple (straight line)",
+            printed_as=fmt_multiple,
+        ),
+        Col("plan_share", "Plan share to date", "pct"),
+        text("profile", "Plan profile"),
+        Col(
+            "profile_multiple",
+            "Multiple of run rate (plan profile)",
+            "number",
+            decimals=2,
+            printed="Multiple (plan profile)",
+            printed_as=fmt_multiple,
+        ),
+        Col("over_assured", "FOT above assured", "pct", printed="FOT vs assured", printed_as=_pct),
+        text("flagged", "Flagged"),
+        text("flag", "Why flagged", printed="Flag"),
+    )
 }
+#: The columns of the organisation, programme area and workstream tables.
+LINE_KEYS: tuple[str, ...] = (
+    "label",
+    "actual_ytd",
+    "run_rate",
+    "fot",
+    "remaining",
+    "multiple",
+    "profile",
+    "profile_multiple",
+    "assured",
+    "over_assured",
+    "flag",
+)
 
 
-def _display(fr: ForecastRealism, df: pd.DataFrame, cols: list[str]) -> Styler:
-    shown = df.assign(flag=[fr.reasons(r) for r in df["reasons"]])
-    shown = shown.assign(
-        multiple=shown["multiple"].map(fmt_multiple),
-        profile_multiple=shown["profile_multiple"].map(fmt_multiple),
-        over_assured=shown["over_assured"].map(_pct),
-    )[cols]
-    money = ["actual_ytd", "run_rate", "fot", "remaining", "assured"]
-    styler = money_table(shown, money=money, labels={c: _LABELS[c] for c in cols})
-    for c in ("multiple", "profile_multiple", "over_assured"):
-        if c in cols:
-            styler = styler.set_properties(subset=[_LABELS[c]], **{"text-align": "right"})
-    return styler
+def _spec(
+    name: str, keys: Sequence[str], caption: str = "", *, title: str = "", note: str = "", freeze_columns: int = 1
+) -> TableSpec:
+    """A table of the :data:`FIELDS` ``keys``, in that order."""
+    columns = tuple(FIELDS[k] for k in keys)
+    return TableSpec(name, columns, caption=caption, title=title, note=note, freeze_columns=freeze_columns)
+
+
+def _flags(fr: ForecastRealism, df: pd.DataFrame) -> pd.DataFrame:
+    """A level's lines with each line's reasons in words (the Flag column)."""
+    return df.assign(flag=[fr.reasons(r) for r in df["reasons"]])
+
+
+def workstream_spec(fr: ForecastRealism) -> Filled:
+    """Each workstream (and the whole organisation): delivered, still needed, the multiples and the flags."""
+    caption = f"Forecast realism by workstream, {fr.period} (£000; multiples judged on the {fr.basis} basis)"
+    return _spec("realism_by_workstream", LINE_KEYS, caption).fill(_flags(fr, fr.levels["workstream"]))
+
+
+def organisation_spec(fr: ForecastRealism) -> Filled:
+    """Each member organisation and the whole."""
+    caption = "Forecast realism by organisation (£000)"
+    return _spec("realism_by_organisation", LINE_KEYS, caption).fill(_flags(fr, fr.levels["organisation"]))
+
+
+def programme_area_spec(fr: ForecastRealism) -> Filled:
+    """Each programme area of Paper D's executive summary (schemes split between areas as it splits them)."""
+    caption = f"Forecast realism by programme area, {fr.period} (£000)"
+    return _spec("realism_by_programme_area", LINE_KEYS, caption).fill(_flags(fr, fr.levels["programme_area"]))
+
+
+def flagged_schemes_spec(fr: ForecastRealism) -> Filled:
+    """The flagged schemes, largest money still needed first."""
+    keys = ("scheme_no", "label", "actual_ytd", "fot", "remaining", "multiple", "profile", "profile_multiple")
+    caption = f"Flagged schemes, {fr.period} (rows of a scheme summed across organisations; £000)"
+    return _spec("realism_flagged_schemes", (*keys, "over_assured", "flag"), caption).fill(
+        _flags(fr, fr.flagged("scheme"))
+    )
 
 
 def workstream_table(fr: ForecastRealism) -> Styler:
     """Each workstream (and the whole organisation): delivered, still needed, the multiples and the flags."""
-    cols = ["label", "actual_ytd", "run_rate", "fot", "remaining", "multiple", "profile", "profile_multiple"]
-    cols += ["assured", "over_assured", "flag"]
-    t = fr.levels["workstream"].copy()
-    t.loc[t["label"] == TOTAL, "label"] = TOTAL
-    return _display(fr, t, cols).set_caption(
-        f"Forecast realism by workstream, {fr.period} (£000; multiples judged on the {fr.basis} basis)"
-    )
+    return workstream_spec(fr).styler()
 
 
 def organisation_table(fr: ForecastRealism) -> Styler:
     """Each member organisation and the whole."""
-    cols = ["label", "actual_ytd", "run_rate", "fot", "remaining", "multiple", "profile", "profile_multiple"]
-    cols += ["assured", "over_assured", "flag"]
-    return _display(fr, fr.levels["organisation"], cols).set_caption("Forecast realism by organisation (£000)")
+    return organisation_spec(fr).styler()
 
 
 def programme_area_table(fr: ForecastRealism) -> Styler:
     """Each programme area of Paper D's executive summary (schemes split between areas as it splits them)."""
-    cols = ["label", "actual_ytd", "run_rate", "fot", "remaining", "multiple", "profile", "profile_multiple"]
-    cols += ["assured", "over_assured", "flag"]
-    return _display(fr, fr.levels["programme_area"], cols).set_caption(
-        f"Forecast realism by programme area, {fr.period} (£000)"
-    )
+    return programme_area_spec(fr).styler()
 
 
 def flagged_schemes_table(fr: ForecastRealism) -> Styler:
     """The flagged schemes, largest money still needed first."""
-    cols = ["scheme_no", "label", "actual_ytd", "fot", "remaining", "multiple", "profile", "profile_multiple"]
-    cols += ["over_assured", "flag"]
-    return _display(fr, fr.flagged("scheme"), cols).set_caption(
-        f"Flagged schemes, {fr.period} (rows of a scheme summed across organisations; £000)"
-    )
+    return flagged_schemes_spec(fr).styler()
 
 
 # --- chart -------------------------------------------------------------------------------------------------
@@ -421,40 +470,43 @@ def sheet_frame(fr: ForecastRealism) -> pd.DataFrame:
     return out
 
 
-def sheet_table(fr: ForecastRealism) -> Table:
+#: The ``Forecast realism`` sheet's columns, in order.
+SHEET_KEYS: tuple[str, ...] = (
+    "level",
+    "label",
+    "scheme_no",
+    "workstream",
+    "plan_ytd",
+    "actual_ytd",
+    "annual_plan",
+    "fot",
+    "assured",
+    "run_rate",
+    "remaining",
+    "needed_rate",
+    "multiple",
+    "plan_share",
+    "profile",
+    "profile_multiple",
+    "over_assured",
+    "flagged",
+    "flag",
+)
+
+
+def sheet_spec(fr: ForecastRealism) -> Filled:
     """The ``Forecast realism`` sheet: no total rows (the levels overlap: filter on Level, never add across)."""
-
-    def num(key: str, header: str) -> Column:
-        return Column(key, header, "number", decimals=2)
-
-    columns = (
-        Column("level", "Level"),
-        Column("label", "Line"),
-        Column("scheme_no", "Scheme no."),
-        Column("workstream", "Workstream"),
-        Column("plan_ytd", "Plan YTD", "gbp000"),
-        Column("actual_ytd", "Actuals YTD", "gbp000"),
-        Column("annual_plan", "Annual plan", "gbp000"),
-        Column("fot", "Revised FOT", "gbp000"),
-        Column("assured", "PMO assured value", "gbp000"),
-        Column("run_rate", "Run rate a month", "gbp000"),
-        Column("remaining", "Still needed (FOT less actuals YTD)", "gbp000"),
-        Column("needed_rate", "Needed a month", "gbp000"),
-        num("multiple", "Multiple of run rate (straight line)"),
-        Column("plan_share", "Plan share to date", "pct"),
-        Column("profile", "Plan profile"),
-        num("profile_multiple", "Multiple of run rate (plan profile)"),
-        Column("over_assured", "FOT above assured", "pct"),
-        Column("flagged", "Flagged"),
-        Column("flag", "Why flagged"),
-    )
     note = (
         "Lines of four levels, stacked: filter on Level and never add across levels. Blank multiple: none "
         "delivered yet (see Why flagged) or no months left. " + " ".join(method_notes(fr))
     )
-    return Table(
-        sheet_frame(fr), columns, (), title=f"{SHEET}: {fr.org}, {fr.period} (£000)", note=note, freeze_columns=2
-    )
+    title = f"{SHEET}: {fr.org}, {fr.period} (£000)"
+    return _spec(SHEET, SHEET_KEYS, title=title, note=note, freeze_columns=2).fill(sheet_frame(fr), totals=())
+
+
+def sheet_table(fr: ForecastRealism) -> Table:
+    """The ``Forecast realism`` sheet, as the workbook holds it."""
+    return sheet_spec(fr).table()
 
 
 def with_sheet(book: Book, fr: ForecastRealism) -> Book:
@@ -481,14 +533,21 @@ def notes_block(fr: ForecastRealism) -> str:
 # --- the explorer's view of a filtered set of schemes ---------------------------------------------------------
 
 
-def schemes_table(fr: ForecastRealism) -> Styler:
+def schemes_spec(fr: ForecastRealism) -> Filled:
     """Every scheme line of ``fr`` (flagged or not), largest money still needed first, with the Total."""
-    cols = ["scheme_no", "label", "workstream", "actual_ytd", "fot", "remaining", "multiple", "profile"]
-    cols += ["profile_multiple", "over_assured", "flag"]
-    return _display(fr, fr.levels["scheme"], cols).set_caption(
+    keys = ("scheme_no", "label", "workstream", "actual_ytd", "fot", "remaining", "multiple", "profile")
+    caption = (
         f"Forecast realism of the schemes shown, {fr.period} (£000; flagged above {fr.multiple_threshold:g}× the run "
         f"rate or {fr.assured_threshold:.0%} above assured)"
     )
+    return _spec("realism_schemes", (*keys, "profile_multiple", "over_assured", "flag"), caption).fill(
+        _flags(fr, fr.levels["scheme"])
+    )
+
+
+def schemes_table(fr: ForecastRealism) -> Styler:
+    """Every scheme line of ``fr`` (flagged or not), largest money still needed first, with the Total."""
+    return schemes_spec(fr).styler()
 
 
 def filtered_sentence(fr: ForecastRealism) -> str:

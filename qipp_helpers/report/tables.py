@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from html import escape
 
 import pandas as pd
 from pandas.io.formats.style import Styler
@@ -39,7 +40,9 @@ class Col:
     ("No." for "Scheme no."), ``printed_decimals`` its places where they differ (Paper D's whole per cents);
     ``only`` ("html" or "xlsx") keeps a column to one output; ``source`` is the
     data column an HTML-only column shows (a second view of one field, e.g. Appendix 1's two ratings read
-    from Risk/issue).
+    from Risk/issue); ``printed_as`` is the words the HTML/PDF prints for a figure where the paper says it in
+    words (a multiple as "13.8×" or "none delivered"): escaped and right-aligned as a figure, while the workbook
+    keeps the number.
     """
 
     key: str
@@ -51,6 +54,7 @@ class Col:
     printed_decimals: int | None = None
     only: str | None = None
     source: str | None = None
+    printed_as: Callable[[object], str] | None = None
 
     def __post_init__(self) -> None:
         self.column  # noqa: B018 -- validates kind and total as publish.Column does
@@ -157,6 +161,11 @@ def _decimals_formatter(decimals: int, kind: str) -> Callable[[object], str]:
     return lambda v: f"{v:,.{decimals}f}"
 
 
+def _escaped(words: Callable[[object], str]) -> Callable[[object], str]:
+    """A column's printed words for a value, escaped as every text the HTML prints."""
+    return lambda v: escape(words(v))
+
+
 def html(spec: TableSpec, df: pd.DataFrame, *, headings: Sequence[int] = ()) -> Styler:
     """The HTML/PDF renderer: a Styler of ``spec``'s HTML columns of ``df``: money by kind in brackets, % by kind,
     text escaped, bold total rows, the caption; £m (or a column's ``decimals``) to its places."""
@@ -164,17 +173,24 @@ def html(spec: TableSpec, df: pd.DataFrame, *, headings: Sequence[int] = ()) -> 
     frame = pd.DataFrame(
         {c.key: df[c.source or c.key] for c in cols if (c.source or c.key) in df.columns}, index=df.index
     )
+    figures = [c for c in cols if c.printed_as is None]
     styler = money_table(
         frame,
-        money=[c.key for c in cols if c.kind in MONEY_KINDS],
-        pct=[c.key for c in cols if c.kind == "pct"],
+        money=[c.key for c in figures if c.kind in MONEY_KINDS],
+        pct=[c.key for c in figures if c.kind == "pct"],
         labels={c.key: c.html_header for c in cols},
         caption=spec.caption or None,
         headings=headings,
     )
     for c in cols:
+        if c.key not in frame.columns:
+            continue
+        if c.printed_as is not None:
+            styler = styler.format(_escaped(c.printed_as), subset=[c.html_header])
+            styler = styler.set_properties(subset=[c.html_header], **{"text-align": "right"})
+            continue
         places = next((d for d in (c.printed_decimals, c.decimals) if d is not None), HTML_DECIMALS.get(c.kind))
-        if places is not None and c.key in frame.columns:
+        if places is not None:
             styler = styler.format(_decimals_formatter(places, c.kind), subset=[c.html_header])
     return unbroken(styler) if spec.unbroken else styler
 
