@@ -21,8 +21,9 @@ from ..core.orgs import members, org_name
 from ..core.periods import period_label, previous_period
 from ..core.text import plain_html
 from ..reference import PAPER_D_PERIOD, paper_d_risks
-from .fmt import money_table, rag_cell_styles
-from .publish import Book, Column, Table
+from .fmt import rag_cell_styles
+from .publish import Book
+from .tables import Col, TableSpec, money, text
 
 if TYPE_CHECKING:
     from .frp.model import FrpBridge
@@ -33,6 +34,9 @@ NO_FIELDS = (
     "(the template's key risk, mitigation, action owner and due date columns)."
 )
 NONE_RECORDED = "No key risks recorded in the returns."
+#: The monthly position workbook's sheets of the page's two tables.
+SHEET = "Workstream headlines"
+RISKS_SHEET = "Key risks"
 COUNT_HEADERS = {"milestones": "Milestone lines", "financial_benefits": "Benefit lines", "risk_issue": "Risk lines"}
 
 
@@ -87,48 +91,66 @@ def workstream_pages(report: MonthlyPosition) -> list[WorkstreamPage]:
 # --- display ---------------------------------------------------------------------------------------------
 
 
-def ratings_table(page: WorkstreamPage) -> Styler:
-    """Per workstream: the three RAGs with their scheme-line counts, the change since last month, plan and FOT."""
-    cols = ["workstream", "schemes"]
-    labels = {"workstream": "Workstream", "schemes": "Schemes"}
+def ratings_spec(page: WorkstreamPage) -> TableSpec:
+    """The workstream headlines, declared once: per workstream the three RAGs with their scheme-line counts, the
+    change since last month, plan and FOT. The page prints one organisation's (``page``); the workbook's sheet
+    stacks every organisation's lines (no totals) under a title with the first page's change note."""
+    columns = [text("org", "Organisation", only="xlsx"), text("workstream", "Workstream")]
+    columns.append(Col("schemes", "Schemes", "count"))
     for dim, header in ws.DIMENSIONS.items():
-        cols += [dim, f"{dim}_counts"]
-        labels[dim] = header
-        labels[f"{dim}_counts"] = COUNT_HEADERS[dim]
-    cols += ["change", "annual_plan", "fot"]
-    labels |= {"change": "Since last month", "annual_plan": "Annual plan", "fot": "Revised FOT"}
-    df = page.ratings[cols].copy()
-    df["change"] = df["change"].replace("", "–")
-    styler = money_table(
-        df,
-        money=["annual_plan", "fot"],
-        labels=labels,
+        columns += [text(dim, header), text(f"{dim}_counts", COUNT_HEADERS[dim])]
+    columns += [text("change", "Since last month"), money("annual_plan", "Annual plan"), money("fot", "Revised FOT")]
+    return TableSpec(
+        SHEET,
+        tuple(columns),
         caption=f"{org_name(page.org)} ({page.org}): workstream headlines, {page.period} (RAG read from the PMO "
         "descriptors; £000)",
+        title=f"{SHEET}: RAG read from the PMO descriptors, one block per organisation (£000). "
+        f"{page.change_note}".strip(),
+        freeze_columns=2,
     )
-    return rag_cell_styles(styler, list(ws.DIMENSIONS.values()))
+
+
+def ratings_table(page: WorkstreamPage) -> Styler:
+    """Per workstream: the three RAGs with their scheme-line counts, the change since last month, plan and FOT."""
+    shown = page.ratings.assign(change=page.ratings["change"].replace("", "–"))
+    return rag_cell_styles(ratings_spec(page).fill(shown).styler(), list(ws.DIMENSIONS.values()))
+
+
+def risks_spec(page: WorkstreamPage) -> TableSpec:
+    """The returned key risks, declared once: the page prints one organisation's with mitigation, owner and due
+    date (overdue actions marked); the workbook's sheet every organisation's, with the scheme owner."""
+    return TableSpec(
+        RISKS_SHEET,
+        (
+            text("org", "Organisation", only="xlsx"),
+            text("workstream", "Workstream"),
+            text("scheme_no", "Scheme no.", only="xlsx"),
+            text("scheme_name", "Scheme name", only="xlsx"),
+            text("scheme", "Scheme", only="html"),
+            text("key_risk", "Key risk"),
+            text("mitigation", "Mitigation / action"),
+            text("action_owner", "Action owner"),
+            text("action_due", "Due"),
+            text("scheme_owner", "Scheme owner", only="xlsx"),
+            text("overdue", "Overdue", only="xlsx"),
+        ),
+        caption=f"{page.org}: key risks and actions from the returns",
+        title=f"{RISKS_SHEET} and actions from the returns",
+    )
 
 
 def risks_table(page: WorkstreamPage) -> Styler | None:
     """The returned key risks with mitigation, owner and due date (overdue actions marked); None when there are none."""
     if page.risks is None or page.risks.empty:
         return None
-    df = page.risks.assign(
+    shown = page.risks.assign(
         scheme=[f"{n} {m}".strip() for n, m in zip(page.risks["scheme_no"], page.risks["scheme_name"], strict=True)],
         action_due=[
             f"{d} (overdue)" if o else d for d, o in zip(page.risks["action_due"], page.risks["overdue"], strict=True)
         ],
     )
-    cols = ["workstream", "scheme", "key_risk", "mitigation", "action_owner", "action_due"]
-    labels = {
-        "workstream": "Workstream",
-        "scheme": "Scheme",
-        "key_risk": "Key risk",
-        "mitigation": "Mitigation / action",
-        "action_owner": "Action owner",
-        "action_due": "Due",
-    }
-    styler = money_table(df[cols], labels=labels, caption=f"{page.org}: key risks and actions from the returns")
+    styler = risks_spec(page).fill(shown).styler()
 
     def overdue(row: pd.Series) -> list[str]:
         return ["font-weight: bold" if "(overdue)" in str(row["Due"]) else "" for _ in row]
@@ -225,36 +247,14 @@ def frp_risk_block(report: FrpBridge) -> str:
 
 # --- workbook ------------------------------------------------------------------------------------------------
 
-SHEET = "Workstream headlines"
-RISKS_SHEET = "Key risks"
-
 
 def with_sheets(book: Book, pages: list[WorkstreamPage]) -> Book:
     """The monthly position workbook with the ``Workstream headlines`` sheet (every organisation's lines, stacked:
     no totals) and, where the returns record any, the ``Key risks`` sheet."""
     frame = pd.concat([p.ratings.assign(org=p.org) for p in pages], ignore_index=True)
-    columns = [Column("org", "Organisation"), Column("workstream", "Workstream"), Column("schemes", "Schemes", "count")]
-    for dim, header in ws.DIMENSIONS.items():
-        columns += [Column(dim, header), Column(f"{dim}_counts", COUNT_HEADERS[dim])]
-    columns += [
-        Column("change", "Since last month"),
-        Column("annual_plan", "Annual plan", "gbp000"),
-        Column("fot", "Revised FOT", "gbp000"),
-    ]
-    notes = " ".join(p.change_note for p in pages[:1] if p.change_note)
-    book.tables[SHEET] = Table(
-        frame,
-        tuple(columns),
-        (),
-        title=f"{SHEET}: RAG read from the PMO descriptors, one block per organisation (£000). {notes}".strip(),
-        freeze_columns=2,
-    )
+    book.tables[SHEET] = ratings_spec(pages[0]).fill(frame, totals=()).table()
     risks = [p.risks for p in pages if p.risks is not None and len(p.risks)]
     if risks:
-        keys = ["org", "workstream", "scheme_no", "scheme_name", *ws.RISK_FIELDS]
-        heads = ["Organisation", "Workstream", "Scheme no.", "Scheme name", "Key risk", "Mitigation / action"]
-        heads += ["Action owner", "Due", "Scheme owner"]
         data = pd.concat(risks, ignore_index=True).assign(overdue=lambda d: d["overdue"].map({True: "Yes", False: ""}))
-        cols = (*(Column(k, h) for k, h in zip(keys, heads, strict=True)), Column("overdue", "Overdue"))
-        book.tables[RISKS_SHEET] = Table(data, cols, (), title=f"{RISKS_SHEET} and actions from the returns")
+        book.tables[RISKS_SHEET] = risks_spec(pages[0]).fill(data, totals=()).table()
     return book
