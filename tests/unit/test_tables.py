@@ -4,11 +4,15 @@ take their headers, kinds and captions from that declaration."""
 
 from __future__ import annotations
 
+from html import escape
+
 import pandas as pd
 import pytest
 from openpyxl import load_workbook
 
 from qipp_helpers.pack.xlsx import write_tables_xlsx
+from qipp_helpers.report import realism as realism_page
+from qipp_helpers.report import workstreams as workstream_page
 from qipp_helpers.report.drivers import tables as drivers_tables
 from qipp_helpers.report.drivers.model import under_delivery
 from qipp_helpers.report.frp import tables as frp_page
@@ -122,6 +126,48 @@ def test_the_drivers_frp_and_rightcare_tables_too(drivers, frp_tables, rightcare
         assert _html_headers(render(rc)) == spec.headers("html")
         assert [c.header for c in book[spec.name].columns] == spec.headers("xlsx")
         assert {c.kind for c in spec.columns_for("xlsx")} <= {"text", "gbpm", "pct"}
+
+
+def test_the_forecast_realism_and_workstream_tables_too(position):
+    fr = realism_page.forecast_realism(position)
+    pairs = (
+        (realism_page.organisation_spec, realism_page.organisation_table),
+        (realism_page.programme_area_spec, realism_page.programme_area_table),
+        (realism_page.workstream_spec, realism_page.workstream_table),
+        (realism_page.flagged_schemes_spec, realism_page.flagged_schemes_table),
+        (realism_page.schemes_spec, realism_page.schemes_table),
+    )
+    for declare, render in pairs:
+        spec, shown = declare(fr).spec, render(fr)
+        assert _html_headers(shown) == spec.headers("html") and shown.caption == spec.caption, spec.name
+    book = realism_page.with_sheet(workbook_of(position), fr)
+    sheet, spec = book[realism_page.SHEET], realism_page.sheet_spec(fr).spec
+    assert [c.header for c in sheet.columns] == spec.headers("xlsx") and sheet.title == spec.title
+    assert [c.kind for c in sheet.columns] == [c.kind for c in spec.columns_for("xlsx")]
+    # one field, declared once: the page prints its multiple in words, the sheet holds the number
+    multiple = realism_page.FIELDS["multiple"]
+    assert multiple.html_header in realism_page.workstream_spec(fr).spec.headers("html")
+    assert multiple.header in spec.headers("xlsx") and sheet.data["multiple"].dtype.kind == "f"
+    assert "×" in realism_page.workstream_table(fr).to_html()
+
+    pages = workstream_page.workstream_pages(position)
+    book = workstream_page.with_sheets(workbook_of(position), pages)
+    spec, shown = workstream_page.ratings_spec(pages[0]), workstream_page.ratings_table(pages[0])
+    assert _html_headers(shown) == spec.headers("html") and shown.caption == escape(spec.caption, quote=False)
+    sheet = book[workstream_page.SHEET]
+    assert [c.header for c in sheet.columns] == spec.headers("xlsx") == ["Organisation", *spec.headers("html")]
+    assert [c.kind for c in sheet.columns] == [c.kind for c in spec.columns_for("xlsx")] and sheet.title == spec.title
+
+
+def test_a_figure_printed_in_words_keeps_its_number_in_the_workbook():
+    spec = TableSpec(
+        "words",
+        (text("line", "Line"), Col("times", "Times the rate", "number", decimals=2, printed="Times", printed_as=str)),
+    )
+    filled = spec.fill(pd.DataFrame({"line": ["A"], "times": [1.5]}))
+    html = filled.styler().to_html()
+    assert ">1.5<" in html and "text-align: right" in html and _html_headers(filled.styler()) == ["Line", "Times"]
+    assert filled.table().columns[1].header == "Times the rate" and filled.table().data["times"].tolist() == [1.5]
 
 
 def test_a_table_declared_once_appears_in_both_outputs(tmp_path):

@@ -127,3 +127,8 @@ def test_the_key_risks_sheet_holds_the_returned_text_as_text(tmp_path):
     risks = check_workbook(path)[page.RISKS_SHEET]
     assert risks["Key risk"].tolist() == ["'=HYPERLINK(1)"]  # neutralised by the writer: text, never a formula
     assert risks["Overdue"].tolist() == ["Yes"]
+    # the page's table and the sheet take their headers from the one declaration
+    spec, shown = page.risks_spec(pages[0]), page.risks_table(pages[0])
+    assert [str(c) for c in shown.data.columns] == spec.headers("html") and shown.caption == spec.caption
+    assert [c.header for c in book.tables[page.RISKS_SHEET].columns] == spec.headers("xlsx")
+    assert list(risks.columns) == spec.headers("xlsx") and book.tables[page.RISKS_SHEET].title == spec.title
