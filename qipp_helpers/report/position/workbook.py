@@ -12,7 +12,7 @@ from ..base import adjustment_sheet
 from ..publish import Book, Table
 from ..workbook import QIPP_SIGNS, headline_figures, provenance_notes, warning_notes, with_extras
 from .model import MonthlyPosition
-from .tables import executive_summary, sheets
+from .tables import executive_summary, fot_by_org, sheets, ytd_by_org
 
 
 def _declared(r: MonthlyPosition) -> Book:
@@ -31,8 +31,8 @@ def _extras(r: MonthlyPosition) -> dict[str, pd.DataFrame | Table]:
     """Sheets of the system view, the executive summary, commentary and adjustments."""
     out: dict[str, pd.DataFrame | Table] = {}
     if r.system_orgs:
-        out["ytd_by_workstream_by_org"] = r.system_ytd()
-        out["fot_by_workstream_by_org"] = r.system_fot()
+        out["ytd_by_workstream_by_org"] = ytd_by_org(r).table()
+        out["fot_by_workstream_by_org"] = fot_by_org(r).table()
     if r.programme is not None:
         out["executive_summary"] = executive_summary(r, r.executive_summary_sheet()).table()
     out["red_scheme_commentary"] = notes.for_sheet(r.red_commentary(), "fot").rename(
