@@ -97,7 +97,7 @@ def test_the_executive_summary_too(returns, warnings, adjustments, commentary):
     assert "PMO risk rating" not in summary.spec.headers("html")  # printed in a table of its own
 
 
-def test_the_system_tables_too(returns, warnings, adjustments, commentary):
+def test_the_system_tables_and_every_sheet_too(returns, warnings, adjustments, commentary, drivers):
     llr = monthly_position(
         returns, warnings, fin_year="2019-20", month=6, org="LLR", adjustments=adjustments, commentary=commentary
     )
@@ -124,6 +124,15 @@ def test_the_system_tables_too(returns, warnings, adjustments, commentary):
         "ELR Variance",
         "ELR Monthly movement",
     ]
+    # every sheet but the two added after the declared ones (changes, printed reconciliation) is declared
+    for report, declared in ((llr, position_tables.sheets(llr)), (drivers, drivers_tables.sheets(drivers))):
+        book = workbook_of(report)
+        assert [f.spec.name for f in declared] == [n for n in book if n not in ("changes", "printed_reconciliation")]
+        for f in declared:
+            assert [c.header for c in book[f.spec.name].columns] == f.spec.headers("xlsx"), f.spec.name
+            assert [c.kind for c in book[f.spec.name].columns] == [c.kind for c in f.spec.columns_for("xlsx")]
+            assert book[f.spec.name].title == f.spec.title, f.spec.name
+    assert [c.header for c in workbook_of(drivers)["driver_commentary"].columns][3] == drivers.org
 
 
 def test_the_drivers_frp_and_rightcare_tables_too(drivers, frp_tables, rightcare_tables, returns):

@@ -11,6 +11,7 @@ from .. import commentary as notes
 from .. import narrative as sentences
 from .. import workstreams as wp
 from ..appendices import APPENDIX1_RATINGS
+from ..base import adjustment_sheet
 from ..blocks import commentary_markdown, commentary_sources, md_text
 from ..fmt import rag_cell_styles
 from ..publish import Total
@@ -286,6 +287,19 @@ def red_spec(r: MonthlyPosition) -> Filled:
     return spec.fill(r.red)
 
 
+def red_commentary_spec(r: MonthlyPosition) -> Filled:
+    """Each red-rated scheme with the commentary held on its scheme group (the workbook's sheet; the HTML prints
+    the commentary in words under Appendix 1)."""
+    spec = notes.sheet_spec(
+        "red_scheme_commentary",
+        text("scheme", "Scheme"),
+        money("revised_fot", "Revised FOT"),
+        title="Each red-rated scheme with the commentary held on its scheme group.",
+    )
+    sheet = notes.for_sheet(r.red_commentary(), "fot").rename(columns={"item": "scheme", "fot": "revised_fot"})
+    return spec.fill(sheet)
+
+
 SCHEME_COLUMNS = (
     text("org", "Organisation"),
     text("scheme_no", "Scheme no."),
@@ -371,4 +385,16 @@ def risk_ratings(r: MonthlyPosition, body: pd.DataFrame) -> Filled:
 def sheets(r: MonthlyPosition) -> list[Filled]:
     """The declared tables the report's workbook holds, in sheet order: a table declared above and listed here
     reaches the xlsx (``workbook.book``) with its headers, kinds, totals and title."""
-    return [ytd(r), fot(r), rag_spec(r), red_spec(r), schemes(r)]
+    system = [ytd_by_org(r), fot_by_org(r)] if r.system_orgs else []
+    summary = [executive_summary(r, r.executive_summary_sheet())] if r.programme is not None else []
+    return [
+        ytd(r),
+        fot(r),
+        rag_spec(r),
+        red_spec(r),
+        schemes(r),
+        *system,
+        *summary,
+        red_commentary_spec(r),
+        adjustment_sheet(r.adjustments),
+    ]
