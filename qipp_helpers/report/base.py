@@ -14,6 +14,7 @@ from ..reference import (
     PAPER_D_PERIOD,
 )
 from . import commentary as notes
+from .tables import Col, Filled, TableSpec, money, text
 
 #: Measures each table shows, for the footnote naming the adjustments it includes.
 TABLE_MEASURES: dict[str, tuple[str, ...]] = {
@@ -135,21 +136,31 @@ def _received_headline(received: pd.DataFrame, *, fin_year: str, month: int, org
     return t.headline(rows, prev, org=org, fin_year=fin_year, month=month)
 
 
-def adjustment_sheet(adjustments: pd.DataFrame) -> pd.DataFrame:
-    """The adjustments a report includes, one row per line and measure, for the xlsx."""
-    cols = [
-        "adjustment_id",
-        "org",
-        "measure",
-        "amount",
-        "scheme_no",
-        "scheme_name",
-        "workstream",
-        "basis",
-        "evidence",
-        "provenance",
-        "source_file",
-        "source_sheet",
-        "source_row",
-    ]
-    return adjustments.reindex(columns=cols).reset_index(drop=True)
+#: The adjustments sheet's columns, one row per adjusted line and measure.
+ADJUSTMENT_COLUMNS = (
+    text("adjustment_id", "Adjustment"),
+    text("org", "Organisation"),
+    text("measure", "Measure"),
+    money("amount", "Amount"),
+    text("scheme_no", "Scheme no."),
+    text("scheme_name", "Scheme name"),
+    text("workstream", "Workstream"),
+    text("basis", "Basis"),
+    text("evidence", "Evidence"),
+    text("provenance", "Provenance"),
+    text("source_file", "Source file"),
+    text("source_sheet", "Source sheet"),
+    Col("source_row", "Source row", "count"),
+)
+
+
+def adjustment_sheet(adjustments: pd.DataFrame) -> Filled:
+    """The adjustments a report includes, one row per line and measure: a sheet of the position's and the
+    drivers' workbooks, so a reader sees what was added to the returns to meet the printed totals."""
+    spec = TableSpec(
+        "adjustments",
+        ADJUSTMENT_COLUMNS,
+        title="The control-total adjustments the tables include, one row per line and measure (£000), with their "
+        "basis and evidence.",
+    )
+    return spec.fill(adjustments.reindex(columns=[c.key for c in ADJUSTMENT_COLUMNS]).reset_index(drop=True))

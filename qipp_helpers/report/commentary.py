@@ -19,6 +19,7 @@ import pandas as pd
 
 from ..core.orgs import organisations
 from ..reference import scheme_group
+from .tables import Col, TableSpec, text
 
 #: How each kind of comment is introduced (where it comes from).
 KIND_LABELS: dict[str, str] = {
@@ -166,6 +167,25 @@ def uncommented(table: pd.DataFrame, *, sections: Sequence[str] | None = None) -
     if sections is not None:
         keep = keep[keep["section"].isin(list(sections))]
     return keep[["item", "section", "group", "value"]].reset_index(drop=True)
+
+
+def sheet_spec(name: str, item: Col, value: Col, *, title: str) -> TableSpec:
+    """The declaration of a :func:`for_sheet` table's workbook sheet: the line (``item``), its section and scheme
+    group, its ``value``, then the comment with its source, label and provenance."""
+    return TableSpec(
+        name,
+        (
+            item,
+            text("section", "Section"),
+            text("group", "Group"),
+            value,
+            text("source", "Source"),
+            text("label", "Label"),
+            text("commentary", "Commentary"),
+            text("provenance", "Provenance"),
+        ),
+        title=title,
+    )
 
 
 def for_sheet(table: pd.DataFrame, report_org: str) -> pd.DataFrame:

@@ -8,20 +8,23 @@ captions; :func:`qipp_helpers.report.fmt.money_table` underneath) and as a
 :class:`~qipp_helpers.report.publish.Table` for the .xlsx (:meth:`Filled.table`), so a header, kind
 or caption is never written twice. Where the printed paper's wording of a header differs from the
 workbook's, the column says both (``printed``); a column shown in one output only says which
-(``only``). The declarations themselves live with their report: ``report/<report>/tables.py``.
+(``only``). Columns may sit in column groups (``group``, :func:`per_group`: Paper D's one group per CCG): the
+HTML then prints a two-level header, the workbook the flat headers ("ELR Plan"). The declarations themselves
+live with their report: ``report/<report>/tables.py``.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from html import escape
 
 import pandas as pd
 from pandas.io.formats.style import Styler
 
 from ..core.money import fmt_k, fmt_pct
-from .fmt import money_table
+from ..core.text import plain_html
+from .fmt import inert_labels, money_table
 from .publish import TOTAL_LABELS, Column, Table, Total
 
 #: Kinds shown as money in the HTML (brackets for negatives): £000, £m, £.
@@ -42,7 +45,8 @@ class Col:
     data column an HTML-only column shows (a second view of one field, e.g. Appendix 1's two ratings read
     from Risk/issue); ``printed_as`` is the words the HTML/PDF prints for a figure where the paper says it in
     words (a multiple as "13.8×" or "none delivered"): escaped and right-aligned as a figure, while the workbook
-    keeps the number.
+    keeps the number. ``group`` puts the column under a column group in the HTML's two-level header (Paper D's
+    one group per CCG, see :func:`per_group`); the workbook keeps the flat ``header``.
     """
 
     key: str
@@ -55,6 +59,7 @@ class Col:
     only: str | None = None
     source: str | None = None
     printed_as: Callable[[object], str] | None = None
+    group: str | None = None
 
     def __post_init__(self) -> None:
         self.column  # noqa: B018 -- validates kind and total as publish.Column does
@@ -89,6 +94,24 @@ def text(key: str, header: str, **kw: object) -> Col:
     return Col(key, header, "text", **kw)  # type: ignore[arg-type]
 
 
+def per_group(groups: Sequence[str], subs: Sequence[Col]) -> tuple[Col, ...]:
+    """A column group per name in ``groups`` (organisation codes, as the report holds them), each with the ``subs``
+    columns: key ``elr_plan``, workbook header "ELR Plan", HTML "Plan" (or the sub-column's ``printed``) under "ELR".
+    Headers come from the groups given, so no organisation is named here."""
+    return tuple(
+        replace(
+            s,
+            key=f"{g.lower()}_{s.key}",
+            header=f"{g} {s.header}",
+            printed=s.html_header,
+            source=None if s.source is None else f"{g.lower()}_{s.source}",
+            group=g,
+        )
+        for g in groups
+        for s in subs
+    )
+
+
 @dataclass(frozen=True)
 class TableSpec:
     """A table's declaration: sheet ``name``, ``columns``, the HTML ``caption``, the workbook sheet's ``title``
@@ -112,6 +135,15 @@ class TableSpec:
         """The headers ``output`` shows, in order."""
         cols = self.columns_for(output)
         return [c.html_header if output == "html" else c.header for c in cols]
+
+    @property
+    def grouped(self) -> bool:
+        """Whether the HTML prints column groups (a two-level header)."""
+        return any(c.group is not None for c in self.columns_for("html"))
+
+    def header_pairs(self) -> list[tuple[str, str]]:
+        """The HTML's two-level headers of a grouped table: (group, header) per column, "" over ungrouped ones."""
+        return [(c.group or "", c.html_header) for c in self.columns_for("html")]
 
     def fill(
         self,
@@ -168,7 +200,10 @@ def _escaped(words: Callable[[object], str]) -> Callable[[object], str]:
 
 def html(spec: TableSpec, df: pd.DataFrame, *, headings: Sequence[int] = ()) -> Styler:
     """The HTML/PDF renderer: a Styler of ``spec``'s HTML columns of ``df``: money by kind in brackets, % by kind,
-    text escaped, bold total rows, the caption; £m (or a column's ``decimals``) to its places."""
+    text escaped, bold total rows, the caption; £m (or a column's ``decimals``) to its places. A table with column
+    groups is printed by :func:`grouped_html`."""
+    if spec.grouped:
+        return grouped_html(spec, df)
     cols = spec.columns_for("html")
     frame = pd.DataFrame(
         {c.key: df[c.source or c.key] for c in cols if (c.source or c.key) in df.columns}, index=df.index
@@ -192,6 +227,49 @@ def html(spec: TableSpec, df: pd.DataFrame, *, headings: Sequence[int] = ()) -> 
         places = next((d for d in (c.printed_decimals, c.decimals) if d is not None), HTML_DECIMALS.get(c.kind))
         if places is not None:
             styler = styler.format(_decimals_formatter(places, c.kind), subset=[c.html_header])
+    return unbroken(styler) if spec.unbroken else styler
+
+
+#: A grouped table's type and spacing: sixteen figures across A4 landscape, as Paper D prints its per-CCG tables.
+COMPACT = [
+    {"selector": "", "props": [("font-size", "7pt")]},
+    {"selector": "th, td", "props": [("padding", "1px 3px")]},
+    {"selector": "thead tr:first-child th", "props": [("text-align", "center")]},
+]
+GROUP_RULE = "border-left: 1.5px solid #999"
+
+
+def grouped_html(spec: TableSpec, df: pd.DataFrame) -> Styler:
+    """The HTML/PDF of a table with column groups (Paper D's Tables 1 and 2 per CCG): a two-level header, compact
+    7pt type, a rule before each group, £000 in brackets, % and escaped text by kind, bold total rows."""
+    cols = spec.columns_for("html")
+    heads = spec.header_pairs()
+    frame = pd.DataFrame(
+        {h: df[c.source or c.key].to_numpy() for h, c in zip(heads, cols, strict=True)},
+        columns=pd.MultiIndex.from_tuples(heads),
+    )
+    kinds = dict(zip(heads, (c.kind for c in cols), strict=True))
+    styler = frame.style.hide(axis="index")
+    styler = styler.format(fmt_k, subset=[h for h, k in kinds.items() if k in MONEY_KINDS], na_rep="–")
+    styler = styler.format(lambda v: fmt_pct(v), subset=[h for h, k in kinds.items() if k == "pct"], na_rep="–")
+    styler = styler.format(plain_html, subset=[h for h, k in kinds.items() if k == "text"])
+    if spec.label is not None:
+        total = [i for i, v in enumerate(df[spec.label]) if str(v) in TOTAL_LABELS]
+        if total:
+            bold = {"font-weight": "bold", "border-top": "1.5px solid #333"}
+            styler = styler.set_properties(subset=pd.IndexSlice[frame.index[total], :], **bold)
+    styler = styler.set_properties(subset=[h for h, k in kinds.items() if k != "text"], **{"text-align": "right"})
+    starts = [
+        h
+        for i, (h, c) in enumerate(zip(heads, cols, strict=True))
+        if c.group and (i == 0 or cols[i - 1].group != c.group)
+    ]
+    for h in starts:
+        styler = styler.map(lambda _v: GROUP_RULE, subset=[h])
+    styler = styler.set_table_styles(COMPACT, overwrite=False).set_table_attributes('class="qipp-table qipp-system"')
+    if spec.caption:
+        styler = styler.set_caption(spec.caption)
+    styler = inert_labels(styler)
     return unbroken(styler) if spec.unbroken else styler
 
 

@@ -1,5 +1,5 @@
-"""What every report's xlsx shares: provenance and warning notes, headline figures, the sign convention, and the
-sheets a notebook adds (:func:`with_extras`)."""
+"""What every report's xlsx shares: provenance and warning notes, headline figures and the sign convention (each
+report's sheets are declared in its ``tables`` module: ``tables.sheets``)."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from ..core.orgs import members, organisations
 from ..core.vocab import DASHBOARD_HEADERS
 from .drivers.model import UnderDelivery
 from .position.model import MonthlyPosition
-from .publish import Book, Column, Figure, Table
+from .publish import Figure
 from .style import SIGN_CONVENTION
 
 SYNTHETIC_NOTE = (
@@ -106,95 +106,3 @@ def headline_figures(r: MonthlyPosition | UnderDelivery) -> list[Figure]:
         Figure("Red-rated schemes: forecast out-turn", h.red_fot),
         Figure("Reconciliation warnings", len(r.warnings), "count"),
     ]
-
-
-#: Display headers of the added sheets' columns (system view, executive summary, commentary, adjustments).
-_EXTRA_HEADERS = {
-    "workstream": "Workstream",
-    "plan": "Plan",
-    "deliveries": "Deliveries",
-    "variance": "Variance",
-    "pct_of_target_achieved": "% of target achieved",
-    "fot": "Forecast out-turn",
-    "monthly_movement": "Monthly movement",
-    "programme_area": "Programme area",
-    "qipp_target": "QIPP target",
-    "pipeline": "Pipeline",
-    "design": "Design",
-    "developed": "Developed",
-    "pct_developed": "% developed",
-    "ytd_plan": "YTD plan",
-    "ytd_achieved": "YTD achieved",
-    "pct_ytd_achieved": "% YTD achieved",
-    "pct_target": "% of target",
-    "risk_rating": "PMO risk rating",
-    "scheme": "Scheme",
-    "item": "Scheme group",
-    "section": "Section",
-    "revised_fot": "Revised FOT",
-    "commentary": "Commentary",
-    "source": "Source",
-    "adjustment_id": "Adjustment",
-    "org": "Organisation",
-    "measure": "Measure",
-    "amount": "Amount",
-    "scheme_no": "Scheme no.",
-    "scheme_name": "Scheme name",
-    "basis": "Basis",
-    "evidence": "Evidence",
-    "provenance": "Provenance",
-    "source_file": "Source file",
-    "source_sheet": "Source sheet",
-    "source_row": "Source row",
-}
-
-
-def _extra_header(key: str) -> str:
-    """'elr_plan' -> 'ELR Plan', 'ELR' -> 'ELR' (never 'Elr'); known keys as the papers print them; others in plain
-    words."""
-    if key.upper() in _ORG_PREFIXES or key in organisations().all_codes:
-        return key.upper() if key.upper() in _ORG_PREFIXES else key
-    head, _, rest = key.partition("_")
-    if rest and head.isalpha() and head.upper() in _ORG_PREFIXES:
-        return f"{head.upper()} {_extra_header(rest)}"
-    return _EXTRA_HEADERS.get(key, key.replace("_", " ").capitalize())
-
-
-_ORG_PREFIXES = {"ELR", "WL", "LC", "LLR"}
-
-
-#: What each added sheet holds, for the workbook's notes (never its bare name).
-EXTRA_TITLES = {
-    "ytd_by_workstream_by_org": "Paper D Table 1 as printed: year to date plan, deliveries and variance by "
-    "workstream, a column group per CCG and the system (£000).",
-    "fot_by_workstream_by_org": "Paper D Table 2 as printed: annual plan, forecast out-turn, variance and monthly "
-    "movement by workstream, a column group per CCG and the system (£000).",
-    "executive_summary": "Paper D's executive summary by programme area: QIPP target by planning stage, year to "
-    "date and forecast out-turn (£000 to two decimals, as the paper prints them; areas and stages assigned as the "
-    "report's notes say).",
-    "red_scheme_commentary": "Each red-rated scheme with the commentary held on its scheme group.",
-    "adjustments": "The control-total adjustments the tables include, one row per line and measure (£000), with "
-    "their basis and evidence.",
-    "driver_commentary": "Each line of Table 4 with the commentary held on its scheme group, or 'no commentary "
-    "received'.",
-    "movement_commentary": "Each line of Table 3 with the commentary held on its scheme group, or 'no commentary "
-    "received'.",
-}
-
-
-def with_extras(book: Book, frames: dict[str, pd.DataFrame | Table]) -> Book:
-    """``book`` with more sheets: declared tables as they are, plain frames laid out by inference (human headers;
-    money £000, ``pct*`` %, trailing Total rows as totals): the system view, commentary and adjustments."""
-    for name, frame in frames.items():
-        if frame is None or name in book.tables:
-            continue
-        if isinstance(frame, Table):
-            book.tables[name] = frame
-            continue
-        inferred = Table.infer(frame)
-        columns = tuple(
-            Column(c.key, _extra_header(c.key), "pct" if "pct" in c.key else c.kind) for c in inferred.columns
-        )
-        title = EXTRA_TITLES.get(name, name.replace("_", " ").capitalize() + ".")
-        book.tables[name] = Table(inferred.data, columns, inferred.totals, title=title)
-    return book

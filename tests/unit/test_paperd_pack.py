@@ -230,13 +230,19 @@ def llr_position(returns, warnings, adjustments, commentary):
     )
 
 
-def test_an_organisation_code_is_never_title_cased_in_a_header(returns, warnings, adjustments, commentary):
-    from qipp_helpers.report.workbook import _extra_header
-
-    assert [_extra_header(k) for k in ("ELR", "LLR", "DDCCG", "elr_plan")] == ["ELR", "LLR", "DDCCG", "ELR Plan"]
+def test_an_organisation_code_is_never_title_cased_in_a_header(
+    returns, warnings, adjustments, commentary, llr_position
+):
     book = workbook_of(_drivers(returns, warnings, adjustments, commentary, "ELR"))
     headers = [c.header for c in book.tables["driver_commentary"].columns]
     assert "ELR" in headers and "Elr" not in headers
+    # the system sheets' headers come from the organisations the report holds, as they are spelt
+    system = [c.header for c in workbook_of(llr_position).tables["ytd_by_workstream_by_org"].columns]
+    assert (
+        system[1::4]
+        == [f"{o} Plan" for o in llr_position.system_orgs]
+        == ["ELR Plan", "WL Plan", "LC Plan", "LLR Plan"]
+    )
 
 
 def test_reconciliation_warnings_say_the_adjustments_close_them(llr_position):

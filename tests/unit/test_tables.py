@@ -4,6 +4,7 @@ take their headers, kinds and captions from that declaration."""
 
 from __future__ import annotations
 
+import re
 from html import escape
 
 import pandas as pd
@@ -21,7 +22,7 @@ from qipp_helpers.report.position import tables as position_tables
 from qipp_helpers.report.position.model import monthly_position
 from qipp_helpers.report.rightcare import tables as rightcare_page
 from qipp_helpers.report.rightcare.model import rightcare_opportunity
-from qipp_helpers.report.tables import Col, TableSpec, money, text
+from qipp_helpers.report.tables import Col, TableSpec, money, per_group, text
 
 from ..books import workbook_of
 
@@ -97,6 +98,44 @@ def test_the_executive_summary_too(returns, warnings, adjustments, commentary):
     assert [c.header for c in workbook_of(llr)["executive_summary"].columns] == summary.spec.headers("xlsx")
     assert "FOT % of target" in summary.spec.headers("html") and "PMO risk rating" in summary.spec.headers("xlsx")
     assert "PMO risk rating" not in summary.spec.headers("html")  # printed in a table of its own
+
+
+def test_the_system_tables_and_every_sheet_too(returns, warnings, adjustments, commentary, drivers):
+    llr = monthly_position(
+        returns, warnings, fin_year="2019-20", month=6, org="LLR", adjustments=adjustments, commentary=commentary
+    )
+    book = workbook_of(llr)
+    for filled, styler in (
+        (position_tables.ytd_by_org(llr), position_tables.table1(llr)),
+        (position_tables.fot_by_org(llr), position_tables.table2(llr)),
+    ):
+        spec = filled.spec
+        # the HTML's two-level header (a group per CCG and the system), the workbook's flat headers
+        assert styler.data.columns.tolist() == spec.header_pairs()
+        assert [c.header for c in book[spec.name].columns] == spec.headers("xlsx")
+        assert styler.caption == spec.caption and book[spec.name].title == spec.title
+        assert [g for g, _ in spec.header_pairs()][1::4] == llr.system_orgs
+    assert position_tables.ytd_by_org(llr).spec.header_pairs()[1:5] == [
+        ("ELR", "Plan"),
+        ("ELR", "Deliveries"),
+        ("ELR", "Variance"),
+        ("ELR", "% of target"),
+    ]
+    assert position_tables.fot_by_org(llr).spec.headers("xlsx")[1:5] == [
+        "ELR Plan",
+        "ELR Forecast out-turn",
+        "ELR Variance",
+        "ELR Monthly movement",
+    ]
+    # every sheet but the two added after the declared ones (changes, printed reconciliation) is declared
+    for report, declared in ((llr, position_tables.sheets(llr)), (drivers, drivers_tables.sheets(drivers))):
+        book = workbook_of(report)
+        assert [f.spec.name for f in declared] == [n for n in book if n not in ("changes", "printed_reconciliation")]
+        for f in declared:
+            assert [c.header for c in book[f.spec.name].columns] == f.spec.headers("xlsx"), f.spec.name
+            assert [c.kind for c in book[f.spec.name].columns] == [c.kind for c in f.spec.columns_for("xlsx")]
+            assert book[f.spec.name].title == f.spec.title, f.spec.name
+    assert [c.header for c in workbook_of(drivers)["driver_commentary"].columns][3] == drivers.org
 
 
 def test_the_drivers_frp_and_rightcare_tables_too(drivers, frp_tables, rightcare_tables, returns):
@@ -208,6 +247,46 @@ def test_a_table_declared_once_appears_in_both_outputs(tmp_path):
     total_row = next(r for r in range(2, 10) if cached.cell(r, 1).value == "Total")
     assert cached.cell(total_row, 2).value == -734
     assert filled.table().title == spec.title
+
+
+def test_column_groups_print_a_two_level_header_and_write_flat_headers(tmp_path):
+    spec = TableSpec(
+        "by_org",
+        (
+            text("area", "Area"),
+            *per_group(["AB", "CD"], (money("plan", "Plan"), money("fot", "FOT out-turn", printed="FOT"))),
+        ),
+        caption="By organisation (£000)",
+        title="A grouped sheet (£000).",
+        label="area",
+    )
+    data = pd.DataFrame(
+        {
+            "area": ["One", "Two", "Total"],
+            "ab_plan": [-100.0, -50.0, -150.0],
+            "ab_fot": [-80.0, -40.0, -120.0],
+            "cd_plan": [-10.0, -5.0, -15.0],
+            "cd_fot": [-8.0, -4.0, -12.0],
+        }
+    )
+    filled = spec.fill(data)
+    styler = filled.styler()
+    assert styler.data.columns.tolist() == [("", "Area"), ("AB", "Plan"), ("AB", "FOT"), ("CD", "Plan"), ("CD", "FOT")]
+    html = styler.to_html()
+    assert 'class="qipp-table qipp-system"' in html and "font-size: 7pt" in html and "(150)" in html
+    ruled = {
+        c
+        for sel, props in re.findall(r"([^{}]+)\{([^}]*)\}", html)
+        if "border-left" in props
+        for c in re.findall(r"_col(\d+)", sel)
+    }
+    assert ruled == {"1", "3"}  # a rule before each group's first column
+    assert "font-weight: bold" in html  # the Total row
+    assert spec.headers("xlsx") == ["Area", "AB Plan", "AB FOT out-turn", "CD Plan", "CD FOT out-turn"]
+    path = tmp_path / "grouped.xlsx"
+    write_tables_xlsx(path, {spec.name: filled.table()})
+    ws = load_workbook(path)[spec.name]
+    assert [ws.cell(1, i).value for i in range(1, 6)] == spec.headers("xlsx")
 
 
 def test_a_column_kind_or_output_that_is_not_known_is_refused():

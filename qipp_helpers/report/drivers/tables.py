@@ -7,6 +7,8 @@ from IPython.display import Markdown
 from pandas.io.formats.style import Styler
 
 from ...core.orgs import org_name
+from .. import commentary as notes
+from ..base import adjustment_sheet
 from ..blocks import md_text, table_commentary_block
 from ..tables import Filled, TableSpec, money, text
 from .model import UnderDelivery
@@ -137,7 +139,32 @@ def movement_spec(r: UnderDelivery) -> Filled:
     )
 
 
+def _commentary_sheet(r: UnderDelivery, name: str, table: pd.DataFrame, title: str) -> Filled:
+    """A threshold table's lines with the commentary held on their scheme groups (a workbook sheet), the value
+    in the report's own organisation's column."""
+    spec = notes.sheet_spec(name, text("item", "Scheme group"), money(r.org, r.org), title=title)
+    return spec.fill(notes.for_sheet(table, r.org))
+
+
+def driver_commentary_spec(r: UnderDelivery) -> Filled:
+    """Each line of Table 4 with the commentary held on its scheme group (the workbook's sheet)."""
+    title = "Each line of Table 4 with the commentary held on its scheme group, or 'no commentary received'."
+    return _commentary_sheet(r, "driver_commentary", r.driver_commentary(), title)
+
+
+def movement_commentary_spec(r: UnderDelivery) -> Filled:
+    """Each line of Table 3 with the commentary held on its scheme group (the workbook's sheet)."""
+    title = "Each line of Table 3 with the commentary held on its scheme group, or 'no commentary received'."
+    return _commentary_sheet(r, "movement_commentary", r.movement_commentary(), title)
+
+
 def sheets(r: UnderDelivery) -> list[Filled]:
     """The declared tables the report's workbook holds, in sheet order: a table declared above and listed here
     reaches the xlsx (``workbook.book``) with its headers, kinds, totals and title."""
-    return [drivers_spec(r), movement_spec(r)]
+    return [
+        drivers_spec(r),
+        movement_spec(r),
+        driver_commentary_spec(r),
+        movement_commentary_spec(r),
+        adjustment_sheet(r.adjustments),
+    ]

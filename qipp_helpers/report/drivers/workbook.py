@@ -3,16 +3,15 @@
 from __future__ import annotations
 
 from ...core.orgs import org_name
-from .. import commentary as notes
-from ..base import adjustment_sheet
 from ..publish import Book
-from ..workbook import QIPP_SIGNS, headline_figures, provenance_notes, warning_notes, with_extras
+from ..workbook import QIPP_SIGNS, headline_figures, provenance_notes, warning_notes
 from .model import UnderDelivery
 from .tables import sheets
 
 
-def _declared(r: UnderDelivery) -> Book:
-    """Tables 4 and 3 (drivers, FOT movement), one column per organisation shown; headline; notes."""
+def book(r: UnderDelivery) -> Book:
+    """Sheets ``drivers`` and ``fot_movement`` (scheme group, section, one column per organisation shown), with
+    the commentary beside them and the adjustments included (:func:`.tables.sheets`); headline; notes."""
     signs = (
         QIPP_SIGNS + " In Table 4 a positive value is a driver of under-delivery and a negative one an "
         "over-delivery that offsets it; Other is the rest, so each column adds up to the total."
@@ -25,14 +24,3 @@ def _declared(r: UnderDelivery) -> Book:
     ]
     tables = sheets(r)
     return Book({t.spec.name: t.table() for t in tables}, headline_figures(r), notes)
-
-
-def book(r: UnderDelivery) -> Book:
-    """Sheets ``drivers`` and ``fot_movement`` (scheme group, section, one column per organisation shown), with
-    the commentary beside them and the adjustments included."""
-    extras = {
-        "driver_commentary": notes.for_sheet(r.driver_commentary(), r.org),
-        "movement_commentary": notes.for_sheet(r.movement_commentary(), r.org),
-        "adjustments": adjustment_sheet(r.adjustments),
-    }
-    return with_extras(_declared(r), extras)

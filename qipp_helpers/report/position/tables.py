@@ -6,16 +6,16 @@ import pandas as pd
 from IPython.display import Markdown
 from pandas.io.formats.style import Styler
 
-from ...core.money import fmt_k, fmt_pct
 from ...core.orgs import org_name
 from .. import commentary as notes
 from .. import narrative as sentences
 from .. import workstreams as wp
 from ..appendices import APPENDIX1_RATINGS
+from ..base import adjustment_sheet
 from ..blocks import commentary_markdown, commentary_sources, md_text
-from ..fmt import inert_labels, rag_cell_styles
+from ..fmt import rag_cell_styles
 from ..publish import Total
-from ..tables import Col, Filled, TableSpec, money, text
+from ..tables import Col, Filled, TableSpec, money, per_group, text
 from .model import MonthlyPosition
 
 
@@ -58,59 +58,14 @@ def red_table(r: MonthlyPosition) -> Styler:
     return rag_cell_styles(red_spec(r).styler(), [*APPENDIX1_RATINGS, "Overall PMO RAG"])
 
 
-def _system_styler(wide: pd.DataFrame, orgs: list[str], subs: dict[str, str], pct: set[str], caption: str) -> Styler:
-    """A table with one column group per organisation (Paper D's layout): £000 in brackets, bold Total."""
-    cols = [("", "Workstream")]
-    data = {("", "Workstream"): wide["workstream"].to_numpy()}
-    for o in orgs:
-        for key, label in subs.items():
-            cols.append((o, label))
-            data[(o, label)] = wide[f"{o.lower()}_{key}"].to_numpy()
-    df = pd.DataFrame(data, columns=pd.MultiIndex.from_tuples(cols))
-    money = [c for c in cols[1:] if c[1] not in pct]
-    pcts = [c for c in cols[1:] if c[1] in pct]
-    styler = df.style.hide(axis="index")
-    styler = styler.format(fmt_k, subset=money, na_rep="–")
-    styler = styler.format(lambda v: fmt_pct(v), subset=pcts, na_rep="–")
-    styler = styler.format(lambda v: md_text(v), subset=[cols[0]])
-    total = [i for i, w in enumerate(wide["workstream"]) if w == "Total"]
-    if total:
-        styler = styler.set_properties(
-            subset=pd.IndexSlice[total, :], **{"font-weight": "bold", "border-top": "1.5px solid #333"}
-        )
-    styler = styler.set_properties(subset=cols[1:], **{"text-align": "right"})
-    first = {c: "border-left: 1.5px solid #999" for c in cols[1:] if c[1] == next(iter(subs.values()))}
-    for c, css in first.items():
-        styler = styler.map(lambda _v, css=css: css, subset=[c])
-    compact = [  # sixteen figures across A4 landscape, as the paper prints them
-        {"selector": "", "props": [("font-size", "7pt")]},
-        {"selector": "th, td", "props": [("padding", "1px 3px")]},
-        {"selector": "thead tr:first-child th", "props": [("text-align", "center")]},
-    ]
-    styler = styler.set_table_styles(compact, overwrite=False)
-    return inert_labels(styler.set_table_attributes('class="qipp-table qipp-system"').set_caption(caption))
-
-
 def system_table1(r: MonthlyPosition) -> Styler:
     """Paper D Table 1 as printed: YTD plan, deliveries, variance, % of target per CCG and the system."""
-    return _system_styler(
-        r.system_ytd(),
-        r.system_orgs,
-        {"plan": "Plan", "deliveries": "Deliveries", "variance": "Variance", "pct_of_target_achieved": "% of target"},
-        {"% of target"},
-        f"Table 1: {r.period} year to date delivery by CCG (£000; % of target = YTD deliveries ÷ annual plan)",
-    )
+    return ytd_by_org(r).styler()
 
 
 def system_table2(r: MonthlyPosition) -> Styler:
     """Paper D Table 2 as printed: plan, FOT, variance, monthly movement per CCG and the system."""
-    return _system_styler(
-        r.system_fot(),
-        r.system_orgs,
-        {"plan": "Plan", "fot": "FOT", "variance": "Variance", "monthly_movement": "Movement"},
-        set(),
-        f"Table 2: {r.period} forecast out-turn by CCG (£000; movement since last month, positive = adverse)",
-    )
+    return fot_by_org(r).styler()
 
 
 def programme_table(r: MonthlyPosition) -> Styler | Markdown:
@@ -219,6 +174,57 @@ def fot(r: MonthlyPosition) -> Filled:
     return spec.fill(r.fot)
 
 
+def ytd_by_org(r: MonthlyPosition) -> Filled:
+    """Paper D Table 1 as printed for a system: year to date plan, deliveries, variance and % of target by
+    workstream, a column group per member CCG and the system (``r.system_orgs``)."""
+    spec = TableSpec(
+        "ytd_by_workstream_by_org",
+        (
+            text("workstream", "Workstream"),
+            *per_group(
+                r.system_orgs,
+                (
+                    money("plan", "Plan"),
+                    money("deliveries", "Deliveries"),
+                    money("variance", "Variance"),
+                    # the sheet's Total row leaves it blank, as the workbook always has (the HTML prints it)
+                    Col("pct_of_target_achieved", "% of target achieved", "pct", total="blank", printed="% of target"),
+                ),
+            ),
+        ),
+        caption=f"Table 1: {r.period} year to date delivery by CCG (£000; % of target = YTD deliveries ÷ annual plan)",
+        title="Paper D Table 1 as printed: year to date plan, deliveries and variance by workstream, a column group "
+        "per CCG and the system (£000).",
+        label="workstream",
+    )
+    return spec.fill(r.system_ytd())
+
+
+def fot_by_org(r: MonthlyPosition) -> Filled:
+    """Paper D Table 2 as printed for a system: annual plan, forecast out-turn, variance and monthly movement by
+    workstream, a column group per member CCG and the system (``r.system_orgs``)."""
+    spec = TableSpec(
+        "fot_by_workstream_by_org",
+        (
+            text("workstream", "Workstream"),
+            *per_group(
+                r.system_orgs,
+                (
+                    money("plan", "Plan"),
+                    money("fot", "Forecast out-turn", printed="FOT"),
+                    money("variance", "Variance"),
+                    money("monthly_movement", "Monthly movement", printed="Movement"),
+                ),
+            ),
+        ),
+        caption=f"Table 2: {r.period} forecast out-turn by CCG (£000; movement since last month, positive = adverse)",
+        title="Paper D Table 2 as printed: annual plan, forecast out-turn, variance and monthly movement by "
+        "workstream, a column group per CCG and the system (£000).",
+        label="workstream",
+    )
+    return spec.fill(r.system_fot())
+
+
 RAG_HEADERS = {
     "green": "Green",
     "amber": "Amber",
@@ -279,6 +285,19 @@ def red_spec(r: MonthlyPosition) -> Filled:
         freeze_columns=2,
     )
     return spec.fill(r.red)
+
+
+def red_commentary_spec(r: MonthlyPosition) -> Filled:
+    """Each red-rated scheme with the commentary held on its scheme group (the workbook's sheet; the HTML prints
+    the commentary in words under Appendix 1)."""
+    spec = notes.sheet_spec(
+        "red_scheme_commentary",
+        text("scheme", "Scheme"),
+        money("revised_fot", "Revised FOT"),
+        title="Each red-rated scheme with the commentary held on its scheme group.",
+    )
+    sheet = notes.for_sheet(r.red_commentary(), "fot").rename(columns={"item": "scheme", "fot": "revised_fot"})
+    return spec.fill(sheet)
 
 
 SCHEME_COLUMNS = (
@@ -366,4 +385,16 @@ def risk_ratings(r: MonthlyPosition, body: pd.DataFrame) -> Filled:
 def sheets(r: MonthlyPosition) -> list[Filled]:
     """The declared tables the report's workbook holds, in sheet order: a table declared above and listed here
     reaches the xlsx (``workbook.book``) with its headers, kinds, totals and title."""
-    return [ytd(r), fot(r), rag_spec(r), red_spec(r), schemes(r)]
+    system = [ytd_by_org(r), fot_by_org(r)] if r.system_orgs else []
+    summary = [executive_summary(r, r.executive_summary_sheet())] if r.programme is not None else []
+    return [
+        ytd(r),
+        fot(r),
+        rag_spec(r),
+        red_spec(r),
+        schemes(r),
+        *system,
+        *summary,
+        red_commentary_spec(r),
+        adjustment_sheet(r.adjustments),
+    ]
