@@ -15,10 +15,9 @@ TEMPLATES = Path(__file__).resolve().parent / "templates" / "pack"
 FRAGMENTS = "fragments.html.j2"
 
 
-def _num_columns(df: Any, *, blank: bool = False) -> set:
-    """The columns of ``df`` whose every cell is a figure (or, with ``blank``, empty): right-aligned."""
-    pattern = r"\(?[\d,.]+\)?|–" + ("|" if blank else "")
-    return {c for c in df.columns if df[c].astype(str).str.fullmatch(pattern).all()}
+def _num_columns(df: Any) -> set:
+    """The columns of ``df`` whose every cell is a figure: right-aligned."""
+    return {c for c in df.columns if df[c].astype(str).str.fullmatch(r"\(?[\d,.]+\)?|–").all()}
 
 
 def _one_basis(summary: Any) -> str:

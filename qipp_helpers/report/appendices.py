@@ -4,12 +4,14 @@ Appendix 1 has the columns Paper D prints (Deliverables, Milestones, Total Risks
 RAG, Annual Plan, Revised FOT); Appendix 2 is the system's combined dashboard (its CCGs' lines with the
 same scheme and ratings added together); Appendices 3 onward are each CCG's dashboard, every scheme line
 as received, its Grand Total, then the control-total adjustments the reports include and the total with
-them (the printed Grand Total). Each appendix is a table of display text; the pack lays it out.
+them (the printed Grand Total). Each appendix is a table of display text and its columns' declaration
+(the monthly position's: :data:`~.position.tables.SCHEMES`, :data:`~.position.tables.RED_SCHEMES`); the pack
+lays it out with the declared headers.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import pandas as pd
 
@@ -18,39 +20,58 @@ from ..analysis.adjustments import apply_adjustments
 from ..core.money import fmt_k
 from ..core.orgs import organisations
 from . import printed as paper
+from .position.tables import DASHBOARD_RATINGS, RED_SCHEMES, SCHEMES, scheme_column
 from .style import rag_cell_css
+from .tables import MONEY_KINDS, Col, TableSpec
 
-MONEY = {
-    "plan_ytd": "Plan YTD",
-    "actual_ytd": "Actuals YTD",
-    "annual_plan": "Annual plan",
-    "fot": "Revised FOT",
-    "assured": "PMO assured value",
-}
-RATINGS = {"milestones": "Milestones", "financial_benefits": "Financial benefits", "risk_issue": "Risk/issue"}
-#: Paper D Appendix 1's columns, and the dashboard rating each is read from (the dashboards carry three
-#: ratings; Appendix 1 prints four, all Red for every scheme it lists).
-APPENDIX1_RATINGS = {
-    "Deliverables": "financial_benefits",
-    "Milestones": "milestones",
-    "Total risks": "risk_issue",
-    "Issues": "risk_issue",
-}
+#: Appendices 2-5, the dashboards: every scheme line as the monthly position declares it for its workbook's
+#: schemes sheet, printed with the dashboards' columns.
+DASHBOARD = SCHEMES
+#: Appendix 1 as the pack prints it: the monthly position's red-rated schemes (:data:`RED_SCHEMES`) as printed,
+#: without its No. column and with the overall rating headed as Paper D's appendix heads it.
+APPENDIX1 = replace(
+    RED_SCHEMES,
+    name="appendix_1",
+    columns=tuple(
+        scheme_column("rag", printed="Overall PMO RAG ratings") if c.key == "rag" else c
+        for c in RED_SCHEMES.columns_for("html")
+        if c.key != "scheme_no"
+    ),
+)
+#: The dashboards' money columns (frame keys).
+MONEY = [c.key for c in DASHBOARD.columns if c.kind in MONEY_KINDS]
 TOTAL = "Grand Total"
 
 
 @dataclass
 class Appendix:
-    """One appendix: its number and title, a sentence on how to read it, and a table of display text."""
+    """One appendix: its number and title, a sentence on how to read it, its table's declaration (``spec``: the
+    pack prints its HTML columns' headers, figures right-aligned) and the table as display text, one column per
+    HTML column's key, in order."""
 
     number: int
     title: str
     note: str
+    spec: TableSpec
     table: pd.DataFrame
-    rag_columns: list[str] = field(default_factory=list)
     total_rows: int = 1  # the last rows are totals and adjustments, not scheme lines
     lines: int = 0  # scheme lines listed (adjustments and totals not counted)
     adjustment_rows: list[int] = field(default_factory=list)  # rows (positions) that are adjustments
+
+    def __post_init__(self) -> None:
+        self.table = self.table[[c.key for c in self.columns]]
+
+    @property
+    def columns(self) -> list[Col]:
+        """The columns the pack prints, in order."""
+        return self.spec.columns_for("html")
+
+    @property
+    def rag_columns(self) -> list[str]:
+        """The columns (keys) that hold a RAG rating: the dashboards' three, Appendix 1's four read from them, and
+        the overall PMO RAG."""
+        ratings = (*DASHBOARD_RATINGS, "rag")
+        return [c.key for c in self.columns if c.key in ratings or c.source in ratings]
 
     def row_kind(self, i: int) -> str:
         """'line', 'adjustment' or 'total' for the table's ``i``-th row."""
@@ -63,25 +84,31 @@ class Appendix:
         return f"appendix-{self.number}"
 
     def cell_css(self, column: str, value: object) -> str:
-        """Inline CSS of a cell: a RAG rating's fill and readable text; '' otherwise."""
+        """Inline CSS of a cell of the column keyed ``column``: a RAG rating's fill and readable text; '' otherwise."""
         return rag_cell_css(value) if column in self.rag_columns else ""
 
 
-def _money(df: pd.DataFrame) -> pd.DataFrame:
-    return df.assign(**{c: df[c].map(fmt_k) for c in MONEY if c in df.columns})
+def _shown(spec: TableSpec, df: pd.DataFrame) -> pd.DataFrame:
+    """``df`` as display text, one column per HTML column of ``spec`` (read from its ``source`` where it names one):
+    money in £000 with brackets, the rest as it is."""
+    out = {}
+    for c in spec.columns_for("html"):
+        values = df[c.source or c.key]
+        out[c.key] = values.map(fmt_k) if c.kind in MONEY_KINDS else values
+    return pd.DataFrame(out)
 
 
 def _dashboard(rows: pd.DataFrame, adjustments: pd.DataFrame, *, combine: bool) -> tuple[pd.DataFrame, int]:
     """Scheme lines (combined across organisations if ``combine``), Grand Total, adjustments, total with them."""
-    keys = ["scheme_no", "scheme_name", *RATINGS, "rag"]
+    keys = ["scheme_no", "scheme_name", *DASHBOARD_RATINGS, "rag"]
     money = list(MONEY)
     if combine:
         lines = rows.groupby(keys, sort=False)[money].sum().reset_index()
     else:
         lines = rows[keys + money].reset_index(drop=True)
-    for col in RATINGS:
+    for col in DASHBOARD_RATINGS:
         lines[col] = lines[col].map(t.descriptor_rag).replace("?", "")
-    total = {"scheme_no": "", "scheme_name": TOTAL, **{c: "" for c in [*RATINGS, "rag"]}}
+    total = {"scheme_no": "", "scheme_name": TOTAL, **{c: "" for c in [*DASHBOARD_RATINGS, "rag"]}}
     parts = [lines, pd.DataFrame([{**total, **lines[money].sum().to_dict()}])]
     extra = 1
     if len(adjustments):
@@ -93,19 +120,12 @@ def _dashboard(rows: pd.DataFrame, adjustments: pd.DataFrame, *, combine: bool) 
             f"Adjustment: {org} {no} {name}".replace("  ", " ").strip()
             for org, no, name in zip(adj["org"], adj["scheme_no"], adj["scheme_name"], strict=True)
         ]
-        adj = adj.assign(scheme_no="", **{c: "" for c in [*RATINGS, "rag"]})[keys + money]
+        adj = adj.assign(scheme_no="", **{c: "" for c in [*DASHBOARD_RATINGS, "rag"]})[keys + money]
         with_adj = {**total, "scheme_name": "Total with adjustments (the printed Grand Total)"}
         all_money = pd.concat([lines[money], adj[money]]).sum().to_dict()
         parts += [adj, pd.DataFrame([{**with_adj, **all_money}])]
         extra += len(adj) + 1
     return pd.concat(parts, ignore_index=True), extra
-
-
-def _display(df: pd.DataFrame) -> pd.DataFrame:
-    out = _money(df).rename(
-        columns={"scheme_no": "No.", "scheme_name": "Scheme name", **RATINGS, "rag": "Overall PMO RAG"}
-    )
-    return out.rename(columns=MONEY)
 
 
 def _adjustments_of(adjustments: pd.DataFrame | None, fin_year: str, month: int, orgs: list[str]) -> pd.DataFrame:
@@ -118,12 +138,7 @@ def _adjustments_of(adjustments: pd.DataFrame | None, fin_year: str, month: int,
 def appendix1(rows: pd.DataFrame, number: int = 1, org: str = "LLR", found: pd.DataFrame | None = None) -> Appendix:
     """Paper D Appendix 1: red-rated schemes with the columns Paper D prints (rows of a scheme summed)."""
     red = t.red_schemes(rows)
-    table = pd.DataFrame({"Scheme name": red["scheme_name"].replace({t.TOTAL: TOTAL})})
-    for label, col in APPENDIX1_RATINGS.items():
-        table[label] = red[col]
-    table["Overall PMO RAG ratings"] = red["rag"]
-    table["Annual plan"] = red["annual_plan"].map(fmt_k)
-    table["Revised FOT"] = red["fot"].map(fmt_k)
+    table = _shown(APPENDIX1, red.assign(scheme_name=red["scheme_name"].replace({t.TOTAL: TOTAL})))
     note = (
         f"{org}'s schemes with an overall PMO RAG rating of Red, lines of a scheme added across its CCGs (£000, "
         "savings negative in brackets). The dashboards rate three things; Paper D prints four columns: "
@@ -131,8 +146,8 @@ def appendix1(rows: pd.DataFrame, number: int = 1, org: str = "LLR", found: pd.D
     )
     if found is not None:
         note += " " + paper.rounding_line(rows, "red", found)
-    rags = [*APPENDIX1_RATINGS, "Overall PMO RAG ratings"]
-    return Appendix(number, f"Appendix {number}: PMO red-rated schemes ({org})", note, table, rags, 1, len(red) - 1)
+    title = f"Appendix {number}: PMO red-rated schemes ({org})"
+    return Appendix(number, title, note, APPENDIX1, table, 1, len(red) - 1)
 
 
 def dashboard(rows: pd.DataFrame, adjustments: pd.DataFrame, *, number: int, org: str, combined: bool) -> Appendix:
@@ -147,7 +162,7 @@ def dashboard(rows: pd.DataFrame, adjustments: pd.DataFrame, *, number: int, org
     note = (
         f"{name}: {how} (£000, savings negative in brackets). Milestones, financial benefits and risk/issue are "
         "shown as the RAG rating their PMO descriptor stands for; the descriptors in full are in the monthly "
-        "position workbook (sheet schemes)."
+        f"position workbook (sheet {DASHBOARD.name})."
     )
     if len(adjustments):
         note += (
@@ -158,8 +173,7 @@ def dashboard(rows: pd.DataFrame, adjustments: pd.DataFrame, *, number: int, org
     )
     lines = len(table) - extra
     adjusted = [i for i, name in enumerate(table["scheme_name"]) if str(name).startswith("Adjustment: ")]
-    rags = [*RATINGS.values(), "Overall PMO RAG"]
-    return Appendix(number, title, note, _display(table), rags, extra, lines, adjusted)
+    return Appendix(number, title, note, DASHBOARD, _shown(DASHBOARD, table), extra, lines, adjusted)
 
 
 def paper_d_appendices(

@@ -21,7 +21,7 @@ from ..core.money import fmt_k
 from ..core.orgs import members
 from ..core.periods import period_label, previous_period
 from ..core.text import plain_html
-from .fmt import money_table, rag_cell_styles
+from .fmt import rag_cell_styles
 from .publish import Table
 from .tables import Col, TableSpec
 
@@ -159,15 +159,26 @@ def table(c: Changes) -> Styler | Markdown:
     return table_spec(c).fill(_display(c.table)).styler()
 
 
+def matrix_spec(c: Changes) -> TableSpec:
+    """The RAG-move matrix, declared once: last month's overall PMO RAG, this month's, the lines and their plan."""
+    return TableSpec(
+        "rag_moves",
+        (
+            Col("from", f"RAG {c.since}"),
+            Col("to", "RAG this month"),
+            Col("schemes", "Lines", "count"),
+            Col("annual_plan", "Annual plan", "gbp000"),
+        ),
+        caption=f"Overall PMO RAG, {c.since} to this month (£000)",
+    )
+
+
 def matrix(c: Changes) -> Styler | Markdown:
     """RAG moves: last month's rating against this month's, with the lines and their annual plan."""
     if c.matrix is None or c.matrix.empty:
         return Markdown("")
-    labels = {"from": f"RAG {c.since}", "to": "RAG this month", "schemes": "Lines", "annual_plan": "Annual plan"}
-    styler = money_table(
-        c.matrix, money=["annual_plan"], labels=labels, caption=f"Overall PMO RAG, {c.since} to this month (£000)"
-    )
-    return rag_cell_styles(styler, [labels["from"], labels["to"]])
+    spec = matrix_spec(c)
+    return rag_cell_styles(spec.fill(c.matrix).styler(), spec.headers("html")[:2])
 
 
 def xlsx_table(c: Changes) -> Table | None:

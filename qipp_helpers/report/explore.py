@@ -40,10 +40,11 @@ from ..store.db import empty_warnings
 from . import changes as since
 from . import realism as realism_page
 from .explore_cache import MPL_LOCK, Memo, Warmer, hold_matplotlib_while_cells_run
-from .fmt import money_table, rag_cell_styles
+from .fmt import rag_cell_styles
 from .position import charts as position_charts
 from .position.model import MonthlyPosition, monthly_position, trend_panels
 from .style import RAG_COLOURS
+from .tables import TableSpec, money, text
 
 ALL = "All"
 #: The trend measures: label -> column of :func:`tables.workstream_monthly`.
@@ -93,53 +94,53 @@ def _styled(styler) -> str:
     return styler.set_table_styles(_TABLE_STYLES, overwrite=False).to_html()
 
 
-#: Column labels of the three tables: by workstream, schemes, one scheme by month.
-SUMMARY_LABELS = {
-    "workstream": "Workstream",
-    "plan_ytd": "YTD plan",
-    "actual_ytd": "YTD actual",
-    "ytd_variance": "YTD variance",
-    "annual_plan": "Annual plan",
-    "fot": "FOT",
-    "variance": "Variance (FOT − plan)",
-    "monthly_movement": "Movement since last month",
+#: The money columns the explorer's tables share, as they head them (£000).
+_MONEY = {
+    c.key: c
+    for c in (
+        money("plan_ytd", "YTD plan"),
+        money("actual_ytd", "YTD actual"),
+        money("annual_plan", "Annual plan"),
+        money("fot", "FOT"),
+        money("variance", "Variance (FOT − plan)"),
+        money("monthly_movement", "Movement since last month"),
+    )
 }
-SCHEME_LABELS = {
-    "scheme_no": "No.",
-    "scheme_name": "Scheme",
-    "workstream": "Workstream",
-    "rag": "RAG",
-    "plan_ytd": "YTD plan",
-    "actual_ytd": "YTD actual",
-    "annual_plan": "Annual plan",
-    "fot": "FOT",
-    "variance": "Variance (FOT − plan)",
-    "monthly_movement": "Movement since last month",
-}
-HISTORY_LABELS = {
-    "month": "Month",
-    "rag": "RAG",
-    "plan_ytd": "YTD plan",
-    "actual_ytd": "YTD actual",
-    "annual_plan": "Annual plan",
-    "fot": "FOT",
-    "assured": "Assured",
-    "variance": "Variance",
-    "rag_change": "RAG change",
-}
+_RAG = text("rag", "RAG")
+#: The explorer's three tables, each declared once (HTML only): by workstream, the schemes, one scheme by month.
+SUMMARY = TableSpec(
+    "explorer_by_workstream",
+    (
+        text("workstream", "Workstream"),
+        _MONEY["plan_ytd"],
+        _MONEY["actual_ytd"],
+        money("ytd_variance", "YTD variance"),
+        *(_MONEY[k] for k in ("annual_plan", "fot", "variance", "monthly_movement")),
+    ),
+    caption="By workstream: Tables 1 and 2 of the pack (£000; variance and movement: + = adverse)",
+)
+SCHEMES = TableSpec(
+    "explorer_schemes",
+    (text("scheme_no", "No."), text("scheme_name", "Scheme"), text("workstream", "Workstream"), _RAG, *_MONEY.values()),
+)
+HISTORY = TableSpec(
+    "explorer_history",
+    (
+        text("month", "Month"),
+        _RAG,
+        *(_MONEY[k] for k in ("plan_ytd", "actual_ytd", "annual_plan", "fot")),
+        money("assured", "Assured"),
+        money("variance", "Variance"),
+        text("rag_change", "RAG change"),
+    ),
+)
 
 
 def _summary_html(summary: pd.DataFrame) -> str:
     """Tables 1 and 2 by workstream, as HTML ("" when there is no report)."""
     if summary.empty:
         return ""
-    styler = money_table(
-        summary,
-        money=[c for c in SUMMARY_LABELS if c != "workstream"],
-        labels=SUMMARY_LABELS,
-        caption="By workstream: Tables 1 and 2 of the pack (£000; variance and movement: + = adverse)",
-    )
-    return _styled(styler)
+    return _styled(SUMMARY.fill(summary).styler())
 
 
 def _schemes_html(table: pd.DataFrame) -> str:
@@ -147,25 +148,19 @@ def _schemes_html(table: pd.DataFrame) -> str:
     body = table[table["scheme_name"] != t.TOTAL]
     if body.empty:
         return _note("No scheme passes these filters.")
-    cols = list(SCHEME_LABELS)
     rounding = int(body["scheme_no"].eq(ROUNDING_NO).sum())
     caption = f"Schemes: {len(body) - rounding} shown, largest shortfall first (£000; + = adverse)"
     if rounding:
         caption += "; the rounding lines above the Total are in the totals but are not schemes"
-    styler = money_table(table[cols], money=cols[4:], labels=SCHEME_LABELS, caption=caption)
-    return _styled(rag_cell_styles(styler, ["RAG"], RAG_COLOURS))
+    styler = replace(SCHEMES, caption=caption).fill(table).styler()
+    return _styled(rag_cell_styles(styler, [_RAG.html_header], RAG_COLOURS))
 
 
 def _history_html(history: pd.DataFrame, *, caption: str) -> str:
     """One scheme month by month (M1, M2, ...), RAG cells coloured."""
     shown = history.assign(month=[f"M{m}" for m in history["month"]])
-    styler = money_table(
-        shown,
-        money=["plan_ytd", "actual_ytd", "annual_plan", "fot", "assured", "variance"],
-        labels=HISTORY_LABELS,
-        caption=caption,
-    )
-    return _styled(rag_cell_styles(styler, ["RAG"], RAG_COLOURS))
+    styler = replace(HISTORY, caption=caption).fill(shown).styler()
+    return _styled(rag_cell_styles(styler, [_RAG.html_header], RAG_COLOURS))
 
 
 # --- one synthetic/real label, used by the status line, the trends tab and the drill-down ----------------------

@@ -16,21 +16,30 @@ from ..analysis import printed as pr
 from ..core.money import fmt_k
 from ..core.orgs import members, organisations
 from ..reference import paper_d_printed_tables
-from .publish import Column, Table
+from .publish import Table
+from .tables import TableSpec, money, text
 
 #: The printed paper each reference table comes from, as the notes name it.
 PAPER = "Paper D"
 #: Which printed table each report table reproduces (the keys of objects.TABLE_MEASURES).
 TABLE_OF = {"table1": "Table 1", "table2": "Table 2", "table5": "Table 5", "red": "Appendix 1"}
-SHEET_HEADERS = {
-    "table": "Printed table",
-    "org": "Organisation",
-    "row": "Line",
-    "column": "Column",
-    "printed": "Printed (£000)",
-    "computed": "This pack (£000)",
-    "difference": "Difference (pack − printed)",
-}
+#: The workbook's sheet of every printed cell beside the pack's figure, declared once (numbers, not text; no
+#: total row, and no column would total: each says ``blank``).
+SHEET = TableSpec(
+    "printed_reconciliation",
+    (
+        text("table", "Printed table", total="blank"),
+        text("org", "Organisation", total="blank"),
+        text("row", "Line", total="blank"),
+        text("column", "Column", total="blank"),
+        money("printed", "Printed (£000)", total="blank"),
+        money("computed", "This pack (£000)", total="blank"),
+        money("difference", "Difference (pack − printed)", total="blank"),
+    ),
+    title=f"Every money cell {PAPER} printed in its Tables 1, 2, 5 and Appendix 1, beside the figure this pack "
+    "shows (rounded to £000) and the difference; the pack's tables are sums of scheme lines rounded to £000.",
+    freeze_columns=4,
+)
 
 
 def printed_for(fin_year: str, month: int) -> pd.DataFrame:
@@ -112,23 +121,14 @@ def note_paragraphs(found: pd.DataFrame, *, fin_year: str, month: int) -> list[s
         out.append("Totals that differ: " + "; ".join(totals) + ".")
     out.append(
         "Every cell, printed and computed, is listed in the LLR monthly position workbook (sheet "
-        "printed_reconciliation). £000; savings negative in brackets."
+        f"{SHEET.name}). £000; savings negative in brackets."
     )
     return out
 
 
 def sheet(found: pd.DataFrame) -> Table:
-    """Every printed cell with the pack's figure and the difference, for the workbook (numbers, not text)."""
-    out = found.assign(column=found["column"].str.replace("_", " "))
-    kinds = {"printed": "gbp000", "computed": "gbp000", "difference": "gbp000"}
-    columns = tuple(Column(k, h, kinds.get(k, "text"), total="blank") for k, h in SHEET_HEADERS.items())
-    return Table(
-        out,
-        columns,
-        title=f"Every money cell {PAPER} printed in its Tables 1, 2, 5 and Appendix 1, beside the figure this pack "
-        "shows (rounded to £000) and the difference; the pack's tables are sums of scheme lines rounded to £000.",
-        freeze_columns=4,
-    )
+    """Every printed cell with the pack's figure and the difference, for the workbook (:data:`SHEET`)."""
+    return SHEET.fill(found.assign(column=found["column"].str.replace("_", " "))).table()
 
 
 #: Printed total cells the summary page shows, and how it names them.

@@ -75,6 +75,11 @@ class Col:
     def html_header(self) -> str:
         return self.printed or self.header
 
+    @property
+    def numeric(self) -> bool:
+        """Whether the HTML prints the column as figures, right-aligned: money (any kind) and percentages."""
+        return self.kind in MONEY_KINDS or self.kind == "pct"
+
     def shown_in(self, output: str) -> bool:
         return self.only is None or self.only == output
 

@@ -138,6 +138,10 @@ def test_the_reconciliation_sheet_is_written_and_reads_back(llr, tmp_path):
     write_tables_xlsx(path, {"printed_reconciliation": book.tables["printed_reconciliation"]}, title=llr.title)
     df = pd.read_excel(path, sheet_name="printed_reconciliation")
     assert list(df.columns)[:4] == ["Printed table", "Organisation", "Line", "Column"]
+    assert list(df.columns) == paper.SHEET.headers("xlsx")  # the sheet's one declaration
+    table = book.tables[paper.SHEET.name]
+    assert not table.totals and {c.total_rule for c in table.columns} == {"blank"}
+    assert [c.kind for c in table.columns] == ["text"] * 4 + ["gbp000"] * 3
     assert len(df) == 468
     assert int((df["Difference (pack − printed)"] != 0).sum()) == 179
     assert load_workbook(path)["printed_reconciliation"].freeze_panes == "E2"

@@ -101,3 +101,21 @@ def test_report_section_sheet_and_sentence(months, returns):
     assert since.sentence(c1) == (
         "No returns for ELR are held for M12 2018/19: there is no previous month to compare with."
     )
+
+
+def test_the_section_and_matrix_take_their_headers_from_their_declarations(months, returns):
+    _, m7, said = months
+    c = since.since_last_month(
+        pd.concat([returns, m7], ignore_index=True), said, fin_year="2019-20", month=7, org="ELR"
+    )
+    shown = since.table(c)
+    assert list(shown.data.columns) == since.table_spec(c).headers("html")
+    assert [col.header for col in since.xlsx_table(c).columns] == since.table_spec(c).headers("xlsx")
+    spec = since.matrix_spec(c)
+    grid = since.matrix(c)
+    assert (
+        list(grid.data.columns) == spec.headers("html") == ["RAG M6 2019/20", "RAG this month", "Lines", "Annual plan"]
+    )
+    assert grid.caption == spec.caption
+    html = grid.to_html()
+    assert "background-color" in html  # the two RAG columns coloured, as before

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -158,6 +160,21 @@ def test_scheme_drill_down(explorer):
     explorer.month.value = 3  # the drill-down follows the month: history stops there
     assert explorer.report.month == 3 and explorer.scheme.value == ("1.5", "Falls")
     assert explorer.history["month"].tolist() == [1, 2, 3]
+
+
+def _headers(html: str) -> list[str]:
+    return re.findall(r'<th [^>]*class="col_heading[^"]*"[^>]*>(.*?)</th>', html)
+
+
+def test_the_explorers_tables_take_their_headers_from_their_declarations(explorer):
+    explorer.tabs.selected_index = DRILL_DOWN
+    explorer.org.value = "ELR"
+    explorer.workstream.value = "Integrated Teams"
+    explorer.scheme.value = ("1.5", "Falls")
+    assert _headers(explorer.summary_html.value) == explore.SUMMARY.headers("html")
+    assert _headers(explorer.table_html.value) == explore.SCHEMES.headers("html")
+    assert _headers(explorer.history_html.value) == explore.HISTORY.headers("html")
+    assert "Variance (FOT − plan)" in explore.SCHEMES.headers("html")
 
 
 def test_organisation_month_and_year_controls(returns, warnings):

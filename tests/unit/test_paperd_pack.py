@@ -128,17 +128,17 @@ def test_appendices_2_to_5_hold_every_scheme_line(appendices, returns):
     assert html.count("<tr><td") == 138  # every scheme line is a plain row; totals and adjustments are marked
     assert html.count("<tr class=total>") == 6 and html.count("<tr class=adjustment>") == 4
     for app, org in zip(appendices[2:], ("ELR", "WL", "LC"), strict=True):
-        names = list(app.table["Scheme name"].iloc[: app.lines])
+        names = list(app.table["scheme_name"].iloc[: app.lines])
         assert names == list(m6.loc[m6["org"] == org, "scheme_name"]), org
     # each CCG's total with its adjustments is the printed Grand Total (Paper D Appendices 3-5)
     last = {a.title.split()[3]: a.table.iloc[-1] for a in appendices[2:]}
-    assert last["WL"]["Annual plan"] == "(22,378)" and last["WL"]["Revised FOT"] == "(14,571)"
-    assert last["ELR"]["Plan YTD"] == "(12,575)" and last["LC"]["PMO assured value"] == "(13,836)"
+    assert last["WL"]["annual_plan"] == "(22,378)" and last["WL"]["fot"] == "(14,571)"
+    assert last["ELR"]["plan_ytd"] == "(12,575)" and last["LC"]["assured"] == "(13,836)"
 
 
 def test_appendix_1_has_paper_ds_columns(appendices):
     a1 = appendices[0]
-    assert list(a1.table.columns) == [
+    assert a1.spec.headers("html") == [
         "Scheme name",
         "Deliverables",
         "Milestones",
@@ -149,8 +149,32 @@ def test_appendix_1_has_paper_ds_columns(appendices):
         "Revised FOT",
     ]
     body = a1.table.iloc[:-1]
-    assert len(body) == 12 and (body[["Deliverables", "Milestones", "Total risks", "Issues"]] == "Red").all().all()
+    ratings = [c.key for c in a1.columns if c.source]
+    assert len(ratings) == 4 and a1.rag_columns == [*ratings, "rag"]
+    assert len(body) == 12 and (body[ratings] == "Red").all().all()
     assert "14 of the 26 money cells differ from Paper D Appendix 1" in a1.note
+
+
+def test_the_appendices_take_their_columns_from_the_monthly_positions_declarations(appendices):
+    """The pack prints each appendix's headers from its declaration: the dashboards are the workbook's schemes
+    sheet as printed, Appendix 1 the monthly report's red-rated schemes without its No."""
+    import re
+
+    from qipp_helpers.pack.front import appendix_html
+    from qipp_helpers.report.position import tables as position_tables
+
+    a1, dashboards = appendices[0], appendices[1:]
+    for a in appendices:
+        html = appendix_html(a)
+        assert re.findall(r"<th scope='col'[^>]*>([^<]*)</th>", html) == a.spec.headers("html")
+        numeric = re.findall(r"<th scope='col' class=num>([^<]*)</th>", html)
+        assert numeric == [c.html_header for c in a.columns if c.kind == "gbp000"], a.title
+        assert list(a.table.columns) == [c.key for c in a.columns]
+    assert {a.spec for a in dashboards} == {position_tables.SCHEMES}
+    assert dashboards[0].spec.headers("html")[:2] == ["No.", "Scheme name"]
+    assert position_tables.SCHEMES.headers("xlsx")[:3] == ["Organisation", "Scheme no.", "Scheme name"]
+    red = position_tables.RED_SCHEMES.headers("html")
+    assert a1.spec.headers("html") == [h if h != "Overall PMO RAG" else "Overall PMO RAG ratings" for h in red[1:]]
 
 
 def test_the_pack_lists_the_appendices_in_its_contents_and_back_matter(appendices, returns, warnings, adjustments):

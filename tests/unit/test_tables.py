@@ -64,6 +64,22 @@ def test_the_monthly_position_tables_take_both_outputs_headers_from_one_declarat
         assert [c.header for c in book[spec.name].columns] == spec.headers("xlsx"), spec.name
         assert [c.kind for c in book[spec.name].columns] == [c.kind for c in spec.columns_for("xlsx")]
         assert shown[spec.name].caption == spec.caption and book[spec.name].title == spec.title
+    # every scheme line: the workbook's sheet, and (as printed) the pack's dashboards, one declaration
+    schemes = position_tables.schemes(position).spec
+    assert [c.header for c in book["schemes"].columns] == schemes.headers("xlsx")
+    assert schemes.headers("html") == [
+        "No.",
+        "Scheme name",
+        "Milestones",
+        "Financial benefits",
+        "Risk/issue",
+        "Overall PMO RAG",
+        "Plan YTD",
+        "Actuals YTD",
+        "Annual plan",
+        "Revised FOT",
+        "PMO assured value",
+    ]
     # Tables 1 and 2 print exactly the workbook's headers; Table 5 and Appendix 1 say where the paper differs
     assert position_tables.table1(position).data.columns.tolist() == [
         c.header for c in book["ytd_by_workstream"].columns

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pandas as pd
 from IPython.display import Markdown
 from pandas.io.formats.style import Styler
@@ -10,7 +12,6 @@ from ...core.orgs import org_name
 from .. import commentary as notes
 from .. import narrative as sentences
 from .. import workstreams as wp
-from ..appendices import APPENDIX1_RATINGS
 from ..base import adjustment_sheet
 from ..blocks import commentary_markdown, commentary_sources, md_text
 from ..fmt import rag_cell_styles
@@ -53,9 +54,8 @@ def table5(r: MonthlyPosition) -> Styler:
 
 def red_table(r: MonthlyPosition) -> Styler:
     """Paper D Appendix 1: red-rated schemes, with the columns Paper D prints (Deliverables, Milestones, Total
-    risks, Issues: read from the dashboards' three ratings, see :data:`.appendices.APPENDIX1_RATINGS`)."""
-
-    return rag_cell_styles(red_spec(r).styler(), [*APPENDIX1_RATINGS, "Overall PMO RAG"])
+    risks, Issues: read from the dashboards' three ratings, see :data:`APPENDIX1_RATINGS`)."""
+    return rag_cell_styles(red_spec(r).styler(), [*APPENDIX1_RATINGS, scheme_column("rag").html_header])
 
 
 def system_table1(r: MonthlyPosition) -> Styler:
@@ -255,38 +255,6 @@ def rag_spec(r: MonthlyPosition) -> Filled:
     return spec.fill(r.rag)
 
 
-def red_spec(r: MonthlyPosition) -> Filled:
-    """Paper D Appendix 1: red-rated schemes. The printed table shows the ratings as Paper D names them
-    (Deliverables, Milestones, Total risks, Issues: see :data:`.appendices.APPENDIX1_RATINGS`); the workbook
-    the dashboards' own columns."""
-
-    ratings = tuple(
-        text(f"printed_{label}", label, printed=label, only="html", source=col)
-        for label, col in APPENDIX1_RATINGS.items()
-    )
-    spec = TableSpec(
-        "red_schemes",
-        (
-            text("scheme_no", "Scheme no.", printed="No."),
-            text("scheme_name", "Scheme name"),
-            text("workstream", "Workstream", only="xlsx"),
-            text("milestones", "Milestones", only="xlsx"),
-            text("financial_benefits", "Financial benefits", only="xlsx"),
-            text("risk_issue", "Risk/issue", only="xlsx"),
-            *ratings,
-            text("rag", "Overall PMO RAG"),
-            money("annual_plan", "Annual plan"),
-            money("fot", "Revised FOT"),
-        ),
-        caption="Appendix 1: PMO red-rated schemes (£000). Deliverables is read from the dashboards' Financial "
-        "Benefits rating, Total risks and Issues from their Risk/Issue rating.",
-        title="Paper D Appendix 1: PMO red-rated schemes, rows of a scheme summed across organisations (£000).",
-        label="scheme_name",
-        freeze_columns=2,
-    )
-    return spec.fill(r.red)
-
-
 def red_commentary_spec(r: MonthlyPosition) -> Filled:
     """Each red-rated scheme with the commentary held on its scheme group (the workbook's sheet; the HTML prints
     the commentary in words under Appendix 1)."""
@@ -300,11 +268,21 @@ def red_commentary_spec(r: MonthlyPosition) -> Filled:
     return spec.fill(sheet)
 
 
+#: Paper D Appendix 1's rating columns, and the dashboard rating each is read from (the dashboards carry three
+#: ratings; Appendix 1 prints four, all Red for every scheme it lists).
+APPENDIX1_RATINGS = {
+    "Deliverables": "financial_benefits",
+    "Milestones": "milestones",
+    "Total risks": "risk_issue",
+    "Issues": "risk_issue",
+}
+#: A scheme line's columns as the dashboards (Paper D Appendices 2-5) print them ("No."), with the organisation,
+#: workstream and source the workbook adds.
 SCHEME_COLUMNS = (
-    text("org", "Organisation"),
-    text("scheme_no", "Scheme no."),
+    text("org", "Organisation", only="xlsx"),
+    text("scheme_no", "Scheme no.", printed="No."),
     text("scheme_name", "Scheme name"),
-    text("workstream", "Workstream"),
+    text("workstream", "Workstream", only="xlsx"),
     text("milestones", "Milestones"),
     text("financial_benefits", "Financial benefits"),
     text("risk_issue", "Risk/issue"),
@@ -314,19 +292,56 @@ SCHEME_COLUMNS = (
     money("annual_plan", "Annual plan"),
     money("fot", "Revised FOT"),
     money("assured", "PMO assured value"),
-    text("provenance", "Source"),
+    text("provenance", "Source", only="xlsx"),
 )
+#: The dashboards' three ratings (frame keys).
+DASHBOARD_RATINGS = ("milestones", "financial_benefits", "risk_issue")
+
+
+def scheme_column(key: str, *, only: str | None = None, printed: str | None = None) -> Col:
+    """The column ``key`` of :data:`SCHEME_COLUMNS` (one declaration of its header and kind), shown in ``only``
+    one output or headed ``printed`` where a table differs."""
+    col = next(c for c in SCHEME_COLUMNS if c.key == key)
+    return replace(col, only=only or col.only, printed=printed or col.printed)
+
+
+#: Every scheme line of the returns: the workbook's sheet, and the pack's dashboards (Paper D Appendices 2-5).
+SCHEMES = TableSpec(
+    "schemes",
+    SCHEME_COLUMNS,
+    title="Every scheme line of the returns, as the dashboards (Paper D Appendices 2-5) print them (£000).",
+    freeze_columns=3,
+)
+#: Paper D Appendix 1: red-rated schemes. The printed table shows the ratings as Paper D names them, each read
+#: from a dashboard rating (:data:`APPENDIX1_RATINGS`); the workbook the dashboards' own columns.
+RED_SCHEMES = TableSpec(
+    "red_schemes",
+    (
+        scheme_column("scheme_no"),
+        scheme_column("scheme_name"),
+        scheme_column("workstream"),
+        *(scheme_column(k, only="xlsx") for k in DASHBOARD_RATINGS),
+        *(text(f"printed_{label}", label, only="html", source=col) for label, col in APPENDIX1_RATINGS.items()),
+        scheme_column("rag"),
+        scheme_column("annual_plan"),
+        scheme_column("fot"),
+    ),
+    caption="Appendix 1: PMO red-rated schemes (£000). Deliverables is read from the dashboards' Financial "
+    "Benefits rating, Total risks and Issues from their Risk/Issue rating.",
+    title="Paper D Appendix 1: PMO red-rated schemes, rows of a scheme summed across organisations (£000).",
+    label="scheme_name",
+    freeze_columns=2,
+)
+
+
+def red_spec(r: MonthlyPosition) -> Filled:
+    """Paper D Appendix 1: red-rated schemes (:data:`RED_SCHEMES`)."""
+    return RED_SCHEMES.fill(r.red)
 
 
 def schemes(r: MonthlyPosition) -> Filled:
     """Every scheme line of the returns (the workbook's sheet; the HTML shows the dashboards' appendices)."""
-    spec = TableSpec(
-        "schemes",
-        SCHEME_COLUMNS,
-        title="Every scheme line of the returns, as the dashboards (Paper D Appendices 2-5) print them (£000).",
-        freeze_columns=3,
-    )
-    return spec.fill(r.rows, totals=(Total({"org": "Total"}),))
+    return SCHEMES.fill(r.rows, totals=(Total({"org": "Total"}),))
 
 
 def executive_summary(r: MonthlyPosition, sheet: pd.DataFrame) -> Filled:

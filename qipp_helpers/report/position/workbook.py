@@ -34,5 +34,5 @@ def book(r: MonthlyPosition) -> Book:
     if sheet is not None:
         out.tables[since.SHEET] = sheet
     if r.printed is not None and len(r.printed):
-        out.tables["printed_reconciliation"] = paper.sheet(r.printed)
+        out.tables[paper.SHEET.name] = paper.sheet(r.printed)
     return out
