@@ -6,6 +6,7 @@ import shutil
 from pathlib import Path
 
 import pytest
+from filelock import FileLock
 
 from qipp_helpers.ingest.layouts import ingest_files
 from qipp_helpers.store.db import (
@@ -53,18 +54,13 @@ def demo_data_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return data
 
 
-@pytest.fixture(scope="session")
-def default_pack(demo_data_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The default pack (`make reports`: every organisation, 2019-20 M6, two jobs) with a meeting date, a data
-    cut-off and a marking, rendered once per session; its month folder. e2e/test_pack_document.py reads the pack
-    document and e2e/test_checks.py the pagination and accessibility of every report; a test that changes it
-    works on a copy."""
+def _render_default_pack(data: Path, out: Path) -> Path:
+    """`qipp run` of the default pack from ``data`` into ``out``; its month folder."""
     from typer.testing import CliRunner
 
     from qipp_helpers.cli import app
 
-    out = tmp_path_factory.mktemp("pack")
-    args = ["run", "--fin-year", "2019-20", "--month", "6", "--org", "all", "--data-dir", str(demo_data_dir)]
+    args = ["run", "--fin-year", "2019-20", "--month", "6", "--org", "all", "--data-dir", str(data)]
     args += ["--out", str(out), "--notebooks-dir", str(ROOT / "notebooks"), "--jobs", "2"]
     args += ["--meeting-date", "2019-10-17", "--data-cutoff", "2019-10-04", "--marking", "OFFICIAL-SENSITIVE"]
     result = CliRunner().invoke(app, args)
@@ -72,6 +68,27 @@ def default_pack(demo_data_dir: Path, tmp_path_factory: pytest.TempPathFactory) 
     folder = out / "2019-20" / "M06"
     assert f"the pack: {folder / 'QIPP_pack_2019-20_M06.pdf'}" in result.output
     return folder
+
+
+@pytest.fixture(scope="session")
+def default_pack(demo_data_dir: Path, tmp_path_factory: pytest.TempPathFactory, worker_id: str) -> Path:
+    """The default pack (`make reports`: every organisation, 2019-20 M6, two jobs) with a meeting date, a data
+    cut-off and a marking, rendered once per run; its month folder. e2e/test_pack_document.py reads the pack
+    document and e2e/test_checks.py the pagination and accessibility of every report; a test that changes it
+    works on a copy.
+
+    Under pytest-xdist the first worker to ask renders it into the run's shared temporary folder while the
+    others wait on a file lock (the render already uses both cores), as pytest-xdist's documentation advises
+    for a session fixture that must run once."""
+    if worker_id == "master":  # not distributed
+        return _render_default_pack(demo_data_dir, tmp_path_factory.mktemp("pack"))
+    shared = tmp_path_factory.getbasetemp().parent
+    done = shared / "default_pack.done"
+    with FileLock(str(shared / "default_pack.lock")):
+        if not done.exists():
+            folder = _render_default_pack(demo_data_dir, shared / "default_pack")
+            done.write_text(str(folder))
+    return Path(done.read_text())
 
 
 @pytest.fixture(scope="session")
