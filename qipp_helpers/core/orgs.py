@@ -34,6 +34,7 @@ class Organisation:
     frp_members: tuple[str, ...] = ()
     roles: frozenset[str] = frozenset({"qipp"})
     note: str = ""
+    system_name: str = ""  # what an FRP system's reports call it, where that differs from ``name``
 
 
 @dataclass(frozen=True)
@@ -102,6 +103,12 @@ class Registry:
         o = self.orgs.get(code)
         return o.name if o is not None else code
 
+    def system_name(self, code: str) -> str:
+        """What an FRP system's reports call it ('LLR' -> 'Leicester, Leicestershire & Rutland system'): the file's
+        ``system_name``, else the organisation's name."""
+        o = self.orgs.get(code)
+        return (o.system_name or o.name) if o is not None else code
+
     def label(self, code: str) -> str:
         """The name, followed by its members' names for a group that is not a QIPP group (DDCCG)."""
         o = self.orgs.get(code)
@@ -127,7 +134,7 @@ def _split(text: str | None) -> tuple[str, ...]:
 
 
 #: The longest organisation name and note a registry may give: a name heads reports and table columns.
-TEXT_LIMITS = {"name": 100, "note": 400}
+TEXT_LIMITS = {"name": 100, "system_name": 100, "note": 400}
 
 
 def _check_text(file: str, n: int, row: dict[str, str]) -> None:
@@ -167,6 +174,7 @@ def parse_organisations(rows: Iterable[dict[str, str]], *, source: str) -> Regis
             frp_members=_split(row.get("frp_members")),
             roles=roles,
             note=(row.get("note") or "").strip(),
+            system_name=(row.get("system_name") or "").strip(),
         )
     for o in orgs.values():
         unknown = [m for m in (*o.members, *o.frp_members) if m not in orgs]

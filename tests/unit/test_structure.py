@@ -28,6 +28,9 @@ def test_one_registry_answers_for_qipp_frp_and_rightcare():
         "NHS Derby and Derbyshire CCG (Erewash, Hardwick, North Derbyshire and Southern Derbyshire CCGs)"
     )
     assert reg.name("UHL") == "University Hospitals of Leicester"
+    # the FRP report's title names the system as the file says (no organisation's name in the report's code)
+    assert reg.system_name("LLR") == "Leicester, Leicestershire & Rutland system"
+    assert reg.system_name("ELR") == "East Leicestershire & Rutland CCG" and reg.system_name("ZZ") == "ZZ"
     assert reg.all_codes[:4] == ("ELR", "WL", "LC", "LLR") and "DDCCG" in reg.all_codes
 
 

@@ -6,25 +6,24 @@ import pandas as pd
 from pandas.io.formats.style import Styler
 
 from ...core.money import fmt_k
+from ...core.orgs import organisations
 from ..blocks import banner_lines, md_text
 from ..fmt import rag_cell_styles
 from ..publish import Total
 from ..tables import Col, Filled, TableSpec, money, text
 from .model import FrpBridge
 
-SYSTEM_NAMES = {"LLR": "Leicester, Leicestershire & Rutland system"}
-
 
 def frp_banner_lines(r: FrpBridge) -> list[str]:
     """Page banner for the FRP report: the system, not the CCG group, is the organisation."""
-    return banner_lines(r, section=5, name=SYSTEM_NAMES.get(r.org, r.org))
+    return banner_lines(r, section=5, name=organisations().system_name(r.org))
 
 
 def frp_title_block(r: FrpBridge) -> str:
     """The FRP report's heading, as markdown."""
     forecast = f": the system's Month {r.forecast_month} forecast" if r.forecast_month else ""
     return (
-        f"# System Financial Recovery Plan: {SYSTEM_NAMES.get(r.org, r.org)}\n\n"
+        f"# System Financial Recovery Plan: {organisations().system_name(r.org)}\n\n"
         f"**{r.period} pack** · FRP position as at {md_text(r.as_at)}{forecast} · £000 unless stated · "
         "deficit negative, FRP savings positive"
     )
