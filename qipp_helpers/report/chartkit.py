@@ -8,6 +8,7 @@ import io
 import struct
 import textwrap
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from typing import Any, ParamSpec
 
 import matplotlib.pyplot as plt
@@ -70,6 +71,18 @@ class Chart(Figure):
 
     alt: str = ""
     key: str = ""
+
+
+@dataclass(frozen=True)
+class ChartSpec:
+    """One chart of a report, declared once in its report's ``charts`` module: the title it prints and, for a
+    waterfall, the sign convention its figures are drawn in (:func:`.style.signs`) and whether its axis zooms
+    to the levels. The report-level function beside it takes the data, context and any labels from the report.
+    """
+
+    title: str
+    signs_of: str = "savings"
+    zoom: bool = False
 
 
 def chart_function(fn: Callable[P, Figure]) -> Callable[P, Figure]:
@@ -363,6 +376,11 @@ def waterfall(
     alt = _waterfall_alt(df, labels, title=title, xlabel=xlabel, context=context)
     key = "\n".join(k for k in (s.key, s.step_key) if k)
     return finish_chart(fig, key=key, alt=alt, legend=_waterfall_legend(s))
+
+
+def declared_waterfall(spec: ChartSpec, steps: pd.DataFrame, *, context: str) -> Figure:
+    """:func:`waterfall` of ``steps`` with the title, signs and zoom its report declares in ``spec``."""
+    return waterfall(steps, title=spec.title, signs_of=spec.signs_of, zoom=spec.zoom, context=context)
 
 
 #: Special cause colours (not RAG): more saving purple, less saving sky blue; common cause ink.

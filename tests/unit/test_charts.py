@@ -19,13 +19,13 @@ from matplotlib.text import Text
 
 from qipp_helpers.core.money import fmt_k
 from qipp_helpers.report import chartkit
+from qipp_helpers.report.drivers import charts as drivers_charts
 from qipp_helpers.report.drivers.model import under_delivery
 from qipp_helpers.report.frp import charts as frp_charts
 from qipp_helpers.report.frp.model import frp_bridge
 from qipp_helpers.report.position import charts as position_charts
 from qipp_helpers.report.position.model import monthly_position
 from qipp_helpers.report.rightcare import charts as rightcare_charts
-from qipp_helpers.report.rightcare import tables as rightcare_tables
 from qipp_helpers.report.rightcare.model import rightcare_opportunity
 from qipp_helpers.report.style import (
     CATEGORY,
@@ -62,24 +62,24 @@ def reports(returns, warnings, frp_tables, rightcare_tables, adjustments):
 
 
 def _non_rag(r) -> dict[str, Figure]:
-    """Every chart of the pack that shows no RAG rating, as the notebooks draw it."""
+    """Every chart of the pack that shows no RAG rating, as the notebooks draw it: by its report-level function."""
     mp, ud, frp, rc = r["mp"], r["ud"], r["frp"], r["rc"]
-    return {
-        "org_split": position_charts.org_split(mp.split, context="LLR"),
-        "plan_vs_fot": position_charts.plan_vs_fot(mp.fot, context="LLR"),
-        "fot_trend": position_charts.fot_trend(mp.history, real=mp.real_months, notes=mp.history_notes),
-        "xmr": position_charts.xmr_chart(mp.trend_panels("fot"), title="FOT", notes=mp.history_notes),
-        "drivers": chartkit.waterfall(ud.drivers_waterfall(), title="Plan to FOT", signs_of="drivers", zoom=True),
-        "movement": chartkit.waterfall(ud.movement_waterfall(), title="Movement", signs_of="movement", zoom=True),
-        "frp": chartkit.waterfall(frp.waterfall(), title="FRP", signs_of="frp"),
-        "org_impact": frp_charts.org_impact(frp.bridge[frp.bridge["section"] == "organisation"]),
-        "heatmap": rightcare_charts.opportunity_heatmap(rc.table, title="Where"),
-        "ranked": rightcare_charts.opportunity_ranked(rc.table, title="Ranked"),
-        "peers": rightcare_charts.peer_positions(
-            rc.positions, rc.top, labels=rightcare_tables.rightcare_position_labels(rc), title="Largest"
-        ),
-        "coverage": rightcare_charts.coverage_chart(rc.coverage, title="Coverage"),
+    figs = {
+        "org_split": position_charts.org_split_chart(mp),
+        "plan_vs_fot": position_charts.plan_vs_fot_chart(mp),
+        "fot_trend": position_charts.fot_trend_chart(mp),
+        "xmr": position_charts.fot_xmr_chart(mp),
+        "drivers": drivers_charts.drivers_chart(ud),
+        "movement": drivers_charts.movement_chart(ud),
+        "frp": frp_charts.bridge_chart(frp),
+        "org_impact": frp_charts.org_impact_chart(frp),
+        "heatmap": rightcare_charts.rightcare_heatmap_chart(rc),
+        "ranked": rightcare_charts.rightcare_ranked_chart(rc),
+        "peers": rightcare_charts.rightcare_positions_chart(rc),
+        "coverage": rightcare_charts.rightcare_coverage_chart(rc),
     }
+    assert all(fig is not None for fig in figs.values())  # LLR at M6 has a last month and a matched QIPP plan
+    return figs
 
 
 @pytest.fixture(scope="module")
@@ -191,6 +191,20 @@ def test_every_chart_has_a_key_and_alt_text_from_its_data(non_rag):
     # one sign convention: the same statement opens every chart's key (issue 25)
     for name, fig in non_rag.items():
         assert fig.key.split("\n")[0] == SIGN_CONVENTION, name
+
+
+def test_each_chart_prints_the_title_its_report_declares(reports, non_rag):
+    """The notebooks' charts take their titles from one declaration per report (``CHARTS``); the RightCare
+    report of LLR is illustrative, so each of its titles says so first."""
+    figs = [*non_rag.values(), position_charts.fot_by_rag_chart(reports["mp"])]
+    printed = {ax.get_title(loc="left") for fig in figs for ax in fig.axes}
+    printed |= {fig.get_suptitle() for fig in figs}
+    declared = [s.title for m in (position_charts, drivers_charts, frp_charts) for s in m.CHARTS.values()]
+    declared += [
+        rightcare_charts.rightcare_chart_title(reports["rc"], s.title) for s in rightcare_charts.CHARTS.values()
+    ]
+    assert [t for t in declared if t not in printed] == []
+    assert len(declared) == 13
 
 
 def test_waterfall_labels_are_the_tables_figures(reports, non_rag):

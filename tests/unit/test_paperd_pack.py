@@ -12,7 +12,6 @@ from qipp_helpers.report.drivers import tables as drivers_tables
 from qipp_helpers.report.drivers.model import under_delivery
 from qipp_helpers.report.frp import tables as frp_page
 from qipp_helpers.report.position import tables as position_tables
-from qipp_helpers.report.rightcare import tables as rightcare_page
 
 from ..books import workbook_of
 
@@ -317,18 +316,26 @@ def test_the_footer_gives_the_period_before_the_render_date(llr_position):
 
 @pytest.mark.slow  # draws the charts: make test, not make test-fast
 def test_an_illustrative_report_marks_every_chart_and_names_no_real_ccg(rightcare_tables, returns):
+    import matplotlib.pyplot as plt
+
     from qipp_helpers.core.orgs import org_name
+    from qipp_helpers.report.rightcare import charts as rightcare_charts
     from qipp_helpers.report.rightcare.model import rightcare_opportunity
 
     llr = rightcare_opportunity(rightcare_tables, returns, fin_year=FY, month=6, org="LLR")
     assert llr.illustrative
-    assert rightcare_page.rightcare_chart_title(llr, "Opportunity").startswith("ILLUSTRATIVE, SYNTHETIC DATA: ")
-    labels = rightcare_page.rightcare_position_labels(llr)
+    assert rightcare_charts.rightcare_chart_title(llr, "Opportunity").startswith("ILLUSTRATIVE, SYNTHETIC DATA: ")
+    figs = [getattr(rightcare_charts, name)(llr) for name in rightcare_charts.CHARTS]
+    assert len(figs) == 4 and all(fig is not None for fig in figs)
+    titles = [fig.axes[0].get_title(loc="left") for fig in figs]
+    plt.close("all")
+    assert all(title.startswith("ILLUSTRATIVE, SYNTHETIC DATA: ") for title in titles), titles
+    labels = rightcare_charts.rightcare_position_labels(llr)
     real = [org_name(c).removesuffix(" CCG") for c in ("ELR", "WL", "LC")]
     assert labels and all(label.startswith("Illustrative CCG ") for label in labels)
     assert not any(name in label for name in real for label in labels)
     ddccg = rightcare_opportunity(rightcare_tables, returns, fin_year=FY, month=6, org="DDCCG")
-    assert rightcare_page.rightcare_chart_title(ddccg, "Opportunity") == "Opportunity"  # published Table 3 beside it
+    assert rightcare_charts.rightcare_chart_title(ddccg, "Opportunity") == "Opportunity"  # published Table 3 beside it
 
 
 def test_scale_threshold_is_a_typed_parameter_of_the_drivers_notebook():

@@ -21,8 +21,9 @@ from matplotlib.text import Text
 from qipp_helpers.analysis import position as t
 from qipp_helpers.analysis import provenance as pv
 from qipp_helpers.ingest.layouts import ingest_files, received_register
-from qipp_helpers.report import blocks, chartkit
+from qipp_helpers.report import blocks
 from qipp_helpers.report import changes as since
+from qipp_helpers.report.drivers import charts as drivers_charts
 from qipp_helpers.report.drivers.model import under_delivery
 from qipp_helpers.report.explore import real_and_synthetic
 from qipp_helpers.report.position import charts as position_charts
@@ -99,17 +100,17 @@ def test_every_chart_and_footnote_names_a_months_provenance_with_its_one_label(d
     assert {pv.month_label(returns, FY, m, org) for m in (1, 2, 3, 4, 5, 7)} == {pv.LABELS[pv.SYNTHETIC]}
     mp = monthly_position(returns, warnings, fin_year=FY, month=month, org=org, adjustments=adjustments)
     ud = under_delivery(returns, warnings, fin_year=FY, month=month, org=org, adjustments=adjustments)
-    figs = {
-        "org_split": position_charts.org_split(mp.split, context=org),
-        "plan_vs_fot": position_charts.plan_vs_fot(mp.fot, context=org),
-        "fot_trend": position_charts.fot_trend(mp.history, real=mp.real_months, notes=mp.history_notes),
-        "xmr_fot": position_charts.xmr_chart(mp.trend_panels("fot"), title="FOT", notes=mp.history_notes),
+    figs = {  # as the notebooks draw them (the report-level functions), and the explorer's in-month XmR
+        "org_split": position_charts.org_split_chart(mp),
+        "plan_vs_fot": position_charts.plan_vs_fot_chart(mp),
+        "fot_trend": position_charts.fot_trend_chart(mp),
+        "xmr_fot": position_charts.fot_xmr_chart(mp),
         "xmr_delivered": position_charts.xmr_chart(
             mp.trend_panels("delivered"), title="Delivered", month_synthetic=mp.synthetic_months
         ),
-        "fot_by_rag": position_charts.fot_by_rag(mp.rag, context=org),
-        "drivers": chartkit.waterfall(ud.drivers_waterfall(), title="Plan to FOT", signs_of="drivers", zoom=True),
-        "movement": chartkit.waterfall(ud.movement_waterfall(), title="Movement", signs_of="movement", zoom=True),
+        "fot_by_rag": position_charts.fot_by_rag_chart(mp),
+        "drivers": drivers_charts.drivers_chart(ud),
+        "movement": drivers_charts.movement_chart(ud),
     }
     # the explorer's drill-down: one scheme's history, with the report's synthetic months
     scheme = tuple(mp.schemes[["scheme_no", "scheme_name"]].iloc[0])

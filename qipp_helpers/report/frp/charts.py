@@ -1,18 +1,41 @@
-"""The FRP bridge's own chart: the impact on each organisation (the bridge itself is :func:`..chartkit.waterfall`)."""
+"""The FRP bridge's charts, each declared once in :data:`CHARTS` and drawn from the report by one call: the bridge
+(a :func:`..chartkit.waterfall`) and the report's own chart, the impact on each organisation."""
 
 from __future__ import annotations
+
+from collections.abc import Mapping
 
 import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
 from matplotlib.patches import Patch
 
-from ..chartkit import INK, THOUSANDS, about_context, chart_function, finish_chart, new_figure, style_axes, wrap_label
+from ..blocks import chart_context
+from ..chartkit import (
+    INK,
+    THOUSANDS,
+    ChartSpec,
+    about_context,
+    chart_function,
+    declared_waterfall,
+    finish_chart,
+    new_figure,
+    style_axes,
+    wrap_label,
+)
 from ..style import (
     SERIES,
     TEXT,
     signs,
 )
+from .model import FrpBridge
+
+#: Each chart the report draws, by the name of the function at the end of this module that draws it: its title
+#: and, for the bridge, its signs (a deficit drawn negative).
+CHARTS: Mapping[str, ChartSpec] = {
+    "bridge_chart": ChartSpec("From the position before FRP to the organisation impact", signs_of="frp"),
+    "org_impact_chart": ChartSpec("Organisation impact of all items"),
+}
 
 
 @chart_function
@@ -52,3 +75,14 @@ def org_impact(split: pd.DataFrame, *, title: str = "Organisation impact of all 
         + "."
     )
     return finish_chart(fig, key=s.key, alt=alt)
+
+
+def bridge_chart(r: FrpBridge) -> Figure:
+    """Table 6's bridge as a waterfall, from the position before FRP to the organisation impact."""
+    return declared_waterfall(CHARTS["bridge_chart"], r.waterfall(), context=chart_context(r))
+
+
+def org_impact_chart(r: FrpBridge) -> Figure:
+    """The organisation impact of all items: the bridge's organisation rows, one bar each."""
+    split = r.bridge[r.bridge["section"] == "organisation"]
+    return org_impact(split, title=CHARTS["org_impact_chart"].title, context=chart_context(r))

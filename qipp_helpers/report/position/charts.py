@@ -1,5 +1,6 @@
 """The monthly position's charts: plan against forecast, forecast by RAG, organisation split, forecast trend and
-the XmR (statistical process control) chart of a scheme's months."""
+the XmR (statistical process control) chart of a scheme's months. Each chart the report draws is declared once in
+:data:`CHARTS` and drawn from the report by one call (the functions at the end of this module)."""
 
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ from matplotlib.lines import Line2D
 
 from ...analysis import spc
 from ...core.money import fmt_k
+from ..blocks import chart_context
 from ..chartkit import (
     DPI,
     INK,
@@ -26,6 +28,7 @@ from ..chartkit import (
     SPC_IMPROVEMENT,
     THOUSANDS,
     Chart,
+    ChartSpec,
     about_context,
     body_rows,
     chart_function,
@@ -47,6 +50,16 @@ from ..style import (
     signs,
     text_on,
 )
+from .model import MonthlyPosition
+
+#: Each chart the report draws, by the name of the function at the end of this module that draws it: its title.
+CHARTS: Mapping[str, ChartSpec] = {
+    "org_split_chart": ChartSpec("Plan vs FOT and assured value by organisation"),
+    "plan_vs_fot_chart": ChartSpec("Annual plan vs forecast out-turn by workstream"),
+    "fot_trend_chart": ChartSpec("Forecast out-turn and YTD delivery by month"),
+    "fot_xmr_chart": ChartSpec("Forecast out-turn by workstream: XmR charts (savings £000)"),
+    "fot_by_rag_chart": ChartSpec("Forecast out-turn by overall PMO RAG rating"),
+}
 
 
 @chart_function
@@ -712,3 +725,40 @@ def scheme_history(
     if (~real).any():
         alt += f" {synthetic_words([m for m, ok in zip(months, real, strict=True) if not ok])}"
     return finish_chart(fig, key=s.key, alt=alt)
+
+
+def org_split_chart(r: MonthlyPosition) -> Figure:
+    """The executive summary's chart: annual plan, forecast out-turn and assured value by organisation."""
+    return org_split(r.split, title=CHARTS["org_split_chart"].title, context=chart_context(r))
+
+
+def plan_vs_fot_chart(r: MonthlyPosition) -> Figure:
+    """Table 2 as a chart: annual plan against forecast out-turn by workstream, labelled with its variances."""
+    return plan_vs_fot(r.fot, title=CHARTS["plan_vs_fot_chart"].title, context=chart_context(r))
+
+
+def fot_trend_chart(r: MonthlyPosition) -> Figure:
+    """The forecast out-turn and year-to-date delivery by month, each month's provenance marked and noted."""
+    return fot_trend(
+        r.history,
+        real=r.real_months,
+        notes=r.history_notes,
+        title=CHARTS["fot_trend_chart"].title,
+        context=chart_context(r),
+    )
+
+
+def fot_xmr_chart(r: MonthlyPosition) -> Figure:
+    """Each workstream's forecast out-turn by month as an XmR chart, assured against its plan."""
+    return xmr_chart(
+        r.trend_panels("fot"),
+        title=CHARTS["fot_xmr_chart"].title,
+        notes=r.history_notes,
+        context=chart_context(r),
+        targets=r.trend_targets("fot"),
+    )
+
+
+def fot_by_rag_chart(r: MonthlyPosition) -> Figure:
+    """Table 5 as a chart: forecast out-turn by overall PMO RAG rating and programme area."""
+    return fot_by_rag(r.rag, title=CHARTS["fot_by_rag_chart"].title, context=chart_context(r))

@@ -1,8 +1,10 @@
-"""The RightCare opportunity's charts: heatmap, ranked opportunities, peer positions, coverage."""
+"""The RightCare opportunity's charts: heatmap, ranked opportunities, peer positions, coverage. Each chart the report
+draws is declared once in :data:`CHARTS` and drawn from the report by one call (the functions at the end of this
+module), titled as illustrative when the report is (:func:`rightcare_chart_title`)."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import numpy as np
@@ -10,10 +12,14 @@ import pandas as pd
 from matplotlib.colors import LinearSegmentedColormap
 from matplotlib.figure import Figure
 
+from ...core.orgs import org_name
+from ...core.vocab import POD_LABELS
+from ..blocks import chart_context
 from ..chartkit import (
     INK,
     MAUVE,
     PURPLE,
+    ChartSpec,
     about_context,
     body_rows,
     chart_function,
@@ -28,6 +34,17 @@ from ..style import (
     signs,
     text_on,
 )
+from .model import RightCareOpportunity
+from .tables import ILLUSTRATIVE
+
+#: Each chart the report draws, by the name of the function at the end of this module that draws it: its title
+#: (an illustrative report's says so first).
+CHARTS: Mapping[str, ChartSpec] = {
+    "rightcare_heatmap_chart": ChartSpec("Where the opportunity is: programme area × point of delivery, £m"),
+    "rightcare_ranked_chart": ChartSpec("Programme areas ranked by opportunity, £m"),
+    "rightcare_positions_chart": ChartSpec("The largest opportunities: the CCG's spend against its peers"),
+    "rightcare_coverage_chart": ChartSpec("Opportunity and the QIPP plan of the matching programme, £m"),
+}
 
 POD_NAMES = {"elective": "Elective", "non_elective": "Non-elective", "prescribing": "Prescribing"}
 
@@ -241,3 +258,60 @@ def coverage_chart(coverage: pd.DataFrame, *, title: str, context: str = "") -> 
         + "."
     )
     return finish_chart(fig, key=s.key + "\nPercentages: plan as % of the opportunity.", alt=alt)
+
+
+def rightcare_chart_title(r: RightCareOpportunity, title: str) -> str:
+    """A RightCare chart's title; on an illustrative report it says so first, so no chart of it stands alone
+    as a finding."""
+    return f"{ILLUSTRATIVE.upper()}: {title}" if r.illustrative else title
+
+
+def illustrative_names(r: RightCareOpportunity) -> dict[str, str]:
+    """Invented names for the CCGs of an illustrative report ('Illustrative CCG A'...): its charts never put a
+    real CCG's name on synthetic figures ({} when the report is not illustrative)."""
+    if not r.illustrative:
+        return {}
+    return {c: f"Illustrative CCG {chr(ord('A') + i)}" for i, c in enumerate(r.ccgs)}
+
+
+def rightcare_position_labels(r: RightCareOpportunity) -> list[str]:
+    """Chart row labels for the largest opportunities: 'Southern Derbyshire: Musculoskeletal elective'."""
+    invented = illustrative_names(r)
+
+    def short(c: str) -> str:
+        return invented.get(c) or org_name(c).removeprefix("NHS ").removesuffix(" CCG")
+
+    return [f"{short(t.ccg)}: {t.programme_area} {POD_LABELS[t.pod].lower()}" for t in r.top.itertuples()]
+
+
+def _title(r: RightCareOpportunity, chart: str) -> str:
+    """The declared title of ``chart`` as ``r`` prints it."""
+    return rightcare_chart_title(r, CHARTS[chart].title)
+
+
+def rightcare_heatmap_chart(r: RightCareOpportunity) -> Figure:
+    """Table 3's opportunity as a heatmap: programme area × point of delivery (£m)."""
+    return opportunity_heatmap(r.table, title=_title(r, "rightcare_heatmap_chart"), context=chart_context(r))
+
+
+def rightcare_ranked_chart(r: RightCareOpportunity) -> Figure:
+    """Programme areas ranked by their opportunity (£m), stacked by point of delivery."""
+    return opportunity_ranked(r.table, title=_title(r, "rightcare_ranked_chart"), context=chart_context(r))
+
+
+def rightcare_positions_chart(r: RightCareOpportunity) -> Figure:
+    """The largest opportunities, each CCG's spend against its peers' (as % of the peer mean)."""
+    return peer_positions(
+        r.positions,
+        r.top,
+        labels=rightcare_position_labels(r),
+        title=_title(r, "rightcare_positions_chart"),
+        context=chart_context(r),
+    )
+
+
+def rightcare_coverage_chart(r: RightCareOpportunity) -> Figure | None:
+    """The opportunity beside the QIPP plan of the matching programme (£m); None when no plan is matched."""
+    if r.coverage is None:
+        return None
+    return coverage_chart(r.coverage, title=_title(r, "rightcare_coverage_chart"), context=chart_context(r))

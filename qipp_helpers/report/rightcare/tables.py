@@ -97,30 +97,6 @@ def rightcare_positions_table(r: RightCareOpportunity) -> Styler:
     return positions(r).styler()
 
 
-def rightcare_chart_title(r: RightCareOpportunity, title: str) -> str:
-    """A RightCare chart's title; on an illustrative report it says so first, so no chart of it stands alone
-    as a finding."""
-    return f"{ILLUSTRATIVE.upper()}: {title}" if r.illustrative else title
-
-
-def illustrative_names(r: RightCareOpportunity) -> dict[str, str]:
-    """Invented names for the CCGs of an illustrative report ('Illustrative CCG A'...): its charts never put a
-    real CCG's name on synthetic figures ({} when the report is not illustrative)."""
-    if not r.illustrative:
-        return {}
-    return {c: f"Illustrative CCG {chr(ord('A') + i)}" for i, c in enumerate(r.ccgs)}
-
-
-def rightcare_position_labels(r: RightCareOpportunity) -> list[str]:
-    """Chart row labels for the largest opportunities: 'Southern Derbyshire: Musculoskeletal elective'."""
-    invented = illustrative_names(r)
-
-    def short(c: str) -> str:
-        return invented.get(c) or org_name(c).removeprefix("NHS ").removesuffix(" CCG")
-
-    return [f"{short(t.ccg)}: {t.programme_area} {POD_LABELS[t.pod].lower()}" for t in r.top.itertuples()]
-
-
 def rightcare_coverage_table(r: RightCareOpportunity) -> Styler | Markdown:
     """The QIPP plan of the matching programme beside each POD's opportunity (£m) and the share covered."""
     if r.coverage is None:
