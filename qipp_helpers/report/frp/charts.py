@@ -39,7 +39,7 @@ CHARTS: Mapping[str, ChartSpec] = {
 
 
 @chart_function
-def org_impact(split: pd.DataFrame, *, title: str = "Organisation impact of all items", context: str = "") -> Figure:
+def org_impact(split: pd.DataFrame, *, title: str = CHARTS["org_impact_chart"].title, context: str = "") -> Figure:
     """Bars of each organisation's impact (surplus up, deficit down, £000), labelled as the table prints them."""
     s = signs("frp")
     fig, ax = new_figure((10, 3.0))

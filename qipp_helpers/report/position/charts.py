@@ -66,7 +66,7 @@ CHARTS: Mapping[str, ChartSpec] = {
 def plan_vs_fot(
     fot_table: pd.DataFrame,
     *,
-    title: str = "Annual plan vs forecast out-turn by workstream",
+    title: str = CHARTS["plan_vs_fot_chart"].title,
     context: str = "",
 ) -> Figure:
     """Grouped horizontal bars: annual plan (hollow) and FOT per workstream, savings shown positive;
@@ -119,7 +119,7 @@ RAG_SERIES = (
 def fot_by_rag(
     rag_table: pd.DataFrame,
     *,
-    title: str = "Forecast out-turn by overall PMO RAG rating",
+    title: str = CHARTS["fot_by_rag_chart"].title,
     context: str = "",
 ) -> Figure:
     """Stacked horizontal bars of FOT by RAG per programme area (savings shown positive); assured value marked."""
@@ -163,7 +163,7 @@ def fot_by_rag(
 def org_split(
     split: pd.DataFrame,
     *,
-    title: str = "Plan vs FOT and assured value by organisation",
+    title: str = CHARTS["org_split_chart"].title,
     context: str = "",
 ) -> Figure:
     """Bars of annual plan (hollow), FOT and assured value per organisation, savings shown positive, labelled."""
@@ -275,7 +275,7 @@ def fot_trend(
     real: Mapping[str, Sequence[int]] | None = None,
     notes: Sequence[str] = (),
     synthetic_months: Sequence[int] = (),
-    title: str = "Forecast out-turn and YTD delivery by month",
+    title: str = CHARTS["fot_trend_chart"].title,
     context: str = "",
 ) -> Figure:
     """Forecast out-turn and actual YTD by month (savings shown positive), the annual plan as a line.
