@@ -14,8 +14,6 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
 
-import pandas as pd
-
 from .. import __version__
 from ..core.errors import UsageError
 from ..core.orgs import organisations
@@ -334,11 +332,6 @@ def headline_table(summary: PackSummary) -> str:
 def summary_html(summary: PackSummary, *, level: int = 2) -> str:
     """The summary: position in Paper D's words, the headline table, what moved, what the group is asked to do."""
     return pages.fragment("summary", summary, level)
-
-
-def table_html(df: pd.DataFrame, *, caption: str = "") -> str:
-    """A table of display text; columns whose every cell is a figure are right-aligned."""
-    return pages.fragment("table", df, caption)
 
 
 def notes_html(front: FrontPage, *, level: int = 2) -> str:

@@ -15,17 +15,6 @@ TEMPLATES = Path(__file__).resolve().parent / "templates" / "pack"
 FRAGMENTS = "fragments.html.j2"
 
 
-def _num_columns(df: Any) -> set:
-    """The columns of ``df`` whose every cell is a figure: right-aligned."""
-    return {c for c in df.columns if df[c].astype(str).str.fullmatch(r"\(?[\d,.]+\)?|–").all()}
-
-
-def _one_basis(summary: Any) -> str:
-    """The data every headline row rests on, when it is the same for all ('' otherwise: then each row says)."""
-    bases = {h["basis"] for h in summary.headlines}
-    return bases.pop() if len(bases) == 1 else ""
-
-
 def _synthetic(text: object) -> bool:
     """A Jinja test: whether ``text`` says synthetic."""
     return "synthetic" in str(text)
@@ -49,7 +38,7 @@ def environment() -> Any:
         undefined=jinja2.StrictUndefined,
     )
     env.filters.update(money=fmt_k, long_date=long_date, css_string=lambda s: Markup(_css_string(str(s))))
-    env.globals.update(num_columns=_num_columns, one_basis=_one_basis, zip=zip)
+    env.globals.update(zip=zip)
     env.tests.update(synthetic=_synthetic)
     return env
 

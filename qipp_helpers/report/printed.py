@@ -17,7 +17,7 @@ from ..core.money import fmt_k
 from ..core.orgs import members, organisations
 from ..reference import paper_d_printed_tables
 from .publish import Table
-from .tables import TableSpec, money, text
+from .tables import Col, TableSpec, money, text
 
 #: The printed paper each reference table comes from, as the notes name it.
 PAPER = "Paper D"
@@ -85,17 +85,22 @@ def rounding_line(rows: pd.DataFrame, table: str, found: pd.DataFrame | None = N
     )
 
 
+#: The data-quality note's table: per printed table, its money cells, the cells that differ and the largest
+#: difference (:func:`qipp_helpers.analysis.printed.summary`).
+NOTE_TABLE = TableSpec(
+    "printed_differences",
+    (
+        text("title", f"{PAPER} table"),
+        Col("cells", "Money cells printed", "count"),
+        Col("differ", "Cells that differ", "count"),
+        money("largest", "Largest difference (£000)"),
+    ),
+)
+
+
 def note_table(found: pd.DataFrame) -> pd.DataFrame:
-    """Per printed table: money cells, cells that differ, largest difference (display text)."""
-    s = pr.summary(found)
-    return pd.DataFrame(
-        {
-            f"{PAPER} table": s["title"],
-            "Money cells printed": s["cells"].map(str),
-            "Cells that differ": s["differ"].map(str),
-            "Largest difference (£000)": s["largest"].map(lambda v: fmt_k(v)),
-        }
-    )
+    """Per printed table: money cells, cells that differ, largest difference (:data:`NOTE_TABLE`'s display text)."""
+    return NOTE_TABLE.display(pr.summary(found))
 
 
 def _totals_that_differ(found: pd.DataFrame) -> list[str]:

@@ -1,8 +1,13 @@
-"""The pack's own summary (one page a chair reads in two minutes) and its data-quality notes."""
+"""The pack's own summary (one page a chair reads in two minutes) and its data-quality notes.
+
+Their tables are declared once (:data:`HEADLINES`, :data:`UNRECONCILED`, :data:`FRP_CHECKS`, with
+:data:`.printed.NOTE_TABLE` and :data:`.tracker.RETURNS_RECEIVED`) and given to the pack as display text keyed by
+column key: the pack prints the declared headers and right-aligns the declared figures.
+"""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import pandas as pd
 
@@ -18,6 +23,46 @@ from . import printed as paper
 from .base import TABLE_MEASURES, ReportPeriod, adjustments_for, rows_and_previous, with_adjustments
 from .frp.model import frp_bridge
 from .realism import realism_of, summary_sentence
+from .tables import Col, TableSpec, money, text
+
+#: The summary's headline table: one row per organisation with complete returns (£000, :func:`headlines`) and the
+#: data each row rests on (:attr:`PackSummary.headline_spec` gives the month's caption, and leaves that column out
+#: when every row rests on the same data).
+HEADLINES = TableSpec(
+    "headlines",
+    (
+        text("name", "Organisation"),
+        money("annual_plan", "Annual plan"),
+        money("fot", "Forecast out-turn"),
+        money("under_delivery", "Under delivery (FOT − plan)"),
+        money("assured", "PMO assured"),
+        money("movement", "FOT movement in month"),
+        text("basis", "Figures rest on"),
+    ),
+)
+#: The data-quality note's table of returns whose rows do not add up to their own printed totals (a reconciliation
+#: warning per figure; ``org`` shows the organisation's name, ``column`` the figure).
+UNRECONCILED = TableSpec(
+    "unreconciled_returns",
+    (
+        text("org", "Organisation"),
+        text("column", "Figure"),
+        money("printed", "Printed total"),
+        money("computed", "Computed from the rows"),
+        money("difference", "Difference (printed − computed)"),
+    ),
+)
+#: The data-quality note's table of a system's FRP figures that do not follow from their columns (the FRP's checks).
+FRP_CHECKS = TableSpec(
+    "frp_checks",
+    (
+        text("where", "Line"),
+        text("column", "Column"),
+        money("printed", "Printed"),
+        money("computed", "Computed"),
+        money("difference", "Difference (printed − computed)"),
+    ),
+)
 
 
 def headlines(
@@ -84,15 +129,36 @@ class PackSummary(ReportPeriod):
     def asked(self) -> str:
         return f"The {self.body} is asked to:"
 
+    @property
+    def one_basis(self) -> str:
+        """The data every headline row rests on, when it is the same for all ('' otherwise: then each row says)."""
+        bases = {h["basis"] for h in self.headlines}
+        return bases.pop() if len(bases) == 1 else ""
+
+    @property
+    def headline_spec(self) -> TableSpec:
+        """The headline table (:data:`HEADLINES`) as this month prints it: the caption names the period; the
+        "Figures rest on" column only where rows rest on different data (else one line under the table says it)."""
+        return replace(
+            HEADLINES,
+            columns=tuple(c for c in HEADLINES.columns if c.key != "basis" or not self.one_basis),
+            caption=f"Headline position by organisation, {self.period}: £000, savings negative in brackets",
+        )
+
+    @property
+    def headline_rows(self) -> pd.DataFrame:
+        """The headline table's rows as display text, one column per printed column's key."""
+        return self.headline_spec.display(pd.DataFrame(self.headlines))
+
 
 def _basis(h: dict, month: int) -> str:
     """'M6: published; movement: M5: synthetic demonstration data, not returns': which data each figure of a
     headline row rests on, each month in its one provenance label."""
     prev_m = previous_period(h.get("fin_year", "2000-01"), month)[1]
-    text = f"M{month}: {h['provenance']}"
+    words = f"M{month}: {h['provenance']}"
     if h.get("previous_provenance") and h["previous_provenance"] != h["provenance"]:
-        text += f"; movement: M{prev_m}: {h['previous_provenance']}"
-    return text
+        words += f"; movement: M{prev_m}: {h['previous_provenance']}"
+    return words
 
 
 def _members_position(
@@ -140,10 +206,10 @@ def _what_moved(
     forecast is and, between real months, what changed in the returns since last month."""
     moved = []
     if prev is not None:
-        text = sentences.movement(d.movement_table(rows, prev, lead, d.MOVEMENT_THRESHOLD), lead)
+        words = sentences.movement(d.movement_table(rows, prev, lead, d.MOVEMENT_THRESHOLD), lead)
         prev_m = previous_period(fin_year, month)[1]
         basis = sentences.movement_basis(month, prev_m, rows["provenance"].iloc[0], prev["provenance"].iloc[0])
-        moved.append(f"{text} {basis}".strip())
+        moved.append(f"{words} {basis}".strip())
     moved.append(sentences.drivers(d.drivers_table(rows, lead, d.DRIVER_THRESHOLD), lead))
     moved.append(summary_sentence(realism_of(rows, fin_year=fin_year, month=month, org=lead)))
     changed = since.since_last_month(received, None, fin_year=fin_year, month=month, org=lead)
@@ -244,17 +310,25 @@ def _received_kind(rows: pd.DataFrame) -> str:
 
 @dataclass
 class DataNote:
-    """One data-quality note: a heading, paragraphs in plain words and, optionally, a table of display text."""
+    """One data-quality note: a heading, paragraphs in plain words and, optionally, a table: its declaration
+    (``spec``: the pack prints its HTML columns' headers, figures right-aligned) and its display text
+    (``table``, :meth:`TableSpec.display`: one column per HTML column's key, in order)."""
 
     title: str
     paragraphs: list[str]
+    spec: TableSpec | None = None
     table: pd.DataFrame | None = None
 
+    def __post_init__(self) -> None:
+        if (self.spec is None) != (self.table is None):
+            raise ValueError(f"note {self.title!r}: a table needs its declaration and its display text")
+        if self.table is not None:
+            self.table = self.table[[c.key for c in self.columns]]
 
-def _fmt_table(df: pd.DataFrame, money: list[str]) -> pd.DataFrame:
-    from ..core.money import fmt_k
-
-    return df.assign(**{c: df[c].map(fmt_k) for c in money})
+    @property
+    def columns(self) -> list[Col]:
+        """The columns of the note's table the pack prints, in order ([] without a table)."""
+        return [] if self.spec is None else self.spec.columns_for("html")
 
 
 def _printed_notes(
@@ -274,6 +348,7 @@ def _printed_notes(
         DataNote(
             f"The tables against the printed paper ({paper.PAPER})",
             paper.note_paragraphs(found, fin_year=fin_year, month=month),
+            paper.NOTE_TABLE,
             paper.note_table(found),
         )
     ]
@@ -297,23 +372,15 @@ def _adjustments_note(month_adj: pd.DataFrame) -> DataNote:
 def _unreconciled_note(w: pd.DataFrame, reg: Registry) -> DataNote:
     """The returns whose rows do not add up to their own printed totals (``w``: the month's warnings), each
     figure printed beside the one computed."""
-    table = pd.DataFrame(
-        {
-            "Organisation": w["org"].map(reg.name),
-            "Figure": w["column"].str.removeprefix("Sum of "),
-            "Printed total": w["printed"],
-            "Computed from the rows": w["computed"],
-            "Difference (printed − computed)": w["difference"],
-        }
-    )
-    money = ["Printed total", "Computed from the rows", "Difference (printed − computed)"]
+    table = w.assign(org=w["org"].map(reg.name), column=w["column"].str.removeprefix("Sum of "))
     return DataNote(
         "Returns that do not add up to their own totals",
         [
             sentences.reconciliation_note(len(w), [reg.name(o) for o in dict.fromkeys(w["org"])]),
             "£000; savings negative in brackets.",
         ],
-        _fmt_table(table, money),
+        UNRECONCILED,
+        UNRECONCILED.display(table),
     )
 
 
@@ -323,20 +390,12 @@ def _frp_check_notes(frp_tables: dict[str, pd.DataFrame], *, fin_year: str, mont
     c = c[(c["fin_year"] == fin_year) & (c["month"] == month)]
     notes = []
     for system, part in c.groupby("system", sort=False):
-        table = pd.DataFrame(
-            {
-                "Line": part["where"],
-                "Column": part["column"],
-                "Printed": part["printed"],
-                "Computed": part["computed"],
-                "Difference (printed − computed)": part["difference"],
-            }
-        )
         notes.append(
             DataNote(
                 f"FRP figures that do not follow from their columns ({system})",
                 [sentences.frp_checks_note(str(system), len(part)), "£000; brackets mean a deficit, as Paper E."],
-                _fmt_table(table, ["Printed", "Computed", "Difference (printed − computed)"]),
+                FRP_CHECKS,
+                FRP_CHECKS.display(part),
             )
         )
     return notes

@@ -77,8 +77,9 @@ class Col:
 
     @property
     def numeric(self) -> bool:
-        """Whether the HTML prints the column as figures, right-aligned: money (any kind) and percentages."""
-        return self.kind in MONEY_KINDS or self.kind == "pct"
+        """Whether the column holds figures, right-aligned where the pack lays a declared table out itself (its front
+        matter and appendices): money (any kind), percentages and counts."""
+        return self.kind in MONEY_KINDS or self.kind in ("pct", "count")
 
     def shown_in(self, output: str) -> bool:
         return self.only is None or self.only == output
@@ -150,6 +151,15 @@ class TableSpec:
         """The HTML's two-level headers of a grouped table: (group, header) per column, "" over ungrouped ones."""
         return [(c.group or "", c.html_header) for c in self.columns_for("html")]
 
+    def display(self, data: pd.DataFrame) -> pd.DataFrame:
+        """``data`` as the plain text a layout that prints the declaration itself shows (the pack's front matter:
+        headers from :attr:`Col.html_header`, figures right-aligned by :attr:`Col.numeric`): one column per HTML
+        column's key, read from its ``source``; money in brackets and % by kind to the HTML's places, counts whole,
+        a missing count or text blank. Not escaped: the layout escapes it."""
+        return pd.DataFrame(
+            {c.key: data[c.source or c.key].map(_cell_text(c)) for c in self.columns_for("html")}, index=data.index
+        )
+
     def fill(
         self,
         data: pd.DataFrame,
@@ -196,6 +206,23 @@ def _decimals_formatter(decimals: int, kind: str) -> Callable[[object], str]:
     if kind == "pct":
         return lambda v: fmt_pct(v, decimals=decimals)  # type: ignore[arg-type]
     return lambda v: f"{v:,.{decimals}f}"
+
+
+def _missing(v: object) -> bool:
+    return v is None or (pd.api.types.is_scalar(v) and bool(pd.isna(v)))
+
+
+def _cell_text(c: Col) -> Callable[[object], str]:
+    """How :meth:`TableSpec.display` writes a cell of ``c``: as the HTML renderer formats it, unescaped."""
+    if c.printed_as is not None:
+        return c.printed_as
+    places = next((d for d in (c.printed_decimals, c.decimals) if d is not None), HTML_DECIMALS.get(c.kind))
+    if c.kind in MONEY_KINDS or c.kind == "pct":
+        default = 1 if c.kind == "pct" else 0  # fmt_pct's and fmt_k's places
+        return _decimals_formatter(default if places is None else places, c.kind)
+    if c.kind == "count":
+        return lambda v: "" if _missing(v) else f"{v:.0f}"
+    return lambda v: "" if _missing(v) else str(v)
 
 
 def _escaped(words: Callable[[object], str]) -> Callable[[object], str]:

@@ -14,6 +14,23 @@ from ..core.due import ReturnsDue
 from ..core.orgs import organisations
 from ..core.periods import period_label, previous_period
 from .summary import DataNote
+from .tables import Col, TableSpec
+
+#: The tracker as the pack's data-quality note prints it: per organisation and file received.
+RETURNS_RECEIVED = TableSpec(
+    "returns_received",
+    (
+        Col("org", "Organisation"),
+        Col("state", "Return"),
+        Col("file", "File"),
+        Col("when", "Received"),
+        Col("timeliness", "On time?"),
+        Col("version", "Store version", "count"),
+        Col("lines", "Lines returned", "count"),
+        Col("carried", "Lines carried forward", "count"),
+        Col("note", "Note"),
+    ),
+)
 
 
 @dataclass
@@ -103,35 +120,6 @@ def tracker_lines(t: Tracker) -> list[str]:
 
 def tracker_note(t: Tracker) -> DataNote:
     """The tracker as a data-quality note of the pack's front matter: a sentence and a table per file."""
-    shown = t.table.assign(
-        version=t.table["version"].map(lambda v: "" if pd.isna(v) else f"{int(v)}"),
-        file=t.table["file"].fillna(""),
-    )
-    shown = shown.rename(
-        columns={
-            "org": "Organisation",
-            "state": "Return",
-            "file": "File",
-            "when": "Received",
-            "version": "Store version",
-            "lines": "Lines returned",
-            "carried": "Lines carried forward",
-            "note": "Note",
-            "timeliness": "On time?",
-        }
-    )[
-        [
-            "Organisation",
-            "Return",
-            "File",
-            "Received",
-            "On time?",
-            "Store version",
-            "Lines returned",
-            "Lines carried forward",
-            "Note",
-        ]
-    ]
     missing = t.table.loc[t.table["state"] == tr.MISSING, "org"].tolist()
     text = (
         f"Returns held for {period_label(t.fin_year, t.month)}, per organisation: the files received, when (as "
@@ -151,4 +139,4 @@ def tracker_note(t: Tracker) -> DataNote:
         text += " Figures transcribed from a published paper are not returns: no due date applies to them."
     if t.carried:
         text += f" Lines with no return, carried forward from last month: {'; '.join(t.carried)}."
-    return DataNote("Returns received", [text], shown.astype(str).replace({"None": "", "nan": ""}))
+    return DataNote("Returns received", [text], RETURNS_RECEIVED, RETURNS_RECEIVED.display(t.table))

@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
+import re
+from dataclasses import replace
+from html import unescape
 from pathlib import Path
 
+import pandas as pd
 import pytest
 
 from qipp_helpers.core.errors import UsageError
 from qipp_helpers.pack.front import FrontPage, PackReport, check_date, long_date, reading_order
 from qipp_helpers.report.narrative import glossary, organisation_note
-from qipp_helpers.report.summary import data_notes, pack_summary
+from qipp_helpers.report.summary import DataNote, data_notes, pack_summary
+from qipp_helpers.report.tables import money, text
 
 
 def _report(notebook: str, org: str, data: str = "Data: published", version: int | None = 7) -> PackReport:
@@ -124,21 +129,62 @@ def test_data_quality_notes_speak_to_a_committee(returns, warnings, frp_tables, 
         "FRP figures that do not follow from their columns (LLR)",
         "Where the figures come from: published and synthetic data",
     ]
-    table = notes[0].table
-    assert list(table.columns) == [
+    assert notes[0].spec.headers("html") == [
         "Organisation",
         "Figure",
         "Printed total",
         "Computed from the rows",
         "Difference (printed − computed)",
     ]
-    row = table[(table["Organisation"] == "West Leicestershire CCG") & (table["Figure"] == "Annual Plan")].iloc[0]
-    assert (row["Printed total"], row["Computed from the rows"]) == ("(22,378)", "(21,715)")
+    table = notes[0].table
+    row = table[(table["org"] == "West Leicestershire CCG") & (table["column"] == "Annual Plan")].iloc[0]
+    assert (row["printed"], row["computed"]) == ("(22,378)", "(21,715)")
     where = " ".join(notes[-1].paragraphs)
     assert "Scheme returns for M1–M5 2019/20: synthetic demonstration data, not returns (" in where
     assert "Scheme returns for M6 2019/20: published (" in where
     assert "every FOT movement in month (M6 compared with M5)" in where
     assert "The RightCare reports built on them are illustrative" in where
+
+
+def _printed(html: str) -> tuple[list[str], list[str]]:
+    """A table's printed column headers and those of its right-aligned columns."""
+    heads = re.findall(r"<th scope='col'( class='num')?>([^<]*)</th>", html)
+    return [unescape(h) for _, h in heads], [unescape(h) for num, h in heads if num]
+
+
+def test_the_front_matters_tables_take_headers_and_alignment_from_their_declarations(
+    returns, warnings, frp_tables, adjustments
+):
+    """The summary's headline table and every data-quality note's table are declared once (a TableSpec): the pack
+    prints each one's headers (Col.html_header) and right-aligns its figures (Col.numeric) from the declaration,
+    and its cells from the display text keyed by column key, escaped."""
+    from qipp_helpers.pack.front import headline_table, notes_html
+    from qipp_helpers.report import printed, summary, tracker
+
+    s = pack_summary(returns, warnings, fin_year="2019-20", month=6, frp_tables=frp_tables, adjustments=adjustments)
+    assert s is not None and s.one_basis  # every row rests on the same data: no "Figures rest on" column
+    notes = data_notes(returns, warnings, fin_year="2019-20", month=6, frp_tables=frp_tables)
+    notes.append(tracker.tracker_note(tracker.month_tracker(returns, [], fin_year="2019-20", month=6)))
+    declared = [n.spec for n in notes if n.spec is not None]
+    assert declared == [summary.UNRECONCILED, printed.NOTE_TABLE, summary.FRP_CHECKS, tracker.RETURNS_RECEIVED]
+    shown = re.findall(r"<table>.*?</table>", notes_html(FrontPage("2019-20", 6, [], s, notes)), re.S)
+    headline = headline_table(s)
+    assert s.headline_spec.headers("html") == summary.HEADLINES.headers("html")[:-1]
+    assert f"<caption>Headline position by organisation, {s.period}: £000" in unescape(headline)
+    for spec, html in [(s.headline_spec, headline), *zip(declared, shown, strict=True)]:
+        columns = spec.columns_for("html")
+        assert _printed(html) == (spec.headers("html"), [c.html_header for c in columns if c.numeric]), spec.name
+    assert _printed(shown[1])[1] == ["Money cells printed", "Cells that differ", "Largest difference (£000)"]
+    # the rows: the organisation heads its row; the data each row rests on is a column once rows differ
+    assert headline.count("<th scope='row'>") == len(s.headlines)
+    mixed = replace(s, headlines=[{**h, "basis": f"basis {i}"} for i, h in enumerate(s.headlines)])
+    assert _printed(headline_table(mixed))[0] == summary.HEADLINES.headers("html")
+    # a header or a cell is the declaration's and the note's text, printed as plain text
+    spec = replace(summary.FRP_CHECKS, columns=(text("where", "Line <i>"), money("printed", "Printed & more")))
+    note = DataNote("x", [], spec, pd.DataFrame({"where": ["<b>bold</b>"], "printed": ["(1)"]}))
+    html = notes_html(FrontPage("2019-20", 6, [], None, [note]))
+    assert _printed(html) == (["Line <i>", "Printed & more"], ["Printed & more"])
+    assert "<td>&lt;b&gt;bold&lt;/b&gt;</td><td class='num'>(1)</td>" in html and "<b>" not in html
 
 
 def test_glossary_explains_the_terms_and_every_organisation_of_the_pack():

@@ -225,6 +225,30 @@ def test_a_figure_printed_in_words_keeps_its_number_in_the_workbook():
     assert filled.table().columns[1].header == "Times the rate" and filled.table().data["times"].tolist() == [1.5]
 
 
+def test_a_declared_table_as_display_text_for_a_layout_that_prints_it_itself():
+    """The pack's front matter prints a declared table from its headers, alignment and display text (display):
+    money in brackets, % and counts by kind, blanks for what is missing, HTML-only columns read from their source."""
+    spec = TableSpec(
+        "shown",
+        (
+            text("name", "Name"),
+            money("gap", "Gap"),
+            Col("share", "Share", "pct"),
+            Col("n", "Lines", "count"),
+            text("second", "Second view", only="html", source="name"),
+            text("raw", "Raw", only="xlsx"),
+        ),
+    )
+    data = pd.DataFrame(
+        {"name": ["A", None], "gap": [-1234.4, None], "share": [0.0617, None], "n": [3.0, None], "raw": [1, 2]}
+    )
+    shown = spec.display(data)
+    assert list(shown.columns) == ["name", "gap", "share", "n", "second"]
+    assert shown.iloc[0].tolist() == ["A", "(1,234)", "6.2%", "3", "A"]
+    assert shown.iloc[1].tolist() == ["", "–", "–", "", ""]
+    assert [c.key for c in spec.columns_for("html") if c.numeric] == ["gap", "share", "n"]
+
+
 def test_a_table_declared_once_appears_in_both_outputs(tmp_path):
     spec = TableSpec(
         "new_table",
