@@ -17,7 +17,6 @@ import pandas as pd
 
 from ..analysis import position as t
 from ..analysis.adjustments import apply_adjustments
-from ..core.money import fmt_k
 from ..core.orgs import organisations
 from . import printed as paper
 from .position.tables import DASHBOARD_RATINGS, RED_SCHEMES, SCHEMES, scheme_column
@@ -88,16 +87,6 @@ class Appendix:
         return rag_cell_css(value) if column in self.rag_columns else ""
 
 
-def _shown(spec: TableSpec, df: pd.DataFrame) -> pd.DataFrame:
-    """``df`` as display text, one column per HTML column of ``spec`` (read from its ``source`` where it names one):
-    money in £000 with brackets, the rest as it is."""
-    out = {}
-    for c in spec.columns_for("html"):
-        values = df[c.source or c.key]
-        out[c.key] = values.map(fmt_k) if c.kind in MONEY_KINDS else values
-    return pd.DataFrame(out)
-
-
 def _dashboard(rows: pd.DataFrame, adjustments: pd.DataFrame, *, combine: bool) -> tuple[pd.DataFrame, int]:
     """Scheme lines (combined across organisations if ``combine``), Grand Total, adjustments, total with them."""
     keys = ["scheme_no", "scheme_name", *DASHBOARD_RATINGS, "rag"]
@@ -138,7 +127,7 @@ def _adjustments_of(adjustments: pd.DataFrame | None, fin_year: str, month: int,
 def appendix1(rows: pd.DataFrame, number: int = 1, org: str = "LLR", found: pd.DataFrame | None = None) -> Appendix:
     """Paper D Appendix 1: red-rated schemes with the columns Paper D prints (rows of a scheme summed)."""
     red = t.red_schemes(rows)
-    table = _shown(APPENDIX1, red.assign(scheme_name=red["scheme_name"].replace({t.TOTAL: TOTAL})))
+    table = APPENDIX1.display(red.assign(scheme_name=red["scheme_name"].replace({t.TOTAL: TOTAL})))
     note = (
         f"{org}'s schemes with an overall PMO RAG rating of Red, lines of a scheme added across its CCGs (£000, "
         "savings negative in brackets). The dashboards rate three things; Paper D prints four columns: "
@@ -173,7 +162,7 @@ def dashboard(rows: pd.DataFrame, adjustments: pd.DataFrame, *, number: int, org
     )
     lines = len(table) - extra
     adjusted = [i for i, name in enumerate(table["scheme_name"]) if str(name).startswith("Adjustment: ")]
-    return Appendix(number, title, note, DASHBOARD, _shown(DASHBOARD, table), extra, lines, adjusted)
+    return Appendix(number, title, note, DASHBOARD, DASHBOARD.display(table), extra, lines, adjusted)
 
 
 def paper_d_appendices(
