@@ -75,11 +75,6 @@ def period_and_generated(period: str) -> str:
     return f"{period.split(' (')[0]} · Generated {datetime.now().strftime('%d %b %Y %H:%M')}"
 
 
-def chart_context(r: Report) -> str:
-    """Who and when a chart is about, for its alternative text: 'LLR, Month 6 2019/20 (September 2019)'."""
-    return f"{r.org}, {r.period}"
-
-
 def reconciliation_note(r: MonthlyPosition | UnderDelivery, *, section: int = 6) -> str:
     """The note under the headline: the adjustments the figures include, or that they are as received."""
     if r.as_received:

@@ -9,7 +9,7 @@ import struct
 import textwrap
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any, ParamSpec
+from typing import Any, ParamSpec, Protocol
 
 import matplotlib.pyplot as plt
 import numpy as np
@@ -29,6 +29,21 @@ from .style import (
     Signs,
     signs,
 )
+
+
+class About(Protocol):
+    """What a chart is about: any report (or section, such as forecast realism) with an organisation and period."""
+
+    @property
+    def org(self) -> str: ...
+    @property
+    def period(self) -> str: ...
+
+
+def chart_context(r: About) -> str:
+    """Who and when a chart is about, for its alternative text: 'LLR, Month 6 2019/20 (September 2019)'."""
+    return f"{r.org}, {r.period}"
+
 
 # Text on a chart comes from returns: a "$" is a dollar sign, never the start of mathtext.
 plt.rcParams["text.parse_math"] = False

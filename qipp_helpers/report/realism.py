@@ -394,8 +394,10 @@ def flagged_schemes_table(fr: ForecastRealism) -> Styler:
 
 
 @chartkit.chart_function
-def realism_chart(fr: ForecastRealism, *, context: str = "") -> Figure:
-    """Per workstream, savings delivered to date and still needed (shown positive), labelled with the multiple."""
+def realism_chart(fr: ForecastRealism) -> Figure:
+    """Per workstream, savings delivered to date and still needed (shown positive), labelled with the multiple; its
+    alternative text says whose and which month's (:func:`.chartkit.chart_context`)."""
+    context = chartkit.chart_context(fr)
     df = fr.levels["workstream"]
     df = df[(df["label"] != TOTAL) & ((df["fot"] != 0) | (df["actual_ytd"] != 0))].iloc[::-1].reset_index(drop=True)
     y = np.arange(len(df))

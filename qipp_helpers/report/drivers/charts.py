@@ -7,8 +7,7 @@ from collections.abc import Mapping
 
 from matplotlib.figure import Figure
 
-from ..blocks import chart_context
-from ..chartkit import ChartSpec, declared_waterfall
+from ..chartkit import ChartSpec, chart_context, declared_waterfall
 from .model import UnderDelivery
 
 #: Each chart the report draws, by the name of the function below that draws it: its title, signs and zoom.

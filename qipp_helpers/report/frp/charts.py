@@ -10,12 +10,12 @@ import pandas as pd
 from matplotlib.figure import Figure
 from matplotlib.patches import Patch
 
-from ..blocks import chart_context
 from ..chartkit import (
     INK,
     THOUSANDS,
     ChartSpec,
     about_context,
+    chart_context,
     chart_function,
     declared_waterfall,
     finish_chart,

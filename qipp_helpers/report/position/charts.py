@@ -16,7 +16,6 @@ from matplotlib.lines import Line2D
 
 from ...analysis import spc
 from ...core.money import fmt_k
-from ..blocks import chart_context
 from ..chartkit import (
     DPI,
     INK,
@@ -31,6 +30,7 @@ from ..chartkit import (
     ChartSpec,
     about_context,
     body_rows,
+    chart_context,
     chart_function,
     chart_months,
     finish_chart,

@@ -14,7 +14,6 @@ from matplotlib.figure import Figure
 
 from ...core.orgs import org_name
 from ...core.vocab import POD_LABELS
-from ..blocks import chart_context
 from ..chartkit import (
     INK,
     MAUVE,
@@ -22,6 +21,7 @@ from ..chartkit import (
     ChartSpec,
     about_context,
     body_rows,
+    chart_context,
     chart_function,
     finish_chart,
     new_figure,
