@@ -76,6 +76,12 @@ class Col:
         return self.printed or self.header
 
     @property
+    def html_places(self) -> int | None:
+        """Decimal places the HTML prints the column's figures to: its ``printed_decimals``, else its ``decimals``,
+        else its kind's (:data:`HTML_DECIMALS`); None leaves the formatter's own."""
+        return next((d for d in (self.printed_decimals, self.decimals) if d is not None), HTML_DECIMALS.get(self.kind))
+
+    @property
     def numeric(self) -> bool:
         """Whether the column holds figures, right-aligned where the pack lays a declared table out itself (its front
         matter and appendices): money (any kind), percentages and counts."""
@@ -216,7 +222,7 @@ def _cell_text(c: Col) -> Callable[[object], str]:
     """How :meth:`TableSpec.display` writes a cell of ``c``: as the HTML renderer formats it, unescaped."""
     if c.printed_as is not None:
         return c.printed_as
-    places = next((d for d in (c.printed_decimals, c.decimals) if d is not None), HTML_DECIMALS.get(c.kind))
+    places = c.html_places
     if c.kind in MONEY_KINDS or c.kind == "pct":
         default = 1 if c.kind == "pct" else 0  # fmt_pct's and fmt_k's places
         return _decimals_formatter(default if places is None else places, c.kind)
@@ -256,7 +262,7 @@ def html(spec: TableSpec, df: pd.DataFrame, *, headings: Sequence[int] = ()) -> 
             styler = styler.format(_escaped(c.printed_as), subset=[c.html_header])
             styler = styler.set_properties(subset=[c.html_header], **{"text-align": "right"})
             continue
-        places = next((d for d in (c.printed_decimals, c.decimals) if d is not None), HTML_DECIMALS.get(c.kind))
+        places = c.html_places
         if places is not None:
             styler = styler.format(_decimals_formatter(places, c.kind), subset=[c.html_header])
     return unbroken(styler) if spec.unbroken else styler
