@@ -78,8 +78,15 @@ def headlines(
     With ``adjustments`` (and not ``as_received``) the figures include the control-total adjustments,
     as every report does by default; ``adjustments`` then says in one sentence what they add ('' if none).
     """
-    received = returns
-    returns, applied = with_adjustments(returns, adjustments, as_received=as_received)
+    adjusted, applied = with_adjustments(returns, adjustments, as_received=as_received)
+    return _headline_rows(returns, adjusted, applied, fin_year, month)
+
+
+def _headline_rows(
+    received: pd.DataFrame, returns: pd.DataFrame, applied: pd.DataFrame, fin_year: str, month: int
+) -> list[dict]:
+    """:func:`headlines` from the rows as ``received``, the same rows with the adjustments (``returns``) and the
+    adjustments ``applied``: a caller that holds all three does not add the adjustments again."""
     out = []
     for org in organisations().codes:
         rows = t.complete_rows(returns, fin_year, month, org)
@@ -259,11 +266,11 @@ def pack_summary(
 ) -> PackSummary | None:
     """What the pack's summary page says, from the returns (with the control-total adjustments, as every report)
     and the FRP of the month; None if no returns are held."""
-    heads = headlines(returns, fin_year, month, adjustments)
-    if not heads:
-        return None
     received = returns
     returns, applied = with_adjustments(returns, adjustments, as_received=False)
+    heads = _headline_rows(received, returns, applied, fin_year, month)
+    if not heads:
+        return None
     reg = organisations()
     held = [h["org"] for h in heads]
     lead = next((g for g in reg.groups if g in held), held[0])
