@@ -86,10 +86,10 @@ class KernelEngine(Engine):
         )
 
     def stop(self) -> None:
-        """Stop this thread's kernel."""
-        from .kernels import shutdown_kernels
+        """Release this thread's kernel: parked, warm, for this process's next batch (:func:`kernels.park_kernels`)."""
+        from .kernels import park_kernels
 
-        shutdown_kernels(threading.get_ident())
+        park_kernels(threading.get_ident())
 
 
 #: The product's engine.

@@ -8,7 +8,11 @@ directory is set, so a notebook sees a fresh namespace as it would in its own ke
 warm-up the kernel runs :data:`kernel_setup.KERNEL_SETUP` (one draw per figure; ``gc.freeze``). A
 kernel that died is replaced. Kernels run without IPython's history database
 (:data:`kernel_setup.KERNEL_ARGUMENTS`): parallel kernels sharing it print collision errors into
-reports. Nothing here knows about finance.
+reports. When a batch ends in a process that lives on (a batch run from Python, a notebook, the tests), its
+thread's kernel is parked, its namespace cleared, and the process's next batch takes it up if it would start
+the same kernel (same kernel name, arguments, warm-up code and environment) rather than pay ~2 s of CPU
+for another: a process keeps at most :data:`IDLE_LIMIT` parked kernels, and stops them at exit. Nothing
+here knows about finance.
 
 Use it through papermill: ``papermill.execute_notebook(..., engine_name=ENGINE)``.
 """
@@ -35,22 +39,83 @@ _RESET = (
     "get_ipython().execution_count = 1\n"
 )
 
+_CLEAR = "%reset -f\nimport matplotlib.pyplot as _plt\n_plt.close('all'); del _plt\n"
+
 #: (kernel name, thread) -> (manager, client): one kernel per worker thread of this process.
 _kernels: dict[tuple[str, int], tuple[Any, Any]] = {}
+#: What each of those kernels was started with (:func:`_started_with`): the key it is parked under.
+_made_with: dict[tuple[str, int], tuple] = {}
+#: Parked kernels (no thread holds them), oldest first, each with what it was started with.
+_idle: list[tuple[tuple, Any, Any]] = []
+#: How many parked kernels a process keeps (each holds ~150 MB); beyond it the oldest stops.
+IDLE_LIMIT = 1
+
+
+def _stop(km: Any, kc: Any) -> None:
+    try:
+        kc.stop_channels()
+        km.shutdown_kernel(now=True)
+    except Exception:  # best effort: the kernel may be gone already
+        pass
 
 
 def shutdown_kernels(thread: int | None = None) -> None:
-    """Stop this process's kernels (only ``thread``'s, when given); also at exit, and as a pool worker ends."""
+    """Stop this process's kernels (only ``thread``'s, when given; all, parked ones too, when not); also at exit,
+    and as a pool worker ends."""
     for key in [k for k in _kernels if thread is None or k[1] == thread]:
+        _made_with.pop(key, None)
+        _stop(*_kernels.pop(key))
+    if thread is None:
+        while _idle:
+            _stop(*_idle.pop()[1:])
+
+
+def park_kernels(thread: int) -> None:
+    """Release ``thread``'s kernels as its batch ends in a process that lives on: each is cleared (``%reset``,
+    figures closed) and parked for this process's next batch, the oldest parked kernel stopping beyond
+    :data:`IDLE_LIMIT`; a kernel that died or cannot be cleared stops."""
+    for key in [k for k in _kernels if k[1] == thread]:
         km, kc = _kernels.pop(key)
+        made_with = _made_with.pop(key, None)
         try:
-            kc.stop_channels()
-            km.shutdown_kernel(now=True)
-        except Exception:  # best effort: the kernel may be gone already
-            pass
+            if made_with is None or not km.is_alive():
+                raise RuntimeError("kernel gone")
+            _run(kc, _CLEAR)
+        except Exception:
+            _stop(km, kc)
+            continue
+        _idle.append((made_with, km, kc))
+        while len(_idle) > IDLE_LIMIT:
+            _stop(*_idle.pop(0)[1:])
+
+
+def _take_parked(made_with: tuple) -> tuple[Any, Any] | None:
+    """A live parked kernel started as ``made_with`` would be (taken out of the parked ones), or None."""
+    for i, (with_, km, kc) in enumerate(_idle):
+        if with_ == made_with:
+            del _idle[i]
+            if km.is_alive():
+                return km, kc
+            _stop(km, kc)
+            return None
+    return None
+
+
+def _started_with(kernel_name: str, extra: list[str], warm_up: str) -> tuple:
+    """What decides how a kernel starts and what it holds: a parked kernel serves a batch that would start the
+    same one (an environment variable set since, say, is seen only by a kernel started after it)."""
+    return kernel_name, tuple(extra), warm_up, tuple(sorted(os.environ.items()))
+
+
+def _forget_in_child() -> None:
+    """A forked process (a pool's worker) owns none of its parent's kernels: it neither uses nor stops them."""
+    _kernels.clear()
+    _made_with.clear()
+    _idle.clear()
 
 
 atexit.register(shutdown_kernels)
+os.register_at_fork(after_in_child=_forget_in_child)
 
 
 def _run(kc: Any, code: str, timeout: float = 120) -> None:
@@ -75,17 +140,22 @@ def warm_kernel(
             return km, kc
         kc.stop_channels()
         del _kernels[key]
-    km = KernelManager(kernel_name=kernel_name)
+        _made_with.pop(key, None)
     extra = [*KERNEL_ARGUMENTS, *(a for a in extra_arguments or [] if a not in KERNEL_ARGUMENTS)]
-    km.start_kernel(extra_arguments=extra)
-    kc = km.client()
-    kc.start_channels()
-    kc.wait_for_ready(timeout=60)
-    if warm_up:
-        _run(kc, warm_up)
-    _run(kc, KERNEL_SETUP)
-    _kernels[key] = (km, kc)
-    return km, kc
+    made_with = _started_with(kernel_name, extra, warm_up)
+    parked = _take_parked(made_with)
+    if parked is None:
+        km = KernelManager(kernel_name=kernel_name)
+        km.start_kernel(extra_arguments=extra)
+        kc = km.client()
+        kc.start_channels()
+        kc.wait_for_ready(timeout=60)
+        if warm_up:
+            _run(kc, warm_up)
+        _run(kc, KERNEL_SETUP)
+        parked = km, kc
+    _kernels[key], _made_with[key] = parked, made_with
+    return parked
 
 
 class WarmKernelEngine(NBClientEngine):

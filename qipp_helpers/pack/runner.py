@@ -213,7 +213,7 @@ class Workers:
 
     def close(self) -> None:
         if self._pool is not None:
-            if isinstance(self._pool, ThreadPoolExecutor):  # this process lives on: stop the thread's kernel
+            if isinstance(self._pool, ThreadPoolExecutor):  # this process lives on: park the thread's kernel
                 self._pool.submit(self.engine.stop).result()
             self._pool.shutdown(wait=True, cancel_futures=True)
             self._pool = None
