@@ -7,24 +7,15 @@ import re
 import pytest
 from openpyxl import load_workbook
 from pypdf import PdfReader
-from typer.testing import CliRunner
 
-from qipp_helpers.cli import app
-
-from ..conftest import run_args
 from ..oracle.paper_derbyshire_published import TABLE3, TABLE3_TOTAL
 from ..workbook_checks import check_workbook
 
 
 @pytest.fixture(scope="module")
-def rendered(demo_data_dir, tmp_path_factory):
-    out = tmp_path_factory.mktemp("reports")
-    result = CliRunner().invoke(
-        app, run_args(demo_data_dir, out, org="DDCCG", notebook="rightcare_opportunity", formats=None)
-    )
-    assert result.exit_code == 0, result.output
-    assert "1 rendered, 0 unchanged, 0 skipped, 0 failed" in result.output
-    return out / "2019-20" / "M06" / "DDCCG"
+def rendered(default_pack):
+    """DDCCG's RightCare report as the default pack renders it (conftest's `default_pack`, once per test run)."""
+    return default_pack / "DDCCG"
 
 
 def _text(path):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import shutil
 
 import pandas as pd
 import pytest
@@ -17,8 +18,12 @@ from ..workbook_checks import check_workbook
 
 
 @pytest.fixture(scope="module")
-def rendered(demo_data_dir, tmp_path_factory):
+def rendered(default_pack, demo_data_dir, tmp_path_factory):
+    """The default pack (every organisation's reports, rendered once per test run: conftest's `default_pack`),
+    copied, then the wholly synthetic RightCare reports of LLR and ELR added to it by a run for that notebook alone
+    (``--include-illustrative``, issue 25): the month folder, whose manifest now lists both runs' reports."""
     out = tmp_path_factory.mktemp("reports")
+    shutil.copytree(default_pack.parent.parent, out, dirs_exist_ok=True)
     result = CliRunner().invoke(
         app,
         [
@@ -31,6 +36,8 @@ def rendered(demo_data_dir, tmp_path_factory):
             "LLR",
             "--org",
             "ELR",
+            "--notebook",
+            "rightcare_opportunity",
             "--data-dir",
             str(demo_data_dir),
             "--out",
@@ -38,18 +45,14 @@ def rendered(demo_data_dir, tmp_path_factory):
             "--notebooks-dir",
             str(ROOT / "notebooks"),
             "--jobs",
-            "2",
+            "1",
             "--marking",
             "OFFICIAL-SENSITIVE",
-            "--include-illustrative",  # the wholly synthetic RightCare reports of LLR and ELR too (issue 25)
+            "--include-illustrative",
         ],
     )
     assert result.exit_code == 0, result.output
-    assert "7 rendered, 0 unchanged, 1 skipped, 0 failed" in result.output  # incl. rightcare for LLR and ELR
-    assert (
-        "skipped frp_bridge M6 for ELR: the FRP is held for the system (LLR), not for a single organisation"
-        in result.output
-    )
+    assert "2 rendered, 0 unchanged, 0 skipped, 0 failed" in result.output
     return out / "2019-20" / "M06"
 
 
@@ -181,12 +184,16 @@ def test_xlsx_sheets_columns_and_totals(rendered):
     assert schemes.max_row - 3 > 100  # every scheme line of LLR, filterable
 
 
+# rates (£ per 1,000), published figures kept as printed and a row's largest difference do not add up
+NOT_ADDED = ("(£)", "(published)", "Largest difference")
+
+
 def test_every_workbook_is_usable_by_an_analyst(rendered):
     """Every report's xlsx: pandas and openpyxl read it, human headers, money columns add up to live SUM totals."""
     books = sorted(rendered.rglob("*.xlsx"))
-    assert len(books) == 7
+    assert len(books) == 12  # the default pack's ten reports and the two illustrative RightCare reports
     for path in books:
-        frames = check_workbook(path, unsummed=lambda sheet, header: header.endswith("(£)"))
+        frames = check_workbook(path, unsummed=lambda sheet, header: header.endswith(NOT_ADDED))
         notes = dict(zip(frames["notes"]["Note"], frames["notes"]["Detail"], strict=False))
         assert notes["Protective marking"] == "OFFICIAL-SENSITIVE", path
         assert notes["Period"] == "Month 6 2019/20 (September 2019)", path
@@ -230,28 +237,26 @@ def test_org_without_data_is_skipped_not_failed(demo_data_dir, tmp_path):
     assert "skipped monthly_position M7 for ELR: no 2019-20 M7 returns for ELR" in result.output
 
 
+NOTEBOOKS = ("monthly_position", "under_delivery_drivers")
+
+
 def test_index_and_manifest(rendered):
     import json
 
     manifest = json.loads((rendered / "manifest.json").read_text())
     assert manifest["fin_year"] == "2019-20" and manifest["month"] == 6 and manifest["qipp_helpers"]
     assert {(r["notebook"], r["org"], r["status"]) for r in manifest["reports"]} == {
-        ("monthly_position", "LLR", "ok"),
-        ("monthly_position", "ELR", "ok"),
-        ("under_delivery_drivers", "LLR", "ok"),
-        ("under_delivery_drivers", "ELR", "ok"),
+        *((notebook, org, "ok") for org in ("LLR", "ELR", "WL", "LC") for notebook in NOTEBOOKS),
         ("frp_bridge", "LLR", "ok"),
-        ("rightcare_opportunity", "LLR", "ok"),
+        ("rightcare_opportunity", "DDCCG", "ok"),
+        ("rightcare_opportunity", "LLR", "ok"),  # added by the second run: the default pack's reports kept
         ("rightcare_opportunity", "ELR", "ok"),
     }
-    assert manifest["skipped"] == [
-        {
-            "notebook": "frp_bridge",
-            "org": "ELR",
-            "month": 6,
-            "reason": "the FRP is held for the system (LLR), not for a single organisation",
-        }
-    ]
+    skipped = {(s["notebook"], s["org"]): s["reason"] for s in manifest["skipped"] if s["month"] == 6}
+    for org in ("ELR", "WL", "LC"):
+        assert skipped["frp_bridge", org] == "the FRP is held for the system (LLR), not for a single organisation"
+    assert skipped["monthly_position", "DDCCG"] == "no QIPP returns are held for it (a RightCare or FRP organisation)"
+    assert ("rightcare_opportunity", "WL") in skipped and ("rightcare_opportunity", "LLR") not in skipped
     assert all(len(h) == 64 for h in manifest["inputs"].values()) and "processed/returns.parquet" in manifest["inputs"]
     assert all(r["seconds"] > 0 and r["input_hash"] for r in manifest["reports"])
     index = (rendered / "index.html").read_text()
