@@ -45,7 +45,7 @@ def test_identical_reingest_adds_no_version_and_a_change_to_elr_rerenders_only_w
     assert [v.number for v in db.versions(data)] == before
 
     out = tmp_path / "reports"
-    pack = [*run_args(data, out, org="all", notebook="all", jobs=2)]
+    pack = [*run_args(data, out, org="all", notebook="all")]  # one worker: the warm kernel this process parked
     rendered_all = CliRunner().invoke(app, pack)
     assert rendered_all.exit_code == 0 and "10 rendered, 0 unchanged" in rendered_all.output, rendered_all.output
     kept = CliRunner().invoke(app, [*pack, "--changed-only"])
