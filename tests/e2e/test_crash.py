@@ -30,12 +30,18 @@ def qipp(*args: str, fault: str | None = None, timeout: int = 300) -> subprocess
     )
 
 
-@pytest.fixture
-def data(tmp_path: Path) -> Path:
-    folder = tmp_path / "data"
+@pytest.fixture(scope="module")
+def m5_store(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A data folder holding the synthetic M5 dashboards, ingested once by `qipp ingest` (tests copy it: `data`)."""
+    folder = tmp_path_factory.mktemp("m5") / "data"
     r = qipp("ingest", str(M5), "--fin-year", "2019-20", "--month", "5", "--data-dir", str(folder))
     assert r.returncode == 0, r.stderr
     return folder
+
+
+@pytest.fixture
+def data(m5_store: Path, tmp_path: Path) -> Path:
+    return Path(shutil.copytree(m5_store, tmp_path / "data"))
 
 
 def stray_temps(folder: Path) -> list[Path]:
