@@ -56,6 +56,7 @@ __all__ = [
     "check_html_accessibility",
     "check_pdf",
     "chromium",
+    "layout_problems",
     "read_layout",
 ]
 
@@ -505,7 +506,14 @@ def check_pdf(
 ) -> list[PageProblem]:
     """Every pagination problem of one PDF, in page order (see the module docstring for the rules)."""
     file = Path(path)
-    pages = read_layout(file, margins_mm=margins_mm)
+    return layout_problems(file, read_layout(file, margins_mm=margins_mm), foot=foot, min_rows=min_rows)
+
+
+def layout_problems(
+    file: Path, pages: list[PageLayout], *, foot: float = FOOT, min_rows: int = MIN_ROWS
+) -> list[PageProblem]:
+    """The pagination problems of ``file``'s pages as :func:`read_layout` read them (for a caller that also reads
+    the layout for something else: the PDF is parsed once)."""
     problems = list(_heading_problems(file, pages, foot))
     problems += _table_problems(file, pages, min_rows)
     problems += _half_empty_problems(file, pages)
