@@ -32,21 +32,15 @@ from .kernel_setup import KERNEL_ARGUMENTS, KERNEL_SETUP
 
 ENGINE = "qipp_warm"
 
-_RESET = (
-    "%reset -f\n"
-    "import os as _os, matplotlib.pyplot as _plt\n"
-    "_plt.close('all'); _os.chdir({cwd!r}); del _os, _plt\n"
-    "get_ipython().execution_count = 1\n"
-)
-
+#: The namespace emptied and the figures closed: as a kernel is parked, and (with :data:`_RESET`) before each report.
 _CLEAR = "%reset -f\nimport matplotlib.pyplot as _plt\n_plt.close('all'); del _plt\n"
+_RESET = _CLEAR + "import os as _os\n_os.chdir({cwd!r}); del _os\nget_ipython().execution_count = 1\n"
 
-#: (kernel name, thread) -> (manager, client): one kernel per worker thread of this process.
-_kernels: dict[tuple[str, int], tuple[Any, Any]] = {}
-#: What each of those kernels was started with (:func:`_started_with`): the key it is parked under.
-_made_with: dict[tuple[str, int], tuple] = {}
-#: Parked kernels (no thread holds them), oldest first, each with what it was started with.
-_idle: list[tuple[tuple, Any, Any]] = []
+#: (kernel name, thread) -> (manager, client, what it was started with: :func:`_started_with`): one kernel per
+#: worker thread of this process.
+_kernels: dict[tuple[str, int], tuple[Any, Any, tuple]] = {}
+#: Parked kernels (no thread holds them), oldest first, as :data:`_kernels` holds them.
+_idle: list[tuple[Any, Any, tuple]] = []
 #: How many parked kernels a process keeps (each holds ~150 MB); beyond it the oldest stops.
 IDLE_LIMIT = 1
 
@@ -63,11 +57,10 @@ def shutdown_kernels(thread: int | None = None) -> None:
     """Stop this process's kernels (only ``thread``'s, when given; all, parked ones too, when not); also at exit,
     and as a pool worker ends."""
     for key in [k for k in _kernels if thread is None or k[1] == thread]:
-        _made_with.pop(key, None)
-        _stop(*_kernels.pop(key))
+        _stop(*_kernels.pop(key)[:2])
     if thread is None:
         while _idle:
-            _stop(*_idle.pop()[1:])
+            _stop(*_idle.pop()[:2])
 
 
 def park_kernels(thread: int) -> None:
@@ -75,23 +68,22 @@ def park_kernels(thread: int) -> None:
     figures closed) and parked for this process's next batch, the oldest parked kernel stopping beyond
     :data:`IDLE_LIMIT`; a kernel that died or cannot be cleared stops."""
     for key in [k for k in _kernels if k[1] == thread]:
-        km, kc = _kernels.pop(key)
-        made_with = _made_with.pop(key, None)
+        km, kc, _ = held = _kernels.pop(key)
         try:
-            if made_with is None or not km.is_alive():
+            if not km.is_alive():
                 raise RuntimeError("kernel gone")
             _run(kc, _CLEAR)
         except Exception:
             _stop(km, kc)
             continue
-        _idle.append((made_with, km, kc))
+        _idle.append(held)
         while len(_idle) > IDLE_LIMIT:
-            _stop(*_idle.pop(0)[1:])
+            _stop(*_idle.pop(0)[:2])
 
 
 def _take_parked(made_with: tuple) -> tuple[Any, Any] | None:
     """A live parked kernel started as ``made_with`` would be (taken out of the parked ones), or None."""
-    for i, (with_, km, kc) in enumerate(_idle):
+    for i, (km, kc, with_) in enumerate(_idle):
         if with_ == made_with:
             del _idle[i]
             if km.is_alive():
@@ -110,7 +102,6 @@ def _started_with(kernel_name: str, extra: list[str], warm_up: str) -> tuple:
 def _forget_in_child() -> None:
     """A forked process (a pool's worker) owns none of its parent's kernels: it neither uses nor stops them."""
     _kernels.clear()
-    _made_with.clear()
     _idle.clear()
 
 
@@ -135,12 +126,11 @@ def warm_kernel(
 
     key = (kernel_name, threading.get_ident())
     if key in _kernels:
-        km, kc = _kernels[key]
+        km, kc, _ = _kernels[key]
         if km.is_alive():
             return km, kc
         kc.stop_channels()
         del _kernels[key]
-        _made_with.pop(key, None)
     extra = [*KERNEL_ARGUMENTS, *(a for a in extra_arguments or [] if a not in KERNEL_ARGUMENTS)]
     made_with = _started_with(kernel_name, extra, warm_up)
     parked = _take_parked(made_with)
@@ -154,7 +144,7 @@ def warm_kernel(
             _run(kc, warm_up)
         _run(kc, KERNEL_SETUP)
         parked = km, kc
-    _kernels[key], _made_with[key] = parked, made_with
+    _kernels[key] = (*parked, made_with)
     return parked
 
 

@@ -38,7 +38,7 @@ def _same(html: str) -> str:
 
 
 def _parked() -> list[int]:
-    return [km.provisioner.process.pid for _, km, _ in kernels._idle]
+    return [km.provisioner.process.pid for km, _, _ in kernels._idle]
 
 
 def _parked_in_child(queue) -> None:
@@ -50,7 +50,7 @@ def test_the_next_batch_takes_up_the_parked_kernel_and_a_changed_environment_sta
 ):
     first = _batch(demo_data_dir, tmp_path / "first")
     [parked] = _parked()
-    km, kc = kernels._idle[0][1:]
+    km, kc = kernels._idle[0][:2]
     kernels._run(kc, "assert 'report' not in globals() and 'org' not in globals()")  # cleared as it was parked
     assert _same(_batch(demo_data_dir, tmp_path / "second")) == _same(first)  # the same report, same kernel
     assert _parked() == [parked]
