@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import shutil
 from pathlib import Path
 
@@ -23,6 +24,15 @@ RAW = ROOT / "data" / "raw"
 M6_WORKBOOK = RAW / "2019-20" / "M06" / "paper_d_m6_pmo_dashboards.xlsx"
 FRP_WORKBOOK = RAW / "2019-20" / "M06" / "paper_e_system_frp.xlsx"
 RIGHTCARE_DIR = RAW / "2019-20" / "rightcare"
+
+# pandas' Styler gives every table a random id, and a report says when it was generated; nothing else may differ
+_STYLER_ID = re.compile(r"T_[0-9a-f]{5}")
+_GENERATED = re.compile(r"Generated \d{1,2} \w{3} \d{4} \d{2}:\d{2}")
+
+
+def same_render(html: str) -> str:
+    """A report's HTML but for what differs between any two renders of it: pandas' random table ids, the time."""
+    return _GENERATED.sub("Generated (time)", _STYLER_ID.sub("T_x", html))
 
 
 def run_args(

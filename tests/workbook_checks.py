@@ -16,6 +16,13 @@ from openpyxl.utils.cell import range_boundaries
 
 MONEY_FORMATS = ("#,##0_);(#,##0);0_)", "#,##0.0_);(#,##0.0);0.0_)", "#,##0.00_);(#,##0.00);0.00_)")
 FRONT = ("notes", "headline")
+#: Columns that do not add up to a total: rates (£ per 1,000), published figures kept as printed, a row's largest
+#: difference (the RightCare workbook's); for ``check_workbook(..., unsummed=not_added)``.
+NOT_ADDED = ("(£)", "(published)", "Largest difference")
+
+
+def not_added(sheet: str, header: str) -> bool:
+    return header.endswith(NOT_ADDED)
 
 
 def data_and_totals(df: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:

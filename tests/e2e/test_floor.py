@@ -5,7 +5,6 @@ the same PDF pages. The batch's reports are the default pack's (conftest's ``def
 
 from __future__ import annotations
 
-import re
 from pathlib import Path
 
 import nbformat
@@ -20,19 +19,12 @@ from qipp_helpers.pack.engines import KERNEL
 from qipp_helpers.pack.runner import Job, run_jobs
 from qipp_helpers.report.publish import published_book
 
-from ..conftest import ROOT
+from ..conftest import ROOT, same_render
 
 NB = ROOT / "notebooks"
 IN_PACK = (("monthly_position", "LLR", 6), ("under_delivery_drivers", "WL", 6), ("frp_bridge", "LLR", 6))
 REPORTS = (*IN_PACK, ("monthly_position", "LC", 5))
 MARKING = "OFFICIAL-SENSITIVE"  # the default pack's
-# pandas' Styler gives every table a random id, and a report says when it was generated; nothing else may differ
-_STYLER_ID = re.compile(r"T_[0-9a-f]{5}")
-_GENERATED = re.compile(r"Generated \d{1,2} \w{3} \d{4} \d{2}:\d{2}")
-
-
-def _same(text: str) -> str:
-    return _GENERATED.sub("Generated (time)", _STYLER_ID.sub("T_x", text))
 
 
 def _jobs(data: Path, pack: Path, out: Path) -> list[Job]:
@@ -82,7 +74,9 @@ def test_floor_and_batch_publish_the_same_tables_and_pages(both):
         label = f"{org} {name} M{month}"
         k_book, k_meta = published_book(Path(kernel["ipynb"]))
         f_book, f_meta = published_book(Path(floor["ipynb"]))
-        assert _same(str(k_meta)) == _same(str(f_meta)) and list(k_book) == list(f_book) and len(k_book) >= 2, label
+        assert (
+            same_render(str(k_meta)) == same_render(str(f_meta)) and list(k_book) == list(f_book) and len(k_book) >= 2
+        ), label
         for name in k_book:
             pd.testing.assert_frame_equal(k_book[name].frame, f_book[name].frame, obj=f"{label} {name}")
             assert k_book[name].layout() == f_book[name].layout(), (label, name)
@@ -90,7 +84,7 @@ def test_floor_and_batch_publish_the_same_tables_and_pages(both):
         assert _sheets(kernel["xlsx"]) == _sheets(floor["xlsx"]), label
         k_pdf, f_pdf = PdfReader(kernel["pdf"]), PdfReader(floor["pdf"])
         assert len(k_pdf.pages) == len(f_pdf.pages) >= 2, label
-        k_html, f_html = (_same(Path(r["html"]).read_text(encoding="utf-8")) for r in (kernel, floor))
+        k_html, f_html = (same_render(Path(r["html"]).read_text(encoding="utf-8")) for r in (kernel, floor))
         assert k_html == f_html, label
 
 

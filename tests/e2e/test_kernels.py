@@ -5,7 +5,6 @@ never takes up its parent's."""
 from __future__ import annotations
 
 import multiprocessing
-import re
 from pathlib import Path
 
 import psutil
@@ -14,7 +13,7 @@ from qipp_helpers.pack import kernels
 from qipp_helpers.pack.catalogue import WARM_UP
 from qipp_helpers.pack.runner import Job, Workers
 
-from ..conftest import ROOT
+from ..conftest import ROOT, same_render
 
 
 def _batch(data: Path, out: Path) -> str:
@@ -32,11 +31,6 @@ def _batch(data: Path, out: Path) -> str:
     return Path(result.outputs["html"]).read_text(encoding="utf-8")
 
 
-def _same(html: str) -> str:
-    """The HTML but for what differs between any two renders: pandas' random table ids, the time generated."""
-    return re.sub(r"Generated \d{1,2} \w{3} \d{4} \d{2}:\d{2}", "", re.sub(r"T_[0-9a-f]{5}", "T_x", html))
-
-
 def _parked() -> list[int]:
     return [km.provisioner.process.pid for km, _, _ in kernels._idle]
 
@@ -52,7 +46,7 @@ def test_the_next_batch_takes_up_the_parked_kernel_and_a_changed_environment_sta
     [parked] = _parked()
     km, kc = kernels._idle[0][:2]
     kernels._run(kc, "assert 'report' not in globals() and 'org' not in globals()")  # cleared as it was parked
-    assert _same(_batch(demo_data_dir, tmp_path / "second")) == _same(first)  # the same report, same kernel
+    assert same_render(_batch(demo_data_dir, tmp_path / "second")) == same_render(first)  # the same report, same kernel
     assert _parked() == [parked]
 
     context = multiprocessing.get_context("fork")
