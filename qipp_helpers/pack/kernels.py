@@ -93,10 +93,17 @@ def _take_parked(made_with: tuple) -> tuple[Any, Any] | None:
     return None
 
 
+#: Environment variables left out when a parked kernel is matched to a batch: pytest rewrites
+#: ``PYTEST_CURRENT_TEST`` at every phase of every test and no notebook reads it, so with it compared a test
+#: session's parked kernel could never serve the next test (each test started its own, ~2 s of CPU).
+NOT_COMPARED = frozenset({"PYTEST_CURRENT_TEST"})
+
+
 def _started_with(kernel_name: str, extra: list[str], warm_up: str) -> tuple:
     """What decides how a kernel starts and what it holds: a parked kernel serves a batch that would start the
     same one (an environment variable set since, say, is seen only by a kernel started after it)."""
-    return kernel_name, tuple(extra), warm_up, tuple(sorted(os.environ.items()))
+    env = tuple(sorted((k, v) for k, v in os.environ.items() if k not in NOT_COMPARED))
+    return kernel_name, tuple(extra), warm_up, env
 
 
 def _forget_in_child() -> None:
