@@ -17,8 +17,9 @@ DEV_STAMP := $(VENV)/.qipp-installed-dev
 # setuptools prints advice about editable installs on every install; nothing in it concerns a user
 PIP    := PYTHONWARNINGS=ignore $(BIN)/python -m pip
 # The package compiled to bytecode before anything runs: the project is installed editable, so nothing compiles
-# it ahead, and where PYTHONDONTWRITEBYTECODE is set (as on CI machines) every kernel, worker and `qipp` process
-# would compile its ~29k lines again (~0.25 s of CPU each; make test starts ~150 of them). Quiet, and only what changed.
+# it ahead, and where PYTHONDONTWRITEBYTECODE is set (it is on the 2-core machine make test is timed on) every
+# kernel and `qipp` process would compile its ~29k lines again (~0.25 s of CPU each; make test starts about 70).
+# Quiet, and only what changed.
 COMPILE := $(BIN)/python -m compileall -q -j 0 qipp_helpers >/dev/null
 FIN_YEAR ?= 2019-20
 MONTH    ?= 6
