@@ -16,13 +16,15 @@ from openpyxl.utils.cell import range_boundaries
 
 MONEY_FORMATS = ("#,##0_);(#,##0);0_)", "#,##0.0_);(#,##0.0);0.0_)", "#,##0.00_);(#,##0.00);0.00_)")
 FRONT = ("notes", "headline")
-#: Columns that do not add up to a total: rates (£ per 1,000), published figures kept as printed, a row's largest
-#: difference (the RightCare workbook's); for ``check_workbook(..., unsummed=not_added)``.
-NOT_ADDED = ("(£)", "(published)", "Largest difference")
+#: Columns that do not add up to a total, for ``check_workbook(..., unsummed=not_added)``: rates (£ per 1,000) on any
+#: sheet; and, only on the RightCare workbook's comparison with its paper, the published figures kept as printed and
+#: a row's largest difference (every other sheet's money columns must add up).
+RATES = ("(£)",)
+PRINTED = ("published_vs_computed", ("(published)", "Largest difference"))
 
 
 def not_added(sheet: str, header: str) -> bool:
-    return header.endswith(NOT_ADDED)
+    return header.endswith(RATES) or (sheet == PRINTED[0] and header.endswith(PRINTED[1]))
 
 
 def data_and_totals(df: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
